@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { toPaidState } from '../src/domain/paidState.js';
+import type { Pipeline } from '../src/engine/pipeline.js';
+import { type LocalDate, maxDate, minDate } from '../src/period/localDate.js';
+import { lastDay, type Period, periodCode, periodContaining } from '../src/period/period.js';
+import { el, optionalEl } from '../src/render/xml.js';
+import { coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
+import type { Rule } from '../src/validate/rule.js';
+
+const KIND_CODE = { activity: 'ACT', assimilation_sickness: 'ASI', continued_insurance: 'CON' } as const;
+const CATEGORY_CODE = { main: 'MAI', complementary: 'COM', after_pension: 'PEN', helper_maxi: 'HLP', student: 'STU' } as const;
+
+const careerRow = z.object({
+  affiliateId: z.string(),
+  inss: z.string(),
+  periods: z
+    .array(
+      z.object({
+        kind: z.enum(['activity', 'assimilation_sickness', 'continued_insurance']),
+        category: z.enum(['main', 'complementary', 'after_pension', 'helper_maxi', 'student']).nullable(),
+        start: z.string(),
+        end: z.string().nullable(),
+      }),
+    )
+    .min(1),
+  due: z.number().int(),
+  movements: z.array(z.tuple([z.string(), z.number().int()])),
+});
+type CareerRow = z.infer<typeof careerRow>;
+
+/** One career record: a person's quarter as INASTI receives it. */
+export interface CareerRecord {
+  inss: string;
+  quarter: string;
+  periods: { kind: keyof typeof KIND_CODE; category: keyof typeof CATEGORY_CODE | null; start: LocalDate; end: LocalDate }[];
+  due: number;
+  paid: number;
+  paidInFull: boolean;
+  paidInFullDate: LocalDate | null;
+}
+
+const activityHasCategory: Rule<CareerRow> = {
+  id: 'activity-without-category',
+  check: (row) =>
+    row.periods.some((p) => p.kind === 'activity' && p.category === null)
+      ? 'an activity period has no category (main, complementary…); complete it in the dossier'
+      : null,
+};
+
+// Periods overlapping the quarter; due = provisional + regularisation of the quarter; movements =
+// payments (+) and refunds (−) allocated to those contributions, value date ≤ as-of.
+const SQL = `
+WITH per AS (
+  SELECT affiliate_id,
+         json_agg(json_build_object('kind', kind, 'category', category, 'start', start_date, 'end', end_date)
+                  ORDER BY start_date, kind, category) AS periods
+  FROM dossier.activity_periods
+  WHERE start_date < :periodEnd AND (end_date IS NULL OR end_date >= :periodStart)
+  GROUP BY affiliate_id
+), contrib AS (
+  SELECT contribution_id, affiliate_id, amount_cents
+  FROM dossier.contributions
+  WHERE quarter = :periodKey AND kind IN ('provisional', 'regularisation')
+), due AS (
+  SELECT affiliate_id, sum(amount_cents) AS due FROM contrib GROUP BY affiliate_id
+), mov AS (
+  SELECT c.affiliate_id,
+         json_agg(json_build_array(p.value_date, CASE WHEN p.kind = 'refund' THEN -p.amount_cents ELSE p.amount_cents END)
+                  ORDER BY p.value_date, p.kind, p.payment_id COLLATE "C") AS movements
+  FROM dossier.payments p JOIN contrib c USING (contribution_id)
+  WHERE p.value_date <= :asOfDay
+  GROUP BY c.affiliate_id
+)
+SELECT json_build_object('affiliateId', a.affiliate_id, 'inss', a.inss, 'periods', per.periods,
+                         'due', coalesce(due.due, 0), 'movements', coalesce(mov.movements, '[]'::json))
+FROM per
+JOIN dossier.affiliates a USING (affiliate_id)
+LEFT JOIN due USING (affiliate_id)
+LEFT JOIN mov USING (affiliate_id)
+ORDER BY a.affiliate_id COLLATE "C"`;
+
+function clip(period: Period, start: string, end: string | null): { start: LocalDate; end: LocalDate } {
+  const last = lastDay(period);
+  return { start: maxDate(start as LocalDate, period.start), end: minDate((end ?? last) as LocalDate, last) };
+}
+
+function renderRecord(rec: CareerRecord, id: { attestationId: string; status: number; creationDate: string }): string {
+  const periods = rec.periods
+    .map(
+      (p) =>
+        `<CareerPeriod>${el('Kind', KIND_CODE[p.kind])}${optionalEl('Category', p.category && CATEGORY_CODE[p.category])}` +
+        `${el('StartDate', p.start)}${el('EndDate', p.end)}</CareerPeriod>`,
+    )
+    .join('');
+  return (
+    `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
+    `${el('CreationDate', id.creationDate)}</AttestationIdentification>${el('INSS', rec.inss)}${el('Quarter', rec.quarter)}` +
+    `<CareerPeriods>${periods}</CareerPeriods><Contribution>${el('Due', rec.due)}${el('Paid', rec.paid)}` +
+    `${el('PaidInFull', rec.paidInFull)}${optionalEl('PaidInFullDate', rec.paidInFullDate)}</Contribution></Attestation>`
+  );
+}
+
+/** career — INASTI, quarterly: one record per affiliate with a period overlapping the quarter. */
+export const career: Pipeline<CareerRow, CareerRecord> = {
+  id: 'career',
+  purpose: 'CARR',
+  title: 'Career data for INASTI',
+  periodKind: 'quarter',
+  schedule: '0 2 10 1,4,7,10 *',
+  // End of the month after the quarter.
+  deadline: (period) => lastDay(periodContaining('month', period.end)),
+  extract: {
+    sql: SQL,
+    sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)'),
+  },
+  row: careerRow,
+  rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.periods), activityHasCategory],
+  recordKey: (row) => row.inss,
+  toRecord(row, { period }) {
+    const state = toPaidState(row.due, row.movements);
+    return {
+      inss: row.inss,
+      quarter: periodCode(period),
+      periods: row.periods.map((p) => ({ kind: p.kind, category: p.category, ...clip(period, p.start, p.end) })),
+      due: row.due,
+      ...state,
+    };
+  },
+  route: () => ({ receiver: 'INASTI' }),
+  xml: { schema: 'career/v1.xsd', root: 'CARR', processType: '1', version: '001', record: renderRecord },
+};

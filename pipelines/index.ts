@@ -1,0 +1,5 @@
+import type { AnyPipeline } from '../src/engine/pipeline.js';
+import { career } from './career.js';
+
+/** Every flow maillon runs, listed explicitly. */
+export const PIPELINES: readonly AnyPipeline[] = [career];

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { generateDataset } from '../../generate/generateDataset.js';
+import { UsageError } from '../../errors/errors.js';
+import { parsePeriod } from '../../period/period.js';
+import type { CliContext } from '../context.js';
+import { startProgress } from '../progress.js';
+
+/** `maillon generate`: writes a synthetic, deterministic dossier CSV folder. */
+export function registerGenerate(program: Command, ctx: () => CliContext): void {
+  program
+    .command('generate')
+    .description('write a synthetic dossier CSV folder (deterministic for a seed)')
+    .requiredOption('--affiliates <n>', 'number of affiliates', positiveInt('--affiliates'))
+    .requiredOption('--out <folder>', 'folder to write')
+    .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
+    .option('--invalid-rate <r>', 'fraction of affiliates with domain errors (0..1)', rate, 0)
+    .option('--last-quarter <key>', 'last quarter with contributions (the data covers 8 quarters)', '2026-Q4')
+    .action(async (opts: { affiliates: number; out: string; seed: number; invalidRate: number; lastQuarter: string }) => {
+      const c = ctx();
+      const lastQuarter = parsePeriodOption(opts.lastQuarter);
+      const progress = startProgress(c.interactive, 'generate', opts.affiliates);
+      const result = await generateDataset({ ...opts, lastQuarter, onProgress: (n) => progress.update(n) });
+      progress.stop();
+      for (const [file, n] of Object.entries(result.rows)) console.log(`${file.padEnd(28)} ${String(n).padStart(10)} rows`);
+      console.log(`wrote ${opts.affiliates} affiliates (${result.invalidAffiliates} with domain errors) to ${opts.out}`);
+    });
+}
+
+function parsePeriodOption(key: string) {
+  try {
+    const p = parsePeriod(key);
+    if (p.kind !== 'quarter') throw new Error('expected a quarter such as 2026-Q4');
+    return p;
+  } catch (err) {
+    throw new UsageError(`--last-quarter: ${(err as Error).message}`);
+  }
+}
+
+function positiveInt(flag: string) {
+  return (text: string): number => {
+    if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} takes a whole number of at least 1, got "${text}"`);
+    return Number(text);
+  };
+}
+
+function rate(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--invalid-rate takes a fraction between 0 and 1, got "${text}"`);
+  return n;
+}

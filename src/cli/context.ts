@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Clock, systemClock } from '../clock/clock.js';
+import { type Config, loadConfig } from '../config/config.js';
+import { migrate } from '../db/migrate.js';
+import { type Databases, openDatabases } from '../db/openDatabases.js';
+import { DatabaseError } from '../errors/errors.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { createXsdValidator, type XsdValidator } from '../render/xsdValidator.js';
+
+/** Folder of the XSDs shipped with maillon. */
+export const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
+
+/** What every command receives: configuration, logger, clock, and databases opened on demand. */
+export interface CliContext {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  /** True when stderr is a terminal: progress bars instead of info logs. */
+  interactive: boolean;
+  databases(): Promise<Databases>;
+  validator(): XsdValidator;
+  close(): Promise<void>;
+}
+
+/** Builds the context from the environment; the configuration is validated here, at start. */
+export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
+  const config = loadConfig(env);
+  const interactive = Boolean(process.stderr.isTTY);
+  const logger = createLogger(interactive && config.logLevel === 'info' ? 'warn' : config.logLevel);
+  let dbs: Promise<Databases> | null = null;
+  return {
+    config,
+    logger,
+    clock: systemClock,
+    interactive,
+    databases() {
+      dbs ??= openReady(config, logger);
+      return dbs;
+    },
+    validator: () => createXsdValidator(config.xmllint),
+    async close() {
+      if (dbs) await (await dbs.catch(() => null))?.close();
+    },
+  };
+}
+
+async function openReady(config: Config, logger: Logger): Promise<Databases> {
+  const dbs = await openDatabases(config);
+  if (dbs.embedded) {
+    // The embedded database belongs to maillon: keep it migrated without asking.
+    await migrate(dbs.ledger, 'ledger');
+    await migrate(dbs.dossier, 'dossier');
+    logger.info({ home: config.home }, 'embedded PostgreSQL started');
+    return dbs;
+  }
+  const found = await dbs.ledger.query<{ t: string | null }>(`SELECT to_regclass('maillon.runs')::text AS t`).catch((err: Error) => {
+    throw new DatabaseError(`Cannot query the ledger database: ${err.message}. Check DATABASE_URL.`, { cause: err });
+  });
+  if (!found.rows[0]?.t) {
+    await dbs.close();
+    throw new DatabaseError('The ledger schema is missing: run "maillon db migrate" once against DATABASE_URL (and DOSSIER_DATABASE_URL).');
+  }
+  return dbs;
+}

@@ -1,0 +1,48 @@
+import { Command, CommanderError } from 'commander';
+import { MaillonError } from '../errors/errors.js';
+import { maskPersonalData } from '../log/maskPersonalData.js';
+import { registerDbMigrate } from './commands/dbMigrate.js';
+import { registerDemo } from './commands/demo.js';
+import { registerFlows } from './commands/flows.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerImport } from './commands/importCommand.js';
+import { registerReport } from './commands/report.js';
+import { registerRun } from './commands/run.js';
+import { registerRuns } from './commands/runs.js';
+import { type CliContext, createCliContext } from './context.js';
+
+let context: CliContext | null = null;
+const ctx = (): CliContext => (context ??= createCliContext());
+const current = (): CliContext | null => context;
+
+const program = new Command('maillon')
+  .description('Batch data exchanges of the Caisse nationale auxiliaire over the social-security batch channel')
+  .exitOverride()
+  .showHelpAfterError();
+registerDbMigrate(program, ctx);
+registerImport(program, ctx);
+registerGenerate(program, ctx);
+registerRun(program, ctx);
+registerRuns(program, ctx);
+registerReport(program, ctx);
+registerDemo(program, ctx);
+registerFlows(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeOf(err);
+  if (!(err instanceof CommanderError)) {
+    const message = maskPersonalData(err instanceof Error ? err.message : String(err));
+    process.stderr.write(`maillon: ${message}\n`);
+    if (!(err instanceof MaillonError)) current()?.logger.error({ err }, 'unexpected failure');
+  }
+} finally {
+  await current()?.close();
+}
+
+function exitCodeOf(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+  if (err instanceof MaillonError) return err.exitCode;
+  return 1;
+}

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from '../errors/errors.js';
+
+/** Environment of the batch channel: R production, T test, S simulation. */
+export type Environment = 'R' | 'T' | 'S';
+
+const environmentSchema = z.enum(['R', 'T', 'S']);
+const postgresUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
+
+const envSchema = z.object({
+  DATABASE_URL: postgresUrl.optional(),
+  DOSSIER_DATABASE_URL: postgresUrl.optional(),
+  MAILLON_HOME: z.string().min(1).optional(),
+  MAILLON_OUTBOX: z.string().min(1).optional(),
+  MAILLON_SENDER: z.string().regex(/^\d{6}$/, 'must be the 6-digit sender number').optional(),
+  MAILLON_ENV: environmentSchema.default('T'),
+  MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAILLON_XMLLINT: z.string().min(1).optional(),
+});
+
+/** maillon's validated configuration; every field comes from one environment variable. */
+export interface Config {
+  /** maillon's own database (ledger); undefined ⇒ the embedded PostgreSQL under `home`. */
+  databaseUrl: string | undefined;
+  /** The dossier database the pipelines read; defaults to `databaseUrl`. */
+  dossierDatabaseUrl: string | undefined;
+  /** Folder for local state (embedded database, temporary files). Absolute. */
+  home: string;
+  /** Folder where finished files are written. Absolute. */
+  outbox: string;
+  /** The fund's 6-digit sender number, when configured. */
+  sender: string | undefined;
+  /** Default environment of runs. */
+  environment: Environment;
+  logLevel: string;
+  /** Path of xmllint, `wasm` to force the npm validator; undefined ⇒ xmllint from PATH, else wasm. */
+  xmllint: string | undefined;
+}
+
+/** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const cleaned = Object.fromEntries(
+    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
+  );
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`The configuration is invalid: ${lines.join('; ')}. Fix these environment variables and start again.`);
+  }
+  const v = parsed.data;
+  const home = path.resolve(cwd, v.MAILLON_HOME ?? '.maillon');
+  return {
+    databaseUrl: v.DATABASE_URL,
+    dossierDatabaseUrl: v.DOSSIER_DATABASE_URL ?? v.DATABASE_URL,
+    home,
+    outbox: path.resolve(cwd, v.MAILLON_OUTBOX ?? path.join(home, 'outbox')),
+    sender: v.MAILLON_SENDER,
+    environment: v.MAILLON_ENV,
+    logLevel: v.MAILLON_LOG_LEVEL,
+    xmllint: v.MAILLON_XMLLINT,
+  };
+}
+
+/** Parses an environment letter given on the command line. */
+export function parseEnvironment(text: string): Environment {
+  const r = environmentSchema.safeParse(text);
+  if (!r.success) throw new ConfigError(`"${text}" is not an environment: use R (production), T (test) or S (simulation).`);
+  return r.data;
+}
+
+/** The sender number, or a ConfigError telling how to set it. */
+export function requireSender(config: Config): string {
+  if (!config.sender) {
+    throw new ConfigError('MAILLON_SENDER is not set: set it to the fund\'s 6-digit sender number of the batch channel.');
+  }
+  return config.sender;
+}

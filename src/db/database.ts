@@ -1,0 +1,67 @@
+import pg from 'pg';
+import { DatabaseError } from '../errors/errors.js';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+/** Creates a connection pool; `close()` ends it. BIGINT and NUMERIC come back as strings. */
+export function createPool(url: string, max = 4): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, application_name: 'maillon' });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs `fn` inside one transaction on one connection; commits on success, rolls back on throw. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await connect(pool);
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Runs `fn` with one connection of the pool, released afterwards. */
+export async function withConnection<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await connect(pool);
+  try {
+    return await fn(client);
+  } finally {
+    client.release();
+  }
+}
+
+/** Takes one connection from the pool, turning a refusal into a DatabaseError; release it yourself. */
+export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (err) {
+    throw new DatabaseError(
+      `Cannot connect to PostgreSQL (${describeTarget(pool)}): ${(err as Error).message}. Check DATABASE_URL / DOSSIER_DATABASE_URL and that the server runs.`,
+      { cause: err },
+    );
+  }
+}
+
+function describeTarget(pool: pg.Pool): string {
+  const o = pool.options;
+  return `${o.host ?? 'localhost'}:${o.port ?? 5432}/${o.database ?? ''}`;
+}
+
+/** A connection URL with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

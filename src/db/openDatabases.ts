@@ -1,0 +1,33 @@
+import type { Config } from '../config/config.js';
+import { createPool, type Pool } from './database.js';
+import { startEmbeddedPostgres } from './embeddedPostgres.js';
+
+/** The two connection pools maillon uses; `close()` ends them and stops an embedded server. */
+export interface Databases {
+  /** maillon's own database: the ledger. */
+  ledger: Pool;
+  /** The dossier database the pipelines read (may be a read-only replica). */
+  dossier: Pool;
+  /** True when the embedded PostgreSQL was started for this process. */
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** Opens the ledger and dossier pools; without DATABASE_URL starts the embedded PostgreSQL. */
+export async function openDatabases(config: Config): Promise<Databases> {
+  const embedded = config.databaseUrl ? null : await startEmbeddedPostgres(config.home);
+  const ledgerUrl = config.databaseUrl ?? embedded!.url;
+  const dossierUrl = config.dossierDatabaseUrl ?? ledgerUrl;
+  const ledger = createPool(ledgerUrl);
+  const dossier = dossierUrl === ledgerUrl ? ledger : createPool(dossierUrl);
+  return {
+    ledger,
+    dossier,
+    embedded: embedded !== null,
+    async close() {
+      await ledger.end();
+      if (dossier !== ledger) await dossier.end();
+      await embedded?.stop();
+    },
+  };
+}

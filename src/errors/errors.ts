@@ -1,0 +1,82 @@
+/** Base of every error maillon throws on purpose: a sentence for the operator plus structured fields. */
+export class MaillonError extends Error {
+  /** Exit code the CLI uses when this error ends a command. */
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The configuration (environment variables, flags) is missing or invalid. */
+export class ConfigError extends MaillonError {
+  override readonly exitCode = 2;
+}
+
+/** A command-line argument cannot be understood (period key, flow id, instant…). */
+export class UsageError extends MaillonError {
+  override readonly exitCode = 2;
+}
+
+/** One break of the dossier CSV contract, located in its file. */
+export interface ContractBreak {
+  file: string;
+  line: number;
+  column: string;
+  reason: string;
+}
+
+/** An import folder breaks the CSV contract; nothing of it was imported. */
+export class ImportError extends MaillonError {
+  override readonly exitCode = 3;
+  constructor(
+    readonly folder: string,
+    readonly breakCount: number,
+    readonly breaks: readonly ContractBreak[],
+  ) {
+    super(
+      `The folder ${folder} breaks the dossier CSV contract in ${breakCount} place(s); nothing was imported. ` +
+        `Fix the rows listed above and import the folder again.`,
+    );
+  }
+}
+
+/** A rendered file does not conform to its XSD: the file is not written to the outbox. */
+export class SchemaConformanceError extends MaillonError {
+  override readonly exitCode = 5;
+  constructor(
+    readonly file: string,
+    readonly schema: string,
+    readonly details: string,
+  ) {
+    super(
+      `The rendered file ${file} does not conform to ${schema}; it was not written to the outbox. ` +
+        `This is a defect of the flow's rendering, report it with these details: ${details}`,
+    );
+  }
+}
+
+/** The database cannot be reached or refused an operation. */
+export class DatabaseError extends MaillonError {
+  override readonly exitCode = 6;
+}
+
+/** The local outbox cannot be written (permissions, disk full…). */
+export class OutboxError extends MaillonError {
+  override readonly exitCode = 7;
+}
+
+/** The ledger holds a state that contradicts the requested operation. */
+export class LedgerConflictError extends MaillonError {
+  override readonly exitCode = 8;
+}
+
+/** A validator (xmllint) or another external tool is missing or failed to run. */
+export class ToolError extends MaillonError {
+  override readonly exitCode = 9;
+}
+
+/** What the operator asked for does not exist (no run for that period, unknown flow…). */
+export class NotFoundError extends MaillonError {
+  override readonly exitCode = 4;
+}

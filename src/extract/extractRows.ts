@@ -1,0 +1,33 @@
+import { pipeline } from 'node:stream/promises';
+import { to as copyTo } from 'pg-copy-streams';
+import split2 from 'split2';
+import { connect, type Pool } from '../db/database.js';
+
+/**
+ * Streams the rows of a query that selects ONE json column, through COPY (…) TO STDOUT:
+ * the server sends rows as fast as we take them and nothing accumulates in memory.
+ * Runs in a REPEATABLE READ READ ONLY transaction so that a concurrent import cannot
+ * change the data under the extraction; works on a read-only replica.
+ */
+export async function* extractRows(pool: Pool, sql: string): AsyncGenerator<unknown> {
+  const client = await connect(pool);
+  let completed = false;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const source = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
+    // COPY text format doubles every backslash; JSON text holds no tab and no raw newline.
+    const lines = split2((line: string) =>
+      line.length === 0 ? undefined : JSON.parse(line.includes('\\') ? line.replace(/\\\\/g, '\\') : line),
+    );
+    const flowing = pipeline(source, lines);
+    flowing.catch(() => undefined);
+    for await (const row of lines) yield row;
+    await flowing;
+    await client.query('COMMIT');
+    completed = true;
+  } finally {
+    // A COPY cut short (error, or the consumer stopped) leaves the connection in an unknown
+    // state: discard it rather than return it to the pool.
+    client.release(completed ? undefined : new Error('extraction did not complete'));
+  }
+}

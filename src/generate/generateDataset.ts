@@ -1,0 +1,81 @@
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { stringify, type Stringifier } from 'csv-stringify';
+import { CONTRACT } from '../import/contract.js';
+import { type Period, shiftPeriod } from '../period/period.js';
+import { type AffiliateRows, generateRows } from './dossierRows.js';
+import { generatePerson } from './person.js';
+import { createRandom } from './random.js';
+
+/** Options of the synthetic data generator. */
+export interface GenerateOptions {
+  affiliates: number;
+  seed: number;
+  out: string;
+  /** Fraction (0..1) of affiliates given a domain error the pipelines must quarantine. */
+  invalidRate: number;
+  /** Last quarter with contributions; the window covers the 8 quarters up to it. */
+  lastQuarter: Period;
+  onProgress?: (done: number) => void;
+}
+
+/** Counts of generated rows per file, and the affiliates given a domain error. */
+export interface GenerateResult {
+  rows: Record<string, number>;
+  invalidAffiliates: number;
+}
+
+interface Output {
+  stringifier: Stringifier;
+  file: WriteStream;
+}
+
+/**
+ * Writes a dossier folder following the CSV contract, streaming: one affiliate at a time is
+ * held in memory, so the memory used does not depend on the number of affiliates.
+ */
+export async function generateDataset(opts: GenerateOptions): Promise<GenerateResult> {
+  await fs.mkdir(opts.out, { recursive: true });
+  const outputs = new Map<string, Output>();
+  for (const spec of CONTRACT) {
+    const file = createWriteStream(path.join(opts.out, spec.file), { mode: 0o600 });
+    const stringifier = stringify({ header: true, columns: spec.columns.map((c) => c.name), quoted_match: /^\s|\s$/ });
+    stringifier.pipe(file);
+    outputs.set(spec.table, { stringifier, file });
+  }
+  const counts: Record<string, number> = Object.fromEntries(CONTRACT.map((t) => [t.file, 0]));
+  const rnd = createRandom(opts.seed);
+  const firstQuarter = shiftPeriod(opts.lastQuarter, -7);
+  let invalid = 0;
+  for (let i = 1; i <= opts.affiliates; i++) {
+    const faulty = opts.invalidRate > 0 && rnd.chance(opts.invalidRate);
+    const faultKind = faulty ? rnd.int(0, 2) : -1;
+    if (faulty) invalid++;
+    const person = generatePerson(i, rnd, faultKind === 0);
+    const rows = generateRows(person, i, rnd, {
+      firstQuarter,
+      lastQuarter: opts.lastQuarter,
+      fault: faultKind === 1 ? 'incoherent-period' : faultKind === 2 ? 'activity-without-category' : null,
+    });
+    await write(outputs.get('affiliates')!, [person.row], counts, 'affiliates.csv');
+    for (const spec of CONTRACT.slice(1)) {
+      await write(outputs.get(spec.table)!, rows[spec.table as keyof AffiliateRows], counts, spec.file);
+    }
+    if (opts.onProgress && i % 10_000 === 0) opts.onProgress(i);
+  }
+  for (const { stringifier, file } of outputs.values()) {
+    stringifier.end();
+    await finished(file);
+  }
+  return { rows: counts, invalidAffiliates: invalid };
+}
+
+async function write(out: Output, rows: readonly (readonly unknown[])[], counts: Record<string, number>, file: string): Promise<void> {
+  for (const row of rows) {
+    counts[file] = (counts[file] ?? 0) + 1;
+    if (!out.stringifier.write(row)) await once(out.stringifier, 'drain');
+  }
+}

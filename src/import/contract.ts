@@ -1,0 +1,174 @@
+/** Column types of the dossier CSV contract (shared/dossier-csv.md). */
+export type ColumnType =
+  | { kind: 'text' }
+  | { kind: 'digits'; length: number }
+  | { kind: 'date' }
+  | { kind: 'month' }
+  | { kind: 'quarter' }
+  | { kind: 'integer'; min?: number }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'country' };
+
+/** One column: its CSV header name, type, whether empty (NULL) is allowed, and its SQL type. */
+export interface ColumnSpec {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+  sqlType: string;
+}
+
+/** A reference from a column to the key of another file. */
+export interface ReferenceSpec {
+  column: string;
+  table: string;
+  targetColumn: string;
+}
+
+/** One file of the contract and the dossier table it fills. */
+export interface TableSpec {
+  file: string;
+  table: string;
+  columns: readonly ColumnSpec[];
+  /** Columns that together are unique in the file. */
+  key?: readonly string[];
+  references: readonly ReferenceSpec[];
+  required: boolean;
+}
+
+const text = (name: string, nullable = false): ColumnSpec => ({ name, type: { kind: 'text' }, nullable, sqlType: 'text' });
+const date = (name: string, nullable = false): ColumnSpec => ({ name, type: { kind: 'date' }, nullable, sqlType: 'date' });
+const cents = (name: string, nullable = false, min?: number): ColumnSpec => ({
+  name,
+  type: min === undefined ? { kind: 'integer' } : { kind: 'integer', min },
+  nullable,
+  sqlType: 'bigint',
+});
+const oneOf = (name: string, values: readonly string[], nullable = false): ColumnSpec => ({
+  name,
+  type: { kind: 'enum', values },
+  nullable,
+  sqlType: 'text',
+});
+const digits = (name: string, length: number, nullable = false): ColumnSpec => ({
+  name,
+  type: { kind: 'digits', length },
+  nullable,
+  sqlType: 'text',
+});
+const affiliateRef: ReferenceSpec = { column: 'affiliate_id', table: 'affiliates', targetColumn: 'affiliate_id' };
+
+/** The contract, in import order (referenced files first). */
+export const CONTRACT: readonly TableSpec[] = [
+  {
+    file: 'affiliates.csv',
+    table: 'affiliates',
+    required: true,
+    key: ['affiliate_id'],
+    references: [],
+    columns: [
+      text('affiliate_id'),
+      digits('inss', 11),
+      text('last_name'),
+      text('first_name'),
+      date('birth_date'),
+      oneOf('sex', ['M', 'F', 'X']),
+      oneOf('language', ['fr', 'nl', 'de']),
+      text('street'),
+      text('postal_code'),
+      text('city'),
+      { name: 'country', type: { kind: 'country' }, nullable: false, sqlType: 'text' },
+      text('iban', true),
+    ],
+  },
+  {
+    file: 'activity_periods.csv',
+    table: 'activity_periods',
+    required: false,
+    references: [affiliateRef],
+    columns: [
+      text('affiliate_id'),
+      oneOf('kind', ['activity', 'assimilation_sickness', 'continued_insurance']),
+      oneOf('category', ['main', 'complementary', 'after_pension', 'helper_maxi', 'student'], true),
+      date('start_date'),
+      date('end_date', true),
+      digits('company_number', 10, true),
+    ],
+  },
+  {
+    file: 'mutuality_affiliations.csv',
+    table: 'mutuality_affiliations',
+    required: false,
+    references: [affiliateRef],
+    columns: [
+      text('affiliate_id'),
+      oneOf('insurer_code', ['100', '200', '300', '400', '500', '600', '900']),
+      date('valid_from'),
+      date('valid_to', true),
+    ],
+  },
+  {
+    file: 'contributions.csv',
+    table: 'contributions',
+    required: false,
+    key: ['contribution_id'],
+    references: [affiliateRef],
+    columns: [
+      text('contribution_id'),
+      text('affiliate_id'),
+      { name: 'quarter', type: { kind: 'quarter' }, nullable: false, sqlType: 'text' },
+      oneOf('kind', ['provisional', 'regularisation', 'increase']),
+      cents('reference_income_cents', true),
+      cents('amount_cents'),
+      date('due_date'),
+    ],
+  },
+  {
+    file: 'payments.csv',
+    table: 'payments',
+    required: false,
+    key: ['payment_id'],
+    references: [affiliateRef, { column: 'contribution_id', table: 'contributions', targetColumn: 'contribution_id' }],
+    columns: [
+      text('payment_id'),
+      text('affiliate_id'),
+      text('contribution_id', true),
+      oneOf('kind', ['payment', 'refund']),
+      cents('amount_cents', false, 1),
+      date('value_date'),
+      text('structured_ref', true),
+    ],
+  },
+  {
+    file: 'allowances.csv',
+    table: 'allowances',
+    required: false,
+    key: ['allowance_id'],
+    references: [affiliateRef],
+    columns: [
+      text('allowance_id'),
+      text('affiliate_id'),
+      oneOf('kind', ['bridging_right', 'maternity_vouchers', 'family_allowance']),
+      { name: 'month', type: { kind: 'month' }, nullable: false, sqlType: 'text' },
+      cents('amount_cents', true),
+      { name: 'vouchers', type: { kind: 'integer', min: 0 }, nullable: true, sqlType: 'integer' },
+      digits('child_inss', 11, true),
+      date('paid_on', true),
+    ],
+  },
+  {
+    file: 'companies.csv',
+    table: 'companies',
+    required: false,
+    key: ['company_number', 'year'],
+    references: [],
+    columns: [
+      digits('company_number', 10),
+      text('name'),
+      { name: 'year', type: { kind: 'integer', min: 1900 }, nullable: false, sqlType: 'integer' },
+      cents('balance_total_cents'),
+      cents('amount_cents'),
+      cents('paid_cents'),
+      date('paid_on', true),
+    ],
+  },
+];

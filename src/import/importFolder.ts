@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock } from '../clock/clock.js';
+import { withTransaction, type Pool } from '../db/database.js';
+import { type ContractBreak, ImportError, UsageError } from '../errors/errors.js';
+import { checkIntegrity } from './checkIntegrity.js';
+import { CONTRACT } from './contract.js';
+import { createStagingTable, type StagedFile, stageFile, stagingTable } from './stageFile.js';
+
+/** Outcome of a successful import. */
+export interface ImportResult {
+  folder: string;
+  files: StagedFile[];
+  rows: number;
+}
+
+const KEEP_BREAKS = 1000;
+
+/**
+ * Imports a folder that follows the dossier CSV contract, all or nothing: every file is
+ * staged with COPY and checked; if anything breaks the contract, every break is reported
+ * through `onBreak` and an ImportError is thrown with nothing changed. Otherwise the dossier
+ * tables are REPLACED by the folder's content in the same transaction (the folder is a full
+ * export: a missing file means no rows), so importing the same folder twice is harmless.
+ */
+export async function importFolder(
+  dossier: Pool,
+  folder: string,
+  onBreak: (b: ContractBreak) => void = () => undefined,
+): Promise<ImportResult> {
+  if (!existsSync(folder) || !(await fs.stat(folder)).isDirectory()) {
+    throw new UsageError(`The import folder ${folder} does not exist or is not a folder.`);
+  }
+  const kept: ContractBreak[] = [];
+  let breakCount = 0;
+  const report = (b: ContractBreak): void => {
+    breakCount++;
+    if (kept.length < KEEP_BREAKS) kept.push(b);
+    onBreak(b);
+  };
+  const entries = await fs.readdir(folder);
+  for (const name of entries.filter((n) => n.endsWith('.csv')).sort()) {
+    if (!CONTRACT.some((t) => t.file === name)) {
+      report({ file: name, line: 0, column: '(file)', reason: `not a file of the dossier CSV contract (expected ${CONTRACT.map((t) => t.file).join(', ')})` });
+    }
+  }
+  const result = await withTransaction(dossier, async (client) => {
+    const files: StagedFile[] = [];
+    const staged = new Set<string>();
+    for (const spec of CONTRACT) {
+      const filePath = path.join(folder, spec.file);
+      if (!existsSync(filePath)) {
+        if (spec.required) report({ file: spec.file, line: 0, column: '(file)', reason: 'required file is missing' });
+        continue;
+      }
+      await createStagingTable(client, spec);
+      files.push(await stageFile(client, spec, filePath, report));
+      staged.add(spec.table);
+    }
+    await checkIntegrity(client, staged, report);
+    if (breakCount > 0) throw new ImportError(folder, breakCount, kept);
+    // Replace: children first when emptying, parents first when filling.
+    await client.query(`TRUNCATE ${[...CONTRACT].reverse().map((t) => `dossier.${t.table}`).join(', ')}`);
+    for (const spec of CONTRACT) {
+      if (!staged.has(spec.table)) continue;
+      const cols = spec.columns.map((c) => c.name).join(', ');
+      await client.query(`INSERT INTO dossier.${spec.table} (${cols}) SELECT ${cols} FROM ${stagingTable(spec)} ORDER BY line`);
+    }
+    return { folder, files, rows: files.reduce((n, f) => n + f.rows, 0) };
+  });
+  return result;
+}
+
+/** Records a successful import in the ledger. */
+export async function recordImport(ledger: Pool, clock: Clock, startedAt: Date, result: ImportResult): Promise<void> {
+  await ledger.query(
+    'INSERT INTO maillon.imports (folder, started_at, finished_at, rows, files) VALUES ($1, $2, $3, $4, $5)',
+    [path.resolve(result.folder), startedAt, clock.now(), result.rows, JSON.stringify(result.files)],
+  );
+}

@@ -1,0 +1,23 @@
+import { copyRow, createCopyIn } from '../db/copyIn.js';
+import type { PoolClient } from '../db/database.js';
+
+/** Streams one row per extracted record into maillon.record_outcomes (COPY), inside the run's transaction. */
+export interface OutcomeWriter {
+  emitted(o: { ordinal: number; sourceKey: string; recordKey: string | null; fileKey: string; position: number; attestationId: string; recordHash: string }): Promise<void>;
+  quarantined(o: { ordinal: number; sourceKey: string; recordKey: string | null; rule: string; message: string }): Promise<void>;
+  end(): Promise<void>;
+}
+
+const COLUMNS = 'run_id, ordinal, source_key, outcome, record_key, file_key, position, attestation_id, record_hash, rule, message';
+
+/** Starts the COPY of a run's outcomes. */
+export function createOutcomeWriter(client: PoolClient, runId: number): OutcomeWriter {
+  const copy = createCopyIn(client, `COPY maillon.record_outcomes (${COLUMNS}) FROM STDIN`);
+  return {
+    emitted: (o) =>
+      copy.write(copyRow([runId, o.ordinal, o.sourceKey, 'emitted', o.recordKey, o.fileKey, o.position, o.attestationId, o.recordHash, null, null])),
+    quarantined: (o) =>
+      copy.write(copyRow([runId, o.ordinal, o.sourceKey, 'quarantined', o.recordKey, null, null, null, null, o.rule, o.message])),
+    end: () => copy.end(),
+  };
+}

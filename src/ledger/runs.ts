@@ -1,0 +1,84 @@
+import os from 'node:os';
+import type { Environment } from '../config/config.js';
+import type { Pool } from '../db/database.js';
+
+/** What identifies a run: flow, period key, environment, as-of instant, dry or real. */
+export interface RunKey {
+  flow: string;
+  period: string;
+  environment: Environment;
+  asOf: Date;
+  dryRun: boolean;
+}
+
+/** Counts of a finished run; extracted = emitted + quarantined. */
+export interface RunCounts {
+  extracted: number;
+  emitted: number;
+  quarantined: number;
+}
+
+/** Records the start of a run and returns its id. */
+export async function startRun(ledger: Pool, key: RunKey, startedAt: Date): Promise<number> {
+  const res = await ledger.query<{ run_id: string }>(
+    `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid)
+     VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9) RETURNING run_id`,
+    [key.flow, key.period, key.environment, key.asOf, key.dryRun, startedAt, os.userInfo().username, os.hostname(), process.pid],
+  );
+  return Number(res.rows[0]!.run_id);
+}
+
+/** Records a successful end with its counts. */
+export async function succeedRun(ledger: Pool, runId: number, finishedAt: Date, counts: RunCounts): Promise<void> {
+  await ledger.query(
+    `UPDATE maillon.runs SET state = 'succeeded', finished_at = $2, extracted = $3, emitted = $4, quarantined = $5 WHERE run_id = $1`,
+    [runId, finishedAt, counts.extracted, counts.emitted, counts.quarantined],
+  );
+}
+
+/** Records a failure with the error's class and message. */
+export async function failRun(ledger: Pool, runId: number, finishedAt: Date, err: Error): Promise<void> {
+  await ledger.query(
+    `UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = $3, error_message = $4 WHERE run_id = $1`,
+    [runId, finishedAt, err.name, err.message.slice(0, 2000)],
+  );
+}
+
+/** One line of `maillon runs`. */
+export interface RunSummary {
+  runId: number;
+  flow: string;
+  period: string;
+  environment: Environment;
+  state: string;
+  dryRun: boolean;
+  startedAt: Date;
+  finishedAt: Date | null;
+  extracted: number | null;
+  emitted: number | null;
+  quarantined: number | null;
+  error: string | null;
+}
+
+/** The most recent runs, newest first. */
+export async function recentRuns(ledger: Pool, limit: number): Promise<RunSummary[]> {
+  const res = await ledger.query(
+    `SELECT run_id, flow, period, environment, state, dry_run, started_at, finished_at, extracted, emitted, quarantined, error_message
+     FROM maillon.runs ORDER BY run_id DESC LIMIT $1`,
+    [limit],
+  );
+  return res.rows.map((r) => ({
+    runId: Number(r.run_id),
+    flow: r.flow,
+    period: r.period,
+    environment: r.environment,
+    state: r.state,
+    dryRun: r.dry_run,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    extracted: r.extracted,
+    emitted: r.emitted,
+    quarantined: r.quarantined,
+    error: r.error_message,
+  }));
+}

@@ -1,0 +1,82 @@
+import { addDays, brusselsDate, type LocalDate, toLocalDate } from './localDate.js';
+
+/** The three period kinds the flows use. */
+export type PeriodKind = 'quarter' | 'month' | 'year';
+
+/**
+ * A period: a half-open range of calendar days [start, end) in Europe/Brussels.
+ * `index` is the quarter (1-4) or month (1-12); 1 for a year.
+ */
+export interface Period {
+  readonly kind: PeriodKind;
+  readonly year: number;
+  readonly index: number;
+  /** First day, inclusive. */
+  readonly start: LocalDate;
+  /** Day after the last day (exclusive). */
+  readonly end: LocalDate;
+}
+
+const QUARTER = /^(\d{4})-Q([1-4])$/;
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+const YEAR = /^(\d{4})$/;
+
+/** Parses a period key: `2026-Q3`, `2026-07` or `2026`; throws with the accepted forms. */
+export function parsePeriod(key: string): Period {
+  let m = QUARTER.exec(key);
+  if (m) return makePeriod('quarter', Number(m[1]), Number(m[2]));
+  m = MONTH.exec(key);
+  if (m) return makePeriod('month', Number(m[1]), Number(m[2]));
+  m = YEAR.exec(key);
+  if (m) return makePeriod('year', Number(m[1]), 1);
+  throw new Error(`"${key}" is not a period key: use 2026-Q3 (quarter), 2026-07 (month) or 2026 (year)`);
+}
+
+/** Builds a period from its kind, year and index (quarter 1-4, month 1-12, 1 for a year). */
+export function makePeriod(kind: PeriodKind, year: number, index: number): Period {
+  const firstMonth = kind === 'quarter' ? (index - 1) * 3 + 1 : kind === 'month' ? index : 1;
+  const months = kind === 'quarter' ? 3 : kind === 'month' ? 1 : 12;
+  const start = toLocalDate(year, firstMonth, 1);
+  const endMonth0 = firstMonth - 1 + months;
+  const end = toLocalDate(year + Math.floor(endMonth0 / 12), (endMonth0 % 12) + 1, 1);
+  return { kind, year, index, start, end };
+}
+
+/** The period key: `2026-Q3`, `2026-07`, `2026`. */
+export function formatPeriod(p: Period): string {
+  if (p.kind === 'quarter') return `${p.year}-Q${p.index}`;
+  if (p.kind === 'month') return `${p.year}-${String(p.index).padStart(2, '0')}`;
+  return String(p.year);
+}
+
+/** The BCSS code of a period: quarter `YYYYQ` (20263), month `YYYYMM`, year `YYYY`. */
+export function periodCode(p: Period): string {
+  if (p.kind === 'quarter') return `${p.year}${p.index}`;
+  if (p.kind === 'month') return `${p.year}${String(p.index).padStart(2, '0')}`;
+  return String(p.year);
+}
+
+/** The last day of the period (inclusive). */
+export function lastDay(p: Period): LocalDate {
+  return addDays(p.end, -1);
+}
+
+/** The period of the same kind that contains a day. */
+export function periodContaining(kind: PeriodKind, day: LocalDate): Period {
+  const [y, m] = day.split('-').map(Number) as [number, number];
+  if (kind === 'quarter') return makePeriod(kind, y, Math.floor((m - 1) / 3) + 1);
+  if (kind === 'month') return makePeriod(kind, y, m);
+  return makePeriod(kind, y, 1);
+}
+
+/** The period that follows (delta 1) or precedes (delta -1) this one, or further. */
+export function shiftPeriod(p: Period, delta: number): Period {
+  const perYear = p.kind === 'quarter' ? 4 : p.kind === 'month' ? 12 : 1;
+  const ordinal = p.year * perYear + (p.index - 1) + delta;
+  return makePeriod(p.kind, Math.floor(ordinal / perYear), (ordinal % perYear) + 1);
+}
+
+/** The last period of a kind that has fully ended at an instant (Brussels calendar). */
+export function lastCompletePeriod(kind: PeriodKind, instant: Date): Period {
+  return shiftPeriod(periodContaining(kind, brusselsDate(instant)), -1);
+}

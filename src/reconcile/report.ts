@@ -1,0 +1,119 @@
+import type { Environment } from '../config/config.js';
+import type { AnyPipeline } from '../engine/pipeline.js';
+import { NotFoundError } from '../errors/errors.js';
+import type { Pool } from '../db/database.js';
+import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
+import { parsePeriod } from '../period/period.js';
+
+/** One quarantined record in a report. */
+export interface QuarantineEntry {
+  rule: string;
+  sourceKey: string;
+  message: string;
+}
+
+/** One published file in a report. */
+export interface ReportFile {
+  name: string;
+  path: string;
+  receiver: string;
+  records: number;
+  bytes: number;
+  sha256: string;
+  sequence: string;
+}
+
+/** A named check of the report, true when it holds. */
+export interface ReportCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The reconciliation report of the latest successful (non-dry) run of a flow for a period and
+ * environment. Stable JSON: fields are only ever added, never renamed.
+ */
+export interface Report {
+  flow: string;
+  period: string;
+  environment: Environment;
+  asOf: string;
+  runId: number;
+  startedAt: string;
+  finishedAt: string;
+  counts: { extracted: number; emitted: number; quarantined: number };
+  quarantineByRule: Record<string, number>;
+  quarantine: QuarantineEntry[];
+  files: ReportFile[];
+  deadline: LocalDate;
+  daysRemaining: number;
+  checks: ReportCheck[];
+}
+
+/** Builds the report from the ledger; the counts are recounted from the lineage and checked. */
+export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date): Promise<Report> {
+  const run = await ledger.query(
+    `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined FROM maillon.runs
+     WHERE flow = $1 AND period = $2 AND environment = $3 AND state = 'succeeded' AND NOT dry_run
+     ORDER BY run_id DESC LIMIT 1`,
+    [pipeline.id, periodKey, environment],
+  );
+  const r = run.rows[0];
+  if (!r) {
+    throw new NotFoundError(
+      `No successful run of ${pipeline.id} for ${periodKey} in environment ${environment}; run "maillon run ${pipeline.id} --period ${periodKey} --env ${environment}" first.`,
+    );
+  }
+  const runId = Number(r.run_id);
+  const [quarantine, files, tally] = await Promise.all([
+    ledger.query<QuarantineEntry>(
+      `SELECT rule, source_key AS "sourceKey", message FROM maillon.record_outcomes
+       WHERE run_id = $1 AND outcome = 'quarantined' ORDER BY rule, source_key COLLATE "C"`,
+      [runId],
+    ),
+    ledger.query(
+      `SELECT f.name, f.path, f.receiver, f.records, f.bytes, f.sha256, s.sequence,
+              (SELECT count(*) FROM maillon.record_outcomes o WHERE o.run_id = f.run_id AND o.file_key = f.file_key)::int AS lineage
+       FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
+      [runId],
+    ),
+    ledger.query<{ outcome: string; n: number }>(
+      `SELECT outcome, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY outcome`,
+      [runId],
+    ),
+  ]);
+  const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
+  const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
+  const lineageQuarantined = tally.rows.find((t) => t.outcome === 'quarantined')?.n ?? 0;
+  const fileRecords = files.rows.reduce((n, f) => n + Number(f.records), 0);
+  const quarantineByRule: Record<string, number> = {};
+  for (const q of quarantine.rows) quarantineByRule[q.rule] = (quarantineByRule[q.rule] ?? 0) + 1;
+  const deadline = pipeline.deadline(parsePeriod(periodKey));
+  return {
+    flow: pipeline.id,
+    period: periodKey,
+    environment,
+    asOf: (r.as_of as Date).toISOString(),
+    runId,
+    startedAt: (r.started_at as Date).toISOString(),
+    finishedAt: (r.finished_at as Date).toISOString(),
+    counts,
+    quarantineByRule,
+    quarantine: quarantine.rows,
+    files: files.rows.map((f) => ({
+      name: f.name, path: f.path, receiver: f.receiver, records: Number(f.records), bytes: Number(f.bytes), sha256: f.sha256, sequence: f.sequence,
+    })),
+    deadline,
+    daysRemaining: daysBetween(brusselsDate(now), deadline),
+    checks: [
+      check('extracted = emitted + quarantined', counts.extracted === counts.emitted + counts.quarantined, `${counts.extracted} = ${counts.emitted} + ${counts.quarantined}`),
+      check('lineage holds one row per extracted record', lineageEmitted + lineageQuarantined === counts.extracted, `${lineageEmitted} emitted + ${lineageQuarantined} quarantined in the lineage`),
+      check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.rows.every((f) => f.lineage === Number(f.records)), `${fileRecords} records in ${files.rows.length} file(s)`),
+    ],
+  };
+}
+
+function check(name: string, ok: boolean, detail: string): ReportCheck {
+  return { name, ok, detail };
+}

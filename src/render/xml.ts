@@ -1,0 +1,23 @@
+const SPECIAL = /[&<>"']/g;
+const NEEDS_ESCAPE = /[&<>"']/;
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+// Characters XML 1.0 forbids even escaped: control characters other than tab, LF, CR; lone surrogates; U+FFFE/FFFF.
+const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+const HAS_FORBIDDEN = new RegExp(FORBIDDEN.source);
+
+/** Escapes text for element content or attribute values; drops characters XML 1.0 cannot carry. */
+export function escapeXml(text: string): string {
+  const clean = HAS_FORBIDDEN.test(text) ? text.replace(FORBIDDEN, '') : text;
+  return NEEDS_ESCAPE.test(clean) ? clean.replace(SPECIAL, (c) => ENTITIES[c]!) : clean;
+}
+
+/** `<name>value</name>` with the value escaped. */
+export function el(name: string, value: string | number | boolean): string {
+  return `<${name}>${typeof value === 'string' ? escapeXml(value) : String(value)}</${name}>`;
+}
+
+/** `el(name, value)` when the value is present, nothing otherwise. */
+export function optionalEl(name: string, value: string | number | boolean | null | undefined): string {
+  return value === null || value === undefined ? '' : el(name, value);
+}
