@@ -36,7 +36,10 @@ export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatab
   const root = path.join(home, 'pg');
   const dataDir = path.join(root, 'data');
   const ownerPath = path.join(root, 'owner.json');
-  await fs.mkdir(root, { recursive: true, mode: 0o700 });
+  // 0711: when maillon runs as root, the server runs as the `postgres` user and must be able to
+  // traverse this folder to its data directory (which it owns); nobody else can list it.
+  await fs.mkdir(root, { recursive: true, mode: 0o711 });
+  await fs.chmod(root, 0o711);
   await reclaimLeftover(ownerPath, dataDir);
   const password = await readOrCreatePassword(path.join(root, 'password'));
   const port = await freePort();

@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { migrate } from '../../src/db/migrate.js';
+import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    adminUrl: string;
+    templateDatabase: string;
+  }
+}
+
+/**
+ * Finds a PostgreSQL for the tests: MAILLON_TEST_DATABASE_URL, else the local server on
+ * 127.0.0.1:5432, else an embedded one started here on a free port. Builds one migrated
+ * template database that every test file clones, and drops it at the end.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let adminUrl = process.env['MAILLON_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  let stopEmbedded: (() => Promise<void>) | null = null;
+  if (!(await reachable(adminUrl))) {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-test-pg-'));
+    const embedded = await startEmbeddedPostgres(home);
+    adminUrl = embedded.url.replace(/\/maillon$/, '/postgres');
+    stopEmbedded = async () => {
+      await embedded.stop();
+      await fs.rm(home, { recursive: true, force: true });
+    };
+  }
+  const templateDatabase = `maillon_tpl_${process.pid}`;
+  await admin(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase}`);
+  await admin(adminUrl, `CREATE DATABASE ${templateDatabase}`);
+  const pool = new pg.Pool({ connectionString: withDatabase(adminUrl, templateDatabase) });
+  await migrate(pool, 'ledger');
+  await migrate(pool, 'dossier');
+  await pool.end();
+  project.provide('adminUrl', adminUrl);
+  project.provide('templateDatabase', templateDatabase);
+  return async () => {
+    await admin(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`);
+    await stopEmbedded?.();
+  };
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function admin(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The same server URL pointing at another database. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createPool, type Pool } from '../../src/db/database.js';
+
+/** A database of its own for one test file, cloned from the migrated template. */
+export interface TestDatabase {
+  url: string;
+  name: string;
+  pool: Pool;
+  /** Drops the database; kept instead when MAILLON_KEEP_TEST_DB is set, for inspection. */
+  drop(): Promise<void>;
+}
+
+/** Clones the migrated template into a fresh database. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const adminUrl = inject('adminUrl');
+  const name = `maillon_t_${randomBytes(5).toString('hex')}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name} TEMPLATE ${inject('templateDatabase')}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const url = u.toString();
+  const pool = createPool(url, 6);
+  return {
+    url,
+    name,
+    pool,
+    async drop() {
+      await pool.end();
+      if (process.env['MAILLON_KEEP_TEST_DB']) return;
+      await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,114 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { career } from '../../pipelines/career.js';
+import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
+import { importFolder } from '../../src/import/importFolder.js';
+import { parsePeriod } from '../../src/period/period.js';
+import { buildReport } from '../../src/reconcile/report.js';
+import { ROOT, runDeps, scratchDir } from '../helpers/runHarness.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
+
+const FIXTURE = path.join(ROOT, 'fixtures/career/input');
+const GOLDEN = path.join(ROOT, 'fixtures/career/golden/FI.CARR.012345.20261010.00001.T.1.1');
+const AS_OF = new Date('2026-10-10T02:00:00+02:00');
+
+describe('career flow on the hand-checked fixture (2026-Q3, as of 2026-10-10)', () => {
+  let db: TestDatabase;
+  let out: { dir: string; remove: () => Promise<void> };
+  let result: RunResult;
+  let xml: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    out = await scratchDir('career');
+    await importFolder(db.pool, FIXTURE);
+    result = await runPipeline(runDeps(db.pool, out.dir), {
+      pipeline: career, period: parsePeriod('2026-Q3'), environment: 'T', sender: '012345', asOf: AS_OF, dryRun: false,
+    });
+    xml = await fs.readFile(result.files[0]!.path, 'utf8');
+  });
+  afterAll(async () => {
+    await db.drop();
+    await out.remove();
+  });
+
+  it('writes exactly the golden bytes', async () => {
+    expect(result.files.map((f) => f.name)).toEqual(['FI.CARR.012345.20261010.00001.T.1.1']);
+    if (process.env['MAILLON_UPDATE_GOLDEN']) await fs.writeFile(GOLDEN, xml);
+    expect(xml).toBe(await fs.readFile(GOLDEN, 'utf8'));
+  });
+
+  it('conforms to schemas/career/v1.xsd according to xmllint', () => {
+    const xsd = path.join(ROOT, 'schemas/career/v1.xsd');
+    expect(() => execFileSync('xmllint', ['--noout', '--schema', xsd, GOLDEN], { stdio: 'pipe' })).not.toThrow();
+    expect(() => execFileSync('xmllint', ['--noout', '--schema', xsd, result.files[0]!.path], { stdio: 'pipe' })).not.toThrow();
+  });
+
+  it('carries the quarter of each affiliate as flows.md defines it', () => {
+    const doc = new XMLParser({ parseTagValue: false, isArray: (name) => ['Attestation', 'CareerPeriod'].includes(name) }).parse(xml);
+    const byInss = new Map<string, Record<string, any>>(doc.CARR.Attestation.map((a: any) => [a.INSS, a]));
+    const summary = (inss: string) => {
+      const a = byInss.get(inss)!;
+      const c = a.Contribution;
+      return {
+        periods: a.CareerPeriods.CareerPeriod.map((p: any) => `${p.Kind}/${p.Category ?? '-'} ${p.StartDate}..${p.EndDate}`),
+        due: c.Due, paid: c.Paid, full: c.PaidInFull, date: c.PaidInFullDate,
+      };
+    };
+    // On time, an unallocated payment ignored.
+    expect(summary('85073003328')).toEqual({ periods: ['ACT/MAI 2026-07-01..2026-09-30'], due: '87171', paid: '87171', full: 'true', date: '2026-08-14' });
+    // Born after 2000, partial payment.
+    expect(summary('03051212332')).toEqual({ periods: ['ACT/COM 2026-07-01..2026-09-30'], due: '23412', paid: '10000', full: 'false', date: undefined });
+    // BIS number, category change inside the quarter, paid on the last day.
+    expect(summary('78451823415')).toEqual({
+      periods: ['ACT/MAI 2026-07-01..2026-08-15', 'ACT/PEN 2026-08-16..2026-09-30'], due: '128125', paid: '128125', full: 'true', date: '2026-09-30',
+    });
+    // Assimilation only: nothing due.
+    expect(summary('70010145522')).toEqual({ periods: ['ASI/- 2026-07-10..2026-09-05'], due: '0', paid: '0', full: 'true', date: undefined });
+    // Unpaid quarter; the increase is not part of the due amount.
+    expect(summary('62022807018')).toEqual({ periods: ['ACT/MAI 2026-07-01..2026-09-30'], due: '87171', paid: '0', full: 'false', date: undefined });
+    // Paid late, after the as-of day: only the first payment counts.
+    expect(summary('90031518119')).toMatchObject({ due: '87171', paid: '40000', full: 'false', date: undefined });
+    // A regularisation adds to the due amount; its payment completes the quarter.
+    expect(summary('75112006616')).toMatchObject({ due: '99171', paid: '99171', full: 'true', date: '2026-09-20' });
+    // Abroad; overpaid then refunded; the overpayment reached the due amount first.
+    expect(summary('68070431176')).toEqual({
+      periods: ['ACT/COM 2026-07-01..2026-07-31', 'CON/- 2026-08-01..2026-09-30'], due: '23412', paid: '23412', full: 'true', date: '2026-07-03',
+    });
+  });
+
+  it('quarantines a bad check digit and an incoherent period, and never sends them', () => {
+    expect(result.counts).toEqual({ extracted: 10, emitted: 8, quarantined: 2 });
+    expect(result.quarantineByRule).toEqual({ 'inss-check-digit': 1, 'period-incoherent': 1 });
+    expect(xml).not.toContain('80022920241');
+    expect(xml).not.toContain('92081713384');
+    expect(xml).not.toContain('60061508786'); // A011's activity ended before the quarter
+  });
+
+  it('reports every record: extracted = emitted + quarantined, with rule ids and source keys', async () => {
+    const report = await buildReport(db.pool, career, '2026-Q3', 'T', new Date('2026-10-20T12:00:00Z'));
+    expect(report.counts).toEqual({ extracted: 10, emitted: 8, quarantined: 2 });
+    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([
+      ['inss-check-digit', 'A009'],
+      ['period-incoherent', 'A010'],
+    ]);
+    expect(report.quarantine.every((q) => !q.message.includes('80022920241'))).toBe(true);
+    expect(report.files).toEqual([expect.objectContaining({ name: 'FI.CARR.012345.20261010.00001.T.1.1', receiver: 'INASTI', records: 8 })]);
+    expect(report.deadline).toBe('2026-10-31');
+    expect(report.daysRemaining).toBe(11);
+    expect(report.checks.every((c) => c.ok)).toBe(true);
+  });
+
+  it('records the lineage of every emitted record: file and position', async () => {
+    const rows = await db.pool.query(
+      `SELECT source_key, position, attestation_id::text FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY position`,
+      [result.runId],
+    );
+    expect(rows.rows.map((r) => r.source_key)).toEqual(['A001', 'A002', 'A003', 'A004', 'A005', 'A006', 'A007', 'A008']);
+    expect(rows.rows.map((r) => r.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const r of rows.rows) expect(xml).toContain(`<AttestationID>${r.attestation_id}</AttestationID>`);
+  });
+});
