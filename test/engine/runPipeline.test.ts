@@ -1,0 +1,113 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { career } from '../../pipelines/career.js';
+import type { AnyPipeline } from '../../src/engine/pipeline.js';
+import { type RunRequest, runPipeline } from '../../src/engine/runPipeline.js';
+import { SchemaConformanceError } from '../../src/errors/errors.js';
+import { importFolder } from '../../src/import/importFolder.js';
+import { parsePeriod } from '../../src/period/period.js';
+import { ROOT, runDeps, scratchDir } from '../helpers/runHarness.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
+
+const request: RunRequest = {
+  pipeline: career,
+  period: parsePeriod('2026-Q3'),
+  environment: 'T',
+  sender: '012345',
+  asOf: new Date('2026-10-10T02:00:00+02:00'),
+  dryRun: false,
+};
+
+/** Drops what may differ between two runs of the same data and as-of: creation date and hour. */
+function withoutCreationStamp(xml: string): string {
+  return xml.replace(/<CreationDate>[^<]*<\/CreationDate>/g, '').replace(/<CreationHour>[^<]*<\/CreationHour>/g, '');
+}
+
+async function outboxFiles(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+}
+
+describe('runPipeline', () => {
+  let db: TestDatabase;
+  let out: { dir: string; remove: () => Promise<void> };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    out = await scratchDir('engine');
+    await importFolder(db.pool, path.join(ROOT, 'fixtures/career/input'));
+  });
+  afterAll(async () => {
+    await db.drop();
+    await out.remove();
+  });
+
+  it('reproduces the same records for the same as-of: only creation stamps and sequence differ', async () => {
+    const a = await runPipeline(runDeps(db.pool, out.dir, '2026-10-10T02:00:00+02:00'), request);
+    const b = await runPipeline(runDeps(db.pool, out.dir, '2026-10-11T03:30:00+02:00'), request);
+    const [xa, xb] = await Promise.all([fs.readFile(a.files[0]!.path, 'utf8'), fs.readFile(b.files[0]!.path, 'utf8')]);
+    expect(xa).not.toBe(xb);
+    expect(withoutCreationStamp(xa)).toBe(withoutCreationStamp(xb));
+    const hashes = await db.pool.query(
+      `SELECT run_id, array_agg(record_hash ORDER BY ordinal) AS h FROM maillon.record_outcomes WHERE run_id = ANY($1) AND outcome = 'emitted' GROUP BY run_id`,
+      [[a.runId, b.runId]],
+    );
+    expect(hashes.rows[0].h).toEqual(hashes.rows[1].h);
+  });
+
+  it('never repeats a sequence, also for concurrent runs on the same day', async () => {
+    const deps = runDeps(db.pool, out.dir, '2026-10-12T09:00:00+02:00');
+    const results = await Promise.all([runPipeline(deps, request), runPipeline(deps, request), runPipeline(deps, request)]);
+    const sequences = results.map((r) => r.files[0]!.sequence).sort();
+    expect(sequences).toEqual(['00001', '00002', '00003']);
+    const names = results.map((r) => r.files[0]!.name).sort();
+    expect(names).toEqual([
+      'FI.CARR.012345.20261012.00001.T.1.1',
+      'FI.CARR.012345.20261012.00002.T.1.1',
+      'FI.CARR.012345.20261012.00003.T.1.1',
+    ]);
+    // Another environment has its own sequence.
+    const s = await runPipeline(deps, { ...request, environment: 'S' });
+    expect(s.files[0]!.name).toBe('FI.CARR.012345.20261012.00001.S.1.1');
+  });
+
+  it('writes files readable by the owner only, with the sha256 recorded in the ledger', async () => {
+    const r = await runPipeline(runDeps(db.pool, out.dir, '2026-10-13T09:00:00+02:00'), request);
+    const stat = await fs.stat(r.files[0]!.path);
+    expect(stat.mode & 0o777).toBe(0o600);
+    expect((await fs.stat(out.dir)).mode & 0o777).toBe(0o700);
+    const { createHash } = await import('node:crypto');
+    const sha = createHash('sha256').update(await fs.readFile(r.files[0]!.path)).digest('hex');
+    const row = await db.pool.query('SELECT sha256, bytes FROM maillon.files WHERE name = $1', [r.files[0]!.name]);
+    expect(row.rows[0]).toEqual({ sha256: sha, bytes: String(stat.size) });
+  });
+
+  it('dry run: nothing in the outbox, no sequence allocated, nothing recorded but the run', async () => {
+    const before = await outboxFiles(out.dir);
+    const seq = await db.pool.query('SELECT coalesce(sum(last_value), 0)::int AS n FROM maillon.sequences');
+    const r = await runPipeline(runDeps(db.pool, out.dir, '2026-10-14T09:00:00+02:00'), { ...request, dryRun: true });
+    expect(r.counts).toEqual({ extracted: 10, emitted: 8, quarantined: 2 });
+    expect(r.files).toEqual([]);
+    expect(await outboxFiles(out.dir)).toEqual(before);
+    expect((await db.pool.query('SELECT coalesce(sum(last_value), 0)::int AS n FROM maillon.sequences')).rows[0].n).toBe(seq.rows[0].n);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1', [r.runId])).rows[0].n).toBe(0);
+    expect((await db.pool.query('SELECT state, dry_run FROM maillon.runs WHERE run_id = $1', [r.runId])).rows[0]).toEqual({ state: 'succeeded', dry_run: true });
+  });
+
+  it('a file that breaks its XSD is not published, consumes no sequence, and fails the run', async () => {
+    const broken: AnyPipeline = {
+      ...career,
+      xml: { ...career.xml, record: (rec, id) => career.xml.record(rec, id).replace('<Quarter>', '<Quarter>X') },
+    };
+    const before = await outboxFiles(out.dir);
+    const deps = runDeps(db.pool, out.dir, '2026-10-15T09:00:00+02:00');
+    await expect(runPipeline(deps, { ...request, pipeline: broken })).rejects.toBeInstanceOf(SchemaConformanceError);
+    expect(await outboxFiles(out.dir)).toEqual(before);
+    expect(await fs.readdir(path.join(out.dir, '.tmp'))).toEqual([]);
+    const failed = await db.pool.query(`SELECT state, error_class FROM maillon.runs ORDER BY run_id DESC LIMIT 1`);
+    expect(failed.rows[0]).toEqual({ state: 'failed', error_class: 'SchemaConformanceError' });
+    // The next good run of that day gets sequence 00001: the failed one consumed none.
+    const ok = await runPipeline(deps, request);
+    expect(ok.files[0]!.sequence).toBe('00001');
+  });
+});
