@@ -36,10 +36,8 @@ export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatab
   const root = path.join(home, 'pg');
   const dataDir = path.join(root, 'data');
   const ownerPath = path.join(root, 'owner.json');
-  // 0711: when maillon runs as root, the server runs as the `postgres` user and must be able to
-  // traverse this folder to its data directory (which it owns); nobody else can list it.
   await fs.mkdir(root, { recursive: true, mode: 0o711 });
-  await fs.chmod(root, 0o711);
+  if (process.getuid?.() === 0) await makeTraversable(home, root);
   await reclaimLeftover(ownerPath, dataDir);
   const password = await readOrCreatePassword(path.join(root, 'password'));
   const port = await freePort();
@@ -70,6 +68,25 @@ export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatab
       await fs.rm(ownerPath, { force: true });
     },
   };
+}
+
+/**
+ * As root, PostgreSQL runs as the `postgres` system user, which must be able to traverse every
+ * folder down to its data directory (which it owns). maillon's own folders get the traverse
+ * bit only (o+x: nobody can list them); a parent folder that lacks it is reported.
+ */
+async function makeTraversable(home: string, root: string): Promise<void> {
+  for (const dir of [home, root]) {
+    const { mode } = await fs.stat(dir);
+    await fs.chmod(dir, (mode & 0o7777) | 0o001);
+  }
+  for (let dir = path.dirname(home); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (((await fs.stat(dir)).mode & 0o001) === 0) {
+      throw new DatabaseError(
+        `The embedded PostgreSQL runs as the "postgres" user when maillon runs as root, and cannot reach ${home}: ${dir} is closed to other users. Set MAILLON_HOME to a folder outside it (e.g. /var/lib/maillon), or set DATABASE_URL.`,
+      );
+    }
+  }
 }
 
 async function reclaimLeftover(ownerPath: string, dataDir: string): Promise<void> {

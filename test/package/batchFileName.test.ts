@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { formatBatchFileName, formatSequence, parseBatchFileName } from '../../src/package/batchFileName.js';
+import { type BatchFileName, formatBatchFileName, formatSequence, parseBatchFileName } from '../../src/package/batchFileName.js';
 
 describe('BatchFileName', () => {
-  const fi = { kind: 'FI', purpose: 'CARR', sender: '012345', date: '2026-10-05', sequence: '00001', environment: 'R', parts: 1, part: 1 } as const;
+  const fi = { kind: 'FI', purpose: 'CARR', sender: '012345', date: '2026-10-05', sequence: '00001', environment: 'R', parts: 1, part: 1 } as BatchFileName;
   it('formats the seven-part names of domain.md §2', () => {
     expect(formatBatchFileName(fi)).toBe('FI.CARR.012345.20261005.00001.R.1.1');
     expect(formatBatchFileName({ ...fi, kind: 'GO' })).toBe('GO.CARR.012345.20261005.00001.R.1');
