@@ -79,8 +79,7 @@ LEFT JOIN due USING (affiliate_id)
 LEFT JOIN mov USING (affiliate_id)
 ORDER BY a.affiliate_id COLLATE "C"`;
 
-function clip(period: Period, start: string, end: string | null): { start: LocalDate; end: LocalDate } {
-  const last = lastDay(period);
+function clip(period: Period, last: LocalDate, start: string, end: string | null): { start: LocalDate; end: LocalDate } {
   return { start: maxDate(start as LocalDate, period.start), end: minDate((end ?? last) as LocalDate, last) };
 }
 
@@ -118,10 +117,11 @@ export const career: Pipeline<CareerRow, CareerRecord> = {
   recordKey: (row) => row.inss,
   toRecord(row, { period }) {
     const state = toPaidState(row.due, row.movements);
+    const last = lastDay(period);
     return {
       inss: row.inss,
       quarter: periodCode(period),
-      periods: row.periods.map((p) => ({ kind: p.kind, category: p.category, ...clip(period, p.start, p.end) })),
+      periods: row.periods.map((p) => ({ kind: p.kind, category: p.category, ...clip(period, last, p.start, p.end) })),
       due: row.due,
       ...state,
     };

@@ -5,8 +5,8 @@ import type { PoolClient } from './database.js';
 
 /** A COPY … FROM STDIN in progress: rows are buffered into large writes that respect backpressure. */
 export interface CopyIn {
-  /** Queues one line (already in COPY text format, ending with "\n"). */
-  write(line: string): Promise<void>;
+  /** Queues one line (already in COPY text format, ending with "\n"); returns a promise only when it flushes. */
+  write(line: string): Promise<void> | undefined;
   /** Flushes and waits for the server to accept every row. */
   end(): Promise<void>;
 }
@@ -32,10 +32,10 @@ export function createCopyIn(client: PoolClient, sql: string): CopyIn {
     if (failure) throw failure;
   };
   return {
-    async write(line) {
+    write(line) {
       buffer.push(line);
       size += line.length;
-      if (size >= CHUNK) await flush();
+      return size >= CHUNK ? flush() : undefined;
     },
     async end() {
       await flush();

@@ -78,7 +78,8 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       if ('quarantine' in route) {
         counts.quarantined++;
         quarantineByRule[route.quarantine.rule] = (quarantineByRule[route.quarantine.rule] ?? 0) + 1;
-        await outcomes.quarantined({ ordinal, sourceKey, recordKey, ...route.quarantine });
+        const q = outcomes.quarantined({ ordinal, sourceKey, recordKey, ...route.quarantine });
+        if (q) await q;
         continue;
       }
       let file = open.get(route.receiver);
@@ -88,11 +89,13 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       }
       const position = ++file.records;
       const attestationId = `${code}${String(ordinal).padStart(9, '0')}`;
-      await file.sink.write(p.xml.record(rec, { attestationId, status: 0, creationDate: input.creationDate }));
-      await file.sink.write('\n');
+      // Awaited only when a buffer is flushed: most records cost no promise at all.
+      const w = file.sink.write(`${p.xml.record(rec, { attestationId, status: 0, creationDate: input.creationDate })}\n`);
+      if (w) await w;
       counts.emitted++;
       const recordHash = createHash('sha256').update(JSON.stringify(rec)).digest('hex').slice(0, 32);
-      await outcomes.emitted({ ordinal, sourceKey, recordKey, fileKey: file.fileKey, position, attestationId, recordHash });
+      const e = outcomes.emitted({ ordinal, sourceKey, recordKey, fileKey: file.fileKey, position, attestationId, recordHash });
+      if (e) await e;
     }
     await outcomes.end();
     const files: RenderedFile[] = [];

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import { withTransaction, type Pool } from '../db/database.js';
 import { type ContractBreak, ImportError, UsageError } from '../errors/errors.js';
+import { withBulkLoad } from './bulkLoad.js';
 import { checkIntegrity } from './checkIntegrity.js';
 import { CONTRACT } from './contract.js';
 import { createStagingTable, type StagedFile, stageFile, stagingTable } from './stageFile.js';
@@ -60,13 +61,14 @@ export async function importFolder(
     }
     await checkIntegrity(client, staged, report);
     if (breakCount > 0) throw new ImportError(folder, breakCount, kept);
-    // Replace: children first when emptying, parents first when filling.
-    await client.query(`TRUNCATE ${[...CONTRACT].reverse().map((t) => `dossier.${t.table}`).join(', ')}`);
-    for (const spec of CONTRACT) {
-      if (!staged.has(spec.table)) continue;
-      const cols = spec.columns.map((c) => c.name).join(', ');
-      await client.query(`INSERT INTO dossier.${spec.table} (${cols}) SELECT ${cols} FROM ${stagingTable(spec)} ORDER BY line`);
-    }
+    await client.query(`TRUNCATE ${CONTRACT.map((t) => `dossier.${t.table}`).join(', ')}`);
+    await withBulkLoad(client, async () => {
+      for (const spec of CONTRACT) {
+        if (!staged.has(spec.table)) continue;
+        const cols = spec.columns.map((c) => c.name).join(', ');
+        await client.query(`INSERT INTO dossier.${spec.table} (${cols}) SELECT ${cols} FROM ${stagingTable(spec)} ORDER BY line`);
+      }
+    });
     return { folder, files, rows: files.reduce((n, f) => n + f.rows, 0) };
   });
   return result;

@@ -68,7 +68,8 @@ export async function stageFile(
         onBreak({ file: spec.file, line, column: col.name, reason: problem });
         return null;
       });
-      await copy.write(copyRow([line, ...values]));
+      const w = copy.write(copyRow([line, ...values]));
+      if (w) await w;
     }
   } catch (err) {
     const e = err as { code?: string; lines?: number; message: string };

@@ -3,8 +3,9 @@ import type { PoolClient } from '../db/database.js';
 
 /** Streams one row per extracted record into maillon.record_outcomes (COPY), inside the run's transaction. */
 export interface OutcomeWriter {
-  emitted(o: { ordinal: number; sourceKey: string; recordKey: string | null; fileKey: string; position: number; attestationId: string; recordHash: string }): Promise<void>;
-  quarantined(o: { ordinal: number; sourceKey: string; recordKey: string | null; rule: string; message: string }): Promise<void>;
+  /** Returns a promise only when the COPY buffer is flushed (await it then). */
+  emitted(o: { ordinal: number; sourceKey: string; recordKey: string | null; fileKey: string; position: number; attestationId: string; recordHash: string }): Promise<void> | undefined;
+  quarantined(o: { ordinal: number; sourceKey: string; recordKey: string | null; rule: string; message: string }): Promise<void> | undefined;
   end(): Promise<void>;
 }
 

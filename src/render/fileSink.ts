@@ -5,7 +5,8 @@ import { OutboxError } from '../errors/errors.js';
 /** A file being written: text is buffered into large writes and hashed on the way. */
 export interface FileSink {
   readonly path: string;
-  write(text: string): Promise<void>;
+  /** Buffers text; returns a promise only when the buffer is flushed (await it then). */
+  write(text: string): Promise<void> | undefined;
   /** Flushes, fsyncs and closes; returns the size and sha256 of what was written. */
   close(): Promise<{ bytes: number; sha256: string }>;
   /** Closes and removes the file (after a failure). */
@@ -39,10 +40,10 @@ export async function createFileSink(filePath: string): Promise<FileSink> {
   };
   return {
     path: filePath,
-    async write(text) {
+    write(text) {
       parts.push(text);
       size += text.length;
-      if (size >= CHUNK) await flush();
+      return size >= CHUNK ? flush() : undefined;
     },
     async close() {
       await flush();

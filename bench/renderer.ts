@@ -1,0 +1,21 @@
+import path from 'node:path';
+import { career, type CareerRecord } from '../pipelines/career.js';
+import type { LocalDate } from '../src/period/localDate.js';
+import { createFileSink } from '../src/render/fileSink.js';
+
+/** Times the streaming XML writer alone: n career records rendered and written to a file. */
+export async function benchRenderer(n: number, dir: string): Promise<{ records: number; seconds: number }> {
+  const sink = await createFileSink(path.join(dir, 'render-bench.xml'));
+  const rec: CareerRecord = {
+    inss: '85073003328', quarter: '20263',
+    periods: [{ kind: 'activity', category: 'main', start: '2026-07-01' as LocalDate, end: '2026-09-30' as LocalDate }],
+    due: 87171, paid: 87171, paidInFull: true, paidInFullDate: '2026-08-14' as LocalDate,
+  };
+  const started = process.hrtime.bigint();
+  for (let i = 1; i <= n; i++) {
+    const w = sink.write(`${career.xml.record(rec, { attestationId: `20263${String(i).padStart(9, '0')}`, status: 0, creationDate: '2026-10-10' as LocalDate })}\n`);
+    if (w) await w;
+  }
+  await sink.close();
+  return { records: n, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
