@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { career, type CareerRecord } from '../pipelines/career.js';
+import { type CareerRecord, careerXml } from '../pipelines/career.js';
 import type { LocalDate } from '../src/period/localDate.js';
 import { createFileSink } from '../src/render/fileSink.js';
 
@@ -13,7 +13,7 @@ export async function benchRenderer(n: number, dir: string): Promise<{ records: 
   };
   const started = process.hrtime.bigint();
   for (let i = 1; i <= n; i++) {
-    const w = sink.write(`${career.xml.record(rec, { attestationId: `20263${String(i).padStart(9, '0')}`, status: 0, creationDate: '2026-10-10' as LocalDate })}\n`);
+    const w = sink.write(`${careerXml.record(rec, { attestationId: `20263${String(i).padStart(9, '0')}`, status: 0, creationDate: '2026-10-10' as LocalDate, position: i })}\n`);
     if (w) await w;
   }
   await sink.close();

@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import { toPaidState } from '../src/domain/paidState.js';
-import type { Pipeline } from '../src/engine/pipeline.js';
+import { CATEGORIES, CATEGORY_CODE } from './shared/codes.js';
+import { CONTRIBUTION_CTES, CONTRIBUTION_FIELDS } from './shared/contributionState.js';
+import type { Pipeline, XmlOutput } from '../src/engine/pipeline.js';
 import { type LocalDate, maxDate, minDate } from '../src/period/localDate.js';
 import { lastDay, type Period, periodCode, periodContaining } from '../src/period/period.js';
+import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
 import { coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
 import type { Rule } from '../src/validate/rule.js';
 
 const KIND_CODE = { activity: 'ACT', assimilation_sickness: 'ASI', continued_insurance: 'CON' } as const;
-const CATEGORY_CODE = { main: 'MAI', complementary: 'COM', after_pension: 'PEN', helper_maxi: 'HLP', student: 'STU' } as const;
 
 const careerRow = z.object({
   affiliateId: z.string(),
@@ -17,7 +19,7 @@ const careerRow = z.object({
     .array(
       z.object({
         kind: z.enum(['activity', 'assimilation_sickness', 'continued_insurance']),
-        category: z.enum(['main', 'complementary', 'after_pension', 'helper_maxi', 'student']).nullable(),
+        category: z.enum(CATEGORIES).nullable(),
         start: z.string(),
         end: z.string().nullable(),
       }),
@@ -32,7 +34,7 @@ type CareerRow = z.infer<typeof careerRow>;
 export interface CareerRecord {
   inss: string;
   quarter: string;
-  periods: { kind: keyof typeof KIND_CODE; category: keyof typeof CATEGORY_CODE | null; start: LocalDate; end: LocalDate }[];
+  periods: { kind: keyof typeof KIND_CODE; category: (typeof CATEGORIES)[number] | null; start: LocalDate; end: LocalDate }[];
   due: number;
   paid: number;
   paidInFull: boolean;
@@ -57,22 +59,8 @@ WITH per AS (
   FROM dossier.activity_periods
   WHERE start_date < :periodEnd AND (end_date IS NULL OR end_date >= :periodStart)
   GROUP BY affiliate_id
-), contrib AS (
-  SELECT contribution_id, affiliate_id, amount_cents
-  FROM dossier.contributions
-  WHERE quarter = :periodKey AND kind IN ('provisional', 'regularisation')
-), due AS (
-  SELECT affiliate_id, sum(amount_cents) AS due FROM contrib GROUP BY affiliate_id
-), mov AS (
-  SELECT c.affiliate_id,
-         json_agg(json_build_array(p.value_date, CASE WHEN p.kind = 'refund' THEN -p.amount_cents ELSE p.amount_cents END)
-                  ORDER BY p.value_date, p.kind, p.payment_id COLLATE "C") AS movements
-  FROM dossier.payments p JOIN contrib c USING (contribution_id)
-  WHERE p.value_date <= :asOfDay
-  GROUP BY c.affiliate_id
-)
-SELECT json_build_object('affiliateId', a.affiliate_id, 'inss', a.inss, 'periods', per.periods,
-                         'due', coalesce(due.due, 0), 'movements', coalesce(mov.movements, '[]'::json))
+), ${CONTRIBUTION_CTES}
+SELECT json_build_object('affiliateId', a.affiliate_id, 'inss', a.inss, 'periods', per.periods, ${CONTRIBUTION_FIELDS})
 FROM per
 JOIN dossier.affiliates a USING (affiliate_id)
 LEFT JOIN due USING (affiliate_id)
@@ -98,6 +86,14 @@ function renderRecord(rec: CareerRecord, id: { attestationId: string; status: nu
     `${el('PaidInFull', rec.paidInFull)}${optionalEl('PaidInFullDate', rec.paidInFullDate)}</Contribution></Attestation>`
   );
 }
+
+/** The career file: BCSS envelope, root CARR, one Attestation per affiliate. */
+export const careerXml: XmlOutput<CareerRecord> = {
+  kind: 'xml',
+  schema: 'career/v1.xsd',
+  envelope: bcssEnvelope('CARR', '1', '001'),
+  record: renderRecord,
+};
 
 /** career — INASTI, quarterly: one record per affiliate with a period overlapping the quarter. */
 export const career: Pipeline<CareerRow, CareerRecord> = {
@@ -127,5 +123,5 @@ export const career: Pipeline<CareerRow, CareerRecord> = {
     };
   },
   route: () => ({ receiver: 'INASTI' }),
-  xml: { schema: 'career/v1.xsd', root: 'CARR', processType: '1', version: '001', record: renderRecord },
+  output: careerXml,
 };

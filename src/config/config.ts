@@ -15,6 +15,7 @@ const envSchema = z.object({
   DOSSIER_DATABASE_URL: postgresUrl.optional(),
   MAILLON_HOME: z.string().min(1).optional(),
   MAILLON_OUTBOX: z.string().min(1).optional(),
+  MAILLON_DOCUMENTS: z.string().min(1).optional(),
   MAILLON_SENDER: z.string().regex(/^\d{6}$/, 'must be the 6-digit sender number').optional(),
   MAILLON_ENV: environmentSchema.default('T'),
   MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -31,6 +32,8 @@ export interface Config {
   home: string;
   /** Folder where finished files are written. Absolute. */
   outbox: string;
+  /** Folder where printable documents (attestations) are kept. Absolute. */
+  documents: string;
   /** The fund's 6-digit sender number, when configured. */
   sender: string | undefined;
   /** Default environment of runs. */
@@ -57,6 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dossierDatabaseUrl: v.DOSSIER_DATABASE_URL ?? v.DATABASE_URL,
     home,
     outbox: path.resolve(cwd, v.MAILLON_OUTBOX ?? path.join(home, 'outbox')),
+    documents: path.resolve(cwd, v.MAILLON_DOCUMENTS ?? path.join(home, 'documents')),
     sender: v.MAILLON_SENDER,
     environment: v.MAILLON_ENV,
     logLevel: v.MAILLON_LOG_LEVEL,

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { LocalDate } from '../period/localDate.js';
 import type { Period, PeriodKind } from '../period/period.js';
+import type { XmlEnvelope } from '../render/envelope.js';
 import type { Rule, Violation } from '../validate/rule.js';
 
 /** What a record mapping may know besides its row: the period and the as-of day. */
@@ -18,10 +19,51 @@ export interface RecordIdentity {
   status: number;
   /** The run's creation date (Europe/Brussels). */
   creationDate: LocalDate;
+  /** Position of the record in its file, 1-based. */
+  position: number;
 }
 
 /** Where an emitted record goes: a receiver id, or a quarantine rule when no receiver can take it. */
 export type Route = { receiver: string } | { quarantine: Violation };
+
+/** One XML file per receiver, one element per record, validated against an XSD. */
+export interface XmlOutput<Rec> {
+  kind: 'xml';
+  /** XSD path under `schemas/`. */
+  schema: string;
+  envelope: XmlEnvelope<Rec, any>;
+  /** One record element. */
+  record(rec: Rec, id: RecordIdentity): string;
+}
+
+/** One aggregated CSV table of a CSV-tables output. */
+export interface CsvTable {
+  /** Table name, also the file's key (`affiliates`, `contributions`…). */
+  name: string;
+  /** Columns in order; `sum` columns are totalled in the manifest. */
+  columns: readonly { name: string; sum?: boolean }[];
+}
+
+/**
+ * Records aggregated into CSV tables plus a manifest (row counts, column sums, quarantined
+ * records), all parts of one submission. S is the aggregation state (small: one entry per cell).
+ */
+export interface CsvTablesOutput<Rec, S = any> {
+  kind: 'csvTables';
+  tables: readonly CsvTable[];
+  state(): S;
+  /** Adds a record to the aggregates; returns the name of the table it counts in. */
+  add(state: S, rec: Rec): string;
+  /** The final rows of a table, in a stable order, values in column order. */
+  rows(state: S, table: string): (string | number)[][];
+}
+
+/** Printable documents, one per emitted record (e.g. an attestation per affiliate), kept beside the run. */
+export interface DocumentOutput<Rec> {
+  /** File name of the record's document (no folder), e.g. `A000000001.html`. */
+  name(rec: Rec): string;
+  render(rec: Rec, ctx: RecordContext): string;
+}
 
 /**
  * One outgoing flow, declared as data plus small pure functions; `src/engine/runPipeline.ts`
@@ -48,22 +90,13 @@ export interface Pipeline<Row = unknown, Rec = unknown> {
   row: z.ZodType<Row>;
   /** Record rules, checked in order; the first failure quarantines the row. */
   rules: readonly Rule<Row>[];
-  /** The person the record is about (INSS), kept in the lineage to match replies. */
+  /** The person the record is about (INSS), kept in the lineage to match replies; null when none. */
   recordKey(row: Row): string | null;
   toRecord(row: Row, ctx: RecordContext): Rec;
   route(rec: Rec, row: Row, ctx: RecordContext): Route;
-  xml: {
-    /** XSD path under `schemas/`. */
-    schema: string;
-    /** Root element (the flow code) in the BCSS namespace. */
-    root: string;
-    processType: string;
-    version: string;
-    /** One `<Attestation>` element. */
-    record(rec: Rec, id: RecordIdentity): string;
-  };
+  output: XmlOutput<Rec> | CsvTablesOutput<Rec>;
+  documents?: DocumentOutput<Rec>;
 }
 
 /** Any pipeline, whatever its row and record types. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyPipeline = Pipeline<any, any>;

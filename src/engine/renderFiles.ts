@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { Environment } from '../config/config.js';
 import type { Pool, PoolClient } from '../db/database.js';
 import { bindSql } from '../extract/bindSql.js';
@@ -8,19 +7,16 @@ import { createOutcomeWriter } from '../ledger/outcomeWriter.js';
 import type { RunCounts } from '../ledger/runs.js';
 import { brusselsTimeOfDay, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, lastDay, type Period, periodCode } from '../period/period.js';
-import { envelopeEnd, envelopeStart } from '../render/envelope.js';
-import { createFileSink, type FileSink } from '../render/fileSink.js';
+import type { FileContext } from '../render/envelope.js';
+import { createReceiverWriter, type ReceiverWriter, type WrittenPart } from '../render/receiverWriter.js';
 import { validateRow } from '../validate/validateRow.js';
+import { createDocumentWriter, type DocumentWriter } from './documents.js';
 import type { AnyPipeline, RecordContext } from './pipeline.js';
 
-/** A rendered, closed temporary file for one receiver, not yet named nor published. */
-export interface RenderedFile {
+/** The closed temporary parts of one receiver's submission. */
+export interface RenderedSubmission {
   receiver: string;
-  fileKey: string;
-  tmpPath: string;
-  records: number;
-  bytes: number;
-  sha256: string;
+  parts: WrittenPart[];
 }
 
 /** Everything the render step needs to know. */
@@ -35,6 +31,8 @@ export interface RenderInput {
   creationDate: LocalDate;
   runId: number;
   tmpDir: string;
+  /** Temporary folder for printable documents, when the pipeline has some. */
+  documentsTmpDir?: string;
   onProgress?: (extracted: number) => void;
 }
 
@@ -42,32 +40,38 @@ export interface RenderInput {
 export interface RenderOutput {
   counts: RunCounts;
   quarantineByRule: Record<string, number>;
-  files: RenderedFile[];
+  submissions: RenderedSubmission[];
+  documents: number;
 }
 
-/**
- * Extracts, validates, renders: every extracted row becomes exactly one outcome row in the
- * ledger (emitted at a file position, or quarantined under a rule) and each emitted record
- * is appended to its receiver's temporary file. Runs inside the caller's ledger transaction.
- */
-export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderInput): Promise<RenderOutput> {
-  const { pipeline: p, period } = input;
-  const ctx: RecordContext = { period, asOfDay: input.asOfDay };
-  const outcomes = createOutcomeWriter(tx, input.runId);
-  const open = new Map<string, { sink: FileSink; records: number; fileKey: string }>();
-  const counts: RunCounts = { extracted: 0, emitted: 0, quarantined: 0 };
-  const quarantineByRule: Record<string, number> = {};
-  const code = periodCode(period);
-  const sql = bindSql(p.extract.sql, {
+/** The values every extraction query may use. */
+export function extractionParams(period: Period, asOfDay: LocalDate): Record<string, string | number> {
+  return {
     periodKey: formatPeriod(period),
     periodStart: period.start,
     periodEnd: period.end,
     periodLastDay: lastDay(period),
     year: period.year,
-    asOfDay: input.asOfDay,
-  });
+    asOfDay,
+  };
+}
+
+/**
+ * Extracts, validates, renders: every extracted row becomes exactly one outcome row in the
+ * ledger (emitted at a file position, or quarantined under a rule) and each emitted record
+ * goes to its receiver's writer. Runs inside the caller's ledger transaction.
+ */
+export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderInput): Promise<RenderOutput> {
+  const { pipeline: p, period } = input;
+  const ctx: RecordContext = { period, asOfDay: input.asOfDay };
+  const outcomes = createOutcomeWriter(tx, input.runId);
+  const writers = new Map<string, ReceiverWriter>();
+  const docs: DocumentWriter | null = p.documents && input.documentsTmpDir ? createDocumentWriter(p.documents, input.documentsTmpDir, ctx) : null;
+  const counts: RunCounts = { extracted: 0, emitted: 0, quarantined: 0 };
+  const quarantineByRule: Record<string, number> = {};
+  const code = periodCode(period);
   try {
-    for await (const raw of extractRows(dossier, sql)) {
+    for await (const raw of extractRows(dossier, bindSql(p.extract.sql, extractionParams(period, input.asOfDay)))) {
       const ordinal = ++counts.extracted;
       const sourceKey = p.extract.sourceKey(raw);
       if (input.onProgress && ordinal % 10_000 === 0) input.onProgress(ordinal);
@@ -82,52 +86,42 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         if (q) await q;
         continue;
       }
-      let file = open.get(route.receiver);
-      if (!file) {
-        file = await openFile(input, route.receiver, open.size + 1);
-        open.set(route.receiver, file);
+      let writer = writers.get(route.receiver);
+      if (!writer) {
+        writer = await createReceiverWriter(p.output, fileContext(input, route.receiver, code), input.tmpDir, `run${input.runId}-${writers.size + 1}`);
+        writers.set(route.receiver, writer);
       }
-      const position = ++file.records;
       const attestationId = `${code}${String(ordinal).padStart(9, '0')}`;
       // Awaited only when a buffer is flushed: most records cost no promise at all.
-      const w = file.sink.write(`${p.xml.record(rec, { attestationId, status: 0, creationDate: input.creationDate })}\n`);
-      if (w) await w;
+      const placed = writer.add(rec, { attestationId, status: 0, creationDate: input.creationDate });
+      if (placed.flush) await placed.flush;
+      if (docs) await docs.write(rec);
       counts.emitted++;
       const recordHash = createHash('sha256').update(JSON.stringify(rec)).digest('hex').slice(0, 32);
-      const e = outcomes.emitted({ ordinal, sourceKey, recordKey, fileKey: file.fileKey, position, attestationId, recordHash });
+      const e = outcomes.emitted({ ordinal, sourceKey, recordKey, fileKey: placed.fileKey, position: placed.position, attestationId, recordHash });
       if (e) await e;
     }
     await outcomes.end();
-    const files: RenderedFile[] = [];
-    for (const [receiver, f] of [...open.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      await f.sink.write(envelopeEnd(p.xml.root, f.records));
-      const { bytes, sha256 } = await f.sink.close();
-      files.push({ receiver, fileKey: f.fileKey, tmpPath: f.sink.path, records: f.records, bytes, sha256 });
+    const submissions: RenderedSubmission[] = [];
+    for (const [receiver, w] of [...writers.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      submissions.push({ receiver, parts: await w.finish(counts.quarantined) });
     }
-    return { counts, quarantineByRule, files };
+    return { counts, quarantineByRule, submissions, documents: docs?.count() ?? 0 };
   } catch (err) {
-    for (const f of open.values()) await f.sink.discard();
+    for (const w of writers.values()) await w.discard();
     throw err;
   }
 }
 
-async function openFile(input: RenderInput, receiver: string, n: number): Promise<{ sink: FileSink; records: number; fileKey: string }> {
-  const fileKey = `${receiver}#1`;
-  const sink = await createFileSink(path.join(input.tmpDir, `run${input.runId}-${n}.xml.part`));
-  const p = input.pipeline;
-  await sink.write(
-    envelopeStart({
-      root: p.xml.root,
-      processType: p.xml.processType,
-      version: p.xml.version,
-      sender: input.sender,
-      receiver,
-      environment: input.environment,
-      periodCode: periodCode(input.period),
-      asOf: input.asOf,
-      creationDate: input.creationDate,
-      creationHour: brusselsTimeOfDay(input.creation),
-    }),
-  );
-  return { sink, records: 0, fileKey };
+function fileContext(input: RenderInput, receiver: string, code: string): FileContext {
+  return {
+    sender: input.sender,
+    receiver,
+    environment: input.environment,
+    period: input.period,
+    periodCode: code,
+    asOf: input.asOf,
+    creationDate: input.creationDate,
+    creationHour: brusselsTimeOfDay(input.creation),
+  };
 }

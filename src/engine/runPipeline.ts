@@ -3,18 +3,19 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
-import { connect, type Pool, type PoolClient } from '../db/database.js';
-import { insertSubmission } from '../ledger/submissions.js';
+import { connect, type Pool } from '../db/database.js';
 import { failRun, type RunCounts, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
-import { formatBatchFileName } from '../package/batchFileName.js';
-import { prepareOutbox, publishFile, unpublishFile } from '../package/outbox.js';
-import { allocateSequence } from '../package/sequences.js';
-import { brusselsDate, type LocalDate } from '../period/localDate.js';
+import { prepareOutbox } from '../package/outbox.js';
+import { brusselsDate } from '../period/localDate.js';
 import { formatPeriod, type Period } from '../period/period.js';
+import { verifyManifest } from '../render/csvTables.js';
 import type { XsdValidator } from '../render/xsdValidator.js';
 import type { AnyPipeline } from './pipeline.js';
-import { type RenderedFile, renderFiles } from './renderFiles.js';
+import { type PublishedFile, publishSubmission, unpublish } from './publish.js';
+import { type RenderedSubmission, renderFiles } from './renderFiles.js';
+
+export type { PublishedFile } from './publish.js';
 
 /** What a run needs from its surroundings. */
 export interface RunDeps {
@@ -23,6 +24,8 @@ export interface RunDeps {
   clock: Clock;
   logger: Logger;
   outbox: string;
+  /** Where printable documents are kept (flows that have some). */
+  documentsDir: string;
   schemasDir: string;
   validator: XsdValidator;
   onProgress?: (extracted: number) => void;
@@ -39,17 +42,6 @@ export interface RunRequest {
   dryRun: boolean;
 }
 
-/** A file as published in the outbox. */
-export interface PublishedFile {
-  name: string;
-  path: string;
-  receiver: string;
-  records: number;
-  bytes: number;
-  sha256: string;
-  sequence: string;
-}
-
 /** The result of a run. */
 export interface RunResult {
   runId: number;
@@ -58,89 +50,93 @@ export interface RunResult {
   counts: RunCounts;
   quarantineByRule: Record<string, number>;
   files: PublishedFile[];
+  /** Printable documents written (folder is null for a dry run or a flow without documents). */
+  documents: { folder: string | null; count: number };
 }
 
 /**
  * Runs one pipeline for one period, top to bottom:
  * record the run → extract, validate, render (temporary files, outcomes streamed to the
- * ledger) → validate every file against its XSD → allocate sequences, name and publish the
- * files, record submissions → commit → record the run's end.
+ * ledger) → check every file (XSD, or manifest against tables) → allocate sequences, name
+ * and publish the files, record submissions → commit → record the run's end.
  * A dry run stops before the sequences and rolls everything back but the run row.
  */
 export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunResult> {
   const started = deps.clock.now();
   const asOf = req.asOf ?? started;
-  const flow = req.pipeline.id;
+  const { pipeline } = req;
   const periodKey = formatPeriod(req.period);
-  const runId = await startRun(deps.ledger, { flow, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started);
-  const log = deps.logger.child({ runId, flow, period: periodKey, environment: req.environment });
+  const runId = await startRun(deps.ledger, { flow: pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started);
+  const log = deps.logger.child({ runId, flow: pipeline.id, period: periodKey, environment: req.environment });
   log.info({ asOf: asOf.toISOString(), dryRun: req.dryRun }, 'run started');
   const tmpDir = req.dryRun ? await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-dry-')) : await prepareOutbox(deps.outbox);
+  const docsTmp = pipeline.documents ? await makeDocumentsTmp(deps.documentsDir, req.dryRun, tmpDir) : undefined;
   const tx = await connect(deps.ledger);
   const published: PublishedFile[] = [];
-  let rendered: RenderedFile[] = [];
+  let rendered: RenderedSubmission[] = [];
+  let docsFolder: string | null = null;
   let released = false;
   try {
     await tx.query('BEGIN');
     const creationDate = brusselsDate(started);
     const out = await renderFiles(deps.dossier, tx, {
-      pipeline: req.pipeline, period: req.period, environment: req.environment, sender: req.sender,
-      asOf, asOfDay: brusselsDate(asOf), creation: started, creationDate, runId, tmpDir, onProgress: deps.onProgress,
+      pipeline, period: req.period, environment: req.environment, sender: req.sender, asOf, asOfDay: brusselsDate(asOf),
+      creation: started, creationDate, runId, tmpDir, documentsTmpDir: docsTmp, onProgress: deps.onProgress,
     });
-    rendered = out.files;
-    log.info({ ...out.counts, files: rendered.length }, 'records rendered');
-    for (const f of rendered) await deps.validator.validate(f.tmpPath, path.join(deps.schemasDir, req.pipeline.xml.schema));
-    log.info({ validator: deps.validator.name, files: rendered.length }, 'files conform to their XSD');
+    rendered = out.submissions;
+    log.info({ ...out.counts, submissions: rendered.length, documents: out.documents }, 'records rendered');
+    for (const s of rendered) await checkParts(deps, pipeline, s);
+    log.info({ validator: pipeline.output.kind === 'xml' ? deps.validator.name : 'manifest' }, 'files checked');
     if (req.dryRun) {
       await tx.query('ROLLBACK');
     } else {
-      for (const f of rendered) await publish(tx, deps, req, runId, creationDate, started, f, published);
+      for (const s of rendered) {
+        await publishSubmission(tx, deps.outbox, { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started }, s, published);
+      }
+      if (docsTmp) docsFolder = await keepDocuments(deps.documentsDir, docsTmp, pipeline.id, periodKey, req.environment, runId);
       await tx.query('COMMIT');
     }
     released = true;
     tx.release();
     await succeedRun(deps.ledger, runId, deps.clock.now(), out.counts);
     log.info({ ...out.counts, files: published.map((f) => f.name) }, 'run succeeded');
-    return { runId, dryRun: req.dryRun, asOf, counts: out.counts, quarantineByRule: out.quarantineByRule, files: published };
+    return {
+      runId, dryRun: req.dryRun, asOf, counts: out.counts, quarantineByRule: out.quarantineByRule, files: published,
+      documents: { folder: docsFolder, count: out.documents },
+    };
   } catch (err) {
     if (!released) {
-      // Nothing was committed: no file of this run may stay in the outbox.
+      // Nothing was committed: no file or document of this run may stay visible.
       await tx.query('ROLLBACK').catch(() => undefined);
       tx.release(true);
-      for (const f of published) await unpublishFile(f.path);
+      await unpublish(published);
+      if (docsFolder) await fs.rm(docsFolder, { recursive: true, force: true });
     }
     await failRun(deps.ledger, runId, deps.clock.now(), err as Error).catch(() => undefined);
     throw err;
   } finally {
-    for (const f of rendered) await fs.rm(f.tmpPath, { force: true });
+    for (const s of rendered) for (const p of s.parts) await fs.rm(p.tmpPath, { force: true });
+    if (docsTmp) await fs.rm(docsTmp, { recursive: true, force: true });
     if (req.dryRun) await fs.rm(tmpDir, { recursive: true, force: true });
   }
 }
 
-async function publish(
-  tx: PoolClient,
-  deps: RunDeps,
-  req: RunRequest,
-  runId: number,
-  creationDate: LocalDate,
-  createdAt: Date,
-  f: RenderedFile,
-  published: PublishedFile[],
-): Promise<void> {
-  const sequence = await allocateSequence(tx, req.sender, creationDate, req.environment);
-  const name = formatBatchFileName({
-    kind: 'FI', purpose: req.pipeline.purpose, sender: req.sender, date: creationDate, sequence,
-    environment: req.environment, parts: 1, part: 1,
-  });
-  const finalPath = await publishFile(f.tmpPath, deps.outbox, name);
-  // Listed at once, so that a failure before COMMIT takes the file out of the outbox again.
-  published.push({ name, path: finalPath, receiver: f.receiver, records: f.records, bytes: f.bytes, sha256: f.sha256, sequence });
-  await insertSubmission(
-    tx,
-    {
-      runId, flow: req.pipeline.id, period: formatPeriod(req.period), environment: req.environment, receiver: f.receiver,
-      sender: req.sender, purpose: req.pipeline.purpose, creationDate, sequence, parts: 1, createdAt,
-    },
-    [{ fileKey: f.fileKey, kind: 'FI', name, part: 1, receiver: f.receiver, path: finalPath, records: f.records, bytes: f.bytes, sha256: f.sha256 }],
-  );
+async function checkParts(deps: RunDeps, pipeline: AnyPipeline, s: RenderedSubmission): Promise<void> {
+  const output = pipeline.output;
+  if (output.kind === 'csvTables') return verifyManifest(output, s.parts);
+  for (const p of s.parts) await deps.validator.validate(p.tmpPath, path.join(deps.schemasDir, output.schema));
+}
+
+async function makeDocumentsTmp(documentsDir: string, dryRun: boolean, dryTmp: string): Promise<string> {
+  if (dryRun) return fs.mkdtemp(path.join(dryTmp, 'documents-'));
+  await fs.mkdir(path.join(documentsDir, '.tmp'), { recursive: true, mode: 0o700 });
+  return fs.mkdtemp(path.join(documentsDir, '.tmp', 'run-'));
+}
+
+async function keepDocuments(documentsDir: string, tmp: string, flow: string, period: string, env: Environment, runId: number): Promise<string> {
+  const parent = path.join(documentsDir, flow, period, env);
+  await fs.mkdir(parent, { recursive: true, mode: 0o700 });
+  const folder = path.join(parent, `run-${runId}`);
+  await fs.rename(tmp, folder);
+  return folder;
 }

@@ -29,6 +29,7 @@ export async function importFolder(
   dossier: Pool,
   folder: string,
   onBreak: (b: ContractBreak) => void = () => undefined,
+  onProgress: (rowsStaged: number) => void = () => undefined,
 ): Promise<ImportResult> {
   if (!existsSync(folder) || !(await fs.stat(folder)).isDirectory()) {
     throw new UsageError(`The import folder ${folder} does not exist or is not a folder.`);
@@ -46,6 +47,7 @@ export async function importFolder(
       report({ file: name, line: 0, column: '(file)', reason: `not a file of the dossier CSV contract (expected ${CONTRACT.map((t) => t.file).join(', ')})` });
     }
   }
+  let staging = 0;
   const result = await withTransaction(dossier, async (client) => {
     const files: StagedFile[] = [];
     const staged = new Set<string>();
@@ -56,7 +58,7 @@ export async function importFolder(
         continue;
       }
       await createStagingTable(client, spec);
-      files.push(await stageFile(client, spec, filePath, report));
+      files.push(await stageFile(client, spec, filePath, report, () => ++staging % 10_000 === 0 && onProgress(staging)));
       staged.add(spec.table);
     }
     await checkIntegrity(client, staged, report);

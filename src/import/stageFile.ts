@@ -35,6 +35,7 @@ export async function stageFile(
   spec: TableSpec,
   filePath: string,
   onBreak: (b: ContractBreak) => void,
+  onRow: () => void = () => undefined,
 ): Promise<StagedFile> {
   const hash = createHash('sha256');
   const source = createReadStream(filePath);
@@ -56,6 +57,7 @@ export async function stageFile(
       }
       if (!headerOk) continue;
       rows++;
+      onRow();
       if (record.length !== expected.length) {
         onBreak({ file: spec.file, line, column: '(row)', reason: `expected ${expected.length} fields, got ${record.length}` });
         continue;

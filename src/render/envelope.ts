@@ -1,35 +1,56 @@
 import type { Environment } from '../config/config.js';
 import type { LocalDate } from '../period/localDate.js';
+import type { Period } from '../period/period.js';
 import { el, escapeXml } from './xml.js';
 
-/** The BCSS namespace every XML flow uses. */
+/** The BCSS namespace every BCSS-style XML flow uses. */
 export const BCSS_NAMESPACE = 'http://www.ksz-bcss.fgov.be/XmlSchema';
 
-/** What the file header states. */
-export interface EnvelopeHeader {
-  root: string;
-  processType: string;
-  version: string;
+/** What a file's envelope may state: who sends it to whom, for which period, when. */
+export interface FileContext {
   sender: string;
   receiver: string;
   environment: Environment;
+  period: Period;
   periodCode: string;
   asOf: Date;
   creationDate: LocalDate;
   creationHour: string;
 }
 
-/** XML declaration, root element and FileHeader. */
-export function envelopeStart(h: EnvelopeHeader): string {
-  return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n` +
-    `<${h.root} xmlns="${BCSS_NAMESPACE}" processType="${escapeXml(h.processType)}" version="${escapeXml(h.version)}">\n` +
-    `<FileHeader>${el('Sender', h.sender)}${el('Receiver', h.receiver)}${el('Environment', h.environment)}` +
-    `${el('Period', h.periodCode)}${el('AsOf', h.asOf.toISOString())}${el('CreationDate', h.creationDate)}${el('CreationHour', h.creationHour)}</FileHeader>\n`
-  );
+/**
+ * The start and end of an XML file around its records, with control totals accumulated
+ * record by record (T is the accumulator; the engine never looks inside it).
+ */
+export interface XmlEnvelope<Rec, T = unknown> {
+  start(f: FileContext): string;
+  totals(): T;
+  add(totals: T, rec: Rec, position: number): void;
+  end(f: FileContext, records: number, totals: T): string;
 }
 
-/** FileTrailer with the record count, and the closing root tag. */
-export function envelopeEnd(root: string, records: number): string {
-  return `<FileTrailer>${el('RecordCount', records)}</FileTrailer>\n</${root}>\n`;
+/**
+ * The BCSS envelope: root element = flow code with processType and version, a FileHeader,
+ * the records, a FileTrailer with the record count and the sums named in `sums` (cents).
+ */
+export function bcssEnvelope<Rec>(
+  root: string,
+  processType: string,
+  version: string,
+  sums: Readonly<Record<string, (rec: Rec) => number>> = {},
+): XmlEnvelope<Rec, Record<string, number>> {
+  const names = Object.keys(sums);
+  return {
+    start: (f) =>
+      `<?xml version="1.0" encoding="UTF-8"?>\n` +
+      `<${root} xmlns="${BCSS_NAMESPACE}" processType="${escapeXml(processType)}" version="${escapeXml(version)}">\n` +
+      `<FileHeader>${el('Sender', f.sender)}${el('Receiver', f.receiver)}${el('Environment', f.environment)}` +
+      `${el('Period', f.periodCode)}${el('AsOf', f.asOf.toISOString())}${el('CreationDate', f.creationDate)}${el('CreationHour', f.creationHour)}</FileHeader>\n`,
+    totals: () => Object.fromEntries(names.map((n) => [n, 0])),
+    add(totals, rec) {
+      for (const n of names) totals[n]! += sums[n]!(rec);
+    },
+    end: (_f, records, totals) =>
+      `<FileTrailer>${el('RecordCount', records)}${names.map((n) => el(n, totals[n]!)).join('')}</FileTrailer>\n</${root}>\n`,
+  };
 }

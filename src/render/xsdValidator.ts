@@ -45,15 +45,40 @@ const wasmValidator: XsdValidator = {
   name: 'xmllint-wasm',
   async validate(file, xsd) {
     const { validateXML } = await import('xmllint-wasm');
+    // The wasm file system only holds what we give it: the schema and every schema it includes,
+    // under paths relative to their common folder so that relative schemaLocations resolve.
+    const schemas = await schemaClosure(xsd);
+    const base = commonFolder(schemas);
+    const named = await Promise.all(schemas.map(async (s) => ({ fileName: path.relative(base, s), contents: await fs.readFile(s, 'utf8') })));
     const result = await validateXML({
       xml: [{ fileName: path.basename(file), contents: await fs.readFile(file, 'utf8') }],
-      schema: [{ fileName: path.basename(xsd), contents: await fs.readFile(xsd, 'utf8') }],
+      schema: [named[0]!],
+      preload: named.slice(1),
     });
     if (!result.valid) {
       throw new SchemaConformanceError(path.basename(file), path.basename(xsd), firstLines(result.rawOutput));
     }
   },
 };
+
+/** The XSD and every XSD it includes or imports, transitively; the XSD itself first. */
+async function schemaClosure(xsd: string): Promise<string[]> {
+  const seen = [path.resolve(xsd)];
+  for (let i = 0; i < seen.length; i++) {
+    const text = await fs.readFile(seen[i]!, 'utf8');
+    for (const m of text.matchAll(/schemaLocation="([^"]+)"/g)) {
+      const target = path.resolve(path.dirname(seen[i]!), m[1]!);
+      if (!seen.includes(target)) seen.push(target);
+    }
+  }
+  return seen;
+}
+
+function commonFolder(files: string[]): string {
+  let base = path.dirname(files[0]!);
+  while (!files.every((f) => f.startsWith(`${base}${path.sep}`))) base = path.dirname(base);
+  return base;
+}
 
 function firstLines(text: string): string {
   return text.split('\n').filter((l) => l.trim() && !l.endsWith('validates')).slice(0, 5).join(' | ');

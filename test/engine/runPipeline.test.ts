@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { career } from '../../pipelines/career.js';
+import { career, careerXml } from '../../pipelines/career.js';
 import type { AnyPipeline } from '../../src/engine/pipeline.js';
 import { type RunRequest, runPipeline } from '../../src/engine/runPipeline.js';
 import { SchemaConformanceError } from '../../src/errors/errors.js';
@@ -97,7 +97,7 @@ describe('runPipeline', () => {
   it('a file that breaks its XSD is not published, consumes no sequence, and fails the run', async () => {
     const broken: AnyPipeline = {
       ...career,
-      xml: { ...career.xml, record: (rec, id) => career.xml.record(rec, id).replace('<Quarter>', '<Quarter>X') },
+      output: { ...careerXml, record: (rec, id) => careerXml.record(rec, id).replace('<Quarter>', '<Quarter>X') },
     };
     const before = await outboxFiles(out.dir);
     const deps = runDeps(db.pool, out.dir, '2026-10-15T09:00:00+02:00');

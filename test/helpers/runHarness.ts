@@ -22,6 +22,7 @@ export function runDeps(pool: Pool, outbox: string, now = '2026-10-10T02:00:00+0
     clock: fixedClock(now),
     logger: createLogger('silent'),
     outbox,
+    documentsDir: path.join(outbox, '..', `${path.basename(outbox)}-documents`),
     schemasDir: SCHEMAS_DIR,
     validator: createXsdValidator(undefined),
   };

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { importFolder, recordImport } from '../../import/importFolder.js';
 import type { CliContext } from '../context.js';
+import { startProgress } from '../progress.js';
 
 /** `maillon import <folder>`: loads a dossier CSV folder, all or nothing. */
 export function registerImport(program: Command, ctx: () => CliContext): void {
@@ -12,9 +13,13 @@ export function registerImport(program: Command, ctx: () => CliContext): void {
       const c = ctx();
       const dbs = await c.databases();
       const started = c.clock.now();
-      const result = await importFolder(dbs.dossier, folder, (b) => {
-        process.stderr.write(`${b.file}:${b.line}: ${b.column}: ${b.reason}\n`);
-      });
+      const progress = startProgress(c.interactive, 'import');
+      const result = await importFolder(
+        dbs.dossier,
+        folder,
+        (b) => process.stderr.write(`${b.file}:${b.line}: ${b.column}: ${b.reason}\n`),
+        (n) => progress.update(n),
+      ).finally(() => progress.stop());
       await recordImport(dbs.ledger, c.clock, started, result);
       c.logger.info({ folder, rows: result.rows }, 'import committed');
       for (const f of result.files) console.log(`${f.file.padEnd(28)} ${String(f.rows).padStart(10)} rows  sha256 ${f.sha256}`);

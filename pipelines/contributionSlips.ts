@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { chooseInsurer } from '../src/domain/insurer.js';
+import { toPaidState } from '../src/domain/paidState.js';
+import type { Pipeline, RecordIdentity, XmlOutput } from '../src/engine/pipeline.js';
+import type { LocalDate } from '../src/period/localDate.js';
+import { lastDay, periodCode, periodContaining } from '../src/period/period.js';
+import { bcssEnvelope } from '../src/render/envelope.js';
+import { el, optionalEl } from '../src/render/xml.js';
+import { coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
+import type { Rule } from '../src/validate/rule.js';
+import { CATEGORY_CODE, CATEGORIES } from './shared/codes.js';
+import { CONTRIBUTION_CTES, CONTRIBUTION_FIELDS } from './shared/contributionState.js';
+
+const slipRow = z.object({
+  affiliateId: z.string(),
+  inss: z.string(),
+  activities: z.array(z.object({ category: z.enum(CATEGORIES).nullable(), start: z.string(), end: z.string().nullable() })).min(1),
+  insurers: z.array(z.object({ insurer: z.string(), from: z.string(), to: z.string().nullable() })),
+  due: z.number().int(),
+  movements: z.array(z.tuple([z.string(), z.number().int()])),
+});
+type SlipRow = z.infer<typeof slipRow>;
+
+/** One contribution slip: what a mutual insurer needs to open rights for a quarter. */
+export interface SlipRecord {
+  inss: string;
+  quarter: string;
+  insurer: string | null;
+  category: (typeof CATEGORIES)[number];
+  due: number;
+  paid: number;
+  paidInFull: boolean;
+  paidInFullDate: LocalDate | null;
+}
+
+const categoryPresent: Rule<SlipRow> = {
+  id: 'activity-without-category',
+  check: (row) => (row.activities.some((a) => a.category === null) ? 'an activity period has no category; complete it in the dossier' : null),
+};
+
+// Activity periods (not assimilations) overlapping the quarter, insurer affiliations overlapping it.
+const SQL = `
+WITH act AS (
+  SELECT affiliate_id, json_agg(json_build_object('category', category, 'start', start_date, 'end', end_date)
+                                ORDER BY start_date, category) AS activities
+  FROM dossier.activity_periods
+  WHERE kind = 'activity' AND start_date < :periodEnd AND (end_date IS NULL OR end_date >= :periodStart)
+  GROUP BY affiliate_id
+), ins AS (
+  SELECT affiliate_id, json_agg(json_build_object('insurer', insurer_code, 'from', valid_from, 'to', valid_to)
+                                ORDER BY valid_from, insurer_code) AS insurers
+  FROM dossier.mutuality_affiliations
+  WHERE valid_from < :periodEnd AND (valid_to IS NULL OR valid_to >= :periodStart)
+  GROUP BY affiliate_id
+), ${CONTRIBUTION_CTES}
+SELECT json_build_object('affiliateId', a.affiliate_id, 'inss', a.inss, 'activities', act.activities,
+                         'insurers', coalesce(ins.insurers, '[]'::json), ${CONTRIBUTION_FIELDS})
+FROM act
+JOIN dossier.affiliates a USING (affiliate_id)
+LEFT JOIN ins USING (affiliate_id)
+LEFT JOIN due USING (affiliate_id)
+LEFT JOIN mov USING (affiliate_id)
+ORDER BY a.affiliate_id COLLATE "C"`;
+
+/** The category of the activity that ends last within the quarter (open ends count as the last day). */
+function categoryAtEnd(row: SlipRow, last: LocalDate): (typeof CATEGORIES)[number] {
+  const clippedEnd = (a: SlipRow['activities'][number]): string => (a.end === null || a.end > last ? last : a.end);
+  const sorted = [...row.activities].sort((a, b) => clippedEnd(a).localeCompare(clippedEnd(b)) || a.start.localeCompare(b.start));
+  return sorted.at(-1)!.category!;
+}
+
+function renderSlip(rec: SlipRecord, id: RecordIdentity): string {
+  return (
+    `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
+    `${el('CreationDate', id.creationDate)}</AttestationIdentification>${el('INSS', rec.inss)}${el('Quarter', rec.quarter)}` +
+    `${el('InsurerCode', rec.insurer!)}${el('Category', CATEGORY_CODE[rec.category])}<Contribution>${el('Due', rec.due)}${el('Paid', rec.paid)}` +
+    `${el('PaidInFull', rec.paidInFull)}${optionalEl('PaidInFullDate', rec.paidInFullDate)}</Contribution></Attestation>`
+  );
+}
+
+/** The slips file for one insurer: BCSS envelope, root BONC, control sums of due and paid. */
+export const slipsXml: XmlOutput<SlipRecord> = {
+  kind: 'xml',
+  schema: 'contribution-slips/v1.xsd',
+  envelope: bcssEnvelope<SlipRecord>('BONC', '1', '001', { TotalDue: (r) => r.due, TotalPaid: (r) => r.paid }),
+  record: renderSlip,
+};
+
+/** contribution-slips — mutual insurers, quarterly: one file per insurer code. */
+export const contributionSlips: Pipeline<SlipRow, SlipRecord> = {
+  id: 'contribution-slips',
+  purpose: 'BONC',
+  title: 'Contribution slips for the mutual insurers',
+  periodKind: 'quarter',
+  schedule: '0 2 15 1,4,7,10 *',
+  deadline: (period) => lastDay(periodContaining('month', period.end)),
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
+  row: slipRow,
+  rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.activities), categoryPresent],
+  recordKey: (row) => row.inss,
+  toRecord(row, { period }) {
+    const last = lastDay(period);
+    return {
+      inss: row.inss,
+      quarter: periodCode(period),
+      insurer: chooseInsurer(row.insurers, last),
+      category: categoryAtEnd(row, last),
+      due: row.due,
+      ...toPaidState(row.due, row.movements),
+    };
+  },
+  route: (rec) =>
+    rec.insurer
+      ? { receiver: `OA${rec.insurer}` }
+      : { quarantine: { rule: 'no-insurer', message: 'no mutual insurer affiliation overlaps the quarter: send a paper slip (the paper-slip exception)' } },
+  output: slipsXml,
+};

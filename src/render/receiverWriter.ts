@@ -1,0 +1,85 @@
+import path from 'node:path';
+import type { CsvTablesOutput, RecordIdentity, XmlOutput } from '../engine/pipeline.js';
+import type { FileContext } from './envelope.js';
+import { createFileSink } from './fileSink.js';
+import { writeCsvTables } from './csvTables.js';
+
+/** A closed temporary file, one part of a receiver's submission. */
+export interface WrittenPart {
+  fileKey: string;
+  format: 'xml' | 'csv';
+  tmpPath: string;
+  /** Records in the file (XML) or source records aggregated into it (CSV). */
+  records: number;
+  bytes: number;
+  sha256: string;
+}
+
+/** Where an added record went; `flush` is set when a buffer is being written (await it). */
+export interface Placement {
+  fileKey: string;
+  position: number;
+  flush: Promise<void> | undefined;
+}
+
+/** Writes one receiver's part(s) of a run: records in, closed temporary files out. */
+export interface ReceiverWriter {
+  add(rec: unknown, id: Omit<RecordIdentity, 'position'>): Placement;
+  /** Closes the parts; `quarantined` is the run's quarantine count (manifests report it). */
+  finish(quarantined: number): Promise<WrittenPart[]>;
+  discard(): Promise<void>;
+}
+
+/** Creates the writer of a receiver for an output format; temporary files go to `tmpDir`. */
+export async function createReceiverWriter(
+  output: XmlOutput<unknown> | CsvTablesOutput<unknown>,
+  file: FileContext,
+  tmpDir: string,
+  stem: string,
+): Promise<ReceiverWriter> {
+  return output.kind === 'xml' ? createXmlWriter(output, file, path.join(tmpDir, `${stem}.xml.part`)) : createCsvWriter(output, file, tmpDir, stem);
+}
+
+async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tmpPath: string): Promise<ReceiverWriter> {
+  const fileKey = `${file.receiver}#1`;
+  const sink = await createFileSink(tmpPath);
+  await sink.write(output.envelope.start(file));
+  const totals = output.envelope.totals();
+  let records = 0;
+  return {
+    add(rec, id) {
+      const position = ++records;
+      output.envelope.add(totals, rec, position);
+      return { fileKey, position, flush: sink.write(`${output.record(rec, { ...id, position })}\n`) };
+    },
+    async finish() {
+      await sink.write(output.envelope.end(file, records, totals));
+      const { bytes, sha256 } = await sink.close();
+      return [{ fileKey, format: 'xml', tmpPath, records, bytes, sha256 }];
+    },
+    discard: () => sink.discard(),
+  };
+}
+
+function createCsvWriter(output: CsvTablesOutput<unknown>, file: FileContext, tmpDir: string, stem: string): ReceiverWriter {
+  const state = output.state();
+  const counts = new Map<string, number>();
+  const written: string[] = [];
+  return {
+    add(rec) {
+      const table = output.add(state, rec);
+      const position = (counts.get(table) ?? 0) + 1;
+      counts.set(table, position);
+      return { fileKey: `${file.receiver}#${table}`, position, flush: undefined };
+    },
+    async finish(quarantined) {
+      const parts = await writeCsvTables(output, state, counts, quarantined, file.receiver, tmpDir, stem);
+      written.push(...parts.map((p) => p.tmpPath));
+      return parts;
+    },
+    async discard() {
+      const fs = await import('node:fs/promises');
+      for (const p of written) await fs.rm(p, { force: true });
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SchemaConformanceError, ToolError } from '../../src/errors/errors.js';
+import { createXsdValidator } from '../../src/render/xsdValidator.js';
+import { ROOT, scratchDir } from '../helpers/runHarness.js';
+
+const XSD = path.join(ROOT, 'schemas/career/v1.xsd');
+const GOLDEN = path.join(ROOT, 'fixtures/career/golden/FI.CARR.012345.20261010.00001.T.1.1');
+
+describe.each([
+  ['native xmllint', undefined, 'xmllint'],
+  ['npm fallback', 'wasm', 'xmllint-wasm'],
+])('XSD validation with the %s', (_label, setting, name) => {
+  let tmp: { dir: string; remove: () => Promise<void> };
+  beforeAll(async () => {
+    tmp = await scratchDir('xsd');
+  });
+  afterAll(async () => tmp.remove());
+
+  it('accepts the golden career file', async () => {
+    const v = createXsdValidator(setting);
+    expect(v.name).toBe(name);
+    await expect(v.validate(GOLDEN, XSD)).resolves.toBeUndefined();
+  });
+
+  it('refuses a file with an INSS of 10 digits, naming the file and schema', async () => {
+    const bad = path.join(tmp.dir, 'bad.xml');
+    await fs.writeFile(bad, (await fs.readFile(GOLDEN, 'utf8')).replace('<INSS>85073003328</INSS>', '<INSS>8507300332</INSS>'));
+    const err = await createXsdValidator(setting).validate(bad, XSD).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SchemaConformanceError);
+    expect((err as Error).message).toContain('bad.xml');
+    expect((err as Error).message).toContain('v1.xsd');
+  });
+});
+
+describe('createXsdValidator', () => {
+  it('refuses an explicit xmllint path that cannot run', () => {
+    expect(() => createXsdValidator('/nonexistent/xmllint')).toThrow(ToolError);
+  });
+});
