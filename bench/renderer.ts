@@ -2,6 +2,13 @@ import path from 'node:path';
 import { type CareerRecord, careerXml } from '../pipelines/career.js';
 import type { LocalDate } from '../src/period/localDate.js';
 import { createFileSink } from '../src/render/fileSink.js';
+import type { FileContext } from '../src/render/envelope.js';
+import { parsePeriod } from '../src/period/period.js';
+
+const FILE: FileContext = {
+  fund: { name: 'bench', companyNumber: '0000000097' }, sender: '012345', receiver: 'INASTI', environment: 'S',
+  period: parsePeriod('2026-Q3'), periodCode: '20263', asOf: new Date(0), creationDate: '2026-10-10' as LocalDate, creationHour: '02:00:00',
+};
 
 /** Times the streaming XML writer alone: n career records rendered and written to a file. */
 export async function benchRenderer(n: number, dir: string): Promise<{ records: number; seconds: number }> {
@@ -13,7 +20,7 @@ export async function benchRenderer(n: number, dir: string): Promise<{ records: 
   };
   const started = process.hrtime.bigint();
   for (let i = 1; i <= n; i++) {
-    const w = sink.write(`${careerXml.record(rec, { attestationId: `20263${String(i).padStart(9, '0')}`, status: 0, creationDate: '2026-10-10' as LocalDate, position: i })}\n`);
+    const w = sink.write(`${careerXml.record(rec, { attestationId: `20263${String(i).padStart(9, '0')}`, status: 0, creationDate: '2026-10-10' as LocalDate, position: i }, FILE)}\n`);
     if (w) await w;
   }
   await sink.close();

@@ -9,6 +9,7 @@ import { el, optionalEl } from '../src/render/xml.js';
 import { coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
 import type { Rule } from '../src/validate/rule.js';
 import { CATEGORY_CODE, CATEGORIES } from './shared/codes.js';
+import { categoryAtEnd } from './shared/activity.js';
 import { CONTRIBUTION_CTES, CONTRIBUTION_FIELDS } from './shared/contributionState.js';
 
 const slipRow = z.object({
@@ -62,13 +63,6 @@ LEFT JOIN due USING (affiliate_id)
 LEFT JOIN mov USING (affiliate_id)
 ORDER BY a.affiliate_id COLLATE "C"`;
 
-/** The category of the activity that ends last within the quarter (open ends count as the last day). */
-function categoryAtEnd(row: SlipRow, last: LocalDate): (typeof CATEGORIES)[number] {
-  const clippedEnd = (a: SlipRow['activities'][number]): string => (a.end === null || a.end > last ? last : a.end);
-  const sorted = [...row.activities].sort((a, b) => clippedEnd(a).localeCompare(clippedEnd(b)) || a.start.localeCompare(b.start));
-  return sorted.at(-1)!.category!;
-}
-
 function renderSlip(rec: SlipRecord, id: RecordIdentity): string {
   return (
     `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
@@ -104,7 +98,7 @@ export const contributionSlips: Pipeline<SlipRow, SlipRecord> = {
       inss: row.inss,
       quarter: periodCode(period),
       insurer: chooseInsurer(row.insurers, last),
-      category: categoryAtEnd(row, last),
+      category: categoryAtEnd(row.activities, last)!,
       due: row.due,
       ...toPaidState(row.due, row.movements),
     };

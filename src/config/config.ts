@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { companyNumberProblem } from '../domain/companyNumber.js';
 import { ConfigError } from '../errors/errors.js';
+import type { FundIdentity } from '../render/envelope.js';
 
 /** Environment of the batch channel: R production, T test, S simulation. */
 export type Environment = 'R' | 'T' | 'S';
@@ -20,6 +22,11 @@ const envSchema = z.object({
   MAILLON_ENV: environmentSchema.default('T'),
   MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAILLON_XMLLINT: z.string().min(1).optional(),
+  MAILLON_FUND_NAME: z.string().min(1).default('Caisse nationale auxiliaire'),
+  MAILLON_FUND_COMPANY_NUMBER: z
+    .string()
+    .refine((v) => companyNumberProblem(v) === null, 'must be a 10-digit KBO/BCE number whose check digits match')
+    .default('0000000097'),
 });
 
 /** maillon's validated configuration; every field comes from one environment variable. */
@@ -41,6 +48,8 @@ export interface Config {
   logLevel: string;
   /** Path of xmllint, `wasm` to force the npm validator; undefined ⇒ xmllint from PATH, else wasm. */
   xmllint: string | undefined;
+  /** The fund's name and KBO/BCE number, as Belcotax files state them. */
+  fund: FundIdentity;
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
@@ -65,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     environment: v.MAILLON_ENV,
     logLevel: v.MAILLON_LOG_LEVEL,
     xmllint: v.MAILLON_XMLLINT,
+    fund: { name: v.MAILLON_FUND_NAME, companyNumber: v.MAILLON_FUND_COMPANY_NUMBER },
   };
 }
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { LocalDate } from '../period/localDate.js';
 import type { Period, PeriodKind } from '../period/period.js';
-import type { XmlEnvelope } from '../render/envelope.js';
+import type { FileContext, XmlEnvelope } from '../render/envelope.js';
 import type { Rule, Violation } from '../validate/rule.js';
 
 /** What a record mapping may know besides its row: the period and the as-of day. */
@@ -32,8 +32,19 @@ export interface XmlOutput<Rec> {
   /** XSD path under `schemas/`. */
   schema: string;
   envelope: XmlEnvelope<Rec, any>;
-  /** One record element. */
-  record(rec: Rec, id: RecordIdentity): string;
+  /** One record element (on one line); `file` is what the envelope states. */
+  record(rec: Rec, id: RecordIdentity, file: FileContext): string;
+  /**
+   * A check of the written file beyond its XSD (e.g. control totals), fed line by line; `end`
+   * returns what is wrong, or null. The file is not published when it fails.
+   */
+  check?: () => LineCheck;
+}
+
+/** A streaming check of a written file. */
+export interface LineCheck {
+  line(text: string): void;
+  end(): string | null;
 }
 
 /** One aggregated CSV table of a CSV-tables output. */
@@ -86,6 +97,8 @@ export interface Pipeline<Row = unknown, Rec = unknown> {
     /** The dossier key of a raw row (affiliate_id, allowance_id…), read before validation. */
     sourceKey(raw: unknown): string;
   };
+  /** A query returning ONE json object of facts reported beside the records (same placeholders as `extract.sql`). */
+  facts?: string;
   /** Shape of one extracted row. */
   row: z.ZodType<Row>;
   /** Record rules, checked in order; the first failure quarantines the row. */

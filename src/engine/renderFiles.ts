@@ -7,7 +7,7 @@ import { createOutcomeWriter } from '../ledger/outcomeWriter.js';
 import type { RunCounts } from '../ledger/runs.js';
 import { brusselsTimeOfDay, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, lastDay, type Period, periodCode } from '../period/period.js';
-import type { FileContext } from '../render/envelope.js';
+import type { FileContext, FundIdentity } from '../render/envelope.js';
 import { createReceiverWriter, type ReceiverWriter, type WrittenPart } from '../render/receiverWriter.js';
 import { validateRow } from '../validate/validateRow.js';
 import { createDocumentWriter, type DocumentWriter } from './documents.js';
@@ -33,6 +33,7 @@ export interface RenderInput {
   tmpDir: string;
   /** Temporary folder for printable documents, when the pipeline has some. */
   documentsTmpDir?: string;
+  fund: FundIdentity;
   onProgress?: (extracted: number) => void;
 }
 
@@ -115,6 +116,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
 
 function fileContext(input: RenderInput, receiver: string, code: string): FileContext {
   return {
+    fund: input.fund,
     sender: input.sender,
     receiver,
     environment: input.environment,

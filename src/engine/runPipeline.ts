@@ -1,19 +1,24 @@
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
 import { connect, type Pool } from '../db/database.js';
+import { SchemaConformanceError } from '../errors/errors.js';
 import { failRun, type RunCounts, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
 import { prepareOutbox } from '../package/outbox.js';
-import { brusselsDate } from '../period/localDate.js';
+import { brusselsDate, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, type Period } from '../period/period.js';
 import { verifyManifest } from '../render/csvTables.js';
+import type { FundIdentity } from '../render/envelope.js';
 import type { XsdValidator } from '../render/xsdValidator.js';
-import type { AnyPipeline } from './pipeline.js';
+import type { AnyPipeline, LineCheck } from './pipeline.js';
 import { type PublishedFile, publishSubmission, unpublish } from './publish.js';
-import { type RenderedSubmission, renderFiles } from './renderFiles.js';
+import { extractionParams, type RenderedSubmission, renderFiles } from './renderFiles.js';
+import { bindSql } from '../extract/bindSql.js';
 
 export type { PublishedFile } from './publish.js';
 
@@ -28,6 +33,7 @@ export interface RunDeps {
   documentsDir: string;
   schemasDir: string;
   validator: XsdValidator;
+  fund: FundIdentity;
   onProgress?: (extracted: number) => void;
 }
 
@@ -52,6 +58,8 @@ export interface RunResult {
   files: PublishedFile[];
   /** Printable documents written (folder is null for a dry run or a flow without documents). */
   documents: { folder: string | null; count: number };
+  /** The flow's facts reported beside its records, or null. */
+  facts: Record<string, unknown> | null;
 }
 
 /**
@@ -81,9 +89,10 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     const creationDate = brusselsDate(started);
     const out = await renderFiles(deps.dossier, tx, {
       pipeline, period: req.period, environment: req.environment, sender: req.sender, asOf, asOfDay: brusselsDate(asOf),
-      creation: started, creationDate, runId, tmpDir, documentsTmpDir: docsTmp, onProgress: deps.onProgress,
+      creation: started, creationDate, runId, tmpDir, documentsTmpDir: docsTmp, fund: deps.fund, onProgress: deps.onProgress,
     });
     rendered = out.submissions;
+    const facts = pipeline.facts ? await readFacts(deps.dossier, pipeline.facts, req.period, brusselsDate(asOf)) : null;
     log.info({ ...out.counts, submissions: rendered.length, documents: out.documents }, 'records rendered');
     for (const s of rendered) await checkParts(deps, pipeline, s);
     log.info({ validator: pipeline.output.kind === 'xml' ? deps.validator.name : 'manifest' }, 'files checked');
@@ -98,11 +107,11 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     }
     released = true;
     tx.release();
-    await succeedRun(deps.ledger, runId, deps.clock.now(), out.counts);
+    await succeedRun(deps.ledger, runId, deps.clock.now(), out.counts, facts);
     log.info({ ...out.counts, files: published.map((f) => f.name) }, 'run succeeded');
     return {
       runId, dryRun: req.dryRun, asOf, counts: out.counts, quarantineByRule: out.quarantineByRule, files: published,
-      documents: { folder: docsFolder, count: out.documents },
+      documents: { folder: docsFolder, count: out.documents }, facts,
     };
   } catch (err) {
     if (!released) {
@@ -121,10 +130,26 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
   }
 }
 
+async function readFacts(dossier: Pool, sql: string, period: Period, asOfDay: LocalDate): Promise<Record<string, unknown>> {
+  const res = await dossier.query(bindSql(sql, extractionParams(period, asOfDay)));
+  return Object.values(res.rows[0] ?? {})[0] as Record<string, unknown>;
+}
+
 async function checkParts(deps: RunDeps, pipeline: AnyPipeline, s: RenderedSubmission): Promise<void> {
   const output = pipeline.output;
   if (output.kind === 'csvTables') return verifyManifest(output, s.parts);
-  for (const p of s.parts) await deps.validator.validate(p.tmpPath, path.join(deps.schemasDir, output.schema));
+  for (const p of s.parts) {
+    await deps.validator.validate(p.tmpPath, path.join(deps.schemasDir, output.schema));
+    if (output.check) await checkLines(p.tmpPath, output.check());
+  }
+}
+
+/** Feeds a written file to a flow's own check, line by line (streaming). */
+async function checkLines(file: string, check: LineCheck): Promise<void> {
+  const lines = readline.createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  for await (const line of lines) check.line(line);
+  const problem = check.end();
+  if (problem) throw new SchemaConformanceError(path.basename(file), 'the flow\'s control totals', problem);
 }
 
 async function makeDocumentsTmp(documentsDir: string, dryRun: boolean, dryTmp: string): Promise<string> {

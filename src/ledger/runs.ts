@@ -29,10 +29,10 @@ export async function startRun(ledger: Pool, key: RunKey, startedAt: Date): Prom
 }
 
 /** Records a successful end with its counts. */
-export async function succeedRun(ledger: Pool, runId: number, finishedAt: Date, counts: RunCounts): Promise<void> {
+export async function succeedRun(ledger: Pool, runId: number, finishedAt: Date, counts: RunCounts, facts: Record<string, unknown> | null = null): Promise<void> {
   await ledger.query(
-    `UPDATE maillon.runs SET state = 'succeeded', finished_at = $2, extracted = $3, emitted = $4, quarantined = $5 WHERE run_id = $1`,
-    [runId, finishedAt, counts.extracted, counts.emitted, counts.quarantined],
+    `UPDATE maillon.runs SET state = 'succeeded', finished_at = $2, extracted = $3, emitted = $4, quarantined = $5, facts = $6 WHERE run_id = $1`,
+    [runId, finishedAt, counts.extracted, counts.emitted, counts.quarantined, facts === null ? null : JSON.stringify(facts)],
   );
 }
 

@@ -48,13 +48,15 @@ export interface Report {
   files: ReportFile[];
   deadline: LocalDate;
   daysRemaining: number;
+  /** Facts the flow reports beside its records (e.g. unallocated payments left out), or null. */
+  facts: Record<string, unknown> | null;
   checks: ReportCheck[];
 }
 
 /** Builds the report from the ledger; the counts are recounted from the lineage and checked. */
 export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date): Promise<Report> {
   const run = await ledger.query(
-    `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined FROM maillon.runs
+    `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined, facts FROM maillon.runs
      WHERE flow = $1 AND period = $2 AND environment = $3 AND state = 'succeeded' AND NOT dry_run
      ORDER BY run_id DESC LIMIT 1`,
     [pipeline.id, periodKey, environment],
@@ -106,6 +108,7 @@ export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey
     })),
     deadline,
     daysRemaining: daysBetween(brusselsDate(now), deadline),
+    facts: (r.facts as Record<string, unknown> | null) ?? null,
     checks: [
       check('extracted = emitted + quarantined', counts.extracted === counts.emitted + counts.quarantined, `${counts.extracted} = ${counts.emitted} + ${counts.quarantined}`),
       check('lineage holds one row per extracted record', lineageEmitted + lineageQuarantined === counts.extracted, `${lineageEmitted} emitted + ${lineageQuarantined} quarantined in the lineage`),

@@ -6,8 +6,16 @@ import { el, escapeXml } from './xml.js';
 /** The BCSS namespace every BCSS-style XML flow uses. */
 export const BCSS_NAMESPACE = 'http://www.ksz-bcss.fgov.be/XmlSchema';
 
+/** The fund's identity as some files state it (Belcotax). */
+export interface FundIdentity {
+  name: string;
+  /** KBO/BCE number, 10 digits. */
+  companyNumber: string;
+}
+
 /** What a file's envelope may state: who sends it to whom, for which period, when. */
 export interface FileContext {
+  fund: FundIdentity;
   sender: string;
   receiver: string;
   environment: Environment;

@@ -50,7 +50,7 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
     add(rec, id) {
       const position = ++records;
       output.envelope.add(totals, rec, position);
-      return { fileKey, position, flush: sink.write(`${output.record(rec, { ...id, position })}\n`) };
+      return { fileKey, position, flush: sink.write(`${output.record(rec, { ...id, position }, file)}\n`) };
     },
     async finish() {
       await sink.write(output.envelope.end(file, records, totals));

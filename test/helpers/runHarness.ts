@@ -25,6 +25,7 @@ export function runDeps(pool: Pool, outbox: string, now = '2026-10-10T02:00:00+0
     documentsDir: path.join(outbox, '..', `${path.basename(outbox)}-documents`),
     schemasDir: SCHEMAS_DIR,
     validator: createXsdValidator(undefined),
+    fund: { name: 'Caisse nationale auxiliaire', companyNumber: '0000000097' },
   };
 }
 

@@ -38,7 +38,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
       const pipeline = findPipeline('career');
       const progress = startProgress(c.interactive, `career ${formatPeriod(quarter)}`);
       await runPipeline(
-        { ledger: dbs.ledger, dossier: dbs.dossier, clock: c.clock, logger: c.logger, outbox: c.config.outbox, documentsDir: c.config.documents, schemasDir: SCHEMAS_DIR, validator: c.validator(), onProgress: (n) => progress.update(n) },
+        { ledger: dbs.ledger, dossier: dbs.dossier, clock: c.clock, logger: c.logger, outbox: c.config.outbox, documentsDir: c.config.documents, fund: c.config.fund, schemasDir: SCHEMAS_DIR, validator: c.validator(), onProgress: (n) => progress.update(n) },
         { pipeline, period: quarter, environment: c.config.environment, sender, dryRun: false },
       ).finally(() => progress.stop());
       const report = await buildReport(dbs.ledger, pipeline, formatPeriod(quarter), c.config.environment, c.clock.now());

@@ -31,6 +31,8 @@ export function printReport(r: Report): void {
   console.log(`  extracted ${r.counts.extracted}, emitted ${r.counts.emitted}, quarantined ${r.counts.quarantined}`);
   for (const [rule, n] of Object.entries(r.quarantineByRule)) console.log(`    ${String(n).padStart(8)}  ${rule}`);
   for (const f of r.files) console.log(`  ${f.name}  ${f.records} records  ${f.bytes} bytes  to ${f.receiver}  sha256 ${f.sha256}`);
-  console.log(`  deadline ${r.deadline} (${r.daysRemaining} days remaining)`);
+  const days = r.daysRemaining >= 0 ? `${r.daysRemaining} days remaining` : `${-r.daysRemaining} days past`;
+  console.log(`  deadline ${r.deadline} (${days})`);
+  for (const [name, value] of Object.entries(r.facts ?? {})) console.log(`  ${name}: ${String(value)}`);
   for (const k of r.checks) console.log(`  [${k.ok ? 'ok' : 'FAILED'}] ${k.name}: ${k.detail}`);
 }

@@ -37,7 +37,7 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
       const progress = startProgress(c.interactive, `${flow} ${formatPeriod(period)}`);
       const result = await runPipeline(
         {
-          ledger: dbs.ledger, dossier: dbs.dossier, clock: c.clock, logger: c.logger, outbox: c.config.outbox, documentsDir: c.config.documents,
+          ledger: dbs.ledger, dossier: dbs.dossier, clock: c.clock, logger: c.logger, outbox: c.config.outbox, documentsDir: c.config.documents, fund: c.config.fund,
           schemasDir: SCHEMAS_DIR, validator: c.validator(), onProgress: (n) => progress.update(n),
         },
         { pipeline, period, environment, sender, asOf, dryRun: Boolean(opts.dryRun) },

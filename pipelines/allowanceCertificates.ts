@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { chooseInsurer } from '../src/domain/insurer.js';
+import { inssProblem } from '../src/domain/inss.js';
+import { regionOf } from '../src/domain/region.js';
+import type { Pipeline, RecordIdentity, Route, XmlOutput } from '../src/engine/pipeline.js';
+import { lastDay, periodCode, periodContaining } from '../src/period/period.js';
+import { bcssEnvelope } from '../src/render/envelope.js';
+import { el, optionalEl } from '../src/render/xml.js';
+import { inssRule } from '../src/validate/commonRules.js';
+import type { Rule } from '../src/validate/rule.js';
+
+/** Receiver ids of the allowance certificates. [our choice: the bodies' usual short names] */
+export const ALLOWANCE_RECEIVERS = {
+  voucherIssuer: 'SVISSUER',
+  brussels: 'IRISCARE',
+  wallonia: 'FAMIWAL',
+  flanders: 'OPGROEIEN',
+} as const;
+
+const KIND_CODE = { bridging_right: 'BRG', maternity_vouchers: 'MAT', family_allowance: 'FAM' } as const;
+
+// Last month for which the fund still certifies family allowances (regionalisation, flows.md).
+const FAMILY_ALLOWANCE_LAST_MONTH = { brussels: '2019-12', wallonia: '2018-12', flanders: '2018-12' } as const;
+
+const allowanceRow = z.object({
+  allowanceId: z.string(),
+  affiliateId: z.string(),
+  inss: z.string(),
+  kind: z.enum(['bridging_right', 'maternity_vouchers', 'family_allowance']),
+  month: z.string(),
+  amount: z.number().int().nullable(),
+  vouchers: z.number().int().nullable(),
+  childInss: z.string().nullable(),
+  paidOn: z.string().nullable(),
+  postalCode: z.string(),
+  country: z.string(),
+  insurers: z.array(z.object({ insurer: z.string(), from: z.string(), to: z.string().nullable() })),
+});
+type AllowanceRow = z.infer<typeof allowanceRow>;
+
+/** One allowance certificate. */
+export interface AllowanceRecord {
+  allowanceId: string;
+  inss: string;
+  month: string;
+  kind: keyof typeof KIND_CODE;
+  amount: number | null;
+  vouchers: number | null;
+  childInss: string | null;
+  paidOn: string | null;
+  receiver: Route;
+}
+
+const amountsPresent: Rule<AllowanceRow> = {
+  id: 'allowance-amount-missing',
+  check: (r) =>
+    r.kind === 'maternity_vouchers'
+      ? r.vouchers === null || r.vouchers <= 0 ? 'a maternity-aid allowance has no number of vouchers' : null
+      : r.amount === null ? `a ${r.kind.replace('_', ' ')} allowance has no amount` : null,
+};
+
+const childInssValid: Rule<AllowanceRow> = {
+  id: 'child-inss-check-digit',
+  check: (r) =>
+    r.kind !== 'family_allowance'
+      ? null
+      : r.childInss === null ? 'a family allowance names no child' : inssProblem(r.childInss) ? "the child's INSS fails its check digits" : null,
+};
+
+const SQL = `
+SELECT json_build_object(
+  'allowanceId', al.allowance_id, 'affiliateId', a.affiliate_id, 'inss', a.inss, 'kind', al.kind, 'month', al.month,
+  'amount', al.amount_cents, 'vouchers', al.vouchers, 'childInss', al.child_inss, 'paidOn', al.paid_on,
+  'postalCode', a.postal_code, 'country', a.country,
+  'insurers', coalesce((
+    SELECT json_agg(json_build_object('insurer', m.insurer_code, 'from', m.valid_from, 'to', m.valid_to) ORDER BY m.valid_from, m.insurer_code)
+    FROM dossier.mutuality_affiliations m
+    WHERE m.affiliate_id = al.affiliate_id AND m.valid_from < :periodEnd AND (m.valid_to IS NULL OR m.valid_to >= :periodStart)
+  ), '[]'::json))
+FROM dossier.allowances al
+JOIN dossier.affiliates a USING (affiliate_id)
+WHERE al.month = :periodKey
+ORDER BY al.allowance_id COLLATE "C"`;
+
+function routeOf(row: AllowanceRow, monthLastDay: ReturnType<typeof lastDay>): Route {
+  if (row.kind === 'maternity_vouchers') return { receiver: ALLOWANCE_RECEIVERS.voucherIssuer };
+  if (row.kind === 'bridging_right') {
+    const insurer = chooseInsurer(row.insurers, monthLastDay);
+    return insurer
+      ? { receiver: `OA${insurer}` }
+      : { quarantine: { rule: 'no-insurer', message: 'no mutual insurer affiliation overlaps the month: the bridging-right certificate has no receiver' } };
+  }
+  const region = regionOf(row.postalCode, row.country);
+  if (region === null || region === 'abroad') {
+    return { quarantine: { rule: 'family-allowance-no-region', message: 'the affiliate has no Belgian postal code: no family-allowance body can be chosen' } };
+  }
+  if (row.month > FAMILY_ALLOWANCE_LAST_MONTH[region]) {
+    return {
+      quarantine: {
+        rule: 'family-allowance-regionalised',
+        message: `family allowances for ${row.month} in ${region} are paid by the region since regionalisation (last month certified by the fund: ${FAMILY_ALLOWANCE_LAST_MONTH[region]})`,
+      },
+    };
+  }
+  return { receiver: ALLOWANCE_RECEIVERS[region] };
+}
+
+function renderCertificate(rec: AllowanceRecord, id: RecordIdentity): string {
+  return (
+    `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
+    `${el('CreationDate', id.creationDate)}</AttestationIdentification>${el('INSS', rec.inss)}${el('Month', rec.month.replace('-', ''))}` +
+    `${el('AllowanceKind', KIND_CODE[rec.kind])}${el('AllowanceReference', rec.allowanceId)}${optionalEl('Amount', rec.amount)}` +
+    `${optionalEl('Vouchers', rec.vouchers)}${optionalEl('ChildINSS', rec.childInss)}${el('PaymentStatus', rec.paidOn ? 'PAI' : 'GRA')}` +
+    `${optionalEl('PaidOn', rec.paidOn)}</Attestation>`
+  );
+}
+
+/** The certificates file of one receiver: BCSS envelope, root ALLC. */
+export const allowanceXml: XmlOutput<AllowanceRecord> = {
+  kind: 'xml',
+  schema: 'allowance-certificates/v1.xsd',
+  envelope: bcssEnvelope<AllowanceRecord>('ALLC', '1', '001', { TotalAmount: (r) => r.amount ?? 0, TotalVouchers: (r) => r.vouchers ?? 0 }),
+  record: renderCertificate,
+};
+
+/** allowance-certificates — monthly: one certificate per allowance of the month, routed by kind. */
+export const allowanceCertificates: Pipeline<AllowanceRow, AllowanceRecord> = {
+  id: 'allowance-certificates',
+  purpose: 'ALLC',
+  title: 'Allowance certificates (vouchers, bridging right, family allowances)',
+  periodKind: 'month',
+  schedule: '0 2 5 * *',
+  // The 5th of the next month is when they go; the fund gives itself to the end of that month.
+  deadline: (period) => lastDay(periodContaining('month', period.end)),
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { allowanceId?: unknown }).allowanceId ?? '(no allowance id)') },
+  row: allowanceRow,
+  rules: [inssRule((r) => r.inss), amountsPresent, childInssValid],
+  recordKey: (row) => row.inss,
+  toRecord: (row, { period }) => ({
+    allowanceId: row.allowanceId,
+    inss: row.inss,
+    month: row.month,
+    kind: row.kind,
+    amount: row.kind === 'maternity_vouchers' ? null : row.amount,
+    vouchers: row.kind === 'maternity_vouchers' ? row.vouchers : null,
+    childInss: row.kind === 'family_allowance' ? row.childInss : null,
+    paidOn: row.paidOn,
+    receiver: routeOf(row, lastDay(period)),
+  }),
+  route: (rec) => rec.receiver,
+  output: allowanceXml,
+};

@@ -1,0 +1,68 @@
+import type { RecordContext } from '../../src/engine/pipeline.js';
+import { escapeXml as esc } from '../../src/render/xml.js';
+import type { TaxRecord } from '../taxAttestations.js';
+
+const LOCALE = { fr: 'fr-BE', nl: 'nl-BE', de: 'de-BE' } as const;
+
+const TEXT = {
+  fr: {
+    title: (y: number) => `Attestation fiscale — cotisations sociales payées en ${y}`,
+    intro: (y: number) => `La Caisse nationale auxiliaire atteste que les cotisations sociales de travailleur indépendant suivantes ont été payées en ${y}, remboursements déduits. Les majorations de retard ne sont pas déductibles et n'y sont pas comprises.`,
+    quarter: 'Trimestre', amount: 'Montant', total: 'Total déductible', inss: 'Numéro de registre national',
+    footer: 'Ces montants ont été communiqués au SPF Finances pour la déclaration préremplie.',
+  },
+  nl: {
+    title: (y: number) => `Fiscaal attest — sociale bijdragen betaald in ${y}`,
+    intro: (y: number) => `De Nationale Hulpkas verklaart dat de volgende sociale bijdragen als zelfstandige in ${y} betaald werden, terugbetalingen afgetrokken. Verhogingen wegens laattijdige betaling zijn niet aftrekbaar en niet inbegrepen.`,
+    quarter: 'Kwartaal', amount: 'Bedrag', total: 'Totaal aftrekbaar', inss: 'Rijksregisternummer',
+    footer: 'Deze bedragen werden aan de FOD Financiën meegedeeld voor de vooraf ingevulde aangifte.',
+  },
+  de: {
+    title: (y: number) => `Steuerbescheinigung — im Jahr ${y} gezahlte Sozialbeiträge`,
+    intro: (y: number) => `Die Nationale Hilfskasse bescheinigt, dass die folgenden Sozialbeiträge als Selbständiger im Jahr ${y} gezahlt wurden, abzüglich Erstattungen. Verzugszuschläge sind nicht abzugsfähig und nicht enthalten.`,
+    quarter: 'Quartal', amount: 'Betrag', total: 'Abzugsfähiger Gesamtbetrag', inss: 'Nationalregisternummer',
+    footer: 'Diese Beträge wurden dem FÖD Finanzen für die vorausgefüllte Erklärung mitgeteilt.',
+  },
+} as const;
+
+/** Formats cents as euros in the affiliate's language (for people only; files keep cents). */
+export function formatMoney(cents: number, language: keyof typeof LOCALE): string {
+  return new Intl.NumberFormat(LOCALE[language], { style: 'currency', currency: 'EUR' }).format(cents / 100);
+}
+
+/** The printable attestation of one affiliate: a self-contained HTML page in their language. */
+export function renderTaxAttestationHtml(rec: TaxRecord, _ctx: RecordContext): string {
+  const t = TEXT[rec.language];
+  const rows = rec.quarters
+    .map((q) => `<tr><td>${esc(q.quarter)}</td><td class="amount" data-amount-cents="${q.amount}">${esc(formatMoney(q.amount, rec.language))}</td></tr>`)
+    .join('\n');
+  return `<!DOCTYPE html>
+<html lang="${rec.language}">
+<head>
+<meta charset="utf-8">
+<title>${esc(t.title(rec.year))}</title>
+<style>
+  body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2cm; color: #000; }
+  h1 { font-size: 16pt; } table { border-collapse: collapse; margin-top: 1em; }
+  td, th { border: 1px solid #444; padding: 4px 10px; } .amount { text-align: right; }
+  @page { size: A4; margin: 2cm; } @media print { body { margin: 0; } }
+</style>
+</head>
+<body>
+<p class="sender">Caisse nationale auxiliaire / Nationale Hulpkas / Nationale Hilfskasse</p>
+<address>${esc(`${rec.firstName} ${rec.lastName}`)}<br>${esc(rec.street)}<br>${esc(`${rec.postalCode} ${rec.city}`)}<br>${esc(rec.country)}</address>
+<h1>${esc(t.title(rec.year))}</h1>
+<p>${esc(t.inss)}: <span class="inss">${esc(rec.inss)}</span></p>
+<p>${esc(t.intro(rec.year))}</p>
+<table>
+<thead><tr><th>${esc(t.quarter)}</th><th>${esc(t.amount)}</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+<tfoot><tr><th>${esc(t.total)}</th><th class="amount total" data-amount-cents="${rec.amount}">${esc(formatMoney(rec.amount, rec.language))}</th></tr></tfoot>
+</table>
+<p>${esc(t.footer)}</p>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import type { Pipeline, RecordIdentity, XmlOutput } from '../src/engine/pipeline.js';
+import { toLocalDate } from '../src/period/localDate.js';
+import { bcssEnvelope } from '../src/render/envelope.js';
+import { el } from '../src/render/xml.js';
+import { inssRule } from '../src/validate/commonRules.js';
+import { renderTaxAttestationHtml } from './documents/taxAttestationHtml.js';
+
+const taxRow = z.object({
+  affiliateId: z.string(),
+  inss: z.string(),
+  lastName: z.string(),
+  firstName: z.string(),
+  language: z.enum(['fr', 'nl', 'de']),
+  street: z.string(),
+  postalCode: z.string(),
+  city: z.string(),
+  country: z.string(),
+  amount: z.number().int(),
+  quarters: z.array(z.object({ quarter: z.string(), amount: z.number().int() })).min(1),
+});
+type TaxRow = z.infer<typeof taxRow>;
+
+/** One tax attestation: social contributions actually paid in the year, refunds deducted, increases excluded. */
+export interface TaxRecord {
+  affiliateId: string;
+  inss: string;
+  lastName: string;
+  firstName: string;
+  language: 'fr' | 'nl' | 'de';
+  street: string;
+  postalCode: string;
+  city: string;
+  country: string;
+  year: number;
+  /** Cents; may be negative when refunds exceed payments in the year. */
+  amount: number;
+  /** The quarters the payments were for, with the part of the amount for each (cents). */
+  quarters: { quarter: string; amount: number }[];
+}
+
+// Payments minus refunds with value date in the year (and ≤ as-of), allocated to provisional or
+// regularisation contributions; per quarter of the contribution; affiliates whose total is not 0.
+const SQL = `
+WITH alloc AS (
+  SELECT c.affiliate_id, c.quarter, sum(CASE WHEN p.kind = 'refund' THEN -p.amount_cents ELSE p.amount_cents END) AS cents
+  FROM dossier.payments p JOIN dossier.contributions c USING (contribution_id)
+  WHERE c.kind IN ('provisional', 'regularisation')
+    AND p.value_date >= :periodStart AND p.value_date < :periodEnd AND p.value_date <= :asOfDay
+  GROUP BY c.affiliate_id, c.quarter
+), per AS (
+  SELECT affiliate_id, sum(cents) AS amount,
+         json_agg(json_build_object('quarter', quarter, 'amount', cents) ORDER BY quarter) FILTER (WHERE cents <> 0) AS quarters
+  FROM alloc GROUP BY affiliate_id HAVING sum(cents) <> 0
+)
+SELECT json_build_object('affiliateId', a.affiliate_id, 'inss', a.inss, 'lastName', a.last_name, 'firstName', a.first_name,
+                         'language', a.language, 'street', a.street, 'postalCode', a.postal_code, 'city', a.city,
+                         'country', a.country, 'amount', per.amount, 'quarters', per.quarters)
+FROM per JOIN dossier.affiliates a USING (affiliate_id)
+ORDER BY a.affiliate_id COLLATE "C"`;
+
+// Reported beside the records: payments in the year not allocated to any contribution (left out).
+const FACTS_SQL = `
+SELECT json_build_object(
+  'unallocatedPayments', count(*),
+  'unallocatedCents', coalesce(sum(CASE WHEN kind = 'refund' THEN -amount_cents ELSE amount_cents END), 0))
+FROM dossier.payments
+WHERE contribution_id IS NULL AND value_date >= :periodStart AND value_date < :periodEnd AND value_date <= :asOfDay`;
+
+function renderAttestation(rec: TaxRecord, id: RecordIdentity): string {
+  const quarters = rec.quarters.map((q) => `<PaidFor>${el('Quarter', q.quarter.replace('-Q', ''))}${el('Amount', q.amount)}</PaidFor>`).join('');
+  return (
+    `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
+    `${el('CreationDate', id.creationDate)}</AttestationIdentification>${el('INSS', rec.inss)}` +
+    `<Person>${el('LastName', rec.lastName)}${el('FirstName', rec.firstName)}${el('Language', rec.language)}</Person>` +
+    `<Address>${el('Street', rec.street)}${el('PostalCode', rec.postalCode)}${el('City', rec.city)}${el('Country', rec.country)}</Address>` +
+    `${el('IncomeYear', rec.year)}${el('Amount', rec.amount)}<PaidForQuarters>${quarters}</PaidForQuarters></Attestation>`
+  );
+}
+
+/** The attestations file for SPF Finances: BCSS envelope, root ATTF, control sum of amounts. */
+export const taxXml: XmlOutput<TaxRecord> = {
+  kind: 'xml',
+  schema: 'tax-attestations/v1.xsd',
+  envelope: bcssEnvelope<TaxRecord>('ATTF', '1', '001', { TotalAmount: (r) => r.amount }),
+  record: renderAttestation,
+};
+
+/** tax-attestations — SPF Finances, yearly, with a printable attestation per affiliate (fr/nl/de). */
+export const taxAttestations: Pipeline<TaxRow, TaxRecord> = {
+  id: 'tax-attestations',
+  purpose: 'ATTF',
+  title: 'Tax attestations of social contributions paid',
+  periodKind: 'year',
+  schedule: '0 2 20 1 *',
+  // Available to affiliates from 1 February of the next year: ready by 31 January.
+  deadline: (period) => toLocalDate(period.year + 1, 1, 31),
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
+  facts: FACTS_SQL,
+  row: taxRow,
+  rules: [inssRule((r) => r.inss)],
+  recordKey: (row) => row.inss,
+  toRecord: (row, { period }) => ({ ...row, year: period.year }),
+  route: () => ({ receiver: 'SPFFIN' }),
+  output: taxXml,
+  documents: { name: (rec) => `${rec.affiliateId}.html`, render: renderTaxAttestationHtml },
+};
