@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { PIPELINES } from '../../../pipelines/index.js';
 import { parseEnvironment, requireSender } from '../../config/config.js';
-import { runPipeline, type RunResult } from '../../engine/runPipeline.js';
-import { formatPeriod } from '../../period/period.js';
+import type { AnyPipeline } from '../../engine/pipeline.js';
+import { runPipeline, type RunDeps, type RunResult } from '../../engine/runPipeline.js';
+import { MaillonError, UsageError } from '../../errors/errors.js';
+import { formatPeriod, type Period, parsePeriod } from '../../period/period.js';
 import type { CliContext } from '../context.js';
 import { SCHEMAS_DIR } from '../context.js';
 import { startProgress } from '../progress.js';
@@ -9,50 +12,87 @@ import { findPipeline, parseInstant, periodFor } from '../resolve.js';
 
 interface RunOptions {
   period: string;
+  all?: boolean;
   asOf?: string;
   env?: string;
   dryRun?: boolean;
   json?: boolean;
 }
 
-/** `maillon run <flow> --period <key>`: runs one flow for one period. */
+/** The run dependencies of a CLI context. */
+export async function cliRunDeps(c: CliContext): Promise<Omit<RunDeps, 'onProgress'>> {
+  const dbs = await c.databases();
+  return {
+    ledger: dbs.ledger, dossier: dbs.dossier, clock: c.clock, logger: c.logger, outbox: c.config.outbox,
+    documentsDir: c.config.documents, fund: c.config.fund, schemasDir: SCHEMAS_DIR, validator: c.validator(),
+  };
+}
+
+/** `maillon run <flow> --period <key>` or `maillon run --all --period <key>`. */
 export function registerRun(program: Command, ctx: () => CliContext): void {
   program
     .command('run')
-    .argument('<flow>', 'flow id (see "maillon flows")')
+    .argument('[flow]', 'flow id (see "maillon flows")')
     .requiredOption('--period <key>', 'period: 2026-Q3, 2026-07 or 2026')
+    .option('--all', 'run every flow whose period kind matches the key')
     .option('--as-of <instant>', 'ISO 8601 instant; payments count up to that day (default: now)')
     .option('--env <R|T|S>', 'environment: R production, T test, S simulation (default MAILLON_ENV)')
-    .option('--dry-run', 'render and validate, but write nothing to the outbox and allocate no sequence')
+    .option('--dry-run', 'render and check, but write nothing to the outbox and allocate no sequence')
     .option('--json', 'print the result as JSON')
-    .description('extract, validate, render and write the files of one flow for one period')
-    .action(async (flow: string, opts: RunOptions) => {
+    .description('extract, validate, render and write the files of one flow (or all flows) for one period')
+    .action(async (flow: string | undefined, opts: RunOptions) => {
       const c = ctx();
-      const pipeline = findPipeline(flow);
-      const period = periodFor(pipeline, opts.period);
+      const pipelines = selectPipelines(flow, opts);
       const environment = opts.env ? parseEnvironment(opts.env) : c.config.environment;
       const sender = requireSender(c.config);
       const asOf = opts.asOf ? parseInstant(opts.asOf) : undefined;
-      const dbs = await c.databases();
-      const progress = startProgress(c.interactive, `${flow} ${formatPeriod(period)}`);
-      const result = await runPipeline(
-        {
-          ledger: dbs.ledger, dossier: dbs.dossier, clock: c.clock, logger: c.logger, outbox: c.config.outbox, documentsDir: c.config.documents, fund: c.config.fund,
-          schemasDir: SCHEMAS_DIR, validator: c.validator(), onProgress: (n) => progress.update(n),
-        },
-        { pipeline, period, environment, sender, asOf, dryRun: Boolean(opts.dryRun) },
-      ).finally(() => progress.stop());
-      if (opts.json) console.log(JSON.stringify(result, null, 2));
-      else printRun(flow, formatPeriod(period), environment, result);
+      const deps = await cliRunDeps(c);
+      const results: Record<string, RunResult | { error: string }> = {};
+      let failure: unknown = null;
+      for (const pipeline of pipelines) {
+        const period = periodFor(pipeline, opts.period);
+        const progress = startProgress(c.interactive, `${pipeline.id} ${formatPeriod(period)}`);
+        try {
+          const r = await runPipeline({ ...deps, onProgress: (n) => progress.update(n) }, { pipeline, period, environment, sender, asOf, dryRun: Boolean(opts.dryRun) });
+          results[pipeline.id] = r;
+          if (!opts.json) printRun(pipeline.id, formatPeriod(period), environment, r);
+        } catch (err) {
+          // With --all, one failing flow does not stop the others; the exit code still reports it.
+          if (!opts.all) throw err;
+          failure ??= err;
+          results[pipeline.id] = { error: (err as Error).message };
+          process.stderr.write(`maillon: ${pipeline.id} ${formatPeriod(period)} failed: ${(err as Error).message}\n`);
+        } finally {
+          progress.stop();
+        }
+      }
+      if (opts.json) console.log(JSON.stringify(opts.all ? results : results[pipelines[0]!.id], null, 2));
+      if (failure) process.exitCode = failure instanceof MaillonError ? failure.exitCode : 1;
     });
 }
 
-function printRun(flow: string, period: string, env: string, r: RunResult): void {
+function selectPipelines(flow: string | undefined, opts: RunOptions): AnyPipeline[] {
+  if (opts.all && flow) throw new UsageError('Give either a flow or --all, not both.');
+  if (!opts.all && !flow) throw new UsageError('Name the flow to run (see "maillon flows"), or use --all.');
+  if (flow) return [findPipeline(flow)];
+  let period: Period;
+  try {
+    period = parsePeriod(opts.period);
+  } catch (err) {
+    throw new UsageError(`--period: ${(err as Error).message}`);
+  }
+  return PIPELINES.filter((p) => p.periodKind === period.kind);
+}
+
+/** Prints one run for a person at a terminal. */
+export function printRun(flow: string, period: string, env: string, r: RunResult): void {
   const c = r.counts;
   console.log(`${r.dryRun ? 'dry run' : 'run'} #${r.runId} ${flow} ${period} env ${env} as of ${r.asOf.toISOString()}`);
   console.log(`  extracted ${c.extracted} = emitted ${c.emitted} + quarantined ${c.quarantined}`);
   for (const [rule, n] of Object.entries(r.quarantineByRule)) console.log(`  quarantined ${String(n).padStart(8)}  ${rule}`);
   for (const f of r.files) console.log(`  file ${f.path} (${f.records} records, ${f.bytes} bytes, to ${f.receiver})`);
+  if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${r.documents.folder}` : ''}`);
+  for (const [name, value] of Object.entries(r.facts ?? {})) console.log(`  ${name}: ${String(value)}`);
   if (r.dryRun) console.log('  dry run: nothing written to the outbox, no sequence allocated');
   else console.log(`  report: maillon report ${flow} --period ${period} --env ${env}`);
 }

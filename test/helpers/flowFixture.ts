@@ -1,0 +1,36 @@
+import path from 'node:path';
+import type { AnyPipeline } from '../../src/engine/pipeline.js';
+import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
+import { importFolder } from '../../src/import/importFolder.js';
+import { parsePeriod } from '../../src/period/period.js';
+import { ROOT, runDeps, scratchDir } from './runHarness.js';
+import { createTestDatabase, type TestDatabase } from './testDatabase.js';
+
+/** The shared hand-checked dossier of 2024 (fixtures/dossier-2024). */
+export const DOSSIER_2024 = path.join(ROOT, 'fixtures/dossier-2024');
+
+/** A database with a fixture imported, an outbox, and a way to run flows on them at a fixed instant. */
+export interface FlowFixture {
+  db: TestDatabase;
+  outbox: string;
+  run(pipeline: AnyPipeline, periodKey: string, environment?: 'R' | 'T' | 'S'): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+/** Creates the fixture; runs are created on 2025-01-10 at 02:00 Brussels and are as of that instant. */
+export async function createFlowFixture(folder = DOSSIER_2024, now = '2025-01-10T02:00:00+01:00'): Promise<FlowFixture> {
+  const db = await createTestDatabase();
+  const out = await scratchDir('flow');
+  await importFolder(db.pool, folder);
+  const outbox = path.join(out.dir, 'outbox');
+  return {
+    db,
+    outbox,
+    run: (pipeline, periodKey, environment = 'T') =>
+      runPipeline(runDeps(db.pool, outbox, now), { pipeline, period: parsePeriod(periodKey), environment, sender: '012345', asOf: new Date(now), dryRun: false }),
+    async close() {
+      await db.drop();
+      await out.remove();
+    },
+  };
+}

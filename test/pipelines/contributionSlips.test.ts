@@ -1,0 +1,50 @@
+import fs from 'node:fs/promises';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contributionSlips } from '../../pipelines/contributionSlips.js';
+import type { RunResult } from '../../src/engine/runPipeline.js';
+import { buildReport } from '../../src/reconcile/report.js';
+import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
+import { expectGolden, xmllint } from '../helpers/golden.js';
+
+describe('contribution-slips on the 2024 fixture (2024-Q1, leap year)', () => {
+  let fx: FlowFixture;
+  let result: RunResult;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    result = await fx.run(contributionSlips, '2024-Q1');
+  });
+  afterAll(async () => fx.close());
+
+  it('writes one file per insurer, equal to the golden files and valid against the XSD', async () => {
+    expect(result.files.map((f) => f.receiver)).toEqual(['OA100', 'OA200', 'OA400', 'OA500', 'OA600', 'OA900']);
+    await expectGolden('contribution-slips', result.files);
+    for (const f of result.files) xmllint(f.path, 'contribution-slips/v1.xsd');
+  });
+
+  it('routes by the insurer valid on the last day, else the latest overlapping one', async () => {
+    const parser = new XMLParser({ parseTagValue: false, isArray: (n) => n === 'Attestation' });
+    const slips = new Map<string, Record<string, any>>();
+    for (const f of result.files) {
+      for (const a of parser.parse(await fs.readFile(f.path, 'utf8')).BONC.Attestation) slips.set(a.INSS, { ...a, receiver: f.receiver });
+    }
+    // Change of insurer on the quarter's last day (300 → 500), category change inside the quarter.
+    expect(slips.get('03051212332')).toMatchObject({ receiver: 'OA500', InsurerCode: '500', Category: 'COM', Contribution: { Due: '62000', Paid: '50000', PaidInFull: 'false' } });
+    // Affiliation ended in February: none valid on 31 March, the latest overlapping one counts.
+    expect(slips.get('70010145522')).toMatchObject({ receiver: 'OA200', Category: 'MAI', Contribution: { Due: '87171', Paid: '0', PaidInFull: 'false' } });
+    // Paid on the leap day.
+    expect(slips.get('85073003328')).toMatchObject({ receiver: 'OA100', Contribution: { PaidInFull: 'true', PaidInFullDate: '2024-02-29' } });
+    // Abroad, overpaid then refunded; activity ended on 31 January (assimilation afterwards does not count).
+    expect(slips.get('78451823415')).toMatchObject({ receiver: 'OA600', Category: 'COM', Contribution: { Due: '23412', Paid: '23412', PaidInFullDate: '2024-01-03' } });
+    // Activities starting the day after the quarter or ending the day before are not in it.
+    expect(slips.has('92081713384')).toBe(false);
+    expect(slips.has('60061508786')).toBe(false);
+  });
+
+  it('quarantines no-insurer and a bad INSS, and accounts for every record', async () => {
+    expect(result.counts).toEqual({ extracted: 9, emitted: 7, quarantined: 2 });
+    const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([['inss-check-digit', 'D08'], ['no-insurer', 'D05']]);
+    expect(report.checks.every((c) => c.ok)).toBe(true);
+  });
+});

@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { taxAttestations } from '../../pipelines/taxAttestations.js';
+import type { RunResult } from '../../src/engine/runPipeline.js';
+import { buildReport } from '../../src/reconcile/report.js';
+import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
+import { expectGolden, xmllint } from '../helpers/golden.js';
+
+describe('tax-attestations on the 2024 fixture', () => {
+  let fx: FlowFixture;
+  let result: RunResult;
+  let attestations: Map<string, any>;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    result = await fx.run(taxAttestations, '2024');
+    const doc = new XMLParser({ parseTagValue: false, isArray: (n) => ['Attestation', 'PaidFor'].includes(n) }).parse(await fs.readFile(result.files[0]!.path, 'utf8'));
+    attestations = new Map(doc.ATTF.Attestation.map((a: any) => [a.INSS, a]));
+  });
+  afterAll(async () => fx.close());
+
+  it('writes the golden file, valid against the XSD', async () => {
+    await expectGolden('tax-attestations', result.files);
+    xmllint(result.files[0]!.path, 'tax-attestations/v1.xsd');
+  });
+
+  it('counts payments minus refunds of the year, per quarter paid for; increases and other years left out', () => {
+    // 2023-Q4 paid on 5 January 2024 counts in 2024; the increase paid in March does not.
+    const d01 = attestations.get('85073003328');
+    expect(d01.Amount).toBe('348684');
+    expect(d01.PaidForQuarters.PaidFor.map((q: any) => [q.Quarter, q.Amount])).toEqual([['20234', '87171'], ['20241', '87171'], ['20242', '87171'], ['20244', '87171']]);
+    expect(d01.Person).toEqual({ LastName: 'Dupont & Fils', FirstName: 'Amélie', Language: 'fr' });
+    // Overpaid then refunded in the year.
+    expect(attestations.get('78451823415').Amount).toBe('23412');
+    // A payment and its refund in the same year cancel out: no attestation. Paid on 1 January 2025: not 2024.
+    expect(attestations.has('60061508786')).toBe(false);
+    expect(attestations.has('68070431176')).toBe(false);
+    expect([...attestations.keys()].sort()).toEqual(['03051212332', '62022807018', '78451823415', '85073003328', '90031518119']);
+  });
+
+  it('reports the unallocated payments it left out, and quarantines the bad INSS', async () => {
+    const report = await buildReport(fx.db.pool, taxAttestations, '2024', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.facts).toEqual({ unallocatedPayments: 1, unallocatedCents: 5000 });
+    expect(report.counts).toEqual({ extracted: 6, emitted: 5, quarantined: 1 });
+    expect(report.quarantine).toEqual([expect.objectContaining({ rule: 'inss-check-digit', sourceKey: 'D08' })]);
+    expect(report.deadline).toBe('2025-01-31');
+  });
+
+  it('writes one printable attestation per affiliate, in their language, with the same amounts as the XML', async () => {
+    expect(result.documents.count).toBe(5);
+    const folder = result.documents.folder!;
+    const names = (await fs.readdir(folder)).sort();
+    expect(names).toEqual(['D01.html', 'D02.html', 'D03.html', 'D05.html', 'D06.html']);
+    for (const name of names) {
+      const html = await fs.readFile(path.join(folder, name), 'utf8');
+      const inss = /<span class="inss">(\d{11})<\/span>/.exec(html)![1]!;
+      const xml = attestations.get(inss);
+      expect(/class="amount total" data-amount-cents="(-?\d+)"/.exec(html)![1]).toBe(xml.Amount);
+      const perQuarter = [...html.matchAll(/<td>(\d{4}-Q\d)<\/td><td class="amount" data-amount-cents="(-?\d+)"/g)].map((m) => [m[1]!.replace('-Q', ''), m[2]]);
+      expect(perQuarter).toEqual(xml.PaidForQuarters.PaidFor.map((q: any) => [q.Quarter, q.Amount]));
+      expect(html).toContain(`<html lang="${xml.Person.Language}">`);
+      expect((await fs.stat(path.join(folder, name))).mode & 0o777).toBe(0o600);
+    }
+    const de = await fs.readFile(path.join(folder, 'D05.html'), 'utf8');
+    expect(de).toContain('Steuerbescheinigung');
+    expect(de).toContain('310,50');
+    const nl = await fs.readFile(path.join(folder, 'D03.html'), 'utf8');
+    expect(nl).toContain('Fiscaal attest');
+    const fr = await fs.readFile(path.join(folder, 'D01.html'), 'utf8');
+    expect(fr).toContain('Dupont &amp; Fils');
+    expect(fr).toMatch(/3\s486,84\s€/);
+  });
+});
