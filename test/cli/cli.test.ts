@@ -56,6 +56,21 @@ describe('the maillon command on a real database', () => {
     expect(runs.stdout).toMatch(/career\s+2026-Q3\s+T succeeded/);
   });
 
+  it('runs every flow of a period kind with --all', async () => {
+    const all = await maillon(['run', '--all', '--period', '2026-Q3', '--as-of', '2026-10-20T02:00:00+02:00', '--json'], env);
+    logs.push(all.stderr);
+    expect(all.code).toBe(0);
+    const results = JSON.parse(all.stdout);
+    expect(Object.keys(results)).toEqual(['career', 'contribution-slips', 'statistics']);
+    for (const r of Object.values(results) as { counts: { extracted: number; emitted: number; quarantined: number } }[]) {
+      expect(r.counts.extracted).toBe(r.counts.emitted + r.counts.quarantined);
+    }
+    const year = await maillon(['run', '--all', '--period', '2025', '--dry-run', '--json'], env);
+    expect(Object.keys(JSON.parse(year.stdout))).toEqual(['tax-attestations', 'belcotax-281-18']);
+    const both = await maillon(['run', 'career', '--all', '--period', '2026-Q3'], env);
+    expect(both.code).toBe(2);
+  });
+
   it('writes no full INSS in any log line of the run (masked instead)', () => {
     const all = logs.join('\n');
     expect(all.length).toBeGreaterThan(0);
