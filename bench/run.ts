@@ -10,8 +10,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { PIPELINES } from '../pipelines/index.js';
+import { runStatement } from '../src/db/database.js';
 import { bindSql } from '../src/extract/bindSql.js';
 import { formatPeriod, lastDay, makePeriod, type Period } from '../src/period/period.js';
 import { benchRenderer } from './renderer.js';
@@ -60,16 +60,6 @@ function periodFor(kind: Period['kind']): Period {
   return makePeriod('year', 2025, 1);
 }
 
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 const dbName = `maillon_bench_${process.pid}`;
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-bench-'));
@@ -77,7 +67,7 @@ const u = new URL(adminUrl);
 u.pathname = `/${dbName}`;
 const url = u.toString();
 const env = { DATABASE_URL: url, MAILLON_HOME: work, MAILLON_SENDER: '012345', MAILLON_ENV: 'S' };
-await admin(`CREATE DATABASE ${dbName}`);
+await runStatement(adminUrl, `CREATE DATABASE ${dbName}`);
 try {
   console.log(`maillon bench: ${affiliates} affiliates, seed ${values.seed}, ${os.cpus().length} cores, node ${process.version}`);
   const data = path.join(work, 'data');
@@ -105,6 +95,6 @@ try {
     );
   }
 } finally {
-  await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   if (!values.keep) await fs.rm(work, { recursive: true, force: true });
 }

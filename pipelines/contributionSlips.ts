@@ -9,7 +9,7 @@ import { el, optionalEl } from '../src/render/xml.js';
 import { coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
 import type { Rule } from '../src/validate/rule.js';
 import { CATEGORY_CODE, CATEGORIES } from './shared/codes.js';
-import { categoryAtEnd } from './shared/activity.js';
+import { ACTIVITY_CTE, categoryAtEnd } from './shared/activity.js';
 import { CONTRIBUTION_CTES, CONTRIBUTION_FIELDS } from './shared/contributionState.js';
 
 const slipRow = z.object({
@@ -41,13 +41,7 @@ const categoryPresent: Rule<SlipRow> = {
 
 // Activity periods (not assimilations) overlapping the quarter, insurer affiliations overlapping it.
 const SQL = `
-WITH act AS (
-  SELECT affiliate_id, json_agg(json_build_object('category', category, 'start', start_date, 'end', end_date)
-                                ORDER BY start_date, category) AS activities
-  FROM dossier.activity_periods
-  WHERE kind = 'activity' AND start_date < :periodEnd AND (end_date IS NULL OR end_date >= :periodStart)
-  GROUP BY affiliate_id
-), ins AS (
+WITH ${ACTIVITY_CTE}, ins AS (
   SELECT affiliate_id, json_agg(json_build_object('insurer', insurer_code, 'from', valid_from, 'to', valid_to)
                                 ORDER BY valid_from, insurer_code) AS insurers
   FROM dossier.mutuality_affiliations

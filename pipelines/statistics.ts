@@ -6,7 +6,7 @@ import type { CsvTable, CsvTablesOutput, Pipeline } from '../src/engine/pipeline
 import { type LocalDate } from '../src/period/localDate.js';
 import { lastDay, periodContaining } from '../src/period/period.js';
 import type { Rule } from '../src/validate/rule.js';
-import { categoryAtEnd } from './shared/activity.js';
+import { ACTIVITY_CTE, categoryAtEnd } from './shared/activity.js';
 import { CATEGORIES } from './shared/codes.js';
 
 const statisticsRow = z.discriminatedUnion('type', [
@@ -64,13 +64,7 @@ const companyOk: Rule<StatisticsRow> = {
 // activity overlapping the quarter, contributions of the quarter (collected as of the as-of day),
 // allowances of the quarter's months, companies liable for the quarter's year.
 const SQL = `
-WITH act AS (
-  SELECT affiliate_id, json_agg(json_build_object('category', category, 'start', start_date, 'end', end_date)
-                                ORDER BY start_date, category) AS activities
-  FROM dossier.activity_periods
-  WHERE kind = 'activity' AND start_date < :periodEnd AND (end_date IS NULL OR end_date >= :periodStart)
-  GROUP BY affiliate_id
-), collected AS (
+WITH ${ACTIVITY_CTE}, collected AS (
   SELECT contribution_id, sum(CASE WHEN kind = 'refund' THEN -amount_cents ELSE amount_cents END) AS cents
   FROM dossier.payments WHERE contribution_id IS NOT NULL AND value_date <= :asOfDay GROUP BY contribution_id
 )

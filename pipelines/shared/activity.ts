@@ -14,3 +14,16 @@ export function categoryAtEnd(activities: readonly ActivitySpan[], lastDay: Loca
   const sorted = [...activities].sort((a, b) => clippedEnd(a).localeCompare(clippedEnd(b)) || a.start.localeCompare(b.start));
   return sorted.at(-1)?.category ?? null;
 }
+
+/**
+ * SQL CTE `act`: per affiliate, the activity periods (not assimilations) overlapping the period,
+ * as a json array of ActivitySpan in start order. Use as `WITH ${ACTIVITY_CTE}, …`.
+ */
+export const ACTIVITY_CTE = `
+act AS (
+  SELECT affiliate_id, json_agg(json_build_object('category', category, 'start', start_date, 'end', end_date)
+                                ORDER BY start_date, category) AS activities
+  FROM dossier.activity_periods
+  WHERE kind = 'activity' AND start_date < :periodEnd AND (end_date IS NULL OR end_date >= :periodStart)
+  GROUP BY affiliate_id
+)`;

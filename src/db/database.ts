@@ -65,3 +65,14 @@ export function redactUrl(url: string): string {
     return '(unparseable URL)';
   }
 }
+
+/** Runs one statement on a connection of its own (CREATE/DROP DATABASE cannot run in a pool transaction). */
+export async function runStatement(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
+import { runStatement } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
 
@@ -31,8 +32,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
   }
   const templateDatabase = `maillon_tpl_${process.pid}`;
-  await admin(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase}`);
-  await admin(adminUrl, `CREATE DATABASE ${templateDatabase}`);
+  await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase}`);
+  await runStatement(adminUrl, `CREATE DATABASE ${templateDatabase}`);
   const pool = new pg.Pool({ connectionString: withDatabase(adminUrl, templateDatabase) });
   await migrate(pool, 'ledger');
   await migrate(pool, 'dossier');
@@ -40,7 +41,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('adminUrl', adminUrl);
   project.provide('templateDatabase', templateDatabase);
   return async () => {
-    await admin(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`);
+    await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`);
     await stopEmbedded?.();
   };
 }
@@ -53,16 +54,6 @@ async function reachable(url: string): Promise<boolean> {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function admin(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }
 
