@@ -25,9 +25,16 @@ const TEXT = {
   },
 } as const;
 
+// Building an Intl formatter is costly: one per language, made once.
+const MONEY = {
+  fr: new Intl.NumberFormat(LOCALE.fr, { style: 'currency', currency: 'EUR' }),
+  nl: new Intl.NumberFormat(LOCALE.nl, { style: 'currency', currency: 'EUR' }),
+  de: new Intl.NumberFormat(LOCALE.de, { style: 'currency', currency: 'EUR' }),
+};
+
 /** Formats cents as euros in the affiliate's language (for people only; files keep cents). */
 export function formatMoney(cents: number, language: keyof typeof LOCALE): string {
-  return new Intl.NumberFormat(LOCALE[language], { style: 'currency', currency: 'EUR' }).format(cents / 100);
+  return MONEY[language].format(cents / 100);
 }
 
 /** The printable attestation of one affiliate: a self-contained HTML page in their language. */

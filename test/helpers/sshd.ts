@@ -1,0 +1,92 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../../src/db/embeddedPostgres.js';
+
+/** A real OpenSSH server on 127.0.0.1, for the current user, with its own keys, serving SFTP. */
+export interface TestSshd {
+  host: string;
+  port: number;
+  user: string;
+  /** Private key (OpenSSH format) allowed to log in. */
+  privateKeyPath: string;
+  /** `SHA256:…` fingerprint of the server's host key, as `ssh-keygen -lf` prints it. */
+  hostKeyFingerprint: string;
+  /** Folder on the server that the tests use as the partner's SFTP root (IN, OUT, OUTTEST). */
+  root: string;
+  stop(): Promise<void>;
+}
+
+/** Path of sshd, or null when OpenSSH's server is not installed. */
+export function findSshd(): string | null {
+  for (const p of ['/usr/sbin/sshd', '/usr/local/sbin/sshd']) if (existsSync(p)) return p;
+  return null;
+}
+
+/**
+ * Starts `sshd -D -e` on a free port with a fresh host key and client key. No chroot (it cannot
+ * live under /tmp); the SFTP root is a folder of the test's own. Password authentication is off.
+ */
+export async function startTestSshd(sshd: string): Promise<TestSshd> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-sshd-'));
+  const hostKey = path.join(dir, 'host_ed25519');
+  const clientKey = path.join(dir, 'client_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', clientKey]);
+  await fs.copyFile(`${clientKey}.pub`, path.join(dir, 'authorized_keys'));
+  await fs.chmod(path.join(dir, 'authorized_keys'), 0o600);
+  const root = path.join(dir, 'partner');
+  for (const sub of ['IN', 'OUT', 'OUTTEST']) await fs.mkdir(path.join(root, sub), { recursive: true });
+  if (process.getuid?.() === 0) await fs.mkdir('/run/sshd', { recursive: true, mode: 0o755 });
+  const port = await freePort();
+  const config = path.join(dir, 'sshd_config');
+  await fs.writeFile(
+    config,
+    [
+      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes', 'PermitRootLogin prohibit-password', 'StrictModes no', 'UsePAM no',
+      'Subsystem sftp internal-sftp', 'AllowTcpForwarding no', 'X11Forwarding no', 'LogLevel ERROR',
+    ].join('\n') + '\n',
+  );
+  const child: ChildProcess = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  await waitForPort(port, () => (child.exitCode !== null ? `sshd exited: ${stderr}` : null));
+  const pub = (await fs.readFile(`${hostKey}.pub`, 'utf8')).split(' ')[1]!;
+  const fingerprint = `SHA256:${createHash('sha256').update(Buffer.from(pub, 'base64')).digest('base64').replace(/=+$/, '')}`;
+  return {
+    host: '127.0.0.1',
+    port,
+    user: os.userInfo().username,
+    privateKeyPath: clientKey,
+    hostKeyFingerprint: fingerprint,
+    root,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitForPort(port: number, failed: () => string | null): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const why = failed();
+    if (why) throw new Error(why);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.end();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`sshd did not listen on ${port}`);
+}
