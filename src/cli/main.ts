@@ -9,6 +9,7 @@ import { registerImport } from './commands/importCommand.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
+import { registerSend } from './commands/send.js';
 import { type CliContext, createCliContext } from './context.js';
 
 let context: CliContext | null = null;
@@ -24,6 +25,7 @@ registerImport(program, ctx);
 registerGenerate(program, ctx);
 registerRun(program, ctx);
 registerRuns(program, ctx);
+registerSend(program, ctx);
 registerReport(program, ctx);
 registerDemo(program, ctx);
 registerFlows(program);

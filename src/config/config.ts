@@ -22,6 +22,7 @@ const envSchema = z.object({
   MAILLON_ENV: environmentSchema.default('T'),
   MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAILLON_XMLLINT: z.string().min(1).optional(),
+  MAILLON_RECEIVERS: z.string().min(1).optional(),
   MAILLON_FUND_NAME: z.string().min(1).default('Caisse nationale auxiliaire'),
   MAILLON_FUND_COMPANY_NUMBER: z
     .string()
@@ -50,6 +51,10 @@ export interface Config {
   xmllint: string | undefined;
   /** The fund's name and KBO/BCE number, as Belcotax files state them. */
   fund: FundIdentity;
+  /** JSON file with the receivers' SFTP endpoints (see README), when delivery is configured. */
+  receiversFile: string | undefined;
+  /** Reads the passphrase of a private key from the environment variable named in the receivers file. */
+  secret(name: string | undefined): string | undefined;
 }
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
@@ -75,6 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: v.MAILLON_LOG_LEVEL,
     xmllint: v.MAILLON_XMLLINT,
     fund: { name: v.MAILLON_FUND_NAME, companyNumber: v.MAILLON_FUND_COMPANY_NUMBER },
+    receiversFile: v.MAILLON_RECEIVERS ? path.resolve(cwd, v.MAILLON_RECEIVERS) : undefined,
+    secret: (name) => (name ? env[name] : undefined),
   };
 }
 

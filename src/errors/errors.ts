@@ -80,3 +80,15 @@ export class ToolError extends MaillonError {
 export class NotFoundError extends MaillonError {
   override readonly exitCode = 4;
 }
+
+/** The SFTP transport failed; `retryable` says whether trying again may help (network) or not (host key, auth). */
+export class TransportError extends MaillonError {
+  override readonly exitCode = 11;
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

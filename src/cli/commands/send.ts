@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { parseEnvironment } from '../../config/config.js';
+import { ConfigError } from '../../errors/errors.js';
+import { loadEndpoints } from '../../transport/receivers.js';
+import { sendSubmissions } from '../../transport/sendSubmissions.js';
+import type { CliContext } from '../context.js';
+
+/** `maillon send`: delivers the written submissions over SFTP, exactly once. */
+export function registerSend(program: Command, ctx: () => CliContext): void {
+  program
+    .command('send')
+    .description('deliver every written submission over SFTP (data files, then the GO file), exactly once')
+    .option('--flow <id>', 'only this flow')
+    .option('--period <key>', 'only this period')
+    .option('--env <R|T|S>', 'only this environment')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (opts: { flow?: string; period?: string; env?: string; json?: boolean }) => {
+      const c = ctx();
+      if (!c.config.receiversFile) throw new ConfigError('MAILLON_RECEIVERS is not set: point it to the JSON file of the receivers\' SFTP endpoints (see README).');
+      const endpoints = loadEndpoints(c.config.receiversFile);
+      const dbs = await c.databases();
+      const outcomes = await sendSubmissions(
+        { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret },
+        { flow: opts.flow, period: opts.period, environment: opts.env ? parseEnvironment(opts.env) : undefined },
+      );
+      if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
+      else if (outcomes.length === 0) console.log('nothing to send');
+      else for (const o of outcomes) console.log(`${o.result.padEnd(14)} #${o.submissionId} ${o.go} to ${o.receiver}${o.error ? `: ${o.error}` : ''}`);
+      if (outcomes.some((o) => o.result === 'failed')) process.exitCode = 11;
+    });
+}

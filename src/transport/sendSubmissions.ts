@@ -1,0 +1,152 @@
+import pRetry from 'p-retry';
+import type { Clock } from '../clock/clock.js';
+import type { Environment } from '../config/config.js';
+import { connect, type Pool } from '../db/database.js';
+import { TransportError } from '../errors/errors.js';
+import type { Logger } from '../log/logger.js';
+import { formatBatchFileName } from '../package/batchFileName.js';
+import type { LocalDate } from '../period/localDate.js';
+import type { Endpoints } from './receivers.js';
+import { openSftpSession } from './sftpSession.js';
+import { type LocalPart, uploadSubmission } from './uploadSubmission.js';
+
+/** What sending needs. */
+export interface SendDeps {
+  ledger: Pool;
+  clock: Clock;
+  logger: Logger;
+  endpoints: Endpoints;
+  /** Reads a passphrase from its environment variable name (never logged). */
+  passphrase(envName: string | undefined): string | undefined;
+  /** Base delay of the exponential backoff, ms (tests make it small). */
+  backoffMs?: number;
+}
+
+/** Which submissions to send; all written ones when empty. */
+export interface SendFilter {
+  flow?: string;
+  period?: string;
+  environment?: Environment;
+}
+
+/** The outcome for one submission. */
+export interface SendOutcome {
+  submissionId: number;
+  receiver: string;
+  go: string;
+  result: 'sent' | 'failed' | 'skipped-locked';
+  error?: string;
+}
+
+interface SubmissionRow {
+  submission_id: string;
+  receiver: string;
+  purpose: string;
+  sender: string;
+  creation_date: LocalDate;
+  sequence: string;
+  environment: Environment;
+  parts: number;
+  go_started_at: Date | null;
+}
+
+/**
+ * Sends every written submission matching the filter, oldest first. Each one is locked (an
+ * advisory lock: another maillon process skips it), delivered with retries (exponential backoff
+ * with jitter, transient failures only), and every attempt is recorded in the ledger.
+ */
+export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): Promise<SendOutcome[]> {
+  const rows = await deps.ledger.query<SubmissionRow>(
+    `SELECT submission_id, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts, go_started_at
+     FROM maillon.submissions
+     WHERE state = 'written' AND ($1::text IS NULL OR flow = $1) AND ($2::text IS NULL OR period = $2) AND ($3::text IS NULL OR environment = $3)
+     ORDER BY submission_id`,
+    [filter.flow ?? null, filter.period ?? null, filter.environment ?? null],
+  );
+  const outcomes: SendOutcome[] = [];
+  for (const row of rows.rows) outcomes.push(await sendOne(deps, row));
+  return outcomes;
+}
+
+async function sendOne(deps: SendDeps, row: SubmissionRow): Promise<SendOutcome> {
+  const id = Number(row.submission_id);
+  const go = formatBatchFileName({
+    kind: 'GO', purpose: row.purpose, sender: row.sender, date: row.creation_date, sequence: row.sequence, environment: row.environment, parts: row.parts,
+  });
+  const lock = await connect(deps.ledger);
+  try {
+    const got = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`maillon-send-${id}`]);
+    if (!got.rows[0]!.ok) return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' };
+    try {
+      // Re-read under the lock: another process may have finished it meanwhile.
+      const state = await deps.ledger.query<{ state: string }>('SELECT state FROM maillon.submissions WHERE submission_id = $1', [id]);
+      if (state.rows[0]!.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' };
+      return await deliver(deps, row, id, go);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [`maillon-send-${id}`]);
+    }
+  } finally {
+    lock.release();
+  }
+}
+
+async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {
+  const endpoint = deps.endpoints.forReceiver(row.receiver);
+  const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
+  const files = await deps.ledger.query<{ name: string; path: string; bytes: string; sha256: string }>(
+    `SELECT name, path, bytes, sha256 FROM maillon.files WHERE submission_id = $1 AND kind = 'FI' ORDER BY part`,
+    [id],
+  );
+  const parts: LocalPart[] = files.rows.map((f) => ({ name: f.name, localPath: f.path, bytes: Number(f.bytes), sha256: f.sha256 }));
+  const log = deps.logger.child({ submissionId: id, receiver: row.receiver, server });
+  let goStarted = row.go_started_at !== null;
+  try {
+    await pRetry(
+      async () => {
+        const attempt = await deps.ledger.query<{ attempt_id: string }>(
+          'INSERT INTO maillon.transfer_attempts (submission_id, started_at, server) VALUES ($1, $2, $3) RETURNING attempt_id',
+          [id, deps.clock.now(), server],
+        );
+        const attemptId = Number(attempt.rows[0]!.attempt_id);
+        try {
+          const session = await openSftpSession(endpoint, deps.passphrase(endpoint.passphraseEnv));
+          try {
+            const transcript = await uploadSubmission(session, endpoint.inDir, parts, go, {
+              goStarted,
+              beforeGo: async () => {
+                await deps.ledger.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [id, deps.clock.now()]);
+                goStarted = true;
+              },
+            });
+            await deps.ledger.query(
+              `UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'sent', host_key = $3, detail = $4 WHERE attempt_id = $1`,
+              [attemptId, deps.clock.now(), session.fingerprint, JSON.stringify(transcript)],
+            );
+            await deps.ledger.query(`UPDATE maillon.submissions SET state = 'sent', sent_at = $2 WHERE submission_id = $1`, [id, deps.clock.now()]);
+            log.info({ go, files: transcript.files.map((f) => `${f.name}:${f.action}`), goFile: transcript.go }, 'submission sent');
+          } finally {
+            await session.close();
+          }
+        } catch (err) {
+          await deps.ledger.query(`UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'failed', error = $3 WHERE attempt_id = $1`, [
+            attemptId, deps.clock.now(), (err as Error).message.slice(0, 2000),
+          ]);
+          throw err;
+        }
+      },
+      {
+        retries: endpoint.retries,
+        factor: 2,
+        minTimeout: deps.backoffMs ?? 1000,
+        maxTimeout: (deps.backoffMs ?? 1000) * 32,
+        randomize: true,
+        shouldRetry: (err) => err instanceof TransportError && err.retryable,
+        onFailedAttempt: (err) => log.warn({ attempt: err.attemptNumber, retriesLeft: err.retriesLeft, err }, 'transfer attempt failed'),
+      },
+    );
+    return { submissionId: id, receiver: row.receiver, go, result: 'sent' };
+  } catch (err) {
+    log.error({ err }, 'submission not sent');
+    return { submissionId: id, receiver: row.receiver, go, result: 'failed', error: (err as Error).message };
+  }
+}

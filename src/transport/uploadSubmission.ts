@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path/posix';
+import { TransportError } from '../errors/errors.js';
+import type { SftpSession } from './sftpSession.js';
+
+/** A data file of a submission as the ledger knows it. */
+export interface LocalPart {
+  name: string;
+  localPath: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** What happened to each file on the server. */
+export interface UploadTranscript {
+  files: { name: string; action: 'uploaded' | 'already-there'; bytes: number }[];
+  /** `consumed`: GO and files already taken away by the receiver after an earlier GO. */
+  go: 'written' | 'already-there' | 'consumed';
+}
+
+/** What the ledger knows of earlier attempts, and the hook that records the GO before it is written. */
+export interface GoLedger {
+  /** True when an earlier attempt got as far as writing the GO. */
+  goStarted: boolean;
+  /** Records (durably) that the GO is about to be written. */
+  beforeGo(): Promise<void>;
+}
+
+/**
+ * Delivers one submission into `inDir`, so that a crash at any point and a new call complete
+ * it exactly once: each data file goes to a hidden temporary name, is checked (size, and sha256
+ * read back), then renamed; a file already there under its final name is checked, never
+ * rewritten; the empty GO file is written (temporary name, rename) only after every part is in
+ * place, and never twice.
+ */
+export async function uploadSubmission(s: SftpSession, inDir: string, parts: readonly LocalPart[], goName: string, ledger: GoLedger): Promise<UploadTranscript> {
+  const transcript: UploadTranscript = { files: [], go: 'already-there' };
+  const goPath = path.join(inDir, goName);
+  const already = (): void => {
+    for (const p of parts) transcript.files.push({ name: p.name, action: 'already-there', bytes: p.bytes });
+  };
+  if (await s.exists(goPath)) {
+    // A previous attempt finished; the parts were complete before the GO was written.
+    already();
+    return transcript;
+  }
+  if (ledger.goStarted && !(await anyPresent(s, inDir, parts))) {
+    // The GO was written by an earlier attempt and the receiver has taken everything away.
+    already();
+    transcript.go = 'consumed';
+    return transcript;
+  }
+  for (const p of parts) transcript.files.push(await uploadPart(s, inDir, p));
+  await ledger.beforeGo();
+  const tmp = path.join(inDir, `.${goName}.part`);
+  if (await s.exists(tmp)) await s.remove(tmp);
+  await s.putEmpty(tmp);
+  await s.rename(tmp, goPath);
+  transcript.go = 'written';
+  return transcript;
+}
+
+async function anyPresent(s: SftpSession, inDir: string, parts: readonly LocalPart[]): Promise<boolean> {
+  for (const p of parts) if (await s.exists(path.join(inDir, p.name))) return true;
+  return false;
+}
+
+async function uploadPart(s: SftpSession, inDir: string, p: LocalPart): Promise<UploadTranscript['files'][number]> {
+  const final = path.join(inDir, p.name);
+  if (await s.exists(final)) {
+    await verifyRemote(s, final, p, 'is already on the server but differs from ours; it was not replaced');
+    return { name: p.name, action: 'already-there', bytes: p.bytes };
+  }
+  const tmp = path.join(inDir, `.${p.name}.part`);
+  if (await s.exists(tmp)) await s.remove(tmp);
+  await assertLocalIntact(p);
+  await s.fastPut(p.localPath, tmp);
+  await verifyRemote(s, tmp, p, 'arrived damaged (it will be uploaded again)', true);
+  await s.rename(tmp, final);
+  return { name: p.name, action: 'uploaded', bytes: p.bytes };
+}
+
+async function verifyRemote(s: SftpSession, remote: string, p: LocalPart, problem: string, retryable = false): Promise<void> {
+  const size = await s.size(remote);
+  const sha = size === p.bytes ? await s.sha256(remote) : null;
+  if (size !== p.bytes || sha !== p.sha256) {
+    throw new TransportError(`${p.name} ${problem}: ${size} bytes on the server, ${p.bytes} in the ledger${sha ? ', different sha256' : ''}.`, retryable);
+  }
+}
+
+async function assertLocalIntact(p: LocalPart): Promise<void> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(p.localPath)) hash.update(chunk as Buffer);
+  if (hash.digest('hex') !== p.sha256) {
+    throw new TransportError(`The outbox file ${p.localPath} no longer matches the sha256 the ledger recorded; it was changed after it was written. Nothing was sent.`, false);
+  }
+}
