@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { MaillonError } from '../errors/errors.js';
 import { maskPersonalData } from '../log/maskPersonalData.js';
+import { registerAcks } from './commands/acks.js';
 import { registerDbMigrate } from './commands/dbMigrate.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFlows } from './commands/flows.js';
@@ -10,6 +11,7 @@ import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
+import { registerSimulateReceiver } from './commands/simulateReceiver.js';
 import { type CliContext, createCliContext } from './context.js';
 
 let context: CliContext | null = null;
@@ -26,6 +28,8 @@ registerGenerate(program, ctx);
 registerRun(program, ctx);
 registerRuns(program, ctx);
 registerSend(program, ctx);
+registerAcks(program, ctx);
+registerSimulateReceiver(program, ctx);
 registerReport(program, ctx);
 registerDemo(program, ctx);
 registerFlows(program);

@@ -23,6 +23,8 @@ const envSchema = z.object({
   MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAILLON_XMLLINT: z.string().min(1).optional(),
   MAILLON_RECEIVERS: z.string().min(1).optional(),
+  MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
+  MAILLON_MAX_REPLY_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
   MAILLON_FUND_NAME: z.string().min(1).default('Caisse nationale auxiliaire'),
   MAILLON_FUND_COMPANY_NUMBER: z
     .string()
@@ -51,6 +53,10 @@ export interface Config {
   xmllint: string | undefined;
   /** The fund's name and KBO/BCE number, as Belcotax files state them. */
   fund: FundIdentity;
+  /** Hours after which a sent submission without ACRF is overdue. */
+  ackDelayHours: number;
+  /** Largest reply maillon downloads and reads, bytes. */
+  maxReplyBytes: number;
   /** JSON file with the receivers' SFTP endpoints (see README), when delivery is configured. */
   receiversFile: string | undefined;
   /** Reads the passphrase of a private key from the environment variable named in the receivers file. */
@@ -80,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: v.MAILLON_LOG_LEVEL,
     xmllint: v.MAILLON_XMLLINT,
     fund: { name: v.MAILLON_FUND_NAME, companyNumber: v.MAILLON_FUND_COMPANY_NUMBER },
+    ackDelayHours: v.MAILLON_ACK_DELAY_HOURS,
+    maxReplyBytes: v.MAILLON_MAX_REPLY_BYTES,
     receiversFile: v.MAILLON_RECEIVERS ? path.resolve(cwd, v.MAILLON_RECEIVERS) : undefined,
     secret: (name) => (name ? env[name] : undefined),
   };

@@ -92,3 +92,8 @@ export class TransportError extends MaillonError {
     super(message, options);
   }
 }
+
+/** A reply (ACRF, NOTI) cannot be believed or matched; it is set aside, never lost. */
+export class AckError extends MaillonError {
+  override readonly exitCode = 12;
+}

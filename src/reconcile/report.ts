@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors/errors.js';
 import type { Pool } from '../db/database.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
+import { type Delivery, readDelivery } from './delivery.js';
 
 /** One quarantined record in a report. */
 export interface QuarantineEntry {
@@ -50,11 +51,22 @@ export interface Report {
   daysRemaining: number;
   /** Facts the flow reports beside its records (e.g. unallocated payments left out), or null. */
   facts: Record<string, unknown> | null;
+  /** Where the files and records stand on the channel (sent, acknowledged, accepted…). */
+  delivery: Delivery;
+  /** Files sent without an ACRF after the configured delay. */
+  overdue: number;
   checks: ReportCheck[];
 }
 
 /** Builds the report from the ledger; the counts are recounted from the lineage and checked. */
-export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date): Promise<Report> {
+export async function buildReport(
+  ledger: Pool,
+  pipeline: AnyPipeline,
+  periodKey: string,
+  environment: Environment,
+  now: Date,
+  ackDelayHours = 48,
+): Promise<Report> {
   const run = await ledger.query(
     `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined, facts FROM maillon.runs
      WHERE flow = $1 AND period = $2 AND environment = $3 AND state = 'succeeded' AND NOT dry_run
@@ -85,6 +97,8 @@ export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey
       [runId],
     ),
   ]);
+  const delivery = await readDelivery(ledger, runId, now, ackDelayHours);
+  const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending;
   const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
   const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
   const lineageQuarantined = tally.rows.find((t) => t.outcome === 'quarantined')?.n ?? 0;
@@ -109,9 +123,12 @@ export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey
     deadline,
     daysRemaining: daysBetween(brusselsDate(now), deadline),
     facts: (r.facts as Record<string, unknown> | null) ?? null,
+    delivery,
+    overdue: delivery.files.filter((f) => f.overdue).length,
     checks: [
       check('extracted = emitted + quarantined', counts.extracted === counts.emitted + counts.quarantined, `${counts.extracted} = ${counts.emitted} + ${counts.quarantined}`),
       check('lineage holds one row per extracted record', lineageEmitted + lineageQuarantined === counts.extracted, `${lineageEmitted} emitted + ${lineageQuarantined} quarantined in the lineage`),
+      check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending`),
       check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.rows.every((f) => f.lineage === Number(f.records)), `${fileRecords} records in ${files.rows.length} file(s)`),
     ],
   };

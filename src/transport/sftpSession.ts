@@ -12,6 +12,7 @@ export interface SftpSession {
   exists(remotePath: string): Promise<false | 'd' | '-' | 'l'>;
   size(remotePath: string): Promise<number>;
   fastPut(localPath: string, remotePath: string): Promise<void>;
+  fastGet(remotePath: string, localPath: string): Promise<void>;
   putEmpty(remotePath: string): Promise<void>;
   sha256(remotePath: string): Promise<string>;
   rename(from: string, to: string): Promise<void>;
@@ -57,6 +58,9 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
     size: async (p) => (await timed(`stat of ${p}`, client.stat(p))).size,
     fastPut: async (local, remote) => {
       await timed(`upload of ${remote}`, client.fastPut(local, remote));
+    },
+    fastGet: async (remote, local) => {
+      await timed(`download of ${remote}`, client.fastGet(remote, local));
     },
     putEmpty: async (remote) => {
       await timed(`writing ${remote}`, client.put(Buffer.alloc(0), remote));

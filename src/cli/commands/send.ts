@@ -4,6 +4,7 @@ import { ConfigError } from '../../errors/errors.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
+import { printAcks, readAcks } from './acks.js';
 
 /** `maillon send`: delivers the written submissions over SFTP, exactly once. */
 export function registerSend(program: Command, ctx: () => CliContext): void {
@@ -14,7 +15,8 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
     .option('--period <key>', 'only this period')
     .option('--env <R|T|S>', 'only this environment')
     .option('--json', 'print the outcome as JSON')
-    .action(async (opts: { flow?: string; period?: string; env?: string; json?: boolean }) => {
+    .option('--no-acks', 'do not read the replies afterwards')
+    .action(async (opts: { flow?: string; period?: string; env?: string; json?: boolean; acks?: boolean }) => {
       const c = ctx();
       if (!c.config.receiversFile) throw new ConfigError('MAILLON_RECEIVERS is not set: point it to the JSON file of the receivers\' SFTP endpoints (see README).');
       const endpoints = loadEndpoints(c.config.receiversFile);
@@ -27,5 +29,11 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       else if (outcomes.length === 0) console.log('nothing to send');
       else for (const o of outcomes) console.log(`${o.result.padEnd(14)} #${o.submissionId} ${o.go} to ${o.receiver}${o.error ? `: ${o.error}` : ''}`);
       if (outcomes.some((o) => o.result === 'failed')) process.exitCode = 11;
+      if (opts.acks !== false) {
+        // The replies of earlier submissions (and of these, if the receiver is quick) come back now.
+        const env = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+        const replies = await readAcks(c, env);
+        if (!opts.json) printAcks(replies);
+      }
     });
 }

@@ -1,0 +1,43 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import { ingestReplies, type ReplyOutcome } from '../../ack/ingestReplies.js';
+import { type Environment, parseEnvironment } from '../../config/config.js';
+import { ConfigError } from '../../errors/errors.js';
+import { loadEndpoints } from '../../transport/receivers.js';
+import type { CliContext } from '../context.js';
+
+/** Reads the replies of an environment (shared by `maillon acks` and `maillon send`). */
+export async function readAcks(c: CliContext, environment: Environment): Promise<ReplyOutcome[]> {
+  if (!c.config.receiversFile) throw new ConfigError("MAILLON_RECEIVERS is not set: point it to the JSON file of the receivers' SFTP endpoints (see README).");
+  const dbs = await c.databases();
+  return ingestReplies(
+    {
+      ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints: loadEndpoints(c.config.receiversFile), passphrase: c.config.secret,
+      repliesDir: path.join(c.config.home, 'replies'), maxReplyBytes: c.config.maxReplyBytes,
+    },
+    environment,
+  );
+}
+
+/** Prints reply outcomes for a person. */
+export function printAcks(outcomes: readonly ReplyOutcome[]): void {
+  const fresh = outcomes.filter((o) => o.result !== 'already-processed');
+  if (fresh.length === 0) console.log('no new replies');
+  for (const o of fresh) console.log(`${o.result.padEnd(10)} ${o.name.slice(0, 120)}${o.reason ? `: ${o.reason}` : ''}`);
+}
+
+/** `maillon acks`: reads the receivers' replies (ACRF, NOTI) and applies them to the ledger. */
+export function registerAcks(program: Command, ctx: () => CliContext): void {
+  program
+    .command('acks')
+    .description('read the ACRF and NOTI replies of the receivers and update the ledger')
+    .option('--env <R|T|S>', 'environment (default MAILLON_ENV)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (opts: { env?: string; json?: boolean }) => {
+      const c = ctx();
+      const outcomes = await readAcks(c, opts.env ? parseEnvironment(opts.env) : c.config.environment);
+      if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
+      else printAcks(outcomes);
+      if (outcomes.some((o) => o.result === 'set_aside')) process.exitCode = 12;
+    });
+}

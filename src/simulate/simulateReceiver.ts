@@ -1,0 +1,149 @@
+import { createReadStream, existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import readline from 'node:readline';
+import yazl from 'yazl';
+import { PIPELINES } from '../../pipelines/index.js';
+import type { Anomaly } from '../ack/replyXml.js';
+import type { Clock } from '../clock/clock.js';
+import type { Environment } from '../config/config.js';
+import { MaillonError } from '../errors/errors.js';
+import { type BatchFileName, formatBatchFileName, formatSequence, parseBatchFileName } from '../package/batchFileName.js';
+import { brusselsDate, brusselsTimeOfDay } from '../period/localDate.js';
+import type { XsdValidator } from '../render/xsdValidator.js';
+import { acrfXml, notiXml } from './replyDocuments.js';
+
+/** How the simulated institution behaves. */
+export interface SimulatorOptions {
+  /** The receiver's SFTP root, holding IN, OUT and OUTTEST. */
+  root: string;
+  schemasDir: string;
+  validator: XsdValidator;
+  clock: Clock;
+  /** Records (by INSS) given a blocking anomaly: rejected. */
+  rejectInss?: ReadonlySet<string>;
+  /** Records (by INSS) given a non-blocking anomaly: accepted with anomalies. */
+  warnInss?: ReadonlySet<string>;
+  /** Data files answered with a negative ACRF. */
+  rejectFiles?: ReadonlySet<string>;
+  /** Replies larger than this many bytes are zipped and named CO (the channel does it over 50 MB). */
+  zipAbove?: number;
+}
+
+/** What one pass of the simulator did. */
+export interface SimulatorPass {
+  submissions: string[];
+  replies: string[];
+}
+
+const OPERATOR = '999999';
+const PURPOSE_SCHEMA = new Map(PIPELINES.map((p) => [p.purpose, p.output.kind === 'xml' ? p.output.schema : null]));
+
+/**
+ * Plays the receiving institution on a folder: takes every complete submission in IN (its GO
+ * present), checks each data file (XSD of its flow), answers an ACRF per file and, for accepted
+ * files, a NOTI with the configured anomalies, each reply followed by its own GO in OUT (R) or
+ * OUTTEST (T, S); then moves the submission out of IN (as the channel picks it up).
+ */
+export async function simulateReceiver(opts: SimulatorOptions): Promise<SimulatorPass> {
+  const inDir = path.join(opts.root, 'IN');
+  const pass: SimulatorPass = { submissions: [], replies: [] };
+  for (const goName of (await fs.readdir(inDir)).filter((n) => n.startsWith('GO.')).sort()) {
+    let go: BatchFileName;
+    try {
+      go = parseBatchFileName(goName);
+    } catch {
+      continue;
+    }
+    const parts = Array.from({ length: go.parts ?? 1 }, (_, i) => formatBatchFileName({ ...go, kind: 'FI', part: i + 1 }));
+    if (!parts.every((p) => existsSync(path.join(inDir, p)))) continue;
+    pass.submissions.push(goName);
+    for (const part of parts) {
+      const file = path.join(inDir, part);
+      const problem = await checkFile(opts, go.purpose, file);
+      const accepted = problem === null && !opts.rejectFiles?.has(part);
+      const errorIds = accepted ? [] : [problem ? 'E001-SCHEMA' : 'E002-REFUSED'];
+      const now = created(opts.clock);
+      pass.replies.push(await writeReply(opts, go.environment, 'ACRF', acrfXml({ fileName: part, accepted, errorIds }, now, `REF${part.split('.')[4]}`)));
+      if (!accepted) continue;
+      const anomalies = await anomaliesOf(opts, file);
+      const result = anomalies.length === 0 ? 'accepted' : 'accepted_with_anomalies';
+      pass.replies.push(await writeReply(opts, go.environment, 'NOTI', notiXml({ fileName: part, result, anomalies }, now)));
+    }
+    const done = path.join(inDir, '.processed');
+    await fs.mkdir(done, { recursive: true });
+    for (const n of [...parts, goName]) await fs.rename(path.join(inDir, n), path.join(done, n));
+  }
+  return pass;
+}
+
+async function checkFile(opts: SimulatorOptions, purpose: string, file: string): Promise<string | null> {
+  const schema = PURPOSE_SCHEMA.get(purpose);
+  if (schema === undefined) return `unknown purpose ${purpose}`;
+  if (schema === null) return null;
+  try {
+    await opts.validator.validate(file, path.join(opts.schemasDir, schema));
+    return null;
+  } catch (err) {
+    if (err instanceof MaillonError) return err.message;
+    throw err;
+  }
+}
+
+/** The configured anomalies for the records of a file (one record per line in our files). */
+async function anomaliesOf(opts: SimulatorOptions, file: string): Promise<Anomaly[]> {
+  const out: Anomaly[] = [];
+  if (!opts.rejectInss?.size && !opts.warnInss?.size) return out;
+  for await (const line of readline.createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
+    const inss = /<(?:INSS|f2011_nationaalnr)>(\d{11})</.exec(line)?.[1];
+    if (!inss) continue;
+    const attestationId = /<AttestationID>(\d+)</.exec(line)?.[1] ?? null;
+    if (opts.rejectInss?.has(inss)) out.push({ inss, attestationId, blocking: true, code: 'B0042', description: 'record refused by the receiver' });
+    else if (opts.warnInss?.has(inss)) out.push({ inss, attestationId, blocking: false, code: 'N0007', description: 'record accepted with a remark' });
+  }
+  return out;
+}
+
+function created(clock: Clock): { date: string; hour: string } {
+  const now = clock.now();
+  return { date: brusselsDate(now), hour: brusselsTimeOfDay(now) };
+}
+
+async function writeReply(opts: SimulatorOptions, env: Environment, purpose: 'ACRF' | 'NOTI', xml: string): Promise<string> {
+  const dir = path.join(opts.root, env === 'R' ? 'OUT' : 'OUTTEST');
+  await fs.mkdir(dir, { recursive: true });
+  const date = brusselsDate(opts.clock.now());
+  const sequence = await nextSequence(opts.root, date, env);
+  const zipped = opts.zipAbove !== undefined && Buffer.byteLength(xml) > opts.zipAbove;
+  const name = formatBatchFileName({ kind: zipped ? 'CO' : 'FO', purpose, sender: OPERATOR, date, sequence, environment: env });
+  const body = zipped ? await zip(`${name.replace(/^CO/, 'FO')}.xml`, xml) : Buffer.from(xml, 'utf8');
+  await atomicWrite(path.join(dir, name), body);
+  await atomicWrite(path.join(dir, formatBatchFileName({ kind: 'GO', purpose, sender: OPERATOR, date, sequence, environment: env, parts: 1 })), Buffer.alloc(0));
+  return name;
+}
+
+async function nextSequence(root: string, date: string, env: Environment): Promise<string> {
+  const file = path.join(root, '.simulator', `seq-${date}-${env}`);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const n = Number(await fs.readFile(file, 'utf8').catch(() => '0')) + 1;
+  await fs.writeFile(file, String(n));
+  return formatSequence(n);
+}
+
+async function atomicWrite(file: string, body: Buffer): Promise<void> {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.part`);
+  await fs.writeFile(tmp, body, { mode: 0o644 });
+  await fs.rename(tmp, file);
+}
+
+function zip(entry: string, xml: string): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  z.addBuffer(Buffer.from(xml, 'utf8'), entry);
+  z.end();
+  const chunks: Buffer[] = [];
+  return new Promise((resolve, reject) => {
+    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
+    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
+    z.outputStream.on('error', reject);
+  });
+}
