@@ -31,7 +31,8 @@ describe('maillon send', () => {
     await fs.writeFile(receivers, JSON.stringify({
       '*': {
         host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: key, passphraseEnv: 'MAILLON_KEY_PASSPHRASE',
-        hostKeyFingerprint: sshd.hostKeyFingerprint, inDir: path.join(sshd.root, 'IN'), timeoutMs: 5000, retries: 1,
+        hostKeyFingerprint: sshd.hostKeyFingerprint, inDir: path.join(sshd.root, 'IN'), outTestDir: path.join(sshd.root, 'OUTTEST'),
+        timeoutMs: 5000, retries: 1,
       },
     }));
     env = {
@@ -54,7 +55,7 @@ describe('maillon send', () => {
     expect(send.stdout).toMatch(/^sent\s+#1 GO\.CARR\.012345\.\d{8}\.00001\.T\.1 to INASTI$/m);
     expect((await fs.readdir(path.join(sshd.root, 'IN'))).filter((n) => n.startsWith('GO.'))).toHaveLength(1);
     const again = await maillon(['send'], env);
-    expect(again.stdout.trim()).toBe('nothing to send');
+    expect(again.stdout.trim()).toBe('nothing to send\nno new replies');
     const logs = send.stderr + again.stderr;
     expect(logs).toContain('submission sent');
     expect(logs).not.toContain(PASSPHRASE);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseEnvironment } from '../../config/config.js';
-import { ConfigError } from '../../errors/errors.js';
+import { ConfigError, MaillonError } from '../../errors/errors.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
@@ -32,8 +32,13 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       if (opts.acks !== false) {
         // The replies of earlier submissions (and of these, if the receiver is quick) come back now.
         const env = opts.env ? parseEnvironment(opts.env) : c.config.environment;
-        const replies = await readAcks(c, env);
-        if (!opts.json) printAcks(replies);
+        try {
+          const replies = await readAcks(c, env);
+          if (!opts.json) printAcks(replies);
+        } catch (err) {
+          process.stderr.write(`maillon: the submissions above were handled, but the replies could not be read: ${(err as Error).message}\n`);
+          process.exitCode = err instanceof MaillonError ? err.exitCode : 1;
+        }
       }
     });
 }
