@@ -23,6 +23,7 @@ const envSchema = z.object({
   MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAILLON_XMLLINT: z.string().min(1).optional(),
   MAILLON_RECEIVERS: z.string().min(1).optional(),
+  MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
   MAILLON_FUND_NAME: z.string().min(1).default('Caisse nationale auxiliaire'),
@@ -53,6 +54,8 @@ export interface Config {
   xmllint: string | undefined;
   /** The fund's name and KBO/BCE number, as Belcotax files state them. */
   fund: FundIdentity;
+  /** Test only: the delivery step at which `maillon send` kills itself (SIGKILL), to prove crash recovery. */
+  crashAt: string | undefined;
   /** Hours after which a sent submission without ACRF is overdue. */
   ackDelayHours: number;
   /** Largest reply maillon downloads and reads, bytes. */
@@ -86,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: v.MAILLON_LOG_LEVEL,
     xmllint: v.MAILLON_XMLLINT,
     fund: { name: v.MAILLON_FUND_NAME, companyNumber: v.MAILLON_FUND_COMPANY_NUMBER },
+    crashAt: v.MAILLON_CRASH_AT,
     ackDelayHours: v.MAILLON_ACK_DELAY_HOURS,
     maxReplyBytes: v.MAILLON_MAX_REPLY_BYTES,
     receiversFile: v.MAILLON_RECEIVERS ? path.resolve(cwd, v.MAILLON_RECEIVERS) : undefined,

@@ -8,7 +8,7 @@ import { formatBatchFileName } from '../package/batchFileName.js';
 import type { LocalDate } from '../period/localDate.js';
 import type { Endpoints } from './receivers.js';
 import { openSftpSession } from './sftpSession.js';
-import { type LocalPart, uploadSubmission } from './uploadSubmission.js';
+import { type LocalPart, type UploadStep, uploadSubmission } from './uploadSubmission.js';
 
 /** What sending needs. */
 export interface SendDeps {
@@ -20,6 +20,8 @@ export interface SendDeps {
   passphrase(envName: string | undefined): string | undefined;
   /** Base delay of the exponential backoff, ms (tests make it small). */
   backoffMs?: number;
+  /** Called at each step of a delivery (the crash tests stop the process there). */
+  onStep?: (step: UploadStep) => void;
 }
 
 /** Which submissions to send; all written ones when empty. */
@@ -113,6 +115,7 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
           try {
             const transcript = await uploadSubmission(session, endpoint.inDir, parts, go, {
               goStarted,
+              ...(deps.onStep ? { step: deps.onStep } : {}),
               beforeGo: async () => {
                 await deps.ledger.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [id, deps.clock.now()]);
                 goStarted = true;

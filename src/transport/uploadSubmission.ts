@@ -19,12 +19,17 @@ export interface UploadTranscript {
   go: 'written' | 'already-there' | 'consumed';
 }
 
+/** The points of a delivery where a crash must leave a state the next attempt completes. */
+export type UploadStep = 'before-upload' | 'after-upload' | 'after-rename' | 'after-go';
+
 /** What the ledger knows of earlier attempts, and the hook that records the GO before it is written. */
 export interface GoLedger {
   /** True when an earlier attempt got as far as writing the GO. */
   goStarted: boolean;
   /** Records (durably) that the GO is about to be written. */
   beforeGo(): Promise<void>;
+  /** Called at each step (the crash tests stop the process there). */
+  step?(step: UploadStep): void;
 }
 
 /**
@@ -51,12 +56,13 @@ export async function uploadSubmission(s: SftpSession, inDir: string, parts: rea
     transcript.go = 'consumed';
     return transcript;
   }
-  for (const p of parts) transcript.files.push(await uploadPart(s, inDir, p));
+  for (const p of parts) transcript.files.push(await uploadPart(s, inDir, p, ledger.step));
   await ledger.beforeGo();
   const tmp = path.join(inDir, `.${goName}.part`);
   if (await s.exists(tmp)) await s.remove(tmp);
   await s.putEmpty(tmp);
   await s.rename(tmp, goPath);
+  ledger.step?.('after-go');
   transcript.go = 'written';
   return transcript;
 }
@@ -66,7 +72,7 @@ async function anyPresent(s: SftpSession, inDir: string, parts: readonly LocalPa
   return false;
 }
 
-async function uploadPart(s: SftpSession, inDir: string, p: LocalPart): Promise<UploadTranscript['files'][number]> {
+async function uploadPart(s: SftpSession, inDir: string, p: LocalPart, step?: (s: UploadStep) => void): Promise<UploadTranscript['files'][number]> {
   const final = path.join(inDir, p.name);
   if (await s.exists(final)) {
     await verifyRemote(s, final, p, 'is already on the server but differs from ours; it was not replaced');
@@ -75,9 +81,12 @@ async function uploadPart(s: SftpSession, inDir: string, p: LocalPart): Promise<
   const tmp = path.join(inDir, `.${p.name}.part`);
   if (await s.exists(tmp)) await s.remove(tmp);
   await assertLocalIntact(p);
+  step?.('before-upload');
   await s.fastPut(p.localPath, tmp);
+  step?.('after-upload');
   await verifyRemote(s, tmp, p, 'arrived damaged (it will be uploaded again)', true);
   await s.rename(tmp, final);
+  step?.('after-rename');
   return { name: p.name, action: 'uploaded', bytes: p.bytes };
 }
 

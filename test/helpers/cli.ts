@@ -5,6 +5,8 @@ import { ROOT } from './runHarness.js';
 /** What a CLI invocation printed and how it ended. */
 export interface CliOutcome {
   code: number | null;
+  /** The signal that ended the process, if one did (SIGKILL in the crash tests). */
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
 }
@@ -22,6 +24,6 @@ export function maillon(args: string[], env: Record<string, string | undefined>)
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }

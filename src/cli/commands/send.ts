@@ -22,7 +22,10 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       const endpoints = loadEndpoints(c.config.receiversFile);
       const dbs = await c.databases();
       const outcomes = await sendSubmissions(
-        { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret },
+        {
+          ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret,
+          ...(c.config.crashAt ? { onStep: (step: string) => step === c.config.crashAt && process.kill(process.pid, 'SIGKILL') } : {}),
+        },
         { flow: opts.flow, period: opts.period, environment: opts.env ? parseEnvironment(opts.env) : undefined },
       );
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
