@@ -56,6 +56,12 @@ export async function simulateReceiver(opts: SimulatorOptions): Promise<Simulato
       continue;
     }
     const parts = Array.from({ length: go.parts ?? 1 }, (_, i) => formatBatchFileName({ ...go, kind: 'FI', part: i + 1 }));
+    const td = formatBatchFileName({ ...go, kind: 'TD' });
+    if (existsSync(path.join(inDir, td))) {
+      // Cancelled before we processed it: take it away, answer nothing.
+      await moveAway(inDir, '.cancelled', [...parts.filter((p) => existsSync(path.join(inDir, p))), goName, td]);
+      continue;
+    }
     if (!parts.every((p) => existsSync(path.join(inDir, p)))) continue;
     pass.submissions.push(goName);
     for (const part of parts) {
@@ -70,11 +76,15 @@ export async function simulateReceiver(opts: SimulatorOptions): Promise<Simulato
       const result = anomalies.length === 0 ? 'accepted' : 'accepted_with_anomalies';
       pass.replies.push(await writeReply(opts, go.environment, 'NOTI', notiXml({ fileName: part, result, anomalies }, now)));
     }
-    const done = path.join(inDir, '.processed');
-    await fs.mkdir(done, { recursive: true });
-    for (const n of [...parts, goName]) await fs.rename(path.join(inDir, n), path.join(done, n));
+    await moveAway(inDir, '.processed', [...parts, goName]);
   }
   return pass;
+}
+
+async function moveAway(inDir: string, folder: string, names: string[]): Promise<void> {
+  const done = path.join(inDir, folder);
+  await fs.mkdir(done, { recursive: true });
+  for (const n of names) await fs.rename(path.join(inDir, n), path.join(done, n));
 }
 
 async function checkFile(opts: SimulatorOptions, purpose: string, file: string): Promise<string | null> {

@@ -10,6 +10,7 @@ import { buildReport } from '../../src/reconcile/report.js';
 import { createXsdValidator } from '../../src/render/xsdValidator.js';
 import { simulateReceiver } from '../../src/simulate/simulateReceiver.js';
 import { loadEndpoints } from '../../src/transport/receivers.js';
+import { cancelSubmission } from '../../src/transport/cancelSubmission.js';
 import { sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
@@ -79,6 +80,30 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
     expect(outcomes.filter((o) => o.result === 'processed').map((o) => o.name)).toEqual(['CO.ACRF.999999.20261010.00003.T']);
     const state = await fx.db.pool.query('SELECT state FROM maillon.submissions WHERE run_id = $1', [run.runId]);
     expect(state.rows[0].state).toBe('rejected');
+  });
+
+  it('cancels a sent submission whose GO is still waiting (TD), and refuses once the receiver took it', async () => {
+    const deps = { ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints: sendDeps.endpoints, passphrase: () => undefined };
+    const waiting = await fx.run(career, '2026-Q3');
+    await sendSubmissions(sendDeps);
+    const id = Number((await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [waiting.runId])).rows[0].submission_id);
+    expect(await cancelSubmission(deps, id)).toBe('td-written');
+    const td = `TD${waiting.files[0]!.name.slice(2, -2)}`;
+    expect(await fs.readdir(path.join(sshd.root, 'IN'))).toContain(td);
+    const pass = await simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock });
+    expect(pass).toEqual({ submissions: [], replies: [] });
+    expect(await fs.readdir(path.join(sshd.root, 'IN', '.cancelled'))).toContain(td);
+    const taken = await fx.run(career, '2026-Q3');
+    await sendSubmissions(sendDeps);
+    await simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock });
+    const takenId = Number((await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [taken.runId])).rows[0].submission_id);
+    await expect(cancelSubmission(deps, takenId)).rejects.toThrow(/has already taken GO\..* cannot be cancelled any more/);
+    await ingestReplies(ackDeps, 'T');
+    await expect(cancelSubmission(deps, takenId)).rejects.toThrow(/is accepted: the receiver has already processed it/);
+    const fresh = await fx.run(career, '2026-Q3');
+    const freshId = Number((await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [fresh.runId])).rows[0].submission_id);
+    expect(await cancelSubmission(deps, freshId)).toBe('cancelled-locally');
+    expect(await sendSubmissions(sendDeps)).toEqual([]);
   });
 
   it('sets aside hostile, oversized, unknown and malformed replies without believing them', async () => {
