@@ -1,0 +1,62 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contributionSlips } from '../../pipelines/contributionSlips.js';
+import { buildReport, type Report } from '../../src/reconcile/report.js';
+import { reportToCsv } from '../../src/reconcile/reportCsv.js';
+import { reportToHtml } from '../../src/reconcile/reportHtml.js';
+import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+/** The page as headless Chromium renders it (its DOM after layout). */
+function renderInChromium(file: string, profile: string): string {
+  if (!CHROMIUM) throw new Error('Chromium is not installed: install the Debian package chromium (.ci/run does)');
+  return execFileSync(
+    CHROMIUM,
+    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', `file://${file}`],
+    { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+}
+
+const cells = (dom: string, tableId: string): string[][] => {
+  const table = new RegExp(`<table id="${tableId}">([\\s\\S]*?)</table>`).exec(dom)![1]!;
+  return [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => [...r[1]!.matchAll(/<t[dh]>([\s\S]*?)<\/t[dh]>/g)].map((c) => c[1]!));
+};
+
+describe('the reconciliation report as HTML and CSV', () => {
+  let fx: FlowFixture;
+  let report: Report;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(contributionSlips, '2024-Q1');
+    report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'));
+  });
+  afterAll(async () => fx.close());
+
+  it('renders in headless Chromium and shows the counts of the JSON report', async () => {
+    const dir = path.dirname(fx.outbox);
+    const file = path.join(dir, 'report.html');
+    await fs.writeFile(file, reportToHtml(report));
+    const dom = renderInChromium(file, path.join(dir, 'chromium-profile'));
+    const [head, values] = cells(dom, 'counts');
+    expect(head).toEqual(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending']);
+    const r = report.delivery.records;
+    expect(values).toEqual([report.counts.extracted, report.counts.emitted, report.counts.quarantined, r.accepted, r.acceptedWithAnomalies, r.rejected, r.pending].map(String));
+    expect(cells(dom, 'files').slice(1).map((row) => row[0])).toEqual(report.files.map((f) => f.name));
+    expect(cells(dom, 'quarantine').slice(1).map((row) => [row[0], row[1]])).toEqual(report.quarantine.map((q) => [q.rule, q.sourceKey]));
+    expect(dom).toContain('Every record is accounted for.');
+    expect(dom).toContain('<dd id="deadline">2024-04-30 (255 days past)</dd>');
+  });
+
+  it('gives the same facts as CSV rows', () => {
+    const csv = reportToCsv(report);
+    expect(csv).toContain(`counts,extracted,${report.counts.extracted},`);
+    expect(csv).toContain(`records,pending,${report.delivery.records.pending},`);
+    expect(csv).toContain('quarantine,D05,no-insurer,');
+    expect(csv).toContain('check,extracted = emitted + quarantined,ok,');
+  });
+});
