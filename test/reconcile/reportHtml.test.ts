@@ -52,6 +52,16 @@ describe('the reconciliation report as HTML and CSV', () => {
     expect(dom).toContain('<dd id="deadline">2024-04-30 (255 days past)</dd>');
   });
 
+  it('marks a file sent without ACRF after the configured delay as overdue', async () => {
+    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent', sent_at = '2025-01-01T00:00:00Z' WHERE receiver = 'OA100'`);
+    const late = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'), 48);
+    expect(late.overdue).toBe(1);
+    expect(late.delivery.files.filter((f) => f.overdue).map((f) => f.name)).toEqual([report.files.find((f) => f.receiver === 'OA100')!.name]);
+    const patient = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'), 24 * 30);
+    expect(patient.overdue).toBe(0);
+    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'written', sent_at = NULL WHERE receiver = 'OA100'`);
+  });
+
   it('gives the same facts as CSV rows', () => {
     const csv = reportToCsv(report);
     expect(csv).toContain(`counts,extracted,${report.counts.extracted},`);
