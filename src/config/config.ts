@@ -111,3 +111,11 @@ export function requireSender(config: Config): string {
   }
   return config.sender;
 }
+
+/** The receivers file, or a ConfigError telling how to set it. */
+export function requireReceiversFile(config: Config): string {
+  if (!config.receiversFile) {
+    throw new ConfigError("MAILLON_RECEIVERS is not set: point it to the JSON file of the receivers' SFTP endpoints (see README).");
+  }
+  return config.receiversFile;
+}

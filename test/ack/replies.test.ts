@@ -14,7 +14,7 @@ import { cancelSubmission } from '../../src/transport/cancelSubmission.js';
 import { sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd } from '../helpers/sshd.js';
+import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 const clock = fixedClock('2026-10-10T04:00:00+02:00');
 
@@ -30,13 +30,7 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
     if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
     sshd = await startTestSshd(binary);
     fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
-    const file = path.join(path.dirname(fx.outbox), 'receivers.json');
-    await fs.writeFile(file, JSON.stringify({
-      '*': {
-        host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint,
-        inDir: path.join(sshd.root, 'IN'), outDir: path.join(sshd.root, 'OUT'), outTestDir: outtest(), timeoutMs: 5000, retries: 1,
-      },
-    }));
+    const file = await writeReceiversFile(sshd, path.join(path.dirname(fx.outbox), 'receivers.json'));
     const endpoints = loadEndpoints(file);
     const logger = createLogger('silent');
     sendDeps = { ledger: fx.db.pool, clock, logger, endpoints, passphrase: () => undefined, backoffMs: 10 };

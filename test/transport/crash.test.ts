@@ -5,7 +5,7 @@ import { career } from '../../pipelines/career.js';
 import { maillon } from '../helpers/cli.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd } from '../helpers/sshd.js';
+import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 describe('maillon send killed (SIGKILL) at each step, then run again', () => {
   let sshd: TestSshd;
@@ -17,13 +17,7 @@ describe('maillon send killed (SIGKILL) at each step, then run again', () => {
     if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
     sshd = await startTestSshd(binary);
     fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
-    const receivers = path.join(path.dirname(fx.outbox), 'receivers.json');
-    await fs.writeFile(receivers, JSON.stringify({
-      '*': {
-        host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint,
-        inDir: path.join(sshd.root, 'IN'), outTestDir: path.join(sshd.root, 'OUTTEST'), timeoutMs: 5000, retries: 1,
-      },
-    }));
+    const receivers = await writeReceiversFile(sshd, path.join(path.dirname(fx.outbox), 'receivers.json'));
     env = { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_SENDER: '012345', MAILLON_RECEIVERS: receivers };
   });
   afterAll(async () => {

@@ -10,7 +10,7 @@ import { loadEndpoints } from '../../src/transport/receivers.js';
 import { type SendDeps, sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd } from '../helpers/sshd.js';
+import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 const sha = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
 
@@ -28,16 +28,7 @@ describe('sending submissions to a real OpenSSH SFTP server', () => {
     backoffMs: 10,
   });
 
-  async function writeEndpoints(file: string, overrides: Record<string, unknown> = {}): Promise<string> {
-    await fs.writeFile(file, JSON.stringify({
-      '*': {
-        host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint,
-        inDir: path.join(sshd.root, 'IN'), outDir: path.join(sshd.root, 'OUT'), outTestDir: path.join(sshd.root, 'OUTTEST'),
-        timeoutMs: 5000, retries: 1, ...overrides,
-      },
-    }));
-    return file;
-  }
+  const writeEndpoints = (file: string, overrides: Record<string, unknown> = {}): Promise<string> => writeReceiversFile(sshd, file, overrides);
 
   const inbox = async (): Promise<string[]> => (await fs.readdir(path.join(sshd.root, 'IN'))).sort();
 

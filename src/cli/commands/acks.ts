@@ -1,18 +1,16 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ingestReplies, type ReplyOutcome } from '../../ack/ingestReplies.js';
-import { type Environment, parseEnvironment } from '../../config/config.js';
-import { ConfigError } from '../../errors/errors.js';
+import { type Environment, parseEnvironment, requireReceiversFile } from '../../config/config.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import type { CliContext } from '../context.js';
 
 /** Reads the replies of an environment (shared by `maillon acks` and `maillon send`). */
 export async function readAcks(c: CliContext, environment: Environment): Promise<ReplyOutcome[]> {
-  if (!c.config.receiversFile) throw new ConfigError("MAILLON_RECEIVERS is not set: point it to the JSON file of the receivers' SFTP endpoints (see README).");
   const dbs = await c.databases();
   return ingestReplies(
     {
-      ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints: loadEndpoints(c.config.receiversFile), passphrase: c.config.secret,
+      ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints: loadEndpoints(requireReceiversFile(c.config)), passphrase: c.config.secret,
       repliesDir: path.join(c.config.home, 'replies'), maxReplyBytes: c.config.maxReplyBytes,
     },
     environment,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { ConfigError, UsageError } from '../../errors/errors.js';
+import { requireReceiversFile } from '../../config/config.js';
+import { UsageError } from '../../errors/errors.js';
 import { cancelSubmission } from '../../transport/cancelSubmission.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import type { CliContext } from '../context.js';
@@ -13,10 +14,9 @@ export function registerCancel(program: Command, ctx: () => CliContext): void {
     .action(async (submission: string) => {
       const c = ctx();
       if (!/^\d+$/.test(submission)) throw new UsageError(`"${submission}" is not a submission id (a number).`);
-      if (!c.config.receiversFile) throw new ConfigError("MAILLON_RECEIVERS is not set: point it to the JSON file of the receivers' SFTP endpoints (see README).");
       const dbs = await c.databases();
       const how = await cancelSubmission(
-        { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints: loadEndpoints(c.config.receiversFile), passphrase: c.config.secret },
+        { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints: loadEndpoints(requireReceiversFile(c.config)), passphrase: c.config.secret },
         Number(submission),
       );
       console.log(how === 'td-written' ? `submission #${submission} cancelled: TD file written` : `submission #${submission} cancelled (it had not been sent)`);

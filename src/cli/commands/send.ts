@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { parseEnvironment } from '../../config/config.js';
-import { ConfigError, MaillonError } from '../../errors/errors.js';
+import { parseEnvironment, requireReceiversFile } from '../../config/config.js';
+import { MaillonError } from '../../errors/errors.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
@@ -18,8 +18,7 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
     .option('--no-acks', 'do not read the replies afterwards')
     .action(async (opts: { flow?: string; period?: string; env?: string; json?: boolean; acks?: boolean }) => {
       const c = ctx();
-      if (!c.config.receiversFile) throw new ConfigError('MAILLON_RECEIVERS is not set: point it to the JSON file of the receivers\' SFTP endpoints (see README).');
-      const endpoints = loadEndpoints(c.config.receiversFile);
+      const endpoints = loadEndpoints(requireReceiversFile(c.config));
       const dbs = await c.databases();
       const outcomes = await sendSubmissions(
         {
