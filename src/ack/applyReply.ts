@@ -1,5 +1,6 @@
 import type { PoolClient } from '../db/database.js';
 import { AckError } from '../errors/errors.js';
+import { appendEvent } from '../ledger/events.js';
 import type { Acrf, Noti } from './replyXml.js';
 
 /**
@@ -7,7 +8,7 @@ import type { Acrf, Noti } from './replyXml.js';
  * anomalies matched to emitted records (by INSS and the file's lineage), and the submission's
  * state derived from all its files. Throws AckError when the reply names no file of ours.
  */
-export async function applyReply(tx: PoolClient, replyId: number, reply: Acrf | Noti): Promise<{ submissionId: number; unmatched: number }> {
+export async function applyReply(tx: PoolClient, replyId: number, replyName: string, at: Date, reply: Acrf | Noti): Promise<{ submissionId: number; unmatched: number }> {
   const file = await tx.query<{ file_id: string; submission_id: string; run_id: string; file_key: string }>(
     `SELECT file_id, submission_id, run_id, file_key FROM maillon.files WHERE name = $1 AND kind = 'FI'`,
     [reply.fileName],
@@ -52,5 +53,15 @@ export async function applyReply(tx: PoolClient, replyId: number, reply: Acrf | 
      WHERE s.submission_id = agg.submission_id`,
     [f.submission_id],
   );
+  const state = await tx.query<{ state: string }>('SELECT state FROM maillon.submissions WHERE submission_id = $1', [f.submission_id]);
+  await appendEvent(tx, {
+    at,
+    submissionId: Number(f.submission_id),
+    kind: reply.kind === 'ACRF' ? 'acrf' : 'noti',
+    detail: {
+      reply: replyName, file: reply.fileName, state: state.rows[0]!.state,
+      ...(reply.kind === 'ACRF' ? { accepted: reply.accepted, errorIds: reply.errorIds } : { result: reply.result, anomalies: reply.anomalies.length, unmatched }),
+    },
+  });
   return { submissionId: Number(f.submission_id), unmatched };
 }

@@ -114,7 +114,7 @@ async function ingestOne(deps: AckDeps, s: SftpSession, server: string, dir: str
          VALUES ($1, $2, $3, $4, $5, $6, 'processed', $7, $8) RETURNING reply_id`,
         [server, name, deps.clock.now(), bytes.length, sha256, local, reply.kind, reply.fileName],
       );
-      const applied = await applyReply(tx, Number(row.rows[0]!.reply_id), reply);
+      const applied = await applyReply(tx, Number(row.rows[0]!.reply_id), name, deps.clock.now(), reply);
       deps.logger.info({ reply: name, kind: reply.kind, file: reply.fileName, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched }, 'reply processed');
     });
     return { name, result: 'processed' };

@@ -13,6 +13,7 @@ import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
 import { registerSimulateReceiver } from './commands/simulateReceiver.js';
+import { registerVerifyLedger } from './commands/verifyLedger.js';
 import { type CliContext, createCliContext } from './context.js';
 
 let context: CliContext | null = null;
@@ -32,6 +33,7 @@ registerSend(program, ctx);
 registerAcks(program, ctx);
 registerCancel(program, ctx);
 registerSimulateReceiver(program, ctx);
+registerVerifyLedger(program, ctx);
 registerReport(program, ctx);
 registerDemo(program, ctx);
 registerFlows(program);

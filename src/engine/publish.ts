@@ -1,5 +1,6 @@
 import type { Environment } from '../config/config.js';
 import type { PoolClient } from '../db/database.js';
+import { appendEvent } from '../ledger/events.js';
 import { insertSubmission } from '../ledger/submissions.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import { publishFile, unpublishFile } from '../package/outbox.js';
@@ -56,7 +57,7 @@ export async function publishSubmission(
     published.push({ name, path: finalPath, receiver: s.receiver, part: i + 1, parts, records: p.records, bytes: p.bytes, sha256: p.sha256, sequence });
     files.push({ fileKey: p.fileKey, kind: 'FI' as const, name, part: i + 1, receiver: s.receiver, path: finalPath, records: p.records, bytes: p.bytes, sha256: p.sha256 });
   }
-  await insertSubmission(
+  const submissionId = await insertSubmission(
     tx,
     {
       runId: c.runId, flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sender: c.sender,
@@ -64,6 +65,12 @@ export async function publishSubmission(
     },
     files,
   );
+  await appendEvent(tx, {
+    at: c.createdAt,
+    submissionId,
+    kind: 'written',
+    detail: { flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sequence, files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })) },
+  });
 }
 
 /** Removes published files again (their transaction did not commit). */

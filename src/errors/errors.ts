@@ -97,3 +97,8 @@ export class TransportError extends MaillonError {
 export class AckError extends MaillonError {
   override readonly exitCode = 12;
 }
+
+/** The ledger's event chain does not verify: a row was edited, removed or inserted outside maillon. */
+export class LedgerTamperedError extends MaillonError {
+  override readonly exitCode = 13;
+}

@@ -1,7 +1,8 @@
 import path from 'node:path/posix';
 import type { Clock } from '../clock/clock.js';
-import type { Pool } from '../db/database.js';
+import { type Pool, withTransaction } from '../db/database.js';
 import { LedgerConflictError, NotFoundError } from '../errors/errors.js';
+import { appendEvent } from '../ledger/events.js';
 import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { Environment } from '../config/config.js';
@@ -36,7 +37,10 @@ export async function cancelSubmission(deps: CancelDeps, submissionId: number): 
   if (!s) throw new NotFoundError(`There is no submission #${submissionId}; "maillon runs" and "maillon report" list them.`);
   const stem = { purpose: s.purpose, sender: s.sender, date: s.creation_date, sequence: s.sequence, environment: s.environment, parts: s.parts };
   if (s.state === 'written') {
-    await deps.ledger.query(`UPDATE maillon.submissions SET state = 'cancelled' WHERE submission_id = $1 AND state = 'written'`, [submissionId]);
+    await withTransaction(deps.ledger, async (tx) => {
+      await tx.query(`UPDATE maillon.submissions SET state = 'cancelled' WHERE submission_id = $1 AND state = 'written'`, [submissionId]);
+      await appendEvent(tx, { at: deps.clock.now(), submissionId, kind: 'cancelled', detail: { how: 'not sent' } });
+    });
     return 'cancelled-locally';
   }
   if (s.state !== 'sent') {
@@ -53,7 +57,10 @@ export async function cancelSubmission(deps: CancelDeps, submissionId: number): 
     const tmp = path.join(endpoint.inDir, `.${td}.part`);
     await session.putEmpty(tmp);
     await session.rename(tmp, path.join(endpoint.inDir, td));
-    await deps.ledger.query(`UPDATE maillon.submissions SET state = 'cancelled' WHERE submission_id = $1`, [submissionId]);
+    await withTransaction(deps.ledger, async (tx) => {
+      await tx.query(`UPDATE maillon.submissions SET state = 'cancelled' WHERE submission_id = $1`, [submissionId]);
+      await appendEvent(tx, { at: deps.clock.now(), submissionId, kind: 'cancelled', detail: { how: 'TD written', td } });
+    });
     deps.logger.info({ submissionId, td }, 'submission cancelled');
     return 'td-written';
   } finally {

@@ -1,9 +1,10 @@
 import pRetry from 'p-retry';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
-import { connect, type Pool } from '../db/database.js';
+import { connect, type Pool, withTransaction } from '../db/database.js';
 import { TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
+import { appendEvent } from '../ledger/events.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { LocalDate } from '../period/localDate.js';
 import type { Endpoints } from './receivers.js';
@@ -121,11 +122,15 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
                 goStarted = true;
               },
             });
-            await deps.ledger.query(
-              `UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'sent', host_key = $3, detail = $4 WHERE attempt_id = $1`,
-              [attemptId, deps.clock.now(), session.fingerprint, JSON.stringify(transcript)],
-            );
-            await deps.ledger.query(`UPDATE maillon.submissions SET state = 'sent', sent_at = $2 WHERE submission_id = $1`, [id, deps.clock.now()]);
+            await withTransaction(deps.ledger, async (tx) => {
+              const at = deps.clock.now();
+              await tx.query(
+                `UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'sent', host_key = $3, detail = $4 WHERE attempt_id = $1`,
+                [attemptId, at, session.fingerprint, JSON.stringify(transcript)],
+              );
+              await tx.query(`UPDATE maillon.submissions SET state = 'sent', sent_at = $2 WHERE submission_id = $1`, [id, at]);
+              await appendEvent(tx, { at, submissionId: id, kind: 'sent', detail: { go, server, hostKey: session.fingerprint, transcript } });
+            });
             log.info({ go, files: transcript.files.map((f) => `${f.name}:${f.action}`), goFile: transcript.go }, 'submission sent');
           } finally {
             await session.close();

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from '../db/database.js';
+import { extractRows } from '../extract/extractRows.js';
+
+/** The hash before the first event. */
+export const GENESIS = '0'.repeat(64);
+
+/** One state change of a submission. */
+export interface LedgerEvent {
+  at: Date;
+  submissionId: number | null;
+  kind: string;
+  detail: Record<string, unknown>;
+}
+
+// Serialises appends, so that each event chains to the one committed before it.
+const CHAIN_LOCK = 0x6d61_0005;
+
+/** JSON with object keys sorted at every level: the same bytes whatever order jsonb keeps. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+/** The hash of an event: sha256 over the previous hash and the event's canonical content. */
+export function eventHash(prevHash: string, e: LedgerEvent): string {
+  return createHash('sha256')
+    .update(prevHash)
+    .update(canonicalJson({ at: e.at.toISOString(), submissionId: e.submissionId, kind: e.kind, detail: e.detail }))
+    .digest('hex');
+}
+
+/** Appends an event inside the caller's transaction (which must commit for it to count). */
+export async function appendEvent(tx: PoolClient, e: LedgerEvent): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+  const last = await tx.query<{ hash: string }>('SELECT hash FROM maillon.events ORDER BY event_id DESC LIMIT 1');
+  const prev = last.rows[0]?.hash ?? GENESIS;
+  await tx.query(
+    'INSERT INTO maillon.events (at, submission_id, kind, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)',
+    [e.at, e.submissionId, e.kind, JSON.stringify(e.detail), prev, eventHash(prev, e)],
+  );
+}
+
+/** Appends an event in a transaction of its own. */
+export async function recordEvent(ledger: Pool, e: LedgerEvent): Promise<void> {
+  const client = await ledger.connect();
+  try {
+    await client.query('BEGIN');
+    await appendEvent(client, e);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** The verdict of a chain check: the number of events, and the first broken link if any. */
+export interface ChainVerdict {
+  events: number;
+  broken: { eventId: number; reason: string } | null;
+}
+
+/** Recomputes the whole chain, streaming; names the first event whose link or content does not hold. */
+export async function verifyChain(ledger: Pool): Promise<ChainVerdict> {
+  let prev = GENESIS;
+  let n = 0;
+  const rows = extractRows(
+    ledger,
+    `SELECT json_build_object('id', event_id, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'submissionId', submission_id,
+            'kind', kind, 'detail', detail, 'prev', prev_hash, 'hash', hash) FROM maillon.events ORDER BY event_id`,
+  );
+  for await (const raw of rows) {
+    const r = raw as { id: number; at: string; submissionId: number | null; kind: string; detail: Record<string, unknown>; prev: string; hash: string };
+    n++;
+    if (r.prev !== prev) return { events: n, broken: { eventId: r.id, reason: `its previous-hash does not match event before it (an event was removed, inserted or reordered)` } };
+    const expected = eventHash(prev, { at: new Date(r.at), submissionId: r.submissionId, kind: r.kind, detail: r.detail });
+    if (expected !== r.hash) return { events: n, broken: { eventId: r.id, reason: 'its content no longer matches its hash (it was edited)' } };
+    prev = r.hash;
+  }
+  return { events: n, broken: null };
+}
