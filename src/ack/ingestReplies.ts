@@ -9,6 +9,8 @@ import type { Logger } from '../log/logger.js';
 import { formatBatchFileName, parseBatchFileName } from '../package/batchFileName.js';
 import type { Endpoints } from '../transport/receivers.js';
 import { openSftpSession, type SftpSession } from '../transport/sftpSession.js';
+import type * as pkijs from 'pkijs';
+import { verifyDetached } from '../sign/cms.js';
 import { applyReply } from './applyReply.js';
 import { parseReply } from './replyXml.js';
 import { unzipReply } from './unzipReply.js';
@@ -24,6 +26,8 @@ export interface AckDeps {
   repliesDir: string;
   /** Largest reply accepted, bytes (zipped replies: once unzipped too). */
   maxReplyBytes: number;
+  /** CA certificates a reply's signature must chain to; a signed reply is set aside without them. */
+  trustStore?: readonly pkijs.Certificate[];
 }
 
 /** The outcome for one reply file found on a server. */
@@ -85,9 +89,15 @@ async function ingestFolder(deps: AckDeps, s: SftpSession, server: string, dir: 
       out.push(await setAside(deps, server, entry.name, `${entry.size} bytes, over the limit of ${deps.maxReplyBytes}; not downloaded`));
       continue;
     }
-    out.push(await ingestOne(deps, s, server, dir, entry.name));
+    const signature = signatureOf(entry.name);
+    out.push(await ingestOne(deps, s, server, dir, entry.name, names.has(signature) ? signature : null));
   }
   return out;
+}
+
+/** The name of a reply's signature file (FS companion). */
+function signatureOf(name: string): string {
+  return formatBatchFileName({ ...parseBatchFileName(name), kind: 'FS', parts: 1, part: 1 });
 }
 
 /** The GO of a reply, from its validated name (a name that is not a reply name is refused). */
@@ -97,7 +107,7 @@ function goOf(name: string): string {
   return formatBatchFileName({ ...n, kind: 'GO', parts: 1 });
 }
 
-async function ingestOne(deps: AckDeps, s: SftpSession, server: string, dir: string, name: string): Promise<ReplyOutcome> {
+async function ingestOne(deps: AckDeps, s: SftpSession, server: string, dir: string, name: string, signatureName: string | null): Promise<ReplyOutcome> {
   await fs.mkdir(deps.repliesDir, { recursive: true, mode: 0o700 });
   const local = path.join(deps.repliesDir, `${Date.now()}-${name}`);
   await s.fastGet(path.posix.join(dir, name), local);
@@ -106,13 +116,14 @@ async function ingestOne(deps: AckDeps, s: SftpSession, server: string, dir: str
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   try {
     if (bytes.length > deps.maxReplyBytes) throw new AckError(`${bytes.length} bytes, over the limit of ${deps.maxReplyBytes}`);
+    const signature = signatureName ? await verifyReplySignature(deps, s, dir, signatureName, bytes) : null;
     const text = name.startsWith('CO.') ? await unzipReply(local, deps.maxReplyBytes) : bytes.toString('utf8');
     const reply = parseReply(text, name);
     await withTransaction(deps.ledger, async (tx) => {
       const row = await tx.query<{ reply_id: string }>(
-        `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, kind, file_name)
-         VALUES ($1, $2, $3, $4, $5, $6, 'processed', $7, $8) RETURNING reply_id`,
-        [server, name, deps.clock.now(), bytes.length, sha256, local, reply.kind, reply.fileName],
+        `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, kind, file_name, signature)
+         VALUES ($1, $2, $3, $4, $5, $6, 'processed', $7, $8, $9) RETURNING reply_id`,
+        [server, name, deps.clock.now(), bytes.length, sha256, local, reply.kind, reply.fileName, signature],
       );
       const applied = await applyReply(tx, Number(row.rows[0]!.reply_id), name, deps.clock.now(), reply);
       deps.logger.info({ reply: name, kind: reply.kind, file: reply.fileName, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched }, 'reply processed');
@@ -122,6 +133,17 @@ async function ingestOne(deps: AckDeps, s: SftpSession, server: string, dir: str
     if (!(err instanceof AckError)) throw err;
     return setAside(deps, server, name, err.message, { local, bytes: bytes.length, sha256 });
   }
+}
+
+/** Downloads and verifies a reply's signature; throws AckError (the reply is then set aside) unless it verifies. */
+async function verifyReplySignature(deps: AckDeps, s: SftpSession, dir: string, signatureName: string, bytes: Buffer): Promise<string> {
+  if (!deps.trustStore?.length) throw new AckError('the reply is signed but no trust store is configured (MAILLON_TRUST_STORE): it cannot be believed');
+  if ((await s.size(path.posix.join(dir, signatureName))) > 1_000_000) throw new AckError('its signature file is implausibly large');
+  const local = path.join(deps.repliesDir, `${Date.now()}-${signatureName}`);
+  await s.fastGet(path.posix.join(dir, signatureName), local);
+  const verdict = await verifyDetached(await fs.readFile(local, 'ascii'), bytes, deps.trustStore);
+  if (!verdict.ok) throw new AckError(`suspicious: its signature does not verify (${verdict.reason}); it changed nothing`);
+  return `verified: signed by ${verdict.signer}`;
 }
 
 async function setAside(deps: AckDeps, server: string, name: string, reason: string, file?: { local: string; bytes: number; sha256: string }): Promise<ReplyOutcome> {

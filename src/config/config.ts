@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { companyNumberProblem } from '../domain/companyNumber.js';
 import { ConfigError } from '../errors/errors.js';
 import type { FundIdentity } from '../render/envelope.js';
+import type { SigningSettings } from '../sign/signingIdentity.js';
 
 /** Environment of the batch channel: R production, T test, S simulation. */
 export type Environment = 'R' | 'T' | 'S';
@@ -23,6 +24,13 @@ const envSchema = z.object({
   MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAILLON_XMLLINT: z.string().min(1).optional(),
   MAILLON_RECEIVERS: z.string().min(1).optional(),
+  MAILLON_SIGN_CERT: z.string().min(1).optional(),
+  MAILLON_SIGN_KEY: z.string().min(1).optional(),
+  MAILLON_SIGN_P12: z.string().min(1).optional(),
+  MAILLON_SIGN_PASSPHRASE: z.string().optional(),
+  MAILLON_SIGN_LAYOUT: z.enum(['single-line', 'cr76']).default('cr76'),
+  MAILLON_SIGN_TEST: z.enum(['true', 'false']).default('false'),
+  MAILLON_TRUST_STORE: z.string().min(1).optional(),
   MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
@@ -54,6 +62,10 @@ export interface Config {
   xmllint: string | undefined;
   /** The fund's name and KBO/BCE number, as Belcotax files state them. */
   fund: FundIdentity;
+  /** The signing identity for FS files, when configured (undefined: nothing configured). */
+  signing: SigningSettings | undefined;
+  /** PEM bundle of the CA certificates that replies' signatures must chain to. */
+  trustStore: string | undefined;
   /** Test only: the delivery step at which `maillon send` kills itself (SIGKILL), to prove crash recovery. */
   crashAt: string | undefined;
   /** Hours after which a sent submission without ACRF is overdue. */
@@ -89,6 +101,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: v.MAILLON_LOG_LEVEL,
     xmllint: v.MAILLON_XMLLINT,
     fund: { name: v.MAILLON_FUND_NAME, companyNumber: v.MAILLON_FUND_COMPANY_NUMBER },
+    signing:
+      v.MAILLON_SIGN_P12 || v.MAILLON_SIGN_CERT || v.MAILLON_SIGN_KEY
+        ? {
+            ...(v.MAILLON_SIGN_CERT ? { certPath: path.resolve(cwd, v.MAILLON_SIGN_CERT) } : {}),
+            ...(v.MAILLON_SIGN_KEY ? { keyPath: path.resolve(cwd, v.MAILLON_SIGN_KEY) } : {}),
+            ...(v.MAILLON_SIGN_P12 ? { p12Path: path.resolve(cwd, v.MAILLON_SIGN_P12) } : {}),
+            ...(v.MAILLON_SIGN_PASSPHRASE ? { passphrase: v.MAILLON_SIGN_PASSPHRASE } : {}),
+            layout: v.MAILLON_SIGN_LAYOUT,
+            signTest: v.MAILLON_SIGN_TEST === 'true',
+          }
+        : undefined,
+    trustStore: v.MAILLON_TRUST_STORE ? path.resolve(cwd, v.MAILLON_TRUST_STORE) : undefined,
     crashAt: v.MAILLON_CRASH_AT,
     ackDelayHours: v.MAILLON_ACK_DELAY_HOURS,
     maxReplyBytes: v.MAILLON_MAX_REPLY_BYTES,

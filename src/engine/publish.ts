@@ -1,11 +1,16 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Environment } from '../config/config.js';
 import type { PoolClient } from '../db/database.js';
 import { appendEvent } from '../ledger/events.js';
-import { insertSubmission } from '../ledger/submissions.js';
+import { type FileRow, insertSubmission } from '../ledger/submissions.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import { publishFile, unpublishFile } from '../package/outbox.js';
 import { allocateSequence } from '../package/sequences.js';
 import type { LocalDate } from '../period/localDate.js';
+import { formatSignature } from '../sign/cms.js';
+import type { Signing } from '../sign/signingIdentity.js';
 import type { AnyPipeline } from './pipeline.js';
 import type { RenderedSubmission } from './renderFiles.js';
 
@@ -24,6 +29,9 @@ export interface PublishedFile {
 
 /** The run facts every submission of it shares. */
 export interface SubmissionContext {
+  /** Set when the submission's data files must be signed (FS files). */
+  signing: Signing | null;
+  tmpDir: string;
   runId: number;
   pipeline: AnyPipeline;
   period: string;
@@ -48,14 +56,23 @@ export async function publishSubmission(
 ): Promise<void> {
   const sequence = await allocateSequence(tx, c.sender, c.creationDate, c.environment);
   const parts = s.parts.length;
-  const files = [];
+  const files: FileRow[] = [];
   for (const [i, p] of s.parts.entries()) {
-    const name = formatBatchFileName({
-      kind: 'FI', purpose: c.pipeline.purpose, sender: c.sender, date: c.creationDate, sequence, environment: c.environment, parts, part: i + 1,
-    });
+    const stem = { purpose: c.pipeline.purpose, sender: c.sender, date: c.creationDate, sequence, environment: c.environment, parts, part: i + 1 };
+    const name = formatBatchFileName({ kind: 'FI', ...stem });
     const finalPath = await publishFile(p.tmpPath, outbox, name);
     published.push({ name, path: finalPath, receiver: s.receiver, part: i + 1, parts, records: p.records, bytes: p.bytes, sha256: p.sha256, sequence });
-    files.push({ fileKey: p.fileKey, kind: 'FI' as const, name, part: i + 1, receiver: s.receiver, path: finalPath, records: p.records, bytes: p.bytes, sha256: p.sha256 });
+    files.push({ fileKey: p.fileKey, kind: 'FI', name, part: i + 1, receiver: s.receiver, path: finalPath, records: p.records, bytes: p.bytes, sha256: p.sha256 });
+    if (!c.signing) continue;
+    // The detached signature of the data file's bytes, named like it (FS…), published the same way.
+    const fsName = formatBatchFileName({ kind: 'FS', ...stem });
+    const text = Buffer.from(formatSignature(await c.signing.signer.signFile(finalPath, c.createdAt), c.signing.layout), 'ascii');
+    const tmp = path.join(c.tmpDir, `${fsName}.part`);
+    await fs.writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const fsPath = await publishFile(tmp, outbox, fsName);
+    published.push({ name: fsName, path: fsPath, receiver: s.receiver, part: i + 1, parts, records: 0, bytes: text.length, sha256, sequence });
+    files.push({ fileKey: `${p.fileKey}:FS`, kind: 'FS', name: fsName, part: i + 1, receiver: s.receiver, path: fsPath, records: 0, bytes: text.length, sha256 });
   }
   const submissionId = await insertSubmission(
     tx,

@@ -6,7 +6,8 @@ import readline from 'node:readline';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
 import { connect, type Pool } from '../db/database.js';
-import { SchemaConformanceError } from '../errors/errors.js';
+import { ConfigError, SchemaConformanceError } from '../errors/errors.js';
+import type { Signing } from '../sign/signingIdentity.js';
 import { failRun, type RunCounts, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
 import { prepareOutbox } from '../package/outbox.js';
@@ -34,6 +35,8 @@ export interface RunDeps {
   schemasDir: string;
   validator: XsdValidator;
   fund: FundIdentity;
+  /** The fund's signing identity; required for production (R), used in test (T) when configured so. */
+  signing?: Signing | null;
   onProgress?: (extracted: number) => void;
 }
 
@@ -70,6 +73,7 @@ export interface RunResult {
  * A dry run stops before the sequences and rolls everything back but the run row.
  */
 export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunResult> {
+  const signing = signingFor(deps, req.environment);
   const started = deps.clock.now();
   const asOf = req.asOf ?? started;
   const { pipeline } = req;
@@ -100,7 +104,11 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
       await tx.query('ROLLBACK');
     } else {
       for (const s of rendered) {
-        await publishSubmission(tx, deps.outbox, { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started }, s, published);
+        await publishSubmission(
+          tx, deps.outbox,
+          { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started, signing, tmpDir },
+          s, published,
+        );
       }
       if (docsTmp) docsFolder = await keepDocuments(deps.documentsDir, docsTmp, pipeline.id, periodKey, req.environment, runId);
       await tx.query('COMMIT');
@@ -128,6 +136,15 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     if (docsTmp) await fs.rm(docsTmp, { recursive: true, force: true });
     if (req.dryRun) await fs.rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+/** Production is always signed, simulation never, test when configured so. */
+function signingFor(deps: RunDeps, environment: Environment): Signing | null {
+  if (environment === 'S') return null;
+  if (environment === 'R' && !deps.signing) {
+    throw new ConfigError('Production (R) submissions must be signed: set MAILLON_SIGN_CERT and MAILLON_SIGN_KEY (or MAILLON_SIGN_P12).');
+  }
+  return environment === 'R' || deps.signing?.signTest ? (deps.signing ?? null) : null;
 }
 
 async function readFacts(dossier: Pool, sql: string, period: Period, asOfDay: LocalDate): Promise<Record<string, unknown>> {

@@ -11,6 +11,8 @@ import { MaillonError } from '../errors/errors.js';
 import { type BatchFileName, formatBatchFileName, formatSequence, parseBatchFileName } from '../package/batchFileName.js';
 import { brusselsDate, brusselsTimeOfDay } from '../period/localDate.js';
 import type { XsdValidator } from '../render/xsdValidator.js';
+import type * as pkijs from 'pkijs';
+import { type CmsSigner, formatSignature, verifyDetached } from '../sign/cms.js';
 import { acrfXml, notiXml } from './replyDocuments.js';
 
 /** How the simulated institution behaves. */
@@ -28,6 +30,10 @@ export interface SimulatorOptions {
   rejectFiles?: ReadonlySet<string>;
   /** Replies larger than this many bytes are zipped and named CO (the channel does it over 50 MB). */
   zipAbove?: number;
+  /** Signs every reply (FS companion written before its GO), as the institutions do. */
+  signer?: CmsSigner;
+  /** When set, our FS signatures are checked against these CA certificates; a bad one gets a negative ACRF. */
+  trusted?: readonly pkijs.Certificate[];
 }
 
 /** What one pass of the simulator did. */
@@ -59,16 +65,18 @@ export async function simulateReceiver(opts: SimulatorOptions): Promise<Simulato
     const td = formatBatchFileName({ ...go, kind: 'TD' });
     if (existsSync(path.join(inDir, td))) {
       // Cancelled before we processed it: take it away, answer nothing.
-      await moveAway(inDir, '.cancelled', [...parts.filter((p) => existsSync(path.join(inDir, p))), goName, td]);
+      const present = [...parts, ...parts.map((p) => p.replace(/^FI\./, 'FS.'))].filter((p) => existsSync(path.join(inDir, p)));
+      await moveAway(inDir, '.cancelled', [...present, goName, td]);
       continue;
     }
     if (!parts.every((p) => existsSync(path.join(inDir, p)))) continue;
     pass.submissions.push(goName);
+    const signatures = parts.map((p) => p.replace(/^FI\./, 'FS.')).filter((n) => existsSync(path.join(inDir, n)));
     for (const part of parts) {
       const file = path.join(inDir, part);
-      const problem = await checkFile(opts, go.purpose, file);
+      const problem = (await checkFile(opts, go.purpose, file)) ?? (await checkSignature(opts, inDir, part));
       const accepted = problem === null && !opts.rejectFiles?.has(part);
-      const errorIds = accepted ? [] : [problem ? 'E001-SCHEMA' : 'E002-REFUSED'];
+      const errorIds = accepted ? [] : [problem?.startsWith('signature') || problem === 'no signature file' ? 'E003-SIGNATURE' : problem ? 'E001-SCHEMA' : 'E002-REFUSED'];
       const now = created(opts.clock);
       pass.replies.push(await writeReply(opts, go.environment, 'ACRF', acrfXml({ fileName: part, accepted, errorIds }, now, `REF${part.split('.')[4]}`)));
       if (!accepted) continue;
@@ -76,7 +84,7 @@ export async function simulateReceiver(opts: SimulatorOptions): Promise<Simulato
       const result = anomalies.length === 0 ? 'accepted' : 'accepted_with_anomalies';
       pass.replies.push(await writeReply(opts, go.environment, 'NOTI', notiXml({ fileName: part, result, anomalies }, now)));
     }
-    await moveAway(inDir, '.processed', [...parts, goName]);
+    await moveAway(inDir, '.processed', [...parts, ...signatures, goName]);
   }
   return pass;
 }
@@ -85,6 +93,14 @@ async function moveAway(inDir: string, folder: string, names: string[]): Promise
   const done = path.join(inDir, folder);
   await fs.mkdir(done, { recursive: true });
   for (const n of names) await fs.rename(path.join(inDir, n), path.join(done, n));
+}
+
+async function checkSignature(opts: SimulatorOptions, inDir: string, part: string): Promise<string | null> {
+  if (!opts.trusted) return null;
+  const fsFile = path.join(inDir, part.replace(/^FI\./, 'FS.'));
+  if (!existsSync(fsFile)) return 'no signature file';
+  const verdict = await verifyDetached(await fs.readFile(fsFile, 'ascii'), await fs.readFile(path.join(inDir, part)), opts.trusted);
+  return verdict.ok ? null : `signature: ${verdict.reason}`;
 }
 
 async function checkFile(opts: SimulatorOptions, purpose: string, file: string): Promise<string | null> {
@@ -128,6 +144,10 @@ async function writeReply(opts: SimulatorOptions, env: Environment, purpose: 'AC
   const name = formatBatchFileName({ kind: zipped ? 'CO' : 'FO', purpose, sender: OPERATOR, date, sequence, environment: env });
   const body = zipped ? await zip(`${name.replace(/^CO/, 'FO')}.xml`, xml) : Buffer.from(xml, 'utf8');
   await atomicWrite(path.join(dir, name), body);
+  if (opts.signer) {
+    const sig = formatSignature(await opts.signer.signFile(path.join(dir, name), opts.clock.now()), 'cr76');
+    await atomicWrite(path.join(dir, formatBatchFileName({ kind: 'FS', purpose, sender: OPERATOR, date, sequence, environment: env, parts: 1, part: 1 })), Buffer.from(sig, 'ascii'));
+  }
   await atomicWrite(path.join(dir, formatBatchFileName({ kind: 'GO', purpose, sender: OPERATOR, date, sequence, environment: env, parts: 1 })), Buffer.alloc(0));
   return name;
 }

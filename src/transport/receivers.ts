@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { readSecretFile } from '../config/secretFile.js';
 import { ConfigError } from '../errors/errors.js';
 
 const endpointSchema = z.object({
@@ -60,16 +61,5 @@ export function loadEndpoints(file: string): Endpoints {
 
 /** Reads a private key, refusing it when group or others may read it (as OpenSSH does). */
 export function readPrivateKey(keyPath: string): Buffer {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(keyPath);
-  } catch (err) {
-    throw new ConfigError(`The private key ${keyPath} cannot be read: ${(err as Error).message}.`, { cause: err });
-  }
-  if ((stat.mode & 0o077) !== 0) {
-    throw new ConfigError(
-      `The private key ${keyPath} is readable by others (mode ${(stat.mode & 0o777).toString(8)}); refusing to use it. Run: chmod 600 ${keyPath}`,
-    );
-  }
-  return fs.readFileSync(keyPath);
+  return readSecretFile(keyPath, 'private key');
 }

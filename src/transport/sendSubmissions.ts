@@ -97,7 +97,7 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
   const endpoint = deps.endpoints.forReceiver(row.receiver);
   const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
   const files = await deps.ledger.query<{ name: string; path: string; bytes: string; sha256: string }>(
-    `SELECT name, path, bytes, sha256 FROM maillon.files WHERE submission_id = $1 AND kind = 'FI' ORDER BY part`,
+    `SELECT name, path, bytes, sha256 FROM maillon.files WHERE submission_id = $1 AND kind IN ('FI', 'FS') ORDER BY part, kind`,
     [id],
   );
   const parts: LocalPart[] = files.rows.map((f) => ({ name: f.name, localPath: f.path, bytes: Number(f.bytes), sha256: f.sha256 }));

@@ -3,6 +3,7 @@ import type { AnyPipeline } from '../../src/engine/pipeline.js';
 import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
+import type { Signing } from '../../src/sign/signingIdentity.js';
 import { ROOT, runDeps, scratchDir } from './runHarness.js';
 import { createTestDatabase, type TestDatabase } from './testDatabase.js';
 
@@ -13,7 +14,7 @@ export const DOSSIER_2024 = path.join(ROOT, 'fixtures/dossier-2024');
 export interface FlowFixture {
   db: TestDatabase;
   outbox: string;
-  run(pipeline: AnyPipeline, periodKey: string, environment?: 'R' | 'T' | 'S'): Promise<RunResult>;
+  run(pipeline: AnyPipeline, periodKey: string, environment?: 'R' | 'T' | 'S', signing?: Signing): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -26,8 +27,8 @@ export async function createFlowFixture(folder = DOSSIER_2024, now = '2025-01-10
   return {
     db,
     outbox,
-    run: (pipeline, periodKey, environment = 'T') =>
-      runPipeline(runDeps(db.pool, outbox, now), { pipeline, period: parsePeriod(periodKey), environment, sender: '012345', asOf: new Date(now), dryRun: false }),
+    run: (pipeline, periodKey, environment = 'T', signing) =>
+      runPipeline({ ...runDeps(db.pool, outbox, now), signing: signing ?? null }, { pipeline, period: parsePeriod(periodKey), environment, sender: '012345', asOf: new Date(now), dryRun: false }),
     async close() {
       await db.drop();
       await out.remove();

@@ -10,6 +10,8 @@ import { buildReport } from '../../src/reconcile/report.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
 import { scratchDir } from '../helpers/runHarness.js';
+import { createTestPki } from '../helpers/pki.js';
+import { loadSigning } from '../../src/sign/signingIdentity.js';
 
 async function checkFile(file: string): Promise<string | null> {
   const check = checkBelcotaxTotals();
@@ -74,7 +76,11 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
     expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([['allowance-amount-missing', 'D11'], ['inss-check-digit', 'D08']]);
     expect(report.counts).toEqual({ extracted: 4, emitted: 2, quarantined: 2 });
     expect(report.deadline).toBe('2025-02-28');
-    const prod = await fx.run(belcotax28118, '2024', 'R');
+    await expect(fx.run(belcotax28118, '2024', 'R')).rejects.toThrow(/Production \(R\) submissions must be signed/);
+    const pki = await createTestPki(path.join(path.dirname(fx.outbox), 'pki'));
+    const signing = await loadSigning({ certPath: pki.fundCert, keyPath: pki.fundKey, layout: 'cr76', signTest: false });
+    const prod = await fx.run(belcotax28118, '2024', 'R', signing);
+    expect(prod.files.map((f) => f.name)).toEqual(['FI.B281.012345.20250110.00001.R.1.1', 'FS.B281.012345.20250110.00001.R.1.1']);
     expect(await fs.readFile(prod.files[0]!.path, 'utf8')).toContain('<v0010_bestandtype>BELCOTAX</v0010_bestandtype>');
   });
 });

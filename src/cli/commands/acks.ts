@@ -1,7 +1,9 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ingestReplies, type ReplyOutcome } from '../../ack/ingestReplies.js';
 import { type Environment, parseEnvironment, requireReceiversFile } from '../../config/config.js';
+import { parseCertificates } from '../../sign/cms.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import type { CliContext } from '../context.js';
 
@@ -12,6 +14,7 @@ export async function readAcks(c: CliContext, environment: Environment): Promise
     {
       ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints: loadEndpoints(requireReceiversFile(c.config)), passphrase: c.config.secret,
       repliesDir: path.join(c.config.home, 'replies'), maxReplyBytes: c.config.maxReplyBytes,
+      ...(c.config.trustStore ? { trustStore: parseCertificates(await fs.readFile(c.config.trustStore, 'utf8')) } : {}),
     },
     environment,
   );
