@@ -11,6 +11,7 @@ import type { Endpoints } from '../transport/receivers.js';
 import { openSftpSession, type SftpSession } from '../transport/sftpSession.js';
 import type * as pkijs from 'pkijs';
 import { verifyDetached } from '../sign/cms.js';
+import { writeEvidencePack } from '../evidence/evidencePack.js';
 import { applyReply } from './applyReply.js';
 import { parseReply } from './replyXml.js';
 import { unzipReply } from './unzipReply.js';
@@ -26,6 +27,8 @@ export interface AckDeps {
   repliesDir: string;
   /** Largest reply accepted, bytes (zipped replies: once unzipped too). */
   maxReplyBytes: number;
+  /** Where evidence packs are written when a submission reaches a final state (none when unset). */
+  evidenceDir?: string;
   /** CA certificates a reply's signature must chain to; a signed reply is set aside without them. */
   trustStore?: readonly pkijs.Certificate[];
 }
@@ -119,7 +122,7 @@ async function ingestOne(deps: AckDeps, s: SftpSession, server: string, dir: str
     const signature = signatureName ? await verifyReplySignature(deps, s, dir, signatureName, bytes) : null;
     const text = name.startsWith('CO.') ? await unzipReply(local, deps.maxReplyBytes) : bytes.toString('utf8');
     const reply = parseReply(text, name);
-    await withTransaction(deps.ledger, async (tx) => {
+    const submissionId = await withTransaction(deps.ledger, async (tx) => {
       const row = await tx.query<{ reply_id: string }>(
         `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, kind, file_name, signature)
          VALUES ($1, $2, $3, $4, $5, $6, 'processed', $7, $8, $9) RETURNING reply_id`,
@@ -127,7 +130,9 @@ async function ingestOne(deps: AckDeps, s: SftpSession, server: string, dir: str
       );
       const applied = await applyReply(tx, Number(row.rows[0]!.reply_id), name, deps.clock.now(), reply);
       deps.logger.info({ reply: name, kind: reply.kind, file: reply.fileName, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched }, 'reply processed');
+      return applied.submissionId;
     });
+    if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, submissionId);
     return { name, result: 'processed' };
   } catch (err) {
     if (!(err instanceof AckError)) throw err;

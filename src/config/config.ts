@@ -19,6 +19,7 @@ const envSchema = z.object({
   MAILLON_HOME: z.string().min(1).optional(),
   MAILLON_OUTBOX: z.string().min(1).optional(),
   MAILLON_DOCUMENTS: z.string().min(1).optional(),
+  MAILLON_EVIDENCE: z.string().min(1).optional(),
   MAILLON_SENDER: z.string().regex(/^\d{6}$/, 'must be the 6-digit sender number').optional(),
   MAILLON_ENV: environmentSchema.default('T'),
   MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -53,6 +54,8 @@ export interface Config {
   outbox: string;
   /** Folder where printable documents (attestations) are kept. Absolute. */
   documents: string;
+  /** Folder of the evidence packs (one per submission in a final state). Absolute. */
+  evidence: string;
   /** The fund's 6-digit sender number, when configured. */
   sender: string | undefined;
   /** Default environment of runs. */
@@ -96,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     home,
     outbox: path.resolve(cwd, v.MAILLON_OUTBOX ?? path.join(home, 'outbox')),
     documents: path.resolve(cwd, v.MAILLON_DOCUMENTS ?? path.join(home, 'documents')),
+    evidence: path.resolve(cwd, v.MAILLON_EVIDENCE ?? path.join(home, 'evidence')),
     sender: v.MAILLON_SENDER,
     environment: v.MAILLON_ENV,
     logLevel: v.MAILLON_LOG_LEVEL,

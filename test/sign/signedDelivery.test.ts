@@ -1,7 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import yauzl from 'yauzl';
+import { exportEvidence } from '../../src/evidence/exportEvidence.js';
 import { career } from '../../pipelines/career.js';
 import { type AckDeps, ingestReplies } from '../../src/ack/ingestReplies.js';
 import { fixedClock } from '../../src/clock/clock.js';
@@ -19,6 +22,29 @@ import { ROOT } from '../helpers/runHarness.js';
 import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 const clock = fixedClock('2026-10-10T04:00:00+02:00');
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+function readZip(file: string): Promise<Map<string, Buffer>> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(file, { lazyEntries: true }, (err, zip) => {
+      if (err || !zip) return reject(err);
+      const out = new Map<string, Buffer>();
+      zip.on('entry', (e: yauzl.Entry) =>
+        zip.openReadStream(e, (e2, stream) => {
+          if (e2 || !stream) return reject(e2);
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => {
+            out.set(e.fileName, Buffer.concat(chunks));
+            zip.readEntry();
+          });
+        }),
+      );
+      zip.on('end', () => resolve(out));
+      zip.readEntry();
+    });
+  });
+}
 
 describe('signed submissions and verified replies, in production (R)', () => {
   let sshd: TestSshd;
@@ -48,7 +74,7 @@ describe('signed submissions and verified replies, in production (R)', () => {
     sendDeps = { ledger: fx.db.pool, clock, logger, endpoints, passphrase: () => undefined, backoffMs: 10 };
     ackDeps = {
       ledger: fx.db.pool, clock, logger, endpoints, passphrase: () => undefined, repliesDir: path.join(path.dirname(fx.outbox), 'replies'),
-      maxReplyBytes: 1_000_000, trustStore: parseCertificates(await fs.readFile(pki.caCert, 'utf8')),
+      maxReplyBytes: 1_000_000, trustStore: parseCertificates(await fs.readFile(pki.caCert, 'utf8')), evidenceDir: path.join(path.dirname(fx.outbox), 'evidence'),
     };
   });
   afterAll(async () => {
@@ -74,6 +100,32 @@ describe('signed submissions and verified replies, in production (R)', () => {
     const sig = await fx.db.pool.query(`SELECT signature FROM maillon.replies ORDER BY reply_id`);
     expect(sig.rows.map((r) => r.signature)).toEqual(['verified: signed by Channel operator (test)', 'verified: signed by Channel operator (test)']);
     expect(await stateOf(run.runId)).toBe('accepted');
+  });
+
+  it('exports an evidence pack whose manifest hashes match the bytes the SFTP server received', async () => {
+    const pack = path.join(ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', 'submission-1');
+    expect((await fs.stat(path.join(pack, 'manifest.json'))).mode & 0o777).toBe(0o400);
+    expect((await fs.stat(pack)).mode & 0o777).toBe(0o500);
+    const zipPath = path.join(path.dirname(fx.outbox), 'evidence.zip');
+    const result = await exportEvidence(fx.db.pool, ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', zipPath);
+    expect(result.packs).toBe(1);
+    const entries = await readZip(zipPath);
+    const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8')) as { files: { path: string; sha256: string }[] };
+    for (const f of manifest.files) expect(sha(entries.get(f.path)!), f.path).toBe(f.sha256);
+    const received = path.join(sshd.root, 'IN', '.processed');
+    for (const name of ['FI.CARR.012345.20261010.00001.R.1.1', 'FS.CARR.012345.20261010.00001.R.1.1']) {
+      expect(manifest.files.find((f) => f.path === `submission-1/sent/${name}`)!.sha256).toBe(sha(await fs.readFile(path.join(received, name))));
+    }
+    const transcript = JSON.parse(entries.get('submission-1/transcript.json')!.toString('utf8'));
+    expect(transcript.attempts[0]).toMatchObject({ outcome: 'sent', host_key: sshd.hostKeyFingerprint });
+    expect(transcript.attempts[0].detail.files.map((f: { name: string }) => f.name)).toEqual(['FI.CARR.012345.20261010.00001.R.1.1', 'FS.CARR.012345.20261010.00001.R.1.1']);
+    const replies = JSON.parse(entries.get('submission-1/replies.json')!.toString('utf8'));
+    expect(replies.map((r: { signature: string }) => r.signature)).toEqual(['verified: signed by Channel operator (test)', 'verified: signed by Channel operator (test)']);
+    expect([...entries.keys()].filter((k) => k.startsWith('submission-1/replies/FO.'))).toHaveLength(2);
+    // Written once: exporting again reads the same pack.
+    const before = (await fs.stat(path.join(pack, 'manifest.json'))).mtimeMs;
+    await exportEvidence(fx.db.pool, ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', zipPath);
+    expect((await fs.stat(path.join(pack, 'manifest.json'))).mtimeMs).toBe(before);
   });
 
   it('refuses a reply signed by an unknown certificate, and one altered after signing; neither changes any state', async () => {
