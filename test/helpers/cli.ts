@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from './runHarness.js';
 
@@ -9,6 +9,15 @@ export interface CliOutcome {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+}
+
+/** Starts `maillon …` as a child process and returns it (for long-running commands). */
+export function spawnMaillon(args: string[], env: Record<string, string | undefined>): ChildProcess {
+  return spawn(process.execPath, [path.join(ROOT, 'bin/maillon.js'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Runs `maillon …` as a child process (not a terminal: JSON logs on stderr). */

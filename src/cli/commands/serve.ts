@@ -1,0 +1,92 @@
+import type { Command } from 'commander';
+import { PIPELINES } from '../../../pipelines/index.js';
+import { requireSender } from '../../config/config.js';
+import { runPipeline } from '../../engine/runPipeline.js';
+import { buildReport } from '../../reconcile/report.js';
+import { reportToHtml } from '../../reconcile/reportHtml.js';
+import { createScheduler } from '../../schedule/scheduler.js';
+import { createMetrics } from '../../status/metrics.js';
+import { statusToHtml } from '../../status/statusHtml.js';
+import { statusSnapshot } from '../../status/statusSnapshot.js';
+import { startStatusServer } from '../../status/statusServer.js';
+import { loadEndpoints } from '../../transport/receivers.js';
+import { sendSubmissions } from '../../transport/sendSubmissions.js';
+import type { CliContext } from '../context.js';
+import { findPipeline } from '../resolve.js';
+import { onShutdown } from '../shutdown.js';
+import { readAcks } from './acks.js';
+import { cliRunDeps } from './run.js';
+
+const TICK_MS = 60_000;
+const STATUS_WINDOW_DAYS = 400;
+
+/** `maillon serve`: the long-running scheduler, with catch-up, delivery, replies and a status page. */
+export function registerServe(program: Command, ctx: () => CliContext): void {
+  program
+    .command('serve')
+    .description('run the schedules: due periods (and missed ones, oldest first) are run once across every instance, delivered, and their replies read')
+    .option('--once', 'one tick: propose the due periods, process the queue, deliver, read replies, then exit')
+    .action(async (opts: { once?: boolean }) => {
+      const c = ctx();
+      const sender = requireSender(c.config);
+      const env = c.config.environment;
+      const dbs = await c.databases();
+      const deps = await cliRunDeps(c);
+      const scheduler = await createScheduler({
+        databaseUrl: dbs.ledgerUrl, ledger: dbs.ledger, clock: c.clock, logger: c.logger, pipelines: PIPELINES, environment: env,
+        catchUpDays: c.config.catchUpDays,
+        run: async (pipeline, period) => {
+          await runPipeline(deps, { pipeline, period, environment: env, sender, dryRun: false });
+        },
+      });
+      const deliver = async (): Promise<void> => {
+        if (!c.config.receiversFile) return;
+        const endpoints = loadEndpoints(c.config.receiversFile);
+        await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret }, { environment: env });
+        await readAcks(c, env).catch((err: Error) => c.logger.warn({ err }, 'replies could not be read this tick'));
+      };
+      const tick = async (): Promise<void> => {
+        const proposed = await scheduler.tick();
+        if (proposed) c.logger.info({ proposed }, 'due periods proposed');
+        if (opts.once) await scheduler.drain();
+        await deliver();
+      };
+      if (opts.once) {
+        try {
+          await tick();
+        } finally {
+          await scheduler.stop();
+        }
+        return;
+      }
+      const status = await startStatusServer(
+        {
+          html: async () => statusToHtml(await statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), STATUS_WINDOW_DAYS, c.config.ackDelayHours)),
+          json: () => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), STATUS_WINDOW_DAYS, c.config.ackDelayHours),
+          report: async (flow, period) => reportToHtml(await buildReport(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours)),
+          healthy: async () => dbs.ledger.query('SELECT 1').then(() => true, () => false),
+          metrics: createMetrics(dbs.ledger, c.config.ackDelayHours),
+        },
+        c.config.statusPort,
+        c.config.statusHost,
+      );
+      console.log(`maillon serve: environment ${env}, status page http://${c.config.statusHost}:${status.port}/`);
+      await scheduler.work();
+      let running = Promise.resolve();
+      const loop = (): void => {
+        running = running.then(tick).catch((err: Error) => c.logger.error({ err }, 'tick failed'));
+      };
+      loop();
+      const timer = setInterval(loop, TICK_MS);
+      await new Promise<void>((resolve) => {
+        onShutdown(async () => {
+          c.logger.info('stopping: the job in progress finishes, nothing new is taken');
+          clearInterval(timer);
+          await running;
+          await scheduler.stop();
+          await status.close();
+          resolve();
+        });
+      });
+    });
+}

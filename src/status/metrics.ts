@@ -1,0 +1,39 @@
+import { Gauge, Registry } from 'prom-client';
+import type { Pool } from '../db/database.js';
+
+/** Prometheus metrics computed from the ledger at each scrape, so every instance reports the same truth. */
+export function createMetrics(ledger: Pool, ackDelayHours: number): Registry {
+  const registry = new Registry();
+  const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>): void => {
+    registry.registerMetric(new Gauge({ name, help, labelNames, registers: [], async collect() { this.reset(); await collect(this); } }));
+  };
+  gauge('maillon_runs', 'Runs by flow and state (dry runs excluded).', ['flow', 'state'], async (g) => {
+    for (const r of (await ledger.query(`SELECT flow, state, count(*)::int AS n FROM maillon.runs WHERE NOT dry_run GROUP BY 1, 2`)).rows) g.set({ flow: r.flow, state: r.state }, r.n);
+  });
+  gauge('maillon_records', 'Records extracted, emitted and quarantined by the successful runs, by flow.', ['flow', 'outcome'], async (g) => {
+    const rows = (await ledger.query(`SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run GROUP BY flow`)).rows;
+    for (const r of rows) {
+      g.set({ flow: r.flow, outcome: 'extracted' }, Number(r.e));
+      g.set({ flow: r.flow, outcome: 'emitted' }, Number(r.m));
+      g.set({ flow: r.flow, outcome: 'quarantined' }, Number(r.q));
+    }
+  });
+  gauge('maillon_bytes_sent', 'Bytes of the files of sent submissions.', [], async (g) => {
+    g.set(Number((await ledger.query(`SELECT coalesce(sum(f.bytes), 0)::bigint AS b FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE s.sent_at IS NOT NULL`)).rows[0].b));
+  });
+  gauge('maillon_transfer_failures', 'Failed transfer attempts.', [], async (g) => {
+    g.set((await ledger.query(`SELECT count(*)::int AS n FROM maillon.transfer_attempts WHERE outcome = 'failed'`)).rows[0].n);
+  });
+  gauge('maillon_ack_latency_seconds', 'Average time from sending a submission to its first reply.', [], async (g) => {
+    const r = await ledger.query(
+      `SELECT avg(extract(epoch FROM first.received_at - s.sent_at)) AS s FROM maillon.submissions s
+       JOIN LATERAL (SELECT min(rp.received_at) AS received_at FROM maillon.replies rp JOIN maillon.files f ON f.name = rp.file_name WHERE f.submission_id = s.submission_id AND rp.state = 'processed') first ON first.received_at IS NOT NULL
+       WHERE s.sent_at IS NOT NULL`,
+    );
+    g.set(Number(r.rows[0].s ?? 0));
+  });
+  gauge('maillon_overdue_submissions', 'Submissions sent without an ACRF after the configured delay.', [], async (g) => {
+    g.set((await ledger.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < now() - make_interval(hours => $1)`, [ackDelayHours])).rows[0].n);
+  });
+  return registry;
+}

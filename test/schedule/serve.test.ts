@@ -1,0 +1,111 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset } from '../../src/generate/generateDataset.js';
+import { importFolder } from '../../src/import/importFolder.js';
+import { parsePeriod } from '../../src/period/period.js';
+import { maillon, spawnMaillon } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/runHarness.js';
+import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
+
+const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+
+describe('maillon serve: schedules, catch-up and several instances', () => {
+  let sshd: TestSshd;
+  let db: TestDatabase;
+  let home: { dir: string; remove: () => Promise<void> };
+  let env: Record<string, string>;
+
+  /** GO files received by the partner, per (purpose, environment): what was really delivered. */
+  const received = async (): Promise<string[]> => (await fs.readdir(path.join(sshd.root, 'IN'))).filter((n) => n.startsWith('GO.')).sort();
+
+  beforeAll(async () => {
+    const binary = findSshd();
+    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
+    sshd = await startTestSshd(binary);
+    db = await createTestDatabase();
+    home = await scratchDir('serve');
+    const data = path.join(home.dir, 'data');
+    await generateDataset({ affiliates: 300, seed: 9, out: data, invalidRate: 0.02, lastQuarter: parsePeriod('2026-Q3') });
+    await importFolder(db.pool, data);
+    const receivers = await writeReceiversFile(sshd, path.join(home.dir, 'receivers.json'));
+    env = { DATABASE_URL: db.url, MAILLON_HOME: home.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_RECEIVERS: receivers, MAILLON_LOG_LEVEL: 'warn' };
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    await db?.drop();
+    await home?.remove();
+  });
+
+  it('two instances driven to the same due instant deliver the period exactly once (counted on the SFTP server)', async () => {
+    const at10 = { ...env, MAILLON_NOW: '2026-10-10T02:00:30+02:00', MAILLON_CATCHUP_DAYS: '1' };
+    const two = await Promise.all([maillon(['serve', '--once'], at10), maillon(['serve', '--once'], at10)]);
+    for (const r of two) expect(r.stderr).not.toContain('maillon:');
+    expect(two.map((r) => r.code)).toEqual([0, 0]);
+    expect((await received()).filter((n) => n.startsWith('GO.'))).toEqual(['GO.CARR.012345.20261010.00001.T.1']);
+  });
+
+  it('catches up the three periods missed while it was stopped, oldest first, once each', async () => {
+    const later = { ...env, MAILLON_NOW: '2026-11-06T09:00:00+01:00', MAILLON_CATCHUP_DAYS: '30' };
+    const first = await maillon(['serve', '--once'], later);
+    expect(first.code).toBe(0);
+    const runs = await db.pool.query(`SELECT flow, period FROM maillon.runs WHERE NOT dry_run ORDER BY run_id`);
+    expect(runs.rows.map((r) => `${r.flow} ${r.period}`)).toEqual([
+      'career 2026-Q3', 'contribution-slips 2026-Q3', 'statistics 2026-Q3', 'allowance-certificates 2026-10',
+    ]);
+    const again = await maillon(['serve', '--once'], later);
+    expect(again.code).toBe(0);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE NOT dry_run`)).rows[0].n).toBe(4);
+    const gos = await received();
+    expect(gos.filter((n) => n.startsWith('GO.CARR.'))).toHaveLength(1);
+    expect(gos.filter((n) => n.startsWith('GO.STAT.'))).toHaveLength(1);
+    const slips = (await db.pool.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE flow = 'contribution-slips'`)).rows[0].n;
+    expect(gos.filter((n) => n.startsWith('GO.BONC.'))).toHaveLength(slips);
+  });
+
+  it('three instances driven to the same due instant deliver it exactly once', async () => {
+    const at = { ...env, MAILLON_NOW: '2026-12-05T02:00:30+01:00', MAILLON_CATCHUP_DAYS: '1' };
+    const three = await Promise.all([maillon(['serve', '--once'], at), maillon(['serve', '--once'], at), maillon(['serve', '--once'], at)]);
+    expect(three.map((r) => r.code)).toEqual([0, 0, 0]);
+    const runs = await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE flow = 'allowance-certificates' AND period = '2026-11'`);
+    expect(runs.rows[0].n).toBe(1);
+    const subs = (await db.pool.query(`SELECT count(*)::int AS n FROM maillon.submissions s JOIN maillon.runs r USING (run_id) WHERE r.period = '2026-11'`)).rows[0].n;
+    expect((await received()).filter((n) => n.startsWith('GO.ALLC.') && n.includes('.20261205.'))).toHaveLength(subs);
+  });
+
+  it('serves a status page (checked in headless Chromium) that agrees with maillon status --json, then stops on SIGTERM', async () => {
+    const at = { ...env, MAILLON_NOW: '2026-11-06T09:00:00+01:00', MAILLON_CATCHUP_DAYS: '30', MAILLON_STATUS_PORT: '0' };
+    const status = JSON.parse((await maillon(['status', '--json', '--days', '60'], at)).stdout) as { periods: { flow: string; period: string; state: string }[] };
+    expect(status.periods.find((p) => p.flow === 'career')).toMatchObject({ period: '2026-Q3', state: 'sent' });
+    const serve = spawnMaillon(['serve'], at);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      serve.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /status page (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      serve.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    try {
+      expect(await (await fetch(`${url}healthz`)).text()).toBe('ok');
+      const metrics = await (await fetch(`${url}metrics`)).text();
+      expect(metrics).toMatch(/maillon_runs\{flow="career",state="succeeded"\} 1/);
+      expect(metrics).toMatch(/maillon_bytes_sent \d+/);
+      expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+      if (!CHROMIUM) throw new Error('Chromium is not installed: install the Debian package chromium (.ci/run does)');
+      const dom = execFileSync(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', `--user-data-dir=${path.join(home.dir, 'chromium')}`, '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      for (const p of status.periods.filter((x) => x.state !== 'planned' || x.period >= '2026')) {
+        const row = new RegExp(`<tr data-flow="${p.flow}" data-period="${p.period}">.*?<td class="state [a-z_]+">([a-z_]+)`).exec(dom);
+        expect(row?.[1], `${p.flow} ${p.period}`).toBe(p.state);
+      }
+    } finally {
+      serve.kill('SIGTERM');
+    }
+    const code = await new Promise<number | null>((resolve) => serve.on('exit', (c) => resolve(c)));
+    expect(code).toBe(143);
+  });
+});
