@@ -181,4 +181,5 @@ export const belcotax28118: Pipeline<BelcotaxRow, FicheRecord> = {
   }),
   route: () => ({ receiver: 'BELCOTAX' }),
   output: belcotaxXml,
+  corrections: 'whole-file',
 };

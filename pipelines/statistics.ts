@@ -164,4 +164,5 @@ export const statistics: Pipeline<StatisticsRow, StatisticsRecord> = {
   },
   route: () => ({ receiver: 'FPSSS' }),
   output: statisticsCsv,
+  corrections: 'whole-file',
 };

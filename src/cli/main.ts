@@ -10,6 +10,7 @@ import { registerFlows } from './commands/flows.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImport } from './commands/importCommand.js';
 import { registerReport } from './commands/report.js';
+import { registerRerun } from './commands/rerun.js';
 import { registerRun } from './commands/run.js';
 import { registerRuns } from './commands/runs.js';
 import { registerSend } from './commands/send.js';
@@ -42,6 +43,7 @@ registerEvidence(program, ctx);
 registerServe(program, ctx);
 registerStatus(program, ctx);
 registerReport(program, ctx);
+registerRerun(program, ctx);
 registerDemo(program, ctx);
 registerFlows(program);
 

@@ -37,6 +37,7 @@ const envSchema = z.object({
   MAILLON_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
   MAILLON_NOW: z.string().datetime({ offset: true }).optional(),
   MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
+  MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
   MAILLON_FUND_NAME: z.string().min(1).default('Caisse nationale auxiliaire'),
@@ -82,6 +83,8 @@ export interface Config {
   now: Date | undefined;
   /** Test only: the delivery step at which `maillon send` kills itself (SIGKILL), to prove crash recovery. */
   crashAt: string | undefined;
+  /** Test only: the delivery step at which delivery pauses 3 s (to stop the process in the middle of an upload). */
+  pauseAt: string | undefined;
   /** Hours after which a sent submission without ACRF is overdue. */
   ackDelayHours: number;
   /** Largest reply maillon downloads and reads, bytes. */
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     statusHost: v.MAILLON_STATUS_HOST,
     now: v.MAILLON_NOW ? new Date(v.MAILLON_NOW) : undefined,
     crashAt: v.MAILLON_CRASH_AT,
+    pauseAt: v.MAILLON_PAUSE_AT,
     ackDelayHours: v.MAILLON_ACK_DELAY_HOURS,
     maxReplyBytes: v.MAILLON_MAX_REPLY_BYTES,
     receiversFile: v.MAILLON_RECEIVERS ? path.resolve(cwd, v.MAILLON_RECEIVERS) : undefined,

@@ -108,6 +108,11 @@ export interface Pipeline<Row = unknown, Rec = unknown> {
   toRecord(row: Row, ctx: RecordContext): Rec;
   route(rec: Rec, row: Row, ctx: RecordContext): Route;
   output: XmlOutput<Rec> | CsvTablesOutput<Rec>;
+  /**
+   * How a rerun corrects what was sent: `records` (default) sends new records, replacements and
+   * cancellations; `whole-file` sends the whole period again (aggregates, Belcotax sendings).
+   */
+  corrections?: 'records' | 'whole-file';
   documents?: DocumentOutput<Rec>;
 }
 

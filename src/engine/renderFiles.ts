@@ -11,6 +11,7 @@ import type { FileContext, FundIdentity } from '../render/envelope.js';
 import { createReceiverWriter, type ReceiverWriter, type WrittenPart } from '../render/receiverWriter.js';
 import { validateRow } from '../validate/validateRow.js';
 import { createDocumentWriter, type DocumentWriter } from './documents.js';
+import { type Correction, classify, readRecordLines, toCancellation, vanished } from './correction.js';
 import type { AnyPipeline, RecordContext } from './pipeline.js';
 
 /** The closed temporary parts of one receiver's submission. */
@@ -31,6 +32,8 @@ export interface RenderInput {
   creationDate: LocalDate;
   runId: number;
   tmpDir: string;
+  /** Set for a rerun: the previous version and how to compare with it. */
+  correction?: Correction;
   /** Temporary folder for printable documents, when the pipeline has some. */
   documentsTmpDir?: string;
   fund: FundIdentity;
@@ -71,6 +74,14 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
   const counts: RunCounts = { extracted: 0, emitted: 0, quarantined: 0 };
   const quarantineByRule: Record<string, number> = {};
   const code = periodCode(period);
+  const writerFor = async (receiver: string): Promise<ReceiverWriter> => {
+    let writer = writers.get(receiver);
+    if (!writer) {
+      writer = await createReceiverWriter(p.output, fileContext(input, receiver, code), input.tmpDir, `run${input.runId}-${writers.size + 1}`);
+      writers.set(receiver, writer);
+    }
+    return writer;
+  };
   try {
     for await (const raw of extractRows(dossier, bindSql(p.extract.sql, extractionParams(period, input.asOfDay)))) {
       const ordinal = ++counts.extracted;
@@ -87,21 +98,40 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         if (q) await q;
         continue;
       }
-      let writer = writers.get(route.receiver);
-      if (!writer) {
-        writer = await createReceiverWriter(p.output, fileContext(input, route.receiver, code), input.tmpDir, `run${input.runId}-${writers.size + 1}`);
-        writers.set(route.receiver, writer);
+      const recordHash = createHash('sha256').update(JSON.stringify(rec)).digest('hex').slice(0, 32);
+      // A new version carries originals (new records), replacements (changed ones, under their
+      // earlier id) and, unless everything is resent, leaves unchanged records out.
+      const how = input.correction ? classify(input.correction, sourceKey, recordHash) : { send: true as const, status: 0 as const, attestationId: null };
+      const attestationId = (how.send && how.attestationId) || newAttestationId(code, input.correction?.version ?? 0, ordinal);
+      if (!how.send) {
+        counts.unchanged = (counts.unchanged ?? 0) + 1;
+        const u = outcomes.unchanged({ ordinal, sourceKey, recordKey, attestationId, recordHash });
+        if (u) await u;
+        continue;
       }
-      const attestationId = `${code}${String(ordinal).padStart(9, '0')}`;
       // Awaited only when a buffer is flushed: most records cost no promise at all.
-      const placed = writer.add(rec, { attestationId, status: 0, creationDate: input.creationDate });
+      const placed = (await writerFor(route.receiver)).add(rec, { attestationId, status: how.status, creationDate: input.creationDate });
       if (placed.flush) await placed.flush;
       if (docs) await docs.write(rec);
       counts.emitted++;
-      const recordHash = createHash('sha256').update(JSON.stringify(rec)).digest('hex').slice(0, 32);
-      const e = outcomes.emitted({ ordinal, sourceKey, recordKey, fileKey: placed.fileKey, position: placed.position, attestationId, recordHash });
+      const e = outcomes.emitted({ ordinal, sourceKey, recordKey, fileKey: placed.fileKey, position: placed.position, attestationId, recordHash, status: how.status });
       if (e) await e;
     }
+    if (input.correction?.cancelVanished) {
+      const gone = vanished(input.correction);
+      const lines = await readRecordLines(gone.map(([, r]) => r));
+      let ordinal = counts.extracted;
+      for (const [sourceKey, before] of gone) {
+        const line = lines.get(`${before.filePath}#${before.position}`);
+        if (!line) throw new Error(`the record of ${sourceKey} is not at position ${before.position} of ${before.filePath}`);
+        const placed = (await writerFor(before.receiver)).addLine(toCancellation(line, input.creationDate));
+        if (placed.flush) await placed.flush;
+        counts.emitted++;
+        counts.cancelled = (counts.cancelled ?? 0) + 1;
+        const e = outcomes.emitted({ ordinal: ++ordinal, sourceKey, recordKey: null, fileKey: placed.fileKey, position: placed.position, attestationId: before.attestationId, recordHash: before.hash, status: 1 });
+        if (e) await e;
+      }
+    } else if (input.correction) vanished(input.correction);
     await outcomes.end();
     const submissions: RenderedSubmission[] = [];
     for (const [receiver, w] of [...writers.entries()].sort(([a], [b]) => a.localeCompare(b))) {
@@ -112,6 +142,11 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
     for (const w of writers.values()) await w.discard();
     throw err;
   }
+}
+
+/** Up to 15 digits: the period code, then the version (0 for the original) and the extraction ordinal on 9 digits. */
+function newAttestationId(code: string, version: number, ordinal: number): string {
+  return `${code}${String(version * 100_000_000 + ordinal).padStart(9, '0')}`;
 }
 
 function fileContext(input: RenderInput, receiver: string, code: string): FileContext {

@@ -6,9 +6,11 @@ import readline from 'node:readline';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
 import { connect, type Pool } from '../db/database.js';
-import { ConfigError, SchemaConformanceError } from '../errors/errors.js';
+import { ConfigError, SchemaConformanceError, UsageError } from '../errors/errors.js';
+import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
+import { loadPreviousVersion } from './previousVersion.js';
 import type { Signing } from '../sign/signingIdentity.js';
-import { failRun, type RunCounts, startRun, succeedRun } from '../ledger/runs.js';
+import { failRun, type RunCounts, type RunVersion, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
 import { prepareOutbox } from '../package/outbox.js';
 import { brusselsDate, type LocalDate } from '../period/localDate.js';
@@ -49,6 +51,8 @@ export interface RunRequest {
   /** Default: the run's start. */
   asOf?: Date;
   dryRun: boolean;
+  /** A rerun: a new version of a period already sent, compared record by record with it. */
+  correction?: { reason: string; full: boolean };
 }
 
 /** The result of a run. */
@@ -63,6 +67,8 @@ export interface RunResult {
   documents: { folder: string | null; count: number };
   /** The flow's facts reported beside its records, or null. */
   facts: Record<string, unknown> | null;
+  /** For a rerun: what changed compared with the version the receivers hold. */
+  plan: (CorrectionPlan & { previousRunId: number; kind: string }) | null;
 }
 
 /**
@@ -78,7 +84,8 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
   const asOf = req.asOf ?? started;
   const { pipeline } = req;
   const periodKey = formatPeriod(req.period);
-  const runId = await startRun(deps.ledger, { flow: pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started);
+  const { correction, version } = await prepareCorrection(deps, req, periodKey);
+  const runId = await startRun(deps.ledger, { flow: pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started, version);
   const log = deps.logger.child({ runId, flow: pipeline.id, period: periodKey, environment: req.environment });
   log.info({ asOf: asOf.toISOString(), dryRun: req.dryRun }, 'run started');
   const tmpDir = req.dryRun ? await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-dry-')) : await prepareOutbox(deps.outbox);
@@ -94,6 +101,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     const out = await renderFiles(deps.dossier, tx, {
       pipeline, period: req.period, environment: req.environment, sender: req.sender, asOf, asOfDay: brusselsDate(asOf),
       creation: started, creationDate, runId, tmpDir, documentsTmpDir: docsTmp, fund: deps.fund, onProgress: deps.onProgress,
+      ...(correction ? { correction } : {}),
     });
     rendered = out.submissions;
     const facts = pipeline.facts ? await readFacts(deps.dossier, pipeline.facts, req.period, brusselsDate(asOf)) : null;
@@ -120,6 +128,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     return {
       runId, dryRun: req.dryRun, asOf, counts: out.counts, quarantineByRule: out.quarantineByRule, files: published,
       documents: { folder: docsFolder, count: out.documents }, facts,
+      plan: correction && version ? { ...correction.plan, previousRunId: version.previousRunId!, kind: version.kind } : null,
     };
   } catch (err) {
     if (!released) {
@@ -136,6 +145,19 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     if (docsTmp) await fs.rm(docsTmp, { recursive: true, force: true });
     if (req.dryRun) await fs.rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+async function prepareCorrection(deps: RunDeps, req: RunRequest, periodKey: string): Promise<{ correction?: Correction; version?: RunVersion }> {
+  if (!req.correction) return {};
+  const previous = await loadPreviousVersion(deps.ledger, req.pipeline.id, periodKey, req.environment);
+  if (!previous) {
+    throw new UsageError(`Nothing of ${req.pipeline.id} for ${periodKey} was sent in environment ${req.environment} yet: run it with "maillon run" first.`);
+  }
+  const wholeFile = req.pipeline.output.kind === 'csvTables' || req.pipeline.corrections === 'whole-file';
+  return {
+    correction: startCorrection(previous, req.correction.full, !wholeFile),
+    version: { kind: req.correction.full ? 'full-replacement' : 'correction', previousRunId: previous.lastRunId, reason: req.correction.reason },
+  };
 }
 
 /** Production is always signed, simulation never, test when configured so. */

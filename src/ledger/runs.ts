@@ -11,19 +11,31 @@ export interface RunKey {
   dryRun: boolean;
 }
 
-/** Counts of a finished run; extracted = emitted + quarantined. */
+/** Counts of a finished run; extracted + cancelled = emitted + quarantined + unchanged (the last two terms only in reruns). */
 export interface RunCounts {
   extracted: number;
   emitted: number;
   quarantined: number;
+  /** Reruns: extracted, identical to what was sent, not sent again. */
+  unchanged?: number;
+  /** Reruns: earlier records gone from the dossier, sent as cancellations (counted in emitted). */
+  cancelled?: number;
+}
+
+/** How a run relates to earlier versions of its period. */
+export interface RunVersion {
+  kind: 'original' | 'correction' | 'full-replacement';
+  previousRunId: number | null;
+  reason: string | null;
 }
 
 /** Records the start of a run and returns its id. */
-export async function startRun(ledger: Pool, key: RunKey, startedAt: Date): Promise<number> {
+export async function startRun(ledger: Pool, key: RunKey, startedAt: Date, version?: RunVersion): Promise<number> {
   const res = await ledger.query<{ run_id: string }>(
-    `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid)
-     VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9) RETURNING run_id`,
-    [key.flow, key.period, key.environment, key.asOf, key.dryRun, startedAt, os.userInfo().username, os.hostname(), process.pid],
+    `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid, kind, previous_run_id, reason)
+     VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12) RETURNING run_id`,
+    [key.flow, key.period, key.environment, key.asOf, key.dryRun, startedAt, os.userInfo().username, os.hostname(), process.pid,
+      version?.kind ?? 'original', version?.previousRunId ?? null, version?.reason ?? null],
   );
   return Number(res.rows[0]!.run_id);
 }
@@ -31,8 +43,8 @@ export async function startRun(ledger: Pool, key: RunKey, startedAt: Date): Prom
 /** Records a successful end with its counts. */
 export async function succeedRun(ledger: Pool, runId: number, finishedAt: Date, counts: RunCounts, facts: Record<string, unknown> | null = null): Promise<void> {
   await ledger.query(
-    `UPDATE maillon.runs SET state = 'succeeded', finished_at = $2, extracted = $3, emitted = $4, quarantined = $5, facts = $6 WHERE run_id = $1`,
-    [runId, finishedAt, counts.extracted, counts.emitted, counts.quarantined, facts === null ? null : JSON.stringify(facts)],
+    `UPDATE maillon.runs SET state = 'succeeded', finished_at = $2, extracted = $3, emitted = $4, quarantined = $5, facts = $6, unchanged = $7, cancelled = $8 WHERE run_id = $1`,
+    [runId, finishedAt, counts.extracted, counts.emitted, counts.quarantined, facts === null ? null : JSON.stringify(facts), counts.unchanged ?? null, counts.cancelled ?? null],
   );
 }
 

@@ -68,7 +68,7 @@ export async function buildReport(
   ackDelayHours = 48,
 ): Promise<Report> {
   const run = await ledger.query(
-    `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined, facts FROM maillon.runs
+    `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined, unchanged, cancelled, kind, reason, previous_run_id, facts FROM maillon.runs
      WHERE flow = $1 AND period = $2 AND environment = $3 AND state = 'succeeded' AND NOT dry_run
      ORDER BY run_id DESC LIMIT 1`,
     [pipeline.id, periodKey, environment],
@@ -102,6 +102,7 @@ export async function buildReport(
   const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
   const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
   const lineageQuarantined = tally.rows.find((t) => t.outcome === 'quarantined')?.n ?? 0;
+  const lineageUnchanged = tally.rows.find((t) => t.outcome === 'unchanged')?.n ?? 0;
   const fileRecords = files.rows.reduce((n, f) => n + Number(f.records), 0);
   const quarantineByRule: Record<string, number> = {};
   for (const q of quarantine.rows) quarantineByRule[q.rule] = (quarantineByRule[q.rule] ?? 0) + 1;
@@ -126,12 +127,26 @@ export async function buildReport(
     delivery,
     overdue: delivery.files.filter((f) => f.overdue).length,
     checks: [
-      check('extracted = emitted + quarantined', counts.extracted === counts.emitted + counts.quarantined, `${counts.extracted} = ${counts.emitted} + ${counts.quarantined}`),
-      check('lineage holds one row per extracted record', lineageEmitted + lineageQuarantined === counts.extracted, `${lineageEmitted} emitted + ${lineageQuarantined} quarantined in the lineage`),
+      versionCheck(counts, Number(r.unchanged ?? 0), Number(r.cancelled ?? 0)),
+      check(
+        'lineage holds one row per record',
+        lineageEmitted + lineageQuarantined + lineageUnchanged === counts.extracted + Number(r.cancelled ?? 0),
+        `${lineageEmitted} emitted + ${lineageQuarantined} quarantined + ${lineageUnchanged} unchanged in the lineage`,
+      ),
       check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending`),
       check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.rows.every((f) => f.lineage === Number(f.records)), `${fileRecords} records in ${files.rows.length} file(s)`),
     ],
   };
+}
+
+/** extracted = emitted + quarantined; in a rerun, extracted + cancelled = emitted + quarantined + unchanged. */
+function versionCheck(c: { extracted: number; emitted: number; quarantined: number }, unchanged: number, cancelled: number): ReportCheck {
+  if (unchanged === 0 && cancelled === 0) return check('extracted = emitted + quarantined', c.extracted === c.emitted + c.quarantined, `${c.extracted} = ${c.emitted} + ${c.quarantined}`);
+  return check(
+    'extracted + cancelled = emitted + quarantined + unchanged',
+    c.extracted + cancelled === c.emitted + c.quarantined + unchanged,
+    `${c.extracted} + ${cancelled} = ${c.emitted} + ${c.quarantined} + ${unchanged}`,
+  );
 }
 
 function check(name: string, ok: boolean, detail: string): ReportCheck {

@@ -25,6 +25,8 @@ export interface Placement {
 /** Writes one receiver's part(s) of a run: records in, closed temporary files out. */
 export interface ReceiverWriter {
   add(rec: unknown, id: Omit<RecordIdentity, 'position'>): Placement;
+  /** Adds a record already rendered (a cancellation of an earlier record); XML only. */
+  addLine(line: string): Placement;
   /** Closes the parts; `quarantined` is the run's quarantine count (manifests report it). */
   finish(quarantined: number): Promise<WrittenPart[]>;
   discard(): Promise<void>;
@@ -52,6 +54,10 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
       output.envelope.add(totals, rec, position);
       return { fileKey, position, flush: sink.write(`${output.record(rec, { ...id, position }, file)}\n`) };
     },
+    addLine(line) {
+      const position = ++records;
+      return { fileKey, position, flush: sink.write(`${line}\n`) };
+    },
     async finish() {
       await sink.write(output.envelope.end(file, records, totals));
       const { bytes, sha256 } = await sink.close();
@@ -71,6 +77,9 @@ function createCsvWriter(output: CsvTablesOutput<unknown>, file: FileContext, tm
       const position = (counts.get(table) ?? 0) + 1;
       counts.set(table, position);
       return { fileKey: `${file.receiver}#${table}`, position, flush: undefined };
+    },
+    addLine() {
+      throw new Error('aggregated tables have no record lines to cancel');
     },
     async finish(quarantined) {
       const parts = await writeCsvTables(output, state, counts, quarantined, file.receiver, tmpDir, stem);

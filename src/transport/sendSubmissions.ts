@@ -22,7 +22,7 @@ export interface SendDeps {
   /** Base delay of the exponential backoff, ms (tests make it small). */
   backoffMs?: number;
   /** Called at each step of a delivery (the crash tests stop the process there). */
-  onStep?: (step: UploadStep) => void;
+  onStep?: (step: UploadStep) => void | Promise<void>;
 }
 
 /** Which submissions to send; all written ones when empty. */

@@ -28,8 +28,8 @@ export interface GoLedger {
   goStarted: boolean;
   /** Records (durably) that the GO is about to be written. */
   beforeGo(): Promise<void>;
-  /** Called at each step (the crash tests stop the process there). */
-  step?(step: UploadStep): void;
+  /** Called at each step (the crash and stop tests act there). */
+  step?(step: UploadStep): void | Promise<void>;
 }
 
 /**
@@ -62,7 +62,7 @@ export async function uploadSubmission(s: SftpSession, inDir: string, parts: rea
   if (await s.exists(tmp)) await s.remove(tmp);
   await s.putEmpty(tmp);
   await s.rename(tmp, goPath);
-  ledger.step?.('after-go');
+  await ledger.step?.('after-go');
   transcript.go = 'written';
   return transcript;
 }
@@ -72,7 +72,7 @@ async function anyPresent(s: SftpSession, inDir: string, parts: readonly LocalPa
   return false;
 }
 
-async function uploadPart(s: SftpSession, inDir: string, p: LocalPart, step?: (s: UploadStep) => void): Promise<UploadTranscript['files'][number]> {
+async function uploadPart(s: SftpSession, inDir: string, p: LocalPart, step?: (s: UploadStep) => void | Promise<void>): Promise<UploadTranscript['files'][number]> {
   const final = path.join(inDir, p.name);
   if (await s.exists(final)) {
     await verifyRemote(s, final, p, 'is already on the server but differs from ours; it was not replaced');
@@ -81,12 +81,12 @@ async function uploadPart(s: SftpSession, inDir: string, p: LocalPart, step?: (s
   const tmp = path.join(inDir, `.${p.name}.part`);
   if (await s.exists(tmp)) await s.remove(tmp);
   await assertLocalIntact(p);
-  step?.('before-upload');
+  await step?.('before-upload');
   await s.fastPut(p.localPath, tmp);
-  step?.('after-upload');
+  await step?.('after-upload');
   await verifyRemote(s, tmp, p, 'arrived damaged (it will be uploaded again)', true);
   await s.rename(tmp, final);
-  step?.('after-rename');
+  await step?.('after-rename');
   return { name: p.name, action: 'uploaded', bytes: p.bytes };
 }
 

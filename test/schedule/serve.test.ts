@@ -108,4 +108,27 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
     const code = await new Promise<number | null>((resolve) => serve.on('exit', (c) => resolve(c)));
     expect(code).toBe(143);
   });
+
+  it('SIGTERM during an upload: the step finishes, no partial file is left, and the period is delivered exactly once', async () => {
+    const at = { ...env, MAILLON_NOW: '2027-01-10T02:00:30+01:00', MAILLON_CATCHUP_DAYS: '1', MAILLON_STATUS_PORT: '0', MAILLON_PAUSE_AT: 'after-upload' };
+    const serve = spawnMaillon(['serve'], at);
+    const exited = new Promise<number | null>((resolve) => serve.on('exit', (c) => resolve(c)));
+    const inDir = path.join(sshd.root, 'IN');
+    // Wait (bounded) until the data file sits under its temporary name on the server.
+    let part: string | undefined;
+    for (let i = 0; i < 400 && !part; i++) {
+      part = (await fs.readdir(inDir)).find((n) => n.startsWith('.FI.CARR.') && n.endsWith('.part'));
+      if (!part) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(part).toBeDefined();
+    serve.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    const after = await fs.readdir(inDir);
+    expect(after.filter((n) => n.endsWith('.part'))).toEqual([]);
+    const again = await maillon(['serve', '--once'], { ...at, MAILLON_PAUSE_AT: '' });
+    expect(again.code).toBe(0);
+    const q4 = (await fs.readdir(inDir)).filter((n) => n.startsWith('GO.CARR.') && n.includes('.20270110.'));
+    expect(q4).toHaveLength(1);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE flow = 'career' AND period = '2026-Q4'`)).rows[0].n).toBe(1);
+  });
 });

@@ -4,6 +4,7 @@ import { MaillonError } from '../../errors/errors.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
+import { deliveryTestHooks } from '../testHooks.js';
 import { printAcks, readAcks } from './acks.js';
 
 /** `maillon send`: delivers the written submissions over SFTP, exactly once. */
@@ -23,7 +24,7 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       const outcomes = await sendSubmissions(
         {
           ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret,
-          ...(c.config.crashAt ? { onStep: (step: string) => step === c.config.crashAt && process.kill(process.pid, 'SIGKILL') } : {}),
+          ...deliveryTestHooks(c.config),
         },
         { flow: opts.flow, period: opts.period, environment: opts.env ? parseEnvironment(opts.env) : undefined },
       );

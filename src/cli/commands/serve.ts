@@ -14,6 +14,7 @@ import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
 import { findPipeline } from '../resolve.js';
 import { onShutdown } from '../shutdown.js';
+import { deliveryTestHooks } from '../testHooks.js';
 import { readAcks } from './acks.js';
 import { cliRunDeps } from './run.js';
 
@@ -32,19 +33,21 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
       const env = c.config.environment;
       const dbs = await c.databases();
       const deps = await cliRunDeps(c);
+      const deliver = async (): Promise<void> => {
+        if (!c.config.receiversFile) return;
+        const endpoints = loadEndpoints(c.config.receiversFile);
+        await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, ...deliveryTestHooks(c.config) }, { environment: env });
+        await readAcks(c, env).catch((err: Error) => c.logger.warn({ err }, 'replies could not be read this tick'));
+      };
       const scheduler = await createScheduler({
         databaseUrl: dbs.ledgerUrl, ledger: dbs.ledger, clock: c.clock, logger: c.logger, pipelines: PIPELINES, environment: env,
         catchUpDays: c.config.catchUpDays,
         run: async (pipeline, period) => {
           await runPipeline(deps, { pipeline, period, environment: env, sender, dryRun: false });
+          // Deliver at once; a failure is retried on the next tick (the run itself succeeded).
+          await deliver().catch((err: Error) => c.logger.warn({ err }, 'delivery will be retried on the next tick'));
         },
       });
-      const deliver = async (): Promise<void> => {
-        if (!c.config.receiversFile) return;
-        const endpoints = loadEndpoints(c.config.receiversFile);
-        await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret }, { environment: env });
-        await readAcks(c, env).catch((err: Error) => c.logger.warn({ err }, 'replies could not be read this tick'));
-      };
       const tick = async (): Promise<void> => {
         const proposed = await scheduler.tick();
         if (proposed) c.logger.info({ proposed }, 'due periods proposed');

@@ -1,0 +1,114 @@
+import readline from 'node:readline/promises';
+import type { Command } from 'commander';
+import { parseEnvironment, requireSender } from '../../config/config.js';
+import { runPipeline, type RunResult } from '../../engine/runPipeline.js';
+import { UsageError } from '../../errors/errors.js';
+import { formatPeriod, shiftPeriod } from '../../period/period.js';
+import { isDelivered } from '../../schedule/runDue.js';
+import type { CliContext } from '../context.js';
+import { findPipeline, parseInstant, periodFor } from '../resolve.js';
+import { cliRunDeps, printRun } from './run.js';
+
+interface RerunOptions {
+  period: string;
+  reason: string;
+  env?: string;
+  asOf?: string;
+  dryRun?: boolean;
+  full?: boolean;
+  yes?: boolean;
+}
+
+const SHOWN = 20;
+
+function printPlan(r: RunResult): void {
+  const p = r.plan!;
+  const list = (keys: string[]): string => `${keys.slice(0, SHOWN).join(', ')}${keys.length > SHOWN ? `, … (${keys.length - SHOWN} more)` : ''}`;
+  console.log(`compared with what the receivers hold (last version: run #${p.previousRunId}):`);
+  console.log(`  new        ${String(p.added.length).padStart(8)}  sent as originals      ${list(p.added)}`);
+  console.log(`  changed    ${String(p.changed.length).padStart(8)}  sent as replacements   ${list(p.changed)}`);
+  console.log(`  vanished   ${String(p.vanished.length).padStart(8)}  sent as cancellations  ${list(p.vanished)}`);
+  console.log(`  unchanged  ${String(p.unchanged).padStart(8)}  not sent`);
+  console.log(`  quarantined ${String(r.counts.quarantined).padStart(7)}`);
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** `maillon rerun` and `maillon backfill`. */
+export function registerRerun(program: Command, ctx: () => CliContext): void {
+  program
+    .command('rerun')
+    .argument('<flow>', 'flow id')
+    .requiredOption('--period <key>', 'period key')
+    .requiredOption('--reason <text>', 'why (kept in the ledger with who ran it)')
+    .option('--env <R|T|S>', 'environment (default MAILLON_ENV)')
+    .option('--as-of <instant>', 'ISO 8601 instant (default: now)')
+    .option('--dry-run', 'show the plan only')
+    .option('--full', 'send the whole period again as a replacement')
+    .option('--yes', 'do not ask for confirmation (scripts)')
+    .description('recompute a period already sent, show what changed, and send a correction (new, changed, vanished records)')
+    .action(async (flow: string, opts: RerunOptions) => {
+      const c = ctx();
+      const pipeline = findPipeline(flow);
+      const period = periodFor(pipeline, opts.period);
+      const environment = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+      const sender = requireSender(c.config);
+      if (!opts.reason.trim()) throw new UsageError('--reason must say why the period is sent again.');
+      const deps = await cliRunDeps(c);
+      const asOf = opts.asOf ? parseInstant(opts.asOf) : c.clock.now();
+      const request = { pipeline, period, environment, sender, asOf };
+      const plan = await runPipeline(deps, { ...request, dryRun: true, correction: { reason: opts.reason, full: Boolean(opts.full) } });
+      printPlan(plan);
+      const p = plan.plan!;
+      const changes = p.added.length + p.changed.length + p.vanished.length;
+      if (changes === 0 && !opts.full) {
+        console.log(`identical to what was sent (run #${p.previousRunId}): nothing sent`);
+        return;
+      }
+      if (opts.dryRun) return;
+      if (!opts.yes) {
+        if (!process.stdin.isTTY) throw new UsageError('Confirm the correction with --yes when running without a terminal.');
+        if (!(await confirm(`Send this ${opts.full ? 'full replacement' : 'correction'} of ${flow} ${formatPeriod(period)} (${environment})? [y/N] `))) {
+          console.log('nothing sent');
+          return;
+        }
+      }
+      // Flows replaced whole (aggregates, Belcotax) send the whole period again when anything changed.
+      const whole = pipeline.output.kind === 'csvTables' || pipeline.corrections === 'whole-file';
+      const result = await runPipeline(deps, { ...request, dryRun: false, correction: { reason: opts.reason, full: Boolean(opts.full) || whole } });
+      printRun(flow, formatPeriod(period), environment, result);
+      console.log('deliver it with: maillon send');
+    });
+
+  program
+    .command('backfill')
+    .argument('<flow>', 'flow id')
+    .requiredOption('--from <key>', 'first period')
+    .requiredOption('--to <key>', 'last period')
+    .option('--env <R|T|S>', 'environment (default MAILLON_ENV)')
+    .description('run a flow for every period of a range that was not run yet (periods already delivered are left alone: see rerun)')
+    .action(async (flow: string, opts: { from: string; to: string; env?: string }) => {
+      const c = ctx();
+      const pipeline = findPipeline(flow);
+      const from = periodFor(pipeline, opts.from);
+      const to = periodFor(pipeline, opts.to);
+      if (from.start > to.start) throw new UsageError('--from comes after --to.');
+      const environment = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+      const sender = requireSender(c.config);
+      const deps = await cliRunDeps(c);
+      for (let p = from; p.start <= to.start; p = shiftPeriod(p, 1)) {
+        if (await isDelivered(deps.ledger, flow, formatPeriod(p), environment)) {
+          console.log(`${formatPeriod(p)}: already run, left alone (use maillon rerun to correct it)`);
+          continue;
+        }
+        printRun(flow, formatPeriod(p), environment, await runPipeline(deps, { pipeline, period: p, environment, sender, dryRun: false }));
+      }
+    });
+}
