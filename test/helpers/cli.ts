@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './runHarness.js';
 
@@ -13,11 +14,21 @@ export interface CliOutcome {
 
 /** Starts `maillon …` as a child process and returns it (for long-running commands). */
 export function spawnMaillon(args: string[], env: Record<string, string | undefined>): ChildProcess {
-  return spawn(process.execPath, [path.join(ROOT, 'bin/maillon.js'), ...args], {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/maillon.js'), ...args], {
     cwd: ROOT,
     env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.on('close', () => keepLogs(stderr));
+  return child;
+}
+
+/** Appends a child's log lines to the file the test run scans at its end (see globalSetup). */
+function keepLogs(text: string): void {
+  const file = process.env['MAILLON_TEST_LOG'];
+  if (file && text) appendFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** Runs `maillon …` as a child process (not a terminal: JSON logs on stderr). */
@@ -33,6 +44,9 @@ export function maillon(args: string[], env: Record<string, string | undefined>)
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      keepLogs(stderr);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }

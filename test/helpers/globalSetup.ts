@@ -5,6 +5,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { runStatement } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
+import { isValidInss } from '../../src/domain/inss.js';
 import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
 
 declare module 'vitest' {
@@ -38,12 +39,30 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await migrate(pool, 'ledger');
   await migrate(pool, 'dossier');
   await pool.end();
+  // Every log line written by a maillon process during the run is kept here and scanned at the end.
+  const logFile = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-test-logs-')), 'all.log');
+  await fs.writeFile(logFile, '');
+  process.env['MAILLON_TEST_LOG'] = logFile;
   project.provide('adminUrl', adminUrl);
   project.provide('templateDatabase', templateDatabase);
   return async () => {
     await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`);
     await stopEmbedded?.();
+    scanLogs(await fs.readFile(logFile, 'utf8'));
+    await fs.rm(path.dirname(logFile), { recursive: true, force: true });
   };
+}
+
+/** Secrets the tests configure; none may ever reach a log line. */
+const TEST_SECRETS = ['correct horse battery staple 42', 'p12 secret 7'];
+
+/** Fails the test run if any log line holds a full INSS (valid check digits) or a configured secret. */
+function scanLogs(text: string): void {
+  const lines = text.split('\n').filter(Boolean);
+  if (lines.length < 50) throw new Error(`the log scan saw only ${lines.length} log lines: the logs of the run were not collected`);
+  const leaks = lines.filter((l) => [...l.matchAll(/(?<!\d)\d{11}(?!\d)/g)].some((m) => isValidInss(m[0])) || TEST_SECRETS.some((s) => l.includes(s)));
+  if (leaks.length) throw new Error(`${leaks.length} log line(s) hold a full INSS or a secret, e.g.: ${leaks[0]!.slice(0, 300)}`);
+  console.log(`log scan: ${lines.length} log lines of the whole run, no full INSS, no secret`);
 }
 
 async function reachable(url: string): Promise<boolean> {
