@@ -132,9 +132,10 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     };
   } catch (err) {
     if (!released) {
-      // Nothing was committed: no file or document of this run may stay visible.
-      await tx.query('ROLLBACK').catch(() => undefined);
-      tx.release(true);
+      // Nothing was committed: no file or document of this run may stay visible. The connection
+      // may be in the middle of the lineage COPY, where a ROLLBACK would wait forever: closing
+      // it makes PostgreSQL roll the transaction back.
+      tx.release(err as Error);
       await unpublish(published);
       if (docsFolder) await fs.rm(docsFolder, { recursive: true, force: true });
     }
