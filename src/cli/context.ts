@@ -24,8 +24,8 @@ export interface CliContext {
 }
 
 /** Builds the context from the environment; the configuration is validated here, at start. */
-export function createCliContext(env: NodeJS.ProcessEnv = process.env): CliContext {
-  const config = loadConfig(env);
+export function createCliContext(env?: NodeJS.ProcessEnv): CliContext {
+  const config = env ? loadConfig(env) : loadConfig();
   const interactive = Boolean(process.stderr.isTTY);
   const logger = createLogger(interactive && config.logLevel === 'info' ? 'warn' : config.logLevel);
   let dbs: Promise<Databases> | null = null;
