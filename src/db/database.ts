@@ -38,10 +38,20 @@ export async function withConnection<T>(pool: pg.Pool, fn: (client: pg.PoolClien
   }
 }
 
+// Clients that already have an error listener (the pool reuses them).
+const guarded = new WeakSet<pg.PoolClient>();
+
 /** Takes one connection from the pool, turning a refusal into a DatabaseError; release it yourself. */
 export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
   try {
-    return await pool.connect();
+    const client = await pool.connect();
+    if (!guarded.has(client)) {
+      // A server lost while the client is checked out is reported by its pending query or stream;
+      // without a listener the same error would also crash the process as an unhandled event.
+      client.on('error', () => undefined);
+      guarded.add(client);
+    }
+    return client;
   } catch (err) {
     throw new DatabaseError(
       `Cannot connect to PostgreSQL (${describeTarget(pool)}): ${(err as Error).message}. Check DATABASE_URL / DOSSIER_DATABASE_URL and that the server runs.`,
@@ -52,6 +62,14 @@ export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
 
 function describeTarget(pool: pg.Pool): string {
   const o = pool.options;
+  if (o.connectionString) {
+    try {
+      const u = new URL(o.connectionString);
+      return `${u.hostname || 'localhost'}:${u.port || 5432}${u.pathname}`;
+    } catch {
+      return '(unparseable URL)';
+    }
+  }
   return `${o.host ?? 'localhost'}:${o.port ?? 5432}/${o.database ?? ''}`;
 }
 

@@ -10,7 +10,7 @@ import { ConfigError, SchemaConformanceError, UsageError } from '../errors/error
 import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
 import { loadPreviousVersion } from './previousVersion.js';
 import type { Signing } from '../sign/signingIdentity.js';
-import { failRun, type RunCounts, type RunVersion, startRun, succeedRun } from '../ledger/runs.js';
+import { closeAbandonedRuns, failRun, type RunCounts, type RunVersion, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
 import { prepareOutbox } from '../package/outbox.js';
 import { brusselsDate, type LocalDate } from '../period/localDate.js';
@@ -84,6 +84,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
   const asOf = req.asOf ?? started;
   const { pipeline } = req;
   const periodKey = formatPeriod(req.period);
+  await closeAbandonedRuns(deps.ledger, started);
   const { correction, version } = await prepareCorrection(deps, req, periodKey);
   const runId = await startRun(deps.ledger, { flow: pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started, version);
   const log = deps.logger.child({ runId, flow: pipeline.id, period: periodKey, environment: req.environment });

@@ -29,6 +29,33 @@ export interface RunVersion {
   reason: string | null;
 }
 
+/**
+ * Marks as failed the runs of this host still `running` whose process is gone (killed, machine
+ * restarted, database lost mid-run): their transaction never committed, so they left nothing else.
+ */
+export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promise<number> {
+  const res = await ledger.query<{ run_id: string; pid: number }>(`SELECT run_id, pid FROM maillon.runs WHERE state = 'running' AND host = $1`, [os.hostname()]);
+  let n = 0;
+  for (const r of res.rows) {
+    if (r.pid === process.pid || isAlive(r.pid)) continue;
+    await ledger.query(
+      `UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = 'Abandoned', error_message = $3 WHERE run_id = $1 AND state = 'running'`,
+      [r.run_id, finishedAt, `abandoned: process ${r.pid} ended without recording the end of the run; nothing of it was committed`],
+    );
+    n++;
+  }
+  return n;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Records the start of a run and returns its id. */
 export async function startRun(ledger: Pool, key: RunKey, startedAt: Date, version?: RunVersion): Promise<number> {
   const res = await ledger.query<{ run_id: string }>(
