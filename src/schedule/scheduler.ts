@@ -52,8 +52,10 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   try {
     await lock.query('SELECT pg_advisory_lock($1)', [STARTUP_LOCK]);
     await boss.start();
-    // stately: at most one job waiting and one running per singleton key (flow, period, environment).
-    if (!(await boss.getQueue(QUEUE))) await boss.createQueue(QUEUE, { name: QUEUE, policy: 'stately' });
+    // short: at most one job waiting per singleton key (flow, period, environment). Running jobs are
+    // not gated by the queue: a job left "active" by a killed process must not block the period;
+    // the advisory lock and the delivered check of runDueOnce make each run happen once.
+    if (!(await boss.getQueue(QUEUE))) await boss.createQueue(QUEUE, { name: QUEUE, policy: 'short' });
   } catch (err) {
     await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
     throw err;
