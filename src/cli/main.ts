@@ -1,23 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { MaillonError } from '../errors/errors.js';
 import { maskPersonalData } from '../log/maskPersonalData.js';
-import { registerAcks } from './commands/acks.js';
-import { registerCancel } from './commands/cancel.js';
-import { registerDbMigrate } from './commands/dbMigrate.js';
-import { registerDemo } from './commands/demo.js';
-import { registerEvidence } from './commands/evidence.js';
-import { registerFlows } from './commands/flows.js';
-import { registerGenerate } from './commands/generate.js';
-import { registerImport } from './commands/importCommand.js';
-import { registerReport } from './commands/report.js';
-import { registerRerun } from './commands/rerun.js';
-import { registerRun } from './commands/run.js';
-import { registerRuns } from './commands/runs.js';
-import { registerSend } from './commands/send.js';
-import { registerServe } from './commands/serve.js';
-import { registerStatus } from './commands/status.js';
-import { registerSimulateReceiver } from './commands/simulateReceiver.js';
-import { registerVerifyLedger } from './commands/verifyLedger.js';
 import { type CliContext, createCliContext } from './context.js';
 import { runShutdownHooks } from './shutdown.js';
 
@@ -29,23 +12,32 @@ const program = new Command('maillon')
   .description('Batch data exchanges of the Caisse nationale auxiliaire over the social-security batch channel')
   .exitOverride()
   .showHelpAfterError();
-registerDbMigrate(program, ctx);
-registerImport(program, ctx);
-registerGenerate(program, ctx);
-registerRun(program, ctx);
-registerRuns(program, ctx);
-registerSend(program, ctx);
-registerAcks(program, ctx);
-registerCancel(program, ctx);
-registerSimulateReceiver(program, ctx);
-registerVerifyLedger(program, ctx);
-registerEvidence(program, ctx);
-registerServe(program, ctx);
-registerStatus(program, ctx);
-registerReport(program, ctx);
-registerRerun(program, ctx);
-registerDemo(program, ctx);
-registerFlows(program);
+// Each command's module (and the libraries it needs: SFTP, CMS, job queue…) is loaded only when
+// that command runs: every process keeps the memory of what it does, not of the whole tool.
+type Register = (program: Command, ctx: () => CliContext) => void;
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  db: async () => (await import('./commands/dbMigrate.js')).registerDbMigrate,
+  import: async () => (await import('./commands/importCommand.js')).registerImport,
+  generate: async () => (await import('./commands/generate.js')).registerGenerate,
+  run: async () => (await import('./commands/run.js')).registerRun,
+  runs: async () => (await import('./commands/runs.js')).registerRuns,
+  send: async () => (await import('./commands/send.js')).registerSend,
+  acks: async () => (await import('./commands/acks.js')).registerAcks,
+  cancel: async () => (await import('./commands/cancel.js')).registerCancel,
+  'simulate-receiver': async () => (await import('./commands/simulateReceiver.js')).registerSimulateReceiver,
+  'verify-ledger': async () => (await import('./commands/verifyLedger.js')).registerVerifyLedger,
+  evidence: async () => (await import('./commands/evidence.js')).registerEvidence,
+  serve: async () => (await import('./commands/serve.js')).registerServe,
+  status: async () => (await import('./commands/status.js')).registerStatus,
+  report: async () => (await import('./commands/report.js')).registerReport,
+  rerun: async () => (await import('./commands/rerun.js')).registerRerun,
+  backfill: async () => (await import('./commands/rerun.js')).registerRerun,
+  demo: async () => (await import('./commands/demo.js')).registerDemo,
+  flows: async () => (await import('./commands/flows.js')).registerFlows,
+};
+const asked = process.argv[2];
+const names = asked && asked in COMMANDS ? [asked] : Object.keys(COMMANDS).filter((n) => n !== 'backfill');
+for (const name of names) (await COMMANDS[name]!())(program, ctx);
 
 // On SIGINT/SIGTERM: let a long-running command stop gracefully, then release the databases
 // (stopping an embedded PostgreSQL) and exit with 128 + the signal number.

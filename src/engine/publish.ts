@@ -9,7 +9,7 @@ import { formatBatchFileName } from '../package/batchFileName.js';
 import { publishFile, unpublishFile } from '../package/outbox.js';
 import { allocateSequence } from '../package/sequences.js';
 import type { LocalDate } from '../period/localDate.js';
-import { formatSignature } from '../sign/cms.js';
+import { formatSignature } from '../sign/signatureFormat.js';
 import type { Signing } from '../sign/signingIdentity.js';
 import type { AnyPipeline } from './pipeline.js';
 import type { RenderedSubmission } from './renderFiles.js';

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import forge from 'node-forge';
 import { readSecretFile } from '../config/secretFile.js';
 import { ConfigError } from '../errors/errors.js';
-import { type CmsSigner, createCmsSigner, type SignatureLayout } from './cms.js';
+import { type CmsSigner, createCmsSigner } from './cms.js';
+import type { SignatureLayout } from './signatureFormat.js';
 
 /** Where the fund's signing certificate and key are (PEM files, or one PKCS#12 file). */
 export interface SigningSettings {

@@ -5,7 +5,6 @@ import type { AnyPipeline } from '../../engine/pipeline.js';
 import { runPipeline, type RunDeps, type RunResult } from '../../engine/runPipeline.js';
 import { MaillonError, UsageError } from '../../errors/errors.js';
 import { formatPeriod, type Period, parsePeriod } from '../../period/period.js';
-import { loadSigning } from '../../sign/signingIdentity.js';
 import type { CliContext } from '../context.js';
 import { SCHEMAS_DIR } from '../context.js';
 import { startProgress } from '../progress.js';
@@ -26,7 +25,8 @@ export async function cliRunDeps(c: CliContext): Promise<Omit<RunDeps, 'onProgre
   return {
     ledger: dbs.ledger, dossier: dbs.dossier, clock: c.clock, logger: c.logger, outbox: c.config.outbox,
     documentsDir: c.config.documents, fund: c.config.fund, schemasDir: SCHEMAS_DIR, validator: c.validator(),
-    signing: c.config.signing ? await loadSigning(c.config.signing) : null,
+    // pkijs and node-forge are loaded only when a signing identity is configured.
+    signing: c.config.signing ? await (await import('../../sign/signingIdentity.js')).loadSigning(c.config.signing) : null,
   };
 }
 
