@@ -133,6 +133,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       }
     } else if (input.correction) vanished(input.correction);
     await outcomes.end();
+    await docs?.flush();
     const submissions: RenderedSubmission[] = [];
     for (const [receiver, w] of [...writers.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       submissions.push({ receiver, parts: await w.finish(counts.quarantined) });
