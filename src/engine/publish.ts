@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Environment } from '../config/config.js';
@@ -60,12 +61,14 @@ export async function publishSubmission(
   for (const [i, p] of s.parts.entries()) {
     const stem = { purpose: c.pipeline.purpose, sender: c.sender, date: c.creationDate, sequence, environment: c.environment, parts, part: i + 1 };
     const name = formatBatchFileName({ kind: 'FI', ...stem });
+    await setAsideOrphan(tx, outbox, name);
     const finalPath = await publishFile(p.tmpPath, outbox, name);
     published.push({ name, path: finalPath, receiver: s.receiver, part: i + 1, parts, records: p.records, bytes: p.bytes, sha256: p.sha256, sequence });
     files.push({ fileKey: p.fileKey, kind: 'FI', name, part: i + 1, receiver: s.receiver, path: finalPath, records: p.records, bytes: p.bytes, sha256: p.sha256 });
     if (!c.signing) continue;
     // The detached signature of the data file's bytes, named like it (FS…), published the same way.
     const fsName = formatBatchFileName({ kind: 'FS', ...stem });
+    await setAsideOrphan(tx, outbox, fsName);
     const text = Buffer.from(formatSignature(await c.signing.signer.signFile(finalPath, c.createdAt), c.signing.layout), 'ascii');
     const tmp = path.join(c.tmpDir, `${fsName}.part`);
     await fs.writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
@@ -88,6 +91,19 @@ export async function publishSubmission(
     kind: 'written',
     detail: { flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sequence, files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })) },
   });
+}
+
+/**
+ * A file under a name the ledger does not know was left by a process killed between publishing
+ * and committing (the sequence went back): it was never recorded nor sent, so it moves to
+ * `.orphans/` instead of blocking the name. Called while holding the sequence's row lock.
+ */
+async function setAsideOrphan(tx: PoolClient, outbox: string, name: string): Promise<void> {
+  if (!existsSync(path.join(outbox, name))) return;
+  const known = await tx.query('SELECT 1 FROM maillon.files WHERE name = $1', [name]);
+  if (known.rowCount) return;
+  await fs.mkdir(path.join(outbox, '.orphans'), { recursive: true, mode: 0o700 });
+  await fs.rename(path.join(outbox, name), path.join(outbox, '.orphans', `${name}.${Date.now()}`));
 }
 
 /** Removes published files again (their transaction did not commit). */

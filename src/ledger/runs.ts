@@ -38,9 +38,20 @@ export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promis
   let n = 0;
   for (const r of res.rows) {
     if (r.pid === process.pid || isAlive(r.pid)) continue;
+    // Its files were committed if it has submissions: the run did complete, only its end was not recorded.
     await ledger.query(
-      `UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = 'Abandoned', error_message = $3 WHERE run_id = $1 AND state = 'running'`,
-      [r.run_id, finishedAt, `abandoned: process ${r.pid} ended without recording the end of the run; nothing of it was committed`],
+      `UPDATE maillon.runs r SET
+         state = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id) THEN 'succeeded' ELSE 'failed' END,
+         finished_at = $2,
+         extracted = (SELECT count(*) FILTER (WHERE o.outcome <> 'emitted' OR o.status <> 1) FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
+         emitted = (SELECT count(*) FILTER (WHERE o.outcome = 'emitted') FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
+         quarantined = (SELECT count(*) FILTER (WHERE o.outcome = 'quarantined') FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
+         error_class = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id) THEN NULL ELSE 'Abandoned' END,
+         error_message = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id)
+           THEN 'completed; process ' || $3 || ' ended before recording the end of the run'
+           ELSE 'abandoned: process ' || $3 || ' ended without recording the end of the run; nothing of it was committed' END
+       WHERE run_id = $1 AND state = 'running'`,
+      [r.run_id, finishedAt, String(r.pid)],
     );
     n++;
   }

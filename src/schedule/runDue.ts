@@ -4,10 +4,17 @@ import type { AnyPipeline } from '../engine/pipeline.js';
 import type { Logger } from '../log/logger.js';
 import { formatPeriod, type Period } from '../period/period.js';
 
-/** True when a successful (non-dry) run of the flow for the period and environment exists. */
+/**
+ * True when the period was run: a successful (non-dry) run exists, or a run's submissions were
+ * committed even if its process died before recording the run's end (sending them is the
+ * delivery step's job, running the period again would send it twice).
+ */
 export async function isDelivered(ledger: Pool, flow: string, period: string, env: Environment): Promise<boolean> {
   const r = await ledger.query(
-    `SELECT 1 FROM maillon.runs WHERE flow = $1 AND period = $2 AND environment = $3 AND state = 'succeeded' AND NOT dry_run LIMIT 1`,
+    `SELECT 1 FROM maillon.runs WHERE flow = $1 AND period = $2 AND environment = $3 AND state = 'succeeded' AND NOT dry_run
+     UNION ALL
+     SELECT 1 FROM maillon.submissions WHERE flow = $1 AND period = $2 AND environment = $3 AND state <> 'cancelled'
+     LIMIT 1`,
     [flow, period, env],
   );
   return (r.rowCount ?? 0) > 0;

@@ -110,4 +110,15 @@ describe('runPipeline', () => {
     const ok = await runPipeline(deps, request);
     expect(ok.files[0]!.sequence).toBe('00001');
   });
+
+  it('moves aside a file left under the next name by a process killed before its commit, instead of failing', async () => {
+    const deps = runDeps(db.pool, out.dir, '2026-10-20T09:00:00+02:00');
+    const orphan = path.join(out.dir, 'FI.CARR.012345.20261020.00001.T.1.1');
+    await fs.writeFile(orphan, 'left by a killed run');
+    const r = await runPipeline(deps, request);
+    expect(r.files[0]!.name).toBe('FI.CARR.012345.20261020.00001.T.1.1');
+    expect(await fs.readFile(orphan, 'utf8')).not.toBe('left by a killed run');
+    const aside = await fs.readdir(path.join(out.dir, '.orphans'));
+    expect(aside.some((n) => n.startsWith('FI.CARR.012345.20261020.00001.T.1.1.'))).toBe(true);
+  });
 });
