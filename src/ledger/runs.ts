@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Environment } from '../config/config.js';
 import type { Pool } from '../db/database.js';
+import { isProcessAlive } from '../system/processAlive.js';
 
 /** What identifies a run: flow, period key, environment, as-of instant, dry or real. */
 export interface RunKey {
@@ -37,7 +38,7 @@ export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promis
   const res = await ledger.query<{ run_id: string; pid: number }>(`SELECT run_id, pid FROM maillon.runs WHERE state = 'running' AND host = $1`, [os.hostname()]);
   let n = 0;
   for (const r of res.rows) {
-    if (r.pid === process.pid || isAlive(r.pid)) continue;
+    if (r.pid === process.pid || isProcessAlive(r.pid)) continue;
     // Its files were committed if it has submissions: the run did complete, only its end was not recorded.
     await ledger.query(
       `UPDATE maillon.runs r SET
@@ -56,15 +57,6 @@ export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promis
     n++;
   }
   return n;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Records the start of a run and returns its id. */

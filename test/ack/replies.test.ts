@@ -14,7 +14,7 @@ import { cancelSubmission } from '../../src/transport/cancelSubmission.js';
 import { sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 const clock = fixedClock('2026-10-10T04:00:00+02:00');
 
@@ -26,9 +26,7 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
   const outtest = (): string => path.join(sshd.root, 'OUTTEST');
 
   beforeAll(async () => {
-    const binary = findSshd();
-    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-    sshd = await startTestSshd(binary);
+    sshd = await requireTestSshd();
     fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
     const file = await writeReceiversFile(sshd, path.join(path.dirname(fx.outbox), 'receivers.json'));
     const endpoints = loadEndpoints(file);

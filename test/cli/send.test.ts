@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isValidInss } from '../../src/domain/inss.js';
 import { maillon } from '../helpers/cli.js';
 import { ROOT, scratchDir } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd } from '../helpers/sshd.js';
+import { requireTestSshd, type TestSshd } from '../helpers/sshd.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
 const PASSPHRASE = 'correct horse battery staple 42';
@@ -17,9 +17,7 @@ describe('maillon send', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const binary = findSshd();
-    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-    sshd = await startTestSshd(binary);
+    sshd = await requireTestSshd();
     db = await createTestDatabase();
     home = await scratchDir('send');
     // The same key, protected by a passphrase that the receivers file names by its variable.

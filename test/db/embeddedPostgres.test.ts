@@ -5,15 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maillon } from '../helpers/cli.js';
 import { ROOT, scratchDir } from '../helpers/runHarness.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isProcessAlive } from '../../src/system/processAlive.js';
 
 async function postmasterPid(home: string): Promise<number | null> {
   const text = await fs.readFile(path.join(home, 'pg/data/postmaster.pid'), 'utf8').catch(() => null);
@@ -50,18 +42,18 @@ describe('the embedded default (no DATABASE_URL)', () => {
     const outbox = path.join(home.dir, 'outbox');
     expect((await fs.readdir(outbox)).filter((n) => n.startsWith('FI.CARR.012345.'))).toHaveLength(1);
     const pid = await postmasterPid(home.dir);
-    expect(pid === null || !alive(pid)).toBe(true);
+    expect(pid === null || !isProcessAlive(pid)).toBe(true);
   });
 
   it('stops a server left running by a killed maillon process, and starts again', async () => {
     await orphanAServer(home.dir);
     const orphan = await postmasterPid(home.dir);
     expect(orphan).not.toBeNull();
-    expect(alive(orphan!)).toBe(true);
+    expect(isProcessAlive(orphan!)).toBe(true);
     const out = await maillon(['runs'], { MAILLON_HOME: home.dir });
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/career/);
-    expect(alive(orphan!)).toBe(false);
+    expect(isProcessAlive(orphan!)).toBe(false);
     expect(existsSync(path.join(home.dir, 'pg/owner.json'))).toBe(false);
   });
 });

@@ -18,7 +18,7 @@ import { ingestReplies } from '../../src/ack/ingestReplies.js';
 import { maillon } from '../helpers/cli.js';
 import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
 import { runDeps } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 const NOW = '2025-01-10T02:00:00+01:00';
 const parser = new XMLParser({ parseTagValue: false, isArray: (n) => ['Attestation', 'PaidFor'].includes(n) });
@@ -53,9 +53,7 @@ describe('reruns with corrections (tax-attestations 2024)', () => {
   };
 
   beforeAll(async () => {
-    const binary = findSshd();
-    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-    sshd = await startTestSshd(binary);
+    sshd = await requireTestSshd();
     fx = await createFlowFixture();
     receivers = await writeReceiversFile(sshd, path.join(path.dirname(fx.outbox), 'receivers.json'));
     original = await runPipeline(deps(), { ...request, dryRun: false });

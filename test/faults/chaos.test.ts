@@ -6,18 +6,10 @@ import { createRandom } from '../../src/generate/random.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { maillon, spawnMaillon } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { isProcessAlive } from '../../src/system/processAlive.js';
 
 const RUNS = 50;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * 50 runs of `maillon serve --once` on the embedded default, each killed with SIGKILL at a
@@ -30,9 +22,7 @@ describe('killed at random points of 50 runs', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const binary = findSshd();
-    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-    sshd = await startTestSshd(binary);
+    sshd = await requireTestSshd();
     home = await scratchDir('chaos');
     const data = path.join(home.dir, 'data');
     await generateDataset({ affiliates: 200, seed: 13, out: data, invalidRate: 0.02, lastQuarter: parsePeriod('2026-Q4') });
@@ -60,7 +50,7 @@ describe('killed at random points of 50 runs', () => {
     expect(last.stderr).not.toContain('maillon:');
     expect(last.code).toBe(0);
     const pid = Number((await fs.readFile(path.join(home.dir, 'pg', 'data', 'postmaster.pid'), 'utf8').catch(() => '0')).split('\n')[0]);
-    expect(pid === 0 || !alive(pid)).toBe(true);
+    expect(pid === 0 || !isProcessAlive(pid)).toBe(true);
 
     // Read the ledger through a server of our own (the embedded one is stopped).
     const check = await maillon(['status', '--json', '--days', '60'], env);

@@ -102,3 +102,10 @@ export async function writeReceiversFile(sshd: TestSshd, file: string, overrides
   }));
   return file;
 }
+
+/** Starts the test sshd, or fails with how to install OpenSSH (never skips). */
+export async function requireTestSshd(): Promise<TestSshd> {
+  const binary = findSshd();
+  if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
+  return startTestSshd(binary);
+}

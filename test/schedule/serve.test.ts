@@ -8,7 +8,7 @@ import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { maillon, spawnMaillon } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
 const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -23,9 +23,7 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
   const received = async (): Promise<string[]> => (await fs.readdir(path.join(sshd.root, 'IN'))).filter((n) => n.startsWith('GO.')).sort();
 
   beforeAll(async () => {
-    const binary = findSshd();
-    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-    sshd = await startTestSshd(binary);
+    sshd = await requireTestSshd();
     db = await createTestDatabase();
     home = await scratchDir('serve');
     const data = path.join(home.dir, 'data');

@@ -19,7 +19,7 @@ import { type SendDeps, sendSubmissions } from '../../src/transport/sendSubmissi
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { ROOT } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 const clock = fixedClock('2026-10-10T04:00:00+02:00');
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -63,9 +63,7 @@ describe('signed submissions and verified replies, in production (R)', () => {
   const stateOf = async (runId: number): Promise<string> => (await fx.db.pool.query('SELECT state FROM maillon.submissions WHERE run_id = $1', [runId])).rows[0].state;
 
   beforeAll(async () => {
-    const binary = findSshd();
-    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-    sshd = await startTestSshd(binary);
+    sshd = await requireTestSshd();
     fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
     pki = await createTestPki(path.join(path.dirname(fx.outbox), 'pki'));
     signing = await loadSigning({ certPath: pki.fundCert, keyPath: pki.fundKey, layout: 'cr76', signTest: false });

@@ -5,7 +5,7 @@ import { career } from '../../pipelines/career.js';
 import { maillon } from '../helpers/cli.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 describe('maillon send killed (SIGKILL) at each step, then run again', () => {
   let sshd: TestSshd;
@@ -13,9 +13,7 @@ describe('maillon send killed (SIGKILL) at each step, then run again', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const binary = findSshd();
-    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-    sshd = await startTestSshd(binary);
+    sshd = await requireTestSshd();
     fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
     const receivers = await writeReceiversFile(sshd, path.join(path.dirname(fx.outbox), 'receivers.json'));
     env = { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_SENDER: '012345', MAILLON_RECEIVERS: receivers };

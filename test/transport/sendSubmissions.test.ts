@@ -10,7 +10,7 @@ import { loadEndpoints } from '../../src/transport/receivers.js';
 import { type SendDeps, sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
-import { findSshd, startTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 const sha = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
 
@@ -33,9 +33,7 @@ describe('sending submissions to a real OpenSSH SFTP server', () => {
   const inbox = async (): Promise<string[]> => (await fs.readdir(path.join(sshd.root, 'IN'))).sort();
 
   beforeAll(async () => {
-    const binary = findSshd();
-    if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-    sshd = await startTestSshd(binary);
+    sshd = await requireTestSshd();
     fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
     endpointsFile = await writeEndpoints(path.join(path.dirname(fx.outbox), 'receivers.json'));
   });
