@@ -7,12 +7,12 @@ export interface Progress {
 }
 
 /** Starts a progress line on stderr (terminal only); `total` undefined shows a running count. */
-export function startProgress(interactive: boolean, label: string, total?: number): Progress {
+export function startProgress(interactive: boolean, label: string, total?: number, unit = 'records'): Progress {
   if (!interactive) return { update: () => undefined, stop: () => undefined };
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: total ? `${label} [{bar}] {percentage}% {value}/{total}` : `${label} {value} records`,
+      format: total ? `${label} [{bar}] {percentage}% {value}/{total}` : `${label} {value} ${unit}`,
       hideCursor: true,
       clearOnComplete: false,
     },

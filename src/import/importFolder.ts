@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import { withTransaction, type Pool } from '../db/database.js';
 import { type ContractBreak, ImportError, UsageError } from '../errors/errors.js';
+import { BulkPathRefused, bulkImport, isDataError } from './bulkImport.js';
 import { withBulkLoad } from './bulkLoad.js';
 import { checkIntegrity } from './checkIntegrity.js';
 import { CONTRACT } from './contract.js';
@@ -14,26 +15,67 @@ export interface ImportResult {
   folder: string;
   files: StagedFile[];
   rows: number;
+  /** 'bulk': PostgreSQL read the files; 'row-by-row': csv-parse and per-field checks did. */
+  method: 'bulk' | 'row-by-row';
+  /** Why the bulk path was left for the row-by-row one (null when it was not). */
+  bulkRefused: string | null;
+}
+
+/** Progress of an import: bytes read by the bulk path, or rows checked by the row-by-row one. */
+export interface ImportProgress {
+  bytes?: number;
+  rows?: number;
 }
 
 const KEEP_BREAKS = 1000;
 
 /**
- * Imports a folder that follows the dossier CSV contract, all or nothing: every file is
- * staged with COPY and checked; if anything breaks the contract, every break is reported
- * through `onBreak` and an ImportError is thrown with nothing changed. Otherwise the dossier
- * tables are REPLACED by the folder's content in the same transaction (the folder is a full
- * export: a missing file means no rows), so importing the same folder twice is harmless.
+ * Imports a folder that follows the dossier CSV contract, all or nothing. The dossier tables
+ * are REPLACED by the folder's content in one transaction (the folder is a full export: a
+ * missing file means no rows), so importing the same folder twice is harmless.
+ *
+ * First the bulk path (src/import/bulkImport.ts: PostgreSQL reads and converts the files, at
+ * close to COPY speed). If it finds or suspects any break, its transaction is rolled back and
+ * the row-by-row path runs: every file parsed by csv-parse and checked field by field, then
+ * keys and references in SQL; every break is reported through `onBreak` and an ImportError
+ * is thrown with nothing changed (or, when the doubt was unfounded, the folder is imported).
  */
 export async function importFolder(
   dossier: Pool,
   folder: string,
   onBreak: (b: ContractBreak) => void = () => undefined,
-  onProgress: (rowsStaged: number) => void = () => undefined,
+  onProgress: (p: ImportProgress) => void = () => undefined,
 ): Promise<ImportResult> {
   if (!existsSync(folder) || !(await fs.stat(folder)).isDirectory()) {
     throw new UsageError(`The import folder ${folder} does not exist or is not a folder.`);
   }
+  const names = (await fs.readdir(folder)).filter((n) => n.endsWith('.csv'));
+  const unknown = names.filter((n) => !CONTRACT.some((t) => t.file === n));
+  const present = CONTRACT.filter((t) => names.includes(t.file));
+  const missing = CONTRACT.filter((t) => t.required && !names.includes(t.file));
+  let refused: string;
+  if (unknown.length > 0 || missing.length > 0) {
+    refused = unknown.length > 0 ? `${unknown[0]} is not a file of the contract` : `${missing[0]!.file} is missing`;
+  } else {
+    try {
+      let bytes = 0;
+      const files = await withTransaction(dossier, (client) => bulkImport(client, folder, present, (n) => onProgress({ bytes: (bytes += n) })));
+      return { folder, files, rows: files.reduce((n, f) => n + f.rows, 0), method: 'bulk', bulkRefused: null };
+    } catch (err) {
+      if (!(err instanceof BulkPathRefused) && !isDataError(err)) throw err;
+      refused = err instanceof BulkPathRefused ? err.reason : (err as Error).message;
+    }
+  }
+  return importRowByRow(dossier, folder, refused, onBreak, onProgress);
+}
+
+async function importRowByRow(
+  dossier: Pool,
+  folder: string,
+  bulkRefused: string,
+  onBreak: (b: ContractBreak) => void,
+  onProgress: (p: ImportProgress) => void,
+): Promise<ImportResult> {
   const kept: ContractBreak[] = [];
   let breakCount = 0;
   const report = (b: ContractBreak): void => {
@@ -58,7 +100,7 @@ export async function importFolder(
         continue;
       }
       await createStagingTable(client, spec);
-      files.push(await stageFile(client, spec, filePath, report, () => ++staging % 10_000 === 0 && onProgress(staging)));
+      files.push(await stageFile(client, spec, filePath, report, () => ++staging % 10_000 === 0 && onProgress({ rows: staging })));
       staged.add(spec.table);
     }
     await checkIntegrity(client, staged, report);
@@ -71,7 +113,7 @@ export async function importFolder(
         await client.query(`INSERT INTO dossier.${spec.table} (${cols}) SELECT ${cols} FROM ${stagingTable(spec)} ORDER BY line`);
       }
     });
-    return { folder, files, rows: files.reduce((n, f) => n + f.rows, 0) };
+    return { folder, files, rows: files.reduce((n, f) => n + f.rows, 0), method: 'row-by-row' as const, bulkRefused };
   });
   return result;
 }

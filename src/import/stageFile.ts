@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import { copyRow, createCopyIn } from '../db/copyIn.js';
 import type { PoolClient } from '../db/database.js';
 import type { ContractBreak } from '../errors/errors.js';
@@ -74,8 +74,9 @@ export async function stageFile(
       if (w) await w;
     }
   } catch (err) {
-    const e = err as { code?: string; lines?: number; message: string };
-    if (!e.code?.startsWith('CSV_')) throw err;
+    // csv-parse names its codes inconsistently (CSV_QUOTE_NOT_CLOSED, INVALID_OPENING_QUOTE): test the class.
+    if (!(err instanceof CsvError)) throw err;
+    const e = err as CsvError & { lines?: number };
     onBreak({ file: spec.file, line: e.lines ?? 0, column: '(row)', reason: `not valid CSV (RFC 4180): ${e.message}` });
   } finally {
     await copy.end();

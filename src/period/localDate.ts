@@ -3,14 +3,14 @@ export type LocalDate = string & { readonly __brand: 'LocalDate' };
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** True when the text is a real calendar day in `YYYY-MM-DD` form (leap years included). */
+/** True when the text is a real calendar day in `YYYY-MM-DD` form (leap years included; there is no year 0). */
 export function isLocalDate(text: string): boolean {
   const m = DATE.exec(text);
   if (!m) return false;
   const y = Number(m[1]);
   const mo = Number(m[2]);
   const d = Number(m[3]);
-  if (mo < 1 || mo > 12 || d < 1) return false;
+  if (y < 1 || mo < 1 || mo > 12 || d < 1) return false;
   return d <= daysInMonth(y, mo);
 }
 

@@ -1,0 +1,172 @@
+import { readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ContractBreak, ImportError } from '../../src/errors/errors.js';
+import { CONTRACT, type ColumnSpec } from '../../src/import/contract.js';
+import { importFolder, type ImportResult } from '../../src/import/importFolder.js';
+import { ROOT } from '../helpers/runHarness.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
+
+/**
+ * The bulk path lets PostgreSQL read and convert the files. PostgreSQL accepts more than the
+ * contract ("2024-1-5", "+5", a stray quote, a line holding only "\."), so every column is
+ * broken here in turn: the import must never take a value the row-by-row path refuses.
+ */
+const FULL = path.join(ROOT, 'fixtures/dossier-2024');
+
+/** Every affiliate of the hand-checked dossier, and the first row of each other file. */
+function smallFolder(): Record<string, string[]> {
+  const files: Record<string, string[]> = {};
+  for (const spec of CONTRACT) {
+    const lines = readFileSync(path.join(FULL, spec.file), 'utf8').split('\n').filter((l) => l !== '');
+    files[spec.file] = spec.file === 'affiliates.csv' ? lines : lines.slice(0, 2);
+  }
+  return files;
+}
+
+/** Bad values for a column type that the contract refuses; the first ones PostgreSQL would take. */
+function badValues(col: ColumnSpec): string[] {
+  const t = col.type;
+  const empty = col.nullable ? [] : ['', '""'];
+  switch (t.kind) {
+    case 'text':
+      return empty;
+    case 'digits':
+      return [...empty, '1'.repeat(t.length - 1), `${'1'.repeat(t.length - 1)}x`];
+    case 'date':
+      return [...empty, '2024-1-5', 'infinity', '20240105', '2023-02-30', '0000-01-01'];
+    case 'month':
+      return [...empty, '2024-13', '2024-1'];
+    case 'quarter':
+      return [...empty, '2024-Q5', '2024Q1'];
+    case 'country':
+      return [...empty, 'be', 'BEL'];
+    case 'enum':
+      return [...empty, `${t.values[0]!} `, 'zz'];
+    case 'integer':
+      return [...empty, '+5', ' 5', '12.50', '1234567890123456789', ...(t.min !== undefined ? [String(t.min - 1)] : [])];
+  }
+}
+
+function setField(line: string, index: number, value: string): string {
+  const fields = line.split(',');
+  fields[index] = value;
+  return fields.join(',');
+}
+
+describe('import: bulk path', () => {
+  let db: TestDatabase;
+  let dir: string;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-bulk-'));
+  });
+  afterAll(async () => {
+    await db.drop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  async function writeFolder(files: Record<string, string[]>): Promise<string> {
+    const folder = path.join(dir, `f${++n}`);
+    await fs.mkdir(folder);
+    for (const [name, lines] of Object.entries(files)) await fs.writeFile(path.join(folder, name), `${lines.join('\n')}\n`);
+    return folder;
+  }
+
+  async function attempt(folder: string): Promise<{ result?: ImportResult; breaks: ContractBreak[]; error?: unknown }> {
+    const breaks: ContractBreak[] = [];
+    try {
+      return { result: await importFolder(db.pool, folder, (b) => breaks.push(b)), breaks };
+    } catch (error) {
+      return { error, breaks };
+    }
+  }
+
+  async function dump(): Promise<string> {
+    const parts: string[] = [];
+    for (const spec of CONTRACT) {
+      const res = await db.pool.query(`SELECT * FROM dossier.${spec.table} ORDER BY 1, 2, 3`);
+      parts.push(JSON.stringify(res.rows));
+    }
+    return parts.join('\n');
+  }
+
+  it('imports a conforming folder with PostgreSQL reading the files, and loads exactly what the row-by-row path loads', async () => {
+    const bulk = await importFolder(db.pool, FULL);
+    expect(bulk.method).toBe('bulk');
+    expect(bulk.bulkRefused).toBeNull();
+    const viaBulk = await dump();
+    // An empty line is allowed by the contract but not by PostgreSQL's CSV reader: the import
+    // takes the row-by-row path, and the tables must come out the same.
+    const withBlank = path.join(dir, 'blank');
+    await fs.cp(FULL, withBlank, { recursive: true });
+    await fs.appendFile(path.join(withBlank, 'payments.csv'), '\n');
+    const checked = await importFolder(db.pool, withBlank);
+    expect(checked.method).toBe('row-by-row');
+    expect(checked.bulkRefused).toMatch(/payments\.csv/);
+    expect(checked.files.map((f) => f.rows)).toEqual(bulk.files.map((f) => f.rows));
+    expect(await dump()).toBe(viaBulk);
+  });
+
+  const cases: { file: string; column: string; index: number; value: string }[] = [];
+  for (const spec of CONTRACT) {
+    spec.columns.forEach((col, index) => {
+      for (const value of badValues(col)) cases.push({ file: spec.file, column: col.name, index, value });
+    });
+  }
+
+  it(`refuses every one of ${cases.length} bad values, one column at a time, and reports it at its line and column`, async () => {
+    const before = await dump();
+    const accepted: string[] = [];
+    const unreported: string[] = [];
+    for (const c of cases) {
+      const files = smallFolder();
+      files[c.file]![1] = setField(files[c.file]![1]!, c.index, c.value);
+      const out = await attempt(await writeFolder(files));
+      const label = `${c.file} ${c.column}=${JSON.stringify(c.value)}`;
+      if (!(out.error instanceof ImportError)) accepted.push(label);
+      else if (!out.breaks.some((b) => b.file === c.file && b.line === 2 && b.column === c.column)) unreported.push(`${label}: ${JSON.stringify(out.breaks)}`);
+    }
+    expect(accepted).toEqual([]);
+    expect(unreported).toEqual([]);
+    expect(await dump()).toBe(before);
+  });
+
+  it('refuses what PostgreSQL would read but RFC 4180 does not, and duplicate keys and unknown references', async () => {
+    const variants: { name: string; change: (f: Record<string, string[]>) => void; expected: string }[] = [
+      {
+        name: 'a quote inside an unquoted field',
+        change: (f) => (f['affiliates.csv']![1] = setField(f['affiliates.csv']![1]!, 2, 'Du"pont"')),
+        expected: 'affiliates.csv:2: (row)',
+      },
+      { name: 'a line holding only \\.', change: (f) => f['payments.csv']!.push('\\.'), expected: 'payments.csv:3: (row)' },
+      { name: 'a duplicate key', change: (f) => f['contributions.csv']!.push(f['contributions.csv']![1]!), expected: 'contributions.csv:3: contribution_id' },
+      {
+        name: 'an unknown affiliate',
+        change: (f) => (f['mutuality_affiliations.csv']![1] = setField(f['mutuality_affiliations.csv']![1]!, 0, 'NOPE')),
+        expected: 'mutuality_affiliations.csv:2: affiliate_id',
+      },
+    ];
+    for (const v of variants) {
+      const files = smallFolder();
+      v.change(files);
+      const out = await attempt(await writeFolder(files));
+      expect(out.error, `${v.name}: ${String(out.error)} ${(out.error as Error)?.stack}`).toBeInstanceOf(ImportError);
+      expect(out.breaks.map((b) => `${b.file}:${b.line}: ${b.column}`), v.name).toContain(v.expected);
+    }
+  });
+
+  it('takes a conforming value PostgreSQL would write differently (an amount with leading zeros) through the row-by-row path', async () => {
+    const files = smallFolder();
+    const amount = CONTRACT.find((t) => t.file === 'payments.csv')!.columns.findIndex((c) => c.name === 'amount_cents');
+    files['payments.csv']![1] = setField(files['payments.csv']![1]!, amount, '0087171');
+    const out = await attempt(await writeFolder(files));
+    expect(out.error).toBeUndefined();
+    expect(out.result?.method).toBe('row-by-row');
+    const res = await db.pool.query('SELECT amount_cents FROM dossier.payments');
+    expect(res.rows).toEqual([{ amount_cents: '87171' }]);
+  });
+});
