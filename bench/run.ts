@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PIPELINES } from '../pipelines/index.js';
+import { CONTRACT } from '../src/import/contract.js';
 import { runStatement } from '../src/db/database.js';
 import { bindSql } from '../src/extract/bindSql.js';
 import { formatPeriod, lastDay, makePeriod, type Period } from '../src/period/period.js';
@@ -54,6 +55,33 @@ function psqlCopySeconds(url: string, sql: string): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
+/**
+ * `psql \copy` of every CSV file of a folder into fresh tables shaped like the dossier tables:
+ * 'bare' without keys, indexes or checks (the COPY floor), 'keyed' with everything (what a plain
+ * load into the real tables costs). Neither checks the contract; both are dropped afterwards.
+ */
+function psqlCopyCsvSeconds(url: string, folder: string, shape: 'bare' | 'keyed'): number {
+  const like = shape === 'bare' ? 'INCLUDING DEFAULTS' : 'INCLUDING ALL';
+  const tables = PIPELINE_TABLES.map((t) => `bench_${t}`);
+  execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', PIPELINE_TABLES.map((t) => `CREATE TABLE bench_${t} (LIKE dossier.${t} ${like});`).join(' ')]);
+  if (shape === 'keyed') {
+    const fks = PIPELINE_TABLES.filter((t) => t !== 'affiliates' && t !== 'companies')
+      .map((t) => `ALTER TABLE bench_${t} ADD FOREIGN KEY (affiliate_id) REFERENCES bench_affiliates;`)
+      .join(' ');
+    execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `${fks} ALTER TABLE bench_payments ADD FOREIGN KEY (contribution_id) REFERENCES bench_contributions;`]);
+  }
+  const started = process.hrtime.bigint();
+  for (const t of PIPELINE_TABLES) {
+    const file = path.join(folder, `${t}.csv`);
+    execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy bench_${t} FROM '${file}' WITH (FORMAT csv, HEADER true)`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  execFileSync('psql', [url, '-q', '-c', `DROP TABLE ${tables.join(', ')} CASCADE`]);
+  return seconds;
+}
+
+const PIPELINE_TABLES = CONTRACT.map((t) => t.table);
+
 function periodFor(kind: Period['kind']): Period {
   if (kind === 'quarter') return LAST_QUARTER;
   if (kind === 'month') return makePeriod('month', 2026, 9);
@@ -76,7 +104,12 @@ try {
   console.log(`generate   ${String(rows).padStart(10)} rows  ${fmt(gen.seconds)} s  ${fmt(rows / gen.seconds, 0)} rows/s  peak RSS ${fmt(gen.rssMiB)} MiB`);
   await maillon(['db', 'migrate'], env);
   const imp = await maillon(['import', data], env);
-  console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(imp.rssMiB)} MiB`);
+  const method = /bulk path/.test(imp.stdout) ? 'bulk path' : 'row by row';
+  console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(imp.rssMiB)} MiB  (${method})`);
+  const bare = psqlCopyCsvSeconds(url, data, 'bare');
+  console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (import / copy = ${fmt(imp.seconds / bare, 2)})`);
+  const keyed = psqlCopyCsvSeconds(url, data, 'keyed');
+  console.log(`  psql \\copy of the same CSV into copies of the dossier tables with their keys and indexes: ${fmt(keyed)} s  ${fmt(rows / keyed, 0)} rows/s`);
   const render = await benchRenderer(Math.min(affiliates, 500_000), work);
   console.log(`render     ${String(render.records).padStart(10)} recs  ${fmt(render.seconds)} s  ${fmt(render.records / render.seconds, 0)} records/s (career XML writer alone)`);
   console.log('');

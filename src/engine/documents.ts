@@ -1,45 +1,66 @@
+import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import tar from 'tar-stream';
 import { OutboxError } from '../errors/errors.js';
 import type { DocumentOutput, RecordContext } from './pipeline.js';
 
-/** Writes one printable document per emitted record into a temporary folder. */
+/** Name of the archive that holds a run's printable documents, in the run's documents folder. */
+export const DOCUMENTS_ARCHIVE = 'documents.tar';
+
+/** Writes one printable document per emitted record, as entries of one tar archive. */
 export interface DocumentWriter {
   write(rec: unknown): Promise<void>;
-  /** Waits for every write in flight; throws the first failure. */
+  /** Ends the archive and waits for it to be on disk; throws the first failure. */
   flush(): Promise<void>;
   count(): number;
+  /** Abandons the archive after a failure (the caller removes the folder). */
+  discard(): void;
 }
 
-// Creating a file costs a few system calls: keep several in flight, but a bounded number.
-const IN_FLIGHT = 16;
-
-/** Creates the writer; files are 0600 and never replace an existing one. */
-export function createDocumentWriter(out: DocumentOutput<unknown>, dir: string, ctx: RecordContext): DocumentWriter {
+/**
+ * Creates the writer. One file per document cost a file creation each (about 250 µs here, four
+ * minutes for a million affiliates); one archive is a single sequential write. A POSIX tar
+ * (ustar) is read by `tar -xf` on Linux and on Windows 10 and later, and by 7-Zip; an entry is
+ * taken out alone with `tar -xf documents.tar A000000001.html`. Memory stays flat: each entry
+ * waits for the archive stream to accept it. The archive is 0600 and never replaces a file.
+ */
+export function createDocumentWriter(out: DocumentOutput<unknown>, dir: string, ctx: RecordContext, mtime: Date = new Date()): DocumentWriter {
   let n = 0;
-  const pending = new Set<Promise<void>>();
+  const pack = tar.pack();
+  const file = path.join(dir, DOCUMENTS_ARCHIVE);
+  const written = pipeline(pack, createWriteStream(file, { mode: 0o600, flags: 'wx' })).catch((err: unknown) => {
+    throw new OutboxError(`Cannot write the printable documents ${file}: ${(err as Error).message}.`, { cause: err });
+  });
   let failure: unknown = null;
+  written.catch((err: unknown) => (failure ??= err));
   return {
     async write(rec) {
       if (failure) throw failure;
       const name = out.name(rec);
       if (name.includes('/') || name.startsWith('.')) throw new OutboxError(`Refusing the document name "${name}": it must be a plain file name.`);
-      const p: Promise<void> = fs
-        .writeFile(path.join(dir, name), out.render(rec, ctx), { mode: 0o600, flag: 'wx' })
-        .then(() => {
-          n++;
-        })
-        .catch((err: unknown) => {
-          failure ??= new OutboxError(`Cannot write the document ${name}: ${(err as Error).message}.`, { cause: err });
-        })
-        .finally(() => pending.delete(p));
-      pending.add(p);
-      if (pending.size >= IN_FLIGHT) await Promise.race(pending);
+      const body = Buffer.from(out.render(rec, ctx), 'utf8');
+      await new Promise<void>((resolve, reject) => {
+        pack.entry({ name, size: body.length, mode: 0o600, mtime }, body, (err) => (err ? reject(failure ?? err) : resolve()));
+      });
+      n++;
     },
     async flush() {
-      await Promise.all(pending);
       if (failure) throw failure;
+      pack.finalize();
+      await written;
+      const handle = await fs.open(file, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     },
     count: () => n,
+    discard: () => {
+      failure ??= new OutboxError('The printable documents were abandoned.');
+      pack.destroy();
+    },
   };
 }

@@ -1,12 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
+import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taxAttestations } from '../../pipelines/taxAttestations.js';
+import { DOCUMENTS_ARCHIVE } from '../../src/engine/documents.js';
 import type { RunResult } from '../../src/engine/runPipeline.js';
 import { buildReport } from '../../src/reconcile/report.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
+
+/** Every entry of a tar archive: name, mode and text. */
+async function readTar(file: string): Promise<Map<string, { mode: number; text: string }>> {
+  const entries = new Map<string, { mode: number; text: string }>();
+  const extract = tar.extract();
+  createReadStream(file).pipe(extract);
+  for await (const entry of extract) {
+    const chunks: Buffer[] = [];
+    for await (const c of entry) chunks.push(c as Buffer);
+    entries.set(entry.header.name, { mode: entry.header.mode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+  }
+  return entries;
+}
 
 describe('tax-attestations on the 2024 fixture', () => {
   let fx: FlowFixture;
@@ -50,24 +67,27 @@ describe('tax-attestations on the 2024 fixture', () => {
   it('writes one printable attestation per affiliate, in their language, with the same amounts as the XML', async () => {
     expect(result.documents.count).toBe(5);
     const folder = result.documents.folder!;
-    const names = (await fs.readdir(folder)).sort();
-    expect(names).toEqual(['D01.html', 'D02.html', 'D03.html', 'D05.html', 'D06.html']);
-    for (const name of names) {
-      const html = await fs.readFile(path.join(folder, name), 'utf8');
+    expect(await fs.readdir(folder)).toEqual([DOCUMENTS_ARCHIVE]);
+    const archive = path.join(folder, DOCUMENTS_ARCHIVE);
+    expect((await fs.stat(archive)).mode & 0o777).toBe(0o600);
+    // The system's tar reads it too, and takes one attestation out alone.
+    expect(execFileSync('tar', ['-tf', archive], { encoding: 'utf8' }).trim().split('\n').sort()).toEqual(['D01.html', 'D02.html', 'D03.html', 'D05.html', 'D06.html']);
+    const entries = await readTar(archive);
+    expect(execFileSync('tar', ['-xOf', archive, 'D03.html'], { encoding: 'utf8' })).toBe(entries.get('D03.html')!.text);
+    for (const [name, { mode, text: html }] of entries) {
       const inss = /<span class="inss">(\d{11})<\/span>/.exec(html)![1]!;
       const xml = attestations.get(inss);
-      expect(/class="amount total" data-amount-cents="(-?\d+)"/.exec(html)![1]).toBe(xml.Amount);
+      expect(/class="amount total" data-amount-cents="(-?\d+)"/.exec(html)![1], name).toBe(xml.Amount);
       const perQuarter = [...html.matchAll(/<td>(\d{4}-Q\d)<\/td><td class="amount" data-amount-cents="(-?\d+)"/g)].map((m) => [m[1]!.replace('-Q', ''), m[2]]);
       expect(perQuarter).toEqual(xml.PaidForQuarters.PaidFor.map((q: any) => [q.Quarter, q.Amount]));
       expect(html).toContain(`<html lang="${xml.Person.Language}">`);
-      expect((await fs.stat(path.join(folder, name))).mode & 0o777).toBe(0o600);
+      expect(mode).toBe(0o600);
     }
-    const de = await fs.readFile(path.join(folder, 'D05.html'), 'utf8');
+    const de = entries.get('D05.html')!.text;
     expect(de).toContain('Steuerbescheinigung');
     expect(de).toContain('310,50');
-    const nl = await fs.readFile(path.join(folder, 'D03.html'), 'utf8');
-    expect(nl).toContain('Fiscaal attest');
-    const fr = await fs.readFile(path.join(folder, 'D01.html'), 'utf8');
+    expect(entries.get('D03.html')!.text).toContain('Fiscaal attest');
+    const fr = entries.get('D01.html')!.text;
     expect(fr).toContain('Dupont &amp; Fils');
     expect(fr).toMatch(/3\s486,84\s€/);
   });

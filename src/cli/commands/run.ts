@@ -93,7 +93,7 @@ export function printRun(flow: string, period: string, env: string, r: RunResult
   console.log(`  extracted ${c.extracted} = emitted ${c.emitted} + quarantined ${c.quarantined}`);
   for (const [rule, n] of Object.entries(r.quarantineByRule)) console.log(`  quarantined ${String(n).padStart(8)}  ${rule}`);
   for (const f of r.files) console.log(`  file ${f.path} (${f.records} records, ${f.bytes} bytes, to ${f.receiver})`);
-  if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${r.documents.folder}` : ''}`);
+  if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${r.documents.folder}/documents.tar` : ''}`);
   for (const [name, value] of Object.entries(r.facts ?? {})) console.log(`  ${name}: ${String(value)}`);
   if (r.dryRun) console.log('  dry run: nothing written to the outbox, no sequence allocated');
   else console.log(`  report: maillon report ${flow} --period ${period} --env ${env}`);
