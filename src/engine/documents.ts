@@ -28,9 +28,9 @@ export interface DocumentWriter {
  */
 export function createDocumentWriter(out: DocumentOutput<unknown>, dir: string, ctx: RecordContext, mtime: Date = new Date()): DocumentWriter {
   let n = 0;
-  const pack = tar.pack();
+  const pack = tar.pack({ highWaterMark: 1 << 22 });
   const file = path.join(dir, DOCUMENTS_ARCHIVE);
-  const written = pipeline(pack, createWriteStream(file, { mode: 0o600, flags: 'wx' })).catch((err: unknown) => {
+  const written = pipeline(pack, createWriteStream(file, { mode: 0o600, flags: 'wx', highWaterMark: 1 << 22 })).catch((err: unknown) => {
     throw new OutboxError(`Cannot write the printable documents ${file}: ${(err as Error).message}.`, { cause: err });
   });
   let failure: unknown = null;

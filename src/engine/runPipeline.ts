@@ -10,6 +10,7 @@ import { ConfigError, SchemaConformanceError, UsageError } from '../errors/error
 import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
 import { loadPreviousVersion } from './previousVersion.js';
 import type { Signing } from '../sign/signingIdentity.js';
+import { checkOutcomes } from '../ledger/outcomeWriter.js';
 import { closeAbandonedRuns, failRun, type RunCounts, type RunVersion, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
 import { prepareOutbox } from '../package/outbox.js';
@@ -119,6 +120,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
           s, published,
         );
       }
+      await checkOutcomes(tx, runId);
       if (docsTmp) docsFolder = await keepDocuments(deps.documentsDir, docsTmp, pipeline.id, periodKey, req.environment, runId);
       await tx.query('COMMIT');
     }

@@ -1,5 +1,6 @@
 import { copyRow, createCopyIn } from '../db/copyIn.js';
 import type { PoolClient } from '../db/database.js';
+import { LedgerConflictError } from '../errors/errors.js';
 
 /** Streams one row per extracted record into maillon.record_outcomes (COPY), inside the run's transaction. */
 export interface OutcomeWriter {
@@ -25,4 +26,28 @@ export function createOutcomeWriter(client: PoolClient, runId: number): OutcomeW
       copy.write(copyRow([runId, o.ordinal, o.sourceKey, 'quarantined', o.recordKey, null, null, null, null, o.rule, o.message, 0])),
     end: () => copy.end(),
   };
+}
+
+/**
+ * Checks, in the run's transaction and before it commits, what the foreign keys of
+ * record_outcomes checked row by row (migration 008): the run exists and every emitted or
+ * cancelled record points to a file recorded for the run. One query, whatever the size.
+ */
+export async function checkOutcomes(client: PoolClient, runId: number): Promise<void> {
+  const res = await client.query<{ run: boolean; orphans: number; example: string | null }>(
+    `SELECT EXISTS (SELECT 1 FROM maillon.runs WHERE run_id = $1) AS run,
+            count(*)::int AS orphans, min(o.file_key) AS example
+     FROM maillon.record_outcomes o
+     WHERE o.run_id = $1 AND o.file_key IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM maillon.files f WHERE f.run_id = o.run_id AND f.file_key = o.file_key)`,
+    [runId],
+  );
+  const r = res.rows[0]!;
+  if (!r.run || r.orphans > 0) {
+    throw new LedgerConflictError(
+      r.run
+        ? `Run ${runId} placed ${r.orphans} record(s) in a file it did not record (${r.example}); nothing was committed. This is a defect of maillon: report it.`
+        : `Run ${runId} is not in the ledger; its records were not committed.`,
+    );
+  }
 }
