@@ -1,7 +1,10 @@
 /**
- * `npm run bench [-- --affiliates N] [--seed S]`: generates N affiliates, imports them, runs
- * every flow for one period of its kind, and compares each run with `psql \copy` of the same
- * extraction query to /dev/null. Prints wall time, records/s and the peak RSS of each step.
+ * `npm run bench [-- --affiliates N[,M…]] [--seed S] [--keep]`: generates N affiliates (1 %
+ * invalid), imports them, runs every flow for one period of its kind, and compares each run
+ * with `psql \copy` of the same extraction query to /dev/null. Prints wall time, records/s and
+ * the peak RSS of each step, then checks the quarantine against the generator's list of invalid
+ * affiliates and each flow's reconciliation report. With several sizes, each is run in turn
+ * and a linearity table compares the time per record.
  * Uses MAILLON_BENCH_DATABASE_URL (an admin URL) or the local PostgreSQL on 127.0.0.1:5432;
  * creates its own database and drops it at the end.
  */
@@ -11,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PIPELINES } from '../pipelines/index.js';
+import { INVALID_LIST } from '../src/generate/generateDataset.js';
 import { CONTRACT } from '../src/import/contract.js';
 import { runStatement } from '../src/db/database.js';
 import { bindSql } from '../src/extract/bindSql.js';
@@ -21,7 +25,6 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const { values } = parseArgs({
   options: { affiliates: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } },
 });
-const affiliates = Number(values.affiliates);
 const adminUrl = process.env['MAILLON_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const LAST_QUARTER = makePeriod('quarter', 2026, 3);
 
@@ -82,6 +85,61 @@ function psqlCopyCsvSeconds(url: string, folder: string, shape: 'bare' | 'keyed'
 
 const PIPELINE_TABLES = CONTRACT.map((t) => t.table);
 
+/**
+ * Bad input at scale: the generator lists the affiliates it gave a domain error and the rule
+ * that must catch it. Per flow: what was quarantined, how much of it is listed under that same
+ * rule, what is not listed (the flow's own rules: no insurer, regionalised allowance…), and
+ * records of listed affiliates the flow emitted although it applies their rule (for the INSS
+ * check, which every flow applies to every record that carries the INSS; other rules apply to
+ * some record types only). The career flow checks every injected fault, so there the
+ * quarantine must be exactly the listed affiliates it extracted.
+ * Then each flow's reconciliation report is built and its checks must all hold.
+ */
+async function checkQuarantine(url: string, data: string, ran: { flow: string; period: string }[], env: Record<string, string>): Promise<void> {
+  const psql = (sql: string): string => execFileSync('psql', [url, '-q', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
+  psql('CREATE TABLE bench_invalid (affiliate_id text PRIMARY KEY, rule text NOT NULL)');
+  execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy bench_invalid FROM '${path.join(data, INVALID_LIST)}' WITH (FORMAT text, DELIMITER ' ')`]);
+  const listed = Number(psql('SELECT count(*) FROM bench_invalid').trim());
+  console.log('');
+  console.log(`quarantine: ${listed} affiliates generated with a domain error (${path.basename(INVALID_LIST)})`);
+  console.log('flow                     quarantined  listed, same rule  listed, emitted (INSS; career: any)  not listed (the flow\'s own rules)');
+  let exact = true;
+  for (const { flow, period } of ran) {
+    // The affiliate behind each record: allowance certificates are keyed by allowance, statistics by "type:key"
+    // (affiliate, contribution, allowance or company).
+    const [row] = psql(`
+      WITH o AS (
+        SELECT o.outcome, o.rule,
+               CASE '${flow}' WHEN 'allowance-certificates' THEN (SELECT al.affiliate_id FROM dossier.allowances al WHERE al.allowance_id = o.source_key)
+                              WHEN 'statistics' THEN CASE split_part(o.source_key, ':', 1)
+                                WHEN 'affiliate' THEN split_part(o.source_key, ':', 2)
+                                WHEN 'contribution' THEN (SELECT c.affiliate_id FROM dossier.contributions c WHERE c.contribution_id = split_part(o.source_key, ':', 2))
+                                WHEN 'allowance' THEN (SELECT al.affiliate_id FROM dossier.allowances al WHERE al.allowance_id = split_part(o.source_key, ':', 2)) END
+                              ELSE o.source_key END AS affiliate_id
+        FROM maillon.record_outcomes o
+        WHERE o.run_id = (SELECT max(run_id) FROM maillon.runs WHERE flow = '${flow}' AND period = '${period}' AND state = 'succeeded')),
+      applied AS (SELECT DISTINCT rule FROM o WHERE outcome = 'quarantined')
+      SELECT count(*) FILTER (WHERE o.outcome = 'quarantined'),
+             count(*) FILTER (WHERE o.outcome = 'quarantined' AND i.rule = o.rule),
+             coalesce((SELECT string_agg(rule || ' ' || n, ', ' ORDER BY rule) FROM (
+               SELECT o2.rule, count(*) AS n FROM o o2 LEFT JOIN bench_invalid i2 USING (affiliate_id)
+               WHERE o2.outcome = 'quarantined' AND (i2.rule IS DISTINCT FROM o2.rule) GROUP BY o2.rule) x), '-'),
+             count(*) FILTER (WHERE o.outcome <> 'quarantined' AND i.rule IN (SELECT rule FROM applied)
+                              AND (i.rule = 'inss-check-digit' OR '${flow}' = 'career'))
+      FROM o LEFT JOIN bench_invalid i USING (affiliate_id)`).trim().split('\n');
+    const [quarantined, same, other, missed] = row!.split('|');
+    const report = await maillon(['report', flow, '--period', period, '--json'], env);
+    const checks = (JSON.parse(report.stdout) as { checks: { ok: boolean; name: string }[] }).checks;
+    const failed = checks.filter((c) => !c.ok).map((c) => c.name);
+    if (flow === 'career' && (quarantined !== same || missed !== '0')) exact = false;
+    if (missed !== '0' || failed.length > 0) exact = false;
+    console.log(`${flow.padEnd(24)} ${quarantined!.padStart(11)}  ${same!.padStart(17)}  ${missed!.padStart(44)}  ${other}`);
+    console.log(`${''.padEnd(24)} report: ${failed.length === 0 ? `${checks.length}/${checks.length} checks hold` : `FAILED: ${failed.join('; ')}`} (peak RSS ${fmt(report.rssMiB)} MiB)`);
+  }
+  console.log(exact ? 'career quarantine = exactly the listed affiliates it extracted; no flow emitted a record with a listed bad INSS; every report reconciles' : 'QUARANTINE OR REPORT MISMATCH (see above)');
+  if (!exact) process.exitCode = 1;
+}
+
 function periodFor(kind: Period['kind']): Period {
   if (kind === 'quarter') return LAST_QUARTER;
   if (kind === 'month') return makePeriod('month', 2026, 9);
@@ -89,45 +147,81 @@ function periodFor(kind: Period['kind']): Period {
 }
 
 const fmt = (n: number, d = 1): string => n.toFixed(d);
-const dbName = `maillon_bench_${process.pid}`;
-const work = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-bench-'));
-const u = new URL(adminUrl);
-u.pathname = `/${dbName}`;
-const url = u.toString();
-const env = { DATABASE_URL: url, MAILLON_HOME: work, MAILLON_SENDER: '012345', MAILLON_ENV: 'S' };
-await runStatement(adminUrl, `CREATE DATABASE ${dbName}`);
-try {
-  console.log(`maillon bench: ${affiliates} affiliates, seed ${values.seed}, ${os.cpus().length} cores, node ${process.version}`);
-  const data = path.join(work, 'data');
-  const gen = await maillon(['generate', '--affiliates', String(affiliates), '--seed', String(values.seed), '--invalid-rate', '0.01', '--last-quarter', formatPeriod(LAST_QUARTER), '--out', data], env);
-  const rows = [...gen.stdout.matchAll(/(\d+) rows/g)].reduce((n, m) => n + Number(m[1]), 0);
-  console.log(`generate   ${String(rows).padStart(10)} rows  ${fmt(gen.seconds)} s  ${fmt(rows / gen.seconds, 0)} rows/s  peak RSS ${fmt(gen.rssMiB)} MiB`);
-  await maillon(['db', 'migrate'], env);
-  const imp = await maillon(['import', data], env);
-  const method = /bulk path/.test(imp.stdout) ? 'bulk path' : 'row by row';
-  console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(imp.rssMiB)} MiB  (${method})`);
-  const bare = psqlCopyCsvSeconds(url, data, 'bare');
-  console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (import / copy = ${fmt(imp.seconds / bare, 2)})`);
-  const keyed = psqlCopyCsvSeconds(url, data, 'keyed');
-  console.log(`  psql \\copy of the same CSV into copies of the dossier tables with their keys and indexes: ${fmt(keyed)} s  ${fmt(rows / keyed, 0)} rows/s`);
-  const render = await benchRenderer(Math.min(affiliates, 500_000), work);
-  console.log(`render     ${String(render.records).padStart(10)} recs  ${fmt(render.seconds)} s  ${fmt(render.records / render.seconds, 0)} records/s (career XML writer alone)`);
-  console.log('');
-  console.log('flow                     period   records     wall s   records/s  peak RSS MiB  psql \\copy s  ratio');
-  for (const p of PIPELINES) {
-    const period = periodFor(p.periodKind);
-    const run = await maillon(['run', p.id, '--period', formatPeriod(period), '--as-of', `${lastDay(period)}T23:59:59Z`, '--json'], env);
-    const result = JSON.parse(run.stdout) as { counts: { extracted: number } };
-    const sql = bindSql(p.extract.sql, {
-      periodKey: formatPeriod(period), periodStart: period.start, periodEnd: period.end, periodLastDay: lastDay(period), year: period.year, asOfDay: lastDay(period),
-    });
-    const floor = psqlCopySeconds(url, sql);
-    const n = result.counts.extracted;
-    console.log(
-      `${p.id.padEnd(24)} ${formatPeriod(period).padEnd(8)} ${String(n).padStart(8)} ${fmt(run.seconds, 2).padStart(10)} ${fmt(n / run.seconds, 0).padStart(11)} ${fmt(run.rssMiB).padStart(13)} ${fmt(floor, 2).padStart(13)} ${fmt(run.seconds / floor, 2).padStart(6)}`,
-    );
+
+/** Seconds and items of each measured step of one size: the linearity table compares them. */
+type Measures = Map<string, { items: number; seconds: number }>;
+
+async function benchOnce(affiliates: number): Promise<Measures> {
+  const measures: Measures = new Map();
+  const dbName = `maillon_bench_${process.pid}_${affiliates}`;
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-bench-'));
+  const u = new URL(adminUrl);
+  u.pathname = `/${dbName}`;
+  const url = u.toString();
+  const env = { DATABASE_URL: url, MAILLON_HOME: work, MAILLON_SENDER: '012345', MAILLON_ENV: 'S' };
+  await runStatement(adminUrl, `CREATE DATABASE ${dbName}`);
+  try {
+    console.log(`maillon bench: ${affiliates} affiliates, seed ${values.seed}, ${os.cpus().length} cores, node ${process.version}`);
+    const data = path.join(work, 'data');
+    const gen = await maillon(['generate', '--affiliates', String(affiliates), '--seed', String(values.seed), '--invalid-rate', '0.01', '--last-quarter', formatPeriod(LAST_QUARTER), '--out', data], env);
+    const rows = [...gen.stdout.matchAll(/(\d+) rows/g)].reduce((n, m) => n + Number(m[1]), 0);
+    console.log(`generate   ${String(rows).padStart(10)} rows  ${fmt(gen.seconds)} s  ${fmt(rows / gen.seconds, 0)} rows/s  peak RSS ${fmt(gen.rssMiB)} MiB`);
+    measures.set('generate', { items: rows, seconds: gen.seconds });
+    await maillon(['db', 'migrate'], env);
+    const imp = await maillon(['import', data], env);
+    const method = /bulk path/.test(imp.stdout) ? 'bulk path' : 'row by row';
+    console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(imp.rssMiB)} MiB  (${method})`);
+    measures.set('import', { items: rows, seconds: imp.seconds });
+    const bare = psqlCopyCsvSeconds(url, data, 'bare');
+    console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (import / copy = ${fmt(imp.seconds / bare, 2)})`);
+    const keyed = psqlCopyCsvSeconds(url, data, 'keyed');
+    console.log(`  psql \\copy of the same CSV into copies of the dossier tables with their keys and indexes: ${fmt(keyed)} s  ${fmt(rows / keyed, 0)} rows/s`);
+    const render = await benchRenderer(Math.min(affiliates, 500_000), work);
+    console.log(`render     ${String(render.records).padStart(10)} recs  ${fmt(render.seconds)} s  ${fmt(render.records / render.seconds, 0)} records/s (career XML writer alone)`);
+    console.log('');
+    console.log('flow                     period   records     wall s   records/s  peak RSS MiB  psql \\copy s  ratio');
+    const ran: { flow: string; period: string }[] = [];
+    for (const p of PIPELINES) {
+      const period = periodFor(p.periodKind);
+      ran.push({ flow: p.id, period: formatPeriod(period) });
+      const run = await maillon(['run', p.id, '--period', formatPeriod(period), '--as-of', `${lastDay(period)}T23:59:59Z`, '--json'], env);
+      const result = JSON.parse(run.stdout) as { counts: { extracted: number } };
+      const sql = bindSql(p.extract.sql, {
+        periodKey: formatPeriod(period), periodStart: period.start, periodEnd: period.end, periodLastDay: lastDay(period), year: period.year, asOfDay: lastDay(period),
+      });
+      const floor = psqlCopySeconds(url, sql);
+      const n = result.counts.extracted;
+      measures.set(p.id, { items: n, seconds: run.seconds });
+      console.log(
+        `${p.id.padEnd(24)} ${formatPeriod(period).padEnd(8)} ${String(n).padStart(8)} ${fmt(run.seconds, 2).padStart(10)} ${fmt(n / run.seconds, 0).padStart(11)} ${fmt(run.rssMiB).padStart(13)} ${fmt(floor, 2).padStart(13)} ${fmt(run.seconds / floor, 2).padStart(6)}`,
+      );
+    }
+    await checkQuarantine(url, data, ran, env);
+  } finally {
+    await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    if (!values.keep) await fs.rm(work, { recursive: true, force: true });
   }
-} finally {
-  await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  if (!values.keep) await fs.rm(work, { recursive: true, force: true });
+  return measures;
+}
+
+const sizes = values.affiliates.split(',').map(Number);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--affiliates takes sizes such as 100000 or 100000,1300000, got "${values.affiliates}"`);
+const results: Measures[] = [];
+for (const [i, n] of sizes.entries()) {
+  if (i > 0) console.log('');
+  results.push(await benchOnce(n));
+}
+if (sizes.length > 1) {
+  // Linear growth: time per item at the largest size over time per item at the smallest.
+  const small = results[0]!;
+  const large = results[results.length - 1]!;
+  console.log('');
+  console.log(`linearity: time per record at ${sizes[sizes.length - 1]} affiliates / time per record at ${sizes[0]} (1.00 = linear; fixed costs such as the ~0.6 s process start make the small size dearer)`);
+  for (const [step, a] of small) {
+    const b = large.get(step);
+    if (!b || a.items === 0 || b.items === 0) continue;
+    const perA = a.seconds / a.items;
+    const perB = b.seconds / b.items;
+    console.log(`  ${step.padEnd(24)} ${fmt(perA * 1e6, 2).padStart(9)} µs  ${fmt(perB * 1e6, 2).padStart(9)} µs  ${fmt(perB / perA, 2).padStart(6)}`);
+  }
 }

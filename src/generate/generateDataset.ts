@@ -28,6 +28,14 @@ export interface GenerateResult {
   invalidAffiliates: number;
 }
 
+/**
+ * Beside the CSV files (not a CSV file, so the import ignores it): one line per affiliate given
+ * a domain error, `<affiliate_id> <rule the flows must quarantine it under>`. The benchmark and
+ * the tests compare the flows' quarantine with it.
+ */
+export const INVALID_LIST = 'invalid-affiliates.txt';
+const FAULT_RULES = ['inss-check-digit', 'period-incoherent', 'activity-without-category'] as const;
+
 interface Output {
   stringifier: Stringifier;
   file: WriteStream;
@@ -50,6 +58,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   const rnd = createRandom(opts.seed);
   const firstQuarter = shiftPeriod(opts.lastQuarter, -7);
   let invalid = 0;
+  const invalidList = opts.invalidRate > 0 ? createWriteStream(path.join(opts.out, INVALID_LIST), { mode: 0o600 }) : null;
   for (let i = 1; i <= opts.affiliates; i++) {
     const faulty = opts.invalidRate > 0 && rnd.chance(opts.invalidRate);
     const faultKind = faulty ? rnd.int(0, 2) : -1;
@@ -61,6 +70,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
       fault: faultKind === 1 ? 'incoherent-period' : faultKind === 2 ? 'activity-without-category' : null,
     });
     await write(outputs.get('affiliates')!, [person.row], counts, 'affiliates.csv');
+    if (invalidList && faulty && !invalidList.write(`${person.affiliateId} ${FAULT_RULES[faultKind]}\n`)) await once(invalidList, 'drain');
     for (const spec of CONTRACT.slice(1)) {
       await write(outputs.get(spec.table)!, rows[spec.table as keyof AffiliateRows], counts, spec.file);
     }
@@ -69,6 +79,10 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   for (const { stringifier, file } of outputs.values()) {
     stringifier.end();
     await finished(file);
+  }
+  if (invalidList) {
+    invalidList.end();
+    await finished(invalidList);
   }
   return { rows: counts, invalidAffiliates: invalid };
 }

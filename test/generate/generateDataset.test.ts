@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { isValidInss } from '../../src/domain/inss.js';
 import { runPipeline } from '../../src/engine/runPipeline.js';
-import { generateDataset } from '../../src/generate/generateDataset.js';
+import { generateDataset, INVALID_LIST } from '../../src/generate/generateDataset.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { runDeps, scratchDir } from '../helpers/runHarness.js';
@@ -84,8 +84,16 @@ describe('generateDataset', () => {
       });
       expect(r.counts.extracted).toBe(r.counts.emitted + r.counts.quarantined);
       expect(r.counts.quarantined).toBeGreaterThan(0);
-      expect(r.counts.quarantined).toBeLessThanOrEqual(gen.invalidAffiliates);
       expect(Object.keys(r.quarantineByRule).sort()).toEqual(['activity-without-category', 'inss-check-digit', 'period-incoherent']);
+      // Exactly the invalid affiliates the flow extracted are quarantined, each under its fault's rule.
+      const invalid = (await fs.readFile(path.join(folder, INVALID_LIST), 'utf8')).trim().split('\n').map((l) => l.split(' '));
+      expect(invalid.length).toBe(gen.invalidAffiliates);
+      const outcomes = await db.pool.query<{ source_key: string; outcome: string; rule: string | null }>(
+        'SELECT source_key, outcome, rule FROM maillon.record_outcomes WHERE run_id = $1', [r.runId]);
+      const extracted = new Set(outcomes.rows.map((o) => o.source_key));
+      const expected = invalid.filter(([id]) => extracted.has(id!)).map(([id, rule]) => `${id} ${rule}`).sort();
+      const quarantined = outcomes.rows.filter((o) => o.outcome === 'quarantined').map((o) => `${o.source_key} ${o.rule}`).sort();
+      expect(quarantined).toEqual(expected);
     } finally {
       await out.remove();
     }
