@@ -9,6 +9,7 @@ import { brusselsTimeOfDay, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, lastDay, type Period, periodCode } from '../period/period.js';
 import type { FileContext, FundIdentity } from '../render/envelope.js';
 import { createReceiverWriter, type ReceiverWriter, type WrittenPart } from '../render/receiverWriter.js';
+import type { StreamValidation } from '../render/xsdValidator.js';
 import { validateRow } from '../validate/validateRow.js';
 import { createDocumentWriter, type DocumentWriter } from './documents.js';
 import { type Correction, classify, readRecordLines, toCancellation, vanished } from './correction.js';
@@ -38,6 +39,8 @@ export interface RenderInput {
   documentsTmpDir?: string;
   fund: FundIdentity;
   onProgress?: (extracted: number) => void;
+  /** Starts the XSD validation of an XML file that reads along as it is written (xmllint). */
+  streamValidation?: () => StreamValidation | null;
 }
 
 /** What the render step produced. */
@@ -77,7 +80,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
   const writerFor = async (receiver: string): Promise<ReceiverWriter> => {
     let writer = writers.get(receiver);
     if (!writer) {
-      writer = await createReceiverWriter(p.output, fileContext(input, receiver, code), input.tmpDir, `run${input.runId}-${writers.size + 1}`);
+      writer = await createReceiverWriter(p.output, fileContext(input, receiver, code), input.tmpDir, `run${input.runId}-${writers.size + 1}`, input.streamValidation);
       writers.set(receiver, writer);
     }
     return writer;

@@ -18,7 +18,7 @@ import { brusselsDate, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, type Period } from '../period/period.js';
 import { verifyManifest } from '../render/csvTables.js';
 import type { FundIdentity } from '../render/envelope.js';
-import type { XsdValidator } from '../render/xsdValidator.js';
+import type { StreamValidation, XsdValidator } from '../render/xsdValidator.js';
 import type { AnyPipeline, LineCheck } from './pipeline.js';
 import { type PublishedFile, publishSubmission, unpublish } from './publish.js';
 import { extractionParams, type RenderedSubmission, renderFiles } from './renderFiles.js';
@@ -103,6 +103,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     const out = await renderFiles(deps.dossier, tx, {
       pipeline, period: req.period, environment: req.environment, sender: req.sender, asOf, asOfDay: brusselsDate(asOf),
       creation: started, creationDate, runId, tmpDir, documentsTmpDir: docsTmp, fund: deps.fund, onProgress: deps.onProgress,
+      streamValidation: streamValidationOf(deps, pipeline),
       ...(correction ? { correction } : {}),
     });
     rendered = out.submissions;
@@ -182,9 +183,18 @@ async function checkParts(deps: RunDeps, pipeline: AnyPipeline, s: RenderedSubmi
   const output = pipeline.output;
   if (output.kind === 'csvTables') return verifyManifest(output, s.parts);
   for (const p of s.parts) {
-    await deps.validator.validate(p.tmpPath, path.join(deps.schemasDir, output.schema));
+    // Validated while it was written when the validator reads along (xmllint); else now.
+    await (p.validated ?? deps.validator.validate(p.tmpPath, path.join(deps.schemasDir, output.schema)));
     if (output.check) await checkLines(p.tmpPath, output.check());
   }
+}
+
+function streamValidationOf(deps: RunDeps, pipeline: AnyPipeline): (() => StreamValidation | null) | undefined {
+  const output = pipeline.output;
+  const stream = deps.validator.stream;
+  if (output.kind !== 'xml' || !stream) return undefined;
+  const xsd = path.join(deps.schemasDir, output.schema);
+  return () => stream(xsd, `${pipeline.id} file`);
 }
 
 /** Feeds a written file to a flow's own check, line by line (streaming). */

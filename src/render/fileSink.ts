@@ -15,8 +15,11 @@ export interface FileSink {
 
 const CHUNK = 256 * 1024;
 
+/** Also receives every chunk written (a validator reading along); may ask to wait. */
+export type SinkTee = (chunk: Buffer) => Promise<void> | undefined;
+
 /** Creates (exclusively, mode 0600) a file to stream into. */
-export async function createFileSink(filePath: string): Promise<FileSink> {
+export async function createFileSink(filePath: string, tee?: SinkTee): Promise<FileSink> {
   const handle = await fs.open(filePath, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
     throw new OutboxError(`Cannot create ${filePath}: ${err.message}. Check that the folder exists and is writable.`, { cause: err });
   });
@@ -33,7 +36,9 @@ export async function createFileSink(filePath: string): Promise<FileSink> {
     hash.update(buf);
     bytes += buf.length;
     try {
+      const teeing = tee?.(buf);
       await handle.write(buf);
+      if (teeing) await teeing;
     } catch (err) {
       throw new OutboxError(`Cannot write ${filePath}: ${(err as Error).message}. Free disk space or fix the outbox, then run again.`, { cause: err });
     }

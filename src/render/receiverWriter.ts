@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { CsvTablesOutput, RecordIdentity, XmlOutput } from '../engine/pipeline.js';
 import type { FileContext } from './envelope.js';
 import { createFileSink } from './fileSink.js';
+import type { StreamValidation } from './xsdValidator.js';
 import { writeCsvTables } from './csvTables.js';
 
 /** A closed temporary file, one part of a receiver's submission. */
@@ -13,6 +14,8 @@ export interface WrittenPart {
   records: number;
   bytes: number;
   sha256: string;
+  /** The XSD validation that read the bytes as they were written, when the validator can. */
+  validated?: Promise<void>;
 }
 
 /** Where an added record went; `flush` is set when a buffer is being written (await it). */
@@ -38,13 +41,19 @@ export async function createReceiverWriter(
   file: FileContext,
   tmpDir: string,
   stem: string,
+  validation?: () => StreamValidation | null,
 ): Promise<ReceiverWriter> {
-  return output.kind === 'xml' ? createXmlWriter(output, file, path.join(tmpDir, `${stem}.xml.part`)) : createCsvWriter(output, file, tmpDir, stem);
+  return output.kind === 'xml'
+    ? createXmlWriter(output, file, path.join(tmpDir, `${stem}.xml.part`), validation?.() ?? null)
+    : createCsvWriter(output, file, tmpDir, stem);
 }
 
-async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tmpPath: string): Promise<ReceiverWriter> {
+async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tmpPath: string, validation: StreamValidation | null): Promise<ReceiverWriter> {
   const fileKey = `${file.receiver}#1`;
-  const sink = await createFileSink(tmpPath);
+  const sink = await createFileSink(tmpPath, validation ? (chunk) => validation.write(chunk) : undefined).catch((err: unknown) => {
+    validation?.abort();
+    throw err;
+  });
   await sink.write(output.envelope.start(file));
   const totals = output.envelope.totals();
   let records = 0;
@@ -61,9 +70,13 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
     async finish() {
       await sink.write(output.envelope.end(file, records, totals));
       const { bytes, sha256 } = await sink.close();
-      return [{ fileKey, format: 'xml', tmpPath, records, bytes, sha256 }];
+      validation?.end();
+      return [{ fileKey, format: 'xml', tmpPath, records, bytes, sha256, ...(validation ? { validated: validation.done } : {}) }];
     },
-    discard: () => sink.discard(),
+    discard: async () => {
+      validation?.abort();
+      await sink.discard();
+    },
   };
 }
 

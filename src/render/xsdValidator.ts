@@ -8,6 +8,22 @@ export interface XsdValidator {
   /** `xmllint` (native, streaming) or `xmllint-wasm` (npm fallback, loads the file in memory). */
   readonly name: string;
   validate(file: string, xsd: string): Promise<void>;
+  /**
+   * Validates bytes as they are written (native xmllint only): the file's writer passes every
+   * chunk, so validation ends with the last byte instead of re-reading the file afterwards.
+   */
+  stream?(xsd: string, fileLabel: string): StreamValidation;
+}
+
+/** A validation fed chunk by chunk; `done` settles when the validator has read everything. */
+export interface StreamValidation {
+  /** Returns a promise when the validator's input is full (await it). */
+  write(chunk: Buffer): Promise<void> | undefined;
+  end(): void;
+  /** Resolves when the bytes conform; rejects with SchemaConformanceError or ToolError. */
+  done: Promise<void>;
+  /** Stops the validator (after a failure elsewhere). */
+  abort(): void;
 }
 
 /** Picks the validator: an explicit path, `wasm`, or xmllint from PATH with the npm fallback. */
@@ -25,6 +41,7 @@ export function createXsdValidator(setting: string | undefined): XsdValidator {
 function nativeValidator(binary: string): XsdValidator {
   return {
     name: 'xmllint',
+    stream: (xsd, fileLabel) => streamValidation(binary, xsd, fileLabel),
     validate: (file, xsd) =>
       new Promise((resolve, reject) => {
         const child = spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, file], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -38,6 +55,46 @@ function nativeValidator(binary: string): XsdValidator {
           else reject(new SchemaConformanceError(path.basename(file), path.basename(xsd), firstLines(stderr)));
         });
       }),
+  };
+}
+
+function streamValidation(binary: string, xsd: string, fileLabel: string): StreamValidation {
+  const child = spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  let exited = false;
+  child.stderr.on('data', (c: Buffer) => {
+    if (stderr.length < 8192) stderr += c.toString('utf8');
+  });
+  // xmllint stops reading at the first fatal error: writing further is pointless, not a failure.
+  child.stdin.on('error', () => undefined);
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (err) => reject(new ToolError(`xmllint could not be run: ${err.message}`, { cause: err })));
+    child.on('close', (code) => {
+      exited = true;
+      if (code === 0) resolve();
+      else reject(new SchemaConformanceError(fileLabel, path.basename(xsd), firstLines(stderr.replaceAll(/^-:/gm, `${fileLabel}:`))));
+    });
+  });
+  done.catch(() => undefined);
+  return {
+    write(chunk) {
+      if (exited || child.stdin.destroyed) return undefined;
+      if (child.stdin.write(chunk)) return undefined;
+      return new Promise<void>((resolve) => {
+        const go = (): void => {
+          child.stdin.off('drain', go);
+          child.off('close', go);
+          resolve();
+        };
+        child.stdin.on('drain', go);
+        child.on('close', go);
+      });
+    },
+    end: () => child.stdin.end(),
+    done,
+    abort: () => {
+      if (!exited) child.kill('SIGKILL');
+    },
   };
 }
 

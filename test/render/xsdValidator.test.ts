@@ -39,3 +39,32 @@ describe('createXsdValidator', () => {
     expect(() => createXsdValidator('/nonexistent/xmllint')).toThrow(ToolError);
   });
 });
+
+describe('XSD validation that reads along as the file is written (native xmllint)', () => {
+  async function feed(text: string): Promise<unknown> {
+    const v = createXsdValidator(undefined).stream!(XSD, 'FI.CARR.test');
+    const bytes = Buffer.from(text, 'utf8');
+    // In small chunks, as the file sink hands them over.
+    for (let i = 0; i < bytes.length; i += 1000) {
+      const wait = v.write(bytes.subarray(i, i + 1000));
+      if (wait) await wait;
+    }
+    v.end();
+    return v.done.catch((e: unknown) => e);
+  }
+
+  it('accepts the golden career file, and refuses an INSS of 10 digits naming the file, its line and the schema', async () => {
+    const golden = await fs.readFile(GOLDEN, 'utf8');
+    expect(await feed(golden)).toBeUndefined();
+    const err = await feed(golden.replace('<INSS>85073003328</INSS>', '<INSS>8507300332</INSS>'));
+    expect(err).toBeInstanceOf(SchemaConformanceError);
+    expect((err as Error).message).toMatch(/FI\.CARR\.test:\d+: .*INSS/);
+    expect((err as Error).message).toContain('v1.xsd');
+  });
+
+  it('refuses a file cut short, and a file that is not XML at all (xmllint stops reading early)', async () => {
+    const golden = await fs.readFile(GOLDEN, 'utf8');
+    expect(await feed(golden.slice(0, golden.length - 40))).toBeInstanceOf(SchemaConformanceError);
+    expect(await feed(`<<<${'x'.repeat(300_000)}`)).toBeInstanceOf(SchemaConformanceError);
+  });
+});
