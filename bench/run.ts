@@ -1,10 +1,11 @@
 /**
- * `npm run bench [-- --affiliates N[,M…]] [--seed S] [--keep]`: generates N affiliates (1 %
+ * `npm run bench [-- --affiliates N[,M…]] [--seed S] [--keep] [--keyed-copy]`: generates N affiliates (1 %
  * invalid), imports them, runs every flow for one period of its kind, and compares each run
  * with `psql \copy` of the same extraction query to /dev/null. Prints wall time, records/s and
  * the peak RSS of each step, then checks the quarantine against the generator's list of invalid
  * affiliates and each flow's reconciliation report. With several sizes, each is run in turn
- * and a linearity table compares the time per record.
+ * and a linearity table compares the time per record. `--keyed-copy` also times a plain
+ * `psql \copy` into copies of the dossier tables with their keys (slow: minutes at 1M).
  * Uses MAILLON_BENCH_DATABASE_URL (an admin URL) or the local PostgreSQL on 127.0.0.1:5432;
  * creates its own database and drops it at the end.
  */
@@ -23,7 +24,12 @@ import { benchRenderer } from './renderer.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values } = parseArgs({
-  options: { affiliates: { type: 'string', default: '100000' }, seed: { type: 'string', default: '1' }, keep: { type: 'boolean', default: false } },
+  options: {
+    affiliates: { type: 'string', default: '100000' },
+    seed: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
+    'keyed-copy': { type: 'boolean', default: false },
+  },
 });
 const adminUrl = process.env['MAILLON_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const LAST_QUARTER = makePeriod('quarter', 2026, 3);
@@ -174,8 +180,10 @@ async function benchOnce(affiliates: number): Promise<Measures> {
     measures.set('import', { items: rows, seconds: imp.seconds });
     const bare = psqlCopyCsvSeconds(url, data, 'bare');
     console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (import / copy = ${fmt(imp.seconds / bare, 2)})`);
-    const keyed = psqlCopyCsvSeconds(url, data, 'keyed');
-    console.log(`  psql \\copy of the same CSV into copies of the dossier tables with their keys and indexes: ${fmt(keyed)} s  ${fmt(rows / keyed, 0)} rows/s`);
+    if (values['keyed-copy']) {
+      const keyed = psqlCopyCsvSeconds(url, data, 'keyed');
+      console.log(`  psql \\copy of the same CSV into copies of the dossier tables with their keys and indexes: ${fmt(keyed)} s  ${fmt(rows / keyed, 0)} rows/s`);
+    }
     const render = await benchRenderer(Math.min(affiliates, 500_000), work);
     console.log(`render     ${String(render.records).padStart(10)} recs  ${fmt(render.seconds)} s  ${fmt(render.records / render.seconds, 0)} records/s (career XML writer alone)`);
     console.log('');

@@ -4,7 +4,7 @@ import { toLocalDate } from '../src/period/localDate.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el } from '../src/render/xml.js';
 import { inssRule } from '../src/validate/commonRules.js';
-import { renderTaxAttestationHtml } from './documents/taxAttestationHtml.js';
+import { taxAttestationDocuments } from './documents/taxAttestationHtml.js';
 
 const taxRow = z.object({
   affiliateId: z.string(),
@@ -103,5 +103,5 @@ export const taxAttestations: Pipeline<TaxRow, TaxRecord> = {
   toRecord: (row, { period }) => ({ ...row, year: period.year }),
   route: () => ({ receiver: 'SPFFIN' }),
   output: taxXml,
-  documents: { name: (rec) => `${rec.affiliateId}.html`, render: renderTaxAttestationHtml },
+  documents: taxAttestationDocuments,
 };

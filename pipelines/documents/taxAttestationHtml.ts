@@ -1,4 +1,4 @@
-import type { RecordContext } from '../../src/engine/pipeline.js';
+import type { DocumentOutput, RecordContext } from '../../src/engine/pipeline.js';
 import { escapeXml as esc } from '../../src/render/xml.js';
 import type { TaxRecord } from '../taxAttestations.js';
 
@@ -73,3 +73,10 @@ ${rows}
 </html>
 `;
 }
+
+/** The printable attestations of the tax-attestations flow: one `<affiliate>.html` each. */
+export const taxAttestationDocuments: DocumentOutput<TaxRecord> = {
+  name: (rec) => `${rec.affiliateId}.html`,
+  render: renderTaxAttestationHtml,
+  source: { module: import.meta.url, exportName: 'taxAttestationDocuments' },
+};

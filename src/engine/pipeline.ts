@@ -74,6 +74,11 @@ export interface DocumentOutput<Rec> {
   /** File name of the record's document (no folder), e.g. `A000000001.html`. */
   name(rec: Rec): string;
   render(rec: Rec, ctx: RecordContext): string;
+  /**
+   * Where this object is exported (`import.meta.url` and the export's name): the engine then
+   * renders and archives the documents in a worker thread, on the second core.
+   */
+  source?: { module: string; exportName: string };
 }
 
 /**

@@ -1,0 +1,92 @@
+import { Worker } from 'node:worker_threads';
+import { OutboxError } from '../errors/errors.js';
+import type { DocumentWriter } from './documents.js';
+import type { DocumentOutput, RecordContext } from './pipeline.js';
+
+/** Messages between the engine and its documents worker (src/engine/documentsWorker.ts). */
+export type ToWorker = { type: 'batch'; records: unknown[] } | { type: 'end' };
+export type FromWorker = { type: 'ack' } | { type: 'done'; count: number } | { type: 'error'; message: string };
+
+/** What the worker needs: where the documents' declaration is, the archive's folder, the context. */
+export interface DocumentsWorkerData {
+  module: string;
+  source: NonNullable<DocumentOutput<unknown>['source']>;
+  dir: string;
+  ctx: RecordContext;
+  mtime: string;
+}
+
+const BATCH = 256;
+const IN_FLIGHT = 4;
+const BOOT = new URL('../../bin/worker.mjs', import.meta.url);
+const WORKER_MODULE = new URL('./documentsWorker.ts', import.meta.url).href;
+
+/**
+ * The document writer whose rendering and archiving run in a worker thread. Records are posted
+ * in batches of 256; at most four batches wait in the worker, so memory stays flat.
+ */
+export function createWorkerDocumentWriter(
+  source: NonNullable<DocumentOutput<unknown>['source']>,
+  dir: string,
+  ctx: RecordContext,
+  mtime: Date,
+): DocumentWriter {
+  const data: DocumentsWorkerData = { module: WORKER_MODULE, source, dir, ctx, mtime: mtime.toISOString() };
+  // A small heap: the worker holds one batch and a page at a time (the process must stay under 300 MB).
+  const worker = new Worker(BOOT, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } });
+  let batch: unknown[] = [];
+  let inFlight = 0;
+  let count = 0;
+  let failure: Error | null = null;
+  let finished = false;
+  const waiters: (() => void)[] = [];
+  const wake = (): void => {
+    for (const w of waiters.splice(0)) w();
+  };
+  const fail = (message: string, cause?: unknown): void => {
+    failure ??= new OutboxError(`The printable documents could not be written: ${message}.`, { cause });
+    wake();
+  };
+  worker.on('message', (msg: FromWorker) => {
+    if (msg.type === 'ack') inFlight--;
+    else if (msg.type === 'done') {
+      count = msg.count;
+      finished = true;
+    } else fail(msg.message);
+    wake();
+  });
+  worker.on('error', (err) => fail(err.message, err));
+  worker.on('exit', (code) => {
+    if (!finished) fail(`the documents worker stopped (exit code ${code})`);
+  });
+  const until = async (ready: () => boolean): Promise<void> => {
+    while (!ready() && !failure) await new Promise<void>((resolve) => waiters.push(resolve));
+    if (failure) throw failure;
+  };
+  const send = async (): Promise<void> => {
+    const records = batch;
+    batch = [];
+    inFlight++;
+    worker.postMessage({ type: 'batch', records } satisfies ToWorker);
+    await until(() => inFlight < IN_FLIGHT);
+  };
+  return {
+    async write(rec) {
+      if (failure) throw failure;
+      batch.push(rec);
+      if (batch.length >= BATCH) await send();
+    },
+    async flush() {
+      if (batch.length > 0) await send();
+      worker.postMessage({ type: 'end' } satisfies ToWorker);
+      await until(() => finished);
+      await worker.terminate();
+    },
+    count: () => count,
+    discard() {
+      finished = true;
+      failure ??= new OutboxError('The printable documents were abandoned.');
+      void worker.terminate();
+    },
+  };
+}
