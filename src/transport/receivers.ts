@@ -39,8 +39,16 @@ export interface Endpoints {
 export function loadEndpoints(file: string): Endpoints {
   let raw: unknown;
   try {
+    // It pins the receivers' host keys: like OpenSSH with ~/.ssh/config, refuse a file others may change.
+    const mode = fs.statSync(file).mode;
+    if ((mode & 0o022) !== 0) {
+      throw new ConfigError(
+        `The receivers file ${file} can be changed by others (mode ${(mode & 0o777).toString(8)}); it pins the receivers' host keys, so it is refused. Run: chmod go-w ${file}`,
+      );
+    }
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`Cannot read the receivers file ${file}: ${(err as Error).message}.`, { cause: err });
   }
   const parsed = fileSchema.safeParse(raw);

@@ -99,7 +99,8 @@ export async function writeReceiversFile(sshd: TestSshd, file: string, overrides
       inDir: path.join(sshd.root, 'IN'), outDir: path.join(sshd.root, 'OUT'), outTestDir: path.join(sshd.root, 'OUTTEST'),
       timeoutMs: 5000, retries: 1, ...overrides,
     },
-  }));
+  }), { mode: 0o600 });
+  await fs.chmod(file, 0o600);
   return file;
 }
 
