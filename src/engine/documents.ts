@@ -12,7 +12,11 @@ export const DOCUMENTS_ARCHIVE = 'documents.tar';
 
 /** Writes one printable document per emitted record, as entries of one tar archive. */
 export interface DocumentWriter {
-  write(rec: unknown): Promise<void>;
+  /**
+   * Adds a record's document; `json` is the record as JSON.stringify wrote it (the engine has it
+   * already, for the record's hash). Returns a promise only when the caller must wait (await it).
+   */
+  write(rec: unknown, json: string): Promise<void> | undefined;
   /** Ends the archive and waits for it to be on disk; throws the first failure. */
   flush(): Promise<void>;
   count(): number;

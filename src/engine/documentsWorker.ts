@@ -22,7 +22,7 @@ try {
     queue = queue
       .then(async () => {
         if (msg.type === 'batch') {
-          for (const rec of msg.records) await writer.write(rec);
+          for (const json of msg.records.split('\n')) await writer.write(JSON.parse(json), json);
           post({ type: 'ack' });
         } else {
           await writer.flush();

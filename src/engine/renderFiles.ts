@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Environment } from '../config/config.js';
 import type { Pool, PoolClient } from '../db/database.js';
 import { bindSql } from '../extract/bindSql.js';
-import { extractRows } from '../extract/extractRows.js';
+import { extractBatches } from '../extract/extractRows.js';
 import { createOutcomeWriter } from '../ledger/outcomeWriter.js';
 import type { RunCounts } from '../ledger/runs.js';
 import { brusselsTimeOfDay, type LocalDate } from '../period/localDate.js';
@@ -86,7 +86,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
     return writer;
   };
   try {
-    for await (const raw of extractRows(dossier, bindSql(p.extract.sql, extractionParams(period, input.asOfDay)))) {
+    for await (const batch of extractBatches(dossier, bindSql(p.extract.sql, extractionParams(period, input.asOfDay)))) for (const raw of batch) {
       const ordinal = ++counts.extracted;
       const sourceKey = p.extract.sourceKey(raw);
       if (input.onProgress && ordinal % 10_000 === 0) input.onProgress(ordinal);
@@ -101,7 +101,8 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         if (q) await q;
         continue;
       }
-      const recordHash = createHash('sha256').update(JSON.stringify(rec)).digest('hex').slice(0, 32);
+      const json = JSON.stringify(rec);
+      const recordHash = hash('sha256', json, 'hex').slice(0, 32);
       // A new version carries originals (new records), replacements (changed ones, under their
       // earlier id) and, unless everything is resent, leaves unchanged records out.
       const how = input.correction ? classify(input.correction, sourceKey, recordHash) : { send: true as const, status: 0 as const, attestationId: null };
@@ -113,9 +114,10 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         continue;
       }
       // Awaited only when a buffer is flushed: most records cost no promise at all.
-      const placed = (await writerFor(route.receiver)).add(rec, { attestationId, status: how.status, creationDate: input.creationDate });
+      const placed = (writers.get(route.receiver) ?? (await writerFor(route.receiver))).add(rec, { attestationId, status: how.status, creationDate: input.creationDate });
       if (placed.flush) await placed.flush;
-      if (docs) await docs.write(rec);
+      const d = docs?.write(rec, json);
+      if (d) await d;
       counts.emitted++;
       const e = outcomes.emitted({ ordinal, sourceKey, recordKey, fileKey: placed.fileKey, position: placed.position, attestationId, recordHash, status: how.status });
       if (e) await e;

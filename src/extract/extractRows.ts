@@ -10,6 +10,14 @@ import { connect, type Pool } from '../db/database.js';
  * change the data under the extraction; works on a read-only replica.
  */
 export async function* extractRows(pool: Pool, sql: string): AsyncGenerator<unknown> {
+  for await (const batch of extractBatches(pool, sql)) yield* batch;
+}
+
+/**
+ * The same rows, in batches of what has arrived (up to 1,000): a consumer that handles rows
+ * synchronously pays one asynchronous step per batch instead of two per row.
+ */
+export async function* extractBatches(pool: Pool, sql: string): AsyncGenerator<unknown[]> {
   const client = await connect(pool);
   let completed = false;
   try {
@@ -21,7 +29,12 @@ export async function* extractRows(pool: Pool, sql: string): AsyncGenerator<unkn
     );
     const flowing = pipeline(source, lines);
     flowing.catch(() => undefined);
-    for await (const row of lines) yield row;
+    for await (const first of lines) {
+      const batch: unknown[] = [first];
+      let more: unknown;
+      while (batch.length < 1000 && (more = lines.read()) !== null) batch.push(more);
+      yield batch;
+    }
     await flowing;
     await client.query('COMMIT');
     completed = true;
