@@ -2,7 +2,8 @@
  * `npm run bench [-- --affiliates N[,M…]] [--seed S] [--keep] [--keyed-copy]`: generates N affiliates (1 %
  * invalid), imports them, runs every flow for one period of its kind, and compares each run
  * with `psql \copy` of the same extraction query to /dev/null. Prints wall time, records/s and
- * the peak RSS of each step, then checks the quarantine against the generator's list of invalid
+ * the peak RSS of each step (a flow's ratio both on the wall time of its process and on the
+ * run's own duration in the ledger, which leaves out the ~0.5 s process start), then checks the quarantine against the generator's list of invalid
  * affiliates and each flow's reconciliation report. With several sizes, each is run in turn
  * and a linearity table compares the time per record. `--keyed-copy` also times a plain
  * `psql \copy` into copies of the dossier tables with their keys (slow: minutes at 1M).
@@ -188,13 +189,15 @@ async function benchOnce(affiliates: number): Promise<Measures> {
     const render = await benchRenderer(Math.min(affiliates, 500_000), work);
     console.log(`render     ${String(render.records).padStart(10)} recs  ${fmt(render.seconds)} s  ${fmt(render.records / render.seconds, 0)} records/s (career XML writer alone)`);
     console.log('');
-    console.log('flow                     period   records     wall s   records/s  peak RSS MiB  psql \\copy s  ratio');
+    console.log('flow                     period   records     wall s   records/s  peak RSS MiB  psql \\copy s  ratio    run s  ratio');
     const ran: { flow: string; period: string }[] = [];
     for (const p of PIPELINES) {
       const period = periodFor(p.periodKind);
       ran.push({ flow: p.id, period: formatPeriod(period) });
       const run = await maillon(['run', p.id, '--period', formatPeriod(period), '--as-of', `${lastDay(period)}T23:59:59Z`, '--json'], env);
-      const result = JSON.parse(run.stdout) as { counts: { extracted: number } };
+      const result = JSON.parse(run.stdout) as { runId: number; counts: { extracted: number } };
+      // The run as `maillon serve` runs it, without the process start: its own duration in the ledger.
+      const own = Number(execFileSync('psql', [url, '-At', '-c', `SELECT extract(epoch FROM finished_at - started_at) FROM maillon.runs WHERE run_id = ${result.runId}`], { encoding: 'utf8' }).trim());
       const sql = bindSql(p.extract.sql, {
         periodKey: formatPeriod(period), periodStart: period.start, periodEnd: period.end, periodLastDay: lastDay(period), year: period.year, asOfDay: lastDay(period),
       });
@@ -202,7 +205,7 @@ async function benchOnce(affiliates: number): Promise<Measures> {
       const n = result.counts.extracted;
       measures.set(p.id, { items: n, seconds: run.seconds });
       console.log(
-        `${p.id.padEnd(24)} ${formatPeriod(period).padEnd(8)} ${String(n).padStart(8)} ${fmt(run.seconds, 2).padStart(10)} ${fmt(n / run.seconds, 0).padStart(11)} ${fmt(run.rssMiB).padStart(13)} ${fmt(floor, 2).padStart(13)} ${fmt(run.seconds / floor, 2).padStart(6)}`,
+        `${p.id.padEnd(24)} ${formatPeriod(period).padEnd(8)} ${String(n).padStart(8)} ${fmt(run.seconds, 2).padStart(10)} ${fmt(n / run.seconds, 0).padStart(11)} ${fmt(run.rssMiB).padStart(13)} ${fmt(floor, 2).padStart(13)} ${fmt(run.seconds / floor, 2).padStart(6)} ${fmt(own, 2).padStart(8)} ${fmt(own / floor, 2).padStart(6)}`,
       );
     }
     await checkQuarantine(url, data, ran, env);
