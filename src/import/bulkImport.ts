@@ -1,6 +1,6 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { PoolClient } from '../db/database.js';
-import { withBulkLoad } from './bulkLoad.js';
+import { connect, type Pool, type PoolClient } from '../db/database.js';
 import { CONTRACT, type TableSpec } from './contract.js';
 import { copyFile } from './copyFile.js';
 import { minimumChecks } from './lineFormat.js';
@@ -13,44 +13,181 @@ export class BulkPathRefused extends Error {
   }
 }
 
+const NEW = '__new';
+/** Session advisory lock key: one import at a time per dossier database. */
+const IMPORT_LOCK = 7_362_001;
+const WORKERS = 2;
+
+interface Definition {
+  spec: TableSpec;
+  /** Primary and unique keys: name and `pg_get_constraintdef`. */
+  keys: { name: string; def: string }[];
+  /** Other indexes: name and `pg_get_indexdef`. */
+  indexes: { name: string; def: string }[];
+  /** Foreign keys of this table. */
+  fks: { name: string; def: string }[];
+  /** The table's privileges granted to other roles, to grant again on the new table. */
+  grants: string[];
+}
+
 /**
- * The bulk path of an import, inside the caller's transaction: the dossier tables are emptied,
- * their keys and indexes dropped, every file goes unchanged into its table through PostgreSQL's
- * CSV reader while this thread checks each record against the contract, then the minimum values,
- * keys and references are checked as the keys are rebuilt. It never reports a break: on the
- * first sign of one it throws BulkPathRefused (or PostgreSQL raises a data or integrity error),
- * the caller rolls back and imports row by row, which reports every break with its line.
+ * The bulk path of an import. Every dossier table is rebuilt beside the old one, under a
+ * `__new` name no flow reads, by two database sessions at once (the machine's two cores): each
+ * file goes unchanged into its new table through PostgreSQL's CSV reader while this process
+ * checks every record against the contract (copyFile.ts), then the table's minimum values are
+ * checked, its keys and indexes built and its statistics gathered; then the foreign keys are
+ * validated, also two at a time. Only when everything holds are the old tables dropped and the
+ * new ones renamed, in one short transaction: a flow sees the old data or the new, never a mix.
+ * Imports are serialised by an advisory lock; a crashed import's `__new` tables are dropped by
+ * the next one.
  *
- * What is checked where (test/import/bulkPath.test.ts breaks every column to prove it):
- * - the form of every field: the line format or csv-parse with the field checks (copyFile.ts);
+ * It never reports a break: on the first sign of one it throws BulkPathRefused (PostgreSQL's data
+ * and integrity errors become one), leaves the dossier untouched, and the caller imports row by
+ * row, which reports every break with its line. What is checked where
+ * (test/import/bulkPath.test.ts breaks every column to prove it):
+ * - the form of every field: the line format, or csv-parse with the field checks;
  * - days that do not exist (2023-02-30): PostgreSQL's date conversion;
  * - digits, enumerations, months, quarters, countries, amounts above 0, required fields: also
- *   the dossier tables' CHECK and NOT NULL constraints;
+ *   the tables' CHECK and NOT NULL constraints, copied to the new tables;
  * - minimum values: one query per column after the load;
- * - duplicate keys and unknown references: the primary and foreign keys rebuilt after the load.
+ * - duplicate keys and unknown references: the keys built after the load.
  */
-export async function bulkImport(
-  client: PoolClient,
-  folder: string,
-  specs: readonly TableSpec[],
-  onBytes: (n: number) => void,
-): Promise<StagedFile[]> {
-  await client.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
-  await client.query(`SET LOCAL maintenance_work_mem = '256MB'`);
-  const files: StagedFile[] = [];
-  await client.query(`TRUNCATE ${CONTRACT.map((t) => `dossier.${t.table}`).join(', ')}`);
-  await withBulkLoad(client, async () => {
-    for (const spec of specs) {
-      const copied = await naming(spec, copyFile(client, spec, path.join(folder, spec.file), onBytes));
-      if (copied.doubt !== null) throw new BulkPathRefused(`${spec.file}: ${copied.doubt}`);
-      files.push({ file: spec.file, rows: copied.rows, sha256: copied.sha256 });
-      for (const { column, min } of minimumChecks(spec)) {
-        const below = await client.query(`SELECT 1 FROM dossier.${spec.table} WHERE ${column} < $1 LIMIT 1`, [min]);
-        if (below.rowCount) throw new BulkPathRefused(`${spec.file}: a ${column} below ${min}`);
+export async function bulkImport(pool: Pool, folder: string, onBytes: (n: number) => void): Promise<StagedFile[]> {
+  const main = await connect(pool);
+  try {
+    await main.query('SELECT pg_advisory_lock($1)', [IMPORT_LOCK]);
+    try {
+      await dropNewTables(main);
+      const defs = await readDefinitions(main);
+      try {
+        return await rebuildAndSwap(pool, main, folder, defs, onBytes);
+      } finally {
+        await dropNewTables(main).catch(() => undefined);
       }
+    } finally {
+      await main.query('SELECT pg_advisory_unlock($1)', [IMPORT_LOCK]).catch(() => undefined);
+    }
+  } finally {
+    main.release();
+  }
+}
+
+async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs: Definition[], onBytes: (n: number) => void): Promise<StagedFile[]> {
+  const files = new Map<string, StagedFile>();
+  // Largest files first, so that the two sessions finish together.
+  const sized = await Promise.all(defs.map(async (d) => ({ d, size: await fileSize(path.join(folder, d.spec.file)) })));
+  sized.sort((a, b) => b.size - a.size);
+  await inParallel(pool, sized.map((s) => s.d), async (c, d) => {
+    const file = path.join(folder, d.spec.file);
+    await inTransaction(c, async () => {
+      await c.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
+      await c.query(`SET LOCAL maintenance_work_mem = '256MB'`);
+      await c.query(`CREATE TABLE ${newName(d.spec)} (LIKE dossier.${d.spec.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      if (existsSync(file)) {
+        const copied = await naming(d.spec, copyFile(c, d.spec, file, onBytes, newName(d.spec)));
+        if (copied.doubt !== null) throw new BulkPathRefused(`${d.spec.file}: ${copied.doubt}`);
+        files.set(d.spec.file, { file: d.spec.file, rows: copied.rows, sha256: copied.sha256 });
+        for (const { column, min } of minimumChecks(d.spec)) {
+          const below = await c.query(`SELECT 1 FROM ${newName(d.spec)} WHERE ${column} < $1 LIMIT 1`, [min]);
+          if (below.rowCount) throw new BulkPathRefused(`${d.spec.file}: a ${column} below ${min}`);
+        }
+      }
+      for (const k of d.keys) await naming(d.spec, c.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(k.name + NEW)} ${k.def}`));
+      for (const ix of d.indexes) await c.query(newIndexDef(ix, d.spec));
+      await c.query(`ANALYZE ${newName(d.spec)}`);
+    });
+  });
+  // Foreign keys: added unchecked (adding takes a lock that would make the two sessions wait for
+  // each other), then validated two at a time (validating does not).
+  const fks = defs.flatMap((d) => d.fks.map((fk) => ({ d, fk })));
+  await inTransaction(main, async () => {
+    for (const { d, fk } of fks) await main.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(fk.name + NEW)} ${newFkDef(fk.def)} NOT VALID`);
+  });
+  await inParallel(pool, fks, async (c, { d, fk }) => {
+    await naming(d.spec, c.query(`ALTER TABLE ${newName(d.spec)} VALIDATE CONSTRAINT ${ident(fk.name + NEW)}`));
+  });
+  await inTransaction(main, async () => {
+    for (const { d, fk } of fks) await main.query(`ALTER TABLE dossier.${d.spec.table} DROP CONSTRAINT ${ident(fk.name)}`);
+    for (const d of defs) {
+      // RESTRICT: a view an operator built on a dossier table stops the swap (the row-by-row path,
+      // which empties the tables instead, then imports the folder).
+      await main.query(`DROP TABLE dossier.${d.spec.table}`).catch((err: unknown) => {
+        if ((err as { code?: string }).code === '2BP01') throw new BulkPathRefused(`dossier.${d.spec.table} has dependent objects: ${(err as Error).message}`);
+        throw err;
+      });
+      await main.query(`ALTER TABLE ${newName(d.spec)} RENAME TO ${d.spec.table}`);
+      for (const k of [...d.keys, ...d.fks]) await main.query(`ALTER TABLE dossier.${d.spec.table} RENAME CONSTRAINT ${ident(k.name + NEW)} TO ${ident(k.name)}`);
+      for (const ix of d.indexes) await main.query(`ALTER INDEX dossier.${ident(ix.name + NEW)} RENAME TO ${ident(ix.name)}`);
+      for (const grant of d.grants) await main.query(grant);
     }
   });
-  return files;
+  return CONTRACT.flatMap((t) => files.get(t.file) ?? []);
+}
+
+/** The keys, indexes, foreign keys and grants of every dossier table of the contract. */
+async function readDefinitions(c: PoolClient): Promise<Definition[]> {
+  const cons = await c.query<{ tbl: string; name: string; def: string; contype: string }>(
+    `SELECT cl.relname AS tbl, con.conname AS name, pg_get_constraintdef(con.oid) AS def, con.contype::text
+     FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid
+     WHERE con.contype IN ('p', 'u', 'f') AND con.connamespace = 'dossier'::regnamespace ORDER BY con.conname`,
+  );
+  const idx = await c.query<{ tbl: string; name: string; def: string }>(
+    `SELECT t.relname AS tbl, i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
+     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+     WHERE t.relnamespace = 'dossier'::regnamespace AND NOT x.indisprimary AND NOT x.indisunique ORDER BY i.relname`,
+  );
+  const acl = await c.query<{ tbl: string; privilege: string; grantee: string }>(
+    `SELECT cl.relname AS tbl, a.privilege_type AS privilege, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
+     FROM pg_class cl, aclexplode(cl.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
+     WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relkind = 'r' AND a.grantee <> cl.relowner`,
+  );
+  return CONTRACT.map((spec) => ({
+    spec,
+    keys: cons.rows.filter((r) => r.tbl === spec.table && r.contype !== 'f'),
+    fks: cons.rows.filter((r) => r.tbl === spec.table && r.contype === 'f'),
+    indexes: idx.rows.filter((r) => r.tbl === spec.table),
+    grants: acl.rows.filter((r) => r.tbl === spec.table).map((r) => `GRANT ${r.privilege} ON dossier.${spec.table} TO ${r.grantee}`),
+  }));
+}
+
+/** Drops the `__new` tables of this import, or of one that crashed (under the import lock). */
+async function dropNewTables(c: PoolClient): Promise<void> {
+  const res = await c.query<{ t: string }>(
+    `SELECT format('dossier.%I', tablename) AS t FROM pg_tables WHERE schemaname = 'dossier' AND tablename LIKE '%\\_\\_new'`,
+  );
+  if (res.rows.length > 0) await c.query(`DROP TABLE IF EXISTS ${res.rows.map((r) => r.t).join(', ')} CASCADE`);
+}
+
+/** Runs `fn` on every item with two sessions at once; the first failure stops both and is thrown. */
+async function inParallel<T>(pool: Pool, items: readonly T[], fn: (c: PoolClient, item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: unknown = null;
+  const worker = async (): Promise<void> => {
+    const c = await connect(pool);
+    try {
+      while (failure === null && next < items.length) {
+        const item = items[next++]!;
+        await fn(c, item).catch((err: unknown) => {
+          failure ??= err;
+        });
+      }
+    } finally {
+      c.release();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WORKERS, items.length) }, worker));
+  if (failure !== null) throw failure;
+}
+
+async function inTransaction(c: PoolClient, fn: () => Promise<void>): Promise<void> {
+  await c.query('BEGIN');
+  try {
+    await fn();
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Turns PostgreSQL's data and integrity errors on a file into a refusal that names the file. */
@@ -67,4 +204,29 @@ async function naming<T>(spec: TableSpec, step: Promise<T>): Promise<T> {
 export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+function newName(spec: TableSpec): string {
+  return `dossier.${ident(spec.table + NEW)}`;
+}
+
+function newIndexDef(ix: { name: string; def: string }, spec: TableSpec): string {
+  const def = ix.def.replace(/^CREATE (UNIQUE )?INDEX \S+ ON \S+ /, (_m, unique: string | undefined) => `CREATE ${unique ?? ''}INDEX ${ident(ix.name + NEW)} ON ${newName(spec)} `);
+  if (def === ix.def) throw new Error(`unexpected index definition: ${ix.def}`);
+  return def;
+}
+
+function newFkDef(def: string): string {
+  const out = def.replace(/REFERENCES dossier\.("?)(\w+)\1\(/, (_m, _q, table: string) => `REFERENCES dossier.${ident(table + NEW)}(`);
+  if (out === def) throw new Error(`unexpected foreign key definition: ${def}`);
+  return out;
+}
+
+function ident(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+async function fileSize(file: string): Promise<number> {
+  const { stat } = await import('node:fs/promises');
+  return stat(file).then((s) => s.size, () => 0);
 }

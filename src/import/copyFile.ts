@@ -38,6 +38,7 @@ export async function copyFile(
   spec: TableSpec,
   filePath: string,
   onBytes: (n: number) => void = () => undefined,
+  table = `dossier.${spec.table}`,
 ): Promise<BulkCopy> {
   const header = await readHeader(filePath);
   const expected = spec.columns.map((c) => c.name);
@@ -55,7 +56,7 @@ export async function copyFile(
   });
   const nullable = spec.columns.filter((c) => c.nullable).map((c) => c.name);
   const options = `FORMAT csv, HEADER true${nullable.length > 0 ? `, FORCE_NULL (${nullable.join(', ')})` : ''}`;
-  const copy = client.query(copyFrom(`COPY dossier.${spec.table} (${expected.join(', ')}) FROM STDIN WITH (${options})`));
+  const copy = client.query(copyFrom(`COPY ${table} (${expected.join(', ')}) FROM STDIN WITH (${options})`));
   await pipeline(source as Readable, copy);
   const rows = Number(copy.rowCount);
   const sha256 = hash.digest('hex');

@@ -34,9 +34,9 @@ const KEEP_BREAKS = 1000;
  * are REPLACED by the folder's content in one transaction (the folder is a full export: a
  * missing file means no rows), so importing the same folder twice is harmless.
  *
- * First the bulk path (src/import/bulkImport.ts: PostgreSQL reads and converts the files, at
- * close to COPY speed). If it finds or suspects any break, its transaction is rolled back and
- * the row-by-row path runs: every file parsed by csv-parse and checked field by field, then
+ * First the bulk path (src/import/bulkImport.ts: the tables are rebuilt beside the old ones by
+ * PostgreSQL's own CSV reader, then swapped in one transaction). If it finds or suspects any
+ * break, nothing of it remains and the row-by-row path runs: every file parsed by csv-parse and checked field by field, then
  * keys and references in SQL; every break is reported through `onBreak` and an ImportError
  * is thrown with nothing changed (or, when the doubt was unfounded, the folder is imported).
  */
@@ -51,7 +51,6 @@ export async function importFolder(
   }
   const names = (await fs.readdir(folder)).filter((n) => n.endsWith('.csv'));
   const unknown = names.filter((n) => !CONTRACT.some((t) => t.file === n));
-  const present = CONTRACT.filter((t) => names.includes(t.file));
   const missing = CONTRACT.filter((t) => t.required && !names.includes(t.file));
   let refused: string;
   if (unknown.length > 0 || missing.length > 0) {
@@ -59,7 +58,7 @@ export async function importFolder(
   } else {
     try {
       let bytes = 0;
-      const files = await withTransaction(dossier, (client) => bulkImport(client, folder, present, (n) => onProgress({ bytes: (bytes += n) })));
+      const files = await bulkImport(dossier, folder, (n) => onProgress({ bytes: (bytes += n) }));
       return { folder, files, rows: files.reduce((n, f) => n + f.rows, 0), method: 'bulk', bulkRefused: null };
     } catch (err) {
       if (!(err instanceof BulkPathRefused) && !isDataError(err)) throw err;

@@ -178,4 +178,37 @@ describe('import: bulk path', () => {
     const res = await db.pool.query(`SELECT count(*)::int AS n FROM dossier.affiliates WHERE iban IS NULL`);
     expect(res.rows[0].n).toBeGreaterThan(0);
   });
+
+  it('rebuilds the tables beside the old ones and swaps them: a crashed import\'s leftovers are dropped, grants are kept, a view stops the swap', async () => {
+    // What a killed import leaves: a half-built table under the __new name.
+    await db.pool.query('CREATE TABLE dossier.affiliates__new (x int)');
+    const role = `maillon_reader_${process.pid}`;
+    await db.pool.query(`CREATE ROLE ${role} NOLOGIN`);
+    try {
+      await db.pool.query(`GRANT SELECT ON dossier.contributions TO ${role}`);
+      const first = await importFolder(db.pool, FULL);
+      expect(first.method).toBe('bulk');
+      const left = await db.pool.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'dossier' AND tablename LIKE '%new'`);
+      expect(left.rows).toEqual([]);
+      const grant = await db.pool.query(`SELECT has_table_privilege($1, 'dossier.contributions', 'SELECT') AS ok`, [role]);
+      expect(grant.rows[0].ok).toBe(true);
+      // The keys, indexes and foreign keys are back under their own names.
+      const cons = await db.pool.query(`SELECT conname FROM pg_constraint WHERE connamespace = 'dossier'::regnamespace AND contype IN ('p', 'f') ORDER BY 1`);
+      expect(cons.rows.map((r) => r.conname)).toContain('payments_contribution_id_fkey');
+      expect(cons.rows.map((r) => r.conname)).toContain('affiliates_pkey');
+      const idx = await db.pool.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'dossier' ORDER BY 1`);
+      expect(idx.rows.map((r) => r.indexname)).toContain('contributions_quarter');
+      expect(idx.rows.map((r) => r.indexname).filter((n: string) => n.endsWith('__new'))).toEqual([]);
+      // A view on a dossier table cannot survive a swap: the import empties the tables instead.
+      await db.pool.query('CREATE VIEW public.affiliate_names AS SELECT affiliate_id, last_name FROM dossier.affiliates');
+      const second = await importFolder(db.pool, FULL);
+      expect(second.method).toBe('row-by-row');
+      expect(second.bulkRefused).toMatch(/dependent objects/);
+      expect((await db.pool.query('SELECT count(*)::int AS n FROM public.affiliate_names')).rows[0].n).toBe(first.files[0]!.rows);
+      await db.pool.query('DROP VIEW public.affiliate_names');
+    } finally {
+      await db.pool.query(`REVOKE ALL ON dossier.contributions FROM ${role}`).catch(() => undefined);
+      await db.pool.query(`DROP ROLE ${role}`);
+    }
+  });
 });
