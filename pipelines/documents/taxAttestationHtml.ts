@@ -32,14 +32,44 @@ const MONEY = {
   de: new Intl.NumberFormat(LOCALE.de, { style: 'currency', currency: 'EUR' }),
 };
 
+// Formatting is costly too (a third of a page's rendering), and amounts repeat a lot from one
+// affiliate to the next (the same quarterly contribution): remember the latest ones.
+const FORMATTED = { fr: new Map<number, string>(), nl: new Map<number, string>(), de: new Map<number, string>() };
+const REMEMBERED = 20_000;
+
 /** Formats cents as euros in the affiliate's language (for people only; files keep cents). */
 export function formatMoney(cents: number, language: keyof typeof LOCALE): string {
-  return MONEY[language].format(cents / 100);
+  const seen = FORMATTED[language];
+  let text = seen.get(cents);
+  if (text === undefined) {
+    text = MONEY[language].format(cents / 100);
+    if (seen.size >= REMEMBERED) seen.clear();
+    seen.set(cents, text);
+  }
+  return text;
+}
+
+type FixedTexts = Record<'title' | 'intro' | 'inss' | 'quarter' | 'amount' | 'total' | 'footer', string>;
+const FIXED = new Map<string, FixedTexts>();
+
+/** The texts that depend only on the language and the year, escaped once. */
+function fixedTexts(language: keyof typeof TEXT, year: number): FixedTexts {
+  const key = `${language}:${year}`;
+  let fixed = FIXED.get(key);
+  if (!fixed) {
+    const t = TEXT[language];
+    fixed = {
+      title: esc(t.title(year)), intro: esc(t.intro(year)), inss: esc(t.inss), quarter: esc(t.quarter),
+      amount: esc(t.amount), total: esc(t.total), footer: esc(t.footer),
+    };
+    FIXED.set(key, fixed);
+  }
+  return fixed;
 }
 
 /** The printable attestation of one affiliate: a self-contained HTML page in their language. */
 export function renderTaxAttestationHtml(rec: TaxRecord, _ctx: RecordContext): string {
-  const t = TEXT[rec.language];
+  const t = fixedTexts(rec.language, rec.year);
   const rows = rec.quarters
     .map((q) => `<tr><td>${esc(q.quarter)}</td><td class="amount" data-amount-cents="${q.amount}">${esc(formatMoney(q.amount, rec.language))}</td></tr>`)
     .join('\n');
@@ -47,7 +77,7 @@ export function renderTaxAttestationHtml(rec: TaxRecord, _ctx: RecordContext): s
 <html lang="${rec.language}">
 <head>
 <meta charset="utf-8">
-<title>${esc(t.title(rec.year))}</title>
+<title>${t.title}</title>
 <style>
   body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2cm; color: #000; }
   h1 { font-size: 16pt; } table { border-collapse: collapse; margin-top: 1em; }
@@ -58,17 +88,17 @@ export function renderTaxAttestationHtml(rec: TaxRecord, _ctx: RecordContext): s
 <body>
 <p class="sender">Caisse nationale auxiliaire / Nationale Hulpkas / Nationale Hilfskasse</p>
 <address>${esc(`${rec.firstName} ${rec.lastName}`)}<br>${esc(rec.street)}<br>${esc(`${rec.postalCode} ${rec.city}`)}<br>${esc(rec.country)}</address>
-<h1>${esc(t.title(rec.year))}</h1>
-<p>${esc(t.inss)}: <span class="inss">${esc(rec.inss)}</span></p>
-<p>${esc(t.intro(rec.year))}</p>
+<h1>${t.title}</h1>
+<p>${t.inss}: <span class="inss">${esc(rec.inss)}</span></p>
+<p>${t.intro}</p>
 <table>
-<thead><tr><th>${esc(t.quarter)}</th><th>${esc(t.amount)}</th></tr></thead>
+<thead><tr><th>${t.quarter}</th><th>${t.amount}</th></tr></thead>
 <tbody>
 ${rows}
 </tbody>
-<tfoot><tr><th>${esc(t.total)}</th><th class="amount total" data-amount-cents="${rec.amount}">${esc(formatMoney(rec.amount, rec.language))}</th></tr></tfoot>
+<tfoot><tr><th>${t.total}</th><th class="amount total" data-amount-cents="${rec.amount}">${esc(formatMoney(rec.amount, rec.language))}</th></tr></tfoot>
 </table>
-<p>${esc(t.footer)}</p>
+<p>${t.footer}</p>
 </body>
 </html>
 `;

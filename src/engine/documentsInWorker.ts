@@ -34,7 +34,7 @@ export function createWorkerDocumentWriter(
 ): DocumentWriter {
   const data: DocumentsWorkerData = { module: WORKER_MODULE, source, dir, ctx, mtime: mtime.toISOString() };
   // A small heap: the worker holds one batch and a page at a time (the process must stay under 300 MB).
-  const worker = new Worker(BOOT, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 } });
+  const worker = new Worker(BOOT, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 96 } });
   let batch: string[] = [];
   let inFlight = 0;
   let count = 0;

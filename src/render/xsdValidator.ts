@@ -1,5 +1,7 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { constants as fsConstants, mkdtempSync, rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { SchemaConformanceError, ToolError } from '../errors/errors.js';
 
@@ -58,44 +60,109 @@ function nativeValidator(binary: string): XsdValidator {
   };
 }
 
+/**
+ * xmllint reading along: through a named pipe when `mkfifo` is there, so that the copies into
+ * the pipe happen on libuv's thread pool rather than on the thread that renders (about 3 s of
+ * main-thread time for a million tax attestations); through its standard input otherwise.
+ */
 function streamValidation(binary: string, xsd: string, fileLabel: string): StreamValidation {
-  const child = spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'maillon-xsd-'));
+  const fifo = path.join(dir, 'in.xml');
+  const made = spawnSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+  if (made.error || made.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return stdinValidation(binary, xsd, fileLabel);
+  }
+  const child = spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, fifo], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const done = childOutcome(child, xsd, fileLabel, fifo);
   let exited = false;
-  child.stderr.on('data', (c: Buffer) => {
-    if (stderr.length < 8192) stderr += c.toString('utf8');
+  let broken = false;
+  // Opening a named pipe for writing waits (on the thread pool) until xmllint opens it to read.
+  const opened = fs.open(fifo, 'w');
+  opened.catch(() => {
+    broken = true;
   });
-  // xmllint stops reading at the first fatal error: writing further is pointless, not a failure.
-  child.stdin.on('error', () => undefined);
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (err) => reject(new ToolError(`xmllint could not be run: ${err.message}`, { cause: err })));
-    child.on('close', (code) => {
-      exited = true;
-      if (code === 0) resolve();
-      else reject(new SchemaConformanceError(fileLabel, path.basename(xsd), firstLines(stderr.replaceAll(/^-:/gm, `${fileLabel}:`))));
-    });
+  const release = (): void => {
+    // xmllint is gone: if our open still waits for a reader, be that reader for a moment.
+    fs.open(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).then((h) => h.close()).catch(() => undefined);
+  };
+  child.on('close', () => {
+    exited = true;
+    release();
+    opened.then((h) => h.close()).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
   });
-  done.catch(() => undefined);
   return {
     write(chunk) {
-      if (exited || child.stdin.destroyed) return undefined;
-      if (child.stdin.write(chunk)) return undefined;
-      return new Promise<void>((resolve) => {
-        const go = (): void => {
-          child.stdin.off('drain', go);
-          child.off('close', go);
-          resolve();
-        };
-        child.stdin.on('drain', go);
-        child.on('close', go);
-      });
+      if (exited || broken) return undefined;
+      return opened.then(
+        (h) => h.write(chunk).then(
+          () => undefined,
+          // xmllint stops reading at the first fatal error: writing further is pointless, not a failure.
+          () => {
+            broken = true;
+          },
+        ),
+        () => undefined,
+      );
     },
-    end: () => child.stdin.end(),
+    end: () => {
+      opened.then((h) => h.close()).catch(() => undefined);
+    },
     done,
     abort: () => {
       if (!exited) child.kill('SIGKILL');
     },
   };
+}
+
+function stdinValidation(binary: string, xsd: string, fileLabel: string): StreamValidation {
+  const child = spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const done = childOutcome(child, xsd, fileLabel, '-');
+  let exited = false;
+  child.on('close', () => {
+    exited = true;
+  });
+  // xmllint stops reading at the first fatal error: writing further is pointless, not a failure.
+  child.stdin!.on('error', () => undefined);
+  return {
+    write(chunk) {
+      const stdin = child.stdin!;
+      if (exited || stdin.destroyed) return undefined;
+      if (stdin.write(chunk)) return undefined;
+      return new Promise<void>((resolve) => {
+        const go = (): void => {
+          stdin.off('drain', go);
+          child.off('close', go);
+          resolve();
+        };
+        stdin.on('drain', go);
+        child.on('close', go);
+      });
+    },
+    end: () => child.stdin!.end(),
+    done,
+    abort: () => {
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+}
+
+/** Settles when xmllint exits: conforming, or a SchemaConformanceError naming the file and its line. */
+function childOutcome(child: ChildProcess, xsd: string, fileLabel: string, input: string): Promise<void> {
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    if (stderr.length < 8192) stderr += c.toString('utf8');
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (err) => reject(new ToolError(`xmllint could not be run: ${err.message}`, { cause: err })));
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new SchemaConformanceError(fileLabel, path.basename(xsd), firstLines(stderr.replace(new RegExp(`^${escapeRegExp(input)}:`, 'gm'), `${fileLabel}:`))));
+    });
+  });
+  done.catch(() => undefined);
+  return done;
 }
 
 const wasmValidator: XsdValidator = {
@@ -135,6 +202,10 @@ function commonFolder(files: string[]): string {
   let base = path.dirname(files[0]!);
   while (!files.every((f) => f.startsWith(`${base}${path.sep}`))) base = path.dirname(base);
   return base;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function firstLines(text: string): string {
