@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient } from '../db/database.js';
+import { type Pool, type PoolClient, withTransaction } from '../db/database.js';
 import { extractRows } from '../extract/extractRows.js';
 
 /** The hash before the first event. */
@@ -46,17 +46,7 @@ export async function appendEvent(tx: PoolClient, e: LedgerEvent): Promise<void>
 
 /** Appends an event in a transaction of its own. */
 export async function recordEvent(ledger: Pool, e: LedgerEvent): Promise<void> {
-  const client = await ledger.connect();
-  try {
-    await client.query('BEGIN');
-    await appendEvent(client, e);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  await withTransaction(ledger, (client) => appendEvent(client, e));
 }
 
 /** The verdict of a chain check: the number of events, and the first broken link if any. */
