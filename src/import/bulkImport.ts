@@ -1,8 +1,10 @@
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { connect, type Pool, type PoolClient } from '../db/database.js';
+import { connect, inTransaction, type Pool, type PoolClient } from '../db/database.js';
 import { CONTRACT, type TableSpec } from './contract.js';
 import { copyFile } from './copyFile.js';
+import { type Definition, ident, readDefinitions } from './dossierSchema.js';
 import { minimumChecks } from './lineFormat.js';
 import type { StagedFile } from './stageFile.js';
 
@@ -17,18 +19,6 @@ const NEW = '__new';
 /** Session advisory lock key: one import at a time per dossier database. */
 const IMPORT_LOCK = 7_362_001;
 const WORKERS = 2;
-
-interface Definition {
-  spec: TableSpec;
-  /** Primary and unique keys: name and `pg_get_constraintdef`. */
-  keys: { name: string; def: string }[];
-  /** Other indexes: name and `pg_get_indexdef`. */
-  indexes: { name: string; def: string }[];
-  /** Foreign keys of this table. */
-  fks: { name: string; def: string }[];
-  /** The table's privileges granted to other roles, to grant again on the new table. */
-  grants: string[];
-}
 
 /**
  * The bulk path of an import. Every dossier table is rebuilt beside the old one, under a
@@ -124,32 +114,6 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
   return CONTRACT.flatMap((t) => files.get(t.file) ?? []);
 }
 
-/** The keys, indexes, foreign keys and grants of every dossier table of the contract. */
-async function readDefinitions(c: PoolClient): Promise<Definition[]> {
-  const cons = await c.query<{ tbl: string; name: string; def: string; contype: string }>(
-    `SELECT cl.relname AS tbl, con.conname AS name, pg_get_constraintdef(con.oid) AS def, con.contype::text
-     FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid
-     WHERE con.contype IN ('p', 'u', 'f') AND con.connamespace = 'dossier'::regnamespace ORDER BY con.conname`,
-  );
-  const idx = await c.query<{ tbl: string; name: string; def: string }>(
-    `SELECT t.relname AS tbl, i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
-     FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-     WHERE t.relnamespace = 'dossier'::regnamespace AND NOT x.indisprimary AND NOT x.indisunique ORDER BY i.relname`,
-  );
-  const acl = await c.query<{ tbl: string; privilege: string; grantee: string }>(
-    `SELECT cl.relname AS tbl, a.privilege_type AS privilege, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
-     FROM pg_class cl, aclexplode(cl.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-     WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relkind = 'r' AND a.grantee <> cl.relowner`,
-  );
-  return CONTRACT.map((spec) => ({
-    spec,
-    keys: cons.rows.filter((r) => r.tbl === spec.table && r.contype !== 'f'),
-    fks: cons.rows.filter((r) => r.tbl === spec.table && r.contype === 'f'),
-    indexes: idx.rows.filter((r) => r.tbl === spec.table),
-    grants: acl.rows.filter((r) => r.tbl === spec.table).map((r) => `GRANT ${r.privilege} ON dossier.${spec.table} TO ${r.grantee}`),
-  }));
-}
-
 /** Drops the `__new` tables of this import, or of one that crashed (under the import lock). */
 async function dropNewTables(c: PoolClient): Promise<void> {
   const res = await c.query<{ t: string }>(
@@ -177,17 +141,6 @@ async function inParallel<T>(pool: Pool, items: readonly T[], fn: (c: PoolClient
   };
   await Promise.all(Array.from({ length: Math.min(WORKERS, items.length) }, worker));
   if (failure !== null) throw failure;
-}
-
-async function inTransaction(c: PoolClient, fn: () => Promise<void>): Promise<void> {
-  await c.query('BEGIN');
-  try {
-    await fn();
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
 }
 
 /** Turns PostgreSQL's data and integrity errors on a file into a refusal that names the file. */
@@ -222,11 +175,6 @@ function newFkDef(def: string): string {
   return out;
 }
 
-function ident(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
 async function fileSize(file: string): Promise<number> {
-  const { stat } = await import('node:fs/promises');
   return stat(file).then((s) => s.size, () => 0);
 }

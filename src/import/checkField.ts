@@ -1,5 +1,5 @@
 import { isLocalDate } from '../period/localDate.js';
-import type { ColumnSpec } from './contract.js';
+import type { ColumnSpec, TableSpec } from './contract.js';
 
 const INTEGER = /^-?\d{1,18}$/;
 const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
@@ -31,6 +31,27 @@ export function checkField(column: ColumnSpec, value: string | null): string | n
       return null;
     }
   }
+}
+
+/**
+ * The values of a parsed record in column order (an empty field is null), each field checked
+ * against its column: `onBreak` hears every field that breaks its type, and that field's value
+ * becomes null. The caller has checked the field count.
+ */
+export function checkRecord(spec: TableSpec, record: readonly string[], onBreak: (column: string, reason: string) => void): (string | null)[] {
+  return spec.columns.map((col, i) => {
+    const raw = record[i]!;
+    const value = raw === '' ? null : raw;
+    const problem = checkField(col, value);
+    if (problem === null) return value;
+    onBreak(col.name, problem);
+    return null;
+  });
+}
+
+/** True when a header record names exactly the contract's columns, in order. */
+export function headerMatches(spec: TableSpec, record: readonly string[]): boolean {
+  return record.length === spec.columns.length && record.every((name, i) => name === spec.columns[i]!.name);
 }
 
 function shorten(value: string): string {

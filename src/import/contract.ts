@@ -1,3 +1,10 @@
+/**
+ * How csv-parse reads a contract file, on both import paths (they must read it alike): RFC 4180,
+ * a UTF-8 BOM dropped, empty lines skipped, a record with the wrong number of fields kept so that
+ * it can be reported.
+ */
+export const CSV_READING = { bom: true, relax_column_count: true, skip_empty_lines: true } as const;
+
 /** Column types of the dossier CSV contract (shared/dossier-csv.md). */
 export type ColumnType =
   | { kind: 'text' }

@@ -6,8 +6,8 @@ import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../db/database.js';
-import { checkField } from './checkField.js';
-import type { TableSpec } from './contract.js';
+import { checkRecord, headerMatches } from './checkField.js';
+import { CSV_READING, type TableSpec } from './contract.js';
 import { lineFormat } from './lineFormat.js';
 
 /** What the bulk COPY of one file produced, and whether PostgreSQL read it as the contract does. */
@@ -41,10 +41,8 @@ export async function copyFile(
   table = `dossier.${spec.table}`,
 ): Promise<BulkCopy> {
   const header = await readHeader(filePath);
+  if (header === null || !headerMatches(spec, header)) return { rows: 0, sha256: '', doubt: 'its header is not the contract header' };
   const expected = spec.columns.map((c) => c.name);
-  if (header === null || header.length !== expected.length || header.some((name, i) => name !== expected[i])) {
-    return { rows: 0, sha256: '', doubt: 'its header is not the contract header' };
-  }
   const checker = (await containsByte(filePath, QUOTE)) ? strictReader(spec) : lineReader(spec);
   const hash = createHash('sha256');
   const source = createReadStream(filePath, { highWaterMark: 1 << 20 });
@@ -75,7 +73,7 @@ async function readHeader(filePath: string): Promise<string[] | null> {
   const end = head.indexOf(NEWLINE);
   if (head.length === 0) return null;
   try {
-    const records = parseSync(head.subarray(0, end === -1 ? head.length : end), { bom: true, relax_column_count: true }) as string[][];
+    const records = parseSync(head.subarray(0, end === -1 ? head.length : end), CSV_READING) as string[][];
     return records[0] ?? null;
   } catch {
     return null;
@@ -133,7 +131,7 @@ function lineReader(spec: TableSpec): Checker {
 
 /** A file with quotes: csv-parse (strict RFC 4180), the field count and each field's check. */
 function strictReader(spec: TableSpec): Checker {
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  const parser = parse(CSV_READING);
   const result: Read = { records: -1, problem: null };
   parser.on('data', (record: string[]) => {
     result.records++;
@@ -142,14 +140,7 @@ function strictReader(spec: TableSpec): Checker {
       result.problem = `record ${result.records} has ${record.length} fields`;
       return;
     }
-    for (const [i, col] of spec.columns.entries()) {
-      const raw = record[i]!;
-      const why = checkField(col, raw === '' ? null : raw);
-      if (why !== null) {
-        result.problem = `record ${result.records}: ${col.name}: ${why}`;
-        return;
-      }
-    }
+    checkRecord(spec, record, (column, why) => (result.problem ??= `record ${result.records}: ${column}: ${why}`));
   });
   const done = new Promise<Read>((resolve) => {
     parser.on('error', (err: Error) => {

@@ -50,7 +50,7 @@ export async function importFolder(
     throw new UsageError(`The import folder ${folder} does not exist or is not a folder.`);
   }
   const names = (await fs.readdir(folder)).filter((n) => n.endsWith('.csv'));
-  const unknown = names.filter((n) => !CONTRACT.some((t) => t.file === n));
+  const unknown = names.filter((n) => !CONTRACT.some((t) => t.file === n)).sort();
   const missing = CONTRACT.filter((t) => t.required && !names.includes(t.file));
   let refused: string;
   if (unknown.length > 0 || missing.length > 0) {
@@ -65,12 +65,13 @@ export async function importFolder(
       refused = err instanceof BulkPathRefused ? err.reason : (err as Error).message;
     }
   }
-  return importRowByRow(dossier, folder, refused, onBreak, onProgress);
+  return importRowByRow(dossier, folder, unknown, refused, onBreak, onProgress);
 }
 
 async function importRowByRow(
   dossier: Pool,
   folder: string,
+  unknown: readonly string[],
   bulkRefused: string,
   onBreak: (b: ContractBreak) => void,
   onProgress: (p: ImportProgress) => void,
@@ -82,11 +83,8 @@ async function importRowByRow(
     if (kept.length < KEEP_BREAKS) kept.push(b);
     onBreak(b);
   };
-  const entries = await fs.readdir(folder);
-  for (const name of entries.filter((n) => n.endsWith('.csv')).sort()) {
-    if (!CONTRACT.some((t) => t.file === name)) {
-      report({ file: name, line: 0, column: '(file)', reason: `not a file of the dossier CSV contract (expected ${CONTRACT.map((t) => t.file).join(', ')})` });
-    }
+  for (const name of unknown) {
+    report({ file: name, line: 0, column: '(file)', reason: `not a file of the dossier CSV contract (expected ${CONTRACT.map((t) => t.file).join(', ')})` });
   }
   let staging = 0;
   const result = await withTransaction(dossier, async (client) => {

@@ -4,8 +4,8 @@ import { CsvError, parse } from 'csv-parse';
 import { copyRow, createCopyIn } from '../db/copyIn.js';
 import type { PoolClient } from '../db/database.js';
 import type { ContractBreak } from '../errors/errors.js';
-import { checkField } from './checkField.js';
-import type { TableSpec } from './contract.js';
+import { checkRecord, headerMatches } from './checkField.js';
+import { CSV_READING, type TableSpec } from './contract.js';
 
 /** What staging one file produced. */
 export interface StagedFile {
@@ -40,7 +40,7 @@ export async function stageFile(
   const hash = createHash('sha256');
   const source = createReadStream(filePath);
   source.on('data', (chunk) => hash.update(chunk));
-  const parser = source.pipe(parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true }));
+  const parser = source.pipe(parse({ ...CSV_READING, info: true }));
   source.on('error', (err) => parser.destroy(err));
   const copy = createCopyIn(client, `COPY ${stagingTable(spec)} (line, ${spec.columns.map((c) => c.name).join(', ')}) FROM STDIN`);
   const expected = spec.columns.map((c) => c.name);
@@ -62,14 +62,7 @@ export async function stageFile(
         onBreak({ file: spec.file, line, column: '(row)', reason: `expected ${expected.length} fields, got ${record.length}` });
         continue;
       }
-      const values = spec.columns.map((col, i) => {
-        const raw = record[i]!;
-        const value = raw === '' ? null : raw;
-        const problem = checkField(col, value);
-        if (problem === null) return value;
-        onBreak({ file: spec.file, line, column: col.name, reason: problem });
-        return null;
-      });
+      const values = checkRecord(spec, record, (column, reason) => onBreak({ file: spec.file, line, column, reason }));
       const w = copy.write(copyRow([line, ...values]));
       if (w) await w;
     }
@@ -86,8 +79,8 @@ export async function stageFile(
 }
 
 function checkHeader(spec: TableSpec, record: string[], onBreak: (b: ContractBreak) => void): boolean {
+  if (headerMatches(spec, record)) return true;
   const expected = spec.columns.map((c) => c.name);
-  if (record.length === expected.length && record.every((name, i) => name === expected[i])) return true;
   onBreak({
     file: spec.file,
     line: 1,
