@@ -59,10 +59,19 @@ async function maillon(args: string[], env: Record<string, string>): Promise<Ste
   return { seconds, rssMiB, stdout };
 }
 
-function psqlCopySeconds(url: string, sql: string): number {
+/** Runs one psql command (or several statements) on the database; returns its unaligned output. */
+function psql(url: string, command: string): string {
+  return execFileSync('psql', [url, '-q', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1', '-c', command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function secondsOf(work: () => void): number {
   const started = process.hrtime.bigint();
-  execFileSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-q', '-c', `\\copy (${sql.replace(/\s+/g, ' ').trim()}) to '/dev/null'`], { stdio: ['ignore', 'ignore', 'inherit'] });
+  work();
   return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+function psqlCopySeconds(url: string, sql: string): number {
+  return secondsOf(() => psql(url, `\\copy (${sql.replace(/\s+/g, ' ').trim()}) to '/dev/null'`));
 }
 
 /**
@@ -73,20 +82,17 @@ function psqlCopySeconds(url: string, sql: string): number {
 function psqlCopyCsvSeconds(url: string, folder: string, shape: 'bare' | 'keyed'): number {
   const like = shape === 'bare' ? 'INCLUDING DEFAULTS' : 'INCLUDING ALL';
   const tables = PIPELINE_TABLES.map((t) => `bench_${t}`);
-  execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', PIPELINE_TABLES.map((t) => `CREATE TABLE bench_${t} (LIKE dossier.${t} ${like});`).join(' ')]);
+  psql(url, PIPELINE_TABLES.map((t) => `CREATE TABLE bench_${t} (LIKE dossier.${t} ${like});`).join(' '));
   if (shape === 'keyed') {
     const fks = PIPELINE_TABLES.filter((t) => t !== 'affiliates' && t !== 'companies')
       .map((t) => `ALTER TABLE bench_${t} ADD FOREIGN KEY (affiliate_id) REFERENCES bench_affiliates;`)
       .join(' ');
-    execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `${fks} ALTER TABLE bench_payments ADD FOREIGN KEY (contribution_id) REFERENCES bench_contributions;`]);
+    psql(url, `${fks} ALTER TABLE bench_payments ADD FOREIGN KEY (contribution_id) REFERENCES bench_contributions;`);
   }
-  const started = process.hrtime.bigint();
-  for (const t of PIPELINE_TABLES) {
-    const file = path.join(folder, `${t}.csv`);
-    execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy bench_${t} FROM '${file}' WITH (FORMAT csv, HEADER true)`], { stdio: ['ignore', 'ignore', 'inherit'] });
-  }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  execFileSync('psql', [url, '-q', '-c', `DROP TABLE ${tables.join(', ')} CASCADE`]);
+  const seconds = secondsOf(() => {
+    for (const t of PIPELINE_TABLES) psql(url, `\\copy bench_${t} FROM '${path.join(folder, `${t}.csv`)}' WITH (FORMAT csv, HEADER true)`);
+  });
+  psql(url, `DROP TABLE ${tables.join(', ')} CASCADE`);
   return seconds;
 }
 
@@ -104,10 +110,9 @@ const PIPELINE_TABLES = CONTRACT.map((t) => t.table);
  * Then each flow's reconciliation report is built and its checks must all hold.
  */
 async function checkQuarantine(url: string, data: string, ran: { flow: string; period: string }[], env: Record<string, string>): Promise<void> {
-  const psql = (sql: string): string => execFileSync('psql', [url, '-q', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1', '-c', sql], { encoding: 'utf8' });
-  psql('CREATE TABLE bench_invalid (affiliate_id text PRIMARY KEY, rule text NOT NULL)');
-  execFileSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1', '-c', `\\copy bench_invalid FROM '${path.join(data, INVALID_LIST)}' WITH (FORMAT text, DELIMITER ' ')`]);
-  const listed = Number(psql('SELECT count(*) FROM bench_invalid').trim());
+  psql(url, 'CREATE TABLE bench_invalid (affiliate_id text PRIMARY KEY, rule text NOT NULL)');
+  psql(url, `\\copy bench_invalid FROM '${path.join(data, INVALID_LIST)}' WITH (FORMAT text, DELIMITER ' ')`);
+  const listed = Number(psql(url, 'SELECT count(*) FROM bench_invalid').trim());
   console.log('');
   console.log(`quarantine: ${listed} affiliates generated with a domain error (${path.basename(INVALID_LIST)})`);
   console.log('flow                     quarantined  listed, same rule  listed bad INSS, emitted  not listed (the flow\'s own rules)');
@@ -115,7 +120,7 @@ async function checkQuarantine(url: string, data: string, ran: { flow: string; p
   for (const { flow, period } of ran) {
     // The affiliate behind each record: allowance certificates are keyed by allowance, statistics by "type:key"
     // (affiliate, contribution, allowance or company).
-    const [row] = psql(`
+    const [row] = psql(url, `
       WITH o AS (
         SELECT o.outcome, o.rule,
                CASE '${flow}' WHEN 'allowance-certificates' THEN (SELECT al.affiliate_id FROM dossier.allowances al WHERE al.allowance_id = o.source_key)
@@ -197,7 +202,7 @@ async function benchOnce(affiliates: number): Promise<Measures> {
       const run = await maillon(['run', p.id, '--period', formatPeriod(period), '--as-of', `${lastDay(period)}T23:59:59Z`, '--json'], env);
       const result = JSON.parse(run.stdout) as { runId: number; counts: { extracted: number } };
       // The run as `maillon serve` runs it, without the process start: its own duration in the ledger.
-      const own = Number(execFileSync('psql', [url, '-At', '-c', `SELECT extract(epoch FROM finished_at - started_at) FROM maillon.runs WHERE run_id = ${result.runId}`], { encoding: 'utf8' }).trim());
+      const own = Number(psql(url, `SELECT extract(epoch FROM finished_at - started_at) FROM maillon.runs WHERE run_id = ${result.runId}`).trim());
       const sql = bindSql(p.extract.sql, {
         periodKey: formatPeriod(period), periodStart: period.start, periodEnd: period.end, periodLastDay: lastDay(period), year: period.year, asOfDay: lastDay(period),
       });

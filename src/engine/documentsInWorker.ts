@@ -3,8 +3,11 @@ import { OutboxError } from '../errors/errors.js';
 import type { DocumentWriter } from './documents.js';
 import type { DocumentOutput, RecordContext } from './pipeline.js';
 
-/** Messages between the engine and its documents worker (src/engine/documentsWorker.ts). */
-/** A batch is the records' JSON texts joined by newlines: one string is far cheaper to post than objects to clone. */
+/**
+ * Messages between the engine and its documents worker (src/engine/documentsWorker.ts). A batch
+ * is the records' JSON texts joined by newlines: one string is far cheaper to post than objects
+ * to clone.
+ */
 export type ToWorker = { type: 'batch'; records: string } | { type: 'end' };
 export type FromWorker = { type: 'ack' } | { type: 'done'; count: number } | { type: 'error'; message: string };
 

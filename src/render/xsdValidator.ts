@@ -43,18 +43,7 @@ function nativeValidator(binary: string): XsdValidator {
     name: 'xmllint',
     stream: (xsd, fileLabel) => streamValidation(binary, xsd, fileLabel),
     validate: (file, xsd) =>
-      new Promise((resolve, reject) => {
-        const child = spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, file], { stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        child.stderr.on('data', (c: Buffer) => {
-          if (stderr.length < 8192) stderr += c.toString('utf8');
-        });
-        child.on('error', (err) => reject(new ToolError(`xmllint could not be run: ${err.message}`, { cause: err })));
-        child.on('close', (code) => {
-          if (code === 0) resolve();
-          else reject(new SchemaConformanceError(path.basename(file), path.basename(xsd), firstLines(stderr)));
-        });
-      }),
+      childOutcome(spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, file], { stdio: ['ignore', 'ignore', 'pipe'] }), xsd, path.basename(file)),
   };
 }
 
@@ -65,6 +54,7 @@ function nativeValidator(binary: string): XsdValidator {
  */
 function streamValidation(binary: string, xsd: string, fileLabel: string): StreamValidation {
   const child = spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // xmllint names its standard input "-" in its messages: name the file instead.
   const done = childOutcome(child, xsd, fileLabel, '-');
   let exited = false;
   child.on('close', () => {
@@ -95,8 +85,11 @@ function streamValidation(binary: string, xsd: string, fileLabel: string): Strea
   };
 }
 
-/** Settles when xmllint exits: conforming, or a SchemaConformanceError naming the file and its line. */
-function childOutcome(child: ChildProcess, xsd: string, fileLabel: string, input: string): Promise<void> {
+/**
+ * Settles when xmllint exits: conforming, or a SchemaConformanceError naming the file, the schema
+ * and xmllint's first messages (where lines starting `<input>:` start with the file's label).
+ */
+function childOutcome(child: ChildProcess, xsd: string, fileLabel: string, input?: string): Promise<void> {
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => {
     if (stderr.length < 8192) stderr += c.toString('utf8');
@@ -105,7 +98,7 @@ function childOutcome(child: ChildProcess, xsd: string, fileLabel: string, input
     child.on('error', (err) => reject(new ToolError(`xmllint could not be run: ${err.message}`, { cause: err })));
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new SchemaConformanceError(fileLabel, path.basename(xsd), firstLines(stderr.replace(new RegExp(`^${escapeRegExp(input)}:`, 'gm'), `${fileLabel}:`))));
+      else reject(new SchemaConformanceError(fileLabel, path.basename(xsd), firstLines(input === undefined ? stderr : relabel(stderr, `${input}:`, `${fileLabel}:`))));
     });
   });
   done.catch(() => undefined);
@@ -151,8 +144,11 @@ function commonFolder(files: string[]): string {
   return base;
 }
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+function relabel(text: string, from: string, to: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line.startsWith(from) ? to + line.slice(from.length) : line))
+    .join('\n');
 }
 
 function firstLines(text: string): string {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import path from 'node:path';
 import { PIPELINES } from '../../../pipelines/index.js';
 import { parseEnvironment, requireSender } from '../../config/config.js';
+import { DOCUMENTS_ARCHIVE } from '../../engine/documents.js';
 import type { AnyPipeline } from '../../engine/pipeline.js';
 import { runPipeline, type RunDeps, type RunResult } from '../../engine/runPipeline.js';
 import { MaillonError, UsageError } from '../../errors/errors.js';
@@ -93,7 +95,7 @@ export function printRun(flow: string, period: string, env: string, r: RunResult
   console.log(`  extracted ${c.extracted} = emitted ${c.emitted} + quarantined ${c.quarantined}`);
   for (const [rule, n] of Object.entries(r.quarantineByRule)) console.log(`  quarantined ${String(n).padStart(8)}  ${rule}`);
   for (const f of r.files) console.log(`  file ${f.path} (${f.records} records, ${f.bytes} bytes, to ${f.receiver})`);
-  if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${r.documents.folder}/documents.tar` : ''}`);
+  if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${path.join(r.documents.folder, DOCUMENTS_ARCHIVE)}` : ''}`);
   for (const [name, value] of Object.entries(r.facts ?? {})) console.log(`  ${name}: ${String(value)}`);
   if (r.dryRun) console.log('  dry run: nothing written to the outbox, no sequence allocated');
   else console.log(`  report: maillon report ${flow} --period ${period} --env ${env}`);
