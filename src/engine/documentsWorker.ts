@@ -16,13 +16,16 @@ try {
   const mod = (await import(data.source.module)) as Record<string, DocumentOutput<unknown>>;
   const out = mod[data.source.exportName];
   if (!out) throw new Error(`${data.source.exportName} is not exported by ${data.source.module}`);
-  const writer = createArchiveWriter(out, data.dir, data.ctx, new Date(data.mtime));
+  const writer = await createArchiveWriter(out, data.dir, data.ctx, new Date(data.mtime));
   let queue = Promise.resolve();
   port.on('message', (msg: ToWorker) => {
     queue = queue
       .then(async () => {
         if (msg.type === 'batch') {
-          for (const json of msg.records.split('\n')) await writer.write(JSON.parse(json), json);
+          for (const json of msg.records) {
+            const writing = writer.write(JSON.parse(json), json);
+            if (writing) await writing;
+          }
           post({ type: 'ack' });
         } else {
           await writer.flush();

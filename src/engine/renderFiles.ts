@@ -73,7 +73,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
   const ctx: RecordContext = { period, asOfDay: input.asOfDay };
   const outcomes = createOutcomeWriter(tx, input.runId);
   const writers = new Map<string, ReceiverWriter>();
-  const docs: DocumentWriter | null = p.documents && input.documentsTmpDir ? createDocumentWriter(p.documents, input.documentsTmpDir, ctx, input.creation) : null;
+  const docs: DocumentWriter | null = p.documents && input.documentsTmpDir ? await createDocumentWriter(p.documents, input.documentsTmpDir, ctx, input.creation) : null;
   const counts: RunCounts = { extracted: 0, emitted: 0, quarantined: 0 };
   const quarantineByRule: Record<string, number> = {};
   const code = periodCode(period);

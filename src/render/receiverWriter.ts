@@ -50,7 +50,7 @@ export async function createReceiverWriter(
 
 async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tmpPath: string, validation: StreamValidation | null): Promise<ReceiverWriter> {
   const fileKey = `${file.receiver}#1`;
-  const sink = await createFileSink(tmpPath, validation ? (chunk) => validation.write(chunk) : undefined).catch((err: unknown) => {
+  const sink = await createFileSink(tmpPath, validation ? { tee: (chunk) => validation.write(chunk) } : {}).catch((err: unknown) => {
     validation?.abort();
     throw err;
   });
@@ -71,7 +71,7 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
       await sink.write(output.envelope.end(file, records, totals));
       const { bytes, sha256 } = await sink.close();
       validation?.end();
-      return [{ fileKey, format: 'xml', tmpPath, records, bytes, sha256, ...(validation ? { validated: validation.done } : {}) }];
+      return [{ fileKey, format: 'xml', tmpPath, records, bytes, sha256: sha256!, ...(validation ? { validated: validation.done } : {}) }];
     },
     discard: async () => {
       validation?.abort();

@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taxAttestations } from '../../pipelines/taxAttestations.js';
 import { DOCUMENTS_ARCHIVE } from '../../src/engine/documents.js';
@@ -11,19 +9,7 @@ import type { RunResult } from '../../src/engine/runPipeline.js';
 import { buildReport } from '../../src/reconcile/report.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
-
-/** Every entry of a tar archive: name, mode and text. */
-async function readTar(file: string): Promise<Map<string, { mode: number; text: string }>> {
-  const entries = new Map<string, { mode: number; text: string }>();
-  const extract = tar.extract();
-  createReadStream(file).pipe(extract);
-  for await (const entry of extract) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    entries.set(entry.header.name, { mode: entry.header.mode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-  }
-  return entries;
-}
+import { readTar } from '../helpers/readTar.js';
 
 describe('tax-attestations on the 2024 fixture', () => {
   let fx: FlowFixture;
