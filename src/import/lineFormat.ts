@@ -1,14 +1,16 @@
 import type { ColumnSpec, TableSpec } from './contract.js';
 
 /**
- * One regular expression per contract file for its data lines, used on the bulk path for files
- * that hold no quote character at all. Without quotes, RFC 4180 has no escaping: a record is a
- * line and a field is what lies between commas, so the whole line can be checked at once. It
- * checks the form of every field as src/import/checkField.ts does; what a form cannot say is
- * left to PostgreSQL (a day that does not exist in its month fails the date conversion) and to
- * the checks after the load (minimum values, keys, references).
+ * One regular expression per contract file for its data records, used on the bulk path: the
+ * whole record is checked at once, as csv-parse (strict RFC 4180) and src/import/checkField.ts
+ * read it on the row-by-row path. A text field is either unquoted (no comma, quote or line
+ * break) or quoted (any character, quotes doubled, line breaks included); a field of any other
+ * type must be unquoted (a quoted date, say, is legal CSV but unusual: such a file takes the
+ * row-by-row path). What a form cannot say is left to PostgreSQL (a day that does not exist in
+ * its month fails the date conversion) and to the checks after the load (minimum values, keys,
+ * references).
  */
-export function lineFormat(spec: TableSpec): RegExp {
+export function recordFormat(spec: TableSpec): RegExp {
   return new RegExp(`^${spec.columns.map(fieldFormat).join(',')}\\r?$`);
 }
 
@@ -19,8 +21,9 @@ function fieldFormat(col: ColumnSpec): string {
   let f: string;
   switch (t.kind) {
     case 'text':
-      // Anything but the separators; an empty required field is refused below.
-      return col.nullable ? '[^,\\r\\n]*' : '[^,\\r\\n]+';
+      // Unquoted: anything but separators and quotes. Quoted: quotes doubled. A required field
+      // may not be empty either way.
+      return col.nullable ? '(?:[^,"\\r\\n]*|"(?:[^"]|"")*")' : '(?:[^,"\\r\\n]+|"(?:[^"]|"")+")';
     case 'digits':
       f = `[0-9]{${t.length}}`;
       break;

@@ -12,8 +12,9 @@ import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.j
 /**
  * The bulk path lets PostgreSQL read and convert the files. PostgreSQL accepts more than the
  * contract ("2024-1-5", "+5", a stray quote, a line holding only "\."), so every column is
- * broken here in turn, in a file without quotes (checked line by line) and in the file with
- * quotes (checked by csv-parse): the import must never take a value the row-by-row path refuses.
+ * broken here in turn, in files without quotes and in the file with quotes (each record checked
+ * against the contract's record format): the import must never take a value the row-by-row
+ * path refuses.
  */
 const FULL = path.join(ROOT, 'fixtures/dossier-2024');
 
@@ -177,6 +178,40 @@ describe('import: bulk path', () => {
     expect(await dump()).toBe(viaBulk);
     const res = await db.pool.query(`SELECT count(*)::int AS n FROM dossier.affiliates WHERE iban IS NULL`);
     expect(res.rows[0].n).toBeGreaterThan(0);
+  });
+
+  it('reads quoted text fields (commas, doubled quotes, line breaks) as the row-by-row path does; a quoted date takes the row-by-row path', async () => {
+    const spec = CONTRACT.find((t) => t.file === 'affiliates.csv')!;
+    const col = (name: string): number => spec.columns.findIndex((c) => c.name === name);
+    const files = smallFolder();
+    let line = files['affiliates.csv']![1]!;
+    line = setField(line, col('street'), '"Rue de la Loi 16\nboîte 3, 2e étage"');
+    line = setField(line, col('last_name'), '"Van ""Het"" Hof"');
+    files['affiliates.csv']![1] = line;
+    const folder = await writeFolder(files);
+    const bulk = await attempt(folder);
+    expect(bulk.result?.method, String(bulk.error)).toBe('bulk');
+    const viaBulk = await dump();
+    expect(viaBulk).toContain('Rue de la Loi 16\\nboîte 3, 2e étage');
+    expect(viaBulk).toContain('Van \\"Het\\" Hof');
+    await fs.appendFile(path.join(folder, 'companies.csv'), '\n');
+    const checked = await attempt(folder);
+    expect(checked.result?.method).toBe('row-by-row');
+    expect(await dump()).toBe(viaBulk);
+
+    // Legal CSV, but not the record format: the row-by-row path reads it, and gets the same.
+    const quotedDate = smallFolder();
+    quotedDate['affiliates.csv']![1] = setField(quotedDate['affiliates.csv']![1]!, col('birth_date'), '"1980-10-28"');
+    const dated = await attempt(await writeFolder(quotedDate));
+    expect(dated.result?.method).toBe('row-by-row');
+    expect(dated.result?.bulkRefused).toMatch(/affiliates\.csv: line 2 /);
+
+    // A quote never closed: refused (csv-parse reads on to the next quote and reports there).
+    const unclosed = smallFolder();
+    unclosed['affiliates.csv']![2] = setField(unclosed['affiliates.csv']![2]!, col('street'), '"Markt 2');
+    const out = await attempt(await writeFolder(unclosed));
+    expect(out.error).toBeInstanceOf(ImportError);
+    expect(out.breaks.map((b) => b.file)).toContain('affiliates.csv');
   });
 
   it('rebuilds the tables beside the old ones and swaps them: a crashed import\'s leftovers are dropped, grants are kept, a view stops the swap', async () => {
