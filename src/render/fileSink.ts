@@ -12,11 +12,8 @@ export interface FileSink {
    * many it wrote. Returns a promise only when a buffer is flushed (await it then).
    */
   writeWith(maxBytes: number, fill: (buf: Buffer, offset: number) => number): Promise<void> | undefined;
-  /**
-   * Flushes, fsyncs and closes; returns the size and the sha256 of what was written (null when
-   * not hashed), and how many times the file was synced to disk on the way.
-   */
-  close(): Promise<{ bytes: number; sha256: string | null; syncs: number }>;
+  /** Flushes, fsyncs and closes; returns the size and the sha256 of what was written (null when not hashed). */
+  close(): Promise<{ bytes: number; sha256: string | null }>;
   /** Closes and removes the file (after a failure). */
   discard(): Promise<void>;
 }
@@ -31,20 +28,13 @@ export interface SinkOptions {
   tee?: SinkTee;
   /** Default true: compute the sha256 of the file as it is written. */
   hash?: boolean;
-  /** Bytes between two syncs to disk while writing (default 64 MiB). */
-  syncEvery?: number;
 }
-
-const SYNC_EVERY = 64 * 1024 * 1024;
 
 /**
  * Creates (exclusively, mode 0600) a file to stream into. Text is encoded straight into a
  * 1 MiB buffer (`buf.write`): joining the pieces into one string first cost about 8 s for
  * a million tax attestations, against under 2 s. A full buffer is handed to the file (and
  * the tee) and a new one taken, so nothing written is ever overwritten while in flight.
- * The file is synced to disk every 64 MiB while it is written, one sync at a time, so that the
- * disk works while the run computes: this machine keeps gigabytes in its page cache, and one
- * sync at the end of a 2.7 GB archive waited about 7 s.
  */
 export async function createFileSink(filePath: string, options: SinkOptions = {}): Promise<FileSink> {
   const handle = await fs.open(filePath, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {
@@ -56,10 +46,6 @@ export async function createFileSink(filePath: string, options: SinkOptions = {}
   let used = 0;
   let bytes = 0;
   let closed = false;
-  const syncEvery = options.syncEvery ?? SYNC_EVERY;
-  let unsynced = 0;
-  let syncs = 0;
-  let syncing: Promise<void> | null = null;
   const writeOut = async (chunk: Buffer): Promise<void> => {
     hash?.update(chunk);
     bytes += chunk.length;
@@ -69,15 +55,6 @@ export async function createFileSink(filePath: string, options: SinkOptions = {}
       // let the next write report the error.
       for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done)).bytesWritten;
       if (teeing) await teeing;
-      unsynced += chunk.length;
-      if (unsynced >= syncEvery) {
-        // The previous sync must be done before the next starts (and its failure is reported here).
-        if (syncing) await syncing;
-        unsynced = 0;
-        syncs++;
-        syncing = handle.datasync();
-        syncing.catch(() => undefined);
-      }
     } catch (err) {
       throw new OutboxError(`Cannot write ${filePath}: ${(err as Error).message}. Free disk space or fix the outbox, then run again.`, { cause: err });
     }
@@ -112,17 +89,15 @@ export async function createFileSink(filePath: string, options: SinkOptions = {}
     async close() {
       await flush();
       try {
-        if (syncing) await syncing;
         await handle.sync();
       } catch (err) {
         throw new OutboxError(`Cannot flush ${filePath} to disk: ${(err as Error).message}.`, { cause: err });
       }
       await handle.close();
       closed = true;
-      return { bytes, sha256: hash ? hash.digest('hex') : null, syncs };
+      return { bytes, sha256: hash ? hash.digest('hex') : null };
     },
     async discard() {
-      await syncing?.catch(() => undefined);
       if (!closed) await handle.close().catch(() => undefined);
       closed = true;
       await fs.rm(filePath, { force: true });
