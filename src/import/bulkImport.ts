@@ -5,7 +5,7 @@ import { connect, inTransaction, type Pool, type PoolClient } from '../db/databa
 import { CONTRACT, type TableSpec } from './contract.js';
 import { copyFile } from './copyFile.js';
 import { type Definition, ident, readDefinitions } from './dossierSchema.js';
-import { minimumChecks } from './lineFormat.js';
+import { minimumChecks } from './recordFormat.js';
 import type { StagedFile } from './stageFile.js';
 
 /** The bulk path found the folder not to conform, or could not be sure it does. */
@@ -35,7 +35,7 @@ const WORKERS = 2;
  * and integrity errors become one), leaves the dossier untouched, and the caller imports row by
  * row, which reports every break with its line. What is checked where
  * (test/import/bulkPath.test.ts breaks every column to prove it):
- * - the form of every field: the line format, or csv-parse with the field checks;
+ * - the form of every field: the record format (recordFormat.ts, made of checkField's forms);
  * - days that do not exist (2023-02-30): PostgreSQL's date conversion;
  * - digits, enumerations, months, quarters, countries, amounts above 0, required fields: also
  *   the tables' CHECK and NOT NULL constraints, copied to the new tables;

@@ -1,10 +1,46 @@
 import { isLocalDate } from '../period/localDate.js';
-import type { ColumnSpec, TableSpec } from './contract.js';
+import type { ColumnSpec, ColumnType, TableSpec } from './contract.js';
 
-const INTEGER = /^-?\d{1,18}$/;
-const MONTH = /^\d{4}-(0[1-9]|1[0-2])$/;
-const QUARTER = /^\d{4}-Q[1-4]$/;
-const COUNTRY = /^[A-Z]{2}$/;
+const ESCAPE = /[.*+?^${}()|[\]\\]/g;
+
+/**
+ * The form of a field of the type, as a regular expression without anchors (null for text, which
+ * takes anything). checkField tests a field against it, and the bulk import's record format
+ * (recordFormat.ts) is made of these forms, so the two import paths read a field alike. For a
+ * date it is the shape; checkField also checks that the day exists.
+ */
+export function fieldForm(t: ColumnType): string | null {
+  switch (t.kind) {
+    case 'text':
+      return null;
+    case 'digits':
+      return `[0-9]{${t.length}}`;
+    case 'date':
+      return '[0-9]{4}-[0-9]{2}-[0-9]{2}';
+    case 'month':
+      return '[0-9]{4}-(?:0[1-9]|1[0-2])';
+    case 'quarter':
+      return '[0-9]{4}-Q[1-4]';
+    case 'country':
+      return '[A-Z]{2}';
+    case 'enum':
+      return `(?:${t.values.map((v) => v.replace(ESCAPE, '\\$&')).join('|')})`;
+    case 'integer':
+      return '-?[0-9]{1,18}';
+  }
+}
+
+// The whole-field expression of each column, made once (checkField runs for every field of every row).
+const FORMS = new WeakMap<ColumnSpec, RegExp>();
+
+function hasForm(column: ColumnSpec, value: string): boolean {
+  let form = FORMS.get(column);
+  if (!form) {
+    form = new RegExp(`^(?:${fieldForm(column.type)})$`);
+    FORMS.set(column, form);
+  }
+  return form.test(value);
+}
 
 /** Why a CSV field breaks its column's contract, or null when it conforms. `value` null = empty field. */
 export function checkField(column: ColumnSpec, value: string | null): string | null {
@@ -14,19 +50,19 @@ export function checkField(column: ColumnSpec, value: string | null): string | n
     case 'text':
       return null;
     case 'digits':
-      return new RegExp(`^\\d{${t.length}}$`).test(value) ? null : `expected ${t.length} digits, got ${value.length} characters`;
+      return hasForm(column, value) ? null : `expected ${t.length} digits, got ${value.length} characters`;
     case 'date':
       return isLocalDate(value) ? null : `expected a date YYYY-MM-DD, got "${shorten(value)}"`;
     case 'month':
-      return MONTH.test(value) ? null : `expected a month YYYY-MM, got "${shorten(value)}"`;
+      return hasForm(column, value) ? null : `expected a month YYYY-MM, got "${shorten(value)}"`;
     case 'quarter':
-      return QUARTER.test(value) ? null : `expected a quarter YYYY-Qn, got "${shorten(value)}"`;
+      return hasForm(column, value) ? null : `expected a quarter YYYY-Qn, got "${shorten(value)}"`;
     case 'country':
-      return COUNTRY.test(value) ? null : `expected an ISO 3166 alpha-2 country code, got "${shorten(value)}"`;
+      return hasForm(column, value) ? null : `expected an ISO 3166 alpha-2 country code, got "${shorten(value)}"`;
     case 'enum':
       return t.values.includes(value) ? null : `expected one of ${t.values.join(', ')}, got "${shorten(value)}"`;
     case 'integer': {
-      if (!INTEGER.test(value)) return `expected an integer (euro cents, no decimals), got "${shorten(value)}"`;
+      if (!hasForm(column, value)) return `expected an integer (euro cents, no decimals), got "${shorten(value)}"`;
       if (t.min !== undefined && Number(value) < t.min) return `expected an integer of at least ${t.min}, got ${value}`;
       return null;
     }

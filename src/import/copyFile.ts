@@ -7,7 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../db/database.js';
 import { headerMatches } from './checkField.js';
 import { CSV_READING, type TableSpec } from './contract.js';
-import { recordFormat } from './lineFormat.js';
+import { recordFormat } from './recordFormat.js';
 
 /** What the bulk COPY of one file produced, and whether PostgreSQL read it as the contract does. */
 export interface BulkCopy {
@@ -27,7 +27,7 @@ const NEWLINE = 0x0a;
  * PostgreSQL is laxer than the contract (a quote inside an unquoted field opens a quoted
  * section, a line holding only `\.` ends the data, `2024-1-5` or ` +5` convert), so the file is
  * read a second time here, every record against one regular expression built from the contract
- * (src/import/lineFormat.ts). Both counts of records must agree. Any doubt is returned, and the
+ * (src/import/recordFormat.ts). Both counts of records must agree. Any doubt is returned, and the
  * caller then imports row by row, which reports every break. (Files with quotes were read by
  * csv-parse here before: 14 s for 1.3M affiliates.)
  */
