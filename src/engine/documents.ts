@@ -81,12 +81,16 @@ export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: str
     },
     async flush() {
       if (failure) throw failure;
-      // The end of an archive: two blocks of zeros.
-      const ending = sink.writeWith(2 * BLOCK, (buf, at) => {
-        buf.fill(0, at, at + 2 * BLOCK);
-        return 2 * BLOCK;
-      });
-      await Promise.resolve(ending).then(() => sink.close()).catch(failed);
+      try {
+        // The end of an archive: two blocks of zeros.
+        await sink.writeWith(2 * BLOCK, (buf, at) => {
+          buf.fill(0, at, at + 2 * BLOCK);
+          return 2 * BLOCK;
+        });
+        await sink.close();
+      } catch (err) {
+        failed(err);
+      }
     },
     count: () => n,
     discard: () => {
