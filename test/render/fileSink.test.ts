@@ -50,6 +50,48 @@ describe('createFileSink', () => {
     expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
   });
 
+  it('reuses its buffers once written: the same bytes, through a few buffers', async () => {
+    const file = path.join(dir, 'reused.xml.part');
+    const seen = new Set<ArrayBufferLike>();
+    const teed: Buffer[] = [];
+    const sink = await createFileSink(file, {
+      // Keeps the chunk itself, not a copy, and asks to wait: the bytes must not change meanwhile.
+      tee: (chunk) => {
+        seen.add(chunk.buffer);
+        const copy = Buffer.from(chunk);
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            expect(chunk.equals(copy)).toBe(true);
+            teed.push(copy);
+            resolve();
+          }, 1),
+        );
+      },
+    });
+    const all = pieces();
+    for (const p of all) {
+      const flushing = sink.write(p);
+      if (flushing) await flushing;
+    }
+    await sink.close();
+    const expected = Buffer.from(all.join(''), 'utf8');
+    expect((await fs.readFile(file)).equals(expected)).toBe(true);
+    expect(Buffer.concat(teed).equals(expected)).toBe(true);
+    // Over 9 MiB went through three buffers of 1 MiB and the one made for the 2.4 MB piece.
+    expect(expected.length).toBeGreaterThan(9 * 1024 * 1024);
+    expect(seen.size).toBeLessThanOrEqual(4);
+
+    // Without a tee, the same bytes.
+    const plain = path.join(dir, 'plain.xml.part');
+    const other = await createFileSink(plain);
+    for (const p of all) {
+      const flushing = other.write(p);
+      if (flushing) await flushing;
+    }
+    await other.close();
+    expect((await fs.readFile(plain)).equals(expected)).toBe(true);
+  });
+
   it('never replaces an existing file and removes its own on discard', async () => {
     const file = path.join(dir, 'taken.xml.part');
     await fs.writeFile(file, 'earlier');
