@@ -77,7 +77,7 @@ describe('createFileSink', () => {
     const expected = Buffer.from(all.join(''), 'utf8');
     expect((await fs.readFile(file)).equals(expected)).toBe(true);
     expect(Buffer.concat(teed).equals(expected)).toBe(true);
-    // Over 9 MiB went through three buffers of 1 MiB and the one made for the 2.4 MB piece.
+    // Over 9 MiB went through three buffers of 1 MiB and the one made for the 2.8 MB piece.
     expect(expected.length).toBeGreaterThan(9 * 1024 * 1024);
     expect(seen.size).toBeLessThanOrEqual(4);
 
