@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyRow, createCopyIn } from '../../src/db/copyIn.js';
+import { withTransaction } from '../../src/db/database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
+
+describe('createCopyIn', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.pool.query('CREATE TABLE copied (n integer PRIMARY KEY, t text)');
+  });
+  afterAll(async () => db.drop());
+
+  it('loads every line exactly, across chunk boundaries, with lines longer than a chunk and every UTF-8 width', async () => {
+    const texts: string[] = [];
+    for (let n = 0; n < 20_000; n++) {
+      const word = ['Mertens', 'Lefèvre', 'Nguyễn', '€ 1 234,56', '😀', 'tab\there', 'back\\slash', 'line\nbreak'][n % 8]!;
+      // Two lines far longer than a 256 KB chunk, one of them of 3-byte characters.
+      texts.push(n === 7_000 ? 'x'.repeat(600_000) : n === 13_000 ? '€'.repeat(200_000) : word.repeat(1 + (n % 40)));
+    }
+    await withTransaction(db.pool, async (tx) => {
+      const copy = createCopyIn(tx, 'COPY copied (n, t) FROM STDIN');
+      for (const [n, t] of texts.entries()) {
+        const w = copy.write(copyRow([n, t]));
+        if (w) await w;
+      }
+      await copy.end();
+    });
+    const rows = await db.pool.query<{ n: number; t: string }>('SELECT n, t FROM copied ORDER BY n');
+    expect(rows.rows.length).toBe(texts.length);
+    for (const r of rows.rows) if (r.t !== texts[r.n]) expect(r.t, `line ${r.n}`).toBe(texts[r.n]);
+  });
+});
