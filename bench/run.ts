@@ -85,7 +85,8 @@ function secondsOf(work: () => void): number {
  * (this machine's speed varies from one minute to the next; a slow floor would flatter the ratio).
  */
 function psqlCopySeconds(url: string, sql: string): number {
-  const times = [1, 2, 3].map(() => secondsOf(() => psql(url, `\\copy (${sql.replace(/\s+/g, ' ').trim()}) to '/dev/null'`)));
+  const command = `\\copy (${sql.replace(/\s+/g, ' ').trim()}) to '/dev/null'`;
+  const times = [1, 2, 3].map(() => secondsOf(() => psql(url, command)));
   return Math.min(...times);
 }
 

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
+import { createChunkBuffer } from '../system/chunkBuffer.js';
 import type { PoolClient } from './database.js';
 
 /** A COPY … FROM STDIN in progress: rows are buffered into large writes that respect backpressure. */
@@ -15,46 +16,27 @@ const CHUNK = 256 * 1024;
 
 /**
  * Starts `COPY … FROM STDIN` on a client (text format). Each line is encoded at once into a
- * 256 KB buffer: gathering the lines as strings until a chunk was full kept them alive long
- * enough for V8 to move them to its old generation (a ledger line per record: at 1.3M tax
- * attestations the main thread's heap grew to ~90 MB between full collections, for ~17 MB alive).
+ * 256 KB chunk (src/system/chunkBuffer.ts): gathering the lines as strings until a chunk was
+ * full kept them alive long enough for V8 to move them to its old generation (a ledger line per
+ * record: at 1.3M tax attestations the main thread's heap grew to ~90 MB between full
+ * collections, for ~17 MB alive). A chunk is never reused: the socket may still hold it.
  */
 export function createCopyIn(client: PoolClient, sql: string): CopyIn {
   const stream = client.query(copyFrom(sql));
-  // Handed to the stream when full, never reused: the socket may still hold it.
-  let buf = Buffer.allocUnsafe(CHUNK);
-  let used = 0;
   let failure: Error | null = null;
   stream.on('error', (err: Error) => {
     failure = err;
   });
-  const send = async (chunk: Buffer): Promise<void> => {
+  const chunks = createChunkBuffer(CHUNK, async (chunk) => {
     if (failure) throw failure;
     if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
     if (failure) throw failure;
-  };
-  const flush = (): Promise<void> => {
-    if (used === 0) return failure ? Promise.reject(failure) : Promise.resolve();
-    const chunk = buf.subarray(0, used);
-    buf = Buffer.allocUnsafe(CHUNK);
-    used = 0;
-    return send(chunk);
-  };
+  });
   return {
-    write(line) {
-      // A UTF-16 code unit never takes more than 3 bytes in UTF-8.
-      const most = line.length * 3;
-      if (used + most <= CHUNK) {
-        used += buf.write(line, used);
-        return undefined;
-      }
-      const flushing = flush();
-      if (most > CHUNK) return flushing.then(() => send(Buffer.from(line)));
-      used += buf.write(line, used);
-      return flushing;
-    },
+    write: chunks.write,
     async end() {
-      await flush();
+      await chunks.flush();
+      if (failure) throw failure;
       stream.end();
       await finished(stream);
       if (failure) throw failure;

@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { OutboxError } from '../errors/errors.js';
+import { type ChunkBuffer, createChunkBuffer } from '../system/chunkBuffer.js';
 
-/** A file being written: bytes are gathered into large writes and hashed on the way. */
-export interface FileSink {
+/** A file being written: bytes are gathered into large writes (`write`, `writeWith`) and hashed on the way. */
+export interface FileSink extends Pick<ChunkBuffer, 'write' | 'writeWith'> {
   readonly path: string;
-  /** Buffers text as UTF-8; returns a promise only when the buffer is flushed (await it then). */
-  write(text: string): Promise<void> | undefined;
-  /**
-   * Lets `fill` write at most `maxBytes` straight into the buffer, at `offset`; it returns how
-   * many it wrote. Returns a promise only when a buffer is flushed (await it then).
-   */
-  writeWith(maxBytes: number, fill: (buf: Buffer, offset: number) => number): Promise<void> | undefined;
   /** Flushes, fsyncs and closes; returns the size and the sha256 of what was written (null when not hashed). */
   close(): Promise<{ bytes: number; sha256: string | null }>;
   /** Closes and removes the file (after a failure). */
@@ -32,8 +26,8 @@ export interface SinkOptions {
 
 /**
  * Creates (exclusively, mode 0600) a file to stream into. Text is encoded straight into a
- * 1 MiB buffer (`buf.write`): joining the pieces into one string first cost about 8 s for
- * a million tax attestations, against under 2 s. A full buffer is handed to the file (and
+ * 1 MiB buffer (src/system/chunkBuffer.ts): joining the pieces into one string first cost about
+ * 8 s for a million tax attestations, against under 2 s. A full buffer is handed to the file (and
  * the tee) and another one taken, so nothing written is ever overwritten while in flight. A
  * buffer whose bytes are written comes back for reuse: a new one for every MiB left hundreds of
  * dead buffers to the garbage collector between its full collections (about 20 MB of the
@@ -47,8 +41,6 @@ export async function createFileSink(filePath: string, options: SinkOptions = {}
   const hash = options.hash === false ? null : createHash('sha256');
   // Buffers whose bytes are written, ready to be filled again.
   const spare: Buffer[] = [];
-  let buf: Buffer = Buffer.allocUnsafe(CHUNK);
-  let used = 0;
   let bytes = 0;
   let closed = false;
   /** Writes `chunk` (the start of `whole`); `whole` is reused once nothing refers to it any more. */
@@ -67,36 +59,13 @@ export async function createFileSink(filePath: string, options: SinkOptions = {}
       throw new OutboxError(`Cannot write ${filePath}: ${(err as Error).message}. Free disk space or fix the outbox, then run again.`, { cause: err });
     }
   };
-  const flush = (): Promise<void> | undefined => {
-    if (used === 0) return undefined;
-    const whole = buf;
-    buf = spare.pop() ?? Buffer.allocUnsafe(CHUNK);
-    const chunk = whole.subarray(0, used);
-    used = 0;
-    return writeOut(chunk, whole);
-  };
-  const writeWith = (maxBytes: number, fill: (b: Buffer, offset: number) => number): Promise<void> | undefined => {
-    if (used + maxBytes <= CHUNK) {
-      used += fill(buf, used);
-      return undefined;
-    }
-    const flushing = flush();
-    if (maxBytes > CHUNK) {
-      // Larger than a whole buffer: a buffer of its own.
-      const own = Buffer.allocUnsafe(maxBytes);
-      const big = own.subarray(0, fill(own, 0));
-      return flushing ? flushing.then(() => writeOut(big, null)) : writeOut(big, null);
-    }
-    used += fill(buf, used);
-    return flushing;
-  };
+  const chunks = createChunkBuffer(CHUNK, writeOut, () => spare.pop() ?? Buffer.allocUnsafe(CHUNK));
   return {
     path: filePath,
-    // A UTF-16 code unit never takes more than 3 bytes in UTF-8.
-    write: (text) => writeWith(text.length * 3, (b, offset) => b.write(text, offset)),
-    writeWith,
+    write: chunks.write,
+    writeWith: chunks.writeWith,
     async close() {
-      await flush();
+      await chunks.flush();
       try {
         await handle.sync();
       } catch (err) {
