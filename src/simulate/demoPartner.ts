@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import { startEmbeddedSftpServer } from '../transport/embeddedSftpServer.js';
+import { generateEd25519KeyPair, keyPairParses, type SshKeyPair } from '../transport/keyPair.js';
 
 /** The demo's receiving side: an in-process SFTP server and the receivers file pointing at it. */
 export interface DemoPartner {
@@ -32,11 +32,15 @@ export async function startDemoPartner(home: string): Promise<DemoPartner> {
   return { root, receiversFile, close: () => server.close() };
 }
 
-async function keyPair(file: string): Promise<{ private: string; public: string }> {
-  if (!existsSync(file)) {
-    const k = ssh2.utils.generateKeyPairSync('ed25519');
-    await fs.writeFile(file, k.private, { mode: 0o600 });
-    await fs.writeFile(`${file}.pub`, k.public, { mode: 0o644 });
+/** The pair kept in `file` and `file.pub`; made when missing, or when unreadable (a malformed pair made before keyPair.ts). */
+async function keyPair(file: string): Promise<SshKeyPair> {
+  if (existsSync(file) && existsSync(`${file}.pub`)) {
+    const kept = { private: await fs.readFile(file, 'utf8'), public: await fs.readFile(`${file}.pub`, 'utf8') };
+    if (keyPairParses(kept)) return kept;
   }
-  return { private: await fs.readFile(file, 'utf8'), public: await fs.readFile(`${file}.pub`, 'utf8') };
+  const made = generateEd25519KeyPair();
+  await fs.writeFile(file, made.private, { mode: 0o600 });
+  await fs.chmod(file, 0o600);
+  await fs.writeFile(`${file}.pub`, made.public, { mode: 0o644 });
+  return made;
 }

@@ -7,6 +7,7 @@ import { fixedClock } from '../../src/clock/clock.js';
 import { createLogger } from '../../src/log/logger.js';
 import { type EmbeddedSftpServer, type SftpFaults, startEmbeddedSftpServer } from '../../src/transport/embeddedSftpServer.js';
 import { hostKeyFingerprint } from '../../src/transport/hostKey.js';
+import { generateEd25519KeyPair } from '../../src/transport/keyPair.js';
 import { loadEndpoints } from '../../src/transport/receivers.js';
 import { sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
@@ -17,7 +18,7 @@ describe('delivery through a misbehaving SFTP server', () => {
   let fx: FlowFixture;
   let dir: string;
   let server: EmbeddedSftpServer | null = null;
-  const keys = { host: ssh2.utils.generateKeyPairSync('ed25519'), client: ssh2.utils.generateKeyPairSync('ed25519') };
+  const keys = { host: generateEd25519KeyPair(), client: generateEd25519KeyPair() };
 
   async function serve(faults: SftpFaults, hostKey = keys.host.private): Promise<{ file: string; faults: SftpFaults }> {
     server = await startEmbeddedSftpServer({ root: path.join(dir, 'partner'), hostKey, authorizedKey: keys.client.public, faults });
@@ -80,7 +81,7 @@ describe('delivery through a misbehaving SFTP server', () => {
   });
 
   it('host key changed: refused with the two fingerprints, not retried, nothing sent', async () => {
-    const other = ssh2.utils.generateKeyPairSync('ed25519');
+    const other = generateEd25519KeyPair();
     const { file } = await serve({}, other.private);
     const run = await fx.run(career, '2026-Q3');
     const [out] = await send(file);
