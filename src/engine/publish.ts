@@ -4,11 +4,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Environment } from '../config/config.js';
 import type { PoolClient } from '../db/database.js';
-import { appendEvent } from '../ledger/events.js';
-import { type FileRow, insertSubmission } from '../ledger/submissions.js';
+import { appendEvents } from '../ledger/events.js';
+import { type FileRow, insertSubmissions, type SubmissionRow } from '../ledger/submissions.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import { publishFile, unpublishFile } from '../package/outbox.js';
-import { allocateSequence } from '../package/sequences.js';
+import { allocateSequences } from '../package/sequences.js';
 import type { LocalDate } from '../period/localDate.js';
 import { formatSignature } from '../sign/signatureFormat.js';
 import type { Signing } from '../sign/signingIdentity.js';
@@ -43,54 +43,63 @@ export interface SubmissionContext {
 }
 
 /**
- * Publishes one receiver's submission inside the run's transaction: one sequence for all its
- * parts, each part named FI.<purpose>.<sender>.<date>.<seq>.<env>.<parts>.<part>, linked into
- * the outbox, then the submission and file rows. Every file is listed in `published` as soon
- * as it is visible, so that a failure before COMMIT can take it out again.
+ * Publishes the run's submissions inside its transaction: consecutive sequences, one per
+ * receiver's submission (in the order given); each part named
+ * FI.<purpose>.<sender>.<date>.<seq>.<env>.<parts>.<part> and linked into the outbox; then the
+ * submission and file rows and their `written` events, a few statements for them all. Every file
+ * is listed in `published` as soon as it is visible, so that a failure before COMMIT can take it
+ * out again.
  */
-export async function publishSubmission(
+export async function publishSubmissions(
   tx: PoolClient,
   outbox: string,
   c: SubmissionContext,
-  s: RenderedSubmission,
+  rendered: readonly RenderedSubmission[],
   published: PublishedFile[],
 ): Promise<void> {
-  const sequence = await allocateSequence(tx, c.sender, c.creationDate, c.environment);
-  const parts = s.parts.length;
-  const files: FileRow[] = [];
-  for (const [i, p] of s.parts.entries()) {
-    const stem = { purpose: c.pipeline.purpose, sender: c.sender, date: c.creationDate, sequence, environment: c.environment, parts, part: i + 1 };
-    const name = formatBatchFileName({ kind: 'FI', ...stem });
-    await setAsideOrphan(tx, outbox, name);
-    const finalPath = await publishFile(p.tmpPath, outbox, name);
-    published.push({ name, path: finalPath, receiver: s.receiver, part: i + 1, parts, records: p.records, bytes: p.bytes, sha256: p.sha256, sequence });
-    files.push({ fileKey: p.fileKey, kind: 'FI', name, part: i + 1, receiver: s.receiver, path: finalPath, records: p.records, bytes: p.bytes, sha256: p.sha256 });
-    if (!c.signing) continue;
-    // The detached signature of the data file's bytes, named like it (FS…), published the same way.
-    const fsName = formatBatchFileName({ kind: 'FS', ...stem });
-    await setAsideOrphan(tx, outbox, fsName);
-    const text = Buffer.from(formatSignature(await c.signing.signer.signFile(finalPath, c.createdAt), c.signing.layout), 'ascii');
-    const tmp = path.join(c.tmpDir, `${fsName}.part`);
-    await fs.writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
-    const sha256 = createHash('sha256').update(text).digest('hex');
-    const fsPath = await publishFile(tmp, outbox, fsName);
-    published.push({ name: fsName, path: fsPath, receiver: s.receiver, part: i + 1, parts, records: 0, bytes: text.length, sha256, sequence });
-    files.push({ fileKey: `${p.fileKey}:FS`, kind: 'FS', name: fsName, part: i + 1, receiver: s.receiver, path: fsPath, records: 0, bytes: text.length, sha256 });
+  const sequences = await allocateSequences(tx, c.sender, c.creationDate, c.environment, rendered.length);
+  const rows: { submission: SubmissionRow; files: FileRow[] }[] = [];
+  for (const [k, s] of rendered.entries()) {
+    const sequence = sequences[k]!;
+    const parts = s.parts.length;
+    const files: FileRow[] = [];
+    for (const [i, p] of s.parts.entries()) {
+      const stem = { purpose: c.pipeline.purpose, sender: c.sender, date: c.creationDate, sequence, environment: c.environment, parts, part: i + 1 };
+      const name = formatBatchFileName({ kind: 'FI', ...stem });
+      await setAsideOrphan(tx, outbox, name);
+      const finalPath = await publishFile(p.tmpPath, outbox, name);
+      published.push({ name, path: finalPath, receiver: s.receiver, part: i + 1, parts, records: p.records, bytes: p.bytes, sha256: p.sha256, sequence });
+      files.push({ fileKey: p.fileKey, kind: 'FI', name, part: i + 1, receiver: s.receiver, path: finalPath, records: p.records, bytes: p.bytes, sha256: p.sha256 });
+      if (!c.signing) continue;
+      // The detached signature of the data file's bytes, named like it (FS…), published the same way.
+      const fsName = formatBatchFileName({ kind: 'FS', ...stem });
+      await setAsideOrphan(tx, outbox, fsName);
+      const text = Buffer.from(formatSignature(await c.signing.signer.signFile(finalPath, c.createdAt), c.signing.layout), 'ascii');
+      const tmp = path.join(c.tmpDir, `${fsName}.part`);
+      await fs.writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
+      const sha256 = createHash('sha256').update(text).digest('hex');
+      const fsPath = await publishFile(tmp, outbox, fsName);
+      published.push({ name: fsName, path: fsPath, receiver: s.receiver, part: i + 1, parts, records: 0, bytes: text.length, sha256, sequence });
+      files.push({ fileKey: `${p.fileKey}:FS`, kind: 'FS', name: fsName, part: i + 1, receiver: s.receiver, path: fsPath, records: 0, bytes: text.length, sha256 });
+    }
+    rows.push({
+      submission: {
+        runId: c.runId, flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sender: c.sender,
+        purpose: c.pipeline.purpose, creationDate: c.creationDate, sequence, parts, createdAt: c.createdAt,
+      },
+      files,
+    });
   }
-  const submissionId = await insertSubmission(
+  const ids = await insertSubmissions(tx, rows);
+  await appendEvents(
     tx,
-    {
-      runId: c.runId, flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sender: c.sender,
-      purpose: c.pipeline.purpose, creationDate: c.creationDate, sequence, parts, createdAt: c.createdAt,
-    },
-    files,
+    rows.map(({ submission: s, files }, k) => ({
+      at: c.createdAt,
+      submissionId: ids[k]!,
+      kind: 'written',
+      detail: { flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sequence: s.sequence, files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })) },
+    })),
   );
-  await appendEvent(tx, {
-    at: c.createdAt,
-    submissionId,
-    kind: 'written',
-    detail: { flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sequence, files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })) },
-  });
 }
 
 /**

@@ -139,10 +139,13 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
     } else if (input.correction) vanished(input.correction);
     await outcomes.end();
     await docs?.flush();
-    const submissions: RenderedSubmission[] = [];
-    for (const [receiver, w] of [...writers.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      submissions.push({ receiver, parts: await w.finish(counts.quarantined) });
-    }
+    // The receivers' files are closed (and fsynced) side by side: a run with eight receivers
+    // waits for the slowest disk flush, not for the sum of eight.
+    const receivers = [...writers.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const finished = await Promise.allSettled(receivers.map(([, w]) => w.finish(counts.quarantined)));
+    const failed = finished.find((f) => f.status === 'rejected');
+    if (failed) throw failed.reason;
+    const submissions: RenderedSubmission[] = receivers.map(([receiver], i) => ({ receiver, parts: (finished[i] as PromiseFulfilledResult<WrittenPart[]>).value }));
     return { counts, quarantineByRule, submissions, documents: docs?.count() ?? 0 };
   } catch (err) {
     for (const w of writers.values()) await w.discard();

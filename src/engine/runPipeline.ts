@@ -13,14 +13,14 @@ import type { Signing } from '../sign/signingIdentity.js';
 import { checkOutcomes } from '../ledger/outcomeWriter.js';
 import { closeAbandonedRuns, failRun, type RunCounts, type RunVersion, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
-import { prepareOutbox } from '../package/outbox.js';
+import { prepareOutbox, syncOutbox } from '../package/outbox.js';
 import { brusselsDate, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, type Period } from '../period/period.js';
 import { verifyManifest } from '../render/csvTables.js';
 import type { FundIdentity } from '../render/envelope.js';
 import type { StreamValidation, XsdValidator } from '../render/xsdValidator.js';
 import type { AnyPipeline, LineCheck } from './pipeline.js';
-import { type PublishedFile, publishSubmission, unpublish } from './publish.js';
+import { type PublishedFile, publishSubmissions, unpublish } from './publish.js';
 import { extractionParams, type RenderedSubmission, renderFiles } from './renderFiles.js';
 import { bindSql } from '../extract/bindSql.js';
 
@@ -109,18 +109,18 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     rendered = out.submissions;
     const facts = pipeline.facts ? await readFacts(deps.dossier, pipeline.facts, req.period, brusselsDate(asOf)) : null;
     log.info({ ...out.counts, submissions: rendered.length, documents: out.documents }, 'records rendered');
-    for (const s of rendered) await checkParts(deps, pipeline, s);
+    await checkParts(deps, pipeline, rendered);
     log.info({ validator: pipeline.output.kind === 'xml' ? deps.validator.name : 'manifest' }, 'files checked');
     if (req.dryRun) {
       await tx.query('ROLLBACK');
     } else {
-      for (const s of rendered) {
-        await publishSubmission(
-          tx, deps.outbox,
-          { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started, signing, tmpDir },
-          s, published,
-        );
-      }
+      await publishSubmissions(
+        tx, deps.outbox,
+        { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started, signing, tmpDir },
+        rendered, published,
+      );
+      // The published names must be on disk before the ledger says the files exist.
+      if (published.length > 0) await syncOutbox(deps.outbox);
       await checkOutcomes(tx, runId);
       if (docsTmp) docsFolder = await keepDocuments(deps.documentsDir, docsTmp, pipeline.id, periodKey, req.environment, runId);
       await tx.query('COMMIT');
@@ -179,12 +179,21 @@ async function readFacts(dossier: Pool, sql: string, period: Period, asOfDay: Lo
   return Object.values(res.rows[0] ?? {})[0] as Record<string, unknown>;
 }
 
-async function checkParts(deps: RunDeps, pipeline: AnyPipeline, s: RenderedSubmission): Promise<void> {
+/**
+ * Checks every written part: CSV tables against their manifest; XML against its XSD (read along
+ * while written for large files, else now, all the run's other files with one xmllint) and the
+ * flow's own line check.
+ */
+async function checkParts(deps: RunDeps, pipeline: AnyPipeline, rendered: readonly RenderedSubmission[]): Promise<void> {
   const output = pipeline.output;
-  if (output.kind === 'csvTables') return verifyManifest(output, s.parts);
-  for (const p of s.parts) {
-    // Validated while it was written when the validator reads along (xmllint); else now.
-    await (p.validated ?? deps.validator.validate(p.tmpPath, path.join(deps.schemasDir, output.schema)));
+  if (output.kind === 'csvTables') {
+    for (const s of rendered) await verifyManifest(output, s.parts);
+    return;
+  }
+  const parts = rendered.flatMap((s) => s.parts);
+  await deps.validator.validate(parts.filter((p) => !p.validated).map((p) => p.tmpPath), path.join(deps.schemasDir, output.schema));
+  for (const p of parts) {
+    if (p.validated) await p.validated;
     if (output.check) await checkLines(p.tmpPath, output.check());
   }
 }

@@ -35,12 +35,28 @@ export function eventHash(prevHash: string, e: LedgerEvent): string {
 
 /** Appends an event inside the caller's transaction (which must commit for it to count). */
 export async function appendEvent(tx: PoolClient, e: LedgerEvent): Promise<void> {
+  await appendEvents(tx, [e]);
+}
+
+/** Appends events, chained in the order given, in three statements whatever their number. */
+export async function appendEvents(tx: PoolClient, events: readonly LedgerEvent[]): Promise<void> {
+  if (events.length === 0) return;
   await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
   const last = await tx.query<{ hash: string }>('SELECT hash FROM maillon.events ORDER BY event_id DESC LIMIT 1');
-  const prev = last.rows[0]?.hash ?? GENESIS;
+  let prev = last.rows[0]?.hash ?? GENESIS;
+  const rows = events.map((e) => {
+    const hash = eventHash(prev, e);
+    const row = { at: e.at, submissionId: e.submissionId, kind: e.kind, detail: JSON.stringify(e.detail), prev, hash };
+    prev = hash;
+    return row;
+  });
+  // Inserted in chain order, so that event ids follow the chain.
   await tx.query(
-    'INSERT INTO maillon.events (at, submission_id, kind, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)',
-    [e.at, e.submissionId, e.kind, JSON.stringify(e.detail), prev, eventHash(prev, e)],
+    `INSERT INTO maillon.events (at, submission_id, kind, detail, prev_hash, hash)
+     SELECT at, submission_id, kind, detail::jsonb, prev_hash, hash
+     FROM unnest($1::timestamptz[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e (at, submission_id, kind, detail, prev_hash, hash, ord)
+     ORDER BY ord`,
+    [rows.map((r) => r.at), rows.map((r) => r.submissionId), rows.map((r) => r.kind), rows.map((r) => r.detail), rows.map((r) => r.prev), rows.map((r) => r.hash)],
   );
 }
 

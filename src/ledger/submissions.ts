@@ -30,20 +30,39 @@ export interface FileRow {
   sha256: string;
 }
 
-/** Inserts a submission and its files inside the run's transaction; returns the submission id. */
-export async function insertSubmission(client: PoolClient, s: SubmissionRow, files: readonly FileRow[]): Promise<number> {
-  const res = await client.query<{ submission_id: string }>(
+/**
+ * Inserts submissions and their files inside the run's transaction, in two statements whatever
+ * their number; returns the submission ids, in the order given.
+ */
+export async function insertSubmissions(client: PoolClient, subs: readonly { submission: SubmissionRow; files: readonly FileRow[] }[]): Promise<number[]> {
+  if (subs.length === 0) return [];
+  const col = <T>(pick: (s: SubmissionRow) => T): T[] => subs.map((x) => pick(x.submission));
+  const res = await client.query<{ submission_id: string; sequence: string }>(
     `INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'written', $11) RETURNING submission_id`,
-    [s.runId, s.flow, s.period, s.environment, s.receiver, s.sender, s.purpose, s.creationDate, s.sequence, s.parts, s.createdAt],
+     SELECT run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, 'written', created_at
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::text[], $10::int[], $11::timestamptz[])
+       WITH ORDINALITY AS s (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, created_at, ord)
+     ORDER BY ord
+     RETURNING submission_id, sequence`,
+    [
+      col((s) => s.runId), col((s) => s.flow), col((s) => s.period), col((s) => s.environment), col((s) => s.receiver), col((s) => s.sender),
+      col((s) => s.purpose), col((s) => s.creationDate), col((s) => s.sequence), col((s) => s.parts), col((s) => s.createdAt),
+    ],
   );
-  const id = Number(res.rows[0]!.submission_id);
-  for (const f of files) {
+  // Matched by sequence (unique within a run's sender, day and environment), not by row order.
+  const idOf = new Map(res.rows.map((r) => [r.sequence, Number(r.submission_id)]));
+  const ids = subs.map((x) => idOf.get(x.submission.sequence)!);
+  const files = subs.flatMap((x, i) => x.files.map((f) => ({ f, id: ids[i]!, s: x.submission })));
+  if (files.length > 0) {
+    const fcol = <T>(pick: (r: (typeof files)[number]) => T): T[] => files.map(pick);
     await client.query(
       `INSERT INTO maillon.files (submission_id, run_id, file_key, kind, name, part, receiver, path, records, bytes, sha256, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [id, s.runId, f.fileKey, f.kind, f.name, f.part, f.receiver, f.path, f.records, f.bytes, f.sha256, s.createdAt],
+       SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::timestamptz[])`,
+      [
+        fcol((r) => r.id), fcol((r) => r.s.runId), fcol((r) => r.f.fileKey), fcol((r) => r.f.kind), fcol((r) => r.f.name), fcol((r) => r.f.part),
+        fcol((r) => r.f.receiver), fcol((r) => r.f.path), fcol((r) => r.f.records), fcol((r) => r.f.bytes), fcol((r) => r.f.sha256), fcol((r) => r.s.createdAt),
+      ],
     );
   }
-  return id;
+  return ids;
 }

@@ -4,16 +4,19 @@ import type { LocalDate } from '../period/localDate.js';
 import { formatSequence } from './batchFileName.js';
 
 /**
- * Allocates the next sequence for (sender, date, environment) inside the caller's transaction.
- * The row lock serialises concurrent runs; a rollback gives the number back, so sequences
- * have no gaps and are never reused.
+ * Allocates the next `count` sequences for (sender, date, environment) inside the caller's
+ * transaction, in one statement: a run with eight submissions takes eight consecutive numbers.
+ * The row lock serialises concurrent runs; a rollback gives the numbers back, so sequences have
+ * no gaps and are never reused.
  */
-export async function allocateSequence(client: PoolClient, sender: string, date: LocalDate, environment: Environment): Promise<string> {
+export async function allocateSequences(client: PoolClient, sender: string, date: LocalDate, environment: Environment, count: number): Promise<string[]> {
+  if (count < 1) return [];
   const res = await client.query<{ last_value: number }>(
-    `INSERT INTO maillon.sequences (sender, creation_date, environment, last_value) VALUES ($1, $2, $3, 1)
-     ON CONFLICT (sender, creation_date, environment) DO UPDATE SET last_value = maillon.sequences.last_value + 1
+    `INSERT INTO maillon.sequences (sender, creation_date, environment, last_value) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (sender, creation_date, environment) DO UPDATE SET last_value = maillon.sequences.last_value + $4
      RETURNING last_value`,
-    [sender, date, environment],
+    [sender, date, environment, count],
   );
-  return formatSequence(res.rows[0]!.last_value);
+  const last = res.rows[0]!.last_value;
+  return Array.from({ length: count }, (_, i) => formatSequence(last - count + 1 + i));
 }

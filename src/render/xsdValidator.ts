@@ -3,11 +3,15 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { SchemaConformanceError, ToolError } from '../errors/errors.js';
 
-/** Validates a file against an XSD; throws SchemaConformanceError when it does not conform. */
+/** Validates files against an XSD; throws SchemaConformanceError when one does not conform. */
 export interface XsdValidator {
   /** `xmllint` (native, streaming) or `xmllint-wasm` (npm fallback, loads the file in memory). */
   readonly name: string;
-  validate(file: string, xsd: string): Promise<void>;
+  /**
+   * Validates written files (one xmllint for them all: a run's small files cost one process
+   * start, not one each); the error names the first file that does not conform.
+   */
+  validate(files: readonly string[], xsd: string): Promise<void>;
   /**
    * Validates bytes as they are written (native xmllint only): the file's writer passes every
    * chunk, so validation ends with the last byte instead of re-reading the file afterwards.
@@ -42,8 +46,20 @@ function nativeValidator(binary: string): XsdValidator {
   return {
     name: 'xmllint',
     stream: (xsd, fileLabel) => streamValidation(binary, xsd, fileLabel),
-    validate: (file, xsd) =>
-      childOutcome(spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, file], { stdio: ['ignore', 'ignore', 'pipe'] }), xsd, path.basename(file)),
+    async validate(files, xsd) {
+      if (files.length === 0) return;
+      const run = (list: readonly string[]): Promise<void> =>
+        childOutcome(spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, ...list], { stdio: ['ignore', 'ignore', 'pipe'] }), xsd, path.basename(list[0]!));
+      if (files.length === 1) return run(files);
+      try {
+        await run(files);
+      } catch (err) {
+        if (!(err instanceof SchemaConformanceError)) throw err;
+        // Name the file and its messages: each file again on its own (rare, and small files).
+        for (const f of files) await run([f]);
+        throw err;
+      }
+    },
   };
 }
 
@@ -107,23 +123,27 @@ function childOutcome(child: ChildProcess, xsd: string, fileLabel: string, input
 
 const wasmValidator: XsdValidator = {
   name: 'xmllint-wasm',
-  async validate(file, xsd) {
-    const { validateXML } = await import('xmllint-wasm');
-    // The wasm file system only holds what we give it: the schema and every schema it includes,
-    // under paths relative to their common folder so that relative schemaLocations resolve.
-    const schemas = await schemaClosure(xsd);
-    const base = commonFolder(schemas);
-    const named = await Promise.all(schemas.map(async (s) => ({ fileName: path.relative(base, s), contents: await fs.readFile(s, 'utf8') })));
-    const result = await validateXML({
-      xml: [{ fileName: path.basename(file), contents: await fs.readFile(file, 'utf8') }],
-      schema: [named[0]!],
-      preload: named.slice(1),
-    });
-    if (!result.valid) {
-      throw new SchemaConformanceError(path.basename(file), path.basename(xsd), firstLines(result.rawOutput));
-    }
+  async validate(files, xsd) {
+    for (const file of files) await validateWithWasm(file, xsd);
   },
 };
+
+async function validateWithWasm(file: string, xsd: string): Promise<void> {
+  const { validateXML } = await import('xmllint-wasm');
+  // The wasm file system only holds what we give it: the schema and every schema it includes,
+  // under paths relative to their common folder so that relative schemaLocations resolve.
+  const schemas = await schemaClosure(xsd);
+  const base = commonFolder(schemas);
+  const named = await Promise.all(schemas.map(async (s) => ({ fileName: path.relative(base, s), contents: await fs.readFile(s, 'utf8') })));
+  const result = await validateXML({
+    xml: [{ fileName: path.basename(file), contents: await fs.readFile(file, 'utf8') }],
+    schema: [named[0]!],
+    preload: named.slice(1),
+  });
+  if (!result.valid) {
+    throw new SchemaConformanceError(path.basename(file), path.basename(xsd), firstLines(result.rawOutput));
+  }
+}
 
 /** The XSD and every XSD it includes or imports, transitively; the XSD itself first. */
 async function schemaClosure(xsd: string): Promise<string[]> {

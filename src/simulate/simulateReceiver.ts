@@ -108,7 +108,7 @@ async function checkFile(opts: SimulatorOptions, purpose: string, file: string):
   if (schema === undefined) return `unknown purpose ${purpose}`;
   if (schema === null) return null;
   try {
-    await opts.validator.validate(file, path.join(opts.schemasDir, schema));
+    await opts.validator.validate([file], path.join(opts.schemasDir, schema));
     return null;
   } catch (err) {
     if (err instanceof MaillonError) return err.message;

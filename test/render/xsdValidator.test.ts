@@ -21,16 +21,30 @@ describe.each([
   it('accepts the golden career file', async () => {
     const v = createXsdValidator(setting);
     expect(v.name).toBe(name);
-    await expect(v.validate(GOLDEN, XSD)).resolves.toBeUndefined();
+    await expect(v.validate([GOLDEN], XSD)).resolves.toBeUndefined();
   });
 
   it('refuses a file with an INSS of 10 digits, naming the file and schema', async () => {
     const bad = path.join(tmp.dir, 'bad.xml');
     await fs.writeFile(bad, (await fs.readFile(GOLDEN, 'utf8')).replace('<INSS>85073003328</INSS>', '<INSS>8507300332</INSS>'));
-    const err = await createXsdValidator(setting).validate(bad, XSD).catch((e: unknown) => e);
+    const err = await createXsdValidator(setting).validate([bad], XSD).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaConformanceError);
     expect((err as Error).message).toContain('bad.xml');
     expect((err as Error).message).toContain('v1.xsd');
+  });
+
+  it('validates several files at once, and names the one that does not conform among them', async () => {
+    const golden = await fs.readFile(GOLDEN, 'utf8');
+    const names = ['a.xml', 'b.xml', 'c.xml'].map((n) => path.join(tmp.dir, n));
+    for (const n of names) await fs.writeFile(n, golden);
+    const v = createXsdValidator(setting);
+    await expect(v.validate(names, XSD)).resolves.toBeUndefined();
+    await fs.writeFile(names[1]!, golden.replace('<INSS>85073003328</INSS>', '<INSS>8507300332</INSS>'));
+    const err = await v.validate(names, XSD).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SchemaConformanceError);
+    expect((err as Error).message).toContain('b.xml');
+    expect((err as Error).message).not.toContain('a.xml');
+    await expect(v.validate([], XSD)).resolves.toBeUndefined();
   });
 });
 
