@@ -112,7 +112,13 @@ const TOTAL_TAGS = {
   r8013_totaalvoorheffingen: 'withholding', r9013_totaalvoorheffingen: 'withholding',
 } as const;
 
-const num = (line: string, tag: string): number => Number(new RegExp(`<${tag}>(-?\\d+)</${tag}>`).exec(line)?.[1] ?? NaN);
+// One expression per tag, made once: a new RegExp per field of every fiche cost ~4 µs each.
+const tagPatterns = new Map<string, RegExp>();
+const num = (line: string, tag: string): number => {
+  let re = tagPatterns.get(tag);
+  if (!re) tagPatterns.set(tag, (re = new RegExp(`<${tag}>(-?\\d+)</${tag}>`)));
+  return Number(re.exec(line)?.[1] ?? NaN);
+};
 
 /**
  * Recomputes the Belcotax control totals from a written file and compares them with the

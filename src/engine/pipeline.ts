@@ -35,8 +35,9 @@ export interface XmlOutput<Rec> {
   /** One record element (on one line); `file` is what the envelope states. */
   record(rec: Rec, id: RecordIdentity, file: FileContext): string;
   /**
-   * A check of the written file beyond its XSD (e.g. control totals), fed line by line; `end`
-   * returns what is wrong, or null. The file is not published when it fails.
+   * A check of the written file beyond its XSD (e.g. control totals), fed line by line with the
+   * text as it goes to the file; `end` returns what is wrong, or null. The file is not published
+   * when it fails.
    */
   check?: () => LineCheck;
 }

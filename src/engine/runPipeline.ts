@@ -1,8 +1,6 @@
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
 import { connect, type Pool } from '../db/database.js';
@@ -19,7 +17,7 @@ import { formatPeriod, type Period } from '../period/period.js';
 import { verifyManifest } from '../render/csvTables.js';
 import type { FundIdentity } from '../render/envelope.js';
 import type { StreamValidation, XsdValidator } from '../render/xsdValidator.js';
-import type { AnyPipeline, LineCheck } from './pipeline.js';
+import type { AnyPipeline } from './pipeline.js';
 import { type PublishedFile, publishSubmissions, unpublish } from './publish.js';
 import { extractionParams, type RenderedSubmission, renderFiles } from './renderFiles.js';
 import { bindSql } from '../extract/bindSql.js';
@@ -182,7 +180,7 @@ async function readFacts(dossier: Pool, sql: string, period: Period, asOfDay: Lo
 /**
  * Checks every written part: CSV tables against their manifest; XML against its XSD (read along
  * while written for large files, else now, all the run's other files with one xmllint) and the
- * flow's own line check.
+ * verdict of the flow's own line check (fed while the file was written).
  */
 async function checkParts(deps: RunDeps, pipeline: AnyPipeline, rendered: readonly RenderedSubmission[]): Promise<void> {
   const output = pipeline.output;
@@ -194,7 +192,7 @@ async function checkParts(deps: RunDeps, pipeline: AnyPipeline, rendered: readon
   await deps.validator.validate(parts.filter((p) => !p.validated).map((p) => p.tmpPath), path.join(deps.schemasDir, output.schema));
   for (const p of parts) {
     if (p.validated) await p.validated;
-    if (output.check) await checkLines(p.tmpPath, output.check());
+    if (p.lineProblem) throw new SchemaConformanceError(path.basename(p.tmpPath), "the flow's control totals", p.lineProblem);
   }
 }
 
@@ -204,14 +202,6 @@ function streamValidationOf(deps: RunDeps, pipeline: AnyPipeline): (() => Stream
   if (output.kind !== 'xml' || !stream) return undefined;
   const xsd = path.join(deps.schemasDir, output.schema);
   return () => stream(xsd, `${pipeline.id} file`);
-}
-
-/** Feeds a written file to a flow's own check, line by line (streaming). */
-async function checkLines(file: string, check: LineCheck): Promise<void> {
-  const lines = readline.createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  for await (const line of lines) check.line(line);
-  const problem = check.end();
-  if (problem) throw new SchemaConformanceError(path.basename(file), 'the flow\'s control totals', problem);
 }
 
 async function makeDocumentsTmp(documentsDir: string, dryRun: boolean, dryTmp: string): Promise<string> {

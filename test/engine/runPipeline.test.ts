@@ -111,6 +111,21 @@ describe('runPipeline', () => {
     expect(ok.files[0]!.sequence).toBe('00001');
   });
 
+  it("a file that fails the flow's own line check is not published either, and the error says what is wrong", async () => {
+    const checked: AnyPipeline = {
+      ...career,
+      output: { ...careerXml, check: () => ({ line: () => undefined, end: () => 'declared 2 records, the file holds 3' }) },
+    };
+    const before = await outboxFiles(out.dir);
+    const deps = runDeps(db.pool, out.dir, '2026-10-16T09:00:00+02:00');
+    const err = await runPipeline(deps, { ...request, pipeline: checked }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SchemaConformanceError);
+    expect((err as Error).message).toContain('declared 2 records, the file holds 3');
+    expect(await outboxFiles(out.dir)).toEqual(before);
+    const seq = await db.pool.query(`SELECT count(*)::int AS n FROM maillon.sequences WHERE creation_date = '2026-10-16'`);
+    expect(seq.rows[0].n).toBe(0);
+  });
+
   it('moves aside a file left under the next name by a process killed before its commit, instead of failing', async () => {
     const deps = runDeps(db.pool, out.dir, '2026-10-20T09:00:00+02:00');
     const orphan = path.join(out.dir, 'FI.CARR.012345.20261020.00001.T.1.1');

@@ -73,6 +73,21 @@ describe('XML receiver writer and the validation reading along', () => {
     await expect(part.validated).resolves.toBeUndefined();
   });
 
+  it("feeds the flow's line check every line of the file as a reader of it would see them", async () => {
+    const seen: string[] = [];
+    const checked: XmlOutput<string> = { ...output, check: () => ({ line: (l) => void seen.push(l), end: () => (seen.length === 5 ? null : `${seen.length} lines`) }) };
+    const w = await createReceiverWriter(checked, file, tmp.dir, 'checked');
+    for (const rec of ['10000000001', '10000000002']) w.add(rec, { attestationId: rec, status: 0, creationDate: file.creationDate });
+    const [part] = await w.finish(0);
+    expect(part!.lineProblem).toBeNull();
+    expect(seen).toEqual((await fs.readFile(part!.tmpPath, 'utf8')).split('\n').slice(0, -1));
+    const failing: XmlOutput<string> = { ...output, check: () => ({ line: () => undefined, end: () => 'control total 3 ≠ 4' }) };
+    const [bad] = await (await createReceiverWriter(failing, file, tmp.dir, 'failing')).finish(0);
+    expect(bad!.lineProblem).toBe('control total 3 ≠ 4');
+    const [none] = await (await createReceiverWriter(output, file, tmp.dir, 'unchecked')).finish(0);
+    expect(none!.lineProblem).toBeUndefined();
+  });
+
   it('a bad record of a large file is refused by the validator reading along, wherever it is', async () => {
     for (const [stem, bad] of [['bad-first', 0], ['bad-last', 149_999]] as const) {
       const { part } = await write(stem, 150_000, bad);
