@@ -43,10 +43,10 @@ export async function createReceiverWriter(
   file: FileContext,
   tmpDir: string,
   stem: string,
-  validation?: () => StreamValidation | null,
+  startValidation?: () => StreamValidation | null,
 ): Promise<ReceiverWriter> {
   return output.kind === 'xml'
-    ? createXmlWriter(output, file, path.join(tmpDir, `${stem}.xml.part`), validation)
+    ? createXmlWriter(output, file, path.join(tmpDir, `${stem}.xml.part`), startValidation)
     : createCsvWriter(output, file, tmpDir, stem);
 }
 
@@ -90,16 +90,15 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
       ending = true;
       await write(output.envelope.end(file, records, totals));
       const { bytes, sha256 } = await sink.close();
-      const streamed = validation as StreamValidation | null;
-      streamed?.end();
+      validation?.end();
       return [{
         fileKey, format: 'xml', tmpPath, records, bytes, sha256: sha256!,
-        ...(streamed ? { validated: streamed.done } : {}),
+        ...(validation ? { validated: validation.done } : {}),
         ...(lines ? { lineProblem: lines.end() } : {}),
       }];
     },
     discard: async () => {
-      (validation as StreamValidation | null)?.abort();
+      validation?.abort();
       await sink.discard();
     },
   };
