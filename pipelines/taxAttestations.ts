@@ -41,17 +41,17 @@ export interface TaxRecord {
 
 // Payments minus refunds with value date in the year (and ≤ as-of), allocated to provisional or
 // regularisation contributions; per quarter of the contribution; affiliates whose total is not 0.
-// The grouping is done in the order of the output (affiliate ids compared byte by byte, COLLATE
-// "C") and the affiliates are joined without losing it, so PostgreSQL streams the attestations as
+// The grouping is done in the order of the output (affiliate ids compare byte by byte: the
+// column is COLLATE "C", migration 003) and the affiliates are joined without losing it, so PostgreSQL streams the attestations as
 // it aggregates them: sorting them again by affiliate at the end held back the first row until all
 // 1.08M of them were computed and sorted on disk (445 MB) at 1.3M affiliates.
 const SQL = `
 WITH alloc AS (
-  SELECT c.affiliate_id COLLATE "C" AS affiliate_id, c.quarter, sum(CASE WHEN p.kind = 'refund' THEN -p.amount_cents ELSE p.amount_cents END) AS cents
+  SELECT c.affiliate_id, c.quarter, sum(CASE WHEN p.kind = 'refund' THEN -p.amount_cents ELSE p.amount_cents END) AS cents
   FROM dossier.payments p JOIN dossier.contributions c USING (contribution_id)
   WHERE c.kind IN ('provisional', 'regularisation')
     AND p.value_date >= :periodStart AND p.value_date < :periodEnd AND p.value_date <= :asOfDay
-  GROUP BY 1, c.quarter
+  GROUP BY c.affiliate_id, c.quarter
 ), per AS (
   SELECT affiliate_id, sum(cents) AS amount,
          json_agg(json_build_object('quarter', quarter, 'amount', cents) ORDER BY quarter) FILTER (WHERE cents <> 0) AS quarters
@@ -60,7 +60,7 @@ WITH alloc AS (
 SELECT json_build_object('affiliateId', a.affiliate_id, 'inss', a.inss, 'lastName', a.last_name, 'firstName', a.first_name,
                          'language', a.language, 'street', a.street, 'postalCode', a.postal_code, 'city', a.city,
                          'country', a.country, 'amount', per.amount, 'quarters', per.quarters)
-FROM per JOIN dossier.affiliates a ON a.affiliate_id = per.affiliate_id COLLATE "default"
+FROM per JOIN dossier.affiliates a ON a.affiliate_id = per.affiliate_id
 ORDER BY per.affiliate_id`;
 
 // Reported beside the records: payments in the year not allocated to any contribution (left out).

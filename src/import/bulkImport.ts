@@ -89,7 +89,13 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
   });
   // Foreign keys: added unchecked (adding takes a lock that would make the two sessions wait for
   // each other), then validated two at a time (validating does not).
-  const fks = defs.flatMap((d) => d.fks.map((fk) => ({ d, fk })));
+  // Largest checks first (rows on both sides), so that the two sessions finish together: the
+  // payments' references to 10.2M contributions took 6.4 s of the 10 s of this step at 1.3M
+  // affiliates when it came last.
+  const rowsOf = (table: string): number => files.get(CONTRACT.find((t) => t.table === table)?.file ?? '')?.rows ?? 0;
+  const fks = defs
+    .flatMap((d) => d.fks.map((fk) => ({ d, fk, rows: rowsOf(d.spec.table) + rowsOf(referencedTable(fk.def)) })))
+    .sort((a, b) => b.rows - a.rows);
   await inTransaction(main, async () => {
     for (const { d, fk } of fks) await main.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(fk.name + NEW)} ${newFkDef(fk.def)} NOT VALID`);
   });
@@ -169,8 +175,16 @@ function newIndexDef(ix: { name: string; def: string }, spec: TableSpec): string
   return def;
 }
 
+const REFERENCES = /REFERENCES dossier\.("?)(\w+)\1\(/;
+
+function referencedTable(def: string): string {
+  const m = REFERENCES.exec(def);
+  if (!m) throw new Error(`unexpected foreign key definition: ${def}`);
+  return m[2]!;
+}
+
 function newFkDef(def: string): string {
-  const out = def.replace(/REFERENCES dossier\.("?)(\w+)\1\(/, (_m, _q, table: string) => `REFERENCES dossier.${ident(table + NEW)}(`);
+  const out = def.replace(REFERENCES, (_m, _q, table: string) => `REFERENCES dossier.${ident(table + NEW)}(`);
   if (out === def) throw new Error(`unexpected foreign key definition: ${def}`);
   return out;
 }

@@ -21,8 +21,14 @@ const NEWLINE = 0x0a;
 
 /**
  * Streams a CSV file unchanged into its dossier table with PostgreSQL's own CSV reader and
- * converters (`COPY … (FORMAT csv, HEADER true, FORCE_NULL …)`), hashing it and checking every
- * record on the way, in this thread while PostgreSQL works in its own.
+ * converters (`COPY … (FORMAT csv, HEADER true, FREEZE true, FORCE_NULL …)`), hashing it and
+ * checking every record on the way, in this thread while PostgreSQL works in its own.
+ *
+ * FREEZE: the table was created in this transaction, so no one else can see it before the
+ * commit, and its rows are written frozen with their pages marked all-visible. Otherwise the
+ * first reader of each row (building the keys, checking the references, the first flow) sets
+ * its hint bits and writes the page again: at 1.3M affiliates the import took 34–39 s without,
+ * 27–28 s with (checking the payments' references to contributions: 6.6 s, then 1.2 s).
  *
  * PostgreSQL is laxer than the contract (a quote inside an unquoted field opens a quoted
  * section, a line holding only `\.` ends the data, `2024-1-5` or ` +5` convert), so the file is
@@ -51,7 +57,7 @@ export async function copyFile(
     onBytes(chunk.length);
   });
   const nullable = spec.columns.filter((c) => c.nullable).map((c) => c.name);
-  const options = `FORMAT csv, HEADER true${nullable.length > 0 ? `, FORCE_NULL (${nullable.join(', ')})` : ''}`;
+  const options = `FORMAT csv, HEADER true, FREEZE true${nullable.length > 0 ? `, FORCE_NULL (${nullable.join(', ')})` : ''}`;
   const copy = client.query(copyFrom(`COPY ${table} (${expected.join(', ')}) FROM STDIN WITH (${options})`));
   await pipeline(source as Readable, copy);
   const rows = Number(copy.rowCount);

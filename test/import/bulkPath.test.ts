@@ -232,11 +232,32 @@ describe('import: bulk path', () => {
       expect(cons.rows.map((r) => r.conname)).toContain('payments_contribution_id_fkey');
       expect(cons.rows.map((r) => r.conname)).toContain('affiliates_pkey');
       const idx = await db.pool.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'dossier' AND tablename <> 'schemaversion' ORDER BY 1`);
-      // Exactly the dossier schema's indexes (migrations 001 and 002), none left under a `__new` name.
+      // Exactly the dossier schema's indexes (migrations 001, 002 and 004), none left under a `__new` name.
       expect(idx.rows.map((r) => r.indexname)).toEqual([
         'activity_periods_affiliate', 'affiliates_pkey', 'allowances_affiliate', 'allowances_month', 'allowances_pkey', 'companies_pkey',
-        'contributions_pkey', 'contributions_quarter', 'mutuality_affiliations_affiliate', 'payments_contribution', 'payments_pkey',
+        'contributions_pkey', 'mutuality_affiliations_affiliate', 'payments_contribution', 'payments_pkey',
       ]);
+      // Identifiers and period keys compare byte by byte (migration 003), also in the swapped-in tables.
+      const keys = await db.pool.query(
+        `SELECT table_name || '.' || column_name AS col, collation_name FROM information_schema.columns
+         WHERE table_schema = 'dossier' AND column_name IN ('affiliate_id', 'contribution_id', 'payment_id', 'allowance_id', 'company_number', 'quarter', 'month')
+         ORDER BY 1`,
+      );
+      expect(keys.rows.length).toBe(14);
+      expect(keys.rows.filter((r) => r.collation_name !== 'C')).toEqual([]);
+      const names = await db.pool.query(`SELECT collation_name FROM information_schema.columns WHERE table_schema = 'dossier' AND table_name = 'affiliates' AND column_name = 'last_name'`);
+      expect(names.rows[0].collation_name).toBeNull();
+      // Written frozen (COPY … FREEZE): every page is all-visible from the start, so the keys, the
+      // reference checks and the first flow's reads set no hint bits (at 1.3M affiliates, checking
+      // the payments' references to contributions took 6.6 s before, 1.2 s after).
+      const visible = await db.pool.query(
+        `SELECT relname, relpages, relallvisible FROM pg_class WHERE relnamespace = 'dossier'::regnamespace AND relkind = 'r' AND relname <> 'schemaversion' ORDER BY 1`,
+      );
+      expect(visible.rows.length).toBe(CONTRACT.length);
+      for (const r of visible.rows) {
+        expect(r.relpages, r.relname).toBeGreaterThan(0);
+        expect(r.relallvisible, r.relname).toBe(r.relpages);
+      }
       // A view on a dossier table cannot survive a swap: the import empties the tables instead.
       await db.pool.query('CREATE VIEW public.affiliate_names AS SELECT affiliate_id, last_name FROM dossier.affiliates');
       const second = await importFolder(db.pool, FULL);
