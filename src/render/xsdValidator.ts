@@ -42,6 +42,13 @@ export function createXsdValidator(setting: string | undefined): XsdValidator {
   return nativeValidator(binary);
 }
 
+/**
+ * xmllint validating while it parses, through libxml2's SAX plug (`--sax --schema`, with no SAX
+ * output under `--noout`): memory stays flat like `--stream`, which validates through the text
+ * reader, and it takes a third less CPU (a 820 MB tax-attestations file: 8.1 s → 5.5 s).
+ */
+const XMLLINT = ['--noout', '--nonet', '--sax', '--schema'] as const;
+
 function nativeValidator(binary: string): XsdValidator {
   return {
     name: 'xmllint',
@@ -49,7 +56,7 @@ function nativeValidator(binary: string): XsdValidator {
     async validate(files, xsd) {
       if (files.length === 0) return;
       const run = (list: readonly string[]): Promise<void> =>
-        childOutcome(spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, ...list], { stdio: ['ignore', 'ignore', 'pipe'] }), xsd, path.basename(list[0]!));
+        childOutcome(spawn(binary, [...XMLLINT, xsd, ...list], { stdio: ['ignore', 'ignore', 'pipe'] }), xsd, path.basename(list[0]!));
       if (files.length === 1) return run(files);
       try {
         await run(files);
@@ -69,7 +76,7 @@ function nativeValidator(binary: string): XsdValidator {
  * 50 ms more per run for mkfifo and its folder, the whole difference for the smallest flows.)
  */
 function streamValidation(binary: string, xsd: string, fileLabel: string): StreamValidation {
-  const child = spawn(binary, ['--noout', '--nonet', '--stream', '--schema', xsd, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn(binary, [...XMLLINT, xsd, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
   // xmllint names its standard input "-" in its messages: name the file instead.
   const done = childOutcome(child, xsd, fileLabel, '-');
   let exited = false;
@@ -114,7 +121,7 @@ function childOutcome(child: ChildProcess, xsd: string, fileLabel: string, input
     child.on('error', (err) => reject(new ToolError(`xmllint could not be run: ${err.message}`, { cause: err })));
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new SchemaConformanceError(fileLabel, path.basename(xsd), firstLines(input === undefined ? stderr : relabel(stderr, `${input}:`, `${fileLabel}:`))));
+      else reject(new SchemaConformanceError(fileLabel, path.basename(xsd), firstLines(explained(input === undefined ? stderr : relabel(stderr, `${input}:`, `${fileLabel}:`), fileLabel))));
     });
   });
   done.catch(() => undefined);
@@ -169,6 +176,14 @@ function relabel(text: string, from: string, to: string): string {
     .split('\n')
     .map((line) => (line.startsWith(from) ? to + line.slice(from.length) : line))
     .join('\n');
+}
+
+/**
+ * Under `--sax` xmllint says only "validation generated an internal error" when the parser stops
+ * (a file cut short, a tag not closed, a character XML does not allow): say that in words.
+ */
+function explained(text: string, fileLabel: string): string {
+  return text.replace(/^.* validation generated an internal error$/gm, `${fileLabel}: not well-formed XML (cut short, a tag not closed, or a character XML does not allow): xmllint could not read it to the end`);
 }
 
 function firstLines(text: string): string {
