@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, fixedClock, systemClock } from '../clock/clock.js';
 import { type Config, loadConfig } from '../config/config.js';
-import { migrate } from '../db/migrate.js';
+import { migrate, requireMigrated } from '../db/migrate.js';
 import { type Databases, openDatabases } from '../db/openDatabases.js';
 import { DatabaseError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
@@ -60,6 +60,13 @@ async function openReady(config: Config, logger: Logger): Promise<Databases> {
   if (!found.rows[0]?.t) {
     await dbs.close();
     throw new DatabaseError('The ledger schema is missing: run "maillon db migrate" once against DATABASE_URL (and DOSSIER_DATABASE_URL).');
+  }
+  try {
+    await requireMigrated(dbs.ledger, 'ledger');
+    await requireMigrated(dbs.dossier, 'dossier');
+  } catch (err) {
+    await dbs.close();
+    throw err;
   }
   return dbs;
 }
