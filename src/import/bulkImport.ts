@@ -89,9 +89,8 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
   });
   // Foreign keys: added unchecked (adding takes a lock that would make the two sessions wait for
   // each other), then validated two at a time (validating does not).
-  // Largest checks first (rows on both sides), so that the two sessions finish together: the
-  // payments' references to 10.2M contributions took 6.4 s of the 10 s of this step at 1.3M
-  // affiliates when it came last.
+  // Largest checks first (rows on both sides), so that the two sessions finish together (the
+  // payments' references to the contributions, the largest, came last and ran alone).
   const rowsOf = (table: string): number => files.get(CONTRACT.find((t) => t.table === table)?.file ?? '')?.rows ?? 0;
   const fks = defs
     .flatMap((d) => d.fks.map((fk) => ({ d, fk, rows: rowsOf(d.spec.table) + rowsOf(referencedTable(fk.def)) })))
