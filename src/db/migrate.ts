@@ -76,9 +76,10 @@ export async function requireMigrated(pool: Pool, set: MigrationSet): Promise<vo
   const needed = latestVersion(set);
   const res = await pool
     .query<{ v: number | null }>(`SELECT max(version::int) AS v FROM ${SCHEMA[set]}.schemaversion`)
-    .catch((err: { code?: string }) => {
+    .catch((err: { code?: string; message?: string }) => {
       if (err.code === '42P01' || err.code === '3F000') return { rows: [{ v: 0 }] };
-      throw err;
+      const url = set === 'ledger' ? 'DATABASE_URL' : 'DOSSIER_DATABASE_URL (or DATABASE_URL)';
+      throw new DatabaseError(`Cannot read the version of the ${set} schema (${SCHEMA[set]}.schemaversion): ${err.message}. Check the role of ${url}.`, { cause: err });
     });
   const at = res.rows[0]?.v ?? 0;
   if (at < needed) {

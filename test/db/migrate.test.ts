@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPool } from '../../src/db/database.js';
 import { latestVersion, migrate, requireMigrated } from '../../src/db/migrate.js';
 import { DatabaseError } from '../../src/errors/errors.js';
 import { maillon } from '../helpers/cli.js';
@@ -68,5 +69,22 @@ describe('dossier migrations on a database that is behind', () => {
     const migrated = await maillon(['db', 'migrate'], env);
     expect(migrated.code).toBe(6);
     expect(migrated.stderr).toContain('view public.company_numbers');
+  });
+
+  it('says so when the role cannot read the schema version', async () => {
+    const role = `maillon_noread_${process.pid}`;
+    await db.pool.query(`CREATE ROLE ${role} LOGIN`);
+    const u = new URL(db.url);
+    u.username = role;
+    const pool = createPool(u.toString(), 1);
+    try {
+      const err = await requireMigrated(pool, 'dossier').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DatabaseError);
+      expect((err as Error).message).toContain('Cannot read the version of the dossier schema (dossier.schemaversion): permission denied');
+      expect((err as Error).message).toContain('DOSSIER_DATABASE_URL');
+    } finally {
+      await pool.end();
+      await db.pool.query(`DROP ROLE ${role}`);
+    }
   });
 });
