@@ -69,8 +69,8 @@ export function latestVersion(set: MigrationSet): number {
 }
 
 /**
- * Refuses a schema behind this maillon's migrations (maillon upgraded, "maillon db migrate" not
- * run yet): a flow would otherwise run on a schema it was not written for.
+ * Refuses a schema that is missing or behind this maillon's migrations (maillon upgraded,
+ * "maillon db migrate" not run yet): a flow would otherwise run on a schema it was not written for.
  */
 export async function requireMigrated(pool: Pool, set: MigrationSet): Promise<void> {
   const needed = latestVersion(set);
@@ -79,11 +79,12 @@ export async function requireMigrated(pool: Pool, set: MigrationSet): Promise<vo
     .catch((err: { code?: string; message?: string }) => {
       if (err.code === '42P01' || err.code === '3F000') return { rows: [{ v: 0 }] };
       const url = set === 'ledger' ? 'DATABASE_URL' : 'DOSSIER_DATABASE_URL (or DATABASE_URL)';
-      throw new DatabaseError(`Cannot read the version of the ${set} schema (${SCHEMA[set]}.schemaversion): ${err.message}. Check the role of ${url}.`, { cause: err });
+      throw new DatabaseError(`Cannot read the version of the ${set} schema (${SCHEMA[set]}.schemaversion): ${err.message}. Check ${url} and its role.`, { cause: err });
     });
   const at = res.rows[0]?.v ?? 0;
+  const where = set === 'ledger' ? 'against DATABASE_URL' : 'against DOSSIER_DATABASE_URL, or against its primary for a read-only replica';
+  if (at === 0) throw new DatabaseError(`The ${set} schema is missing: run "maillon db migrate" once ${where}.`);
   if (at < needed) {
-    const where = set === 'ledger' ? 'against DATABASE_URL' : 'against DOSSIER_DATABASE_URL, or against its primary for a read-only replica';
     throw new DatabaseError(`The ${set} schema is at version ${at} and this maillon needs version ${needed}: run "maillon db migrate" ${where}.`);
   }
 }

@@ -71,6 +71,13 @@ describe('dossier migrations on a database that is behind', () => {
     expect(migrated.stderr).toContain('view public.company_numbers');
   });
 
+  it('says a schema is missing when it was never migrated', async () => {
+    await db.pool.query('DROP SCHEMA dossier CASCADE');
+    const err = await requireMigrated(db.pool, 'dossier').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatabaseError);
+    expect((err as Error).message).toContain('The dossier schema is missing: run "maillon db migrate" once');
+  });
+
   it('says so when the role cannot read the schema version', async () => {
     const role = `maillon_noread_${process.pid}`;
     await db.pool.query(`CREATE ROLE ${role} LOGIN`);
