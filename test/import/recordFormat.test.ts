@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { checkField } from '../../src/import/checkField.js';
+import { CONTRACT, type ColumnSpec, type TableSpec } from '../../src/import/contract.js';
+import { minimumChecks, recordFormat } from '../../src/import/recordFormat.js';
+
+const oneColumn = (col: ColumnSpec): TableSpec => ({ file: 'x.csv', table: 'x', columns: [col], references: [], required: true });
+
+const INTEGERS = ['0', '1', '7', '-1', '-0', '-7', '00', '0087171', '000', '1'.repeat(18), '1'.repeat(19), `${'0'.repeat(17)}1`, `${'0'.repeat(18)}1`, '+5', ' 5', '12.50', ''];
+
+describe('record format of the bulk path', () => {
+  const bounded = CONTRACT.flatMap((t) => t.columns).filter((c) => c.type.kind === 'integer' && c.type.min !== undefined);
+
+  it('reads an integer of at least 0 or 1 as the row-by-row path does: never takes what it refuses, and doubts only "-0"', () => {
+    const unsigned = bounded.filter((c) => c.type.kind === 'integer' && (c.type.min === 0 || c.type.min === 1));
+    expect(unsigned.map((c) => c.name).sort()).toEqual(['amount_cents', 'vouchers']);
+    for (const col of unsigned) {
+      const format = recordFormat(oneColumn(col));
+      for (const value of INTEGERS) {
+        const bulk = format.test(value);
+        const rowByRow = checkField(col, value === '' ? null : value) === null;
+        if (bulk) expect(rowByRow, `${col.name} "${value}"`).toBe(true);
+        else if (rowByRow) expect(value, `${col.name} "${value}" taken row by row, refused by the format`).toBe('-0');
+      }
+    }
+  });
+
+  it('leaves to SQL only the minimums the format cannot say: no scan of the payments for their amounts', () => {
+    const checks = CONTRACT.flatMap((t) => minimumChecks(t).map((m) => `${t.table}.${m.column} >= ${m.min}`));
+    expect(checks).toEqual(['companies.year >= 1900']);
+  });
+});
