@@ -19,5 +19,5 @@ RUN useradd --system --create-home --home-dir /var/lib/maillon maillon
 USER maillon
 ENV MAILLON_HOME=/var/lib/maillon NODE_ENV=production
 VOLUME ["/var/lib/maillon"]
-ENTRYPOINT ["node", "/opt/maillon/bin/maillon.js"]
+ENTRYPOINT ["/opt/maillon/bin/maillon.js"]
 CMD ["--help"]

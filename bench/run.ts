@@ -45,8 +45,10 @@ async function maillon(args: string[], env: Record<string, string>): Promise<Ste
   const rssFile = path.join(os.tmpdir(), `maillon-bench-rss-${process.pid}-${Date.now()}`);
   const started = process.hrtime.bigint();
   const stdout = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', path.join(ROOT, 'bench/maxRss.mjs'), path.join(ROOT, 'bin/maillon.js'), ...args], {
-      env: { ...process.env, ...env, MAILLON_BENCH_RSS_FILE: rssFile, MAILLON_LOG_LEVEL: 'warn' },
+    // Started as an operator starts it (the file's own `#!` line sets Node's flags); the peak RSS
+    // recorder is preloaded through NODE_OPTIONS.
+    const child = spawn(path.join(ROOT, 'bin/maillon.js'), args, {
+      env: { ...process.env, ...env, NODE_OPTIONS: `--import=${path.join(ROOT, 'bench/maxRss.mjs')}`, MAILLON_BENCH_RSS_FILE: rssFile, MAILLON_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -14,7 +14,7 @@ export interface CliOutcome {
 
 /** Starts `maillon …` as a child process and returns it (for long-running commands). */
 export function spawnMaillon(args: string[], env: Record<string, string | undefined>): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/maillon.js'), ...args], {
+  const child = spawn(path.join(ROOT, 'bin/maillon.js'), args, {
     cwd: ROOT,
     env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,7 +34,7 @@ function keepLogs(text: string): void {
 /** Runs `maillon …` as a child process (not a terminal: JSON logs on stderr). */
 export function maillon(args: string[], env: Record<string, string | undefined>): Promise<CliOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin/maillon.js'), ...args], {
+    const child = spawn(path.join(ROOT, 'bin/maillon.js'), args, {
       cwd: ROOT,
       env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
