@@ -49,7 +49,7 @@ export function createWorkerDocumentWriter(
     for (const w of waiters.splice(0)) w();
   };
   const fail = (message: string, cause?: unknown): void => {
-    failure ??= new OutboxError(`The printable documents could not be written: ${message}.`, { cause });
+    failure ??= new OutboxError(`The printable documents could not be written: ${message}${message.endsWith('.') ? '' : '.'}`, { cause });
     wake();
   };
   worker.on('message', (msg: FromWorker) => {

@@ -56,7 +56,7 @@ export async function createFileSink(filePath: string, options: SinkOptions = {}
       // A tee that did not ask to wait may still hold the chunk in its queue: not reused then.
       if (whole && (!tee || teeing) && spare.length < 2) spare.push(whole);
     } catch (err) {
-      throw new OutboxError(`Cannot write ${filePath}: ${(err as Error).message}. Free disk space or fix the outbox, then run again.`, { cause: err });
+      throw new OutboxError(`Cannot write ${filePath}: ${(err as Error).message}. Free disk space there (or fix the folder's permissions), then run again.`, { cause: err });
     }
   };
   const chunks = createChunkBuffer(CHUNK, writeOut, () => spare.pop() ?? Buffer.allocUnsafe(CHUNK));
