@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { MaillonError } from '../errors/errors.js';
+import { connectionLost } from '../db/connectionLost.js';
 import { maskPersonalData } from '../log/maskPersonalData.js';
 import { type CliContext, createCliContext } from './context.js';
 import { runShutdownHooks } from './shutdown.js';
@@ -51,7 +52,8 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
 
 try {
   await program.parseAsync(process.argv);
-} catch (err) {
+} catch (caught) {
+  const err = connectionLost(caught, program.args[0] ?? 'command') ?? caught;
   process.exitCode = exitCodeOf(err);
   if (!(err instanceof CommanderError)) {
     const message = maskPersonalData(err instanceof Error ? err.message : String(err));
