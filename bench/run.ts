@@ -5,7 +5,9 @@
  * the peak RSS of each step (a flow's ratio both on the wall time of its process and on the
  * run's own duration in the ledger, which leaves out the ~0.5 s process start), then checks the quarantine against the generator's list of invalid
  * affiliates and each flow's reconciliation report. With several sizes, each is run in turn
- * and a linearity table compares the time per record. `--keyed-copy` also times a plain
+ * and a linearity table compares the time per record; one size above 100,000 runs 100,000 first
+ * as that reference (`--no-reference` leaves it out). It ends with the targets of issue #7, each
+ * met or MISSED at the largest size. `--keyed-copy` also times a plain
  * `psql \copy` into copies of the dossier tables with their keys (slow: minutes at 1M).
  * Uses MAILLON_BENCH_DATABASE_URL (an admin URL) or the local PostgreSQL on 127.0.0.1:5432;
  * creates its own database and drops it at the end.
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     'keyed-copy': { type: 'boolean', default: false },
+    'no-reference': { type: 'boolean', default: false },
   },
 });
 const adminUrl = process.env['MAILLON_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -40,6 +43,10 @@ interface Step {
   rssMiB: number;
   stdout: string;
 }
+
+/** The largest peak RSS of any maillon process of the bench, and which one. */
+const peak = { mib: 0, what: '' };
+let currentSize = 0;
 
 async function maillon(args: string[], env: Record<string, string>): Promise<Step> {
   const rssFile = path.join(os.tmpdir(), `maillon-bench-rss-${process.pid}-${Date.now()}`);
@@ -58,6 +65,7 @@ async function maillon(args: string[], env: Record<string, string>): Promise<Ste
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const rssMiB = Number(await fs.readFile(rssFile, 'utf8')) / 1024;
   await fs.rm(rssFile, { force: true });
+  if (rssMiB > peak.mib) Object.assign(peak, { mib: rssMiB, what: `${args.slice(0, 2).join(' ')} at ${currentSize} affiliates` });
   return { seconds, rssMiB, stdout };
 }
 
@@ -180,10 +188,12 @@ function periodFor(kind: Period['kind']): Period {
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
 /** Seconds and items of each measured step of one size: the linearity table compares them. */
-type Measures = Map<string, { items: number; seconds: number }>;
+/** Per step: items and seconds; for a flow its ratios to its floor, for the import its ratio to the bare copy. */
+type Measures = Map<string, { items: number; seconds: number; runRatio?: number; wallRatio?: number; copyRatio?: number }>;
 
 async function benchOnce(affiliates: number): Promise<Measures> {
   const measures: Measures = new Map();
+  currentSize = affiliates;
   const dbName = `maillon_bench_${process.pid}_${affiliates}`;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-bench-'));
   const u = new URL(adminUrl);
@@ -203,9 +213,9 @@ async function benchOnce(affiliates: number): Promise<Measures> {
     const imp = await maillon(['import', data], env);
     const method = /bulk path/.test(imp.stdout) ? 'bulk path' : 'row by row';
     console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(imp.rssMiB)} MiB  (${method})`);
-    measures.set('import', { items: rows, seconds: imp.seconds });
     settle();
     const bare = psqlCopyCsvSeconds(url, data, 'bare');
+    measures.set('import', { items: rows, seconds: imp.seconds, copyRatio: imp.seconds / bare });
     console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (import / copy = ${fmt(imp.seconds / bare, 2)})`);
     if (values['keyed-copy']) {
       const keyed = psqlCopyCsvSeconds(url, data, 'keyed');
@@ -230,7 +240,7 @@ async function benchOnce(affiliates: number): Promise<Measures> {
       settle();
       const floor = psqlCopySeconds(url, sql);
       const n = result.counts.extracted;
-      measures.set(p.id, { items: n, seconds: run.seconds });
+      measures.set(p.id, { items: n, seconds: run.seconds, runRatio: own / floor, wallRatio: run.seconds / floor });
       console.log(
         `${p.id.padEnd(24)} ${formatPeriod(period).padEnd(8)} ${String(n).padStart(8)} ${fmt(run.seconds, 2).padStart(10)} ${fmt(n / run.seconds, 0).padStart(11)} ${fmt(run.rssMiB).padStart(13)} ${fmt(floor, 2).padStart(13)} ${fmt(run.seconds / floor, 2).padStart(6)} ${fmt(own, 2).padStart(8)} ${fmt(own / floor, 2).padStart(6)}`,
       );
@@ -243,13 +253,18 @@ async function benchOnce(affiliates: number): Promise<Measures> {
   return measures;
 }
 
-const sizes = values.affiliates.split(',').map(Number);
-if (sizes.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--affiliates takes sizes such as 100000 or 100000,1300000, got "${values.affiliates}"`);
+const REFERENCE = 100_000;
+const asked = values.affiliates.split(',').map(Number);
+if (asked.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--affiliates takes sizes such as 100000 or 100000,1300000, got "${values.affiliates}"`);
+// One size above the reference: the reference runs first, so that linear growth is measured too.
+const sizes = asked.length === 1 && asked[0]! > REFERENCE && !values['no-reference'] ? [REFERENCE, asked[0]!] : asked;
+if (sizes !== asked) console.log(`(${REFERENCE} affiliates first, as the reference of the linearity target; --no-reference leaves it out)\n`);
 const results: Measures[] = [];
 for (const [i, n] of sizes.entries()) {
   if (i > 0) console.log('');
   results.push(await benchOnce(n));
 }
+const linearity = new Map<string, number>();
 if (sizes.length > 1) {
   // Linear growth: time per item at the largest size over time per item at the smallest.
   const small = results[0]!;
@@ -261,6 +276,35 @@ if (sizes.length > 1) {
     if (!b || a.items === 0 || b.items === 0) continue;
     const perA = a.seconds / a.items;
     const perB = b.seconds / b.items;
+    linearity.set(step, perB / perA);
     console.log(`  ${step.padEnd(24)} ${fmt(perA * 1e6, 2).padStart(9)} µs  ${fmt(perB * 1e6, 2).padStart(9)} µs  ${fmt(perB / perA, 2).padStart(6)}`);
   }
+}
+printTargets(sizes[sizes.length - 1]!, results[results.length - 1]!, linearity);
+
+/**
+ * The targets of issue #7, judged on the largest size: a flow's run within 3x its floor (on the
+ * run's own duration; the process's wall time is shown beside it), peak RSS under 300 MB over every
+ * maillon process of the bench, time per record within 1.2x of the smallest size's, and the import
+ * next to a bare `psql \copy` of the same CSV ("at COPY speed": within 1.2x here).
+ */
+function printTargets(size: number, last: Measures, linear: Map<string, number>): void {
+  const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  const flows = PIPELINES.map((p) => ({ id: p.id, m: last.get(p.id)! }));
+  const worst = Math.max(...flows.map((f) => f.m.runRatio!));
+  const worstWall = Math.max(...flows.map((f) => f.m.wallRatio!));
+  const mb = (peak.mib * 1024 * 1024) / 1e6;
+  const imp = last.get('import')!;
+  console.log('');
+  console.log(`targets of issue #7 at ${size} affiliates`);
+  console.log(`  every flow's run <= 3x its psql \\copy floor    ${verdict(worst <= 3).padEnd(7)} ${flows.map((f) => `${f.id} ${fmt(f.m.runRatio!, 2)}`).join(', ')}`);
+  console.log(`    (on the process's wall time, start included: ${verdict(worstWall <= 3)}, ${flows.map((f) => `${f.id} ${fmt(f.m.wallRatio!, 2)}`).join(', ')})`);
+  console.log(`  peak RSS < 300 MB at any size                  ${verdict(mb < 300).padEnd(7)} ${fmt(mb)} MB = ${fmt(peak.mib)} MiB (${peak.what})`);
+  if (linear.size > 0) {
+    const [step, ratio] = [...linear].reduce((a, b) => (b[1] > a[1] ? b : a));
+    console.log(`  time per record within 1.2x of the smallest    ${verdict(ratio <= 1.2).padEnd(7)} largest ratio ${fmt(ratio, 2)} (${step})`);
+  } else {
+    console.log(`  time per record within 1.2x of the smallest    not measured: give two sizes, such as --affiliates ${REFERENCE},${size}`);
+  }
+  console.log(`  import at COPY speed (within 1.2x)             ${verdict(imp.copyRatio! <= 1.2).padEnd(7)} ${fmt(imp.copyRatio!, 2)}x a bare psql \\copy of the same CSV`);
 }
