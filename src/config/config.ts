@@ -33,6 +33,7 @@ const envSchema = z.object({
   MAILLON_SIGN_TEST: z.enum(['true', 'false']).default('false'),
   MAILLON_TRUST_STORE: z.string().min(1).optional(),
   MAILLON_CATCHUP_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  MAILLON_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   MAILLON_STATUS_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   MAILLON_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
   MAILLON_NOW: z.string().datetime({ offset: true }).optional(),
@@ -76,6 +77,8 @@ export interface Config {
   trustStore: string | undefined;
   /** How far back the scheduler catches up missed periods, days. */
   catchUpDays: number;
+  /** Seconds between two ticks of `maillon serve`; a failed scheduled run is retried after as long. */
+  tickSeconds: number;
   /** Port and address of the status page of `maillon serve` (port 0: any free port). */
   statusPort: number;
   statusHost: string;
@@ -132,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
         : undefined,
     trustStore: v.MAILLON_TRUST_STORE ? path.resolve(cwd, v.MAILLON_TRUST_STORE) : undefined,
     catchUpDays: v.MAILLON_CATCHUP_DAYS,
+    tickSeconds: v.MAILLON_TICK_SECONDS,
     statusPort: v.MAILLON_STATUS_PORT,
     statusHost: v.MAILLON_STATUS_HOST,
     now: v.MAILLON_NOW ? new Date(v.MAILLON_NOW) : undefined,

@@ -28,11 +28,12 @@ interface OwnerFile {
 }
 
 /**
- * Starts the embedded PostgreSQL kept under `<home>/pg` on a free localhost port, creating it
+ * Starts the embedded PostgreSQL kept under `<home>/pg` on a free localhost port (or on `port`:
+ * the tests restart a server where its clients expect it), creating it
  * on first use. A server left running by a killed maillon process is stopped first; a server
  * owned by a live maillon process is refused (two owners would stop each other's database).
  */
-export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres(home: string, options: { port?: number } = {}): Promise<EmbeddedDatabase> {
   const root = path.join(home, 'pg');
   const dataDir = path.join(root, 'data');
   const ownerPath = path.join(root, 'owner.json');
@@ -40,7 +41,7 @@ export async function startEmbeddedPostgres(home: string): Promise<EmbeddedDatab
   if (process.getuid?.() === 0) await makeTraversable(home, root);
   await reclaimLeftover(ownerPath, dataDir);
   const password = await readOrCreatePassword(path.join(root, 'password'));
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     user: 'postgres',

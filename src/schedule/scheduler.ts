@@ -10,6 +10,8 @@ import { isDelivered, type RunPeriod, runDueOnce } from './runDue.js';
 
 const QUEUE = 'maillon-run';
 const STARTUP_LOCK = 0x6d61_0006;
+/** How often the worker looks for a queued job. */
+const POLL_MS = 2_000;
 
 /** A job: one flow for one period in one environment. */
 interface RunJob {
@@ -28,6 +30,8 @@ export interface SchedulerDeps {
   environment: Environment;
   /** How far back a missed period is still caught up, days. */
   catchUpDays: number;
+  /** Seconds between two ticks; a failed run is retried after as long. */
+  tickSeconds: number;
   run: RunPeriod;
 }
 
@@ -37,8 +41,8 @@ export interface Scheduler {
   tick(): Promise<number>;
   /** Processes queued jobs until none is left (the `--once` mode and the tests). */
   drain(): Promise<number>;
-  /** Starts a worker that processes jobs as they come. */
-  work(): Promise<void>;
+  /** Starts a worker that processes jobs as they come, and keeps it going through database outages. */
+  work(): void;
   /** Stops: the job in progress finishes, nothing new is taken. */
   stop(): Promise<void>;
 }
@@ -68,6 +72,38 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     if (!pipeline) return;
     await runDueOnce(deps.ledger, deps.logger, job.data.environment, pipeline, parsePeriod(job.data.period), deps.run);
   };
+  // The worker. pg-boss's own (boss.work) neither awaits nor catches its call to mark a job
+  // failed: when the database went away under a run, that rejection ended the process. This one
+  // awaits every step: a database that is down stops the draining until the next poll, and the
+  // job (left active, or failed and retried) or the next tick's proposal runs the period again.
+  let working: Promise<void> | null = null;
+  let stopping = false;
+  let wakeUp: (() => void) | null = null;
+  const pause = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  const drain = async (): Promise<number> => {
+    let n = 0;
+    while (!stopping) {
+      const jobs = await boss.fetch<RunJob>(QUEUE, { batchSize: 1 });
+      const job = jobs?.[0];
+      if (!job) return n;
+      try {
+        await handle(job);
+        await boss.complete(QUEUE, job.id);
+      } catch (err) {
+        deps.logger.error({ err, flow: job.data.flow, period: job.data.period }, 'scheduled run failed');
+        await boss.fail(QUEUE, job.id, { message: (err as Error).message });
+      }
+      n++;
+    }
+    return n;
+  };
   return {
     async tick() {
       const now = deps.clock.now();
@@ -79,34 +115,25 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
         const id = await boss.send(QUEUE, { flow: due.pipeline.id, period, environment: deps.environment } satisfies RunJob, {
           singletonKey: `${due.pipeline.id}:${period}:${deps.environment}`,
           retryLimit: 3,
-          retryDelay: 60,
+          retryDelay: deps.tickSeconds,
         });
         if (id) proposed++;
       }
       return proposed;
     },
-    async drain() {
-      let n = 0;
-      for (;;) {
-        const jobs = await boss.fetch<RunJob>(QUEUE, { batchSize: 1 });
-        const job = jobs?.[0];
-        if (!job) return n;
-        try {
-          await handle(job);
-          await boss.complete(QUEUE, job.id);
-        } catch (err) {
-          await boss.fail(QUEUE, job.id, { message: (err as Error).message });
-          deps.logger.error({ err, flow: job.data.flow, period: job.data.period }, 'scheduled run failed');
+    drain,
+    work() {
+      working ??= (async () => {
+        while (!stopping) {
+          await drain().catch((err: unknown) => deps.logger.error({ err }, 'job queue unreachable: trying again'));
+          if (!stopping) await pause(POLL_MS);
         }
-        n++;
-      }
-    },
-    async work() {
-      await boss.work<RunJob>(QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
-        if (job) await handle(job);
-      });
+      })();
     },
     async stop() {
+      stopping = true;
+      (wakeUp as (() => void) | null)?.();
+      await working;
       await boss.stop({ graceful: true, wait: true, timeout: 120_000 });
     },
   };

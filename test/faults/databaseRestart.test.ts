@@ -125,4 +125,51 @@ describe('PostgreSQL restarted during a run', () => {
       await after.end();
     }
   });
+
+  it('maillon serve keeps working through a restart in the middle of a run, and runs every due period once', async () => {
+    const port = Number(new URL(server.url).port);
+    // Simulation environment: the periods of the tests above (environment T) are not in the way.
+    const env = {
+      DATABASE_URL: server.url, MAILLON_HOME: tmp.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'S', MAILLON_LOG_LEVEL: 'info',
+      MAILLON_NOW: '2026-10-20T08:00:00Z', MAILLON_CATCHUP_DAYS: '30', MAILLON_TICK_SECONDS: '1', MAILLON_STATUS_PORT: '0',
+    };
+    const due = ['allowance-certificates 2026-09', 'career 2026-Q3', 'contribution-slips 2026-Q3', 'statistics 2026-Q3'];
+    const serve = spawnMaillon(['serve'], env);
+    let stderr = '';
+    let exitCode: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) => serve.on('exit', (c) => resolve((exitCode = c))));
+    // The server is shut down as the second scheduled run starts.
+    await new Promise<void>((resolve) => {
+      serve.stderr!.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if ((stderr.match(/"run started"/g) ?? []).length >= 2) resolve();
+      });
+    });
+    const pid = Number((await fs.readFile(path.join(pgHome(), 'pg', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGINT');
+    await server.stop().catch(() => undefined);
+    server = await startEmbeddedPostgres(pgHome(), { port });
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    try {
+      const succeeded = async (): Promise<string[]> =>
+        (
+          await client.query(`SELECT flow || ' ' || period AS k FROM maillon.runs WHERE environment = 'S' AND state = 'succeeded' AND NOT dry_run ORDER BY 1`)
+        ).rows.map((r) => r.k as string);
+      const deadline = Date.now() + 45_000;
+      while ((await succeeded()).length < due.length && Date.now() < deadline && exitCode === undefined) await new Promise((r) => setTimeout(r, 250));
+      expect(exitCode, stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n')).toBeUndefined();
+      expect(await succeeded()).toEqual(due);
+      const files = await client.query(`SELECT f.path FROM maillon.files f JOIN maillon.runs r USING (run_id) WHERE r.environment = 'S'`);
+      expect(files.rows.length).toBeGreaterThanOrEqual(due.length);
+      for (const f of files.rows) await expect(fs.stat(f.path)).resolves.toBeTruthy();
+      const names = files.rows.map((f) => path.basename(f.path as string));
+      expect(new Set(names).size).toBe(names.length);
+      expect(stderr).toMatch(/"msg":"(scheduled run failed|job queue unreachable: trying again|tick failed|job queue error)"/);
+    } finally {
+      await client.end();
+      serve.kill('SIGTERM');
+      expect(await exited).toBe(143);
+    }
+  });
 });

@@ -18,7 +18,6 @@ import { deliveryTestHooks } from '../testHooks.js';
 import { readAcks } from './acks.js';
 import { cliRunDeps } from './run.js';
 
-const TICK_MS = 60_000;
 const STATUS_WINDOW_DAYS = 400;
 
 /** `maillon serve`: the long-running scheduler, with catch-up, delivery, replies and a status page. */
@@ -42,6 +41,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
       const scheduler = await createScheduler({
         databaseUrl: dbs.ledgerUrl, ledger: dbs.ledger, clock: c.clock, logger: c.logger, pipelines: PIPELINES, environment: env,
         catchUpDays: c.config.catchUpDays,
+        tickSeconds: c.config.tickSeconds,
         run: async (pipeline, period) => {
           await runPipeline(deps, { pipeline, period, environment: env, sender, dryRun: false });
           // Deliver at once; a failure is retried on the next tick (the run itself succeeded).
@@ -74,13 +74,13 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         c.config.statusHost,
       );
       console.log(`maillon serve: environment ${env}, status page http://${c.config.statusHost}:${status.port}/`);
-      await scheduler.work();
+      scheduler.work();
       let running = Promise.resolve();
       const loop = (): void => {
         running = running.then(tick).catch((err: Error) => c.logger.error({ err }, 'tick failed'));
       };
       loop();
-      const timer = setInterval(loop, TICK_MS);
+      const timer = setInterval(loop, c.config.tickSeconds * 1000);
       await new Promise<void>((resolve) => {
         onShutdown(async () => {
           c.logger.info('stopping: the job in progress finishes, nothing new is taken');
