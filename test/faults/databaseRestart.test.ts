@@ -34,6 +34,17 @@ describe('PostgreSQL restarted during a run', () => {
     await tmp?.remove();
   });
 
+  /** A fast shutdown of the server (what a restart by an operator or a crash does to its sessions). */
+  async function shutDown(): Promise<void> {
+    const pid = Number((await fs.readFile(path.join(pgHome(), 'pg', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+    process.kill(pid, 'SIGINT');
+  }
+  /** Starts the server again, on the same port when asked (where a running client expects it). */
+  async function startAgain(port?: number): Promise<void> {
+    await server.stop().catch(() => undefined);
+    server = await startEmbeddedPostgres(pgHome(), port === undefined ? {} : { port });
+  }
+
   it('fails the run with a clear error, leaves no file claimed that does not exist, and the next run completes', async () => {
     const env = { DATABASE_URL: server.url, MAILLON_HOME: tmp.dir, MAILLON_SENDER: '012345', MAILLON_LOG_LEVEL: 'info' };
     const run = spawnMaillon(['run', 'career', '--period', '2026-Q3', '--as-of', '2026-10-10T00:00:00Z'], env);
@@ -46,8 +57,7 @@ describe('PostgreSQL restarted during a run', () => {
       });
     });
     // Fast shutdown of the server while the run streams; then start it again.
-    const pid = Number((await fs.readFile(path.join(pgHome(), 'pg', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    process.kill(pid, 'SIGINT');
+    await shutDown();
     const code = await exited;
     expect(code).toBe(6);
     // Lost under a query, or refused when the run asked for a connection while the server stopped.
@@ -56,8 +66,7 @@ describe('PostgreSQL restarted during a run', () => {
     );
     expect(stderr).not.toContain('unexpected failure');
     expect(stderr).not.toContain('localhost:5432');
-    await server.stop().catch(() => undefined);
-    server = await startEmbeddedPostgres(pgHome());
+    await startAgain();
     const client = new pg.Client({ connectionString: server.url });
     await client.connect();
     try {
@@ -99,14 +108,12 @@ describe('PostgreSQL restarted during a run', () => {
       return res.rows[0].n > 0;
     };
     while (!(await loaded())) await new Promise((r) => setTimeout(r, 20));
-    const pid = Number((await fs.readFile(path.join(pgHome(), 'pg', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    process.kill(pid, 'SIGINT');
+    await shutDown();
     await client.end().catch(() => undefined);
     expect(await exited).toBe(6);
     expect(stderr).toMatch(/maillon: The connection to PostgreSQL was lost during maillon import \(.*\): the server stopped or restarted\. What the command had not committed was rolled back\. Run it again once the server answers\./);
     expect(stderr).not.toContain('unexpected failure');
-    await server.stop().catch(() => undefined);
-    server = await startEmbeddedPostgres(pgHome());
+    await startAgain();
     const after = new pg.Client({ connectionString: server.url });
     await after.connect();
     try {
@@ -145,10 +152,8 @@ describe('PostgreSQL restarted during a run', () => {
         if ((stderr.match(/"run started"/g) ?? []).length >= 2) resolve();
       });
     });
-    const pid = Number((await fs.readFile(path.join(pgHome(), 'pg', 'data', 'postmaster.pid'), 'utf8')).split('\n')[0]);
-    process.kill(pid, 'SIGINT');
-    await server.stop().catch(() => undefined);
-    server = await startEmbeddedPostgres(pgHome(), { port });
+    await shutDown();
+    await startAgain(port);
     const client = new pg.Client({ connectionString: server.url });
     await client.connect();
     try {
