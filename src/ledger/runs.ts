@@ -31,14 +31,23 @@ export interface RunVersion {
 }
 
 /**
- * Marks as failed the runs of this host still `running` whose process is gone (killed, machine
- * restarted, database lost mid-run): their transaction never committed, so they left nothing else.
+ * The runs this process started and has not ended yet. A run whose end could not be recorded
+ * (the database went away under it) is no longer among them, though the ledger still says
+ * `running`: `maillon serve` lives on after such a run, and its next run closes it.
+ */
+const inFlight = new Set<number>();
+
+/**
+ * Marks as failed the runs of this host still `running` that no process is running any more: their
+ * process is gone (killed, machine restarted), or it is this one and the run ended without its end
+ * being recorded (database lost mid-run). Their transaction never committed, so they left nothing
+ * else.
  */
 export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promise<number> {
   const res = await ledger.query<{ run_id: string; pid: number }>(`SELECT run_id, pid FROM maillon.runs WHERE state = 'running' AND host = $1`, [os.hostname()]);
   let n = 0;
   for (const r of res.rows) {
-    if (r.pid === process.pid || isProcessAlive(r.pid)) continue;
+    if (r.pid === process.pid ? inFlight.has(Number(r.run_id)) : isProcessAlive(r.pid)) continue;
     // Its files were committed if it has submissions: the run did complete, only its end was not recorded.
     await ledger.query(
       `UPDATE maillon.runs r SET
@@ -49,8 +58,8 @@ export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promis
          quarantined = (SELECT count(*) FILTER (WHERE o.outcome = 'quarantined') FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
          error_class = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id) THEN NULL ELSE 'Abandoned' END,
          error_message = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id)
-           THEN 'completed; process ' || $3 || ' ended before recording the end of the run'
-           ELSE 'abandoned: process ' || $3 || ' ended without recording the end of the run; nothing of it was committed' END
+           THEN 'completed; process ' || $3 || ' did not record the end of the run (it ended, or lost its database)'
+           ELSE 'abandoned: process ' || $3 || ' did not record the end of the run (it ended, or lost its database); nothing of it was committed' END
        WHERE run_id = $1 AND state = 'running'`,
       [r.run_id, finishedAt, String(r.pid)],
     );
@@ -67,11 +76,14 @@ export async function startRun(ledger: Pool, key: RunKey, startedAt: Date, versi
     [key.flow, key.period, key.environment, key.asOf, key.dryRun, startedAt, os.userInfo().username, os.hostname(), process.pid,
       version?.kind ?? 'original', version?.previousRunId ?? null, version?.reason ?? null],
   );
-  return Number(res.rows[0]!.run_id);
+  const runId = Number(res.rows[0]!.run_id);
+  inFlight.add(runId);
+  return runId;
 }
 
 /** Records a successful end with its counts. */
 export async function succeedRun(ledger: Pool, runId: number, finishedAt: Date, counts: RunCounts, facts: Record<string, unknown> | null = null): Promise<void> {
+  inFlight.delete(runId);
   await ledger.query(
     `UPDATE maillon.runs SET state = 'succeeded', finished_at = $2, extracted = $3, emitted = $4, quarantined = $5, facts = $6, unchanged = $7, cancelled = $8 WHERE run_id = $1`,
     [runId, finishedAt, counts.extracted, counts.emitted, counts.quarantined, facts === null ? null : JSON.stringify(facts), counts.unchanged ?? null, counts.cancelled ?? null],
@@ -80,6 +92,7 @@ export async function succeedRun(ledger: Pool, runId: number, finishedAt: Date, 
 
 /** Records a failure with the error's class and message. */
 export async function failRun(ledger: Pool, runId: number, finishedAt: Date, err: Error): Promise<void> {
+  inFlight.delete(runId);
   await ledger.query(
     `UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = $3, error_message = $4 WHERE run_id = $1`,
     [runId, finishedAt, err.name, err.message.slice(0, 2000)],

@@ -170,6 +170,9 @@ describe('PostgreSQL restarted during a run', () => {
       for (const f of files.rows) await expect(fs.stat(f.path)).resolves.toBeTruthy();
       const names = files.rows.map((f) => path.basename(f.path as string));
       expect(new Set(names).size).toBe(names.length);
+      // The run cut by the restart could not record its end; serve's next runs closed it.
+      const open = await client.query(`SELECT flow, period FROM maillon.runs WHERE environment = 'S' AND state = 'running'`);
+      expect(open.rows).toEqual([]);
       expect(stderr).toMatch(/"msg":"(scheduled run failed|job queue unreachable: trying again|tick failed|job queue error)"/);
     } finally {
       await client.end();
