@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import PgBoss from 'pg-boss';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
@@ -77,19 +78,10 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   // awaits every step: a database that is down stops the draining until the next poll, and the
   // job (left active, or failed and retried) or the next tick's proposal runs the period again.
   let working: Promise<void> | null = null;
-  let stopping = false;
-  let wakeUp: (() => void) | null = null;
-  const pause = (ms: number): Promise<void> =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  const stopping = new AbortController();
   const drain = async (): Promise<number> => {
     let n = 0;
-    while (!stopping) {
+    while (!stopping.signal.aborted) {
       const jobs = await boss.fetch<RunJob>(QUEUE, { batchSize: 1 });
       const job = jobs?.[0];
       if (!job) return n;
@@ -124,15 +116,15 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     drain,
     work() {
       working ??= (async () => {
-        while (!stopping) {
+        while (!stopping.signal.aborted) {
           await drain().catch((err: unknown) => deps.logger.error({ err }, 'job queue unreachable: trying again'));
-          if (!stopping) await pause(POLL_MS);
+          // Cut short by stop().
+          await sleep(POLL_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
         }
       })();
     },
     async stop() {
-      stopping = true;
-      (wakeUp as (() => void) | null)?.();
+      stopping.abort();
       await working;
       await boss.stop({ graceful: true, wait: true, timeout: 120_000 });
     },
