@@ -18,7 +18,7 @@ export function recordFormat(spec: TableSpec): RegExp {
 }
 
 function fieldFormat(col: ColumnSpec): string {
-  const form = col.type.kind === 'integer' && col.type.min !== undefined ? (UNSIGNED[col.type.min] ?? fieldForm(col.type)) : fieldForm(col.type);
+  const form = unsignedForm(col) ?? fieldForm(col.type);
   if (form === null) {
     // Text. Unquoted: anything but separators and quotes. Quoted: quotes doubled. A required
     // field may not be empty either way.
@@ -37,9 +37,12 @@ const UNSIGNED: Record<number, string> = {
   1: '(?=[0-9]{1,18}(?![0-9]))0*[1-9][0-9]*',
 };
 
+/** The unsigned form of an integer column whose minimum the record format can say, else undefined. */
+function unsignedForm(col: ColumnSpec): string | undefined {
+  return col.type.kind === 'integer' && col.type.min !== undefined ? UNSIGNED[col.type.min] : undefined;
+}
+
 /** The minimum values the record format cannot express, checked in SQL after the load. */
 export function minimumChecks(spec: TableSpec): { column: string; min: number }[] {
-  return spec.columns.flatMap((c) =>
-    c.type.kind === 'integer' && c.type.min !== undefined && UNSIGNED[c.type.min] === undefined ? [{ column: c.name, min: c.type.min }] : [],
-  );
+  return spec.columns.flatMap((c) => (c.type.kind === 'integer' && c.type.min !== undefined && unsignedForm(c) === undefined ? [{ column: c.name, min: c.type.min }] : []));
 }
