@@ -187,8 +187,10 @@ function periodFor(kind: Period['kind']): Period {
 
 const fmt = (n: number, d = 1): string => n.toFixed(d);
 
-/** Seconds and items of each measured step of one size: the linearity table compares them. */
-/** Per step: items and seconds; for a flow its ratios to its floor, for the import its ratio to the bare copy. */
+/**
+ * Per measured step of one size: items and seconds (the linearity table compares them); for a flow
+ * its ratios to its floor, for the import its ratio to the bare copy (the targets read them).
+ */
 type Measures = Map<string, { items: number; seconds: number; runRatio?: number; wallRatio?: number; copyRatio?: number }>;
 
 async function benchOnce(affiliates: number): Promise<Measures> {
@@ -215,8 +217,9 @@ async function benchOnce(affiliates: number): Promise<Measures> {
     console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(imp.rssMiB)} MiB  (${method})`);
     settle();
     const bare = psqlCopyCsvSeconds(url, data, 'bare');
-    measures.set('import', { items: rows, seconds: imp.seconds, copyRatio: imp.seconds / bare });
-    console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (import / copy = ${fmt(imp.seconds / bare, 2)})`);
+    const copyRatio = imp.seconds / bare;
+    measures.set('import', { items: rows, seconds: imp.seconds, copyRatio });
+    console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (import / copy = ${fmt(copyRatio, 2)})`);
     if (values['keyed-copy']) {
       const keyed = psqlCopyCsvSeconds(url, data, 'keyed');
       console.log(`  psql \\copy of the same CSV into copies of the dossier tables with their keys and indexes: ${fmt(keyed)} s  ${fmt(rows / keyed, 0)} rows/s`);
@@ -240,9 +243,10 @@ async function benchOnce(affiliates: number): Promise<Measures> {
       settle();
       const floor = psqlCopySeconds(url, sql);
       const n = result.counts.extracted;
-      measures.set(p.id, { items: n, seconds: run.seconds, runRatio: own / floor, wallRatio: run.seconds / floor });
+      const ratios = { runRatio: own / floor, wallRatio: run.seconds / floor };
+      measures.set(p.id, { items: n, seconds: run.seconds, ...ratios });
       console.log(
-        `${p.id.padEnd(24)} ${formatPeriod(period).padEnd(8)} ${String(n).padStart(8)} ${fmt(run.seconds, 2).padStart(10)} ${fmt(n / run.seconds, 0).padStart(11)} ${fmt(run.rssMiB).padStart(13)} ${fmt(floor, 2).padStart(13)} ${fmt(run.seconds / floor, 2).padStart(6)} ${fmt(own, 2).padStart(8)} ${fmt(own / floor, 2).padStart(6)}`,
+        `${p.id.padEnd(24)} ${formatPeriod(period).padEnd(8)} ${String(n).padStart(8)} ${fmt(run.seconds, 2).padStart(10)} ${fmt(n / run.seconds, 0).padStart(11)} ${fmt(run.rssMiB).padStart(13)} ${fmt(floor, 2).padStart(13)} ${fmt(ratios.wallRatio, 2).padStart(6)} ${fmt(own, 2).padStart(8)} ${fmt(ratios.runRatio, 2).padStart(6)}`,
       );
     }
     await checkQuarantine(url, data, ran, env);
