@@ -12,13 +12,18 @@ export interface CliOutcome {
   stderr: string;
 }
 
-/** Starts `maillon …` as a child process and returns it (for long-running commands). */
-export function spawnMaillon(args: string[], env: Record<string, string | undefined>): ChildProcess {
-  const child = spawn(path.join(ROOT, 'bin/maillon.js'), args, {
+/** Executes bin/maillon.js as an operator does (its own #! line), with only PATH, HOME and `env`. */
+function startMaillon(args: string[], env: Record<string, string | undefined>): ChildProcess {
+  return spawn(path.join(ROOT, 'bin/maillon.js'), args, {
     cwd: ROOT,
     env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+/** Starts `maillon …` as a child process and returns it (for long-running commands). */
+export function spawnMaillon(args: string[], env: Record<string, string | undefined>): ChildProcess {
+  const child = startMaillon(args, env);
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   child.on('close', () => keepLogs(stderr));
@@ -34,15 +39,11 @@ function keepLogs(text: string): void {
 /** Runs `maillon …` as a child process (not a terminal: JSON logs on stderr). */
 export function maillon(args: string[], env: Record<string, string | undefined>): Promise<CliOutcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(path.join(ROOT, 'bin/maillon.js'), args, {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = startMaillon(args, env);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       keepLogs(stderr);
