@@ -7,7 +7,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { PoolClient } from '../db/database.js';
 import { headerMatches } from './checkField.js';
 import { CSV_READING, type TableSpec } from './contract.js';
-import { recordFormat } from './recordFormat.js';
+import { recordReader } from './recordReader.js';
 
 /** What the bulk COPY of one file produced, and whether PostgreSQL read it as the contract does. */
 export interface BulkCopy {
@@ -47,7 +47,7 @@ export async function copyFile(
   const header = await readHeader(filePath);
   if (header === null || !headerMatches(spec, header)) return { rows: 0, sha256: '', doubt: 'its header is not the contract header' };
   const expected = spec.columns.map((c) => c.name);
-  const checker = recordReader(spec);
+  const checker = recordReader(spec, filePath);
   const hash = createHash('sha256');
   const source = createReadStream(filePath, { highWaterMark: 1 << 20 });
   source.on('data', (data: string | Buffer) => {
@@ -82,75 +82,4 @@ async function readHeader(filePath: string): Promise<string[] | null> {
   } catch {
     return null;
   }
-}
-
-interface Read {
-  /** Data records (the header excluded). */
-  records: number;
-  problem: string | null;
-}
-
-interface Checker {
-  write(chunk: Buffer): void;
-  end(): Promise<Read>;
-}
-
-/** A quoted field may span lines, but a record longer than this is taken for a stray quote. */
-const MAX_RECORD = 64 * 1024;
-
-/**
- * Every data record must match the contract's record format. Records are cut at line ends; a
- * line holding an odd number of quotes leaves a quoted field open, and the record goes on over
- * the next line (quotes inside a quoted field are doubled, so a whole record holds an even
- * number of them).
- */
-function recordReader(spec: TableSpec): Checker {
-  const format = recordFormat(spec);
-  const result: Read = { records: 0, problem: null };
-  let rest = '';
-  let lineNo = 0;
-  let open: { text: string; quotes: number; line: number } | null = null;
-  const check = (line: string): void => {
-    lineNo++;
-    if (result.problem !== null) return;
-    const quotes = line.indexOf('"') === -1 ? 0 : countQuotes(line);
-    let record = line;
-    let start = lineNo;
-    if (open !== null) {
-      open.text += `\n${line}`;
-      open.quotes += quotes;
-      if (open.text.length > MAX_RECORD) {
-        result.problem = `line ${open.line} opens a quoted field that is not closed within ${MAX_RECORD} characters`;
-        return;
-      }
-      if (open.quotes % 2 === 1) return;
-      ({ text: record, line: start } = open);
-      open = null;
-    } else if (quotes % 2 === 1) {
-      open = { text: line, quotes, line: lineNo };
-      return;
-    }
-    if (start === 1) return;
-    result.records++;
-    if (!format.test(record)) result.problem = `line ${start} does not have the contract's form`;
-  };
-  return {
-    write(chunk) {
-      // latin1: one character per byte, and no byte of a multi-byte UTF-8 character is a comma, a quote or a newline.
-      const lines = (rest + chunk.toString('latin1')).split('\n');
-      rest = lines.pop()!;
-      for (const line of lines) check(line);
-    },
-    end() {
-      if (rest !== '') check(rest);
-      if (open !== null) result.problem ??= `line ${open.line} opens a quoted field that is never closed`;
-      return Promise.resolve(result);
-    },
-  };
-}
-
-function countQuotes(line: string): number {
-  let n = 0;
-  for (let at = line.indexOf('"'); at !== -1; at = line.indexOf('"', at + 1)) n++;
-  return n;
 }

@@ -14,7 +14,20 @@ import type { ColumnSpec, TableSpec } from './contract.js';
  * keys, references).
  */
 export function recordFormat(spec: TableSpec): RegExp {
-  return new RegExp(`^${spec.columns.map(fieldFormat).join(',')}\\r?$`);
+  return new RegExp(`^${fields(spec)}\\r?$`);
+}
+
+/**
+ * The same format for a file's text: sticky (it matches where its lastIndex says, and only there)
+ * and ending at the record's line break, so that a chunk of a file is read record after record
+ * without cutting it into lines. A match ends at the first line break outside a quoted field.
+ */
+export function recordsFormat(spec: TableSpec): RegExp {
+  return new RegExp(`${fields(spec)}\\r?\\n`, 'y');
+}
+
+function fields(spec: TableSpec): string {
+  return spec.columns.map(fieldFormat).join(',');
 }
 
 function fieldFormat(col: ColumnSpec): string {
