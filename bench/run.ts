@@ -7,7 +7,8 @@
  * affiliates and each flow's reconciliation report. With several sizes, each is run in turn
  * and a linearity table compares the time per record; one size above 100,000 runs 100,000 first
  * as that reference (`--no-reference` leaves it out). It ends with the targets of issue #7, each
- * met or MISSED at the largest size. `--keyed-copy` also times a plain
+ * met or MISSED at the largest size (the import against a bare `psql \\copy` of the same CSV, each
+ * run twice, best to best). `--keyed-copy` also times a plain
  * `psql \copy` into copies of the dossier tables with their keys (slow: minutes at 1M).
  * Uses MAILLON_BENCH_DATABASE_URL (an admin URL) or the local PostgreSQL on 127.0.0.1:5432;
  * creates its own database and drops it at the end.
@@ -211,15 +212,26 @@ async function benchOnce(affiliates: number): Promise<Measures> {
     console.log(`generate   ${String(rows).padStart(10)} rows  ${fmt(gen.seconds)} s  ${fmt(rows / gen.seconds, 0)} rows/s  peak RSS ${fmt(gen.rssMiB)} MiB`);
     measures.set('generate', { items: rows, seconds: gen.seconds });
     await maillon(['db', 'migrate'], env);
-    settle();
-    const imp = await maillon(['import', data], env);
-    const method = /bulk path/.test(imp.stdout) ? 'bulk path' : 'row by row';
-    console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(imp.rssMiB)} MiB  (${method})`);
-    settle();
-    const bare = psqlCopyCsvSeconds(url, data, 'bare');
+    // The import and the bare copy twice each, alternately, compared best to best: this machine's
+    // speed varies from one minute to the next (one day's single import took 27.8 s in the bench,
+    // 23.2–24.3 s four times by hand on the same data just after). The second import replaces the
+    // first's data, as an operator's next import does.
+    const imports: Step[] = [];
+    const bares: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      settle();
+      imports.push(await maillon(['import', data], env));
+      settle();
+      bares.push(psqlCopyCsvSeconds(url, data, 'bare'));
+    }
+    const imp = imports.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const bare = Math.min(...bares);
+    const method = imports.every((i) => /bulk path/.test(i.stdout)) ? 'bulk path' : 'row by row';
+    const times = (xs: number[]): string => xs.map((x) => fmt(x)).join(' and ');
+    console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(Math.max(...imports.map((i) => i.rssMiB)))} MiB  (${method}; best of ${times(imports.map((i) => i.seconds))} s)`);
     const copyRatio = imp.seconds / bare;
     measures.set('import', { items: rows, seconds: imp.seconds, copyRatio });
-    console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (import / copy = ${fmt(copyRatio, 2)})`);
+    console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (best of ${times(bares)} s; import / copy = ${fmt(copyRatio, 2)})`);
     if (values['keyed-copy']) {
       const keyed = psqlCopyCsvSeconds(url, data, 'keyed');
       console.log(`  psql \\copy of the same CSV into copies of the dossier tables with their keys and indexes: ${fmt(keyed)} s  ${fmt(rows / keyed, 0)} rows/s`);
