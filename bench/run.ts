@@ -7,7 +7,7 @@
  * affiliates and each flow's reconciliation report. With several sizes, each is run in turn
  * and a linearity table compares the time per record; one size above 100,000 runs 100,000 first
  * as that reference (`--no-reference` leaves it out). It ends with the targets of issue #7, each
- * met or MISSED at the largest size (the import against a bare `psql \\copy` of the same CSV, each
+ * met or MISSED at the largest size (the import against a bare `psql \copy` of the same CSV, each
  * run twice, best to best). `--keyed-copy` also times a plain
  * `psql \copy` into copies of the dossier tables with their keys (slow: minutes at 1M).
  * Uses MAILLON_BENCH_DATABASE_URL (an admin URL) or the local PostgreSQL on 127.0.0.1:5432;
