@@ -12,22 +12,13 @@ import type { ColumnSpec, TableSpec } from './contract.js';
  * table again for it. What a form cannot say is left to PostgreSQL (a day that does not exist in
  * its month fails the date conversion) and to the checks after the load (other minimum values,
  * keys, references).
+ *
+ * It reads a file's text, not a cut-out line: sticky (it matches where its lastIndex says, and
+ * only there) and ending at the record's line break, so that a chunk of a file is read record
+ * after record (recordReader.ts). A match ends at the first line break outside a quoted field.
  */
 export function recordFormat(spec: TableSpec): RegExp {
-  return new RegExp(`^${fields(spec)}\\r?$`);
-}
-
-/**
- * The same format for a file's text: sticky (it matches where its lastIndex says, and only there)
- * and ending at the record's line break, so that a chunk of a file is read record after record
- * without cutting it into lines. A match ends at the first line break outside a quoted field.
- */
-export function recordsFormat(spec: TableSpec): RegExp {
-  return new RegExp(`${fields(spec)}\\r?\\n`, 'y');
-}
-
-function fields(spec: TableSpec): string {
-  return spec.columns.map(fieldFormat).join(',');
+  return new RegExp(`${spec.columns.map(fieldFormat).join(',')}\\r?\\n`, 'y');
 }
 
 function fieldFormat(col: ColumnSpec): string {

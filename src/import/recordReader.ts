@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { TableSpec } from './contract.js';
-import { recordsFormat } from './recordFormat.js';
+import { recordFormat } from './recordFormat.js';
 
 const NEWLINE = 0x0a;
 
@@ -22,7 +22,7 @@ type Problem = { at: number; what: 'form' | 'long' | 'open' };
 
 /**
  * Every data record must match the contract's record format; line 1, the header, was checked
- * before. The file's text is read record after record by the sticky form of the format, which
+ * before. The file's text is read record after record by the format (sticky), which
  * also takes the line breaks inside quoted fields, up to the last line break of what has
  * arrived. Where the format stops before it, the record there either goes on in the next chunk
  * (no line break after it with an even number of quotes before: a quoted field is still open;
@@ -32,7 +32,7 @@ type Problem = { at: number; what: 'form' | 'long' | 'open' };
  * character per byte); its line is counted in the file at the end, only then.
  */
 export function recordReader(spec: TableSpec, filePath: string): Checker {
-  const format = recordsFormat(spec);
+  const format = recordFormat(spec);
   let records = 0;
   /** Text not read yet; it starts at a record (or at the header). */
   let text = '';

@@ -16,7 +16,8 @@ describe('record format of the bulk path', () => {
     for (const col of unsigned) {
       const format = recordFormat(oneColumn(col));
       for (const value of INTEGERS) {
-        const bulk = format.test(value);
+        format.lastIndex = 0;
+        const bulk = format.test(`${value}\n`);
         const rowByRow = checkField(col, value === '' ? null : value) === null;
         if (bulk) expect(rowByRow, `${col.name} "${value}"`).toBe(true);
         else if (rowByRow) expect(value, `${col.name} "${value}" taken row by row, refused by the format`).toBe('-0');
