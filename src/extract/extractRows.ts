@@ -23,8 +23,9 @@ export async function* extractBatches(pool: Pool, sql: string): AsyncGenerator<u
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const source = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
-    // COPY text format doubles every backslash; JSON text holds no tab and no raw newline.
-    const lines = split2((line: string) =>
+    // COPY text format doubles every backslash; JSON text holds no tab and no raw newline. COPY
+    // ends its lines with "\n" alone: split on that string, not on split2's default /\r?\n/.
+    const lines = split2('\n', (line: string) =>
       line.length === 0 ? undefined : JSON.parse(line.includes('\\') ? line.replace(/\\\\/g, '\\') : line),
     );
     const flowing = pipeline(source, lines);

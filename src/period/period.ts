@@ -56,9 +56,20 @@ export function periodCode(p: Period): string {
   return String(p.year);
 }
 
-/** The last day of the period (inclusive). */
+const lastDays = new WeakMap<Period, LocalDate>();
+
+/**
+ * The last day of the period (inclusive). Remembered per period object: the flows ask for it once
+ * per record (statistics at 1.3M affiliates: 2.6M times, 1.6 s of the run's main thread when it
+ * was computed each time).
+ */
 export function lastDay(p: Period): LocalDate {
-  return addDays(p.end, -1);
+  let day = lastDays.get(p);
+  if (day === undefined) {
+    day = addDays(p.end, -1);
+    lastDays.set(p, day);
+  }
+  return day;
 }
 
 /** The period of the same kind that contains a day. */

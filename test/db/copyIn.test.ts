@@ -11,6 +11,10 @@ describe('createCopyIn', () => {
   });
   afterAll(async () => db.drop());
 
+  it('encodes a row: numbers as they are, null as \\N, backslashes, tabs and line ends escaped', () => {
+    expect(copyRow([12, null, 'a\tb\\c\nd\re', undefined, 'plain'])).toBe('12\t\\N\ta\\tb\\\\c\\nd\\re\t\\N\tplain\n');
+  });
+
   it('loads every line exactly, across chunk boundaries, with lines longer than a chunk and every UTF-8 width', async () => {
     const texts: string[] = [];
     for (let n = 0; n < 20_000; n++) {
