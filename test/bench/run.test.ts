@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { inject, describe, expect, it } from 'vitest';
-import { PIPELINES } from '../../pipelines/index.js';
 import pg from 'pg';
+import { describe, expect, inject, it } from 'vitest';
+import { PIPELINES } from '../../pipelines/index.js';
 import { ROOT } from '../helpers/runHarness.js';
 
 const run = promisify(execFile);
@@ -29,7 +29,7 @@ describe('npm run bench', () => {
     const logFile = process.env['MAILLON_TEST_LOG'];
     if (logFile && stderr) appendFileSync(logFile, stderr.endsWith('\n') ? stderr : `${stderr}\n`);
 
-    expect(stdout).toMatch(new RegExp(`^import +\\d+ rows .*\\(bulk path; best of [\\d.]+ and [\\d.]+ s\\)$`, 'm'));
+    expect(stdout).toMatch(/^import +\d+ rows .*\(bulk path; best of [\d.]+ and [\d.]+ s\)$/m);
     expect(stdout).toMatch(/^ {2}psql \\copy of the same CSV into tables without keys or indexes: [\d.]+ s .*import \/ copy = [\d.]+\)$/m);
     expect(stdout).toMatch(/^ {2}psql \\copy of the same CSV into copies of the dossier tables \(keys, indexes, checks, references\): [\d.]+ s .*import \/ copy = [\d.]+\)$/m);
     for (const p of PIPELINES) expect(stdout, p.id).toMatch(new RegExp(`^${p.id} +\\S+ +\\d+ +[\\d.]+ `, 'm'));
