@@ -141,7 +141,9 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
     await docs?.flush();
     // The receivers' files are closed (and fsynced) side by side: a run with eight receivers
     // waits for the slowest disk flush, not for the sum of eight.
-    const receivers = [...writers.entries()].sort(([a], [b]) => a.localeCompare(b));
+    // By code point: the order (and so the sequence numbers) does not depend on the process's
+    // locale, as localeCompare's does; receiver ids are capitals and digits, where both agree.
+    const receivers = [...writers.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const finished = await Promise.allSettled(receivers.map(([, w]) => w.finish(counts.quarantined)));
     const failed = finished.find((f) => f.status === 'rejected');
     if (failed) throw failed.reason;
