@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Affiliation, chooseInsurer } from '../../src/domain/insurer.js';
+import { createRandom } from '../../src/generate/random.js';
 import type { LocalDate } from '../../src/period/localDate.js';
 
 const day = '2026-09-30' as LocalDate;
@@ -30,17 +31,16 @@ describe('chooseInsurer', () => {
     expect(chooseInsurer([], day)).toBeNull();
   });
   it('agrees with the rule on 5,000 random lists', () => {
-    let seed = 7;
-    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+    const rnd = createRandom(7);
     const days = ['2026-06-30', '2026-07-01', '2026-08-15', '2026-09-29', '2026-09-30', '2026-10-01'];
     const codes = ['100', '200', '300', '400', '500', '600', '900'];
     let nulls = 0;
     let noneValid = 0;
     for (let i = 0; i < 5000; i++) {
-      const list = Array.from({ length: next(5) }, () => {
-        const from = days[next(days.length)]!;
-        const to = next(3) === 0 ? null : days[next(days.length)]!;
-        return aff(codes[next(codes.length)]!, from, to !== null && to < from ? from : to);
+      const list = Array.from({ length: rnd.int(0, 4) }, () => {
+        const from = rnd.pick(days);
+        const to = rnd.chance(1 / 3) ? null : rnd.pick(days);
+        return aff(rnd.pick(codes), from, to !== null && to < from ? from : to);
       });
       const expected = byTheRule(list, day);
       if (expected === null) nulls++;
