@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
-import { connect, type Pool } from '../db/database.js';
+import { connect, type Pool, type PoolClient } from '../db/database.js';
 import { ConfigError, SchemaConformanceError, UsageError } from '../errors/errors.js';
 import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
 import { loadPreviousVersion } from './previousVersion.js';
@@ -88,14 +88,19 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
   const runId = await startRun(deps.ledger, { flow: pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started, version);
   const log = deps.logger.child({ runId, flow: pipeline.id, period: periodKey, environment: req.environment });
   log.info({ asOf: asOf.toISOString(), dryRun: req.dryRun }, 'run started');
-  const tmpDir = req.dryRun ? await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-dry-')) : await prepareOutbox(deps.outbox);
-  const docsTmp = pipeline.documents ? await makeDocumentsTmp(deps.documentsDir, req.dryRun, tmpDir) : undefined;
-  const tx = await connect(deps.ledger);
+  // Every step from here on is inside the try: a run recorded as started is recorded as failed
+  // when any of them throws (the outbox unwritable, the database gone before the transaction).
+  let tmpDir: string | undefined;
+  let docsTmp: string | undefined;
+  let tx: PoolClient | undefined;
   const published: PublishedFile[] = [];
   let rendered: RenderedSubmission[] = [];
   let docsFolder: string | null = null;
   let released = false;
   try {
+    tmpDir = req.dryRun ? await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-dry-')) : await prepareOutbox(deps.outbox);
+    if (pipeline.documents) docsTmp = await makeDocumentsTmp(deps.documentsDir, req.dryRun, tmpDir);
+    tx = await connect(deps.ledger);
     await tx.query('BEGIN');
     const creationDate = brusselsDate(started);
     const out = await renderFiles(deps.dossier, tx, {
@@ -137,7 +142,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
       // Nothing was committed: no file or document of this run may stay visible. The connection
       // may be in the middle of the lineage COPY, where a ROLLBACK would wait forever: closing
       // it makes PostgreSQL roll the transaction back.
-      tx.release(err as Error);
+      tx?.release(err as Error);
       await unpublish(published);
       if (docsFolder) await fs.rm(docsFolder, { recursive: true, force: true });
     }
@@ -146,7 +151,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
   } finally {
     for (const s of rendered) for (const p of s.parts) await fs.rm(p.tmpPath, { force: true });
     if (docsTmp) await fs.rm(docsTmp, { recursive: true, force: true });
-    if (req.dryRun) await fs.rm(tmpDir, { recursive: true, force: true });
+    if (req.dryRun && tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });
   }
 }
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career, careerXml } from '../../pipelines/career.js';
 import type { AnyPipeline } from '../../src/engine/pipeline.js';
 import { type RunRequest, runPipeline } from '../../src/engine/runPipeline.js';
-import { SchemaConformanceError } from '../../src/errors/errors.js';
+import { OutboxError, SchemaConformanceError } from '../../src/errors/errors.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { ROOT, runDeps, scratchDir } from '../helpers/runHarness.js';
@@ -124,6 +124,21 @@ describe('runPipeline', () => {
     expect(await outboxFiles(out.dir)).toEqual(before);
     const seq = await db.pool.query(`SELECT count(*)::int AS n FROM maillon.sequences WHERE creation_date = '2026-10-16'`);
     expect(seq.rows[0].n).toBe(0);
+  });
+
+  it('records a run as failed when its outbox cannot be prepared, so that no run stays "running"', async () => {
+    // A regular file where the outbox folder should be: the run stops after being recorded, before its transaction.
+    const notAFolder = path.join(out.dir, '..', `${path.basename(out.dir)}-not-a-folder`);
+    await fs.writeFile(notAFolder, '');
+    try {
+      const err = await runPipeline(runDeps(db.pool, notAFolder, '2026-10-17T09:00:00+02:00'), request).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OutboxError);
+      expect((err as Error).message).toMatch(/^Cannot prepare the outbox .*not-a-folder: .* Set MAILLON_OUTBOX to a writable folder\.$/);
+      const last = await db.pool.query(`SELECT state, error_class, finished_at IS NOT NULL AS ended FROM maillon.runs ORDER BY run_id DESC LIMIT 1`);
+      expect(last.rows[0]).toEqual({ state: 'failed', error_class: 'OutboxError', ended: true });
+    } finally {
+      await fs.rm(notAFolder, { force: true });
+    }
   });
 
   it('moves aside a file left under the next name by a process killed before its commit, instead of failing', async () => {
