@@ -3,7 +3,7 @@
  * invalid), imports them, runs every flow for one period of its kind, and compares each run
  * with `psql \copy` of the same extraction query to /dev/null. Prints wall time, records/s and
  * the peak RSS of each step (a flow's ratio both on the wall time of its process and on the
- * run's own duration in the ledger, which leaves out the ~0.5 s process start), then checks the quarantine against the generator's list of invalid
+ * run's own duration in the ledger, which leaves out the process start), then checks the quarantine against the generator's list of invalid
  * affiliates and each flow's reconciliation report. With several sizes, each is run in turn
  * and a linearity table compares the time per record; one size above 100,000 runs 100,000 first
  * as that reference (`--no-reference` leaves it out). It ends with the targets of issue #7, each
@@ -77,9 +77,8 @@ function psql(url: string, command: string): string {
 
 /**
  * Writes every dirty page to disk before a measured step, so that no step pays for the writeback
- * of the one before it (the 3.5 GB that tax-attestations writes were still being written back
- * during the next flows, whose fsyncs then waited: allowance-certificates' run took 0.32 s
- * after it, 0.15–0.20 s on a settled disk).
+ * of the one before it (what tax-attestations writes was still being written back during the
+ * next flows, whose fsyncs then waited: bench/README.md).
  */
 function settle(): void {
   execFileSync('sync');
@@ -212,9 +211,8 @@ async function benchOnce(affiliates: number): Promise<Measures> {
     console.log(`generate   ${String(rows).padStart(10)} rows  ${fmt(gen.seconds)} s  ${fmt(rows / gen.seconds, 0)} rows/s  peak RSS ${fmt(gen.rssMiB)} MiB`);
     measures.set('generate', { items: rows, seconds: gen.seconds });
     await maillon(['db', 'migrate'], env);
-    // The import and the bare copy twice each, alternately, compared best to best: this machine's
-    // speed varies from one minute to the next (one day's single import took 27.8 s in the bench,
-    // 23.2–24.3 s four times by hand on the same data just after). The second import replaces the
+    // The import and the bare copy twice each, alternately, compared best to best: a machine's
+    // speed can vary from one minute to the next (bench/README.md). The second import replaces the
     // first's data, as an operator's next import does.
     const imports: Step[] = [];
     const bares: number[] = [];

@@ -1,11 +1,11 @@
 #!/usr/bin/env -S node --max-semi-space-size=8
 // Entry point of the `maillon` command: TypeScript sources run through tsx's loader.
 // The young generation of the main thread is capped at 8 MB a semi-space (V8's default is 16):
-// a flow's records die young, and the default let it grow to ~48 MB between collections.
-// Measured at 1.3M affiliates: tax-attestations' peak RSS 249-261 MiB -> 223-240 MiB, career's
-// 204-208 -> 169-172 MiB, run times unchanged. Only Node's command line can set it, so every
-// way of starting maillon executes this file (npm scripts, the Docker entry point, the tests and
-// the benchmark), never `node bin/maillon.js`, which would bypass this line.
+// a flow's records die young, and the default let it grow between collections, which the largest
+// flows paid in peak memory (docs/decisions/0012-young-generation-cap.md). Only Node's command
+// line can set it, so every way of starting maillon executes this file (npm scripts, the Docker
+// entry point, the tests and the benchmark), never `node bin/maillon.js`, which would bypass
+// this line.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -44,7 +44,8 @@ export interface TaxRecord {
 // The grouping is done in the order of the output (affiliate ids compare byte by byte: the
 // column is COLLATE "C", migration 003) and the affiliates are joined without losing it, so PostgreSQL streams the attestations as
 // it aggregates them: sorting them again by affiliate at the end held back the first row until all
-// 1.08M of them were computed and sorted on disk (445 MB) at 1.3M affiliates.
+// of them were computed and sorted, on disk at national scale
+// (docs/decisions/0016-extraction-streams-in-output-order.md).
 const SQL = `
 WITH alloc AS (
   SELECT c.affiliate_id, c.quarter, sum(CASE WHEN p.kind = 'refund' THEN -p.amount_cents ELSE p.amount_cents END) AS cents

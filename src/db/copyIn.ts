@@ -18,8 +18,8 @@ const CHUNK = 256 * 1024;
  * Starts `COPY … FROM STDIN` on a client (text format). Each line is encoded at once into a
  * 256 KB chunk (src/system/chunkBuffer.ts): gathering the lines as strings until a chunk was
  * full kept them alive long enough for V8 to move them to its old generation (a ledger line per
- * record: at 1.3M tax attestations the main thread's heap grew to ~90 MB between full
- * collections, for ~17 MB alive). A chunk is never reused: the socket may still hold it.
+ * record: docs/decisions/0003-text-encoded-straight-into-buffers.md). A chunk is never reused:
+ * the socket may still hold it.
  */
 export function createCopyIn(client: PoolClient, sql: string): CopyIn {
   const stream = client.query(copyFrom(sql));
@@ -57,8 +57,8 @@ export function copyField(value: string | number | null | undefined): string {
 
 /**
  * Encodes one row for COPY text format, with its newline. Built by concatenation, without an
- * array of fields: a ledger line per record (statistics at 1.3M affiliates: 2.6M lines of twelve
- * fields; with map and join, 2.2 s of the run's main thread).
+ * array of fields: a ledger line per record, so map and join were a visible share of a large
+ * run's main thread (docs/decisions/0014-less-work-per-record.md).
  */
 export function copyRow(fields: ReadonlyArray<string | number | null | undefined>): string {
   let line = copyField(fields[0]);

@@ -28,7 +28,7 @@ export async function migrate(pool: Pool, set: MigrationSet): Promise<number[]> 
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${SCHEMA[set]}`);
       const db = await client.query<{ db: string }>('SELECT current_database() AS db');
       // Loaded here: every command checks the schema versions (requireMigrated), only
-      // `db migrate` and the embedded database migrate (~30 ms of a process's start).
+      // `db migrate` and the embedded database migrate (loading it slows every process's start).
       const { default: Postgrator } = await import('postgrator');
       const postgrator = new Postgrator({
         migrationPattern: path.join(here, 'migrations', set, '*.sql'),

@@ -17,7 +17,7 @@ export interface Databases {
 /** Opens the ledger and dossier pools; without DATABASE_URL starts the embedded PostgreSQL. */
 export async function openDatabases(config: Config): Promise<Databases> {
   // The embedded server's package (and its binaries' package) is loaded only when it is used:
-  // ~50 ms of every command's start with an external database.
+  // it would slow every command's start with an external database.
   const embedded = config.databaseUrl ? null : await (await import('./embeddedPostgres.js')).startEmbeddedPostgres(config.home);
   const ledgerUrl = config.databaseUrl ?? embedded!.url;
   const dossierUrl = config.dossierDatabaseUrl ?? ledgerUrl;

@@ -32,13 +32,13 @@ export async function createDocumentWriter(out: DocumentOutput<unknown>, dir: st
 }
 
 /**
- * Writes the archive in this thread. One file per document cost a file creation each (about 250 µs here, four
- * minutes for a million affiliates); one archive is a single sequential write. A POSIX tar
- * (ustar) is read by `tar -xf` on Linux and on Windows 10 and later, and by 7-Zip; an entry is
+ * Writes the archive in this thread. One file per document cost a file creation each; one
+ * archive is a single sequential write (docs/decisions/0011-printable-documents-one-tar-per-run.md).
+ * A POSIX tar (ustar) is read by `tar -xf` on Linux and on Windows 10 and later, and by 7-Zip; an entry is
  * taken out alone with `tar -xf documents.tar A000000001.html`. Each entry's header is encoded by
  * node-tar's `Header`, right in the file's write buffer, the page behind it, then the zeros up to
- * the next 512-byte block (a stream object per entry, as tar-stream makes, cost 12 µs a page: 13 s
- * for a million). Memory stays flat: the buffer is written out when full and the caller waits
+ * the next 512-byte block (a stream object per entry, as tar-stream makes, costs several times
+ * more per page). Memory stays flat: the buffer is written out when full and the caller waits
  * then. The archive is 0600 and never replaces a file.
  */
 export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: string, ctx: RecordContext, mtime: Date): Promise<DocumentWriter> {
@@ -51,7 +51,7 @@ export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: str
     throw failure;
   };
   // Every entry's header differs from the others only by the name and the size: one Header is
-  // made and those two set before each encoding (a new Header per entry cost 3.6 µs, 2.3 µs so).
+  // made and those two set before each encoding (cheaper than a new Header per entry).
   const header = new Header({ path: '', mode: 0o600, uid: 0, gid: 0, size: 0, mtime, type: 'File' });
   // One entry: [an extension header carrying a long or non-ASCII name], the header's block, the
   // page, zeros up to the next block.

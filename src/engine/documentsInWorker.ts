@@ -6,8 +6,8 @@ import type { DocumentOutput, RecordContext } from './pipeline.js';
 /**
  * Messages between the engine and its documents worker (src/engine/documentsWorker.ts). A batch
  * is the records' JSON texts: strings are far cheaper to post than objects to clone, and an
- * array of them cheaper than one string joined from them (about 1 s against 4.7 s for a million
- * records).
+ * array of them cheaper than one string joined from them
+ * (docs/decisions/0011-printable-documents-one-tar-per-run.md).
  */
 export type ToWorker = { type: 'batch'; records: string[] } | { type: 'end' };
 export type FromWorker = { type: 'ack' } | { type: 'done'; count: number } | { type: 'error'; message: string };

@@ -125,20 +125,17 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
 /**
  * Memory for the sorts and hashes of the keys, indexes and reference checks, set for the
  * transaction only. PostgreSQL takes only what a sort needs; at most two sessions use it at once.
- * At 1.3M affiliates the contributions' key sorts its 10.2M rows in ~800 MB: in memory instead of
- * on disk with 256 MB.
+ * Enough for the largest key (the contributions') to sort in memory at national scale
+ * (docs/decisions/0006-import-sort-memory-and-serial-builds.md).
  */
 const SORT_MEMORY = '1GB';
 
 /**
- * The settings of a table's load, keys and indexes (server CPU of the import at 1.3M affiliates,
- * from `/proc`, three imports of the same folder each, old and new alternating: 38.0–38.4 s
- * before, 35.8–37.0 s after, with the reference checks' memory below):
+ * The settings of a table's load, keys and indexes (they lower the server's CPU per import:
+ * docs/decisions/0006-import-sort-memory-and-serial-builds.md):
  * - SORT_MEMORY;
  * - no parallel workers for an index build: the two sessions already keep both cores busy, and
- *   the workers' start and the final merge cost CPU that one process sorting alone does not (the
- *   payments' contribution_id index: 4.1 s of CPU with two workers and 256 MB, 3.2 s alone and
- *   in memory).
+ *   the workers' start and the final merge cost CPU that one process sorting alone does not.
  */
 async function bulkSettings(c: PoolClient): Promise<void> {
   await c.query(`SET LOCAL maintenance_work_mem = '${SORT_MEMORY}'`);
@@ -150,11 +147,10 @@ const FK_COLUMNS = /^FOREIGN KEY \(([^)]+)\)/;
 /**
  * True when one of the table's keys or indexes starts with the reference's columns. A reference
  * check runs with maintenance_work_mem as its work memory. Where such an index exists, PostgreSQL
- * merges it with the referenced key under the default memory (the 1.7M activity periods: 0.2 s)
- * but hashes the referenced keys once given more (0.85 s): that check keeps the default. Where
- * none exists (the contributions' and the payments' affiliates), it hashes the 1.3M affiliates
- * either way, and in one batch with SORT_MEMORY (the two: 4.1 s → 3.3 s). All six checks at 1.3M,
- * one at a time: 5.7–6.0 s with the default memory, 6.2–6.3 s with SORT_MEMORY for all, 5.0 s so.
+ * merges it with the referenced key under the default memory but hashes the referenced keys once
+ * given more, which is slower: that check keeps the default. Where none exists (the contributions'
+ * and the payments' affiliates), it hashes the affiliates either way, and in one batch with
+ * SORT_MEMORY (docs/decisions/0006-import-sort-memory-and-serial-builds.md).
  */
 function indexedReference(d: Definition, fkDef: string): boolean {
   const columns = FK_COLUMNS.exec(fkDef)?.[1];

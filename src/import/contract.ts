@@ -5,7 +5,7 @@
  */
 export const CSV_READING = { bom: true, relax_column_count: true, skip_empty_lines: true } as const;
 
-/** Column types of the dossier CSV contract (shared/dossier-csv.md). */
+/** Column types of the dossier CSV contract (docs/dossier-csv.md). */
 export type ColumnType =
   | { kind: 'text' }
   | { kind: 'digits'; length: number }

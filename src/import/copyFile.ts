@@ -27,15 +27,15 @@ const NEWLINE = 0x0a;
  * FREEZE: the table was created in this transaction, so no one else can see it before the
  * commit, and its rows are written frozen with their pages marked all-visible. Otherwise the
  * first reader of each row (building the keys, checking the references, the first flow) sets
- * its hint bits and writes the page again: at 1.3M affiliates the import took 34–39 s without,
- * 27–28 s with (checking the payments' references to contributions: 6.6 s, then 1.2 s).
+ * its hint bits and writes the page again, which made the reference checks several times slower
+ * (docs/decisions/0007-copy-freeze.md).
  *
  * PostgreSQL is laxer than the contract (a quote inside an unquoted field opens a quoted
  * section, a line holding only `\.` ends the data, `2024-1-5` or ` +5` convert), so the file is
  * read a second time here, every record against one regular expression built from the contract
  * (src/import/recordFormat.ts). Both counts of records must agree. Any doubt is returned, and the
- * caller then imports row by row, which reports every break. (Files with quotes were read by
- * csv-parse here before: 14 s for 1.3M affiliates.)
+ * caller then imports row by row, which reports every break. (One expression is cheaper than
+ * csv-parse reading along: docs/decisions/0005-bulk-import-path.md.)
  */
 export async function copyFile(
   client: PoolClient,

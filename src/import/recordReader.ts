@@ -27,9 +27,9 @@ type Problem = { at: number; what: 'form' | 'long' | 'open' };
  * arrived. Where the format stops before it, the record there either goes on in the next chunk
  * (no line break after it with an even number of quotes before: a quoted field is still open;
  * quotes inside a quoted field are doubled) or does not have the form. (Cutting every chunk
- * into lines first, then testing each line, cost this thread 6.5 s of CPU for the 1.3M
- * affiliates' 1.1 GB, against 5.4 s now.) A problem is kept as a byte offset (latin1: one
- * character per byte); its line is counted in the file at the end, only then.
+ * into lines first, then testing each line, cost this thread more CPU.) A problem is kept as a
+ * byte offset (latin1: one character per byte); its line is counted in the file at the end, only
+ * then.
  */
 export function recordReader(spec: TableSpec, filePath: string): Checker {
   const format = recordFormat(spec);

@@ -60,8 +60,8 @@ const lastDays = new WeakMap<Period, LocalDate>();
 
 /**
  * The last day of the period (inclusive). Remembered per period object: the flows ask for it once
- * per record (statistics at 1.3M affiliates: 2.6M times, 1.6 s of the run's main thread when it
- * was computed each time).
+ * per record, and computing it each time was a visible share of a large run's main thread
+ * (docs/decisions/0014-less-work-per-record.md).
  */
 export function lastDay(p: Period): LocalDate {
   let day = lastDays.get(p);

@@ -26,12 +26,12 @@ export interface SinkOptions {
 
 /**
  * Creates (exclusively, mode 0600) a file to stream into. Text is encoded straight into a
- * 1 MiB buffer (src/system/chunkBuffer.ts): joining the pieces into one string first cost about
- * 8 s for a million tax attestations, against under 2 s. A full buffer is handed to the file (and
+ * 1 MiB buffer (src/system/chunkBuffer.ts): joining the pieces into one string first cost several
+ * times as much CPU. A full buffer is handed to the file (and
  * the tee) and another one taken, so nothing written is ever overwritten while in flight. A
  * buffer whose bytes are written comes back for reuse: a new one for every MiB left hundreds of
- * dead buffers to the garbage collector between its full collections (about 20 MB of the
- * process's memory while a large file is written).
+ * dead buffers to the garbage collector between its full collections
+ * (docs/decisions/0003-text-encoded-straight-into-buffers.md).
  */
 export async function createFileSink(filePath: string, options: SinkOptions = {}): Promise<FileSink> {
   const handle = await fs.open(filePath, 'wx', 0o600).catch((err: NodeJS.ErrnoException) => {

@@ -53,8 +53,8 @@ export async function createReceiverWriter(
 /**
  * The XSD validation reading along starts with the file's first full buffer (1 MiB): a file
  * that ends before it is validated once closed, with the run's other small files, by one
- * xmllint (one per receiver cost about 4 ms of the main thread each: 30 ms of the 0.2 s run of
- * allowance-certificates, which writes to eight receivers).
+ * xmllint (one per receiver was a large share of a small run that writes to many receivers, such
+ * as allowance-certificates: docs/decisions/0004-xsd-validation-xmllint-sax-reading-along.md).
  */
 async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tmpPath: string, startValidation?: () => StreamValidation | null): Promise<ReceiverWriter> {
   const fileKey = `${file.receiver}#1`;
@@ -67,7 +67,7 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
   };
   const sink = await createFileSink(tmpPath, startValidation ? { tee } : {});
   // The flow's line check reads the text as it goes to the file: re-reading the file afterwards
-  // cost more than the check itself (~100 ms for the 9 MB Belcotax file of 1.3M affiliates).
+  // cost more than the check itself (docs/decisions/0017-small-runs-and-process-start.md).
   const lines = output.check ? feedLines(output.check()) : null;
   const write = (text: string): Promise<void> | undefined => {
     lines?.feed(text);

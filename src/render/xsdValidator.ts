@@ -45,7 +45,7 @@ export function createXsdValidator(setting: string | undefined): XsdValidator {
 /**
  * xmllint validating while it parses, through libxml2's SAX plug (`--sax --schema`, with no SAX
  * output under `--noout`): memory stays flat like `--stream`, which validates through the text
- * reader, and it takes a third less CPU (a 820 MB tax-attestations file: 8.1 s → 5.5 s).
+ * reader, and it takes less CPU (docs/decisions/0004-xsd-validation-xmllint-sax-reading-along.md).
  */
 const XMLLINT = ['--noout', '--nonet', '--sax', '--schema'] as const;
 
@@ -72,8 +72,8 @@ function nativeValidator(binary: string): XsdValidator {
 
 /**
  * xmllint reading along on its standard input. (A named pipe, which would move the copies into
- * the pipe off the rendering thread, was tried: no gain measurable at 1.3M affiliates, and about
- * 50 ms more per run for mkfifo and its folder, the whole difference for the smallest flows.)
+ * the pipe off the rendering thread, was tried: no measurable gain on large files, and a fixed
+ * cost per run for mkfifo and its folder that the smallest flows felt.)
  */
 function streamValidation(binary: string, xsd: string, fileLabel: string): StreamValidation {
   const child = spawn(binary, [...XMLLINT, xsd, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });

@@ -43,7 +43,7 @@ export async function startEmbeddedSftpServer(opts: { root: string; hostKey: str
   const server = new Server({ hostKeys: [opts.hostKey] }, (client) => {
     connections++;
     clients.add(client);
-    // Without it every SFTP round trip waits for a delayed ACK (about 40 ms each).
+    // Without it every SFTP round trip waits for a delayed ACK.
     (client as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
     client.on('close', () => clients.delete(client));
     client.on('error', () => undefined);

@@ -22,7 +22,7 @@ export interface SftpSession {
 }
 
 /**
- * Opens a session: TCP with no Nagle delay (a stream upload is 100× slower without it), key
+ * Opens a session: TCP with no Nagle delay (with it every round trip waits for a delayed ACK), key
  * authentication only, the host key checked against the pinned fingerprint before anything is
  * sent. A mismatch or a refused key is not retryable; network failures are.
  */

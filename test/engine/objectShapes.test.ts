@@ -7,7 +7,7 @@ import { ROOT } from '../helpers/runHarness.js';
 /**
  * V8 gives an object made by `{ ...other, extra }` a hidden class of its own: records made so
  * made every property cache of the renderers, the hash and the documents miss on every record
- * (tax-attestations' main thread: about a fifth of its CPU at 1.3M affiliates). The counting runs
+ * (docs/decisions/0013-one-hidden-class-per-record.md). The counting runs
  * in a Node of its own, where V8's `%HaveSameMap` is allowed (test/helpers/objectShapes.ts).
  */
 describe('the shapes of the objects handed to every record renderer', () => {

@@ -248,8 +248,8 @@ describe('import: bulk path', () => {
       const names = await db.pool.query(`SELECT collation_name FROM information_schema.columns WHERE table_schema = 'dossier' AND table_name = 'affiliates' AND column_name = 'last_name'`);
       expect(names.rows[0].collation_name).toBeNull();
       // Written frozen (COPY … FREEZE): every page is all-visible from the start, so the keys, the
-      // reference checks and the first flow's reads set no hint bits (at 1.3M affiliates, checking
-      // the payments' references to contributions took 6.6 s before, 1.2 s after).
+      // reference checks and the first flow's reads set no hint bits
+      // (docs/decisions/0007-copy-freeze.md).
       const visible = await db.pool.query(
         `SELECT relname, relpages, relallvisible FROM pg_class WHERE relnamespace = 'dossier'::regnamespace AND relkind = 'r' AND relname <> 'schemaversion' ORDER BY 1`,
       );
