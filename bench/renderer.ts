@@ -3,11 +3,12 @@ import { type CareerRecord, careerXml } from '../pipelines/career.js';
 import type { LocalDate } from '../src/period/localDate.js';
 import { createFileSink } from '../src/render/fileSink.js';
 import type { FileContext } from '../src/render/envelope.js';
+import { placeholderFund } from '../src/config/fundConfig.js';
 import { parsePeriod } from '../src/period/period.js';
 
 const FILE: FileContext = {
-  fund: { name: 'bench', companyNumber: '0000000097' }, sender: '012345', receiver: 'INASTI', environment: 'S',
-  period: parsePeriod('2026-Q3'), periodCode: '20263', asOf: new Date(0), creationDate: '2026-10-10' as LocalDate, creationHour: '02:00:00',
+  fund: placeholderFund(), sender: '012345', receiver: 'INASTI', environment: 'S',
+  period: parsePeriod('2026-Q3'), periodCode: '20263', asOf: new Date(0), creationDate: '2026-10-10' as LocalDate, creationHour: '02:00:00', version: 0,
 };
 
 /** Times the streaming XML writer alone: n career records rendered and written to a file. */

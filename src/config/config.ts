@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { companyNumberProblem } from '../domain/companyNumber.js';
+import type { FundIdentity } from '../domain/fundIdentity.js';
 import { ConfigError } from '../errors/errors.js';
-import type { FundIdentity } from '../render/envelope.js';
 import type { SigningSettings } from '../sign/signingIdentity.js';
+import { fundEnvShape, fundIdentityFrom } from './fundConfig.js';
 
 /** Environment of the batch channel: R production, T test, S simulation. */
 export type Environment = 'R' | 'T' | 'S';
@@ -41,11 +41,7 @@ const envSchema = z.object({
   MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
-  MAILLON_FUND_NAME: z.string().min(1).default('Caisse nationale auxiliaire'),
-  MAILLON_FUND_COMPANY_NUMBER: z
-    .string()
-    .refine((v) => companyNumberProblem(v) === null, 'must be a 10-digit KBO/BCE number whose check digits match')
-    .default('0000000097'),
+  ...fundEnvShape,
 });
 
 /** maillon's validated configuration; every field comes from one environment variable. */
@@ -69,7 +65,7 @@ export interface Config {
   logLevel: string;
   /** Path of xmllint, `wasm` to force the npm validator; undefined ⇒ xmllint from PATH, else wasm. */
   xmllint: string | undefined;
-  /** The fund's name and KBO/BCE number, as Belcotax files state them. */
+  /** The fund's identity (MAILLON_FUND_*), as Belcotax files state it; placeholders only outside R. */
   fund: FundIdentity;
   /** The signing identity for FS files, when configured (undefined: nothing configured). */
   signing: SigningSettings | undefined;
@@ -121,7 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     environment: v.MAILLON_ENV,
     logLevel: v.MAILLON_LOG_LEVEL,
     xmllint: v.MAILLON_XMLLINT,
-    fund: { name: v.MAILLON_FUND_NAME, companyNumber: v.MAILLON_FUND_COMPANY_NUMBER },
+    fund: fundIdentityFrom(v, v.MAILLON_ENV),
     signing:
       v.MAILLON_SIGN_P12 || v.MAILLON_SIGN_CERT || v.MAILLON_SIGN_KEY
         ? {

@@ -172,5 +172,6 @@ function fileContext(input: RenderInput, receiver: string, code: string): FileCo
     asOf: input.asOf,
     creationDate: input.creationDate,
     creationHour: brusselsTimeOfDay(input.creation),
+    version: input.correction?.version ?? 0,
   };
 }

@@ -39,6 +39,9 @@ export const ABROAD = [
   { postalCode: '1012 AB', city: 'Amsterdam', country: 'NL' },
   { postalCode: '52062', city: 'Aachen', country: 'DE' },
   { postalCode: 'L-1111', city: 'Luxembourg', country: 'LU' },
+  { postalCode: '10001', city: 'New York', country: 'US' },
+  // Jersey: no Belgian NIS code in maillon's table, so its bridging-right fiche is quarantined.
+  { postalCode: 'JE2 3AB', city: 'St Helier', country: 'JE' },
 ] as const;
 
 /** Company name stems. */

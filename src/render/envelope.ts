@@ -1,4 +1,5 @@
 import type { Environment } from '../config/config.js';
+import type { FundIdentity } from '../domain/fundIdentity.js';
 import type { LocalDate } from '../period/localDate.js';
 import type { Period } from '../period/period.js';
 import { el, escapeXml } from './xml.js';
@@ -6,12 +7,8 @@ import { el, escapeXml } from './xml.js';
 /** The BCSS namespace every BCSS-style XML flow uses. */
 export const BCSS_NAMESPACE = 'http://www.ksz-bcss.fgov.be/XmlSchema';
 
-/** The fund's identity as some files state it (Belcotax). */
-export interface FundIdentity {
-  name: string;
-  /** KBO/BCE number, 10 digits. */
-  companyNumber: string;
-}
+// Kept for the modules that still import it from here; the type lives in src/domain.
+export type { FundIdentity } from '../domain/fundIdentity.js';
 
 /** What a file's envelope may state: who sends it to whom, for which period, when. */
 export interface FileContext {
@@ -24,6 +21,8 @@ export interface FileContext {
   asOf: Date;
   creationDate: LocalDate;
   creationHour: string;
+  /** 0 for the first sending of the period; n for its nth correction (a rerun). */
+  version: number;
 }
 
 /**

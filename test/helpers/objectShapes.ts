@@ -12,6 +12,7 @@ import type { RecordIdentity, XmlOutput } from '../../src/engine/pipeline.js';
 import { parseLocalDate } from '../../src/period/localDate.js';
 import { parsePeriod } from '../../src/period/period.js';
 import type { FileContext } from '../../src/render/envelope.js';
+import { placeholderFund } from '../../src/config/fundConfig.js';
 import { createReceiverWriter } from '../../src/render/receiverWriter.js';
 import { validateRow } from '../../src/validate/validateRow.js';
 import { type TaxRecord, taxAttestations } from '../../pipelines/taxAttestations.js';
@@ -54,8 +55,8 @@ const output: XmlOutput<TaxRecord> = {
   },
 };
 const file: FileContext = {
-  fund: { name: 'Caisse', companyNumber: '0000000097' }, sender: '012345', receiver: 'SPFFIN', environment: 'T',
-  period, periodCode: '2025', asOf: new Date('2025-12-31T23:59:59Z'), creationDate: parseLocalDate('2026-01-20'), creationHour: '02:00:00',
+  fund: placeholderFund(), sender: '012345', receiver: 'SPFFIN', environment: 'T',
+  period, periodCode: '2025', asOf: new Date('2025-12-31T23:59:59Z'), creationDate: parseLocalDate('2026-01-20'), creationHour: '02:00:00', version: 0,
 };
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-shapes-'));
 try {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fixedClock } from '../../src/clock/clock.js';
 import { SCHEMAS_DIR } from '../../src/cli/context.js';
+import { placeholderFund } from '../../src/config/fundConfig.js';
 import type { Pool } from '../../src/db/database.js';
 import type { RunDeps } from '../../src/engine/runPipeline.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -25,7 +26,7 @@ export function runDeps(pool: Pool, outbox: string, now = '2026-10-10T02:00:00+0
     documentsDir: path.join(outbox, '..', `${path.basename(outbox)}-documents`),
     schemasDir: SCHEMAS_DIR,
     validator: createXsdValidator(undefined),
-    fund: { name: 'Caisse nationale auxiliaire', companyNumber: '0000000097' },
+    fund: placeholderFund(),
   };
 }
 

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { placeholderFund } from '../../src/config/fundConfig.js';
 import type { XmlOutput } from '../../src/engine/pipeline.js';
 import { SchemaConformanceError } from '../../src/errors/errors.js';
 import { parseLocalDate } from '../../src/period/localDate.js';
@@ -27,8 +28,8 @@ const output: XmlOutput<string> = {
 };
 
 const file: FileContext = {
-  fund: { name: 'Caisse', companyNumber: '0000000097' }, sender: '012345', receiver: 'OA100', environment: 'T',
-  period: makePeriod('month', 2026, 9), periodCode: '202609', asOf: new Date('2026-09-30T23:59:59Z'), creationDate: parseLocalDate('2026-10-01'), creationHour: '03:00:00',
+  fund: placeholderFund(), sender: '012345', receiver: 'OA100', environment: 'T',
+  period: makePeriod('month', 2026, 9), periodCode: '202609', asOf: new Date('2026-09-30T23:59:59Z'), creationDate: parseLocalDate('2026-10-01'), creationHour: '03:00:00', version: 0,
 };
 
 describe('XML receiver writer and the validation reading along', () => {

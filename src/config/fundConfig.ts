@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { companyNumberProblem } from '../domain/companyNumber.js';
+import { type FundIdentity, type FundNameBlock, type Language, placeholderProblem } from '../domain/fundIdentity.js';
+import { ConfigError } from '../errors/errors.js';
+
+/**
+ * One identity variable: its documented placeholder (used in T and S when the variable is not
+ * set) and whether that placeholder can never be the fund's real value (refused in R even when
+ * set explicitly). Every variable must be set in R.
+ */
+interface Placeholder {
+  value: string;
+  fake: boolean;
+}
+
+/** The placeholders, documented in docs/belcotax.md; the lengths are Belcotax's (its brochure and XSD). */
+export const FUND_PLACEHOLDERS = {
+  MAILLON_FUND_NAME: { value: 'Caisse nationale auxiliaire', fake: false },
+  MAILLON_FUND_COMPANY_NUMBER: { value: '0000000097', fake: true },
+  MAILLON_FUND_STREET: { value: 'Rue Exemple 1', fake: true },
+  MAILLON_FUND_POSTAL_CODE: { value: '1000', fake: false },
+  MAILLON_FUND_CITY: { value: 'Bruxelles', fake: false },
+  MAILLON_FUND_PHONE: { value: '+3220000000', fake: true },
+  MAILLON_FUND_CONTACT: { value: 'Service Belcotax', fake: true },
+  MAILLON_FUND_LANGUAGE: { value: 'fr', fake: false },
+  MAILLON_FUND_EMAIL: { value: 'belcotax@example.invalid', fake: true },
+} as const satisfies Record<string, Placeholder>;
+
+type Required = keyof typeof FUND_PLACEHOLDERS;
+
+const text = (max: number, what: string) => z.string().max(max, `at most ${max} characters (${what})`);
+
+/** The identity variables, all optional in the environment; merged into the configuration's schema. */
+export const fundEnvShape = {
+  MAILLON_FUND_NAME: text(28, 'Belcotax a1011_naamnl1').optional(),
+  MAILLON_FUND_COMPANY_NUMBER: z
+    .string()
+    .refine((v) => companyNumberProblem(v) === null, 'must be a 10-digit KBO/BCE number whose check digits match')
+    .optional(),
+  MAILLON_FUND_STREET: text(32, 'street and number, Belcotax v0015_adres').optional(),
+  MAILLON_FUND_POSTAL_CODE: z.string().regex(/^[1-9]\d{3}$/, 'must be a Belgian postal code of 4 digits').optional(),
+  MAILLON_FUND_CITY: text(27, 'Belcotax v0017_gemeente').optional(),
+  MAILLON_FUND_PHONE: z.string().regex(/^[0-9+ ./()-]{1,12}$/, 'must be a phone number of at most 12 characters (digits, +, spaces, . / ( ) -)').optional(),
+  MAILLON_FUND_CONTACT: text(34, 'Belcotax v0021_contactpersoon').optional(),
+  MAILLON_FUND_LANGUAGE: z.enum(['nl', 'fr', 'de'], 'must be nl, fr or de').optional(),
+  MAILLON_FUND_EMAIL: text(44, 'Belcotax v0023_emailadres').regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address').optional(),
+  MAILLON_FUND_NAME_FR: text(28, 'Belcotax a1027_naamfr1').optional(),
+  MAILLON_FUND_STREET_FR: text(32, 'Belcotax a1029_adresfr').optional(),
+  MAILLON_FUND_CITY_FR: text(27, 'Belcotax a1030_gemeentefr').optional(),
+  MAILLON_FUND_NAME_DE: text(28, 'Belcotax a1032_naamde1').optional(),
+  MAILLON_FUND_STREET_DE: text(32, 'Belcotax a1034_adresde').optional(),
+  MAILLON_FUND_CITY_DE: text(27, 'Belcotax a1035_gemeentede').optional(),
+};
+
+/** The identity variables as parsed (each undefined when not set). */
+export type FundEnv = { [K in keyof typeof fundEnvShape]?: string | undefined };
+
+/** A further-language block: all three variables or none; the missing ones are named in `problems`. */
+function block(env: FundEnv, suffix: 'FR' | 'DE', problems: string[]): FundNameBlock | null {
+  const names = [`MAILLON_FUND_NAME_${suffix}`, `MAILLON_FUND_STREET_${suffix}`, `MAILLON_FUND_CITY_${suffix}`] as const;
+  const [name, street, city] = names.map((n) => env[n]);
+  if (name === undefined && street === undefined && city === undefined) return null;
+  if (name === undefined || street === undefined || city === undefined) {
+    const missing = names.filter((n) => env[n] === undefined);
+    problems.push(`${missing.join(', ')}: not set, while the ${suffix === 'FR' ? 'French' : 'German'} block is (set all three of ${names.join(', ')} or none)`);
+    return null;
+  }
+  return { name, street, city };
+}
+
+/**
+ * The fund's identity from the parsed variables: the placeholder of each one not set (T and S),
+ * or a ConfigError naming every variable at fault: an incomplete French or German block, and in
+ * production (R) a variable not set or set to a placeholder that cannot be real.
+ */
+export function fundIdentityFrom(env: FundEnv, environment: 'R' | 'T' | 'S'): FundIdentity {
+  const problems: string[] = [];
+  const placeholders: string[] = [];
+  const value = (name: Required): string => {
+    const set = env[name];
+    const p: Placeholder = FUND_PLACEHOLDERS[name];
+    if (set === undefined || (p.fake && set === p.value)) placeholders.push(name);
+    return set ?? p.value;
+  };
+  const fund: FundIdentity = {
+    name: value('MAILLON_FUND_NAME'),
+    companyNumber: value('MAILLON_FUND_COMPANY_NUMBER'),
+    street: value('MAILLON_FUND_STREET'),
+    postalCode: value('MAILLON_FUND_POSTAL_CODE'),
+    city: value('MAILLON_FUND_CITY'),
+    phone: value('MAILLON_FUND_PHONE'),
+    contact: value('MAILLON_FUND_CONTACT'),
+    language: value('MAILLON_FUND_LANGUAGE') as Language,
+    email: value('MAILLON_FUND_EMAIL'),
+    fr: block(env, 'FR', problems),
+    de: block(env, 'DE', problems),
+    placeholders,
+  };
+  const production = environment === 'R' ? placeholderProblem(fund) : null;
+  if (problems.length > 0) throw new ConfigError(`The fund's identity is incomplete: ${problems.join('; ')}. Fix these environment variables and start again.`);
+  if (production) throw new ConfigError(`${production} MAILLON_ENV is R.`);
+  return fund;
+}
+
+/** The identity with every documented placeholder (what T and S use when nothing is set). */
+export function placeholderFund(): FundIdentity {
+  return fundIdentityFrom({}, 'T');
+}
