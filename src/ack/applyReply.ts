@@ -1,67 +1,112 @@
+import type { Environment } from '../config/config.js';
 import type { PoolClient } from '../db/database.js';
 import { AckError } from '../errors/errors.js';
 import { appendEvent } from '../ledger/events.js';
-import type { Acrf, Noti } from './replyXml.js';
+import type { AnomalyStage } from './anomalyStage.js';
+import { recordReadReply, type KeptBody } from './replyLedger.js';
+import { conflictOf, FINAL_SUBMISSION_STATES, type NamedFile, type ReplyFolder } from './replyRules.js';
+import type { ReplyHeader } from './replyXml.js';
+
+/** Where a reply came from and what was kept of it. */
+export interface ReplySource {
+  server: string;
+  name: string;
+  folder: ReplyFolder;
+  /** The environment letter of the reply's own name. */
+  nameEnvironment: Environment;
+  at: Date;
+  body: KeptBody;
+  signature: string | null;
+}
+
+/** What a reply did: applied (and maybe moved its submission), or recorded as a conflict that changed nothing. */
+export type AppliedReply =
+  | { state: 'processed'; submissionId: number; unmatched: number; submissionState: { from: string; to: string } | null }
+  | { state: 'conflict'; submissionId: number; reason: string };
 
 /**
- * Applies an ACRF or NOTI to the ledger inside the caller's transaction: the file's state, the
- * anomalies matched to emitted records (by INSS and the file's lineage), and the submission's
- * state derived from all its files. Throws AckError when the reply names no file of ours.
+ * Applies a read reply inside the caller's transaction, under its submission's lock: the reply
+ * is recorded, then either applied (the file's ACRF or NOTI state, the staged anomalies matched
+ * to the records, the submission's state derived) or, when conflictOf finds a reason, recorded as
+ * a conflict that changes nothing else. Throws AckError when the reply names no file of ours.
  */
-export async function applyReply(tx: PoolClient, replyId: number, replyName: string, at: Date, reply: Acrf | Noti): Promise<{ submissionId: number; unmatched: number }> {
-  const file = await tx.query<{ file_id: string; submission_id: string; run_id: string; file_key: string }>(
-    `SELECT file_id, submission_id, run_id, file_key FROM maillon.files WHERE name = $1 AND kind = 'FI'`,
-    [reply.fileName],
-  );
-  const f = file.rows[0];
-  if (!f) throw new AckError(`The ${reply.kind} reply is about ${reply.fileName.slice(0, 80)}, which is not a file we sent; it was set aside.`);
+export async function applyReply(tx: PoolClient, source: ReplySource, reply: ReplyHeader, stage: AnomalyStage): Promise<AppliedReply> {
+  const file = await lockNamedFile(tx, reply.fileName);
+  if (!file) throw new AckError(`The ${reply.kind} reply is about ${reply.fileName.slice(0, 80)}, which is not a file we sent; it was set aside.`, { fileName: reply.fileName });
+  const reason = conflictOf(reply, source.nameEnvironment, source.folder, file);
+  const replyId = await recordReadReply(tx, {
+    server: source.server, name: source.name, at: source.at, body: source.body, state: reason ? 'conflict' : 'processed', reason,
+    kind: reply.kind, fileName: reply.fileName, signature: source.signature,
+  });
+  if (reason) return { state: 'conflict', submissionId: file.submissionId, reason };
   let unmatched = 0;
   if (reply.kind === 'ACRF') {
-    await tx.query(`UPDATE maillon.files SET ack_state = $2, ack_errors = $3 WHERE file_id = $1`, [f.file_id, reply.accepted ? 'received' : 'rejected', reply.errorIds]);
+    await guardedFileUpdate(tx, `ack_state = $2, ack_errors = $3`, `ack_state IS NULL AND noti_state IS NULL`, [file.fileId, reply.accepted ? 'received' : 'rejected', reply.errorIds]);
   } else {
-    await tx.query(`UPDATE maillon.files SET noti_state = $2 WHERE file_id = $1`, [f.file_id, reply.result]);
-    for (const a of reply.anomalies) {
-      const match = await tx.query<{ ordinal: number }>(
-        `SELECT ordinal FROM maillon.record_outcomes
-         WHERE run_id = $1 AND file_key = $2 AND outcome = 'emitted' AND record_key = $3 AND ($4::bigint IS NULL OR attestation_id = $4)
-         ORDER BY ordinal LIMIT 1`,
-        [f.run_id, f.file_key, a.inss, a.attestationId],
-      );
-      if (!match.rows[0]) unmatched++;
-      await tx.query(
-        `INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, inss, attestation_id, blocking, code, description)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [replyId, f.file_id, f.run_id, match.rows[0]?.ordinal ?? null, a.inss, a.attestationId, a.blocking, a.code, a.description],
-      );
-    }
+    await guardedFileUpdate(tx, `noti_state = $2`, `noti_state IS NULL AND ack_state IS DISTINCT FROM 'rejected'`, [file.fileId, reply.result]);
+    unmatched = (await stage.store({ replyId, fileId: file.fileId, runId: file.runId, fileKey: file.fileKey })).unmatched;
   }
-  await tx.query(
-    `UPDATE maillon.submissions s SET state = CASE
-        WHEN bool_or_rejected THEN 'rejected'
-        WHEN all_noti AND any_anomaly THEN 'accepted_with_anomalies'
-        WHEN all_noti THEN 'accepted'
-        WHEN all_ack THEN 'received'
-        ELSE s.state END
-     FROM (
-       SELECT submission_id,
-              bool_or(ack_state = 'rejected' OR noti_state = 'rejected') AS bool_or_rejected,
-              bool_and(noti_state IS NOT NULL) AS all_noti,
-              bool_or(noti_state = 'accepted_with_anomalies') AS any_anomaly,
-              bool_and(ack_state = 'received') AS all_ack
-       FROM maillon.files WHERE submission_id = $1 AND kind = 'FI' GROUP BY submission_id
-     ) agg
-     WHERE s.submission_id = agg.submission_id`,
-    [f.submission_id],
-  );
-  const state = await tx.query<{ state: string }>('SELECT state FROM maillon.submissions WHERE submission_id = $1', [f.submission_id]);
   await appendEvent(tx, {
-    at,
-    submissionId: Number(f.submission_id),
+    at: source.at,
+    submissionId: file.submissionId,
     kind: reply.kind === 'ACRF' ? 'acrf' : 'noti',
     detail: {
-      reply: replyName, file: reply.fileName, state: state.rows[0]!.state,
-      ...(reply.kind === 'ACRF' ? { accepted: reply.accepted, errorIds: reply.errorIds } : { result: reply.result, anomalies: reply.anomalies.length, unmatched }),
+      reply: source.name, file: reply.fileName,
+      ...(reply.kind === 'ACRF' ? { accepted: reply.accepted, errorIds: reply.errorIds } : { result: reply.result, anomalies: reply.anomalies, unmatched }),
     },
   });
-  return { submissionId: Number(f.submission_id), unmatched };
+  const submissionState = await deriveSubmissionState(tx, file.submissionId, source.at, source.name);
+  return { state: 'processed', submissionId: file.submissionId, unmatched, submissionState };
+}
+
+/**
+ * Moves a submission to the state its files' replies say (rejected as soon as one file is;
+ * accepted, with anomalies or not, once every file has its NOTI; received once every file has a
+ * positive ACRF), in one guarded statement: a final state is never left, and the event is written
+ * only when the state changed. Returns the change, or null.
+ */
+export async function deriveSubmissionState(tx: PoolClient, submissionId: number, at: Date, reply: string): Promise<{ from: string; to: string } | null> {
+  const changed = await tx.query<{ from: string; to: string }>(
+    `WITH agg AS (
+       SELECT bool_or(ack_state = 'rejected' OR noti_state = 'rejected') AS rejected, bool_and(noti_state IS NOT NULL) AS all_noti,
+              bool_or(noti_state = 'accepted_with_anomalies') AS any_anomaly, bool_and(ack_state = 'received') AS all_ack
+       FROM maillon.files WHERE submission_id = $1 AND kind = 'FI'
+     ), target AS (
+       SELECT CASE WHEN rejected THEN 'rejected' WHEN all_noti AND any_anomaly THEN 'accepted_with_anomalies'
+                   WHEN all_noti THEN 'accepted' WHEN all_ack THEN 'received' END AS state FROM agg
+     ), before AS (SELECT state FROM maillon.submissions WHERE submission_id = $1)
+     UPDATE maillon.submissions s SET state = t.state FROM target t, before b
+     WHERE s.submission_id = $1 AND t.state IS NOT NULL AND s.state <> t.state AND NOT (s.state = ANY ($2::text[]))
+     RETURNING b.state AS "from", s.state AS "to"`,
+    [submissionId, FINAL_SUBMISSION_STATES],
+  );
+  const change = changed.rows[0];
+  if (!change) return null;
+  await appendEvent(tx, { at, submissionId, kind: change.to, detail: { from: change.from, reply } });
+  return change;
+}
+
+/** The FI file a reply names, its submission locked (replies, send and cancel serialise on it); null when we sent no such file. */
+async function lockNamedFile(tx: PoolClient, fileName: string): Promise<(NamedFile & { fileId: number; runId: number; fileKey: string }) | null> {
+  const row = (await tx.query(
+    `SELECT f.file_id, f.run_id, f.file_key, f.ack_state, f.noti_state, s.submission_id, s.environment, s.state, s.go_started_at IS NOT NULL AS go_started
+     FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.name = $1 AND f.kind = 'FI' FOR UPDATE OF s`,
+    [fileName],
+  )).rows[0];
+  if (!row) return null;
+  const applied = await tx.query<{ kind: 'ACRF' | 'NOTI'; name: string }>(
+    `SELECT kind, name FROM maillon.replies WHERE file_name = $1 AND state = 'processed' ORDER BY reply_id`,
+    [fileName],
+  );
+  return {
+    name: fileName, fileId: Number(row.file_id), runId: Number(row.run_id), fileKey: row.file_key, submissionId: Number(row.submission_id),
+    environment: row.environment, submissionState: row.state, goStarted: row.go_started, ack: row.ack_state, noti: row.noti_state,
+    applied: Object.fromEntries(applied.rows.map((r) => [r.kind, r.name])),
+  };
+}
+
+/** Updates a file's reply state from the states it may leave; under the lock it cannot miss, so a miss is a defect. */
+async function guardedFileUpdate(tx: PoolClient, set: string, from: string, params: unknown[]): Promise<void> {
+  const res = await tx.query(`UPDATE maillon.files SET ${set} WHERE file_id = $1 AND ${from}`, params);
+  if (res.rowCount !== 1) throw new Error(`the reply state of file ${String(params[0])} changed under its submission's lock; this is a defect of maillon`);
 }

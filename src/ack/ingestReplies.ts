@@ -1,20 +1,20 @@
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type * as pkijs from 'pkijs';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
-import { type Pool, withTransaction } from '../db/database.js';
-import { AckError } from '../errors/errors.js';
-import type { Logger } from '../log/logger.js';
-import { formatBatchFileName, parseBatchFileName } from '../package/batchFileName.js';
-import type { Endpoints } from '../transport/receivers.js';
-import { openSftpSession, type SftpSession } from '../transport/sftpSession.js';
-import type * as pkijs from 'pkijs';
-import { verifyDetached } from '../sign/cms.js';
+import type { Pool } from '../db/database.js';
+import { AckError, TransportError } from '../errors/errors.js';
 import { writeEvidencePack } from '../evidence/evidencePack.js';
-import { applyReply } from './applyReply.js';
-import { parseReply } from './replyXml.js';
-import { unzipReply } from './unzipReply.js';
+import type { Logger } from '../log/logger.js';
+import { type BatchFileName, formatBatchFileName, parseBatchFileName } from '../package/batchFileName.js';
+import type { Endpoint, Endpoints } from '../transport/receivers.js';
+import { openSftpSession, type SftpSession, withTimeout } from '../transport/sftpSession.js';
+import { downloadReply } from './downloadReply.js';
+import { processReply } from './processReply.js';
+import { type KeptBody, MAX_DOWNLOAD_ATTEMPTS, recordSetAside, replyStanding } from './replyLedger.js';
+import type { ReplyFolder } from './replyRules.js';
 
 /** What reading replies needs. */
 export interface AckDeps {
@@ -23,34 +23,52 @@ export interface AckDeps {
   logger: Logger;
   endpoints: Endpoints;
   passphrase(envName: string | undefined): string | undefined;
-  /** Local folder where every reply is kept (and set-aside ones, under set-aside/). */
+  /** Local folder (0700) where every reply is kept (0600), and set-aside ones under set-aside/. */
   repliesDir: string;
-  /** Largest reply accepted, bytes (zipped replies: once unzipped too). */
+  /** Largest reply accepted, bytes, counted while downloading (zipped replies: once unzipped too). */
   maxReplyBytes: number;
   /** Where evidence packs are written when a submission reaches a final state (none when unset). */
   evidenceDir?: string;
   /** CA certificates a reply's signature must chain to; a signed reply is set aside without them. */
   trustStore?: readonly pkijs.Certificate[];
+  /** Opens an SFTP session (openSftpSession unless a test wraps it to act between two operations). */
+  openSession?: (endpoint: Endpoint, passphrase: string | undefined) => Promise<SftpSession>;
 }
 
 /** The outcome for one reply file found on a server. */
 export interface ReplyOutcome {
   name: string;
-  result: 'processed' | 'set_aside' | 'already-processed';
+  /** processed: applied; conflict: read but not believed (see the reason); set_aside: not read, or not about our files. */
+  result: 'processed' | 'conflict' | 'set_aside' | 'already-processed';
   reason?: string;
 }
 
+/** One reply folder of one server. */
+interface Folder {
+  endpoint: Endpoint;
+  /** `user@host:port/dir`: with the reply's name, what identifies a reply in the ledger. */
+  server: string;
+  dir: string;
+  folder: ReplyFolder;
+}
+
+type Listed = { name: string; size: number; type: string };
+
 /**
- * Reads the reply folder (OUT for R, OUTTEST otherwise) of every receiver we sent to in that
- * environment: each FO/CO reply whose own GO is there is downloaded once, parsed safely and
- * applied to the ledger. A reply already processed is skipped; a malformed, hostile, oversized
- * or unknown one is set aside with its reason, never lost and never believed.
+ * Reads the reply folder (OUT for R, OUTTEST for T and S) of every receiver we sent to in that
+ * environment: each FO/CO reply whose own GO is there is downloaded once, read safely and
+ * applied to the ledger, or recorded as a conflict when the rules of replyRules.ts say it must
+ * not be believed. Each reply stands alone: whatever fails in one (its name, its type, its size,
+ * its download, its content) sets that reply aside with the reason and the next one is read. A
+ * failure that is not the reply's (the database, our disk, a server that cannot be reached) ends
+ * the pass with its error.
  */
 export async function ingestReplies(deps: AckDeps, environment: Environment): Promise<ReplyOutcome[]> {
   const receivers = await deps.ledger.query<{ receiver: string }>(
     `SELECT DISTINCT receiver FROM maillon.submissions WHERE environment = $1 AND state <> 'written' ORDER BY receiver`,
     [environment],
   );
+  await privateFolder(deps.repliesDir);
   const seen = new Set<string>();
   const outcomes: ReplyOutcome[] = [];
   for (const { receiver } of receivers.rows) {
@@ -59,111 +77,142 @@ export async function ingestReplies(deps: AckDeps, environment: Environment): Pr
     const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}${path.posix.resolve('/', dir)}`;
     if (seen.has(server)) continue;
     seen.add(server);
-    const session = await openSftpSession(endpoint, deps.passphrase(endpoint.passphraseEnv));
-    try {
-      outcomes.push(...(await ingestFolder(deps, session, server, dir)));
-    } finally {
-      await session.close();
-    }
+    outcomes.push(...(await ingestFolder(deps, { endpoint, server, dir, folder: environment === 'R' ? 'OUT' : 'OUTTEST' })));
   }
   return outcomes;
 }
 
-async function ingestFolder(deps: AckDeps, s: SftpSession, server: string, dir: string): Promise<ReplyOutcome[]> {
-  const entries = await s.list(dir);
-  const names = new Set(entries.map((e) => e.name));
-  const out: ReplyOutcome[] = [];
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    if (!/^(FO|CO)\./.test(entry.name) && !/[\\/]|\.\./.test(entry.name)) continue;
-    const known = await deps.ledger.query('SELECT 1 FROM maillon.replies WHERE server = $1 AND name = $2', [server, entry.name]);
-    if (known.rowCount) {
-      out.push({ name: entry.name, result: 'already-processed' });
-      continue;
-    }
-    let goName: string;
-    try {
-      goName = goOf(entry.name);
-    } catch (err) {
-      out.push(await setAside(deps, server, entry.name, (err as Error).message));
-      continue;
-    }
-    if (!names.has(goName)) continue; // not complete yet: its GO comes last
-    if (entry.size > deps.maxReplyBytes) {
-      out.push(await setAside(deps, server, entry.name, `${entry.size} bytes, over the limit of ${deps.maxReplyBytes}; not downloaded`));
-      continue;
-    }
-    const signature = signatureOf(entry.name);
-    out.push(await ingestOne(deps, s, server, dir, entry.name, names.has(signature) ? signature : null));
-  }
-  return out;
-}
-
-/** The name of a reply's signature file (FS companion). */
-function signatureOf(name: string): string {
-  return formatBatchFileName({ ...parseBatchFileName(name), kind: 'FS', parts: 1, part: 1 });
-}
-
-/** The GO of a reply, from its validated name (a name that is not a reply name is refused). */
-function goOf(name: string): string {
-  const n = parseBatchFileName(name);
-  if (n.kind !== 'FO' && n.kind !== 'CO') throw new AckError(`"${name.slice(0, 80)}" is not a reply file name`);
-  return formatBatchFileName({ ...n, kind: 'GO', parts: 1 });
-}
-
-async function ingestOne(deps: AckDeps, s: SftpSession, server: string, dir: string, name: string, signatureName: string | null): Promise<ReplyOutcome> {
-  await fs.mkdir(deps.repliesDir, { recursive: true, mode: 0o700 });
-  const local = path.join(deps.repliesDir, `${Date.now()}-${name}`);
-  await s.fastGet(path.posix.join(dir, name), local);
-  await fs.chmod(local, 0o600);
-  const bytes = await fs.readFile(local);
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+async function ingestFolder(deps: AckDeps, f: Folder): Promise<ReplyOutcome[]> {
+  const open = (): Promise<SftpSession> => (deps.openSession ?? openSftpSession)(f.endpoint, deps.passphrase(f.endpoint.passphraseEnv));
+  let session = await open();
   try {
-    if (bytes.length > deps.maxReplyBytes) throw new AckError(`${bytes.length} bytes, over the limit of ${deps.maxReplyBytes}`);
-    const signature = signatureName ? await verifyReplySignature(deps, s, dir, signatureName, bytes) : null;
-    const text = name.startsWith('CO.') ? await unzipReply(local, deps.maxReplyBytes) : bytes.toString('utf8');
-    const reply = parseReply(text, name);
-    const submissionId = await withTransaction(deps.ledger, async (tx) => {
-      const row = await tx.query<{ reply_id: string }>(
-        `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, kind, file_name, signature)
-         VALUES ($1, $2, $3, $4, $5, $6, 'processed', $7, $8, $9) RETURNING reply_id`,
-        [server, name, deps.clock.now(), bytes.length, sha256, local, reply.kind, reply.fileName, signature],
-      );
-      const applied = await applyReply(tx, Number(row.rows[0]!.reply_id), name, deps.clock.now(), reply);
-      deps.logger.info({ reply: name, kind: reply.kind, file: reply.fileName, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched }, 'reply processed');
-      return applied.submissionId;
-    });
-    if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, submissionId);
-    return { name, result: 'processed' };
+    const entries = await session.list(f.dir);
+    const listed = new Map(entries.map((e) => [e.name, e]));
+    const out: ReplyOutcome[] = [];
+    for (const entry of [...entries].sort((a, b) => (channelOrder(a.name) < channelOrder(b.name) ? -1 : 1))) {
+      if (!/^(FO|CO)\./.test(entry.name) && !/[\\/]|\.\./.test(entry.name)) continue;
+      const outcome = await ingestEntry(deps, session, f, entry, listed);
+      if (outcome === null) continue;
+      const { downloadFailed, ...reported } = outcome;
+      out.push(reported);
+      if (downloadFailed) {
+        // The failed download may have taken the connection with it: the next reply gets a new one.
+        await closeWithin(session, f.endpoint.timeoutMs);
+        session = await open();
+      }
+    }
+    return out;
+  } finally {
+    await closeWithin(session, f.endpoint.timeoutMs);
+  }
+}
+
+/** Closes a session, waiting at most `ms` (a hung server never answers the goodbye). */
+async function closeWithin(session: SftpSession, ms: number): Promise<void> {
+  await withTimeout(session.close(), ms, 'closing the session').catch(() => undefined);
+}
+
+/**
+ * The order the receiver wrote its replies in: by creation date and sequence (an ACRF before the
+ * NOTI that follows it, even when the NOTI came zipped as CO), then by name.
+ */
+function channelOrder(name: string): string {
+  const m = /^(?:FO|CO)\.[A-Z0-9]{4}\.\d{6}\.(\d{8})\.([A-Z0-9]{5})\./.exec(name);
+  return m ? `1${m[1]}${m[2]}${name}` : `0${name}`;
+}
+
+/** One listed name: its outcome, or null when it is not complete yet (no GO). */
+async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: Listed, listed: Map<string, Listed>): Promise<(ReplyOutcome & { downloadFailed?: true }) | null> {
+  const standing = await replyStanding(deps.ledger, f.server, entry.name);
+  if (standing.known) return { name: entry.name, result: 'already-processed' };
+  let name: BatchFileName;
+  try {
+    name = parseReplyName(entry.name);
   } catch (err) {
-    if (!(err instanceof AckError)) throw err;
-    return setAside(deps, server, name, err.message, { local, bytes: bytes.length, sha256 });
+    return setAside(deps, f, entry.name, err as AckError, null);
+  }
+  if (!listed.has(formatBatchFileName({ ...name, kind: 'GO', parts: 1 }))) return null; // not complete yet: its GO comes last
+  let body: KeptBody | null = null;
+  try {
+    screen(entry, deps.maxReplyBytes);
+    const signatureName = formatBatchFileName({ ...name, kind: 'FS', parts: 1, part: 1 });
+    const signature = listed.get(signatureName);
+    if (signature) screen(signature, 1_000_000, 'its signature companion');
+    const signaturePath = signature ? (await download(deps, s, f, signature.name, 1_000_000)).localPath : null;
+    body = await download(deps, s, f, entry.name, deps.maxReplyBytes);
+    const applied = await processReply(deps, {
+      server: f.server, name: entry.name, folder: f.folder, nameEnvironment: name.environment, at: deps.clock.now(), body, zipped: name.kind === 'CO', signaturePath,
+    });
+    if (applied === 'duplicate') {
+      await fs.rm(body.localPath, { force: true }); // another instance kept its own copy
+      return { name: entry.name, result: 'already-processed' };
+    }
+    if (applied.state === 'conflict') {
+      deps.logger.warn({ reply: entry.name, submissionId: applied.submissionId, reason: applied.reason }, 'reply not believed (conflict)');
+      return { name: entry.name, result: 'conflict', reason: applied.reason };
+    }
+    deps.logger.info({ reply: entry.name, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched, state: applied.submissionState?.to }, 'reply processed');
+    if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId);
+    return { name: entry.name, result: 'processed' };
+  } catch (err) {
+    if (err instanceof AckError) return setAside(deps, f, entry.name, err, body);
+    if (err instanceof TransportError && err.retryable) {
+      return { ...(await failedDownload(deps, f, entry.name, err, standing.failedDownloads + 1)), downloadFailed: true };
+    }
+    throw err;
   }
 }
 
-/** Downloads and verifies a reply's signature; throws AckError (the reply is then set aside) unless it verifies. */
-async function verifyReplySignature(deps: AckDeps, s: SftpSession, dir: string, signatureName: string, bytes: Buffer): Promise<string> {
-  if (!deps.trustStore?.length) throw new AckError('the reply is signed but no trust store is configured (MAILLON_TRUST_STORE): it cannot be believed');
-  if ((await s.size(path.posix.join(dir, signatureName))) > 1_000_000) throw new AckError('its signature file is implausibly large');
-  const local = path.join(deps.repliesDir, `${Date.now()}-${signatureName}`);
-  await s.fastGet(path.posix.join(dir, signatureName), local);
-  const verdict = await verifyDetached(await fs.readFile(local, 'ascii'), bytes, deps.trustStore);
-  if (!verdict.ok) throw new AckError(`suspicious: its signature does not verify (${verdict.reason}); it changed nothing`);
-  return `verified: signed by ${verdict.signer}`;
+/** The name of a reply, validated (anything else is refused with the shape expected). */
+function parseReplyName(text: string): BatchFileName {
+  let n: BatchFileName;
+  try {
+    n = parseBatchFileName(text);
+  } catch (err) {
+    throw new AckError((err as Error).message.slice(0, 300), { cause: err });
+  }
+  if (n.kind !== 'FO' && n.kind !== 'CO') throw new AckError(`"${text.slice(0, 80)}" is not a reply file name`);
+  return n;
 }
 
-async function setAside(deps: AckDeps, server: string, name: string, reason: string, file?: { local: string; bytes: number; sha256: string }): Promise<ReplyOutcome> {
-  let kept: string | null = null;
-  if (file) {
+/** Refuses, from the listing, what must not be downloaded: not a regular file, or over the limit. */
+function screen(entry: Listed, maxBytes: number, what = 'it'): void {
+  const kinds: Record<string, string> = { d: 'a directory', l: 'a symbolic link', p: 'a pipe', s: 'a socket', b: 'a device', c: 'a device' };
+  if (entry.type !== '-') throw new AckError(`${what === 'it' ? 'It' : `${what} (${entry.name})`} is ${kinds[entry.type] ?? 'not a regular file'}, not a regular file: not downloaded.`);
+  if (entry.size > maxBytes) throw new AckError(`${what === 'it' ? '' : `${what}: `}${entry.size} bytes, over the limit of ${maxBytes}; not downloaded.`);
+}
+
+async function download(deps: AckDeps, s: SftpSession, f: Folder, name: string, maxBytes: number): Promise<KeptBody> {
+  const stamp = deps.clock.now().toISOString().replace(/[-:.]/g, '');
+  const local = path.join(deps.repliesDir, `${stamp}-${randomBytes(4).toString('hex')}-${name}`);
+  return downloadReply(s, path.posix.join(f.dir, name), local, maxBytes, f.endpoint.timeoutMs);
+}
+
+async function setAside(deps: AckDeps, f: Folder, name: string, err: AckError, body: KeptBody | null): Promise<ReplyOutcome> {
+  let kept: KeptBody | null = null;
+  if (body) {
     const dir = path.join(deps.repliesDir, 'set-aside');
-    await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-    kept = path.join(dir, path.basename(file.local));
-    await fs.rename(file.local, kept);
+    await privateFolder(dir);
+    kept = { ...body, localPath: path.join(dir, path.basename(body.localPath)) };
+    await fs.rename(body.localPath, kept.localPath);
   }
-  await deps.ledger.query(
-    `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, reason) VALUES ($1, $2, $3, $4, $5, $6, 'set_aside', $7)
-     ON CONFLICT (server, name) DO NOTHING`,
-    [server, name, deps.clock.now(), file?.bytes ?? null, file?.sha256 ?? null, kept, reason],
-  );
-  deps.logger.warn({ reply: name.slice(0, 120), reason }, 'reply set aside');
+  await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason: err.message, body: kept, fileName: err.fileName });
+  deps.logger.warn({ reply: name.slice(0, 120), reason: err.message }, 'reply set aside');
+  return { name, result: 'set_aside', reason: err.message };
+}
+
+/** A failed download: set aside for now and tried again by the next passes, for good after MAX_DOWNLOAD_ATTEMPTS. */
+async function failedDownload(deps: AckDeps, f: Folder, name: string, err: TransportError, attempts: number): Promise<ReplyOutcome> {
+  const reason = attempts < MAX_DOWNLOAD_ATTEMPTS
+    ? `${err.message} It will be downloaded again on the next pass (failure ${attempts} of ${MAX_DOWNLOAD_ATTEMPTS}).`
+    : `${err.message} Given up after ${attempts} failed downloads; ask the receiver about it.`;
+  await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason, body: null, fileName: null, attempts });
+  deps.logger.warn({ reply: name.slice(0, 120), reason }, 'reply download failed');
   return { name, result: 'set_aside', reason };
+}
+
+/** Creates a folder 0700, or takes away what group and others may do in one that exists. */
+async function privateFolder(dir: string): Promise<void> {
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  if (((await fs.stat(dir)).mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
 }

@@ -1,5 +1,4 @@
-import { XMLParser } from 'fast-xml-parser';
-import { z } from 'zod';
+import { SaxesParser } from 'saxes';
 import { AckError } from '../errors/errors.js';
 
 /** An acknowledgement of receipt for one data file: positive (formally valid) or negative (with error ids). */
@@ -12,14 +11,16 @@ export interface Acrf {
 
 /** One anomaly of a notification, pointing at a record (by INSS, and attestation id when given). */
 export interface Anomaly {
+  /** 11 digits, or null when the anomaly names no person. */
   inss: string | null;
+  /** 1 to 18 digits (it fits a bigint), or null. */
   attestationId: string | null;
   blocking: boolean;
   code: string;
   description: string;
 }
 
-/** The processing result of one data file. */
+/** The processing result of one data file, with its anomalies (the simulator writes it whole). */
 export interface Noti {
   kind: 'NOTI';
   fileName: string;
@@ -27,78 +28,179 @@ export interface Noti {
   anomalies: Anomaly[];
 }
 
-const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+/** What a NOTI says besides its anomalies, which are handed over one by one as they are read. */
+export interface NotiHeader {
+  kind: 'NOTI';
+  fileName: string;
+  result: Noti['result'];
+  /** How many anomalies were handed over. */
+  anomalies: number;
+}
 
-// Values stay strings (INSS keep their leading zeros), no entity is ever expanded, no DTD accepted.
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  parseTagValue: false,
-  parseAttributeValue: false,
-  processEntities: false,
-  ignoreDeclaration: true,
-  ignorePiTags: true,
-  trimValues: true,
-  maxNestedTags: 32,
-});
+/** An ACRF, or a NOTI whose anomalies went to the reader's callback. */
+export type ReplyHeader = Acrf | NotiHeader;
 
-const acrfSchema = z.object({
-  ACRF: z.object({
-    Form: z.object({
-      Identification: z.literal('ACRF001'),
-      FileReference: z.object({ FileName: z.string().min(1) }),
-      ReceptionResult: z.object({ ResultCode: z.enum(['0', '1']), ErrorID: z.union([z.string(), z.array(z.string())]).optional() }),
-    }),
-  }),
-});
-
-const anomalySchema = z.object({
-  INSS: z.string().optional(),
-  AttestationID: z.string().optional(),
-  Class: z.enum(['B', 'N']),
-  Code: z.string(),
-  Description: z.string().optional(),
-});
-
-const notiSchema = z.object({
-  NOTI: z.object({
-    Form: z.object({
-      Identification: z.literal('NOTI001'),
-      FileReference: z.object({ FileName: z.string().min(1) }),
-      Result: z.enum(['1', '2', '3']),
-      Anomalies: z.union([z.literal(''), z.object({ Anomaly: z.union([anomalySchema, z.array(anomalySchema)]) })]).optional(),
-    }),
-  }),
-});
+const INSS = /^\d{11}$/;
+const ATTESTATION_ID = /^\d{1,18}$/;
+// No reply has a text or a tag this long: refusing it bounds what the parser accumulates.
+const MAX_RUN = 64 * 1024;
+const MAX_DEPTH = 32;
+const MAX_ERROR_IDS = 1000;
+const MAX_FIELD = 4000;
+const ANOMALY = 'NOTI/Form/Anomalies/Anomaly';
+const ANOMALY_FIELDS = new Set(['INSS', 'AttestationID', 'Class', 'Code', 'Description']);
+const HEADER = new Set([
+  'ACRF/Form/Identification', 'ACRF/Form/FileReference/FileName', 'ACRF/Form/ReceptionResult/ResultCode', 'ACRF/Form/ReceptionResult/ErrorID',
+  'NOTI/Form/Identification', 'NOTI/Form/FileReference/FileName', 'NOTI/Form/Result',
+]);
 
 /**
- * Parses an ACRF or NOTI reply. Refuses a DOCTYPE or ENTITY declaration outright (XML bombs,
- * external entities), and any document that does not have the expected layout.
+ * Reads an ACRF or NOTI as its bytes arrive, in bounded memory: UTF-8 checked, a strict XML
+ * parser (saxes: no DTD, no entity but the five predefined, no control character), every value a
+ * string. A NOTI's anomalies go to `onAnomaly` one by one (await what it returns), each checked
+ * first: INSS 11 digits, AttestationID at most 18 digits, Class B or N. Anything else (not
+ * UTF-8, not well-formed, another layout, a field twice, a text over 64 KiB) throws AckError
+ * naming `source`; the caller then discards what the callback stored.
  */
-export function parseReply(text: string, source: string): Acrf | Noti {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new AckError(`The reply ${source} contains a DTD or entity declaration; replies never do. It was set aside unread.`);
-  let doc: unknown;
+export async function readReply(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, source: string, onAnomaly: (a: Anomaly) => Promise<void> | undefined): Promise<ReplyHeader> {
+  const reader = createReader(source);
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let run = 0;
+  const feed = async (text: string): Promise<void> => {
+    run = checkRuns(text, run, source);
+    for (const a of reader.write(text)) await onAnomaly(a);
+  };
   try {
-    doc = parser.parse(text, true);
+    for await (const chunk of chunks) await feed(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    await feed(decoder.decode());
   } catch (err) {
-    throw new AckError(`The reply ${source} is not well-formed XML: ${(err as Error).message}`, { cause: err });
+    if (err instanceof AckError) throw err;
+    if (err instanceof TypeError && /encoded data|decode/i.test(err.message)) throw new AckError(`The reply ${source} is not UTF-8 text; it was set aside.`, { cause: err });
+    throw err;
   }
-  const acrf = acrfSchema.safeParse(doc);
-  if (acrf.success) {
-    const f = acrf.data.ACRF.Form;
-    return { kind: 'ACRF', fileName: f.FileReference.FileName, accepted: f.ReceptionResult.ResultCode === '1', errorIds: asArray(f.ReceptionResult.ErrorID) };
+  return reader.end();
+}
+
+/** The whole reply from a string, anomalies collected (small replies and tests). */
+export async function parseReply(text: string, source: string): Promise<Acrf | Noti> {
+  const anomalies: Anomaly[] = [];
+  const header = await readReply([text], source, (a) => void anomalies.push(a));
+  return header.kind === 'ACRF' ? header : { kind: 'NOTI', fileName: header.fileName, result: header.result, anomalies };
+}
+
+/** The length of markup-free text at the end of `text`, refusing any run over MAX_RUN (one pass, no backtracking). */
+function checkRuns(text: string, carried: number, source: string): number {
+  let run = carried;
+  let from = 0;
+  let lt = text.indexOf('<');
+  let gt = text.indexOf('>');
+  for (;;) {
+    const next = lt === -1 ? gt : gt === -1 ? lt : Math.min(lt, gt);
+    run += (next === -1 ? text.length : next) - from;
+    if (run > MAX_RUN) throw new AckError(`The reply ${source} holds a text or tag of more than ${MAX_RUN} characters; no reply does. It was set aside.`);
+    if (next === -1) return run;
+    run = 0;
+    from = next + 1;
+    if (next === lt) lt = text.indexOf('<', from);
+    else gt = text.indexOf('>', from);
   }
-  const noti = notiSchema.safeParse(doc);
-  if (noti.success) {
-    const f = noti.data.NOTI.Form;
-    const anomalies = f.Anomalies && typeof f.Anomalies === 'object' ? asArray(f.Anomalies.Anomaly) : [];
-    return {
-      kind: 'NOTI',
-      fileName: f.FileReference.FileName,
-      result: f.Result === '1' ? 'accepted' : f.Result === '2' ? 'accepted_with_anomalies' : 'rejected',
-      anomalies: anomalies.map((a) => ({
-        inss: a.INSS ?? null, attestationId: a.AttestationID ?? null, blocking: a.Class === 'B', code: a.Code, description: a.Description ?? '',
-      })),
-    };
+}
+
+interface Reader {
+  /** Parses a piece of the document; returns the anomalies it completed. */
+  write(text: string): Anomaly[];
+  end(): ReplyHeader;
+}
+
+function createReader(source: string): Reader {
+  const fail = (why: string): never => {
+    throw new AckError(`The reply ${source} ${why}; it was set aside.`);
+  };
+  const parser = new SaxesParser();
+  const path: string[] = [];
+  const fields = new Map<string, string>();
+  const errorIds: string[] = [];
+  let root: 'ACRF' | 'NOTI' = 'ACRF';
+  let text = '';
+  let anomaly: Map<string, string> | null = null;
+  let count = 0;
+  let completed: Anomaly[] = [];
+  parser.on('error', (e) => fail(`is not well-formed XML (${e.message})`));
+  parser.on('doctype', () => fail('contains a DTD or entity declaration, which replies never do, and was not read further'));
+  parser.on('opentag', (tag) => {
+    if (path.length === 0) {
+      if (tag.name !== 'ACRF' && tag.name !== 'NOTI') fail(`starts with <${tag.name.slice(0, 40)}>: it is neither an ACRF nor a NOTI of the expected layout`);
+      root = tag.name as 'ACRF' | 'NOTI';
+    }
+    if (path.length >= MAX_DEPTH) fail(`nests elements more than ${MAX_DEPTH} deep`);
+    path.push(tag.name);
+    text = '';
+    if (path.join('/') === ANOMALY) anomaly = new Map();
+  });
+  parser.on('text', (t) => (text += t));
+  parser.on('cdata', (t) => (text += t));
+  parser.on('closetag', () => {
+    const at = path.join('/');
+    const value = text.trim();
+    text = '';
+    path.pop();
+    if (anomaly && at === ANOMALY) {
+      completed.push(toAnomaly(anomaly, ++count, fail));
+      anomaly = null;
+    } else if (anomaly && path.length === 4 && ANOMALY_FIELDS.has(at.slice(ANOMALY.length + 1))) {
+      const field = at.slice(ANOMALY.length + 1);
+      if (anomaly.has(field)) fail(`gives ${field} twice in anomaly ${count + 1}`);
+      anomaly.set(field, value);
+    } else if (at.endsWith('/ErrorID') && HEADER.has(at)) {
+      if (errorIds.length >= MAX_ERROR_IDS) fail(`lists more than ${MAX_ERROR_IDS} error ids`);
+      errorIds.push(value.slice(0, 200));
+    } else if (HEADER.has(at)) {
+      if (fields.has(at)) fail(`gives ${at.split('/').pop()} twice`);
+      fields.set(at, value);
+    }
+  });
+  return {
+    write(piece) {
+      completed = [];
+      parser.write(piece);
+      return completed;
+    },
+    end() {
+      parser.close();
+      return toHeader(root, fields, errorIds, count, fail);
+    },
+  };
+}
+
+function toAnomaly(raw: Map<string, string>, n: number, fail: (why: string) => never): Anomaly {
+  const cls = raw.get('Class');
+  if (cls !== 'B' && cls !== 'N') fail(`gives anomaly ${n} the class "${(cls ?? '(none)').slice(0, 20)}", not B or N`);
+  const code = raw.get('Code');
+  if (!code || code.length > 64) fail(`gives anomaly ${n} ${code ? 'a code of more than 64 characters' : 'no code'}`);
+  const inss = raw.get('INSS') ?? null;
+  // Never echoed: it may be a person's number.
+  if (inss !== null && !INSS.test(inss)) fail(`gives anomaly ${n} an INSS that is not 11 digits`);
+  const attestationId = raw.get('AttestationID') ?? null;
+  if (attestationId !== null && !ATTESTATION_ID.test(attestationId)) {
+    fail(`gives anomaly ${n} the AttestationID "${attestationId.slice(0, 24)}", not a number of at most 18 digits`);
   }
-  throw new AckError(`The reply ${source} is neither an ACRF nor a NOTI of the expected layout.`);
+  const description = raw.get('Description') ?? '';
+  if (description.length > MAX_FIELD) fail(`gives anomaly ${n} a description of more than ${MAX_FIELD} characters`);
+  return { inss, attestationId, blocking: cls === 'B', code: code!, description };
+}
+
+function toHeader(root: 'ACRF' | 'NOTI', fields: Map<string, string>, errorIds: string[], anomalies: number, fail: (why: string) => never): ReplyHeader {
+  const get = (p: string): string | undefined => fields.get(`${root}/Form/${p}`);
+  const fileName = get('FileReference/FileName');
+  const missing = (what: string): never => fail(`is not an ${root} of the expected layout (${what})`);
+  if (get('Identification') !== `${root}001`) missing(`Identification must be ${root}001`);
+  if (!fileName || fileName.length > 200) missing('FileReference/FileName must name one file');
+  if (root === 'ACRF') {
+    const code = get('ReceptionResult/ResultCode');
+    if (code !== '0' && code !== '1') missing('ReceptionResult/ResultCode must be 0 or 1');
+    return { kind: 'ACRF', fileName: fileName!, accepted: code === '1', errorIds };
+  }
+  const result = get('Result');
+  if (result !== '1' && result !== '2' && result !== '3') missing('Result must be 1, 2 or 3');
+  return { kind: 'NOTI', fileName: fileName!, result: result === '1' ? 'accepted' : result === '2' ? 'accepted_with_anomalies' : 'rejected', anomalies };
 }

@@ -1,43 +1,62 @@
+import { Transform, type Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { AckError } from '../errors/errors.js';
 
 /**
- * The XML inside a zipped (CO) reply: exactly one entry, at most `maxBytes` once unzipped
- * (counted while inflating, not trusted from the header), no path in its name.
+ * The XML inside a zipped (CO) reply, as a stream: exactly one entry, no path in its name, at
+ * most `maxBytes` once inflated (counted while inflating, not trusted from the header). Every
+ * failure of the archive, before or while reading (an entry named `../x`, a damaged stream),
+ * is an AckError naming `source`; the zip file is closed when the stream ends or is destroyed.
  */
-export function unzipReply(zipPath: string, maxBytes: number): Promise<string> {
+export function openZippedReply(zipPath: string, maxBytes: number, source: string): Promise<Readable> {
+  const refuse = (why: string, cause?: unknown): AckError => new AckError(`The zipped reply ${source} ${why}; it was set aside.`, { cause });
   return new Promise((resolve, reject) => {
-    yauzl.open(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (err, zip) => {
-      if (err || !zip) return reject(new AckError(`The zipped reply ${zipPath} cannot be opened: ${err?.message}`, { cause: err }));
+    yauzl.open(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true, autoClose: false }, (err, zip) => {
+      if (err || !zip) return reject(refuse(`cannot be opened (${err?.message})`, err));
+      let closed = false;
+      const close = (): void => {
+        if (!closed) zip.close();
+        closed = true;
+      };
+      let out: Transform | null = null;
+      // yauzl reports a bad entry name (strictFileNames) and a damaged directory here; unheard, it would be thrown.
+      zip.on('error', (e: Error) => {
+        const failure = refuse(`is damaged or unsafe (${e.message})`, e);
+        if (out) out.destroy(failure);
+        else reject(failure);
+        close();
+      });
       if (zip.entryCount !== 1) {
-        zip.close();
-        return reject(new AckError(`The zipped reply ${zipPath} holds ${zip.entryCount} entries; a reply holds exactly one.`));
+        close();
+        return reject(refuse(`holds ${zip.entryCount} entries; a reply holds exactly one`));
       }
-      zip.readEntry();
-      zip.on('entry', (entry: yauzl.Entry) => {
+      zip.once('entry', (entry: yauzl.Entry) => {
         if (/[\\/]/.test(entry.fileName) || entry.uncompressedSize > maxBytes) {
-          zip.close();
-          return reject(new AckError(`The zipped reply ${zipPath} holds "${entry.fileName.slice(0, 80)}" (${entry.uncompressedSize} bytes): refused (a path, or over ${maxBytes} bytes).`));
+          close();
+          return reject(refuse(`holds "${entry.fileName.slice(0, 80)}" (${entry.uncompressedSize} bytes): a path, or over ${maxBytes} bytes`));
         }
         zip.openReadStream(entry, (e, stream) => {
-          if (e || !stream) return reject(new AckError(`Cannot read the zipped reply ${zipPath}: ${e?.message}`, { cause: e }));
-          const chunks: Buffer[] = [];
+          if (e || !stream) {
+            close();
+            return reject(refuse(`cannot be read (${e?.message})`, e));
+          }
           let size = 0;
-          stream.on('data', (c: Buffer) => {
-            size += c.length;
-            if (size > maxBytes) {
-              stream.destroy();
-              zip.close();
-              reject(new AckError(`The zipped reply ${zipPath} inflates beyond ${maxBytes} bytes: refused.`));
-            } else chunks.push(c);
+          out = new Transform({
+            transform(chunk: Buffer, _enc, done) {
+              size += chunk.length;
+              if (size > maxBytes) done(refuse(`inflates beyond ${maxBytes} bytes`));
+              else done(null, chunk);
+            },
           });
-          stream.on('error', (se) => reject(new AckError(`The zipped reply ${zipPath} is damaged: ${se.message}`, { cause: se })));
-          stream.on('end', () => {
-            zip.close();
-            resolve(Buffer.concat(chunks).toString('utf8'));
+          stream.on('error', (se: Error) => out!.destroy(refuse(`is damaged (${se.message})`, se)));
+          out.on('close', () => {
+            stream.destroy();
+            close();
           });
+          resolve(stream.pipe(out));
         });
       });
+      zip.readEntry();
     });
   });
 }

@@ -10,6 +10,8 @@ export interface CopyIn {
   write(line: string): Promise<void> | undefined;
   /** Flushes and waits for the server to accept every row. */
   end(): Promise<void>;
+  /** Abandons the COPY (CopyFail): the server keeps none of its rows; the connection can run the ROLLBACK next. */
+  abort(reason: Error): Promise<void>;
 }
 
 const CHUNK = 256 * 1024;
@@ -40,6 +42,12 @@ export function createCopyIn(client: PoolClient, sql: string): CopyIn {
       stream.end();
       await finished(stream);
       if (failure) throw failure;
+    },
+    async abort(reason) {
+      if (stream.destroyed) return;
+      const closed = new Promise((resolve) => stream.once('close', resolve));
+      stream.destroy(reason);
+      await closed;
     },
   };
 }

@@ -96,6 +96,12 @@ export class TransportError extends MaillonError {
 /** A reply (ACRF, NOTI) cannot be believed or matched; it is set aside, never lost. */
 export class AckError extends MaillonError {
   override readonly exitCode = 12;
+  /** The data file the reply names, when it was read that far (the report lists it with that file's period). */
+  readonly fileName: string | null;
+  constructor(message: string, options?: { cause?: unknown; fileName?: string }) {
+    super(message, options);
+    this.fileName = options?.fileName ?? null;
+  }
 }
 
 /** The ledger's event chain does not verify: a row was edited, removed or inserted outside maillon. */

@@ -5,6 +5,7 @@ import type { Pool } from '../db/database.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
 import { type Delivery, readDelivery } from './delivery.js';
+import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
 
 /** One quarantined record in a report. */
 export interface QuarantineEntry {
@@ -55,6 +56,8 @@ export interface Report {
   delivery: Delivery;
   /** Files sent without an ACRF after the configured delay. */
   overdue: number;
+  /** Replies about the period's files (any run) that were set aside or not believed, with why. */
+  replyIssues: ReplyIssue[];
   checks: ReportCheck[];
 }
 
@@ -98,6 +101,7 @@ export async function buildReport(
     ),
   ]);
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours);
+  const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
   const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending;
   const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
   const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
@@ -126,6 +130,7 @@ export async function buildReport(
     facts: (r.facts as Record<string, unknown> | null) ?? null,
     delivery,
     overdue: delivery.files.filter((f) => f.overdue).length,
+    replyIssues,
     checks: [
       versionCheck(counts, Number(r.unchanged ?? 0), Number(r.cancelled ?? 0)),
       check(

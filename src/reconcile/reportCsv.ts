@@ -14,6 +14,7 @@ export function reportToCsv(r: Report): string {
     rows.push(['file', f.name, d?.state ?? '', `${f.records} records; ack ${d?.ack ?? '-'}; noti ${d?.noti ?? '-'}${d?.overdue ? '; OVERDUE' : ''}`]);
   }
   for (const i of r.delivery.recordIssues) rows.push(['record', i.sourceKey, i.state, `${i.file} ${i.codes}`]);
+  for (const p of r.replyIssues) rows.push(['reply', p.name, p.state, `${p.receivedAt} about ${p.file}: ${p.reason}`]);
   rows.push(['deadline', r.deadline, r.daysRemaining, 'days remaining']);
   for (const [k, v] of Object.entries(r.facts ?? {})) rows.push(['fact', k, String(v), '']);
   for (const c of r.checks) rows.push(['check', c.name, c.ok ? 'ok' : 'FAILED', c.detail]);

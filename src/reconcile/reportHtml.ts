@@ -42,6 +42,8 @@ ${table(['file', 'receiver', 'records', 'bytes', 'state', 'ACRF', 'NOTI', 'sent 
 }), 'files')}
 <h2>Records not simply accepted</h2>
 ${table(['dossier key', 'state', 'file', 'codes'], d.recordIssues.map((i) => [i.sourceKey, i.state, i.file, i.codes]), 'issues')}
+<h2>Replies set aside or not believed</h2>
+${table(['reply', 'state', 'received at', 'about', 'why'], r.replyIssues.map((p) => [p.name, p.state === 'conflict' ? 'conflict (not believed)' : 'set aside', p.receivedAt, p.file, p.reason]), 'replies')}
 <h2>Quarantine</h2>
 ${table(['rule', 'dossier key', 'why'], r.quarantine.map((q) => [q.rule, q.sourceKey, q.message]), 'quarantine')}
 </body>

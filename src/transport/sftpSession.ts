@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
+import type { Readable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { TransportError } from '../errors/errors.js';
 import { hostKeyFingerprint } from './hostKey.js';
@@ -13,6 +14,8 @@ export interface SftpSession {
   size(remotePath: string): Promise<number>;
   fastPut(localPath: string, remotePath: string): Promise<void>;
   fastGet(remotePath: string, localPath: string): Promise<void>;
+  /** The remote file's bytes as they arrive; the caller bounds the transfer in size and time and destroys the stream when done. */
+  readStream(remotePath: string): Readable;
   putEmpty(remotePath: string): Promise<void>;
   sha256(remotePath: string): Promise<string>;
   rename(from: string, to: string): Promise<void>;
@@ -68,6 +71,7 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
     fastGet: async (remote, local) => {
       await timed(`download of ${remote}`, client.fastGet(remote, local));
     },
+    readStream: (remote) => client.createReadStream(remote),
     putEmpty: async (remote) => {
       await timed(`writing ${remote}`, client.put(Buffer.alloc(0), remote));
     },

@@ -34,4 +34,21 @@ describe('createCopyIn', () => {
     expect(rows.rows.length).toBe(texts.length);
     for (const r of rows.rows) if (r.t !== texts[r.n]) expect(r.t, `line ${r.n}`).toBe(texts[r.n]);
   });
+
+  it('aborts a COPY in progress: no row is kept and the connection runs the next statements', async () => {
+    await db.pool.query('CREATE TABLE aborted (n integer)');
+    const outcome = await withTransaction(db.pool, async (tx) => {
+      await tx.query('SAVEPOINT before_copy');
+      const copy = createCopyIn(tx, 'COPY aborted (n) FROM STDIN');
+      for (let n = 0; n < 300_000; n++) {
+        const w = copy.write(copyRow([n]));
+        if (w) await w;
+      }
+      await copy.abort(new Error('the reply turned out malformed'));
+      await tx.query('ROLLBACK TO SAVEPOINT before_copy');
+      return (await tx.query<{ n: number }>('SELECT count(*)::int AS n FROM aborted')).rows[0]!.n;
+    });
+    expect(outcome).toBe(0);
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM aborted')).rows[0].n).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -18,6 +18,10 @@ export interface TestSshd {
   hostKeyFingerprint: string;
   /** Folder on the server that the tests use as the partner's SFTP root (IN, OUT, OUTTEST). */
   root: string;
+  /** Drops every open connection (SIGKILL to the per-connection processes), as a crash of the server's side would. */
+  dropConnections(): void;
+  /** Freezes every open connection (SIGSTOP): a server that hangs; dropConnections ends them. */
+  stallConnections(): void;
   stop(): Promise<void>;
 }
 
@@ -66,12 +70,46 @@ export async function startTestSshd(sshd: string): Promise<TestSshd> {
     privateKeyPath: clientKey,
     hostKeyFingerprint: fingerprint,
     root,
+    dropConnections() {
+      for (const pid of descendantsOf(child.pid!)) process.kill(pid, 'SIGKILL');
+    },
+    stallConnections() {
+      for (const pid of descendantsOf(child.pid!)) process.kill(pid, 'SIGSTOP');
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Every process below `root` (from /proc: sshd forks a monitor per connection, which forks the session). */
+function descendantsOf(root: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // The fields after the command name, which is in parentheses and may hold spaces: state, ppid, …
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const out: number[] = [];
+  const below = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parentOf) {
+      if (below.has(ppid) && !below.has(pid)) {
+        below.add(pid);
+        out.push(pid);
+        grew = true;
+      }
+    }
+  }
+  return out;
 }
 
 async function waitForPort(port: number, failed: () => string | null): Promise<void> {

@@ -39,6 +39,7 @@ export function registerAcks(program: Command, ctx: () => CliContext): void {
       const outcomes = await readAcks(c, opts.env ? parseEnvironment(opts.env) : c.config.environment);
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else printAcks(outcomes);
-      if (outcomes.some((o) => o.result === 'set_aside')) process.exitCode = 12;
+      // A reply set aside or not believed (conflict) needs an operator's eyes.
+      if (outcomes.some((o) => o.result === 'set_aside' || o.result === 'conflict')) process.exitCode = 12;
     });
 }

@@ -1,0 +1,74 @@
+import { type CopyIn, copyRow, createCopyIn } from '../db/copyIn.js';
+import type { PoolClient } from '../db/database.js';
+import type { Anomaly } from './replyXml.js';
+
+/**
+ * A NOTI's anomalies on their way to the ledger, inside the reply's transaction: streamed by
+ * one COPY into a temporary table (dropped at commit), then matched to the records and stored
+ * by one statement, whatever their number.
+ */
+export interface AnomalyStage {
+  /** Queues one anomaly; returns a promise only when the COPY buffer is flushed (await it then). */
+  add(a: Anomaly): Promise<void> | undefined;
+  /** Ends the COPY; the staged anomalies can then be stored. */
+  end(): Promise<void>;
+  /** Abandons the COPY after a failure, so that the transaction can be rolled back. */
+  abort(reason: Error): Promise<void>;
+  /**
+   * Stores the staged anomalies in maillon.record_anomalies, each matched to the first emitted
+   * record of the file with that INSS (and that AttestationID when the anomaly gives one).
+   */
+  store(target: { replyId: number; fileId: number; runId: number; fileKey: string }): Promise<{ stored: number; unmatched: number }>;
+}
+
+/** Starts a stage on the transaction's client; the temporary table is made with the first anomaly. */
+export function createAnomalyStage(tx: PoolClient): AnomalyStage {
+  let copy: CopyIn | null = null;
+  let n = 0;
+  let starting: Promise<void> | null = null;
+  const start = async (): Promise<void> => {
+    await tx.query(
+      `CREATE TEMPORARY TABLE reply_anomalies (n integer NOT NULL, inss text, attestation_id text, blocking boolean NOT NULL, code text NOT NULL, description text NOT NULL) ON COMMIT DROP`,
+    );
+    copy = createCopyIn(tx, 'COPY reply_anomalies (n, inss, attestation_id, blocking, code, description) FROM STDIN');
+  };
+  return {
+    add(a) {
+      const line = copyRow([++n, a.inss, a.attestationId, a.blocking ? 't' : 'f', a.code, a.description]);
+      if (copy) return copy.write(line);
+      starting ??= start();
+      return starting.then(() => copy!.write(line));
+    },
+    async end() {
+      if (starting) await starting;
+      if (copy) await copy.end();
+    },
+    async abort(reason) {
+      if (starting) await starting.catch(() => undefined);
+      if (copy) await copy.abort(reason);
+    },
+    async store(t) {
+      if (n === 0) return { stored: 0, unmatched: 0 };
+      // Statistics for the join, and room to sort a large NOTI's matches in memory (this transaction only).
+      await tx.query(`ANALYZE reply_anomalies; SET LOCAL work_mem = '64MB'`);
+      const res = await tx.query<{ stored: number; unmatched: number }>(
+        `WITH emitted AS (
+           SELECT o.ordinal, o.record_key, o.attestation_id FROM maillon.record_outcomes o
+           WHERE o.run_id = $3 AND o.file_key = $4 AND o.outcome = 'emitted' AND o.record_key IN (SELECT inss FROM reply_anomalies)
+         ), matched AS (
+           SELECT DISTINCT ON (a.n) a.n, e.ordinal
+           FROM reply_anomalies a LEFT JOIN emitted e ON e.record_key = a.inss AND (a.attestation_id IS NULL OR e.attestation_id = a.attestation_id::bigint)
+           ORDER BY a.n, e.ordinal
+         ), stored AS (
+           INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, inss, attestation_id, blocking, code, description)
+           SELECT $1, $2, $3, m.ordinal, a.inss, a.attestation_id, a.blocking, a.code, a.description
+           FROM reply_anomalies a JOIN matched m USING (n) ORDER BY a.n
+           RETURNING ordinal
+         )
+         SELECT count(*)::int AS stored, count(*) FILTER (WHERE ordinal IS NULL)::int AS unmatched FROM stored`,
+        [t.replyId, t.fileId, t.runId, t.fileKey],
+      );
+      return res.rows[0]!;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import pg from 'pg';
+import type * as pkijs from 'pkijs';
+import { type Pool, withTransaction } from '../db/database.js';
+import { AckError } from '../errors/errors.js';
+import { verifyDetached } from '../sign/cms.js';
+import { createAnomalyStage } from './anomalyStage.js';
+import { type AppliedReply, applyReply, type ReplySource } from './applyReply.js';
+import { readReply, type ReplyHeader } from './replyXml.js';
+import { openZippedReply } from './unzipReply.js';
+
+/** A downloaded reply, ready to be read. */
+export interface DownloadedReply extends Omit<ReplySource, 'signature'> {
+  zipped: boolean;
+  /** Its signature companion (FS), downloaded, or null when it came without one. */
+  signaturePath: string | null;
+}
+
+/** What reading one reply needs. */
+export interface ProcessDeps {
+  ledger: Pool;
+  maxReplyBytes: number;
+  trustStore?: readonly pkijs.Certificate[];
+}
+
+/**
+ * Reads a downloaded reply and applies it in one transaction: the document is parsed as it is
+ * read (unzipped first for CO), its anomalies streamed into the ledger; then its signature, if
+ * it has one, is verified; then applyReply records it as applied or as a conflict. Whatever in
+ * the reply makes this fail (its archive, its XML, its values, its signature, a value PostgreSQL
+ * refuses) is an AckError and nothing of it stays; 'duplicate' means another instance recorded
+ * the same reply meanwhile. Other failures (the database gone, our own disk) are thrown as they are.
+ */
+export async function processReply(deps: ProcessDeps, reply: DownloadedReply): Promise<AppliedReply | 'duplicate'> {
+  try {
+    return await withTransaction(deps.ledger, async (tx) => {
+      const stage = createAnomalyStage(tx);
+      let header: ReplyHeader;
+      try {
+        const input = reply.zipped ? await openZippedReply(reply.body.localPath, deps.maxReplyBytes, reply.name) : createReadStream(reply.body.localPath);
+        header = await readReply(input, reply.name, (a) => stage.add(a));
+        await stage.end();
+      } catch (err) {
+        await stage.abort(err as Error);
+        throw err;
+      }
+      const signature = reply.signaturePath ? await verifySignature(deps, reply, header.fileName) : null;
+      return applyReply(tx, { ...reply, signature }, header, stage);
+    });
+  } catch (err) {
+    if (!(err instanceof pg.DatabaseError)) throw err;
+    if (err.code === '23505' && err.constraint === 'replies_server_name_key') return 'duplicate';
+    // Class 22, data exception: a value of the reply that the ledger cannot hold.
+    if (err.code?.startsWith('22')) throw new AckError(`The reply ${reply.name} holds a value the ledger refuses (${err.message}); it was set aside.`, { cause: err });
+    throw err;
+  }
+}
+
+/** Verifies a reply's signature over the exact bytes received; throws AckError (naming the file the reply is about) unless it verifies. */
+async function verifySignature(deps: ProcessDeps, reply: DownloadedReply, fileName: string): Promise<string> {
+  if (!deps.trustStore?.length) {
+    throw new AckError(`The reply ${reply.name} is signed but no trust store is configured (MAILLON_TRUST_STORE): it cannot be believed and was set aside.`, { fileName });
+  }
+  const verdict = await verifyDetached(await fs.readFile(reply.signaturePath!, 'ascii'), await fs.readFile(reply.body.localPath), deps.trustStore);
+  if (!verdict.ok) throw new AckError(`The reply ${reply.name} is suspicious: its signature does not verify (${verdict.reason}); it changed nothing and was set aside.`, { fileName });
+  return `verified: signed by ${verdict.signer}`;
+}

@@ -1,0 +1,78 @@
+import type { Environment } from '../config/config.js';
+import type { ReplyHeader } from './replyXml.js';
+
+/** The reply folder a reply was read from: OUT serves production (R), OUTTEST the test environments (T and S). */
+export type ReplyFolder = 'OUT' | 'OUTTEST';
+
+/** The environments whose replies a folder holds. */
+export function folderEnvironments(folder: ReplyFolder): readonly Environment[] {
+  return folder === 'OUT' ? ['R'] : ['T', 'S'];
+}
+
+/** What the ledger holds about the file a reply names, read under the submission's lock. */
+export interface NamedFile {
+  name: string;
+  submissionId: number;
+  /** The environment of the file's submission. */
+  environment: Environment;
+  submissionState: string;
+  /** Whether the submission's GO was ever started (null: the receiver never had it). */
+  goStarted: boolean;
+  ack: 'received' | 'rejected' | null;
+  noti: 'accepted' | 'accepted_with_anomalies' | 'rejected' | null;
+  /** The replies already applied to this file, by kind (for the sentences). */
+  applied: { ACRF?: string; NOTI?: string };
+}
+
+/** Submission states that nothing may leave. */
+export const FINAL_SUBMISSION_STATES: readonly string[] = ['accepted', 'accepted_with_anomalies', 'rejected', 'cancelled'];
+
+/**
+ * Why a well-formed reply about one of our files must not be believed, or null when it may be
+ * applied. In order: its name's environment, the folder it came from and its file's environment
+ * must agree; it must not repeat or contradict a reply already applied to that file (a second
+ * ACRF or NOTI, an ACRF after the NOTI, a NOTI after a negative ACRF); its submission must have
+ * been sent and not be in a final state. The reason is a sentence for the operator.
+ */
+export function conflictOf(reply: ReplyHeader, nameEnvironment: Environment, folder: ReplyFolder, file: NamedFile): string | null {
+  return environmentConflict(nameEnvironment, folder, file) ?? fileConflict(reply, file) ?? submissionConflict(file);
+}
+
+function environmentConflict(nameEnvironment: Environment, folder: ReplyFolder, file: NamedFile): string | null {
+  const allowed = folderEnvironments(folder);
+  const problems: string[] = [];
+  if (!allowed.includes(nameEnvironment)) problems.push(`its name says environment ${nameEnvironment} but it came from ${folder}, which holds ${allowed.join(' and ')} replies only`);
+  if (file.environment !== nameEnvironment) problems.push(`its name says environment ${nameEnvironment} but the file it names, ${file.name}, was sent in environment ${file.environment}`);
+  return problems.length ? `Environments disagree: ${problems.join('; ')}. It was not believed.` : null;
+}
+
+function fileConflict(reply: ReplyHeader, file: NamedFile): string | null {
+  const earlier = (kind: 'ACRF' | 'NOTI'): string => (file.applied[kind] ? ` (${file.applied[kind]})` : '');
+  if (reply.kind === 'ACRF') {
+    if (file.noti) return `Contradiction: an ACRF after the NOTI${earlier('NOTI')} of ${file.name}, which already said ${file.noti}; the NOTI stands.`;
+    if (file.ack) {
+      const says = reply.accepted ? 'received' : 'rejected';
+      return says === file.ack
+        ? `Duplicate: the ACRF of ${file.name} was already applied${earlier('ACRF')}, saying the same (${file.ack}).`
+        : `Contradiction: this ACRF says ${says} but the ACRF already applied to ${file.name}${earlier('ACRF')} said ${file.ack}; the first stands.`;
+    }
+    return null;
+  }
+  if (file.noti) {
+    return reply.result === file.noti
+      ? `Duplicate: the NOTI of ${file.name} was already applied${earlier('NOTI')}, saying the same (${file.noti}).`
+      : `Contradiction: this NOTI says ${reply.result} but the NOTI already applied to ${file.name}${earlier('NOTI')} said ${file.noti}; the first stands.`;
+  }
+  if (file.ack === 'rejected') return `Contradiction: a NOTI about ${file.name}, which its ACRF${earlier('ACRF')} rejected on reception; a rejected file is never processed.`;
+  return null;
+}
+
+function submissionConflict(file: NamedFile): string | null {
+  if (FINAL_SUBMISSION_STATES.includes(file.submissionState)) {
+    return `Submission ${file.submissionId} of ${file.name} is already ${file.submissionState}, a final state that no reply changes; this reply was not applied.`;
+  }
+  if (file.submissionState === 'written' && !file.goStarted) {
+    return `Submission ${file.submissionId} of ${file.name} was never sent (no GO was written); the receiver cannot have answered it.`;
+  }
+  return null;
+}

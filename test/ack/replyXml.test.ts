@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { type Anomaly, parseReply, readReply } from '../../src/ack/replyXml.js';
+import { notiXml } from '../../src/simulate/replyDocuments.js';
+
+const created = { date: '2026-10-10', hour: '04:00:00' };
+
+describe('readReply', () => {
+  it('reads what the simulator writes, values as strings (leading zeros kept)', async () => {
+    const anomalies: Anomaly[] = [
+      { inss: '03051212332', attestationId: '000100000001', blocking: true, code: 'B0042', description: 'refused & <why>' },
+      { inss: null, attestationId: null, blocking: false, code: 'N0007', description: '' },
+    ];
+    const xml = notiXml({ fileName: 'FI.CARR.012345.20261010.00001.T.1.1', result: 'accepted_with_anomalies', anomalies }, created);
+    expect(await parseReply(xml, 'r')).toEqual({ kind: 'NOTI', fileName: 'FI.CARR.012345.20261010.00001.T.1.1', result: 'accepted_with_anomalies', anomalies });
+  });
+
+  it('hands the anomalies over as they are read, across any split of the bytes, even inside a multi-byte character', async () => {
+    const anomalies = Array.from({ length: 50 }, (_, i) => ({ inss: '85073003328', attestationId: String(i + 1), blocking: false, code: 'N1', description: `Noël ${i} €` }));
+    const bytes = Buffer.from(notiXml({ fileName: 'F', result: 'accepted', anomalies }, created), 'utf8');
+    for (const size of [1, 7, 64, 4096]) {
+      const chunks = Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) => bytes.subarray(i * size, (i + 1) * size));
+      const seen: Anomaly[] = [];
+      const header = await readReply(chunks, 'r', (a) => void seen.push(a));
+      expect(header).toEqual({ kind: 'NOTI', fileName: 'F', result: 'accepted', anomalies: 50 });
+      expect(seen).toEqual(anomalies);
+    }
+  });
+
+  it.each([
+    ['a DTD', '<!DOCTYPE x [<!ENTITY a "b">]><ACRF/>', /DTD or entity declaration/],
+    ['an undefined entity', '<ACRF><Form>&x;</Form></ACRF>', /not well-formed XML \(.*undefined entity/],
+    ['a NUL byte', '<ACRF><Form>\u0000</Form></ACRF>', /disallowed character/],
+    ['another root', '<HTML/>', /starts with <HTML>: it is neither an ACRF nor a NOTI/],
+    ['a missing result', '<ACRF><Form><Identification>ACRF001</Identification><FileReference><FileName>F</FileName></FileReference></Form></ACRF>', /ResultCode must be 0 or 1/],
+    ['a field twice', '<NOTI><Form><Identification>NOTI001</Identification><Identification>NOTI001</Identification></Form></NOTI>', /gives Identification twice/],
+    ['a bad class', '<NOTI><Form><Anomalies><Anomaly><Class>X</Class><Code>C</Code></Anomaly></Anomalies></Form></NOTI>', /anomaly 1 the class "X", not B or N/],
+    ['no code', '<NOTI><Form><Anomalies><Anomaly><Class>B</Class></Anomaly></Anomalies></Form></NOTI>', /anomaly 1 no code/],
+    ['a negative AttestationID', '<NOTI><Form><Anomalies><Anomaly><AttestationID>-1</AttestationID><Class>B</Class><Code>C</Code></Anomaly></Anomalies></Form></NOTI>', /AttestationID "-1"/],
+    ['trailing content', '<ACRF/><ACRF/>', /only one root/],
+    ['a truncated document', '<NOTI><Form>', /not well-formed XML \(.*unclosed tag/],
+  ])('refuses %s with a sentence naming the reply', async (_what, xml, reason) => {
+    await expect(parseReply(xml, 'FO.NOTI.999999.20261010.00001.T')).rejects.toThrow(reason);
+    await expect(parseReply(xml, 'FO.NOTI.999999.20261010.00001.T')).rejects.toThrow(/^The reply FO\.NOTI\.999999\.20261010\.00001\.T /);
+  });
+
+  it('refuses bytes that are not UTF-8', async () => {
+    await expect(readReply([Buffer.from([0x3c, 0x41, 0xff, 0x3e])], 'r', () => undefined)).rejects.toThrow(/is not UTF-8 text/);
+  });
+
+  it('refuses a text run longer than 64 KiB, even split across chunks', async () => {
+    const pieces = ['<ACRF><Form>', 'x'.repeat(40_000), 'x'.repeat(40_000), '</Form></ACRF>'];
+    await expect(readReply(pieces, 'r', () => undefined)).rejects.toThrow(/more than 65536 characters/);
+  });
+});
