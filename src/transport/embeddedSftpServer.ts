@@ -75,9 +75,11 @@ export async function startEmbeddedSftpServer(opts: { root: string; hostKey: str
 function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, drop: () => void): void {
   const handles = new Map<number, { fd?: number; dir?: string[]; written: number }>();
   let next = 1;
+  // Served from "/" too (the tests' stand-in for OpenSSH, which has no chroot there).
+  const inside = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
   const resolve = (p: string): string | null => {
     const full = path.resolve(root, `.${path.posix.resolve('/', p)}`);
-    return full === root || full.startsWith(`${root}${path.sep}`) ? full : null;
+    return full === root || full.startsWith(inside) ? full : null;
   };
   const handle = (id: number): Buffer => {
     const b = Buffer.alloc(4);

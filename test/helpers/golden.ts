@@ -3,7 +3,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'vitest';
 import type { PublishedFile } from '../../src/engine/runPipeline.js';
+import { createXsdValidator } from '../../src/render/xsdValidator.js';
 import { ROOT } from './runHarness.js';
+import { tools } from './systemTools.js';
 
 /**
  * Compares each published file with `fixtures/<flow>/golden/<name>`, byte for byte; with
@@ -20,7 +22,13 @@ export async function expectGolden(flow: string, files: readonly PublishedFile[]
   }
 }
 
-/** Validates a file against a schema of `schemas/` with the xmllint binary; throws with its output. */
-export function xmllint(file: string, schema: string): void {
-  execFileSync('xmllint', ['--noout', '--schema', path.join(ROOT, 'schemas', schema), file], { stdio: 'pipe' });
+/**
+ * Validates a file against a schema of `schemas/` with the xmllint binary (throws with its
+ * output), or without it with xmllint-wasm, libxml2 compiled to WebAssembly (systemTools.ts).
+ */
+export async function xmllint(file: string, schema: string): Promise<void> {
+  const xsd = path.isAbsolute(schema) ? schema : path.join(ROOT, 'schemas', schema);
+  const binary = tools().xmllint;
+  if (binary) execFileSync(binary, ['--noout', '--schema', xsd, file], { stdio: 'pipe' });
+  else await createXsdValidator('wasm').validate([file], xsd);
 }

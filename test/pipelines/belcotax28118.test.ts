@@ -30,7 +30,7 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
 
   it('writes the golden Belcotax tree, valid against its XSD, as a test sending in T', async () => {
     await expectGolden('belcotax-281-18', test.files);
-    xmllint(test.files[0]!.path, 'belcotax-281-18/v1.xsd');
+    await xmllint(test.files[0]!.path, 'belcotax-281-18/v1.xsd');
     expect(await fs.readFile(test.files[0]!.path, 'utf8')).toContain('<v0010_bestandtype>BELCOTST</v0010_bestandtype>');
   });
 
