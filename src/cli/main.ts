@@ -41,9 +41,17 @@ const names = asked && asked in COMMANDS ? [asked] : Object.keys(COMMANDS).filte
 for (const name of names) (await COMMANDS[name]!())(program, ctx);
 
 // On SIGINT/SIGTERM: let a long-running command stop gracefully, then release the databases
-// (stopping an embedded PostgreSQL) and exit with 128 + the signal number.
+// (stopping an embedded PostgreSQL) and exit with 128 + the signal number. Later signals (a
+// second `docker stop`, `timeout`, Ctrl-C again) change nothing: the step in progress still
+// ends and is recorded; only SIGKILL cuts it (docs/deployment.md: the stop grace period).
+let stopping = false;
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (stopping) {
+      process.stderr.write(`maillon: ${signal} again: still stopping, the work in progress ends first\n`);
+      return;
+    }
+    stopping = true;
     void runShutdownHooks()
       .finally(() => current()?.close())
       .finally(() => process.exit(code));

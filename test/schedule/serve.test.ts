@@ -103,8 +103,8 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
     expect(code).toBe(143);
   });
 
-  it('SIGTERM during an upload: the step finishes, no partial file is left, and the period is delivered exactly once', async () => {
-    const at = { ...env, MAILLON_NOW: '2027-01-10T02:00:30+01:00', MAILLON_CATCHUP_DAYS: '1', MAILLON_STATUS_PORT: '0', MAILLON_PAUSE_AT: 'after-upload' };
+  it('SIGTERM twice during an upload (as timeout and docker stop send): the step finishes, no partial file is left, and the period is delivered exactly once', async () => {
+    const at = { ...env, MAILLON_NOW: '2027-01-10T02:00:30+01:00', MAILLON_CATCHUP_DAYS: '1', MAILLON_STATUS_PORT: '0', MAILLON_PAUSE_AT: 'after-upload', MAILLON_LOG_LEVEL: 'info' };
     const serve = spawnMaillon(['serve'], at);
     const exited = new Promise<number | null>((resolve) => serve.on('exit', (c) => resolve(c)));
     const inDir = path.join(sshd.root, 'IN');
@@ -115,6 +115,10 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
       if (!part) await new Promise((r) => setTimeout(r, 50));
     }
     expect(part).toBeDefined();
+    // A second signal once the stop has begun must not kill the process in the middle of the step.
+    const stopping = new Promise<void>((resolve) => serve.stderr!.on('data', (c: Buffer) => c.toString().includes('stopping: the job in progress finishes') && resolve()));
+    serve.kill('SIGTERM');
+    await stopping;
     serve.kill('SIGTERM');
     expect(await exited).toBe(143);
     const after = await fs.readdir(inDir);
