@@ -5,6 +5,21 @@ import { maskPersonalData } from '../log/maskPersonalData.js';
 import { type CliContext, createCliContext } from './context.js';
 import { runShutdownHooks } from './shutdown.js';
 
+// A reader that goes away (`maillon status | head -1`) closes stdout: the rest of the output is
+// dropped quietly (no EPIPE stack trace) and the command still finishes its work and its exit code.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+// With --json, stdout carries the JSON document alone (one console.log of a JSON text, as every
+// command prints it); anything else printed with console.log, by a library, goes to stderr.
+if (process.argv.includes('--json')) {
+  const toStdout = console.log.bind(console);
+  console.log = (...args: unknown[]): void => {
+    if (args.length === 1 && typeof args[0] === 'string' && /^[[{]/.test(args[0])) toStdout(args[0]);
+    else console.error(...args);
+  };
+}
+
 let context: CliContext | null = null;
 const ctx = (): CliContext => (context ??= createCliContext());
 const current = (): CliContext | null => context;
