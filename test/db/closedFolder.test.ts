@@ -26,7 +26,7 @@ describe('npm start in a folder closed to other users', () => {
     }
     // node_modules as hard links (same file system: a second, not a 180 MB copy); a copy otherwise.
     try {
-      execFileSync('cp', ['-al', path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules')]);
+      execFileSync('cp', ['-al', path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules')], { stdio: 'pipe' });
     } catch {
       execFileSync('cp', ['-a', path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules')]);
     }
