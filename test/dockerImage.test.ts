@@ -105,6 +105,7 @@ describe('the compiled entry point on a read-only copy, as an unprivileged user'
     try {
       execFileSync('cp', ['-al', path.join(ROOT, 'node_modules'), path.join(app, 'node_modules')], { stdio: 'pipe' });
     } catch {
+      await fsp.rm(path.join(app, 'node_modules'), { recursive: true, force: true });
       execFileSync('cp', ['-a', path.join(ROOT, 'node_modules'), path.join(app, 'node_modules')]);
     }
     // The image installs no development dependency: no tsx, no TypeScript.

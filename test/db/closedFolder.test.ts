@@ -28,6 +28,7 @@ describe('npm start in a folder closed to other users', () => {
     try {
       execFileSync('cp', ['-al', path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules')], { stdio: 'pipe' });
     } catch {
+      await fs.rm(path.join(copy, 'node_modules'), { recursive: true, force: true });
       execFileSync('cp', ['-a', path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules')]);
     }
   });
