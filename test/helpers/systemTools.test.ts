@@ -39,7 +39,7 @@ describe('system tools or their npm counterparts', () => {
 
   it('names every substitution in one closing line, or says there was none', () => {
     expect(substitutionLine(none)).toBe(
-      "substitutions: xmllint -> xmllint-wasm (the native validator's own tests do not run); sshd -> the in-process ssh2 SFTP server (src/transport/embeddedSftpServer.ts); chromium -> jsdom (the HTML parsed as the HTML standard says, no layout); tmpfs (needs root) -> RLIMIT_FSIZE for the disk-full test (EFBIG, not ENOSPC)",
+      "substitutions: xmllint -> xmllint-wasm (the tests of native xmllint's validation reading along do not run); sshd -> the in-process ssh2 SFTP server (src/transport/embeddedSftpServer.ts); chromium -> jsdom (the HTML parsed as the HTML standard says, no layout); tmpfs (needs root) -> RLIMIT_FSIZE for the disk-full test (EFBIG, not ENOSPC)",
     );
     expect(substitutionLine({ xmllint: 'x', sshd: 'y', chromium: 'z', root: 'root' })).toMatch(/^substitutions: none/);
   });

@@ -9,7 +9,7 @@ import path from 'node:path';
  * makes tools count as absent, to prove the counterparts on a machine that has the real ones.
  */
 export const TOOLS = {
-  xmllint: { missing: 'xmllint is missing (install libxml2-utils)', substitute: "xmllint -> xmllint-wasm (the native validator's own tests do not run)" },
+  xmllint: { missing: 'xmllint is missing (install libxml2-utils)', substitute: "xmllint -> xmllint-wasm (the tests of native xmllint's validation reading along do not run)" },
   sshd: { missing: 'sshd is missing (install openssh-server)', substitute: 'sshd -> the in-process ssh2 SFTP server (src/transport/embeddedSftpServer.ts)' },
   chromium: { missing: 'chromium is missing (install chromium)', substitute: 'chromium -> jsdom (the HTML parsed as the HTML standard says, no layout)' },
   root: { missing: 'the run is not root (the disk-full test mounts a tmpfs)', substitute: 'tmpfs (needs root) -> RLIMIT_FSIZE for the disk-full test (EFBIG, not ENOSPC)' },
