@@ -1,7 +1,6 @@
-// Entry point of maillon's worker threads: TypeScript sources run through tsx's loader, which a
-// worker must register for itself; then the module named in workerData runs.
+// Entry point of maillon's worker threads: the module named in workerData runs; from the
+// TypeScript sources (a checkout), through tsx's loader, which a worker must register for itself.
 import { workerData } from 'node:worker_threads';
-import { register } from 'tsx/esm/api';
 
-register();
+if (workerData.module.endsWith('.ts')) (await import('tsx/esm/api')).register();
 await import(workerData.module);

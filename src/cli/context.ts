@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Clock, fixedClock, systemClock } from '../clock/clock.js';
 import { type Config, loadConfig } from '../config/config.js';
 import { migrate, requireMigrated } from '../db/migrate.js';
@@ -7,9 +6,10 @@ import { type Databases, openDatabases } from '../db/openDatabases.js';
 import { DatabaseError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createXsdValidator, type XsdValidator } from '../render/xsdValidator.js';
+import { PACKAGE_ROOT } from '../system/packageRoot.js';
 
 /** Folder of the XSDs shipped with maillon. */
-export const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
+export const SCHEMAS_DIR = path.join(PACKAGE_ROOT, 'schemas');
 
 /** What every command receives: configuration, logger, clock, and databases opened on demand. */
 export interface CliContext {

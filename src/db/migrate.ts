@@ -1,11 +1,12 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DatabaseError } from '../errors/errors.js';
+import { PACKAGE_ROOT } from '../system/packageRoot.js';
 import type { Pool } from './database.js';
 import { withConnection } from './database.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+// The SQL files stay beside the sources; the compiled code reads them there too.
+const here = path.join(PACKAGE_ROOT, 'src', 'db');
 
 /** The two migration sets: the dossier schema and maillon's ledger schema. */
 export type MigrationSet = 'dossier' | 'ledger';

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
+import path from 'node:path';
 import { OutboxError } from '../errors/errors.js';
+import { COMPILED, PACKAGE_ROOT } from '../system/packageRoot.js';
 import type { DocumentWriter } from './documents.js';
 import type { DocumentOutput, RecordContext } from './pipeline.js';
 
@@ -23,8 +25,8 @@ export interface DocumentsWorkerData {
 
 const BATCH = 256;
 const IN_FLIGHT = 4;
-const BOOT = new URL('../../bin/worker.mjs', import.meta.url);
-const WORKER_MODULE = new URL('./documentsWorker.ts', import.meta.url).href;
+const BOOT = path.join(PACKAGE_ROOT, 'bin', 'worker.mjs');
+const WORKER_MODULE = new URL(`./documentsWorker.${COMPILED ? 'js' : 'ts'}`, import.meta.url).href;
 
 /**
  * The document writer whose rendering and archiving run in a worker thread. Records are posted

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
 import { connect, type Pool, type PoolClient } from '../db/database.js';
-import { ConfigError, SchemaConformanceError, UsageError } from '../errors/errors.js';
+import { ConfigError, OutboxError, SchemaConformanceError, UsageError } from '../errors/errors.js';
 import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
 import { loadPreviousVersion } from './previousVersion.js';
 import type { Signing } from '../sign/signingIdentity.js';
@@ -211,8 +211,12 @@ function streamValidationOf(deps: RunDeps, pipeline: AnyPipeline): (() => Stream
 
 async function makeDocumentsTmp(documentsDir: string, dryRun: boolean, dryTmp: string): Promise<string> {
   if (dryRun) return fs.mkdtemp(path.join(dryTmp, 'documents-'));
-  await fs.mkdir(path.join(documentsDir, '.tmp'), { recursive: true, mode: 0o700 });
-  return fs.mkdtemp(path.join(documentsDir, '.tmp', 'run-'));
+  try {
+    await fs.mkdir(path.join(documentsDir, '.tmp'), { recursive: true, mode: 0o700 });
+    return await fs.mkdtemp(path.join(documentsDir, '.tmp', 'run-'));
+  } catch (err) {
+    throw new OutboxError(`Cannot prepare the documents folder ${documentsDir}: ${(err as Error).message}. Set MAILLON_DOCUMENTS to a writable folder.`, { cause: err });
+  }
 }
 
 async function keepDocuments(documentsDir: string, tmp: string, flow: string, period: string, env: Environment, runId: number): Promise<string> {

@@ -74,7 +74,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
     for (const spec of CONTRACT.slice(1)) {
       await write(outputs.get(spec.table)!, rows[spec.table as keyof AffiliateRows], counts, spec.file);
     }
-    if (opts.onProgress && i % 10_000 === 0) opts.onProgress(i);
+    if (opts.onProgress && i % 500 === 0) opts.onProgress(i);
   }
   for (const { stringifier, file } of outputs.values()) {
     stringifier.end();

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import PgBoss from 'pg-boss';
+import { type Job, PgBoss } from 'pg-boss';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
 import { connect, type Pool } from '../db/database.js';
@@ -51,7 +51,7 @@ export interface Scheduler {
 /** Starts pg-boss in its own schema of the ledger database. */
 export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const boss = new PgBoss({ connectionString: deps.databaseUrl, schema: 'maillon_jobs', max: 3 });
-  boss.on('error', (err) => deps.logger.error({ err }, 'job queue error'));
+  boss.on('error', (err: Error) => deps.logger.error({ err }, 'job queue error'));
   // Instances starting together would deadlock on pg-boss's own schema setup: one at a time.
   const lock = await connect(deps.ledger);
   try {
@@ -60,15 +60,15 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     // short: at most one job waiting per singleton key (flow, period, environment). Running jobs are
     // not gated by the queue: a job left "active" by a killed process must not block the period;
     // the advisory lock and the delivered check of runDueOnce make each run happen once.
-    if (!(await boss.getQueue(QUEUE))) await boss.createQueue(QUEUE, { name: QUEUE, policy: 'short' });
+    if (!(await boss.getQueue(QUEUE))) await boss.createQueue(QUEUE, { policy: 'short' });
   } catch (err) {
-    await boss.stop({ graceful: false, wait: true }).catch(() => undefined);
+    await boss.stop({ graceful: false }).catch(() => undefined);
     throw err;
   } finally {
     await lock.query('SELECT pg_advisory_unlock($1)', [STARTUP_LOCK]).catch(() => undefined);
     lock.release();
   }
-  const handle = async (job: PgBoss.Job<RunJob>): Promise<void> => {
+  const handle = async (job: Job<RunJob>): Promise<void> => {
     const pipeline = deps.pipelines.find((p) => p.id === job.data.flow);
     if (!pipeline) return;
     await runDueOnce(deps.ledger, deps.logger, job.data.environment, pipeline, parsePeriod(job.data.period), deps.run);
@@ -126,7 +126,7 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     async stop() {
       stopping.abort();
       await working;
-      await boss.stop({ graceful: true, wait: true, timeout: 120_000 });
+      await boss.stop({ graceful: true, timeout: 120_000 });
     },
   };
 }

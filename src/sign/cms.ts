@@ -78,7 +78,8 @@ export async function createCmsSigner(certPem: string, keyPem: string | Buffer, 
         ],
         certificates: [cert],
       });
-      await signed.sign(key, 0, 'SHA-256');
+      // node:crypto's key type lists more usages than the Web Crypto type pkijs declares: same object.
+      await signed.sign(key as unknown as Parameters<typeof signed.sign>[0], 0, 'SHA-256');
       return Buffer.from(new pkijs.ContentInfo({ contentType: OID.signedData, content: signed.toSchema(true) }).toSchema().toBER(false));
     },
   };

@@ -24,6 +24,10 @@ export interface EmbeddedSftpServer {
   hostKeyFingerprint: string;
   /** Number of connections accepted so far. */
   connections(): number;
+  /** Ends every open connection (fault tests: a server that drops its clients); clears a stall. */
+  dropConnections(): void;
+  /** Stops answering reads and writes on every connection until dropConnections (fault tests: a hung server). */
+  stallConnections(): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +44,7 @@ export async function startEmbeddedSftpServer(opts: { root: string; hostKey: str
   const fingerprint = hostKeyFingerprint(host.getPublicSSH());
   let connections = 0;
   const clients = new Set<ssh2.Connection>();
+  const live = { stalled: false };
   const server = new Server({ hostKeys: [opts.hostKey] }, (client) => {
     connections++;
     clients.add(client);
@@ -55,7 +60,7 @@ export async function startEmbeddedSftpServer(opts: { root: string; hostKey: str
     });
     client.on('ready', () => {
       client.on('session', (accept) => {
-        accept().on('sftp', (acceptSftp) => serveSftp(acceptSftp(), opts.root, opts.faults ?? {}, () => client.end()));
+        accept().on('sftp', (acceptSftp) => serveSftp(acceptSftp(), opts.root, opts.faults ?? {}, () => client.end(), live));
       });
     });
   });
@@ -64,6 +69,13 @@ export async function startEmbeddedSftpServer(opts: { root: string; hostKey: str
     port: (server.address() as { port: number }).port,
     hostKeyFingerprint: fingerprint,
     connections: () => connections,
+    dropConnections() {
+      live.stalled = false;
+      for (const c of clients) c.end();
+    },
+    stallConnections() {
+      live.stalled = true;
+    },
     close: () =>
       new Promise((resolve) => {
         for (const c of clients) c.end();
@@ -72,12 +84,14 @@ export async function startEmbeddedSftpServer(opts: { root: string; hostKey: str
   };
 }
 
-function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, drop: () => void): void {
+function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, drop: () => void, live: { stalled: boolean }): void {
   const handles = new Map<number, { fd?: number; dir?: string[]; written: number }>();
   let next = 1;
+  // Served from "/" too (the tests' stand-in for OpenSSH, which has no chroot there).
+  const inside = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
   const resolve = (p: string): string | null => {
     const full = path.resolve(root, `.${path.posix.resolve('/', p)}`);
-    return full === root || full.startsWith(`${root}${path.sep}`) ? full : null;
+    return full === root || full.startsWith(inside) ? full : null;
   };
   const handle = (id: number): Buffer => {
     const b = Buffer.alloc(4);
@@ -103,6 +117,7 @@ function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, dro
     }
   });
   sftp.on('WRITE', (reqid, h, offset, data) => {
+    if (live.stalled) return;
     const f = get(h);
     if (!f?.fd) return sftp.status(reqid, STATUS_CODE.FAILURE);
     if (faults.stallWrites) {
@@ -118,6 +133,7 @@ function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, dro
     sftp.status(reqid, STATUS_CODE.OK);
   });
   sftp.on('READ', (reqid, h, offset, length) => {
+    if (live.stalled) return;
     const f = get(h);
     if (!f?.fd) return sftp.status(reqid, STATUS_CODE.FAILURE);
     const buf = Buffer.alloc(length);

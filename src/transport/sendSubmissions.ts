@@ -148,8 +148,8 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
         minTimeout: deps.backoffMs ?? 1000,
         maxTimeout: (deps.backoffMs ?? 1000) * 32,
         randomize: true,
-        shouldRetry: (err) => err instanceof TransportError && err.retryable,
-        onFailedAttempt: (err) => log.warn({ attempt: err.attemptNumber, retriesLeft: err.retriesLeft, err }, 'transfer attempt failed'),
+        shouldRetry: ({ error }) => error instanceof TransportError && error.retryable,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => log.warn({ attempt: attemptNumber, retriesLeft, err: error }, 'transfer attempt failed'),
       },
     );
     return { submissionId: id, receiver: row.receiver, go, result: 'sent' };

@@ -31,7 +31,10 @@ export interface SftpSession {
  */
 export async function openSftpSession(endpoint: Endpoint, passphrase: string | undefined): Promise<SftpSession> {
   const privateKey = readPrivateKey(endpoint.privateKeyPath);
-  const client = new SftpClient('maillon');
+  // The library's default listeners print the connection's end and close with console.log (on
+  // stdout, before a --json document): every failure is reported by the operation that meets it.
+  const quiet = (): void => undefined;
+  const client = new SftpClient('maillon', { error: quiet, end: quiet, close: quiet });
   let presented = '';
   const sock = net.connect({ host: endpoint.host, port: endpoint.port });
   sock.setNoDelay(true);

@@ -16,7 +16,7 @@ describe('the maillon command', () => {
     expect(pkg.bin['maillon']).toBe('bin/maillon.js');
     expect(pkg.scripts['start']).toMatch(/^bin\/maillon\.js /);
     expect(pkg.scripts['maillon']).toBe('bin/maillon.js');
-    expect(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toContain('ENTRYPOINT ["/opt/maillon/bin/maillon.js"]');
+    expect(fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')).toContain('ENTRYPOINT ["/usr/bin/tini", "--", "/opt/maillon/bin/maillon.js"]');
     for (const file of ['bench/run.ts', 'test/helpers/cli.ts']) expect(fs.readFileSync(path.join(ROOT, file), 'utf8'), file).not.toMatch(/execPath, \[[^\]]*bin\/maillon\.js/);
     // Executed directly (as the tests do), through env -S: it answers.
     const out = await maillon(['flows'], {});

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,14 +16,11 @@ describe('maillon send', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    sshd = await requireTestSshd();
+    // The client key is protected by a passphrase that the receivers file names by its variable.
+    sshd = await requireTestSshd({ passphrase: PASSPHRASE });
     db = await createTestDatabase();
     home = await scratchDir('send');
-    // The same key, protected by a passphrase that the receivers file names by its variable.
-    const key = path.join(home.dir, 'fund_key');
-    await fs.copyFile(sshd.privateKeyPath, key);
-    await fs.chmod(key, 0o600);
-    execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', PASSPHRASE, '-f', key]);
+    const key = sshd.privateKeyPath;
     const receivers = path.join(home.dir, 'receivers.json');
     await fs.writeFile(receivers, JSON.stringify({
       '*': {

@@ -39,6 +39,10 @@ describe('the embedded default (no DATABASE_URL)', () => {
       expect(out.stdout).toMatch(new RegExp(`^${flow}\\s+\\S+(\\s+\\d+){5}\\s+ok\\s+\\S+\\.html$`, 'm'));
     }
     expect(out.stdout).toMatch(/^sent \d+ submission\(s\) over SFTP/m);
+    // The refusal the simulated receivers make on purpose is explained on screen.
+    expect(out.stdout).toMatch(/^rejected: on purpose, the simulated receivers refuse the records of one affiliate .*: career\b/m);
+    // Started in the checkout, the hint is what works there.
+    expect(out.stdout).toContain('or: npx maillon report <flow> --period <key>');
     const outbox = path.join(home.dir, 'outbox');
     expect((await fs.readdir(outbox)).filter((n) => n.startsWith('FI.CARR.012345.'))).toHaveLength(1);
     const pid = await postmasterPid(home.dir);

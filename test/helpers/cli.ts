@@ -38,8 +38,20 @@ function keepLogs(text: string): void {
 
 /** Runs `maillon …` as a child process (not a terminal: JSON logs on stderr). */
 export function maillon(args: string[], env: Record<string, string | undefined>): Promise<CliOutcome> {
+  return outcome(startMaillon(args, env));
+}
+
+/** Runs `maillon …` with each file it writes limited to `bytes` (RLIMIT_FSIZE, through util-linux's prlimit). */
+export function maillonUnderLimit(bytes: number, args: string[], env: Record<string, string | undefined>): Promise<CliOutcome> {
+  return outcome(spawn('prlimit', [`--fsize=${bytes}:${bytes}`, path.join(ROOT, 'bin/maillon.js'), ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }));
+}
+
+function outcome(child: ChildProcess): Promise<CliOutcome> {
   return new Promise((resolve, reject) => {
-    const child = startMaillon(args, env);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));

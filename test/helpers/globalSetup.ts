@@ -7,6 +7,7 @@ import { runStatement } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { isValidInss } from '../../src/domain/inss.js';
 import { startEmbeddedPostgres } from '../../src/db/embeddedPostgres.js';
+import { findTools, requireAllUnderStrict, shadowPath, substitutionLine } from './systemTools.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -21,6 +22,12 @@ declare module 'vitest' {
  * template database that every test file clones, and drops it at the end.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The system tools, or their npm counterparts (test/helpers/systemTools.ts); strict: none missing.
+  const found = findTools();
+  requireAllUnderStrict(found);
+  const toolsDir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-test-tools-'));
+  process.env['PATH'] = shadowPath(found, toolsDir);
+  process.env['MAILLON_TEST_TOOLS'] = JSON.stringify(found);
   let adminUrl = process.env['MAILLON_TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   let stopEmbedded: (() => Promise<void>) | null = null;
   if (!(await reachable(adminUrl))) {
@@ -48,6 +55,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${templateDatabase} WITH (FORCE)`);
     await stopEmbedded?.();
+    await fs.rm(toolsDir, { recursive: true, force: true });
+    console.log(substitutionLine(found));
     scanLogs(await fs.readFile(logFile, 'utf8'));
     await fs.rm(path.dirname(logFile), { recursive: true, force: true });
   };

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createXsdValidator } from '../../src/render/xsdValidator.js';
 import { ROOT } from './runHarness.js';
+import { tools } from './systemTools.js';
 
 /** A file a run produced: its name in the golden folder and where the run wrote it. */
 export interface ProducedFile {
@@ -139,7 +141,13 @@ export function describeUpdate(folder: string, d: GoldenDifferences): string {
   return `golden:update ${folder}: ${parts.join('; ')}. Review the diff before committing.`;
 }
 
-/** Validates a file against a schema of `schemas/` with the xmllint binary; throws with its output. */
-export function xmllint(file: string, schema: string): void {
-  execFileSync('xmllint', ['--noout', '--schema', path.join(ROOT, 'schemas', schema), file], { stdio: 'pipe' });
+/**
+ * Validates a file against a schema of `schemas/` with the xmllint binary (throws with its
+ * output), or without it with xmllint-wasm, libxml2 compiled to WebAssembly (systemTools.ts).
+ */
+export async function xmllint(file: string, schema: string): Promise<void> {
+  const xsd = path.isAbsolute(schema) ? schema : path.join(ROOT, 'schemas', schema);
+  const binary = tools().xmllint;
+  if (binary) execFileSync(binary, ['--noout', '--schema', xsd, file], { stdio: 'pipe' });
+  else await createXsdValidator('wasm').validate([file], xsd);
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,10 +10,19 @@ import type { RunDeps } from '../../src/engine/runPipeline.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createXsdValidator } from '../../src/render/xsdValidator.js';
 
-/** A scratch folder under the system temp dir, removed by the returned function. */
+/**
+ * A scratch folder under the system temp dir, removed by the returned function. Evidence packs
+ * are sealed read-only (folders 0500): a user other than root must open them before removing.
+ */
 export async function scratchDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `maillon-${prefix}-`));
-  return { dir, remove: () => fs.rm(dir, { recursive: true, force: true }) };
+  const remove = async (): Promise<void> => {
+    await fs.rm(dir, { recursive: true, force: true }).catch(async () => {
+      execFileSync('chmod', ['-R', 'u+rwX', dir]);
+      await fs.rm(dir, { recursive: true, force: true });
+    });
+  };
+  return { dir, remove };
 }
 
 /** Run dependencies for in-process tests: real database and xmllint, fixed clock, silent logs. */

@@ -1,11 +1,14 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import ssh2 from 'ssh2';
 import { freePort } from '../../src/db/embeddedPostgres.js';
+import { startEmbeddedSftpServer } from '../../src/transport/embeddedSftpServer.js';
+import { tools } from './systemTools.js';
 
 /** A real OpenSSH server on 127.0.0.1, for the current user, with its own keys, serving SFTP. */
 export interface TestSshd {
@@ -25,22 +28,21 @@ export interface TestSshd {
   stop(): Promise<void>;
 }
 
-/** Path of sshd, or null when OpenSSH's server is not installed. */
+/** Path of sshd, or null when OpenSSH's server is not installed (or hidden: test/helpers/systemTools.ts). */
 export function findSshd(): string | null {
-  for (const p of ['/usr/sbin/sshd', '/usr/local/sbin/sshd']) if (existsSync(p)) return p;
-  return null;
+  return tools().sshd;
 }
 
 /**
  * Starts `sshd -D -e` on a free port with a fresh host key and client key. No chroot (it cannot
  * live under /tmp); the SFTP root is a folder of the test's own. Password authentication is off.
  */
-export async function startTestSshd(sshd: string): Promise<TestSshd> {
+export async function startTestSshd(sshd: string, options: TestSshdOptions = {}): Promise<TestSshd> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-sshd-'));
   const hostKey = path.join(dir, 'host_ed25519');
   const clientKey = path.join(dir, 'client_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey]);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', clientKey]);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', options.passphrase ?? '', '-f', clientKey]);
   await fs.copyFile(`${clientKey}.pub`, path.join(dir, 'authorized_keys'));
   await fs.chmod(path.join(dir, 'authorized_keys'), 0o600);
   const root = path.join(dir, 'partner');
@@ -142,9 +144,43 @@ export async function writeReceiversFile(sshd: TestSshd, file: string, overrides
   return file;
 }
 
-/** Starts the test sshd, or fails with how to install OpenSSH (never skips). */
-export async function requireTestSshd(): Promise<TestSshd> {
+/** How the test server is made. */
+export interface TestSshdOptions {
+  /** Protects the client key with this passphrase (as ssh-keygen -N does). */
+  passphrase?: string;
+}
+
+/**
+ * Starts the test sshd; without OpenSSH (and unless MAILLON_TEST_STRICT=1, which the global
+ * setup enforces), the in-process ssh2 SFTP server in its place, serving the same paths.
+ */
+export async function requireTestSshd(options: TestSshdOptions = {}): Promise<TestSshd> {
   const binary = findSshd();
-  if (!binary) throw new Error('OpenSSH sshd is not installed: install openssh-server (.ci/run does)');
-  return startTestSshd(binary);
+  return binary ? startTestSshd(binary, options) : startStandIn(options);
+}
+
+/** The in-process ssh2 SFTP server standing in for OpenSSH: absolute paths, as sshd without chroot. */
+async function startStandIn(options: TestSshdOptions): Promise<TestSshd> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-sshd-'));
+  const root = path.join(dir, 'partner');
+  for (const sub of ['IN', 'OUT', 'OUTTEST']) await fs.mkdir(path.join(root, sub), { recursive: true });
+  const host = ssh2.utils.generateKeyPairSync('ed25519');
+  const client = ssh2.utils.generateKeyPairSync('ed25519', options.passphrase ? { passphrase: options.passphrase, cipher: 'aes256-ctr', rounds: 16 } : {});
+  const clientKey = path.join(dir, 'client_ed25519');
+  await fs.writeFile(clientKey, client.private, { mode: 0o600 });
+  const server = await startEmbeddedSftpServer({ root: '/', hostKey: host.private, authorizedKey: client.public });
+  return {
+    host: '127.0.0.1',
+    port: server.port,
+    user: os.userInfo().username,
+    privateKeyPath: clientKey,
+    hostKeyFingerprint: server.hostKeyFingerprint,
+    root,
+    dropConnections: () => server.dropConnections(),
+    stallConnections: () => server.stallConnections(),
+    async stop() {
+      await server.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -28,7 +28,7 @@ describe('allowance-certificates on the 2024 fixture', () => {
 
   it('writes the golden files, one per receiver, valid against the XSD', async () => {
     await expectGolden('allowance-certificates', [...dec2018.files, ...mar2024.files]);
-    for (const f of [...dec2018.files, ...mar2024.files]) xmllint(f.path, 'allowance-certificates/v1.xsd');
+    for (const f of [...dec2018.files, ...mar2024.files]) await xmllint(f.path, 'allowance-certificates/v1.xsd');
   });
 
   it('routes family allowances before regionalisation to the body of the postal code region', async () => {

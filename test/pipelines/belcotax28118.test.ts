@@ -37,7 +37,7 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
 
   it('writes the golden Belcotax tree, valid against its XSD, as a test sending in T', async () => {
     await expectGolden('belcotax-281-18', test.files);
-    xmllint(test.files[0]!.path, 'belcotax-281-18/v2.xsd');
+    await xmllint(test.files[0]!.path, 'belcotax-281-18/v2.xsd');
     expect(await fs.readFile(test.files[0]!.path, 'utf8')).toContain('<v0010_bestandtype>BELCOTST</v0010_bestandtype>');
   });
 
@@ -114,7 +114,7 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
     expect(text).toContain('<v0010_bestandtype>BELCOTAX</v0010_bestandtype>');
     expect(text).toContain('<v0015_adres>Rue des Tests 42</v0015_adres>');
     expect(text).toContain('<f2005_registratienummer>0206732437</f2005_registratienummer>');
-    xmllint(prod.files[0]!.path, 'belcotax-281-18/v2.xsd');
+    await xmllint(prod.files[0]!.path, 'belcotax-281-18/v2.xsd');
   });
 
   it('quarantines the fiche of a country without a NIS code under country-without-nis-code, and only that one', async () => {

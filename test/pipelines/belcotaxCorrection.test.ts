@@ -37,7 +37,7 @@ describe('a rerun of a Belcotax year already sent is a sending of grouped correc
   it('the correction is v0025_typeenvoi 1: fiches sent before are modifications (1) under the same reference, a new one an addition (2)', async () => {
     expect(fix.plan).toMatchObject({ added: ['D05'], changed: ['D07'], vanished: [], unchanged: 1, previousRunId: original.runId });
     expect(fix.files.map((f) => f.name)).toEqual(['FI.B281.012345.20250303.00001.T.1.1']);
-    xmllint(fix.files[0]!.path, 'belcotax-281-18/v2.xsd');
+    await xmllint(fix.files[0]!.path, 'belcotax-281-18/v2.xsd');
     const { fiches } = await expectSection6(fix.files[0]!.path, {
       year: 2024, fund: placeholderFund(), version: 1, dossier: await dossierOf(fx.db.pool, fix, 2024, '2025-03-03'),
     });

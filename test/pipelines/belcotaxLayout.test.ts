@@ -56,7 +56,7 @@ describe('the Belcotax file against shared/domain.md §6, field by field', () =>
       const abroad = fiches.filter((f) => f.f2018_landwoonplaats !== '150').map((f) => f.f2018_landwoonplaats);
       expect(new Set(abroad)).toEqual(new Set(['00111', '00113', '00402']));
       expect(fiches.length).toBeGreaterThan(50);
-      xmllint(run.files[0]!.path, 'belcotax-281-18/v2.xsd');
+      await xmllint(run.files[0]!.path, 'belcotax-281-18/v2.xsd');
     });
 
     it('quarantines the beneficiaries living in Jersey (no NIS code) under country-without-nis-code; counts reconcile', async () => {

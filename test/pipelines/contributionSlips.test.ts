@@ -19,7 +19,7 @@ describe('contribution-slips on the 2024 fixture (2024-Q1, leap year)', () => {
   it('writes one file per insurer, equal to the golden files and valid against the XSD', async () => {
     expect(result.files.map((f) => f.receiver)).toEqual(['OA100', 'OA200', 'OA400', 'OA500', 'OA600', 'OA900']);
     await expectGolden('contribution-slips', result.files);
-    for (const f of result.files) xmllint(f.path, 'contribution-slips/v1.xsd');
+    for (const f of result.files) await xmllint(f.path, 'contribution-slips/v1.xsd');
   });
 
   it('routes by the insurer valid on the last day, else the latest overlapping one', async () => {

@@ -1,5 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,20 +5,8 @@ import { contributionSlips } from '../../pipelines/contributionSlips.js';
 import { buildReport, type Report } from '../../src/reconcile/report.js';
 import { reportToCsv } from '../../src/reconcile/reportCsv.js';
 import { reportToHtml } from '../../src/reconcile/reportHtml.js';
+import { renderedDom } from '../helpers/browser.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
-
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-
-/** The page as headless Chromium renders it (its DOM after layout). */
-function renderInChromium(file: string, profile: string): string {
-  if (!CHROMIUM) throw new Error('Chromium is not installed: install the Debian package chromium (.ci/run does)');
-  return execFileSync(
-    CHROMIUM,
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', `file://${file}`],
-    { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-}
 
 const cells = (dom: string, tableId: string): string[][] => {
   const table = new RegExp(`<table id="${tableId}">([\\s\\S]*?)</table>`).exec(dom)![1]!;
@@ -37,11 +23,11 @@ describe('the reconciliation report as HTML and CSV', () => {
   });
   afterAll(async () => fx.close());
 
-  it('renders in headless Chromium and shows the counts of the JSON report', async () => {
+  it('renders in headless Chromium (or jsdom without it) and shows the counts of the JSON report', async () => {
     const dir = path.dirname(fx.outbox);
     const file = path.join(dir, 'report.html');
     await fs.writeFile(file, reportToHtml(report));
-    const dom = renderInChromium(file, path.join(dir, 'chromium-profile'));
+    const dom = await renderedDom(file, path.join(dir, 'chromium-profile'));
     const [head, values] = cells(dom, 'counts');
     expect(head).toEqual(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending']);
     const r = report.delivery.records;

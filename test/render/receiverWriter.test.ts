@@ -10,6 +10,7 @@ import type { FileContext } from '../../src/render/envelope.js';
 import { createReceiverWriter } from '../../src/render/receiverWriter.js';
 import { createXsdValidator, type StreamValidation } from '../../src/render/xsdValidator.js';
 import { scratchDir } from '../helpers/runHarness.js';
+import { tools } from '../helpers/systemTools.js';
 
 const XSD = `<?xml version="1.0"?>
 <xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">
@@ -31,6 +32,10 @@ const file: FileContext = {
   fund: placeholderFund(), sender: '012345', receiver: 'OA100', environment: 'T',
   period: makePeriod('month', 2026, 9), periodCode: '202609', asOf: new Date('2026-09-30T23:59:59Z'), creationDate: parseLocalDate('2026-10-01'), creationHour: '03:00:00', version: 0,
 };
+
+// Validation reading along is native xmllint's (the npm fallback validates closed files only):
+// without xmllint these tests are shown skipped, and the run's closing line says so.
+const itNative = tools().xmllint !== null ? it : it.skip;
 
 describe('XML receiver writer and the validation reading along', () => {
   let tmp: { dir: string; remove: () => Promise<void> };
@@ -66,7 +71,7 @@ describe('XML receiver writer and the validation reading along', () => {
     await expect(createXsdValidator(undefined).validate([part.tmpPath], xsd)).resolves.toBeUndefined();
   });
 
-  it('a file larger than a buffer is validated while written, every byte of it', async () => {
+  itNative('a file larger than a buffer is validated while written, every byte of it', async () => {
     // 150,000 records of 19 bytes: about 2.7 MiB, three buffers.
     const { started, part } = await write('large', 150_000);
     expect(part.bytes).toBeGreaterThan(2 * 1024 * 1024);
@@ -89,7 +94,7 @@ describe('XML receiver writer and the validation reading along', () => {
     expect(none!.lineProblem).toBeUndefined();
   });
 
-  it('a bad record of a large file is refused by the validator reading along, wherever it is', async () => {
+  itNative('a bad record of a large file is refused by the validator reading along, wherever it is', async () => {
     for (const [stem, bad] of [['bad-first', 0], ['bad-last', 149_999]] as const) {
       const { part } = await write(stem, 150_000, bad);
       const err = await part.validated!.catch((e: unknown) => e);

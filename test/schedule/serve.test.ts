@@ -1,17 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/generate/generateDataset.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
+import { renderedDom } from '../helpers/browser.js';
 import { maillon, spawnMaillon } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/runHarness.js';
 import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
-
-const CHROMIUM = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 
 describe('maillon serve: schedules, catch-up and several instances', () => {
   let sshd: TestSshd;
@@ -94,8 +91,7 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
       expect(metrics).toMatch(/maillon_runs\{flow="career",state="succeeded"\} 1/);
       expect(metrics).toMatch(/maillon_bytes_sent \d+/);
       expect((await fetch(url, { method: 'POST' })).status).toBe(405);
-      if (!CHROMIUM) throw new Error('Chromium is not installed: install the Debian package chromium (.ci/run does)');
-      const dom = execFileSync(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run', `--user-data-dir=${path.join(home.dir, 'chromium')}`, '--dump-dom', url], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      const dom = await renderedDom(url, path.join(home.dir, 'chromium'));
       for (const p of status.periods.filter((x) => x.state !== 'planned' || x.period >= '2026')) {
         const row = new RegExp(`<tr data-flow="${p.flow}" data-period="${p.period}">.*?<td class="state [a-z_]+">([a-z_]+)`).exec(dom);
         expect(row?.[1], `${p.flow} ${p.period}`).toBe(p.state);
@@ -107,8 +103,8 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
     expect(code).toBe(143);
   });
 
-  it('SIGTERM during an upload: the step finishes, no partial file is left, and the period is delivered exactly once', async () => {
-    const at = { ...env, MAILLON_NOW: '2027-01-10T02:00:30+01:00', MAILLON_CATCHUP_DAYS: '1', MAILLON_STATUS_PORT: '0', MAILLON_PAUSE_AT: 'after-upload' };
+  it('SIGTERM twice during an upload (as timeout and docker stop send): the step finishes, no partial file is left, and the period is delivered exactly once', async () => {
+    const at = { ...env, MAILLON_NOW: '2027-01-10T02:00:30+01:00', MAILLON_CATCHUP_DAYS: '1', MAILLON_STATUS_PORT: '0', MAILLON_PAUSE_AT: 'after-upload', MAILLON_LOG_LEVEL: 'info' };
     const serve = spawnMaillon(['serve'], at);
     const exited = new Promise<number | null>((resolve) => serve.on('exit', (c) => resolve(c)));
     const inDir = path.join(sshd.root, 'IN');
@@ -119,6 +115,10 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
       if (!part) await new Promise((r) => setTimeout(r, 50));
     }
     expect(part).toBeDefined();
+    // A second signal once the stop has begun must not kill the process in the middle of the step.
+    const stopping = new Promise<void>((resolve) => serve.stderr!.on('data', (c: Buffer) => c.toString().includes('stopping: the job in progress finishes') && resolve()));
+    serve.kill('SIGTERM');
+    await stopping;
     serve.kill('SIGTERM');
     expect(await exited).toBe(143);
     const after = await fs.readdir(inDir);

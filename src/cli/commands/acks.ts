@@ -20,11 +20,22 @@ export async function readAcks(c: CliContext, environment: Environment): Promise
   );
 }
 
-/** Prints reply outcomes for a person. */
+/** Prints reply outcomes for a person; the names come from the receivers' server, shown escaped. */
 export function printAcks(outcomes: readonly ReplyOutcome[]): void {
   const fresh = outcomes.filter((o) => o.result !== 'already-processed');
   if (fresh.length === 0) console.log('no new replies');
-  for (const o of fresh) console.log(`${o.result.padEnd(10)} ${o.name.slice(0, 120)}${o.reason ? `: ${o.reason}` : ''}`);
+  for (const o of fresh) console.log(`${o.result.padEnd(10)} ${escapeControls(o.name.slice(0, 120))}${o.reason ? `: ${escapeControls(o.reason)}` : ''}`);
+}
+
+/**
+ * A text from outside shown on one line with its control characters escaped (\x1b, \n…): a reply
+ * name holding escape codes or line breaks must not drive the terminal or forge output lines.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
+    const code = ch.codePointAt(0)!;
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** `maillon acks`: reads the receivers' replies (ACRF, NOTI) and applies them to the ledger. */

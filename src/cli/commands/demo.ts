@@ -15,6 +15,7 @@ import { simulateReceiver } from '../../simulate/simulateReceiver.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import { type CliContext, SCHEMAS_DIR } from '../context.js';
+import { commandHint } from '../hint.js';
 import { startProgress } from '../progress.js';
 import { cliRunDeps } from './run.js';
 
@@ -41,7 +42,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
       if (!existsSync(path.join(folder, 'affiliates.csv'))) {
         const progress = startProgress(c.interactive, 'generate', opts.affiliates);
         await generateDataset({ affiliates: opts.affiliates, seed: 1, out: folder, invalidRate: 0.01, lastQuarter: quarter, onProgress: (n) => progress.update(n) });
-        progress.stop();
+        progress.stop(opts.affiliates);
       }
       console.log(`demo data: ${folder}`);
       const dbs = await c.databases();
@@ -79,6 +80,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
       const reports = path.join(c.config.home, 'reports');
       await fs.mkdir(reports, { recursive: true, mode: 0o700 });
       console.log(`${'flow'.padEnd(24)} ${'period'.padEnd(8)} ${'extracted'.padStart(9)} ${'emitted'.padStart(8)} ${'quarant.'.padStart(8)} ${'accepted'.padStart(8)} ${'rejected'.padStart(8)}  checks  report`);
+      const rejectedIn: string[] = [];
       for (const { pipeline, period } of runs) {
         const report = await buildReport(dbs.ledger, pipeline, period, env, c.clock.now(), c.config.ackDelayHours);
         const html = path.join(reports, `${pipeline.id}-${period}-${env}.html`);
@@ -89,9 +91,15 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
           `${pipeline.id.padEnd(24)} ${period.padEnd(8)} ${String(report.counts.extracted).padStart(9)} ${String(report.counts.emitted).padStart(8)} ${String(report.counts.quarantined).padStart(8)} ${String(d.accepted + d.acceptedWithAnomalies).padStart(8)} ${String(d.rejected).padStart(8)}  ${ok.padEnd(6)}  ${html}`,
         );
         if (ok !== 'ok') process.exitCode = 10;
+        if (d.rejected > 0) rejectedIn.push(pipeline.id);
+      }
+      if (rejectedIn.length > 0) {
+        console.log(
+          `\nrejected: on purpose, the simulated receivers refuse the records of one affiliate (the first of the career file), to show how a refusal comes back and is accounted for: ${rejectedIn.join(', ')}. Each report lists the refused record with the receiver's code.`,
+        );
       }
       console.log(`\noutbox: ${c.config.outbox}`);
       console.log(`printable attestations: ${c.config.documents}`);
-      console.log(`reports: open the HTML files above, or: maillon report <flow> --period <key> --env ${env} [--format json|csv|html]`);
+      console.log(`reports: open the HTML files above, or: ${commandHint()} report <flow> --period <key> --env ${env} [--format json|csv|html]`);
     });
 }

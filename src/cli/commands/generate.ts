@@ -20,7 +20,7 @@ export function registerGenerate(program: Command, ctx: () => CliContext): void 
       const lastQuarter = parsePeriodOption(opts.lastQuarter);
       const progress = startProgress(c.interactive, 'generate', opts.affiliates);
       const result = await generateDataset({ ...opts, lastQuarter, onProgress: (n) => progress.update(n) });
-      progress.stop();
+      progress.stop(opts.affiliates);
       for (const [file, n] of Object.entries(result.rows)) console.log(`${file.padEnd(28)} ${String(n).padStart(10)} rows`);
       console.log(`wrote ${opts.affiliates} affiliates (${result.invalidAffiliates} with domain errors) to ${opts.out}`);
     });

@@ -26,29 +26,31 @@ export function registerReport(program: Command, ctx: () => CliContext): void {
       const env = opts.env ? parseEnvironment(opts.env) : c.config.environment;
       const report = await buildReport((await c.databases()).ledger, pipeline, opts.period, env, c.clock.now(), c.config.ackDelayHours);
       const format = opts.json ? 'json' : opts.format;
-      const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'csv' ? reportToCsv(report) : format === 'html' ? reportToHtml(report) : null;
-      if (text === null && format !== 'text') throw new UsageError(`--format takes text, json, csv or html, not "${format}".`);
+      const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'csv' ? reportToCsv(report) : format === 'html' ? reportToHtml(report) : format === 'text' ? reportToText(report) : null;
+      if (text === null) throw new UsageError(`--format takes text, json, csv or html, not "${format}".`);
       if (opts.out) {
-        await fs.writeFile(opts.out, text ?? '', { mode: 0o600 });
+        await fs.writeFile(opts.out, text, { mode: 0o600 });
         console.log(`report written to ${opts.out}`);
-      } else if (text !== null) process.stdout.write(text);
-      else printReport(report);
+      } else process.stdout.write(text);
       if (report.checks.some((k) => !k.ok)) process.exitCode = 10;
     });
 }
 
-/** Prints a report for a person at a terminal. */
-export function printReport(r: Report): void {
-  console.log(`${r.flow} ${r.period} env ${r.environment} — run #${r.runId}, as of ${r.asOf}`);
-  console.log(`  extracted ${r.counts.extracted}, emitted ${r.counts.emitted}, quarantined ${r.counts.quarantined}`);
-  for (const [rule, n] of Object.entries(r.quarantineByRule)) console.log(`    ${String(n).padStart(8)}  ${rule}`);
-  for (const f of r.files) console.log(`  ${f.name}  ${f.records} records  ${f.bytes} bytes  to ${f.receiver}  sha256 ${f.sha256}`);
+/** The report as text for a person (the default format; also what --out FILE writes with --format text). */
+export function reportToText(r: Report): string {
+  const lines: string[] = [];
+  const out = (line: string): number => lines.push(line);
+  out(`${r.flow} ${r.period} env ${r.environment} — run #${r.runId}, as of ${r.asOf}`);
+  out(`  extracted ${r.counts.extracted}, emitted ${r.counts.emitted}, quarantined ${r.counts.quarantined}`);
+  for (const [rule, n] of Object.entries(r.quarantineByRule)) out(`    ${String(n).padStart(8)}  ${rule}`);
+  for (const f of r.files) out(`  ${f.name}  ${f.records} records  ${f.bytes} bytes  to ${f.receiver}  sha256 ${f.sha256}`);
   const d = r.delivery.records;
-  console.log(`  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending`);
-  for (const f of r.delivery.files) console.log(`  ${f.name}: ${f.state}${f.overdue ? ' (OVERDUE: no ACRF)' : ''}`);
-  for (const i of r.delivery.recordIssues) console.log(`    ${i.state.padEnd(24)} ${i.sourceKey} ${i.codes}`);
+  out(`  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending`);
+  for (const f of r.delivery.files) out(`  ${f.name}: ${f.state}${f.overdue ? ' (OVERDUE: no ACRF)' : ''}`);
+  for (const i of r.delivery.recordIssues) out(`    ${i.state.padEnd(24)} ${i.sourceKey} ${i.codes}`);
   const days = r.daysRemaining >= 0 ? `${r.daysRemaining} days remaining` : `${-r.daysRemaining} days past`;
-  console.log(`  deadline ${r.deadline} (${days})`);
-  for (const [name, value] of Object.entries(r.facts ?? {})) console.log(`  ${name}: ${String(value)}`);
-  for (const k of r.checks) console.log(`  [${k.ok ? 'ok' : 'FAILED'}] ${k.name}: ${k.detail}`);
+  out(`  deadline ${r.deadline} (${days})`);
+  for (const [name, value] of Object.entries(r.facts ?? {})) out(`  ${name}: ${String(value)}`);
+  for (const k of r.checks) out(`  [${k.ok ? 'ok' : 'FAILED'}] ${k.name}: ${k.detail}`);
+  return `${lines.join('\n')}\n`;
 }

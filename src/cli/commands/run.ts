@@ -9,6 +9,7 @@ import { MaillonError, UsageError } from '../../errors/errors.js';
 import { formatPeriod, type Period, parsePeriod } from '../../period/period.js';
 import type { CliContext } from '../context.js';
 import { SCHEMAS_DIR } from '../context.js';
+import { commandHint } from '../hint.js';
 import { startProgress } from '../progress.js';
 import { findPipeline, parseInstant, periodFor } from '../resolve.js';
 
@@ -98,5 +99,5 @@ export function printRun(flow: string, period: string, env: string, r: RunResult
   if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${path.join(r.documents.folder, DOCUMENTS_ARCHIVE)}` : ''}`);
   for (const [name, value] of Object.entries(r.facts ?? {})) console.log(`  ${name}: ${String(value)}`);
   if (r.dryRun) console.log('  dry run: nothing written to the outbox, no sequence allocated');
-  else console.log(`  report: maillon report ${flow} --period ${period} --env ${env}`);
+  else console.log(`  report: ${commandHint()} report ${flow} --period ${period} --env ${env}`);
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { PIPELINES } from '../../../pipelines/index.js';
 import { requireSender } from '../../config/config.js';
 import { runPipeline } from '../../engine/runPipeline.js';
+import { checkOutboxMarker } from '../../package/outboxMarker.js';
 import { buildReport } from '../../reconcile/report.js';
 import { reportToHtml } from '../../reconcile/reportHtml.js';
 import { createScheduler } from '../../schedule/scheduler.js';
@@ -31,6 +32,8 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
       const sender = requireSender(c.config);
       const env = c.config.environment;
       const dbs = await c.databases();
+      // Every instance reads the others' files back from the outbox: refuse one that is not shared.
+      await checkOutboxMarker(dbs.ledger, c.clock, c.config.outbox);
       const deps = await cliRunDeps(c);
       const deliver = async (): Promise<void> => {
         if (!c.config.receiversFile) return;
