@@ -83,7 +83,8 @@ async function uploadPart(s: SftpSession, inDir: string, p: LocalPart, step?: (s
   // differ from the ledger's never get past the temporary name.
   const sent = await s.upload(p.localPath, tmp);
   if (sent.bytes !== p.bytes || sent.sha256 !== p.sha256) {
-    await s.remove(tmp);
+    // Left there if it cannot be removed now: the next attempt removes a stale temporary file.
+    await s.remove(tmp).catch(() => undefined);
     throw new TransportError(`The outbox file ${p.localPath} no longer matches the sha256 the ledger recorded; it was changed after it was written. Nothing was sent.`, false);
   }
   await step?.('after-upload');
