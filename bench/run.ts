@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --affiliates N[,M…]] [--seed S] [--keep]`: generates N affiliates (1 %
+ * `npm run bench [-- --affiliates N[,M…]] [--seed S] [--keep] [--lifecycle]`: generates N affiliates (1 %
  * invalid), imports them, runs every flow for one period of its kind, and compares each run
  * with `psql \copy` of the same extraction query to /dev/null. Prints wall time, records/s and
  * the peak RSS of each step (a flow's ratio both on the wall time of its process and on the
@@ -11,10 +11,12 @@
  * a plain one into copies of the dossier tables (keys, indexes, checks and references: the tables
  * the import ends with; the target's comparison), and a bare one into tables without any of them
  * (the floor of COPY itself; each run twice with the import, best to best).
+ * `--lifecycle` goes on after the runs of each size: send, replies, reports, reruns and evidence,
+ * each against its floor (bench/lifecycle.ts, bench/LIFECYCLE.md), and ends with the targets of
+ * issue #26 as well.
  * Uses MAILLON_BENCH_DATABASE_URL (an admin URL) or the local PostgreSQL on 127.0.0.1:5432;
  * creates its own database and drops it at the end.
  */
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,70 +27,22 @@ import { CONTRACT } from '../src/import/contract.js';
 import { runStatement } from '../src/db/database.js';
 import { bindSql } from '../src/extract/bindSql.js';
 import { formatPeriod, lastDay, makePeriod, type Period } from '../src/period/period.js';
+import { bestOf, current, fmt, maillon, type Measures, peak, psql, secondsOf, settle, type Step } from './common.js';
+import { benchLifecycle, type LifecycleMeasures } from './lifecycle.js';
+import { printLifecycleTargets } from './lifecycleTargets.js';
 import { benchRenderer } from './renderer.js';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values } = parseArgs({
   options: {
     affiliates: { type: 'string', default: '100000' },
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     'no-reference': { type: 'boolean', default: false },
+    lifecycle: { type: 'boolean', default: false },
   },
 });
 const adminUrl = process.env['MAILLON_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const LAST_QUARTER = makePeriod('quarter', 2026, 3);
-
-interface Step {
-  seconds: number;
-  rssMiB: number;
-  stdout: string;
-}
-
-/** The largest peak RSS of any maillon process of the bench, and which one. */
-const peak = { mib: 0, what: '' };
-let currentSize = 0;
-
-async function maillon(args: string[], env: Record<string, string>): Promise<Step> {
-  const rssFile = path.join(os.tmpdir(), `maillon-bench-rss-${process.pid}-${Date.now()}`);
-  const started = process.hrtime.bigint();
-  const stdout = await new Promise<string>((resolve, reject) => {
-    // Started as an operator starts it (the file's own `#!` line sets Node's flags); the peak RSS
-    // recorder is preloaded through NODE_OPTIONS.
-    const child = spawn(path.join(ROOT, 'bin/maillon.js'), args, {
-      env: { ...process.env, ...env, NODE_OPTIONS: `--import=${path.join(ROOT, 'bench/maxRss.mjs')}`, MAILLON_BENCH_RSS_FILE: rssFile, MAILLON_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`maillon ${args.join(' ')} exited with ${code}`))));
-  });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const rssMiB = Number(await fs.readFile(rssFile, 'utf8')) / 1024;
-  await fs.rm(rssFile, { force: true });
-  if (rssMiB > peak.mib) Object.assign(peak, { mib: rssMiB, what: `${args.slice(0, 2).join(' ')} at ${currentSize} affiliates` });
-  return { seconds, rssMiB, stdout };
-}
-
-/** Runs one psql command (or several statements) on the database; returns its unaligned output. */
-function psql(url: string, command: string): string {
-  return execFileSync('psql', [url, '-q', '-At', '-F', '|', '-v', 'ON_ERROR_STOP=1', '-c', command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
-/**
- * Writes every dirty page to disk before a measured step, so that no step pays for the writeback
- * of the one before it (what tax-attestations writes was still being written back during the
- * next flows, whose fsyncs then waited: bench/README.md).
- */
-function settle(): void {
-  execFileSync('sync');
-}
-
-function secondsOf(work: () => void): number {
-  const started = process.hrtime.bigint();
-  work();
-  return Number(process.hrtime.bigint() - started) / 1e9;
-}
 
 /**
  * The floor of a flow: `psql \copy` of its extraction query to /dev/null, the best of three
@@ -96,8 +50,7 @@ function secondsOf(work: () => void): number {
  */
 function psqlCopySeconds(url: string, sql: string): number {
   const command = `\\copy (${sql.replace(/\s+/g, ' ').trim()}) to '/dev/null'`;
-  const times = [1, 2, 3].map(() => secondsOf(() => psql(url, command)));
-  return Math.min(...times);
+  return bestOf(3, () => psql(url, command));
 }
 
 /**
@@ -185,17 +138,16 @@ function periodFor(kind: Period['kind']): Period {
   return makePeriod('year', 2025, 1);
 }
 
-const fmt = (n: number, d = 1): string => n.toFixed(d);
+/** What one size measured: the steps up to the runs, and the lifecycle when asked. */
+interface SizeResult {
+  measures: Measures;
+  lifecycle: LifecycleMeasures | null;
+}
 
-/**
- * Per measured step of one size: items and seconds (the linearity table compares them); for a flow
- * its ratios to its floor, for the import its ratios to the plain and the bare copy (the targets read them).
- */
-type Measures = Map<string, { items: number; seconds: number; runRatio?: number; wallRatio?: number; bareRatio?: number; plainRatio?: number }>;
-
-async function benchOnce(affiliates: number): Promise<Measures> {
+async function benchOnce(affiliates: number): Promise<SizeResult> {
   const measures: Measures = new Map();
-  currentSize = affiliates;
+  let lifecycle: LifecycleMeasures | null = null;
+  current.size = affiliates;
   const dbName = `maillon_bench_${process.pid}_${affiliates}`;
   const work = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-bench-'));
   const u = new URL(adminUrl);
@@ -209,7 +161,7 @@ async function benchOnce(affiliates: number): Promise<Measures> {
     const gen = await maillon(['generate', '--affiliates', String(affiliates), '--seed', String(values.seed), '--invalid-rate', '0.01', '--last-quarter', formatPeriod(LAST_QUARTER), '--out', data], env);
     const rows = [...gen.stdout.matchAll(/(\d+) rows/g)].reduce((n, m) => n + Number(m[1]), 0);
     console.log(`generate   ${String(rows).padStart(10)} rows  ${fmt(gen.seconds)} s  ${fmt(rows / gen.seconds, 0)} rows/s  peak RSS ${fmt(gen.rssMiB)} MiB`);
-    measures.set('generate', { items: rows, seconds: gen.seconds });
+    measures.set('generate', { items: rows, seconds: gen.seconds, rssMiB: gen.rssMiB });
     await maillon(['db', 'migrate'], env);
     // The import and the bare copy twice each, alternately, compared best to best: a machine's
     // speed can vary from one minute to the next (bench/README.md). The second import replaces the
@@ -233,18 +185,19 @@ async function benchOnce(affiliates: number): Promise<Measures> {
     settle();
     const plain = psqlCopyCsvSeconds(url, data, 'plain');
     const plainRatio = imp.seconds / plain;
-    measures.set('import', { items: rows, seconds: imp.seconds, bareRatio, plainRatio });
+    measures.set('import', { items: rows, seconds: imp.seconds, rssMiB: Math.max(...imports.map((i) => i.rssMiB)), bareRatio, plainRatio });
     console.log(`  psql \\copy of the same CSV into copies of the dossier tables (keys, indexes, checks, references): ${fmt(plain)} s  ${fmt(rows / plain, 0)} rows/s  (import / copy = ${fmt(plainRatio, 2)})`);
     const render = await benchRenderer(Math.min(affiliates, 500_000), work);
     console.log(`render     ${String(render.records).padStart(10)} recs  ${fmt(render.seconds)} s  ${fmt(render.records / render.seconds, 0)} records/s (career XML writer alone)`);
     console.log('');
     console.log('flow                     period   records     wall s   records/s  peak RSS MiB  psql \\copy s  ratio    run s  ratio   (psql \\copy: best of 3)');
-    const ran: { flow: string; period: string }[] = [];
+    const ran: { flow: string; period: string; asOf: string; seconds: number }[] = [];
     for (const p of PIPELINES) {
       const period = periodFor(p.periodKind);
-      ran.push({ flow: p.id, period: formatPeriod(period) });
+      const asOf = `${lastDay(period)}T23:59:59Z`;
       settle();
-      const run = await maillon(['run', p.id, '--period', formatPeriod(period), '--as-of', `${lastDay(period)}T23:59:59Z`, '--json'], env);
+      const run = await maillon(['run', p.id, '--period', formatPeriod(period), '--as-of', asOf, '--json'], env);
+      ran.push({ flow: p.id, period: formatPeriod(period), asOf, seconds: run.seconds });
       const result = JSON.parse(run.stdout) as { runId: number; counts: { extracted: number } };
       // The run as `maillon serve` runs it, without the process start: its own duration in the ledger.
       const own = Number(psql(url, `SELECT extract(epoch FROM finished_at - started_at) FROM maillon.runs WHERE run_id = ${result.runId}`).trim());
@@ -255,17 +208,18 @@ async function benchOnce(affiliates: number): Promise<Measures> {
       const floor = psqlCopySeconds(url, sql);
       const n = result.counts.extracted;
       const ratios = { runRatio: own / floor, wallRatio: run.seconds / floor };
-      measures.set(p.id, { items: n, seconds: run.seconds, ...ratios });
+      measures.set(p.id, { items: n, seconds: run.seconds, rssMiB: run.rssMiB, ...ratios });
       console.log(
         `${p.id.padEnd(24)} ${formatPeriod(period).padEnd(8)} ${String(n).padStart(8)} ${fmt(run.seconds, 2).padStart(10)} ${fmt(n / run.seconds, 0).padStart(11)} ${fmt(run.rssMiB).padStart(13)} ${fmt(floor, 2).padStart(13)} ${fmt(ratios.wallRatio, 2).padStart(6)} ${fmt(own, 2).padStart(8)} ${fmt(ratios.runRatio, 2).padStart(6)}`,
       );
     }
     await checkQuarantine(url, data, ran, env);
+    if (values.lifecycle) lifecycle = await benchLifecycle({ url, env, work, data, runs: ran });
   } finally {
     await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     if (!values.keep) await fs.rm(work, { recursive: true, force: true });
   }
-  return measures;
+  return { measures, lifecycle };
 }
 
 const REFERENCE = 100_000;
@@ -274,7 +228,7 @@ if (asked.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--affilia
 // One size above the reference: the reference runs first, so that linear growth is measured too.
 const sizes = asked.length === 1 && asked[0]! > REFERENCE && !values['no-reference'] ? [REFERENCE, asked[0]!] : asked;
 if (sizes !== asked) console.log(`(${REFERENCE} affiliates first, as the reference of the linearity target; --no-reference leaves it out)\n`);
-const results: Measures[] = [];
+const results: SizeResult[] = [];
 for (const [i, n] of sizes.entries()) {
   if (i > 0) console.log('');
   results.push(await benchOnce(n));
@@ -282,8 +236,8 @@ for (const [i, n] of sizes.entries()) {
 const linearity = new Map<string, number>();
 if (sizes.length > 1) {
   // Linear growth: time per item at the largest size over time per item at the smallest.
-  const small = results[0]!;
-  const large = results[results.length - 1]!;
+  const small = results[0]!.measures;
+  const large = results[results.length - 1]!.measures;
   console.log('');
   console.log(`linearity: time per record at ${sizes[sizes.length - 1]} affiliates / time per record at ${sizes[0]} (1.00 = linear; fixed costs such as the ~0.6 s process start make the small size dearer)`);
   for (const [step, a] of small) {
@@ -295,7 +249,8 @@ if (sizes.length > 1) {
     console.log(`  ${step.padEnd(24)} ${fmt(perA * 1e6, 2).padStart(9)} µs  ${fmt(perB * 1e6, 2).padStart(9)} µs  ${fmt(perB / perA, 2).padStart(6)}`);
   }
 }
-printTargets(sizes[sizes.length - 1]!, results[results.length - 1]!, linearity);
+printTargets(sizes[sizes.length - 1]!, results[results.length - 1]!.measures, linearity);
+if (values.lifecycle) printLifecycleTargets(sizes, results, PIPELINES.map((p) => p.id));
 
 /**
  * The targets of issue #7, judged on the largest size: a flow's run within 3x its floor (on the

@@ -1,18 +1,14 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from '../db/database.js';
+import { extractBatches } from '../extract/extractRows.js';
+import { createPackWriter, type ManifestEntry, type PackWriter } from './packWriter.js';
+
+export type { ManifestEntry };
 
 /** Submission states after which nothing more can happen to it. */
 export const FINAL_STATES = ['accepted', 'accepted_with_anomalies', 'rejected', 'cancelled'] as const;
-
-/** One file of a pack, as its manifest lists it. */
-export interface ManifestEntry {
-  path: string;
-  bytes: number;
-  sha256: string;
-}
 
 /** Folder of a submission's evidence pack. */
 export function packFolder(evidenceDir: string, flow: string, period: string, env: string, submissionId: number): string {
@@ -24,8 +20,10 @@ export function packFolder(evidenceDir: string, flow: string, period: string, en
  * and signature files, checked against the ledger's sha256), the SFTP transcript (server, host
  * key, remote names, sizes, times, every attempt), the replies with their verification result,
  * the ledger events of the submission and its reconciliation summary, and a manifest of every
- * file with its sha256. Written in a temporary folder and renamed; then read-only. Returns the
- * folder, or null when the submission is not final yet. A pack already written is left as it is.
+ * file with its sha256. Every file is streamed and hashed in the same pass (memory does not grow
+ * with the files or the anomalies). Written in a temporary folder (removed when a step fails) and
+ * renamed; then read-only. Returns the folder, or null when the submission is not final yet. A
+ * pack already written is left as it is.
  */
 export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submissionId: number): Promise<string | null> {
   const sub = (await ledger.query(
@@ -38,34 +36,56 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
   if (existsSync(folder)) return folder;
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });
   const tmp = await fs.mkdtemp(path.join(path.dirname(folder), `.submission-${submissionId}-`));
-  const files = (await ledger.query(`SELECT name, kind, part, path, bytes, sha256, ack_state, ack_errors, noti_state FROM maillon.files WHERE submission_id = $1 ORDER BY part, kind`, [submissionId])).rows;
-  const entries: ManifestEntry[] = [];
-  const add = async (rel: string, content: Buffer): Promise<void> => {
-    await fs.mkdir(path.join(tmp, path.dirname(rel)), { recursive: true });
-    await fs.writeFile(path.join(tmp, rel), content, { mode: 0o400 });
-    entries.push({ path: rel, bytes: content.length, sha256: createHash('sha256').update(content).digest('hex') });
-  };
-  for (const f of files) {
-    const bytes = await fs.readFile(f.path);
-    const sha = createHash('sha256').update(bytes).digest('hex');
-    if (sha !== f.sha256) throw new Error(`the outbox file ${f.path} no longer matches its sha256 in the ledger; the evidence pack was not written`);
-    await add(`sent/${f.name}`, bytes);
+  try {
+    await fillPack(ledger, createPackWriter(tmp), sub, submissionId);
+  } catch (err) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw err;
   }
-  const attempts = (await ledger.query(`SELECT attempt_id, started_at, finished_at, outcome, server, host_key, detail, error FROM maillon.transfer_attempts WHERE submission_id = $1 ORDER BY attempt_id`, [submissionId])).rows;
-  await add('transcript.json', json({ submission: sub, files: files.map(({ path: _p, ...f }) => f), attempts }));
-  const names = files.filter((f) => f.kind === 'FI').map((f) => f.name);
-  const replies = (await ledger.query(`SELECT name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`, [names])).rows;
-  for (const r of replies) if (r.local_path && existsSync(r.local_path)) await add(`replies/${r.name}`, await fs.readFile(r.local_path));
-  await add('replies.json', json(replies.map(({ local_path: _l, ...r }) => r)));
-  const events = (await ledger.query(`SELECT event_id, at, kind, detail, prev_hash, hash FROM maillon.events WHERE submission_id = $1 ORDER BY event_id`, [submissionId])).rows;
-  await add('events.json', json(events));
-  const run = (await ledger.query(`SELECT run_id, flow, period, environment, as_of, extracted, emitted, quarantined, facts FROM maillon.runs WHERE run_id = $1`, [sub.run_id])).rows[0];
-  const anomalies = (await ledger.query(`SELECT a.ordinal, o.source_key, a.blocking, a.code, a.description FROM maillon.record_anomalies a LEFT JOIN maillon.record_outcomes o ON o.run_id = a.run_id AND o.ordinal = a.ordinal JOIN maillon.files f USING (file_id) WHERE f.submission_id = $1 ORDER BY a.anomaly_id`, [submissionId])).rows;
-  await add('reconciliation.json', json({ run, submission: { state: sub.state, files: files.map((f) => ({ name: f.name, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state })) }, anomalies }));
-  await fs.writeFile(path.join(tmp, 'manifest.json'), json(entries), { mode: 0o400 });
   await makeReadOnly(tmp);
   await fs.rename(tmp, folder);
   return folder;
+}
+
+/** A ledger row, as pg returns it. */
+type Row = Record<string, any>;
+
+async function fillPack(ledger: Pool, pack: PackWriter, sub: Row, submissionId: number): Promise<void> {
+  const files = (await ledger.query(`SELECT name, kind, part, path, bytes, sha256, ack_state, ack_errors, noti_state FROM maillon.files WHERE submission_id = $1 ORDER BY part, kind`, [submissionId])).rows;
+  for (const f of files) {
+    const copied = await pack.copy(`sent/${f.name}`, f.path);
+    if (copied.sha256 !== f.sha256) throw new Error(`the outbox file ${f.path} no longer matches its sha256 in the ledger; the evidence pack was not written`);
+  }
+  const attempts = (await ledger.query(`SELECT attempt_id, started_at, finished_at, outcome, server, host_key, detail, error FROM maillon.transfer_attempts WHERE submission_id = $1 ORDER BY attempt_id`, [submissionId])).rows;
+  await pack.write('transcript.json', json({ submission: sub, files: files.map(({ path: _p, ...f }) => f), attempts }));
+  const names = files.filter((f) => f.kind === 'FI').map((f) => f.name);
+  const replies = (await ledger.query(`SELECT name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`, [names])).rows;
+  for (const r of replies) if (r.local_path && existsSync(r.local_path)) await pack.copy(`replies/${r.name}`, r.local_path);
+  await pack.write('replies.json', json(replies.map(({ local_path: _l, ...r }) => r)));
+  const events = (await ledger.query(`SELECT event_id, at, kind, detail, prev_hash, hash FROM maillon.events WHERE submission_id = $1 ORDER BY event_id`, [submissionId])).rows;
+  await pack.write('events.json', json(events));
+  const run = (await ledger.query(`SELECT run_id, flow, period, environment, as_of, extracted, emitted, quarantined, facts FROM maillon.runs WHERE run_id = $1`, [sub.run_id])).rows[0];
+  const submission = { state: sub.state, files: files.map((f) => ({ name: f.name, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state })) };
+  await pack.write('reconciliation.json', reconciliationJson(ledger, run, submission, submissionId));
+  await fs.writeFile(path.join(pack.folder, 'manifest.json'), json(pack.entries), { mode: 0o400 });
+}
+
+/**
+ * reconciliation.json, piece by piece: the run and the submission's files, then its anomalies
+ * streamed from the ledger, one per line (a NOTI may hold hundreds of thousands).
+ */
+async function* reconciliationJson(ledger: Pool, run: Row | undefined, submission: Row, submissionId: number): AsyncGenerator<string> {
+  const nested = (v: unknown): string => JSON.stringify(v, null, 2).replace(/\n/g, '\n  ');
+  yield `{\n  "run": ${nested(run)},\n  "submission": ${nested(submission)},\n  "anomalies": [`;
+  let first = true;
+  for await (const batch of extractBatches(ledger, `
+    SELECT json_build_object('ordinal', a.ordinal, 'source_key', o.source_key, 'blocking', a.blocking, 'code', a.code, 'description', a.description)
+    FROM maillon.record_anomalies a LEFT JOIN maillon.record_outcomes o ON o.run_id = a.run_id AND o.ordinal = a.ordinal
+    JOIN maillon.files f USING (file_id) WHERE f.submission_id = ${Number(submissionId)} ORDER BY a.anomaly_id`)) {
+    yield batch.map((a, i) => `${first && i === 0 ? '' : ','}\n    ${JSON.stringify(a)}`).join('');
+    first = false;
+  }
+  yield first ? ']\n}\n' : '\n  ]\n}\n';
 }
 
 function json(value: unknown): Buffer {

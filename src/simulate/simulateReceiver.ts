@@ -26,6 +26,10 @@ export interface SimulatorOptions {
   rejectInss?: ReadonlySet<string>;
   /** Records (by INSS) given a non-blocking anomaly: accepted with anomalies. */
   warnInss?: ReadonlySet<string>;
+  /** Share of the records (0–1, drawn by INSS, the same on every pass) given a blocking anomaly. */
+  rejectRate?: number;
+  /** Share of the other records (0–1, drawn by INSS) given a non-blocking anomaly. */
+  warnRate?: number;
   /** Data files answered with a negative ACRF. */
   rejectFiles?: ReadonlySet<string>;
   /** Replies larger than this many bytes are zipped and named CO (the channel does it over 50 MB). */
@@ -119,15 +123,25 @@ async function checkFile(opts: SimulatorOptions, purpose: string, file: string):
 /** The configured anomalies for the records of a file (one record per line in our files). */
 async function anomaliesOf(opts: SimulatorOptions, file: string): Promise<Anomaly[]> {
   const out: Anomaly[] = [];
-  if (!opts.rejectInss?.size && !opts.warnInss?.size) return out;
+  const rejectRate = opts.rejectRate ?? 0;
+  const warnRate = opts.warnRate ?? 0;
+  if (!opts.rejectInss?.size && !opts.warnInss?.size && rejectRate === 0 && warnRate === 0) return out;
   for await (const line of readline.createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
     const inss = /<(?:INSS|f2011_nationaalnr)>(\d{11})</.exec(line)?.[1];
     if (!inss) continue;
     const attestationId = /<AttestationID>(\d+)</.exec(line)?.[1] ?? null;
-    if (opts.rejectInss?.has(inss)) out.push({ inss, attestationId, blocking: true, code: 'B0042', description: 'record refused by the receiver' });
-    else if (opts.warnInss?.has(inss)) out.push({ inss, attestationId, blocking: false, code: 'N0007', description: 'record accepted with a remark' });
+    const draw = rejectRate + warnRate > 0 ? drawOf(inss) : 1;
+    if (opts.rejectInss?.has(inss) || draw < rejectRate) out.push({ inss, attestationId, blocking: true, code: 'B0042', description: 'record refused by the receiver' });
+    else if (opts.warnInss?.has(inss) || draw < rejectRate + warnRate) out.push({ inss, attestationId, blocking: false, code: 'N0007', description: 'record accepted with a remark' });
   }
   return out;
+}
+
+/** A number in [0, 1) fixed by the INSS (FNV-1a), so that a rate picks the same records on every pass. */
+export function drawOf(inss: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < inss.length; i++) h = Math.imul(h ^ inss.charCodeAt(i), 0x01000193);
+  return (h >>> 0) / 2 ** 32;
 }
 
 function created(clock: Clock): { date: string; hour: string } {

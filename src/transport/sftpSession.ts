@@ -1,22 +1,30 @@
-import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
+import type { SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { TransportError } from '../errors/errors.js';
 import { hostKeyFingerprint } from './hostKey.js';
 import { type Endpoint, readPrivateKey } from './receivers.js';
+import { putHashed, readHashed, type TransferResult } from './sftpTransfer.js';
 
-/** An open SFTP session to one endpoint; every operation has a timeout. */
+/**
+ * An open SFTP session to one endpoint; every operation has a timeout: a transfer (upload,
+ * read-back) fails when it makes no progress for that long, any other operation when it does not
+ * finish in that time.
+ */
 export interface SftpSession {
   /** The host key fingerprint the server presented (equal to the pinned one). */
   readonly fingerprint: string;
   exists(remotePath: string): Promise<false | 'd' | '-' | 'l'>;
   size(remotePath: string): Promise<number>;
   fastPut(localPath: string, remotePath: string): Promise<void>;
+  /** Uploads a file, reading it once: returns the length and sha256 of the bytes sent. */
+  upload(localPath: string, remotePath: string): Promise<TransferResult>;
   fastGet(remotePath: string, localPath: string): Promise<void>;
   /** The remote file's bytes as they arrive; the caller bounds the transfer in size and time and destroys the stream when done. */
   readStream(remotePath: string): Readable;
   putEmpty(remotePath: string): Promise<void>;
+  /** The sha256 (hex) of a remote file, read back whole with pipelined reads. */
   sha256(remotePath: string): Promise<string>;
   rename(from: string, to: string): Promise<void>;
   remove(remotePath: string): Promise<void>;
@@ -36,10 +44,11 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
   const quiet = (): void => undefined;
   const client = new SftpClient('maillon', { error: quiet, end: quiet, close: quiet });
   let presented = '';
+  let sftp: SFTPWrapper;
   const sock = net.connect({ host: endpoint.host, port: endpoint.port });
   sock.setNoDelay(true);
   try {
-    await client.connect({
+    sftp = await client.connect({
       sock,
       host: endpoint.host,
       port: endpoint.port,
@@ -59,18 +68,23 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
   }
   // Every operation: bounded in time, and a failure of the server (dropped connection, refused
   // operation) is a retryable TransportError that names what was being done.
+  const failed = (what: string) => (err: unknown): never => {
+    if (err instanceof TransportError) throw err;
+    throw new TransportError(`SFTP ${what} on ${endpoint.host}:${endpoint.port} failed: ${(err as Error).message}`, true, { cause: err });
+  };
   const timed = <T>(what: string, p: Promise<T>): Promise<T> =>
-    withTimeout(p, endpoint.timeoutMs, `${what} on ${endpoint.host}:${endpoint.port}`).catch((err: unknown) => {
-      if (err instanceof TransportError) throw err;
-      throw new TransportError(`SFTP ${what} on ${endpoint.host}:${endpoint.port} failed: ${(err as Error).message}`, true, { cause: err });
-    });
+    withTimeout(p, endpoint.timeoutMs, `${what} on ${endpoint.host}:${endpoint.port}`).catch(failed(what));
+  // A large file takes longer than the timeout to move: it is the absence of progress that fails it.
+  const moving = <T>(what: string, run: (progress: () => void) => Promise<T>): Promise<T> =>
+    withStallTimeout(run, endpoint.timeoutMs, `${what} on ${endpoint.host}:${endpoint.port}`).catch(failed(what));
   return {
     fingerprint: presented,
     exists: (p) => timed(`checking ${p}`, client.exists(p)),
     size: async (p) => (await timed(`stat of ${p}`, client.stat(p))).size,
     fastPut: async (local, remote) => {
-      await timed(`upload of ${remote}`, client.fastPut(local, remote));
+      await moving(`upload of ${remote}`, (progress) => putHashed(sftp, local, remote, progress));
     },
+    upload: (local, remote) => moving(`upload of ${remote}`, (progress) => putHashed(sftp, local, remote, progress)),
     fastGet: async (remote, local) => {
       await timed(`download of ${remote}`, client.fastGet(remote, local));
     },
@@ -78,17 +92,7 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
     putEmpty: async (remote) => {
       await timed(`writing ${remote}`, client.put(Buffer.alloc(0), remote));
     },
-    sha256: (remote) =>
-      timed(
-        `reading back ${remote}`,
-        new Promise<string>((resolve, reject) => {
-          const hash = createHash('sha256');
-          const stream = client.createReadStream(remote);
-          stream.on('data', (c: Buffer) => hash.update(c));
-          stream.on('error', reject);
-          stream.on('end', () => resolve(hash.digest('hex')));
-        }),
-      ),
+    sha256: async (remote) => (await moving(`reading back ${remote}`, (progress) => readHashed(sftp, remote, progress))).sha256,
     rename: async (from, to) => {
       // posix-rename@openssh.com where the server offers it; plain rename otherwise (the target
       // never exists at this point, so SFTP v3's refusal to rename onto a name cannot bite).
@@ -121,6 +125,26 @@ function connectError(endpoint: Endpoint, presented: string, err: unknown): Tran
     return new TransportError(`The SFTP server ${where} refused our key: ${message}. Check the user and that the partner installed our public key.`, false, { cause: err });
   }
   return new TransportError(`Cannot connect to the SFTP server ${where}: ${message}.`, true, { cause: err });
+}
+
+/**
+ * Runs a transfer that reports its progress; rejects with a retryable TransportError when `ms`
+ * pass without progress (the transfer's own outcome is then ignored).
+ */
+export function withStallTimeout<T>(run: (progress: () => void) => Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let settled = false;
+  let stalled: (err: TransportError) => void = () => undefined;
+  const timeout = new Promise<never>((_, reject) => (stalled = reject));
+  const arm = (): void => {
+    clearTimeout(timer);
+    if (!settled) timer = setTimeout(() => stalled(new TransportError(`No progress for ${ms} ms: ${what}.`, true)), ms);
+  };
+  arm();
+  return Promise.race([run(arm), timeout]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
 }
 
 /** Rejects with a retryable TransportError when `p` does not settle within `ms`. */

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import path from 'node:path/posix';
 import { TransportError } from '../errors/errors.js';
 import type { SftpSession } from './sftpSession.js';
@@ -80,9 +78,15 @@ async function uploadPart(s: SftpSession, inDir: string, p: LocalPart, step?: (s
   }
   const tmp = path.join(inDir, `.${p.name}.part`);
   if (await s.exists(tmp)) await s.remove(tmp);
-  await assertLocalIntact(p);
   await step?.('before-upload');
-  await s.fastPut(p.localPath, tmp);
+  // The outbox file is hashed as it is read for the upload (one read instead of two); bytes that
+  // differ from the ledger's never get past the temporary name.
+  const sent = await s.upload(p.localPath, tmp);
+  if (sent.bytes !== p.bytes || sent.sha256 !== p.sha256) {
+    // Left there if it cannot be removed now: the next attempt removes a stale temporary file.
+    await s.remove(tmp).catch(() => undefined);
+    throw new TransportError(`The outbox file ${p.localPath} no longer matches the sha256 the ledger recorded; it was changed after it was written. Nothing was sent.`, false);
+  }
   await step?.('after-upload');
   await verifyRemote(s, tmp, p, 'arrived damaged (it will be uploaded again)', true);
   await s.rename(tmp, final);
@@ -96,13 +100,5 @@ async function verifyRemote(s: SftpSession, remote: string, p: LocalPart, proble
   const sha = size === p.bytes ? await s.sha256(remote).catch((err: Error) => (/permission|denied/i.test(err.message) ? p.sha256 : Promise.reject(err))) : null;
   if (size !== p.bytes || sha !== p.sha256) {
     throw new TransportError(`${p.name} ${problem}: ${size} bytes on the server, ${p.bytes} in the ledger${sha ? ', different sha256' : ''}.`, retryable);
-  }
-}
-
-async function assertLocalIntact(p: LocalPart): Promise<void> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(p.localPath)) hash.update(chunk as Buffer);
-  if (hash.digest('hex') !== p.sha256) {
-    throw new TransportError(`The outbox file ${p.localPath} no longer matches the sha256 the ledger recorded; it was changed after it was written. Nothing was sent.`, false);
   }
 }

@@ -1,0 +1,94 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { career } from '../../pipelines/career.js';
+import { writeEvidencePack, type ManifestEntry } from '../../src/evidence/evidencePack.js';
+import { exportEvidence } from '../../src/evidence/exportEvidence.js';
+import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
+import { ROOT } from '../helpers/runHarness.js';
+
+const sha = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
+const ANOMALIES = 2500;
+
+describe('evidence packs, written and exported by streaming', () => {
+  let fx: FlowFixture;
+  let evidence: string;
+
+  /** A career run whose submission the receiver accepted with ANOMALIES anomalies (more than one batch of rows). */
+  async function acceptedWithAnomalies(): Promise<{ submissionId: number; outbox: string }> {
+    const run = await fx.run(career, '2026-Q3');
+    const file = run.files[0]!;
+    const { rows } = await fx.db.pool.query(`SELECT submission_id, file_id FROM maillon.files WHERE run_id = $1 AND kind = 'FI'`, [run.runId]);
+    const { submission_id: submissionId, file_id: fileId } = rows[0];
+    const reply = path.join(path.dirname(fx.outbox), `reply-${run.runId}.xml`);
+    await fs.writeFile(reply, '<NOTI/>\n');
+    const r = await fx.db.pool.query(
+      `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, kind, file_name)
+       VALUES ('test', $1, now(), 8, $2, $3, 'processed', 'NOTI', $4) RETURNING reply_id`,
+      [`FO.NOTI.999999.20261010.0000${run.runId}.T`, await sha(reply), reply, file.name],
+    );
+    await fx.db.pool.query(
+      `INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, inss, blocking, code, description)
+       SELECT $1, $2, $3, 1 + i % 8, '85073003328', i % 2 = 0, 'N' || i, 'remark "' || i || '" \\ with quotes' FROM generate_series(1, ${ANOMALIES}) i`,
+      [r.rows[0].reply_id, fileId, run.runId],
+    );
+    await fx.db.pool.query(`UPDATE maillon.files SET ack_state = 'received', noti_state = 'accepted_with_anomalies' WHERE file_id = $1`, [fileId]);
+    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'accepted_with_anomalies' WHERE submission_id = $1`, [submissionId]);
+    return { submissionId: Number(submissionId), outbox: file.path };
+  }
+
+  beforeAll(async () => {
+    fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
+    evidence = path.join(path.dirname(fx.outbox), 'evidence');
+  });
+  afterAll(async () => fx?.close());
+
+  it('copies the bytes sent and the replies, lists every anomaly, and hashes each file in its manifest', async () => {
+    const { submissionId, outbox } = await acceptedWithAnomalies();
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const manifest = JSON.parse(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')) as ManifestEntry[];
+    expect(manifest.map((e) => e.path)).toEqual([
+      `sent/${path.basename(outbox)}`, 'transcript.json', `replies/FO.NOTI.999999.20261010.0000${submissionId}.T`, 'replies.json', 'events.json', 'reconciliation.json',
+    ]);
+    for (const e of manifest) {
+      expect(await sha(path.join(pack, e.path)), e.path).toBe(e.sha256);
+      expect((await fs.stat(path.join(pack, e.path))).size, e.path).toBe(e.bytes);
+    }
+    expect(manifest[0]!.sha256).toBe(await sha(outbox));
+    const reconciliation = JSON.parse(await fs.readFile(path.join(pack, 'reconciliation.json'), 'utf8'));
+    expect(reconciliation.submission.state).toBe('accepted_with_anomalies');
+    expect(reconciliation.anomalies).toHaveLength(ANOMALIES);
+    expect(reconciliation.anomalies[ANOMALIES - 1]).toEqual({ ordinal: 1 + (ANOMALIES % 8), source_key: expect.any(String), blocking: true, code: `N${ANOMALIES}`, description: `remark "${ANOMALIES}" \\ with quotes` });
+  });
+
+  it('writes no pack, and leaves no temporary folder, when a sent file no longer matches the ledger', async () => {
+    const { submissionId, outbox } = await acceptedWithAnomalies();
+    const original = await fs.readFile(outbox);
+    await fs.appendFile(outbox, '<!-- changed -->');
+    await expect(writeEvidencePack(fx.db.pool, evidence, submissionId)).rejects.toThrow(/no longer matches its sha256 in the ledger; the evidence pack was not written/);
+    const left = await fs.readdir(path.join(evidence, 'career', '2026-Q3', 'T'));
+    expect(left.filter((n) => n.includes(`submission-${submissionId}`))).toEqual([]);
+    // Put right, the pack is written.
+    await fs.writeFile(outbox, original);
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toMatch(new RegExp(`submission-${submissionId}$`));
+  });
+
+  it('exports the packs as a deflated zip that unzip verifies, every file matching the manifest', async () => {
+    const zip = path.join(path.dirname(fx.outbox), 'evidence.zip');
+    const result = await exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip);
+    expect(result).toMatchObject({ packs: 2, pending: [] });
+    expect(execFileSync('unzip', ['-t', zip], { encoding: 'utf8' })).toMatch(/No errors detected/);
+    const manifest = JSON.parse(execFileSync('unzip', ['-p', zip, 'manifest.json'], { encoding: 'utf8' })) as { files: ManifestEntry[] };
+    expect(manifest.files.map((f) => f.path)).toContain('submission-1/reconciliation.json');
+    let bytes = 0;
+    for (const f of manifest.files) {
+      const entry = execFileSync('unzip', ['-p', zip, f.path], { maxBuffer: 64 * 1024 * 1024 });
+      expect(createHash('sha256').update(entry).digest('hex'), f.path).toBe(f.sha256);
+      expect(entry.length).toBe(f.bytes);
+      bytes += f.bytes;
+    }
+    expect((await fs.stat(zip)).size).toBeLessThan(bytes / 2);
+  });
+});

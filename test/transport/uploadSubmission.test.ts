@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TransportError } from '../../src/errors/errors.js';
+import { openSftpSession, type SftpSession } from '../../src/transport/sftpSession.js';
+import { type LocalPart, type UploadStep, uploadSubmission } from '../../src/transport/uploadSubmission.js';
+import { scratchDir } from '../helpers/runHarness.js';
+import { requireTestSshd, type TestSshd } from '../helpers/sshd.js';
+
+const NAME = 'FI.CARR.012345.20261010.00001.T.1.1';
+const GO = 'GO.CARR.012345.20261010.00001.T.1';
+
+describe('uploading one submission to a real OpenSSH server', () => {
+  let sshd: TestSshd;
+  let session: SftpSession;
+  let scratch: Awaited<ReturnType<typeof scratchDir>>;
+  const inDir = (): string => path.join(sshd.root, 'IN');
+
+  async function part(content: string, ledgerContent = content): Promise<LocalPart> {
+    const localPath = path.join(scratch.dir, NAME);
+    await fs.writeFile(localPath, content);
+    return { name: NAME, localPath, bytes: Buffer.byteLength(ledgerContent), sha256: createHash('sha256').update(ledgerContent).digest('hex') };
+  }
+
+  beforeAll(async () => {
+    sshd = await requireTestSshd();
+    scratch = await scratchDir('upload');
+    session = await openSftpSession({
+      host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint,
+      inDir: inDir(), outDir: 'OUT', outTestDir: 'OUTTEST', timeoutMs: 5000, retries: 0,
+    }, undefined);
+  });
+  afterEach(async () => {
+    for (const n of await fs.readdir(inDir())) await fs.rm(path.join(inDir(), n), { force: true });
+  });
+  afterAll(async () => {
+    await session?.close();
+    await sshd?.stop();
+    await scratch?.remove();
+  });
+
+  it('uploads under a temporary name, checks it, renames it and writes the GO last', async () => {
+    const steps: UploadStep[] = [];
+    const p = await part('<Records>one</Records>\n');
+    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: async () => undefined, step: (s) => void steps.push(s) });
+    expect(transcript).toEqual({ files: [{ name: NAME, action: 'uploaded', bytes: p.bytes }], go: 'written' });
+    expect(steps).toEqual(['before-upload', 'after-upload', 'after-rename', 'after-go']);
+    expect((await fs.readdir(inDir())).sort()).toEqual([NAME, GO]);
+    expect(await fs.readFile(path.join(inDir(), NAME), 'utf8')).toBe('<Records>one</Records>\n');
+  });
+
+  it('refuses an outbox file changed after the ledger recorded it: not retried, nothing left on the server', async () => {
+    // The file is hashed as it is uploaded: the mismatch is found after the upload, and the
+    // temporary file never becomes the real one.
+    const p = await part('<Records>tampered</Records>\n', '<Records>original</Records>\n');
+    const failure = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: async () => undefined }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(TransportError);
+    expect(failure).toMatchObject({ retryable: false, message: expect.stringMatching(/no longer matches the sha256 the ledger recorded.*Nothing was sent\.$/) });
+    expect(await fs.readdir(inDir())).toEqual([]);
+  });
+});
