@@ -1,5 +1,5 @@
 /**
- * The targets of issue #26, judged on the largest size, each `met` or `MISSED`: every maillon
+ * The targets of the lifecycle, judged on the largest size, each `met` or `MISSED`: every maillon
  * process under 256 MiB, each step's peak RSS within 10 % of the reference size's, each lifecycle
  * step within its ratio to its floor, and every flow's run within 2x its `psql \copy` floor.
  */
@@ -16,7 +16,7 @@ export function printLifecycleTargets(sizes: readonly number[], results: readonl
   const last = results[results.length - 1]!;
   const life = last.lifecycle!;
   console.log('');
-  console.log(`targets of issue #26 at ${size} affiliates`);
+  console.log(`targets of the lifecycle at ${size} affiliates`);
   console.log(`  ${`every maillon process's peak RSS < ${RSS_LIMIT_MIB} MiB`.padEnd(48)} ${verdict(peak.mib < RSS_LIMIT_MIB)} ${fmt(peak.mib)} MiB (${peak.what})`);
   if (sizes.length > 1) {
     const first = results[0]!;

@@ -6,14 +6,14 @@
  * run's own duration in the ledger, which leaves out the process start), then checks the quarantine against the generator's list of invalid
  * affiliates and each flow's reconciliation report. With several sizes, each is run in turn
  * and a linearity table compares the time per record; one size above 100,000 runs 100,000 first
- * as that reference (`--no-reference` leaves it out). It ends with the targets of issue #7, each
+ * as that reference (`--no-reference` leaves it out). It ends with the targets of the runs, each
  * met or MISSED at the largest size. The import is timed next to two `psql \copy` of the same CSV:
  * a plain one into copies of the dossier tables (keys, indexes, checks and references: the tables
  * the import ends with; the target's comparison), and a bare one into tables without any of them
  * (the floor of COPY itself; each run twice with the import, best to best).
  * `--lifecycle` goes on after the runs of each size: send, replies, reports, reruns and evidence,
- * each against its floor (bench/lifecycle.ts, bench/LIFECYCLE.md), and ends with the targets of
- * issue #26 as well.
+ * each against its floor (bench/lifecycle.ts, bench/LIFECYCLE.md), and ends with the lifecycle
+ * targets as well.
  * Uses MAILLON_BENCH_DATABASE_URL (an admin URL) or the local PostgreSQL on 127.0.0.1:5432;
  * creates its own database and drops it at the end.
  */
@@ -253,7 +253,7 @@ printTargets(sizes[sizes.length - 1]!, results[results.length - 1]!.measures, li
 if (values.lifecycle) printLifecycleTargets(sizes, results, PIPELINES.map((p) => p.id));
 
 /**
- * The targets of issue #7, judged on the largest size: a flow's run within 3x its floor (on the
+ * The targets of the runs, judged on the largest size: a flow's run within 3x its floor (on the
  * run's own duration; the process's wall time is shown beside it), peak RSS under 300 MB over every
  * maillon process of the bench, time per record within 1.2x of the smallest size's, and the import
  * "at COPY speed": within 1.2x of a plain `psql \copy` of the same CSV into the dossier's tables
@@ -267,7 +267,7 @@ function printTargets(size: number, last: Measures, linear: Map<string, number>)
   const mb = (peak.mib * 1024 * 1024) / 1e6;
   const imp = last.get('import')!;
   console.log('');
-  console.log(`targets of issue #7 at ${size} affiliates`);
+  console.log(`targets of the runs at ${size} affiliates`);
   console.log(`  every flow's run <= 3x its psql \\copy floor    ${verdict(worst <= 3).padEnd(7)} ${flows.map((f) => `${f.id} ${fmt(f.m.runRatio!, 2)}`).join(', ')}`);
   console.log(`    (on the process's wall time, start included: ${verdict(worstWall <= 3)}, ${flows.map((f) => `${f.id} ${fmt(f.m.wallRatio!, 2)}`).join(', ')})`);
   console.log(`  peak RSS < 300 MB at any size                  ${verdict(mb < 300).padEnd(7)} ${fmt(mb)} MB = ${fmt(peak.mib)} MiB (${peak.what})`);

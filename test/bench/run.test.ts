@@ -40,7 +40,7 @@ describe('npm run bench', () => {
     for (const p of PIPELINES) expect(stdout, p.id).toMatch(new RegExp(`^${p.id} +\\S+ +\\d+ +[\\d.]+ `, 'm'));
     expect(stdout.match(/report: (\d+)\/\1 checks hold/g)).toHaveLength(PIPELINES.length);
     expect(stdout).toContain('career quarantined only listed affiliates, each under its listed rule; no flow emitted a record with a listed bad INSS; every report reconciles');
-    expect(stdout).toContain(`targets of issue #7 at ${AFFILIATES} affiliates`);
+    expect(stdout).toContain(`targets of the runs at ${AFFILIATES} affiliates`);
     expect(stdout).toMatch(/^ {2}every flow's run <= 3x its psql \\copy floor +(met|MISSED) /m);
     expect(stdout).toMatch(/^ {2}peak RSS < 300 MB at any size +(met|MISSED) +[\d.]+ MB/m);
     expect(stdout).toMatch(/^ {2}import at COPY speed \(within 1\.2x\) +(met|MISSED) +[\d.]+x a plain psql \\copy/m);
@@ -51,7 +51,7 @@ describe('npm run bench', () => {
     expect(stdout).toMatch(/^send .* sftp -b of the same \d+ files, [\d.]+ MB \(best of 3\); (\d+) submissions sent$/m);
     expect(stdout).toMatch(/^acks .* psql \\copy of the same [1-9]\d* anomaly rows .*; \d+ replies applied, [1-9]\d* evidence packs written$/m);
     expect(stdout).toMatch(/^rerun career .* new [1-9]\d*, changed [1-9]\d*, vanished [1-9]\d*, unchanged \d+$/m);
-    expect(stdout).toContain(`targets of issue #26 at ${AFFILIATES} affiliates`);
+    expect(stdout).toContain(`targets of the lifecycle at ${AFFILIATES} affiliates`);
     expect(stdout).toMatch(/^ {2}every maillon process's peak RSS < 256 MiB +(met|MISSED) +[\d.]+ MiB/m);
     for (const step of LIFECYCLE_STEPS) expect(stdout, step).toMatch(new RegExp(`^ {2}${step} <= [\\d.]+x its floor +(met|MISSED) +[\\d.]+ \\(`, 'm'));
     expect(stdout).toMatch(/^ {2}every flow's run <= 2x its psql \\copy floor +(met|MISSED) /m);
