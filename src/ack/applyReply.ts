@@ -1,6 +1,7 @@
 import type { PoolClient } from '../db/database.js';
 import { AckError } from '../errors/errors.js';
 import { appendEvent } from '../ledger/events.js';
+import { settleFromReplies } from '../ledger/transitions.js';
 import type { Acrf, Noti } from './replyXml.js';
 
 /**
@@ -35,24 +36,8 @@ export async function applyReply(tx: PoolClient, replyId: number, replyName: str
       );
     }
   }
-  await tx.query(
-    `UPDATE maillon.submissions s SET state = CASE
-        WHEN bool_or_rejected THEN 'rejected'
-        WHEN all_noti AND any_anomaly THEN 'accepted_with_anomalies'
-        WHEN all_noti THEN 'accepted'
-        WHEN all_ack THEN 'received'
-        ELSE s.state END
-     FROM (
-       SELECT submission_id,
-              bool_or(ack_state = 'rejected' OR noti_state = 'rejected') AS bool_or_rejected,
-              bool_and(noti_state IS NOT NULL) AS all_noti,
-              bool_or(noti_state = 'accepted_with_anomalies') AS any_anomaly,
-              bool_and(ack_state = 'received') AS all_ack
-       FROM maillon.files WHERE submission_id = $1 AND kind = 'FI' GROUP BY submission_id
-     ) agg
-     WHERE s.submission_id = agg.submission_id`,
-    [f.submission_id],
-  );
+  // The submission moves only by the guarded transition: a final state is never left.
+  await settleFromReplies(tx, Number(f.submission_id));
   const state = await tx.query<{ state: string }>('SELECT state FROM maillon.submissions WHERE submission_id = $1', [f.submission_id]);
   await appendEvent(tx, {
     at,

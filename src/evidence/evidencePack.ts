@@ -3,9 +3,8 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from '../db/database.js';
+import { isFinal } from '../ledger/transitions.js';
 
-/** Submission states after which nothing more can happen to it. */
-export const FINAL_STATES = ['accepted', 'accepted_with_anomalies', 'rejected', 'cancelled'] as const;
 
 /** One file of a pack, as its manifest lists it. */
 export interface ManifestEntry {
@@ -33,7 +32,7 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
             sequence, parts, state, sent_at, created_at FROM maillon.submissions WHERE submission_id = $1`,
     [submissionId],
   )).rows[0];
-  if (!sub || !(FINAL_STATES as readonly string[]).includes(sub.state)) return null;
+  if (!sub || !isFinal(sub.state)) return null;
   const folder = packFolder(evidenceDir, sub.flow, sub.period, sub.environment, submissionId);
   if (existsSync(folder)) return folder;
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });

@@ -4,7 +4,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import yazl from 'yazl';
+import type { Environment } from '../config/config.js';
 import type { Pool } from '../db/database.js';
+import { readPeriodView } from '../ledger/periodView.js';
 import { packFolder, writeEvidencePack } from './evidencePack.js';
 
 /** What an export holds. */
@@ -19,17 +21,14 @@ export interface EvidenceExport {
  * Exports the evidence packs of a flow's period and environment as one zip, with a top-level
  * manifest listing every file and its sha256 (and the submissions still pending).
  */
-export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: string, zipPath: string): Promise<EvidenceExport> {
-  const subs = (await ledger.query<{ submission_id: string; state: string }>(
-    `SELECT submission_id, state FROM maillon.submissions WHERE flow = $1 AND period = $2 AND environment = $3 ORDER BY submission_id`,
-    [flow, period, env],
-  )).rows;
+export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: Environment, zipPath: string): Promise<EvidenceExport> {
+  const subs = (await readPeriodView(ledger, env, flow, period)).submissions;
   const zip = new yazl.ZipFile();
   const manifest: { path: string; bytes: number; sha256: string }[] = [];
   const pending: EvidenceExport['pending'] = [];
   let packs = 0;
   for (const s of subs) {
-    const id = Number(s.submission_id);
+    const id = s.id;
     const folder = (await writeEvidencePack(ledger, evidenceDir, id)) ?? null;
     if (!folder) {
       pending.push({ submissionId: id, state: s.state });

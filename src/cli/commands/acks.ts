@@ -2,10 +2,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ingestReplies, type ReplyOutcome } from '../../ack/ingestReplies.js';
-import { type Environment, parseEnvironment, requireReceiversFile } from '../../config/config.js';
+import { type Environment, requireReceiversFile } from '../../config/config.js';
 import { parseCertificates } from '../../sign/cms.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import type { CliContext } from '../context.js';
+import { environmentOption } from '../resolve.js';
 
 /** Reads the replies of an environment (shared by `maillon acks` and `maillon send`). */
 export async function readAcks(c: CliContext, environment: Environment): Promise<ReplyOutcome[]> {
@@ -36,7 +37,7 @@ export function registerAcks(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print the outcome as JSON')
     .action(async (opts: { env?: string; json?: boolean }) => {
       const c = ctx();
-      const outcomes = await readAcks(c, opts.env ? parseEnvironment(opts.env) : c.config.environment);
+      const outcomes = await readAcks(c, environmentOption(c.config, opts.env));
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else printAcks(outcomes);
       if (outcomes.some((o) => o.result === 'set_aside')) process.exitCode = 12;
