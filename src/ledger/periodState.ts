@@ -101,7 +101,8 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
     return view('given_up', 'given_up', `maillon serve gave up after ${f.retry.failures} failed runs (last: ${f.retry.lastError.slice(0, 300)}). Fix the cause, then: ${cmd} (or wait for the flow's next scheduled firing).`);
   }
   if (latest && (latest.state === 'failed' || (latest.state === 'running' && !latest.alive))) {
-    return view('to_do', 'failed', `Run #${latest.id} failed${latest.error ? ` (${latest.error.slice(0, 300)})` : ''}. Fix the cause, then: ${cmd} (maillon serve retries it when it is due).`);
+    const retry = f.retry?.nextAttemptAt ? `maillon serve tries again at ${f.retry.nextAttemptAt.toISOString()}, after ${f.retry.failures} failed runs` : 'maillon serve runs it when it is due';
+    return view('to_do', 'failed', `Run #${latest.id} failed${latest.error ? ` (${latest.error.slice(0, 300)})` : ''}. Fix the cause, then: ${cmd} (${retry}).`);
   }
   const lastHeld = [...f.submissions].reverse().find((s) => s.state !== 'cancelled');
   if (lastHeld?.state === 'rejected') {

@@ -39,6 +39,13 @@ describe('the receivers view of a period, derived from its facts', () => {
     // Only a period nobody holds and nobody is running may be written as originals.
     expect(v.open).toBe(v.live.length === 0 && !v.running && state !== 'nothing_to_send');
   });
+
+  it('says when serve tries a failed period again', () => {
+    const next = new Date('2026-10-10T00:02:00Z');
+    const v = derivePeriod(facts([], [ran(1, 'failed', false)], { failures: 2, lastError: 'disk full', lastFailedAt: new Date(), nextAttemptAt: next, givenUpAt: null }));
+    expect(v).toMatchObject({ phase: 'to_do', state: 'failed', open: true });
+    expect(v.action).toBe('Run #1 failed (disk full). Fix the cause, then: maillon run career --period 2026-Q3 --env T (maillon serve tries again at 2026-10-10T00:02:00.000Z, after 2 failed runs).');
+  });
 });
 
 /**
