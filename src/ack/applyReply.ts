@@ -2,9 +2,10 @@ import type { Environment } from '../config/config.js';
 import type { PoolClient } from '../db/database.js';
 import { AckError } from '../errors/errors.js';
 import { appendEvent } from '../ledger/events.js';
+import { settleFromReplies } from '../ledger/transitions.js';
 import type { AnomalyStage } from './anomalyStage.js';
 import { recordReadReply, type KeptBody } from './replyLedger.js';
-import { conflictOf, FINAL_SUBMISSION_STATES, type NamedFile, type ReplyFolder } from './replyRules.js';
+import { conflictOf, type NamedFile, type ReplyFolder } from './replyRules.js';
 import type { ReplyHeader } from './replyXml.js';
 
 /** Where a reply came from and what was kept of it. */
@@ -60,28 +61,15 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
 }
 
 /**
- * Moves a submission to the state its files' replies say (rejected as soon as one file is;
- * accepted, with anomalies or not, once every file has its NOTI; received once every file has a
- * positive ACRF), in one guarded statement: a final state is never left, and the event is written
- * only when the state changed. Returns the change, or null.
+ * Moves a submission to the state its files' replies say, by the ledger's guarded transition
+ * (settleFromReplies: a final state is never left), and records that move as an event only when
+ * it happened. The caller holds the submission's lock. Returns the change, or null.
  */
 export async function deriveSubmissionState(tx: PoolClient, submissionId: number, at: Date, reply: string): Promise<{ from: string; to: string } | null> {
-  const changed = await tx.query<{ from: string; to: string }>(
-    `WITH agg AS (
-       SELECT bool_or(ack_state = 'rejected' OR noti_state = 'rejected') AS rejected, bool_and(noti_state IS NOT NULL) AS all_noti,
-              bool_or(noti_state = 'accepted_with_anomalies') AS any_anomaly, bool_and(ack_state = 'received') AS all_ack
-       FROM maillon.files WHERE submission_id = $1 AND kind = 'FI'
-     ), target AS (
-       SELECT CASE WHEN rejected THEN 'rejected' WHEN all_noti AND any_anomaly THEN 'accepted_with_anomalies'
-                   WHEN all_noti THEN 'accepted' WHEN all_ack THEN 'received' END AS state FROM agg
-     ), before AS (SELECT state FROM maillon.submissions WHERE submission_id = $1)
-     UPDATE maillon.submissions s SET state = t.state FROM target t, before b
-     WHERE s.submission_id = $1 AND t.state IS NOT NULL AND s.state <> t.state AND NOT (s.state = ANY ($2::text[]))
-     RETURNING b.state AS "from", s.state AS "to"`,
-    [submissionId, FINAL_SUBMISSION_STATES],
-  );
-  const change = changed.rows[0];
-  if (!change) return null;
+  const before = await tx.query<{ state: string }>('SELECT state FROM maillon.submissions WHERE submission_id = $1', [submissionId]);
+  const to = await settleFromReplies(tx, submissionId);
+  if (!to) return null;
+  const change = { from: before.rows[0]!.state, to };
   await appendEvent(tx, { at, submissionId, kind: change.to, detail: { from: change.from, reply } });
   return change;
 }

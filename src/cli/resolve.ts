@@ -1,6 +1,8 @@
 import { PIPELINES } from '../../pipelines/index.js';
+import { type Config, type Environment, parseEnvironment, refuseTestHooks } from '../config/config.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { NotFoundError, UsageError } from '../errors/errors.js';
+import { isLocalDate } from '../period/localDate.js';
 import { type Period, parsePeriod } from '../period/period.js';
 
 /** The pipeline of a flow id, or a NotFoundError listing the known flows. */
@@ -24,12 +26,25 @@ export function periodFor(pipeline: AnyPipeline, key: string): Period {
   return period;
 }
 
-/** Parses an ISO 8601 instant given with --as-of. */
+const INSTANT = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-](\d{2}):(\d{2}))?)?$/;
+
+/**
+ * Parses an ISO 8601 instant given with --as-of. The date must exist and the time be a time of
+ * day: `2026-02-30` is refused, never rolled over to March.
+ */
 export function parseInstant(text: string): Date {
-  const ok = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$/.test(text);
+  const m = INSTANT.exec(text);
+  const inRange = (v: string | undefined, max: number): boolean => v === undefined || Number(v) <= max;
   const d = new Date(text);
-  if (!ok || Number.isNaN(d.getTime())) {
-    throw new UsageError(`--as-of takes an ISO 8601 instant such as 2026-10-10T02:00:00+02:00, got "${text}"`);
+  if (!m || !isLocalDate(m[1]!) || !inRange(m[2], 23) || !inRange(m[3], 59) || !inRange(m[4], 59) || !inRange(m[6], 14) || !inRange(m[7], 59) || Number.isNaN(d.getTime())) {
+    throw new UsageError(`--as-of takes an existing ISO 8601 instant such as 2026-10-10T02:00:00+02:00, got "${text}"`);
   }
   return d;
+}
+
+/** The environment a command works on: --env, else MAILLON_ENV; the test hooks are refused for R. */
+export function environmentOption(config: Config, text: string | undefined): Environment {
+  const environment = text ? parseEnvironment(text) : config.environment;
+  refuseTestHooks(config, environment);
+  return environment;
 }

@@ -1,12 +1,28 @@
-import type { Config } from '../config/config.js';
+import type { Config, Environment } from '../config/config.js';
 import type { UploadStep } from '../transport/uploadSubmission.js';
 
 /**
- * The delivery hooks of the crash and stop tests (MAILLON_CRASH_AT kills the process with
- * SIGKILL at a step, MAILLON_PAUSE_AT pauses there for 3 s); none when neither is set.
+ * The hooks of the crash and stop tests (MAILLON_CRASH_AT kills the process with SIGKILL at a
+ * step, MAILLON_PAUSE_AT pauses there for 3 s); none when neither is set. Never in production:
+ * commands on environment R refuse to start with them set (refuseTestHooks), and they are inert
+ * there besides.
  */
-export function deliveryTestHooks(config: Config): { onStep?: (step: UploadStep) => void | Promise<void> } {
-  if (!config.crashAt && !config.pauseAt) return {};
+export function deliveryTestHooks(config: Config, environment: Environment): { onStep?: (step: UploadStep) => void | Promise<void> } {
+  return stepHooks(config, environment);
+}
+
+/** The hook of a run's steps: `after-commit` (the run's files and success are committed). */
+export function runTestHooks(config: Config, environment: Environment): { onStep?: (step: 'after-commit') => void | Promise<void> } {
+  return stepHooks(config, environment);
+}
+
+/** True when a crash or pause hook is set: the command then works on MAILLON_ENV only (never R). */
+export function hasTestHooks(config: Config): boolean {
+  return Boolean(config.crashAt || config.pauseAt);
+}
+
+function stepHooks(config: Config, environment: Environment): { onStep?: (step: string) => void | Promise<void> } {
+  if (environment === 'R' || (!config.crashAt && !config.pauseAt)) return {};
   return {
     onStep: async (step) => {
       if (step === config.crashAt) process.kill(process.pid, 'SIGKILL');

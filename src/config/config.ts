@@ -34,10 +34,11 @@ const envSchema = z.object({
   MAILLON_TRUST_STORE: z.string().min(1).optional(),
   MAILLON_CATCHUP_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   MAILLON_TICK_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  MAILLON_RETRY_LIMIT: z.coerce.number().int().min(1).max(100).default(5),
   MAILLON_STATUS_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   MAILLON_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
   MAILLON_NOW: z.string().datetime({ offset: true }).optional(),
-  MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
+  MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go', 'after-commit']).optional(),
   MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
@@ -73,14 +74,16 @@ export interface Config {
   trustStore: string | undefined;
   /** How far back the scheduler catches up missed periods, days. */
   catchUpDays: number;
-  /** Seconds between two ticks of `maillon serve`; a failed scheduled run is retried after as long. */
+  /** Seconds between two ticks of `maillon serve`; a failed scheduled run is retried after one tick, then twice as long each time. */
   tickSeconds: number;
+  /** Failed scheduled runs of a period after which `maillon serve` gives it up. */
+  retryLimit: number;
   /** Port and address of the status page of `maillon serve` (port 0: any free port). */
   statusPort: number;
   statusHost: string;
   /** Test only: a fixed instant for the clock (the scheduler tests drive time with it). */
   now: Date | undefined;
-  /** Test only: the delivery step at which `maillon send` kills itself (SIGKILL), to prove crash recovery. */
+  /** Test only: the delivery step (or `after-commit` of a run) at which maillon kills itself (SIGKILL), to prove crash recovery. */
   crashAt: string | undefined;
   /** Test only: the delivery step at which delivery pauses 3 s (to stop the process in the middle of an upload). */
   pauseAt: string | undefined;
@@ -105,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`The configuration is invalid: ${lines.join('; ')}. Fix these environment variables and start again.`);
   }
   const v = parsed.data;
+  refuseTestHooks({ now: v.MAILLON_NOW, crashAt: v.MAILLON_CRASH_AT, pauseAt: v.MAILLON_PAUSE_AT }, v.MAILLON_ENV);
   const home = path.resolve(cwd, v.MAILLON_HOME ?? '.maillon');
   return {
     databaseUrl: v.DATABASE_URL,
@@ -132,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     trustStore: v.MAILLON_TRUST_STORE ? path.resolve(cwd, v.MAILLON_TRUST_STORE) : undefined,
     catchUpDays: v.MAILLON_CATCHUP_DAYS,
     tickSeconds: v.MAILLON_TICK_SECONDS,
+    retryLimit: v.MAILLON_RETRY_LIMIT,
     statusPort: v.MAILLON_STATUS_PORT,
     statusHost: v.MAILLON_STATUS_HOST,
     now: v.MAILLON_NOW ? new Date(v.MAILLON_NOW) : undefined,
@@ -142,6 +147,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     receiversFile: v.MAILLON_RECEIVERS ? path.resolve(cwd, v.MAILLON_RECEIVERS) : undefined,
     secret: (name) => (name ? env[name] : undefined),
   };
+}
+
+/**
+ * Production is production: MAILLON_NOW, MAILLON_CRASH_AT and MAILLON_PAUSE_AT exist for the
+ * tests, and a command working on environment R refuses to start while any of them is set.
+ */
+export function refuseTestHooks(hooks: { now?: unknown; crashAt?: unknown; pauseAt?: unknown }, environment: Environment): void {
+  if (environment !== 'R') return;
+  const set = (
+    [['MAILLON_NOW', hooks.now], ['MAILLON_CRASH_AT', hooks.crashAt], ['MAILLON_PAUSE_AT', hooks.pauseAt]] as const
+  ).filter(([, value]) => value !== undefined).map(([name]) => name);
+  if (set.length === 0) return;
+  throw new ConfigError(
+    `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} for tests only and may not be set for production (environment R): unset ${set.length === 1 ? 'it' : 'them'} and start again.`,
+  );
 }
 
 /** Parses an environment letter given on the command line. */

@@ -6,6 +6,7 @@ import type { Environment } from '../config/config.js';
 import type { PoolClient } from '../db/database.js';
 import { appendEvents } from '../ledger/events.js';
 import { type FileRow, insertSubmissions, type SubmissionRow } from '../ledger/submissions.js';
+import type { SubmissionKind } from '../ledger/transitions.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import { publishFile, unpublishFile } from '../package/outbox.js';
 import { allocateSequences } from '../package/sequences.js';
@@ -40,6 +41,8 @@ export interface SubmissionContext {
   sender: string;
   creationDate: LocalDate;
   createdAt: Date;
+  /** What each receiver's submission is: an original, unless the receiver holds the period (default original). */
+  kinds?: (receiver: string) => SubmissionKind;
 }
 
 /**
@@ -66,14 +69,14 @@ export async function publishSubmissions(
     for (const [i, p] of s.parts.entries()) {
       const stem = { purpose: c.pipeline.purpose, sender: c.sender, date: c.creationDate, sequence, environment: c.environment, parts, part: i + 1 };
       const name = formatBatchFileName({ kind: 'FI', ...stem });
-      await setAsideOrphan(tx, outbox, name);
+      await setAsideOrphan(tx, outbox, name, c.runId);
       const finalPath = await publishFile(p.tmpPath, outbox, name);
       published.push({ name, path: finalPath, receiver: s.receiver, part: i + 1, parts, records: p.records, bytes: p.bytes, sha256: p.sha256, sequence });
       files.push({ fileKey: p.fileKey, kind: 'FI', name, part: i + 1, receiver: s.receiver, path: finalPath, records: p.records, bytes: p.bytes, sha256: p.sha256 });
       if (!c.signing) continue;
       // The detached signature of the data file's bytes, named like it (FS…), published the same way.
       const fsName = formatBatchFileName({ kind: 'FS', ...stem });
-      await setAsideOrphan(tx, outbox, fsName);
+      await setAsideOrphan(tx, outbox, fsName, c.runId);
       const text = Buffer.from(formatSignature(await c.signing.signer.signFile(finalPath, c.createdAt), c.signing.layout), 'ascii');
       const tmp = path.join(c.tmpDir, `${fsName}.part`);
       await fs.writeFile(tmp, text, { mode: 0o600, flag: 'wx' });
@@ -85,7 +88,7 @@ export async function publishSubmissions(
     rows.push({
       submission: {
         runId: c.runId, flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sender: c.sender,
-        purpose: c.pipeline.purpose, creationDate: c.creationDate, sequence, parts, createdAt: c.createdAt,
+        purpose: c.pipeline.purpose, creationDate: c.creationDate, sequence, parts, createdAt: c.createdAt, kind: c.kinds?.(s.receiver) ?? 'original',
       },
       files,
     });
@@ -97,7 +100,7 @@ export async function publishSubmissions(
       at: c.createdAt,
       submissionId: ids[k]!,
       kind: 'written',
-      detail: { flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sequence: s.sequence, files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })) },
+      detail: { flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, kind: s.kind, sequence: s.sequence, files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })) },
     })),
   );
 }
@@ -105,14 +108,15 @@ export async function publishSubmissions(
 /**
  * A file under a name the ledger does not know was left by a process killed between publishing
  * and committing (the sequence went back): it was never recorded nor sent, so it moves to
- * `.orphans/` instead of blocking the name. Called while holding the sequence's row lock.
+ * `.orphans/` (suffixed with the run that found it) instead of blocking the name. Called while
+ * holding the sequence's row lock.
  */
-async function setAsideOrphan(tx: PoolClient, outbox: string, name: string): Promise<void> {
+async function setAsideOrphan(tx: PoolClient, outbox: string, name: string, runId: number): Promise<void> {
   if (!existsSync(path.join(outbox, name))) return;
   const known = await tx.query('SELECT 1 FROM maillon.files WHERE name = $1', [name]);
   if (known.rowCount) return;
   await fs.mkdir(path.join(outbox, '.orphans'), { recursive: true, mode: 0o700 });
-  await fs.rename(path.join(outbox, name), path.join(outbox, '.orphans', `${name}.${Date.now()}`));
+  await fs.rename(path.join(outbox, name), path.join(outbox, '.orphans', `${name}.run${runId}`));
 }
 
 /** Removes published files again (their transaction did not commit). */

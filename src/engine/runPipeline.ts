@@ -7,8 +7,11 @@ import { connect, type Pool, type PoolClient } from '../db/database.js';
 import { ConfigError, OutboxError, SchemaConformanceError, UsageError } from '../errors/errors.js';
 import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
 import { loadPreviousVersion } from './previousVersion.js';
+import { checkPeriodComplete, claimPeriod, dryRunNotice, receiverKinds, secondOriginal } from './periodGuard.js';
 import type { Signing } from '../sign/signingIdentity.js';
 import { checkOutcomes } from '../ledger/outcomeWriter.js';
+import { clearPeriodRetries } from '../ledger/periodRetries.js';
+import { readPeriodView } from '../ledger/periodView.js';
 import { closeAbandonedRuns, failRun, type RunCounts, type RunVersion, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
 import { prepareOutbox, syncOutbox } from '../package/outbox.js';
@@ -39,6 +42,8 @@ export interface RunDeps {
   /** The fund's signing identity; required for production (R), used in test (T) when configured so. */
   signing?: Signing | null;
   onProgress?: (extracted: number) => void;
+  /** Called once the run's transaction committed (the crash tests stop the process there). */
+  onStep?: (step: 'after-commit') => void | Promise<void>;
 }
 
 /** What to run. */
@@ -52,6 +57,8 @@ export interface RunRequest {
   dryRun: boolean;
   /** A rerun: a new version of a period already sent, compared record by record with it. */
   correction?: { reason: string; full: boolean };
+  /** Who asked: an operator's run resets the scheduler's failures of the period (default operator). */
+  trigger?: 'operator' | 'schedule';
 }
 
 /** The result of a run. */
@@ -68,42 +75,84 @@ export interface RunResult {
   facts: Record<string, unknown> | null;
   /** For a rerun: what changed compared with the version the receivers hold. */
   plan: (CorrectionPlan & { previousRunId: number; kind: string }) | null;
+  /** A dry run of a period its receivers already hold: what a real run would meet; else null. */
+  notice: string | null;
 }
 
 /**
  * Runs one pipeline for one period, top to bottom:
- * record the run → extract, validate, render (temporary files, outcomes streamed to the
- * ledger) → check every file (XSD, or manifest against tables) → allocate sequences, name
- * and publish the files, record submissions → commit → record the run's end.
- * A dry run stops before the sequences and rolls everything back but the run row.
+ * check the request → claim the period (its lock; refused when a receiver holds it, unless a
+ * rerun) → record the run (its liveness lock on the run's own session) → extract, validate,
+ * render (temporary files, outcomes streamed to the ledger) → check every file (XSD, or manifest
+ * against tables) → allocate sequences, name and publish the files, record submissions and the
+ * run's success → commit. A dry run stops before the sequences and rolls everything back but the
+ * run row. The session ends with the run, and with it every lock.
  */
 export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunResult> {
   const signing = signingFor(deps, req.environment);
   const started = deps.clock.now();
   const asOf = req.asOf ?? started;
-  const { pipeline } = req;
   const periodKey = formatPeriod(req.period);
+  checkPeriodComplete(req.pipeline.id, req.period, asOf, started);
   await closeAbandonedRuns(deps.ledger, started);
-  const { correction, version } = await prepareCorrection(deps, req, periodKey);
-  const runId = await startRun(deps.ledger, { flow: pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started, version);
+  const session = await connect(deps.ledger);
+  let runId: number | undefined;
+  let ended = false;
+  try {
+    const view = await claimPeriod(session, {
+      flow: req.pipeline.id, period: periodKey, environment: req.environment, dryRun: req.dryRun, correction: Boolean(req.correction), byOperator: req.trigger !== 'schedule',
+    });
+    const { correction, version } = await prepareCorrection(deps, req, periodKey);
+    runId = await startRun(session, { flow: req.pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started, version);
+    const result = await executeRun(deps, req, session, { runId, started, asOf, periodKey, signing, correction, version });
+    return { ...result, notice: req.dryRun ? dryRunNotice(view) : null };
+  } catch (err) {
+    if (runId !== undefined) {
+      // The session may be in the middle of the lineage COPY, where a ROLLBACK would wait
+      // forever: closing it makes PostgreSQL roll the transaction back and release the run's
+      // locks and rows. Only then is the failure recorded (a run already succeeded stays so).
+      ended = true;
+      session.release(err as Error);
+      await failRun(deps.ledger, runId, deps.clock.now(), err as Error).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    if (!ended) {
+      const unlocked = await session.query('SELECT pg_advisory_unlock_all()').then(() => undefined, (e: Error) => e);
+      session.release(unlocked);
+    }
+  }
+}
+
+interface RunContext {
+  runId: number;
+  started: Date;
+  asOf: Date;
+  periodKey: string;
+  signing: Signing | null;
+  correction?: Correction;
+  version?: RunVersion;
+}
+
+async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, ctx: RunContext): Promise<Omit<RunResult, 'notice'>> {
+  const { runId, started, asOf, periodKey, signing, correction, version } = ctx;
+  const { pipeline } = req;
   const log = deps.logger.child({ runId, flow: pipeline.id, period: periodKey, environment: req.environment });
   log.info({ asOf: asOf.toISOString(), dryRun: req.dryRun }, 'run started');
   // Every step from here on is inside the try: a run recorded as started is recorded as failed
   // when any of them throws (the outbox unwritable, the database gone before the transaction).
   let tmpDir: string | undefined;
   let docsTmp: string | undefined;
-  let tx: PoolClient | undefined;
   const published: PublishedFile[] = [];
   let rendered: RenderedSubmission[] = [];
   let docsFolder: string | null = null;
-  let released = false;
+  let committed = false;
   try {
     tmpDir = req.dryRun ? await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-dry-')) : await prepareOutbox(deps.outbox);
     if (pipeline.documents) docsTmp = await makeDocumentsTmp(deps.documentsDir, req.dryRun, tmpDir);
-    tx = await connect(deps.ledger);
-    await tx.query('BEGIN');
+    await session.query('BEGIN');
     const creationDate = brusselsDate(started);
-    const out = await renderFiles(deps.dossier, tx, {
+    const out = await renderFiles(deps.dossier, session, {
       pipeline, period: req.period, environment: req.environment, sender: req.sender, asOf, asOfDay: brusselsDate(asOf),
       creation: started, creationDate, runId, tmpDir, documentsTmpDir: docsTmp, fund: deps.fund, onProgress: deps.onProgress,
       streamValidation: streamValidationOf(deps, pipeline),
@@ -115,22 +164,26 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     await checkParts(deps, pipeline, rendered);
     log.info({ validator: pipeline.output.kind === 'xml' ? deps.validator.name : 'manifest' }, 'files checked');
     if (req.dryRun) {
-      await tx.query('ROLLBACK');
+      await session.query('ROLLBACK');
+      await succeedRun(session, runId, deps.clock.now(), out.counts, facts);
     } else {
+      const kinds = receiverKinds(await readPeriodView(session, req.environment, pipeline.id, periodKey), version);
       await publishSubmissions(
-        tx, deps.outbox,
-        { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started, signing, tmpDir },
+        session, deps.outbox,
+        { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started, signing, tmpDir, kinds },
         rendered, published,
-      );
+      ).catch((err: unknown) => Promise.reject(secondOriginal(err, pipeline.id, periodKey, req.environment)));
       // The published names must be on disk before the ledger says the files exist.
       if (published.length > 0) await syncOutbox(deps.outbox);
-      await checkOutcomes(tx, runId);
+      await checkOutcomes(session, runId);
       if (docsTmp) docsFolder = await keepDocuments(deps.documentsDir, docsTmp, pipeline.id, periodKey, req.environment, runId);
-      await tx.query('COMMIT');
+      // The run's success is committed with its files: there is no instant where they exist and the run says running.
+      await succeedRun(session, runId, deps.clock.now(), out.counts, facts);
+      await clearPeriodRetries(session, { flow: pipeline.id, period: periodKey, environment: req.environment });
+      await session.query('COMMIT');
+      committed = true;
+      await deps.onStep?.('after-commit');
     }
-    released = true;
-    tx.release();
-    await succeedRun(deps.ledger, runId, deps.clock.now(), out.counts, facts);
     log.info({ ...out.counts, files: published.map((f) => f.name) }, 'run succeeded');
     return {
       runId, dryRun: req.dryRun, asOf, counts: out.counts, quarantineByRule: out.quarantineByRule, files: published,
@@ -138,15 +191,11 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
       plan: correction && version ? { ...correction.plan, previousRunId: version.previousRunId!, kind: version.kind } : null,
     };
   } catch (err) {
-    if (!released) {
-      // Nothing was committed: no file or document of this run may stay visible. The connection
-      // may be in the middle of the lineage COPY, where a ROLLBACK would wait forever: closing
-      // it makes PostgreSQL roll the transaction back.
-      tx?.release(err as Error);
+    if (!committed) {
+      // Nothing was committed: no file or document of this run may stay visible.
       await unpublish(published);
       if (docsFolder) await fs.rm(docsFolder, { recursive: true, force: true });
     }
-    await failRun(deps.ledger, runId, deps.clock.now(), err as Error).catch(() => undefined);
     throw err;
   } finally {
     for (const s of rendered) for (const p of s.parts) await fs.rm(p.tmpPath, { force: true });
@@ -159,7 +208,9 @@ async function prepareCorrection(deps: RunDeps, req: RunRequest, periodKey: stri
   if (!req.correction) return {};
   const previous = await loadPreviousVersion(deps.ledger, req.pipeline.id, periodKey, req.environment);
   if (!previous) {
-    throw new UsageError(`Nothing of ${req.pipeline.id} for ${periodKey} was sent in environment ${req.environment} yet: run it with "maillon run" first.`);
+    throw new UsageError(
+      `No receiver holds ${req.pipeline.id} ${periodKey} in environment ${req.environment} (nothing was written, or everything was cancelled or rejected): there is nothing to correct. Run it with "maillon run ${req.pipeline.id} --period ${periodKey} --env ${req.environment}".`,
+    );
   }
   const wholeFile = req.pipeline.output.kind === 'csvTables' || req.pipeline.corrections === 'whole-file';
   return {

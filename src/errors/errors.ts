@@ -71,6 +71,22 @@ export class LedgerConflictError extends MaillonError {
   override readonly exitCode = 8;
 }
 
+/**
+ * A flow's period is already held by its receivers (a live submission): writing it again as an
+ * original would send it twice. `submissionIds` are the live submissions.
+ */
+export class PeriodHeldError extends LedgerConflictError {
+  constructor(
+    message: string,
+    readonly submissionIds: readonly number[],
+  ) {
+    super(message);
+  }
+}
+
+/** Another maillon process is running or sending this period or submission right now. */
+export class BusyError extends LedgerConflictError {}
+
 /** A validator (xmllint) or another external tool is missing or failed to run. */
 export class ToolError extends MaillonError {
   override readonly exitCode = 9;

@@ -3,12 +3,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from '../db/database.js';
 import { extractBatches } from '../extract/extractRows.js';
+import { isFinal } from '../ledger/transitions.js';
 import { createPackWriter, type ManifestEntry, type PackWriter } from './packWriter.js';
 
 export type { ManifestEntry };
 
-/** Submission states after which nothing more can happen to it. */
-export const FINAL_STATES = ['accepted', 'accepted_with_anomalies', 'rejected', 'cancelled'] as const;
 
 /** Folder of a submission's evidence pack. */
 export function packFolder(evidenceDir: string, flow: string, period: string, env: string, submissionId: number): string {
@@ -31,7 +30,7 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
             sequence, parts, state, sent_at, created_at FROM maillon.submissions WHERE submission_id = $1`,
     [submissionId],
   )).rows[0];
-  if (!sub || !(FINAL_STATES as readonly string[]).includes(sub.state)) return null;
+  if (!sub || !isFinal(sub.state)) return null;
   const folder = packFolder(evidenceDir, sub.flow, sub.period, sub.environment, submissionId);
   if (existsSync(folder)) return folder;
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });

@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import yazl from 'yazl';
+import type { Environment } from '../config/config.js';
 import type { Pool } from '../db/database.js';
+import { readPeriodView } from '../ledger/periodView.js';
 import { packFolder, writeEvidencePack } from './evidencePack.js';
 import { hashing, type ManifestEntry } from './packWriter.js';
 
@@ -25,16 +27,13 @@ export interface EvidenceExport {
  * file is read once, hashed on its way into the zip, and written out as it goes; the manifest,
  * the last entry, is made when every hash is known. Memory does not grow with the packs.
  */
-export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: string, zipPath: string): Promise<EvidenceExport> {
-  const subs = (await ledger.query<{ submission_id: string; state: string }>(
-    `SELECT submission_id, state FROM maillon.submissions WHERE flow = $1 AND period = $2 AND environment = $3 ORDER BY submission_id`,
-    [flow, period, env],
-  )).rows;
+export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: Environment, zipPath: string): Promise<EvidenceExport> {
+  const subs = (await readPeriodView(ledger, env, flow, period)).submissions;
   const entries: { file: string; entry: string }[] = [];
   const pending: EvidenceExport['pending'] = [];
   let packs = 0;
   for (const s of subs) {
-    const id = Number(s.submission_id);
+    const id = s.id;
     const folder = (await writeEvidencePack(ledger, evidenceDir, id)) ?? null;
     if (!folder) {
       pending.push({ submissionId: id, state: s.state });

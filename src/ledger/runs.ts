@@ -1,7 +1,8 @@
 import os from 'node:os';
 import type { Environment } from '../config/config.js';
-import type { Pool } from '../db/database.js';
-import { isProcessAlive } from '../system/processAlive.js';
+import { inTransaction, type Pool, type PoolClient } from '../db/database.js';
+import { LedgerConflictError } from '../errors/errors.js';
+import { LOCK, runAliveSql } from './locks.js';
 
 /** What identifies a run: flow, period key, environment, as-of instant, dry or real. */
 export interface RunKey {
@@ -31,70 +32,65 @@ export interface RunVersion {
 }
 
 /**
- * The runs this process started and has not ended yet. A run whose end could not be recorded
- * (the database went away under it) is no longer among them, though the ledger still says
- * `running`: `maillon serve` lives on after such a run, and its next run closes it.
- */
-const inFlight = new Set<number>();
-
-/**
- * Marks as failed the runs of this host still `running` that no process is running any more: their
- * process is gone (killed, machine restarted), or it is this one and the run ended without its end
- * being recorded (database lost mid-run). Their transaction never committed, so they left nothing
- * else.
+ * Marks as failed the runs still `running` whose session is gone (killed, machine restarted,
+ * database lost under them): nobody holds their lock. A run records its success in the transaction
+ * that commits its files, so such a run committed nothing. Runs left `running` by a maillon before
+ * the lock (migration 009) with committed submissions are closed as succeeded, which they were.
  */
 export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promise<number> {
-  const res = await ledger.query<{ run_id: string; pid: number }>(`SELECT run_id, pid FROM maillon.runs WHERE state = 'running' AND host = $1`, [os.hostname()]);
-  let n = 0;
-  for (const r of res.rows) {
-    if (r.pid === process.pid ? inFlight.has(Number(r.run_id)) : isProcessAlive(r.pid)) continue;
-    // Its files were committed if it has submissions: the run did complete, only its end was not recorded.
-    await ledger.query(
-      `UPDATE maillon.runs r SET
-         state = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id) THEN 'succeeded' ELSE 'failed' END,
-         finished_at = $2,
-         extracted = (SELECT count(*) FILTER (WHERE o.outcome <> 'emitted' OR o.status <> 1) FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
-         emitted = (SELECT count(*) FILTER (WHERE o.outcome = 'emitted') FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
-         quarantined = (SELECT count(*) FILTER (WHERE o.outcome = 'quarantined') FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
-         error_class = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id) THEN NULL ELSE 'Abandoned' END,
-         error_message = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id)
-           THEN 'completed; process ' || $3 || ' did not record the end of the run (it ended, or lost its database)'
-           ELSE 'abandoned: process ' || $3 || ' did not record the end of the run (it ended, or lost its database); nothing of it was committed' END
-       WHERE run_id = $1 AND state = 'running'`,
-      [r.run_id, finishedAt, String(r.pid)],
-    );
-    n++;
-  }
-  return n;
-}
-
-/** Records the start of a run and returns its id. */
-export async function startRun(ledger: Pool, key: RunKey, startedAt: Date, version?: RunVersion): Promise<number> {
-  const res = await ledger.query<{ run_id: string }>(
-    `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid, kind, previous_run_id, reason)
-     VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12) RETURNING run_id`,
-    [key.flow, key.period, key.environment, key.asOf, key.dryRun, startedAt, os.userInfo().username, os.hostname(), process.pid,
-      version?.kind ?? 'original', version?.previousRunId ?? null, version?.reason ?? null],
+  const res = await ledger.query(
+    `UPDATE maillon.runs r SET
+       state = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id) THEN 'succeeded' ELSE 'failed' END,
+       finished_at = $1,
+       extracted = (SELECT count(*) FILTER (WHERE o.outcome <> 'emitted' OR o.status <> 1) FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
+       emitted = (SELECT count(*) FILTER (WHERE o.outcome = 'emitted') FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
+       quarantined = (SELECT count(*) FILTER (WHERE o.outcome = 'quarantined') FROM maillon.record_outcomes o WHERE o.run_id = r.run_id),
+       error_class = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id) THEN NULL ELSE 'Abandoned' END,
+       error_message = CASE WHEN EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id)
+         THEN 'completed; its process (' || r.host || ', pid ' || r.pid || ') did not record the end of the run'
+         ELSE 'abandoned: its process (' || r.host || ', pid ' || r.pid || ') ended without recording the end of the run (killed, or lost its database); nothing of it was committed' END
+     WHERE r.state = 'running' AND NOT ${runAliveSql('r.run_id')}`,
+    [finishedAt],
   );
-  const runId = Number(res.rows[0]!.run_id);
-  inFlight.add(runId);
-  return runId;
+  return res.rowCount ?? 0;
 }
 
-/** Records a successful end with its counts. */
-export async function succeedRun(ledger: Pool, runId: number, finishedAt: Date, counts: RunCounts, facts: Record<string, unknown> | null = null): Promise<void> {
-  inFlight.delete(runId);
-  await ledger.query(
-    `UPDATE maillon.runs SET state = 'succeeded', finished_at = $2, extracted = $3, emitted = $4, quarantined = $5, facts = $6, unchanged = $7, cancelled = $8 WHERE run_id = $1`,
+/**
+ * Records the start of a run on the run's own session and takes the run's lock there, in one
+ * transaction: by the time another session sees the run, the lock says it is alive, and it stays
+ * so until the session ends. Returns the run id.
+ */
+export async function startRun(session: PoolClient, key: RunKey, startedAt: Date, version?: RunVersion): Promise<number> {
+  return inTransaction(session, async () => {
+    const res = await session.query<{ run_id: string }>(
+      `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid, kind, previous_run_id, reason)
+       VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12) RETURNING run_id`,
+      [key.flow, key.period, key.environment, key.asOf, key.dryRun, startedAt, os.userInfo().username, os.hostname(), process.pid,
+        version?.kind ?? 'original', version?.previousRunId ?? null, version?.reason ?? null],
+    );
+    const runId = Number(res.rows[0]!.run_id);
+    await session.query('SELECT pg_advisory_lock($1, $2)', [LOCK.run, runId]);
+    return runId;
+  });
+}
+
+/**
+ * Records a successful end with its counts, on the given connection: inside the transaction that
+ * records the run's submissions, so that the files and the success are committed together.
+ */
+export async function succeedRun(tx: PoolClient, runId: number, finishedAt: Date, counts: RunCounts, facts: Record<string, unknown> | null = null): Promise<void> {
+  const res = await tx.query(
+    `UPDATE maillon.runs SET state = 'succeeded', finished_at = $2, extracted = $3, emitted = $4, quarantined = $5, facts = $6, unchanged = $7, cancelled = $8
+     WHERE run_id = $1 AND state = 'running'`,
     [runId, finishedAt, counts.extracted, counts.emitted, counts.quarantined, facts === null ? null : JSON.stringify(facts), counts.unchanged ?? null, counts.cancelled ?? null],
   );
+  if (res.rowCount === 0) throw new LedgerConflictError(`Run ${runId} is no longer running in the ledger (another process closed it); nothing of it was committed. Run it again.`);
 }
 
-/** Records a failure with the error's class and message. */
+/** Records a failure with the error's class and message (a run already ended is left as it is). */
 export async function failRun(ledger: Pool, runId: number, finishedAt: Date, err: Error): Promise<void> {
-  inFlight.delete(runId);
   await ledger.query(
-    `UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = $3, error_message = $4 WHERE run_id = $1`,
+    `UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = $3, error_message = $4 WHERE run_id = $1 AND state = 'running'`,
     [runId, finishedAt, err.name, err.message.slice(0, 2000)],
   );
 }

@@ -1,6 +1,7 @@
 import type { Environment } from '../config/config.js';
 import type { PoolClient } from '../db/database.js';
 import type { LocalDate } from '../period/localDate.js';
+import type { SubmissionKind } from './transitions.js';
 
 /** A submission to one receiver: its files share one sequence. */
 export interface SubmissionRow {
@@ -15,6 +16,8 @@ export interface SubmissionRow {
   sequence: string;
   parts: number;
   createdAt: Date;
+  /** Original, unless its receiver already holds the period (correction, replacement). */
+  kind: SubmissionKind;
 }
 
 /** A file of a submission, as published in the outbox. */
@@ -38,15 +41,15 @@ export async function insertSubmissions(client: PoolClient, subs: readonly { sub
   if (subs.length === 0) return [];
   const col = <T>(pick: (s: SubmissionRow) => T): T[] => subs.map((x) => pick(x.submission));
   const res = await client.query<{ submission_id: string; sequence: string }>(
-    `INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at)
-     SELECT run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, 'written', created_at
-     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::text[], $10::int[], $11::timestamptz[])
-       WITH ORDINALITY AS s (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, created_at, ord)
+    `INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at, kind)
+     SELECT run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, 'written', created_at, kind
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::text[], $10::int[], $11::timestamptz[], $12::text[])
+       WITH ORDINALITY AS s (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, created_at, kind, ord)
      ORDER BY ord
      RETURNING submission_id, sequence`,
     [
       col((s) => s.runId), col((s) => s.flow), col((s) => s.period), col((s) => s.environment), col((s) => s.receiver), col((s) => s.sender),
-      col((s) => s.purpose), col((s) => s.creationDate), col((s) => s.sequence), col((s) => s.parts), col((s) => s.createdAt),
+      col((s) => s.purpose), col((s) => s.creationDate), col((s) => s.sequence), col((s) => s.parts), col((s) => s.createdAt), col((s) => s.kind),
     ],
   );
   // Matched by sequence (unique within a run's sender, day and environment), not by row order.

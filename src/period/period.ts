@@ -21,15 +21,15 @@ const QUARTER = /^(\d{4})-Q([1-4])$/;
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 const YEAR = /^(\d{4})$/;
 
-/** Parses a period key: `2026-Q3`, `2026-07` or `2026`; throws with the accepted forms. */
+/** Parses a period key: `2026-Q3`, `2026-07` or `2026` (year 1 or later); throws with the accepted forms. */
 export function parsePeriod(key: string): Period {
-  let m = QUARTER.exec(key);
-  if (m) return makePeriod('quarter', Number(m[1]), Number(m[2]));
-  m = MONTH.exec(key);
-  if (m) return makePeriod('month', Number(m[1]), Number(m[2]));
-  m = YEAR.exec(key);
-  if (m) return makePeriod('year', Number(m[1]), 1);
-  throw new Error(`"${key}" is not a period key: use 2026-Q3 (quarter), 2026-07 (month) or 2026 (year)`);
+  const q = QUARTER.exec(key);
+  const m = MONTH.exec(key);
+  const y = YEAR.exec(key);
+  const period = q ? makePeriod('quarter', Number(q[1]), Number(q[2])) : m ? makePeriod('month', Number(m[1]), Number(m[2])) : y ? makePeriod('year', Number(y[1]), 1) : null;
+  // There is no year 0: its dates do not exist.
+  if (period && period.year >= 1) return period;
+  throw new Error(`"${key}" is not a period key: use 2026-Q3 (quarter), 2026-07 (month) or 2026 (year), from year 0001`);
 }
 
 /** Builds a period from its kind, year and index (quarter 1-4, month 1-12, 1 for a year). */

@@ -20,6 +20,8 @@ export interface RecordStates {
   rejected: number;
   /** No NOTI yet (not sent, or waiting). */
   pending: number;
+  /** In a submission that was cancelled: the receiver does not hold them. */
+  cancelled: number;
 }
 
 /** An emitted record the receiver did not simply accept. */
@@ -39,17 +41,20 @@ export interface Delivery {
   unmatchedAnomalies: number;
 }
 
-// A record's final state: its file rejected, or a blocking anomaly → rejected; a non-blocking
-// anomaly → accepted with anomalies; its file's NOTI accepting it → accepted; otherwise pending.
+// A record's final state: its submission cancelled → cancelled; its file rejected, or a blocking
+// anomaly → rejected; a non-blocking anomaly → accepted with anomalies; its file's NOTI accepting
+// it → accepted; otherwise pending.
 const RECORD_STATE = `
   SELECT o.source_key, f.name,
-         CASE WHEN f.ack_state = 'rejected' OR f.noti_state = 'rejected' OR a.blocking THEN 'rejected'
+         CASE WHEN s.state = 'cancelled' THEN 'cancelled'
+              WHEN f.ack_state = 'rejected' OR f.noti_state = 'rejected' OR a.blocking THEN 'rejected'
               WHEN a.codes IS NOT NULL AND f.noti_state IS NOT NULL THEN 'accepted_with_anomalies'
               WHEN f.noti_state IS NOT NULL THEN 'accepted'
               ELSE 'pending' END AS state,
          coalesce(a.codes, array_to_string(f.ack_errors, ',')) AS codes
   FROM maillon.record_outcomes o
   JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
+  JOIN maillon.submissions s ON s.submission_id = f.submission_id
   LEFT JOIN LATERAL (
     SELECT bool_or(ra.blocking) AS blocking, string_agg(ra.code, ',' ORDER BY ra.code) AS codes
     FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
@@ -79,7 +84,7 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
       name: f.name, state: f.state, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state,
       sentAt: f.sent_at ? (f.sent_at as Date).toISOString() : null, overdue: Boolean(f.overdue),
     })),
-    records: { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending') },
+    records: { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending'), cancelled: n('cancelled') },
     recordIssues: issues.rows,
     unmatchedAnomalies: unmatched.rows[0]?.n ?? 0,
   };

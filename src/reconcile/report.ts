@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors/errors.js';
 import type { Pool } from '../db/database.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
+import { type Phase, readPeriodView } from '../ledger/periodView.js';
 import { type Delivery, readDelivery } from './delivery.js';
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
 
@@ -33,8 +34,9 @@ export interface ReportCheck {
 }
 
 /**
- * The reconciliation report of the latest successful (non-dry) run of a flow for a period and
- * environment. Stable JSON: fields are only ever added, never renamed.
+ * The reconciliation report of a flow's period and environment: the latest successful (non-dry)
+ * run that was not entirely cancelled, with where the period stands for its receivers. Stable
+ * JSON: fields are only ever added, never renamed.
  */
 export interface Report {
   flow: string;
@@ -58,6 +60,8 @@ export interface Report {
   overdue: number;
   /** Replies about the period's files (any run) that were set aside or not believed, with why. */
   replyIssues: ReplyIssue[];
+  /** Where the period stands for its receivers (the period view), whatever run this report shows. */
+  receivers: { phase: Phase; state: string; action: string | null; submissions: { id: number; runId: number; receiver: string; kind: string; state: string }[] };
   checks: ReportCheck[];
 }
 
@@ -70,11 +74,11 @@ export async function buildReport(
   now: Date,
   ackDelayHours = 48,
 ): Promise<Report> {
+  const view = await readPeriodView(ledger, environment, pipeline.id, periodKey, { now, ackDelayHours });
   const run = await ledger.query(
     `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined, unchanged, cancelled, kind, reason, previous_run_id, facts FROM maillon.runs
-     WHERE flow = $1 AND period = $2 AND environment = $3 AND state = 'succeeded' AND NOT dry_run
-     ORDER BY run_id DESC LIMIT 1`,
-    [pipeline.id, periodKey, environment],
+     WHERE run_id = $1`,
+    [view.reportRunId],
   );
   const r = run.rows[0];
   if (!r) {
@@ -102,7 +106,7 @@ export async function buildReport(
   ]);
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours);
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
-  const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending;
+  const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
   const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
   const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
   const lineageQuarantined = tally.rows.find((t) => t.outcome === 'quarantined')?.n ?? 0;
@@ -131,6 +135,10 @@ export async function buildReport(
     delivery,
     overdue: delivery.files.filter((f) => f.overdue).length,
     replyIssues,
+    receivers: {
+      phase: view.phase, state: view.state, action: view.action,
+      submissions: view.submissions.map((x) => ({ id: x.id, runId: x.runId, receiver: x.receiver, kind: x.kind, state: x.state })),
+    },
     checks: [
       versionCheck(counts, Number(r.unchanged ?? 0), Number(r.cancelled ?? 0)),
       check(
@@ -138,7 +146,7 @@ export async function buildReport(
         lineageEmitted + lineageQuarantined + lineageUnchanged === counts.extracted + Number(r.cancelled ?? 0),
         `${lineageEmitted} emitted + ${lineageQuarantined} quarantined + ${lineageUnchanged} unchanged in the lineage`,
       ),
-      check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending`),
+      check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`),
       check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.rows.every((f) => f.lineage === Number(f.records)), `${fileRecords} records in ${files.rows.length} file(s)`),
     ],
   };

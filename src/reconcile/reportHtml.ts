@@ -30,9 +30,10 @@ export function reportToHtml(r: Report): string {
 <dt>Run</dt><dd>#${r.runId}, as of ${esc(r.asOf)}, finished ${esc(r.finishedAt)}</dd>
 <dt>Legal deadline</dt><dd id="deadline">${esc(r.deadline)} (${esc(late)})</dd>
 <dt>Overdue files</dt><dd id="overdue">${r.overdue}</dd>
+<dt>Receivers</dt><dd id="receivers">${esc(r.receivers.phase.replace('_', ' '))} (${esc(r.receivers.state)})${r.receivers.action ? ` — ${esc(r.receivers.action)}` : ''}</dd>
 </dl>
 <h2>Records</h2>
-${table(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending'], [[r.counts.extracted, r.counts.emitted, r.counts.quarantined, d.records.accepted, d.records.acceptedWithAnomalies, d.records.rejected, d.records.pending]], 'counts')}
+${table(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled'], [[r.counts.extracted, r.counts.emitted, r.counts.quarantined, d.records.accepted, d.records.acceptedWithAnomalies, d.records.rejected, d.records.pending, d.records.cancelled]], 'counts')}
 <h2>Checks</h2>
 ${table(['check', 'result', 'detail'], r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail]), 'checks')}
 <h2>Files</h2>

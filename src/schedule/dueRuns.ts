@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import type { AnyPipeline } from '../engine/pipeline.js';
+import type { PeriodView } from '../ledger/periodView.js';
 import { lastCompletePeriod, type Period } from '../period/period.js';
 
 /** One scheduled run: a flow, the period it is for, and the instant it became due. */
@@ -32,4 +33,22 @@ export function dueRuns(pipelines: readonly AnyPipeline[], from: Date, to: Date)
 /** The next firing of each flow after an instant. */
 export function nextRuns(pipelines: readonly AnyPipeline[], after: Date): { flow: string; at: Date | null }[] {
   return pipelines.map((p) => ({ flow: p.id, at: new Cron(p.schedule, { timezone: 'Europe/Brussels', paused: true }).nextRun(after) }));
+}
+
+/** What the scheduler does with a due period: run it, wait for its next attempt, leave it, or give it a fresh start and run it. */
+export type DueDecision = 'propose' | 'wait' | 'skip' | 'reset';
+
+/**
+ * The scheduler's rule for a due period, from its view: only a period to do is run, once its
+ * delay after a failure has passed; a period given up waits for an operator, or for its flow's
+ * schedule to fire again after it was given up (then its failures are forgotten).
+ */
+export function dueDecision(view: PeriodView, schedule: string, now: Date): DueDecision {
+  if (view.phase === 'given_up') {
+    const next = new Cron(schedule, { timezone: 'Europe/Brussels', paused: true }).nextRun(view.retry!.givenUpAt!);
+    return next && next.getTime() <= now.getTime() ? 'reset' : 'skip';
+  }
+  if (view.phase !== 'to_do') return 'skip';
+  if (view.retry?.nextAttemptAt && view.retry.nextAttemptAt.getTime() > now.getTime()) return 'wait';
+  return 'propose';
 }

@@ -1,55 +1,58 @@
+import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
-import { connect, type Pool } from '../db/database.js';
+import type { Pool } from '../db/database.js';
+import { connectionLost } from '../db/connectionLost.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
+import { BusyError, PeriodHeldError } from '../errors/errors.js';
+import { recordPeriodFailure, type RetryPolicy } from '../ledger/periodRetries.js';
+import { readPeriodView } from '../ledger/periodView.js';
 import type { Logger } from '../log/logger.js';
+import { dueDecision } from './dueRuns.js';
 import { formatPeriod, type Period } from '../period/period.js';
-
-/**
- * True when the period was run: a successful (non-dry) run exists, or a run's submissions were
- * committed even if its process died before recording the run's end (sending them is the
- * delivery step's job, running the period again would send it twice).
- */
-export async function isDelivered(ledger: Pool, flow: string, period: string, env: Environment): Promise<boolean> {
-  const r = await ledger.query(
-    `SELECT 1 FROM maillon.runs WHERE flow = $1 AND period = $2 AND environment = $3 AND state = 'succeeded' AND NOT dry_run
-     UNION ALL
-     SELECT 1 FROM maillon.submissions WHERE flow = $1 AND period = $2 AND environment = $3 AND state <> 'cancelled'
-     LIMIT 1`,
-    [flow, period, env],
-  );
-  return (r.rowCount ?? 0) > 0;
-}
 
 /** What a scheduled run does once it holds the period: run the flow (its delivery follows on the tick). */
 export type RunPeriod = (pipeline: AnyPipeline, period: Period) => Promise<void>;
 
+/** What a scheduled run needs. */
+export interface RunDueDeps {
+  ledger: Pool;
+  clock: Clock;
+  logger: Logger;
+  environment: Environment;
+  retry: RetryPolicy;
+  run: RunPeriod;
+}
+
+/** How a scheduled run ended. */
+export type DueOutcome = 'ran' | 'not-to-do' | 'busy' | 'failed' | 'given-up';
+
 /**
  * Runs a due (flow, period, environment) at most once across every maillon process sharing the
- * database: a session advisory lock on the key, then a check that no successful run exists yet.
- * Returns what happened.
+ * database: the period must still be to do and not waiting for a retry (the view), and the run itself takes the period's lock
+ * and refuses a period its receivers hold (another process was quicker: not a failure). A failure
+ * is recorded against the period (retried later with a growing delay, given up at the limit);
+ * losing the database is not the period's failure: the next tick tries again.
  */
-export async function runDueOnce(
-  ledger: Pool,
-  logger: Logger,
-  env: Environment,
-  pipeline: AnyPipeline,
-  period: Period,
-  run: RunPeriod,
-): Promise<'ran' | 'already-delivered' | 'busy'> {
-  const key = `maillon-run:${pipeline.id}:${formatPeriod(period)}:${env}`;
-  const lock = await connect(ledger);
+export async function runDueOnce(deps: RunDueDeps, pipeline: AnyPipeline, period: Period): Promise<DueOutcome> {
+  const key = { flow: pipeline.id, period: formatPeriod(period), environment: deps.environment };
+  // Checked again when the job runs: another instance may have run, or failed, it meanwhile.
+  const view = await readPeriodView(deps.ledger, deps.environment, key.flow, key.period);
+  const decision = dueDecision(view, pipeline.schedule, deps.clock.now());
+  if (decision === 'skip' || decision === 'wait') return 'not-to-do';
+  deps.logger.info(key, 'scheduled run starting');
   try {
-    const got = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [key]);
-    if (!got.rows[0]!.ok) return 'busy';
-    try {
-      if (await isDelivered(ledger, pipeline.id, formatPeriod(period), env)) return 'already-delivered';
-      logger.info({ flow: pipeline.id, period: formatPeriod(period), environment: env }, 'scheduled run starting');
-      await run(pipeline, period);
-      return 'ran';
-    } finally {
-      await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
+    await deps.run(pipeline, period);
+    return 'ran';
+  } catch (err) {
+    if (err instanceof BusyError) return 'busy';
+    if (err instanceof PeriodHeldError) return 'not-to-do';
+    if (connectionLost(err, 'serve')) throw err;
+    const failed = await recordPeriodFailure(deps.ledger, key, deps.clock.now(), (err as Error).message, deps.retry);
+    if (failed.givenUp) {
+      deps.logger.error({ ...key, failures: failed.failures, err }, 'scheduled run failed: given up until an operator runs the period or its flow fires again');
+      return 'given-up';
     }
-  } finally {
-    lock.release();
+    deps.logger.error({ ...key, failures: failed.failures, nextAttemptAt: failed.nextAttemptAt?.toISOString(), err }, 'scheduled run failed: retried later');
+    return 'failed';
   }
 }

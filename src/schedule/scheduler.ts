@@ -5,9 +5,11 @@ import type { Environment } from '../config/config.js';
 import { connect, type Pool } from '../db/database.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import type { Logger } from '../log/logger.js';
+import { clearPeriodRetries } from '../ledger/periodRetries.js';
+import { readPeriodViews } from '../ledger/periodView.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
-import { dueRuns } from './dueRuns.js';
-import { isDelivered, type RunPeriod, runDueOnce } from './runDue.js';
+import { dueDecision, dueRuns } from './dueRuns.js';
+import { type RunPeriod, runDueOnce } from './runDue.js';
 
 const QUEUE = 'maillon-run';
 const STARTUP_LOCK = 0x6d61_0006;
@@ -31,14 +33,16 @@ export interface SchedulerDeps {
   environment: Environment;
   /** How far back a missed period is still caught up, days. */
   catchUpDays: number;
-  /** Seconds between two ticks; a failed run is retried after as long. */
+  /** Seconds between two ticks; a failed run is retried after one tick, then twice as long each time. */
   tickSeconds: number;
+  /** Failed runs of a due period after which it is given up (MAILLON_RETRY_LIMIT). */
+  retryLimit: number;
   run: RunPeriod;
 }
 
 /** The PostgreSQL-backed job queue (pg-boss) of the scheduler. */
 export interface Scheduler {
-  /** Proposes every due period of the catch-up window not delivered yet, oldest first (a job per period, one at a time per key). */
+  /** Proposes every due period of the catch-up window that is to do and not waiting for a retry, oldest first (a job per period, one at a time per key). */
   tick(): Promise<number>;
   /** Processes queued jobs until none is left (the `--once` mode and the tests). */
   drain(): Promise<number>;
@@ -59,7 +63,7 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     await boss.start();
     // short: at most one job waiting per singleton key (flow, period, environment). Running jobs are
     // not gated by the queue: a job left "active" by a killed process must not block the period;
-    // the advisory lock and the delivered check of runDueOnce make each run happen once.
+    // the period's lock and the period view (runDueOnce, runPipeline) make each run happen once.
     if (!(await boss.getQueue(QUEUE))) await boss.createQueue(QUEUE, { policy: 'short' });
   } catch (err) {
     await boss.stop({ graceful: false }).catch(() => undefined);
@@ -71,7 +75,11 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   const handle = async (job: Job<RunJob>): Promise<void> => {
     const pipeline = deps.pipelines.find((p) => p.id === job.data.flow);
     if (!pipeline) return;
-    await runDueOnce(deps.ledger, deps.logger, job.data.environment, pipeline, parsePeriod(job.data.period), deps.run);
+    // A failed run is recorded against its period (retried by a later tick, or given up): the job is done.
+    await runDueOnce(
+      { ledger: deps.ledger, clock: deps.clock, logger: deps.logger, environment: job.data.environment, retry: { tickSeconds: deps.tickSeconds, limit: deps.retryLimit }, run: deps.run },
+      pipeline, parsePeriod(job.data.period),
+    );
   };
   // The worker. pg-boss's own (boss.work) neither awaits nor catches its call to mark a job
   // failed: when the database went away under a run, that rejection ended the process. This one
@@ -101,13 +109,18 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       const now = deps.clock.now();
       const from = new Date(now.getTime() - deps.catchUpDays * 86_400_000);
       let proposed = 0;
-      for (const due of dueRuns(deps.pipelines, from, now)) {
-        const period = formatPeriod(due.period);
-        if (await isDelivered(deps.ledger, due.pipeline.id, period, deps.environment)) continue;
-        const id = await boss.send(QUEUE, { flow: due.pipeline.id, period, environment: deps.environment } satisfies RunJob, {
-          singletonKey: `${due.pipeline.id}:${period}:${deps.environment}`,
-          retryLimit: 3,
-          retryDelay: deps.tickSeconds,
+      const due = dueRuns(deps.pipelines, from, now);
+      const views = await readPeriodViews(deps.ledger, deps.environment, due.map((d) => ({ flow: d.pipeline.id, period: formatPeriod(d.period) })));
+      for (const d of due) {
+        const period = formatPeriod(d.period);
+        const view = views.find((v) => v.flow === d.pipeline.id && v.period === period)!;
+        const decision = dueDecision(view, d.pipeline.schedule, now);
+        if (decision === 'skip' || decision === 'wait') continue;
+        if (decision === 'reset') await clearPeriodRetries(deps.ledger, { flow: d.pipeline.id, period, environment: deps.environment });
+        const id = await boss.send(QUEUE, { flow: d.pipeline.id, period, environment: deps.environment } satisfies RunJob, {
+          singletonKey: `${d.pipeline.id}:${period}:${deps.environment}`,
+          // maillon retries a failed run itself (period_retries): pg-boss does not.
+          retryLimit: 0,
         });
         if (id) proposed++;
       }

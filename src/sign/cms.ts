@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, webcrypto } from 'node:crypto';
+import { createHash, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
@@ -33,6 +33,13 @@ export function commonName(cert: pkijs.Certificate): string {
   return cn ? String(cn.value.valueBlock.value) : '(no CN)';
 }
 
+/** The private key is not the one whose public half the certificate holds. */
+export class KeyMismatchError extends Error {
+  constructor() {
+    super("the certificate's public key is not the private key's");
+  }
+}
+
 /** A key and certificate that sign detached CMS signatures (SHA-256, RSA or EC). */
 export interface CmsSigner {
   subject: string;
@@ -45,6 +52,9 @@ export async function createCmsSigner(certPem: string, keyPem: string | Buffer, 
   const cert = parseCertificates(certPem)[0];
   if (!cert) throw new Error('the certificate file holds no certificate');
   const keyObject = createPrivateKey(passphrase ? { key: keyPem, passphrase } : { key: keyPem });
+  // A key that is not the certificate's signs signatures no verifier accepts.
+  const certBlock = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(certPem)![0];
+  if (!new X509Certificate(certBlock).checkPrivateKey(keyObject)) throw new KeyMismatchError();
   const type = keyObject.asymmetricKeyType;
   const algorithm =
     type === 'rsa'

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import forge from 'node-forge';
 import { readSecretFile } from '../config/secretFile.js';
 import { ConfigError } from '../errors/errors.js';
-import { type CmsSigner, createCmsSigner } from './cms.js';
+import { type CmsSigner, createCmsSigner, KeyMismatchError } from './cms.js';
 import type { SignatureLayout } from './signatureFormat.js';
 
 /** Where the fund's signing certificate and key are (PEM files, or one PKCS#12 file). */
@@ -25,7 +25,8 @@ export interface Signing {
 
 /**
  * Loads the signing identity: PEM certificate + PEM key (RSA or EC, optionally encrypted), or
- * a PKCS#12 file (RSA). Key and PKCS#12 files readable by others are refused.
+ * a PKCS#12 file (RSA). Key and PKCS#12 files readable by others are refused, and so is a key
+ * that is not the certificate's.
  */
 export async function loadSigning(s: SigningSettings): Promise<Signing> {
   try {
@@ -38,6 +39,10 @@ export async function loadSigning(s: SigningSettings): Promise<Signing> {
     return { signer: await createCmsSigner(fs.readFileSync(s.certPath, 'utf8'), key, s.passphrase), layout: s.layout, signTest: s.signTest };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
+    if (err instanceof KeyMismatchError) {
+      const files = s.p12Path ? `the PKCS#12 file ${s.p12Path} holds a certificate and a private key that` : `the certificate ${s.certPath} (MAILLON_SIGN_CERT) and the key ${s.keyPath} (MAILLON_SIGN_KEY)`;
+      throw new ConfigError(`The signing identity does not hold together: ${files} do not belong together (their public keys differ), so no receiver could verify the signatures. Give the key of that certificate, or the certificate of that key.`, { cause: err });
+    }
     throw new ConfigError(`The signing certificate or key cannot be used: ${(err as Error).message}. Check MAILLON_SIGN_* and the passphrase.`, { cause: err });
   }
 }

@@ -1,14 +1,32 @@
 import { Gauge, Registry } from 'prom-client';
+import type { Clock } from '../clock/clock.js';
+import type { Environment } from '../config/config.js';
 import type { Pool } from '../db/database.js';
+import type { AnyPipeline } from '../engine/pipeline.js';
+import { statusSnapshot } from './statusSnapshot.js';
+
+/** What the metrics read besides the ledger: the clock, and the periods the status page shows. */
+export interface MetricsOptions {
+  clock: Clock;
+  pipelines: readonly AnyPipeline[];
+  environment: Environment;
+  /** How far back the periods are counted, days (the status page's window). */
+  windowDays: number;
+  ackDelayHours: number;
+}
 
 /** Prometheus metrics computed from the ledger at each scrape, so every instance reports the same truth. */
-export function createMetrics(ledger: Pool, ackDelayHours: number): Registry {
+export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>): void => {
     registry.registerMetric(new Gauge({ name, help, labelNames, registers: [], async collect() { this.reset(); await collect(this); } }));
   };
   gauge('maillon_runs', 'Runs by flow and state (dry runs excluded).', ['flow', 'state'], async (g) => {
     for (const r of (await ledger.query(`SELECT flow, state, count(*)::int AS n FROM maillon.runs WHERE NOT dry_run GROUP BY 1, 2`)).rows) g.set({ flow: r.flow, state: r.state }, r.n);
+  });
+  gauge('maillon_periods', 'Periods of the status window by flow and phase (to_do, in_progress, delivered, needs_attention, given_up), from the period view.', ['flow', 'phase'], async (g) => {
+    const s = await statusSnapshot(ledger, o.pipelines, o.environment, o.clock.now(), o.windowDays, o.ackDelayHours);
+    for (const p of s.periods) g.inc({ flow: p.flow, phase: p.phase }, 1);
   });
   gauge('maillon_records', 'Records extracted, emitted and quarantined by the successful runs, by flow.', ['flow', 'outcome'], async (g) => {
     const rows = (await ledger.query(`SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run GROUP BY flow`)).rows;
@@ -33,7 +51,8 @@ export function createMetrics(ledger: Pool, ackDelayHours: number): Registry {
     g.set(Number(r.rows[0].s ?? 0));
   });
   gauge('maillon_overdue_submissions', 'Submissions sent without an ACRF after the configured delay.', [], async (g) => {
-    g.set((await ledger.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < now() - make_interval(hours => $1)`, [ackDelayHours])).rows[0].n);
+    const n = await ledger.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $1)`, [o.ackDelayHours, o.clock.now()]);
+    g.set(n.rows[0].n);
   });
   return registry;
 }

@@ -7,7 +7,8 @@ export function statusToHtml(s: StatusSnapshot): string {
     .map(
       (p) =>
         `<tr data-flow="${esc(p.flow)}" data-period="${esc(p.period)}"><td>${esc(p.flow)}</td><td>${esc(p.period)}</td>` +
-        `<td class="state ${esc(p.state)}">${esc(p.state)}${p.overdue ? ' (overdue)' : ''}</td><td>${p.quarantined ?? ''}</td>` +
+        `<td class="state ${esc(p.state)}">${esc(p.state)}${p.overdue ? ' (overdue)' : ''}</td><td class="phase ${esc(p.phase)}">${esc(p.phase.replace('_', ' '))}</td>` +
+        `<td class="action">${esc(p.action ?? '')}</td><td>${p.quarantined ?? ''}</td>` +
         `<td>${esc(p.deadline)}</td><td>${p.daysRemaining}</td>` +
         `<td>${p.runId ? `<a href="/report/${encodeURIComponent(p.flow)}/${encodeURIComponent(p.period)}">report</a>` : ''}</td></tr>`,
     )
@@ -16,9 +17,9 @@ export function statusToHtml(s: StatusSnapshot): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>maillon status (${esc(s.environment)})</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #bbb;padding:3px 8px}
-.rejected,.failed{color:#b00020;font-weight:bold}.accepted{color:#176b2c}.planned{color:#666}</style></head>
+.rejected,.failed,.needs_attention,.given_up{color:#b00020;font-weight:bold}.accepted,.delivered{color:#176b2c}.planned{color:#666}</style></head>
 <body><h1>maillon — environment ${esc(s.environment)}</h1><p>as of ${esc(s.at)}</p>
-<table id="periods"><thead><tr><th>flow</th><th>period</th><th>state</th><th>quarantined</th><th>deadline</th><th>days remaining</th><th></th></tr></thead>
+<table id="periods"><thead><tr><th>flow</th><th>period</th><th>state</th><th>phase</th><th>what to do</th><th>quarantined</th><th>deadline</th><th>days remaining</th><th></th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table>

@@ -1,5 +1,6 @@
 import type { Environment } from '../config/config.js';
 import type { Pool } from '../db/database.js';
+import { type Phase, type PeriodView, readPeriodViews, recentPeriodKeys } from '../ledger/periodView.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { brusselsDate, daysBetween } from '../period/localDate.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
@@ -9,12 +10,21 @@ import { dueRuns, nextRuns } from '../schedule/dueRuns.js';
 export interface PeriodStatus {
   flow: string;
   period: string;
-  /** planned (due, not run yet), running, failed, or the submissions' state: written, sent, received, accepted, accepted_with_anomalies, rejected, cancelled. */
+  /** planned (due, not run yet), running, failed, given_up, nothing_to_send, or the live submissions' least advanced state (written, sent, received, accepted_with_anomalies, accepted); rejected or cancelled when no receiver holds anything. */
   state: string;
+  /** Where the period stands for its receivers: to_do, in_progress, delivered, needs_attention, given_up. */
+  phase: Phase;
+  /** What the operator should do, as a sentence; null when nothing. */
+  action: string | null;
+  /** The period's submissions, oldest first, with their kind (original, correction…) and state. */
+  submissions: { id: number; receiver: string; kind: string; state: string }[];
+  /** serve's failed attempts, when it has some: given up, or the next attempt. */
+  retry: { failures: number; nextAttemptAt: string | null; givenUpAt: string | null } | null;
   overdue: boolean;
   quarantined: number | null;
   deadline: string;
   daysRemaining: number;
+  /** The run a report shows (latest successful run not entirely cancelled), or null. */
   runId: number | null;
 }
 
@@ -26,39 +36,27 @@ export interface StatusSnapshot {
   next: { flow: string; at: string | null }[];
 }
 
-// Worst first: the state shown for a period is the least advanced of its submissions.
-const ORDER = ['failed', 'running', 'planned', 'written', 'sent', 'rejected', 'received', 'accepted_with_anomalies', 'accepted', 'cancelled'];
-
-/** Flows × periods due in the last `windowDays` (plus any run in that window), with their state. */
+/** Flows × periods due in the last `windowDays` (plus any run in that window), with their state from the period view. */
 export async function statusSnapshot(ledger: Pool, pipelines: readonly AnyPipeline[], env: Environment, now: Date, windowDays: number, ackDelayHours: number): Promise<StatusSnapshot> {
   const from = new Date(now.getTime() - windowDays * 86_400_000);
-  const keys = new Map<string, { pipeline: AnyPipeline; period: string }>();
-  for (const d of dueRuns(pipelines, from, now)) keys.set(`${d.pipeline.id} ${formatPeriod(d.period)}`, { pipeline: d.pipeline, period: formatPeriod(d.period) });
-  const runs = await ledger.query(
-    `SELECT DISTINCT ON (flow, period) run_id, flow, period, state, quarantined FROM maillon.runs
-     WHERE environment = $1 AND NOT dry_run AND started_at >= $2 ORDER BY flow, period, (state = 'succeeded') DESC, run_id DESC`,
-    [env, from],
-  );
-  for (const r of runs.rows) {
-    const p = pipelines.find((x) => x.id === r.flow);
-    if (p) keys.set(`${r.flow} ${r.period}`, { pipeline: p, period: r.period });
-  }
-  const byKey = new Map(runs.rows.map((r) => [`${r.flow} ${r.period}`, r]));
-  const subs = await ledger.query<{ run_id: string; state: string; overdue: boolean }>(
-    `SELECT run_id, state, (state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $3)) AS overdue
-     FROM maillon.submissions WHERE run_id = ANY($1)`,
-    [runs.rows.map((r) => r.run_id), now, ackDelayHours],
-  );
-  const periods: PeriodStatus[] = [];
-  for (const [key, { pipeline, period }] of [...keys.entries()].sort()) {
-    const run = byKey.get(key);
-    const mine = run ? subs.rows.filter((s) => s.run_id === run.run_id) : [];
-    const state = !run ? 'planned' : run.state !== 'succeeded' ? run.state : mine.length === 0 ? 'accepted' : mine.map((s) => s.state).sort((a, b) => ORDER.indexOf(a) - ORDER.indexOf(b))[0]!;
-    const deadline = pipeline.deadline(parsePeriod(period));
-    periods.push({
-      flow: pipeline.id, period, state, overdue: mine.some((s) => s.overdue), quarantined: run?.quarantined ?? null,
-      deadline, daysRemaining: daysBetween(brusselsDate(now), deadline), runId: run ? Number(run.run_id) : null,
-    });
-  }
+  const keys = new Map<string, { flow: string; period: string }>();
+  for (const d of dueRuns(pipelines, from, now)) keys.set(`${d.pipeline.id} ${formatPeriod(d.period)}`, { flow: d.pipeline.id, period: formatPeriod(d.period) });
+  for (const k of await recentPeriodKeys(ledger, env, from)) if (pipelines.some((p) => p.id === k.flow)) keys.set(`${k.flow} ${k.period}`, k);
+  const views = await readPeriodViews(ledger, env, [...keys.values()], { now, ackDelayHours });
+  const periods = views
+    .sort((a, b) => (`${a.flow} ${a.period}` < `${b.flow} ${b.period}` ? -1 : 1))
+    .map((v) => toStatus(v, pipelines.find((p) => p.id === v.flow)!, now));
   return { at: now.toISOString(), environment: env, periods, next: nextRuns(pipelines, now).map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null })) };
+}
+
+function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date): PeriodStatus {
+  const deadline = pipeline.deadline(parsePeriod(v.period));
+  const reported = v.runs.find((r) => r.id === v.reportRunId);
+  return {
+    flow: v.flow, period: v.period, state: v.state, phase: v.phase, action: v.action,
+    submissions: v.submissions.map((s) => ({ id: s.id, receiver: s.receiver, kind: s.kind, state: s.state })),
+    retry: v.retry ? { failures: v.retry.failures, nextAttemptAt: v.retry.nextAttemptAt?.toISOString() ?? null, givenUpAt: v.retry.givenUpAt?.toISOString() ?? null } : null,
+    overdue: v.live.some((s) => s.overdue), quarantined: reported?.quarantined ?? null,
+    deadline, daysRemaining: daysBetween(brusselsDate(now), deadline), runId: v.reportRunId,
+  };
 }

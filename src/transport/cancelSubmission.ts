@@ -1,11 +1,12 @@
 import path from 'node:path/posix';
 import type { Clock } from '../clock/clock.js';
+import type { Environment } from '../config/config.js';
 import { type Pool, withTransaction } from '../db/database.js';
-import { LedgerConflictError, NotFoundError } from '../errors/errors.js';
-import { appendEvent } from '../ledger/events.js';
+import { BusyError, LedgerConflictError, NotFoundError } from '../errors/errors.js';
+import { withSubmissionLock } from '../ledger/locks.js';
+import { transitionSubmission } from '../ledger/transitions.js';
 import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
-import type { Environment } from '../config/config.js';
 import type { LocalDate } from '../period/localDate.js';
 import type { Endpoints } from './receivers.js';
 import { openSftpSession } from './sftpSession.js';
@@ -19,51 +20,106 @@ export interface CancelDeps {
   passphrase(envName: string | undefined): string | undefined;
 }
 
+/** How a cancel ended: nothing had gone out, a TD file was written, or it was cancelled before. */
+export type CancelOutcome = 'cancelled-locally' | 'td-written' | 'already-cancelled';
+
+interface Row {
+  state: string;
+  flow: string;
+  period: string;
+  receiver: string;
+  purpose: string;
+  sender: string;
+  creation_date: LocalDate;
+  sequence: string;
+  environment: Environment;
+  parts: number;
+  go_started_at: Date | null;
+}
+
 /**
- * Cancels a submission. Not sent yet: marked cancelled, nothing goes out. Sent, and its GO is
- * still waiting in the receiver's IN folder: an empty TD file with the same stem is written
- * (temporary name, rename) and the submission is cancelled. Its GO already taken by the
- * receiver: refused (the receiver is processing it; send a correction instead).
+ * Cancels a submission, holding its lock (a send in progress: refused with BusyError, never both).
+ * Its GO never started: marked cancelled, nothing goes out. Its GO may be on the server (sent, or a
+ * send killed after starting the GO): the server is checked; the GO (or, when the GO never came,
+ * its data files) still waiting in the receiver's IN folder → an empty TD file with the same stem
+ * (temporary name, rename), then cancelled; everything taken by the receiver → refused (send a
+ * correction instead). Processed by the receiver → refused.
  */
-export async function cancelSubmission(deps: CancelDeps, submissionId: number): Promise<'cancelled-locally' | 'td-written'> {
-  const res = await deps.ledger.query<{
-    state: string; receiver: string; purpose: string; sender: string; creation_date: LocalDate; sequence: string; environment: Environment; parts: number;
-  }>(
-    `SELECT state, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts
-     FROM maillon.submissions WHERE submission_id = $1`,
-    [submissionId],
-  );
-  const s = res.rows[0];
-  if (!s) throw new NotFoundError(`There is no submission #${submissionId}; "maillon runs" and "maillon report" list them.`);
+export async function cancelSubmission(deps: CancelDeps, submissionId: number): Promise<CancelOutcome> {
+  const first = await readSubmission(deps.ledger, submissionId);
+  if (first.state === 'cancelled') return 'already-cancelled';
+  refuseProcessed(submissionId, first);
+  const locked = await withSubmissionLock(deps.ledger, submissionId, async () => {
+    const s = await readSubmission(deps.ledger, submissionId);
+    if (s.state === 'cancelled') return 'already-cancelled' as const;
+    refuseProcessed(submissionId, s);
+    if (s.state === 'written' && s.go_started_at === null) {
+      await cancel(deps, submissionId, ['written'], { how: 'not sent' });
+      return 'cancelled-locally' as const;
+    }
+    return writeTd(deps, submissionId, s);
+  });
+  if (locked.busy) {
+    throw new BusyError(`Submission #${submissionId} is being sent by another maillon process right now; it was not cancelled. Wait for the send to finish, then cancel it again: while its GO still waits on the server, maillon writes the TD file.`);
+  }
+  return locked.value;
+}
+
+async function writeTd(deps: CancelDeps, submissionId: number, s: Row): Promise<CancelOutcome> {
   const stem = { purpose: s.purpose, sender: s.sender, date: s.creation_date, sequence: s.sequence, environment: s.environment, parts: s.parts };
-  if (s.state === 'written') {
-    await withTransaction(deps.ledger, async (tx) => {
-      await tx.query(`UPDATE maillon.submissions SET state = 'cancelled' WHERE submission_id = $1 AND state = 'written'`, [submissionId]);
-      await appendEvent(tx, { at: deps.clock.now(), submissionId, kind: 'cancelled', detail: { how: 'not sent' } });
-    });
-    return 'cancelled-locally';
-  }
-  if (s.state !== 'sent') {
-    throw new LedgerConflictError(`Submission #${submissionId} is ${s.state}: the receiver has already processed it, so it cannot be cancelled. Send a correction instead.`);
-  }
   const endpoint = deps.endpoints.forReceiver(s.receiver);
   const session = await openSftpSession(endpoint, deps.passphrase(endpoint.passphraseEnv));
   try {
     const go = formatBatchFileName({ kind: 'GO', ...stem });
-    if (!(await session.exists(path.join(endpoint.inDir, go)))) {
-      throw new LedgerConflictError(`The receiver has already taken ${go} from its IN folder: submission #${submissionId} cannot be cancelled any more. Send a correction instead.`);
+    const goWaits = Boolean(await session.exists(path.join(endpoint.inDir, go)));
+    // The GO was started but never completed: the data files wait without it.
+    let partsWait = false;
+    if (!goWaits) {
+      for (let part = 1; part <= s.parts && !partsWait; part++) partsWait = Boolean(await session.exists(path.join(endpoint.inDir, formatBatchFileName({ kind: 'FI', ...stem, part }))));
+    }
+    if (!goWaits && !partsWait) {
+      throw new LedgerConflictError(
+        `The receiver has already taken ${go} from its IN folder: submission #${submissionId} cannot be cancelled any more. Send a correction instead: maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…".`,
+      );
     }
     const td = formatBatchFileName({ kind: 'TD', ...stem });
     const tmp = path.join(endpoint.inDir, `.${td}.part`);
     await session.putEmpty(tmp);
     await session.rename(tmp, path.join(endpoint.inDir, td));
-    await withTransaction(deps.ledger, async (tx) => {
-      await tx.query(`UPDATE maillon.submissions SET state = 'cancelled' WHERE submission_id = $1`, [submissionId]);
-      await appendEvent(tx, { at: deps.clock.now(), submissionId, kind: 'cancelled', detail: { how: 'TD written', td } });
-    });
+    await cancel(deps, submissionId, ['written', 'sent'], { how: 'TD written', td, goWaited: goWaits });
     deps.logger.info({ submissionId, td }, 'submission cancelled');
     return 'td-written';
   } finally {
     await session.close();
   }
+}
+
+async function cancel(deps: CancelDeps, submissionId: number, from: ('written' | 'sent')[], detail: Record<string, unknown>): Promise<void> {
+  const moved = await withTransaction(deps.ledger, (tx) => transitionSubmission(tx, { submissionId, from, to: 'cancelled', at: deps.clock.now(), event: { kind: 'cancelled', detail } }));
+  if (!moved) {
+    const now = await readSubmission(deps.ledger, submissionId);
+    throw new LedgerConflictError(`Submission #${submissionId} became ${now.state} while it was being cancelled (a reply came in); it is not cancelled.${detail['td'] ? ` The TD file ${String(detail['td'])} was written: tell the receiver.` : ''}`);
+  }
+}
+
+function refuseProcessed(submissionId: number, s: Row): void {
+  if (s.state === 'rejected') {
+    throw new LedgerConflictError(`Submission #${submissionId} was rejected by the receiver, which holds nothing of it: there is nothing to cancel. "maillon status" says how to send ${s.flow} ${s.period} again.`);
+  }
+  if (s.state !== 'written' && s.state !== 'sent') {
+    throw new LedgerConflictError(
+      `Submission #${submissionId} is ${s.state}: the receiver has already processed it, so it cannot be cancelled. Send a correction instead: maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…".`,
+    );
+  }
+}
+
+async function readSubmission(ledger: Pool, submissionId: number): Promise<Row> {
+  const res = await ledger.query<Row>(
+    `SELECT state, flow, period, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts, go_started_at
+     FROM maillon.submissions WHERE submission_id = $1`,
+    [submissionId],
+  );
+  const s = res.rows[0];
+  if (!s) throw new NotFoundError(`There is no submission #${submissionId}; "maillon status" and "maillon report" list them.`);
+  return s;
 }

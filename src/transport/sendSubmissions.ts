@@ -1,10 +1,11 @@
 import pRetry from 'p-retry';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
-import { connect, type Pool, withTransaction } from '../db/database.js';
+import { type Pool, withTransaction } from '../db/database.js';
 import { TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
-import { appendEvent } from '../ledger/events.js';
+import { withSubmissionLock } from '../ledger/locks.js';
+import { transitionSubmission } from '../ledger/transitions.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { LocalDate } from '../period/localDate.js';
 import type { Endpoints } from './receivers.js';
@@ -54,8 +55,8 @@ interface SubmissionRow {
 }
 
 /**
- * Sends every written submission matching the filter, oldest first. Each one is locked (an
- * advisory lock: another maillon process skips it), delivered with retries (exponential backoff
+ * Sends every written submission matching the filter, oldest first. Each one is locked (its
+ * advisory lock: another maillon process skips it, a cancel waits its turn), delivered with retries (exponential backoff
  * with jitter, transient failures only), and every attempt is recorded in the ledger.
  */
 export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): Promise<SendOutcome[]> {
@@ -76,21 +77,16 @@ async function sendOne(deps: SendDeps, row: SubmissionRow): Promise<SendOutcome>
   const go = formatBatchFileName({
     kind: 'GO', purpose: row.purpose, sender: row.sender, date: row.creation_date, sequence: row.sequence, environment: row.environment, parts: row.parts,
   });
-  const lock = await connect(deps.ledger);
-  try {
-    const got = await lock.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [`maillon-send-${id}`]);
-    if (!got.rows[0]!.ok) return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' };
-    try {
-      // Re-read under the lock: another process may have finished it meanwhile.
-      const state = await deps.ledger.query<{ state: string }>('SELECT state FROM maillon.submissions WHERE submission_id = $1', [id]);
-      if (state.rows[0]!.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' };
-      return await deliver(deps, row, id, go);
-    } finally {
-      await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [`maillon-send-${id}`]);
-    }
-  } finally {
-    lock.release();
-  }
+  // The submission's lock is held for the whole delivery: a cancel meanwhile is refused, and
+  // another maillon process skips it.
+  const locked = await withSubmissionLock(deps.ledger, id, async () => {
+    // Re-read under the lock: another process may have sent or cancelled it meanwhile.
+    const now = await deps.ledger.query<{ state: string; go_started_at: Date | null }>('SELECT state, go_started_at FROM maillon.submissions WHERE submission_id = $1', [id]);
+    const current = now.rows[0]!;
+    if (current.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' as const };
+    return deliver(deps, { ...row, go_started_at: current.go_started_at }, id, go);
+  });
+  return locked.busy ? { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' } : locked.value;
 }
 
 async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {
@@ -118,7 +114,8 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
               goStarted,
               ...(deps.onStep ? { step: deps.onStep } : {}),
               beforeGo: async () => {
-                await deps.ledger.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [id, deps.clock.now()]);
+                const started = await deps.ledger.query(`UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1 AND state = 'written'`, [id, deps.clock.now()]);
+                if (started.rowCount === 0) throw new TransportError(`Submission #${id} is no longer written in the ledger; its GO was not written.`, false);
                 goStarted = true;
               },
             });
@@ -128,8 +125,11 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
                 `UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'sent', host_key = $3, detail = $4 WHERE attempt_id = $1`,
                 [attemptId, at, session.fingerprint, JSON.stringify(transcript)],
               );
-              await tx.query(`UPDATE maillon.submissions SET state = 'sent', sent_at = $2 WHERE submission_id = $1`, [id, at]);
-              await appendEvent(tx, { at, submissionId: id, kind: 'sent', detail: { go, server, hostKey: session.fingerprint, transcript } });
+              const moved = await transitionSubmission(tx, {
+                submissionId: id, from: ['written'], to: 'sent', at, event: { kind: 'sent', detail: { go, server, hostKey: session.fingerprint, transcript } },
+              });
+              // Only a reply read meanwhile (the GO was already there) can have moved it: it went further.
+              if (!moved) log.warn({ go }, 'submission was no longer written when its delivery was recorded');
             });
             log.info({ go, files: transcript.files.map((f) => `${f.name}:${f.action}`), goFile: transcript.go }, 'submission sent');
           } finally {

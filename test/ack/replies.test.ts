@@ -50,7 +50,7 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
     const outcomes = await ingestReplies(ackDeps, 'T');
     expect(outcomes.map((o) => o.result)).toEqual(['processed', 'processed']);
     const report = await buildReport(fx.db.pool, career, '2026-Q3', 'T', clock.now());
-    expect(report.delivery.records).toEqual({ accepted: 6, acceptedWithAnomalies: 1, rejected: 1, pending: 0 });
+    expect(report.delivery.records).toEqual({ accepted: 6, acceptedWithAnomalies: 1, rejected: 1, pending: 0, cancelled: 0 });
     expect(report.delivery.recordIssues.map((i) => [i.sourceKey, i.state, i.codes])).toEqual([
       ['A001', 'rejected', 'B0042'],
       ['A002', 'accepted_with_anomalies', 'N0007'],
@@ -63,7 +63,7 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
   });
 
   it('handles zipped CO replies and a negative ACRF', async () => {
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, '2026-Q2');
     await sendSubmissions(sendDeps);
     await simulateReceiver({
       root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock, zipAbove: 0, rejectFiles: new Set([run.files[0]!.name]),
@@ -76,7 +76,7 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
 
   it('cancels a sent submission whose GO is still waiting (TD), and refuses once the receiver took it', async () => {
     const deps = { ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints: sendDeps.endpoints, passphrase: () => undefined };
-    const waiting = await fx.run(career, '2026-Q3');
+    const waiting = await fx.run(career, '2026-Q1');
     await sendSubmissions(sendDeps);
     const id = Number((await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [waiting.runId])).rows[0].submission_id);
     expect(await cancelSubmission(deps, id)).toBe('td-written');
@@ -85,14 +85,14 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
     const pass = await simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock });
     expect(pass).toEqual({ submissions: [], replies: [] });
     expect(await fs.readdir(path.join(sshd.root, 'IN', '.cancelled'))).toContain(td);
-    const taken = await fx.run(career, '2026-Q3');
+    const taken = await fx.run(career, '2025-Q4');
     await sendSubmissions(sendDeps);
     await simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock });
     const takenId = Number((await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [taken.runId])).rows[0].submission_id);
     await expect(cancelSubmission(deps, takenId)).rejects.toThrow(/has already taken GO\..* cannot be cancelled any more/);
     await ingestReplies(ackDeps, 'T');
     await expect(cancelSubmission(deps, takenId)).rejects.toThrow(/is accepted: the receiver has already processed it/);
-    const fresh = await fx.run(career, '2026-Q3');
+    const fresh = await fx.run(career, '2025-Q3');
     const freshId = Number((await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [fresh.runId])).rows[0].submission_id);
     expect(await cancelSubmission(deps, freshId)).toBe('cancelled-locally');
     expect(await sendSubmissions(sendDeps)).toEqual([]);

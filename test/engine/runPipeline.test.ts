@@ -4,9 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career, careerXml } from '../../pipelines/career.js';
 import type { AnyPipeline } from '../../src/engine/pipeline.js';
 import { type RunRequest, runPipeline } from '../../src/engine/runPipeline.js';
-import { OutboxError, SchemaConformanceError } from '../../src/errors/errors.js';
+import { LedgerConflictError, OutboxError, SchemaConformanceError } from '../../src/errors/errors.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
+import { cancelUnsent } from '../helpers/ledger.js';
 import { ROOT, runDeps, scratchDir } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
@@ -44,6 +45,8 @@ describe('runPipeline', () => {
 
   it('reproduces the same records for the same as-of: only creation stamps and sequence differ', async () => {
     const a = await runPipeline(runDeps(db.pool, out.dir, '2026-10-10T02:00:00+02:00'), request);
+    // The receiver holds the period until its submission is cancelled; then it may be written again.
+    await cancelUnsent(db.pool, a.runId);
     const b = await runPipeline(runDeps(db.pool, out.dir, '2026-10-11T03:30:00+02:00'), request);
     const [xa, xb] = await Promise.all([fs.readFile(a.files[0]!.path, 'utf8'), fs.readFile(b.files[0]!.path, 'utf8')]);
     expect(xa).not.toBe(xb);
@@ -57,7 +60,7 @@ describe('runPipeline', () => {
 
   it('never repeats a sequence, also for concurrent runs on the same day', async () => {
     const deps = runDeps(db.pool, out.dir, '2026-10-12T09:00:00+02:00');
-    const results = await Promise.all([runPipeline(deps, request), runPipeline(deps, request), runPipeline(deps, request)]);
+    const results = await Promise.all(['2026-Q2', '2026-Q1', '2025-Q4'].map((p) => runPipeline(deps, { ...request, period: parsePeriod(p) })));
     const sequences = results.map((r) => r.files[0]!.sequence).sort();
     expect(sequences).toEqual(['00001', '00002', '00003']);
     const names = results.map((r) => r.files[0]!.name).sort();
@@ -71,8 +74,19 @@ describe('runPipeline', () => {
     expect(s.files[0]!.name).toBe('FI.CARR.012345.20261012.00001.S.1.1');
   });
 
+  it('two runs of the same period at once: one writes it, the other is refused and writes nothing', async () => {
+    const deps = runDeps(db.pool, out.dir, '2026-10-12T10:00:00+02:00');
+    const twice = { ...request, period: parsePeriod('2025-Q3') };
+    const results = await Promise.allSettled([runPipeline(deps, twice), runPipeline(deps, twice)]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const refused = (results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
+    expect(refused).toBeInstanceOf(LedgerConflictError);
+    const live = await db.pool.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE period = '2025-Q3' AND state <> 'cancelled'`);
+    expect(live.rows[0].n).toBe(1);
+  });
+
   it('writes files readable by the owner only, with the sha256 recorded in the ledger', async () => {
-    const r = await runPipeline(runDeps(db.pool, out.dir, '2026-10-13T09:00:00+02:00'), request);
+    const r = await runPipeline(runDeps(db.pool, out.dir, '2026-10-13T09:00:00+02:00'), { ...request, period: parsePeriod('2025-Q2') });
     const stat = await fs.stat(r.files[0]!.path);
     expect(stat.mode & 0o777).toBe(0o600);
     expect((await fs.stat(out.dir)).mode & 0o777).toBe(0o700);
@@ -88,6 +102,8 @@ describe('runPipeline', () => {
     const r = await runPipeline(runDeps(db.pool, out.dir, '2026-10-14T09:00:00+02:00'), { ...request, dryRun: true });
     expect(r.counts).toEqual({ extracted: 10, emitted: 8, quarantined: 2 });
     expect(r.files).toEqual([]);
+    // Its receiver holds 2026-Q3: a dry run is not refused, and says what a real run would meet.
+    expect(r.notice).toMatch(/^Nothing was written\. A real run would be refused: career 2026-Q3 \(T\) is already held by its receivers: submission #\d+ \(original, written, to INASTI\)/);
     expect(await outboxFiles(out.dir)).toEqual(before);
     expect((await db.pool.query('SELECT coalesce(sum(last_value), 0)::int AS n FROM maillon.sequences')).rows[0].n).toBe(seq.rows[0].n);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1', [r.runId])).rows[0].n).toBe(0);
@@ -101,13 +117,14 @@ describe('runPipeline', () => {
     };
     const before = await outboxFiles(out.dir);
     const deps = runDeps(db.pool, out.dir, '2026-10-15T09:00:00+02:00');
-    await expect(runPipeline(deps, { ...request, pipeline: broken })).rejects.toBeInstanceOf(SchemaConformanceError);
+    const period = parsePeriod('2025-Q1');
+    await expect(runPipeline(deps, { ...request, period, pipeline: broken })).rejects.toBeInstanceOf(SchemaConformanceError);
     expect(await outboxFiles(out.dir)).toEqual(before);
     expect(await fs.readdir(path.join(out.dir, '.tmp'))).toEqual([]);
     const failed = await db.pool.query(`SELECT state, error_class FROM maillon.runs ORDER BY run_id DESC LIMIT 1`);
     expect(failed.rows[0]).toEqual({ state: 'failed', error_class: 'SchemaConformanceError' });
     // The next good run of that day gets sequence 00001: the failed one consumed none.
-    const ok = await runPipeline(deps, request);
+    const ok = await runPipeline(deps, { ...request, period });
     expect(ok.files[0]!.sequence).toBe('00001');
   });
 
@@ -118,7 +135,7 @@ describe('runPipeline', () => {
     };
     const before = await outboxFiles(out.dir);
     const deps = runDeps(db.pool, out.dir, '2026-10-16T09:00:00+02:00');
-    const err = await runPipeline(deps, { ...request, pipeline: checked }).catch((e: unknown) => e);
+    const err = await runPipeline(deps, { ...request, period: parsePeriod('2024-Q4'), pipeline: checked }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaConformanceError);
     expect((err as Error).message).toContain('declared 2 records, the file holds 3');
     expect(await outboxFiles(out.dir)).toEqual(before);
@@ -131,7 +148,7 @@ describe('runPipeline', () => {
     const notAFolder = path.join(out.dir, '..', `${path.basename(out.dir)}-not-a-folder`);
     await fs.writeFile(notAFolder, '');
     try {
-      const err = await runPipeline(runDeps(db.pool, notAFolder, '2026-10-17T09:00:00+02:00'), request).catch((e: unknown) => e);
+      const err = await runPipeline(runDeps(db.pool, notAFolder, '2026-10-17T09:00:00+02:00'), { ...request, period: parsePeriod('2024-Q3') }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OutboxError);
       expect((err as Error).message).toMatch(/^Cannot prepare the outbox .*not-a-folder: .* Set MAILLON_OUTBOX to a writable folder\.$/);
       const last = await db.pool.query(`SELECT state, error_class, finished_at IS NOT NULL AS ended FROM maillon.runs ORDER BY run_id DESC LIMIT 1`);
@@ -145,10 +162,10 @@ describe('runPipeline', () => {
     const deps = runDeps(db.pool, out.dir, '2026-10-20T09:00:00+02:00');
     const orphan = path.join(out.dir, 'FI.CARR.012345.20261020.00001.T.1.1');
     await fs.writeFile(orphan, 'left by a killed run');
-    const r = await runPipeline(deps, request);
+    const r = await runPipeline(deps, { ...request, period: parsePeriod('2024-Q2') });
     expect(r.files[0]!.name).toBe('FI.CARR.012345.20261020.00001.T.1.1');
     expect(await fs.readFile(orphan, 'utf8')).not.toBe('left by a killed run');
-    const aside = await fs.readdir(path.join(out.dir, '.orphans'));
-    expect(aside.some((n) => n.startsWith('FI.CARR.012345.20261020.00001.T.1.1.'))).toBe(true);
+    // Named after the run that found it: the time is read from the clock only.
+    expect(await fs.readdir(path.join(out.dir, '.orphans'))).toContain(`FI.CARR.012345.20261020.00001.T.1.1.run${r.runId}`);
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withTransaction } from '../../src/db/database.js';
+import { withConnection, withTransaction } from '../../src/db/database.js';
 import { LedgerConflictError } from '../../src/errors/errors.js';
 import { checkOutcomes, createOutcomeWriter } from '../../src/ledger/outcomeWriter.js';
 import { startRun } from '../../src/ledger/runs.js';
@@ -14,7 +14,7 @@ describe('checkOutcomes', () => {
   afterAll(async () => db.drop());
 
   async function runWith(fileKey: string, recordFile: boolean, runId?: number): Promise<unknown> {
-    const id = runId ?? (await startRun(db.pool, { flow: 'career', period: '2026-Q3', environment: 'T', asOf: new Date(), dryRun: false }, new Date()));
+    const id = runId ?? (await withConnection(db.pool, (session) => startRun(session, { flow: 'career', period: '2026-Q3', environment: 'T', asOf: new Date(), dryRun: false }, new Date())));
     return withTransaction(db.pool, async (tx) => {
       const w = createOutcomeWriter(tx, id);
       await w.emitted({ ordinal: 1, sourceKey: 'A1', recordKey: null, fileKey, position: 1, attestationId: '1', recordHash: 'h' });
@@ -22,8 +22,8 @@ describe('checkOutcomes', () => {
       await w.end();
       if (recordFile) {
         const sub = await tx.query(
-          `INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at)
-           VALUES ($1, 'career', '2026-Q3', 'T', 'INASTI', '012345', 'CARR', '2026-10-01', 1, 1, 'written', now()) RETURNING submission_id`,
+          `INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at, kind)
+           VALUES ($1, 'career', '2026-Q3', 'T', 'INASTI', '012345', 'CARR', '2026-10-01', 1, 1, 'written', now(), 'correction') RETURNING submission_id`,
           [id],
         );
         await tx.query(

@@ -11,7 +11,7 @@ describe('Period', () => {
     for (const key of ['2026-Q1', '2026-12', '2026']) expect(formatPeriod(parsePeriod(key))).toBe(key);
   });
   it('refuses malformed keys with the accepted forms', () => {
-    for (const key of ['2026-Q5', '2026-13', '26-Q1', '2026Q3', '']) expect(() => parsePeriod(key)).toThrow(/2026-Q3/);
+    for (const key of ['2026-Q5', '2026-13', '26-Q1', '2026Q3', '', '0000', '0000-Q1', '0000-12']) expect(() => parsePeriod(key)).toThrow(/2026-Q3/);
   });
   it('writes BCSS codes YYYYQ, YYYYMM, YYYY', () => {
     expect(periodCode(parsePeriod('2026-Q3'))).toBe('20263');

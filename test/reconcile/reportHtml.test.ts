@@ -29,9 +29,10 @@ describe('the reconciliation report as HTML and CSV', () => {
     await fs.writeFile(file, reportToHtml(report));
     const dom = await renderedDom(file, path.join(dir, 'chromium-profile'));
     const [head, values] = cells(dom, 'counts');
-    expect(head).toEqual(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending']);
+    expect(head).toEqual(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled']);
     const r = report.delivery.records;
-    expect(values).toEqual([report.counts.extracted, report.counts.emitted, report.counts.quarantined, r.accepted, r.acceptedWithAnomalies, r.rejected, r.pending].map(String));
+    expect(values).toEqual([report.counts.extracted, report.counts.emitted, report.counts.quarantined, r.accepted, r.acceptedWithAnomalies, r.rejected, r.pending, r.cancelled].map(String));
+    expect(dom).toContain('<dd id="receivers">in progress (written)</dd>');
     expect(cells(dom, 'files').slice(1).map((row) => row[0])).toEqual(report.files.map((f) => f.name));
     expect(cells(dom, 'quarantine').slice(1).map((row) => [row[0], row[1]])).toEqual(report.quarantine.map((q) => [q.rule, q.sourceKey]));
     expect(dom).toContain('Every record is accounted for.');
@@ -39,13 +40,12 @@ describe('the reconciliation report as HTML and CSV', () => {
   });
 
   it('marks a file sent without ACRF after the configured delay as overdue', async () => {
-    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent', sent_at = '2025-01-01T00:00:00Z' WHERE receiver = 'OA100'`);
+    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent', go_started_at = '2025-01-01T00:00:00Z', sent_at = '2025-01-01T00:00:00Z' WHERE receiver = 'OA100'`);
     const late = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'), 48);
     expect(late.overdue).toBe(1);
     expect(late.delivery.files.filter((f) => f.overdue).map((f) => f.name)).toEqual([report.files.find((f) => f.receiver === 'OA100')!.name]);
     const patient = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'), 24 * 30);
     expect(patient.overdue).toBe(0);
-    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'written', sent_at = NULL WHERE receiver = 'OA100'`);
   });
 
   it('gives the same facts as CSV rows', () => {
@@ -54,5 +54,6 @@ describe('the reconciliation report as HTML and CSV', () => {
     expect(csv).toContain(`records,pending,${report.delivery.records.pending},`);
     expect(csv).toContain('quarantine,D05,no-insurer,');
     expect(csv).toContain('check,extracted = emitted + quarantined,ok,');
+    expect(csv).toContain('receivers,phase,in_progress,');
   });
 });

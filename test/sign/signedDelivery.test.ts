@@ -127,7 +127,7 @@ describe('signed submissions and verified replies, in production (R)', () => {
   });
 
   it('refuses a reply signed by an unknown certificate, and one altered after signing; neither changes any state', async () => {
-    const run = await fx.run(career, '2026-Q3', 'R', signing);
+    const run = await fx.run(career, '2026-Q2', 'R', signing);
     await sendSubmissions(sendDeps);
     const pass = await simulate(pki.strangerCert, pki.strangerKey);
     const [acrf, noti] = pass.replies;
@@ -137,7 +137,7 @@ describe('signed submissions and verified replies, in production (R)', () => {
     expect(aside[0]!.reason).toMatch(/suspicious: its signature does not verify/);
     expect(await stateOf(run.runId)).toBe('sent');
 
-    const run2 = await fx.run(career, '2026-Q3', 'R', signing);
+    const run2 = await fx.run(career, '2026-Q1', 'R', signing);
     await sendSubmissions(sendDeps);
     const pass2 = await simulate(pki.receiverCert, pki.receiverKey);
     const altered = path.join(out(), pass2.replies[0]!);

@@ -23,8 +23,13 @@ describe('maillon send killed (SIGKILL) at each step, then run again', () => {
     await fx?.close();
   });
 
-  it.each(['before-upload', 'after-upload', 'after-rename', 'after-go'])('killed %s: the next send completes it exactly once', async (step) => {
-    const run = await fx.run(career, '2026-Q3');
+  it.each([
+    ['before-upload', '2026-Q3'],
+    ['after-upload', '2026-Q2'],
+    ['after-rename', '2026-Q1'],
+    ['after-go', '2025-Q4'],
+  ])('killed %s: the next send completes it exactly once', async (step, period) => {
+    const run = await fx.run(career, period);
     const stem = run.files[0]!.name.slice(3, -4); // CARR.012345.<date>.<seq>.T
     const crashed = await maillon(['send', '--no-acks'], { ...env, MAILLON_CRASH_AT: step });
     expect(crashed.signal).toBe('SIGKILL');

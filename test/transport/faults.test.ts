@@ -64,7 +64,7 @@ describe('delivery through a misbehaving SFTP server', () => {
 
   it('stalled server: the operation times out and the retry completes', async () => {
     const { file, faults } = await serve({ stallWrites: true });
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, '2026-Q2');
     const [out] = await send(file);
     expect(out!.result).toBe('sent');
     expect(faults.stallWrites).toBeUndefined();
@@ -74,7 +74,7 @@ describe('delivery through a misbehaving SFTP server', () => {
 
   it('rename refused: retried from a clean temporary file, nothing duplicated', async () => {
     const { file } = await serve({ failRename: true });
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, '2026-Q1');
     const [out] = await send(file);
     expect(out!.result).toBe('sent');
     expect(await inbox()).toEqual([run.files[0]!.name, `GO${run.files[0]!.name.slice(2, -2)}`]);
@@ -83,7 +83,7 @@ describe('delivery through a misbehaving SFTP server', () => {
   it('host key changed: refused with the two fingerprints, not retried, nothing sent', async () => {
     const other = generateEd25519KeyPair();
     const { file } = await serve({}, other.private);
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, '2025-Q4');
     const [out] = await send(file);
     expect(out!.result).toBe('failed');
     expect(out!.error).toMatch(/presented host key SHA256:\S+, not the pinned SHA256:/);
@@ -93,7 +93,7 @@ describe('delivery through a misbehaving SFTP server', () => {
 
   it('our key refused: a clear error, not retried', async () => {
     const { file } = await serve({ refuseAuth: true });
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, '2025-Q3');
     const [out] = await send(file);
     expect(out!.result).toBe('failed');
     expect(out!.error).toMatch(/refused our key/);

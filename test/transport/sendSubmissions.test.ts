@@ -9,8 +9,14 @@ import { createLogger } from '../../src/log/logger.js';
 import { loadEndpoints } from '../../src/transport/receivers.js';
 import { type SendDeps, sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
+import { cancelUnsent } from '../helpers/ledger.js';
 import { ROOT } from '../helpers/runHarness.js';
 import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
+
+/** A delivery stopped right after its GO was written, before the ledger recorded it (what SIGKILL does there). */
+const crashAfterGo = (step: string): void => {
+  if (step === 'after-go') throw new Error('stopped after the GO (test)');
+};
 
 const sha = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
 
@@ -55,7 +61,7 @@ describe('sending submissions to a real OpenSSH SFTP server', () => {
   });
 
   it('completes a submission interrupted mid-upload, without a partial or duplicate file', async () => {
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, '2026-Q2');
     const name = run.files[0]!.name;
     await fs.writeFile(path.join(sshd.root, 'IN', `.${name}.part`), 'half a file');
     const [out] = await sendSubmissions(deps());
@@ -67,30 +73,30 @@ describe('sending submissions to a real OpenSSH SFTP server', () => {
   });
 
   it('after a crash between the GO and the ledger update, a new send writes no second GO', async () => {
-    const run = await fx.run(career, '2026-Q3');
-    await sendSubmissions(deps());
+    const run = await fx.run(career, '2026-Q1');
+    // The process stops right after the GO: the ledger still says written, with the GO started.
+    const [cut] = await sendSubmissions({ ...deps(), onStep: crashAfterGo });
+    expect(cut!.result).toBe('failed');
     const goPath = path.join(sshd.root, 'IN', `GO.CARR.012345.20261010.${run.files[0]!.sequence}.T.1`);
     const before = await fs.stat(goPath);
-    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'written' WHERE run_id = $1`, [run.runId]);
     const [out] = await sendSubmissions(deps());
     expect(out!.result).toBe('sent');
     expect((await fs.stat(goPath)).mtimeMs).toBe(before.mtimeMs);
     const attempts = await fx.db.pool.query(`SELECT detail->>'go' AS go FROM maillon.transfer_attempts a JOIN maillon.submissions s USING (submission_id) WHERE s.run_id = $1 ORDER BY attempt_id`, [run.runId]);
-    expect(attempts.rows.map((r) => r.go)).toEqual(['written', 'already-there']);
+    expect(attempts.rows.map((r) => r.go)).toEqual([null, 'already-there']);
   });
 
   it('treats a submission whose GO was started and whose files the receiver took away as delivered', async () => {
-    const run = await fx.run(career, '2026-Q3');
-    await sendSubmissions(deps());
+    const run = await fx.run(career, '2025-Q4');
+    await sendSubmissions({ ...deps(), onStep: crashAfterGo });
     for (const n of await inbox()) if (n.includes(`.${run.files[0]!.sequence}.`)) await fs.rm(path.join(sshd.root, 'IN', n));
-    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'written' WHERE run_id = $1`, [run.runId]);
     const [out] = await sendSubmissions(deps());
     expect(out!.result).toBe('sent');
     expect((await inbox()).filter((n) => n.includes(`.${run.files[0]!.sequence}.`))).toEqual([]);
   });
 
   it('refuses a server whose host key is not the pinned one, and sends nothing', async () => {
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, '2025-Q3');
     const wrong = await writeEndpoints(path.join(path.dirname(fx.outbox), 'wrong-key.json'), { hostKeyFingerprint: `SHA256:${'A'.repeat(43)}` });
     const before = await inbox();
     const [out] = await sendSubmissions(deps(wrong));
@@ -99,14 +105,14 @@ describe('sending submissions to a real OpenSSH SFTP server', () => {
     expect(await inbox()).toEqual(before);
     const attempts = await fx.db.pool.query(`SELECT count(*)::int AS n FROM maillon.transfer_attempts a JOIN maillon.submissions s USING (submission_id) WHERE s.run_id = $1`, [run.runId]);
     expect(attempts.rows[0].n).toBe(1); // not retryable: one attempt only
-    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'cancelled' WHERE run_id = $1`, [run.runId]);
+    await cancelUnsent(fx.db.pool, run.runId);
   });
 
   it('refuses a private key readable by others, like OpenSSH', async () => {
     const loose = path.join(path.dirname(fx.outbox), 'loose_key');
     await fs.copyFile(sshd.privateKeyPath, loose);
     await fs.chmod(loose, 0o644);
-    await fx.run(career, '2026-Q3');
+    await fx.run(career, '2025-Q2');
     const file = await writeEndpoints(path.join(path.dirname(fx.outbox), 'loose.json'), { privateKeyPath: loose });
     const [out] = await sendSubmissions(deps(file));
     expect(out!.result).toBe('failed');

@@ -2,10 +2,12 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ingestReplies, type ReplyOutcome } from '../../ack/ingestReplies.js';
-import { type Environment, parseEnvironment, requireReceiversFile } from '../../config/config.js';
+import { type Environment, requireReceiversFile } from '../../config/config.js';
 import { parseCertificates } from '../../sign/cms.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import type { CliContext } from '../context.js';
+import { escapeControls } from '../escapeControls.js';
+import { environmentOption } from '../resolve.js';
 
 /** Reads the replies of an environment (shared by `maillon acks` and `maillon send`). */
 export async function readAcks(c: CliContext, environment: Environment): Promise<ReplyOutcome[]> {
@@ -27,17 +29,6 @@ export function printAcks(outcomes: readonly ReplyOutcome[]): void {
   for (const o of fresh) console.log(`${o.result.padEnd(10)} ${escapeControls(o.name.slice(0, 120))}${o.reason ? `: ${escapeControls(o.reason)}` : ''}`);
 }
 
-/**
- * A text from outside shown on one line with its control characters escaped (\x1b, \n…): a reply
- * name holding escape codes or line breaks must not drive the terminal or forge output lines.
- */
-export function escapeControls(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => {
-    const code = ch.codePointAt(0)!;
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
-}
-
 /** `maillon acks`: reads the receivers' replies (ACRF, NOTI) and applies them to the ledger. */
 export function registerAcks(program: Command, ctx: () => CliContext): void {
   program
@@ -47,7 +38,7 @@ export function registerAcks(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print the outcome as JSON')
     .action(async (opts: { env?: string; json?: boolean }) => {
       const c = ctx();
-      const outcomes = await readAcks(c, opts.env ? parseEnvironment(opts.env) : c.config.environment);
+      const outcomes = await readAcks(c, environmentOption(c.config, opts.env));
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else printAcks(outcomes);
       // A reply set aside or not believed (conflict) needs an operator's eyes.

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { requireReceiversFile } from '../../config/config.js';
-import { UsageError } from '../../errors/errors.js';
+import { refuseTestHooks, requireReceiversFile } from '../../config/config.js';
+import { NotFoundError, UsageError } from '../../errors/errors.js';
+import { periodOfSubmission } from '../../ledger/periodView.js';
 import { cancelSubmission } from '../../transport/cancelSubmission.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import type { CliContext } from '../context.js';
@@ -9,16 +10,23 @@ import type { CliContext } from '../context.js';
 export function registerCancel(program: Command, ctx: () => CliContext): void {
   program
     .command('cancel')
-    .argument('<submission>', 'submission id (as "maillon send" and the report show it)')
-    .description('cancel a submission: nothing sent yet, or its GO not yet taken by the receiver (writes the TD file)')
+    .argument('<submission>', 'submission id (as "maillon send", "maillon status" and the report show it)')
+    .description('cancel a submission: nothing sent yet, or its GO not yet taken by the receiver (writes the TD file); its period is then to do again')
     .action(async (submission: string) => {
       const c = ctx();
       if (!/^\d+$/.test(submission)) throw new UsageError(`"${submission}" is not a submission id (a number).`);
+      const id = Number(submission);
       const dbs = await c.databases();
-      const how = await cancelSubmission(
-        { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints: loadEndpoints(requireReceiversFile(c.config)), passphrase: c.config.secret },
-        Number(submission),
-      );
-      console.log(how === 'td-written' ? `submission #${submission} cancelled: TD file written` : `submission #${submission} cancelled (it had not been sent)`);
+      const period = await periodOfSubmission(dbs.ledger, id);
+      if (!period) throw new NotFoundError(`There is no submission #${id}; "maillon status" and "maillon report" list them.`);
+      refuseTestHooks(c.config, period.environment);
+      // The receivers' file is read only when the server must be checked (the GO was started).
+      const endpoints = { forReceiver: (receiver: string) => loadEndpoints(requireReceiversFile(c.config)).forReceiver(receiver) };
+      const how = await cancelSubmission({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret }, id);
+      const what = { 'td-written': 'cancelled: TD file written', 'cancelled-locally': 'cancelled (its GO was never started: nothing reached the receiver)', 'already-cancelled': 'was already cancelled' }[how];
+      console.log(`submission #${id} ${what}`);
+      if (how !== 'already-cancelled') {
+        console.log(`${period.flow} ${period.period} (${period.environment}): "maillon status" says what its receivers hold now and what to do.`);
+      }
     });
 }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { PIPELINES } from '../../../pipelines/index.js';
 import { ingestReplies } from '../../ack/ingestReplies.js';
 import { runPipeline } from '../../engine/runPipeline.js';
+import { PeriodHeldError } from '../../errors/errors.js';
 import { generateDataset } from '../../generate/generateDataset.js';
 import { importFolder, recordImport } from '../../import/importFolder.js';
 import { formatPeriod, lastCompletePeriod, periodContaining } from '../../period/period.js';
@@ -52,12 +53,16 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
       console.log(`imported ${imported.rows} rows into the ${dbs.embedded ? 'embedded ' : ''}PostgreSQL`);
       const deps = await cliRunDeps(c);
       const env = c.config.environment;
-      const runs = [];
+      const runs: { pipeline: (typeof PIPELINES)[number]; period: string; runId: number | null }[] = [];
       for (const pipeline of PIPELINES) {
         const period = lastCompletePeriod(pipeline.periodKind, now);
         const progress = startProgress(c.interactive, `${pipeline.id} ${formatPeriod(period)}`);
-        const r = await runPipeline({ ...deps, onProgress: (n) => progress.update(n) }, { pipeline, period, environment: env, sender, dryRun: false }).finally(() => progress.stop());
-        runs.push({ pipeline, period: formatPeriod(period), runId: r.runId });
+        // A demo started again finds its periods held by the receivers: they are not written twice.
+        const r = await runPipeline({ ...deps, onProgress: (n) => progress.update(n) }, { pipeline, period, environment: env, sender, dryRun: false })
+          .catch((err: unknown) => (err instanceof PeriodHeldError ? null : Promise.reject(err)))
+          .finally(() => progress.stop());
+        if (!r) console.log(`${pipeline.id} ${formatPeriod(period)}: written by an earlier demo, not written again`);
+        runs.push({ pipeline, period: formatPeriod(period), runId: r?.runId ?? null });
       }
       const partner = await startDemoPartner(c.config.home);
       try {

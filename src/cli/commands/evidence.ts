@@ -1,9 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { parseEnvironment } from '../../config/config.js';
 import { exportEvidence } from '../../evidence/exportEvidence.js';
 import type { CliContext } from '../context.js';
-import { findPipeline, periodFor } from '../resolve.js';
+import { environmentOption, findPipeline, periodFor } from '../resolve.js';
 
 /** `maillon evidence <flow> --period <key> [--out file.zip]`: exports the evidence packs of a period. */
 export function registerEvidence(program: Command, ctx: () => CliContext): void {
@@ -18,7 +17,7 @@ export function registerEvidence(program: Command, ctx: () => CliContext): void 
       const c = ctx();
       const pipeline = findPipeline(flow);
       periodFor(pipeline, opts.period);
-      const env = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+      const env = environmentOption(c.config, opts.env);
       const out = path.resolve(opts.out ?? `evidence-${flow}-${opts.period}-${env}.zip`);
       const result = await exportEvidence((await c.databases()).ledger, c.config.evidence, flow, opts.period, env, out);
       console.log(`${result.packs} evidence pack(s) written to ${result.zip}`);

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { parseEnvironment } from '../../config/config.js';
 import fs from 'node:fs/promises';
 import { UsageError } from '../../errors/errors.js';
 import { buildReport, type Report } from '../../reconcile/report.js';
 import { reportToCsv } from '../../reconcile/reportCsv.js';
 import { reportToHtml } from '../../reconcile/reportHtml.js';
 import type { CliContext } from '../context.js';
-import { findPipeline, periodFor } from '../resolve.js';
+import { escapeControls } from '../escapeControls.js';
+import { environmentOption, findPipeline, periodFor } from '../resolve.js';
 
 /** `maillon report <flow> --period <key>`: the reconciliation report of the latest run. */
 export function registerReport(program: Command, ctx: () => CliContext): void {
@@ -18,12 +18,12 @@ export function registerReport(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print the report as JSON (same as --format json)')
     .option('--format <text|json|csv|html>', 'output format', 'text')
     .option('--out <file>', 'write the report to a file (0600) instead of stdout')
-    .description('show the reconciliation report of the latest successful run')
+    .description('show the reconciliation report of the period: its latest successful run that was not cancelled, and what its receivers hold')
     .action(async (flow: string, opts: { period: string; env?: string; json?: boolean; format: string; out?: string }) => {
       const c = ctx();
       const pipeline = findPipeline(flow);
       periodFor(pipeline, opts.period);
-      const env = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+      const env = environmentOption(c.config, opts.env);
       const report = await buildReport((await c.databases()).ledger, pipeline, opts.period, env, c.clock.now(), c.config.ackDelayHours);
       const format = opts.json ? 'json' : opts.format;
       const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'csv' ? reportToCsv(report) : format === 'html' ? reportToHtml(report) : format === 'text' ? reportToText(report) : null;
@@ -45,9 +45,11 @@ export function reportToText(r: Report): string {
   for (const [rule, n] of Object.entries(r.quarantineByRule)) out(`    ${String(n).padStart(8)}  ${rule}`);
   for (const f of r.files) out(`  ${f.name}  ${f.records} records  ${f.bytes} bytes  to ${f.receiver}  sha256 ${f.sha256}`);
   const d = r.delivery.records;
-  out(`  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending`);
+  out(`  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}`);
   for (const f of r.delivery.files) out(`  ${f.name}: ${f.state}${f.overdue ? ' (OVERDUE: no ACRF)' : ''}`);
   for (const i of r.delivery.recordIssues) out(`    ${i.state.padEnd(24)} ${i.sourceKey} ${i.codes}`);
+  for (const i of r.replyIssues) out(`  reply ${escapeControls(i.name)}: ${i.state.replace('_', ' ')} (${escapeControls(i.reason)})`);
+  out(`  receivers: ${r.receivers.phase.replace('_', ' ')} (${r.receivers.state})${r.receivers.action ? ` → ${r.receivers.action}` : ''}`);
   const days = r.daysRemaining >= 0 ? `${r.daysRemaining} days remaining` : `${-r.daysRemaining} days past`;
   out(`  deadline ${r.deadline} (${days})`);
   for (const [name, value] of Object.entries(r.facts ?? {})) out(`  ${name}: ${String(value)}`);

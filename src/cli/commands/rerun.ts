@@ -1,12 +1,13 @@
 import readline from 'node:readline/promises';
 import type { Command } from 'commander';
-import { parseEnvironment, requireSender } from '../../config/config.js';
+import { requireSender } from '../../config/config.js';
+import { runBackfill } from '../../engine/backfill.js';
 import { runPipeline, type RunResult } from '../../engine/runPipeline.js';
 import { UsageError } from '../../errors/errors.js';
-import { formatPeriod, shiftPeriod } from '../../period/period.js';
-import { isDelivered } from '../../schedule/runDue.js';
+import { formatPeriod } from '../../period/period.js';
 import type { CliContext } from '../context.js';
-import { findPipeline, parseInstant, periodFor } from '../resolve.js';
+import { environmentOption, findPipeline, parseInstant, periodFor } from '../resolve.js';
+import { runTestHooks } from '../testHooks.js';
 import { cliRunDeps, printRun } from './run.js';
 
 interface RerunOptions {
@@ -21,14 +22,14 @@ interface RerunOptions {
 
 const SHOWN = 20;
 
-function printPlan(r: RunResult): void {
+function printPlan(r: RunResult, wholeFile: boolean): void {
   const p = r.plan!;
   const list = (keys: string[]): string => `${keys.slice(0, SHOWN).join(', ')}${keys.length > SHOWN ? `, … (${keys.length - SHOWN} more)` : ''}`;
   console.log(`compared with what the receivers hold (last version: run #${p.previousRunId}):`);
   console.log(`  new        ${String(p.added.length).padStart(8)}  sent as originals      ${list(p.added)}`);
   console.log(`  changed    ${String(p.changed.length).padStart(8)}  sent as replacements   ${list(p.changed)}`);
-  console.log(`  vanished   ${String(p.vanished.length).padStart(8)}  sent as cancellations  ${list(p.vanished)}`);
-  console.log(`  unchanged  ${String(p.unchanged).padStart(8)}  not sent`);
+  console.log(`  vanished   ${String(p.vanished.length).padStart(8)}  ${wholeFile ? 'left out of the new file' : 'sent as cancellations '}  ${list(p.vanished)}`);
+  console.log(`  unchanged  ${String(p.unchanged).padStart(8)}  ${wholeFile ? 'sent again in the new file, when anything changed' : 'not sent'}`);
   console.log(`  quarantined ${String(r.counts.quarantined).padStart(7)}`);
 }
 
@@ -58,14 +59,16 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
       const c = ctx();
       const pipeline = findPipeline(flow);
       const period = periodFor(pipeline, opts.period);
-      const environment = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+      const environment = environmentOption(c.config, opts.env);
       const sender = requireSender(c.config);
       if (!opts.reason.trim()) throw new UsageError('--reason must say why the period is sent again.');
-      const deps = await cliRunDeps(c);
+      const deps = { ...(await cliRunDeps(c)), ...runTestHooks(c.config, environment) };
       const asOf = opts.asOf ? parseInstant(opts.asOf) : c.clock.now();
       const request = { pipeline, period, environment, sender, asOf };
+      // Flows replaced whole (aggregates, Belcotax) send the whole period again when anything changed.
+      const whole = pipeline.output.kind === 'csvTables' || pipeline.corrections === 'whole-file';
       const plan = await runPipeline(deps, { ...request, dryRun: true, correction: { reason: opts.reason, full: Boolean(opts.full) } });
-      printPlan(plan);
+      printPlan(plan, whole);
       const p = plan.plan!;
       const changes = p.added.length + p.changed.length + p.vanished.length;
       if (changes === 0 && !opts.full) {
@@ -80,8 +83,6 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
           return;
         }
       }
-      // Flows replaced whole (aggregates, Belcotax) send the whole period again when anything changed.
-      const whole = pipeline.output.kind === 'csvTables' || pipeline.corrections === 'whole-file';
       const result = await runPipeline(deps, { ...request, dryRun: false, correction: { reason: opts.reason, full: Boolean(opts.full) || whole } });
       printRun(flow, formatPeriod(period), environment, result);
       console.log('deliver it with: maillon send');
@@ -93,22 +94,18 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
     .requiredOption('--from <key>', 'first period')
     .requiredOption('--to <key>', 'last period')
     .option('--env <R|T|S>', 'environment (default MAILLON_ENV)')
-    .description('run a flow for every period of a range that was not run yet (periods already delivered are left alone: see rerun)')
+    .description('run a flow for every complete period of a range that no receiver holds (never run, failed, cancelled, rejected, given up); the others are left alone: see rerun')
     .action(async (flow: string, opts: { from: string; to: string; env?: string }) => {
       const c = ctx();
       const pipeline = findPipeline(flow);
       const from = periodFor(pipeline, opts.from);
       const to = periodFor(pipeline, opts.to);
       if (from.start > to.start) throw new UsageError('--from comes after --to.');
-      const environment = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+      const environment = environmentOption(c.config, opts.env);
       const sender = requireSender(c.config);
-      const deps = await cliRunDeps(c);
-      for (let p = from; p.start <= to.start; p = shiftPeriod(p, 1)) {
-        if (await isDelivered(deps.ledger, flow, formatPeriod(p), environment)) {
-          console.log(`${formatPeriod(p)}: already run, left alone (use maillon rerun to correct it)`);
-          continue;
-        }
-        printRun(flow, formatPeriod(p), environment, await runPipeline(deps, { pipeline, period: p, environment, sender, dryRun: false }));
-      }
+      await runBackfill(await cliRunDeps(c), { pipeline, from, to, environment, sender }, (o) => {
+        if ('ran' in o) printRun(flow, o.period, environment, o.ran);
+        else console.log(`${o.period}: left alone, ${o.leftAlone}`);
+      });
     });
 }

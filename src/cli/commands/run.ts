@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { PIPELINES } from '../../../pipelines/index.js';
-import { parseEnvironment, requireSender } from '../../config/config.js';
+import { requireSender } from '../../config/config.js';
 import { DOCUMENTS_ARCHIVE } from '../../engine/documents.js';
 import type { AnyPipeline } from '../../engine/pipeline.js';
 import { runPipeline, type RunDeps, type RunResult } from '../../engine/runPipeline.js';
@@ -11,7 +11,8 @@ import type { CliContext } from '../context.js';
 import { SCHEMAS_DIR } from '../context.js';
 import { commandHint } from '../hint.js';
 import { startProgress } from '../progress.js';
-import { findPipeline, parseInstant, periodFor } from '../resolve.js';
+import { environmentOption, findPipeline, parseInstant, periodFor } from '../resolve.js';
+import { runTestHooks } from '../testHooks.js';
 
 interface RunOptions {
   period: string;
@@ -48,10 +49,10 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
     .action(async (flow: string | undefined, opts: RunOptions) => {
       const c = ctx();
       const pipelines = selectPipelines(flow, opts);
-      const environment = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+      const environment = environmentOption(c.config, opts.env);
       const sender = requireSender(c.config);
       const asOf = opts.asOf ? parseInstant(opts.asOf) : undefined;
-      const deps = await cliRunDeps(c);
+      const deps = { ...(await cliRunDeps(c)), ...runTestHooks(c.config, environment) };
       const results: Record<string, RunResult | { error: string }> = {};
       let failure: unknown = null;
       for (const pipeline of pipelines) {
@@ -99,5 +100,6 @@ export function printRun(flow: string, period: string, env: string, r: RunResult
   if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${path.join(r.documents.folder, DOCUMENTS_ARCHIVE)}` : ''}`);
   for (const [name, value] of Object.entries(r.facts ?? {})) console.log(`  ${name}: ${String(value)}`);
   if (r.dryRun) console.log('  dry run: nothing written to the outbox, no sequence allocated');
-  else console.log(`  report: ${commandHint()} report ${flow} --period ${period} --env ${env}`);
+  if (r.notice) console.log(`  note: ${r.notice}`);
+  else if (!r.dryRun) console.log(`  report: ${commandHint()} report ${flow} --period ${period} --env ${env}`);
 }

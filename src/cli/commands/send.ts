@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { parseEnvironment, requireReceiversFile } from '../../config/config.js';
+import { requireReceiversFile } from '../../config/config.js';
 import { MaillonError } from '../../errors/errors.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
-import { deliveryTestHooks } from '../testHooks.js';
+import { environmentOption } from '../resolve.js';
+import { deliveryTestHooks, hasTestHooks } from '../testHooks.js';
 import { printAcks, readAcks } from './acks.js';
 
 /** `maillon send`: delivers the written submissions over SFTP, exactly once. */
@@ -19,14 +20,16 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
     .option('--no-acks', 'do not read the replies afterwards')
     .action(async (opts: { flow?: string; period?: string; env?: string; json?: boolean; acks?: boolean }) => {
       const c = ctx();
+      // Without --env every environment is sent, unless a test hook is set: then MAILLON_ENV only, which is never R.
+      const filterEnv = opts.env || hasTestHooks(c.config) ? environmentOption(c.config, opts.env) : undefined;
       const endpoints = loadEndpoints(requireReceiversFile(c.config));
       const dbs = await c.databases();
       const outcomes = await sendSubmissions(
         {
           ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret,
-          ...deliveryTestHooks(c.config),
+          ...deliveryTestHooks(c.config, filterEnv ?? 'R'),
         },
-        { flow: opts.flow, period: opts.period, environment: opts.env ? parseEnvironment(opts.env) : undefined },
+        { flow: opts.flow, period: opts.period, environment: filterEnv },
       );
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else if (outcomes.length === 0) console.log('nothing to send');
@@ -34,7 +37,7 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       if (outcomes.some((o) => o.result === 'failed')) process.exitCode = 11;
       if (opts.acks !== false) {
         // The replies of earlier submissions (and of these, if the receiver is quick) come back now.
-        const env = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+        const env = filterEnv ?? c.config.environment;
         try {
           const replies = await readAcks(c, env);
           if (!opts.json) printAcks(replies);

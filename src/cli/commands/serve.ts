@@ -15,7 +15,7 @@ import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
 import { findPipeline } from '../resolve.js';
 import { onShutdown } from '../shutdown.js';
-import { deliveryTestHooks } from '../testHooks.js';
+import { deliveryTestHooks, runTestHooks } from '../testHooks.js';
 import { readAcks } from './acks.js';
 import { cliRunDeps } from './run.js';
 
@@ -34,19 +34,20 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
       const dbs = await c.databases();
       // Every instance reads the others' files back from the outbox: refuse one that is not shared.
       await checkOutboxMarker(dbs.ledger, c.clock, c.config.outbox);
-      const deps = await cliRunDeps(c);
+      const deps = { ...(await cliRunDeps(c)), ...runTestHooks(c.config, env) };
       const deliver = async (): Promise<void> => {
         if (!c.config.receiversFile) return;
         const endpoints = loadEndpoints(c.config.receiversFile);
-        await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, ...deliveryTestHooks(c.config) }, { environment: env });
+        await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, ...deliveryTestHooks(c.config, env) }, { environment: env });
         await readAcks(c, env).catch((err: Error) => c.logger.warn({ err }, 'replies could not be read this tick'));
       };
       const scheduler = await createScheduler({
         databaseUrl: dbs.ledgerUrl, ledger: dbs.ledger, clock: c.clock, logger: c.logger, pipelines: PIPELINES, environment: env,
         catchUpDays: c.config.catchUpDays,
         tickSeconds: c.config.tickSeconds,
+        retryLimit: c.config.retryLimit,
         run: async (pipeline, period) => {
-          await runPipeline(deps, { pipeline, period, environment: env, sender, dryRun: false });
+          await runPipeline(deps, { pipeline, period, environment: env, sender, dryRun: false, trigger: 'schedule' });
           // Deliver at once; a failure is retried on the next tick (the run itself succeeded).
           await deliver().catch((err: Error) => c.logger.warn({ err }, 'delivery will be retried on the next tick'));
         },
@@ -71,7 +72,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
           json: () => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), STATUS_WINDOW_DAYS, c.config.ackDelayHours),
           report: async (flow, period) => reportToHtml(await buildReport(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours)),
           healthy: async () => dbs.ledger.query('SELECT 1').then(() => true, () => false),
-          metrics: createMetrics(dbs.ledger, c.config.ackDelayHours),
+          metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays: STATUS_WINDOW_DAYS, ackDelayHours: c.config.ackDelayHours }),
         },
         c.config.statusPort,
         c.config.statusHost,

@@ -1,27 +1,29 @@
 import type { Command } from 'commander';
 import { PIPELINES } from '../../../pipelines/index.js';
-import { parseEnvironment } from '../../config/config.js';
 import { statusSnapshot } from '../../status/statusSnapshot.js';
 import type { CliContext } from '../context.js';
+import { environmentOption } from '../resolve.js';
 
 /** `maillon status`: flows × recent periods with their state, deadlines and next runs. */
 export function registerStatus(program: Command, ctx: () => CliContext): void {
   program
     .command('status')
-    .description('show every flow for its recent periods: planned, sent, accepted, rejected, overdue…, deadlines and next runs')
+    .description('show every flow for its recent periods: to do, in progress, delivered, needs attention or given up, with what to do, deadlines and next runs')
     .option('--env <R|T|S>', 'environment (default MAILLON_ENV)')
     .option('--days <n>', 'how far back, days', (t) => Math.max(1, Number.parseInt(t, 10) || 400), 400)
     .option('--json', 'print as JSON')
     .action(async (opts: { env?: string; days: number; json?: boolean }) => {
       const c = ctx();
-      const env = opts.env ? parseEnvironment(opts.env) : c.config.environment;
+      const env = environmentOption(c.config, opts.env);
       const s = await statusSnapshot((await c.databases()).ledger, PIPELINES, env, c.clock.now(), opts.days, c.config.ackDelayHours);
       if (opts.json) {
         console.log(JSON.stringify(s, null, 2));
         return;
       }
       for (const p of s.periods) {
-        console.log(`${p.flow.padEnd(24)} ${p.period.padEnd(8)} ${`${p.state}${p.overdue ? ' (overdue)' : ''}`.padEnd(26)} quarantined ${String(p.quarantined ?? '-').padStart(6)}  deadline ${p.deadline} (${p.daysRemaining} d)`);
+        const state = `${p.state}${p.overdue ? ' (overdue)' : ''}`;
+        console.log(`${p.flow.padEnd(24)} ${p.period.padEnd(8)} ${p.phase.replace('_', ' ').padEnd(15)} ${state.padEnd(26)} quarantined ${String(p.quarantined ?? '-').padStart(6)}  deadline ${p.deadline} (${p.daysRemaining} d)`);
+        if (p.action) console.log(`    → ${p.action}`);
       }
       for (const n of s.next) console.log(`next ${n.flow.padEnd(24)} ${n.at ?? '-'}`);
     });

@@ -1,0 +1,34 @@
+import type { Environment } from '../config/config.js';
+import { readPeriodView } from '../ledger/periodView.js';
+import { formatPeriod, type Period, shiftPeriod } from '../period/period.js';
+import { checkPeriodComplete } from './periodGuard.js';
+import type { AnyPipeline } from './pipeline.js';
+import { type RunDeps, runPipeline, type RunResult } from './runPipeline.js';
+
+/** What happened to one period of a backfill. */
+export type BackfillOutcome = { period: string; ran: RunResult } | { period: string; leftAlone: string };
+
+/**
+ * Runs a flow for every period of a range that no receiver holds and nobody is running (never
+ * run, failed, cancelled, rejected, given up), oldest first; the others are left alone, with the
+ * reason. Every period of the range must be complete now. `onPeriod` sees each outcome as it comes.
+ */
+export async function runBackfill(
+  deps: RunDeps,
+  req: { pipeline: AnyPipeline; from: Period; to: Period; environment: Environment; sender: string },
+  onPeriod: (o: BackfillOutcome) => void = () => undefined,
+): Promise<BackfillOutcome[]> {
+  const now = deps.clock.now();
+  checkPeriodComplete(req.pipeline.id, req.to, now, now);
+  const outcomes: BackfillOutcome[] = [];
+  for (let p = req.from; p.start <= req.to.start; p = shiftPeriod(p, 1)) {
+    const key = formatPeriod(p);
+    const view = await readPeriodView(deps.ledger, req.environment, req.pipeline.id, key);
+    const outcome: BackfillOutcome = view.open
+      ? { period: key, ran: await runPipeline(deps, { pipeline: req.pipeline, period: p, environment: req.environment, sender: req.sender, dryRun: false }) }
+      : { period: key, leftAlone: `${view.state} (${view.phase.replace('_', ' ')})${view.live.length > 0 ? ': its receivers hold it, use maillon rerun to correct it' : ''}` };
+    outcomes.push(outcome);
+    onPeriod(outcome);
+  }
+  return outcomes;
+}

@@ -1,0 +1,89 @@
+import type { Environment } from '../config/config.js';
+import type { PoolClient } from '../db/database.js';
+import { BusyError, PeriodHeldError, UsageError } from '../errors/errors.js';
+import type { RunVersion } from '../ledger/runs.js';
+import type { SubmissionKind } from '../ledger/transitions.js';
+import { tryLockPeriod } from '../ledger/locks.js';
+import { clearPeriodRetries } from '../ledger/periodRetries.js';
+import { type PeriodView, readPeriodView } from '../ledger/periodView.js';
+import { brusselsDate } from '../period/localDate.js';
+import { formatPeriod, lastCompletePeriod, lastDay, type Period } from '../period/period.js';
+
+/**
+ * Refuses what cannot be a true statement about a finished period: an as-of instant after now,
+ * or a period whose last day is not over on the as-of day (Europe/Brussels).
+ */
+export function checkPeriodComplete(flow: string, period: Period, asOf: Date, now: Date): void {
+  if (asOf.getTime() > now.getTime()) {
+    throw new UsageError(
+      `The as-of instant ${asOf.toISOString()} is after now (${now.toISOString()}): a run states what was paid up to its as-of instant, which has not happened yet. Give an --as-of up to now, or leave it out.`,
+    );
+  }
+  const asOfDay = brusselsDate(asOf);
+  if (asOfDay < period.end) {
+    const last = formatPeriod(lastCompletePeriod(period.kind, asOf));
+    throw new UsageError(
+      `${flow} ${formatPeriod(period)} is not complete on ${asOfDay}: it ends on ${lastDay(period)}, so it can be run as of ${period.end} or later. The last complete ${period.kind} on ${asOfDay} is ${last}.`,
+    );
+  }
+}
+
+/** What a run claims of its period before it starts. */
+export interface PeriodClaim {
+  flow: string;
+  period: string;
+  environment: Environment;
+  dryRun: boolean;
+  /** A rerun: it may add to what the receivers hold. */
+  correction: boolean;
+  /** An operator's run (not serve's): it resets the scheduler's failures of the period. */
+  byOperator: boolean;
+}
+
+/**
+ * Claims a period on the run's session: a writing run takes the period's lock (another process
+ * running it: BusyError) and is refused when a receiver already holds the period and it is not a
+ * rerun (PeriodHeldError, naming the submissions and what to do instead). A dry run writes
+ * nothing and is never refused; its caller says what a real run would meet. Returns the view.
+ */
+export async function claimPeriod(session: PoolClient, c: PeriodClaim): Promise<PeriodView> {
+  if (!c.dryRun && !(await tryLockPeriod(session, c.flow, c.period, c.environment))) {
+    throw new BusyError(`${c.flow} ${c.period} (${c.environment}) is being run by another maillon process right now; wait for it to finish ("maillon runs" shows it).`);
+  }
+  const view = await readPeriodView(session, c.environment, c.flow, c.period);
+  if (!c.dryRun && !c.correction && view.live.length > 0) throw heldError(view);
+  if (!c.dryRun && c.byOperator) await clearPeriodRetries(session, c);
+  return view;
+}
+
+/** The refusal of a second original, naming the live submissions and the commands to use instead. */
+export function heldError(view: PeriodView): PeriodHeldError {
+  const ids = view.live.map((s) => s.id);
+  const list = view.live.map((s) => `#${s.id} (${s.kind}, ${s.state}, to ${s.receiver})`).join(', ');
+  return new PeriodHeldError(
+    `${view.flow} ${view.period} (${view.environment}) is already held by its receivers: submission ${list}. Running it again would send the period twice. ` +
+      `To send what changed since: maillon rerun ${view.flow} --period ${view.period} --env ${view.environment} --reason "…". ` +
+      `To withdraw it first: maillon cancel ${ids.join(' / maillon cancel ')} (while its GO waits), then run it again.`,
+    ids,
+  );
+}
+
+/** A sentence for a dry run of a period its receivers already hold; null when they hold nothing. */
+export function dryRunNotice(view: PeriodView): string | null {
+  if (view.live.length === 0) return null;
+  return `Nothing was written. A real run would be refused: ${heldError(view).message}`;
+}
+
+/** Per receiver, what the new submission is: an original when the receiver holds none live, else a correction or replacement. */
+export function receiverKinds(view: PeriodView, version: RunVersion | undefined): (receiver: string) => SubmissionKind {
+  const holding = new Set(view.live.filter((s) => s.kind === 'original' || s.kind === 'duplicate').map((s) => s.receiver));
+  const later: SubmissionKind = version?.kind === 'full-replacement' ? 'replacement' : 'correction';
+  return (receiver) => (holding.has(receiver) ? later : 'original');
+}
+
+/** The unique index of migration 009 refused a second live original: another run won the race. */
+export function secondOriginal(err: unknown, flow: string, period: string, env: Environment): unknown {
+  const e = err as { code?: string; constraint?: string };
+  if (e.code !== '23505' || e.constraint !== 'submissions_one_live_original') return err;
+  return new PeriodHeldError(`${flow} ${period} (${env}) was written by another run at the same time; nothing of this run was committed. "maillon status" shows what its receivers hold.`, []);
+}

@@ -1,0 +1,56 @@
+import { connect, type Pool, type PoolClient } from '../db/database.js';
+
+/**
+ * The advisory locks of maillon, two-key form (namespace, id): a lock is held by one database
+ * session, so it ends with its process, whatever killed it (pid 1 in a container, a new host name).
+ */
+export const LOCK = {
+  /** A run's liveness: held by the run's own session for its whole life. */
+  run: 0x6d61_0007,
+  /** A submission being sent or cancelled: `send` and `cancel` take turns on it. */
+  submission: 0x6d61_0008,
+} as const;
+
+/** The single-key lock of a flow's period in an environment: one writing run at a time. */
+export function periodLockKey(flow: string, period: string, environment: string): string {
+  return `maillon-run:${flow}:${period}:${environment}`;
+}
+
+/** Takes the period's lock on a session, without waiting; false when another session holds it. */
+export async function tryLockPeriod(session: PoolClient, flow: string, period: string, environment: string): Promise<boolean> {
+  const got = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [periodLockKey(flow, period, environment)]);
+  return got.rows[0]!.ok;
+}
+
+/**
+ * SQL condition, true when the run of `runIdSql` is alive: its session holds the run's lock. Reads
+ * pg_locks only (no lock is taken), so a view can ask it for many runs at once.
+ */
+export function runAliveSql(runIdSql: string): string {
+  return `EXISTS (SELECT 1 FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${LOCK.run}::oid AND l.objid = (${runIdSql})::oid
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))`;
+}
+
+/**
+ * Runs `fn` while holding the submission's lock on a session of its own (the whole send or cancel
+ * of that submission); `busy` when another process holds it. The lock goes with the session.
+ */
+export async function withSubmissionLock<T>(ledger: Pool, submissionId: number, fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {
+  const session = await connect(ledger);
+  let broken: Error | undefined;
+  try {
+    const got = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK.submission, submissionId]);
+    if (!got.rows[0]!.ok) return { busy: true };
+    try {
+      return { busy: false, value: await fn() };
+    } finally {
+      await session.query('SELECT pg_advisory_unlock($1, $2)', [LOCK.submission, submissionId]).catch((err: Error) => {
+        broken = err;
+      });
+    }
+  } finally {
+    // A session whose unlock failed is closed, which releases the lock anyway.
+    session.release(broken);
+  }
+}
