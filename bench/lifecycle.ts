@@ -103,8 +103,15 @@ async function send(input: LifecycleInput, sshd: BenchSshd, env: Record<string, 
 }
 
 async function replies(input: LifecycleInput, sshd: BenchSshd, env: Record<string, string>, measures: Map<string, Measured>): Promise<void> {
-  // 1 % of the records under anomalies (half blocking), and the largest file rejected whole.
-  const largest = psql(input.url, `SELECT name FROM maillon.files WHERE kind = 'FI' ORDER BY bytes DESC, name LIMIT 1`).trim();
+  // 1 % of the records under anomalies (half blocking), and the largest file rejected whole —
+  // the largest of a flow that is not rerun below: a rejected period has nothing for a rerun to
+  // correct (the receiver holds nothing; the operator runs it again instead, docs/state-rules.md).
+  const notRerun = RERUN.map((f) => `'${f}'`).join(', ');
+  const largest = psql(
+    input.url,
+    `SELECT f.name FROM maillon.files f JOIN maillon.submissions s USING (submission_id)
+     WHERE f.kind = 'FI' AND s.flow NOT IN (${notRerun}) ORDER BY f.bytes DESC, f.name LIMIT 1`,
+  ).trim();
   const sim = await maillon(['simulate-receiver', '--root', sshd.root, '--reject-rate', '0.005', '--warn-rate', '0.005', '--reject-file', largest], env);
   const written = Number(/(\d+) reply file\(s\) written/.exec(sim.stdout)?.[1] ?? -1);
   console.log(`${'(simulate-receiver)'.padEnd(24)} ${fmt(sim.seconds, 2).padStart(8)} ${fmt(sim.rssMiB).padStart(13)}  (the receiver, not timed against a floor: ${written} replies; ${largest} rejected whole)`);

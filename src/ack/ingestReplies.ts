@@ -65,7 +65,10 @@ type Listed = { name: string; size: number; type: string };
  */
 export async function ingestReplies(deps: AckDeps, environment: Environment): Promise<ReplyOutcome[]> {
   const receivers = await deps.ledger.query<{ receiver: string }>(
-    `SELECT DISTINCT receiver FROM maillon.submissions WHERE environment = $1 AND state <> 'written' ORDER BY receiver`,
+    // Every receiver that may hold one of our GO files: sent, or written with its GO started (a
+    // send killed after the GO, which the receiver may already have answered).
+    `SELECT DISTINCT receiver FROM maillon.submissions
+     WHERE environment = $1 AND (state <> 'written' OR go_started_at IS NOT NULL) ORDER BY receiver`,
     [environment],
   );
   await privateFolder(deps.repliesDir);

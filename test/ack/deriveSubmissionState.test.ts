@@ -15,10 +15,14 @@ describe('deriveSubmissionState', () => {
   });
   afterAll(async () => fx?.close());
 
+  // Each submission is of its own period (a period its receiver holds is never run twice).
+  const periods = ['2026-Q3', '2026-Q2', '2026-Q1', '2025-Q4', '2025-Q3'];
   async function submission(state: string, ack: string | null, noti: string | null): Promise<number> {
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, periods.shift()!);
     const id = Number((await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [run.runId])).rows[0].submission_id);
-    await fx.db.pool.query('UPDATE maillon.submissions SET state = $2 WHERE submission_id = $1', [id, state]);
+    // Brought to its state along the ledger's state graph (migration 009 refuses any other move).
+    await fx.db.pool.query(`UPDATE maillon.submissions SET go_started_at = $2, sent_at = $2, state = 'sent' WHERE submission_id = $1`, [id, at]);
+    if (state !== 'sent') await fx.db.pool.query('UPDATE maillon.submissions SET state = $2 WHERE submission_id = $1', [id, state]);
     await fx.db.pool.query(`UPDATE maillon.files SET ack_state = $2, noti_state = $3 WHERE submission_id = $1 AND kind = 'FI'`, [id, ack, noti]);
     return id;
   }

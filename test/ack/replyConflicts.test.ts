@@ -71,7 +71,7 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     await ch.simulate();
     await ch.acks('T', { evidenceDir });
     expect(await ch.stateOf(t.submissionId)).toBe('accepted');
-    const pack = path.join(evidenceDir, 'career', '2026-Q3', 'T', `submission-${t.submissionId}`);
+    const pack = path.join(evidenceDir, 'career', t.period, 'T', `submission-${t.submissionId}`);
     const sealed = await hashes(pack);
     const events = async (): Promise<number> => (await ch.fx.db.pool.query('SELECT count(*)::int AS n FROM maillon.events WHERE submission_id = $1', [t.submissionId])).rows[0].n;
     const eventsBefore = await events();

@@ -17,8 +17,10 @@ describe('evidence packs, written and exported by streaming', () => {
   let evidence: string;
 
   /** A career run whose submission the receiver accepted with ANOMALIES anomalies (more than one batch of rows). */
+  // Each submission is of its own period (a period its receiver holds is never run twice).
+  const periods = ['2026-Q3', '2026-Q2'];
   async function acceptedWithAnomalies(): Promise<{ submissionId: number; outbox: string }> {
-    const run = await fx.run(career, '2026-Q3');
+    const run = await fx.run(career, periods.shift()!);
     const file = run.files[0]!;
     const { rows } = await fx.db.pool.query(`SELECT submission_id, file_id FROM maillon.files WHERE run_id = $1 AND kind = 'FI'`, [run.runId]);
     const { submission_id: submissionId, file_id: fileId } = rows[0];
@@ -35,6 +37,8 @@ describe('evidence packs, written and exported by streaming', () => {
       [r.rows[0].reply_id, fileId, run.runId],
     );
     await fx.db.pool.query(`UPDATE maillon.files SET ack_state = 'received', noti_state = 'accepted_with_anomalies' WHERE file_id = $1`, [fileId]);
+    // Along the ledger's state graph (migration 009 refuses any other move): sent, then notified.
+    await fx.db.pool.query(`UPDATE maillon.submissions SET go_started_at = now(), sent_at = now(), state = 'sent' WHERE submission_id = $1`, [submissionId]);
     await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'accepted_with_anomalies' WHERE submission_id = $1`, [submissionId]);
     return { submissionId: Number(submissionId), outbox: file.path };
   }
@@ -68,7 +72,7 @@ describe('evidence packs, written and exported by streaming', () => {
     const original = await fs.readFile(outbox);
     await fs.appendFile(outbox, '<!-- changed -->');
     await expect(writeEvidencePack(fx.db.pool, evidence, submissionId)).rejects.toThrow(/no longer matches its sha256 in the ledger; the evidence pack was not written/);
-    const left = await fs.readdir(path.join(evidence, 'career', '2026-Q3', 'T'));
+    const left = await fs.readdir(path.join(evidence, 'career', '2026-Q2', 'T'));
     expect(left.filter((n) => n.includes(`submission-${submissionId}`))).toEqual([]);
     // Put right, the pack is written.
     await fs.writeFile(outbox, original);
@@ -78,7 +82,7 @@ describe('evidence packs, written and exported by streaming', () => {
   it('exports the packs as a deflated zip that unzip verifies, every file matching the manifest', async () => {
     const zip = path.join(path.dirname(fx.outbox), 'evidence.zip');
     const result = await exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip);
-    expect(result).toMatchObject({ packs: 2, pending: [] });
+    expect(result).toMatchObject({ packs: 1, pending: [] });
     expect(execFileSync('unzip', ['-t', zip], { encoding: 'utf8' })).toMatch(/No errors detected/);
     const manifest = JSON.parse(execFileSync('unzip', ['-p', zip, 'manifest.json'], { encoding: 'utf8' })) as { files: ManifestEntry[] };
     expect(manifest.files.map((f) => f.path)).toContain('submission-1/reconciliation.json');

@@ -26,8 +26,12 @@ export interface ReplyChannel {
   fx: FlowFixture;
   sendDeps: SendDeps;
   ackDeps: AckDeps;
-  /** Runs career 2026-Q3 in an environment and sends it; returns the run and its submission id. */
-  runAndSend(environment: 'R' | 'T' | 'S'): Promise<{ run: RunResult; submissionId: number; file: string }>;
+  /**
+   * Runs career in an environment and sends it; returns the run, its period and its submission id.
+   * Each call takes the next quarter back from 2026-Q3 in that environment: a period its receiver
+   * holds is never run twice.
+   */
+  runAndSend(environment: 'R' | 'T' | 'S'): Promise<{ run: RunResult; period: string; submissionId: number; file: string }>;
   /** The simulated receiver answers what is in IN. */
   simulate(options?: Partial<SimulatorOptions>): Promise<SimulatorPass>;
   /** Puts a reply (and its GO) in OUT or OUTTEST under a fresh name of that environment; returns the name. */
@@ -48,6 +52,12 @@ export async function createReplyChannel(overrides: Partial<AckDeps> = {}): Prom
   const logger = createLogger('silent');
   const pki = await createTestPki(path.join(base, 'pki'));
   let signing: Signing | undefined;
+  const used: Record<string, number> = {};
+  const nextQuarter = (environment: string): string => {
+    const back = used[environment] = (used[environment] ?? -1) + 1;
+    const index = 2026 * 4 + 2 - back;
+    return `${Math.floor(index / 4)}-Q${(index % 4) + 1}`;
+  };
   const sendDeps: SendDeps = { ledger: fx.db.pool, clock: CHANNEL_CLOCK, logger, endpoints, passphrase: () => undefined, backoffMs: 10 };
   const ackDeps: AckDeps = {
     ledger: fx.db.pool, clock: CHANNEL_CLOCK, logger, endpoints, passphrase: () => undefined, repliesDir: path.join(base, 'replies'), maxReplyBytes: 1_000_000, ...overrides,
@@ -57,11 +67,12 @@ export async function createReplyChannel(overrides: Partial<AckDeps> = {}): Prom
     async runAndSend(environment) {
       // Production files must be signed; the test PKI signs them.
       signing ??= await loadSigning({ certPath: pki.fundCert, keyPath: pki.fundKey, layout: 'cr76', signTest: false });
-      const run = await fx.run(career, '2026-Q3', environment, environment === 'R' ? signing : undefined);
+      const period = nextQuarter(environment);
+      const run = await fx.run(career, period, environment, environment === 'R' ? signing : undefined);
       const sent = await sendSubmissions(sendDeps);
       if (!sent.every((s) => s.result === 'sent')) throw new Error(`send failed: ${JSON.stringify(sent)}`);
       const id = (await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [run.runId])).rows[0].submission_id;
-      return { run, submissionId: Number(id), file: run.files[0]!.name };
+      return { run, period, submissionId: Number(id), file: run.files[0]!.name };
     },
     simulate: (options = {}) => simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock: CHANNEL_CLOCK, ...options }),
     async put(folder, environment, purpose, body, kind = 'FO') {

@@ -30,7 +30,7 @@ describe('the report lists the replies about its period that were set aside or n
     await ch.acks('T');
     await ch.acks('R');
 
-    const report = await buildReport(ch.fx.db.pool, career, '2026-Q3', 'T', CHANNEL_CLOCK.now());
+    const report = await buildReport(ch.fx.db.pool, career, t.period, 'T', CHANNEL_CLOCK.now());
     const at = CHANNEL_CLOCK.now().toISOString();
     expect(report.replyIssues).toEqual([
       { name: second, state: 'conflict', file: t.file, reason: expect.stringMatching(/^Contradiction: this NOTI says rejected/), receivedAt: at },
@@ -38,7 +38,7 @@ describe('the report lists the replies about its period that were set aside or n
       { name: aboutT, state: 'conflict', file: t.file, reason: expect.stringMatching(/^Environments disagree: its name says environment R but the file it names/), receivedAt: at },
     ]);
     expect(report.checks.every((c) => c.ok)).toBe(true);
-    const rReport = await buildReport(ch.fx.db.pool, career, '2026-Q3', 'R', CHANNEL_CLOCK.now());
+    const rReport = await buildReport(ch.fx.db.pool, career, r.period, 'R', CHANNEL_CLOCK.now());
     expect(rReport.replyIssues.map((i) => i.name)).toEqual([aboutR]);
 
     const rows = parse(reportToCsv(report)) as string[][];

@@ -4,6 +4,7 @@ import { ConfigError } from '../../src/errors/errors.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { loadSigning } from '../../src/sign/signingIdentity.js';
 import { maillon } from '../helpers/cli.js';
+import { REAL_FUND_ENV } from '../helpers/fund.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
 import { ROOT, scratchDir } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
@@ -36,7 +37,7 @@ describe('the signing identity is checked at start', () => {
 
   it('a production run with a mismatched pair stops before it starts (exit 2), and writes nothing', async () => {
     const env = {
-      DATABASE_URL: db.url, MAILLON_HOME: tmp.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'R',
+      DATABASE_URL: db.url, MAILLON_HOME: tmp.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'R', ...REAL_FUND_ENV,
       MAILLON_SIGN_CERT: pki.fundCert, MAILLON_SIGN_KEY: pki.strangerKey,
     };
     const out = await maillon(['run', 'career', '--period', '2026-Q3', '--as-of', '2026-10-10T02:00:00+02:00'], env);

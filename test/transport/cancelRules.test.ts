@@ -60,6 +60,21 @@ describe('cancelling a submission whose GO may be on the server', () => {
     expect(again.stdout.trim()).toBe('nothing to send');
   });
 
+  it('acks reads the receiver\'s replies to a submission whose send was killed after its GO', async () => {
+    const run = await fx.run(career, '2026-Q1');
+    const [id] = await submissionsOf(fx.db.pool, run.runId);
+    const crashed = await maillon(['send', '--no-acks'], { ...env, MAILLON_CRASH_AT: 'after-go' });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect(await stateOf(id!)).toBe('written');
+    // The receiver took the submission (its GO was there) and answered before any new send.
+    const pass = await simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock });
+    expect(pass.replies.length).toBe(2);
+    const acks = await maillon(['acks', '--json'], env);
+    expect(acks.code, acks.stderr).toBe(0);
+    expect((JSON.parse(acks.stdout) as { result: string }[]).filter((o) => o.result === 'processed').length).toBe(2);
+    expect(await stateOf(id!)).toBe('accepted');
+  });
+
   it('cancel during a running send of the same submission: the cancel is refused (exit 8), the send completes, the events read written, sent', async () => {
     const run = await fx.run(career, '2026-Q2');
     const [id] = await submissionsOf(fx.db.pool, run.runId);
