@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { type CareerRecord, careerXml } from '../pipelines/career.js';
+import { type CareerRecord, career } from '../pipelines/career.js';
+import { SCHEMAS_DIR } from '../src/cli/context.js';
+import { loadPipeline } from '../src/engine/pipelineContracts.js';
 import type { LocalDate } from '../src/period/localDate.js';
 import { createFileSink } from '../src/render/fileSink.js';
 import type { FileContext } from '../src/render/envelope.js';
@@ -11,7 +13,10 @@ const FILE: FileContext = {
   period: parsePeriod('2026-Q3'), periodCode: '20263', asOf: new Date(0), creationDate: '2026-10-10' as LocalDate, creationHour: '02:00:00', version: 0,
 };
 
-/** Times the streaming XML writer alone: n career records rendered and written to a file. */
+/**
+ * Times the streaming XML writer alone: n career records rendered by the engine (the flow's
+ * content, its values checked against the schema, the engine's identification) and written to a file.
+ */
 export async function benchRenderer(n: number, dir: string): Promise<{ records: number; seconds: number }> {
   const sink = await createFileSink(path.join(dir, 'render-bench.xml'));
   const rec: CareerRecord = {
@@ -19,9 +24,10 @@ export async function benchRenderer(n: number, dir: string): Promise<{ records: 
     periods: [{ kind: 'activity', category: 'main', start: '2026-07-01' as LocalDate, end: '2026-09-30' as LocalDate }],
     due: 87171, paid: 87171, paidInFull: true, paidInFullDate: '2026-08-14' as LocalDate,
   };
+  const renderer = loadPipeline(career, SCHEMAS_DIR).renderer!;
   const started = process.hrtime.bigint();
   for (let i = 1; i <= n; i++) {
-    const w = sink.write(`${careerXml.record(rec, { attestationId: `20263${String(i).padStart(9, '0')}`, status: 0, creationDate: '2026-10-10' as LocalDate, position: i }, FILE)}\n`);
+    const w = sink.write(`${renderer.render(rec, { attestationId: `20263${String(i).padStart(9, '0')}`, status: 0, creationDate: '2026-10-10' as LocalDate, position: i }, FILE).line}\n`);
     if (w) await w;
   }
   await sink.close();

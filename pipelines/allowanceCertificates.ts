@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { chooseInsurer } from '../src/domain/insurer.js';
 import { inssProblem } from '../src/domain/inss.js';
 import { regionOf } from '../src/domain/region.js';
-import type { Pipeline, RecordIdentity, Route, XmlOutput } from '../src/engine/pipeline.js';
+import type { Pipeline, Route, XmlOutput } from '../src/engine/pipeline.js';
 import { lastDay, periodCode, periodContaining } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
@@ -108,13 +108,13 @@ function routeOf(row: AllowanceRow, monthLastDay: ReturnType<typeof lastDay>): R
   return { receiver: ALLOWANCE_RECEIVERS[region] };
 }
 
-function renderCertificate(rec: AllowanceRecord, id: RecordIdentity): string {
+/** What follows the engine's identification in an allowance certificate. */
+function renderCertificate(rec: AllowanceRecord): string {
   return (
-    `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
-    `${el('CreationDate', id.creationDate)}</AttestationIdentification>${el('INSS', rec.inss)}${el('Month', rec.month.replace('-', ''))}` +
+    `${el('INSS', rec.inss)}${el('Month', rec.month.replace('-', ''))}` +
     `${el('AllowanceKind', KIND_CODE[rec.kind])}${el('AllowanceReference', rec.allowanceId)}${optionalEl('Amount', rec.amount)}` +
     `${optionalEl('Vouchers', rec.vouchers)}${optionalEl('ChildINSS', rec.childInss)}${el('PaymentStatus', rec.paidOn ? 'PAI' : 'GRA')}` +
-    `${optionalEl('PaidOn', rec.paidOn)}</Attestation>`
+    `${optionalEl('PaidOn', rec.paidOn)}`
   );
 }
 
@@ -123,7 +123,7 @@ export const allowanceXml: XmlOutput<AllowanceRecord> = {
   kind: 'xml',
   schema: 'allowance-certificates/v1.xsd',
   envelope: bcssEnvelope<AllowanceRecord>('ALLC', '1', '001', { TotalAmount: (r) => r.amount ?? 0, TotalVouchers: (r) => r.vouchers ?? 0 }),
-  record: renderCertificate,
+  attestation: renderCertificate,
 };
 
 /** allowance-certificates — monthly: one certificate per allowance of the month, routed by kind. */

@@ -71,7 +71,8 @@ function clip(period: Period, last: LocalDate, start: string, end: string | null
   return { start: maxDate(start as LocalDate, period.start), end: minDate((end ?? last) as LocalDate, last) };
 }
 
-function renderRecord(rec: CareerRecord, id: { attestationId: string; status: number; creationDate: string }): string {
+/** What follows the engine's identification in a career attestation. */
+function renderRecord(rec: CareerRecord): string {
   const periods = rec.periods
     .map(
       (p) =>
@@ -80,10 +81,8 @@ function renderRecord(rec: CareerRecord, id: { attestationId: string; status: nu
     )
     .join('');
   return (
-    `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
-    `${el('CreationDate', id.creationDate)}</AttestationIdentification>${el('INSS', rec.inss)}${el('Quarter', rec.quarter)}` +
-    `<CareerPeriods>${periods}</CareerPeriods><Contribution>${el('Due', rec.due)}${el('Paid', rec.paid)}` +
-    `${el('PaidInFull', rec.paidInFull)}${optionalEl('PaidInFullDate', rec.paidInFullDate)}</Contribution></Attestation>`
+    `${el('INSS', rec.inss)}${el('Quarter', rec.quarter)}<CareerPeriods>${periods}</CareerPeriods>` +
+    `<Contribution>${el('Due', rec.due)}${el('Paid', rec.paid)}${el('PaidInFull', rec.paidInFull)}${optionalEl('PaidInFullDate', rec.paidInFullDate)}</Contribution>`
   );
 }
 
@@ -92,7 +91,7 @@ export const careerXml: XmlOutput<CareerRecord> = {
   kind: 'xml',
   schema: 'career/v1.xsd',
   envelope: bcssEnvelope('CARR', '1', '001'),
-  record: renderRecord,
+  attestation: renderRecord,
 };
 
 /** career — INASTI, quarterly: one record per affiliate with a period overlapping the quarter. */

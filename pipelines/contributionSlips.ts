@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { chooseInsurer } from '../src/domain/insurer.js';
 import { toPaidState } from '../src/domain/paidState.js';
-import type { Pipeline, RecordIdentity, XmlOutput } from '../src/engine/pipeline.js';
+import type { Pipeline, XmlOutput } from '../src/engine/pipeline.js';
 import type { LocalDate } from '../src/period/localDate.js';
 import { lastDay, periodCode, periodContaining } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
@@ -57,12 +57,11 @@ LEFT JOIN due USING (affiliate_id)
 LEFT JOIN mov USING (affiliate_id)
 ORDER BY a.affiliate_id COLLATE "C"`;
 
-function renderSlip(rec: SlipRecord, id: RecordIdentity): string {
+/** What follows the engine's identification in a slip. */
+function renderSlip(rec: SlipRecord): string {
   return (
-    `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
-    `${el('CreationDate', id.creationDate)}</AttestationIdentification>${el('INSS', rec.inss)}${el('Quarter', rec.quarter)}` +
-    `${el('InsurerCode', rec.insurer!)}${el('Category', CATEGORY_CODE[rec.category])}<Contribution>${el('Due', rec.due)}${el('Paid', rec.paid)}` +
-    `${el('PaidInFull', rec.paidInFull)}${optionalEl('PaidInFullDate', rec.paidInFullDate)}</Contribution></Attestation>`
+    `${el('INSS', rec.inss)}${el('Quarter', rec.quarter)}${el('InsurerCode', rec.insurer!)}${el('Category', CATEGORY_CODE[rec.category])}` +
+    `<Contribution>${el('Due', rec.due)}${el('Paid', rec.paid)}${el('PaidInFull', rec.paidInFull)}${optionalEl('PaidInFullDate', rec.paidInFullDate)}</Contribution>`
   );
 }
 
@@ -71,7 +70,7 @@ export const slipsXml: XmlOutput<SlipRecord> = {
   kind: 'xml',
   schema: 'contribution-slips/v1.xsd',
   envelope: bcssEnvelope<SlipRecord>('BONC', '1', '001', { TotalDue: (r) => r.due, TotalPaid: (r) => r.paid }),
-  record: renderSlip,
+  attestation: renderSlip,
 };
 
 /** contribution-slips — mutual insurers, quarterly: one file per insurer code. */

@@ -60,9 +60,11 @@ const companyOk: Rule<StatisticsRow> = {
   check: (r) => (r.type === 'company' && companyNumberProblem(r.companyNumber) ? 'the company number fails the KBO/BCE check (mod 97)' : null),
 };
 
-// Four kinds of source records, each with its own key, in a stable order: affiliates with an
-// activity overlapping the quarter, contributions of the quarter (collected as of the as-of day),
-// allowances of the quarter's months, companies liable for the quarter's year.
+// Four kinds of source records, each with its own key: affiliates with an activity overlapping the
+// quarter, contributions of the quarter (collected as of the as-of day), allowances of the
+// quarter's months, companies liable for the quarter's year. In the byte order of their source
+// keys (`type:key`), as the engine requires: affiliates (t = 1), allowances (2), companies (3),
+// contributions (4), each kind by its key.
 const SQL = `
 WITH ${ACTIVITY_CTE}, collected AS (
   SELECT contribution_id, sum(CASE WHEN kind = 'refund' THEN -amount_cents ELSE amount_cents END) AS cents
@@ -73,17 +75,17 @@ SELECT j FROM (
          'birthDate', a.birth_date, 'sex', a.sex, 'postalCode', a.postal_code, 'country', a.country, 'activities', act.activities) AS j
   FROM act JOIN dossier.affiliates a USING (affiliate_id)
   UNION ALL
-  SELECT 2, c.contribution_id, json_build_object('type', 'contribution', 'key', c.contribution_id, 'inss', a.inss, 'kind', c.kind,
+  SELECT 4, c.contribution_id, json_build_object('type', 'contribution', 'key', c.contribution_id, 'inss', a.inss, 'kind', c.kind,
          'charged', c.amount_cents, 'collected', coalesce(col.cents, 0))
   FROM dossier.contributions c JOIN dossier.affiliates a USING (affiliate_id) LEFT JOIN collected col USING (contribution_id)
   WHERE c.quarter = :periodKey
   UNION ALL
-  SELECT 3, al.allowance_id, json_build_object('type', 'allowance', 'key', al.allowance_id, 'inss', a.inss, 'kind', al.kind,
+  SELECT 2, al.allowance_id, json_build_object('type', 'allowance', 'key', al.allowance_id, 'inss', a.inss, 'kind', al.kind,
          'amount', al.amount_cents, 'vouchers', al.vouchers)
   FROM dossier.allowances al JOIN dossier.affiliates a USING (affiliate_id)
   WHERE al.month >= to_char(:periodStart::date, 'YYYY-MM') AND al.month < to_char(:periodEnd::date, 'YYYY-MM')
   UNION ALL
-  SELECT 4, co.company_number, json_build_object('type', 'company', 'key', co.company_number, 'companyNumber', co.company_number,
+  SELECT 3, co.company_number, json_build_object('type', 'company', 'key', co.company_number, 'companyNumber', co.company_number,
          'charged', co.amount_cents, 'paid', co.paid_cents)
   FROM dossier.companies co WHERE co.year = :year
 ) u ORDER BY t, k COLLATE "C"`;

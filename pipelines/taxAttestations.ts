@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Pipeline, RecordIdentity, XmlOutput } from '../src/engine/pipeline.js';
+import type { Pipeline, XmlOutput } from '../src/engine/pipeline.js';
 import { toLocalDate } from '../src/period/localDate.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el } from '../src/render/xml.js';
@@ -72,14 +72,13 @@ SELECT json_build_object(
 FROM dossier.payments
 WHERE contribution_id IS NULL AND value_date >= :periodStart AND value_date < :periodEnd AND value_date <= :asOfDay`;
 
-function renderAttestation(rec: TaxRecord, id: RecordIdentity): string {
+/** What follows the engine's identification in a tax attestation. */
+function renderAttestation(rec: TaxRecord): string {
   const quarters = rec.quarters.map((q) => `<PaidFor>${el('Quarter', q.quarter.replace('-Q', ''))}${el('Amount', q.amount)}</PaidFor>`).join('');
   return (
-    `<Attestation><AttestationIdentification>${el('AttestationID', id.attestationId)}${el('AttestationStatus', id.status)}` +
-    `${el('CreationDate', id.creationDate)}</AttestationIdentification>${el('INSS', rec.inss)}` +
-    `<Person>${el('LastName', rec.lastName)}${el('FirstName', rec.firstName)}${el('Language', rec.language)}</Person>` +
+    `${el('INSS', rec.inss)}<Person>${el('LastName', rec.lastName)}${el('FirstName', rec.firstName)}${el('Language', rec.language)}</Person>` +
     `<Address>${el('Street', rec.street)}${el('PostalCode', rec.postalCode)}${el('City', rec.city)}${el('Country', rec.country)}</Address>` +
-    `${el('IncomeYear', rec.year)}${el('Amount', rec.amount)}<PaidForQuarters>${quarters}</PaidForQuarters></Attestation>`
+    `${el('IncomeYear', rec.year)}${el('Amount', rec.amount)}<PaidForQuarters>${quarters}</PaidForQuarters>`
   );
 }
 
@@ -88,7 +87,7 @@ export const taxXml: XmlOutput<TaxRecord> = {
   kind: 'xml',
   schema: 'tax-attestations/v1.xsd',
   envelope: bcssEnvelope<TaxRecord>('ATTF', '1', '001', { TotalAmount: (r) => r.amount }),
-  record: renderAttestation,
+  attestation: renderAttestation,
 };
 
 /** tax-attestations — SPF Finances, yearly, with a printable attestation per affiliate (fr/nl/de). */

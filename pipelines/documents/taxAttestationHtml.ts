@@ -1,5 +1,5 @@
 import type { DocumentOutput, RecordContext } from '../../src/engine/pipeline.js';
-import { escapeXml as esc } from '../../src/render/xml.js';
+import { escapeHtml as esc } from '../../src/render/xml.js';
 import type { TaxRecord } from '../taxAttestations.js';
 
 const LOCALE = { fr: 'fr-BE', nl: 'nl-BE', de: 'de-BE' } as const;

@@ -1,7 +1,6 @@
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import readline from 'node:readline';
 import { OutboxError } from '../errors/errors.js';
-import type { LocalDate } from '../period/localDate.js';
 import type { PreviousVersion, SentRecord } from './previousVersion.js';
 
 /** What a rerun changes compared with what the receivers hold. */
@@ -33,19 +32,27 @@ export function startCorrection(previous: PreviousVersion, resendAll: boolean, c
   return { previous, version: previous.versions, resendAll, cancelVanished, plan: { added: [], changed: [], vanished: [], unchanged: 0 }, seen: new Set() };
 }
 
-/** How one extracted record is sent in a correction: not at all, as an original, or replacing an earlier one. */
-export function classify(c: Correction, sourceKey: string, hash: string): { send: false } | { send: true; status: 0 | 2; attestationId: string | null } {
+/** How one extracted record of a correction is sent: not at all (unchanged), as an original, or replacing an earlier one. */
+export type Decision = { send: false; status: 0; attestationId: string } | { send: true; status: 0 | 2; attestationId: string | null };
+
+/** Decides how a record is sent (`hash`: of the record as rendered from the dossier now); changes nothing. */
+export function decide(c: Correction, sourceKey: string, hash: string): Decision {
+  const before = c.previous.records.get(sourceKey);
+  if (!before) return { send: true, status: 0, attestationId: null };
+  if (before.hash === hash && !c.resendAll) return { send: false, status: 0, attestationId: before.attestationId };
+  return { send: true, status: 2, attestationId: before.attestationId };
+}
+
+/**
+ * Counts a record as present in this version (emitted or unchanged). A record quarantined now is
+ * not: like a record gone from the dossier, it is cancelled at the receiver.
+ */
+export function note(c: Correction, sourceKey: string, hash: string): void {
   c.seen.add(sourceKey);
   const before = c.previous.records.get(sourceKey);
-  if (!before) {
-    c.plan.added.push(sourceKey);
-    return { send: true, status: 0, attestationId: null };
-  }
-  if (before.hash === hash) {
-    c.plan.unchanged++;
-    if (!c.resendAll) return { send: false };
-  } else c.plan.changed.push(sourceKey);
-  return { send: true, status: 2, attestationId: before.attestationId };
+  if (!before) c.plan.added.push(sourceKey);
+  else if (before.hash === hash) c.plan.unchanged++;
+  else c.plan.changed.push(sourceKey);
 }
 
 /** The records sent before and absent now, with where their last version is. */
@@ -56,31 +63,62 @@ export function vanished(c: Correction): [string, SentRecord][] {
 }
 
 /**
- * Reads the record lines of earlier files (one record per line, starting with `<Attestation>`)
- * at the given 1-based positions, streaming each file once.
+ * The content of earlier records, as the engine kept it for their cancellation: the bytes the
+ * lineage locates (offset and length of the flow's content in the file), read from each earlier
+ * file in one pass that also checks the file is the one the ledger recorded (its sha256).
+ * Keyed by source key. No record is parsed: the engine wraps the content again with its own
+ * identification.
  */
-export async function readRecordLines(items: readonly { filePath: string; position: number }[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const byFile = new Map<string, Set<number>>();
-  for (const i of items) byFile.set(i.filePath, (byFile.get(i.filePath) ?? new Set()).add(i.position));
-  for (const [file, positions] of byFile) {
-    let n = 0;
-    try {
-      for await (const line of readline.createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
-        if (!line.startsWith('<Attestation>')) continue;
-        n++;
-        if (positions.has(n)) out.set(`${file}#${n}`, line);
-      }
-    } catch (err) {
-      throw new OutboxError(`The earlier file ${file} is needed to cancel its records and cannot be read: ${(err as Error).message}. Restore it from the evidence pack, or rerun with --full.`, { cause: err });
+export async function readSentContents(gone: readonly [string, SentRecord][]): Promise<Map<string, string>> {
+  const byFile = new Map<string, [string, SentRecord][]>();
+  for (const [key, r] of gone) {
+    if (r.contentOffset === null || r.contentBytes === null) {
+      throw new OutboxError(
+        `The record of ${key} (AttestationID ${r.attestationId}) in ${r.filePath} was sent by a version of maillon that did not keep where each ` +
+          "record's content is (before ledger migration 070), so maillon cannot build its cancellation: cancel it with the receiver by hand.",
+      );
     }
+    const inFile = byFile.get(r.filePath);
+    if (inFile) inFile.push([key, r]);
+    else byFile.set(r.filePath, [[key, r]]);
+  }
+  const out = new Map<string, string>();
+  for (const [file, items] of byFile) {
+    const ranges = items.map(([key, r]) => ({ key, start: r.contentOffset!, end: r.contentOffset! + r.contentBytes!, bytes: Buffer.alloc(r.contentBytes!) }));
+    const sha256 = await readRanges(file, ranges);
+    if (sha256 !== items[0]![1].fileSha256) {
+      throw new OutboxError(`The earlier file ${file} is not the one that was sent (its sha256 differs from the ledger's), so its records cannot be cancelled from it. Restore it from the evidence pack, then run again.`);
+    }
+    for (const r of ranges) out.set(r.key, r.bytes.toString('utf8'));
   }
   return out;
 }
 
-/** Turns an earlier record line into its cancellation: status 1, today's creation date. */
-export function toCancellation(line: string, creationDate: LocalDate): string {
-  return line
-    .replace(/<AttestationStatus>\d<\/AttestationStatus>/, '<AttestationStatus>1</AttestationStatus>')
-    .replace(/<CreationDate>[^<]*<\/CreationDate>/, `<CreationDate>${creationDate}</CreationDate>`);
+/**
+ * Streams a file once: copies the byte ranges (which do not overlap) into their buffers and
+ * returns the file's sha256. Ranges are taken in file order, each chunk looking only at those it
+ * reaches.
+ */
+async function readRanges(file: string, ranges: { start: number; end: number; bytes: Buffer }[]): Promise<string> {
+  const hash = createHash('sha256');
+  const ordered = [...ranges].sort((a, b) => a.start - b.start);
+  let first = 0;
+  let at = 0;
+  try {
+    for await (const data of createReadStream(file, { highWaterMark: 1 << 20 })) {
+      const chunk = data as Buffer;
+      hash.update(chunk);
+      const end = at + chunk.length;
+      while (first < ordered.length && ordered[first]!.end <= at) first++;
+      for (let i = first; i < ordered.length && ordered[i]!.start < end; i++) {
+        const r = ordered[i]!;
+        const from = Math.max(r.start, at);
+        chunk.copy(r.bytes, from - r.start, from - at, Math.min(r.end, end) - at);
+      }
+      at = end;
+    }
+  } catch (err) {
+    throw new OutboxError(`The earlier file ${file} is needed to cancel its records and cannot be read: ${(err as Error).message}. Restore it from the evidence pack, then run again.`, { cause: err });
+  }
+  return hash.digest('hex');
 }

@@ -72,9 +72,8 @@ export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: str
     write(rec) {
       if (failure) throw failure;
       const name = out.name(rec);
-      if (name === '' || name.includes('/') || name.startsWith('.') || CONTROL.test(name)) {
-        throw new OutboxError(`Refusing the document name "${name}": it must be a plain file name, without '/', control characters or a leading '.'.`);
-      }
+      const refused = documentNameProblem(name);
+      if (refused) throw new OutboxError(`Refusing the document name "${name}": ${refused}.`);
       const page = out.render(rec, ctx);
       // A ustar header holds 100 bytes of ASCII; anything else goes in a PAX extension header.
       const extension = SHORT_ASCII.test(name) ? null : new Pax({ path: name }).encode();
@@ -103,6 +102,17 @@ export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: str
       void sink.discard();
     },
   };
+}
+
+/**
+ * Why a document cannot be named so (an entry of the archive must be a plain file name), or null.
+ * The engine asks before a record is written: such a record is quarantined (rule `document-name`).
+ */
+export function documentNameProblem(name: string): string | null {
+  if (name === '' || name.includes('/') || name.startsWith('.') || CONTROL.test(name)) {
+    return "the record's printable document would not have a plain file name (empty, with '/', a control character or a leading '.'): correct the identifier it is named after in the dossier";
+  }
+  return null;
 }
 
 const BLOCK = 512;

@@ -26,21 +26,37 @@ export interface RecordIdentity {
 /** Where an emitted record goes: a receiver id, or a quarantine rule when no receiver can take it. */
 export type Route = { receiver: string } | { quarantine: Violation };
 
-/** One XML file per receiver, one element per record, validated against an XSD. */
-export interface XmlOutput<Rec> {
+/** What every XML output declares, whatever its records. */
+interface XmlFile<Rec> {
   kind: 'xml';
-  /** XSD path under `schemas/`. */
+  /** XSD path under `schemas/`; the engine also checks every record's values against its facets. */
   schema: string;
   envelope: XmlEnvelope<Rec, any>;
-  /** One record element (on one line); `file` is what the envelope states. */
-  record(rec: Rec, id: RecordIdentity, file: FileContext): string;
   /**
    * A check of the written file beyond its XSD (e.g. control totals), fed line by line with the
-   * text as it goes to the file; `end` returns what is wrong, or null. The file is not published
-   * when it fails.
+   * text as it goes to the file (one record per line: the engine holds every record to it);
+   * `end` returns what is wrong, or null. The file is not published when it fails.
    */
   check?: () => LineCheck;
 }
+
+/**
+ * One XML file per receiver, one record element per line, validated against an XSD. The record
+ * is declared one of two ways (docs/engine-contracts.md):
+ * - `attestation`: a BCSS attestation. The engine writes `<Attestation>`, its
+ *   `<AttestationIdentification>` (AttestationID, AttestationStatus, CreationDate) and
+ *   `</Attestation>`; the flow gives the elements that follow the identification. The engine
+ *   keeps where that content is in the file, so that a rerun can cancel or replace one record.
+ * - `record`: a record element the flow writes whole (no identification); such a flow is
+ *   corrected by sending the whole period again (`corrections: 'whole-file'`).
+ * Text goes through `el`/`optionalEl` (src/render/xml.ts): escaped, kept on one line, and checked
+ * against the schema's facets while the engine renders the record.
+ */
+export type XmlOutput<Rec> = XmlFile<Rec> &
+  (
+    | { attestation(rec: Rec, file: FileContext): string; record?: undefined }
+    | { record(rec: Rec, id: RecordIdentity, file: FileContext): string; attestation?: undefined }
+  );
 
 /** A streaming check of a written file. */
 export interface LineCheck {

@@ -8,9 +8,14 @@ export interface SentRecord {
   hash: string;
   attestationId: string;
   receiver: string;
-  /** The file and 1-based position (one record per line after the header) where its last version is. */
+  /** The file and 1-based position where its last version is. */
   filePath: string;
   position: number;
+  /** The sha256 of that file, as the ledger recorded it. */
+  fileSha256: string;
+  /** Where the flow's content of that version is in the file (bytes), for its cancellation; null for records sent before maillon kept it. */
+  contentOffset: number | null;
+  contentBytes: number | null;
 }
 
 /** The effective content of a period at the receivers: every version applied in order. */
@@ -40,7 +45,8 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
   const records = new Map<string, SentRecord>();
   const rows = extractRows(
     ledger,
-    `SELECT json_build_object('run', o.run_id, 'k', o.source_key, 'h', o.record_hash, 'id', o.attestation_id::text, 's', o.status, 'r', f.receiver, 'p', f.path, 'pos', o.position)
+    `SELECT json_build_object('run', o.run_id, 'k', o.source_key, 'h', o.record_hash, 'id', o.attestation_id::text, 's', o.status, 'r', f.receiver, 'p', f.path, 'pos', o.position,
+                             'sha', f.sha256, 'co', o.content_offset, 'cb', o.content_bytes)
      FROM maillon.record_outcomes o
      JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
      JOIN maillon.submissions s ON s.submission_id = f.submission_id AND s.state = ANY('{${LIVE_STATES.join(',')}}'::text[])
@@ -48,14 +54,14 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
   );
   let current = 0;
   for await (const raw of rows) {
-    const r = raw as { run: number; k: string; h: string; id: string; s: number; r: string; p: string; pos: number };
+    const r = raw as { run: number; k: string; h: string; id: string; s: number; r: string; p: string; pos: number; sha: string; co: number | null; cb: number | null };
     if (r.run !== current) {
       current = r.run;
       const run = runs.find((x) => x.id === current)!;
       if (run.full) for (const [k, v] of records) if (run.receivers.has(v.receiver)) records.delete(k);
     }
     if (r.s === 1) records.delete(r.k);
-    else records.set(r.k, { hash: r.h, attestationId: r.id, receiver: r.r, filePath: r.p, position: r.pos });
+    else records.set(r.k, { hash: r.h, attestationId: r.id, receiver: r.r, filePath: r.p, position: r.pos, fileSha256: r.sha, contentOffset: r.co, contentBytes: r.cb });
   }
   // Every version that was written counts, held or not: a new version never reuses the ids of one
   // the receivers saw and rejected.

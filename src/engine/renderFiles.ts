@@ -2,24 +2,24 @@ import { hash } from 'node:crypto';
 import type { Environment } from '../config/config.js';
 import type { Pool, PoolClient } from '../db/database.js';
 import { bindSql } from '../extract/bindSql.js';
+import { RecordContentError } from '../errors/errors.js';
 import { extractBatches } from '../extract/extractRows.js';
-import { createOutcomeWriter } from '../ledger/outcomeWriter.js';
+import { createOutcomeWriter, type OutcomeWriter } from '../ledger/outcomeWriter.js';
 import type { RunCounts } from '../ledger/runs.js';
 import { brusselsTimeOfDay, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, lastDay, type Period, periodCode } from '../period/period.js';
 import type { FileContext, FundIdentity } from '../render/envelope.js';
-import { createReceiverWriter, type ReceiverWriter, type WrittenPart } from '../render/receiverWriter.js';
 import type { StreamValidation } from '../render/xsdValidator.js';
+import type { Violation } from '../validate/rule.js';
 import { validateRow } from '../validate/validateRow.js';
-import { createDocumentWriter, type DocumentWriter } from './documents.js';
-import { type Correction, classify, readRecordLines, toCancellation, vanished } from './correction.js';
+import { createDocumentWriter, documentNameProblem, type DocumentWriter } from './documents.js';
+import { type Correction, type Decision, decide, note, readSentContents, vanished } from './correction.js';
 import type { AnyPipeline, RecordContext } from './pipeline.js';
+import { loadPipeline, sourceKeyOrder } from './pipelineContracts.js';
+import { createReceiverFiles, type ReceiverFiles, type RenderedSubmission } from './receiverFiles.js';
+import type { RenderedRecord } from './recordRenderer.js';
 
-/** The closed temporary parts of one receiver's submission. */
-export interface RenderedSubmission {
-  receiver: string;
-  parts: WrittenPart[];
-}
+export type { RenderedSubmission } from './receiverFiles.js';
 
 /** Everything the render step needs to know. */
 export interface RenderInput {
@@ -33,6 +33,8 @@ export interface RenderInput {
   creationDate: LocalDate;
   runId: number;
   tmpDir: string;
+  /** The folder of the flows' XSDs: their facets are checked on every record. */
+  schemasDir: string;
   /** Set for a rerun: the previous version and how to compare with it. */
   correction?: Correction;
   /** Temporary folder for printable documents, when the pipeline has some. */
@@ -65,39 +67,42 @@ export function extractionParams(period: Period, asOfDay: LocalDate): Record<str
 
 /**
  * Extracts, validates, renders: every extracted row becomes exactly one outcome row in the
- * ledger (emitted at a file position, or quarantined under a rule) and each emitted record
- * goes to its receiver's writer. Runs inside the caller's ledger transaction.
+ * ledger (emitted at a file position, quarantined under a rule, or unchanged in a rerun) and each
+ * emitted record goes to its receiver's file. A record whose values its schema would refuse is
+ * quarantined under the rule its check names, before anything of it is written. Runs inside the
+ * caller's ledger transaction.
  */
 export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderInput): Promise<RenderOutput> {
-  const { pipeline: p, period } = input;
+  const { pipeline: p, period, correction } = input;
+  const { renderer } = loadPipeline(p, input.schemasDir);
+  const inOrder = sourceKeyOrder(p.id);
   const ctx: RecordContext = { period, asOfDay: input.asOfDay };
   const outcomes = createOutcomeWriter(tx, input.runId);
-  const writers = new Map<string, ReceiverWriter>();
+  const code = periodCode(period);
+  const files = createReceiverFiles({
+    pipeline: p, renderer, context: (receiver) => fileContext(input, receiver, code), creationDate: input.creationDate,
+    tmpDir: input.tmpDir, runId: input.runId, ...(input.streamValidation ? { streamValidation: input.streamValidation } : {}),
+  });
   const docs: DocumentWriter | null = p.documents && input.documentsTmpDir ? await createDocumentWriter(p.documents, input.documentsTmpDir, ctx, input.creation) : null;
   const counts: RunCounts = { extracted: 0, emitted: 0, quarantined: 0 };
   const quarantineByRule: Record<string, number> = {};
-  const code = periodCode(period);
-  const writerFor = async (receiver: string): Promise<ReceiverWriter> => {
-    let writer = writers.get(receiver);
-    if (!writer) {
-      writer = await createReceiverWriter(p.output, fileContext(input, receiver, code), input.tmpDir, `run${input.runId}-${writers.size + 1}`, input.streamValidation);
-      writers.set(receiver, writer);
-    }
-    return writer;
+  const quarantine = (o: { ordinal: number; sourceKey: string; recordKey: string | null }, v: Violation): Promise<void> | undefined => {
+    counts.quarantined++;
+    quarantineByRule[v.rule] = (quarantineByRule[v.rule] ?? 0) + 1;
+    return outcomes.quarantined({ ordinal: o.ordinal, sourceKey: o.sourceKey, recordKey: o.recordKey, rule: v.rule, message: v.message });
   };
   try {
     for await (const batch of extractBatches(dossier, bindSql(p.extract.sql, extractionParams(period, input.asOfDay)))) for (const raw of batch) {
       const ordinal = ++counts.extracted;
       const sourceKey = p.extract.sourceKey(raw);
+      inOrder(sourceKey, ordinal);
       if (input.onProgress && ordinal % 10_000 === 0) input.onProgress(ordinal);
       const verdict = validateRow(raw, p.row, p.rules);
       const recordKey = verdict.ok ? p.recordKey(verdict.row) : null;
       const rec = verdict.ok ? p.toRecord(verdict.row, ctx) : null;
       const route = verdict.ok ? p.route(rec, verdict.row, ctx) : { quarantine: verdict.violation };
       if ('quarantine' in route) {
-        counts.quarantined++;
-        quarantineByRule[route.quarantine.rule] = (quarantineByRule[route.quarantine.rule] ?? 0) + 1;
-        const q = outcomes.quarantined({ ordinal, sourceKey, recordKey, ...route.quarantine });
+        const q = quarantine({ ordinal, sourceKey, recordKey }, route.quarantine);
         if (q) await q;
         continue;
       }
@@ -105,54 +110,85 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       const recordHash = hash('sha256', json, 'hex').slice(0, 32);
       // A new version carries originals (new records), replacements (changed ones, under their
       // earlier id) and, unless everything is resent, leaves unchanged records out.
-      const how = input.correction ? classify(input.correction, sourceKey, recordHash) : { send: true as const, status: 0 as const, attestationId: null };
-      const attestationId = (how.send && how.attestationId) || newAttestationId(code, input.correction?.version ?? 0, ordinal);
+      const how = correction ? decide(correction, sourceKey, recordHash) : ORIGINAL;
+      const attestationId = how.attestationId ?? newAttestationId(code, correction?.version ?? 0, ordinal);
       if (!how.send) {
+        note(correction!, sourceKey, recordHash);
         counts.unchanged = (counts.unchanged ?? 0) + 1;
         const u = outcomes.unchanged({ ordinal, sourceKey, recordKey, attestationId, recordHash });
         if (u) await u;
         continue;
       }
-      // Awaited only when a buffer is flushed: most records cost no promise at all.
-      const placed = (writers.get(route.receiver) ?? (await writerFor(route.receiver))).add(rec, { attestationId, status: how.status, creationDate: input.creationDate });
+      const rendered = renderChecked(p, files, route.receiver, rec, attestationId, how.status);
+      if (rendered !== null && 'rule' in rendered) {
+        const q = quarantine({ ordinal, sourceKey, recordKey }, rendered);
+        if (q) await q;
+        continue;
+      }
+      if (correction) note(correction, sourceKey, recordHash);
+      // Awaited only when a buffer is flushed (or the receiver's file opened): most records cost no promise at all.
+      const writer = files.writer(route.receiver);
+      const placed = (writer instanceof Promise ? await writer : writer).add(rec, rendered);
       if (placed.flush) await placed.flush;
       const d = docs?.write(rec, json);
       if (d) await d;
       counts.emitted++;
-      const e = outcomes.emitted({ ordinal, sourceKey, recordKey, fileKey: placed.fileKey, position: placed.position, attestationId, recordHash, status: how.status });
+      const e = outcomes.emitted({
+        ordinal, sourceKey, recordKey, fileKey: placed.fileKey, position: placed.position, attestationId, recordHash, status: how.status,
+        contentOffset: placed.contentOffset, contentBytes: placed.contentBytes,
+      });
       if (e) await e;
     }
-    if (input.correction?.cancelVanished) {
-      const gone = vanished(input.correction);
-      const lines = await readRecordLines(gone.map(([, r]) => r));
-      let ordinal = counts.extracted;
-      for (const [sourceKey, before] of gone) {
-        const line = lines.get(`${before.filePath}#${before.position}`);
-        if (!line) throw new Error(`the record of ${sourceKey} is not at position ${before.position} of ${before.filePath}`);
-        const placed = (await writerFor(before.receiver)).addLine(toCancellation(line, input.creationDate));
-        if (placed.flush) await placed.flush;
-        counts.emitted++;
-        counts.cancelled = (counts.cancelled ?? 0) + 1;
-        const e = outcomes.emitted({ ordinal: ++ordinal, sourceKey, recordKey: null, fileKey: placed.fileKey, position: placed.position, attestationId: before.attestationId, recordHash: before.hash, status: 1 });
-        if (e) await e;
-      }
-    } else if (input.correction) vanished(input.correction);
+    if (correction?.cancelVanished) await cancelVanished(correction, files, outcomes, counts);
+    else if (correction) vanished(correction);
     await outcomes.end();
     await docs?.flush();
-    // The receivers' files are closed (and fsynced) side by side: a run with eight receivers
-    // waits for the slowest disk flush, not for the sum of eight.
-    // By code point: the order (and so the sequence numbers) does not depend on the process's
-    // locale, as localeCompare's does; receiver ids are capitals and digits, where both agree.
-    const receivers = [...writers.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const finished = await Promise.allSettled(receivers.map(([, w]) => w.finish(counts.quarantined)));
-    const failed = finished.find((f) => f.status === 'rejected');
-    if (failed) throw failed.reason;
-    const submissions: RenderedSubmission[] = receivers.map(([receiver], i) => ({ receiver, parts: (finished[i] as PromiseFulfilledResult<WrittenPart[]>).value }));
+    const submissions = await files.finish(counts.quarantined);
     return { counts, quarantineByRule, submissions, documents: docs?.count() ?? 0 };
   } catch (err) {
-    for (const w of writers.values()) await w.discard();
+    await files.discard();
     docs?.discard();
     throw err;
+  }
+}
+
+/** How a record of a first run is sent: an original with a new AttestationID. */
+const ORIGINAL: Decision = { send: true, status: 0, attestationId: null };
+
+/**
+ * The record rendered for its receiver (null for CSV tables), or the violation that quarantines
+ * it: a value its schema refuses, or a printable document's name that is not a plain file name.
+ */
+function renderChecked(p: AnyPipeline, files: ReceiverFiles, receiver: string, rec: unknown, attestationId: string, status: number): RenderedRecord | Violation | null {
+  const refused = p.documents ? documentNameProblem(p.documents.name(rec)) : null;
+  if (refused) return { rule: 'document-name', message: refused };
+  try {
+    return files.render(receiver, rec, attestationId, status);
+  } catch (err) {
+    if (err instanceof RecordContentError) return { rule: err.rule, message: err.message };
+    throw err;
+  }
+}
+
+/**
+ * Sends the cancellation of every record the receivers hold and this version no longer has: the
+ * content sent last time (kept in the earlier file, located by the lineage) under the same
+ * AttestationID, status 1.
+ */
+async function cancelVanished(correction: Correction, files: ReceiverFiles, outcomes: OutcomeWriter, counts: RunCounts): Promise<void> {
+  const gone = vanished(correction);
+  const contents = await readSentContents(gone);
+  let ordinal = counts.extracted;
+  for (const [sourceKey, before] of gone) {
+    const placed = (await files.writer(before.receiver)).addCancellation(files.cancellation(contents.get(sourceKey)!, before.attestationId));
+    if (placed.flush) await placed.flush;
+    counts.emitted++;
+    counts.cancelled = (counts.cancelled ?? 0) + 1;
+    const e = outcomes.emitted({
+      ordinal: ++ordinal, sourceKey, recordKey: null, fileKey: placed.fileKey, position: placed.position, attestationId: before.attestationId,
+      recordHash: before.hash, status: 1, contentOffset: placed.contentOffset, contentBytes: placed.contentBytes,
+    });
+    if (e) await e;
   }
 }
 

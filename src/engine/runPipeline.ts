@@ -154,7 +154,7 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     const creationDate = brusselsDate(started);
     const out = await renderFiles(deps.dossier, session, {
       pipeline, period: req.period, environment: req.environment, sender: req.sender, asOf, asOfDay: brusselsDate(asOf),
-      creation: started, creationDate, runId, tmpDir, documentsTmpDir: docsTmp, fund: deps.fund, onProgress: deps.onProgress,
+      creation: started, creationDate, runId, tmpDir, schemasDir: deps.schemasDir, documentsTmpDir: docsTmp, fund: deps.fund, onProgress: deps.onProgress,
       streamValidation: streamValidationOf(deps, pipeline),
       ...(correction ? { correction } : {}),
     });

@@ -56,6 +56,38 @@ export class SchemaConformanceError extends MaillonError {
   }
 }
 
+/**
+ * A flow breaks a contract the engine relies on (docs/engine-contracts.md): a record over
+ * several lines, an element its schema does not declare, rows out of source-key order… A defect
+ * of the flow, found at load or by its first test; nothing is published.
+ */
+export class PipelineContractError extends MaillonError {
+  override readonly exitCode = 5;
+  constructor(
+    readonly flow: string,
+    readonly contract: string,
+    detail: string,
+  ) {
+    super(`The flow ${flow} breaks the engine contract "${contract}": ${detail} (docs/engine-contracts.md). This is a defect of the flow, not of the data.`);
+  }
+}
+
+/**
+ * A value cannot go into its element as the flow's schema states it (too long, wrong form, a
+ * character XML cannot carry…). Thrown while a record is rendered: the engine quarantines that
+ * record under `rule`. The message names the element and the limit, never the value.
+ */
+export class RecordContentError extends MaillonError {
+  override readonly exitCode = 5;
+  constructor(
+    readonly rule: string,
+    readonly element: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The database cannot be reached or refused an operation. */
 export class DatabaseError extends MaillonError {
   override readonly exitCode = 6;

@@ -1,5 +1,6 @@
 import { isLocalDate } from '../period/localDate.js';
 import type { ColumnSpec, ColumnType, TableSpec } from './contract.js';
+import { decodeField, forbiddenCharacterProblem } from './textBytes.js';
 
 const ESCAPE = /[.*+?^${}()|[\]\\]/g;
 
@@ -70,15 +71,22 @@ export function checkField(column: ColumnSpec, value: string | null): string | n
 }
 
 /**
- * The values of a parsed record in column order (an empty field is null), each field checked
- * against its column: `onBreak` hears every field that breaks its type, and that field's value
- * becomes null. The caller has checked the field count.
+ * The values of a parsed record in column order (an empty field is null), each field decoded as
+ * UTF-8 and checked against its column: `onBreak` hears every field that is not UTF-8, holds a
+ * character the contract refuses, or breaks its type, and that field's value becomes null. The
+ * fields are as csv-parse read them in latin1 (one character per byte: nothing replaced). The
+ * caller has checked the field count.
  */
 export function checkRecord(spec: TableSpec, record: readonly string[], onBreak: (column: string, reason: string) => void): (string | null)[] {
   return spec.columns.map((col, i) => {
     const raw = record[i]!;
-    const value = raw === '' ? null : raw;
-    const problem = checkField(col, value);
+    const decoded = raw === '' ? { text: null, problem: null } : decodeField(raw);
+    if (decoded.problem !== null) {
+      onBreak(col.name, decoded.problem);
+      return null;
+    }
+    const value = decoded.text;
+    const problem = (value === null ? null : forbiddenCharacterProblem(value)) ?? checkField(col, value);
     if (problem === null) return value;
     onBreak(col.name, problem);
     return null;

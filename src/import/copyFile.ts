@@ -8,6 +8,7 @@ import type { PoolClient } from '../db/database.js';
 import { headerMatches } from './checkField.js';
 import { CSV_READING, type TableSpec } from './contract.js';
 import { recordReader } from './recordReader.js';
+import { createByteCheck } from './textBytes.js';
 
 /** What the bulk COPY of one file produced, and whether PostgreSQL read it as the contract does. */
 export interface BulkCopy {
@@ -36,6 +37,10 @@ const NEWLINE = 0x0a;
  * (src/import/recordFormat.ts). Both counts of records must agree. Any doubt is returned, and the
  * caller then imports row by row, which reports every break. (One expression is cheaper than
  * csv-parse reading along: docs/decisions/0005-bulk-import-path.md.)
+ *
+ * The bytes are checked here too (src/import/textBytes.ts): PostgreSQL would refuse bytes that
+ * are not UTF-8 or a NUL without naming a line, and take U+FFFE, U+FFFF and the control
+ * characters XML cannot carry. Any of them is a doubt: the row-by-row path names each.
  */
 export async function copyFile(
   client: PoolClient,
@@ -48,21 +53,32 @@ export async function copyFile(
   if (header === null || !headerMatches(spec, header)) return { rows: 0, sha256: '', doubt: 'its header is not the contract header' };
   const expected = spec.columns.map((c) => c.name);
   const checker = recordReader(spec, filePath);
+  const bytes = createByteCheck();
   const hash = createHash('sha256');
   const source = createReadStream(filePath, { highWaterMark: 1 << 20 });
   source.on('data', (data: string | Buffer) => {
     const chunk = data as Buffer;
     hash.update(chunk);
+    bytes.write(chunk);
     checker.write(chunk);
     onBytes(chunk.length);
   });
   const nullable = spec.columns.filter((c) => c.nullable).map((c) => c.name);
   const options = `FORMAT csv, HEADER true, FREEZE true${nullable.length > 0 ? `, FORCE_NULL (${nullable.join(', ')})` : ''}`;
   const copy = client.query(copyFrom(`COPY ${table} (${expected.join(', ')}) FROM STDIN WITH (${options})`));
-  await pipeline(source as Readable, copy);
+  try {
+    await pipeline(source as Readable, copy);
+  } catch (err) {
+    // PostgreSQL stops at a NUL or at bytes that are not UTF-8 without saying where: say what.
+    const refused = bytes.found();
+    if (refused) return { rows: 0, sha256: '', doubt: `it holds ${refused}` };
+    throw err;
+  }
   const rows = Number(copy.rowCount);
   const sha256 = hash.digest('hex');
   const read = await checker.end();
+  const refused = bytes.end();
+  if (refused) return { rows, sha256, doubt: `it holds ${refused}` };
   if (read.problem) return { rows, sha256, doubt: read.problem };
   if (read.records !== rows) return { rows, sha256, doubt: `${read.records} records read here, ${rows} by PostgreSQL` };
   return { rows, sha256, doubt: null };

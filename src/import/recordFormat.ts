@@ -21,12 +21,17 @@ export function recordFormat(spec: TableSpec): RegExp {
   return new RegExp(`${spec.columns.map(fieldFormat).join(',')}\\r?\\n`, 'y');
 }
 
+/** The control characters text may not hold (XML cannot carry them; tab, LF and CR it can), as a class body. */
+const CONTROLS = '\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F';
+
 function fieldFormat(col: ColumnSpec): string {
   const form = unsignedForm(col) ?? fieldForm(col.type);
   if (form === null) {
-    // Text. Unquoted: anything but separators and quotes. Quoted: quotes doubled. A required
-    // field may not be empty either way.
-    return col.nullable ? '(?:[^,"\\r\\n]*|"(?:[^"]|"")*")' : '(?:[^,"\\r\\n]+|"(?:[^"]|"")+")';
+    // Text. Unquoted: anything but separators, quotes and the control characters the contract
+    // refuses. Quoted: quotes doubled, line breaks allowed. A required field may not be empty.
+    return col.nullable
+      ? `(?:[^,"\\r\\n${CONTROLS}]*|"(?:[^"${CONTROLS}]|"")*")`
+      : `(?:[^,"\\r\\n${CONTROLS}]+|"(?:[^"${CONTROLS}]|"")+")`;
   }
   return col.nullable ? `(?:${form})?` : form;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import { CsvError, parse } from 'csv-parse';
 import { copyRow, createCopyIn } from '../db/copyIn.js';
 import type { PoolClient } from '../db/database.js';
@@ -28,7 +29,9 @@ export async function createStagingTable(client: PoolClient, spec: TableSpec): P
 /**
  * Streams one CSV file into its staging table with COPY FROM STDIN, checking the header and
  * every field on the way. Each break is passed to `onBreak`; a field that breaks its type is
- * staged as NULL so the key and reference checks that follow still see the row.
+ * staged as NULL so the key and reference checks that follow still see the row. csv-parse reads
+ * the bytes as latin1 (one character per byte): a byte that is not UTF-8 reaches the field's
+ * check as it is, instead of being replaced by U+FFFD without a word (src/import/textBytes.ts).
  */
 export async function stageFile(
   client: PoolClient,
@@ -40,7 +43,7 @@ export async function stageFile(
   const hash = createHash('sha256');
   const source = createReadStream(filePath);
   source.on('data', (chunk) => hash.update(chunk));
-  const parser = source.pipe(parse({ ...CSV_READING, info: true }));
+  const parser = source.pipe(withoutBom()).pipe(parse({ ...CSV_READING, bom: false, encoding: 'latin1', info: true }));
   source.on('error', (err) => parser.destroy(err));
   const copy = createCopyIn(client, `COPY ${stagingTable(spec)} (line, ${spec.columns.map((c) => c.name).join(', ')}) FROM STDIN`);
   const expected = spec.columns.map((c) => c.name);
@@ -70,7 +73,7 @@ export async function stageFile(
     // csv-parse names its codes inconsistently (CSV_QUOTE_NOT_CLOSED, INVALID_OPENING_QUOTE): test the class.
     if (!(err instanceof CsvError)) throw err;
     const e = err as CsvError & { lines?: number };
-    onBreak({ file: spec.file, line: e.lines ?? 0, column: '(row)', reason: `not valid CSV (RFC 4180): ${e.message}` });
+    onBreak({ file: spec.file, line: e.lines ?? 0, column: '(row)', reason: `not valid CSV (RFC 4180): ${csvProblem(e)}` });
   } finally {
     await copy.end();
   }
@@ -81,13 +84,49 @@ export async function stageFile(
 function checkHeader(spec: TableSpec, record: string[], onBreak: (b: ContractBreak) => void): boolean {
   if (headerMatches(spec, record)) return true;
   const expected = spec.columns.map((c) => c.name);
+  const got = Buffer.from(record.join(','), 'latin1').toString('utf8');
   onBreak({
     file: spec.file,
     line: 1,
     column: '(header)',
-    reason: `expected exactly "${expected.join(',')}", got "${record.join(',')}"`,
+    reason: `expected exactly "${expected.join(',')}", got "${got}"`,
   });
   return false;
+}
+
+/** What csv-parse found, said without the field's value (personal data, and bytes read as latin1). */
+function csvProblem(e: CsvError): string {
+  switch (e.code) {
+    case 'INVALID_OPENING_QUOTE':
+      return 'a quote inside a field that does not start with one; quote the whole field and double the quotes inside it';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'characters after the closing quote of a field; double the quotes inside a quoted field';
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed';
+    default:
+      return e.code;
+  }
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Drops a UTF-8 byte order mark at the start of the file (csv-parse's own `bom` option would decode the rest as UTF-8). */
+function withoutBom(): Transform {
+  let head: Buffer | null = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (head === null) return done(null, chunk);
+      head = Buffer.concat([head, chunk]);
+      if (head.length < BOM.length && BOM.subarray(0, head.length).equals(head)) return done();
+      const out = head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
+      head = null;
+      done(null, out);
+    },
+    flush(done) {
+      done(null, head && head.length > 0 ? head : undefined);
+    },
+  });
 }
 
 function embeddedNewlines(record: string[]): number {

@@ -1,4 +1,4 @@
-import { escapeXml as esc } from '../render/xml.js';
+import { escapeHtml as esc } from '../render/xml.js';
 import type { Report } from './report.js';
 
 const table = (head: string[], rows: (string | number)[][], id: string): string =>

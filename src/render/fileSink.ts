@@ -4,7 +4,7 @@ import { OutboxError } from '../errors/errors.js';
 import { type ChunkBuffer, createChunkBuffer } from '../system/chunkBuffer.js';
 
 /** A file being written: bytes are gathered into large writes (`write`, `writeWith`) and hashed on the way. */
-export interface FileSink extends Pick<ChunkBuffer, 'write' | 'writeWith'> {
+export interface FileSink extends Pick<ChunkBuffer, 'write' | 'writeWith' | 'length'> {
   readonly path: string;
   /** Flushes, fsyncs and closes; returns the size and the sha256 of what was written (null when not hashed). */
   close(): Promise<{ bytes: number; sha256: string | null }>;
@@ -64,6 +64,7 @@ export async function createFileSink(filePath: string, options: SinkOptions = {}
     path: filePath,
     write: chunks.write,
     writeWith: chunks.writeWith,
+    length: chunks.length,
     async close() {
       await chunks.flush();
       try {

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import type { CsvTablesOutput, LineCheck, RecordIdentity, XmlOutput } from '../engine/pipeline.js';
+import type { CsvTablesOutput, LineCheck, XmlOutput } from '../engine/pipeline.js';
+import type { RenderedRecord } from '../engine/recordRenderer.js';
 import type { FileContext } from './envelope.js';
 import { createFileSink } from './fileSink.js';
 import type { StreamValidation } from './xsdValidator.js';
@@ -25,13 +26,20 @@ export interface Placement {
   fileKey: string;
   position: number;
   flush: Promise<void> | undefined;
+  /** Byte offset in the file of the flow's content of an identified record (what a cancellation sends again); else null. */
+  contentOffset: number | null;
+  /** Its length in bytes; null when not identified. */
+  contentBytes: number | null;
 }
 
 /** Writes one receiver's part(s) of a run: records in, closed temporary files out. */
 export interface ReceiverWriter {
-  add(rec: unknown, id: Omit<RecordIdentity, 'position'>): Placement;
-  /** Adds a record already rendered (a cancellation of an earlier record); XML only. */
-  addLine(line: string): Placement;
+  /** Records written so far: the next record's position is one more. */
+  records(): number;
+  /** Adds a record: its line as the engine rendered it (XML), or null (CSV tables aggregate the record). */
+  add(rec: unknown, rendered: RenderedRecord | null): Placement;
+  /** Adds the cancellation of an earlier record, rendered by the engine; left out of the totals. XML only. */
+  addCancellation(rendered: RenderedRecord): Placement;
   /** Closes the parts; `quarantined` is the run's quarantine count (manifests report it). */
   finish(quarantined: number): Promise<WrittenPart[]>;
   discard(): Promise<void>;
@@ -76,18 +84,22 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
   await write(output.envelope.start(file));
   const totals = output.envelope.totals();
   let records = 0;
+  const place = (position: number, r: RenderedRecord): Placement => {
+    const start = sink.length();
+    const flush = write(`${r.line}\n`);
+    if (!r.identified) return { fileKey, position, flush, contentOffset: null, contentBytes: null };
+    // The engine's prefix and suffix are ASCII: as many bytes as characters.
+    return { fileKey, position, flush, contentOffset: start + r.prefix, contentBytes: sink.length() - start - 1 - r.prefix - r.suffix };
+  };
   return {
-    add(rec, id) {
+    records: () => records,
+    add(rec, rendered) {
       const position = ++records;
       output.envelope.add(totals, rec, position);
-      // Written out, not `{ ...id, position }`: V8 gives each object made by a spread followed by
-      // another property a map of its own, so every record's renderer missed its property caches.
-      const identity: RecordIdentity = { attestationId: id.attestationId, status: id.status, creationDate: id.creationDate, position };
-      return { fileKey, position, flush: write(`${output.record(rec, identity, file)}\n`) };
+      return place(position, rendered!);
     },
-    addLine(line) {
-      const position = ++records;
-      return { fileKey, position, flush: write(`${line}\n`) };
+    addCancellation(rendered) {
+      return place(++records, rendered);
     },
     async finish() {
       ending = true;
@@ -131,15 +143,18 @@ function createCsvWriter(output: CsvTablesOutput<unknown>, file: FileContext, tm
   const state = output.state();
   const counts = new Map<string, number>();
   const written: string[] = [];
+  let records = 0;
   return {
+    records: () => records,
     add(rec) {
+      records++;
       const table = output.add(state, rec);
       const position = (counts.get(table) ?? 0) + 1;
       counts.set(table, position);
-      return { fileKey: `${file.receiver}#${table}`, position, flush: undefined };
+      return { fileKey: `${file.receiver}#${table}`, position, flush: undefined, contentOffset: null, contentBytes: null };
     },
-    addLine() {
-      throw new Error('aggregated tables have no record lines to cancel');
+    addCancellation() {
+      throw new Error('aggregated tables have no records to cancel');
     },
     async finish(quarantined) {
       const parts = await writeCsvTables(output, state, counts, quarantined, file.receiver, tmpDir, stem);

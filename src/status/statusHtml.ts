@@ -1,4 +1,4 @@
-import { escapeXml as esc } from '../render/xml.js';
+import { escapeHtml as esc } from '../render/xml.js';
 import type { StatusSnapshot } from './statusSnapshot.js';
 
 /** The read-only status page: flows × periods with their state, deadlines, next runs; links to the reports. */

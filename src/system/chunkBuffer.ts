@@ -14,6 +14,8 @@ export interface ChunkBuffer {
   writeWith(maxBytes: number, fill: (buf: Buffer, offset: number) => number): Promise<void> | undefined;
   /** Sends what is gathered; undefined when nothing is. */
   flush(): Promise<void> | undefined;
+  /** Bytes taken so far (sent or gathered): the offset in the output of the next byte written. */
+  length(): number;
 }
 
 /**
@@ -28,8 +30,10 @@ export function createChunkBuffer(
 ): ChunkBuffer {
   let buf = fresh();
   let used = 0;
+  let sent = 0;
   const flush = (): Promise<void> | undefined => {
     if (used === 0) return undefined;
+    sent += used;
     const whole = buf;
     buf = fresh();
     const chunk = whole.subarray(0, used);
@@ -46,6 +50,7 @@ export function createChunkBuffer(
       // Larger than a whole chunk: a buffer of its own, sent after the chunk before it.
       const own = Buffer.allocUnsafe(maxBytes);
       const big = own.subarray(0, fill(own, 0));
+      sent += big.length;
       return flushing ? flushing.then(() => send(big, null)) : send(big, null);
     }
     used += fill(buf, used);
@@ -56,5 +61,6 @@ export function createChunkBuffer(
     write: (text) => writeWith(text.length * 3, (b, offset) => b.write(text, offset)),
     writeWith,
     flush,
+    length: () => sent + used,
   };
 }

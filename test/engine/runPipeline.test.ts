@@ -113,7 +113,7 @@ describe('runPipeline', () => {
   it('a file that breaks its XSD is not published, consumes no sequence, and fails the run', async () => {
     const broken: AnyPipeline = {
       ...career,
-      output: { ...careerXml, record: (rec, id, file) => careerXml.record(rec, id, file).replace('<Quarter>', '<Quarter>X') },
+      output: { kind: 'xml', schema: careerXml.schema, envelope: careerXml.envelope, attestation: (rec, file) => careerXml.attestation!(rec, file).replace('<Quarter>', '<Quarter>X') },
     };
     const before = await outboxFiles(out.dir);
     const deps = runDeps(db.pool, out.dir, '2026-10-15T09:00:00+02:00');

@@ -9,11 +9,12 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { RecordIdentity, XmlOutput } from '../../src/engine/pipeline.js';
+import { createReceiverFiles } from '../../src/engine/receiverFiles.js';
+import { createRecordRenderer } from '../../src/engine/recordRenderer.js';
 import { parseLocalDate } from '../../src/period/localDate.js';
 import { parsePeriod } from '../../src/period/period.js';
 import type { FileContext } from '../../src/render/envelope.js';
 import { placeholderFund } from '../../src/config/fundConfig.js';
-import { createReceiverWriter } from '../../src/render/receiverWriter.js';
 import { validateRow } from '../../src/validate/validateRow.js';
 import { type TaxRecord, taxAttestations } from '../../pipelines/taxAttestations.js';
 
@@ -60,9 +61,14 @@ const file: FileContext = {
 };
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-shapes-'));
 try {
-  const writer = await createReceiverWriter(output, file, dir, 'shapes');
-  records.forEach((rec, i) => writer.add(rec, { attestationId: `2025${String(i + 1).padStart(9, '0')}`, status: 0, creationDate: file.creationDate }));
-  await writer.discard();
+  const renderer = createRecordRenderer('shapes', output, () => undefined);
+  const files = createReceiverFiles({ pipeline: { ...taxAttestations, output }, renderer, context: () => file, creationDate: file.creationDate, tmpDir: dir, runId: 1 });
+  for (const [i, rec] of records.entries()) {
+    const rendered = files.render('SPFFIN', rec, `2025${String(i + 1).padStart(9, '0')}`, 0);
+    const writer = await files.writer('SPFFIN');
+    writer.add(rec, rendered);
+  }
+  await files.discard();
 } finally {
   await fs.rm(dir, { recursive: true, force: true });
 }

@@ -17,7 +17,7 @@ describe('checkOutcomes', () => {
     const id = runId ?? (await withConnection(db.pool, (session) => startRun(session, { flow: 'career', period: '2026-Q3', environment: 'T', asOf: new Date(), dryRun: false }, new Date())));
     return withTransaction(db.pool, async (tx) => {
       const w = createOutcomeWriter(tx, id);
-      await w.emitted({ ordinal: 1, sourceKey: 'A1', recordKey: null, fileKey, position: 1, attestationId: '1', recordHash: 'h' });
+      await w.emitted({ ordinal: 1, sourceKey: 'A1', recordKey: null, fileKey, position: 1, attestationId: '1', recordHash: 'h', contentOffset: 120, contentBytes: 300 });
       await w.quarantined({ ordinal: 2, sourceKey: 'A2', recordKey: null, rule: 'inss-check-digit', message: 'bad' });
       await w.end();
       if (recordFile) {

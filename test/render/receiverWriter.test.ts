@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeholderFund } from '../../src/config/fundConfig.js';
 import type { XmlOutput } from '../../src/engine/pipeline.js';
+import type { RenderedRecord } from '../../src/engine/recordRenderer.js';
 import { SchemaConformanceError } from '../../src/errors/errors.js';
 import { parseLocalDate } from '../../src/period/localDate.js';
 import { makePeriod } from '../../src/period/period.js';
@@ -27,6 +28,9 @@ const output: XmlOutput<string> = {
   envelope: { start: () => '<?xml version="1.0" encoding="UTF-8"?>\n<Recs>\n', totals: () => null, add: () => undefined, end: () => '</Recs>\n' },
   record: (rec) => `<R>${rec}</R>`,
 };
+
+/** A record as the engine hands it to the writer: a whole element, not identified. */
+const line = (rec: string): RenderedRecord => ({ line: `<R>${rec}</R>`, prefix: 0, suffix: 0, identified: false });
 
 const file: FileContext = {
   fund: placeholderFund(), sender: '012345', receiver: 'OA100', environment: 'T',
@@ -56,7 +60,8 @@ describe('XML receiver writer and the validation reading along', () => {
     };
     const w = await createReceiverWriter(output, file, tmp.dir, stem, start);
     for (let i = 0; i < n; i++) {
-      const placed = w.add(i === bad ? 'not-digits' : String(10_000_000_000 + i), { attestationId: String(i), status: 0, creationDate: file.creationDate });
+      const rec = i === bad ? 'not-digits' : String(10_000_000_000 + i);
+      const placed = w.add(rec, line(rec));
       if (placed.flush) await placed.flush;
     }
     const [part] = await w.finish(0);
@@ -83,7 +88,7 @@ describe('XML receiver writer and the validation reading along', () => {
     const seen: string[] = [];
     const checked: XmlOutput<string> = { ...output, check: () => ({ line: (l) => void seen.push(l), end: () => (seen.length === 5 ? null : `${seen.length} lines`) }) };
     const w = await createReceiverWriter(checked, file, tmp.dir, 'checked');
-    for (const rec of ['10000000001', '10000000002']) w.add(rec, { attestationId: rec, status: 0, creationDate: file.creationDate });
+    for (const rec of ['10000000001', '10000000002']) w.add(rec, line(rec));
     const [part] = await w.finish(0);
     expect(part!.lineProblem).toBeNull();
     expect(seen).toEqual((await fs.readFile(part!.tmpPath, 'utf8')).split('\n').slice(0, -1));
