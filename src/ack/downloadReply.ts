@@ -31,7 +31,12 @@ export async function downloadReply(session: SftpSession, remotePath: string, lo
   try {
     const remote = session.readStream(remotePath);
     remote.on('error', () => (remoteFailed = true));
-    await pipeline(remote, limit, createWriteStream(part, { flags: 'wx', mode: 0o600 }), { signal: AbortSignal.timeout(timeoutMs) });
+    const signal = AbortSignal.timeout(timeoutMs);
+    const copied = pipeline(remote, limit, createWriteStream(part, { flags: 'wx', mode: 0o600 }), { signal });
+    // The pipeline settles only once every stream has closed, and a stream over a server that
+    // hangs may never close (its file handle is never released): the timeout ends the wait itself.
+    copied.catch(() => undefined);
+    await Promise.race([copied, aborted(signal)]);
   } catch (err) {
     await fs.rm(part, { force: true });
     if (err instanceof AckError) throw err;
@@ -43,4 +48,13 @@ export async function downloadReply(session: SftpSession, remotePath: string, lo
   }
   await fs.rename(part, localPath);
   return { localPath, bytes, sha256: hash.digest('hex') };
+}
+
+/** Rejects with the signal's reason (an AbortError, or a TimeoutError for AbortSignal.timeout) once it aborts. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal.reason }));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
 }
