@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { PoolClient } from '../db/database.js';
 import { AckError } from '../errors/errors.js';
 import { appendEvent } from '../ledger/events.js';

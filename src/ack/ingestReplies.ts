@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as pkijs from 'pkijs';
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { AckError, TransportError } from '../errors/errors.js';
 import { writeEvidencePack } from '../evidence/evidencePack.js';

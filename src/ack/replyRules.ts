@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { ReplyHeader } from './replyXml.js';
 
 /** The reply folder a reply was read from: OUT serves production (R), OUTTEST the test environments (T and S). */

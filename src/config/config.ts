@@ -1,14 +1,12 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { type Environment, environmentSchema } from '../domain/environment.js';
 import type { FundIdentity } from '../domain/fundIdentity.js';
 import { ConfigError } from '../errors/errors.js';
 import type { SigningSettings } from '../sign/signingIdentity.js';
 import { fundEnvShape, fundIdentityFrom } from './fundConfig.js';
 
-/** Environment of the batch channel: R production, T test, S simulation. */
-export type Environment = 'R' | 'T' | 'S';
-
-const environmentSchema = z.enum(['R', 'T', 'S']);
+export type { Environment } from '../domain/environment.js';
 const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');

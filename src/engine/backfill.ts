@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { readPeriodView } from '../ledger/periodView.js';
 import { formatPeriod, type Period, shiftPeriod } from '../period/period.js';
 import { checkPeriodComplete } from './periodGuard.js';

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { PoolClient } from '../db/database.js';
 import { BusyError, PeriodHeldError, UsageError } from '../errors/errors.js';
 import type { RunVersion } from '../ledger/runs.js';

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { extractRows } from '../extract/extractRows.js';
 import { LIVE_STATES } from '../ledger/transitions.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { PoolClient } from '../db/database.js';
 import { appendEvents } from '../ledger/events.js';
 import { type FileRow, insertSubmissions, type SubmissionRow } from '../ledger/submissions.js';

@@ -1,19 +1,9 @@
 import { PipelineContractError } from '../errors/errors.js';
 import type { FileContext } from '../render/envelope.js';
 import { withElementChecks, type ElementCheck } from '../render/xml.js';
-import type { RecordIdentity, XmlOutput } from './pipeline.js';
+import type { RecordIdentity, RenderedRecord, XmlOutput } from '../render/outputContracts.js';
 
-/** A record as it goes to its file: one line, and where the flow's content is in it. */
-export interface RenderedRecord {
-  /** The record element, without a line break. */
-  line: string;
-  /** Length of what the engine wrote before the flow's content (ASCII: also its bytes). */
-  prefix: number;
-  /** Length of what the engine wrote after it (ASCII). */
-  suffix: number;
-  /** True when the engine identified the record: its content can be kept for a cancellation. */
-  identified: boolean;
-}
+export type { RenderedRecord } from '../render/outputContracts.js';
 
 /** Renders the records of one XML flow as the engine's contracts want them. */
 export interface RecordRenderer {

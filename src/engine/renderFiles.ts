@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { Pool, PoolClient } from '../db/database.js';
 import { bindSql } from '../extract/bindSql.js';
 import { RecordContentError } from '../errors/errors.js';

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { connect, type Pool, type PoolClient } from '../db/database.js';
 import { ConfigError, OutboxError, SchemaConformanceError, UsageError } from '../errors/errors.js';
 import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { Pool, PoolClient } from '../db/database.js';
 
 /** How `serve` retries a due period whose run fails. */

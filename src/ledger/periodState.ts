@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { isFinal, isLive, type SubmissionKind, type SubmissionState } from './transitions.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { Pool, PoolClient } from '../db/database.js';
 import { runAliveSql } from './locks.js';
 import { derivePeriod, type PeriodFacts, type PeriodView, type RetryFact, type RunFact, type SubmissionFact } from './periodState.js';

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { inTransaction, type Pool, type PoolClient } from '../db/database.js';
 import { LedgerConflictError } from '../errors/errors.js';
 import { LOCK, runAliveSql } from './locks.js';

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { PoolClient } from '../db/database.js';
 import type { LocalDate } from '../period/localDate.js';
 import type { SubmissionKind } from './transitions.js';

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { isLocalDate, type LocalDate } from '../period/localDate.js';
 
 /** Kinds of files on the batch channel: FI data, FS signature, GO start, TD cancel; FO/CO received. */

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 
 /** A reply about one of the period's files that was not applied: set aside, or read and not believed. */

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { NotFoundError } from '../errors/errors.js';
 import type { Pool } from '../db/database.js';

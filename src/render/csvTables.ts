@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import type { CsvTablesOutput } from '../engine/pipeline.js';
+import type { CsvTablesOutput } from './outputContracts.js';
 import { SchemaConformanceError } from '../errors/errors.js';
 import type { WrittenPart } from './receiverWriter.js';
 

@@ -1,4 +1,4 @@
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { FundIdentity } from '../domain/fundIdentity.js';
 import type { LocalDate } from '../period/localDate.js';
 import type { Period } from '../period/period.js';

@@ -1,6 +1,5 @@
 import path from 'node:path';
-import type { CsvTablesOutput, LineCheck, XmlOutput } from '../engine/pipeline.js';
-import type { RenderedRecord } from '../engine/recordRenderer.js';
+import type { CsvTablesOutput, LineCheck, RenderedRecord, XmlOutput } from './outputContracts.js';
 import type { FileContext } from './envelope.js';
 import { createFileSink } from './fileSink.js';
 import type { StreamValidation } from './xsdValidator.js';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { connectionLost } from '../db/connectionLost.js';
 import type { AnyPipeline } from '../engine/pipeline.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Job, PgBoss } from 'pg-boss';
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { connect, type Pool } from '../db/database.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import type { Logger } from '../log/logger.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import forge from 'node-forge';
-import { readSecretFile } from '../config/secretFile.js';
+import { readSecretFile } from '../system/secretFile.js';
 import { ConfigError } from '../errors/errors.js';
 import { type CmsSigner, createCmsSigner, KeyMismatchError } from './cms.js';
 import type { SignatureLayout } from './signatureFormat.js';

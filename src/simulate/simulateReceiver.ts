@@ -6,7 +6,7 @@ import yazl from 'yazl';
 import { PIPELINES } from '../../pipelines/index.js';
 import type { Anomaly } from '../ack/replyXml.js';
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { MaillonError } from '../errors/errors.js';
 import { type BatchFileName, formatBatchFileName, formatSequence, parseBatchFileName } from '../package/batchFileName.js';
 import { brusselsDate, brusselsTimeOfDay } from '../period/localDate.js';

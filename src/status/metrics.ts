@@ -1,6 +1,6 @@
 import { Gauge, Registry } from 'prom-client';
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { statusSnapshot } from './statusSnapshot.js';

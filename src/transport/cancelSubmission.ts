@@ -1,6 +1,6 @@
 import path from 'node:path/posix';
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { type Pool, withTransaction } from '../db/database.js';
 import { BusyError, LedgerConflictError, NotFoundError } from '../errors/errors.js';
 import { withSubmissionLock } from '../ledger/locks.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { readSecretFile } from '../config/secretFile.js';
+import { readSecretFile } from '../system/secretFile.js';
 import { ConfigError } from '../errors/errors.js';
 
 const endpointSchema = z.object({

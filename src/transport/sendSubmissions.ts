@@ -1,6 +1,6 @@
 import pRetry from 'p-retry';
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../config/config.js';
+import type { Environment } from '../domain/environment.js';
 import { type Pool, withTransaction } from '../db/database.js';
 import { TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
