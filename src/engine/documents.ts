@@ -27,7 +27,7 @@ export interface DocumentWriter {
  * exported (rendering a page costs about as much as the rest of a record's processing, and the
  * worker gets the second core), else in this thread.
  */
-export async function createDocumentWriter(out: DocumentOutput<unknown>, dir: string, ctx: RecordContext, mtime: Date = new Date()): Promise<DocumentWriter> {
+export async function createDocumentWriter(out: DocumentOutput<unknown>, dir: string, ctx: RecordContext, mtime: Date): Promise<DocumentWriter> {
   return out.source ? createWorkerDocumentWriter(out.source, dir, ctx, mtime) : createArchiveWriter(out, dir, ctx, mtime);
 }
 
