@@ -7,8 +7,7 @@ import { type LocalDate, maxDate, minDate } from '../src/period/localDate.js';
 import { lastDay, type Period, periodCode, periodContaining } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
-import { coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
-import type { Rule } from '../src/validate/rule.js';
+import { activityCategoryRule, coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
 
 const KIND_CODE = { activity: 'ACT', assimilation_sickness: 'ASI', continued_insurance: 'CON' } as const;
 
@@ -40,14 +39,6 @@ export interface CareerRecord {
   paidInFull: boolean;
   paidInFullDate: LocalDate | null;
 }
-
-const activityHasCategory: Rule<CareerRow> = {
-  id: 'activity-without-category',
-  check: (row) =>
-    row.periods.some((p) => p.kind === 'activity' && p.category === null)
-      ? 'an activity period has no category (main, complementary…); complete it in the dossier'
-      : null,
-};
 
 // Periods overlapping the quarter; due = provisional + regularisation of the quarter; movements =
 // payments (+) and refunds (−) allocated to those contributions, value date ≤ as-of.
@@ -108,7 +99,7 @@ export const career: Pipeline<CareerRow, CareerRecord> = {
     sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)'),
   },
   row: careerRow,
-  rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.periods), activityHasCategory],
+  rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.periods), activityCategoryRule((r) => r.periods.filter((p) => p.kind === 'activity'))],
   recordKey: (row) => row.inss,
   toRecord(row, { period }) {
     const state = toPaidState(row.due, row.movements);

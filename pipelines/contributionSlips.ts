@@ -6,8 +6,7 @@ import type { LocalDate } from '../src/period/localDate.js';
 import { lastDay, periodCode, periodContaining } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
-import { coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
-import type { Rule } from '../src/validate/rule.js';
+import { activityCategoryRule, coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
 import { CATEGORY_CODE, CATEGORIES } from './shared/codes.js';
 import { ACTIVITY_CTE, categoryAtEnd } from './shared/activity.js';
 import { CONTRIBUTION_CTES, CONTRIBUTION_FIELDS } from './shared/contributionState.js';
@@ -33,11 +32,6 @@ export interface SlipRecord {
   paidInFull: boolean;
   paidInFullDate: LocalDate | null;
 }
-
-const categoryPresent: Rule<SlipRow> = {
-  id: 'activity-without-category',
-  check: (row) => (row.activities.some((a) => a.category === null) ? 'an activity period has no category; complete it in the dossier' : null),
-};
 
 // Activity periods (not assimilations) overlapping the quarter, insurer affiliations overlapping it.
 const SQL = `
@@ -83,7 +77,7 @@ export const contributionSlips: Pipeline<SlipRow, SlipRecord> = {
   deadline: (period) => lastDay(periodContaining('month', period.end)),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
   row: slipRow,
-  rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.activities), categoryPresent],
+  rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.activities), activityCategoryRule((r) => r.activities)],
   recordKey: (row) => row.inss,
   toRecord(row, { period }) {
     const last = lastDay(period);

@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { companyNumberProblem } from '../src/domain/companyNumber.js';
-import { inssProblem } from '../src/domain/inss.js';
 import { regionOf } from '../src/domain/region.js';
 import type { CsvTable, CsvTablesOutput, Pipeline } from '../src/engine/pipeline.js';
 import { type LocalDate } from '../src/period/localDate.js';
 import { lastDay, periodContaining } from '../src/period/period.js';
+import { activityCategoryRule, coherentPeriodsRule, companyNumberRule, inssRule } from '../src/validate/commonRules.js';
 import type { Rule } from '../src/validate/rule.js';
 import { ACTIVITY_CTE, categoryAtEnd } from './shared/activity.js';
 import { CATEGORIES } from './shared/codes.js';
@@ -39,26 +38,19 @@ export function ageOn(birthDate: string, day: LocalDate): number {
 
 const ageBand = (age: number): string => AGE_BANDS.find(([limit]) => age < limit)![1];
 
-const inssOk: Rule<StatisticsRow> = {
-  id: 'inss-check-digit',
-  check: (r) => (r.type !== 'company' && inssProblem(r.inss) ? "the affiliate's INSS fails its check digits; correct it in the dossier" : null),
-};
-const categoryOk: Rule<StatisticsRow> = {
-  id: 'activity-without-category',
-  check: (r) => (r.type === 'affiliate' && r.activities.some((a) => a.category === null) ? 'an activity period has no category' : null),
-};
-const periodsOk: Rule<StatisticsRow> = {
-  id: 'period-incoherent',
-  check: (r) => (r.type === 'affiliate' && r.activities.some((a) => a.end !== null && a.end < a.start) ? 'a period ends before it starts' : null),
-};
 const regionOk: Rule<StatisticsRow> = {
   id: 'postal-code-unknown',
   check: (r) => (r.type === 'affiliate' && regionOf(r.postalCode, r.country) === null ? 'a Belgian address without a 4-digit postal code: no region' : null),
 };
-const companyOk: Rule<StatisticsRow> = {
-  id: 'company-number-check-digit',
-  check: (r) => (r.type === 'company' && companyNumberProblem(r.companyNumber) ? 'the company number fails the KBO/BCE check (mod 97)' : null),
-};
+
+const NONE: readonly never[] = [];
+const RULES: readonly Rule<StatisticsRow>[] = [
+  inssRule((r) => (r.type === 'company' ? null : r.inss)),
+  coherentPeriodsRule((r) => (r.type === 'affiliate' ? r.activities : NONE)),
+  activityCategoryRule((r) => (r.type === 'affiliate' ? r.activities : NONE)),
+  regionOk,
+  companyNumberRule((r) => (r.type === 'company' ? [r.companyNumber] : NONE)),
+];
 
 // Four kinds of source records, each with its own key: affiliates with an activity overlapping the
 // quarter, contributions of the quarter (collected as of the as-of day), allowances of the
@@ -146,7 +138,7 @@ export const statistics: Pipeline<StatisticsRow, StatisticsRecord> = {
     },
   },
   row: statisticsRow,
-  rules: [inssOk, periodsOk, categoryOk, regionOk, companyOk],
+  rules: RULES,
   recordKey: (row) => (row.type === 'company' ? null : row.inss),
   toRecord(row, { period }) {
     const last = lastDay(period);

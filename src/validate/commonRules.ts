@@ -2,12 +2,17 @@ import { companyNumberProblem } from '../domain/companyNumber.js';
 import { inssProblem, maskInss } from '../domain/inss.js';
 import type { Rule } from './rule.js';
 
-/** `inss-check-digit`: the INSS (or BIS number) must be 11 digits whose check digits match. */
-export function inssRule<Row>(inssOf: (row: Row) => string): Rule<Row> {
+// The record rules more than one flow applies: one id and one message each. A flow composes them
+// with an accessor that says where the value is in its row (and returns null or [] for rows the
+// rule does not concern).
+
+/** `inss-check-digit`: the INSS (or BIS number) must be 11 digits whose check digits match; null: no INSS to check. */
+export function inssRule<Row>(inssOf: (row: Row) => string | null): Rule<Row> {
   return {
     id: 'inss-check-digit',
     check(row) {
       const inss = inssOf(row);
+      if (inss === null) return null;
       const problem = inssProblem(inss);
       if (problem === null) return null;
       return problem === 'format'
@@ -42,5 +47,16 @@ export function companyNumberRule<Row>(numbersOf: (row: Row) => readonly (string
       const bad = numbersOf(row).find((n) => n !== null && companyNumberProblem(n) !== null);
       return bad ? `company number ${bad} fails the KBO/BCE check (mod 97); correct it in the dossier` : null;
     },
+  };
+}
+
+/** `activity-without-category`: every activity period must have its category (main, complementary…). */
+export function activityCategoryRule<Row>(activitiesOf: (row: Row) => readonly { category: string | null }[]): Rule<Row> {
+  return {
+    id: 'activity-without-category',
+    check: (row) =>
+      activitiesOf(row).some((a) => a.category === null)
+        ? 'an activity period has no category (main, complementary…); complete it in the dossier'
+        : null,
   };
 }
