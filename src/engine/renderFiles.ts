@@ -12,6 +12,7 @@ import type { FileContext, FundIdentity } from '../render/envelope.js';
 import type { StreamValidation } from '../render/xsdValidator.js';
 import type { Violation } from '../validate/rule.js';
 import { validateRow } from '../validate/validateRow.js';
+import { newAttestationId } from './attestationId.js';
 import { createDocumentWriter, documentNameProblem, type DocumentWriter } from './documents.js';
 import { type Correction, type Decision, decide, note, readSentContents, vanished } from './correction.js';
 import type { AnyPipeline, RecordContext } from './pipeline.js';
@@ -111,7 +112,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       // A new version carries originals (new records), replacements (changed ones, under their
       // earlier id) and, unless everything is resent, leaves unchanged records out.
       const how = correction ? decide(correction, sourceKey, recordHash) : ORIGINAL;
-      const attestationId = how.attestationId ?? newAttestationId(code, correction?.version ?? 0, ordinal);
+      const attestationId = how.attestationId ?? newAttestationId(period, code, correction?.version ?? 0, ordinal);
       if (!how.send) {
         note(correction!, sourceKey, recordHash);
         counts.unchanged = (counts.unchanged ?? 0) + 1;
@@ -193,10 +194,6 @@ async function cancelVanished(correction: Correction, files: ReceiverFiles, outc
 }
 
 /** Up to 15 digits: the period code, then the version (0 for the original) and the extraction ordinal on 9 digits. */
-function newAttestationId(code: string, version: number, ordinal: number): string {
-  return `${code}${String(version * 100_000_000 + ordinal).padStart(9, '0')}`;
-}
-
 function fileContext(input: RenderInput, receiver: string, code: string): FileContext {
   return {
     fund: input.fund,

@@ -62,6 +62,7 @@ const digits = (name: string, length: number, nullable = false): ColumnSpec => (
   nullable,
   sqlType: 'text',
 });
+const INSURER_CODES = ['100', '200', '300', '400', '500', '600', '900'] as const;
 const affiliateRef: ReferenceSpec = { column: 'affiliate_id', table: 'affiliates', targetColumn: 'affiliate_id' };
 
 /** The contract, in import order (referenced files first). */
@@ -108,7 +109,7 @@ export const CONTRACT: readonly TableSpec[] = [
     references: [affiliateRef],
     columns: [
       text('affiliate_id'),
-      oneOf('insurer_code', ['100', '200', '300', '400', '500', '600', '900']),
+      oneOf('insurer_code', INSURER_CODES),
       date('valid_from'),
       date('valid_to', true),
     ],
@@ -177,5 +178,14 @@ export const CONTRACT: readonly TableSpec[] = [
       cents('paid_cents'),
       date('paid_on', true),
     ],
+  },
+  {
+    // Optional, added with incapacity-attestations: the mutual insurers' requests.
+    file: 'incapacity_requests.csv',
+    table: 'incapacity_requests',
+    required: false,
+    key: ['request_id'],
+    references: [affiliateRef],
+    columns: [text('request_id'), text('affiliate_id'), oneOf('insurer_code', INSURER_CODES), date('requested_on'), date('incapacity_start')],
   },
 ];

@@ -44,7 +44,7 @@ describe('importFolder', () => {
     expect((err as ImportError).exitCode).toBe(3);
     const lines = breaks.map((b) => `${b.file}:${b.line}: ${b.column}: ${b.reason}`);
     expect(lines).toEqual([
-      'notes.csv:0: (file): not a file of the dossier CSV contract (expected affiliates.csv, activity_periods.csv, mutuality_affiliations.csv, contributions.csv, payments.csv, allowances.csv, companies.csv)',
+      'notes.csv:0: (file): not a file of the dossier CSV contract (expected affiliates.csv, activity_periods.csv, mutuality_affiliations.csv, contributions.csv, payments.csv, allowances.csv, companies.csv, incapacity_requests.csv)',
       'affiliates.csv:3: inss: expected 11 digits, got 10 characters',
       'affiliates.csv:3: birth_date: expected a date YYYY-MM-DD, got "1985-02-30"',
       'affiliates.csv:4: sex: expected one of M, F, X, got "Q"',
@@ -56,10 +56,14 @@ describe('importFolder', () => {
       'payments.csv:2: amount_cents: expected an integer (euro cents, no decimals), got "12.50"',
       'payments.csv:3: amount_cents: expected an integer of at least 1, got 0',
       'payments.csv:4: value_date: expected a date YYYY-MM-DD, got "2026/07/01"',
+      'incapacity_requests.csv:2: insurer_code: expected one of 100, 200, 300, 400, 500, 600, 900, got "700"',
+      'incapacity_requests.csv:3: incapacity_start: expected a date YYYY-MM-DD, got "2024-04-31"',
       'affiliates.csv:6: affiliate_id: duplicate key "B001", first at line 2',
       'activity_periods.csv:2: affiliate_id: unknown affiliate_id "B999": not in affiliates.csv',
       'payments.csv:4: payment_id: duplicate key "P2", first at line 3',
       'payments.csv:2: contribution_id: unknown contribution_id "C404": not in contributions.csv',
+      'incapacity_requests.csv:3: request_id: duplicate key "R1", first at line 2',
+      'incapacity_requests.csv:4: affiliate_id: unknown affiliate_id "B999": not in affiliates.csv',
     ]);
     expect(await tableCounts(db)).toEqual(before);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, brusselsDate, brusselsTimeOfDay, isLocalDate } from '../../src/period/localDate.js';
-import { formatPeriod, lastCompletePeriod, lastDay, parsePeriod, periodCode, shiftPeriod } from '../../src/period/period.js';
+import { formatPeriod, lastCompletePeriod, lastDay, makePeriod, parsePeriod, periodCode, periodContaining, shiftPeriod } from '../../src/period/period.js';
 
 describe('Period', () => {
   it('parses and formats the three kinds as half-open ranges', () => {
@@ -11,7 +11,24 @@ describe('Period', () => {
     for (const key of ['2026-Q1', '2026-12', '2026']) expect(formatPeriod(parsePeriod(key))).toBe(key);
   });
   it('refuses malformed keys with the accepted forms', () => {
-    for (const key of ['2026-Q5', '2026-13', '26-Q1', '2026Q3', '', '0000', '0000-Q1', '0000-12']) expect(() => parsePeriod(key)).toThrow(/2026-Q3/);
+    for (const key of ['2026-Q5', '2026-13', '26-Q1', '2026Q3', '', '0000', '0000-Q1', '0000-12', '2025-02-29', '2026-7-14', '0000-01-01']) expect(() => parsePeriod(key)).toThrow(/2026-Q3/);
+  });
+  it('parses a day as the half-open range [day, day + 1), code YYYYMMDD', () => {
+    expect(parsePeriod('2026-07-14')).toEqual({ kind: 'day', year: 2026, index: 195, start: '2026-07-14', end: '2026-07-15' });
+    expect(parsePeriod('2024-12-31')).toMatchObject({ index: 366, end: '2025-01-01' });
+    expect(formatPeriod(parsePeriod('2024-02-29'))).toBe('2024-02-29');
+    expect(periodCode(parsePeriod('2026-07-14'))).toBe('20260714');
+    expect(lastDay(parsePeriod('2026-07-14'))).toBe('2026-07-14');
+    expect(makePeriod('day', 2024, 60)).toEqual(parsePeriod('2024-02-29'));
+    expect(formatPeriod(shiftPeriod(parsePeriod('2024-12-31'), 1))).toBe('2025-01-01');
+    expect(formatPeriod(shiftPeriod(parsePeriod('2024-03-01'), -1))).toBe('2024-02-29');
+    expect(periodContaining('day', parsePeriod('2026-07-14').start)).toEqual(parsePeriod('2026-07-14'));
+  });
+  it('finds the last complete day in Europe/Brussels time (the day flows run for yesterday)', () => {
+    // 22:30 UTC on 14 July is already 15 July in Brussels (summer time): the 14th is complete.
+    expect(formatPeriod(lastCompletePeriod('day', new Date('2026-07-14T22:30:00Z')))).toBe('2026-07-14');
+    expect(formatPeriod(lastCompletePeriod('day', new Date('2026-07-14T21:30:00Z')))).toBe('2026-07-13');
+    expect(formatPeriod(lastCompletePeriod('day', new Date('2027-01-01T05:00:00Z')))).toBe('2026-12-31');
   });
   it('writes BCSS codes YYYYQ, YYYYMM, YYYY', () => {
     expect(periodCode(parsePeriod('2026-Q3'))).toBe('20263');

@@ -1,0 +1,124 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { XMLParser } from 'fast-xml-parser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incapacityAttestations } from '../../pipelines/incapacityAttestations.js';
+import { PIPELINES } from '../../pipelines/index.js';
+import { loadPipeline } from '../../src/engine/pipelineContracts.js';
+import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
+import { importFolder } from '../../src/import/importFolder.js';
+import { parsePeriod } from '../../src/period/period.js';
+import { buildReport } from '../../src/reconcile/report.js';
+import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
+import { expectGolden, xmllint } from '../helpers/golden.js';
+import { ROOT, runDeps } from '../helpers/runHarness.js';
+
+const parser = new XMLParser({ parseTagValue: false, isArray: (n) => n === 'Attestation' || n === 'ContributionQuarter' });
+
+async function attestations(r: RunResult): Promise<Map<string, Record<string, any>>> {
+  const out = new Map<string, Record<string, any>>();
+  for (const f of r.files) {
+    for (const a of parser.parse(await fs.readFile(f.path, 'utf8')).INCA.Attestation) out.set(a.RequestID, { ...a, receiver: f.receiver });
+  }
+  return out;
+}
+
+const quarters = (a: Record<string, any>): string[] =>
+  a.ContributionQuarters.ContributionQuarter.map((q: any) => `${q.Quarter} ${q.Contribution.Due} ${q.Contribution.Paid} ${q.Contribution.PaidInFull} ${q.Contribution.PaidInFullDate ?? '-'}`);
+
+describe('incapacity-attestations on the 2024 fixture (requests of 2024-04-15 and 2024-04-16)', () => {
+  let fx: FlowFixture;
+  let day15: RunResult;
+  let day16: RunResult;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    day15 = await fx.run(incapacityAttestations, '2024-04-15');
+    day16 = await fx.run(incapacityAttestations, '2024-04-16');
+  });
+  afterAll(async () => fx.close());
+
+  it('is a registered flow that keeps the engine contracts', () => {
+    expect(PIPELINES).toContain(incapacityAttestations);
+    expect(() => loadPipeline(incapacityAttestations, `${ROOT}/schemas`)).not.toThrow();
+  });
+
+  it('writes one file per asking insurer, equal to the golden files and valid against the XSD', async () => {
+    expect(day15.files.map((f) => f.receiver)).toEqual(['OA100', 'OA300', 'OA500', 'OA600']);
+    expect(day16.files.map((f) => f.receiver)).toEqual(['OA200']);
+    await expectGolden('incapacity-attestations', [...day15.files, ...day16.files]);
+    for (const f of [...day15.files, ...day16.files]) await xmllint(f.path, 'incapacity-attestations/v1.xsd');
+  });
+
+  it('answers each request of the day: insured on the start day, category, the four quarters before', async () => {
+    const a = await attestations(day15);
+    expect([...a.keys()].sort()).toEqual(['100-24-0007', '300-24-0040', '500-24-0003', '600-24-0012']);
+    // Insured by a main activity; the quarters 2023-Q2..2024-Q1, the increase of 2024-Q1 excluded, paid on the leap day.
+    expect(a.get('100-24-0007')).toMatchObject({ receiver: 'OA100', INSS: '85073003328', InsurerCode: '100', IncapacityStartDate: '2024-04-02', Insured: 'true', InsuranceKind: 'ACT', Category: 'MAI' });
+    expect(quarters(a.get('100-24-0007')!)).toEqual(['20232 0 0 true -', '20233 0 0 true -', '20234 87171 87171 true 2024-01-05', '20241 87171 87171 true 2024-02-29']);
+    // The insurer named in the request receives it, whatever the person's affiliation; paid after the quarter, before the as-of day.
+    expect(a.get('300-24-0040')).toMatchObject({ receiver: 'OA300', Category: 'MAI' });
+    expect(quarters(a.get('300-24-0040')!)[3]).toBe('20241 87171 87171 true 2025-01-01');
+    // Category change inside 2024-Q1: the complementary activity covers the start day; the regularisation counts in due.
+    expect(a.get('500-24-0003')).toMatchObject({ receiver: 'OA500', Category: 'COM' });
+    expect(quarters(a.get('500-24-0003')!)[3]).toBe('20241 62000 50000 false -');
+    // Activity ended on 31 January, assimilation afterwards: not insured on 10 March; the quarters are those of 2023.
+    const notInsured = a.get('600-24-0012')!;
+    expect(notInsured).toMatchObject({ receiver: 'OA600', Insured: 'false' });
+    expect(notInsured.InsuranceKind).toBeUndefined();
+    expect(notInsured.Category).toBeUndefined();
+    expect(quarters(notInsured).map((q) => q.slice(0, 5))).toEqual(['20231', '20232', '20233', '20234']);
+  });
+
+  it('gives each attestation a 15-digit AttestationID made of the day and its extraction ordinal', async () => {
+    const ids = [...(await attestations(day15)).values()].map((a) => a.AttestationIdentification.AttestationID).sort();
+    // Ordinals in request-id order; 2 (100-24-0008) and 6 (900-24-0001) are quarantined.
+    expect(ids).toEqual(['202404150000001', '202404150000003', '202404150000004', '202404150000005']);
+  });
+
+  it('quarantines a bad INSS and a start after the request, and accounts for every record', async () => {
+    expect(day15.counts).toEqual({ extracted: 6, emitted: 4, quarantined: 2 });
+    const report = await buildReport(fx.db.pool, incapacityAttestations, '2024-04-15', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([['incapacity-start-after-request', '900-24-0001'], ['inss-check-digit', '100-24-0008']]);
+    expect(report.checks.every((c) => c.ok)).toBe(true);
+    expect(report.deadline).toBe('2024-04-23');
+  });
+
+  it('has D + 8 days as deadline and runs every day at 06:00 for the previous day', () => {
+    expect(incapacityAttestations.deadline(parsePeriod('2024-12-28'))).toBe('2025-01-05');
+    expect(incapacityAttestations.schedule).toBe('0 6 * * *');
+  });
+});
+
+describe('incapacity-attestations corrected record by record', () => {
+  const NOW = '2025-01-10T02:00:00+01:00';
+  let fx: FlowFixture;
+  const request = { pipeline: incapacityAttestations, period: parsePeriod('2024-04-15'), environment: 'T' as const, sender: '012345', asOf: new Date(NOW) };
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(incapacityAttestations, '2024-04-15');
+    // A late payment changes one answer; a request withdrawn by its insurer removes another.
+    const changed = path.join(path.dirname(fx.outbox), 'changed');
+    await fs.mkdir(changed);
+    for (const f of await fs.readdir(DOSSIER_2024)) {
+      let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
+      if (f === 'payments.csv') text += 'Q03-2,D03,K03-241R,payment,12000,2024-12-02,\n';
+      if (f === 'incapacity_requests.csv') text = text.replace('600-24-0012,D02,600,2024-04-15,2024-03-10\n', '');
+      await fs.writeFile(path.join(changed, f), text);
+    }
+    await importFolder(fx.db.pool, changed);
+  });
+  afterAll(async () => fx.close());
+
+  it('replaces the changed answer under its AttestationID and cancels the withdrawn one', async () => {
+    const fix = await runPipeline(runDeps(fx.db.pool, fx.outbox, NOW), { ...request, dryRun: false, correction: { reason: 'payment found late', full: false } });
+    expect(fix.plan).toMatchObject({ added: [], changed: ['500-24-0003'], vanished: ['600-24-0012'], unchanged: 2 });
+    const byReceiver = new Map<string, any[]>();
+    for (const f of fix.files) byReceiver.set(f.receiver, parser.parse(await fs.readFile(f.path, 'utf8')).INCA.Attestation);
+    expect([...byReceiver.keys()].sort()).toEqual(['OA500', 'OA600']);
+    expect(byReceiver.get('OA500')![0]).toMatchObject({ AttestationIdentification: { AttestationID: '202404150000004', AttestationStatus: '2' }, RequestID: '500-24-0003' });
+    expect(quarters(byReceiver.get('OA500')![0])[3]).toBe('20241 62000 62000 true 2024-12-02');
+    // The cancellation carries what the insurer holds, read back from the file sent, under status 1.
+    expect(byReceiver.get('OA600')![0]).toMatchObject({ AttestationIdentification: { AttestationID: '202404150000005', AttestationStatus: '1' }, RequestID: '600-24-0012', Insured: 'false' });
+    for (const f of fix.files) await xmllint(f.path, 'incapacity-attestations/v1.xsd');
+  });
+});
