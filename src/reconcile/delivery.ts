@@ -44,8 +44,8 @@ export interface Delivery {
 // A record's final state: its submission cancelled → cancelled; its file rejected, or a blocking
 // anomaly → rejected; a non-blocking anomaly → accepted with anomalies; its file's NOTI accepting
 // it → accepted; otherwise pending.
-const RECORD_STATE = `
-  SELECT o.source_key, f.name,
+export const recordStateSql = (where: string): string => `
+  SELECT o.run_id, o.source_key, f.name,
          CASE WHEN s.state = 'cancelled' THEN 'cancelled'
               WHEN f.ack_state = 'rejected' OR f.noti_state = 'rejected' OR a.blocking THEN 'rejected'
               WHEN a.codes IS NOT NULL AND f.noti_state IS NOT NULL THEN 'accepted_with_anomalies'
@@ -59,7 +59,8 @@ const RECORD_STATE = `
     SELECT bool_or(ra.blocking) AS blocking, string_agg(ra.code, ',' ORDER BY ra.code) AS codes
     FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
   ) a ON true
-  WHERE o.run_id = $1 AND o.outcome = 'emitted'`;
+  WHERE ${where} AND o.outcome = 'emitted'`;
+const RECORD_STATE = recordStateSql('o.run_id = $1');
 
 /** Reads the delivery states of a run's files and records from the ledger. */
 export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDelayHours: number): Promise<Delivery> {

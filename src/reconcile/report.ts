@@ -7,6 +7,7 @@ import { parsePeriod } from '../period/period.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
 import { type Delivery, readDelivery } from './delivery.js';
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
+import { holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
 
 /** One quarantined record in a report. */
 export interface QuarantineEntry {
@@ -61,8 +62,18 @@ export interface Report {
   /** Replies about the period's files (any run) that were set aside or not believed, with why. */
   replyIssues: ReplyIssue[];
   /** Where the period stands for its receivers (the period view), whatever run this report shows. */
-  receivers: { phase: Phase; state: string; action: string | null; submissions: { id: number; runId: number; receiver: string; kind: string; state: string }[] };
+  receivers: {
+    phase: Phase; state: string; action: string | null; submissions: { id: number; runId: number; receiver: string; kind: string; state: string }[];
+    /** What each receiver holds now: the files of its live submissions, whatever version they came from. */
+    holds: ReceiverHolding[];
+  };
   checks: ReportCheck[];
+  /** Every version of the period sent or written (original, corrections, full replacements), oldest first, with who ran it and why. */
+  versions: PeriodVersion[];
+  /** Records of every version still without a final state (their file not yet answered by the receiver). */
+  pendingRecords: number;
+  /** Every check holds and every record of every version has a final state: only then is every record accounted for. */
+  accountedFor: boolean;
 }
 
 /** Builds the report from the ledger; the counts are recounted from the lineage and checked. */
@@ -106,6 +117,7 @@ export async function buildReport(
   ]);
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours);
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
+  const versions = await readVersions(ledger, pipeline.id, periodKey, environment);
   const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
   const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
   const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
@@ -115,7 +127,7 @@ export async function buildReport(
   const quarantineByRule: Record<string, number> = {};
   for (const q of quarantine.rows) quarantineByRule[q.rule] = (quarantineByRule[q.rule] ?? 0) + 1;
   const deadline = pipeline.deadline(parsePeriod(periodKey));
-  return {
+  const report: Report = {
     flow: pipeline.id,
     period: periodKey,
     environment,
@@ -138,6 +150,7 @@ export async function buildReport(
     receivers: {
       phase: view.phase, state: view.state, action: view.action,
       submissions: view.submissions.map((x) => ({ id: x.id, runId: x.runId, receiver: x.receiver, kind: x.kind, state: x.state })),
+      holds: holdings(versions),
     },
     checks: [
       versionCheck(counts, Number(r.unchanged ?? 0), Number(r.cancelled ?? 0)),
@@ -149,7 +162,12 @@ export async function buildReport(
       check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`),
       check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.rows.every((f) => f.lineage === Number(f.records)), `${fileRecords} records in ${files.rows.length} file(s)`),
     ],
+    versions,
+    pendingRecords: pendingRecords(versions),
+    accountedFor: false,
   };
+  report.accountedFor = report.pendingRecords === 0 && report.checks.every((c) => c.ok);
+  return report;
 }
 
 /** extracted = emitted + quarantined; in a rerun, extracted + cancelled = emitted + quarantined + unchanged. */

@@ -19,5 +19,11 @@ export function reportToCsv(r: Report): string {
   rows.push(['deadline', r.deadline, r.daysRemaining, 'days remaining']);
   for (const [k, v] of Object.entries(r.facts ?? {})) rows.push(['fact', k, String(v), '']);
   for (const c of r.checks) rows.push(['check', c.name, c.ok ? 'ok' : 'FAILED', c.detail]);
+  for (const v of r.versions) {
+    rows.push(['version', `#${v.runId}`, v.kind, `by ${v.startedBy} at ${v.startedAt}${v.previousRunId === null ? '' : `; corrects #${v.previousRunId}`}${v.reason ? `; reason: ${v.reason}` : ''}`]);
+    for (const f of v.files) rows.push(['version-file', f.name, f.state, `run #${v.runId}; ${f.submissionKind} to ${f.receiver}; ${f.records} records; ack ${f.ack ?? '-'}; noti ${f.noti ?? '-'}`]);
+  }
+  for (const h of r.receivers.holds) rows.push(['holds', h.receiver, h.files.map((f) => f.name).join(' ') || 'nothing', h.files.map((f) => `${f.name}: ${f.kind} ${f.state}`).join('; ')]);
+  rows.push(['records', 'pendingAllVersions', r.pendingRecords, ''], ['verdict', 'accountedFor', r.accountedFor ? 'yes' : 'no', '']);
   return stringify(rows);
 }
