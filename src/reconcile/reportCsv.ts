@@ -1,20 +1,31 @@
 import { stringify } from 'csv-stringify/sync';
-import type { Report } from './report.js';
+import type { Report, ReportLists } from './report.js';
+import { listsOf } from './report.js';
+import { collectChunks } from './chunks.js';
 
-/** The report as CSV: one `section,name,value,detail` row per fact, for spreadsheets. */
-export function reportToCsv(r: Report): string {
-  const rows: (string | number)[][] = [['section', 'name', 'value', 'detail']];
+type Row = (string | number)[];
+
+// Rows are turned into CSV text this many at a time: one call per batch, memory of one batch.
+const BATCH = 1000;
+
+/** The report as CSV: one `section,name,value,detail` row per fact, for spreadsheets; the long lists are streamed in full. */
+export async function* csvChunks(r: Report, lists: ReportLists): AsyncGenerator<string> {
+  const rows: Row[] = [['section', 'name', 'value', 'detail']];
   rows.push(['run', 'flow', r.flow, ''], ['run', 'period', r.period, ''], ['run', 'environment', r.environment, ''], ['run', 'asOf', r.asOf, ''], ['run', 'runId', r.runId, '']);
   for (const [k, v] of Object.entries(r.counts)) rows.push(['counts', k, v, '']);
   for (const [k, v] of Object.entries(r.delivery.records)) rows.push(['records', k, v, '']);
   rows.push(['receivers', 'phase', r.receivers.phase, r.receivers.action ?? ''], ['receivers', 'state', r.receivers.state, '']);
   for (const [k, v] of Object.entries(r.quarantineByRule)) rows.push(['quarantine-rule', k, v, '']);
-  for (const q of r.quarantine) rows.push(['quarantine', q.sourceKey, q.rule, q.message]);
+  yield stringify(rows);
+  yield* batches(lists.quarantine, (q) => ['quarantine', q.sourceKey, q.rule, q.message]);
+  rows.length = 0;
   for (const f of r.files) {
     const d = r.delivery.files.find((x) => x.name === f.name);
     rows.push(['file', f.name, d?.state ?? '', `${f.records} records; ack ${d?.ack ?? '-'}; noti ${d?.noti ?? '-'}${d?.overdue ? '; OVERDUE' : ''}`]);
   }
-  for (const i of r.delivery.recordIssues) rows.push(['record', i.sourceKey, i.state, `${i.file} ${i.codes}`]);
+  if (rows.length) yield stringify(rows);
+  yield* batches(lists.recordIssues, (i) => ['record', i.sourceKey, i.state, `${i.file} ${i.codes}`]);
+  rows.length = 0;
   for (const p of r.replyIssues) rows.push(['reply', p.name, p.state, `${p.receivedAt} about ${p.file}: ${p.reason}`]);
   rows.push(['deadline', r.deadline, r.daysRemaining, 'days remaining']);
   for (const [k, v] of Object.entries(r.facts ?? {})) rows.push(['fact', k, String(v), '']);
@@ -25,5 +36,22 @@ export function reportToCsv(r: Report): string {
   }
   for (const h of r.receivers.holds) rows.push(['holds', h.receiver, h.files.map((f) => f.name).join(' ') || 'nothing', h.files.map((f) => `${f.name}: ${f.kind} ${f.state}`).join('; ')]);
   rows.push(['records', 'pendingAllVersions', r.pendingRecords, ''], ['verdict', 'accountedFor', r.accountedFor ? 'yes' : 'no', '']);
-  return stringify(rows);
+  yield stringify(rows);
+}
+
+async function* batches<T>(items: AsyncIterable<T>, row: (item: T) => Row): AsyncGenerator<string> {
+  let batch: Row[] = [];
+  for await (const item of items) {
+    batch.push(row(item));
+    if (batch.length >= BATCH) {
+      yield stringify(batch);
+      batch = [];
+    }
+  }
+  if (batch.length) yield stringify(batch);
+}
+
+/** The CSV of a report already in memory. */
+export function reportToCsv(r: Report): Promise<string> {
+  return collectChunks(csvChunks(r, listsOf(r)));
 }

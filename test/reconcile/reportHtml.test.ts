@@ -26,7 +26,7 @@ describe('the reconciliation report as HTML and CSV', () => {
   it('renders in headless Chromium (or jsdom without it) and shows the counts of the JSON report', async () => {
     const dir = path.dirname(fx.outbox);
     const file = path.join(dir, 'report.html');
-    await fs.writeFile(file, reportToHtml(report));
+    await fs.writeFile(file, await reportToHtml(report));
     const dom = await renderedDom(file, path.join(dir, 'chromium-profile'));
     const [head, values] = cells(dom, 'counts');
     expect(head).toEqual(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled']);
@@ -49,8 +49,8 @@ describe('the reconciliation report as HTML and CSV', () => {
     expect(patient.overdue).toBe(0);
   });
 
-  it('gives the same facts as CSV rows', () => {
-    const csv = reportToCsv(report);
+  it("gives the same facts as CSV rows", async () => {
+    const csv = await reportToCsv(report);
     expect(csv).toContain(`counts,extracted,${report.counts.extracted},`);
     expect(csv).toContain(`records,pending,${report.delivery.records.pending},`);
     expect(csv).toContain('quarantine,D05,no-insurer,');

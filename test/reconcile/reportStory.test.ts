@@ -70,14 +70,14 @@ describe("a period's whole story in the report (tax-attestations 2024)", () => {
     expect(r.checks.every((c) => c.ok)).toBe(true);
     expect(r.pendingRecords).toBe(original.counts.emitted);
     expect(r.accountedFor).toBe(false);
-    const html = reportToHtml(r);
+    const html = await reportToHtml(r);
     expect(html).not.toContain('Every record is accounted for.');
     expect(html).toMatch(/<p class="waiting" id="verdict">\d+ record\(s\) still wait/);
     await deliverAndAnswer();
     const done = await report();
     expect(done.pendingRecords).toBe(0);
     expect(done.accountedFor).toBe(true);
-    expect(reportToHtml(done)).toContain('<p class="ok" id="verdict">Every record is accounted for.</p>');
+    expect(await reportToHtml(done)).toContain('<p class="ok" id="verdict">Every record is accounted for.</p>');
   });
 
   it('keeps the original file visible after a correction, with who ran each version and why, and what the receiver holds', async () => {
@@ -99,10 +99,10 @@ describe("a period's whole story in the report (tax-attestations 2024)", () => {
     expect(r.accountedFor).toBe(false);
     const held = r.receivers.holds.flatMap((h) => h.files.map((f) => [f.runId, f.kind, f.state]));
     expect(held).toEqual([[original.runId, 'original', 'accepted'], [correction.runId, 'correction', 'written']]);
-    const html = reportToHtml(r);
+    const html = await reportToHtml(r);
     for (const f of [...first!.files, ...second!.files]) expect(html).toContain(f.name);
     expect(html).toContain('name corrected');
-    expect(reportToCsv(r)).toContain(`version,#${original.runId},original,`);
+    expect(await reportToCsv(r)).toContain(`version,#${original.runId},original,`);
 
     await deliverAndAnswer();
     const done = await report();
