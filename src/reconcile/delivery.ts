@@ -1,4 +1,5 @@
 import type { Pool } from '../db/database.js';
+import { extractRows } from '../extract/extractRows.js';
 
 /** Where a file stands on the channel. */
 export interface FileDelivery {
@@ -44,8 +45,8 @@ export interface Delivery {
 // A record's final state: its submission cancelled → cancelled; its file rejected, or a blocking
 // anomaly → rejected; a non-blocking anomaly → accepted with anomalies; its file's NOTI accepting
 // it → accepted; otherwise pending.
-const RECORD_STATE = `
-  SELECT o.source_key, f.name,
+export const recordStateSql = (where: string): string => `
+  SELECT o.run_id, o.source_key, f.name,
          CASE WHEN s.state = 'cancelled' THEN 'cancelled'
               WHEN f.ack_state = 'rejected' OR f.noti_state = 'rejected' OR a.blocking THEN 'rejected'
               WHEN a.codes IS NOT NULL AND f.noti_state IS NOT NULL THEN 'accepted_with_anomalies'
@@ -59,11 +60,15 @@ const RECORD_STATE = `
     SELECT bool_or(ra.blocking) AS blocking, string_agg(ra.code, ',' ORDER BY ra.code) AS codes
     FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
   ) a ON true
-  WHERE o.run_id = $1 AND o.outcome = 'emitted'`;
+  WHERE ${where} AND o.outcome = 'emitted'`;
+const RECORD_STATE = recordStateSql('o.run_id = $1');
 
-/** Reads the delivery states of a run's files and records from the ledger. */
+/**
+ * Reads the delivery states of a run's files and the counts of its records from the ledger;
+ * `recordIssues` is left empty: read it with {@link recordIssueRows}, which streams.
+ */
 export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDelayHours: number): Promise<Delivery> {
-  const [files, counts, issues, unmatched] = await Promise.all([
+  const [files, counts, unmatched] = await Promise.all([
     ledger.query(
       `SELECT f.name, s.state, f.ack_state, coalesce(f.ack_errors, '{}') AS ack_errors, f.noti_state, s.sent_at,
               (s.state = 'sent' AND f.ack_state IS NULL AND s.sent_at < $2::timestamptz - make_interval(hours => $3)) AS overdue
@@ -71,11 +76,6 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
       [runId, now, ackDelayHours],
     ),
     ledger.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM (${RECORD_STATE}) r GROUP BY state`, [runId]),
-    ledger.query<RecordIssue>(
-      `SELECT source_key AS "sourceKey", name AS file, state, codes FROM (${RECORD_STATE}) r
-       WHERE state IN ('rejected', 'accepted_with_anomalies') ORDER BY source_key COLLATE "C"`,
-      [runId],
-    ),
     ledger.query<{ n: number }>(`SELECT count(*)::int AS n FROM maillon.record_anomalies WHERE run_id = $1 AND ordinal IS NULL`, [runId]),
   ]);
   const n = (state: string): number => counts.rows.find((c) => c.state === state)?.n ?? 0;
@@ -85,7 +85,18 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
       sentAt: f.sent_at ? (f.sent_at as Date).toISOString() : null, overdue: Boolean(f.overdue),
     })),
     records: { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending'), cancelled: n('cancelled') },
-    recordIssues: issues.rows,
+    recordIssues: [],
     unmatchedAnomalies: unmatched.rows[0]?.n ?? 0,
   };
+}
+
+/**
+ * The run's records the receivers did not simply accept, in dossier-key order, streamed through
+ * COPY (extractRows): nothing accumulates whatever their number. `limit` keeps the first ones.
+ */
+export function recordIssueRows(ledger: Pool, runId: number, limit?: number): AsyncIterable<RecordIssue> {
+  const sql = `SELECT json_build_object('sourceKey', source_key, 'file', name, 'state', state, 'codes', codes)
+    FROM (${recordStateSql(`o.run_id = ${Math.trunc(runId)}`)}) r
+    WHERE state IN ('rejected', 'accepted_with_anomalies') ORDER BY source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
+  return { [Symbol.asyncIterator]: () => (extractRows(ledger, sql) as AsyncGenerator<RecordIssue>) };
 }

@@ -5,8 +5,10 @@ import type { Pool } from '../db/database.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
-import { type Delivery, readDelivery } from './delivery.js';
+import { extractRows } from '../extract/extractRows.js';
+import { type Delivery, readDelivery, type RecordIssue, recordIssueRows } from './delivery.js';
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
+import { holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
 
 /** One quarantined record in a report. */
 export interface QuarantineEntry {
@@ -61,12 +63,42 @@ export interface Report {
   /** Replies about the period's files (any run) that were set aside or not believed, with why. */
   replyIssues: ReplyIssue[];
   /** Where the period stands for its receivers (the period view), whatever run this report shows. */
-  receivers: { phase: Phase; state: string; action: string | null; submissions: { id: number; runId: number; receiver: string; kind: string; state: string }[] };
+  receivers: {
+    phase: Phase; state: string; action: string | null; submissions: { id: number; runId: number; receiver: string; kind: string; state: string }[];
+    /** What each receiver holds now: the files of its live submissions, whatever version they came from. */
+    holds: ReceiverHolding[];
+  };
   checks: ReportCheck[];
+  /** Every version of the period sent or written (original, corrections, full replacements), oldest first, with who ran it and why. */
+  versions: PeriodVersion[];
+  /** Records of every version still without a final state (their file not yet answered by the receiver). */
+  pendingRecords: number;
+  /** Every check holds and every record of every version has a final state: only then is every record accounted for. */
+  accountedFor: boolean;
 }
 
-/** Builds the report from the ledger; the counts are recounted from the lineage and checked. */
+/** Builds the whole report in memory (its lists too): for tests and small periods; the command streams instead. */
 export async function buildReport(
+  ledger: Pool,
+  pipeline: AnyPipeline,
+  periodKey: string,
+  environment: Environment,
+  now: Date,
+  ackDelayHours = 48,
+): Promise<Report> {
+  const head = await readReportHead(ledger, pipeline, periodKey, environment, now, ackDelayHours);
+  const lists = readReportLists(ledger, head.runId);
+  for await (const q of lists.quarantine) head.quarantine.push(q);
+  for await (const i of lists.recordIssues) head.delivery.recordIssues.push(i);
+  return head;
+}
+
+/**
+ * The report without its two long lists (`quarantine` and `delivery.recordIssues` are left empty:
+ * read them with {@link readReportLists}, which streams them); the counts are recounted from the
+ * lineage and checked.
+ */
+export async function readReportHead(
   ledger: Pool,
   pipeline: AnyPipeline,
   periodKey: string,
@@ -87,10 +119,9 @@ export async function buildReport(
     );
   }
   const runId = Number(r.run_id);
-  const [quarantine, files, tally] = await Promise.all([
-    ledger.query<QuarantineEntry>(
-      `SELECT rule, source_key AS "sourceKey", message FROM maillon.record_outcomes
-       WHERE run_id = $1 AND outcome = 'quarantined' ORDER BY rule, source_key COLLATE "C"`,
+  const [byRule, files, tally] = await Promise.all([
+    ledger.query<{ rule: string; n: number }>(
+      `SELECT rule, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'quarantined' GROUP BY rule ORDER BY rule`,
       [runId],
     ),
     ledger.query(
@@ -106,6 +137,7 @@ export async function buildReport(
   ]);
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours);
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
+  const versions = await readVersions(ledger, pipeline.id, periodKey, environment);
   const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
   const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
   const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
@@ -113,9 +145,9 @@ export async function buildReport(
   const lineageUnchanged = tally.rows.find((t) => t.outcome === 'unchanged')?.n ?? 0;
   const fileRecords = files.rows.reduce((n, f) => n + Number(f.records), 0);
   const quarantineByRule: Record<string, number> = {};
-  for (const q of quarantine.rows) quarantineByRule[q.rule] = (quarantineByRule[q.rule] ?? 0) + 1;
+  for (const q of byRule.rows) quarantineByRule[q.rule] = q.n;
   const deadline = pipeline.deadline(parsePeriod(periodKey));
-  return {
+  const report: Report = {
     flow: pipeline.id,
     period: periodKey,
     environment,
@@ -125,7 +157,7 @@ export async function buildReport(
     finishedAt: (r.finished_at as Date).toISOString(),
     counts,
     quarantineByRule,
-    quarantine: quarantine.rows,
+    quarantine: [],
     files: files.rows.map((f) => ({
       name: f.name, path: f.path, receiver: f.receiver, records: Number(f.records), bytes: Number(f.bytes), sha256: f.sha256, sequence: f.sequence,
     })),
@@ -138,6 +170,7 @@ export async function buildReport(
     receivers: {
       phase: view.phase, state: view.state, action: view.action,
       submissions: view.submissions.map((x) => ({ id: x.id, runId: x.runId, receiver: x.receiver, kind: x.kind, state: x.state })),
+      holds: holdings(versions),
     },
     checks: [
       versionCheck(counts, Number(r.unchanged ?? 0), Number(r.cancelled ?? 0)),
@@ -149,7 +182,12 @@ export async function buildReport(
       check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`),
       check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.rows.every((f) => f.lineage === Number(f.records)), `${fileRecords} records in ${files.rows.length} file(s)`),
     ],
+    versions,
+    pendingRecords: pendingRecords(versions),
+    accountedFor: false,
   };
+  report.accountedFor = report.pendingRecords === 0 && report.checks.every((c) => c.ok);
+  return report;
 }
 
 /** extracted = emitted + quarantined; in a rerun, extracted + cancelled = emitted + quarantined + unchanged. */
@@ -164,4 +202,26 @@ function versionCheck(c: { extracted: number; emitted: number; quarantined: numb
 
 function check(name: string, ok: boolean, detail: string): ReportCheck {
   return { name, ok, detail };
+}
+
+/** The report's two long lists, each read when iterated, through COPY; `limit` keeps the first ones of each. */
+export interface ReportLists {
+  quarantine: AsyncIterable<QuarantineEntry>;
+  recordIssues: AsyncIterable<RecordIssue>;
+}
+
+/** Streams the quarantine (by rule, then dossier key) and the records not simply accepted (by dossier key) of a run. */
+export function readReportLists(ledger: Pool, runId: number, limit?: number): ReportLists {
+  const sql = `SELECT json_build_object('rule', rule, 'sourceKey', source_key, 'message', message) FROM maillon.record_outcomes
+    WHERE run_id = ${Math.trunc(runId)} AND outcome = 'quarantined' ORDER BY rule, source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
+  return {
+    quarantine: { [Symbol.asyncIterator]: () => (extractRows(ledger, sql) as AsyncGenerator<QuarantineEntry>) },
+    recordIssues: recordIssueRows(ledger, runId, limit),
+  };
+}
+
+/** The lists of a report already in memory, as the writers take them. */
+export function listsOf(r: Report): ReportLists {
+  const of = <T>(items: T[]): AsyncIterable<T> => ({ async *[Symbol.asyncIterator]() { yield* items; } });
+  return { quarantine: of(r.quarantine), recordIssues: of(r.delivery.recordIssues) };
 }

@@ -26,7 +26,7 @@ describe('the reconciliation report as HTML and CSV', () => {
   it('renders in headless Chromium (or jsdom without it) and shows the counts of the JSON report', async () => {
     const dir = path.dirname(fx.outbox);
     const file = path.join(dir, 'report.html');
-    await fs.writeFile(file, reportToHtml(report));
+    await fs.writeFile(file, await reportToHtml(report));
     const dom = await renderedDom(file, path.join(dir, 'chromium-profile'));
     const [head, values] = cells(dom, 'counts');
     expect(head).toEqual(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled']);
@@ -35,7 +35,8 @@ describe('the reconciliation report as HTML and CSV', () => {
     expect(dom).toContain('<dd id="receivers">in progress (written)</dd>');
     expect(cells(dom, 'files').slice(1).map((row) => row[0])).toEqual(report.files.map((f) => f.name));
     expect(cells(dom, 'quarantine').slice(1).map((row) => [row[0], row[1]])).toEqual(report.quarantine.map((q) => [q.rule, q.sourceKey]));
-    expect(dom).toContain('Every record is accounted for.');
+    expect(dom).not.toContain('Every record is accounted for.');
+    expect(dom).toContain(`${report.counts.emitted} record(s) still wait for the receivers' final answer`);
     expect(dom).toContain('<dd id="deadline">2024-04-30 (255 days past)</dd>');
   });
 
@@ -48,8 +49,8 @@ describe('the reconciliation report as HTML and CSV', () => {
     expect(patient.overdue).toBe(0);
   });
 
-  it('gives the same facts as CSV rows', () => {
-    const csv = reportToCsv(report);
+  it("gives the same facts as CSV rows", async () => {
+    const csv = await reportToCsv(report);
     expect(csv).toContain(`counts,extracted,${report.counts.extracted},`);
     expect(csv).toContain(`records,pending,${report.delivery.records.pending},`);
     expect(csv).toContain('quarantine,D05,no-insurer,');

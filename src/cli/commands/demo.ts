@@ -89,7 +89,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
       for (const { pipeline, period } of runs) {
         const report = await buildReport(dbs.ledger, pipeline, period, env, c.clock.now(), c.config.ackDelayHours);
         const html = path.join(reports, `${pipeline.id}-${period}-${env}.html`);
-        await fs.writeFile(html, reportToHtml(report), { mode: 0o600 });
+        await fs.writeFile(html, await reportToHtml(report), { mode: 0o600 });
         const ok = report.checks.every((k) => k.ok) ? 'ok' : 'FAILED';
         const d = report.delivery.records;
         console.log(

@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
-import fs from 'node:fs/promises';
-import { UsageError } from '../../errors/errors.js';
-import { buildReport, type Report } from '../../reconcile/report.js';
-import { reportToCsv } from '../../reconcile/reportCsv.js';
-import { reportToHtml } from '../../reconcile/reportHtml.js';
+import fs from 'node:fs';
+import { finished } from 'node:stream/promises';
+import { writeChunks } from '../../reconcile/chunks.js';
+import { readReportHead, readReportLists } from '../../reconcile/report.js';
+import { HTML_LIST_LIMIT } from '../../reconcile/reportHtml.js';
+import { reportChunks } from '../../reconcile/reportStream.js';
 import type { CliContext } from '../context.js';
-import { escapeControls } from '../escapeControls.js';
 import { environmentOption, findPipeline, periodFor } from '../resolve.js';
+
+export { reportToText } from '../../reconcile/reportText.js';
 
 /** `maillon report <flow> --period <key>`: the reconciliation report of the latest run. */
 export function registerReport(program: Command, ctx: () => CliContext): void {
@@ -18,41 +20,28 @@ export function registerReport(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print the report as JSON (same as --format json)')
     .option('--format <text|json|csv|html>', 'output format', 'text')
     .option('--out <file>', 'write the report to a file (0600) instead of stdout')
-    .description('show the reconciliation report of the period: its latest successful run that was not cancelled, and what its receivers hold')
+    .description('show the reconciliation report of the period: every version sent, what its receivers hold, the latest successful run that was not cancelled')
     .action(async (flow: string, opts: { period: string; env?: string; json?: boolean; format: string; out?: string }) => {
       const c = ctx();
       const pipeline = findPipeline(flow);
       periodFor(pipeline, opts.period);
       const env = environmentOption(c.config, opts.env);
-      const report = await buildReport((await c.databases()).ledger, pipeline, opts.period, env, c.clock.now(), c.config.ackDelayHours);
       const format = opts.json ? 'json' : opts.format;
-      const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'csv' ? reportToCsv(report) : format === 'html' ? reportToHtml(report) : format === 'text' ? reportToText(report) : null;
-      if (text === null) throw new UsageError(`--format takes text, json, csv or html, not "${format}".`);
+      const ledger = (await c.databases()).ledger;
+      const head = await readReportHead(ledger, pipeline, opts.period, env, c.clock.now(), c.config.ackDelayHours);
+      // The long lists are read through COPY while the report is written: the page keeps the first
+      // ones of each (the CSV has them all), the other formats stream them whole.
+      const chunks = reportChunks(format, head, readReportLists(ledger, head.runId, format === 'html' ? HTML_LIST_LIMIT : undefined));
       if (opts.out) {
-        await fs.writeFile(opts.out, text, { mode: 0o600 });
+        const file = fs.createWriteStream(opts.out, { mode: 0o600 });
+        try {
+          await writeChunks(chunks, file);
+        } finally {
+          file.end();
+        }
+        await finished(file);
         console.log(`report written to ${opts.out}`);
-      } else process.stdout.write(text);
-      if (report.checks.some((k) => !k.ok)) process.exitCode = 10;
+      } else await writeChunks(chunks, process.stdout);
+      if (head.checks.some((k) => !k.ok)) process.exitCode = 10;
     });
-}
-
-/** The report as text for a person (the default format; also what --out FILE writes with --format text). */
-export function reportToText(r: Report): string {
-  const lines: string[] = [];
-  const out = (line: string): number => lines.push(line);
-  out(`${r.flow} ${r.period} env ${r.environment} — run #${r.runId}, as of ${r.asOf}`);
-  out(`  extracted ${r.counts.extracted}, emitted ${r.counts.emitted}, quarantined ${r.counts.quarantined}`);
-  for (const [rule, n] of Object.entries(r.quarantineByRule)) out(`    ${String(n).padStart(8)}  ${rule}`);
-  for (const f of r.files) out(`  ${f.name}  ${f.records} records  ${f.bytes} bytes  to ${f.receiver}  sha256 ${f.sha256}`);
-  const d = r.delivery.records;
-  out(`  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}`);
-  for (const f of r.delivery.files) out(`  ${f.name}: ${f.state}${f.overdue ? ' (OVERDUE: no ACRF)' : ''}`);
-  for (const i of r.delivery.recordIssues) out(`    ${i.state.padEnd(24)} ${i.sourceKey} ${i.codes}`);
-  for (const i of r.replyIssues) out(`  reply ${escapeControls(i.name)}: ${i.state.replace('_', ' ')} (${escapeControls(i.reason)})`);
-  out(`  receivers: ${r.receivers.phase.replace('_', ' ')} (${r.receivers.state})${r.receivers.action ? ` → ${r.receivers.action}` : ''}`);
-  const days = r.daysRemaining >= 0 ? `${r.daysRemaining} days remaining` : `${-r.daysRemaining} days past`;
-  out(`  deadline ${r.deadline} (${days})`);
-  for (const [name, value] of Object.entries(r.facts ?? {})) out(`  ${name}: ${String(value)}`);
-  for (const k of r.checks) out(`  [${k.ok ? 'ok' : 'FAILED'}] ${k.name}: ${k.detail}`);
-  return `${lines.join('\n')}\n`;
 }

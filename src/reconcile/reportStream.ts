@@ -1,0 +1,50 @@
+import { UsageError } from '../errors/errors.js';
+import type { Report, ReportLists } from './report.js';
+import { csvChunks } from './reportCsv.js';
+import { htmlChunks } from './reportHtml.js';
+import { textChunks } from './reportText.js';
+
+/** The formats of `maillon report`. */
+export const REPORT_FORMATS = ['text', 'json', 'csv', 'html'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** The report in a format, as a sequence of text pieces; the long lists are read while it is written. */
+export function reportChunks(format: string, head: Report, lists: ReportLists): AsyncIterable<string> {
+  switch (format) {
+    case 'json': return jsonChunks(head, lists);
+    case 'csv': return csvChunks(head, lists);
+    case 'html': return htmlChunks(head, lists);
+    case 'text': return textChunks(head, lists);
+    default: throw new UsageError(`--format takes text, json, csv or html, not "${format}".`);
+  }
+}
+
+const MARK = { quarantine: '\u0000quarantine\u0000', recordIssues: '\u0000recordIssues\u0000' } as const;
+
+/**
+ * The report as the JSON text `JSON.stringify(report, null, 2)` gives (same fields, same order, same
+ * indentation), with the quarantine and the record issues written one element at a time.
+ */
+export async function* jsonChunks(head: Report, lists: ReportLists): AsyncGenerator<string> {
+  const text = JSON.stringify({ ...head, quarantine: MARK.quarantine, delivery: { ...head.delivery, recordIssues: MARK.recordIssues } }, null, 2);
+  // JSON.stringify writes each NUL as \u0000; PostgreSQL text never holds one, so only the marks match.
+  const parts = text.split(/"\\u0000(quarantine|recordIssues)\\u0000"/);
+  yield parts[0]!;
+  for (let i = 1; i < parts.length; i += 2) {
+    const before = parts[i - 1]!;
+    const indent = /\n( *)[^\n]*$/.exec(before)?.[1] ?? '';
+    yield* jsonArray(parts[i] === 'quarantine' ? lists.quarantine : lists.recordIssues, indent);
+    yield parts[i + 1]!;
+  }
+  yield '\n';
+}
+
+async function* jsonArray(items: AsyncIterable<unknown>, indent: string): AsyncGenerator<string> {
+  const inner = `${indent}  `;
+  let first = true;
+  for await (const item of items) {
+    yield `${first ? '[\n' : ',\n'}${inner}${JSON.stringify(item, null, 2).replace(/\n/g, `\n${inner}`)}`;
+    first = false;
+  }
+  yield first ? '[]' : `\n${indent}]`;
+}

@@ -1,0 +1,115 @@
+import type { Environment } from '../config/config.js';
+import type { Pool } from '../db/database.js';
+import { isLive } from '../ledger/transitions.js';
+import { type RecordStates, recordStateSql } from './delivery.js';
+
+/** One file of a version, with where its submission stands for its receiver. */
+export interface VersionFile {
+  name: string;
+  receiver: string;
+  records: number;
+  bytes: number;
+  sha256: string;
+  sequence: string;
+  submissionId: number;
+  /** original, correction, replacement (or duplicate, in ledgers written before one live original was enforced). */
+  submissionKind: string;
+  /** written, sent, received, accepted, accepted_with_anomalies, rejected, cancelled. */
+  state: string;
+  ack: string | null;
+  noti: string | null;
+  sentAt: string | null;
+}
+
+/**
+ * One version of the period a successful run wrote: the original, a correction, a full
+ * replacement; with who ran it and why, what it counted and where its files and records stand.
+ */
+export interface PeriodVersion {
+  runId: number;
+  /** original, correction or full-replacement. */
+  kind: string;
+  reason: string | null;
+  startedBy: string;
+  startedAt: string;
+  finishedAt: string;
+  asOf: string;
+  /** The run this one corrects or replaces (null for an original). */
+  previousRunId: number | null;
+  counts: { extracted: number; emitted: number; quarantined: number; unchanged: number; cancelled: number };
+  /** Final state of this version's emitted records. */
+  records: RecordStates;
+  files: VersionFile[];
+}
+
+/** What one receiver holds now: its live submissions' files (written, sent, received, accepted…). */
+export interface ReceiverHolding {
+  receiver: string;
+  files: { name: string; runId: number; kind: string; state: string; records: number }[];
+}
+
+const emptyStates = (): RecordStates => ({ accepted: 0, acceptedWithAnomalies: 0, rejected: 0, pending: 0, cancelled: 0 });
+const STATE_FIELD: Record<string, keyof RecordStates> = {
+  accepted: 'accepted', accepted_with_anomalies: 'acceptedWithAnomalies', rejected: 'rejected', pending: 'pending', cancelled: 'cancelled',
+};
+
+/** Every version of a flow's period in an environment (successful non-dry runs), oldest first, in three statements. */
+export async function readVersions(ledger: Pool, flow: string, period: string, environment: Environment): Promise<PeriodVersion[]> {
+  const runs = await ledger.query(
+    `SELECT run_id, kind, reason, started_by, started_at, finished_at, as_of, previous_run_id, extracted, emitted, quarantined, unchanged, cancelled
+     FROM maillon.runs WHERE flow = $1 AND period = $2 AND environment = $3 AND NOT dry_run AND state = 'succeeded' ORDER BY run_id`,
+    [flow, period, environment],
+  );
+  if (runs.rows.length === 0) return [];
+  const ids = runs.rows.map((r) => Number(r.run_id));
+  const [files, states] = await Promise.all([
+    ledger.query(
+      `SELECT f.run_id, f.name, f.receiver, f.records, f.bytes, f.sha256, s.sequence, s.submission_id, s.kind, s.state, f.ack_state, f.noti_state, s.sent_at
+       FROM maillon.files f JOIN maillon.submissions s USING (submission_id)
+       WHERE f.run_id = ANY($1::bigint[]) ORDER BY f.run_id, f.name`,
+      [ids],
+    ),
+    ledger.query<{ run_id: string; state: string; n: number }>(
+      `SELECT run_id, state, count(*)::int AS n FROM (${recordStateSql('o.run_id = ANY($1::bigint[])')}) r GROUP BY run_id, state`,
+      [ids],
+    ),
+  ]);
+  return runs.rows.map((r) => {
+    const runId = Number(r.run_id);
+    const records = emptyStates();
+    for (const s of states.rows) if (Number(s.run_id) === runId && STATE_FIELD[s.state]) records[STATE_FIELD[s.state]!] += s.n;
+    return {
+      runId, kind: r.kind, reason: r.reason ?? null, startedBy: r.started_by,
+      startedAt: (r.started_at as Date).toISOString(), finishedAt: (r.finished_at as Date).toISOString(), asOf: (r.as_of as Date).toISOString(),
+      previousRunId: r.previous_run_id === null ? null : Number(r.previous_run_id),
+      counts: {
+        extracted: Number(r.extracted ?? 0), emitted: Number(r.emitted ?? 0), quarantined: Number(r.quarantined ?? 0),
+        unchanged: Number(r.unchanged ?? 0), cancelled: Number(r.cancelled ?? 0),
+      },
+      records,
+      files: files.rows.filter((f) => Number(f.run_id) === runId).map((f) => ({
+        name: f.name, receiver: f.receiver, records: Number(f.records), bytes: Number(f.bytes), sha256: f.sha256, sequence: f.sequence,
+        submissionId: Number(f.submission_id), submissionKind: f.kind, state: f.state, ack: f.ack_state, noti: f.noti_state,
+        sentAt: f.sent_at ? (f.sent_at as Date).toISOString() : null,
+      })),
+    };
+  });
+}
+
+/** What each receiver holds now, from the versions: the files of its live submissions, oldest first. */
+export function holdings(versions: readonly PeriodVersion[]): ReceiverHolding[] {
+  const by = new Map<string, ReceiverHolding>();
+  for (const v of versions) {
+    for (const f of v.files) {
+      const h = by.get(f.receiver) ?? { receiver: f.receiver, files: [] };
+      by.set(f.receiver, h);
+      if (isLive(f.state)) h.files.push({ name: f.name, runId: v.runId, kind: f.submissionKind, state: f.state, records: f.records });
+    }
+  }
+  return [...by.values()].sort((a, b) => a.receiver.localeCompare(b.receiver));
+}
+
+/** Records of every version still without a final state (their file not answered yet). */
+export function pendingRecords(versions: readonly PeriodVersion[]): number {
+  return versions.reduce((n, v) => n + v.records.pending, 0);
+}

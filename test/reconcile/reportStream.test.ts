@@ -1,0 +1,100 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contributionSlips } from '../../pipelines/contributionSlips.js';
+import { CHUNK_BYTES, writeChunks } from '../../src/reconcile/chunks.js';
+import { buildReport, readReportHead, readReportLists } from '../../src/reconcile/report.js';
+import { reportToCsv } from '../../src/reconcile/reportCsv.js';
+import { reportPage } from '../../src/reconcile/reportPage.js';
+import { reportChunks } from '../../src/reconcile/reportStream.js';
+import { maillon } from '../helpers/cli.js';
+import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
+
+const NOW = new Date('2025-01-10T12:00:00Z');
+const LARGE = 200_000;
+
+/** A slow reader that records each write's size and the most it was ever left holding. */
+function slowSink(): { sink: Writable; chunks: number[]; maxBuffered: () => number; text: () => string } {
+  const chunks: number[] = [];
+  const parts: string[] = [];
+  let maxBuffered = 0;
+  const sink = new Writable({
+    highWaterMark: 16 * 1024,
+    decodeStrings: false,
+    write(chunk: string, _enc, done) {
+      chunks.push(chunk.length);
+      parts.push(chunk);
+      maxBuffered = Math.max(maxBuffered, sink.writableLength);
+      setImmediate(done);
+    },
+  });
+  return { sink, chunks, maxBuffered: () => maxBuffered, text: () => parts.join('') };
+}
+
+describe('reports stream to their output', () => {
+  let fx: FlowFixture;
+  let runId: number;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    runId = (await fx.run(contributionSlips, '2024-Q1')).runId;
+  });
+  afterAll(async () => fx.close());
+
+  const streamed = async (format: string): Promise<string> => {
+    const head = await readReportHead(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW);
+    const out = slowSink();
+    await writeChunks(reportChunks(format, head, readReportLists(fx.db.pool, head.runId)), out.sink);
+    return out.text();
+  };
+
+  it('writes the same JSON text and CSV as the report built in memory', async () => {
+    const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW);
+    expect(report.quarantine.length).toBeGreaterThan(0);
+    expect(await streamed('json')).toBe(`${JSON.stringify(report, null, 2)}\n`);
+    expect(await streamed('csv')).toBe(await reportToCsv(report));
+  });
+
+  it('the command prints the JSON report and writes the CSV to a 0600 file', async () => {
+    const env = { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_OUTBOX: fx.outbox, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_NOW: NOW.toISOString() };
+    const json = await maillon(['report', 'contribution-slips', '--period', '2024-Q1', '--json'], env);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual(JSON.parse(JSON.stringify(await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW, 48))));
+    const file = path.join(path.dirname(fx.outbox), 'report.csv');
+    const csv = await maillon(['report', 'contribution-slips', '--period', '2024-Q1', '--format', 'csv', '--out', file], env);
+    expect(csv.code).toBe(0);
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o600);
+    expect(await fs.readFile(file, 'utf8')).toContain('quarantine,D05,no-insurer,');
+  });
+
+  it(`streams a quarantine of ${LARGE} records in bounded chunks; the page shows the first ones and says the CSV has them all`, async () => {
+    await fx.db.pool.query(
+      `INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, rule, message)
+       SELECT $1, 1000000 + g, 'Z' || lpad(g::text, 7, '0'), 'quarantined', 'record-shape', 'a row that does not have the expected shape'
+       FROM generate_series(1, $2::int) g`,
+      [runId, LARGE],
+    );
+    const head = await readReportHead(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW);
+    expect(head.quarantineByRule['record-shape']).toBe(LARGE);
+    for (const format of ['csv', 'json']) {
+      const out = slowSink();
+      await writeChunks(reportChunks(format, head, readReportLists(fx.db.pool, head.runId)), out.sink);
+      const text = out.text();
+      expect(text.length).toBeGreaterThan(10_000_000);
+      // One write per chunk of about CHUNK_BYTES, never the whole report at once, and the writer waited for the reader.
+      expect(out.chunks.length).toBeGreaterThan(text.length / (4 * CHUNK_BYTES));
+      expect(Math.max(...out.chunks)).toBeLessThan(4 * CHUNK_BYTES);
+      expect(out.maxBuffered()).toBeLessThan(8 * CHUNK_BYTES);
+      if (format === 'csv') expect((parse(text) as string[][]).filter((r) => r[0] === 'quarantine' && r[2] === 'record-shape')).toHaveLength(LARGE);
+      else expect((JSON.parse(text) as { quarantine: unknown[] }).quarantine.length).toBeGreaterThanOrEqual(LARGE);
+    }
+    const page = await reportPage(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW, 48, 100);
+    expect(page.length).toBeLessThan(200_000);
+    const rows = /<table id="quarantine">([\s\S]*?)<\/table>/.exec(page)![1]!.match(/<tr>/g)!;
+    expect(rows).toHaveLength(101); // the header and the first 100
+    const quarantined = Object.values(head.quarantineByRule).reduce((a, b) => a + b, 0);
+    expect(quarantined).toBeGreaterThan(LARGE);
+    expect(page).toContain(`The first 100 of ${quarantined} are shown`);
+  });
+});
