@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { OutboxError } from '../errors/errors.js';
-import type { PreviousVersion, SentRecord } from './previousVersion.js';
+import { byteOrderLess } from './pipelineContracts.js';
+import type { HeldRecord, PreviousVersion, SentRecord } from './previousVersion.js';
 
 /** What a rerun changes compared with what the receivers hold. */
 export interface CorrectionPlan {
@@ -14,7 +15,11 @@ export interface CorrectionPlan {
   unchanged: number;
 }
 
-/** A rerun in progress: the previous version and how to treat unchanged records. */
+/**
+ * A rerun in progress: the previous version and how to treat unchanged records. The previous
+ * version is read as a stream in source-key order and merged with the extraction (in the same
+ * order): only the current batch of it is held, and the records that vanished (to cancel).
+ */
 export interface Correction {
   previous: PreviousVersion;
   /** Version number of this run (1 for the first correction). */
@@ -24,42 +29,102 @@ export interface Correction {
   /** Vanished records are sent as cancellations (flows whose files are replaced whole do not). */
   cancelVanished: boolean;
   plan: CorrectionPlan;
-  seen: Set<string>;
+  merge: HeldMerge;
+}
+
+/** Where the merge is in the stream of held records. */
+interface HeldMerge {
+  open: () => AsyncGenerator<HeldRecord[]>;
+  stream: AsyncGenerator<HeldRecord[]> | null;
+  batch: HeldRecord[];
+  at: number;
+  done: boolean;
+  /** Held records absent from this version (gone from the dossier, or quarantined now), in key order. */
+  gone: [string, SentRecord][];
 }
 
 /** Starts a correction against a previous version. */
 export function startCorrection(previous: PreviousVersion, resendAll: boolean, cancelVanished: boolean): Correction {
-  return { previous, version: previous.versions, resendAll, cancelVanished, plan: { added: [], changed: [], vanished: [], unchanged: 0 }, seen: new Set() };
+  return {
+    previous, version: previous.versions, resendAll, cancelVanished, plan: { added: [], changed: [], vanished: [], unchanged: 0 },
+    merge: { open: () => previous.held(), stream: null, batch: [], at: 0, done: false, gone: [] },
+  };
+}
+
+/**
+ * What the receivers hold of the extracted record `key` (null: nothing), keys coming in strictly
+ * increasing byte order: every held key before it is absent from this version and set aside as
+ * vanished. A promise only when the next batch of the previous version must be read.
+ */
+export function heldFor(c: Correction, key: string): SentRecord | null | Promise<SentRecord | null> {
+  const m = c.merge;
+  for (;;) {
+    if (m.at >= m.batch.length) {
+      if (m.done) return null;
+      return nextBatch(m).then(() => heldFor(c, key));
+    }
+    const h = m.batch[m.at]!;
+    if (h.key === key) {
+      m.at++;
+      return h;
+    }
+    if (byteOrderLess(key, h.key)) return null;
+    m.gone.push([h.key, h]);
+    m.at++;
+  }
+}
+
+async function nextBatch(m: HeldMerge): Promise<void> {
+  m.stream ??= m.open();
+  const next = await m.stream.next();
+  m.at = 0;
+  if (next.done) {
+    m.batch = [];
+    m.done = true;
+  } else m.batch = next.value;
 }
 
 /** How one extracted record of a correction is sent: not at all (unchanged), as an original, or replacing an earlier one. */
 export type Decision = { send: false; status: 0; attestationId: string } | { send: true; status: 0 | 2; attestationId: string | null };
 
-/** Decides how a record is sent (`hash`: of the record as rendered from the dossier now); changes nothing. */
-export function decide(c: Correction, sourceKey: string, hash: string): Decision {
-  const before = c.previous.records.get(sourceKey);
+/** Decides how a record is sent (`before`: what the receivers hold of it; `hash`: of the record as rendered from the dossier now); changes nothing. */
+export function decide(c: Correction, before: SentRecord | null, hash: string): Decision {
   if (!before) return { send: true, status: 0, attestationId: null };
   if (before.hash === hash && !c.resendAll) return { send: false, status: 0, attestationId: before.attestationId };
   return { send: true, status: 2, attestationId: before.attestationId };
 }
 
-/**
- * Counts a record as present in this version (emitted or unchanged). A record quarantined now is
- * not: like a record gone from the dossier, it is cancelled at the receiver.
- */
-export function note(c: Correction, sourceKey: string, hash: string): void {
-  c.seen.add(sourceKey);
-  const before = c.previous.records.get(sourceKey);
+/** Counts a record as present in this version (emitted or unchanged). */
+export function note(c: Correction, sourceKey: string, before: SentRecord | null, hash: string): void {
   if (!before) c.plan.added.push(sourceKey);
   else if (before.hash === hash) c.plan.unchanged++;
   else c.plan.changed.push(sourceKey);
 }
 
-/** The records sent before and absent now, with where their last version is. */
-export function vanished(c: Correction): [string, SentRecord][] {
-  const gone = [...c.previous.records.entries()].filter(([k]) => !c.seen.has(k));
-  c.plan.vanished = gone.map(([k]) => k);
-  return gone;
+/** A record held by the receivers and quarantined now: like a record gone from the dossier, it is cancelled at the receiver. */
+export function setAside(c: Correction, sourceKey: string, before: SentRecord | null): void {
+  if (before) c.merge.gone.push([sourceKey, before]);
+}
+
+/**
+ * The records sent before and absent now, with where their last version is: those set aside
+ * during the merge and the rest of the previous version after the last extracted key. They come
+ * in key order by construction (the merge visits keys in increasing order).
+ */
+export async function vanished(c: Correction): Promise<[string, SentRecord][]> {
+  const m = c.merge;
+  for (;;) {
+    for (; m.at < m.batch.length; m.at++) m.gone.push([m.batch[m.at]!.key, m.batch[m.at]!]);
+    if (m.done) break;
+    await nextBatch(m);
+  }
+  c.plan.vanished = m.gone.map(([k]) => k);
+  return m.gone;
+}
+
+/** Stops reading the previous version (a run that fails): its connection is released. */
+export async function closeCorrection(c: Correction): Promise<void> {
+  await c.merge.stream?.return(undefined).catch(() => undefined);
 }
 
 /**

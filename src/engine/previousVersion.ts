@@ -1,6 +1,6 @@
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
-import { extractRows } from '../extract/extractRows.js';
+import { extractBatches } from '../extract/extractRows.js';
 import { LIVE_STATES } from '../ledger/transitions.js';
 
 /** What the receiver holds of one record, after every version sent so far. */
@@ -18,20 +18,28 @@ export interface SentRecord {
   contentBytes: number | null;
 }
 
+/** One record the receivers hold, with its source key. */
+export interface HeldRecord extends SentRecord {
+  key: string;
+}
+
 /** The effective content of a period at the receivers: every version applied in order. */
 export interface PreviousVersion {
   lastRunId: number;
   /** Versions written so far (held or not): the next one is numbered after them. */
   versions: number;
-  records: Map<string, SentRecord>;
+  /**
+   * Streams what the receivers hold, one record per source key, in strictly increasing source-key
+   * byte order (COLLATE "C", the order the extraction is held to): a rerun merges it with the
+   * new extraction and holds no index of the previous version.
+   */
+  held(): AsyncGenerator<HeldRecord[]>;
 }
 
 /**
- * Replays, through the lineage, every version of a period its receivers hold (the files of live
- * submissions: not cancelled, not rejected), oldest first: originals and replacements set a
- * record, cancellations remove it, and a full replacement first forgets what its receivers held
- * (it is the whole period for them: a record it leaves out is no longer held). Null when no
- * receiver holds anything. Holds one small entry per record (key, hash, id, place).
+ * What the receivers hold of a period: the versions in the files of live submissions (not
+ * cancelled, not rejected), replayed by the lineage query below. Null when no receiver holds
+ * anything. Only the list of runs is read here; the records are streamed by `held()`.
  */
 export async function loadPreviousVersion(ledger: Pool, flow: string, period: string, env: Environment): Promise<PreviousVersion | null> {
   const runs = (await ledger.query<{ run_id: string; kind: string; receivers: string[] }>(
@@ -40,29 +48,8 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
      WHERE r.flow = $1 AND r.period = $2 AND r.environment = $3 AND r.state = 'succeeded' AND NOT r.dry_run
      GROUP BY r.run_id, r.kind ORDER BY r.run_id`,
     [flow, period, env, LIVE_STATES],
-  )).rows.map((r) => ({ id: Number(r.run_id), full: r.kind === 'full-replacement', receivers: new Set(r.receivers) }));
+  )).rows.map((r) => ({ id: Number(r.run_id), full: r.kind === 'full-replacement', receivers: r.receivers }));
   if (runs.length === 0) return null;
-  const records = new Map<string, SentRecord>();
-  const rows = extractRows(
-    ledger,
-    `SELECT json_build_object('run', o.run_id, 'k', o.source_key, 'h', o.record_hash, 'id', o.attestation_id::text, 's', o.status, 'r', f.receiver, 'p', f.path, 'pos', o.position,
-                             'sha', f.sha256, 'co', o.content_offset, 'cb', o.content_bytes)
-     FROM maillon.record_outcomes o
-     JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
-     JOIN maillon.submissions s ON s.submission_id = f.submission_id AND s.state = ANY('{${LIVE_STATES.join(',')}}'::text[])
-     WHERE o.run_id IN (${runs.map((r) => r.id).join(',')}) AND o.outcome = 'emitted' ORDER BY o.run_id, o.ordinal`,
-  );
-  let current = 0;
-  for await (const raw of rows) {
-    const r = raw as { run: number; k: string; h: string; id: string; s: number; r: string; p: string; pos: number; sha: string; co: number | null; cb: number | null };
-    if (r.run !== current) {
-      current = r.run;
-      const run = runs.find((x) => x.id === current)!;
-      if (run.full) for (const [k, v] of records) if (run.receivers.has(v.receiver)) records.delete(k);
-    }
-    if (r.s === 1) records.delete(r.k);
-    else records.set(r.k, { hash: r.h, attestationId: r.id, receiver: r.r, filePath: r.p, position: r.pos, fileSha256: r.sha, contentOffset: r.co, contentBytes: r.cb });
-  }
   // Every version that was written counts, held or not: a new version never reuses the ids of one
   // the receivers saw and rejected.
   const written = await ledger.query<{ n: number }>(
@@ -71,5 +58,40 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
        AND EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id)`,
     [flow, period, env],
   );
-  return { lastRunId: runs.at(-1)!.id, versions: written.rows[0]!.n, records };
+  const sql = heldSql(runs);
+  return {
+    lastRunId: runs.at(-1)!.id,
+    versions: written.rows[0]!.n,
+    held: async function* () {
+      for await (const batch of extractBatches(ledger, sql)) yield batch as HeldRecord[];
+    },
+  };
+}
+
+const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * The lineage replayed in SQL: for each source key, its last version emitted in a live file
+ * (latest run, then latest ordinal) is what the receiver holds, unless it is a cancellation
+ * (status 1), or a full replacement written after it went to the same receiver (a full
+ * replacement is the whole period for its receivers: a record it leaves out is no longer held).
+ * This is the replay of every version in order, key by key. PostgreSQL sorts by the key in byte
+ * order (COLLATE "C", spilling to disk past work_mem), so the process holds one batch at a time.
+ */
+function heldSql(runs: { id: number; full: boolean; receivers: string[] }[]): string {
+  const fulls = runs.filter((r) => r.full);
+  const forgotten = fulls.length === 0
+    ? ''
+    : `AND NOT (${fulls.map((r) => `(h.run_id < ${r.id} AND h.receiver IN (${r.receivers.map(literal).join(',')}))`).join(' OR ')})`;
+  return `SELECT json_build_object('key', h.source_key, 'hash', h.record_hash, 'attestationId', h.attestation_id::text, 'receiver', h.receiver,
+                                   'filePath', h.path, 'position', h.position, 'fileSha256', h.sha256, 'contentOffset', h.content_offset, 'contentBytes', h.content_bytes)
+    FROM (SELECT DISTINCT ON (o.source_key COLLATE "C") o.run_id, o.source_key, o.record_hash, o.attestation_id, o.status, f.receiver, f.path, o.position, f.sha256,
+                 o.content_offset, o.content_bytes
+            FROM maillon.record_outcomes o
+            JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
+            JOIN maillon.submissions s ON s.submission_id = f.submission_id AND s.state IN (${LIVE_STATES.map(literal).join(',')})
+           WHERE o.run_id IN (${runs.map((r) => r.id).join(',')}) AND o.outcome = 'emitted'
+           ORDER BY o.source_key COLLATE "C", o.run_id DESC, o.ordinal DESC) h
+   WHERE h.status <> 1 ${forgotten}
+   ORDER BY h.source_key COLLATE "C"`;
 }

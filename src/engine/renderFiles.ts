@@ -14,7 +14,8 @@ import type { Violation } from '../validate/rule.js';
 import { validateRow } from '../validate/validateRow.js';
 import { newAttestationId } from './attestationId.js';
 import { createDocumentWriter, documentNameProblem, type DocumentWriter } from './documents.js';
-import { type Correction, type Decision, decide, note, readSentContents, vanished } from './correction.js';
+import { closeCorrection, type Correction, type Decision, decide, heldFor, note, readSentContents, setAside, vanished } from './correction.js';
+import type { SentRecord } from './previousVersion.js';
 import type { AnyPipeline, RecordContext } from './pipeline.js';
 import { loadPipeline, sourceKeyOrder } from './pipelineContracts.js';
 import { createReceiverFiles, type ReceiverFiles, type RenderedSubmission } from './receiverFiles.js';
@@ -98,11 +99,18 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       const sourceKey = p.extract.sourceKey(raw);
       inOrder(sourceKey, ordinal);
       if (input.onProgress && ordinal % 10_000 === 0) input.onProgress(ordinal);
+      // A rerun merges the extraction with what the receivers hold, both in source-key order.
+      let before: SentRecord | null = null;
+      if (correction) {
+        const held = heldFor(correction, sourceKey);
+        before = held instanceof Promise ? await held : held;
+      }
       const verdict = validateRow(raw, p.row, p.rules);
       const recordKey = verdict.ok ? p.recordKey(verdict.row) : null;
       const rec = verdict.ok ? p.toRecord(verdict.row, ctx) : null;
       const route = verdict.ok ? p.route(rec, verdict.row, ctx) : { quarantine: verdict.violation };
       if ('quarantine' in route) {
+        if (correction) setAside(correction, sourceKey, before);
         const q = quarantine({ ordinal, sourceKey, recordKey }, route.quarantine);
         if (q) await q;
         continue;
@@ -111,10 +119,10 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       const recordHash = hash('sha256', json, 'hex').slice(0, 32);
       // A new version carries originals (new records), replacements (changed ones, under their
       // earlier id) and, unless everything is resent, leaves unchanged records out.
-      const how = correction ? decide(correction, sourceKey, recordHash) : ORIGINAL;
+      const how = correction ? decide(correction, before, recordHash) : ORIGINAL;
       const attestationId = how.attestationId ?? newAttestationId(period, code, correction?.version ?? 0, ordinal);
       if (!how.send) {
-        note(correction!, sourceKey, recordHash);
+        note(correction!, sourceKey, before, recordHash);
         counts.unchanged = (counts.unchanged ?? 0) + 1;
         const u = outcomes.unchanged({ ordinal, sourceKey, recordKey, attestationId, recordHash });
         if (u) await u;
@@ -122,11 +130,12 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       }
       const rendered = renderChecked(p, files, route.receiver, rec, attestationId, how.status);
       if (rendered !== null && 'rule' in rendered) {
+        if (correction) setAside(correction, sourceKey, before);
         const q = quarantine({ ordinal, sourceKey, recordKey }, rendered);
         if (q) await q;
         continue;
       }
-      if (correction) note(correction, sourceKey, recordHash);
+      if (correction) note(correction, sourceKey, before, recordHash);
       // Awaited only when a buffer is flushed (or the receiver's file opened): most records cost no promise at all.
       const writer = files.writer(route.receiver);
       const placed = (writer instanceof Promise ? await writer : writer).add(rec, rendered);
@@ -141,12 +150,13 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       if (e) await e;
     }
     if (correction?.cancelVanished) await cancelVanished(correction, files, outcomes, counts);
-    else if (correction) vanished(correction);
+    else if (correction) await vanished(correction);
     await outcomes.end();
     await docs?.flush();
     const submissions = await files.finish(counts.quarantined);
     return { counts, quarantineByRule, submissions, documents: docs?.count() ?? 0 };
   } catch (err) {
+    if (correction) await closeCorrection(correction);
     await files.discard();
     docs?.discard();
     throw err;
@@ -177,7 +187,7 @@ function renderChecked(p: AnyPipeline, files: ReceiverFiles, receiver: string, r
  * AttestationID, status 1.
  */
 async function cancelVanished(correction: Correction, files: ReceiverFiles, outcomes: OutcomeWriter, counts: RunCounts): Promise<void> {
-  const gone = vanished(correction);
+  const gone = await vanished(correction);
   const contents = await readSentContents(gone);
   let ordinal = counts.extracted;
   for (const [sourceKey, before] of gone) {

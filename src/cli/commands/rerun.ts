@@ -8,7 +8,7 @@ import { formatPeriod } from '../../period/period.js';
 import type { CliContext } from '../context.js';
 import { environmentOption, findPipeline, parseInstant, periodFor } from '../resolve.js';
 import { runTestHooks } from '../testHooks.js';
-import { cliRunDeps, printRun } from './run.js';
+import { cliRunDeps, countsLine, printRun } from './run.js';
 
 interface RerunOptions {
   period: string;
@@ -22,15 +22,32 @@ interface RerunOptions {
 
 const SHOWN = 20;
 
-function printPlan(r: RunResult, wholeFile: boolean): void {
+/** How a rerun sends its records: a correction of single records, all of them again (--full), or the whole file replaced. */
+type RerunMode = 'records' | 'full' | 'whole-file';
+
+/**
+ * The plan as the run without --dry-run carries it out: each line says what is done with its
+ * records in this mode, and the counts are the rerun's invariant, as the report checks it.
+ */
+function printPlan(r: RunResult, mode: RerunMode): void {
   const p = r.plan!;
   const list = (keys: string[]): string => `${keys.slice(0, SHOWN).join(', ')}${keys.length > SHOWN ? `, … (${keys.length - SHOWN} more)` : ''}`;
+  const line = (label: string, n: number, what: string, keys: string[] = []): void => console.log(`  ${label.padEnd(11)} ${String(n).padStart(7)}  ${what.padEnd(44)} ${list(keys)}`.trimEnd());
   console.log(`compared with what the receivers hold (last version: run #${p.previousRunId}):`);
-  console.log(`  new        ${String(p.added.length).padStart(8)}  sent as originals      ${list(p.added)}`);
-  console.log(`  changed    ${String(p.changed.length).padStart(8)}  sent as replacements   ${list(p.changed)}`);
-  console.log(`  vanished   ${String(p.vanished.length).padStart(8)}  ${wholeFile ? 'left out of the new file' : 'sent as cancellations '}  ${list(p.vanished)}`);
-  console.log(`  unchanged  ${String(p.unchanged).padStart(8)}  ${wholeFile ? 'sent again in the new file, when anything changed' : 'not sent'}`);
-  console.log(`  quarantined ${String(r.counts.quarantined).padStart(7)}`);
+  if (mode === 'whole-file') {
+    console.log('  the whole file is replaced: the new file carries every record of the period, the one held is set aside');
+    line('new', p.added.length, 'in the new file, not in the one held', p.added);
+    line('changed', p.changed.length, 'in the new file, with other values', p.changed);
+    line('unchanged', p.unchanged, 'in the new file again, the same');
+    line('vanished', p.vanished.length, 'in the file held, left out of the new one', p.vanished);
+  } else {
+    line('new', p.added.length, 'sent as originals', p.added);
+    line('changed', p.changed.length, 'sent as replacements', p.changed);
+    line('vanished', p.vanished.length, 'sent as cancellations', p.vanished);
+    line('unchanged', p.unchanged, mode === 'full' ? 'sent again as replacements (--full)' : 'not sent');
+  }
+  line('quarantined', r.counts.quarantined, 'not sent');
+  console.log(`  ${countsLine(r.counts, true)}`);
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -67,8 +84,11 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
       const request = { pipeline, period, environment, sender, asOf };
       // Flows replaced whole (aggregates, Belcotax) send the whole period again when anything changed.
       const whole = pipeline.output.kind === 'csvTables' || pipeline.corrections === 'whole-file';
-      const plan = await runPipeline(deps, { ...request, dryRun: true, correction: { reason: opts.reason, full: Boolean(opts.full) } });
-      printPlan(plan, whole);
+      const mode: RerunMode = whole ? 'whole-file' : opts.full ? 'full' : 'records';
+      // The plan is computed exactly as the run that follows it: same records, same counts.
+      const correction = { reason: opts.reason, full: Boolean(opts.full) || whole };
+      const plan = await runPipeline(deps, { ...request, dryRun: true, correction });
+      printPlan(plan, mode);
       const p = plan.plan!;
       const changes = p.added.length + p.changed.length + p.vanished.length;
       if (changes === 0 && !opts.full) {
@@ -78,12 +98,12 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
       if (opts.dryRun) return;
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new UsageError('Confirm the correction with --yes when running without a terminal.');
-        if (!(await confirm(`Send this ${opts.full ? 'full replacement' : 'correction'} of ${flow} ${formatPeriod(period)} (${environment})? [y/N] `))) {
+        if (!(await confirm(`Send this ${{ records: 'correction', full: 'full replacement', 'whole-file': 'replacement of the whole file' }[mode]} of ${flow} ${formatPeriod(period)} (${environment})? [y/N] `))) {
           console.log('nothing sent');
           return;
         }
       }
-      const result = await runPipeline(deps, { ...request, dryRun: false, correction: { reason: opts.reason, full: Boolean(opts.full) || whole } });
+      const result = await runPipeline(deps, { ...request, dryRun: false, correction });
       printRun(flow, formatPeriod(period), environment, result);
       console.log('deliver it with: maillon send');
     });

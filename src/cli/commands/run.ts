@@ -91,10 +91,19 @@ function selectPipelines(flow: string | undefined, opts: RunOptions): AnyPipelin
 }
 
 /** Prints one run for a person at a terminal. */
+/**
+ * The run's counts as the invariant they satisfy: extracted = emitted + quarantined, and in a
+ * rerun extracted + cancelled = emitted + quarantined + unchanged (the report checks the same).
+ */
+export function countsLine(c: RunResult['counts'], rerun = c.unchanged !== undefined || c.cancelled !== undefined): string {
+  if (!rerun) return `extracted ${c.extracted} = emitted ${c.emitted} + quarantined ${c.quarantined}`;
+  return `extracted ${c.extracted} + cancelled ${c.cancelled ?? 0} = emitted ${c.emitted} + quarantined ${c.quarantined} + unchanged ${c.unchanged ?? 0}`;
+}
+
 export function printRun(flow: string, period: string, env: string, r: RunResult): void {
   const c = r.counts;
   console.log(`${r.dryRun ? 'dry run' : 'run'} #${r.runId} ${flow} ${period} env ${env} as of ${r.asOf.toISOString()}`);
-  console.log(`  extracted ${c.extracted} = emitted ${c.emitted} + quarantined ${c.quarantined}`);
+  console.log(`  ${countsLine(c, r.plan !== null)}`);
   for (const [rule, n] of Object.entries(r.quarantineByRule)) console.log(`  quarantined ${String(n).padStart(8)}  ${rule}`);
   for (const f of r.files) console.log(`  file ${f.path} (${f.records} records, ${f.bytes} bytes, to ${f.receiver})`);
   if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${path.join(r.documents.folder, DOCUMENTS_ARCHIVE)}` : ''}`);

@@ -1,0 +1,87 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { statistics } from '../../pipelines/statistics.js';
+import { taxAttestations } from '../../pipelines/taxAttestations.js';
+import { importFolder } from '../../src/import/importFolder.js';
+import { maillon } from '../helpers/cli.js';
+import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
+
+const NOW = '2025-01-10T02:00:00+01:00';
+
+/** The dossier of 2024 without D06; with `more`, also a payment added to D01 and D03's name corrected. */
+async function changedDossier(dir: string, more: boolean): Promise<string> {
+  await fs.mkdir(dir, { recursive: true });
+  for (const f of await fs.readdir(DOSSIER_2024)) {
+    let text = (await fs.readFile(path.join(DOSSIER_2024, f), 'utf8')).split('\n').filter((l) => !/^(D06,|[^,]*,D06,)/.test(l)).join('\n');
+    if (more && f === 'affiliates.csv') text = text.replace('D03,03051212332,Peeters,', 'D03,03051212332,Peeters-Janssens,');
+    if (more && f === 'payments.csv') text = text.replace(/\n*$/, '\nQ01-9,D01,K01-242,payment,1000,2024-07-01,\n');
+    await fs.writeFile(path.join(dir, f), text);
+  }
+  return dir;
+}
+
+/** The line of a run's or a plan's counts. */
+const countsOf = (stdout: string): string => /^ {2}(extracted .*)$/m.exec(stdout)?.[1] ?? `no counts line in:\n${stdout}`;
+
+function cliEnv(fx: FlowFixture): Record<string, string> {
+  return { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_OUTBOX: fx.outbox, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_NOW: NOW };
+}
+
+describe('rerun output tells what is sent (tax-attestations 2024)', () => {
+  let fx: FlowFixture;
+  const rerun = (...args: string[]) => maillon(['rerun', 'tax-attestations', '--period', '2024', '--reason', 'payment found late', '--as-of', NOW, ...args], cliEnv(fx));
+
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(taxAttestations, '2024');
+    await importFolder(fx.db.pool, await changedDossier(path.join(path.dirname(fx.outbox), 'changed'), true));
+  });
+  afterAll(async () => fx?.close());
+
+  it('the plan and the summary use the rerun invariant, not extracted = emitted + quarantined', async () => {
+    const dry = await rerun('--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(countsOf(dry.stdout)).toBe('extracted 5 + cancelled 1 = emitted 3 + quarantined 1 + unchanged 2');
+    const sent = await rerun('--yes');
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(countsOf(sent.stdout)).toBe('extracted 5 + cancelled 1 = emitted 3 + quarantined 1 + unchanged 2');
+    expect(sent.stdout).not.toMatch(/extracted 5 = emitted 3 \+ quarantined 1/);
+  });
+
+  it('--full --dry-run shows the unchanged records sent again, as --full then does', async () => {
+    const dry = await rerun('--full', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/unchanged\s+4 {2}sent again as replacements \(--full\)/);
+    expect(dry.stdout).not.toMatch(/unchanged\s+\d+ {2}not sent/);
+    const full = await rerun('--full', '--yes');
+    expect(full.code, full.stderr).toBe(0);
+    expect(countsOf(full.stdout)).toBe(countsOf(dry.stdout));
+    expect(countsOf(full.stdout)).toBe('extracted 5 + cancelled 0 = emitted 4 + quarantined 1 + unchanged 0');
+  });
+});
+
+describe('rerun output of a flow replaced whole (statistics 2024-Q1)', () => {
+  let fx: FlowFixture;
+  const rerun = (...args: string[]) => maillon(['rerun', 'statistics', '--period', '2024-Q1', '--reason', 'affiliate removed', '--as-of', NOW, ...args], cliEnv(fx));
+
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(statistics, '2024-Q1');
+    await importFolder(fx.db.pool, await changedDossier(path.join(path.dirname(fx.outbox), 'without-d06'), false));
+  });
+  afterAll(async () => fx?.close());
+
+  it('the plan of a whole-file flow speaks of the whole file replaced, and its counts are those of the run', async () => {
+    const dry = await rerun('--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('the whole file is replaced');
+    expect(dry.stdout).not.toMatch(/sent as (originals|replacements|cancellations)/);
+    const sent = await rerun('--yes');
+    expect(sent.code, sent.stderr).toBe(0);
+    expect(countsOf(sent.stdout)).toBe(countsOf(dry.stdout));
+    const inFiles = [...sent.stdout.matchAll(/file \S+ \((\d+) records/g)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(inFiles).toBeGreaterThan(0);
+    expect(countsOf(dry.stdout)).toContain(`emitted ${inFiles} `);
+  });
+});
