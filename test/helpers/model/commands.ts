@@ -22,7 +22,7 @@ import type { World } from './world.js';
 type Cmd = fc.AsyncCommand<Model, World>;
 
 /** Base of every command: always runnable; after its own checks, every invariant. */
-abstract class Step implements Cmd {
+export abstract class Step implements Cmd {
   check(): boolean {
     return true;
   }
