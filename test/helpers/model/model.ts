@@ -1,0 +1,91 @@
+/**
+ * The independent model of the period test: what the ledger should say, derived from the rules of
+ * docs/state-rules.md and the reply rules, without reading maillon's own derivations.
+ */
+export type MState = 'written' | 'sent' | 'received' | 'accepted' | 'accepted_with_anomalies' | 'rejected' | 'cancelled';
+
+/** One submission as the model expects it. */
+export interface MSub {
+  id: number;
+  period: string;
+  kind: string;
+  state: MState;
+  /** Its GO was started (and, at the kill points the test uses, written). */
+  goStarted: boolean;
+  /** The receiver took its files out of IN. */
+  taken: boolean;
+  /** Its single data file (career: one part). */
+  fi: string;
+  ack: 'received' | 'rejected' | null;
+  noti: 'accepted' | 'accepted_with_anomalies' | 'rejected' | null;
+}
+
+/** How a reply put on the server is made. */
+export type ReplyVariant =
+  | 'genuine' | 'named-S' | 'named-R' | 'unknown-file' | 'zip-dotdot' | 'attestation-abc' | 'attestation-huge' | 'nul-byte' | 'directory';
+
+/** A reply waiting in OUTTEST, not read yet. */
+export interface MReply {
+  name: string;
+  subId: number | null;
+  kind: 'ACRF' | 'NOTI';
+  says: 'received' | 'rejected' | 'accepted' | 'accepted_with_anomalies';
+  variant: ReplyVariant;
+}
+
+export interface Model {
+  subs: MSub[];
+  pending: MReply[];
+  /** Submissions seen in a final state, with that state: never left. */
+  final: Map<number, MState>;
+}
+
+export const PERIODS = ['2026-Q1', '2026-Q2', '2026-Q3'] as const;
+export const LIVE: readonly MState[] = ['written', 'sent', 'received', 'accepted', 'accepted_with_anomalies'];
+export const FINAL: readonly MState[] = ['accepted', 'accepted_with_anomalies', 'rejected', 'cancelled'];
+
+export const emptyModel = (): Model => ({ subs: [], pending: [], final: new Map() });
+export const liveIn = (m: Model, period: string): MSub[] => m.subs.filter((s) => s.period === period && LIVE.includes(s.state));
+
+/** Where a period stands for its (single) receiver, by the table of docs/state-rules.md. */
+export function expectedPhase(m: Model, period: string): 'to_do' | 'in_progress' | 'delivered' | 'needs_attention' {
+  const mine = m.subs.filter((s) => s.period === period);
+  const live = mine.filter((s) => LIVE.includes(s.state));
+  const lastHeld = [...mine].reverse().find((s) => s.state !== 'cancelled');
+  if (live.length > 0) {
+    if (lastHeld?.state === 'rejected') return 'needs_attention';
+    return live.every((s) => FINAL.includes(s.state)) ? 'delivered' : 'in_progress';
+  }
+  return lastHeld?.state === 'rejected' ? 'needs_attention' : 'to_do';
+}
+
+/** serve runs a due period only when it is to do and its receiver did not reject it last. */
+export function serveRuns(m: Model, period: string): boolean {
+  return expectedPhase(m, period) === 'to_do';
+}
+
+/** What `maillon cancel` must do to a submission, by the table. */
+export function expectedCancel(s: MSub | undefined): string {
+  if (!s) return 'exit 4';
+  if (s.state === 'cancelled') return 'already-cancelled';
+  if (s.state !== 'written' && s.state !== 'sent') return 'exit 8';
+  if (s.state === 'written' && !s.goStarted) return 'cancelled-locally';
+  return s.taken ? 'exit 8' : 'td-written';
+}
+
+/** The outcome the reply rules give a reply (before it is applied), and applies it to the model. */
+export function applyExpectedReply(m: Model, r: MReply): 'processed' | 'conflict' | 'set_aside' | 'conflict-or-set-aside' {
+  if (!['genuine', 'named-S', 'named-R'].includes(r.variant)) return 'set_aside';
+  const s = m.subs.find((x) => x.id === r.subId);
+  if (!s) return 'set_aside';
+  if (r.variant === 'named-R') return 'conflict-or-set-aside';
+  if (r.variant === 'named-S') return 'conflict';
+  if (r.kind === 'ACRF' && (s.noti || s.ack)) return 'conflict';
+  if (r.kind === 'NOTI' && (s.noti || s.ack === 'rejected')) return 'conflict';
+  if (FINAL.includes(s.state) || (s.state === 'written' && !s.goStarted)) return 'conflict';
+  if (r.kind === 'ACRF') s.ack = r.says as MSub['ack'];
+  else s.noti = r.says as MSub['noti'];
+  const target = s.ack === 'rejected' || s.noti === 'rejected' ? 'rejected' : s.noti ? s.noti : s.ack === 'received' ? 'received' : null;
+  if (target && target !== s.state) s.state = target;
+  return 'processed';
+}
