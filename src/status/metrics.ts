@@ -3,6 +3,7 @@ import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../config/config.js';
 import type { Pool } from '../db/database.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
+import { pausedFlows } from '../ledger/flowPauses.js';
 import { statusSnapshot } from './statusSnapshot.js';
 
 /** What the metrics read besides the ledger: the clock, and the periods the status page shows. */
@@ -53,6 +54,10 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   gauge('maillon_overdue_submissions', 'Submissions sent without an ACRF after the configured delay.', [], async (g) => {
     const n = await ledger.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $1)`, [o.ackDelayHours, o.clock.now()]);
     g.set(n.rows[0].n);
+  });
+  gauge('maillon_flow_paused', 'Whether each flow is paused (maillon pause): 1 paused, 0 not.', ['flow'], async (g) => {
+    const paused = await pausedFlows(ledger, o.environment);
+    for (const p of o.pipelines) g.set({ flow: p.id }, paused.has(p.id) ? 1 : 0);
   });
   return registry;
 }

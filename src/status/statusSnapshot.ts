@@ -1,5 +1,6 @@
 import type { Environment } from '../config/config.js';
 import type { Pool } from '../db/database.js';
+import { pausedFlows } from '../ledger/flowPauses.js';
 import { type Phase, type PeriodView, readPeriodViews, recentPeriodKeys } from '../ledger/periodView.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { brusselsDate, daysBetween } from '../period/localDate.js';
@@ -34,6 +35,8 @@ export interface StatusSnapshot {
   environment: Environment;
   periods: PeriodStatus[];
   next: { flow: string; at: string | null }[];
+  /** The paused flows (maillon pause), with why, who and since when. */
+  paused: { flow: string; reason: string; by: string; at: string }[];
 }
 
 /** Flows × periods due in the last `windowDays` (plus any run in that window), with their state from the period view. */
@@ -46,7 +49,8 @@ export async function statusSnapshot(ledger: Pool, pipelines: readonly AnyPipeli
   const periods = views
     .sort((a, b) => (`${a.flow} ${a.period}` < `${b.flow} ${b.period}` ? -1 : 1))
     .map((v) => toStatus(v, pipelines.find((p) => p.id === v.flow)!, now));
-  return { at: now.toISOString(), environment: env, periods, next: nextRuns(pipelines, now).map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null })) };
+  const paused = [...(await pausedFlows(ledger, env)).values()].map((p) => ({ flow: p.flow, reason: p.reason, by: p.by, at: p.at.toISOString() }));
+  return { at: now.toISOString(), environment: env, periods, next: nextRuns(pipelines, now).map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null })), paused };
 }
 
 function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date): PeriodStatus {
