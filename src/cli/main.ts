@@ -50,6 +50,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   backfill: async () => (await import('./commands/rerun.js')).registerRerun,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   flows: async () => (await import('./commands/flows.js')).registerFlows,
+  pause: async () => (await import('./commands/pause.js')).registerPause,
+  resume: async () => (await import('./commands/pause.js')).registerResume,
 };
 const asked = process.argv[2];
 const names = asked && asked in COMMANDS ? [asked] : Object.keys(COMMANDS).filter((n) => n !== 'backfill');

@@ -35,6 +35,7 @@ const envSchema = z.object({
   MAILLON_RETRY_LIMIT: z.coerce.number().int().min(1).max(100).default(5),
   MAILLON_STATUS_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
   MAILLON_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
+  MAILLON_STATUS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   MAILLON_NOW: z.string().datetime({ offset: true }).optional(),
   MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go', 'after-commit']).optional(),
   MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go']).optional(),
@@ -79,6 +80,8 @@ export interface Config {
   /** Port and address of the status page of `maillon serve` (port 0: any free port). */
   statusPort: number;
   statusHost: string;
+  /** The token the status page asks for (required when bound to an address other than loopback). */
+  statusToken: string | undefined;
   /** Test only: a fixed instant for the clock (the scheduler tests drive time with it). */
   now: Date | undefined;
   /** Test only: the delivery step (or `after-commit` of a run) at which maillon kills itself (SIGKILL), to prove crash recovery. */
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     retryLimit: v.MAILLON_RETRY_LIMIT,
     statusPort: v.MAILLON_STATUS_PORT,
     statusHost: v.MAILLON_STATUS_HOST,
+    statusToken: v.MAILLON_STATUS_TOKEN,
     now: v.MAILLON_NOW ? new Date(v.MAILLON_NOW) : undefined,
     crashAt: v.MAILLON_CRASH_AT,
     pauseAt: v.MAILLON_PAUSE_AT,

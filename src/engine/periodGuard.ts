@@ -4,6 +4,7 @@ import { BusyError, PeriodHeldError, UsageError } from '../errors/errors.js';
 import type { RunVersion } from '../ledger/runs.js';
 import type { SubmissionKind } from '../ledger/transitions.js';
 import { tryLockPeriod } from '../ledger/locks.js';
+import { refuseIfPaused } from '../ledger/flowPauses.js';
 import { clearPeriodRetries } from '../ledger/periodRetries.js';
 import { type PeriodView, readPeriodView } from '../ledger/periodView.js';
 import { brusselsDate } from '../period/localDate.js';
@@ -44,12 +45,14 @@ export interface PeriodClaim {
  * Claims a period on the run's session: a writing run takes the period's lock (another process
  * running it: BusyError) and is refused when a receiver already holds the period and it is not a
  * rerun (PeriodHeldError, naming the submissions and what to do instead). A dry run writes
- * nothing and is never refused; its caller says what a real run would meet. Returns the view.
+ * nothing and is never refused; its caller says what a real run would meet. A writing run of a
+ * paused flow is refused (FlowPausedError), whoever starts it. Returns the view.
  */
 export async function claimPeriod(session: PoolClient, c: PeriodClaim): Promise<PeriodView> {
   if (!c.dryRun && !(await tryLockPeriod(session, c.flow, c.period, c.environment))) {
     throw new BusyError(`${c.flow} ${c.period} (${c.environment}) is being run by another maillon process right now; wait for it to finish ("maillon runs" shows it).`);
   }
+  if (!c.dryRun) await refuseIfPaused(session, c.environment, c.flow);
   const view = await readPeriodView(session, c.environment, c.flow, c.period);
   if (!c.dryRun && !c.correction && view.live.length > 0) throw heldError(view);
   if (!c.dryRun && c.byOperator) await clearPeriodRetries(session, c);

@@ -119,6 +119,9 @@ export class PeriodHeldError extends LedgerConflictError {
 /** Another maillon process is running or sending this period or submission right now. */
 export class BusyError extends LedgerConflictError {}
 
+/** The flow is paused (maillon pause): no writing run of it until maillon resume. */
+export class FlowPausedError extends LedgerConflictError {}
+
 /** A validator (xmllint) or another external tool is missing or failed to run. */
 export class ToolError extends MaillonError {
   override readonly exitCode = 9;

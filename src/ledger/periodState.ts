@@ -34,6 +34,8 @@ export interface RunFact {
   alive: boolean;
   error: string | null;
   quarantined: number | null;
+  /** Records the run emitted (null while it runs or when it failed). */
+  emitted?: number | null;
   hasSubmissions: boolean;
 }
 

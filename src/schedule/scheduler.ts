@@ -5,6 +5,7 @@ import type { Environment } from '../domain/environment.js';
 import { connect, type Pool } from '../db/database.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import type { Logger } from '../log/logger.js';
+import { pausedFlows } from '../ledger/flowPauses.js';
 import { clearPeriodRetries } from '../ledger/periodRetries.js';
 import { readPeriodViews } from '../ledger/periodView.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
@@ -42,7 +43,7 @@ export interface SchedulerDeps {
 
 /** The PostgreSQL-backed job queue (pg-boss) of the scheduler. */
 export interface Scheduler {
-  /** Proposes every due period of the catch-up window that is to do and not waiting for a retry, oldest first (a job per period, one at a time per key). */
+  /** Proposes every due period of the catch-up window that is to do, not waiting for a retry and of a flow not paused, oldest first (a job per period, one at a time per key). */
   tick(): Promise<number>;
   /** Processes queued jobs until none is left (the `--once` mode and the tests). */
   drain(): Promise<number>;
@@ -109,7 +110,9 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       const now = deps.clock.now();
       const from = new Date(now.getTime() - deps.catchUpDays * 86_400_000);
       let proposed = 0;
-      const due = dueRuns(deps.pipelines, from, now);
+      // A paused flow (maillon pause) is not proposed; its periods wait for maillon resume.
+      const paused = await pausedFlows(deps.ledger, deps.environment);
+      const due = dueRuns(deps.pipelines, from, now).filter((d) => !paused.has(d.pipeline.id));
       const views = await readPeriodViews(deps.ledger, deps.environment, due.map((d) => ({ flow: d.pipeline.id, period: formatPeriod(d.period) })));
       for (const d of due) {
         const period = formatPeriod(d.period);

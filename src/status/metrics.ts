@@ -3,7 +3,11 @@ import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
-import { statusSnapshot } from './statusSnapshot.js';
+import { pausedFlows } from '../ledger/flowPauses.js';
+import { readQueue } from '../schedule/queueView.js';
+import { readHeartbeats } from './heartbeat.js';
+import { registerSqlHistogram } from './sqlHistogram.js';
+import { type StatusSnapshot, statusSnapshot } from './statusSnapshot.js';
 
 /** What the metrics read besides the ledger: the clock, and the periods the status page shows. */
 export interface MetricsOptions {
@@ -13,21 +17,96 @@ export interface MetricsOptions {
   /** How far back the periods are counted, days (the status page's window). */
   windowDays: number;
   ackDelayHours: number;
+  /** How far back serve catches up, days; periods due before are not counted as to do. Default: windowDays. */
+  catchUpDays?: number;
 }
 
-/** Prometheus metrics computed from the ledger at each scrape, so every instance reports the same truth. */
+const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200];
+const LATENCY_BUCKETS = [60, 300, 900, 3600, 10_800, 21_600, 43_200, 86_400, 172_800, 345_600, 604_800];
+
+/**
+ * Prometheus metrics computed from the ledger at each scrape, so every instance reports the same
+ * truth. Gauges say what holds now (they go down when it is fixed); the histograms count every
+ * run and reply the ledger keeps (they only grow, as Prometheus expects). docs/metrics.md.
+ */
 export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>): void => {
     registry.registerMetric(new Gauge({ name, help, labelNames, registers: [], async collect() { this.reset(); await collect(this); } }));
   };
-  gauge('maillon_runs', 'Runs by flow and state (dry runs excluded).', ['flow', 'state'], async (g) => {
-    for (const r of (await ledger.query(`SELECT flow, state, count(*)::int AS n FROM maillon.runs WHERE NOT dry_run GROUP BY 1, 2`)).rows) g.set({ flow: r.flow, state: r.state }, r.n);
+  // One snapshot per scrape: the gauges read from it are computed at the same instant.
+  let snap: { at: number; value: Promise<StatusSnapshot> } | null = null;
+  const snapshot = (): Promise<StatusSnapshot> => {
+    if (!snap || Date.now() - snap.at > 1000) {
+      snap = { at: Date.now(), value: statusSnapshot(ledger, o.pipelines, o.environment, o.clock.now(), o.windowDays, o.ackDelayHours, o.catchUpDays) };
+    }
+    return snap.value;
+  };
+  gauge('maillon_runs', 'Runs by flow and state (dry runs excluded); a failed run counts only while it is the latest run of its period, so the failed series goes down once the period runs again.', ['flow', 'state'], async (g) => {
+    const rows = (await ledger.query(
+      `SELECT flow, state, count(*)::int AS n FROM maillon.runs r WHERE NOT dry_run
+         AND (state <> 'failed' OR NOT EXISTS (SELECT 1 FROM maillon.runs l WHERE l.flow = r.flow AND l.period = r.period AND l.environment = r.environment AND NOT l.dry_run AND l.run_id > r.run_id))
+       GROUP BY 1, 2`,
+    )).rows;
+    for (const r of rows) g.set({ flow: r.flow, state: r.state }, r.n);
   });
   gauge('maillon_periods', 'Periods of the status window by flow and phase (to_do, in_progress, delivered, needs_attention, given_up), from the period view.', ['flow', 'phase'], async (g) => {
-    const s = await statusSnapshot(ledger, o.pipelines, o.environment, o.clock.now(), o.windowDays, o.ackDelayHours);
-    for (const p of s.periods) g.inc({ flow: p.flow, phase: p.phase }, 1);
+    for (const p of (await snapshot()).periods) if (p.state !== 'outside_window') g.inc({ flow: p.flow, phase: p.phase }, 1);
   });
+  gauge('maillon_period_states', 'Periods of the status window by flow and state (planned, running, failed, given_up, nothing_to_send, written, sent, accepted…), from the period view.', ['flow', 'state'], async (g) => {
+    for (const p of (await snapshot()).periods) g.inc({ flow: p.flow, state: p.state }, 1);
+  });
+  gauge('maillon_given_up_periods', 'Periods serve gave up after too many failed runs, by flow.', ['flow'], async (g) => {
+    for (const f of o.pipelines) g.set({ flow: f.id }, 0);
+    for (const p of (await snapshot()).periods) if (p.phase === 'given_up') g.inc({ flow: p.flow }, 1);
+  });
+  gauge('maillon_period_days_remaining', 'Days until the deadline of each period not delivered yet (negative: past its deadline).', ['flow', 'period'], async (g) => {
+    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && p.state !== 'outside_window') g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
+  });
+  gauge('maillon_overdue_periods', 'Periods past their deadline and not delivered, by flow.', ['flow'], async (g) => {
+    for (const f of o.pipelines) g.set({ flow: f.id }, 0);
+    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && p.state !== 'outside_window' && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
+  });
+  gauge('maillon_last_success_timestamp_seconds', 'When the latest successful run of each flow finished (Unix time).', ['flow'], async (g) => {
+    for (const r of (await ledger.query(`SELECT flow, extract(epoch FROM max(finished_at))::float8 AS t FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment])).rows) g.set({ flow: r.flow }, r.t);
+  });
+  gauge('maillon_last_failure_timestamp_seconds', 'When the latest failed run of each flow ended (Unix time).', ['flow'], async (g) => {
+    for (const r of (await ledger.query(`SELECT flow, extract(epoch FROM max(coalesce(finished_at, started_at)))::float8 AS t FROM maillon.runs WHERE state = 'failed' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment])).rows) g.set({ flow: r.flow }, r.t);
+  });
+  registerSqlHistogram(registry, ledger, {
+    name: 'maillon_run_duration_seconds', help: 'Duration of the finished runs (dry runs excluded), by flow.', label: 'flow', buckets: DURATION_BUCKETS,
+    sql: `SELECT flow AS label, extract(epoch FROM finished_at - started_at)::float8 AS v FROM maillon.runs WHERE NOT dry_run AND finished_at IS NOT NULL AND environment = $1`,
+    params: () => [o.environment],
+  });
+  registerSqlHistogram(registry, ledger, {
+    name: 'maillon_reply_latency_seconds', help: 'Time from sending a submission to its first processed reply, by flow.', label: 'flow', buckets: LATENCY_BUCKETS,
+    sql: `SELECT s.flow AS label, extract(epoch FROM first.received_at - s.sent_at)::float8 AS v FROM maillon.submissions s
+          JOIN LATERAL (SELECT min(rp.received_at) AS received_at FROM maillon.replies rp JOIN maillon.files f ON f.name = rp.file_name WHERE f.submission_id = s.submission_id AND rp.state = 'processed') first ON first.received_at IS NOT NULL
+          WHERE s.sent_at IS NOT NULL AND s.environment = $1`,
+    params: () => [o.environment],
+  });
+  gauge('maillon_queue_jobs', 'Jobs of the scheduler queue (pg-boss) by state: created and retry wait, active are taken.', ['state'], async (g) => {
+    const q = await readQueue(ledger, o.environment);
+    for (const state of ['created', 'retry', 'active']) g.set({ state }, q.depth[state] ?? 0);
+  });
+  gauge('maillon_running_runs', 'Runs alive now (their session holds their lock).', [], async (g) => {
+    g.set((await readQueue(ledger, o.environment)).running.length);
+  });
+  gauge('maillon_instance_last_tick_timestamp_seconds', 'When each maillon serve instance last ticked (Unix time); seen within a week.', ['instance'], async (g) => {
+    for (const h of await readHeartbeats(ledger, o.environment, o.clock.now())) g.set({ instance: h.instance }, h.lastTickAt.getTime() / 1000);
+  });
+  gauge('maillon_flow_paused', 'Whether each flow is paused (maillon pause): 1 paused, 0 not.', ['flow'], async (g) => {
+    const paused = await pausedFlows(ledger, o.environment);
+    for (const p of o.pipelines) g.set({ flow: p.id }, paused.has(p.id) ? 1 : 0);
+  });
+  registerLedgerTotals(gauge, ledger, o);
+  return registry;
+}
+
+type GaugeMaker = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>) => void;
+
+/** The ledger's totals (records, bytes, transfer failures) and the overdue acknowledgements. */
+function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions): void {
   gauge('maillon_records', 'Records extracted, emitted and quarantined by the successful runs, by flow.', ['flow', 'outcome'], async (g) => {
     const rows = (await ledger.query(`SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run GROUP BY flow`)).rows;
     for (const r of rows) {
@@ -42,7 +121,7 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   gauge('maillon_transfer_failures', 'Failed transfer attempts.', [], async (g) => {
     g.set((await ledger.query(`SELECT count(*)::int AS n FROM maillon.transfer_attempts WHERE outcome = 'failed'`)).rows[0].n);
   });
-  gauge('maillon_ack_latency_seconds', 'Average time from sending a submission to its first reply.', [], async (g) => {
+  gauge('maillon_ack_latency_seconds', 'Average time from sending a submission to its first reply (kept for existing dashboards; maillon_reply_latency_seconds is the histogram).', [], async (g) => {
     const r = await ledger.query(
       `SELECT avg(extract(epoch FROM first.received_at - s.sent_at)) AS s FROM maillon.submissions s
        JOIN LATERAL (SELECT min(rp.received_at) AS received_at FROM maillon.replies rp JOIN maillon.files f ON f.name = rp.file_name WHERE f.submission_id = s.submission_id AND rp.state = 'processed') first ON first.received_at IS NOT NULL
@@ -54,5 +133,4 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
     const n = await ledger.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $1)`, [o.ackDelayHours, o.clock.now()]);
     g.set(n.rows[0].n);
   });
-  return registry;
 }

@@ -23,6 +23,7 @@ export function statusToHtml(s: StatusSnapshot): string {
 <tbody>
 ${rows}
 </tbody></table>
+${s.paused.length ? `<h2>Paused flows</h2><ul id="paused">${s.paused.map((p) => `<li data-flow="${esc(p.flow)}"><b>${esc(p.flow)}</b> paused since ${esc(p.at)} by ${esc(p.by)}: ${esc(p.reason)}</li>`).join('')}</ul>` : ''}
 <h2>Next scheduled runs</h2><table id="next"><thead><tr><th>flow</th><th>at</th></tr></thead><tbody>
 ${next}
 </tbody></table></body></html>

@@ -1,22 +1,57 @@
+import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Registry } from 'prom-client';
-import { MaillonError } from '../errors/errors.js';
+import { ConfigError, MaillonError } from '../errors/errors.js';
 
 /** What the status server shows; each function reads the ledger when asked. */
 export interface StatusSources {
   html(): Promise<string>;
   json(): Promise<unknown>;
   report(flow: string, period: string): Promise<string>;
-  healthy(): Promise<boolean>;
+  /** Whether the instance can do its work, part by part (JSON); 503 when `ok` is false. */
+  health(): Promise<{ ok: boolean }>;
   metrics: Registry;
 }
 
-/** A read-only HTTP server, bound to 127.0.0.1 unless told otherwise: /, /status.json, /report/<flow>/<period>, /healthz, /metrics. */
-export async function startStatusServer(sources: StatusSources, port: number, host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
+const COOKIE = 'maillon_status_token';
+
+/** True for an address only this machine reaches (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/**
+ * The token rule: on loopback none is needed; on any other address MAILLON_STATUS_TOKEN must be
+ * set (the page shows every flow's state to whoever reaches the port), else serve does not start.
+ */
+export function requireStatusToken(host: string, token: string | undefined): string | null {
+  if (isLoopback(host)) return token ?? null;
+  if (!token) {
+    throw new ConfigError(`MAILLON_STATUS_HOST is ${host}, an address other than loopback: set MAILLON_STATUS_TOKEN (16 characters or more) so that the status page and /metrics ask for it, or bind to 127.0.0.1.`);
+  }
+  return token;
+}
+
+/**
+ * A read-only HTTP server, bound to 127.0.0.1 unless told otherwise: /, /status.json,
+ * /report/<flow>/<period>, /healthz, /metrics. With a token, every path but /healthz asks for it:
+ * `Authorization: Bearer <token>` (Prometheus' bearer_token), or `?token=` once in a browser,
+ * which then keeps it in an HttpOnly cookie for the page's links and refreshes.
+ */
+export async function startStatusServer(sources: StatusSources, port: number, host = '127.0.0.1', token: string | null = null): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
-    void route(sources, req.url ?? '/', req.method ?? 'GET')
+    const url = new URL(req.url ?? '/', 'http://status');
+    const given = tokenOf(req, url);
+    const extra: Record<string, string> = {};
+    if (token && url.pathname !== '/healthz' && !(given !== null && same(given, token))) {
+      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="maillon"' });
+      res.end('This status page asks for its token (MAILLON_STATUS_TOKEN): open it once with ?token=…, or send Authorization: Bearer ….');
+      return;
+    }
+    if (token && url.searchParams.get('token')) extra['set-cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+    void route(sources, url, req.method ?? 'GET')
       .then(({ status, type, body }) => {
-        res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+        res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
         res.end(body);
       })
       .catch((err: unknown) => {
@@ -31,14 +66,34 @@ export async function startStatusServer(sources: StatusSources, port: number, ho
   };
 }
 
-async function route(s: StatusSources, url: string, method: string): Promise<{ status: number; type: string; body: string }> {
+function tokenOf(req: http.IncomingMessage, url: URL): string | null {
+  const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+  if (auth) return auth[1]!;
+  const q = url.searchParams.get('token');
+  if (q) return q;
+  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`));
+  return cookie ? decodeURIComponent(cookie.slice(COOKIE.length + 1)) : null;
+}
+
+function same(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+async function route(s: StatusSources, url: URL, method: string): Promise<{ status: number; type: string; body: string }> {
   if (method !== 'GET') return { status: 405, type: 'text/plain', body: 'read-only' };
-  const path = url.split('?')[0]!;
+  const path = url.pathname;
   if (path === '/') return { status: 200, type: 'text/html; charset=utf-8', body: await s.html() };
   if (path === '/status.json') return { status: 200, type: 'application/json', body: JSON.stringify(await s.json(), null, 2) };
-  if (path === '/healthz') return (await s.healthy()) ? { status: 200, type: 'text/plain', body: 'ok' } : { status: 503, type: 'text/plain', body: 'database unreachable' };
+  if (path === '/healthz') {
+    const h = await s.health();
+    return { status: h.ok ? 200 : 503, type: 'application/json', body: JSON.stringify(h, null, 2) };
+  }
   if (path === '/metrics') return { status: 200, type: s.metrics.contentType, body: await s.metrics.metrics() };
   const m = /^\/report\/([a-z0-9-]+)\/([0-9A-Q-]+)$/.exec(path);
   if (m) return { status: 200, type: 'text/html; charset=utf-8', body: await s.report(m[1]!, m[2]!) };
+  const q = url.searchParams;
+  if (path === '/report' && q.get('flow') && q.get('period')) return { status: 200, type: 'text/html; charset=utf-8', body: await s.report(q.get('flow')!, q.get('period')!) };
   return { status: 404, type: 'text/plain', body: 'not found' };
 }

@@ -1,5 +1,6 @@
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
+import { pausedFlows } from '../ledger/flowPauses.js';
 import { type Phase, type PeriodView, readPeriodViews, recentPeriodKeys } from '../ledger/periodView.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { brusselsDate, daysBetween } from '../period/localDate.js';
@@ -10,8 +11,14 @@ import { dueRuns, nextRuns } from '../schedule/dueRuns.js';
 export interface PeriodStatus {
   flow: string;
   period: string;
-  /** planned (due, not run yet), running, failed, given_up, nothing_to_send, or the live submissions' least advanced state (written, sent, received, accepted_with_anomalies, accepted); rejected or cancelled when no receiver holds anything. */
+  /** planned (due, not run yet), running, failed, given_up, nothing_to_send, or the live submissions' least advanced state (written, sent, received, accepted_with_anomalies, accepted); rejected or cancelled when no receiver holds anything; outside_window when never run and due before serve's catch-up window (MAILLON_CATCHUP_DAYS). */
   state: string;
+  /** What the grid shows: to_do, running, in_progress, failed, given_up, delivered, needs_attention, nothing_to_send, outside_window. */
+  category: Category;
+  /** To do but due before serve's catch-up window: serve will not run it; an operator must. */
+  outsideCatchUp: boolean;
+  /** Not delivered, and its deadline is within the risk window (or past). */
+  deadlineAtRisk: boolean;
   /** Where the period stands for its receivers: to_do, in_progress, delivered, needs_attention, given_up. */
   phase: Phase;
   /** What the operator should do, as a sentence; null when nothing. */
@@ -28,35 +35,69 @@ export interface PeriodStatus {
   runId: number | null;
 }
 
+/** The grid's distinctions, from the period view and the catch-up window. */
+export type Category = 'to_do' | 'running' | 'in_progress' | 'failed' | 'given_up' | 'delivered' | 'needs_attention' | 'nothing_to_send' | 'outside_window';
+
+/** Days before a deadline from which a period not delivered is flagged as at risk. */
+export const DEADLINE_RISK_DAYS = 7;
+
 /** The whole operations view. */
 export interface StatusSnapshot {
   at: string;
   environment: Environment;
   periods: PeriodStatus[];
   next: { flow: string; at: string | null }[];
+  /** The paused flows (maillon pause), with why, who and since when. */
+  paused: { flow: string; reason: string; by: string; at: string }[];
 }
 
-/** Flows × periods due in the last `windowDays` (plus any run in that window), with their state from the period view. */
-export async function statusSnapshot(ledger: Pool, pipelines: readonly AnyPipeline[], env: Environment, now: Date, windowDays: number, ackDelayHours: number): Promise<StatusSnapshot> {
+/**
+ * Flows × periods due in the last `windowDays` (plus any run in that window), with their state
+ * from the period view. A period to do whose last due instant is before serve's catch-up window
+ * (`catchUpDays`, MAILLON_CATCHUP_DAYS) is marked outside it: serve will not run it.
+ */
+export async function statusSnapshot(ledger: Pool, pipelines: readonly AnyPipeline[], env: Environment, now: Date, windowDays: number, ackDelayHours: number, catchUpDays = windowDays): Promise<StatusSnapshot> {
   const from = new Date(now.getTime() - windowDays * 86_400_000);
+  const catchUpFrom = now.getTime() - catchUpDays * 86_400_000;
   const keys = new Map<string, { flow: string; period: string }>();
-  for (const d of dueRuns(pipelines, from, now)) keys.set(`${d.pipeline.id} ${formatPeriod(d.period)}`, { flow: d.pipeline.id, period: formatPeriod(d.period) });
+  const dueAt = new Map<string, number>();
+  for (const d of dueRuns(pipelines, from, now)) {
+    const key = `${d.pipeline.id} ${formatPeriod(d.period)}`;
+    keys.set(key, { flow: d.pipeline.id, period: formatPeriod(d.period) });
+    dueAt.set(key, Math.max(dueAt.get(key) ?? 0, d.dueAt.getTime()));
+  }
   for (const k of await recentPeriodKeys(ledger, env, from)) if (pipelines.some((p) => p.id === k.flow)) keys.set(`${k.flow} ${k.period}`, k);
   const views = await readPeriodViews(ledger, env, [...keys.values()], { now, ackDelayHours });
   const periods = views
     .sort((a, b) => (`${a.flow} ${a.period}` < `${b.flow} ${b.period}` ? -1 : 1))
-    .map((v) => toStatus(v, pipelines.find((p) => p.id === v.flow)!, now));
-  return { at: now.toISOString(), environment: env, periods, next: nextRuns(pipelines, now).map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null })) };
+    .map((v) => toStatus(v, pipelines.find((p) => p.id === v.flow)!, now, (dueAt.get(`${v.flow} ${v.period}`) ?? 0) <= catchUpFrom));
+  const paused = [...(await pausedFlows(ledger, env)).values()].map((p) => ({ flow: p.flow, reason: p.reason, by: p.by, at: p.at.toISOString() }));
+  return { at: now.toISOString(), environment: env, periods, next: nextRuns(pipelines, now).map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null })), paused };
 }
 
-function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date): PeriodStatus {
+function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp: boolean): PeriodStatus {
   const deadline = pipeline.deadline(parsePeriod(v.period));
   const reported = v.runs.find((r) => r.id === v.reportRunId);
+  const daysRemaining = daysBetween(brusselsDate(now), deadline);
+  const outsideCatchUp = v.phase === 'to_do' && beforeCatchUp;
+  // A run that emitted no record sent nothing the receivers need, even when a file went out.
+  const state = v.phase === 'delivered' && reported?.emitted === 0 ? 'nothing_to_send' : outsideCatchUp && v.state === 'planned' ? 'outside_window' : v.state;
+  const action = outsideCatchUp
+    ? `Due before serve's catch-up window (MAILLON_CATCHUP_DAYS): serve will not run it. To send it: maillon run ${v.flow} --period ${v.period} --env ${v.environment}.${v.action ? ` ${v.action}` : ''}`
+    : v.action;
   return {
-    flow: v.flow, period: v.period, state: v.state, phase: v.phase, action: v.action,
+    flow: v.flow, period: v.period, state, phase: v.phase, action,
+    category: category(v, state, outsideCatchUp), outsideCatchUp, deadlineAtRisk: v.phase !== 'delivered' && daysRemaining <= DEADLINE_RISK_DAYS,
     submissions: v.submissions.map((s) => ({ id: s.id, receiver: s.receiver, kind: s.kind, state: s.state })),
     retry: v.retry ? { failures: v.retry.failures, nextAttemptAt: v.retry.nextAttemptAt?.toISOString() ?? null, givenUpAt: v.retry.givenUpAt?.toISOString() ?? null } : null,
     overdue: v.live.some((s) => s.overdue), quarantined: reported?.quarantined ?? null,
-    deadline, daysRemaining: daysBetween(brusselsDate(now), deadline), runId: v.reportRunId,
+    deadline, daysRemaining, runId: v.reportRunId,
   };
+}
+
+function category(v: PeriodView, state: string, outsideCatchUp: boolean): Category {
+  if (state === 'nothing_to_send') return 'nothing_to_send';
+  if (v.phase === 'in_progress') return state === 'running' ? 'running' : 'in_progress';
+  if (v.phase === 'to_do') return outsideCatchUp ? 'outside_window' : state === 'failed' ? 'failed' : 'to_do';
+  return v.phase;
 }

@@ -94,3 +94,14 @@ export function tools(): ToolPaths {
   const passed = process.env['MAILLON_TEST_TOOLS'];
   return passed ? (JSON.parse(passed) as ToolPaths) : findTools();
 }
+
+/**
+ * A tool one test file uses (promtool…): its path, or null when absent or hidden (the test then
+ * checks what it can without it and says so). Under MAILLON_TEST_STRICT=1 absence is an error.
+ */
+export function optionalTool(name: string, pkg: string, env: NodeJS.ProcessEnv = process.env): string | null {
+  const file = hidden(env).has(name) ? null : onPath(name, env);
+  const found = file && runs(file, ['--version']) ? file : null;
+  if (!found && env['MAILLON_TEST_STRICT'] === '1') throw new Error(`MAILLON_TEST_STRICT=1 forbids substitutions, and ${name} is missing (install ${pkg}).`);
+  return found;
+}

@@ -86,7 +86,7 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
       serve.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
     });
     try {
-      expect(await (await fetch(`${url}healthz`)).text()).toBe('ok');
+      expect(await (await fetch(`${url}healthz`)).json()).toMatchObject({ ok: true, database: { ok: true }, outbox: { ok: true }, lastTick: { ok: true } });
       const metrics = await (await fetch(`${url}metrics`)).text();
       expect(metrics).toMatch(/maillon_runs\{flow="career",state="succeeded"\} 1/);
       expect(metrics).toMatch(/maillon_bytes_sent \d+/);

@@ -8,7 +8,9 @@ import { createScheduler } from '../../schedule/scheduler.js';
 import { createMetrics } from '../../status/metrics.js';
 import { statusToHtml } from '../../status/statusHtml.js';
 import { statusSnapshot } from '../../status/statusSnapshot.js';
-import { startStatusServer } from '../../status/statusServer.js';
+import { checkHealth } from '../../status/health.js';
+import { recordTick } from '../../status/heartbeat.js';
+import { requireStatusToken, startStatusServer } from '../../status/statusServer.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
@@ -18,6 +20,7 @@ import { deliveryTestHooks, runTestHooks } from '../testHooks.js';
 import { readAcks } from './acks.js';
 import { cliRunDeps } from './run.js';
 
+/** How far back the status page shows periods; those to do before the catch-up window are marked outside it. */
 const STATUS_WINDOW_DAYS = 400;
 
 /** `maillon serve`: the long-running scheduler, with catch-up, delivery, replies and a status page. */
@@ -30,6 +33,10 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
       const c = ctx();
       const sender = requireSender(c.config);
       const env = c.config.environment;
+      // Before anything starts: a page reachable from other machines must ask for a token.
+      const token = opts.once ? null : requireStatusToken(c.config.statusHost, c.config.statusToken);
+      const startedAt = c.clock.now();
+      let lastTickAt: Date | null = null;
       const dbs = await c.databases();
       // Every instance reads the others' files back from the outbox: refuse one that is not shared.
       await checkOutboxMarker(dbs.ledger, c.clock, c.config.outbox);
@@ -52,6 +59,8 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         },
       });
       const tick = async (): Promise<void> => {
+        lastTickAt = c.clock.now();
+        await recordTick(dbs.ledger, env, startedAt, lastTickAt, c.config.tickSeconds).catch((err: Error) => c.logger.warn({ err }, 'the heartbeat could not be recorded this tick'));
         const proposed = await scheduler.tick();
         if (proposed) c.logger.info({ proposed }, 'due periods proposed');
         if (opts.once) await scheduler.drain();
@@ -65,18 +74,21 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         }
         return;
       }
+      const windowDays = Math.max(STATUS_WINDOW_DAYS, c.config.catchUpDays);
+      const snapshot = (): ReturnType<typeof statusSnapshot> => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), windowDays, c.config.ackDelayHours, c.config.catchUpDays);
       const status = await startStatusServer(
         {
-          html: async () => statusToHtml(await statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), STATUS_WINDOW_DAYS, c.config.ackDelayHours)),
-          json: () => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), STATUS_WINDOW_DAYS, c.config.ackDelayHours),
+          html: async () => statusToHtml(await snapshot()),
+          json: snapshot,
           report: (flow, period) => reportPage(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours),
-          healthy: async () => dbs.ledger.query('SELECT 1').then(() => true, () => false),
-          metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays: STATUS_WINDOW_DAYS, ackDelayHours: c.config.ackDelayHours }),
+          health: () => checkHealth({ ledger: dbs.ledger, outbox: c.config.outbox, tickSeconds: c.config.tickSeconds, startedAt, lastTickAt: () => lastTickAt, now: () => c.clock.now() }),
+          metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays, ackDelayHours: c.config.ackDelayHours, catchUpDays: c.config.catchUpDays }),
         },
         c.config.statusPort,
         c.config.statusHost,
+        token,
       );
-      console.log(`maillon serve: environment ${env}, status page http://${c.config.statusHost}:${status.port}/`);
+      console.log(`maillon serve: environment ${env}, status page http://${c.config.statusHost}:${status.port}/${token ? ' (asks for MAILLON_STATUS_TOKEN: open it once with ?token=…; Prometheus sends it as a bearer token)' : ''}`);
       scheduler.work();
       let running = Promise.resolve();
       const loop = (): void => {

@@ -26,5 +26,6 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
         if (p.action) console.log(`    → ${p.action}`);
       }
       for (const n of s.next) console.log(`next ${n.flow.padEnd(24)} ${n.at ?? '-'}`);
+      for (const p of s.paused) console.log(`paused ${p.flow.padEnd(22)} since ${p.at} by ${p.by}: ${p.reason} (maillon resume ${p.flow} --env ${env})`);
     });
 }

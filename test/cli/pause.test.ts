@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateDataset } from '../../src/generate/generateDataset.js';
+import { importFolder } from '../../src/import/importFolder.js';
+import { parsePeriod } from '../../src/period/period.js';
+import { maillon } from '../helpers/cli.js';
+import { scratchDir } from '../helpers/runHarness.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
+
+/** Issue 22 point 5: a flow can be paused and resumed; every instance and command honours it. */
+describe('maillon pause / resume', () => {
+  let db: TestDatabase;
+  let home: { dir: string; remove: () => Promise<void> };
+  let env: Record<string, string>;
+  const runsOf = async (flow: string): Promise<number> =>
+    (await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE flow = $1 AND NOT dry_run`, [flow])).rows[0].n;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    home = await scratchDir('pause');
+    const data = path.join(home.dir, 'data');
+    await generateDataset({ affiliates: 120, seed: 4, out: data, invalidRate: 0, lastQuarter: parsePeriod('2026-Q3') });
+    await importFolder(db.pool, data);
+    env = { DATABASE_URL: db.url, MAILLON_HOME: home.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_LOG_LEVEL: 'warn', MAILLON_NOW: '2026-10-10T02:00:30+02:00', MAILLON_CATCHUP_DAYS: '1' };
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await home?.remove();
+  });
+
+  it('a paused flow is refused by run (exit 8, naming the pause and how to resume), skipped by serve, shown by status', async () => {
+    const paused = await maillon(['pause', 'career', '--reason', 'receiver asked to wait'], env);
+    expect(paused.code).toBe(0);
+    expect(paused.stdout).toContain('career (T) paused');
+    expect((await maillon(['pause', 'career', '--reason', 'again'], env)).stdout).toContain('already paused');
+
+    const run = await maillon(['run', 'career', '--period', '2026-Q3'], env);
+    expect(run.code).toBe(8);
+    expect(run.stderr).toContain('The flow career is paused in environment T');
+    expect(run.stderr).toContain('receiver asked to wait');
+    expect(run.stderr).toContain('maillon resume career --env T');
+    // A dry run writes nothing: it is allowed.
+    expect((await maillon(['run', 'career', '--period', '2026-Q3', '--dry-run'], env)).code).toBe(0);
+
+    const serve = await maillon(['serve', '--once'], env);
+    expect(serve.code).toBe(0);
+    expect(await runsOf('career')).toBe(0);
+
+    const status = JSON.parse((await maillon(['status', '--json', '--days', '5'], env)).stdout) as { paused: { flow: string; reason: string }[] };
+    expect(status.paused).toEqual([expect.objectContaining({ flow: 'career', reason: 'receiver asked to wait' })]);
+    expect((await maillon(['status', '--days', '5'], env)).stdout).toMatch(/^paused career .*receiver asked to wait/m);
+    // Another environment is not paused.
+    expect(JSON.parse((await maillon(['status', '--json', '--env', 'S'], env)).stdout).paused).toEqual([]);
+  });
+
+  it('resume lets the next serve tick run the period; both changes are events of the verified chain', async () => {
+    const resumed = await maillon(['resume', 'career'], env);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain('career (T) resumed');
+    expect((await maillon(['resume', 'career'], env)).stdout).toContain('was not paused');
+    expect((await maillon(['serve', '--once'], env)).code).toBe(0);
+    expect(await runsOf('career')).toBe(1);
+    const events = await db.pool.query(`SELECT kind, detail FROM maillon.events WHERE kind LIKE 'flow_%' ORDER BY event_id`);
+    expect(events.rows.map((r) => `${r.kind} ${r.detail.flow} ${r.detail.environment}`)).toEqual(['flow_paused career T', 'flow_resumed career T']);
+    expect((await maillon(['verify-ledger'], env)).code).toBe(0);
+  });
+
+  it('refuses an unknown flow (exit 4) and an empty reason (exit 2)', async () => {
+    expect((await maillon(['pause', 'nope', '--reason', 'x'], env)).code).toBe(4);
+    expect((await maillon(['pause', 'career', '--reason', ' '], env)).code).toBe(2);
+  });
+});

@@ -1,0 +1,90 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors/errors.js';
+import { checkHealth, type HealthSources } from '../../src/status/health.js';
+import { requireStatusToken, startStatusServer } from '../../src/status/statusServer.js';
+import { scratchDir } from '../helpers/runHarness.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
+
+/** Issue 22 points 3 and 4: /healthz says whether the instance can work; a page reachable from elsewhere asks for a token. */
+describe('the status server', () => {
+  let db: TestDatabase;
+  let dir: { dir: string; remove: () => Promise<void> };
+  const now = new Date('2026-10-12T02:00:00Z');
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    dir = await scratchDir('status-server');
+  });
+  afterAll(async () => {
+    await db?.drop();
+    await dir?.remove();
+  });
+  const sources = (over: Partial<HealthSources> = {}): HealthSources => ({
+    ledger: db.pool, outbox: dir.dir, tickSeconds: 60, startedAt: new Date(now.getTime() - 3600_000), lastTickAt: () => new Date(now.getTime() - 30_000), now: () => now, ...over,
+  });
+
+  it('/healthz is 200 with a JSON body part by part when the database answers, the outbox takes a file and the last tick is recent (issue 22: it was only SELECT 1)', async () => {
+    const server = await startStatusServer({ html: async () => '', json: async () => ({}), report: async () => '', health: () => checkHealth(sources()), metrics: new Registry() }, 0);
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ ok: true, database: { ok: true }, outbox: { ok: true, path: dir.dir }, lastTick: { ok: true, at: '2026-10-12T01:59:30.000Z', ageSeconds: 30 } });
+      expect(await fs.readdir(dir.dir)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('is not ok (503) when the outbox cannot be written or the last tick is old, naming which part', async () => {
+    const file = path.join(dir.dir, 'not-a-folder');
+    await fs.writeFile(file, 'x');
+    const badOutbox = await checkHealth(sources({ outbox: file }));
+    expect(badOutbox).toMatchObject({ ok: false, database: { ok: true }, outbox: { ok: false, error: 'ENOTDIR: the outbox cannot be written' }, lastTick: { ok: true } });
+    const stale = await checkHealth(sources({ lastTickAt: () => new Date(now.getTime() - 600_000) }));
+    expect(stale).toMatchObject({ ok: false, outbox: { ok: true }, lastTick: { ok: false, ageSeconds: 600 } });
+    const server = await startStatusServer({ html: async () => '', json: async () => ({}), report: async () => '', health: async () => stale, metrics: new Registry() }, 0);
+    try {
+      expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(503);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('is not ok when the database does not answer', async () => {
+    const gone = await createTestDatabase();
+    await gone.drop();
+    const h = await checkHealth(sources({ ledger: gone.pool }));
+    expect(h.ok).toBe(false);
+    expect(h.database.ok).toBe(false);
+  });
+
+  it('refuses to start on an address other than loopback without MAILLON_STATUS_TOKEN, saying so', () => {
+    expect(requireStatusToken('127.0.0.1', undefined)).toBeNull();
+    expect(() => requireStatusToken('0.0.0.0', undefined)).toThrow(ConfigError);
+    expect(() => requireStatusToken('0.0.0.0', undefined)).toThrow(/set MAILLON_STATUS_TOKEN/);
+    expect(requireStatusToken('0.0.0.0', 'a-token-of-16-chars')).toBe('a-token-of-16-chars');
+  });
+
+  it('with a token, asks for it everywhere but /healthz: bearer header, or ?token= once then a cookie', async () => {
+    const token = 'a-token-of-16-chars';
+    const metrics = new Registry();
+    const server = await startStatusServer({ html: async () => '<p>page</p>', json: async () => ({}), report: async () => '', health: async () => ({ ok: true }), metrics }, 0, '0.0.0.0', token);
+    const base = `http://127.0.0.1:${server.port}`;
+    try {
+      expect((await fetch(`${base}/`)).status).toBe(401);
+      expect((await fetch(`${base}/metrics`)).status).toBe(401);
+      expect((await fetch(`${base}/`, { headers: { authorization: 'Bearer wrong-token-xxxxxx' } })).status).toBe(401);
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      const first = await fetch(`${base}/?token=${token}`);
+      expect(first.status).toBe(200);
+      const cookie = first.headers.get('set-cookie')!;
+      expect(cookie).toMatch(/HttpOnly; SameSite=Strict/);
+      expect((await fetch(`${base}/status.json`, { headers: { cookie: cookie.split(';')[0]! } })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
