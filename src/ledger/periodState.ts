@@ -37,6 +37,8 @@ export interface RunFact {
   /** Records the run emitted (null while it runs or when it failed). */
   emitted?: number | null;
   hasSubmissions: boolean;
+  /** A rerun (correction or full replacement): writing nothing means nothing changed, not nothing to send. */
+  correction?: boolean;
 }
 
 /** The scheduler's failures for the period (none after a success or an operator's run). */
@@ -83,7 +85,9 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   const live = f.submissions.filter((s) => isLive(s.state));
   const running = f.runs.find((r) => r.state === 'running' && r.alive) ?? null;
   const latest = f.runs.at(-1) ?? null;
-  const lastSucceeded = f.runs.filter((r) => r.state === 'succeeded').at(-1) ?? null;
+  // Only an original run that wrote nothing says the period has nothing to send: a rerun that wrote
+  // nothing found no change to what was held, which may since have been cancelled.
+  const lastSucceeded = f.runs.filter((r) => r.state === 'succeeded' && !r.correction).at(-1) ?? null;
   const newestSubmissionRun = Math.max(0, ...f.submissions.map((s) => s.runId));
   const emptySuccess = lastSucceeded !== null && !lastSucceeded.hasSubmissions && lastSucceeded.id > newestSubmissionRun;
   const cmd = `maillon run ${f.flow} --period ${f.period} --env ${f.environment}`;

@@ -39,7 +39,7 @@ export async function readPeriodViews(ledger: Db, environment: Environment, keys
     [...params, clock?.now ?? null, clock?.ackDelayHours ?? 0],
   );
   const runs = await ledger.query(
-    `SELECT r.flow, r.period, r.run_id, r.state, r.error_message, r.quarantined, r.emitted,
+    `SELECT r.flow, r.period, r.run_id, r.state, r.error_message, r.quarantined, r.emitted, r.kind <> 'original' AS correction,
             r.state = 'running' AND ${runAliveSql('r.run_id')} AS alive,
             EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id) AS has_submissions
      FROM maillon.runs r JOIN (${keysSql}) k USING (flow, period)
@@ -87,7 +87,7 @@ function toSubmission(r: Record<string, any>): SubmissionFact {
 }
 
 function toRun(r: Record<string, any>): RunFact {
-  return { id: Number(r.run_id), state: r.state, alive: r.alive, error: r.error_message, quarantined: r.quarantined, emitted: r.emitted, hasSubmissions: r.has_submissions };
+  return { id: Number(r.run_id), state: r.state, alive: r.alive, error: r.error_message, quarantined: r.quarantined, emitted: r.emitted, hasSubmissions: r.has_submissions, correction: r.correction };
 }
 
 function toRetry(r: Record<string, any>): RetryFact {

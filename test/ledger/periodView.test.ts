@@ -31,6 +31,8 @@ describe('the receivers view of a period, derived from its facts', () => {
     ['one receiver cancelled, another holds it', facts([{ state: 'sent' }, { state: 'cancelled', receiver: 'OA100' }], [ran(1, 'succeeded')]), 'needs_attention', 'sent'],
     ['a duplicate original', facts([{ state: 'accepted' }, { state: 'written', kind: 'duplicate', runId: 2 }], [ran(1, 'succeeded'), ran(2, 'succeeded')]), 'needs_attention', 'written'],
     ['nothing to send', facts([], [ran(1, 'succeeded', false)]), 'delivered', 'nothing_to_send'],
+    // Found by the model test (test/system/periodModel.test.ts): an identical rerun wrote nothing, then the original was cancelled.
+    ['cancelled after a rerun that changed nothing', facts([{ state: 'cancelled' }], [ran(1, 'succeeded'), { ...ran(2, 'succeeded', false), correction: true }]), 'to_do', 'cancelled'],
     ['last run failed', facts([], [ran(1, 'failed', false)]), 'to_do', 'failed'],
     ['given up', facts([], [ran(1, 'failed', false)], { failures: 5, lastError: 'disk full', lastFailedAt: new Date(), nextAttemptAt: null, givenUpAt: new Date() }), 'given_up', 'given_up'],
   ])('%s', (_name, f, phase, state) => {
@@ -126,5 +128,29 @@ describe('status and report after a cancelled correction', () => {
     const view = await readPeriodView(fx.db.pool, 'T', 'career', '2026-Q3');
     expect(view).toMatchObject({ phase: 'in_progress', state: 'written', reportRunId: original.runId });
     expect((await submissionsOf(fx.db.pool, correction.runId)).length).toBe(1);
+  });
+});
+
+/** Found by the model test: a rerun that changed nothing made a later cancelled period look delivered. */
+describe('a period cancelled after a rerun that changed nothing', () => {
+  let fx: FlowFixture;
+  beforeAll(async () => {
+    fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
+  });
+  afterAll(async () => fx?.close());
+
+  it('is to do again: status says so and run writes a new original', async () => {
+    const { runPipeline } = await import('../../src/engine/runPipeline.js');
+    const { runDeps } = await import('../helpers/runHarness.js');
+    const { parsePeriod } = await import('../../src/period/period.js');
+    const original = await fx.run(career, '2026-Q2');
+    const rerun = await runPipeline(runDeps(fx.db.pool, fx.outbox, '2026-10-10T02:00:00+02:00'), {
+      pipeline: career, period: parsePeriod('2026-Q2'), environment: 'T', sender: '012345', dryRun: false, correction: { reason: 'identical', full: false },
+    });
+    expect(await submissionsOf(fx.db.pool, rerun.runId)).toEqual([]);
+    await cancelUnsent(fx.db.pool, original.runId);
+    expect(await readPeriodView(fx.db.pool, 'T', 'career', '2026-Q2')).toMatchObject({ phase: 'to_do', state: 'cancelled', open: true });
+    const again = await fx.run(career, '2026-Q2');
+    expect((await submissionsOf(fx.db.pool, again.runId)).length).toBe(1);
   });
 });

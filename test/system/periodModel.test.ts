@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { generateDataset } from '../../src/generate/generateDataset.js';
 import { parsePeriod } from '../../src/period/period.js';
-import { Acks, Backfill, Cancel, Import, ReceiverTakes, Reply, Rerun, Run, Send, SendKilledProcess, ServeTick } from '../helpers/model/commands.js';
+import { Acks, Backfill, Cancel, Import, ReceiverAnswers, ReceiverTakes, Reply, Rerun, Run, Send, SendKilledProcess, ServeTick } from '../helpers/model/commands.js';
 import { Concurrently, type Pair } from '../helpers/model/concurrent.js';
-import { emptyModel, type Model, PERIODS, type ReplyVariant } from '../helpers/model/model.js';
+import { coverage, emptyModel, type Model, type MReply, PERIODS, type ReplyVariant } from '../helpers/model/model.js';
 import { createWorld, type Shared, type World } from '../helpers/model/world.js';
 import { scratchDir } from '../helpers/runHarness.js';
 import { requireTestSshd } from '../helpers/sshd.js';
@@ -20,7 +20,7 @@ const RUNS = Number(process.env['MAILLON_MODEL_RUNS'] ?? 3);
 const SEED = process.env['MAILLON_MODEL_SEED'] ? Number(process.env['MAILLON_MODEL_SEED']) : Date.now() % 2 ** 31;
 // MAILLON_MODEL_PATH: fast-check's counterexample path, then ~ and the commands' replay path.
 const [PATH, REPLAY] = (process.env['MAILLON_MODEL_PATH'] ?? '').split('~') as [string, string | undefined];
-const MAX_COMMANDS = Number(process.env['MAILLON_MODEL_COMMANDS'] ?? 20);
+const MAX_COMMANDS = Number(process.env['MAILLON_MODEL_COMMANDS'] ?? 30);
 
 const period = fc.integer({ min: 0, max: PERIODS.length - 1 }).map((i) => PERIODS[i]!);
 const step = fc.constantFrom('before-upload', 'after-upload', 'after-rename', 'after-go') as fc.Arbitrary<'before-upload' | 'after-upload' | 'after-rename' | 'after-go'>;
@@ -34,7 +34,9 @@ const commands: [fc.Arbitrary<fc.AsyncCommand<Model, World>>, number][] = [
   [fc.record({ a: fc.integer({ min: 0, max: 2 }), b: fc.integer({ min: 0, max: 2 }) }).map(({ a, b }) => new Backfill(Math.min(a, b), Math.max(a, b))), 1],
   [fc.option(step, { freq: 2 }).map((s) => new Send(s)), 4],
   [fc.oneof(pick, fc.constant(-1)).map((i) => new Cancel(i)), 2],
-  [fc.constant(new ReceiverTakes()), 3],
+  [fc.constant(new ReceiverTakes()), 1],
+  [fc.record({ ok: fc.boolean(), noti: fc.constantFrom<MReply['says']>('accepted', 'accepted', 'accepted_with_anomalies', 'rejected'), i: pick })
+    .map(({ ok, noti, i }) => new ReceiverAnswers(ok || noti !== 'rejected' ? 'received' : 'rejected', noti, i)), 3],
   [fc.record({ i: pick, acrf: fc.boolean(), says: fc.constantFrom(0, 1, 1, 2), env: fc.constantFrom<ReplyVariant>('genuine', 'genuine', 'genuine', 'genuine', 'named-S', 'named-R') })
     .map(({ i, acrf, says, env }) => new Reply(i, acrf ? 'ACRF' : 'NOTI', acrf ? (says === 0 ? 'rejected' : 'received') : (['accepted', 'accepted_with_anomalies', 'accepted', 'rejected'] as const)[says]!, env)), 5],
   [fc.record({ i: pick, v: fc.constantFrom(...hostile) }).map(({ i, v }) => new Reply(i, 'NOTI', 'accepted', v)), 2],
@@ -92,8 +94,8 @@ describe('one truth per period: a model-based test (issue 20, point 7)', () => {
       const replayPath = /replayPath="([^"]*)"/.exec(String(details.counterexample?.[0]))?.[1];
       const modelPath = `${details.counterexamplePath}${replayPath ? `~${replayPath}` : ''}`;
       const replay = `MAILLON_MODEL_SEED=${details.seed} MAILLON_MODEL_PATH='${modelPath}' npx vitest run test/system/periodModel.test.ts`;
-      throw new Error(`${fc.defaultReportMessage(details)}\n\nReplay this sequence: ${replay}\n(${details.numRuns} sequences, ${took})`);
+      throw new Error(`${fc.defaultReportMessage(details)}\n\nThe failure: ${(details.errorInstance as Error | undefined)?.stack ?? String(details.errorInstance)}\n\nReplay this sequence: ${replay}\n(${details.numRuns} sequences, ${took})`);
     }
-    console.log(`period model: ${details.numRuns} sequences passed, seed ${details.seed}, ${took}`);
+    console.log(`period model: ${details.numRuns} sequences passed, seed ${details.seed}, ${took}; reached: ${[...coverage].sort().map(([k, n]) => `${k} ×${n}`).join(', ')}`);
   }, 30 * 60_000);
 });

@@ -79,7 +79,7 @@ export class Concurrently extends Step {
       }
       case 'acks+acks': {
         const [a, b] = await Promise.all([ingestReplies(w.acks, 'T'), ingestReplies(w.acks, 'T')]);
-        expectAcks(m, [...a, ...b], label);
+        expectAcks(m, [...a, ...b], label, 2);
         break;
       }
     }

@@ -7,7 +7,7 @@ import { formatBatchFileName, parseBatchFileName } from '../../../src/package/ba
 import { buildReport } from '../../../src/reconcile/report.js';
 import { createMetrics } from '../../../src/status/metrics.js';
 import { statusSnapshot } from '../../../src/status/statusSnapshot.js';
-import { expectedPhase, FINAL, type Model, type MState, PERIODS } from './model.js';
+import { expectedPhase, FINAL, type Model, type MState, PERIODS, reached } from './model.js';
 import type { World } from './world.js';
 
 /** The receiver's folders: IN and where it moves what it took (processed, or cancelled by a TD). */
@@ -37,6 +37,8 @@ export async function checkInvariants(m: Model, w: World, step: string): Promise
     const was = m.final.get(s.id);
     if (was) expect(s.state, `${step}: #${s.id} was ${was}, a final state`).toBe(was);
     if (FINAL.includes(s.state)) m.final.set(s.id, s.state);
+    if (!m.seen.has(`${s.id} ${s.state}`)) reached(`${s.kind} ${s.state}`);
+    m.seen.add(`${s.id} ${s.state}`);
   }
 
   // At most one live original per flow × period × environment × receiver (PostgreSQL's own word).

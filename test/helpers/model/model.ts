@@ -38,13 +38,15 @@ export interface Model {
   pending: MReply[];
   /** Submissions seen in a final state, with that state: never left. */
   final: Map<number, MState>;
+  /** Submission × state pairs already counted in the coverage. */
+  seen: Set<string>;
 }
 
 export const PERIODS = ['2026-Q1', '2026-Q2', '2026-Q3'] as const;
 export const LIVE: readonly MState[] = ['written', 'sent', 'received', 'accepted', 'accepted_with_anomalies'];
 export const FINAL: readonly MState[] = ['accepted', 'accepted_with_anomalies', 'rejected', 'cancelled'];
 
-export const emptyModel = (): Model => ({ subs: [], pending: [], final: new Map() });
+export const emptyModel = (): Model => ({ subs: [], pending: [], final: new Map(), seen: new Set() });
 export const liveIn = (m: Model, period: string): MSub[] => m.subs.filter((s) => s.period === period && LIVE.includes(s.state));
 
 /** Where a period stands for its (single) receiver, by the table of docs/state-rules.md. */
@@ -89,3 +91,7 @@ export function applyExpectedReply(m: Model, r: MReply): 'processed' | 'conflict
   if (target && target !== s.state) s.state = target;
   return 'processed';
 }
+
+/** What the sequences reached (submission kind and state, reply outcomes), printed at the end of a run. */
+export const coverage = new Map<string, number>();
+export const reached = (what: string): void => void coverage.set(what, (coverage.get(what) ?? 0) + 1);
