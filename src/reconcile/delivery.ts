@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
 
 /** Where a file stands on the channel. */
 export interface FileDelivery {
@@ -29,7 +31,8 @@ export interface RecordIssue {
   sourceKey: string;
   file: string;
   state: 'rejected' | 'accepted_with_anomalies';
-  codes: string;
+  /** The anomaly codes, or the ACRF's errors; null when a NOTI rejected the file without naming any. */
+  codes: string | null;
 }
 
 /** The delivery part of a report. */
@@ -61,31 +64,42 @@ const RECORD_STATE = `
   ) a ON true
   WHERE o.run_id = $1 AND o.outcome = 'emitted'`;
 
+const FileRow = z.object({
+  name: z.string(), state: z.string(), ack_state: z.string().nullable(), ack_errors: z.array(z.string()), noti_state: z.string().nullable(), sent_at: z.date().nullable(), overdue: z.boolean().nullable(),
+});
+const CountRow = z.object({ state: z.string(), n: z.number() });
+const IssueRow = z.object({ sourceKey: z.string(), file: z.string(), state: z.enum(['rejected', 'accepted_with_anomalies']), codes: z.string().nullable() });
+const UnmatchedRow = z.object({ n: z.number() });
+
 /** Reads the delivery states of a run's files and records from the ledger. */
 export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDelayHours: number): Promise<Delivery> {
   const [files, counts, issues, unmatched] = await Promise.all([
-    ledger.query(
+    queryRows(
+      ledger,
       `SELECT f.name, s.state, f.ack_state, coalesce(f.ack_errors, '{}') AS ack_errors, f.noti_state, s.sent_at,
               (s.state = 'sent' AND f.ack_state IS NULL AND s.sent_at < $2::timestamptz - make_interval(hours => $3)) AS overdue
        FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
       [runId, now, ackDelayHours],
+      FileRow,
     ),
-    ledger.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM (${RECORD_STATE}) r GROUP BY state`, [runId]),
-    ledger.query<RecordIssue>(
+    queryRows(ledger, `SELECT state, count(*)::int AS n FROM (${RECORD_STATE}) r GROUP BY state`, [runId], CountRow),
+    queryRows(
+      ledger,
       `SELECT source_key AS "sourceKey", name AS file, state, codes FROM (${RECORD_STATE}) r
        WHERE state IN ('rejected', 'accepted_with_anomalies') ORDER BY source_key COLLATE "C"`,
       [runId],
+      IssueRow,
     ),
-    ledger.query<{ n: number }>(`SELECT count(*)::int AS n FROM maillon.record_anomalies WHERE run_id = $1 AND ordinal IS NULL`, [runId]),
+    queryRows(ledger, `SELECT count(*)::int AS n FROM maillon.record_anomalies WHERE run_id = $1 AND ordinal IS NULL`, [runId], UnmatchedRow),
   ]);
-  const n = (state: string): number => counts.rows.find((c) => c.state === state)?.n ?? 0;
+  const n = (state: string): number => counts.find((c) => c.state === state)?.n ?? 0;
   return {
-    files: files.rows.map((f) => ({
+    files: files.map((f) => ({
       name: f.name, state: f.state, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state,
-      sentAt: f.sent_at ? (f.sent_at as Date).toISOString() : null, overdue: Boolean(f.overdue),
+      sentAt: f.sent_at ? f.sent_at.toISOString() : null, overdue: Boolean(f.overdue),
     })),
     records: { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending'), cancelled: n('cancelled') },
-    recordIssues: issues.rows,
-    unmatchedAnomalies: unmatched.rows[0]?.n ?? 0,
+    recordIssues: issues,
+    unmatchedAnomalies: unmatched[0]?.n ?? 0,
   };
 }

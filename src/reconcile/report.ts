@@ -1,7 +1,9 @@
 import type { Environment } from '../config/config.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { NotFoundError } from '../errors/errors.js';
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryFirst, queryRows } from '../db/queryRows.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
@@ -65,6 +67,15 @@ export interface Report {
   checks: ReportCheck[];
 }
 
+// The report's run is a successful one: its counts and end are set.
+const RunRow = z.object({
+  run_id: z.string(), as_of: z.date(), started_at: z.date(), finished_at: z.date(), extracted: z.number(), emitted: z.number(), quarantined: z.number(),
+  unchanged: z.number().nullable(), cancelled: z.number().nullable(), facts: z.record(z.string(), z.unknown()).nullable(),
+});
+const QuarantineRow = z.object({ rule: z.string(), sourceKey: z.string(), message: z.string() });
+const FileRow = z.object({ name: z.string(), path: z.string(), receiver: z.string(), records: z.number(), bytes: z.string(), sha256: z.string(), sequence: z.string(), lineage: z.number() });
+const TallyRow = z.object({ outcome: z.string(), n: z.number() });
+
 /** Builds the report from the ledger; the counts are recounted from the lineage and checked. */
 export async function buildReport(
   ledger: Pool,
@@ -75,12 +86,13 @@ export async function buildReport(
   ackDelayHours = 48,
 ): Promise<Report> {
   const view = await readPeriodView(ledger, environment, pipeline.id, periodKey, { now, ackDelayHours });
-  const run = await ledger.query(
+  const r = await queryFirst(
+    ledger,
     `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined, unchanged, cancelled, kind, reason, previous_run_id, facts FROM maillon.runs
      WHERE run_id = $1`,
     [view.reportRunId],
+    RunRow,
   );
-  const r = run.rows[0];
   if (!r) {
     throw new NotFoundError(
       `No successful run of ${pipeline.id} for ${periodKey} in environment ${environment}; run "maillon run ${pipeline.id} --period ${periodKey} --env ${environment}" first.`,
@@ -88,50 +100,51 @@ export async function buildReport(
   }
   const runId = Number(r.run_id);
   const [quarantine, files, tally] = await Promise.all([
-    ledger.query<QuarantineEntry>(
+    queryRows(
+      ledger,
       `SELECT rule, source_key AS "sourceKey", message FROM maillon.record_outcomes
        WHERE run_id = $1 AND outcome = 'quarantined' ORDER BY rule, source_key COLLATE "C"`,
       [runId],
+      QuarantineRow,
     ),
-    ledger.query(
+    queryRows(
+      ledger,
       `SELECT f.name, f.path, f.receiver, f.records, f.bytes, f.sha256, s.sequence,
               (SELECT count(*) FROM maillon.record_outcomes o WHERE o.run_id = f.run_id AND o.file_key = f.file_key)::int AS lineage
        FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
       [runId],
+      FileRow,
     ),
-    ledger.query<{ outcome: string; n: number }>(
-      `SELECT outcome, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY outcome`,
-      [runId],
-    ),
+    queryRows(ledger, `SELECT outcome, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY outcome`, [runId], TallyRow),
   ]);
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours);
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
   const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
-  const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
-  const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
-  const lineageQuarantined = tally.rows.find((t) => t.outcome === 'quarantined')?.n ?? 0;
-  const lineageUnchanged = tally.rows.find((t) => t.outcome === 'unchanged')?.n ?? 0;
-  const fileRecords = files.rows.reduce((n, f) => n + Number(f.records), 0);
+  const counts = { extracted: r.extracted, emitted: r.emitted, quarantined: r.quarantined };
+  const lineageEmitted = tally.find((t) => t.outcome === 'emitted')?.n ?? 0;
+  const lineageQuarantined = tally.find((t) => t.outcome === 'quarantined')?.n ?? 0;
+  const lineageUnchanged = tally.find((t) => t.outcome === 'unchanged')?.n ?? 0;
+  const fileRecords = files.reduce((n, f) => n + f.records, 0);
   const quarantineByRule: Record<string, number> = {};
-  for (const q of quarantine.rows) quarantineByRule[q.rule] = (quarantineByRule[q.rule] ?? 0) + 1;
+  for (const q of quarantine) quarantineByRule[q.rule] = (quarantineByRule[q.rule] ?? 0) + 1;
   const deadline = pipeline.deadline(parsePeriod(periodKey));
   return {
     flow: pipeline.id,
     period: periodKey,
     environment,
-    asOf: (r.as_of as Date).toISOString(),
+    asOf: r.as_of.toISOString(),
     runId,
-    startedAt: (r.started_at as Date).toISOString(),
-    finishedAt: (r.finished_at as Date).toISOString(),
+    startedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at.toISOString(),
     counts,
     quarantineByRule,
-    quarantine: quarantine.rows,
-    files: files.rows.map((f) => ({
-      name: f.name, path: f.path, receiver: f.receiver, records: Number(f.records), bytes: Number(f.bytes), sha256: f.sha256, sequence: f.sequence,
+    quarantine: quarantine,
+    files: files.map((f) => ({
+      name: f.name, path: f.path, receiver: f.receiver, records: f.records, bytes: Number(f.bytes), sha256: f.sha256, sequence: f.sequence,
     })),
     deadline,
     daysRemaining: daysBetween(brusselsDate(now), deadline),
-    facts: (r.facts as Record<string, unknown> | null) ?? null,
+    facts: r.facts,
     delivery,
     overdue: delivery.files.filter((f) => f.overdue).length,
     replyIssues,
@@ -147,7 +160,7 @@ export async function buildReport(
         `${lineageEmitted} emitted + ${lineageQuarantined} quarantined + ${lineageUnchanged} unchanged in the lineage`,
       ),
       check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`),
-      check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.rows.every((f) => f.lineage === Number(f.records)), `${fileRecords} records in ${files.rows.length} file(s)`),
+      check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.every((f) => f.lineage === f.records), `${fileRecords} records in ${files.length} file(s)`),
     ],
   };
 }
