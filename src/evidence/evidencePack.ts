@@ -1,13 +1,38 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryFirst, queryRows } from '../db/queryRows.js';
 import { extractBatches } from '../extract/extractRows.js';
 import { isFinal } from '../ledger/transitions.js';
 import { createPackWriter, type ManifestEntry, type PackWriter } from './packWriter.js';
 
 export type { ManifestEntry };
 
+// The ledger rows the pack holds, as pg returns them (BIGINT as text, timestamptz as Date), in the
+// order of their SELECT: the JSON files list the columns in that order.
+const id = z.string();
+const at = z.date();
+const SubmissionRow = z.object({
+  submission_id: id, run_id: id, flow: z.string(), period: z.string(), environment: z.string(), receiver: z.string(), sender: z.string(), purpose: z.string(),
+  creation_date: z.string(), sequence: z.string(), parts: z.number(), state: z.string(), sent_at: at.nullable(), created_at: at,
+});
+type SubmissionRow = z.output<typeof SubmissionRow>;
+const FileRow = z.object({
+  name: z.string(), kind: z.string(), part: z.number(), path: z.string(), bytes: id, sha256: z.string(), ack_state: z.string().nullable(), ack_errors: z.array(z.string()).nullable(), noti_state: z.string().nullable(),
+});
+const AttemptRow = z.object({
+  attempt_id: id, started_at: at, finished_at: at.nullable(), outcome: z.string().nullable(), server: z.string(), host_key: z.string().nullable(), detail: z.unknown(), error: z.string().nullable(),
+});
+const ReplyRow = z.object({
+  name: z.string(), server: z.string(), received_at: at, bytes: id.nullable(), sha256: z.string().nullable(), local_path: z.string().nullable(), state: z.string(),
+  reason: z.string().nullable(), kind: z.string().nullable(), file_name: z.string().nullable(), signature: z.string().nullable(),
+});
+const EventRow = z.object({ event_id: id, at, kind: z.string(), detail: z.unknown(), prev_hash: z.string(), hash: z.string() });
+const RunRow = z.object({
+  run_id: id, flow: z.string(), period: z.string(), environment: z.string(), as_of: at, extracted: z.number().nullable(), emitted: z.number().nullable(), quarantined: z.number().nullable(), facts: z.unknown(),
+});
 
 /** Folder of a submission's evidence pack. */
 export function packFolder(evidenceDir: string, flow: string, period: string, env: string, submissionId: number): string {
@@ -25,11 +50,13 @@ export function packFolder(evidenceDir: string, flow: string, period: string, en
  * pack already written is left as it is.
  */
 export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submissionId: number): Promise<string | null> {
-  const sub = (await ledger.query(
+  const sub = await queryFirst(
+    ledger,
     `SELECT submission_id, run_id, flow, period, environment, receiver, sender, purpose, to_char(creation_date, 'YYYY-MM-DD') AS creation_date,
             sequence, parts, state, sent_at, created_at FROM maillon.submissions WHERE submission_id = $1`,
     [submissionId],
-  )).rows[0];
+    SubmissionRow,
+  );
   if (!sub || !isFinal(sub.state)) return null;
   const folder = packFolder(evidenceDir, sub.flow, sub.period, sub.environment, submissionId);
   if (existsSync(folder)) return folder;
@@ -46,24 +73,21 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
   return folder;
 }
 
-/** A ledger row, as pg returns it. */
-type Row = Record<string, any>;
-
-async function fillPack(ledger: Pool, pack: PackWriter, sub: Row, submissionId: number): Promise<void> {
-  const files = (await ledger.query(`SELECT name, kind, part, path, bytes, sha256, ack_state, ack_errors, noti_state FROM maillon.files WHERE submission_id = $1 ORDER BY part, kind`, [submissionId])).rows;
+async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, submissionId: number): Promise<void> {
+  const files = await queryRows(ledger, `SELECT name, kind, part, path, bytes, sha256, ack_state, ack_errors, noti_state FROM maillon.files WHERE submission_id = $1 ORDER BY part, kind`, [submissionId], FileRow);
   for (const f of files) {
     const copied = await pack.copy(`sent/${f.name}`, f.path);
     if (copied.sha256 !== f.sha256) throw new Error(`the outbox file ${f.path} no longer matches its sha256 in the ledger; the evidence pack was not written`);
   }
-  const attempts = (await ledger.query(`SELECT attempt_id, started_at, finished_at, outcome, server, host_key, detail, error FROM maillon.transfer_attempts WHERE submission_id = $1 ORDER BY attempt_id`, [submissionId])).rows;
+  const attempts = await queryRows(ledger, `SELECT attempt_id, started_at, finished_at, outcome, server, host_key, detail, error FROM maillon.transfer_attempts WHERE submission_id = $1 ORDER BY attempt_id`, [submissionId], AttemptRow);
   await pack.write('transcript.json', json({ submission: sub, files: files.map(({ path: _p, ...f }) => f), attempts }));
   const names = files.filter((f) => f.kind === 'FI').map((f) => f.name);
-  const replies = (await ledger.query(`SELECT name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`, [names])).rows;
+  const replies = await queryRows(ledger, `SELECT name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`, [names], ReplyRow);
   for (const r of replies) if (r.local_path && existsSync(r.local_path)) await pack.copy(`replies/${r.name}`, r.local_path);
   await pack.write('replies.json', json(replies.map(({ local_path: _l, ...r }) => r)));
-  const events = (await ledger.query(`SELECT event_id, at, kind, detail, prev_hash, hash FROM maillon.events WHERE submission_id = $1 ORDER BY event_id`, [submissionId])).rows;
+  const events = await queryRows(ledger, `SELECT event_id, at, kind, detail, prev_hash, hash FROM maillon.events WHERE submission_id = $1 ORDER BY event_id`, [submissionId], EventRow);
   await pack.write('events.json', json(events));
-  const run = (await ledger.query(`SELECT run_id, flow, period, environment, as_of, extracted, emitted, quarantined, facts FROM maillon.runs WHERE run_id = $1`, [sub.run_id])).rows[0];
+  const run = await queryFirst(ledger, `SELECT run_id, flow, period, environment, as_of, extracted, emitted, quarantined, facts FROM maillon.runs WHERE run_id = $1`, [sub.run_id], RunRow);
   const submission = { state: sub.state, files: files.map((f) => ({ name: f.name, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state })) };
   await pack.write('reconciliation.json', reconciliationJson(ledger, run, submission, submissionId));
   await fs.writeFile(path.join(pack.folder, 'manifest.json'), json(pack.entries), { mode: 0o400 });
@@ -73,7 +97,7 @@ async function fillPack(ledger: Pool, pack: PackWriter, sub: Row, submissionId: 
  * reconciliation.json, piece by piece: the run and the submission's files, then its anomalies
  * streamed from the ledger, one per line (a NOTI may hold hundreds of thousands).
  */
-async function* reconciliationJson(ledger: Pool, run: Row | undefined, submission: Row, submissionId: number): AsyncGenerator<string> {
+async function* reconciliationJson(ledger: Pool, run: unknown, submission: unknown, submissionId: number): AsyncGenerator<string> {
   const nested = (v: unknown): string => JSON.stringify(v, null, 2).replace(/\n/g, '\n  ');
   yield `{\n  "run": ${nested(run)},\n  "submission": ${nested(submission)},\n  "anomalies": [`;
   let first = true;

@@ -13,7 +13,7 @@ export async function* csvChunks(r: Report, lists: ReportLists): AsyncGenerator<
   const rows: Row[] = [['section', 'name', 'value', 'detail']];
   rows.push(['run', 'flow', r.flow, ''], ['run', 'period', r.period, ''], ['run', 'environment', r.environment, ''], ['run', 'asOf', r.asOf, ''], ['run', 'runId', r.runId, '']);
   for (const [k, v] of Object.entries(r.counts)) rows.push(['counts', k, v, '']);
-  for (const [k, v] of Object.entries(r.delivery.records)) rows.push(['records', k, v, '']);
+  for (const [k, v] of Object.entries(r.delivery.records) as [string, number][]) rows.push(['records', k, v, '']);
   rows.push(['receivers', 'phase', r.receivers.phase, r.receivers.action ?? ''], ['receivers', 'state', r.receivers.state, '']);
   for (const [k, v] of Object.entries(r.quarantineByRule)) rows.push(['quarantine-rule', k, v, '']);
   yield stringify(rows);
