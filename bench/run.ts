@@ -26,7 +26,7 @@ import { INVALID_LIST } from '../src/generate/generateDataset.js';
 import { CONTRACT } from '../src/import/contract.js';
 import { runStatement } from '../src/db/database.js';
 import { bindSql } from '../src/extract/bindSql.js';
-import { formatPeriod, lastDay, makePeriod, type Period } from '../src/period/period.js';
+import { formatPeriod, lastDay, makePeriod, type Period, periodContaining } from '../src/period/period.js';
 import { bestOf, current, fmt, maillon, type Measures, peak, psql, secondsOf, settle, type Step } from './common.js';
 import { benchLifecycle, type LifecycleMeasures } from './lifecycle.js';
 import { printLifecycleTargets } from './lifecycleTargets.js';
@@ -97,12 +97,14 @@ async function checkQuarantine(url: string, data: string, ran: { flow: string; p
   console.log('flow                     quarantined  listed, same rule  listed bad INSS, emitted  not listed (the flow\'s own rules)');
   let exact = true;
   for (const { flow, period } of ran) {
-    // The affiliate behind each record: allowance certificates are keyed by allowance, statistics by "type:key"
+    // The affiliate behind each record: allowance certificates are keyed by allowance, incapacity attestations by
+    // request, statistics by "type:key"
     // (affiliate, contribution, allowance or company).
     const [row] = psql(url, `
       WITH o AS (
         SELECT o.outcome, o.rule,
                CASE '${flow}' WHEN 'allowance-certificates' THEN (SELECT al.affiliate_id FROM dossier.allowances al WHERE al.allowance_id = o.source_key)
+                              WHEN 'incapacity-attestations' THEN (SELECT r.affiliate_id FROM dossier.incapacity_requests r WHERE r.request_id = o.source_key)
                               WHEN 'statistics' THEN CASE split_part(o.source_key, ':', 1)
                                 WHEN 'affiliate' THEN split_part(o.source_key, ':', 2)
                                 WHEN 'contribution' THEN (SELECT c.affiliate_id FROM dossier.contributions c WHERE c.contribution_id = split_part(o.source_key, ':', 2))
@@ -135,6 +137,8 @@ async function checkQuarantine(url: string, data: string, ran: { flow: string; p
 function periodFor(kind: Period['kind']): Period {
   if (kind === 'quarter') return LAST_QUARTER;
   if (kind === 'month') return makePeriod('month', 2026, 9);
+  // The generated requests are made in the week up to the last quarter's last day.
+  if (kind === 'day') return periodContaining('day', lastDay(LAST_QUARTER));
   return makePeriod('year', 2025, 1);
 }
 

@@ -15,6 +15,7 @@ export interface AffiliateRows {
   payments: Row[];
   allowances: Row[];
   companies: Row[];
+  incapacity_requests: Row[];
 }
 
 /** The window of quarters the generated contributions cover, and the fault to inject. */
@@ -31,7 +32,7 @@ const QUARTERLY_CENTS: Record<string, number> = { main: 87171, complementary: 23
 
 /** Generates the career, insurer, money and allowance rows of one affiliate. */
 export function generateRows(person: GeneratedPerson, index: number, rnd: Random, opts: RowOptions): AffiliateRows {
-  const rows: AffiliateRows = { activity_periods: [], mutuality_affiliations: [], contributions: [], payments: [], allowances: [], companies: [] };
+  const rows: AffiliateRows = { activity_periods: [], mutuality_affiliations: [], contributions: [], payments: [], allowances: [], companies: [], incapacity_requests: [] };
   const windowStart = opts.firstQuarter.start;
   const windowEnd = lastDay(opts.lastQuarter);
   const start = toLocalDate(rnd.int(2008, opts.lastQuarter.year), rnd.int(1, 12), rnd.int(1, 28));
@@ -163,4 +164,21 @@ function addAllowances(rows: AffiliateRows, person: GeneratedPerson, index: numb
 function childInss(index: number): string {
   const body = `1503${String(1 + (index % 28)).padStart(2, '0')}${String(100 + (index % 800)).padStart(3, '0')}`;
   return `${body}${String(97 - ((2_000_000_000 + Number(body)) % 97)).padStart(2, '0')}`;
+}
+
+/** The days the generated incapacity requests are made on: the week that ends on `lastDay`. */
+export const REQUEST_DAYS = 7;
+
+/**
+ * An incapacity request of a mutual insurer for some affiliates (3 %), made on one of the
+ * REQUEST_DAYS days up to `lastDay`, for an incapacity that started up to 60 days before; one
+ * in fifty starts after its request (quarantined, `incapacity-start-after-request`). Drawn from
+ * its own Random, so that the other files stay the same as without requests.
+ */
+export function addIncapacityRequest(rows: AffiliateRows, person: GeneratedPerson, index: number, rnd: Random, lastDay: LocalDate): void {
+  if (!rnd.chance(0.03)) return;
+  const insurer = rnd.pick(INSURERS);
+  const requestedOn = addDays(lastDay, -rnd.int(0, REQUEST_DAYS - 1));
+  const start = rnd.chance(0.02) ? addDays(requestedOn, rnd.int(1, 10)) : addDays(requestedOn, -rnd.int(0, 60));
+  rows.incapacity_requests.push([`${insurer}-${String(index).padStart(9, '0')}`, person.affiliateId, insurer, requestedOn, start]);
 }

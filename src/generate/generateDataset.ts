@@ -5,8 +5,9 @@ import path from 'node:path';
 import { finished } from 'node:stream/promises';
 import { stringify, type Stringifier } from 'csv-stringify';
 import { CONTRACT } from '../import/contract.js';
-import { type Period, shiftPeriod } from '../period/period.js';
-import { type AffiliateRows, generateRows } from './dossierRows.js';
+import type { LocalDate } from '../period/localDate.js';
+import { lastDay, type Period, shiftPeriod } from '../period/period.js';
+import { addIncapacityRequest, type AffiliateRows, generateRows } from './dossierRows.js';
 import { generatePerson } from './person.js';
 import { createRandom } from './random.js';
 
@@ -19,6 +20,8 @@ export interface GenerateOptions {
   invalidRate: number;
   /** Last quarter with contributions; the window covers the 8 quarters up to it. */
   lastQuarter: Period;
+  /** Last day with incapacity requests (the week up to it has them); default: the last quarter's last day. */
+  lastRequestDay?: LocalDate;
   onProgress?: (done: number) => void;
 }
 
@@ -57,6 +60,9 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
   const counts: Record<string, number> = Object.fromEntries(CONTRACT.map((t) => [t.file, 0]));
   const rnd = createRandom(opts.seed);
   const firstQuarter = shiftPeriod(opts.lastQuarter, -7);
+  // The requests have their own sequence (seeded from the seed): the other files do not change with them.
+  const requestRnd = createRandom(~opts.seed);
+  const lastRequestDay = opts.lastRequestDay ?? lastDay(opts.lastQuarter);
   let invalid = 0;
   const invalidList = opts.invalidRate > 0 ? createWriteStream(path.join(opts.out, INVALID_LIST), { mode: 0o600 }) : null;
   for (let i = 1; i <= opts.affiliates; i++) {
@@ -69,6 +75,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<GenerateRe
       lastQuarter: opts.lastQuarter,
       fault: faultKind === 1 ? 'incoherent-period' : faultKind === 2 ? 'activity-without-category' : null,
     });
+    addIncapacityRequest(rows, person, i, requestRnd, lastRequestDay);
     await write(outputs.get('affiliates')!, [person.row], counts, 'affiliates.csv');
     if (invalidList && faulty && !invalidList.write(`${person.affiliateId} ${FAULT_RULES[faultKind]}\n`)) await once(invalidList, 'drain');
     for (const spec of CONTRACT.slice(1)) {

@@ -35,7 +35,7 @@ describe('the embedded default (no DATABASE_URL)', () => {
     const out = await maillon(['demo', '--affiliates', '150'], { MAILLON_HOME: home.dir });
     expect(out.stderr).not.toContain('maillon:');
     expect(out.code).toBe(0);
-    for (const flow of ['career', 'contribution-slips', 'tax-attestations', 'belcotax-281-18', 'allowance-certificates', 'statistics']) {
+    for (const flow of ['career', 'contribution-slips', 'tax-attestations', 'belcotax-281-18', 'allowance-certificates', 'statistics', 'incapacity-attestations']) {
       expect(out.stdout).toMatch(new RegExp(`^${flow}\\s+\\S+(\\s+\\d+){5}\\s+ok\\s+\\S+\\.html$`, 'm'));
     }
     expect(out.stdout).toMatch(/^sent \d+ submission\(s\) over SFTP/m);

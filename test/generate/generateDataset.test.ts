@@ -4,10 +4,12 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
+import { incapacityAttestations } from '../../pipelines/incapacityAttestations.js';
 import { isValidInss } from '../../src/domain/inss.js';
 import { runPipeline } from '../../src/engine/runPipeline.js';
 import { generateDataset, INVALID_LIST } from '../../src/generate/generateDataset.js';
 import { importFolder } from '../../src/import/importFolder.js';
+import { parseLocalDate } from '../../src/period/localDate.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { runDeps, scratchDir } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
@@ -94,6 +96,30 @@ describe('generateDataset', () => {
       const expected = invalid.filter(([id]) => extracted.has(id!)).map(([id, rule]) => `${id} ${rule}`).sort();
       const quarantined = outcomes.rows.filter((o) => o.outcome === 'quarantined').map((o) => `${o.source_key} ${o.rule}`).sort();
       expect(quarantined).toEqual(expected);
+    } finally {
+      await out.remove();
+    }
+  });
+
+  it('writes incapacity requests over the week up to the last request day, which the daily flow answers', async () => {
+    const folder = path.join(tmp.dir, 'requests');
+    await generateDataset({ affiliates: 3000, seed: 5, out: folder, invalidRate: 0.03, lastQuarter, lastRequestDay: parseLocalDate('2026-09-30') });
+    const requests = await rows(folder, 'incapacity_requests.csv');
+    expect(requests.length).toBeGreaterThan(40);
+    expect(new Set(requests.map((r) => r['requested_on'])).size).toBe(7);
+    expect(requests.every((r) => r['requested_on']! >= '2026-09-24' && r['requested_on']! <= '2026-09-30')).toBe(true);
+    expect(new Set(requests.map((r) => r['request_id'])).size).toBe(requests.length);
+    await importFolder(db.pool, folder);
+    const out = await scratchDir('gen-requests');
+    try {
+      const r = await runPipeline(runDeps(db.pool, out.dir), {
+        pipeline: incapacityAttestations, period: parsePeriod('2026-09-30'), environment: 'S', sender: '012345', asOf: new Date('2026-10-01T06:00:00+02:00'), dryRun: false,
+      });
+      expect(r.counts.extracted).toBe(requests.filter((q) => q['requested_on'] === '2026-09-30').length);
+      expect(r.counts.extracted).toBe(r.counts.emitted + r.counts.quarantined);
+      expect(r.counts.emitted).toBeGreaterThan(0);
+      expect(new Set(r.files.map((f) => f.receiver)).size).toBeGreaterThan(1);
+      for (const rule of Object.keys(r.quarantineByRule)) expect(['inss-check-digit', 'activity-without-category', 'incapacity-start-after-request']).toContain(rule);
     } finally {
       await out.remove();
     }

@@ -83,6 +83,14 @@ describe('incapacity-attestations on the 2024 fixture (requests of 2024-04-15 an
     expect(report.deadline).toBe('2024-04-23');
   });
 
+  it('writes nothing for a day without requests, and reconciles', async () => {
+    const quiet = await fx.run(incapacityAttestations, '2024-04-17');
+    expect(quiet.counts).toEqual({ extracted: 0, emitted: 0, quarantined: 0 });
+    expect(quiet.files).toEqual([]);
+    const report = await buildReport(fx.db.pool, incapacityAttestations, '2024-04-17', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.checks.every((c) => c.ok)).toBe(true);
+  });
+
   it('has D + 8 days as deadline and runs every day at 06:00 for the previous day', () => {
     expect(incapacityAttestations.deadline(parsePeriod('2024-12-28'))).toBe('2025-01-05');
     expect(incapacityAttestations.schedule).toBe('0 6 * * *');

@@ -41,13 +41,23 @@ describe('the schedules of the flows over two years (2026-2027, fixed instants, 
     expect(new Set(a.map((s) => s.slice(11, 19)))).toEqual(new Set(['02:00:00']));
   });
 
-  it('proposes nothing on the DST days themselves, and every period exactly once', () => {
+  it('incapacity attestations every day at 06:00 for the day before, in both seasons and on the DST days', () => {
+    const d = of('incapacity-attestations');
+    expect(d).toHaveLength(365 + 365);
+    expect(d[0]).toBe('2026-01-01 06:00:00 2025-12-31');
+    expect(d).toContain('2026-03-29 06:00:00 2026-03-28');
+    expect(d).toContain('2026-10-25 06:00:00 2026-10-24');
+    expect(d).toContain('2026-03-01 06:00:00 2026-02-28');
+    expect(new Set(d.map((s) => s.slice(11, 19)))).toEqual(new Set(['06:00:00']));
+  });
+
+  it('proposes no other run on the DST days themselves, and every period exactly once', () => {
     for (const day of ['2026-03-29', '2026-10-25', '2027-03-28', '2027-10-31']) {
-      expect(runs.filter((r) => brusselsDate(r.dueAt) === day)).toEqual([]);
+      expect(runs.filter((r) => brusselsDate(r.dueAt) === day && r.pipeline.id !== 'incapacity-attestations')).toEqual([]);
     }
     const keys = runs.map((r) => `${r.pipeline.id} ${formatPeriod(r.period)}`);
     expect(new Set(keys).size).toBe(keys.length);
-    expect(runs).toHaveLength(8 + 8 + 8 + 2 + 2 + 24);
+    expect(runs).toHaveLength(8 + 8 + 8 + 2 + 2 + 24 + 730);
   });
 
   it('a 02:30 schedule still fires exactly once on both DST days (moved to 03:00 when 02:30 does not exist)', () => {

@@ -37,12 +37,16 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
       const sender = c.config.sender ?? DEMO_SENDER;
       const now = c.clock.now();
       // The data covers 8 quarters up to the one holding the last complete month, so that every
-      // flow's last complete period (quarter, month, year) has data.
+      // flow's last complete period (quarter, month, year) has data; the incapacity requests end
+      // on the last complete day, the period of the daily flow.
       const quarter = periodContaining('quarter', lastCompletePeriod('month', now).start);
-      const folder = path.join(c.config.home, 'demo-data', `${formatPeriod(quarter)}-${opts.affiliates}`);
+      const yesterday = lastCompletePeriod('day', now).start;
+      const folder = path.join(c.config.home, 'demo-data', `${formatPeriod(quarter)}-${yesterday}-${opts.affiliates}`);
       if (!existsSync(path.join(folder, 'affiliates.csv'))) {
         const progress = startProgress(c.interactive, 'generate', opts.affiliates);
-        await generateDataset({ affiliates: opts.affiliates, seed: 1, out: folder, invalidRate: 0.01, lastQuarter: quarter, onProgress: (n) => progress.update(n) });
+        await generateDataset({
+          affiliates: opts.affiliates, seed: 1, out: folder, invalidRate: 0.01, lastQuarter: quarter, lastRequestDay: yesterday, onProgress: (n) => progress.update(n),
+        });
         progress.stop(opts.affiliates);
       }
       console.log(`demo data: ${folder}`);
@@ -84,7 +88,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
       }
       const reports = path.join(c.config.home, 'reports');
       await fs.mkdir(reports, { recursive: true, mode: 0o700 });
-      console.log(`${'flow'.padEnd(24)} ${'period'.padEnd(8)} ${'extracted'.padStart(9)} ${'emitted'.padStart(8)} ${'quarant.'.padStart(8)} ${'accepted'.padStart(8)} ${'rejected'.padStart(8)}  checks  report`);
+      console.log(`${'flow'.padEnd(24)} ${'period'.padEnd(10)} ${'extracted'.padStart(9)} ${'emitted'.padStart(8)} ${'quarant.'.padStart(8)} ${'accepted'.padStart(8)} ${'rejected'.padStart(8)}  checks  report`);
       const rejectedIn: string[] = [];
       for (const { pipeline, period } of runs) {
         const report = await buildReport(dbs.ledger, pipeline, period, env, c.clock.now(), c.config.ackDelayHours);
@@ -93,7 +97,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
         const ok = report.checks.every((k) => k.ok) ? 'ok' : 'FAILED';
         const d = report.delivery.records;
         console.log(
-          `${pipeline.id.padEnd(24)} ${period.padEnd(8)} ${String(report.counts.extracted).padStart(9)} ${String(report.counts.emitted).padStart(8)} ${String(report.counts.quarantined).padStart(8)} ${String(d.accepted + d.acceptedWithAnomalies).padStart(8)} ${String(d.rejected).padStart(8)}  ${ok.padEnd(6)}  ${html}`,
+          `${pipeline.id.padEnd(24)} ${period.padEnd(10)} ${String(report.counts.extracted).padStart(9)} ${String(report.counts.emitted).padStart(8)} ${String(report.counts.quarantined).padStart(8)} ${String(d.accepted + d.acceptedWithAnomalies).padStart(8)} ${String(d.rejected).padStart(8)}  ${ok.padEnd(6)}  ${html}`,
         );
         if (ok !== 'ok') process.exitCode = 10;
         if (d.rejected > 0) rejectedIn.push(pipeline.id);
