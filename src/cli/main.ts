@@ -50,6 +50,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   backfill: async () => (await import('./commands/rerun.js')).registerRerun,
   demo: async () => (await import('./commands/demo.js')).registerDemo,
   flows: async () => (await import('./commands/flows.js')).registerFlows,
+  trace: async () => (await import('./commands/trace.js')).registerTrace,
 };
 const asked = process.argv[2];
 const names = asked && asked in COMMANDS ? [asked] : Object.keys(COMMANDS).filter((n) => n !== 'backfill');

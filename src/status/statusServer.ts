@@ -7,6 +7,8 @@ export interface StatusSources {
   html(): Promise<string>;
   json(): Promise<unknown>;
   report(flow: string, period: string): Promise<string>;
+  /** A record's trail as a page, INSS masked (null key: the empty form). */
+  trace?(key: string | null): Promise<string>;
   healthy(): Promise<boolean>;
   metrics: Registry;
 }
@@ -38,6 +40,7 @@ async function route(s: StatusSources, url: string, method: string): Promise<{ s
   if (path === '/status.json') return { status: 200, type: 'application/json', body: JSON.stringify(await s.json(), null, 2) };
   if (path === '/healthz') return (await s.healthy()) ? { status: 200, type: 'text/plain', body: 'ok' } : { status: 503, type: 'text/plain', body: 'database unreachable' };
   if (path === '/metrics') return { status: 200, type: s.metrics.contentType, body: await s.metrics.metrics() };
+  if (path === '/trace' && s.trace) return { status: 200, type: 'text/html; charset=utf-8', body: await s.trace(new URLSearchParams(url.split('?')[1] ?? '').get('key')) };
   const m = /^\/report\/([a-z0-9-]+)\/([0-9A-Q-]+)$/.exec(path);
   if (m) return { status: 200, type: 'text/html; charset=utf-8', body: await s.report(m[1]!, m[2]!) };
   return { status: 404, type: 'text/plain', body: 'not found' };

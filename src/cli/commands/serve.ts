@@ -4,6 +4,8 @@ import { requireSender } from '../../config/config.js';
 import { runPipeline } from '../../engine/runPipeline.js';
 import { checkOutboxMarker } from '../../package/outboxMarker.js';
 import { reportPage } from '../../reconcile/reportPage.js';
+import { traceToHtml } from '../../trace/traceHtml.js';
+import { traceRecord } from '../../trace/traceRecord.js';
 import { createScheduler } from '../../schedule/scheduler.js';
 import { createMetrics } from '../../status/metrics.js';
 import { statusToHtml } from '../../status/statusHtml.js';
@@ -69,6 +71,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         {
           html: async () => statusToHtml(await statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), STATUS_WINDOW_DAYS, c.config.ackDelayHours)),
           json: () => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), STATUS_WINDOW_DAYS, c.config.ackDelayHours),
+          trace: async (key) => traceToHtml(key ? await traceRecord({ ledger: dbs.ledger, dossier: dbs.dossier }, key, { now: c.clock.now() }) : null),
           report: (flow, period) => reportPage(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours),
           healthy: async () => dbs.ledger.query('SELECT 1').then(() => true, () => false),
           metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays: STATUS_WINDOW_DAYS, ackDelayHours: c.config.ackDelayHours }),
