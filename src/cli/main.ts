@@ -52,6 +52,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   flows: async () => (await import('./commands/flows.js')).registerFlows,
   pause: async () => (await import('./commands/pause.js')).registerPause,
   resume: async () => (await import('./commands/pause.js')).registerResume,
+  trace: async () => (await import('./commands/trace.js')).registerTrace,
 };
 const asked = process.argv[2];
 const names = asked && asked in COMMANDS ? [asked] : Object.keys(COMMANDS).filter((n) => n !== 'backfill');

@@ -6,11 +6,15 @@ import { listsOf, type Report, type ReportLists } from './report.js';
 export const HTML_LIST_LIMIT = 1000;
 
 const thead = (head: string[], id: string): string => `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>`;
-const tr = (r: (string | number)[]): string => `<tr>${r.map((c) => `<td>${esc(String(c))}</td>`).join('')}</tr>`;
+type Cell = string | number | { html: string };
+const td = (c: Cell): string => `<td>${typeof c === 'object' ? c.html : esc(String(c))}</td>`;
+const tr = (r: Cell[]): string => `<tr>${r.map(td).join('')}</tr>`;
+/** A dossier key, linked to its trace when the page is served by the status server. */
+const keyCell = (key: string, links: boolean): Cell => (links ? { html: `<a href="/trace?key=${encodeURIComponent(key)}">${esc(key)}</a>` } : key);
 const table = (head: string[], rows: (string | number)[][], id: string): string => `${thead(head, id)}${rows.map(tr).join('')}</tbody></table>`;
 
 /** A long list's table: its first `limit` rows, then a line saying how many more the CSV holds. */
-async function* longTable<T>(head: string[], id: string, items: AsyncIterable<T>, total: number, limit: number, row: (item: T) => (string | number)[]): AsyncGenerator<string> {
+async function* longTable<T>(head: string[], id: string, items: AsyncIterable<T>, total: number, limit: number, row: (item: T) => Cell[]): AsyncGenerator<string> {
   yield thead(head, id);
   let n = 0;
   for await (const item of items) {
@@ -31,7 +35,7 @@ export function reportToHtml(r: Report, limit = HTML_LIST_LIMIT): Promise<string
  * The report as one self-contained HTML page (no script, no external resource) an operator opens in
  * a browser: counts, checks, versions and files in full, the first `limit` records of each long list.
  */
-export async function* htmlChunks(r: Report, lists: ReportLists, limit = HTML_LIST_LIMIT): AsyncGenerator<string> {
+export async function* htmlChunks(r: Report, lists: ReportLists, limit = HTML_LIST_LIMIT, links = false): AsyncGenerator<string> {
   const d = r.delivery;
   const ok = r.checks.every((c) => c.ok);
   const verdict = !ok
@@ -53,7 +57,7 @@ export async function* htmlChunks(r: Report, lists: ReportLists, limit = HTML_LI
 </style>
 </head>
 <body>
-<h1>${esc(`${r.flow} — ${r.period} — environment ${r.environment}`)}</h1>
+${links ? '<p><a href="/">status</a></p>\n' : ''}<h1>${esc(`${r.flow} — ${r.period} — environment ${r.environment}`)}</h1>
 <p class="${verdict[0]}" id="verdict">${esc(verdict[1]!)}</p>
 <dl>
 <dt>Run</dt><dd>#${r.runId}, as of ${esc(r.asOf)}, finished ${esc(r.finishedAt)}</dd>
@@ -82,9 +86,9 @@ ${table(['receiver', 'file', 'run', 'kind', 'state', 'records'], r.receivers.hol
 ${table(['reply', 'state', 'received at', 'about', 'why'], r.replyIssues.map((p) => [p.name, p.state === 'conflict' ? 'conflict (not believed)' : 'set aside', p.receivedAt, p.file, p.reason]), 'replies')}
 <h2>Records not simply accepted</h2>
 `;
-  yield* longTable(['dossier key', 'state', 'file', 'codes'], 'issues', lists.recordIssues, d.records.rejected + d.records.acceptedWithAnomalies, limit, (i) => [i.sourceKey, i.state, i.file, i.codes ?? '']);
+  yield* longTable(['dossier key', 'state', 'file', 'codes'], 'issues', lists.recordIssues, d.records.rejected + d.records.acceptedWithAnomalies, limit, (i) => [keyCell(i.sourceKey, links), i.state, i.file, i.codes ?? '']);
   yield '<h2>Quarantine</h2>\n';
   const quarantined = Object.values(r.quarantineByRule).reduce((n, k) => n + k, 0);
-  yield* longTable(['rule', 'dossier key', 'why'], 'quarantine', lists.quarantine, quarantined, limit, (q) => [q.rule, q.sourceKey, q.message]);
+  yield* longTable(['rule', 'dossier key', 'why'], 'quarantine', lists.quarantine, quarantined, limit, (q) => [q.rule, keyCell(q.sourceKey, links), q.message]);
   yield '</body>\n</html>\n';
 }

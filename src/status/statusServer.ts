@@ -10,6 +10,8 @@ export interface StatusSources {
   report(flow: string, period: string): Promise<string>;
   /** Whether the instance can do its work, part by part (JSON); 503 when `ok` is false. */
   health(): Promise<{ ok: boolean }>;
+  /** A record's trail as a page, INSS masked (null key: the empty form). */
+  trace?(key: string | null): Promise<string>;
   metrics: Registry;
 }
 
@@ -91,6 +93,7 @@ async function route(s: StatusSources, url: URL, method: string): Promise<{ stat
     return { status: h.ok ? 200 : 503, type: 'application/json', body: JSON.stringify(h, null, 2) };
   }
   if (path === '/metrics') return { status: 200, type: s.metrics.contentType, body: await s.metrics.metrics() };
+  if (path === '/trace' && s.trace) return { status: 200, type: 'text/html; charset=utf-8', body: await s.trace(url.searchParams.get('key')) };
   const m = /^\/report\/([a-z0-9-]+)\/([0-9A-Q-]+)$/.exec(path);
   if (m) return { status: 200, type: 'text/html; charset=utf-8', body: await s.report(m[1]!, m[2]!) };
   const q = url.searchParams;

@@ -4,6 +4,8 @@ import { requireSender } from '../../config/config.js';
 import { runPipeline } from '../../engine/runPipeline.js';
 import { checkOutboxMarker } from '../../package/outboxMarker.js';
 import { reportPage } from '../../reconcile/reportPage.js';
+import { traceToHtml } from '../../trace/traceHtml.js';
+import { traceRecord } from '../../trace/traceRecord.js';
 import { createScheduler } from '../../schedule/scheduler.js';
 import { createMetrics } from '../../status/metrics.js';
 import { statusToHtml } from '../../status/statusHtml.js';
@@ -80,6 +82,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         {
           html: async () => statusToHtml(await snapshot()),
           json: snapshot,
+          trace: async (key) => traceToHtml(key ? await traceRecord({ ledger: dbs.ledger, dossier: dbs.dossier }, key, { now: c.clock.now() }) : null),
           report: (flow, period) => reportPage(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours),
           health: () => checkHealth({ ledger: dbs.ledger, outbox: c.config.outbox, tickSeconds: c.config.tickSeconds, startedAt, lastTickAt: () => lastTickAt, now: () => c.clock.now() }),
           metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays, ackDelayHours: c.config.ackDelayHours, catchUpDays: c.config.catchUpDays }),

@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contributionSlips } from '../../pipelines/contributionSlips.js';
+import { taxAttestations } from '../../pipelines/taxAttestations.js';
+import { withTransaction } from '../../src/db/database.js';
+import { verifyChain } from '../../src/ledger/events.js';
+import { startStatusServer } from '../../src/status/statusServer.js';
+import { traceToHtml } from '../../src/trace/traceHtml.js';
+import { traceRecord } from '../../src/trace/traceRecord.js';
+import { applyTestReply } from '../helpers/applyTestReply.js';
+import { renderedDom } from '../helpers/browser.js';
+import { maillon } from '../helpers/cli.js';
+import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
+
+const AT = new Date('2025-01-11T10:00:00Z');
+
+describe("maillon trace: a record's trail across flows and periods", () => {
+  let fx: FlowFixture;
+  let inss: string;
+  let slipsFile: string;
+  let env: Record<string, string>;
+  const sources = () => ({ ledger: fx.db.pool, dossier: fx.db.pool });
+
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    const slips = await fx.run(contributionSlips, '2024-Q1');
+    await fx.run(taxAttestations, '2024');
+    inss = (await fx.db.pool.query<{ inss: string }>(`SELECT inss FROM dossier.affiliates WHERE affiliate_id = 'D01'`)).rows[0]!.inss;
+    // The receiver of D01's contribution slip answers with a blocking anomaly about D01.
+    const d01 = await fx.db.pool.query(
+      `SELECT f.name, f.submission_id, o.attestation_id FROM maillon.record_outcomes o JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
+       WHERE o.run_id = $1 AND o.source_key = 'D01' AND o.outcome = 'emitted'`,
+      [slips.runId],
+    );
+    slipsFile = d01.rows[0].name;
+    await fx.db.pool.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [d01.rows[0].submission_id, AT]);
+    await withTransaction(fx.db.pool, (tx) => applyTestReply(tx, 'FO.NOTI.TRACE', AT, {
+      kind: 'NOTI', fileName: slipsFile, result: 'accepted_with_anomalies',
+      anomalies: [{ inss, attestationId: String(d01.rows[0].attestation_id), blocking: true, code: '00042', description: `unknown person ${inss}` }],
+    }));
+    env = { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_OUTBOX: fx.outbox, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_NOW: AT.toISOString() };
+  });
+  afterAll(async () => fx?.close());
+
+  it('lists every extraction of a dossier key: emitted with file, position, bytes and AttestationID, the NOTI and its anomaly, the final state', async () => {
+    const t = await traceRecord(sources(), 'D01', { now: AT });
+    expect(t.query).toEqual({ kind: 'key', value: 'D01' });
+    expect(t.entries.map((e) => [e.flow, e.period, e.outcome, e.finalState])).toEqual([
+      ['contribution-slips', '2024-Q1', 'emitted', 'rejected'],
+      ['tax-attestations', '2024', 'emitted', 'pending'],
+    ]);
+    const slip = t.entries[0]!;
+    expect(slip).toMatchObject({ file: slipsFile, status: 'original', runKind: 'original', noti: 'accepted_with_anomalies', recordKey: `${inss.slice(0, 2)}*******${inss.slice(-2)}` });
+    expect(slip.position).toBeGreaterThan(0);
+    expect(slip.attestationId).toMatch(/^\d+$/);
+    expect(slip.byteRange!.bytes).toBeGreaterThan(0);
+    expect(slip.replies.map((p) => [p.name, p.kind])).toEqual([['FO.NOTI.TRACE', 'NOTI']]);
+    expect(slip.anomalies).toEqual([{ reply: 'FO.NOTI.TRACE', code: '00042', blocking: true, description: `unknown person ${inss.slice(0, 2)}*******${inss.slice(-2)}` }]);
+    expect(JSON.stringify(t)).not.toContain(inss);
+  });
+
+  it('finds the same record by INSS, masked, and a quarantined record under its rule', async () => {
+    const byInss = await traceRecord(sources(), inss, { now: AT });
+    expect(byInss.query.value).not.toContain(inss.slice(2, 9));
+    expect(byInss.entries.map((e) => [e.flow, e.sourceKey])).toEqual([['contribution-slips', 'D01'], ['tax-attestations', 'D01']]);
+    const d05 = await traceRecord(sources(), 'D05', { now: AT });
+    expect(d05.entries.find((e) => e.flow === 'contribution-slips')).toMatchObject({ outcome: 'quarantined', rule: 'no-insurer', finalState: 'quarantined', file: null });
+  });
+
+  it('the command masks the INSS unless --unmask, which is recorded as an event of the ledger chain', async () => {
+    const text = await maillon(['trace', 'D01'], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`emitted in ${slipsFile} at position`);
+    expect(text.stdout).toContain('anomaly 00042 (blocking) in FO.NOTI.TRACE');
+    expect(text.stdout).toContain('final state: rejected');
+    expect(text.stdout + text.stderr).not.toContain(inss);
+    const before = await fx.db.pool.query(`SELECT count(*)::int AS n FROM maillon.events WHERE kind = 'trace_unmasked'`);
+    expect(before.rows[0].n).toBe(0);
+    const json = await maillon(['trace', inss, '--json', '--unmask'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { query: { value: string }; entries: { recordKey: string }[] };
+    expect(parsed.query.value).toBe(inss);
+    expect(parsed.entries[0]!.recordKey).toBe(inss);
+    const events = await fx.db.pool.query(`SELECT detail FROM maillon.events WHERE kind = 'trace_unmasked'`);
+    expect(events.rows).toHaveLength(1);
+    expect(events.rows[0].detail).toMatchObject({ sourceKeys: ['D01'], entries: 2, by: expect.any(String) });
+    expect(JSON.stringify(events.rows[0].detail)).not.toContain(inss);
+    expect((await verifyChain(fx.db.pool)).broken).toBeNull();
+    const unknown = await maillon(['trace', 'NO-SUCH-KEY'], env);
+    expect(unknown.code).toBe(4);
+    expect(unknown.stdout).toContain('0 extraction(s)');
+  });
+
+  it('answers from indexes, not by reading the whole lineage', async () => {
+    const plan = async (where: string, param: string): Promise<string> => withTransaction(fx.db.pool, async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      const rows = await tx.query(`EXPLAIN SELECT * FROM maillon.record_outcomes o WHERE ${where}`, [param]);
+      return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(await plan('o.source_key = $1', 'D01')).toContain('record_outcomes_source_key');
+    expect(await plan('o.record_key = $1', inss)).toContain('record_outcomes_record_key');
+  });
+
+  it('renders as a page, and the status server shows it at /trace?key=…, masked', async () => {
+    const dir = path.dirname(fx.outbox);
+    const metrics = new Registry();
+    const server = await startStatusServer({
+      html: async () => '', json: async () => ({}), report: async () => '', health: async () => ({ ok: true }), metrics,
+      trace: async (key) => traceToHtml(key ? await traceRecord(sources(), key, { now: AT }) : null),
+    }, 0);
+    try {
+      const dom = await renderedDom(`http://127.0.0.1:${server.port}/trace?key=${inss}`, path.join(dir, 'chromium-trace'));
+      expect(dom).toContain('<p id="summary">2 extraction(s), oldest run first.</p>');
+      expect(dom).toContain(slipsFile);
+      expect(dom).toContain('00042 blocking');
+      expect(dom).not.toContain(inss);
+      const form = await fetch(`http://127.0.0.1:${server.port}/trace`);
+      expect(form.status).toBe(200);
+      expect(await form.text()).toContain('<form method="get" action="/trace">');
+    } finally {
+      await server.close();
+    }
+  });
+});
