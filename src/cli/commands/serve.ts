@@ -7,6 +7,7 @@ import { buildReport } from '../../reconcile/report.js';
 import { reportToHtml } from '../../reconcile/reportHtml.js';
 import { createScheduler } from '../../schedule/scheduler.js';
 import { createMetrics } from '../../status/metrics.js';
+import { withLinkBack } from '../../status/statusGrid.js';
 import { statusToHtml } from '../../status/statusHtml.js';
 import { statusSnapshot } from '../../status/statusSnapshot.js';
 import { checkHealth } from '../../status/health.js';
@@ -81,7 +82,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         {
           html: async () => statusToHtml(await snapshot()),
           json: snapshot,
-          report: async (flow, period) => reportToHtml(await buildReport(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours)),
+          report: async (flow, period) => withLinkBack(reportToHtml(await buildReport(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours)), { flow, period }),
           health: () => checkHealth({ ledger: dbs.ledger, outbox: c.config.outbox, tickSeconds: c.config.tickSeconds, startedAt, lastTickAt: () => lastTickAt, now: () => c.clock.now() }),
           metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays, ackDelayHours: c.config.ackDelayHours, catchUpDays: c.config.catchUpDays }),
         },
