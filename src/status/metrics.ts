@@ -51,7 +51,7 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
     for (const r of rows) g.set({ flow: r.flow, state: r.state }, r.n);
   });
   gauge('maillon_periods', 'Periods of the status window by flow and phase (to_do, in_progress, delivered, needs_attention, given_up), from the period view.', ['flow', 'phase'], async (g) => {
-    for (const p of (await snapshot()).periods) if (p.state !== 'outside_window') g.inc({ flow: p.flow, phase: p.phase }, 1);
+    for (const p of (await snapshot()).periods) g.inc({ flow: p.flow, phase: p.phase }, 1);
   });
   gauge('maillon_period_states', 'Periods of the status window by flow and state (planned, running, failed, given_up, nothing_to_send, written, sent, accepted…), from the period view.', ['flow', 'state'], async (g) => {
     for (const p of (await snapshot()).periods) g.inc({ flow: p.flow, state: p.state }, 1);
@@ -60,12 +60,12 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
     for (const f of o.pipelines) g.set({ flow: f.id }, 0);
     for (const p of (await snapshot()).periods) if (p.phase === 'given_up') g.inc({ flow: p.flow }, 1);
   });
-  gauge('maillon_period_days_remaining', 'Days until the deadline of each period not delivered yet (negative: past its deadline).', ['flow', 'period'], async (g) => {
-    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && p.state !== 'outside_window') g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
+  gauge('maillon_period_days_remaining', 'Days until the deadline of each period not delivered yet (negative: past its deadline); periods outside serve\'s catch-up window are left out.', ['flow', 'period'], async (g) => {
+    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp) g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
   });
-  gauge('maillon_overdue_periods', 'Periods past their deadline and not delivered, by flow.', ['flow'], async (g) => {
+  gauge('maillon_overdue_periods', 'Periods past their deadline and not delivered, by flow (outside serve\'s catch-up window left out).', ['flow'], async (g) => {
     for (const f of o.pipelines) g.set({ flow: f.id }, 0);
-    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && p.state !== 'outside_window' && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
+    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
   });
   gauge('maillon_last_success_timestamp_seconds', 'When the latest successful run of each flow finished (Unix time).', ['flow'], async (g) => {
     for (const r of (await ledger.query(`SELECT flow, extract(epoch FROM max(finished_at))::float8 AS t FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment])).rows) g.set({ flow: r.flow }, r.t);

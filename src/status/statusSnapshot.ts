@@ -6,6 +6,7 @@ import type { AnyPipeline } from '../engine/pipeline.js';
 import { brusselsDate, daysBetween } from '../period/localDate.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
 import { dueRuns, nextRuns } from '../schedule/dueRuns.js';
+import { type OperationsView, readOperations } from './operationsView.js';
 
 /** The state of one flow for one period, as the operations view shows it. */
 export interface PeriodStatus {
@@ -49,6 +50,18 @@ export interface StatusSnapshot {
   next: { flow: string; at: string | null }[];
   /** The paused flows (maillon pause), with why, who and since when. */
   paused: { flow: string; reason: string; by: string; at: string }[];
+  /** serve's catch-up window (MAILLON_CATCHUP_DAYS): periods to do due before it are outside_window. */
+  catchUpDays: number;
+  /** Days before a deadline from which a period not delivered is at risk. */
+  deadlineRiskDays: number;
+  /** The serve instances and their last tick. */
+  instances: OperationsView['instances'];
+  /** The scheduler's queue. */
+  queue: OperationsView['queue'];
+  /** The runs alive now, with their elapsed time. */
+  running: OperationsView['running'];
+  /** The last finished runs with their duration. */
+  recentRuns: OperationsView['recentRuns'];
 }
 
 /**
@@ -72,7 +85,12 @@ export async function statusSnapshot(ledger: Pool, pipelines: readonly AnyPipeli
     .sort((a, b) => (`${a.flow} ${a.period}` < `${b.flow} ${b.period}` ? -1 : 1))
     .map((v) => toStatus(v, pipelines.find((p) => p.id === v.flow)!, now, (dueAt.get(`${v.flow} ${v.period}`) ?? 0) <= catchUpFrom));
   const paused = [...(await pausedFlows(ledger, env)).values()].map((p) => ({ flow: p.flow, reason: p.reason, by: p.by, at: p.at.toISOString() }));
-  return { at: now.toISOString(), environment: env, periods, next: nextRuns(pipelines, now).map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null })), paused };
+  // Soonest first; a schedule that never fires again last.
+  const next = nextRuns(pipelines, now)
+    .sort((a, b) => (a.at?.getTime() ?? Infinity) - (b.at?.getTime() ?? Infinity) || a.flow.localeCompare(b.flow))
+    .map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null }));
+  const ops = await readOperations(ledger, env, now);
+  return { at: now.toISOString(), environment: env, periods, next, paused, catchUpDays, deadlineRiskDays: DEADLINE_RISK_DAYS, ...ops };
 }
 
 function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp: boolean): PeriodStatus {

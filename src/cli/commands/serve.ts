@@ -8,6 +8,7 @@ import { traceToHtml } from '../../trace/traceHtml.js';
 import { traceRecord } from '../../trace/traceRecord.js';
 import { createScheduler } from '../../schedule/scheduler.js';
 import { createMetrics } from '../../status/metrics.js';
+import { withLinkBack } from '../../status/statusGrid.js';
 import { statusToHtml } from '../../status/statusHtml.js';
 import { statusSnapshot } from '../../status/statusSnapshot.js';
 import { checkHealth } from '../../status/health.js';
@@ -83,7 +84,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
           html: async () => statusToHtml(await snapshot()),
           json: snapshot,
           trace: async (key) => traceToHtml(key ? await traceRecord({ ledger: dbs.ledger, dossier: dbs.dossier }, key, { now: c.clock.now() }) : null),
-          report: (flow, period) => reportPage(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours),
+          report: async (flow, period) => withLinkBack(await reportPage(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours), { flow, period }),
           health: () => checkHealth({ ledger: dbs.ledger, outbox: c.config.outbox, tickSeconds: c.config.tickSeconds, startedAt, lastTickAt: () => lastTickAt, now: () => c.clock.now() }),
           metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays, ackDelayHours: c.config.ackDelayHours, catchUpDays: c.config.catchUpDays }),
         },

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { PIPELINES } from '../../../pipelines/index.js';
+import { brusselsTime } from '../../status/brusselsTime.js';
+import { CATEGORY_LABEL } from '../../status/statusGrid.js';
 import { statusSnapshot } from '../../status/statusSnapshot.js';
 import type { CliContext } from '../context.js';
 import { environmentOption } from '../resolve.js';
@@ -15,17 +17,21 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
     .action(async (opts: { env?: string; days: number; json?: boolean }) => {
       const c = ctx();
       const env = environmentOption(c.config, opts.env);
-      const s = await statusSnapshot((await c.databases()).ledger, PIPELINES, env, c.clock.now(), opts.days, c.config.ackDelayHours);
+      // The same catch-up window as serve: a period to do due before it is outside_window.
+      const s = await statusSnapshot((await c.databases()).ledger, PIPELINES, env, c.clock.now(), opts.days, c.config.ackDelayHours, c.config.catchUpDays);
       if (opts.json) {
         console.log(JSON.stringify(s, null, 2));
         return;
       }
       for (const p of s.periods) {
         const state = `${p.state}${p.overdue ? ' (overdue)' : ''}`;
-        console.log(`${p.flow.padEnd(24)} ${p.period.padEnd(8)} ${p.phase.replace('_', ' ').padEnd(15)} ${state.padEnd(26)} quarantined ${String(p.quarantined ?? '-').padStart(6)}  deadline ${p.deadline} (${p.daysRemaining} d)`);
+        const risk = p.deadlineAtRisk ? (p.daysRemaining < 0 ? '  ⚠ deadline passed' : '  ⚠ deadline at risk') : '';
+        console.log(`${p.flow.padEnd(24)} ${p.period.padEnd(8)} ${p.phase.replace('_', ' ').padEnd(15)} ${state.padEnd(26)} quarantined ${String(p.quarantined ?? '-').padStart(6)}  deadline ${p.deadline} (${p.daysRemaining} d)${risk}  [${CATEGORY_LABEL[p.category]}]`);
         if (p.action) console.log(`    → ${p.action}`);
       }
-      for (const n of s.next) console.log(`next ${n.flow.padEnd(24)} ${n.at ?? '-'}`);
+      for (const r of s.running) console.log(`running #${r.runId} ${r.flow} ${r.period} since ${brusselsTime(r.startedAt)} (${r.elapsedSeconds} s)`);
+      for (const i of s.instances) console.log(`instance ${i.instance.padEnd(30)} last tick ${brusselsTime(i.lastTickAt)}${i.alive ? '' : '  (no recent tick)'}`);
+      for (const n of s.next) console.log(`next ${n.flow.padEnd(24)} ${n.at ? brusselsTime(n.at) : '-'}`);
       for (const p of s.paused) console.log(`paused ${p.flow.padEnd(22)} since ${p.at} by ${p.by}: ${p.reason} (maillon resume ${p.flow} --env ${env})`);
     });
 }
