@@ -119,6 +119,14 @@ export class PeriodHeldError extends LedgerConflictError {
 /** Another maillon process is running or sending this period or submission right now. */
 export class BusyError extends LedgerConflictError {}
 
+/**
+ * A rerun's recomputation is not the plan the operator confirmed (the dossier changed between
+ * the plan and the confirmation): nothing is written.
+ */
+export class PlanChangedError extends MaillonError {
+  override readonly exitCode = 14;
+}
+
 /** A validator (xmllint) or another external tool is missing or failed to run. */
 export class ToolError extends MaillonError {
   override readonly exitCode = 9;
