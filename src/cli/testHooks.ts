@@ -11,8 +11,8 @@ export function deliveryTestHooks(config: Config, environment: Environment): { o
   return stepHooks(config, environment);
 }
 
-/** The hook of a run's steps: `after-commit` (the run's files and success are committed). */
-export function runTestHooks(config: Config, environment: Environment): { onStep?: (step: 'after-commit') => void | Promise<void> } {
+/** The hook of a run's steps: `after-commit` (the run's files and success are committed); a rerun's `after-plan` (its plan shown and confirmed). */
+export function runTestHooks(config: Config, environment: Environment): { onStep?: (step: 'after-commit' | 'after-plan') => void | Promise<void> } {
   return stepHooks(config, environment);
 }
 

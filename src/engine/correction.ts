@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { OutboxError } from '../errors/errors.js';
 import { byteOrderLess } from './pipelineContracts.js';
@@ -30,6 +30,8 @@ export interface Correction {
   cancelVanished: boolean;
   plan: CorrectionPlan;
   merge: HeldMerge;
+  /** The fingerprint of the plan: every record's key, fate and content, in order (see `fingerprint`). */
+  digest: Hash;
 }
 
 /** Where the merge is in the stream of held records. */
@@ -48,6 +50,7 @@ export function startCorrection(previous: PreviousVersion, resendAll: boolean, c
   return {
     previous, version: previous.versions, resendAll, cancelVanished, plan: { added: [], changed: [], vanished: [], unchanged: 0 },
     merge: { open: () => previous.held(), stream: null, batch: [], at: 0, done: false, gone: [] },
+    digest: createHash('sha256'),
   };
 }
 
@@ -120,6 +123,22 @@ export async function vanished(c: Correction): Promise<[string, SentRecord][]> {
   }
   c.plan.vanished = m.gone.map(([k]) => k);
   return m.gone;
+}
+
+/**
+ * Adds one record's fate to the plan's fingerprint (`fate`: emitted with its status, unchanged,
+ * quarantined with its rule; `detail`: its AttestationID and hash, or its rule). Two computations
+ * of a rerun have the same fingerprint exactly when they send the same records with the same
+ * content under the same ids: the run that follows a confirmed plan compares it with the plan's.
+ */
+export function fingerprint(c: Correction, sourceKey: string, fate: string, detail: string): void {
+  c.digest.update(`${sourceKey}\t${fate}\t${detail}\n`);
+}
+
+/** The plan's fingerprint, once the render is over (the records left out included). */
+export function planDigest(c: Correction): string {
+  for (const key of c.plan.vanished) c.digest.update(`${key}\tvanished\n`);
+  return c.digest.digest('hex');
 }
 
 /** Stops reading the previous version (a run that fails): its connection is released. */

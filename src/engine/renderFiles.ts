@@ -14,7 +14,7 @@ import type { Violation } from '../validate/rule.js';
 import { validateRow } from '../validate/validateRow.js';
 import { newAttestationId } from './attestationId.js';
 import { createDocumentWriter, documentNameProblem, type DocumentWriter } from './documents.js';
-import { closeCorrection, type Correction, type Decision, decide, heldFor, note, readSentContents, setAside, vanished } from './correction.js';
+import { closeCorrection, type Correction, type Decision, decide, fingerprint, heldFor, note, readSentContents, setAside, vanished } from './correction.js';
 import type { SentRecord } from './previousVersion.js';
 import type { AnyPipeline, RecordContext } from './pipeline.js';
 import { loadPipeline, sourceKeyOrder } from './pipelineContracts.js';
@@ -91,6 +91,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
   const quarantine = (o: { ordinal: number; sourceKey: string; recordKey: string | null }, v: Violation): Promise<void> | undefined => {
     counts.quarantined++;
     quarantineByRule[v.rule] = (quarantineByRule[v.rule] ?? 0) + 1;
+    if (correction) fingerprint(correction, o.sourceKey, 'quarantined', v.rule);
     return outcomes.quarantined({ ordinal: o.ordinal, sourceKey: o.sourceKey, recordKey: o.recordKey, rule: v.rule, message: v.message });
   };
   try {
@@ -124,6 +125,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       if (!how.send) {
         note(correction!, sourceKey, before, recordHash);
         counts.unchanged = (counts.unchanged ?? 0) + 1;
+        fingerprint(correction!, sourceKey, 'unchanged', `${attestationId} ${recordHash}`);
         const u = outcomes.unchanged({ ordinal, sourceKey, recordKey, attestationId, recordHash });
         if (u) await u;
         continue;
@@ -135,7 +137,10 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         if (q) await q;
         continue;
       }
-      if (correction) note(correction, sourceKey, before, recordHash);
+      if (correction) {
+        note(correction, sourceKey, before, recordHash);
+        fingerprint(correction, sourceKey, `status ${how.status} to ${route.receiver}`, `${attestationId} ${recordHash}`);
+      }
       // Awaited only when a buffer is flushed (or the receiver's file opened): most records cost no promise at all.
       const writer = files.writer(route.receiver);
       const placed = (writer instanceof Promise ? await writer : writer).add(rec, rendered);
@@ -195,6 +200,7 @@ async function cancelVanished(correction: Correction, files: ReceiverFiles, outc
     if (placed.flush) await placed.flush;
     counts.emitted++;
     counts.cancelled = (counts.cancelled ?? 0) + 1;
+    fingerprint(correction, sourceKey, 'status 1', `${before.attestationId} ${before.hash}`);
     const e = outcomes.emitted({
       ordinal: ++ordinal, sourceKey, recordKey: null, fileKey: placed.fileKey, position: placed.position, attestationId: before.attestationId,
       recordHash: before.hash, status: 1, contentOffset: placed.contentOffset, contentBytes: placed.contentBytes,

@@ -4,8 +4,8 @@ import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import { connect, type Pool, type PoolClient } from '../db/database.js';
-import { ConfigError, OutboxError, SchemaConformanceError, UsageError } from '../errors/errors.js';
-import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
+import { ConfigError, OutboxError, PlanChangedError, SchemaConformanceError, UsageError } from '../errors/errors.js';
+import { type Correction, type CorrectionPlan, planDigest, startCorrection } from './correction.js';
 import { loadPreviousVersion } from './previousVersion.js';
 import { checkPeriodComplete, claimPeriod, dryRunNotice, receiverKinds, secondOriginal } from './periodGuard.js';
 import type { Signing } from '../sign/signingIdentity.js';
@@ -56,7 +56,12 @@ export interface RunRequest {
   asOf?: Date;
   dryRun: boolean;
   /** A rerun: a new version of a period already sent, compared record by record with it. */
-  correction?: { reason: string; full: boolean };
+  correction?: {
+    reason: string;
+    full: boolean;
+    /** The fingerprint of the plan the operator confirmed: a run that computes another one is refused (PlanChangedError). */
+    expectedPlan?: string;
+  };
   /** Who asked: an operator's run resets the scheduler's failures of the period (default operator). */
   trigger?: 'operator' | 'schedule';
 }
@@ -74,7 +79,7 @@ export interface RunResult {
   /** The flow's facts reported beside its records, or null. */
   facts: Record<string, unknown> | null;
   /** For a rerun: what changed compared with the version the receivers hold. */
-  plan: (CorrectionPlan & { previousRunId: number; kind: string }) | null;
+  plan: (CorrectionPlan & { previousRunId: number; kind: string; digest: string }) | null;
   /** A dry run of a period its receivers already hold: what a real run would meet; else null. */
   notice: string | null;
 }
@@ -159,6 +164,8 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
       ...(correction ? { correction } : {}),
     });
     rendered = out.submissions;
+    const digest = correction ? planDigest(correction) : null;
+    if (digest !== null && req.correction?.expectedPlan !== undefined && digest !== req.correction.expectedPlan) throw planChanged(req, periodKey, out.counts, correction!.plan);
     const facts = pipeline.facts ? await readFacts(deps.dossier, pipeline.facts, req.period, brusselsDate(asOf)) : null;
     log.info({ ...out.counts, submissions: rendered.length, documents: out.documents }, 'records rendered');
     await checkParts(deps, pipeline, rendered);
@@ -188,7 +195,7 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     return {
       runId, dryRun: req.dryRun, asOf, counts: out.counts, quarantineByRule: out.quarantineByRule, files: published,
       documents: { folder: docsFolder, count: out.documents }, facts,
-      plan: correction && version ? { ...correction.plan, previousRunId: version.previousRunId!, kind: version.kind } : null,
+      plan: correction && version ? { ...correction.plan, previousRunId: version.previousRunId!, kind: version.kind, digest: digest! } : null,
     };
   } catch (err) {
     if (!committed) {
@@ -217,6 +224,14 @@ async function prepareCorrection(deps: RunDeps, req: RunRequest, periodKey: stri
     correction: startCorrection(previous, req.correction.full, !wholeFile),
     version: { kind: req.correction.full ? 'full-replacement' : 'correction', previousRunId: previous.lastRunId, reason: req.correction.reason },
   };
+}
+
+function planChanged(req: RunRequest, periodKey: string, counts: { quarantined: number }, p: CorrectionPlan): PlanChangedError {
+  return new PlanChangedError(
+    `The dossier changed after the plan of this rerun was shown: ${req.pipeline.id} ${periodKey} (${req.environment}) now gives new ${p.added.length}, changed ${p.changed.length}, ` +
+      `vanished ${p.vanished.length}, unchanged ${p.unchanged}, quarantined ${counts.quarantined}, which is not the plan that was confirmed. Nothing was written: ` +
+      `run "maillon rerun ${req.pipeline.id} --period ${periodKey} --env ${req.environment}" again to see the new plan.`,
+  );
 }
 
 /** Production is always signed, simulation never, test when configured so. */

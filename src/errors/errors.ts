@@ -122,6 +122,14 @@ export class BusyError extends LedgerConflictError {}
 /** The flow is paused (maillon pause): no writing run of it until maillon resume. */
 export class FlowPausedError extends LedgerConflictError {}
 
+/**
+ * A rerun's recomputation is not the plan the operator confirmed (the dossier changed between
+ * the plan and the confirmation): nothing is written.
+ */
+export class PlanChangedError extends MaillonError {
+  override readonly exitCode = 14;
+}
+
 /** A validator (xmllint) or another external tool is missing or failed to run. */
 export class ToolError extends MaillonError {
   override readonly exitCode = 9;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statistics } from '../../pipelines/statistics.js';
 import { taxAttestations } from '../../pipelines/taxAttestations.js';
 import { importFolder } from '../../src/import/importFolder.js';
-import { maillon } from '../helpers/cli.js';
+import { maillon, spawnMaillon } from '../helpers/cli.js';
 import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
 
 const NOW = '2025-01-10T02:00:00+01:00';
@@ -83,5 +83,41 @@ describe('rerun output of a flow replaced whole (statistics 2024-Q1)', () => {
     const inFiles = [...sent.stdout.matchAll(/file \S+ \((\d+) records/g)].reduce((n, m) => n + Number(m[1]), 0);
     expect(inFiles).toBeGreaterThan(0);
     expect(countsOf(dry.stdout)).toContain(`emitted ${inFiles} `);
+  });
+});
+
+describe('a rerun sends the plan that was shown', () => {
+  let fx: FlowFixture;
+  const args = ['rerun', 'tax-attestations', '--period', '2024', '--reason', 'affiliate left', '--as-of', NOW, '--yes'];
+  const submissions = async (): Promise<number> => (await fx.db.pool.query(`SELECT count(*)::int AS n FROM maillon.submissions`)).rows[0].n;
+
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(taxAttestations, '2024');
+    await importFolder(fx.db.pool, await changedDossier(path.join(path.dirname(fx.outbox), 'without-d06'), false));
+  });
+  afterAll(async () => fx?.close());
+
+  it('refuses with exit 14 when the dossier changed between the plan and the confirmation, and writes nothing', async () => {
+    // The rerun pauses 3 s after its plan (MAILLON_PAUSE_AT=after-plan): the dossier changes then.
+    const child = spawnMaillon(args, { ...cliEnv(fx), MAILLON_PAUSE_AT: 'after-plan' });
+    let stdout = '';
+    const planShown = new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (/^ {2}extracted /m.test(stdout)) resolve();
+    }));
+    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await planShown;
+    expect(stdout).toMatch(/changed\s+0 /);
+    await importFolder(fx.db.pool, await changedDossier(path.join(path.dirname(fx.outbox), 'changed'), true));
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    expect(await ended, stdout).toBe(14);
+    expect(stderr).toContain('The dossier changed after the plan of this rerun was shown: tax-attestations 2024 (T) now gives new 0, changed 2, vanished 1');
+    expect(await submissions()).toBe(1);
+    const again = await maillon(args, cliEnv(fx));
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/changed\s+2 /);
+    expect(await submissions()).toBe(2);
   });
 });

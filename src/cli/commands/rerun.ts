@@ -79,7 +79,8 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
       const environment = environmentOption(c.config, opts.env);
       const sender = requireSender(c.config);
       if (!opts.reason.trim()) throw new UsageError('--reason must say why the period is sent again.');
-      const deps = { ...(await cliRunDeps(c)), ...runTestHooks(c.config, environment) };
+      const hooks = runTestHooks(c.config, environment);
+      const deps = { ...(await cliRunDeps(c)), ...hooks };
       const asOf = opts.asOf ? parseInstant(opts.asOf) : c.clock.now();
       const request = { pipeline, period, environment, sender, asOf };
       // Flows replaced whole (aggregates, Belcotax) send the whole period again when anything changed.
@@ -103,7 +104,9 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
           return;
         }
       }
-      const result = await runPipeline(deps, { ...request, dryRun: false, correction });
+      await hooks.onStep?.('after-plan');
+      // What is sent is the plan shown: the run recomputes it and is refused (exit 14) when it differs.
+      const result = await runPipeline(deps, { ...request, dryRun: false, correction: { ...correction, expectedPlan: p.digest } });
       printRun(flow, formatPeriod(period), environment, result);
       console.log('deliver it with: maillon send');
     });
