@@ -65,6 +65,15 @@ describe('maillon pause / resume', () => {
     expect((await maillon(['verify-ledger'], env)).code).toBe(0);
   });
 
+  it('maillon status uses serve\'s catch-up window: older periods to do are outside it, in text and JSON (issue 22: 400 days shown as planned)', async () => {
+    const json = JSON.parse((await maillon(['status', '--json', '--days', '400'], env)).stdout) as { catchUpDays: number; periods: { flow: string; period: string; state: string; category: string }[] };
+    expect(json.catchUpDays).toBe(1);
+    expect(json.periods.find((p) => p.flow === 'career' && p.period === '2026-Q2')).toMatchObject({ state: 'outside_window', category: 'outside_window' });
+    const text = (await maillon(['status', '--days', '400'], env)).stdout;
+    expect(text).toMatch(/^career\s+2026-Q2 .*outside_window.*\[outside the catch-up window\]$/m);
+    expect(text).toMatch(/^next \S+\s+\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0[12]:00$/m);
+  });
+
   it('refuses an unknown flow (exit 4) and an empty reason (exit 2)', async () => {
     expect((await maillon(['pause', 'nope', '--reason', 'x'], env)).code).toBe(4);
     expect((await maillon(['pause', 'career', '--reason', ' '], env)).code).toBe(2);
