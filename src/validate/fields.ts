@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Cents } from '../domain/cents.js';
 import { type Inss, inssProblem } from '../domain/inss.js';
-import { isLocalDate, type LocalDate } from '../period/localDate.js';
+import type { LocalDate } from '../period/localDate.js';
 import { type Period, type PeriodKind, parsePeriod } from '../period/period.js';
 import { inssMessage } from './commonRules.js';
 
@@ -16,33 +16,44 @@ export function issueRule(issue: z.core.$ZodIssue): string | null {
   return typeof rule === 'string' ? rule : null;
 }
 
+/**
+ * Types a schema's output as the brand T without a transform: the checks of the schema are what
+ * earn the brand. A transform per value (a zod pipe) made parsing a career row about three times
+ * as slow as checking it (docs/decisions/0602-branded-types-at-the-row-border.md).
+ */
+function branded<T, S extends z.ZodType>(schema: S): z.ZodType<T, z.input<S>> {
+  return schema as unknown as z.ZodType<T, z.input<S>>;
+}
+
 /** An INSS: 11 digits whose check digits match, else the row is quarantined under `inss-check-digit`. */
-export const inssField = z
-  .string()
-  .superRefine((value, ctx) => {
+export const inssField = branded<Inss, z.ZodString>(
+  z.string().superRefine((value, ctx) => {
     const problem = inssProblem(value);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: inssMessage(value, problem), params: { rule: 'inss-check-digit' } });
-  })
-  .transform((value) => value as Inss);
+  }),
+);
 
-/** An exact amount of money in integer cents. */
-export const centsField = z
-  .number()
-  .int()
-  .transform((value) => value as Cents);
+/** An exact amount of money in integer cents (safe integers only). */
+export const centsField = branded<Cents, z.ZodNumber>(z.number().int());
 
-/** A calendar day `YYYY-MM-DD` (PostgreSQL's json of a date). */
-export const localDateField = z
-  .string()
-  .refine(isLocalDate, 'not a calendar day (YYYY-MM-DD)')
-  .transform((value) => value as LocalDate);
+/** A calendar day `YYYY-MM-DD` (PostgreSQL's json of a date); zod's ISO date checks the days of each month, leap years included. */
+export const localDateField = branded<LocalDate, z.ZodISODate>(z.iso.date('not a calendar day (YYYY-MM-DD)'));
 
-/** A period key of one kind (`2026-Q3`, `2026-07`, `2026`), parsed into its Period. */
+/**
+ * A period key of one kind (`2026-Q3`, `2026-07`, `2026`), parsed into its Period. A row names few
+ * periods: each key is parsed once and its Period shared (periods are read-only).
+ */
 export function periodField(kind: PeriodKind): z.ZodType<Period, string> {
+  const known = new Map<string, Period>();
   return z.string().transform((key, ctx) => {
+    const seen = known.get(key);
+    if (seen !== undefined) return seen;
     try {
       const period = parsePeriod(key);
-      if (period.kind === kind) return period;
+      if (period.kind === kind) {
+        if (known.size < 10_000) known.set(key, period);
+        return period;
+      }
     } catch {
       // reported below
     }
