@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { chooseInsurer } from '../src/domain/insurer.js';
-import { inssProblem } from '../src/domain/inss.js';
+import type { Cents } from '../src/domain/cents.js';
+import { type Inss, inssProblem } from '../src/domain/inss.js';
 import { regionOf } from '../src/domain/region.js';
 import type { Pipeline, Route, XmlOutput } from '../src/engine/pipeline.js';
-import { lastDay, periodCode, periodContaining } from '../src/period/period.js';
+import type { LocalDate } from '../src/period/localDate.js';
+import { formatPeriod, lastDay, parsePeriod, periodAfter, periodCode, periodContaining, periodKeyCode } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
-import { inssRule } from '../src/validate/commonRules.js';
+import { centsField, inssField, localDateField, periodField } from '../src/validate/fields.js';
 import type { Rule } from '../src/validate/rule.js';
 
 /** Receiver ids of the allowance certificates. [our choice: the bodies' usual short names] */
@@ -20,34 +22,36 @@ export const ALLOWANCE_RECEIVERS = {
 const KIND_CODE = { bridging_right: 'BRG', maternity_vouchers: 'MAT', family_allowance: 'FAM' } as const;
 
 // Last month for which the fund still certifies family allowances (regionalisation, flows.md).
-const FAMILY_ALLOWANCE_LAST_MONTH = { brussels: '2019-12', wallonia: '2018-12', flanders: '2018-12' } as const;
+const FAMILY_ALLOWANCE_LAST_MONTH = { brussels: parsePeriod('2019-12'), wallonia: parsePeriod('2018-12'), flanders: parsePeriod('2018-12') } as const;
 
 const allowanceRow = z.object({
   allowanceId: z.string(),
   affiliateId: z.string(),
-  inss: z.string(),
+  inss: inssField,
   kind: z.enum(['bridging_right', 'maternity_vouchers', 'family_allowance']),
-  month: z.string(),
-  amount: z.number().int().nullable(),
+  month: periodField('month'),
+  amount: centsField.nullable(),
   vouchers: z.number().int().nullable(),
+  // Checked by the rule child-inss-check-digit, for family allowances only (it names no child otherwise).
   childInss: z.string().nullable(),
-  paidOn: z.string().nullable(),
+  paidOn: localDateField.nullable(),
   postalCode: z.string(),
   country: z.string(),
-  insurers: z.array(z.object({ insurer: z.string(), from: z.string(), to: z.string().nullable() })),
+  insurers: z.array(z.object({ insurer: z.string(), from: localDateField, to: localDateField.nullable() })),
 });
 type AllowanceRow = z.infer<typeof allowanceRow>;
 
 /** One allowance certificate. */
 export interface AllowanceRecord {
   allowanceId: string;
-  inss: string;
+  inss: Inss;
+  /** The month's period key, `2026-07`. */
   month: string;
   kind: keyof typeof KIND_CODE;
-  amount: number | null;
+  amount: Cents | null;
   vouchers: number | null;
   childInss: string | null;
-  paidOn: string | null;
+  paidOn: LocalDate | null;
   receiver: Route;
 }
 
@@ -97,11 +101,11 @@ function routeOf(row: AllowanceRow, monthLastDay: ReturnType<typeof lastDay>): R
   if (region === null || region === 'abroad') {
     return { quarantine: { rule: 'family-allowance-no-region', message: 'the affiliate has no Belgian postal code: no family-allowance body can be chosen' } };
   }
-  if (row.month > FAMILY_ALLOWANCE_LAST_MONTH[region]) {
+  if (periodAfter(row.month, FAMILY_ALLOWANCE_LAST_MONTH[region])) {
     return {
       quarantine: {
         rule: 'family-allowance-regionalised',
-        message: `family allowances for ${row.month} in ${region} are paid by the region since regionalisation (last month certified by the fund: ${FAMILY_ALLOWANCE_LAST_MONTH[region]})`,
+        message: `family allowances for ${formatPeriod(row.month)} in ${region} are paid by the region since regionalisation (last month certified by the fund: ${formatPeriod(FAMILY_ALLOWANCE_LAST_MONTH[region])})`,
       },
     };
   }
@@ -111,7 +115,7 @@ function routeOf(row: AllowanceRow, monthLastDay: ReturnType<typeof lastDay>): R
 /** What follows the engine's identification in an allowance certificate. */
 function renderCertificate(rec: AllowanceRecord): string {
   return (
-    `${el('INSS', rec.inss)}${el('Month', rec.month.replace('-', ''))}` +
+    `${el('INSS', rec.inss)}${el('Month', periodKeyCode(rec.month))}` +
     `${el('AllowanceKind', KIND_CODE[rec.kind])}${el('AllowanceReference', rec.allowanceId)}${optionalEl('Amount', rec.amount)}` +
     `${optionalEl('Vouchers', rec.vouchers)}${optionalEl('ChildINSS', rec.childInss)}${el('PaymentStatus', rec.paidOn ? 'PAI' : 'GRA')}` +
     `${optionalEl('PaidOn', rec.paidOn)}`
@@ -137,12 +141,12 @@ export const allowanceCertificates: Pipeline<AllowanceRow, AllowanceRecord> = {
   deadline: (period) => lastDay(periodContaining('month', period.end)),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { allowanceId?: unknown }).allowanceId ?? '(no allowance id)') },
   row: allowanceRow,
-  rules: [inssRule((r) => r.inss), amountsPresent, childInssValid],
+  rules: [amountsPresent, childInssValid],
   recordKey: (row) => row.inss,
   toRecord: (row, { period }) => ({
     allowanceId: row.allowanceId,
     inss: row.inss,
-    month: row.month,
+    month: formatPeriod(row.month),
     kind: row.kind,
     amount: row.kind === 'maternity_vouchers' ? null : row.amount,
     vouchers: row.kind === 'maternity_vouchers' ? row.vouchers : null,

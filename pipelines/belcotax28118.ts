@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import type { Pipeline, XmlOutput } from '../src/engine/pipeline.js';
 import { nisCountryCode } from '../src/domain/nisCountry.js';
-import { toLocalDate } from '../src/period/localDate.js';
-import { inssRule } from '../src/validate/commonRules.js';
+import { daysInMonth, toLocalDate } from '../src/period/localDate.js';
+import { ZERO_CENTS } from '../src/domain/cents.js';
+import { centsField, inssField } from '../src/validate/fields.js';
 import type { Rule } from '../src/validate/rule.js';
 import { checkBelcotaxFile } from './belcotax/checkBelcotax.js';
 import { type FicheRecord, renderFiche } from './belcotax/fiche.js';
@@ -13,7 +14,7 @@ export { type FicheRecord, ficheControlTotal } from './belcotax/fiche.js';
 
 const belcotaxRow = z.object({
   affiliateId: z.string(),
-  inss: z.string(),
+  inss: inssField,
   lastName: z.string(),
   firstName: z.string(),
   language: z.enum(['fr', 'nl', 'de']),
@@ -21,7 +22,7 @@ const belcotaxRow = z.object({
   postalCode: z.string(),
   city: z.string(),
   country: z.string(),
-  amount: z.number().int(),
+  amount: centsField,
   missingAmounts: z.number().int(),
 });
 type BelcotaxRow = z.infer<typeof belcotaxRow>;
@@ -68,15 +69,15 @@ export const belcotax28118: Pipeline<BelcotaxRow, FicheRecord> = {
   periodKind: 'year',
   schedule: '0 2 15 1 *',
   // Legal deadline: end of February of the following year (nothing accepted after 30 September of year+3).
-  deadline: (period) => toLocalDate(period.year + 1, 2, new Date(Date.UTC(period.year + 1, 2, 0)).getUTCDate()),
+  deadline: (period) => toLocalDate(period.year + 1, 2, daysInMonth(period.year + 1, 2)),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
   row: belcotaxRow,
-  rules: [inssRule((r) => r.inss), amountsKnown, countryHasNisCode],
+  rules: [amountsKnown, countryHasNisCode],
   recordKey: (row) => row.inss,
   toRecord: (row, { period }) => ({
     reference: row.affiliateId, inss: row.inss, lastName: row.lastName, firstName: row.firstName, street: row.street,
     postalCode: row.postalCode, city: row.city, country: nisCountryCode(row.country)!, language: row.language,
-    year: period.year, gross: row.amount, withholding: 0,
+    year: period.year, gross: row.amount, withholding: ZERO_CENTS,
   }),
   route: () => ({ receiver: 'BELCOTAX' }),
   output: belcotaxXml,

@@ -7,35 +7,38 @@ import { type LocalDate, maxDate, minDate } from '../src/period/localDate.js';
 import { lastDay, type Period, periodCode, periodContaining } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
-import { activityCategoryRule, coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
+import type { Cents } from '../src/domain/cents.js';
+import type { Inss } from '../src/domain/inss.js';
+import { activityCategoryRule, coherentPeriodsRule } from '../src/validate/commonRules.js';
+import { centsField, inssField, localDateField } from '../src/validate/fields.js';
 
 const KIND_CODE = { activity: 'ACT', assimilation_sickness: 'ASI', continued_insurance: 'CON' } as const;
 
 const careerRow = z.object({
   affiliateId: z.string(),
-  inss: z.string(),
+  inss: inssField,
   periods: z
     .array(
       z.object({
         kind: z.enum(['activity', 'assimilation_sickness', 'continued_insurance']),
         category: z.enum(CATEGORIES).nullable(),
-        start: z.string(),
-        end: z.string().nullable(),
+        start: localDateField,
+        end: localDateField.nullable(),
       }),
     )
     .min(1),
-  due: z.number().int(),
-  movements: z.array(z.tuple([z.string(), z.number().int()])),
+  due: centsField,
+  movements: z.array(z.tuple([localDateField, centsField])),
 });
 type CareerRow = z.infer<typeof careerRow>;
 
 /** One career record: a person's quarter as INASTI receives it. */
 export interface CareerRecord {
-  inss: string;
+  inss: Inss;
   quarter: string;
   periods: { kind: keyof typeof KIND_CODE; category: (typeof CATEGORIES)[number] | null; start: LocalDate; end: LocalDate }[];
-  due: number;
-  paid: number;
+  due: Cents;
+  paid: Cents;
   paidInFull: boolean;
   paidInFullDate: LocalDate | null;
 }
@@ -58,8 +61,8 @@ LEFT JOIN due USING (affiliate_id)
 LEFT JOIN mov USING (affiliate_id)
 ORDER BY a.affiliate_id COLLATE "C"`;
 
-function clip(period: Period, last: LocalDate, start: string, end: string | null): { start: LocalDate; end: LocalDate } {
-  return { start: maxDate(start as LocalDate, period.start), end: minDate((end ?? last) as LocalDate, last) };
+function clip(period: Period, last: LocalDate, start: LocalDate, end: LocalDate | null): { start: LocalDate; end: LocalDate } {
+  return { start: maxDate(start, period.start), end: minDate(end ?? last, last) };
 }
 
 /** What follows the engine's identification in a career attestation. */
@@ -99,7 +102,7 @@ export const career: Pipeline<CareerRow, CareerRecord> = {
     sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)'),
   },
   row: careerRow,
-  rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.periods), activityCategoryRule((r) => r.periods.filter((p) => p.kind === 'activity'))],
+  rules: [coherentPeriodsRule((r) => r.periods), activityCategoryRule((r) => r.periods.filter((p) => p.kind === 'activity'))],
   recordKey: (row) => row.inss,
   toRecord(row, { period }) {
     const state = toPaidState(row.due, row.movements);

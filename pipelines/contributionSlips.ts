@@ -6,29 +6,32 @@ import type { LocalDate } from '../src/period/localDate.js';
 import { lastDay, periodCode, periodContaining } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
-import { activityCategoryRule, coherentPeriodsRule, inssRule } from '../src/validate/commonRules.js';
+import type { Cents } from '../src/domain/cents.js';
+import type { Inss } from '../src/domain/inss.js';
+import { activityCategoryRule, coherentPeriodsRule } from '../src/validate/commonRules.js';
+import { centsField, inssField, localDateField } from '../src/validate/fields.js';
 import { CATEGORY_CODE, CATEGORIES } from './shared/codes.js';
-import { ACTIVITY_CTE, categoryAtEnd } from './shared/activity.js';
+import { ACTIVITY_CTE, activitySpanField, categoryAtEnd } from './shared/activity.js';
 import { CONTRIBUTION_CTES, CONTRIBUTION_FIELDS } from './shared/contributionState.js';
 
 const slipRow = z.object({
   affiliateId: z.string(),
-  inss: z.string(),
-  activities: z.array(z.object({ category: z.enum(CATEGORIES).nullable(), start: z.string(), end: z.string().nullable() })).min(1),
-  insurers: z.array(z.object({ insurer: z.string(), from: z.string(), to: z.string().nullable() })),
-  due: z.number().int(),
-  movements: z.array(z.tuple([z.string(), z.number().int()])),
+  inss: inssField,
+  activities: z.array(activitySpanField).min(1),
+  insurers: z.array(z.object({ insurer: z.string(), from: localDateField, to: localDateField.nullable() })),
+  due: centsField,
+  movements: z.array(z.tuple([localDateField, centsField])),
 });
 type SlipRow = z.infer<typeof slipRow>;
 
 /** One contribution slip: what a mutual insurer needs to open rights for a quarter. */
 export interface SlipRecord {
-  inss: string;
+  inss: Inss;
   quarter: string;
   insurer: string | null;
   category: (typeof CATEGORIES)[number];
-  due: number;
-  paid: number;
+  due: Cents;
+  paid: Cents;
   paidInFull: boolean;
   paidInFullDate: LocalDate | null;
 }
@@ -77,7 +80,7 @@ export const contributionSlips: Pipeline<SlipRow, SlipRecord> = {
   deadline: (period) => lastDay(periodContaining('month', period.end)),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
   row: slipRow,
-  rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.activities), activityCategoryRule((r) => r.activities)],
+  rules: [coherentPeriodsRule((r) => r.activities), activityCategoryRule((r) => r.activities)],
   recordKey: (row) => row.inss,
   toRecord(row, { period }) {
     const last = lastDay(period);

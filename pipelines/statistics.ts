@@ -1,37 +1,37 @@
 import { z } from 'zod';
+import { type Cents, ZERO_CENTS } from '../src/domain/cents.js';
 import { regionOf } from '../src/domain/region.js';
 import type { CsvTable, CsvTablesOutput, Pipeline } from '../src/engine/pipeline.js';
 import { type LocalDate } from '../src/period/localDate.js';
 import { lastDay, periodContaining } from '../src/period/period.js';
-import { activityCategoryRule, coherentPeriodsRule, companyNumberRule, inssRule } from '../src/validate/commonRules.js';
+import { activityCategoryRule, coherentPeriodsRule, companyNumberRule } from '../src/validate/commonRules.js';
+import { centsField, inssField, localDateField } from '../src/validate/fields.js';
 import type { Rule } from '../src/validate/rule.js';
-import { ACTIVITY_CTE, categoryAtEnd } from './shared/activity.js';
-import { CATEGORIES } from './shared/codes.js';
+import { ACTIVITY_CTE, activitySpanField, categoryAtEnd } from './shared/activity.js';
 
 const statisticsRow = z.discriminatedUnion('type', [
   z.object({
-    type: z.literal('affiliate'), key: z.string(), inss: z.string(), birthDate: z.string(), sex: z.enum(['M', 'F', 'X']),
-    postalCode: z.string(), country: z.string(),
-    activities: z.array(z.object({ category: z.enum(CATEGORIES).nullable(), start: z.string(), end: z.string().nullable() })).min(1),
+    type: z.literal('affiliate'), key: z.string(), inss: inssField, birthDate: localDateField, sex: z.enum(['M', 'F', 'X']),
+    postalCode: z.string(), country: z.string(), activities: z.array(activitySpanField).min(1),
   }),
-  z.object({ type: z.literal('contribution'), key: z.string(), inss: z.string(), kind: z.string(), charged: z.number().int(), collected: z.number().int() }),
-  z.object({ type: z.literal('allowance'), key: z.string(), inss: z.string(), kind: z.string(), amount: z.number().int().nullable(), vouchers: z.number().int().nullable() }),
-  z.object({ type: z.literal('company'), key: z.string(), companyNumber: z.string(), charged: z.number().int(), paid: z.number().int() }),
+  z.object({ type: z.literal('contribution'), key: z.string(), inss: inssField, kind: z.string(), charged: centsField, collected: centsField }),
+  z.object({ type: z.literal('allowance'), key: z.string(), inss: inssField, kind: z.string(), amount: centsField.nullable(), vouchers: z.number().int().nullable() }),
+  z.object({ type: z.literal('company'), key: z.string(), companyNumber: z.string(), charged: centsField, paid: centsField }),
 ]);
 type StatisticsRow = z.infer<typeof statisticsRow>;
 
 /** One source record reduced to what the aggregates need. */
 export type StatisticsRecord =
   | { table: 'affiliates'; category: string; sex: string; ageBand: string; region: string }
-  | { table: 'contributions'; kind: string; charged: number; collected: number }
-  | { table: 'allowances'; kind: string; amount: number; vouchers: number }
-  | { table: 'companies'; charged: number; paid: number };
+  | { table: 'contributions'; kind: string; charged: Cents; collected: Cents }
+  | { table: 'allowances'; kind: string; amount: Cents; vouchers: number }
+  | { table: 'companies'; charged: Cents; paid: Cents };
 
 /** Age bands at the quarter's last day. */
 export const AGE_BANDS = [[25, '<25'], [35, '25-34'], [45, '35-44'], [55, '45-54'], [65, '55-64'], [Infinity, '65+']] as const;
 
 /** Age in whole years on a day. */
-export function ageOn(birthDate: string, day: LocalDate): number {
+export function ageOn(birthDate: LocalDate, day: LocalDate): number {
   const years = Number(day.slice(0, 4)) - Number(birthDate.slice(0, 4));
   return day.slice(5) >= birthDate.slice(5) ? years : years - 1;
 }
@@ -45,7 +45,6 @@ const regionOk: Rule<StatisticsRow> = {
 
 const NONE: readonly never[] = [];
 const RULES: readonly Rule<StatisticsRow>[] = [
-  inssRule((r) => (r.type === 'company' ? null : r.inss)),
   coherentPeriodsRule((r) => (r.type === 'affiliate' ? r.activities : NONE)),
   activityCategoryRule((r) => (r.type === 'affiliate' ? r.activities : NONE)),
   regionOk,
@@ -151,7 +150,7 @@ export const statistics: Pipeline<StatisticsRow, StatisticsRecord> = {
       case 'contribution':
         return { table: 'contributions', kind: row.kind, charged: row.charged, collected: row.collected };
       case 'allowance':
-        return { table: 'allowances', kind: row.kind, amount: row.amount ?? 0, vouchers: row.vouchers ?? 0 };
+        return { table: 'allowances', kind: row.kind, amount: row.amount ?? ZERO_CENTS, vouchers: row.vouchers ?? 0 };
       case 'company':
         return { table: 'companies', charged: row.charged, paid: row.paid };
     }

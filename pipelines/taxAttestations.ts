@@ -3,12 +3,15 @@ import type { Pipeline, XmlOutput } from '../src/engine/pipeline.js';
 import { toLocalDate } from '../src/period/localDate.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el } from '../src/render/xml.js';
-import { inssRule } from '../src/validate/commonRules.js';
+import type { Cents } from '../src/domain/cents.js';
+import type { Inss } from '../src/domain/inss.js';
+import { formatPeriod, periodKeyCode } from '../src/period/period.js';
+import { centsField, inssField, periodField } from '../src/validate/fields.js';
 import { taxAttestationDocuments } from './documents/taxAttestationHtml.js';
 
 const taxRow = z.object({
   affiliateId: z.string(),
-  inss: z.string(),
+  inss: inssField,
   lastName: z.string(),
   firstName: z.string(),
   language: z.enum(['fr', 'nl', 'de']),
@@ -16,15 +19,15 @@ const taxRow = z.object({
   postalCode: z.string(),
   city: z.string(),
   country: z.string(),
-  amount: z.number().int(),
-  quarters: z.array(z.object({ quarter: z.string(), amount: z.number().int() })).min(1),
+  amount: centsField,
+  quarters: z.array(z.object({ quarter: periodField('quarter'), amount: centsField })).min(1),
 });
 type TaxRow = z.infer<typeof taxRow>;
 
 /** One tax attestation: social contributions actually paid in the year, refunds deducted, increases excluded. */
 export interface TaxRecord {
   affiliateId: string;
-  inss: string;
+  inss: Inss;
   lastName: string;
   firstName: string;
   language: 'fr' | 'nl' | 'de';
@@ -33,10 +36,10 @@ export interface TaxRecord {
   city: string;
   country: string;
   year: number;
-  /** Cents; may be negative when refunds exceed payments in the year. */
-  amount: number;
-  /** The quarters the payments were for, with the part of the amount for each (cents). */
-  quarters: { quarter: string; amount: number }[];
+  /** May be negative when refunds exceed payments in the year. */
+  amount: Cents;
+  /** The quarters the payments were for (period keys, `2024-Q3`), with the part of the amount for each. */
+  quarters: { quarter: string; amount: Cents }[];
 }
 
 // Payments minus refunds with value date in the year (and ≤ as-of), allocated to provisional or
@@ -74,7 +77,7 @@ WHERE contribution_id IS NULL AND value_date >= :periodStart AND value_date < :p
 
 /** What follows the engine's identification in a tax attestation. */
 function renderAttestation(rec: TaxRecord): string {
-  const quarters = rec.quarters.map((q) => `<PaidFor>${el('Quarter', q.quarter.replace('-Q', ''))}${el('Amount', q.amount)}</PaidFor>`).join('');
+  const quarters = rec.quarters.map((q) => `<PaidFor>${el('Quarter', periodKeyCode(q.quarter))}${el('Amount', q.amount)}</PaidFor>`).join('');
   return (
     `${el('INSS', rec.inss)}<Person>${el('LastName', rec.lastName)}${el('FirstName', rec.firstName)}${el('Language', rec.language)}</Person>` +
     `<Address>${el('Street', rec.street)}${el('PostalCode', rec.postalCode)}${el('City', rec.city)}${el('Country', rec.country)}</Address>` +
@@ -102,7 +105,7 @@ export const taxAttestations: Pipeline<TaxRow, TaxRecord> = {
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
   facts: FACTS_SQL,
   row: taxRow,
-  rules: [inssRule((r) => r.inss)],
+  rules: [],
   recordKey: (row) => row.inss,
   // Every field named, not `{ ...row, year }`: V8 gives each object made by a spread followed by
   // another property a map of its own, and the XML, the hash and the page of every record then
@@ -111,7 +114,7 @@ export const taxAttestations: Pipeline<TaxRow, TaxRecord> = {
   toRecord: (row, { period }) => ({
     affiliateId: row.affiliateId, inss: row.inss, lastName: row.lastName, firstName: row.firstName, language: row.language,
     street: row.street, postalCode: row.postalCode, city: row.city, country: row.country, amount: row.amount,
-    quarters: row.quarters, year: period.year,
+    quarters: row.quarters.map((q) => ({ quarter: formatPeriod(q.quarter), amount: q.amount })), year: period.year,
   }),
   route: () => ({ receiver: 'SPFFIN' }),
   output: taxXml,

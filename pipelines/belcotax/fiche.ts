@@ -1,4 +1,6 @@
 import type { RecordIdentity } from '../../src/engine/pipeline.js';
+import type { Cents } from '../../src/domain/cents.js';
+import type { Inss } from '../../src/domain/inss.js';
 import type { FundIdentity, Language } from '../../src/domain/fundIdentity.js';
 import { el } from '../../src/render/xml.js';
 
@@ -10,7 +12,7 @@ export interface FicheRecord {
    * names the fiche it corrects.
    */
   reference: string;
-  inss: string;
+  inss: Inss;
   lastName: string;
   firstName: string;
   street: string;
@@ -20,10 +22,10 @@ export interface FicheRecord {
   country: string;
   language: Language;
   year: number;
-  /** Gross taxable amount, cents. */
-  gross: number;
-  /** Withholding tax, cents: always 0 for the bridging right. */
-  withholding: number;
+  /** Gross taxable amount. */
+  gross: Cents;
+  /** Withholding tax: always 0 for the bridging right. */
+  withholding: Cents;
 }
 
 /** Belgium's NIS code: the fund's country, and the one that takes a Belgian postal code. */

@@ -1,12 +1,21 @@
+import { z } from 'zod';
 import type { LocalDate } from '../../src/period/localDate.js';
-import type { CATEGORIES } from './codes.js';
+import { localDateField } from '../../src/validate/fields.js';
+import { CATEGORIES } from './codes.js';
 
 /** An activity period as the extraction queries return it (days inclusive, end null = open). */
 export interface ActivitySpan {
   category: (typeof CATEGORIES)[number] | null;
-  start: string;
-  end: string | null;
+  start: LocalDate;
+  end: LocalDate | null;
 }
+
+/** The row schema's field of one ActivitySpan (ACTIVITY_CTE's json objects). */
+export const activitySpanField: z.ZodType<ActivitySpan, unknown> = z.object({
+  category: z.enum(CATEGORIES).nullable(),
+  start: localDateField,
+  end: localDateField.nullable(),
+});
 
 /** The category of the activity that ends last within a period (open ends count as its last day; ties: latest start). */
 export function categoryAtEnd(activities: readonly ActivitySpan[], lastDay: LocalDate): ActivitySpan['category'] {

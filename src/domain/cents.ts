@@ -10,6 +10,14 @@ export function parseCents(value: unknown): Cents {
   return n as Cents;
 }
 
+/** No money. */
+export const ZERO_CENTS = 0 as Cents;
+
+/** The sum of two amounts, exact (integers below 2^53). */
+export function addCents(a: Cents, b: Cents): Cents {
+  return (a + b) as Cents;
+}
+
 /** Formats cents as euros with two decimals, for people (never for files). */
 export function formatEuros(cents: Cents): string {
   const sign = cents < 0 ? '-' : '';

@@ -20,9 +20,12 @@ export function parseLocalDate(text: string): LocalDate {
   return text as LocalDate;
 }
 
-/** Number of days in a month (1-12) of a year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
+
+/** Number of days in a month (1-12) of a year (Gregorian: every row's dates are checked with it). */
 export function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 2 && leap ? 29 : MONTH_DAYS[month - 1]!;
 }
 
 /** Builds a LocalDate from numbers; month 1-12. */

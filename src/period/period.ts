@@ -89,6 +89,23 @@ export function lastDay(p: Period): LocalDate {
   return day;
 }
 
+const keyCodes = new Map<string, string>();
+
+/** The BCSS code of a period key (`2026-Q3` → `20263`, `2026-07` → `202607`), remembered per key: records name few periods. */
+export function periodKeyCode(key: string): string {
+  let code = keyCodes.get(key);
+  if (code === undefined) {
+    code = periodCode(parsePeriod(key));
+    keyCodes.set(key, code);
+  }
+  return code;
+}
+
+/** True when `p` starts after `q` has ended (periods of any kinds). */
+export function periodAfter(p: Period, q: Period): boolean {
+  return p.start >= q.end;
+}
+
 /** The period of the same kind that contains a day. */
 export function periodContaining(kind: PeriodKind, day: LocalDate): Period {
   if (kind === 'day') return dayPeriod(day);

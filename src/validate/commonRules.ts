@@ -6,7 +6,17 @@ import type { Rule } from './rule.js';
 // with an accessor that says where the value is in its row (and returns null or [] for rows the
 // rule does not concern).
 
-/** `inss-check-digit`: the INSS (or BIS number) must be 11 digits whose check digits match; null: no INSS to check. */
+/** Why an INSS fails `inss-check-digit`, the INSS masked. */
+export function inssMessage(inss: string, problem: 'format' | 'check-digit'): string {
+  return problem === 'format'
+    ? 'the INSS is not 11 digits; correct it in the dossier'
+    : `the check digits of INSS ${maskInss(inss)} do not match (neither the pre-2000 nor the 2000+ rule); correct the INSS in the dossier`;
+}
+
+/**
+ * `inss-check-digit` as a rule, for a value not typed at the border; the pipelines' rows check
+ * their INSS as they are parsed (`inssField`, src/validate/fields.ts), under the same id and message.
+ */
 export function inssRule<Row>(inssOf: (row: Row) => string | null): Rule<Row> {
   return {
     id: 'inss-check-digit',
@@ -14,10 +24,7 @@ export function inssRule<Row>(inssOf: (row: Row) => string | null): Rule<Row> {
       const inss = inssOf(row);
       if (inss === null) return null;
       const problem = inssProblem(inss);
-      if (problem === null) return null;
-      return problem === 'format'
-        ? 'the INSS is not 11 digits; correct it in the dossier'
-        : `the check digits of INSS ${maskInss(inss)} do not match (neither the pre-2000 nor the 2000+ rule); correct the INSS in the dossier`;
+      return problem === null ? null : inssMessage(inss, problem);
     },
   };
 }

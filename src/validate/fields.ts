@@ -1,43 +1,63 @@
 import { z } from 'zod';
-import { type Cents, parseCents } from '../domain/cents.js';
-import { type Inss, parseInss } from '../domain/inss.js';
-import { isLocalDate, type LocalDate, parseLocalDate } from '../period/localDate.js';
-import { inssRule } from './commonRules.js';
+import type { Cents } from '../domain/cents.js';
+import { type Inss, inssProblem } from '../domain/inss.js';
+import type { LocalDate } from '../period/localDate.js';
+import { type Period, type PeriodKind, parsePeriod } from '../period/period.js';
+import { inssMessage } from './commonRules.js';
 
-/**
- * Zod fields that parse an extracted row's values into the domain's branded types, once, where
- * the row enters (docs/adding-a-flow.md). A value of the wrong form fails the row's shape
- * (`record-shape`); a field may instead name the rule a bad value is quarantined under
- * (`ruleIssue`), as the INSS does.
- */
+// The zod fields of the pipelines' row schemas: a row is parsed into maillon's branded types once,
+// where it enters (src/validate/validateRow.ts), and the flow works with those types from then on.
+// A field whose failure is a record rule rather than a malformed row carries the rule's id in its
+// issue (`params.rule`): validateRow quarantines under that rule, after the row's shape is known good.
 
-/** A calendar day `YYYY-MM-DD` (as PostgreSQL's json writes a date), as a LocalDate. */
-export const localDateField: z.ZodType<LocalDate, string> = z
-  .string()
-  .refine(isLocalDate, { message: 'expected a calendar date YYYY-MM-DD' })
-  .transform((text) => parseLocalDate(text));
-
-/** An integer amount of euro cents, as Cents. */
-export const centsField: z.ZodType<Cents, number> = z
-  .number()
-  .int()
-  .transform((n) => parseCents(n));
-
-const inssCheck = inssRule<string>((text) => text);
-
-/**
- * An INSS or BIS number whose check digits match, as Inss. A wrong one quarantines the row under
- * the shared rule `inss-check-digit`, with its message (src/validate/commonRules.ts).
- */
-export const inssField: z.ZodType<Inss, string> = z.string().transform((text, ctx) => {
-  const problem = inssCheck.check(text);
-  if (problem === null) return parseInss(text);
-  ctx.addIssue({ code: 'custom', message: problem, params: { rule: inssCheck.id } });
-  return z.NEVER;
-});
-
-/** The rule a failed field names (`params.rule` of a custom issue), or null for a shape failure. */
-export function ruleOfIssue(issue: z.core.$ZodIssue): string | null {
+/** The rule id a zod issue stands for, when a field gives one (else the row's shape is wrong). */
+export function issueRule(issue: z.core.$ZodIssue): string | null {
   const rule = (issue as { params?: { rule?: unknown } }).params?.rule;
   return typeof rule === 'string' ? rule : null;
+}
+
+/**
+ * Types a schema's output as the brand T without a transform: the checks of the schema are what
+ * earn the brand. A transform per value (a zod pipe) made parsing a career row about three times
+ * as slow as checking it (docs/decisions/0602-branded-types-at-the-row-border.md).
+ */
+function branded<T, S extends z.ZodType>(schema: S): z.ZodType<T, z.input<S>> {
+  return schema as unknown as z.ZodType<T, z.input<S>>;
+}
+
+/** An INSS: 11 digits whose check digits match, else the row is quarantined under `inss-check-digit`. */
+export const inssField = branded<Inss, z.ZodString>(
+  z.string().superRefine((value, ctx) => {
+    const problem = inssProblem(value);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: inssMessage(value, problem), params: { rule: 'inss-check-digit' } });
+  }),
+);
+
+/** An exact amount of money in integer cents (safe integers only). */
+export const centsField = branded<Cents, z.ZodNumber>(z.number().int());
+
+/** A calendar day `YYYY-MM-DD` (PostgreSQL's json of a date); zod's ISO date checks the days of each month, leap years included. */
+export const localDateField = branded<LocalDate, z.ZodISODate>(z.iso.date('not a calendar day (YYYY-MM-DD)'));
+
+/**
+ * A period key of one kind (`2026-Q3`, `2026-07`, `2026`), parsed into its Period. A row names few
+ * periods: each key is parsed once and its Period shared (periods are read-only).
+ */
+export function periodField(kind: PeriodKind): z.ZodType<Period, string> {
+  const known = new Map<string, Period>();
+  return z.string().transform((key, ctx) => {
+    const seen = known.get(key);
+    if (seen !== undefined) return seen;
+    try {
+      const period = parsePeriod(key);
+      if (period.kind === kind) {
+        if (known.size < 10_000) known.set(key, period);
+        return period;
+      }
+    } catch {
+      // reported below
+    }
+    ctx.addIssue({ code: 'custom', message: `not a ${kind} period key: ${JSON.stringify(key)}` });
+    return z.NEVER;
+  });
 }

@@ -1,26 +1,41 @@
-import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { centsField, inssField, localDateField } from '../../src/validate/fields.js';
+import { z } from 'zod';
+import { inssRule } from '../../src/validate/commonRules.js';
+import { centsField, inssField, localDateField, periodField } from '../../src/validate/fields.js';
 import { validateRow } from '../../src/validate/validateRow.js';
+import type { Rule } from '../../src/validate/rule.js';
 
-const row = z.object({ inss: inssField, day: localDateField, amount: centsField });
+const row = z.object({ inss: inssField, day: localDateField, amount: centsField, quarter: periodField('quarter') });
+const good = { inss: '85073003328', day: '2024-02-29', amount: -1250, quarter: '2024-Q3' };
+const anyRule: Rule<z.infer<typeof row>> = { id: 'always', check: () => 'a later rule' };
 
-describe('branded row fields', () => {
-  it('parse a good row into Inss, LocalDate and Cents', () => {
-    expect(validateRow({ inss: '85073003328', day: '2024-02-29', amount: -120 }, row, [])).toEqual({
-      ok: true,
-      row: { inss: '85073003328', day: '2024-02-29', amount: -120 },
-    });
+describe('the branded fields of the row schemas', () => {
+  it('parse a row into Inss, LocalDate, Cents and Period once, where it enters', () => {
+    const v = validateRow(good, row, []);
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    expect(v.row.quarter).toMatchObject({ kind: 'quarter', year: 2024, index: 3, start: '2024-07-01', end: '2024-10-01' });
+    expect([v.row.inss, v.row.day, v.row.amount]).toEqual(['85073003328', '2024-02-29', -1250]);
   });
-  it('quarantine a wrong INSS under the shared rule inss-check-digit, with its masked message', () => {
-    expect(validateRow({ inss: '80022920241', day: '2024-02-29', amount: 1 }, row, [])).toEqual({
-      ok: false,
-      violation: { rule: 'inss-check-digit', message: expect.stringMatching(/^the check digits of INSS 80\*+41 do not match/) },
-    });
-    expect(validateRow({ inss: '123', day: '2024-02-29', amount: 1 }, row, [])).toMatchObject({ violation: { rule: 'inss-check-digit' } });
+
+  it('quarantine a bad INSS under inss-check-digit with the shared message, before any rule of the flow', () => {
+    const v = validateRow({ ...good, inss: '85073003329' }, row, [anyRule]);
+    expect(v).toEqual({ ok: false, violation: { rule: 'inss-check-digit', message: inssRule((r: string) => r).check('85073003329') } });
+    expect(JSON.stringify(v)).not.toContain('85073003329');
   });
-  it('fail the shape on a day that does not exist or a fraction of a cent', () => {
-    expect(validateRow({ inss: '85073003328', day: '2025-02-29', amount: 1 }, row, [])).toMatchObject({ violation: { rule: 'record-shape', message: expect.stringMatching(/^field day: /) } });
-    expect(validateRow({ inss: '85073003328', day: '2025-02-28', amount: 1.5 }, row, [])).toMatchObject({ violation: { rule: 'record-shape', message: expect.stringMatching(/^field amount: /) } });
+
+  it('report a malformed row as record-shape first, even when its INSS is bad too', () => {
+    const v = validateRow({ ...good, inss: '85073003329', day: '2024-02-30' }, row, []);
+    expect(v).toEqual({ ok: false, violation: { rule: 'record-shape', message: 'field day: not a calendar day (YYYY-MM-DD)' } });
+  });
+
+  it('refuse a fraction of a cent, a day that does not exist and a period of another kind', () => {
+    const rule = (raw: object): string | undefined => {
+      const v = validateRow({ ...good, ...raw }, row, []);
+      return v.ok ? undefined : v.violation.message;
+    };
+    expect(rule({ amount: 12.5 })).toMatch(/^field amount: /);
+    expect(rule({ day: '2023-02-29' })).toBe('field day: not a calendar day (YYYY-MM-DD)');
+    expect(rule({ quarter: '2024-07' })).toBe('field quarter: not a quarter period key: "2024-07"');
   });
 });

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { type ActivitySpan, categoryAtEnd } from '../../../pipelines/shared/activity.js';
-import type { LocalDate } from '../../../src/period/localDate.js';
+import { type LocalDate, parseLocalDate } from '../../../src/period/localDate.js';
 
 const Q1_END = '2024-03-31' as LocalDate;
-const span = (category: ActivitySpan['category'], start: string, end: string | null): ActivitySpan => ({ category, start, end });
+const span = (category: ActivitySpan['category'], start: string, end: string | null): ActivitySpan => ({
+  category,
+  start: parseLocalDate(start),
+  end: end === null ? null : parseLocalDate(end),
+});
 
 describe('categoryAtEnd', () => {
   it('takes the activity that ends last within the period, an open end counting as its last day', () => {
