@@ -20,6 +20,8 @@ const RUNS = Number(process.env['MAILLON_MODEL_RUNS'] ?? 3);
 const SEED = process.env['MAILLON_MODEL_SEED'] ? Number(process.env['MAILLON_MODEL_SEED']) : Date.now() % 2 ** 31;
 // MAILLON_MODEL_PATH: fast-check's counterexample path, then ~ and the commands' replay path.
 const [PATH, REPLAY] = (process.env['MAILLON_MODEL_PATH'] ?? '').split('~') as [string, string | undefined];
+/** A time budget in minutes (fast-check stops starting sequences, and shrinking, after it). */
+const MINUTES = process.env['MAILLON_MODEL_MINUTES'] ? Number(process.env['MAILLON_MODEL_MINUTES']) : undefined;
 const MAX_COMMANDS = Number(process.env['MAILLON_MODEL_COMMANDS'] ?? 30);
 
 const period = fc.integer({ min: 0, max: PERIODS.length - 1 }).map((i) => PERIODS[i]!);
@@ -88,7 +90,7 @@ describe('one truth per period: a model-based test (issue 20, point 7)', () => {
       },
     );
     const started = Date.now();
-    const details = await fc.check(property, { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}), endOnFailure: process.env['MAILLON_MODEL_SHRINK'] === '0' });
+    const details = await fc.check(property, { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}), ...(MINUTES ? { interruptAfterTimeLimit: MINUTES * 60_000 } : {}), endOnFailure: process.env['MAILLON_MODEL_SHRINK'] === '0' });
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     if (details.failed) {
       const replayPath = /replayPath="([^"]*)"/.exec(String(details.counterexample?.[0]))?.[1];
@@ -96,6 +98,6 @@ describe('one truth per period: a model-based test (issue 20, point 7)', () => {
       const replay = `MAILLON_MODEL_SEED=${details.seed} MAILLON_MODEL_PATH='${modelPath}' npx vitest run test/system/periodModel.test.ts`;
       throw new Error(`${fc.defaultReportMessage(details)}\n\nThe failure: ${(details.errorInstance as Error | undefined)?.stack ?? String(details.errorInstance)}\n\nReplay this sequence: ${replay}\n(${details.numRuns} sequences, ${took})`);
     }
-    console.log(`period model: ${details.numRuns} sequences passed, seed ${details.seed}, ${took}; reached: ${[...coverage].sort().map(([k, n]) => `${k} ×${n}`).join(', ')}`);
-  }, 30 * 60_000);
+    console.log(`period model: ${details.numRuns} sequences passed${details.interrupted ? ' (time budget reached)' : ''}, seed ${details.seed}, ${took}; reached: ${[...coverage].sort().map(([k, n]) => `${k} ×${n}`).join(', ')}`);
+  }, ((MINUTES ?? RUNS) + 15) * 60_000);
 });
