@@ -31,6 +31,7 @@ describe('the embedded default (no DATABASE_URL)', () => {
   });
   afterAll(async () => home.remove());
 
+  // The demo generates, imports, runs seven flows, delivers and reads the replies: a longer timeout.
   it('runs the demo end to end and stops its PostgreSQL on exit', async () => {
     const out = await maillon(['demo', '--affiliates', '150'], { MAILLON_HOME: home.dir });
     expect(out.stderr).not.toContain('maillon:');
@@ -47,7 +48,7 @@ describe('the embedded default (no DATABASE_URL)', () => {
     expect((await fs.readdir(outbox)).filter((n) => n.startsWith('FI.CARR.012345.'))).toHaveLength(1);
     const pid = await postmasterPid(home.dir);
     expect(pid === null || !isProcessAlive(pid)).toBe(true);
-  });
+  }, 180_000);
 
   it('stops a server left running by a killed maillon process, and starts again', async () => {
     await orphanAServer(home.dir);

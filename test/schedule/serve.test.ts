@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/generate/generateDataset.js';
 import { importFolder } from '../../src/import/importFolder.js';
+import { parseLocalDate } from '../../src/period/localDate.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { renderedDom } from '../helpers/browser.js';
 import { maillon, spawnMaillon } from '../helpers/cli.js';
@@ -24,7 +25,8 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
     db = await createTestDatabase();
     home = await scratchDir('serve');
     const data = path.join(home.dir, 'data');
-    await generateDataset({ affiliates: 300, seed: 9, out: data, invalidRate: 0.02, lastQuarter: parsePeriod('2026-Q3') });
+    // Incapacity requests in the week up to 2026-10-08, the day the first serve below answers.
+    await generateDataset({ affiliates: 300, seed: 9, out: data, invalidRate: 0.02, lastQuarter: parsePeriod('2026-Q3'), lastRequestDay: parseLocalDate('2026-10-08') });
     await importFolder(db.pool, data);
     const receivers = await writeReceiversFile(sshd, path.join(home.dir, 'receivers.json'));
     env = { DATABASE_URL: db.url, MAILLON_HOME: home.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_RECEIVERS: receivers, MAILLON_LOG_LEVEL: 'warn' };
@@ -40,26 +42,40 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
     const two = await Promise.all([maillon(['serve', '--once'], at10), maillon(['serve', '--once'], at10)]);
     for (const r of two) expect(r.stderr).not.toContain('maillon:');
     expect(two.map((r) => r.code)).toEqual([0, 0]);
-    expect((await received()).filter((n) => n.startsWith('GO.'))).toEqual(['GO.CARR.012345.20261010.00001.T.1']);
+    // The sequence of the day is shared: the INCA files written first (due earlier) took the first numbers.
+    const others = (await received()).filter((n) => n.startsWith('GO.') && !n.startsWith('GO.INCA.'));
+    expect(others).toHaveLength(1);
+    expect(others[0]).toMatch(/^GO\.CARR\.012345\.20261010\.\d{5}\.T\.1$/);
+    // The daily flow fired at 06:00 the day before, for 2026-10-08: one file per asking insurer, each delivered once.
+    const inca = (await db.pool.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE flow = 'incapacity-attestations' AND period = '2026-10-08'`)).rows[0].n;
+    expect(inca).toBeGreaterThan(0);
+    expect((await received()).filter((n) => n.startsWith('GO.INCA.'))).toHaveLength(inca);
   });
 
+  // Thirty days of the daily flow are caught up too: a longer timeout than the other tests.
   it('catches up the three periods missed while it was stopped, oldest first, once each', async () => {
     const later = { ...env, MAILLON_NOW: '2026-11-06T09:00:00+01:00', MAILLON_CATCHUP_DAYS: '30' };
     const first = await maillon(['serve', '--once'], later);
     expect(first.code).toBe(0);
     const runs = await db.pool.query(`SELECT flow, period FROM maillon.runs WHERE NOT dry_run ORDER BY run_id`);
-    expect(runs.rows.map((r) => `${r.flow} ${r.period}`)).toEqual([
+    expect(runs.rows.filter((r) => r.flow !== 'incapacity-attestations').map((r) => `${r.flow} ${r.period}`)).toEqual([
       'career 2026-Q3', 'contribution-slips 2026-Q3', 'statistics 2026-Q3', 'allowance-certificates 2026-10',
     ]);
+    // Every day of the 30 days caught up, 2026-10-07 to 2026-11-05, once (2026-10-08 by the first serve above), oldest first.
+    const days = runs.rows.filter((r) => r.flow === 'incapacity-attestations').map((r) => r.period as string);
+    expect(days).toHaveLength(30);
+    expect(days[0]).toBe('2026-10-08');
+    expect(days.slice(1)).toEqual([...days.slice(1)].sort());
+    expect(new Set(days)).toEqual(new Set(Array.from({ length: 30 }, (_, i) => new Date(Date.UTC(2026, 9, 7 + i)).toISOString().slice(0, 10))));
     const again = await maillon(['serve', '--once'], later);
     expect(again.code).toBe(0);
-    expect((await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE NOT dry_run`)).rows[0].n).toBe(4);
+    expect((await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE NOT dry_run`)).rows[0].n).toBe(4 + 30);
     const gos = await received();
     expect(gos.filter((n) => n.startsWith('GO.CARR.'))).toHaveLength(1);
     expect(gos.filter((n) => n.startsWith('GO.STAT.'))).toHaveLength(1);
     const slips = (await db.pool.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE flow = 'contribution-slips'`)).rows[0].n;
     expect(gos.filter((n) => n.startsWith('GO.BONC.'))).toHaveLength(slips);
-  });
+  }, 180_000);
 
   it('three instances driven to the same due instant deliver it exactly once', async () => {
     const at = { ...env, MAILLON_NOW: '2026-12-05T02:00:30+01:00', MAILLON_CATCHUP_DAYS: '1' };
@@ -128,5 +144,5 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
     const q4 = (await fs.readdir(inDir)).filter((n) => n.startsWith('GO.CARR.') && n.includes('.20270110.'));
     expect(q4).toHaveLength(1);
     expect((await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE flow = 'career' AND period = '2026-Q4'`)).rows[0].n).toBe(1);
-  });
+  }, 180_000);
 });

@@ -39,7 +39,7 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
   program
     .command('run')
     .argument('[flow]', 'flow id (see "maillon flows")')
-    .requiredOption('--period <key>', 'period: 2026-Q3, 2026-07 or 2026')
+    .requiredOption('--period <key>', 'period: 2026-Q3, 2026-07, 2026 or 2026-07-14')
     .option('--all', 'run every flow whose period kind matches the key')
     .option('--as-of <instant>', 'ISO 8601 instant; payments count up to that day (default: now)')
     .option('--env <R|T|S>', 'environment: R production, T test, S simulation (default MAILLON_ENV)')
