@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --affiliates N[,M…]] [--seed S] [--keep] [--lifecycle]`: generates N affiliates (1 %
+ * `npm run bench [-- --affiliates N[,M…]] [--seed S] [--keep] [--lifecycle] [--trace]`: generates N affiliates (1 %
  * invalid), imports them, runs every flow for one period of its kind, and compares each run
  * with `psql \copy` of the same extraction query to /dev/null. Prints wall time, records/s and
  * the peak RSS of each step (a flow's ratio both on the wall time of its process and on the
@@ -14,6 +14,8 @@
  * `--lifecycle` goes on after the runs of each size: send, replies, reports, reruns and evidence,
  * each against its floor (bench/lifecycle.ts, bench/LIFECYCLE.md), and ends with the lifecycle
  * targets as well.
+ * `--trace` then builds a year of lineage and times `maillon trace` by dossier key and by INSS
+ * (bench/trace.ts).
  * Uses MAILLON_BENCH_DATABASE_URL (an admin URL) or the local PostgreSQL on 127.0.0.1:5432;
  * creates its own database and drops it at the end.
  */
@@ -31,6 +33,7 @@ import { bestOf, current, fmt, maillon, type Measures, peak, psql, secondsOf, se
 import { benchLifecycle, type LifecycleMeasures } from './lifecycle.js';
 import { printLifecycleTargets } from './lifecycleTargets.js';
 import { benchRenderer } from './renderer.js';
+import { benchTrace } from './trace.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     'no-reference': { type: 'boolean', default: false },
     lifecycle: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
   },
 });
 const adminUrl = process.env['MAILLON_BENCH_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -219,6 +223,7 @@ async function benchOnce(affiliates: number): Promise<SizeResult> {
     }
     await checkQuarantine(url, data, ran, env);
     if (values.lifecycle) lifecycle = await benchLifecycle({ url, env, work, data, runs: ran });
+    if (values.trace) await benchTrace(url, env, ran);
   } finally {
     await runStatement(adminUrl, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     if (!values.keep) await fs.rm(work, { recursive: true, force: true });

@@ -67,7 +67,7 @@ const RECORD_STATE = recordStateSql('o.run_id = $1');
  * Reads the delivery states of a run's files and the counts of its records from the ledger;
  * `recordIssues` is left empty: read it with {@link recordIssueRows}, which streams.
  */
-export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDelayHours: number): Promise<Delivery> {
+export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDelayHours: number, known?: RecordStates): Promise<Delivery> {
   const [files, counts, unmatched] = await Promise.all([
     ledger.query(
       `SELECT f.name, s.state, f.ack_state, coalesce(f.ack_errors, '{}') AS ack_errors, f.noti_state, s.sent_at,
@@ -75,7 +75,8 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
        FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
       [runId, now, ackDelayHours],
     ),
-    ledger.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM (${RECORD_STATE}) r GROUP BY state`, [runId]),
+    // The counts, unless the caller read them already (the report's versions count every run's).
+    known ? { rows: [] } : ledger.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM (${RECORD_STATE}) r GROUP BY state`, [runId]),
     ledger.query<{ n: number }>(`SELECT count(*)::int AS n FROM maillon.record_anomalies WHERE run_id = $1 AND ordinal IS NULL`, [runId]),
   ]);
   const n = (state: string): number => counts.rows.find((c) => c.state === state)?.n ?? 0;
@@ -84,7 +85,7 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
       name: f.name, state: f.state, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state,
       sentAt: f.sent_at ? (f.sent_at as Date).toISOString() : null, overdue: Boolean(f.overdue),
     })),
-    records: { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending'), cancelled: n('cancelled') },
+    records: known ?? { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending'), cancelled: n('cancelled') },
     recordIssues: [],
     unmatchedAnomalies: unmatched.rows[0]?.n ?? 0,
   };

@@ -135,9 +135,10 @@ export async function readReportHead(
       [runId],
     ),
   ]);
-  const delivery = await readDelivery(ledger, runId, now, ackDelayHours);
-  const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
+  // Each version's record states are counted once: the reported run's are among them.
   const versions = await readVersions(ledger, pipeline.id, periodKey, environment);
+  const delivery = await readDelivery(ledger, runId, now, ackDelayHours, versions.find((v) => v.runId === runId)?.records);
+  const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
   const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
   const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
   const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
 import { applyTestReply } from '../helpers/applyTestReply.js';
 import { renderedDom } from '../helpers/browser.js';
-import { maillon } from '../helpers/cli.js';
+import { maillon, spawnMaillon } from '../helpers/cli.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 
 const AT = new Date('2025-01-11T10:00:00Z');
@@ -102,24 +103,54 @@ describe("maillon trace: a record's trail across flows and periods", () => {
     expect(await plan('o.record_key = $1', inss)).toContain('record_outcomes_record_key');
   });
 
-  it('renders as a page, and the status server shows it at /trace?key=…, masked', async () => {
+  it('renders as a page in the browser, and the status server answers /trace?key=…, masked', async () => {
     const dir = path.dirname(fx.outbox);
-    const metrics = new Registry();
+    const file = path.join(dir, 'trace.html');
+    // A file: the browser helper waits synchronously, so it cannot read a server of this process.
+    await fs.writeFile(file, traceToHtml(await traceRecord(sources(), inss, { now: AT })));
+    const dom = await renderedDom(file, path.join(dir, 'chromium-trace'));
+    expect(dom).toContain('<p id="summary">2 extraction(s), oldest run first.</p>');
+    expect(dom).toContain(slipsFile);
+    expect(dom).toContain('00042 blocking');
+    expect(dom).not.toContain(inss);
     const server = await startStatusServer({
-      html: async () => '', json: async () => ({}), report: async () => '', health: async () => ({ ok: true }), metrics,
+      html: async () => '', json: async () => ({}), report: async () => '', health: async () => ({ ok: true }), metrics: new Registry(),
       trace: async (key) => traceToHtml(key ? await traceRecord(sources(), key, { now: AT }) : null),
     }, 0);
     try {
-      const dom = await renderedDom(`http://127.0.0.1:${server.port}/trace?key=${inss}`, path.join(dir, 'chromium-trace'));
-      expect(dom).toContain('<p id="summary">2 extraction(s), oldest run first.</p>');
-      expect(dom).toContain(slipsFile);
-      expect(dom).toContain('00042 blocking');
-      expect(dom).not.toContain(inss);
+      const page = await (await fetch(`http://127.0.0.1:${server.port}/trace?key=${inss}`)).text();
+      expect(page).toContain(slipsFile);
+      expect(page).not.toContain(inss);
       const form = await fetch(`http://127.0.0.1:${server.port}/trace`);
       expect(form.status).toBe(200);
       expect(await form.text()).toContain('<form method="get" action="/trace">');
     } finally {
       await server.close();
     }
+  });
+
+  it('maillon serve shows the trace at /trace and links the report page dossier keys to it', async () => {
+    const serve = spawnMaillon(['serve'], { ...env, MAILLON_STATUS_PORT: '0', MAILLON_CATCHUP_DAYS: '1', MAILLON_LOG_LEVEL: 'warn' });
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      serve.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /status page (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      serve.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
+    });
+    try {
+      const page = await (await fetch(`${url}trace?key=D01`)).text();
+      expect(page).toContain('<p id="summary">');
+      expect(page).toContain(slipsFile);
+      expect(page).not.toContain(inss);
+      const report = await (await fetch(`${url}report/contribution-slips/2024-Q1`)).text();
+      expect(report).toContain('<a href="/trace?key=D05">D05</a>');
+      expect(report).toContain('<table id="versions">');
+    } finally {
+      serve.kill('SIGTERM');
+    }
+    await new Promise((resolve) => serve.on('exit', resolve));
   });
 });
