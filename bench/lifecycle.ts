@@ -184,7 +184,10 @@ async function reruns(input: LifecycleInput, env: Record<string, string>, measur
     // Its floor, the run, started a process too: nothing to take away.
     const step = { seconds: run.seconds, processes: 0, floor: own.seconds, rssMiB: run.rssMiB, target: 1.5 };
     measures.set(`rerun ${flow}`, step);
-    line(`rerun ${flow}`, step, 'the same flow\'s run above (wall)', `new ${plan['new']}, changed ${plan['changed']}, vanished ${plan['vanished']}, unchanged ${plan['unchanged']}`);
+    // The command computes the plan (a dry run), then the run that must reach the same plan: both
+    // durations as the ledger recorded them.
+    const durations = psql(input.url, `SELECT string_agg(extract(epoch FROM finished_at - started_at)::numeric(10,2)::text, ' + ' ORDER BY run_id) FROM (SELECT * FROM maillon.runs WHERE flow = '${flow}' AND kind <> 'original' ORDER BY run_id DESC LIMIT 2) r`).trim();
+    line(`rerun ${flow}`, step, 'the same flow\'s run above (wall)', `plan + run ${durations} s (ledger); new ${plan['new']}, changed ${plan['changed']}, vanished ${plan['vanished']}, unchanged ${plan['unchanged']}`);
   }
 }
 
