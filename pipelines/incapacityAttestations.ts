@@ -7,6 +7,7 @@ import { addDays, type LocalDate } from '../src/period/localDate.js';
 import { formatPeriod, periodCode, periodContaining, shiftPeriod } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
+import { activityCategoryRule } from '../src/validate/commonRules.js';
 import { centsField, inssField, localDateField } from '../src/validate/fields.js';
 import type { Rule } from '../src/validate/rule.js';
 import { CATEGORIES, CATEGORY_CODE } from './shared/codes.js';
@@ -47,13 +48,8 @@ const startNotAfterRequest: Rule<RequestRow> = {
       : null,
 };
 
-const coverHasCategory: Rule<RequestRow> = {
-  id: 'activity-without-category',
-  check: (row) =>
-    row.cover?.kind === 'activity' && row.cover.category === null
-      ? 'the activity period covering the incapacity start has no category (main, complementary…); complete it in the dossier'
-      : null,
-};
+// The activity period covering the incapacity start must have its category (shared rule).
+const coverHasCategory = activityCategoryRule<RequestRow>((row) => (row.cover?.kind === 'activity' ? [row.cover] : []));
 
 // The day's requests; the period covering the incapacity start (an activity before a continued
 // insurance, then the latest start); per quarter of the four before the incapacity's quarter, the
