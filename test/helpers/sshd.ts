@@ -168,6 +168,8 @@ async function startStandIn(options: TestSshdOptions): Promise<TestSshd> {
   const client = ssh2.utils.generateKeyPairSync('ed25519', options.passphrase ? { passphrase: options.passphrase, cipher: 'aes256-ctr', rounds: 16 } : {});
   const clientKey = path.join(dir, 'client_ed25519');
   await fs.writeFile(clientKey, client.private, { mode: 0o600 });
+  // Where OpenSSH's server keeps it: the bench pins it for the `sftp` client it times as a floor.
+  await fs.writeFile(path.join(dir, 'host_ed25519.pub'), host.public, { mode: 0o600 });
   const server = await startEmbeddedSftpServer({ root: '/', hostKey: host.private, authorizedKey: client.public });
   return {
     host: '127.0.0.1',
