@@ -102,12 +102,16 @@ describe('the compiled entry point on a read-only copy, as an unprivileged user'
     const copied = lastStage.filter((i) => i.word === 'COPY' && !i.args.includes('--from')).flatMap((i) => i.args.split(/\s+/).slice(0, -1));
     expect(copied).toEqual(expect.arrayContaining(['bin', 'schemas', 'src/db/migrations']));
     for (const entry of copied) await fsp.cp(path.join(ROOT, entry), path.join(app, entry), { recursive: true });
+    // The folder itself, not a link to it (a worktree may link node_modules): removing the
+    // development dependencies below must never reach the checkout's own node_modules.
+    const modules = await fsp.realpath(path.join(ROOT, 'node_modules'));
     try {
-      execFileSync('cp', ['-al', path.join(ROOT, 'node_modules'), path.join(app, 'node_modules')], { stdio: 'pipe' });
+      execFileSync('cp', ['-al', modules, path.join(app, 'node_modules')], { stdio: 'pipe' });
     } catch {
       await fsp.rm(path.join(app, 'node_modules'), { recursive: true, force: true });
-      execFileSync('cp', ['-a', path.join(ROOT, 'node_modules'), path.join(app, 'node_modules')]);
+      execFileSync('cp', ['-a', modules, path.join(app, 'node_modules')]);
     }
+    if ((await fsp.lstat(path.join(app, 'node_modules'))).isSymbolicLink()) throw new Error('node_modules was copied as a link');
     // The image installs no development dependency: no tsx, no TypeScript.
     for (const dev of ['tsx', 'typescript']) await fsp.rm(path.join(app, 'node_modules', dev), { recursive: true, force: true });
     execFileSync('chmod', ['-R', 'a-w', app]);
