@@ -3,7 +3,7 @@ import { chooseInsurer } from '../src/domain/insurer.js';
 import { inssProblem } from '../src/domain/inss.js';
 import { regionOf } from '../src/domain/region.js';
 import type { Pipeline, Route, XmlOutput } from '../src/engine/pipeline.js';
-import { lastDay, periodCode, periodContaining } from '../src/period/period.js';
+import { lastDay, periodContaining } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
 import { inssRule } from '../src/validate/commonRules.js';

@@ -42,7 +42,7 @@ ${table(['file', 'receiver', 'records', 'bytes', 'state', 'ACRF', 'NOTI', 'sent 
   return [f.name, f.receiver, f.records, f.bytes, `${x?.state ?? ''}${x?.overdue ? ' (overdue)' : ''}`, x?.ack ?? '', x?.noti ?? '', x?.sentAt ?? '', f.sha256];
 }), 'files')}
 <h2>Records not simply accepted</h2>
-${table(['dossier key', 'state', 'file', 'codes'], d.recordIssues.map((i) => [i.sourceKey, i.state, i.file, i.codes]), 'issues')}
+${table(['dossier key', 'state', 'file', 'codes'], d.recordIssues.map((i) => [i.sourceKey, i.state, i.file, i.codes ?? '']), 'issues')}
 <h2>Replies set aside or not believed</h2>
 ${table(['reply', 'state', 'received at', 'about', 'why'], r.replyIssues.map((p) => [p.name, p.state === 'conflict' ? 'conflict (not believed)' : 'set aside', p.receivedAt, p.file, p.reason]), 'replies')}
 <h2>Quarantine</h2>

@@ -94,11 +94,11 @@ async function writeTd(deps: CancelDeps, submissionId: number, s: Row): Promise<
   }
 }
 
-async function cancel(deps: CancelDeps, submissionId: number, from: ('written' | 'sent')[], detail: Record<string, unknown>): Promise<void> {
+async function cancel(deps: CancelDeps, submissionId: number, from: ('written' | 'sent')[], detail: Record<string, unknown> & { td?: string }): Promise<void> {
   const moved = await withTransaction(deps.ledger, (tx) => transitionSubmission(tx, { submissionId, from, to: 'cancelled', at: deps.clock.now(), event: { kind: 'cancelled', detail } }));
   if (!moved) {
     const now = await readSubmission(deps.ledger, submissionId);
-    throw new LedgerConflictError(`Submission #${submissionId} became ${now.state} while it was being cancelled (a reply came in); it is not cancelled.${detail['td'] ? ` The TD file ${String(detail['td'])} was written: tell the receiver.` : ''}`);
+    throw new LedgerConflictError(`Submission #${submissionId} became ${now.state} while it was being cancelled (a reply came in); it is not cancelled.${detail.td ? ` The TD file ${detail.td} was written: tell the receiver.` : ''}`);
   }
 }
 
