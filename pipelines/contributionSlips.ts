@@ -81,7 +81,7 @@ export const contributionSlips: Pipeline<SlipRow, SlipRecord> = {
   periodKind: 'quarter',
   schedule: '0 2 15 1,4,7,10 *',
   deadline: (period) => lastDay(periodContaining('month', period.end)),
-  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: string | number }).affiliateId ?? '(no affiliate id)') },
   row: slipRow,
   rules: [inssRule((r) => r.inss), coherentPeriodsRule((r) => r.activities), categoryPresent],
   recordKey: (row) => row.inss,
