@@ -15,7 +15,16 @@ export default tseslint.config(
     rules: {
       // `const { path: _p, ...rest } = row` drops a field on purpose.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+      // Objects here are literals built by closures (createX), never classes relying on `this`:
+      // passing their methods around is safe, and the rule cannot tell them apart.
+      '@typescript-eslint/unbound-method': 'off',
     },
+  },
+  {
+    // AnyPipeline and the aggregation states are existential ("whatever the flow chose"): `any`
+    // is their type; the engine reads them as unknown.
+    files: ['src/engine/pipeline.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
     // Tests read rows and JSON to assert on them: a wrong shape fails the assertion that reads it,
@@ -28,6 +37,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
     },

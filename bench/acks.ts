@@ -132,7 +132,7 @@ async function benchOne(records: number, anomalies: number): Promise<void> {
     const bytes = await writeNoti(path.join(partner.root, 'OUTTEST'), records, anomalies);
     const env = {
       DATABASE_URL: url.toString(), MAILLON_HOME: path.join(home, 'maillon'), MAILLON_RECEIVERS: partner.receiversFile, MAILLON_ENV: 'T',
-      MAILLON_MAX_REPLY_BYTES: values['max-reply-bytes']!, MAILLON_EVIDENCE: path.join(home, 'evidence'),
+      MAILLON_MAX_REPLY_BYTES: values['max-reply-bytes'], MAILLON_EVIDENCE: path.join(home, 'evidence'),
     };
     const acks = await runAcks(env);
     const stored = psql(url.toString(), 'SELECT count(*), count(ordinal) FROM maillon.record_anomalies').trim().split('|').map(Number);
@@ -153,4 +153,4 @@ async function benchOne(records: number, anomalies: number): Promise<void> {
 
 const records = Number(values.records);
 console.log('  records anomalies NOTI MiB    acks s   peak MiB  floor s  ratio');
-for (const k of values.anomalies!.split(',').map(Number)) await benchOne(records, k);
+for (const k of values.anomalies.split(',').map(Number)) await benchOne(records, k);

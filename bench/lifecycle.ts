@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fmt, maillon, psql, settle, type Step } from './common.js';
+import { fmt, maillon, psql, settle } from './common.js';
 import { changeDossier } from './changeDossier.js';
 import { anomalyCopySeconds, packCopySeconds, reportCopySeconds } from './lifecycleFloors.js';
 import { type BenchSshd, sftpPutSeconds, startBenchSshd, writeBenchReceivers } from './sshServer.js';
@@ -201,10 +201,10 @@ async function evidence(input: LifecycleInput, env: Record<string, string>, meas
     const run = await maillon(['evidence', flow, '--period', period, '--out', zip], { ...env, MAILLON_EVIDENCE: dir });
     const packs = Number(/(\d+) evidence pack\(s\)/.exec(run.stdout)?.[1] ?? 0);
     check(packs > 0, `evidence ${flow}: no pack exported`);
-    await checkZip(zip, flow);
+    checkZip(zip, flow);
     await fs.rm(zip, { force: true });
     settle();
-    const floor = await packCopySeconds(path.join(dir, flow, period, input.env['MAILLON_ENV']!), input.work);
+    const floor = packCopySeconds(path.join(dir, flow, period, input.env['MAILLON_ENV']!), input.work);
     Object.assign(total, { seconds: total.seconds + run.seconds, floor: total.floor + floor.seconds, rssMiB: Math.max(total.rssMiB, run.rssMiB), bytes: total.bytes + floor.bytes });
     console.log(`  ${flow.padEnd(22)} ${fmt(run.seconds, 2)} s ${fmt(run.rssMiB)} MiB; ${packs} packs, ${fmt(floor.bytes / 1e6)} MB; floor ${fmt(floor.seconds, 2)} s`);
   }
@@ -214,7 +214,7 @@ async function evidence(input: LifecycleInput, env: Record<string, string>, meas
 }
 
 /** Every file in the zip has the sha256 its manifest states (`unzip -p` streams each entry out). */
-async function checkZip(zip: string, flow: string): Promise<void> {
+function checkZip(zip: string, flow: string): void {
   const manifest = JSON.parse(execFileSync('unzip', ['-p', zip, 'manifest.json'], { encoding: 'utf8' })) as { files: { path: string; sha256: string }[] };
   const bad = manifest.files.filter((f) => execFileSync('sh', ['-c', 'unzip -p "$1" "$2" | sha256sum', 'sh', zip, f.path], { encoding: 'utf8' }).split(' ')[0] !== f.sha256);
   check(manifest.files.length > 0 && bad.length === 0, `evidence ${flow}: ${bad.length} of ${manifest.files.length} files in the zip differ from its manifest`);

@@ -63,7 +63,7 @@ export function reportCopySeconds(url: string, runId: number): { quarantined: nu
  * copied twice, as maillon copies them (outbox to pack, pack to zip), each copy read back by
  * `sha256sum`: `cp -r` and `sha256sum` of the same bytes, twice (the best of three).
  */
-export async function packCopySeconds(packs: string, work: string): Promise<{ bytes: number; seconds: number }> {
+export function packCopySeconds(packs: string, work: string): { bytes: number; seconds: number } {
   const a = path.join(work, 'floor-pack');
   const b = path.join(work, 'floor-zip');
   // The packs are read-only (as maillon leaves them), and so are their copies.

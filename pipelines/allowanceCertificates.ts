@@ -139,7 +139,7 @@ export const allowanceCertificates: Pipeline<AllowanceRow, AllowanceRecord> = {
   schedule: '0 2 5 * *',
   // The 5th of the next month is when they go; the fund gives itself to the end of that month.
   deadline: (period) => lastDay(periodContaining('month', period.end)),
-  extract: { sql: SQL, sourceKey: (raw) => String((raw as { allowanceId?: unknown }).allowanceId ?? '(no allowance id)') },
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { allowanceId?: string | number }).allowanceId ?? '(no allowance id)') },
   row: allowanceRow,
   rules: [amountsPresent, childInssValid],
   recordKey: (row) => row.inss,

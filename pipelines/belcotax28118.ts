@@ -70,7 +70,7 @@ export const belcotax28118: Pipeline<BelcotaxRow, FicheRecord> = {
   schedule: '0 2 15 1 *',
   // Legal deadline: end of February of the following year (nothing accepted after 30 September of year+3).
   deadline: (period) => toLocalDate(period.year + 1, 2, daysInMonth(period.year + 1, 2)),
-  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: string | number }).affiliateId ?? '(no affiliate id)') },
   row: belcotaxRow,
   rules: [amountsKnown, countryHasNisCode],
   recordKey: (row) => row.inss,

@@ -99,7 +99,7 @@ export const career: Pipeline<CareerRow, CareerRecord> = {
   deadline: (period) => lastDay(periodContaining('month', period.end)),
   extract: {
     sql: SQL,
-    sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)'),
+    sourceKey: (raw) => String((raw as { affiliateId?: string | number }).affiliateId ?? '(no affiliate id)'),
   },
   row: careerRow,
   rules: [coherentPeriodsRule((r) => r.periods), activityCategoryRule((r) => r.periods.filter((p) => p.kind === 'activity'))],

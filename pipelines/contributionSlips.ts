@@ -78,7 +78,7 @@ export const contributionSlips: Pipeline<SlipRow, SlipRecord> = {
   periodKind: 'quarter',
   schedule: '0 2 15 1,4,7,10 *',
   deadline: (period) => lastDay(periodContaining('month', period.end)),
-  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: string | number }).affiliateId ?? '(no affiliate id)') },
   row: slipRow,
   rules: [coherentPeriodsRule((r) => r.activities), activityCategoryRule((r) => r.activities)],
   recordKey: (row) => row.inss,

@@ -132,7 +132,7 @@ export const statistics: Pipeline<StatisticsRow, StatisticsRecord> = {
   extract: {
     sql: SQL,
     sourceKey: (raw) => {
-      const r = raw as { type?: unknown; key?: unknown };
+      const r = raw as { type?: string; key?: string | number };
       return `${String(r.type ?? '?')}:${String(r.key ?? '?')}`;
     },
   },

@@ -102,7 +102,7 @@ export const taxAttestations: Pipeline<TaxRow, TaxRecord> = {
   schedule: '0 2 20 1 *',
   // Available to affiliates from 1 February of the next year: ready by 31 January.
   deadline: (period) => toLocalDate(period.year + 1, 1, 31),
-  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: unknown }).affiliateId ?? '(no affiliate id)') },
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: string | number }).affiliateId ?? '(no affiliate id)') },
   facts: FACTS_SQL,
   row: taxRow,
   rules: [],

@@ -117,7 +117,7 @@ describe('the compiled entry point on a read-only copy, as an unprivileged user'
     execFileSync('chmod', ['-R', 'a-w', app]);
     volume = path.join(outer, 'volume');
     await fsp.mkdir(volume, { mode: 0o700 });
-    if (user.uid !== undefined) await fsp.chown(volume, user.uid, user.gid!);
+    if (user.uid !== undefined) await fsp.chown(volume, user.uid, user.gid);
   }, 120_000);
   afterAll(async () => {
     execFileSync('chmod', ['-R', 'u+w', app]);

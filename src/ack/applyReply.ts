@@ -1,7 +1,10 @@
 import type { Environment } from '../domain/environment.js';
+import { z } from 'zod';
 import type { PoolClient } from '../db/database.js';
+import { queryFirst, queryRows } from '../db/queryRows.js';
 import { AckError } from '../errors/errors.js';
 import { appendEvent } from '../ledger/events.js';
+import { environmentColumn, ledgerId } from '../ledger/rowSchemas.js';
 import { settleFromReplies } from '../ledger/transitions.js';
 import type { AnomalyStage } from './anomalyStage.js';
 import { recordReadReply, type KeptBody } from './replyLedger.js';
@@ -24,6 +27,12 @@ export interface ReplySource {
 export type AppliedReply =
   | { state: 'processed'; submissionId: number; unmatched: number; submissionState: { from: string; to: string } | null }
   | { state: 'conflict'; submissionId: number; reason: string };
+
+const NamedFileRow = z.object({
+  file_id: ledgerId, run_id: ledgerId, file_key: z.string(), ack_state: z.enum(['received', 'rejected']).nullable(), noti_state: z.enum(['accepted', 'accepted_with_anomalies', 'rejected']).nullable(),
+  submission_id: ledgerId, environment: environmentColumn, state: z.string(), go_started: z.boolean(),
+});
+const AppliedRow = z.object({ kind: z.enum(['ACRF', 'NOTI']), name: z.string() });
 
 /**
  * Applies a read reply inside the caller's transaction, under its submission's lock: the reply
@@ -66,30 +75,29 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
  * it happened. The caller holds the submission's lock. Returns the change, or null.
  */
 export async function deriveSubmissionState(tx: PoolClient, submissionId: number, at: Date, reply: string): Promise<{ from: string; to: string } | null> {
-  const before = await tx.query<{ state: string }>('SELECT state FROM maillon.submissions WHERE submission_id = $1', [submissionId]);
+  const before = await queryFirst(tx, 'SELECT state FROM maillon.submissions WHERE submission_id = $1', [submissionId], z.object({ state: z.string() }));
   const to = await settleFromReplies(tx, submissionId);
   if (!to) return null;
-  const change = { from: before.rows[0]!.state, to };
+  const change = { from: before!.state, to };
   await appendEvent(tx, { at, submissionId, kind: change.to, detail: { from: change.from, reply } });
   return change;
 }
 
 /** The FI file a reply names, its submission locked (replies, send and cancel serialise on it); null when we sent no such file. */
 async function lockNamedFile(tx: PoolClient, fileName: string): Promise<(NamedFile & { fileId: number; runId: number; fileKey: string }) | null> {
-  const row = (await tx.query(
+  const row = await queryFirst(
+    tx,
     `SELECT f.file_id, f.run_id, f.file_key, f.ack_state, f.noti_state, s.submission_id, s.environment, s.state, s.go_started_at IS NOT NULL AS go_started
      FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.name = $1 AND f.kind = 'FI' FOR UPDATE OF s`,
     [fileName],
-  )).rows[0];
-  if (!row) return null;
-  const applied = await tx.query<{ kind: 'ACRF' | 'NOTI'; name: string }>(
-    `SELECT kind, name FROM maillon.replies WHERE file_name = $1 AND state = 'processed' ORDER BY reply_id`,
-    [fileName],
+    NamedFileRow,
   );
+  if (!row) return null;
+  const applied = await queryRows(tx, `SELECT kind, name FROM maillon.replies WHERE file_name = $1 AND state = 'processed' ORDER BY reply_id`, [fileName], AppliedRow);
   return {
-    name: fileName, fileId: Number(row.file_id), runId: Number(row.run_id), fileKey: row.file_key, submissionId: Number(row.submission_id),
+    name: fileName, fileId: row.file_id, runId: row.run_id, fileKey: row.file_key, submissionId: row.submission_id,
     environment: row.environment, submissionState: row.state, goStarted: row.go_started, ack: row.ack_state, noti: row.noti_state,
-    applied: Object.fromEntries(applied.rows.map((r) => [r.kind, r.name])),
+    applied: Object.fromEntries(applied.map((r) => [r.kind, r.name])),
   };
 }
 

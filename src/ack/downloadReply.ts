@@ -53,7 +53,7 @@ export async function downloadReply(session: SftpSession, remotePath: string, lo
 /** Rejects with the signal's reason (an AbortError, or a TimeoutError for AbortSignal.timeout) once it aborts. */
 function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    const fail = (): void => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal.reason }));
+    const fail = (): void => reject(Object.assign(new Error('The operation was aborted'), { name: 'AbortError', cause: signal.reason as unknown }));
     if (signal.aborted) fail();
     else signal.addEventListener('abort', fail, { once: true });
   });

@@ -1,4 +1,7 @@
+import { z } from 'zod';
 import type { Pool, PoolClient } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
+import { ledgerId } from '../ledger/rowSchemas.js';
 
 /** How many failed downloads of one reply before it stays set aside for good. */
 export const MAX_DOWNLOAD_ATTEMPTS = 3;
@@ -8,7 +11,7 @@ export type ReplyStanding = { known: true } | { known: false; failedDownloads: n
 
 /** Whether a reply (by server and name) was already read, or still has to be (after failed downloads, maybe). */
 export async function replyStanding(ledger: Pool, server: string, name: string): Promise<ReplyStanding> {
-  const row = (await ledger.query<{ state: string; attempts: number | null }>('SELECT state, attempts FROM maillon.replies WHERE server = $1 AND name = $2', [server, name])).rows[0];
+  const row = await queryFirst(ledger, 'SELECT state, attempts FROM maillon.replies WHERE server = $1 AND name = $2', [server, name], z.object({ state: z.string(), attempts: z.number().nullable() }));
   if (!row) return { known: false, failedDownloads: 0 };
   if (row.state === 'set_aside' && row.attempts !== null && row.attempts < MAX_DOWNLOAD_ATTEMPTS) return { known: false, failedDownloads: row.attempts };
   return { known: true };
@@ -37,12 +40,14 @@ export interface ReadReply {
 /** Records a reply that was read, in the transaction that applies it (replacing the row of its failed downloads); returns its id. */
 export async function recordReadReply(tx: PoolClient, r: ReadReply): Promise<number> {
   await tx.query(`DELETE FROM maillon.replies WHERE server = $1 AND name = $2 AND state = 'set_aside' AND attempts IS NOT NULL`, [r.server, r.name]);
-  const row = await tx.query<{ reply_id: string }>(
+  const row = await queryFirst(
+    tx,
     `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING reply_id`,
     [r.server, r.name, r.at, r.body.bytes, r.body.sha256, r.body.localPath, r.state, r.reason, r.kind, r.fileName, r.signature],
+    z.object({ reply_id: ledgerId }),
   );
-  return Number(row.rows[0]!.reply_id);
+  return row!.reply_id;
 }
 
 /** A reply set aside for good: unreadable, hostile, oversized, unknown, or its downloads failed too often. */

@@ -186,7 +186,7 @@ function toAnomaly(raw: Map<string, string>, n: number, fail: (why: string) => n
   }
   const description = raw.get('Description') ?? '';
   if (description.length > MAX_FIELD) fail(`gives anomaly ${n} a description of more than ${MAX_FIELD} characters`);
-  return { inss, attestationId, blocking: cls === 'B', code: code!, description };
+  return { inss, attestationId, blocking: cls === 'B', code, description };
 }
 
 function toHeader(root: 'ACRF' | 'NOTI', fields: Map<string, string>, errorIds: string[], anomalies: number, fail: (why: string) => never): ReplyHeader {

@@ -3,7 +3,6 @@ import { type Clock, fixedClock, systemClock } from '../clock/clock.js';
 import { type Config, loadConfig } from '../config/config.js';
 import { migrate, requireMigrated } from '../db/migrate.js';
 import { type Databases, openDatabases } from '../db/openDatabases.js';
-import { DatabaseError } from '../errors/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createXsdValidator, type XsdValidator } from '../render/xsdValidator.js';
 import { PACKAGE_ROOT } from '../system/packageRoot.js';

@@ -29,19 +29,23 @@ export function createCopyIn(client: PoolClient, sql: string): CopyIn {
   stream.on('error', (err: Error) => {
     failure = err;
   });
+  // A function, so that each check reads the listener's latest value.
+  const throwIfFailed = (): void => {
+    if (failure) throw failure;
+  };
   const chunks = createChunkBuffer(CHUNK, async (chunk) => {
-    if (failure) throw failure;
+    throwIfFailed();
     if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
-    if (failure) throw failure;
+    throwIfFailed();
   });
   return {
     write: chunks.write,
     async end() {
       await chunks.flush();
-      if (failure) throw failure;
+      throwIfFailed();
       stream.end();
       await finished(stream);
-      if (failure) throw failure;
+      throwIfFailed();
     },
     async abort(reason) {
       if (stream.destroyed) return;

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Header, Pax } from 'tar';
 import { OutboxError } from '../errors/errors.js';
-import { createFileSink, type FileSink } from '../render/fileSink.js';
+import { createFileSink } from '../render/fileSink.js';
 import type { DocumentOutput, RecordContext } from './pipeline.js';
 import { createWorkerDocumentWriter } from './documentsInWorker.js';
 
@@ -45,7 +45,7 @@ export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: str
   const file = path.join(dir, DOCUMENTS_ARCHIVE);
   const sink = await createFileSink(file, { hash: false });
   let n = 0;
-  let failure: unknown = null;
+  let failure = null as OutboxError | null;
   const failed = (err: unknown): never => {
     failure ??= err instanceof OutboxError ? err : new OutboxError(`Cannot write the printable documents ${file}: ${(err as Error).message}.`, { cause: err });
     throw failure;

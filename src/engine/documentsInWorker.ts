@@ -62,7 +62,7 @@ export function createWorkerDocumentWriter(
     } else fail(msg.message);
     wake();
   });
-  worker.on('error', (err) => fail(err.message, err));
+  worker.on('error', (err: Error) => fail(err.message, err));
   worker.on('exit', (code) => {
     if (!finished) fail(`the documents worker stopped (exit code ${code})`);
   });

@@ -1,5 +1,8 @@
 import type { Environment } from '../domain/environment.js';
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryFirst, queryRows } from '../db/queryRows.js';
+import { ledgerId } from '../ledger/rowSchemas.js';
 import { extractBatches } from '../extract/extractRows.js';
 import { LIVE_STATES } from '../ledger/transitions.js';
 
@@ -42,26 +45,30 @@ export interface PreviousVersion {
  * anything. Only the list of runs is read here; the records are streamed by `held()`.
  */
 export async function loadPreviousVersion(ledger: Pool, flow: string, period: string, env: Environment): Promise<PreviousVersion | null> {
-  const runs = (await ledger.query<{ run_id: string; kind: string; receivers: string[] }>(
+  const runs = (await queryRows(
+    ledger,
     `SELECT r.run_id, r.kind, array_agg(DISTINCT s.receiver) AS receivers FROM maillon.runs r
      JOIN maillon.submissions s ON s.run_id = r.run_id AND s.state = ANY($4::text[])
      WHERE r.flow = $1 AND r.period = $2 AND r.environment = $3 AND r.state = 'succeeded' AND NOT r.dry_run
      GROUP BY r.run_id, r.kind ORDER BY r.run_id`,
     [flow, period, env, LIVE_STATES],
-  )).rows.map((r) => ({ id: Number(r.run_id), full: r.kind === 'full-replacement', receivers: r.receivers }));
+    z.object({ run_id: ledgerId, kind: z.string(), receivers: z.array(z.string()) }),
+  )).map((r) => ({ id: r.run_id, full: r.kind === 'full-replacement', receivers: r.receivers }));
   if (runs.length === 0) return null;
   // Every version that was written counts, held or not: a new version never reuses the ids of one
   // the receivers saw and rejected.
-  const written = await ledger.query<{ n: number }>(
+  const written = await queryFirst(
+    ledger,
     `SELECT count(*)::int AS n FROM maillon.runs r
      WHERE r.flow = $1 AND r.period = $2 AND r.environment = $3 AND r.state = 'succeeded' AND NOT r.dry_run
        AND EXISTS (SELECT 1 FROM maillon.submissions s WHERE s.run_id = r.run_id)`,
     [flow, period, env],
+    z.object({ n: z.number() }),
   );
   const sql = heldSql(runs);
   return {
     lastRunId: runs.at(-1)!.id,
-    versions: written.rows[0]!.n,
+    versions: written!.n,
     held: async function* () {
       for await (const batch of extractBatches(ledger, sql)) yield batch as HeldRecord[];
     },

@@ -44,7 +44,7 @@ export function createRecordRenderer(flow: string, output: XmlOutput<unknown>, c
   return {
     render(rec, id, file) {
       if (attestation) return wrap(withElementChecks(check, () => attestation(rec, file)), id.attestationId, id.status, id.creationDate);
-      return oneLine({ line: withElementChecks(check, () => record!(rec, id, file)), prefix: 0, suffix: 0, identified: false });
+      return oneLine({ line: withElementChecks(check, () => record(rec, id, file)), prefix: 0, suffix: 0, identified: false });
     },
     cancellation(content, id) {
       if (!attestation) throw new PipelineContractError(flow, 'records corrected one by one are attestations', 'only an attestation can be cancelled alone');

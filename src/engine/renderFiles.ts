@@ -108,7 +108,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
       }
       const verdict = validateRow(raw, p.row, p.rules);
       const recordKey = verdict.ok ? p.recordKey(verdict.row) : null;
-      const rec = verdict.ok ? p.toRecord(verdict.row, ctx) : null;
+      const rec: unknown = verdict.ok ? p.toRecord(verdict.row, ctx) : null;
       const route = verdict.ok ? p.route(rec, verdict.row, ctx) : { quarantine: verdict.violation };
       if ('quarantine' in route) {
         if (correction) setAside(correction, sourceKey, before);

@@ -179,7 +179,9 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
         session, deps.outbox,
         { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started, signing, tmpDir, kinds },
         rendered, published,
-      ).catch((err: unknown) => Promise.reject(secondOriginal(err, pipeline.id, periodKey, req.environment)));
+      ).catch((err: unknown) => {
+        throw secondOriginal(err, pipeline.id, periodKey, req.environment);
+      });
       // The published names must be on disk before the ledger says the files exist.
       if (published.length > 0) await syncOutbox(deps.outbox);
       await checkOutcomes(session, runId);
@@ -244,7 +246,7 @@ function signingFor(deps: RunDeps, environment: Environment): Signing | null {
 }
 
 async function readFacts(dossier: Pool, sql: string, period: Period, asOfDay: LocalDate): Promise<Record<string, unknown>> {
-  const res = await dossier.query(bindSql(sql, extractionParams(period, asOfDay)));
+  const res = await dossier.query<Record<string, unknown>>(bindSql(sql, extractionParams(period, asOfDay)));
   return Object.values(res.rows[0] ?? {})[0] as Record<string, unknown>;
 }
 

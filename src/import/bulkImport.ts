@@ -169,14 +169,14 @@ async function dropNewTables(c: PoolClient): Promise<void> {
 /** Runs `fn` on every item with two sessions at once; the first failure stops both and is thrown. */
 async function inParallel<T>(pool: Pool, items: readonly T[], fn: (c: PoolClient, item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  let failure: unknown = null;
+  let failure = null as { error: unknown } | null;
   const worker = async (): Promise<void> => {
     const c = await connect(pool);
     try {
       while (failure === null && next < items.length) {
         const item = items[next++]!;
         await fn(c, item).catch((err: unknown) => {
-          failure ??= err;
+          failure ??= { error: err };
         });
       }
     } finally {
@@ -184,7 +184,7 @@ async function inParallel<T>(pool: Pool, items: readonly T[], fn: (c: PoolClient
     }
   };
   await Promise.all(Array.from({ length: Math.min(WORKERS, items.length) }, worker));
-  if (failure !== null) throw failure;
+  if (failure !== null) throw failure.error;
 }
 
 /** Turns PostgreSQL's data and integrity errors on a file into a refusal that names the file. */

@@ -93,7 +93,7 @@ async function readHeader(filePath: string): Promise<string[] | null> {
   const end = head.indexOf(NEWLINE);
   if (head.length === 0) return null;
   try {
-    const records = parseSync(head.subarray(0, end === -1 ? head.length : end), CSV_READING) as string[][];
+    const records: string[][] = parseSync(head.subarray(0, end === -1 ? head.length : end), CSV_READING);
     return records[0] ?? null;
   } catch {
     return null;

@@ -1,4 +1,8 @@
+import { z } from 'zod';
 import { connect, type Pool, type PoolClient } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
+
+const Locked = z.object({ ok: z.boolean() });
 
 /**
  * The advisory locks of maillon, two-key form (namespace, id): a lock is held by one database
@@ -18,8 +22,8 @@ export function periodLockKey(flow: string, period: string, environment: string)
 
 /** Takes the period's lock on a session, without waiting; false when another session holds it. */
 export async function tryLockPeriod(session: PoolClient, flow: string, period: string, environment: string): Promise<boolean> {
-  const got = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [periodLockKey(flow, period, environment)]);
-  return got.rows[0]!.ok;
+  const got = await queryFirst(session, 'SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [periodLockKey(flow, period, environment)], Locked);
+  return got!.ok;
 }
 
 /**
@@ -40,8 +44,8 @@ export async function withSubmissionLock<T>(ledger: Pool, submissionId: number, 
   const session = await connect(ledger);
   let broken: Error | undefined;
   try {
-    const got = await session.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK.submission, submissionId]);
-    if (!got.rows[0]!.ok) return { busy: true };
+    const got = await queryFirst(session, 'SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK.submission, submissionId], Locked);
+    if (!got!.ok) return { busy: true };
     try {
       return { busy: false, value: await fn() };
     } finally {

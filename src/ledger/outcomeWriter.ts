@@ -1,5 +1,7 @@
 import { copyRow, createCopyIn } from '../db/copyIn.js';
+import { z } from 'zod';
 import type { PoolClient } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
 import { LedgerConflictError } from '../errors/errors.js';
 
 /** Streams one row per extracted record into maillon.record_outcomes (COPY), inside the run's transaction. */
@@ -38,15 +40,16 @@ export function createOutcomeWriter(client: PoolClient, runId: number): OutcomeW
  * cancelled record points to a file recorded for the run. One query, whatever the size.
  */
 export async function checkOutcomes(client: PoolClient, runId: number): Promise<void> {
-  const res = await client.query<{ run: boolean; orphans: number; example: string | null }>(
+  const r = await queryFirst(
+    client,
     `SELECT EXISTS (SELECT 1 FROM maillon.runs WHERE run_id = $1) AS run,
             count(*)::int AS orphans, min(o.file_key) AS example
      FROM maillon.record_outcomes o
      WHERE o.run_id = $1 AND o.file_key IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM maillon.files f WHERE f.run_id = o.run_id AND f.file_key = o.file_key)`,
     [runId],
-  );
-  const r = res.rows[0]!;
+    z.object({ run: z.boolean(), orphans: z.number(), example: z.string().nullable() }),
+  ).then((row) => row!);
   if (!r.run || r.orphans > 0) {
     throw new LedgerConflictError(
       r.run

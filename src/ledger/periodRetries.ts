@@ -1,5 +1,7 @@
 import type { Environment } from '../domain/environment.js';
+import { z } from 'zod';
 import type { Pool, PoolClient } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
 
 /** How `serve` retries a due period whose run fails. */
 export interface RetryPolicy {
@@ -24,6 +26,9 @@ export interface PeriodRef {
   environment: Environment;
 }
 
+
+const RetryRow = z.object({ failures: z.number(), next_attempt_at: z.date().nullable(), given_up_at: z.date().nullable() });
+
 /**
  * Records a failed scheduled run of a period: one more consecutive failure, and either the
  * instant of the next attempt or, at the limit, the period given up. Returns the stored outcome.
@@ -35,7 +40,8 @@ export async function recordPeriodFailure(
   error: string,
   policy: RetryPolicy,
 ): Promise<{ failures: number; nextAttemptAt: Date | null; givenUp: boolean }> {
-  const res = await ledger.query<{ failures: number; next_attempt_at: Date | null; given_up_at: Date | null }>(
+  const r = await queryFirst(
+    ledger,
     `INSERT INTO maillon.period_retries AS p (flow, period, environment, failures, last_failed_at, last_error, next_attempt_at, given_up_at)
      VALUES ($1, $2, $3, 1, $4, $5,
              CASE WHEN $6 <= 1 THEN NULL ELSE $4::timestamptz + make_interval(secs => $7::double precision / 1000) END,
@@ -47,8 +53,8 @@ export async function recordPeriodFailure(
        given_up_at = CASE WHEN p.failures + 1 >= $6 THEN $4::timestamptz END
      RETURNING failures, next_attempt_at, given_up_at`,
     [ref.flow, ref.period, ref.environment, at, error.slice(0, 2000), policy.limit, retryDelayMs(1, policy.tickSeconds), policy.tickSeconds * 1000, MAX_DELAY_MS],
-  );
-  const r = res.rows[0]!;
+    RetryRow,
+  ).then((row) => row!);
   return { failures: r.failures, nextAttemptAt: r.next_attempt_at, givenUp: r.given_up_at !== null };
 }
 

@@ -1,8 +1,11 @@
 import os from 'node:os';
 import type { Environment } from '../domain/environment.js';
+import { z } from 'zod';
 import { inTransaction, type Pool, type PoolClient } from '../db/database.js';
+import { queryFirst, queryRows } from '../db/queryRows.js';
 import { LedgerConflictError } from '../errors/errors.js';
 import { LOCK, runAliveSql } from './locks.js';
+import { environmentColumn, ledgerId, runStateColumn } from './rowSchemas.js';
 
 /** What identifies a run: flow, period key, environment, as-of instant, dry or real. */
 export interface RunKey {
@@ -62,13 +65,15 @@ export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promis
  */
 export async function startRun(session: PoolClient, key: RunKey, startedAt: Date, version?: RunVersion): Promise<number> {
   return inTransaction(session, async () => {
-    const res = await session.query<{ run_id: string }>(
+    const row = await queryFirst(
+      session,
       `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid, kind, previous_run_id, reason)
        VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12) RETURNING run_id`,
       [key.flow, key.period, key.environment, key.asOf, key.dryRun, startedAt, os.userInfo().username, os.hostname(), process.pid,
         version?.kind ?? 'original', version?.previousRunId ?? null, version?.reason ?? null],
+      z.object({ run_id: ledgerId }),
     );
-    const runId = Number(res.rows[0]!.run_id);
+    const runId = row!.run_id;
     await session.query('SELECT pg_advisory_lock($1, $2)', [LOCK.run, runId]);
     return runId;
   });
@@ -111,15 +116,22 @@ export interface RunSummary {
   error: string | null;
 }
 
+const SummaryRow = z.object({
+  run_id: ledgerId, flow: z.string(), period: z.string(), environment: environmentColumn, state: runStateColumn, dry_run: z.boolean(), started_at: z.date(), finished_at: z.date().nullable(),
+  extracted: z.number().nullable(), emitted: z.number().nullable(), quarantined: z.number().nullable(), error_message: z.string().nullable(),
+});
+
 /** The most recent runs, newest first. */
 export async function recentRuns(ledger: Pool, limit: number): Promise<RunSummary[]> {
-  const res = await ledger.query(
+  const rows = await queryRows(
+    ledger,
     `SELECT run_id, flow, period, environment, state, dry_run, started_at, finished_at, extracted, emitted, quarantined, error_message
      FROM maillon.runs ORDER BY run_id DESC LIMIT $1`,
     [limit],
+    SummaryRow,
   );
-  return res.rows.map((r) => ({
-    runId: Number(r.run_id),
+  return rows.map((r) => ({
+    runId: r.run_id,
     flow: r.flow,
     period: r.period,
     environment: r.environment,

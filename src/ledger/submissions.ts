@@ -1,6 +1,9 @@
 import type { Environment } from '../domain/environment.js';
+import { z } from 'zod';
 import type { PoolClient } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
 import type { LocalDate } from '../period/localDate.js';
+import { ledgerId } from './rowSchemas.js';
 import type { SubmissionKind } from './transitions.js';
 
 /** A submission to one receiver: its files share one sequence. */
@@ -40,7 +43,8 @@ export interface FileRow {
 export async function insertSubmissions(client: PoolClient, subs: readonly { submission: SubmissionRow; files: readonly FileRow[] }[]): Promise<number[]> {
   if (subs.length === 0) return [];
   const col = <T>(pick: (s: SubmissionRow) => T): T[] => subs.map((x) => pick(x.submission));
-  const res = await client.query<{ submission_id: string; sequence: string }>(
+  const inserted = await queryRows(
+    client,
     `INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at, kind)
      SELECT run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, 'written', created_at, kind
      FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::date[], $9::text[], $10::int[], $11::timestamptz[], $12::text[])
@@ -51,9 +55,10 @@ export async function insertSubmissions(client: PoolClient, subs: readonly { sub
       col((s) => s.runId), col((s) => s.flow), col((s) => s.period), col((s) => s.environment), col((s) => s.receiver), col((s) => s.sender),
       col((s) => s.purpose), col((s) => s.creationDate), col((s) => s.sequence), col((s) => s.parts), col((s) => s.createdAt), col((s) => s.kind),
     ],
+    z.object({ submission_id: ledgerId, sequence: z.string() }),
   );
   // Matched by sequence (unique within a run's sender, day and environment), not by row order.
-  const idOf = new Map(res.rows.map((r) => [r.sequence, Number(r.submission_id)]));
+  const idOf = new Map(inserted.map((r) => [r.sequence, r.submission_id]));
   const ids = subs.map((x) => idOf.get(x.submission.sequence)!);
   const files = subs.flatMap((x, i) => x.files.map((f) => ({ f, id: ids[i]!, s: x.submission })));
   if (files.length > 0) {

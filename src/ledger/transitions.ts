@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { PoolClient } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
 import { appendEvent } from './events.js';
 
 /** Every state of a submission (migration 009 states the moves between them). */
@@ -65,7 +67,8 @@ export async function transitionSubmission(tx: PoolClient, t: Transition): Promi
  * caller records the reply's event.
  */
 export async function settleFromReplies(tx: PoolClient, submissionId: number): Promise<SubmissionState | null> {
-  const res = await tx.query<{ state: SubmissionState }>(
+  const row = await queryFirst(
+    tx,
     `UPDATE maillon.submissions s SET state = agg.target
      FROM (
        SELECT CASE WHEN bool_or(ack_state = 'rejected' OR noti_state = 'rejected') THEN 'rejected'
@@ -79,6 +82,7 @@ export async function settleFromReplies(tx: PoolClient, submissionId: number): P
        AND (s.state IN ('sent', 'received') OR (s.state = 'written' AND s.go_started_at IS NOT NULL))
      RETURNING s.state`,
     [submissionId],
+    z.object({ state: z.enum(SUBMISSION_STATES) }),
   );
-  return res.rows[0]?.state ?? null;
+  return row?.state ?? null;
 }

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
 import { OutboxError } from '../errors/errors.js';
 
 /** The marker file's name in the outbox. */
@@ -18,7 +20,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 export async function checkOutboxMarker(ledger: Pool, clock: Clock, outbox: string): Promise<string> {
   const file = path.join(outbox, MARKER_FILE);
-  const recorded = (await ledger.query<{ marker: string }>('SELECT marker FROM maillon.outbox_marker')).rows[0]?.marker ?? null;
+  const recorded = (await queryFirst(ledger, 'SELECT marker FROM maillon.outbox_marker', [], z.object({ marker: z.string() })))?.marker ?? null;
   let found = await readMarker(file);
   if (found === null && recorded !== null) throw notShared(outbox, `it has no ${MARKER_FILE} file`);
   if (found === null) found = await writeMarker(file);

@@ -1,5 +1,7 @@
 import type { Environment } from '../domain/environment.js';
+import { z } from 'zod';
 import type { PoolClient } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
 import type { LocalDate } from '../period/localDate.js';
 import { formatSequence } from './batchFileName.js';
 
@@ -11,12 +13,14 @@ import { formatSequence } from './batchFileName.js';
  */
 export async function allocateSequences(client: PoolClient, sender: string, date: LocalDate, environment: Environment, count: number): Promise<string[]> {
   if (count < 1) return [];
-  const res = await client.query<{ last_value: number }>(
+  const row = await queryFirst(
+    client,
     `INSERT INTO maillon.sequences (sender, creation_date, environment, last_value) VALUES ($1, $2, $3, $4)
      ON CONFLICT (sender, creation_date, environment) DO UPDATE SET last_value = maillon.sequences.last_value + $4
      RETURNING last_value`,
     [sender, date, environment, count],
+    z.object({ last_value: z.number() }),
   );
-  const last = res.rows[0]!.last_value;
+  const last = row!.last_value;
   return Array.from({ length: count }, (_, i) => formatSequence(last - count + 1 + i));
 }

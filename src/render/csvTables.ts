@@ -58,10 +58,10 @@ async function writePart(tmpPath: string, text: string, fileKey: string, records
  */
 export async function verifyManifest(output: CsvTablesOutput<unknown>, parts: readonly WrittenPart[]): Promise<void> {
   const manifestPart = parts.find((p) => p.fileKey.endsWith('#manifest'))!;
-  const manifest = parse(await fs.readFile(manifestPart.tmpPath), { columns: true }) as Record<string, string>[];
+  const manifest = parse<Record<string, string>>(await fs.readFile(manifestPart.tmpPath), { columns: true });
   for (const table of output.tables) {
     const part = parts.find((p) => p.fileKey.endsWith(`#${table.name}`))!;
-    const rows = parse(await fs.readFile(part.tmpPath), { columns: true }) as Record<string, string>[];
+    const rows = parse<Record<string, string>>(await fs.readFile(part.tmpPath), { columns: true });
     for (const line of manifest.filter((m) => m['table'] === table.name)) {
       const problems: string[] = [];
       if (Number(line['rows']) !== rows.length) problems.push(`${line['rows']} rows announced, ${rows.length} found`);

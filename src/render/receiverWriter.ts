@@ -81,7 +81,7 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
     return sink.write(text);
   };
   await write(output.envelope.start(file));
-  const totals = output.envelope.totals();
+  const totals: unknown = output.envelope.totals();
   let records = 0;
   const place = (position: number, r: RenderedRecord): Placement => {
     const start = sink.length();
@@ -139,7 +139,7 @@ function feedLines(check: LineCheck): { feed(text: string): void; end(): string 
 }
 
 function createCsvWriter(output: CsvTablesOutput<unknown>, file: FileContext, tmpDir: string, stem: string): ReceiverWriter {
-  const state = output.state();
+  const state: unknown = output.state();
   const counts = new Map<string, number>();
   const written: string[] = [];
   let records = 0;

@@ -10,9 +10,11 @@ const ENTITIES: Record<string, string> = {
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;',
 };
 // A cheap first test (no lookaround) for anything to escape or look at: most text has none.
+// eslint-disable-next-line no-control-regex -- control characters are what XML cannot carry
 const NEEDS_WORK = /[&<>"'\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]/;
 // Characters XML 1.0 cannot carry, even as references: control characters other than tab, LF and
 // CR; lone surrogates; U+FFFE and U+FFFF.
+// eslint-disable-next-line no-control-regex -- control characters are what XML cannot carry
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const FORBIDDEN_ALL = new RegExp(FORBIDDEN.source, 'g');
 const HTML_SPECIAL = /[&<>"']/g;

@@ -84,10 +84,10 @@ function streamValidation(binary: string, xsd: string, fileLabel: string): Strea
     exited = true;
   });
   // xmllint stops reading at the first fatal error: writing further is pointless, not a failure.
-  child.stdin!.on('error', () => undefined);
+  child.stdin.on('error', () => undefined);
   return {
     write(chunk) {
-      const stdin = child.stdin!;
+      const stdin = child.stdin;
       if (exited || stdin.destroyed) return undefined;
       if (stdin.write(chunk)) return undefined;
       return new Promise<void>((resolve) => {
@@ -100,7 +100,7 @@ function streamValidation(binary: string, xsd: string, fileLabel: string): Strea
         child.on('close', go);
       });
     },
-    end: () => child.stdin!.end(),
+    end: () => child.stdin.end(),
     done,
     abort: () => {
       if (!exited) child.kill('SIGKILL');

@@ -45,7 +45,7 @@ export type DueDecision = 'propose' | 'wait' | 'skip' | 'reset';
  */
 export function dueDecision(view: PeriodView, schedule: string, now: Date): DueDecision {
   if (view.phase === 'given_up') {
-    const next = new Cron(schedule, { timezone: 'Europe/Brussels', paused: true }).nextRun(view.retry!.givenUpAt!);
+    const next = new Cron(schedule, { timezone: 'Europe/Brussels', paused: true }).nextRun(view.retry!.givenUpAt);
     return next && next.getTime() <= now.getTime() ? 'reset' : 'skip';
   }
   if (view.phase !== 'to_do') return 'skip';

@@ -112,6 +112,6 @@ export async function verifyDetached(fsText: string, data: Buffer, trusted: read
     return { ok: true, signer: result.signerCertificate ? commonName(result.signerCertificate) : '(unknown)' };
   } catch (err) {
     const e = err as { message?: string; code?: number };
-    return { ok: false, reason: e.message ?? (typeof err === 'object' && err && 'message' in err ? String((err as { message: unknown }).message) : 'unverifiable signature') };
+    return { ok: false, reason: e.message ?? (typeof err === 'object' && err && 'message' in err ? String(err.message) : 'unverifiable signature') };
   }
 }

@@ -1,7 +1,9 @@
 import { Gauge, Registry } from 'prom-client';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryFirst, queryRows } from '../db/queryRows.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { pausedFlows } from '../ledger/flowPauses.js';
 import { readQueue } from '../schedule/queueView.js';
@@ -29,6 +31,13 @@ const LATENCY_BUCKETS = [60, 300, 900, 3600, 10_800, 21_600, 43_200, 86_400, 172
  * truth. Gauges say what holds now (they go down when it is fixed); the histograms count every
  * run and reply the ledger keeps (they only grow, as Prometheus expects). docs/metrics.md.
  */
+// pg returns sums of BIGINT and NUMERIC averages as text.
+const numericText = z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number);
+const RunCountRow = z.object({ flow: z.string(), state: z.string(), n: z.number() });
+const RecordSumRow = z.object({ flow: z.string(), e: numericText.nullable(), m: numericText.nullable(), q: numericText.nullable() });
+const count = z.object({ n: z.number() });
+
+/** Prometheus metrics computed from the ledger at each scrape, so every instance reports the same truth. */
 export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>): void => {
@@ -37,17 +46,21 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   // One snapshot per scrape: the gauges read from it are computed at the same instant.
   let snap: { at: number; value: Promise<StatusSnapshot> } | null = null;
   const snapshot = (): Promise<StatusSnapshot> => {
-    if (!snap || Date.now() - snap.at > 1000) {
-      snap = { at: Date.now(), value: statusSnapshot(ledger, o.pipelines, o.environment, o.clock.now(), o.windowDays, o.ackDelayHours, o.catchUpDays) };
+    const now = o.clock.now();
+    if (!snap || now.getTime() - snap.at > 1000) {
+      snap = { at: now.getTime(), value: statusSnapshot(ledger, o.pipelines, o.environment, now, o.windowDays, o.ackDelayHours, o.catchUpDays) };
     }
     return snap.value;
   };
   gauge('maillon_runs', 'Runs by flow and state (dry runs excluded); a failed run counts only while it is the latest run of its period, so the failed series goes down once the period runs again.', ['flow', 'state'], async (g) => {
-    const rows = (await ledger.query(
+    const rows = await queryRows(
+      ledger,
       `SELECT flow, state, count(*)::int AS n FROM maillon.runs r WHERE NOT dry_run
          AND (state <> 'failed' OR NOT EXISTS (SELECT 1 FROM maillon.runs l WHERE l.flow = r.flow AND l.period = r.period AND l.environment = r.environment AND NOT l.dry_run AND l.run_id > r.run_id))
        GROUP BY 1, 2`,
-    )).rows;
+      [],
+      RunCountRow,
+    );
     for (const r of rows) g.set({ flow: r.flow, state: r.state }, r.n);
   });
   gauge('maillon_periods', 'Periods of the status window by flow and phase (to_do, in_progress, delivered, needs_attention, given_up), from the period view.', ['flow', 'phase'], async (g) => {
@@ -108,7 +121,7 @@ type GaugeMaker = (name: string, help: string, labelNames: string[], collect: (g
 /** The ledger's totals (records, bytes, transfer failures) and the overdue acknowledgements. */
 function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions): void {
   gauge('maillon_records', 'Records extracted, emitted and quarantined by the successful runs, by flow.', ['flow', 'outcome'], async (g) => {
-    const rows = (await ledger.query(`SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run GROUP BY flow`)).rows;
+    const rows = await queryRows(ledger, `SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run GROUP BY flow`, [], RecordSumRow);
     for (const r of rows) {
       g.set({ flow: r.flow, outcome: 'extracted' }, Number(r.e));
       g.set({ flow: r.flow, outcome: 'emitted' }, Number(r.m));
@@ -116,21 +129,25 @@ function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions
     }
   });
   gauge('maillon_bytes_sent', 'Bytes of the files of sent submissions.', [], async (g) => {
-    g.set(Number((await ledger.query(`SELECT coalesce(sum(f.bytes), 0)::bigint AS b FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE s.sent_at IS NOT NULL`)).rows[0].b));
+    const r = await queryFirst(ledger, `SELECT coalesce(sum(f.bytes), 0)::bigint AS b FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE s.sent_at IS NOT NULL`, [], z.object({ b: numericText }));
+    g.set(r?.b ?? 0);
   });
   gauge('maillon_transfer_failures', 'Failed transfer attempts.', [], async (g) => {
-    g.set((await ledger.query(`SELECT count(*)::int AS n FROM maillon.transfer_attempts WHERE outcome = 'failed'`)).rows[0].n);
+    g.set((await queryFirst(ledger, `SELECT count(*)::int AS n FROM maillon.transfer_attempts WHERE outcome = 'failed'`, [], count))?.n ?? 0);
   });
   gauge('maillon_ack_latency_seconds', 'Average time from sending a submission to its first reply (kept for existing dashboards; maillon_reply_latency_seconds is the histogram).', [], async (g) => {
-    const r = await ledger.query(
+    const r = await queryFirst(
+      ledger,
       `SELECT avg(extract(epoch FROM first.received_at - s.sent_at)) AS s FROM maillon.submissions s
        JOIN LATERAL (SELECT min(rp.received_at) AS received_at FROM maillon.replies rp JOIN maillon.files f ON f.name = rp.file_name WHERE f.submission_id = s.submission_id AND rp.state = 'processed') first ON first.received_at IS NOT NULL
        WHERE s.sent_at IS NOT NULL`,
+      [],
+      z.object({ s: numericText.nullable() }),
     );
-    g.set(Number(r.rows[0].s ?? 0));
+    g.set(r?.s ?? 0);
   });
   gauge('maillon_overdue_submissions', 'Submissions sent without an ACRF after the configured delay.', [], async (g) => {
-    const n = await ledger.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $1)`, [o.ackDelayHours, o.clock.now()]);
-    g.set(n.rows[0].n);
+    const r = await queryFirst(ledger, `SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $1)`, [o.ackDelayHours, o.clock.now()], count);
+    g.set(r?.n ?? 0);
   });
 }

@@ -1,13 +1,16 @@
 import path from 'node:path/posix';
+import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import { type Pool, withTransaction } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
 import { BusyError, LedgerConflictError, NotFoundError } from '../errors/errors.js';
 import { withSubmissionLock } from '../ledger/locks.js';
+import { environmentColumn } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
-import type { LocalDate } from '../period/localDate.js';
+import { isLocalDate, type LocalDate } from '../period/localDate.js';
 import type { Endpoints } from './receivers.js';
 import { openSftpSession } from './sftpSession.js';
 
@@ -23,19 +26,11 @@ export interface CancelDeps {
 /** How a cancel ended: nothing had gone out, a TD file was written, or it was cancelled before. */
 export type CancelOutcome = 'cancelled-locally' | 'td-written' | 'already-cancelled';
 
-interface Row {
-  state: string;
-  flow: string;
-  period: string;
-  receiver: string;
-  purpose: string;
-  sender: string;
-  creation_date: LocalDate;
-  sequence: string;
-  environment: Environment;
-  parts: number;
-  go_started_at: Date | null;
-}
+const Row = z.object({
+  state: z.string(), flow: z.string(), period: z.string(), receiver: z.string(), purpose: z.string(), sender: z.string(),
+  creation_date: z.string().refine(isLocalDate).transform((d) => d as LocalDate), sequence: z.string(), environment: environmentColumn, parts: z.number(), go_started_at: z.date().nullable(),
+});
+type Row = z.output<typeof Row>;
 
 /**
  * Cancels a submission, holding its lock (a send in progress: refused with BusyError, never both).
@@ -94,11 +89,11 @@ async function writeTd(deps: CancelDeps, submissionId: number, s: Row): Promise<
   }
 }
 
-async function cancel(deps: CancelDeps, submissionId: number, from: ('written' | 'sent')[], detail: Record<string, unknown>): Promise<void> {
+async function cancel(deps: CancelDeps, submissionId: number, from: ('written' | 'sent')[], detail: Record<string, unknown> & { td?: string }): Promise<void> {
   const moved = await withTransaction(deps.ledger, (tx) => transitionSubmission(tx, { submissionId, from, to: 'cancelled', at: deps.clock.now(), event: { kind: 'cancelled', detail } }));
   if (!moved) {
     const now = await readSubmission(deps.ledger, submissionId);
-    throw new LedgerConflictError(`Submission #${submissionId} became ${now.state} while it was being cancelled (a reply came in); it is not cancelled.${detail['td'] ? ` The TD file ${String(detail['td'])} was written: tell the receiver.` : ''}`);
+    throw new LedgerConflictError(`Submission #${submissionId} became ${now.state} while it was being cancelled (a reply came in); it is not cancelled.${detail.td ? ` The TD file ${detail.td} was written: tell the receiver.` : ''}`);
   }
 }
 
@@ -114,12 +109,13 @@ function refuseProcessed(submissionId: number, s: Row): void {
 }
 
 async function readSubmission(ledger: Pool, submissionId: number): Promise<Row> {
-  const res = await ledger.query<Row>(
+  const s = await queryFirst(
+    ledger,
     `SELECT state, flow, period, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts, go_started_at
      FROM maillon.submissions WHERE submission_id = $1`,
     [submissionId],
+    Row,
   );
-  const s = res.rows[0];
   if (!s) throw new NotFoundError(`There is no submission #${submissionId}; "maillon status" and "maillon report" list them.`);
   return s;
 }

@@ -1,13 +1,16 @@
 import pRetry from 'p-retry';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
+import { z } from 'zod';
 import { type Pool, withTransaction } from '../db/database.js';
+import { queryFirst, queryRows } from '../db/queryRows.js';
 import { TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { withSubmissionLock } from '../ledger/locks.js';
+import { environmentColumn, ledgerId } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
-import type { LocalDate } from '../period/localDate.js';
+import { isLocalDate, type LocalDate } from '../period/localDate.js';
 import type { Endpoints } from './receivers.js';
 import { openSftpSession } from './sftpSession.js';
 import { type LocalPart, type UploadStep, uploadSubmission } from './uploadSubmission.js';
@@ -42,17 +45,11 @@ export interface SendOutcome {
   error?: string;
 }
 
-interface SubmissionRow {
-  submission_id: string;
-  receiver: string;
-  purpose: string;
-  sender: string;
-  creation_date: LocalDate;
-  sequence: string;
-  environment: Environment;
-  parts: number;
-  go_started_at: Date | null;
-}
+const SubmissionRow = z.object({
+  submission_id: ledgerId, receiver: z.string(), purpose: z.string(), sender: z.string(), creation_date: z.string().refine(isLocalDate).transform((d) => d as LocalDate),
+  sequence: z.string(), environment: environmentColumn, parts: z.number(), go_started_at: z.date().nullable(),
+});
+type SubmissionRow = z.output<typeof SubmissionRow>;
 
 /**
  * Sends every written submission matching the filter, oldest first. Each one is locked (its
@@ -60,20 +57,22 @@ interface SubmissionRow {
  * with jitter, transient failures only), and every attempt is recorded in the ledger.
  */
 export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): Promise<SendOutcome[]> {
-  const rows = await deps.ledger.query<SubmissionRow>(
+  const rows = await queryRows(
+    deps.ledger,
     `SELECT submission_id, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts, go_started_at
      FROM maillon.submissions
      WHERE state = 'written' AND ($1::text IS NULL OR flow = $1) AND ($2::text IS NULL OR period = $2) AND ($3::text IS NULL OR environment = $3)
      ORDER BY submission_id`,
     [filter.flow ?? null, filter.period ?? null, filter.environment ?? null],
+    SubmissionRow,
   );
   const outcomes: SendOutcome[] = [];
-  for (const row of rows.rows) outcomes.push(await sendOne(deps, row));
+  for (const row of rows) outcomes.push(await sendOne(deps, row));
   return outcomes;
 }
 
 async function sendOne(deps: SendDeps, row: SubmissionRow): Promise<SendOutcome> {
-  const id = Number(row.submission_id);
+  const id = row.submission_id;
   const go = formatBatchFileName({
     kind: 'GO', purpose: row.purpose, sender: row.sender, date: row.creation_date, sequence: row.sequence, environment: row.environment, parts: row.parts,
   });
@@ -81,8 +80,7 @@ async function sendOne(deps: SendDeps, row: SubmissionRow): Promise<SendOutcome>
   // another maillon process skips it.
   const locked = await withSubmissionLock(deps.ledger, id, async () => {
     // Re-read under the lock: another process may have sent or cancelled it meanwhile.
-    const now = await deps.ledger.query<{ state: string; go_started_at: Date | null }>('SELECT state, go_started_at FROM maillon.submissions WHERE submission_id = $1', [id]);
-    const current = now.rows[0]!;
+    const current = (await queryFirst(deps.ledger, 'SELECT state, go_started_at FROM maillon.submissions WHERE submission_id = $1', [id], z.object({ state: z.string(), go_started_at: z.date().nullable() })))!;
     if (current.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' as const };
     return deliver(deps, { ...row, go_started_at: current.go_started_at }, id, go);
   });
@@ -92,21 +90,25 @@ async function sendOne(deps: SendDeps, row: SubmissionRow): Promise<SendOutcome>
 async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {
   const endpoint = deps.endpoints.forReceiver(row.receiver);
   const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
-  const files = await deps.ledger.query<{ name: string; path: string; bytes: string; sha256: string }>(
+  const files = await queryRows(
+    deps.ledger,
     `SELECT name, path, bytes, sha256 FROM maillon.files WHERE submission_id = $1 AND kind IN ('FI', 'FS') ORDER BY part, kind`,
     [id],
+    z.object({ name: z.string(), path: z.string(), bytes: z.string(), sha256: z.string() }),
   );
-  const parts: LocalPart[] = files.rows.map((f) => ({ name: f.name, localPath: f.path, bytes: Number(f.bytes), sha256: f.sha256 }));
+  const parts: LocalPart[] = files.map((f) => ({ name: f.name, localPath: f.path, bytes: Number(f.bytes), sha256: f.sha256 }));
   const log = deps.logger.child({ submissionId: id, receiver: row.receiver, server });
   let goStarted = row.go_started_at !== null;
   try {
     await pRetry(
       async () => {
-        const attempt = await deps.ledger.query<{ attempt_id: string }>(
+        const attempt = await queryFirst(
+          deps.ledger,
           'INSERT INTO maillon.transfer_attempts (submission_id, started_at, server) VALUES ($1, $2, $3) RETURNING attempt_id',
           [id, deps.clock.now(), server],
+          z.object({ attempt_id: ledgerId }),
         );
-        const attemptId = Number(attempt.rows[0]!.attempt_id);
+        const attemptId = attempt!.attempt_id;
         try {
           const session = await openSftpSession(endpoint, deps.passphrase(endpoint.passphraseEnv));
           try {

@@ -62,7 +62,7 @@ describe('the maillon command on a real database', () => {
     expect(all.code).toBe(0);
     const results = JSON.parse(all.stdout);
     expect(Object.keys(results)).toEqual(['career', 'contribution-slips', 'statistics']);
-    for (const r of Object.values(results) as { counts: { extracted: number; emitted: number; quarantined: number } }[]) {
+    for (const r of Object.values<{ counts: { extracted: number; emitted: number; quarantined: number } }>(results)) {
       expect(r.counts.extracted).toBe(r.counts.emitted + r.counts.quarantined);
     }
     const year = await maillon(['run', '--all', '--period', '2025', '--dry-run', '--json'], env);

@@ -59,7 +59,7 @@ describe('the cancellation of a record in a rerun (tax-attestations 2024)', () =
     const fix = await rerun('D06 left the fund');
     expect(fix.counts).toMatchObject({ emitted: 1, cancelled: 1, unchanged: 4 });
     const file = fix.files[0]!.path;
-    xmllint(file, 'tax-attestations/v1.xsd');
+    await xmllint(file, 'tax-attestations/v1.xsd');
     const before = await fs.readFile(original.files[0]!.path, 'utf8');
     const after = await fs.readFile(file, 'utf8');
     const [cancelled] = parser.parse(after).ATTF.Attestation;

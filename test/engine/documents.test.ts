@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 async function writeAll(docs: Doc[]): Promise<string> {
-  const writer = await createArchiveWriter(out as DocumentOutput<unknown>, dir, ctx, mtime);
+  const writer = await createArchiveWriter(out, dir, ctx, mtime);
   for (const d of docs) {
     const writing = writer.write(d, JSON.stringify(d));
     if (writing) await writing;
@@ -65,7 +65,7 @@ describe('the printable documents archive', () => {
     for (const [i, name] of ['../escape.html', 'sub/dir.html', '.hidden', 'line\nbreak.html', ''].entries()) {
       const own = path.join(dir, String(i));
       await fs.mkdir(own);
-      const writer = await createArchiveWriter(out as DocumentOutput<unknown>, own, ctx, mtime);
+      const writer = await createArchiveWriter(out, own, ctx, mtime);
       expect(() => writer.write({ name, body: 'x' }, '{}'), JSON.stringify(name)).toThrow(/Refusing the document name/);
       writer.discard();
     }

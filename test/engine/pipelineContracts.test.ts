@@ -14,7 +14,7 @@ import { ROOT, runDeps, scratchDir } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
 /** The contract a failure names, or the failure itself when it is not a PipelineContractError. */
-function contractOf(fn: () => unknown): string | unknown {
+function contractOf(fn: () => unknown): unknown {
   try {
     fn();
     return null;

@@ -9,7 +9,7 @@ const NO_SERVER: Endpoints = {
   forReceiver: () => {
     throw new Error('this cancel was expected to stay local (nothing sent yet)');
   },
-} as unknown as Endpoints;
+};
 
 /** The submission ids of a run, oldest first. */
 export async function submissionsOf(pool: Pool, runId: number): Promise<number[]> {

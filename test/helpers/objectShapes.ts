@@ -19,6 +19,7 @@ import { validateRow } from '../../src/validate/validateRow.js';
 import { type TaxRecord, taxAttestations } from '../../pipelines/taxAttestations.js';
 
 const N = 200;
+// eslint-disable-next-line @typescript-eslint/no-implied-eval -- V8's %HaveSameMap exists only as source text (--allow-natives-syntax)
 const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: unknown, b: unknown) => boolean;
 
 /** How many distinct maps the objects have. */

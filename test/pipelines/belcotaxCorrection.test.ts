@@ -9,7 +9,6 @@ import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { xmllint } from '../helpers/golden.js';
 import { runDeps } from '../helpers/runHarness.js';
 
-const NOW = '2025-01-10T02:00:00+01:00';
 const LATER = '2025-03-03T02:00:00+01:00';
 
 describe('a rerun of a Belcotax year already sent is a sending of grouped corrections', () => {

@@ -67,7 +67,7 @@ describe('consistency across flows on generated data', () => {
     const st = runs['statistics']!;
     expect(st.counts.quarantined).toBe(0);
     const [affiliates, contributions, allowances, companies] = await Promise.all(
-      st.files.slice(0, 4).map(async (f) => parse(await fs.readFile(f.path), { columns: true, cast: (v, c) => (c.header || Number.isNaN(Number(v)) ? v : Number(v)) }) as Record<string, any>[]),
+      st.files.slice(0, 4).map(async (f) => parse<Record<string, any>>(await fs.readFile(f.path), { columns: true, cast: (v, c) => (c.header || Number.isNaN(Number(v)) ? v : Number(v)) })),
     );
     const sum = (rows: Record<string, any>[], col: string): number => rows.reduce((n, r) => n + Number(r[col]), 0);
     const q = async (sql: string): Promise<any[]> => (await db.pool.query(sql)).rows;

@@ -76,7 +76,7 @@ async function writeDossier(dir: string, d: Dossier): Promise<Map<string, Dossie
   const allowanceId = new Map<string, string>();
   const byInss = new Map<string, Dossier['persons'][number] & { inss: string; id: string }>();
   for (const spec of CONTRACT) {
-    const rows = parse(readFileSync(path.join(DOSSIER_2024, spec.file)), { bom: true }) as string[][];
+    const rows: string[][] = parse(readFileSync(path.join(DOSSIER_2024, spec.file)), { bom: true });
     const out = rows.slice(1).map((row, r) => {
       const values: Record<string, string> = Object.fromEntries(spec.columns.map((c, i) => [c.name, row[i]!]));
       if (spec.file === 'affiliates.csv') {
@@ -86,7 +86,7 @@ async function writeDossier(dir: string, d: Dossier): Promise<Map<string, Dossie
       }
       if (spec.file === 'allowances.csv') allowanceId.set(values['allowance_id']!, (values['allowance_id'] = d.allowanceIds[r]!));
       if (spec.file === 'companies.csv') values['name'] = d.companies[r]!;
-      if ('affiliate_id' in values) values['affiliate_id'] = affiliateId.get(values['affiliate_id']!) ?? values['affiliate_id']!;
+      if ('affiliate_id' in values) values['affiliate_id'] = affiliateId.get(values['affiliate_id']) ?? values['affiliate_id'];
       return spec.columns.map((c) => (c.type.kind === 'text' && values[c.name] !== '' ? `"${values[c.name]!.replaceAll('"', '""')}"` : values[c.name])).join(',');
     });
     await fs.writeFile(path.join(dir, spec.file), `${[rows[0]!.join(','), ...out].join('\n')}\n`);
@@ -138,7 +138,7 @@ describe('any text the contract accepts', () => {
             for (const p of persons.values()) for (const t of [p.last_name, p.street, p.city]) if (chars(t) >= 6) expect(messages.join('\n'), label).not.toContain(t);
             if (pipeline.output.kind !== 'xml') continue;
             for (const f of run.files) {
-              xmllint(f.path, pipeline.output.schema);
+              await xmllint(f.path, pipeline.output.schema);
               const records = recordsOf(parser.parse(await fs.readFile(f.path, 'utf8')), new Set(persons.keys()));
               if (pipeline === taxAttestations || pipeline === belcotax28118) {
                 for (const r of records) {

@@ -65,7 +65,7 @@ describe('dossier text with line breaks', () => {
   it('belcotax-281-18: a street on two lines keeps its fiche on one line; the control totals hold, the file validates (it stopped the year: "control total NaN ≠ NaN + NaN"; then its fiche went over two lines)', async () => {
     expect(belcotax.counts).toEqual({ extracted: 4, emitted: 2, quarantined: 2 });
     const file = belcotax.files[0]!.path;
-    xmllint(file, belcotax28118.output.kind === 'xml' ? belcotax28118.output.schema : '');
+    await xmllint(file, belcotax28118.output.kind === 'xml' ? belcotax28118.output.schema : '');
     const fiches = (await lines(file)).filter((l) => l.startsWith('<Fiche28118>'));
     expect(fiches).toHaveLength(2);
     expect(fiches.join('\n')).toContain('Dorpsstraat 44&#10;bus 2');
@@ -81,7 +81,7 @@ describe('dossier text with line breaks', () => {
 
   it('tax-attestations: CR, LF and tab come back from the file exactly, each attestation on one line', async () => {
     const file = tax.files[0]!.path;
-    xmllint(file, 'tax-attestations/v1.xsd');
+    await xmllint(file, 'tax-attestations/v1.xsd');
     expect((await lines(file)).filter((l) => l.startsWith('<Attestation>'))).toHaveLength(5);
     const doc = parser.parse(await fs.readFile(file, 'utf8'));
     const byInss = new Map(doc.ATTF.Attestation.map((a: any) => [a.INSS, a]));
@@ -108,7 +108,7 @@ describe('dossier text longer than a flow allows', () => {
     const run = await fx.run(taxAttestations, '2024');
     expect(run.counts).toEqual({ extracted: 6, emitted: 3, quarantined: 3 });
     expect(run.quarantineByRule).toEqual({ 'inss-check-digit': 1, 'text-too-long': 2 });
-    xmllint(run.files[0]!.path, 'tax-attestations/v1.xsd');
+    await xmllint(run.files[0]!.path, 'tax-attestations/v1.xsd');
     const report = await buildReport(fx.db.pool, taxAttestations, '2024', 'T', new Date('2025-01-10T12:00:00Z'));
     const tooLong = report.quarantine.filter((x) => x.rule === 'text-too-long');
     expect(tooLong.map((x) => [x.sourceKey, x.message])).toEqual([
@@ -128,7 +128,7 @@ describe('dossier text longer than a flow allows', () => {
     const run = await fx.run(belcotax28118, '2024');
     expect(run.counts).toEqual({ extracted: 4, emitted: 1, quarantined: 3 });
     expect(run.quarantineByRule['text-too-long']).toBe(1);
-    xmllint(run.files[0]!.path, belcotax28118.output.kind === 'xml' ? belcotax28118.output.schema : '');
+    await xmllint(run.files[0]!.path, belcotax28118.output.kind === 'xml' ? belcotax28118.output.schema : '');
   });
 
   it('a character XML cannot carry that reaches a flow without the import (written in the database) quarantines that record under text-forbidden-character', async () => {
@@ -137,6 +137,6 @@ describe('dossier text longer than a flow allows', () => {
     expect(run.quarantineByRule['text-forbidden-character']).toBe(1);
     const report = await buildReport(fx.db.pool, taxAttestations, '2024', 'S', new Date('2025-01-10T12:00:00Z'));
     expect(report.quarantine.find((x) => x.sourceKey === 'D03')?.message).toBe('FirstName holds U+000B (a control character) at character 5, which XML 1.0 cannot carry: correct it in the dossier');
-    xmllint(run.files[0]!.path, 'tax-attestations/v1.xsd');
+    await xmllint(run.files[0]!.path, 'tax-attestations/v1.xsd');
   });
 });

@@ -41,7 +41,7 @@ describe('the report lists the replies about its period that were set aside or n
     const rReport = await buildReport(ch.fx.db.pool, career, r.period, 'R', CHANNEL_CLOCK.now());
     expect(rReport.replyIssues.map((i) => i.name)).toEqual([aboutR]);
 
-    const rows = parse(await reportToCsv(report)) as string[][];
+    const rows: string[][] = parse(await reportToCsv(report));
     expect(rows.filter((row) => row[0] === 'reply')).toEqual(report.replyIssues.map((i) => ['reply', i.name, i.state, `${i.receivedAt} about ${i.file}: ${i.reason}`]));
     const html = await reportToHtml(report);
     expect(html).toContain('<h2>Replies set aside or not believed</h2>');

@@ -27,11 +27,11 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 function readZip(file: string): Promise<Map<string, Buffer>> {
   return new Promise((resolve, reject) => {
     yauzl.open(file, { lazyEntries: true }, (err, zip) => {
-      if (err || !zip) return reject(err);
+      if (err || !zip) return reject(err ?? new Error(`cannot open ${file}`));
       const out = new Map<string, Buffer>();
       zip.on('entry', (e: yauzl.Entry) =>
         zip.openReadStream(e, (e2, stream) => {
-          if (e2 || !stream) return reject(e2);
+          if (e2 || !stream) return reject(e2 ?? new Error(`cannot read ${e.fileName}`));
           const chunks: Buffer[] = [];
           stream.on('data', (c: Buffer) => chunks.push(c));
           stream.on('end', () => {

@@ -23,7 +23,7 @@ describe('createChunkBuffer', () => {
 
   it('fills the buffers `fresh` gives', async () => {
     const given: Buffer[] = [];
-    const chunks = createChunkBuffer(8, async () => undefined, () => {
+    const chunks = createChunkBuffer(8, () => Promise.resolve(), () => {
       const b = Buffer.alloc(8);
       given.push(b);
       return b;

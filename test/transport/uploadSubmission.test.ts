@@ -43,7 +43,7 @@ describe('uploading one submission to a real OpenSSH server', () => {
   it('uploads under a temporary name, checks it, renames it and writes the GO last', async () => {
     const steps: UploadStep[] = [];
     const p = await part('<Records>one</Records>\n');
-    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: async () => undefined, step: (s) => void steps.push(s) });
+    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: () => Promise.resolve(), step: (s) => void steps.push(s) });
     expect(transcript).toEqual({ files: [{ name: NAME, action: 'uploaded', bytes: p.bytes }], go: 'written' });
     expect(steps).toEqual(['before-upload', 'after-upload', 'after-rename', 'after-go']);
     expect((await fs.readdir(inDir())).sort()).toEqual([NAME, GO]);
@@ -54,7 +54,7 @@ describe('uploading one submission to a real OpenSSH server', () => {
     // The file is hashed as it is uploaded: the mismatch is found after the upload, and the
     // temporary file never becomes the real one.
     const p = await part('<Records>tampered</Records>\n', '<Records>original</Records>\n');
-    const failure = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: async () => undefined }).catch((e: unknown) => e);
+    const failure = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: () => Promise.resolve() }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(TransportError);
     expect(failure).toMatchObject({ retryable: false, message: expect.stringMatching(/no longer matches the sha256 the ledger recorded.*Nothing was sent\.$/) });
     expect(await fs.readdir(inDir())).toEqual([]);

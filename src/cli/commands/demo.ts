@@ -63,7 +63,10 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
         const progress = startProgress(c.interactive, `${pipeline.id} ${formatPeriod(period)}`);
         // A demo started again finds its periods held by the receivers: they are not written twice.
         const r = await runPipeline({ ...deps, onProgress: (n) => progress.update(n) }, { pipeline, period, environment: env, sender, dryRun: false })
-          .catch((err: unknown) => (err instanceof PeriodHeldError ? null : Promise.reject(err)))
+          .catch((err: unknown) => {
+            if (err instanceof PeriodHeldError) return null;
+            throw err;
+          })
           .finally(() => progress.stop());
         if (!r) console.log(`${pipeline.id} ${formatPeriod(period)}: written by an earlier demo, not written again`);
         runs.push({ pipeline, period: formatPeriod(period), runId: r?.runId ?? null });
