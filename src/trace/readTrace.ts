@@ -1,5 +1,8 @@
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
 import { UsageError } from '../errors/errors.js';
+import { environmentColumn, ledgerId } from '../ledger/rowSchemas.js';
 
 /** A reply of a receiver about the file that carried the record, with what it said about this record. */
 export interface TraceReply {
@@ -63,6 +66,17 @@ export interface Trace {
 
 const STATUS = ['original', 'cancellation', 'replacement'] as const;
 
+/** BIGINT columns kept as text (attestation ids may exceed 2^53) or read as numbers. */
+const OutcomeRow = z.object({
+  run_id: ledgerId, ordinal: z.number(), source_key: z.string(), record_key: z.string().nullable(), outcome: z.enum(['emitted', 'quarantined', 'unchanged']),
+  rule: z.string().nullable(), message: z.string().nullable(), position: z.number().nullable(), content_offset: ledgerId.nullable(), content_bytes: z.number().nullable(),
+  attestation_id: z.string().nullable(), status: z.number(), flow: z.string(), period: z.string(), environment: environmentColumn, run_kind: z.string(),
+  reason: z.string().nullable(), started_by: z.string(), started_at: z.date(), file_id: ledgerId.nullable(), file: z.string().nullable(),
+  ack_state: z.string().nullable(), noti_state: z.string().nullable(), submission_id: ledgerId.nullable(), submission_state: z.string().nullable(),
+});
+const AnomalyRow = z.object({ run_id: ledgerId, ordinal: z.number().nullable(), code: z.string(), blocking: z.boolean(), description: z.string().nullable(), reply: z.string() });
+const ReplyRow = z.object({ file_name: z.string().nullable(), name: z.string(), kind: z.string().nullable(), state: z.string(), received_at: z.date() });
+
 /** A query is an INSS when it is 11 digits (dots, dashes and spaces aside), otherwise a dossier key. */
 export function parseTraceQuery(text: string): Trace['query'] {
   const value = text.trim();
@@ -79,7 +93,8 @@ export function parseTraceQuery(text: string): Trace['query'] {
 export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys: readonly string[] = []): Promise<TraceEntry[]> {
   const where = query.kind === 'key' ? 'o.source_key = $1' : '(o.record_key = $1 OR o.source_key = ANY($2::text[]))';
   const params = query.kind === 'key' ? [query.value] : [query.value, [...dossierKeys]];
-  const rows = await ledger.query(
+  const rows = await queryRows(
+    ledger,
     `SELECT o.run_id, o.ordinal, o.source_key, o.record_key, o.outcome, o.rule, o.message, o.position, o.content_offset, o.content_bytes,
             o.attestation_id, o.status, r.flow, r.period, r.environment, r.kind AS run_kind, r.reason, r.started_by, r.started_at,
             f.file_id, f.name AS file, f.ack_state, f.noti_state, s.submission_id, s.state AS submission_state
@@ -90,33 +105,36 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
      WHERE ${where} AND NOT r.dry_run AND r.state = 'succeeded'
      ORDER BY o.run_id, o.ordinal LIMIT 10000`,
     params,
+    OutcomeRow,
   );
-  if (rows.rows.length === 0) return [];
-  const runs = rows.rows.map((r) => String(r.run_id));
-  const ordinals = rows.rows.map((r) => Number(r.ordinal));
-  const files = [...new Set(rows.rows.filter((r) => r.file).map((r) => String(r.file)))];
+  if (rows.length === 0) return [];
+  const runs = rows.map((r) => String(r.run_id));
+  const ordinals = rows.map((r) => r.ordinal);
+  const files = [...new Set(rows.flatMap((r) => (r.file ? [r.file] : [])))];
   const [anomalies, replies] = await Promise.all([
-    ledger.query(
+    queryRows(
+      ledger,
       `SELECT a.run_id, a.ordinal, a.code, a.blocking, a.description, p.name AS reply
        FROM unnest($1::bigint[], $2::int[]) AS k (run_id, ordinal)
        JOIN maillon.record_anomalies a ON a.run_id = k.run_id AND a.ordinal = k.ordinal
        JOIN maillon.replies p ON p.reply_id = a.reply_id ORDER BY a.anomaly_id`,
       [runs, ordinals],
+      AnomalyRow,
     ),
-    ledger.query(`SELECT file_name, name, kind, state, received_at FROM maillon.replies WHERE file_name = ANY($1::text[]) ORDER BY received_at, reply_id`, [files]),
+    queryRows(ledger, `SELECT file_name, name, kind, state, received_at FROM maillon.replies WHERE file_name = ANY($1::text[]) ORDER BY received_at, reply_id`, [files], ReplyRow),
   ]);
-  return rows.rows.map((r) => {
-    const mine = anomalies.rows.filter((a) => String(a.run_id) === String(r.run_id) && Number(a.ordinal) === Number(r.ordinal));
+  return rows.map((r) => {
+    const mine = anomalies.filter((a) => a.run_id === r.run_id && a.ordinal === r.ordinal);
     const entry: TraceEntry = {
-      runId: Number(r.run_id), flow: r.flow, period: r.period, environment: r.environment, runKind: r.run_kind, runReason: r.reason ?? null,
-      startedBy: r.started_by, startedAt: (r.started_at as Date).toISOString(), sourceKey: r.source_key, recordKey: r.record_key ?? null,
-      outcome: r.outcome, rule: r.rule ?? null, message: r.message ?? null, file: r.file ?? null, position: r.position ?? null,
-      byteRange: r.content_offset === null ? null : { offset: Number(r.content_offset), bytes: Number(r.content_bytes) },
-      attestationId: r.attestation_id === null ? null : String(r.attestation_id), status: STATUS[Number(r.status)] ?? 'original',
-      submissionId: r.submission_id === null ? null : Number(r.submission_id), submissionState: r.submission_state ?? null,
-      ack: r.ack_state ?? null, noti: r.noti_state ?? null,
-      replies: replies.rows.filter((p) => p.file_name === r.file).map((p) => ({ name: p.name, kind: p.kind ?? null, state: p.state, receivedAt: (p.received_at as Date).toISOString() })),
-      anomalies: mine.map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description ?? null })),
+      runId: r.run_id, flow: r.flow, period: r.period, environment: r.environment, runKind: r.run_kind, runReason: r.reason,
+      startedBy: r.started_by, startedAt: r.started_at.toISOString(), sourceKey: r.source_key, recordKey: r.record_key,
+      outcome: r.outcome, rule: r.rule, message: r.message, file: r.file, position: r.position,
+      byteRange: r.content_offset === null ? null : { offset: r.content_offset, bytes: r.content_bytes ?? 0 },
+      attestationId: r.attestation_id, status: STATUS[r.status] ?? 'original',
+      submissionId: r.submission_id, submissionState: r.submission_state,
+      ack: r.ack_state, noti: r.noti_state,
+      replies: replies.filter((p) => p.file_name === r.file).map((p) => ({ name: p.name, kind: p.kind, state: p.state, receivedAt: p.received_at.toISOString() })),
+      anomalies: mine.map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description })),
       finalState: 'pending',
     };
     entry.finalState = finalState(entry);

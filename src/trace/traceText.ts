@@ -1,6 +1,7 @@
 import type { Trace, TraceEntry } from './readTrace.js';
 
-const safe = (s: string): string => s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+// Every character but the printable ones, i.e. the control characters U+0000-U+001F and U+007F.
+const safe = (s: string): string => s.replace(/[^\u0020-\u007e\u0080-\uffff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /** Where the record went in one extraction, in a few words. */
 export function whereTo(e: TraceEntry): string {

@@ -46,8 +46,8 @@ describe('the status page', () => {
   const page = async (catchUpDays: number): Promise<string> => {
     const snapshot = () => statusSnapshot(fx.db.pool, [career], 'T', now, 400, 48, catchUpDays);
     const server = await startStatusServer({
-      html: async () => statusToHtml(await snapshot()), json: snapshot, report: async (flow, period) => withLinkBack(`<html><body><h1>report</h1></body></html>`, { flow, period }),
-      health: async () => ({ ok: true }), metrics: new Registry(),
+      html: async () => statusToHtml(await snapshot()), json: snapshot, report: (flow, period) => Promise.resolve(withLinkBack(`<html><body><h1>report</h1></body></html>`, { flow, period })),
+      health: () => Promise.resolve({ ok: true }), metrics: new Registry(),
     }, 0);
     try {
       return await renderedDom(`http://127.0.0.1:${server.port}/`, path.join(profile.dir, String(catchUpDays)));

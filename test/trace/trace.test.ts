@@ -114,7 +114,7 @@ describe("maillon trace: a record's trail across flows and periods", () => {
     expect(dom).toContain('00042 blocking');
     expect(dom).not.toContain(inss);
     const server = await startStatusServer({
-      html: async () => '', json: async () => ({}), report: async () => '', health: async () => ({ ok: true }), metrics: new Registry(),
+      html: () => Promise.resolve(''), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve({ ok: true }), metrics: new Registry(),
       trace: async (key) => traceToHtml(key ? await traceRecord(sources(), key, { now: AT }) : null),
     }, 0);
     try {
