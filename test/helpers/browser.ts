@@ -1,5 +1,6 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { JSDOM } from 'jsdom';
 import { tools } from './systemTools.js';
 
@@ -14,12 +15,14 @@ export async function renderedDom(target: string, profile: string): Promise<stri
   const chromium = tools().chromium;
   const url = target.startsWith('http') ? target : `file://${target}`;
   if (chromium) {
-    return execFileSync(
+    // Asynchronous: the page may be served by this very process (the status server's tests).
+    const { stdout } = await promisify(execFile)(
       chromium,
       ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
         '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', url],
-      { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
+      { encoding: 'utf8', timeout: 60_000 },
     );
+    return stdout;
   }
   const html = target.startsWith('http') ? await (await fetch(target)).text() : await fs.readFile(target, 'utf8');
   return new JSDOM(html, { url }).serialize();
