@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
 import { extractRows } from '../extract/extractRows.js';
 
 /** Where a file stands on the channel. */
@@ -63,31 +65,40 @@ export const recordStateSql = (where: string): string => `
   WHERE ${where} AND o.outcome = 'emitted'`;
 const RECORD_STATE = recordStateSql('o.run_id = $1');
 
+const FileRow = z.object({
+  name: z.string(), state: z.string(), ack_state: z.string().nullable(), ack_errors: z.array(z.string()), noti_state: z.string().nullable(),
+  sent_at: z.date().nullable(), overdue: z.boolean().nullable(),
+});
+const StateCount = z.object({ state: z.string(), n: z.number() });
+const Count = z.object({ n: z.number() });
+
 /**
  * Reads the delivery states of a run's files and the counts of its records from the ledger;
  * `recordIssues` is left empty: read it with {@link recordIssueRows}, which streams.
  */
 export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDelayHours: number, known?: RecordStates): Promise<Delivery> {
   const [files, counts, unmatched] = await Promise.all([
-    ledger.query(
+    queryRows(
+      ledger,
       `SELECT f.name, s.state, f.ack_state, coalesce(f.ack_errors, '{}') AS ack_errors, f.noti_state, s.sent_at,
               (s.state = 'sent' AND f.ack_state IS NULL AND s.sent_at < $2::timestamptz - make_interval(hours => $3)) AS overdue
        FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
       [runId, now, ackDelayHours],
+      FileRow,
     ),
     // The counts, unless the caller read them already (the report's versions count every run's).
-    known ? { rows: [] } : ledger.query<{ state: string; n: number }>(`SELECT state, count(*)::int AS n FROM (${RECORD_STATE}) r GROUP BY state`, [runId]),
-    ledger.query<{ n: number }>(`SELECT count(*)::int AS n FROM maillon.record_anomalies WHERE run_id = $1 AND ordinal IS NULL`, [runId]),
+    known ? [] : queryRows(ledger, `SELECT state, count(*)::int AS n FROM (${RECORD_STATE}) r GROUP BY state`, [runId], StateCount),
+    queryRows(ledger, `SELECT count(*)::int AS n FROM maillon.record_anomalies WHERE run_id = $1 AND ordinal IS NULL`, [runId], Count),
   ]);
-  const n = (state: string): number => counts.rows.find((c) => c.state === state)?.n ?? 0;
+  const n = (state: string): number => counts.find((c) => c.state === state)?.n ?? 0;
   return {
-    files: files.rows.map((f) => ({
+    files: files.map((f) => ({
       name: f.name, state: f.state, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state,
-      sentAt: f.sent_at ? (f.sent_at as Date).toISOString() : null, overdue: Boolean(f.overdue),
+      sentAt: f.sent_at ? f.sent_at.toISOString() : null, overdue: f.overdue ?? false,
     })),
     records: known ?? { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending'), cancelled: n('cancelled') },
     recordIssues: [],
-    unmatchedAnomalies: unmatched.rows[0]?.n ?? 0,
+    unmatchedAnomalies: unmatched[0]?.n ?? 0,
   };
 }
 

@@ -1,7 +1,10 @@
 import type { Environment } from '../domain/environment.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { NotFoundError } from '../errors/errors.js';
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryFirst, queryRows } from '../db/queryRows.js';
+import { ledgerId } from '../ledger/rowSchemas.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
@@ -77,6 +80,17 @@ export interface Report {
   accountedFor: boolean;
 }
 
+const RunRow = z.object({
+  run_id: ledgerId, as_of: z.date(), started_at: z.date(), finished_at: z.date(), extracted: z.number(), emitted: z.number(), quarantined: z.number(),
+  unchanged: z.number().nullable(), cancelled: z.number().nullable(), kind: z.string(), reason: z.string().nullable(), previous_run_id: ledgerId.nullable(),
+  facts: z.record(z.string(), z.unknown()).nullable(),
+});
+const RuleCount = z.object({ rule: z.string(), n: z.number() });
+const FileRow = z.object({
+  name: z.string(), path: z.string(), receiver: z.string(), records: z.number(), bytes: ledgerId, sha256: z.string(), sequence: z.string(), lineage: z.number(),
+});
+const OutcomeCount = z.object({ outcome: z.string(), n: z.number() });
+
 /** Builds the whole report in memory (its lists too): for tests and small periods; the command streams instead. */
 export async function buildReport(
   ledger: Pool,
@@ -107,64 +121,66 @@ export async function readReportHead(
   ackDelayHours = 48,
 ): Promise<Report> {
   const view = await readPeriodView(ledger, environment, pipeline.id, periodKey, { now, ackDelayHours });
-  const run = await ledger.query(
+  const r = await queryFirst(
+    ledger,
     `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined, unchanged, cancelled, kind, reason, previous_run_id, facts FROM maillon.runs
      WHERE run_id = $1`,
     [view.reportRunId],
+    RunRow,
   );
-  const r = run.rows[0];
   if (!r) {
     throw new NotFoundError(
       `No successful run of ${pipeline.id} for ${periodKey} in environment ${environment}; run "maillon run ${pipeline.id} --period ${periodKey} --env ${environment}" first.`,
     );
   }
-  const runId = Number(r.run_id);
+  const runId = r.run_id;
   const [byRule, files, tally] = await Promise.all([
-    ledger.query<{ rule: string; n: number }>(
+    queryRows(
+      ledger,
       `SELECT rule, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'quarantined' GROUP BY rule ORDER BY rule`,
       [runId],
+      RuleCount,
     ),
-    ledger.query(
+    queryRows(
+      ledger,
       `SELECT f.name, f.path, f.receiver, f.records, f.bytes, f.sha256, s.sequence,
               (SELECT count(*) FROM maillon.record_outcomes o WHERE o.run_id = f.run_id AND o.file_key = f.file_key)::int AS lineage
        FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
       [runId],
+      FileRow,
     ),
-    ledger.query<{ outcome: string; n: number }>(
-      `SELECT outcome, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY outcome`,
-      [runId],
-    ),
+    queryRows(ledger, `SELECT outcome, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY outcome`, [runId], OutcomeCount),
   ]);
   // Each version's record states are counted once: the reported run's are among them.
   const versions = await readVersions(ledger, pipeline.id, periodKey, environment);
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours, versions.find((v) => v.runId === runId)?.records);
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
   const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
-  const counts = { extracted: r.extracted as number, emitted: r.emitted as number, quarantined: r.quarantined as number };
-  const lineageEmitted = tally.rows.find((t) => t.outcome === 'emitted')?.n ?? 0;
-  const lineageQuarantined = tally.rows.find((t) => t.outcome === 'quarantined')?.n ?? 0;
-  const lineageUnchanged = tally.rows.find((t) => t.outcome === 'unchanged')?.n ?? 0;
-  const fileRecords = files.rows.reduce((n, f) => n + Number(f.records), 0);
+  const counts = { extracted: r.extracted, emitted: r.emitted, quarantined: r.quarantined };
+  const lineageEmitted = tally.find((t) => t.outcome === 'emitted')?.n ?? 0;
+  const lineageQuarantined = tally.find((t) => t.outcome === 'quarantined')?.n ?? 0;
+  const lineageUnchanged = tally.find((t) => t.outcome === 'unchanged')?.n ?? 0;
+  const fileRecords = files.reduce((n, f) => n + f.records, 0);
   const quarantineByRule: Record<string, number> = {};
-  for (const q of byRule.rows) quarantineByRule[q.rule] = q.n;
+  for (const q of byRule) quarantineByRule[q.rule] = q.n;
   const deadline = pipeline.deadline(parsePeriod(periodKey));
   const report: Report = {
     flow: pipeline.id,
     period: periodKey,
     environment,
-    asOf: (r.as_of as Date).toISOString(),
+    asOf: r.as_of.toISOString(),
     runId,
-    startedAt: (r.started_at as Date).toISOString(),
-    finishedAt: (r.finished_at as Date).toISOString(),
+    startedAt: r.started_at.toISOString(),
+    finishedAt: r.finished_at.toISOString(),
     counts,
     quarantineByRule,
     quarantine: [],
-    files: files.rows.map((f) => ({
-      name: f.name, path: f.path, receiver: f.receiver, records: Number(f.records), bytes: Number(f.bytes), sha256: f.sha256, sequence: f.sequence,
+    files: files.map((f) => ({
+      name: f.name, path: f.path, receiver: f.receiver, records: f.records, bytes: f.bytes, sha256: f.sha256, sequence: f.sequence,
     })),
     deadline,
     daysRemaining: daysBetween(brusselsDate(now), deadline),
-    facts: (r.facts as Record<string, unknown> | null) ?? null,
+    facts: r.facts,
     delivery,
     overdue: delivery.files.filter((f) => f.overdue).length,
     replyIssues,
@@ -174,14 +190,14 @@ export async function readReportHead(
       holds: holdings(versions),
     },
     checks: [
-      versionCheck(counts, Number(r.unchanged ?? 0), Number(r.cancelled ?? 0)),
+      versionCheck(counts, r.unchanged ?? 0, r.cancelled ?? 0),
       check(
         'lineage holds one row per record',
-        lineageEmitted + lineageQuarantined + lineageUnchanged === counts.extracted + Number(r.cancelled ?? 0),
+        lineageEmitted + lineageQuarantined + lineageUnchanged === counts.extracted + (r.cancelled ?? 0),
         `${lineageEmitted} emitted + ${lineageQuarantined} quarantined + ${lineageUnchanged} unchanged in the lineage`,
       ),
       check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`),
-      check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.rows.every((f) => f.lineage === Number(f.records)), `${fileRecords} records in ${files.rows.length} file(s)`),
+      check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.every((f) => f.lineage === f.records), `${fileRecords} records in ${files.length} file(s)`),
     ],
     versions,
     pendingRecords: pendingRecords(versions),
@@ -223,6 +239,11 @@ export function readReportLists(ledger: Pool, runId: number, limit?: number): Re
 
 /** The lists of a report already in memory, as the writers take them. */
 export function listsOf(r: Report): ReportLists {
-  const of = <T>(items: T[]): AsyncIterable<T> => ({ async *[Symbol.asyncIterator]() { yield* items; } });
+  const of = <T>(items: T[]): AsyncIterable<T> => ({
+    [Symbol.asyncIterator]: () => {
+      const it = items[Symbol.iterator]();
+      return { next: () => Promise.resolve(it.next()) };
+    },
+  });
   return { quarantine: of(r.quarantine), recordIssues: of(r.delivery.recordIssues) };
 }

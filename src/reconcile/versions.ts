@@ -1,5 +1,8 @@
 import type { Environment } from '../config/config.js';
+import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
+import { ledgerId } from '../ledger/rowSchemas.js';
 import { isLive } from '../ledger/transitions.js';
 import { type RecordStates, recordStateSql } from './delivery.js';
 
@@ -53,44 +56,59 @@ const STATE_FIELD: Record<string, keyof RecordStates> = {
   accepted: 'accepted', accepted_with_anomalies: 'acceptedWithAnomalies', rejected: 'rejected', pending: 'pending', cancelled: 'cancelled',
 };
 
+const count = z.number().nullable();
+const RunRow = z.object({
+  run_id: ledgerId, kind: z.string(), reason: z.string().nullable(), started_by: z.string(), started_at: z.date(), finished_at: z.date(), as_of: z.date(),
+  previous_run_id: ledgerId.nullable(), extracted: count, emitted: count, quarantined: count, unchanged: count, cancelled: count,
+});
+const FileRow = z.object({
+  run_id: ledgerId, name: z.string(), receiver: z.string(), records: z.number(), bytes: ledgerId, sha256: z.string(), sequence: z.string(), submission_id: ledgerId,
+  kind: z.string(), state: z.string(), ack_state: z.string().nullable(), noti_state: z.string().nullable(), sent_at: z.date().nullable(),
+});
+const StateRow = z.object({ run_id: ledgerId, state: z.string(), n: z.number() });
+
 /** Every version of a flow's period in an environment (successful non-dry runs), oldest first, in three statements. */
 export async function readVersions(ledger: Pool, flow: string, period: string, environment: Environment): Promise<PeriodVersion[]> {
-  const runs = await ledger.query(
+  const runs = await queryRows(
+    ledger,
     `SELECT run_id, kind, reason, started_by, started_at, finished_at, as_of, previous_run_id, extracted, emitted, quarantined, unchanged, cancelled
      FROM maillon.runs WHERE flow = $1 AND period = $2 AND environment = $3 AND NOT dry_run AND state = 'succeeded' ORDER BY run_id`,
     [flow, period, environment],
+    RunRow,
   );
-  if (runs.rows.length === 0) return [];
-  const ids = runs.rows.map((r) => Number(r.run_id));
+  if (runs.length === 0) return [];
+  const ids = runs.map((r) => r.run_id);
   const [files, states] = await Promise.all([
-    ledger.query(
+    queryRows(
+      ledger,
       `SELECT f.run_id, f.name, f.receiver, f.records, f.bytes, f.sha256, s.sequence, s.submission_id, s.kind, s.state, f.ack_state, f.noti_state, s.sent_at
        FROM maillon.files f JOIN maillon.submissions s USING (submission_id)
        WHERE f.run_id = ANY($1::bigint[]) ORDER BY f.run_id, f.name`,
       [ids],
+      FileRow,
     ),
-    ledger.query<{ run_id: string; state: string; n: number }>(
-      `SELECT run_id, state, count(*)::int AS n FROM (${recordStateSql('o.run_id = ANY($1::bigint[])')}) r GROUP BY run_id, state`,
-      [ids],
-    ),
+    queryRows(ledger, `SELECT run_id, state, count(*)::int AS n FROM (${recordStateSql('o.run_id = ANY($1::bigint[])')}) r GROUP BY run_id, state`, [ids], StateRow),
   ]);
-  return runs.rows.map((r) => {
-    const runId = Number(r.run_id);
+  return runs.map((r) => {
+    const runId = r.run_id;
     const records = emptyStates();
-    for (const s of states.rows) if (Number(s.run_id) === runId && STATE_FIELD[s.state]) records[STATE_FIELD[s.state]!] += s.n;
+    for (const s of states) {
+      const field = STATE_FIELD[s.state];
+      if (s.run_id === runId && field) records[field] += s.n;
+    }
     return {
-      runId, kind: r.kind, reason: r.reason ?? null, startedBy: r.started_by,
-      startedAt: (r.started_at as Date).toISOString(), finishedAt: (r.finished_at as Date).toISOString(), asOf: (r.as_of as Date).toISOString(),
-      previousRunId: r.previous_run_id === null ? null : Number(r.previous_run_id),
+      runId, kind: r.kind, reason: r.reason, startedBy: r.started_by,
+      startedAt: r.started_at.toISOString(), finishedAt: r.finished_at.toISOString(), asOf: r.as_of.toISOString(),
+      previousRunId: r.previous_run_id,
       counts: {
-        extracted: Number(r.extracted ?? 0), emitted: Number(r.emitted ?? 0), quarantined: Number(r.quarantined ?? 0),
-        unchanged: Number(r.unchanged ?? 0), cancelled: Number(r.cancelled ?? 0),
+        extracted: r.extracted ?? 0, emitted: r.emitted ?? 0, quarantined: r.quarantined ?? 0,
+        unchanged: r.unchanged ?? 0, cancelled: r.cancelled ?? 0,
       },
       records,
-      files: files.rows.filter((f) => Number(f.run_id) === runId).map((f) => ({
-        name: f.name, receiver: f.receiver, records: Number(f.records), bytes: Number(f.bytes), sha256: f.sha256, sequence: f.sequence,
-        submissionId: Number(f.submission_id), submissionKind: f.kind, state: f.state, ack: f.ack_state, noti: f.noti_state,
-        sentAt: f.sent_at ? (f.sent_at as Date).toISOString() : null,
+      files: files.filter((f) => f.run_id === runId).map((f) => ({
+        name: f.name, receiver: f.receiver, records: f.records, bytes: f.bytes, sha256: f.sha256, sequence: f.sequence,
+        submissionId: f.submission_id, submissionKind: f.kind, state: f.state, ack: f.ack_state, noti: f.noti_state,
+        sentAt: f.sent_at ? f.sent_at.toISOString() : null,
       })),
     };
   });
