@@ -36,6 +36,7 @@ const numericText = z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number);
 const RunCountRow = z.object({ flow: z.string(), state: z.string(), n: z.number() });
 const RecordSumRow = z.object({ flow: z.string(), e: numericText.nullable(), m: numericText.nullable(), q: numericText.nullable() });
 const count = z.object({ n: z.number() });
+const FlowTime = z.object({ flow: z.string(), t: z.number().nullable() });
 
 /** Prometheus metrics computed from the ledger at each scrape, so every instance reports the same truth. */
 export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
@@ -81,10 +82,12 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
     for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
   });
   gauge('maillon_last_success_timestamp_seconds', 'When the latest successful run of each flow finished (Unix time).', ['flow'], async (g) => {
-    for (const r of (await ledger.query(`SELECT flow, extract(epoch FROM max(finished_at))::float8 AS t FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment])).rows) g.set({ flow: r.flow }, r.t);
+    const rows = await queryRows(ledger, `SELECT flow, extract(epoch FROM max(finished_at))::float8 AS t FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment], FlowTime);
+    for (const r of rows) if (r.t !== null) g.set({ flow: r.flow }, r.t);
   });
   gauge('maillon_last_failure_timestamp_seconds', 'When the latest failed run of each flow ended (Unix time).', ['flow'], async (g) => {
-    for (const r of (await ledger.query(`SELECT flow, extract(epoch FROM max(coalesce(finished_at, started_at)))::float8 AS t FROM maillon.runs WHERE state = 'failed' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment])).rows) g.set({ flow: r.flow }, r.t);
+    const rows = await queryRows(ledger, `SELECT flow, extract(epoch FROM max(coalesce(finished_at, started_at)))::float8 AS t FROM maillon.runs WHERE state = 'failed' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment], FlowTime);
+    for (const r of rows) if (r.t !== null) g.set({ flow: r.flow }, r.t);
   });
   registerSqlHistogram(registry, ledger, {
     name: 'maillon_run_duration_seconds', help: 'Duration of the finished runs (dry runs excluded), by flow.', label: 'flow', buckets: DURATION_BUCKETS,
