@@ -1,6 +1,8 @@
 import os from 'node:os';
 import type { Environment } from '../config/config.js';
+import { z } from 'zod';
 import type { Pool, PoolClient } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
 import { FlowPausedError } from '../errors/errors.js';
 import { recordEvent } from './events.js';
 
@@ -14,19 +16,24 @@ export interface FlowPause {
 
 type Db = Pool | PoolClient;
 
+const PauseRow = z.object({ flow: z.string(), kind: z.enum(['flow_paused', 'flow_resumed']), reason: z.string().nullable(), by: z.string(), at: z.date() });
+
 /**
  * The paused flows of an environment: the latest pause-or-resume event of each flow in the
  * ledger's event chain, when it is a pause. Every instance reads the same chain, so a pause is
  * honoured by all of them from their next look.
  */
 export async function pausedFlows(ledger: Db, environment: Environment): Promise<Map<string, FlowPause>> {
-  const res = await ledger.query(
+  const rows = await queryRows(
+    ledger,
     `SELECT DISTINCT ON (detail->>'flow') detail->>'flow' AS flow, kind, detail->>'reason' AS reason, detail->>'by' AS by, at
      FROM maillon.events WHERE kind IN ('flow_paused', 'flow_resumed') AND detail->>'environment' = $1
      ORDER BY detail->>'flow', event_id DESC`,
     [environment],
+    PauseRow,
   );
-  return new Map(res.rows.filter((r) => r.kind === 'flow_paused').map((r) => [r.flow as string, { flow: r.flow, reason: r.reason, by: r.by, at: r.at }]));
+  // A pause always has a reason (pause --reason is required); a resume has none.
+  return new Map(rows.filter((r) => r.kind === 'flow_paused').map((r) => [r.flow, { flow: r.flow, reason: r.reason ?? '', by: r.by, at: r.at }]));
 }
 
 /** Records a pause (or a resume) as an event; returns false when the flow already was in that state. */
