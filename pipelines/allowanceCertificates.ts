@@ -5,7 +5,7 @@ import { type Inss, inssProblem } from '../src/domain/inss.js';
 import { regionOf } from '../src/domain/region.js';
 import type { Pipeline, Route, XmlOutput } from '../src/engine/pipeline.js';
 import type { LocalDate } from '../src/period/localDate.js';
-import { formatPeriod, lastDay, parsePeriod, periodAfter, periodCode, periodContaining, periodKeyCode } from '../src/period/period.js';
+import { formatPeriod, lastDay, parsePeriod, periodAfter, periodContaining, periodKeyCode } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
 import { centsField, inssField, localDateField, periodField } from '../src/validate/fields.js';

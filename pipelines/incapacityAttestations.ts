@@ -143,7 +143,7 @@ export const incapacityAttestations: Pipeline<RequestRow, IncapacityRecord> = {
   schedule: '0 6 * * *',
   // D + 8 calendar days (flows.md: the fund's choice).
   deadline: (period) => addDays(period.start, 8),
-  extract: { sql: SQL, sourceKey: (raw) => String((raw as { requestId?: unknown }).requestId ?? '(no request id)') },
+  extract: { sql: SQL, sourceKey: (raw) => String((raw as { requestId?: string | number }).requestId ?? '(no request id)') },
   row: requestRow,
   rules: [startNotAfterRequest, coverHasCategory],
   recordKey: (row) => row.inss,

@@ -21,7 +21,7 @@ interface XmlFile<Rec> {
   kind: 'xml';
   /** XSD path under `schemas/`; the engine also checks every record's values against its facets. */
   schema: string;
-  envelope: XmlEnvelope<Rec, any>;
+  envelope: XmlEnvelope<Rec, unknown>;
   /**
    * A check of the written file beyond its XSD (e.g. control totals), fed line by line with the
    * text as it goes to the file (one record per line: the engine holds every record to it);
@@ -66,7 +66,7 @@ export interface CsvTable {
  * Records aggregated into CSV tables plus a manifest (row counts, column sums, quarantined
  * records), all parts of one submission. S is the aggregation state (small: one entry per cell).
  */
-export interface CsvTablesOutput<Rec, S = any> {
+export interface CsvTablesOutput<Rec, S = unknown> {
   kind: 'csvTables';
   tables: readonly CsvTable[];
   state(): S;

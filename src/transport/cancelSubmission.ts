@@ -1,7 +1,6 @@
 import path from 'node:path/posix';
 import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
-import type { Environment } from '../domain/environment.js';
 import { type Pool, withTransaction } from '../db/database.js';
 import { queryFirst } from '../db/queryRows.js';
 import { BusyError, LedgerConflictError, NotFoundError } from '../errors/errors.js';
