@@ -14,7 +14,8 @@ function previous(batches: HeldRecord[][]): PreviousVersion & { read: () => numb
     held: async function* () {
       for (const b of batches) {
         read++;
-        yield b;
+        // As the ledger's reader, which awaits each batch.
+        yield await Promise.resolve(b);
       }
     },
   };

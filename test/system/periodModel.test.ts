@@ -25,7 +25,7 @@ const MINUTES = process.env['MAILLON_MODEL_MINUTES'] ? Number(process.env['MAILL
 const MAX_COMMANDS = Number(process.env['MAILLON_MODEL_COMMANDS'] ?? 30);
 
 const period = fc.integer({ min: 0, max: PERIODS.length - 1 }).map((i) => PERIODS[i]!);
-const step = fc.constantFrom('before-upload', 'after-upload', 'after-rename', 'after-go') as fc.Arbitrary<'before-upload' | 'after-upload' | 'after-rename' | 'after-go'>;
+const step = fc.constantFrom<'before-upload' | 'after-upload' | 'after-rename' | 'after-go'>('before-upload', 'after-upload', 'after-rename', 'after-go');
 const pick = fc.integer({ min: 0, max: 20 });
 const hostile: ReplyVariant[] = ['unknown-file', 'zip-dotdot', 'attestation-abc', 'attestation-huge', 'nul-byte', 'directory'];
 
@@ -40,7 +40,7 @@ const commands: [fc.Arbitrary<fc.AsyncCommand<Model, World>>, number][] = [
   [fc.record({ ok: fc.boolean(), noti: fc.constantFrom<MReply['says']>('accepted', 'accepted', 'accepted_with_anomalies', 'rejected'), i: pick })
     .map(({ ok, noti, i }) => new ReceiverAnswers(ok || noti !== 'rejected' ? 'received' : 'rejected', noti, i)), 3],
   [fc.record({ i: pick, acrf: fc.boolean(), says: fc.constantFrom(0, 1, 1, 2), env: fc.constantFrom<ReplyVariant>('genuine', 'genuine', 'genuine', 'genuine', 'named-S', 'named-R') })
-    .map(({ i, acrf, says, env }) => new Reply(i, acrf ? 'ACRF' : 'NOTI', acrf ? (says === 0 ? 'rejected' : 'received') : (['accepted', 'accepted_with_anomalies', 'accepted', 'rejected'] as const)[says]!, env)), 5],
+    .map(({ i, acrf, says, env }) => new Reply(i, acrf ? 'ACRF' : 'NOTI', acrf ? (says === 0 ? 'rejected' : 'received') : (['accepted', 'accepted_with_anomalies', 'accepted', 'rejected'] as const)[says], env)), 5],
   [fc.record({ i: pick, v: fc.constantFrom(...hostile) }).map(({ i, v }) => new Reply(i, 'NOTI', 'accepted', v)), 2],
   [fc.constant(new Acks()), 4],
   [fc.constant(new ServeTick()), 1],
@@ -83,7 +83,7 @@ describe('one truth per period: a model-based test (issue 20, point 7)', () => {
           await new Import(0).act(emptyModel(), world);
           const model = emptyModel();
           await fc.asyncModelRun(() => ({ model, real: world }), cmds);
-          if (process.env['MAILLON_MODEL_VERBOSE']) console.log(`${String(cmds)}\n  → ${model.subs.map((s) => `#${s.id} ${s.period} ${s.kind} ${s.state}`).join(', ')}`);
+          if (process.env['MAILLON_MODEL_VERBOSE']) console.log(`${fc.stringify(cmds)}\n  → ${model.subs.map((s) => `#${s.id} ${s.period} ${s.kind} ${s.state}`).join(', ')}`);
         } finally {
           await world.close();
         }
@@ -93,7 +93,7 @@ describe('one truth per period: a model-based test (issue 20, point 7)', () => {
     const details = await fc.check(property, { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}), ...(MINUTES ? { interruptAfterTimeLimit: MINUTES * 60_000 } : {}), endOnFailure: process.env['MAILLON_MODEL_SHRINK'] === '0' });
     const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
     if (details.failed) {
-      const replayPath = /replayPath="([^"]*)"/.exec(String(details.counterexample?.[0]))?.[1];
+      const replayPath = /replayPath="([^"]*)"/.exec(fc.stringify(details.counterexample?.[0]))?.[1];
       const modelPath = `${details.counterexamplePath}${replayPath ? `~${replayPath}` : ''}`;
       const replay = `MAILLON_MODEL_SEED=${details.seed} MAILLON_MODEL_PATH='${modelPath}' npx vitest run test/system/periodModel.test.ts`;
       throw new Error(`${fc.defaultReportMessage(details)}\n\nThe failure: ${(details.errorInstance as Error | undefined)?.stack ?? String(details.errorInstance)}\n\nReplay this sequence: ${replay}\n(${details.numRuns} sequences, ${took})`);

@@ -40,7 +40,7 @@ export class Run extends Step {
   async act(m: Model, w: World): Promise<void> {
     const live = liveIn(m, this.period).length > 0;
     const out = await attempt(() => runCareer(w, this.period));
-    expect(said(out), `${this}: live ${live}`).toBe(live ? 'exit 8' : 'ok');
+    expect(said(out), `${this.toString()}: live ${live}`).toBe(live ? 'exit 8' : 'ok');
     if ('ok' in out) expect((await adoptRun(m, w, out.ok.runId)).map((s) => s.kind)).toEqual(['original']);
   }
   toString(): string { return `run ${this.period}`; }
@@ -52,14 +52,14 @@ export class Rerun extends Step {
   async act(m: Model, w: World): Promise<void> {
     const live = liveIn(m, this.period).length > 0;
     const out = await attempt(() => runCareer(w, this.period, { full: this.full }));
-    expect(said(out), `${this}: live ${live}`).toBe(live ? 'ok' : 'exit 2');
+    expect(said(out), `${this.toString()}: live ${live}`).toBe(live ? 'ok' : 'exit 2');
     if (!('ok' in out)) return;
     const kinds = (await adoptRun(m, w, out.ok.runId)).map((s) => s.kind);
-    expect([[], [this.full ? 'replacement' : 'correction']], `${this}: written`).toContainEqual(kinds);
+    expect([[], [this.full ? 'replacement' : 'correction']], `${this.toString()}: written`).toContainEqual(kinds);
     if (!this.twice) return;
     const again = await attempt(() => runCareer(w, this.period, { full: false }));
-    expect(said(again), `${this}: the identical rerun`).toBe('ok');
-    if ('ok' in again) expect(await adoptRun(m, w, again.ok.runId), `${this}: an identical rerun sends nothing`).toEqual([]);
+    expect(said(again), `${this.toString()}: the identical rerun`).toBe('ok');
+    if ('ok' in again) expect(await adoptRun(m, w, again.ok.runId), `${this.toString()}: an identical rerun sends nothing`).toEqual([]);
   }
   toString(): string { return `rerun ${this.period}${this.full ? ' --full' : ''}${this.twice ? ' (twice)' : ''}`; }
 }
@@ -71,7 +71,7 @@ export class Backfill extends Step {
     const range = PERIODS.slice(this.from, this.to + 1);
     const expected = range.map((p) => `${p} ${liveIn(m, p).length > 0 ? 'left alone' : 'ran'}`);
     const out = await runBackfill(w.run, { pipeline: career, from: parsePeriod(range[0]!), to: parsePeriod(range.at(-1)!), environment: 'T', sender: '012345' });
-    expect(out.map((o) => `${o.period} ${'ran' in o ? 'ran' : 'left alone'}`), `${this}`).toEqual(expected);
+    expect(out.map((o) => `${o.period} ${'ran' in o ? 'ran' : 'left alone'}`), `${this.toString()}`).toEqual(expected);
     for (const o of out) if ('ran' in o) expect((await adoptRun(m, w, o.ran.runId)).map((s) => s.kind)).toEqual(['original']);
   }
   toString(): string { return `backfill ${PERIODS[this.from]}..${PERIODS[this.to]}`; }
@@ -89,7 +89,7 @@ export class Send extends Step {
       }
     };
     const out = await sendSubmissions(this.killAt ? { ...w.send, onStep } : w.send, { environment: 'T' });
-    if (!this.killAt) expect(out.filter((o) => o.result !== 'sent'), `${this}`).toEqual([]);
+    if (!this.killAt) expect(out.filter((o) => o.result !== 'sent'), `${this.toString()}`).toEqual([]);
     await adoptSend(m, w, out, this.toString());
   }
   toString(): string { return this.killAt ? `send killed at ${this.killAt}` : 'send'; }
@@ -100,7 +100,7 @@ export class SendKilledProcess extends Step {
   constructor(readonly step: UploadStep) { super(); }
   async act(m: Model, w: World): Promise<void> {
     const out = await maillon(['send', '--no-acks'], { ...w.cliEnv, MAILLON_CRASH_AT: this.step });
-    expect(out.signal === 'SIGKILL' || out.code === 0, `${this}: ${out.code} ${out.stderr.slice(-500)}`).toBe(true);
+    expect(out.signal === 'SIGKILL' || out.code === 0, `${this.toString()}: ${out.code} ${out.stderr.slice(-500)}`).toBe(true);
     await adoptSend(m, w, null, this.toString());
   }
   toString(): string { return `maillon send (process) killed at ${this.step}`; }
@@ -113,7 +113,7 @@ export class Cancel extends Step {
     const s = this.pick < 0 || m.subs.length === 0 ? undefined : m.subs[this.pick % m.subs.length];
     const expected = expectedCancel(s);
     const out = await attempt(() => cancelSubmission(w.cancel, s?.id ?? 999_999));
-    expect('ok' in out ? out.ok : said(out), `${this} #${s?.id} ${s?.state}`).toBe(expected);
+    expect('ok' in out ? out.ok : said(out), `${this.toString()} #${s?.id} ${s?.state}`).toBe(expected);
     reached(`cancel ${s?.state ?? 'unknown'} → ${expected}`);
     if (s && 'ok' in out) s.state = 'cancelled';
   }
@@ -125,7 +125,7 @@ export class ReceiverTakes extends Step {
   async act(m: Model, w: World): Promise<void> {
     const taken = await receiverTakes(w);
     const expected = m.subs.filter((s) => s.goStarted && !s.taken).map((s) => s.fi);
-    expect(taken.sort(), `${this}`).toEqual(expected.sort());
+    expect(taken.sort(), `${this.toString()}`).toEqual(expected.sort());
     for (const s of m.subs) if (taken.includes(s.fi)) s.taken = true;
   }
   toString(): string { return 'receiver takes IN'; }
@@ -184,7 +184,7 @@ export class ServeTick extends Step {
         run: async (p, q) => void (ranId = (await runPipeline(w.run, { pipeline: p, period: q, environment: 'T', sender: '012345', dryRun: false, trigger: 'schedule' })).runId),
       }, career, parsePeriod(period))
       : 'not proposed';
-    expect(due, `${this}`).toBe(expected ? 'ran' : due === 'not proposed' ? 'not proposed' : 'not-to-do');
+    expect(due, `${this.toString()}`).toBe(expected ? 'ran' : due === 'not proposed' ? 'not proposed' : 'not-to-do');
     if (ranId !== null) expect((await adoptRun(m, w, ranId)).map((s) => s.kind)).toEqual(['original']);
   }
   toString(): string { return 'serve tick'; }

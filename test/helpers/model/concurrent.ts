@@ -71,8 +71,8 @@ export class Concurrently extends Step {
         const got = outs.map((o) => ('ok' in o ? o.ok : said(o))).sort();
         if (expected === 'cancelled-locally' || expected === 'td-written') {
           // One cancels; the other finds it cancelled, or is refused while the first holds the submission.
-          expect(got.filter((g) => g === expected), `${label}: ${got}`).toHaveLength(1);
-          expect(got.filter((g) => g !== expected).every((g) => g === 'already-cancelled' || g === 'exit 8'), `${label}: ${got}`).toBe(true);
+          expect(got.filter((g) => g === expected), `${label}: ${got.join(',')}`).toHaveLength(1);
+          expect(got.filter((g) => g !== expected).every((g) => g === 'already-cancelled' || g === 'exit 8'), `${label}: ${got.join(',')}`).toBe(true);
           s!.state = 'cancelled';
         } else expect(got, label).toEqual([expected, expected]);
         break;

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import yazl from 'yazl';
 import { acrfBody, notiBody } from '../replyChannel.js';
-import type { MReply, ReplyVariant } from './model.js';
+import type { MReply } from './model.js';
 import type { World } from './world.js';
 
 /** A file name of our sender that no submission ever had. */
@@ -35,7 +35,7 @@ export async function putReply(w: World, r: Omit<MReply, 'name'>, fileName: stri
   const body = r.kind === 'ACRF'
     ? acrfBody(fileName, r.says === 'received')
     : notiBody(fileName, NOTI_RESULT[r.says as keyof typeof NOTI_RESULT] ?? 1, r.says === 'accepted_with_anomalies' ? [{ description: 'remark' }] : []);
-  switch (r.variant as ReplyVariant) {
+  switch (r.variant) {
     case 'zip-dotdot': {
       // yazl refuses such a name: a safe one of the same length, changed in place.
       const zip = await zipOf('aaax.xml', body);
