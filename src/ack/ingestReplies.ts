@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as pkijs from 'pkijs';
+import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
 import { AckError, TransportError } from '../errors/errors.js';
 import { writeEvidencePack } from '../evidence/evidencePack.js';
 import type { Logger } from '../log/logger.js';
@@ -64,17 +66,19 @@ type Listed = { name: string; size: number; type: string };
  * the pass with its error.
  */
 export async function ingestReplies(deps: AckDeps, environment: Environment): Promise<ReplyOutcome[]> {
-  const receivers = await deps.ledger.query<{ receiver: string }>(
+  const receivers = await queryRows(
+    deps.ledger,
     // Every receiver that may hold one of our GO files: sent, or written with its GO started (a
     // send killed after the GO, which the receiver may already have answered).
     `SELECT DISTINCT receiver FROM maillon.submissions
      WHERE environment = $1 AND (state <> 'written' OR go_started_at IS NOT NULL) ORDER BY receiver`,
     [environment],
+    z.object({ receiver: z.string() }),
   );
   await privateFolder(deps.repliesDir);
   const seen = new Set<string>();
   const outcomes: ReplyOutcome[] = [];
-  for (const { receiver } of receivers.rows) {
+  for (const { receiver } of receivers) {
     const endpoint = deps.endpoints.forReceiver(receiver);
     const dir = environment === 'R' ? endpoint.outDir : endpoint.outTestDir;
     const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}${path.posix.resolve('/', dir)}`;

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { type Pool, type PoolClient, withTransaction } from '../db/database.js';
+import { queryFirst } from '../db/queryRows.js';
 import { extractRows } from '../extract/extractRows.js';
 
 /** The hash before the first event. */
@@ -42,8 +44,8 @@ export async function appendEvent(tx: PoolClient, e: LedgerEvent): Promise<void>
 export async function appendEvents(tx: PoolClient, events: readonly LedgerEvent[]): Promise<void> {
   if (events.length === 0) return;
   await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-  const last = await tx.query<{ hash: string }>('SELECT hash FROM maillon.events ORDER BY event_id DESC LIMIT 1');
-  let prev = last.rows[0]?.hash ?? GENESIS;
+  const last = await queryFirst(tx, 'SELECT hash FROM maillon.events ORDER BY event_id DESC LIMIT 1', [], z.object({ hash: z.string() }));
+  let prev = last?.hash ?? GENESIS;
   const rows = events.map((e) => {
     const hash = eventHash(prev, e);
     const row = { at: e.at, submissionId: e.submissionId, kind: e.kind, detail: JSON.stringify(e.detail), prev, hash };
