@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs/promises';
 import { JSDOM } from 'jsdom';
 import { tools } from './systemTools.js';
@@ -14,12 +15,15 @@ export async function renderedDom(target: string, profile: string): Promise<stri
   const chromium = tools().chromium;
   const url = target.startsWith('http') ? target : `file://${target}`;
   if (chromium) {
-    return execFileSync(
+    // Asynchronous: the page may come from a server of this very process, which must go on
+    // answering while Chromium reads it.
+    const { stdout } = await promisify(execFile)(
       chromium,
       ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
         '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', url],
-      { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] },
+      { encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
     );
+    return stdout;
   }
   const html = target.startsWith('http') ? await (await fetch(target)).text() : await fs.readFile(target, 'utf8');
   return new JSDOM(html, { url }).serialize();
