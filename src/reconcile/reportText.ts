@@ -1,4 +1,4 @@
-import { escapeControls } from '../cli/escapeControls.js';
+import { escapeControls } from '../system/escapeControls.js';
 import { collectChunks } from './chunks.js';
 import { listsOf, type Report, type ReportLists } from './report.js';
 

@@ -18,7 +18,7 @@ export interface HealthSources {
   tickSeconds: number;
   startedAt: Date;
   lastTickAt(): Date | null;
-  now(): Date;
+  now: () => Date;
 }
 
 /**

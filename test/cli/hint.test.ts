@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { escapeControls } from '../../src/cli/escapeControls.js';
+import { escapeControls } from '../../src/system/escapeControls.js';
 import { commandHint } from '../../src/cli/hint.js';
 import { ROOT, scratchDir } from '../helpers/runHarness.js';
 

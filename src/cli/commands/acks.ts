@@ -6,7 +6,7 @@ import { type Environment, requireReceiversFile } from '../../config/config.js';
 import { parseCertificates } from '../../sign/cms.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import type { CliContext } from '../context.js';
-import { escapeControls } from '../escapeControls.js';
+import { escapeControls } from '../../system/escapeControls.js';
 import { environmentOption } from '../resolve.js';
 
 /** Reads the replies of an environment (shared by `maillon acks` and `maillon send`). */
