@@ -36,7 +36,11 @@ const NOTI = 'FO.NOTI.999999.20261010.00001.T';
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 function psql(url: string, command: string): string {
-  return execFileSync('psql', [url, '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' } });
+  return execFileSync('psql', [url, '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', command], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PGOPTIONS: '-c client_min_messages=warning' },
+  });
 }
 
 const inssOf = (i: number): string => String(10_000_000_000 + i);
@@ -50,7 +54,9 @@ async function seedLedger(url: string, records: number): Promise<void> {
   } finally {
     await pool.end();
   }
-  psql(url, `
+  psql(
+    url,
+    `
     INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, finished_at, extracted, emitted, quarantined, started_by, host, pid)
       VALUES ('career', '2026-Q3', 'T', '2026-10-10T00:00:00Z', false, 'succeeded', '2026-10-10T00:00:00Z', '2026-10-10T00:01:00Z', ${records}, ${records}, 0, 'bench', 'bench', 1);
     INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at, sent_at, go_started_at)
@@ -59,7 +65,8 @@ async function seedLedger(url: string, records: number): Promise<void> {
       VALUES (1, 1, 'BENCH', 'FI', '${FILE}', 1, 'BENCH', '/dev/null', ${records}, 0, '${EMPTY_SHA256}', '2026-10-10T00:01:00Z');
     INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, record_key, file_key, position, attestation_id, record_hash)
       SELECT 1, i, 'A' || i, 'emitted', (10000000000 + i)::text, 'BENCH', i, i, md5(i::text) FROM generate_series(1, ${records}) i;
-    ANALYZE maillon.record_outcomes;`);
+    ANALYZE maillon.record_outcomes;`,
+  );
 }
 
 /** Writes the NOTI (as the simulator renders it: one element a line, indented) and its GO; returns its size in bytes. */
@@ -69,11 +76,15 @@ async function writeNoti(outtest: string, records: number, anomalies: number): P
   const write = async (s: string): Promise<void> => {
     if (!out.write(s)) await new Promise<void>((r) => out.once('drain', () => r()));
   };
-  await write(`<?xml version="1.0" encoding="UTF-8"?>\n<NOTI>\n  <Form>\n    <Identification>NOTI001</Identification>\n    <FormCreationDate>2026-10-10</FormCreationDate>\n    <FormCreationHour>04:00:00</FormCreationHour>\n    <FileReference>\n      <FileName>${FILE}</FileName>\n    </FileReference>\n    <Result>2</Result>\n    <Anomalies>\n`);
+  await write(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<NOTI>\n  <Form>\n    <Identification>NOTI001</Identification>\n    <FormCreationDate>2026-10-10</FormCreationDate>\n    <FormCreationHour>04:00:00</FormCreationHour>\n    <FileReference>\n      <FileName>${FILE}</FileName>\n    </FileReference>\n    <Result>2</Result>\n    <Anomalies>\n`,
+  );
   const step = Math.max(1, Math.floor(records / anomalies));
   for (let k = 0; k < anomalies; k++) {
     const i = 1 + ((k * step) % records);
-    await write(`      <Anomaly>\n        <INSS>${inssOf(i)}</INSS>\n        <AttestationID>${i}</AttestationID>\n        <Class>N</Class>\n        <Code>N0007</Code>\n        <Description>record accepted with a remark</Description>\n      </Anomaly>\n`);
+    await write(
+      `      <Anomaly>\n        <INSS>${inssOf(i)}</INSS>\n        <AttestationID>${i}</AttestationID>\n        <Class>N</Class>\n        <Code>N0007</Code>\n        <Description>record accepted with a remark</Description>\n      </Anomaly>\n`,
+    );
   }
   await write('    </Anomalies>\n  </Form>\n</NOTI>\n');
   out.end();
@@ -131,8 +142,12 @@ async function benchOne(records: number, anomalies: number): Promise<void> {
     await seedLedger(url.toString(), records);
     const bytes = await writeNoti(path.join(partner.root, 'OUTTEST'), records, anomalies);
     const env = {
-      DATABASE_URL: url.toString(), MAILLON_HOME: path.join(home, 'maillon'), MAILLON_RECEIVERS: partner.receiversFile, MAILLON_ENV: 'T',
-      MAILLON_MAX_REPLY_BYTES: values['max-reply-bytes'], MAILLON_EVIDENCE: path.join(home, 'evidence'),
+      DATABASE_URL: url.toString(),
+      MAILLON_HOME: path.join(home, 'maillon'),
+      MAILLON_RECEIVERS: partner.receiversFile,
+      MAILLON_ENV: 'T',
+      MAILLON_MAX_REPLY_BYTES: values['max-reply-bytes'],
+      MAILLON_EVIDENCE: path.join(home, 'evidence'),
     };
     const acks = await runAcks(env);
     const stored = psql(url.toString(), 'SELECT count(*), count(ordinal) FROM maillon.record_anomalies').trim().split('|').map(Number);

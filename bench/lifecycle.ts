@@ -55,7 +55,9 @@ function check(ok: boolean, what: string): void {
 }
 
 const line = (step: string, s: { seconds: number; floor: number; rssMiB: number }, floorText: string, detail = ''): void =>
-  console.log(`${step.padEnd(24)} ${fmt(s.seconds, 2).padStart(8)} ${fmt(s.rssMiB).padStart(13)} ${fmt(s.floor, 2).padStart(9)} ${fmt(s.seconds / s.floor, 2).padStart(6)}  ${floorText}${detail ? `; ${detail}` : ''}`);
+  console.log(
+    `${step.padEnd(24)} ${fmt(s.seconds, 2).padStart(8)} ${fmt(s.rssMiB).padStart(13)} ${fmt(s.floor, 2).padStart(9)} ${fmt(s.seconds / s.floor, 2).padStart(6)}  ${floorText}${detail ? `; ${detail}` : ''}`,
+  );
 
 export async function benchLifecycle(input: LifecycleInput): Promise<LifecycleMeasures> {
   const measured = new Map<string, Measured>();
@@ -86,14 +88,24 @@ async function send(input: LifecycleInput, sshd: BenchSshd, env: Record<string, 
   const run = await maillon(['send', '--no-acks', '--json'], env);
   const outcomes = JSON.parse(run.stdout) as { result: string }[];
   check(outcomes.length === written && outcomes.every((o) => o.result === 'sent'), `send: ${written} submissions written, outcomes ${outcomes.map((o) => o.result).join(', ')}`);
-  const files = psql(input.url, `SELECT f.path || '|' || f.bytes FROM maillon.files f WHERE f.kind IN ('FI', 'FS') ORDER BY f.submission_id, f.part, f.kind`).trim().split('\n').map((l) => l.split('|'));
+  const files = psql(input.url, `SELECT f.path || '|' || f.bytes FROM maillon.files f WHERE f.kind IN ('FI', 'FS') ORDER BY f.submission_id, f.part, f.kind`)
+    .trim()
+    .split('\n')
+    .map((l) => l.split('|'));
   const bytes = files.reduce((n, [, b]) => n + Number(b), 0);
   const floorDir = path.join(sshd.root, 'FLOOR');
   const floors: number[] = [];
   for (let i = 0; i < 3; i++) {
     await fs.rm(floorDir, { recursive: true, force: true });
     settle();
-    floors.push(await sftpPutSeconds(sshd, files.map(([f]) => f!), floorDir, input.work));
+    floors.push(
+      await sftpPutSeconds(
+        sshd,
+        files.map(([f]) => f!),
+        floorDir,
+        input.work,
+      ),
+    );
   }
   for (const [f, b] of files) check((await fs.stat(path.join(floorDir, path.basename(f!)))).size === Number(b), `sftp did not put ${path.basename(f!)} whole`);
   await fs.rm(floorDir, { recursive: true, force: true });
@@ -114,7 +126,9 @@ async function replies(input: LifecycleInput, sshd: BenchSshd, env: Record<strin
   ).trim();
   const sim = await maillon(['simulate-receiver', '--root', sshd.root, '--reject-rate', '0.005', '--warn-rate', '0.005', '--reject-file', largest], env);
   const written = Number(/(\d+) reply file\(s\) written/.exec(sim.stdout)?.[1] ?? -1);
-  console.log(`${'(simulate-receiver)'.padEnd(24)} ${fmt(sim.seconds, 2).padStart(8)} ${fmt(sim.rssMiB).padStart(13)}  (the receiver, not timed against a floor: ${written} replies; ${largest} rejected whole)`);
+  console.log(
+    `${'(simulate-receiver)'.padEnd(24)} ${fmt(sim.seconds, 2).padStart(8)} ${fmt(sim.rssMiB).padStart(13)}  (the receiver, not timed against a floor: ${written} replies; ${largest} rejected whole)`,
+  );
   settle();
   const run = await maillon(['acks', '--json'], env);
   const outcomes = JSON.parse(run.stdout) as { result: string }[];
@@ -124,7 +138,10 @@ async function replies(input: LifecycleInput, sshd: BenchSshd, env: Record<strin
   const unmatched = Number(psql(input.url, 'SELECT count(*) FROM maillon.record_anomalies WHERE ordinal IS NULL').trim());
   check(unmatched === 0, `acks: ${unmatched} anomalies matched no record`);
   const floor = await anomalyCopySeconds(input.url, input.work);
-  const packs = await fs.readdir(path.join(input.work, 'evidence'), { recursive: true }).then((l) => l.filter((n) => /submission-\d+$/.test(n)).length, () => 0);
+  const packs = await fs.readdir(path.join(input.work, 'evidence'), { recursive: true }).then(
+    (l) => l.filter((n) => /submission-\d+$/.test(n)).length,
+    () => 0,
+  );
   const step = { seconds: run.seconds, processes: 1, floor: floor.seconds, rssMiB: run.rssMiB, target: 3 };
   measures.set('acks', step);
   line('acks', step, `psql \\copy of the same ${floor.rows} anomaly rows into a copy of their table (best of 3)`, `${outcomes.length} replies applied, ${packs} evidence packs written`);
@@ -165,8 +182,10 @@ async function checkReportCsv(file: string, flow: string, floor: { quarantined: 
     else if (l.startsWith('record,')) counts.record++;
     else if (l.startsWith('check,') && /,FAILED,/.test(l)) counts.failed++;
   }
-  check(counts.quarantine === floor.quarantined && counts.record === floor.issues && counts.failed === 0,
-    `report ${flow}: CSV lists ${counts.quarantine} quarantined and ${counts.record} record issues (the ledger holds ${floor.quarantined} and ${floor.issues}), ${counts.failed} checks failed`);
+  check(
+    counts.quarantine === floor.quarantined && counts.record === floor.issues && counts.failed === 0,
+    `report ${flow}: CSV lists ${counts.quarantine} quarantined and ${counts.record} record issues (the ledger holds ${floor.quarantined} and ${floor.issues}), ${counts.failed} checks failed`,
+  );
 }
 
 async function reruns(input: LifecycleInput, env: Record<string, string>, measures: Map<string, Measured>): Promise<void> {
@@ -174,20 +193,33 @@ async function reruns(input: LifecycleInput, env: Record<string, string>, measur
   const parts = await changeDossier(input.data, changed);
   settle();
   const imp = await maillon(['import', changed], env);
-  console.log(`${'(import, 1 % changed)'.padEnd(24)} ${fmt(imp.seconds, 2).padStart(8)} ${fmt(imp.rssMiB).padStart(13)}  (${parts.changed} affiliates with amounts changed, ${parts.vanished} vanished, ${parts.new} new)`);
+  console.log(
+    `${'(import, 1 % changed)'.padEnd(24)} ${fmt(imp.seconds, 2).padStart(8)} ${fmt(imp.rssMiB).padStart(13)}  (${parts.changed} affiliates with amounts changed, ${parts.vanished} vanished, ${parts.new} new)`,
+  );
   for (const flow of RERUN) {
     const own = input.runs.find((r) => r.flow === flow)!;
     settle();
     const run = await maillon(['rerun', flow, '--period', own.period, '--as-of', own.asOf, '--reason', 'bench: 1 % of the dossier changed', '--yes'], env);
     const plan = Object.fromEntries([...run.stdout.matchAll(/^ {2}(new|changed|vanished|unchanged) +(\d+)/gm)].map((m) => [m[1]!, Number(m[2])]));
-    check(plan['new']! > 0 && plan['changed']! > 0 && plan['vanished']! > 0 && /deliver it with/.test(run.stdout), `rerun ${flow}: the plan should hold new, changed and vanished records and a correction be written: ${JSON.stringify(plan)}`);
+    check(
+      plan['new']! > 0 && plan['changed']! > 0 && plan['vanished']! > 0 && /deliver it with/.test(run.stdout),
+      `rerun ${flow}: the plan should hold new, changed and vanished records and a correction be written: ${JSON.stringify(plan)}`,
+    );
     // Its floor, the run, started a process too: nothing to take away.
     const step = { seconds: run.seconds, processes: 0, floor: own.seconds, rssMiB: run.rssMiB, target: 1.5 };
     measures.set(`rerun ${flow}`, step);
     // The command computes the plan (a dry run), then the run that must reach the same plan: both
     // durations as the ledger recorded them.
-    const durations = psql(input.url, `SELECT string_agg(extract(epoch FROM finished_at - started_at)::numeric(10,2)::text, ' + ' ORDER BY run_id) FROM (SELECT * FROM maillon.runs WHERE flow = '${flow}' AND kind <> 'original' ORDER BY run_id DESC LIMIT 2) r`).trim();
-    line(`rerun ${flow}`, step, 'the same flow\'s run above (wall)', `plan + run ${durations} s (ledger); new ${plan['new']}, changed ${plan['changed']}, vanished ${plan['vanished']}, unchanged ${plan['unchanged']}`);
+    const durations = psql(
+      input.url,
+      `SELECT string_agg(extract(epoch FROM finished_at - started_at)::numeric(10,2)::text, ' + ' ORDER BY run_id) FROM (SELECT * FROM maillon.runs WHERE flow = '${flow}' AND kind <> 'original' ORDER BY run_id DESC LIMIT 2) r`,
+    ).trim();
+    line(
+      `rerun ${flow}`,
+      step,
+      "the same flow's run above (wall)",
+      `plan + run ${durations} s (ledger); new ${plan['new']}, changed ${plan['changed']}, vanished ${plan['vanished']}, unchanged ${plan['unchanged']}`,
+    );
   }
 }
 

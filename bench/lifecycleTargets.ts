@@ -20,15 +20,16 @@ export function printLifecycleTargets(sizes: readonly number[], results: readonl
   console.log(`  ${`every maillon process's peak RSS < ${RSS_LIMIT_MIB} MiB`.padEnd(48)} ${verdict(peak.mib < RSS_LIMIT_MIB)} ${fmt(peak.mib)} MiB (${peak.what})`);
   if (sizes.length > 1) {
     const first = results[0]!;
-    const growth = (a: Map<string, { rssMiB: number }>, b: Map<string, { rssMiB: number }>): [string, number][] =>
-      [...b].filter(([k]) => a.has(k)).map(([k, v]) => [k, v.rssMiB / a.get(k)!.rssMiB]);
+    const growth = (a: Map<string, { rssMiB: number }>, b: Map<string, { rssMiB: number }>): [string, number][] => [...b].filter(([k]) => a.has(k)).map(([k, v]) => [k, v.rssMiB / a.get(k)!.rssMiB]);
     for (const [what, pairs] of [
       ['lifecycle step', growth(first.lifecycle!, life)],
       ['run, import, generate', growth(first.measures, last.measures)],
     ] as const) {
       const worst = pairs.reduce((a, b) => (b[1] > a[1] ? b : a));
       const over = pairs.filter(([, g]) => g > RSS_GROWTH).map(([k, g]) => `${k} ${fmt(g, 2)}`);
-      console.log(`  ${`each ${what}'s peak RSS within 10 % of ${sizes[0]}'s`.padEnd(48)} ${verdict(over.length === 0)} largest ${fmt(worst[1], 2)}x (${worst[0]})${over.length ? `; over: ${over.join(', ')}` : ''}`);
+      console.log(
+        `  ${`each ${what}'s peak RSS within 10 % of ${sizes[0]}'s`.padEnd(48)} ${verdict(over.length === 0)} largest ${fmt(worst[1], 2)}x (${worst[0]})${over.length ? `; over: ${over.join(', ')}` : ''}`,
+      );
     }
   } else {
     console.log(`  ${"each step's peak RSS within 10 % of the reference".padEnd(48)} not measured: give two sizes, such as --affiliates 100000,${size}`);

@@ -11,8 +11,16 @@ import { parseCents } from '../src/domain/cents.js';
 import { parseInss } from '../src/domain/inss.js';
 
 const FILE: FileContext = {
-  fund: placeholderFund(), sender: '012345', receiver: 'INASTI', environment: 'S',
-  period: parsePeriod('2026-Q3'), periodCode: '20263', asOf: new Date(0), creationDate: '2026-10-10' as LocalDate, creationHour: '02:00:00', version: 0,
+  fund: placeholderFund(),
+  sender: '012345',
+  receiver: 'INASTI',
+  environment: 'S',
+  period: parsePeriod('2026-Q3'),
+  periodCode: '20263',
+  asOf: new Date(0),
+  creationDate: '2026-10-10' as LocalDate,
+  creationHour: '02:00:00',
+  version: 0,
 };
 
 /**
@@ -22,9 +30,13 @@ const FILE: FileContext = {
 export async function benchRenderer(n: number, dir: string): Promise<{ records: number; seconds: number }> {
   const sink = await createFileSink(path.join(dir, 'render-bench.xml'));
   const rec: CareerRecord = {
-    inss: parseInss('85073003328'), quarter: '20263',
+    inss: parseInss('85073003328'),
+    quarter: '20263',
     periods: [{ kind: 'activity', category: 'main', start: '2026-07-01' as LocalDate, end: '2026-09-30' as LocalDate }],
-    due: parseCents(87171), paid: parseCents(87171), paidInFull: true, paidInFullDate: '2026-08-14' as LocalDate,
+    due: parseCents(87171),
+    paid: parseCents(87171),
+    paidInFull: true,
+    paidInFullDate: '2026-08-14' as LocalDate,
   };
   const renderer = loadPipeline(career, SCHEMAS_DIR).renderer!;
   const started = process.hrtime.bigint();

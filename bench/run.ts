@@ -98,13 +98,15 @@ async function checkQuarantine(url: string, data: string, ran: { flow: string; p
   const listed = Number(psql(url, 'SELECT count(*) FROM bench_invalid').trim());
   console.log('');
   console.log(`quarantine: ${listed} affiliates generated with a domain error (${path.basename(INVALID_LIST)})`);
-  console.log('flow                     quarantined  listed, same rule  listed bad INSS, emitted  not listed (the flow\'s own rules)');
+  console.log("flow                     quarantined  listed, same rule  listed bad INSS, emitted  not listed (the flow's own rules)");
   let exact = true;
   for (const { flow, period } of ran) {
     // The affiliate behind each record: allowance certificates are keyed by allowance, incapacity attestations by
     // request, statistics by "type:key"
     // (affiliate, contribution, allowance or company).
-    const [row] = psql(url, `
+    const [row] = psql(
+      url,
+      `
       WITH o AS (
         SELECT o.outcome, o.rule,
                CASE '${flow}' WHEN 'allowance-certificates' THEN (SELECT al.affiliate_id FROM dossier.allowances al WHERE al.allowance_id = o.source_key)
@@ -124,7 +126,10 @@ async function checkQuarantine(url: string, data: string, ran: { flow: string; p
                WHERE o2.outcome = 'quarantined' AND (i2.rule IS DISTINCT FROM o2.rule) GROUP BY o2.rule) x), '-'),
              count(*) FILTER (WHERE o.outcome <> 'quarantined' AND i.rule IN (SELECT rule FROM applied)
                               AND i.rule = 'inss-check-digit')
-      FROM o LEFT JOIN bench_invalid i USING (affiliate_id)`).trim().split('\n');
+      FROM o LEFT JOIN bench_invalid i USING (affiliate_id)`,
+    )
+      .trim()
+      .split('\n');
     const [quarantined, same, other, missed] = row!.split('|');
     const report = await maillon(['report', flow, '--period', period, '--json'], env);
     const checks = (JSON.parse(report.stdout) as { checks: { ok: boolean; name: string }[] }).checks;
@@ -134,7 +139,11 @@ async function checkQuarantine(url: string, data: string, ran: { flow: string; p
     console.log(`${flow.padEnd(24)} ${quarantined!.padStart(11)}  ${same!.padStart(17)}  ${missed!.padStart(44)}  ${other}`);
     console.log(`${''.padEnd(24)} report: ${failed.length === 0 ? `${checks.length}/${checks.length} checks hold` : `FAILED: ${failed.join('; ')}`} (peak RSS ${fmt(report.rssMiB)} MiB)`);
   }
-  console.log(exact ? 'career quarantined only listed affiliates, each under its listed rule; no flow emitted a record with a listed bad INSS; every report reconciles' : 'QUARANTINE OR REPORT MISMATCH (see above)');
+  console.log(
+    exact
+      ? 'career quarantined only listed affiliates, each under its listed rule; no flow emitted a record with a listed bad INSS; every report reconciles'
+      : 'QUARANTINE OR REPORT MISMATCH (see above)',
+  );
   if (!exact) process.exitCode = 1;
 }
 
@@ -166,7 +175,10 @@ async function benchOnce(affiliates: number): Promise<SizeResult> {
   try {
     console.log(`maillon bench: ${affiliates} affiliates, seed ${values.seed}, ${os.cpus().length} cores, node ${process.version}`);
     const data = path.join(work, 'data');
-    const gen = await maillon(['generate', '--affiliates', String(affiliates), '--seed', String(values.seed), '--invalid-rate', '0.01', '--last-quarter', formatPeriod(LAST_QUARTER), '--out', data], env);
+    const gen = await maillon(
+      ['generate', '--affiliates', String(affiliates), '--seed', String(values.seed), '--invalid-rate', '0.01', '--last-quarter', formatPeriod(LAST_QUARTER), '--out', data],
+      env,
+    );
     const rows = [...gen.stdout.matchAll(/(\d+) rows/g)].reduce((n, m) => n + Number(m[1]), 0);
     console.log(`generate   ${String(rows).padStart(10)} rows  ${fmt(gen.seconds)} s  ${fmt(rows / gen.seconds, 0)} rows/s  peak RSS ${fmt(gen.rssMiB)} MiB`);
     measures.set('generate', { items: rows, seconds: gen.seconds, rssMiB: gen.rssMiB });
@@ -186,7 +198,9 @@ async function benchOnce(affiliates: number): Promise<SizeResult> {
     const bare = Math.min(...bares);
     const method = imports.every((i) => /bulk path/.test(i.stdout)) ? 'bulk path' : 'row by row';
     const times = (xs: number[]): string => xs.map((x) => fmt(x)).join(' and ');
-    console.log(`import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(Math.max(...imports.map((i) => i.rssMiB)))} MiB  (${method}; best of ${times(imports.map((i) => i.seconds))} s)`);
+    console.log(
+      `import     ${String(rows).padStart(10)} rows  ${fmt(imp.seconds)} s  ${fmt(rows / imp.seconds, 0)} rows/s  peak RSS ${fmt(Math.max(...imports.map((i) => i.rssMiB)))} MiB  (${method}; best of ${times(imports.map((i) => i.seconds))} s)`,
+    );
     const bareRatio = imp.seconds / bare;
     console.log(`  psql \\copy of the same CSV into tables without keys or indexes: ${fmt(bare)} s  ${fmt(rows / bare, 0)} rows/s  (best of ${times(bares)} s; import / copy = ${fmt(bareRatio, 2)})`);
     // Once: it is several times slower than the import, far beyond this machine's noise.
@@ -194,7 +208,9 @@ async function benchOnce(affiliates: number): Promise<SizeResult> {
     const plain = psqlCopyCsvSeconds(url, data, 'plain');
     const plainRatio = imp.seconds / plain;
     measures.set('import', { items: rows, seconds: imp.seconds, rssMiB: Math.max(...imports.map((i) => i.rssMiB)), bareRatio, plainRatio });
-    console.log(`  psql \\copy of the same CSV into copies of the dossier tables (keys, indexes, checks, references): ${fmt(plain)} s  ${fmt(rows / plain, 0)} rows/s  (import / copy = ${fmt(plainRatio, 2)})`);
+    console.log(
+      `  psql \\copy of the same CSV into copies of the dossier tables (keys, indexes, checks, references): ${fmt(plain)} s  ${fmt(rows / plain, 0)} rows/s  (import / copy = ${fmt(plainRatio, 2)})`,
+    );
     const render = await benchRenderer(Math.min(affiliates, 500_000), work);
     console.log(`render     ${String(render.records).padStart(10)} recs  ${fmt(render.seconds)} s  ${fmt(render.records / render.seconds, 0)} records/s (career XML writer alone)`);
     console.log('');
@@ -210,7 +226,12 @@ async function benchOnce(affiliates: number): Promise<SizeResult> {
       // The run as `maillon serve` runs it, without the process start: its own duration in the ledger.
       const own = Number(psql(url, `SELECT extract(epoch FROM finished_at - started_at) FROM maillon.runs WHERE run_id = ${result.runId}`).trim());
       const sql = bindSql(p.extract.sql, {
-        periodKey: formatPeriod(period), periodStart: period.start, periodEnd: period.end, periodLastDay: lastDay(period), year: period.year, asOfDay: lastDay(period),
+        periodKey: formatPeriod(period),
+        periodStart: period.start,
+        periodEnd: period.end,
+        periodLastDay: lastDay(period),
+        year: period.year,
+        asOfDay: lastDay(period),
       });
       settle();
       const floor = psqlCopySeconds(url, sql);
@@ -248,7 +269,9 @@ if (sizes.length > 1) {
   const small = results[0]!.measures;
   const large = results[results.length - 1]!.measures;
   console.log('');
-  console.log(`linearity: time per record at ${sizes[sizes.length - 1]} affiliates / time per record at ${sizes[0]} (1.00 = linear; fixed costs such as the ~0.6 s process start make the small size dearer)`);
+  console.log(
+    `linearity: time per record at ${sizes[sizes.length - 1]} affiliates / time per record at ${sizes[0]} (1.00 = linear; fixed costs such as the ~0.6 s process start make the small size dearer)`,
+  );
   for (const [step, a] of small) {
     const b = large.get(step);
     if (!b || a.items === 0 || b.items === 0) continue;
@@ -259,7 +282,12 @@ if (sizes.length > 1) {
   }
 }
 printTargets(sizes[sizes.length - 1]!, results[results.length - 1]!.measures, linearity);
-if (values.lifecycle) printLifecycleTargets(sizes, results, PIPELINES.map((p) => p.id));
+if (values.lifecycle)
+  printLifecycleTargets(
+    sizes,
+    results,
+    PIPELINES.map((p) => p.id),
+  );
 
 /**
  * The targets of the runs, judged on the largest size: a flow's run within 3x its floor (on the
@@ -286,6 +314,8 @@ function printTargets(size: number, last: Measures, linear: Map<string, number>)
   } else {
     console.log(`  time per record within 1.2x of the smallest    not measured: give two sizes, such as --affiliates ${REFERENCE},${size}`);
   }
-  console.log(`  import at COPY speed (within 1.2x)             ${verdict(imp.plainRatio! <= 1.2).padEnd(7)} ${fmt(imp.plainRatio!, 2)}x a plain psql \\copy of the same CSV into the dossier's tables`);
+  console.log(
+    `  import at COPY speed (within 1.2x)             ${verdict(imp.plainRatio! <= 1.2).padEnd(7)} ${fmt(imp.plainRatio!, 2)}x a plain psql \\copy of the same CSV into the dossier's tables`,
+  );
   console.log(`    (against a bare psql \\copy into tables without keys, indexes, checks or references: ${verdict(imp.bareRatio! <= 1.2)}, ${fmt(imp.bareRatio!, 2)}x)`);
 }

@@ -21,12 +21,24 @@ export function startBenchSshd(): Promise<TestSshd> {
  * operation without progress, as a production file would have, and one retry.
  */
 export async function writeBenchReceivers(sshd: TestSshd, file: string): Promise<string> {
-  await fs.writeFile(file, JSON.stringify({
-    '*': {
-      host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint,
-      inDir: path.join(sshd.root, 'IN'), outDir: path.join(sshd.root, 'OUT'), outTestDir: path.join(sshd.root, 'OUTTEST'), timeoutMs: 60_000, retries: 1,
-    },
-  }), { mode: 0o600 });
+  await fs.writeFile(
+    file,
+    JSON.stringify({
+      '*': {
+        host: sshd.host,
+        port: sshd.port,
+        user: sshd.user,
+        privateKeyPath: sshd.privateKeyPath,
+        hostKeyFingerprint: sshd.hostKeyFingerprint,
+        inDir: path.join(sshd.root, 'IN'),
+        outDir: path.join(sshd.root, 'OUT'),
+        outTestDir: path.join(sshd.root, 'OUTTEST'),
+        timeoutMs: 60_000,
+        retries: 1,
+      },
+    }),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -43,9 +55,25 @@ export async function sftpPutSeconds(sshd: TestSshd, files: readonly string[], r
   await fs.writeFile(batch, files.map((f) => `put "${f}" "${path.join(remoteDir, path.basename(f))}"\n`).join(''));
   await fs.mkdir(remoteDir, { recursive: true });
   return secondsOf(() =>
-    execFileSync('sftp', [
-      '-q', '-b', batch, '-i', sshd.privateKeyPath, '-P', String(sshd.port), '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'BatchMode=yes', `${sshd.user}@${sshd.host}`,
-    ], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    execFileSync(
+      'sftp',
+      [
+        '-q',
+        '-b',
+        batch,
+        '-i',
+        sshd.privateKeyPath,
+        '-P',
+        String(sshd.port),
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        `${sshd.user}@${sshd.host}`,
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    ),
   );
 }

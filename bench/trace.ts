@@ -61,7 +61,9 @@ function quartersBefore(key: string): string[] {
 
 /** Copies a run and its lineage into another period; returns the new run's id. */
 function copyRun(url: string, flow: string, from: string, to: string): void {
-  psql(url, `
+  psql(
+    url,
+    `
     WITH src AS (SELECT * FROM maillon.runs WHERE flow = '${flow}' AND period = '${from}' AND NOT dry_run AND state = 'succeeded' ORDER BY run_id DESC LIMIT 1),
     copy AS (
       INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, finished_at, extracted, emitted, quarantined, started_by, host, pid, kind)
@@ -69,7 +71,8 @@ function copyRun(url: string, flow: string, from: string, to: string): void {
       RETURNING run_id)
     INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, record_key, file_key, position, attestation_id, record_hash, rule, message, status, content_offset, content_bytes)
     SELECT copy.run_id, o.ordinal, o.source_key, o.outcome, o.record_key, o.file_key, o.position, o.attestation_id, o.record_hash, o.rule, o.message, o.status, o.content_offset, o.content_bytes
-    FROM src JOIN maillon.record_outcomes o ON o.run_id = src.run_id CROSS JOIN copy`);
+    FROM src JOIN maillon.record_outcomes o ON o.run_id = src.run_id CROSS JOIN copy`,
+  );
 }
 
 /** Builds a year of lineage, then times two traces of an affiliate present in every flow. */
@@ -79,10 +82,15 @@ export async function benchTrace(url: string, env: Record<string, string>, runs:
   const lineageRows = Number(psql(url, 'SELECT count(*) FROM maillon.record_outcomes').trim());
   const career = runs.find((r) => r.flow === 'career') ?? runs[0]!;
   // An affiliate in the middle of the career file, emitted with its INSS.
-  const [key, inss] = psql(url, `
+  const [key, inss] = psql(
+    url,
+    `
     SELECT o.source_key, o.record_key FROM maillon.record_outcomes o JOIN maillon.runs r USING (run_id)
     WHERE r.flow = '${career.flow}' AND r.period = '${career.period}' AND o.outcome = 'emitted' AND o.record_key IS NOT NULL
-    ORDER BY o.ordinal OFFSET (SELECT count(*) / 2 FROM maillon.record_outcomes o2 JOIN maillon.runs r2 USING (run_id) WHERE r2.flow = '${career.flow}' AND r2.period = '${career.period}' AND o2.outcome = 'emitted') LIMIT 1`).trim().split('|');
+    ORDER BY o.ordinal OFFSET (SELECT count(*) / 2 FROM maillon.record_outcomes o2 JOIN maillon.runs r2 USING (run_id) WHERE r2.flow = '${career.flow}' AND r2.period = '${career.period}' AND o2.outcome = 'emitted') LIMIT 1`,
+  )
+    .trim()
+    .split('|');
   settle();
   const queryKey = await bestTrace(url, key!);
   const queryInss = await bestTrace(url, inss!);
@@ -91,8 +99,12 @@ export async function benchTrace(url: string, env: Record<string, string>, runs:
   const found = (s: Step): number => (JSON.parse(s.stdout) as { entries: unknown[] }).entries.length;
   console.log('');
   console.log(`trace      over ${lineageRows} lineage rows (each quarterly flow's run copied into the 3 quarters before it)`);
-  console.log(`  by dossier key: ${fmt(queryKey, 3)} s (its queries, best of 3); maillon trace ${fmt(byKey.seconds, 2)} s wall with process start, peak RSS ${fmt(byKey.rssMiB)} MiB, ${found(byKey)} extraction(s)`);
-  console.log(`  by INSS:        ${fmt(queryInss, 3)} s (its queries, best of 3); maillon trace ${fmt(byInss.seconds, 2)} s wall with process start, peak RSS ${fmt(byInss.rssMiB)} MiB, ${found(byInss)} extraction(s)`);
+  console.log(
+    `  by dossier key: ${fmt(queryKey, 3)} s (its queries, best of 3); maillon trace ${fmt(byKey.seconds, 2)} s wall with process start, peak RSS ${fmt(byKey.rssMiB)} MiB, ${found(byKey)} extraction(s)`,
+  );
+  console.log(
+    `  by INSS:        ${fmt(queryInss, 3)} s (its queries, best of 3); maillon trace ${fmt(byInss.seconds, 2)} s wall with process start, peak RSS ${fmt(byInss.rssMiB)} MiB, ${found(byInss)} extraction(s)`,
+  );
   const worst = Math.max(queryKey, queryInss);
   console.log(`  a trace answers in under a second              ${worst < 1 ? 'met' : 'MISSED'}   ${fmt(worst, 3)} s`);
   return { lineageRows, byKey, byInss, queryKey, queryInss };

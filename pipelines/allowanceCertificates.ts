@@ -59,16 +59,17 @@ const amountsPresent: Rule<AllowanceRow> = {
   id: 'allowance-amount-missing',
   check: (r) =>
     r.kind === 'maternity_vouchers'
-      ? r.vouchers === null || r.vouchers <= 0 ? 'a maternity-aid allowance has no number of vouchers' : null
-      : r.amount === null ? `a ${r.kind.replace('_', ' ')} allowance has no amount` : null,
+      ? r.vouchers === null || r.vouchers <= 0
+        ? 'a maternity-aid allowance has no number of vouchers'
+        : null
+      : r.amount === null
+        ? `a ${r.kind.replace('_', ' ')} allowance has no amount`
+        : null,
 };
 
 const childInssValid: Rule<AllowanceRow> = {
   id: 'child-inss-check-digit',
-  check: (r) =>
-    r.kind !== 'family_allowance'
-      ? null
-      : r.childInss === null ? 'a family allowance names no child' : inssProblem(r.childInss) ? "the child's INSS fails its check digits" : null,
+  check: (r) => (r.kind !== 'family_allowance' ? null : r.childInss === null ? 'a family allowance names no child' : inssProblem(r.childInss) ? "the child's INSS fails its check digits" : null),
 };
 
 // The month's allowances are sorted on their own (a subquery with ORDER BY is planned apart) and
@@ -93,9 +94,7 @@ function routeOf(row: AllowanceRow, monthLastDay: ReturnType<typeof lastDay>): R
   if (row.kind === 'maternity_vouchers') return { receiver: ALLOWANCE_RECEIVERS.voucherIssuer };
   if (row.kind === 'bridging_right') {
     const insurer = chooseInsurer(row.insurers, monthLastDay);
-    return insurer
-      ? { receiver: `OA${insurer}` }
-      : { quarantine: { rule: 'no-insurer', message: 'no mutual insurer affiliation overlaps the month: the bridging-right certificate has no receiver' } };
+    return insurer ? { receiver: `OA${insurer}` } : { quarantine: { rule: 'no-insurer', message: 'no mutual insurer affiliation overlaps the month: the bridging-right certificate has no receiver' } };
   }
   const region = regionOf(row.postalCode, row.country);
   if (region === null || region === 'abroad') {

@@ -69,9 +69,7 @@ function clip(period: Period, last: LocalDate, start: LocalDate, end: LocalDate 
 function renderRecord(rec: CareerRecord): string {
   const periods = rec.periods
     .map(
-      (p) =>
-        `<CareerPeriod>${el('Kind', KIND_CODE[p.kind])}${optionalEl('Category', p.category && CATEGORY_CODE[p.category])}` +
-        `${el('StartDate', p.start)}${el('EndDate', p.end)}</CareerPeriod>`,
+      (p) => `<CareerPeriod>${el('Kind', KIND_CODE[p.kind])}${optionalEl('Category', p.category && CATEGORY_CODE[p.category])}` + `${el('StartDate', p.start)}${el('EndDate', p.end)}</CareerPeriod>`,
     )
     .join('');
   return (

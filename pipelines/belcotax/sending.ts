@@ -105,13 +105,18 @@ export function belcotaxEnvelope(): XmlEnvelope<FicheRecord, BelcotaxTotals> {
       const year = f.period.year;
       const { declaration, sending } = trailerValues(t);
       return lines(
-        '</Opgave32518>', '</Opgaven>',
-        el('r8002_inkomstenjaar', year), el('r8005_registratienummer', f.fund.companyNumber), '<r8007_division></r8007_division>',
+        '</Opgave32518>',
+        '</Opgaven>',
+        el('r8002_inkomstenjaar', year),
+        el('r8005_registratienummer', f.fund.companyNumber),
+        '<r8007_division></r8007_division>',
         ...declaration.map(([tag, value]) => el(tag, value)),
-        '</Aangifte>', '</Aangiften>',
+        '</Aangifte>',
+        '</Aangiften>',
         el('r9002_inkomstenjaar', year),
         ...sending.map(([tag, value]) => el(tag, value)),
-        '</Verzending>', '</Verzendingen>',
+        '</Verzending>',
+        '</Verzendingen>',
       );
     },
   };

@@ -7,20 +7,32 @@ const LOCALE = { fr: 'fr-BE', nl: 'nl-BE', de: 'de-BE' } as const;
 const TEXT = {
   fr: {
     title: (y: number) => `Attestation fiscale — cotisations sociales payées en ${y}`,
-    intro: (y: number) => `La Caisse nationale auxiliaire atteste que les cotisations sociales de travailleur indépendant suivantes ont été payées en ${y}, remboursements déduits. Les majorations de retard ne sont pas déductibles et n'y sont pas comprises.`,
-    quarter: 'Trimestre', amount: 'Montant', total: 'Total déductible', inss: 'Numéro de registre national',
+    intro: (y: number) =>
+      `La Caisse nationale auxiliaire atteste que les cotisations sociales de travailleur indépendant suivantes ont été payées en ${y}, remboursements déduits. Les majorations de retard ne sont pas déductibles et n'y sont pas comprises.`,
+    quarter: 'Trimestre',
+    amount: 'Montant',
+    total: 'Total déductible',
+    inss: 'Numéro de registre national',
     footer: 'Ces montants ont été communiqués au SPF Finances pour la déclaration préremplie.',
   },
   nl: {
     title: (y: number) => `Fiscaal attest — sociale bijdragen betaald in ${y}`,
-    intro: (y: number) => `De Nationale Hulpkas verklaart dat de volgende sociale bijdragen als zelfstandige in ${y} betaald werden, terugbetalingen afgetrokken. Verhogingen wegens laattijdige betaling zijn niet aftrekbaar en niet inbegrepen.`,
-    quarter: 'Kwartaal', amount: 'Bedrag', total: 'Totaal aftrekbaar', inss: 'Rijksregisternummer',
+    intro: (y: number) =>
+      `De Nationale Hulpkas verklaart dat de volgende sociale bijdragen als zelfstandige in ${y} betaald werden, terugbetalingen afgetrokken. Verhogingen wegens laattijdige betaling zijn niet aftrekbaar en niet inbegrepen.`,
+    quarter: 'Kwartaal',
+    amount: 'Bedrag',
+    total: 'Totaal aftrekbaar',
+    inss: 'Rijksregisternummer',
     footer: 'Deze bedragen werden aan de FOD Financiën meegedeeld voor de vooraf ingevulde aangifte.',
   },
   de: {
     title: (y: number) => `Steuerbescheinigung — im Jahr ${y} gezahlte Sozialbeiträge`,
-    intro: (y: number) => `Die Nationale Hilfskasse bescheinigt, dass die folgenden Sozialbeiträge als Selbständiger im Jahr ${y} gezahlt wurden, abzüglich Erstattungen. Verzugszuschläge sind nicht abzugsfähig und nicht enthalten.`,
-    quarter: 'Quartal', amount: 'Betrag', total: 'Abzugsfähiger Gesamtbetrag', inss: 'Nationalregisternummer',
+    intro: (y: number) =>
+      `Die Nationale Hilfskasse bescheinigt, dass die folgenden Sozialbeiträge als Selbständiger im Jahr ${y} gezahlt wurden, abzüglich Erstattungen. Verzugszuschläge sind nicht abzugsfähig und nicht enthalten.`,
+    quarter: 'Quartal',
+    amount: 'Betrag',
+    total: 'Abzugsfähiger Gesamtbetrag',
+    inss: 'Nationalregisternummer',
     footer: 'Diese Beträge wurden dem FÖD Finanzen für die vorausgefüllte Erklärung mitgeteilt.',
   },
 } as const;
@@ -59,8 +71,13 @@ function fixedTexts(language: keyof typeof TEXT, year: number): FixedTexts {
   if (!fixed) {
     const t = TEXT[language];
     fixed = {
-      title: esc(t.title(year)), intro: esc(t.intro(year)), inss: esc(t.inss), quarter: esc(t.quarter),
-      amount: esc(t.amount), total: esc(t.total), footer: esc(t.footer),
+      title: esc(t.title(year)),
+      intro: esc(t.intro(year)),
+      inss: esc(t.inss),
+      quarter: esc(t.quarter),
+      amount: esc(t.amount),
+      total: esc(t.total),
+      footer: esc(t.footer),
     };
     FIXED.set(key, fixed);
   }
@@ -70,9 +87,7 @@ function fixedTexts(language: keyof typeof TEXT, year: number): FixedTexts {
 /** The printable attestation of one affiliate: a self-contained HTML page in their language. */
 export function renderTaxAttestationHtml(rec: TaxRecord, _ctx: RecordContext): string {
   const t = fixedTexts(rec.language, rec.year);
-  const rows = rec.quarters
-    .map((q) => `<tr><td>${esc(q.quarter)}</td><td class="amount" data-amount-cents="${q.amount}">${esc(formatMoney(q.amount, rec.language))}</td></tr>`)
-    .join('\n');
+  const rows = rec.quarters.map((q) => `<tr><td>${esc(q.quarter)}</td><td class="amount" data-amount-cents="${q.amount}">${esc(formatMoney(q.amount, rec.language))}</td></tr>`).join('\n');
   return `<!DOCTYPE html>
 <html lang="${rec.language}">
 <head>

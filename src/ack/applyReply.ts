@@ -25,12 +25,18 @@ export interface ReplySource {
 
 /** What a reply did: applied (and maybe moved its submission), or recorded as a conflict that changed nothing. */
 export type AppliedReply =
-  | { state: 'processed'; submissionId: number; unmatched: number; submissionState: { from: string; to: string } | null }
-  | { state: 'conflict'; submissionId: number; reason: string };
+  { state: 'processed'; submissionId: number; unmatched: number; submissionState: { from: string; to: string } | null } | { state: 'conflict'; submissionId: number; reason: string };
 
 const NamedFileRow = z.object({
-  file_id: ledgerId, run_id: ledgerId, file_key: z.string(), ack_state: z.enum(['received', 'rejected']).nullable(), noti_state: z.enum(['accepted', 'accepted_with_anomalies', 'rejected']).nullable(),
-  submission_id: ledgerId, environment: environmentColumn, state: z.string(), go_started: z.boolean(),
+  file_id: ledgerId,
+  run_id: ledgerId,
+  file_key: z.string(),
+  ack_state: z.enum(['received', 'rejected']).nullable(),
+  noti_state: z.enum(['accepted', 'accepted_with_anomalies', 'rejected']).nullable(),
+  submission_id: ledgerId,
+  environment: environmentColumn,
+  state: z.string(),
+  go_started: z.boolean(),
 });
 const AppliedRow = z.object({ kind: z.enum(['ACRF', 'NOTI']), name: z.string() });
 
@@ -45,8 +51,15 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
   if (!file) throw new AckError(`The ${reply.kind} reply is about ${reply.fileName.slice(0, 80)}, which is not a file we sent; it was set aside.`, { fileName: reply.fileName });
   const reason = conflictOf(reply, source.nameEnvironment, source.folder, file);
   const replyId = await recordReadReply(tx, {
-    server: source.server, name: source.name, at: source.at, body: source.body, state: reason ? 'conflict' : 'processed', reason,
-    kind: reply.kind, fileName: reply.fileName, signature: source.signature,
+    server: source.server,
+    name: source.name,
+    at: source.at,
+    body: source.body,
+    state: reason ? 'conflict' : 'processed',
+    reason,
+    kind: reply.kind,
+    fileName: reply.fileName,
+    signature: source.signature,
   });
   if (reason) return { state: 'conflict', submissionId: file.submissionId, reason };
   let unmatched = 0;
@@ -61,7 +74,8 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
     submissionId: file.submissionId,
     kind: reply.kind === 'ACRF' ? 'acrf' : 'noti',
     detail: {
-      reply: source.name, file: reply.fileName,
+      reply: source.name,
+      file: reply.fileName,
       ...(reply.kind === 'ACRF' ? { accepted: reply.accepted, errorIds: reply.errorIds } : { result: reply.result, anomalies: reply.anomalies, unmatched }),
     },
   });
@@ -95,8 +109,16 @@ async function lockNamedFile(tx: PoolClient, fileName: string): Promise<(NamedFi
   if (!row) return null;
   const applied = await queryRows(tx, `SELECT kind, name FROM maillon.replies WHERE file_name = $1 AND state = 'processed' ORDER BY reply_id`, [fileName], AppliedRow);
   return {
-    name: fileName, fileId: row.file_id, runId: row.run_id, fileKey: row.file_key, submissionId: row.submission_id,
-    environment: row.environment, submissionState: row.state, goStarted: row.go_started, ack: row.ack_state, noti: row.noti_state,
+    name: fileName,
+    fileId: row.file_id,
+    runId: row.run_id,
+    fileKey: row.file_key,
+    submissionId: row.submission_id,
+    environment: row.environment,
+    submissionState: row.state,
+    goStarted: row.go_started,
+    ack: row.ack_state,
+    noti: row.noti_state,
     applied: Object.fromEntries(applied.map((r) => [r.kind, r.name])),
   };
 }

@@ -21,7 +21,8 @@ export async function downloadReply(session: SftpSession, remotePath: string, lo
   const limit = new Transform({
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
-      if (bytes > maxBytes) return done(new AckError(`The reply ${remotePath} grew past the limit of ${maxBytes} bytes while it was downloaded (MAILLON_MAX_REPLY_BYTES); the transfer was cut and it was set aside.`));
+      if (bytes > maxBytes)
+        return done(new AckError(`The reply ${remotePath} grew past the limit of ${maxBytes} bytes while it was downloaded (MAILLON_MAX_REPLY_BYTES); the transfer was cut and it was set aside.`));
       hash.update(chunk);
       done(null, chunk);
     },

@@ -148,7 +148,14 @@ async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: List
     const signaturePath = signature ? (await download(deps, s, f, signature.name, 1_000_000)).localPath : null;
     body = await download(deps, s, f, entry.name, deps.maxReplyBytes);
     const applied = await processReply(deps, {
-      server: f.server, name: entry.name, folder: f.folder, nameEnvironment: name.environment, at: deps.clock.now(), body, zipped: name.kind === 'CO', signaturePath,
+      server: f.server,
+      name: entry.name,
+      folder: f.folder,
+      nameEnvironment: name.environment,
+      at: deps.clock.now(),
+      body,
+      zipped: name.kind === 'CO',
+      signaturePath,
     });
     if (applied === 'duplicate') {
       await fs.rm(body.localPath, { force: true }); // another instance kept its own copy
@@ -210,9 +217,10 @@ async function setAside(deps: AckDeps, f: Folder, name: string, err: AckError, b
 
 /** A failed download: set aside for now and tried again by the next passes, for good after MAX_DOWNLOAD_ATTEMPTS. */
 async function failedDownload(deps: AckDeps, f: Folder, name: string, err: TransportError, attempts: number): Promise<ReplyOutcome> {
-  const reason = attempts < MAX_DOWNLOAD_ATTEMPTS
-    ? `${err.message} It will be downloaded again on the next pass (failure ${attempts} of ${MAX_DOWNLOAD_ATTEMPTS}).`
-    : `${err.message} Given up after ${attempts} failed downloads; ask the receiver about it.`;
+  const reason =
+    attempts < MAX_DOWNLOAD_ATTEMPTS
+      ? `${err.message} It will be downloaded again on the next pass (failure ${attempts} of ${MAX_DOWNLOAD_ATTEMPTS}).`
+      : `${err.message} Given up after ${attempts} failed downloads; ask the receiver about it.`;
   await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason, body: null, fileName: null, attempts });
   deps.logger.warn({ reply: name.slice(0, 120), reason }, 'reply download failed');
   return { name, result: 'set_aside', reason };

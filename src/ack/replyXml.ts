@@ -50,8 +50,13 @@ const MAX_FIELD = 4000;
 const ANOMALY = 'NOTI/Form/Anomalies/Anomaly';
 const ANOMALY_FIELDS = new Set(['INSS', 'AttestationID', 'Class', 'Code', 'Description']);
 const HEADER = new Set([
-  'ACRF/Form/Identification', 'ACRF/Form/FileReference/FileName', 'ACRF/Form/ReceptionResult/ResultCode', 'ACRF/Form/ReceptionResult/ErrorID',
-  'NOTI/Form/Identification', 'NOTI/Form/FileReference/FileName', 'NOTI/Form/Result',
+  'ACRF/Form/Identification',
+  'ACRF/Form/FileReference/FileName',
+  'ACRF/Form/ReceptionResult/ResultCode',
+  'ACRF/Form/ReceptionResult/ErrorID',
+  'NOTI/Form/Identification',
+  'NOTI/Form/FileReference/FileName',
+  'NOTI/Form/Result',
 ]);
 
 /**

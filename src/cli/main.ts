@@ -24,10 +24,7 @@ let context: CliContext | null = null;
 const ctx = (): CliContext => (context ??= createCliContext());
 const current = (): CliContext | null => context;
 
-const program = new Command('maillon')
-  .description('Batch data exchanges of the Caisse nationale auxiliaire over the social-security batch channel')
-  .exitOverride()
-  .showHelpAfterError();
+const program = new Command('maillon').description('Batch data exchanges of the Caisse nationale auxiliaire over the social-security batch channel').exitOverride().showHelpAfterError();
 // Each command's module (and the libraries it needs: SFTP, CMS, job queue…) is loaded only when
 // that command runs: every process keeps the memory of what it does, not of the whole tool.
 type Register = (program: Command, ctx: () => CliContext) => void;
@@ -63,7 +60,11 @@ for (const name of names) (await COMMANDS[name]!())(program, ctx);
 // second `docker stop`, `timeout`, Ctrl-C again) change nothing: the step in progress still
 // ends and is recorded; only SIGKILL cuts it (docs/deployment.md: the stop grace period).
 let stopping = false;
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const) {
   process.on(signal, () => {
     if (stopping) {
       process.stderr.write(`maillon: ${signal} again: still stopping, the work in progress ends first\n`);

@@ -7,9 +7,7 @@ import type { SigningSettings } from '../sign/signingIdentity.js';
 import { fundEnvShape, fundIdentityFrom } from './fundConfig.js';
 
 export type { Environment } from '../domain/environment.js';
-const postgresUrl = z
-  .string()
-  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
 
 const envSchema = z.object({
   DATABASE_URL: postgresUrl.optional(),
@@ -18,7 +16,10 @@ const envSchema = z.object({
   MAILLON_OUTBOX: z.string().min(1).optional(),
   MAILLON_DOCUMENTS: z.string().min(1).optional(),
   MAILLON_EVIDENCE: z.string().min(1).optional(),
-  MAILLON_SENDER: z.string().regex(/^\d{6}$/, 'must be the 6-digit sender number').optional(),
+  MAILLON_SENDER: z
+    .string()
+    .regex(/^\d{6}$/, 'must be the 6-digit sender number')
+    .optional(),
   MAILLON_ENV: environmentSchema.default('T'),
   MAILLON_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAILLON_XMLLINT: z.string().min(1).optional(),
@@ -40,7 +41,11 @@ const envSchema = z.object({
   MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go', 'after-commit']).optional(),
   MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go', 'after-plan']).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
-  MAILLON_MAX_REPLY_BYTES: z.coerce.number().int().min(1024).default(50 * 1024 * 1024),
+  MAILLON_MAX_REPLY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(50 * 1024 * 1024),
   ...fundEnvShape,
 });
 
@@ -100,9 +105,7 @@ export interface Config {
 
 /** Reads and validates the configuration; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const cleaned = Object.fromEntries(
-    Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
-  );
+  const cleaned = Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
@@ -158,8 +161,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 export function refuseTestHooks(hooks: { now?: unknown; crashAt?: unknown; pauseAt?: unknown }, environment: Environment): void {
   if (environment !== 'R') return;
   const set = (
-    [['MAILLON_NOW', hooks.now], ['MAILLON_CRASH_AT', hooks.crashAt], ['MAILLON_PAUSE_AT', hooks.pauseAt]] as const
-  ).filter(([, value]) => value !== undefined).map(([name]) => name);
+    [
+      ['MAILLON_NOW', hooks.now],
+      ['MAILLON_CRASH_AT', hooks.crashAt],
+      ['MAILLON_PAUSE_AT', hooks.pauseAt],
+    ] as const
+  )
+    .filter(([, value]) => value !== undefined)
+    .map(([name]) => name);
   if (set.length === 0) return;
   throw new ConfigError(
     `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} for tests only and may not be set for production (environment R): unset ${set.length === 1 ? 'it' : 'them'} and start again.`,
@@ -176,7 +185,7 @@ export function parseEnvironment(text: string): Environment {
 /** The sender number, or a ConfigError telling how to set it. */
 export function requireSender(config: Config): string {
   if (!config.sender) {
-    throw new ConfigError('MAILLON_SENDER is not set: set it to the fund\'s 6-digit sender number of the batch channel.');
+    throw new ConfigError("MAILLON_SENDER is not set: set it to the fund's 6-digit sender number of the batch channel.");
   }
   return config.sender;
 }

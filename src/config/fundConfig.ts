@@ -38,12 +38,20 @@ export const fundEnvShape = {
     .refine((v) => companyNumberProblem(v) === null, 'must be a 10-digit KBO/BCE number whose check digits match')
     .optional(),
   MAILLON_FUND_STREET: text(32, 'street and number, Belcotax v0015_adres').optional(),
-  MAILLON_FUND_POSTAL_CODE: z.string().regex(/^[1-9]\d{3}$/, 'must be a Belgian postal code of 4 digits').optional(),
+  MAILLON_FUND_POSTAL_CODE: z
+    .string()
+    .regex(/^[1-9]\d{3}$/, 'must be a Belgian postal code of 4 digits')
+    .optional(),
   MAILLON_FUND_CITY: text(27, 'Belcotax v0017_gemeente').optional(),
-  MAILLON_FUND_PHONE: z.string().regex(/^[0-9+ ./()-]{1,12}$/, 'must be a phone number of at most 12 characters (digits, +, spaces, . / ( ) -)').optional(),
+  MAILLON_FUND_PHONE: z
+    .string()
+    .regex(/^[0-9+ ./()-]{1,12}$/, 'must be a phone number of at most 12 characters (digits, +, spaces, . / ( ) -)')
+    .optional(),
   MAILLON_FUND_CONTACT: text(34, 'Belcotax v0021_contactpersoon').optional(),
   MAILLON_FUND_LANGUAGE: z.enum(['nl', 'fr', 'de'], 'must be nl, fr or de').optional(),
-  MAILLON_FUND_EMAIL: text(44, 'Belcotax v0023_emailadres').regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address').optional(),
+  MAILLON_FUND_EMAIL: text(44, 'Belcotax v0023_emailadres')
+    .regex(/^[^@\s]+@[^@\s]+\.[^@\s]+$/, 'must be an e-mail address')
+    .optional(),
   MAILLON_FUND_NAME_FR: text(28, 'Belcotax a1027_naamfr1').optional(),
   MAILLON_FUND_STREET_FR: text(32, 'Belcotax a1029_adresfr').optional(),
   MAILLON_FUND_CITY_FR: text(27, 'Belcotax a1030_gemeentefr').optional(),

@@ -60,10 +60,7 @@ export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
     }
     return client;
   } catch (err) {
-    throw new DatabaseError(
-      `Cannot connect to PostgreSQL (${describeTarget(pool)}): ${(err as Error).message}. Check DATABASE_URL / DOSSIER_DATABASE_URL and that the server runs.`,
-      { cause: err },
-    );
+    throw new DatabaseError(`Cannot connect to PostgreSQL (${describeTarget(pool)}): ${(err as Error).message}. Check DATABASE_URL / DOSSIER_DATABASE_URL and that the server runs.`, { cause: err });
   }
 }
 

@@ -46,7 +46,9 @@ export async function startEmbeddedPostgres(home: string, options: { port?: numb
     if (!existsSync(path.join(place.dataDir, 'PG_VERSION'))) await initialise(place, password);
     server = await startServer(place, port);
   } catch (err) {
-    throw new DatabaseError(`The embedded PostgreSQL under ${place.dataDir} did not start: ${String((err as Error)?.message ?? err)}. Remove that folder to start afresh, or set DATABASE_URL.`, { cause: err });
+    throw new DatabaseError(`The embedded PostgreSQL under ${place.dataDir} did not start: ${String((err as Error)?.message ?? err)}. Remove that folder to start afresh, or set DATABASE_URL.`, {
+      cause: err,
+    });
   }
   await fs.writeFile(ownerPath, JSON.stringify({ pid: process.pid, port } satisfies OwnerFile), { mode: 0o600 });
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}`;
@@ -80,9 +82,11 @@ async function initialise(place: PostgresPlacement, password: string): Promise<v
   try {
     await fs.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
     if (place.runAs) for (const p of [place.dataDir, pwFile]) await fs.chown(p, place.runAs.uid, place.runAs.gid);
-    const child = spawn(path.join(place.installDir, 'bin', 'initdb'), [
-      `--pgdata=${place.dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C',
-    ], spawnOptions(place));
+    const child = spawn(
+      path.join(place.installDir, 'bin', 'initdb'),
+      [`--pgdata=${place.dataDir}`, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwFile}`, '--encoding=UTF8', '--locale=C'],
+      spawnOptions(place),
+    );
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise<number | null>((resolve, reject) => {
@@ -97,9 +101,11 @@ async function initialise(place: PostgresPlacement, password: string): Promise<v
 
 /** Starts `postgres` and resolves once it accepts connections; rejects with its last words if it exits first. */
 function startServer(place: PostgresPlacement, port: number): Promise<ChildProcess> {
-  const child = spawn(path.join(place.installDir, 'bin', 'postgres'), [
-    '-D', place.dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=on',
-  ], spawnOptions(place));
+  const child = spawn(
+    path.join(place.installDir, 'bin', 'postgres'),
+    ['-D', place.dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'fsync=on'],
+    spawnOptions(place),
+  );
   return new Promise((resolve, reject) => {
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => {
@@ -114,9 +120,7 @@ function startServer(place: PostgresPlacement, port: number): Promise<ChildProce
 async function reclaimLeftover(ownerPath: string, dataDir: string): Promise<void> {
   const owner = await readJson<OwnerFile>(ownerPath);
   if (owner && owner.pid !== process.pid && isProcessAlive(owner.pid)) {
-    throw new DatabaseError(
-      `Another maillon process (pid ${owner.pid}) is using the embedded database under ${dataDir}. Wait for it to finish, or set DATABASE_URL to a shared PostgreSQL.`,
-    );
+    throw new DatabaseError(`Another maillon process (pid ${owner.pid}) is using the embedded database under ${dataDir}. Wait for it to finish, or set DATABASE_URL to a shared PostgreSQL.`);
   }
   const postmaster = await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => null);
   const pid = postmaster ? Number(postmaster.split('\n')[0]) : NaN;

@@ -76,13 +76,11 @@ export function latestVersion(set: MigrationSet): number {
  */
 export async function requireMigrated(pool: Pool, set: MigrationSet): Promise<void> {
   const needed = latestVersion(set);
-  const res = await pool
-    .query<{ v: number | null }>(`SELECT max(version::int) AS v FROM ${SCHEMA[set]}.schemaversion`)
-    .catch((err: { code?: string; message?: string }) => {
-      if (err.code === '42P01' || err.code === '3F000') return { rows: [{ v: 0 }] };
-      const url = set === 'ledger' ? 'DATABASE_URL' : 'DOSSIER_DATABASE_URL (or DATABASE_URL)';
-      throw new DatabaseError(`Cannot read the version of the ${set} schema (${SCHEMA[set]}.schemaversion): ${err.message}. Check ${url} and its role.`, { cause: err });
-    });
+  const res = await pool.query<{ v: number | null }>(`SELECT max(version::int) AS v FROM ${SCHEMA[set]}.schemaversion`).catch((err: { code?: string; message?: string }) => {
+    if (err.code === '42P01' || err.code === '3F000') return { rows: [{ v: 0 }] };
+    const url = set === 'ledger' ? 'DATABASE_URL' : 'DOSSIER_DATABASE_URL (or DATABASE_URL)';
+    throw new DatabaseError(`Cannot read the version of the ${set} schema (${SCHEMA[set]}.schemaversion): ${err.message}. Check ${url} and its role.`, { cause: err });
+  });
   const at = res.rows[0]?.v ?? 0;
   const where = set === 'ledger' ? 'against DATABASE_URL' : 'against DOSSIER_DATABASE_URL, or against its primary for a read-only replica';
   if (at === 0) throw new DatabaseError(`The ${set} schema is missing: run "maillon db migrate" once ${where}.`);

@@ -55,7 +55,10 @@ export async function placePostgres(home: string): Promise<PostgresPlacement> {
     await openForTraversal([home, path.join(home, 'pg')]);
     return { installDir, dataDir: inHome, runAs };
   }
-  const key = createHash('sha256').update(await fs.realpath(home)).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(await fs.realpath(home))
+    .digest('hex')
+    .slice(0, 16);
   const place = path.join(SHARED_PLACE, key);
   await fs.mkdir(place, { recursive: true, mode: 0o711 });
   await fs.chmod(SHARED_PLACE, 0o711);
@@ -77,7 +80,10 @@ async function postgresUser(): Promise<{ uid: number; gid: number }> {
       await run('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', 'postgres']);
       return await ids();
     } catch (err) {
-      throw new DatabaseError('The embedded PostgreSQL cannot run as root and there is no "postgres" user to run it as, nor could one be created. Create it (useradd --system postgres), or set DATABASE_URL.', { cause: err });
+      throw new DatabaseError(
+        'The embedded PostgreSQL cannot run as root and there is no "postgres" user to run it as, nor could one be created. Create it (useradd --system postgres), or set DATABASE_URL.',
+        { cause: err },
+      );
     }
   }
 }

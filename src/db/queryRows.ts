@@ -17,7 +17,9 @@ export class RowShapeError extends DatabaseError {
     readonly issues: readonly { path: readonly PropertyKey[]; message: string }[],
   ) {
     const found = issues.map((i) => `${i.path.map(String).join('.') || '(row)'}: ${i.message}`).join('; ');
-    super(`Row ${row} of the query "${query}" does not have the expected shape (${found}). Check that the ledger's migrations are applied (maillon migrate) and that this version of maillon matches the database.`);
+    super(
+      `Row ${row} of the query "${query}" does not have the expected shape (${found}). Check that the ledger's migrations are applied (maillon migrate) and that this version of maillon matches the database.`,
+    );
   }
 }
 

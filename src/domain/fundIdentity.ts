@@ -48,6 +48,6 @@ export function placeholderProblem(fund: FundIdentity): string | null {
   if (fund.placeholders.length === 0) return null;
   return (
     `Production (R) needs the fund's real identity, and ${fund.placeholders.join(', ')} still hold the documented placeholder: ` +
-    'set them to the fund\'s real values (placeholders are allowed in T and S only).'
+    "set them to the fund's real values (placeholders are allowed in T and S only)."
   );
 }

@@ -48,7 +48,11 @@ interface HeldMerge {
 /** Starts a correction against a previous version. */
 export function startCorrection(previous: PreviousVersion, resendAll: boolean, cancelVanished: boolean): Correction {
   return {
-    previous, version: previous.versions, resendAll, cancelVanished, plan: { added: [], changed: [], vanished: [], unchanged: 0 },
+    previous,
+    version: previous.versions,
+    resendAll,
+    cancelVanished,
+    plan: { added: [], changed: [], vanished: [], unchanged: 0 },
     merge: { open: () => previous.held(), stream: null, batch: [], at: 0, done: false, gone: [] },
     digest: createHash('sha256'),
   };
@@ -171,7 +175,9 @@ export async function readSentContents(gone: readonly [string, SentRecord][]): P
     const ranges = items.map(([key, r]) => ({ key, start: r.contentOffset!, end: r.contentOffset! + r.contentBytes!, bytes: Buffer.alloc(r.contentBytes!) }));
     const sha256 = await readRanges(file, ranges);
     if (sha256 !== items[0]![1].fileSha256) {
-      throw new OutboxError(`The earlier file ${file} is not the one that was sent (its sha256 differs from the ledger's), so its records cannot be cancelled from it. Restore it from the evidence pack, then run again.`);
+      throw new OutboxError(
+        `The earlier file ${file} is not the one that was sent (its sha256 differs from the ledger's), so its records cannot be cancelled from it. Restore it from the evidence pack, then run again.`,
+      );
     }
     for (const r of ranges) out.set(r.key, r.bytes.toString('utf8'));
   }

@@ -55,19 +55,21 @@ export async function createArchiveWriter(out: DocumentOutput<unknown>, dir: str
   const header = new Header({ path: '', mode: 0o600, uid: 0, gid: 0, size: 0, mtime, type: 'File' });
   // One entry: [an extension header carrying a long or non-ASCII name], the header's block, the
   // page, zeros up to the next block.
-  const entry = (name: string, page: string, extension: Buffer | null) => (buf: Buffer, start: number): number => {
-    let at = start;
-    if (extension) at += extension.copy(buf, at);
-    const size = buf.write(page, at + BLOCK);
-    buf.fill(0, at, at + BLOCK);
-    header.path = name;
-    header.size = size;
-    const needsExtension = header.encode(buf, at);
-    if (needsExtension && !extension) throw new Error(`the tar header of ${name} needs an extension`);
-    const end = at + BLOCK + roundUp(size);
-    buf.fill(0, at + BLOCK + size, end);
-    return end - start;
-  };
+  const entry =
+    (name: string, page: string, extension: Buffer | null) =>
+    (buf: Buffer, start: number): number => {
+      let at = start;
+      if (extension) at += extension.copy(buf, at);
+      const size = buf.write(page, at + BLOCK);
+      buf.fill(0, at, at + BLOCK);
+      header.path = name;
+      header.size = size;
+      const needsExtension = header.encode(buf, at);
+      if (needsExtension && !extension) throw new Error(`the tar header of ${name} needs an extension`);
+      const end = at + BLOCK + roundUp(size);
+      buf.fill(0, at + BLOCK + size, end);
+      return end - start;
+    };
   return {
     write(rec) {
       if (failure) throw failure;

@@ -32,12 +32,7 @@ const WORKER_MODULE = new URL(`./documentsWorker.${COMPILED ? 'js' : 'ts'}`, imp
  * The document writer whose rendering and archiving run in a worker thread. Records are posted
  * in batches of 256; at most four batches wait in the worker, so memory stays flat.
  */
-export function createWorkerDocumentWriter(
-  source: NonNullable<DocumentOutput<unknown>['source']>,
-  dir: string,
-  ctx: RecordContext,
-  mtime: Date,
-): DocumentWriter {
+export function createWorkerDocumentWriter(source: NonNullable<DocumentOutput<unknown>['source']>, dir: string, ctx: RecordContext, mtime: Date): DocumentWriter {
   const data: DocumentsWorkerData = { module: WORKER_MODULE, source, dir, ctx, mtime: mtime.toISOString() };
   // A small heap: the worker holds one batch and a page at a time (the process must stay under 300 MB).
   const worker = new Worker(BOOT, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 96 } });

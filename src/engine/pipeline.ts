@@ -4,13 +4,7 @@ import type { Period, PeriodKind } from '../period/period.js';
 import type { CsvTablesOutput, XmlOutput } from '../render/outputContracts.js';
 import type { Rule, Violation } from '../validate/rule.js';
 
-export type {
-  CsvTable,
-  CsvTablesOutput,
-  LineCheck,
-  RecordIdentity,
-  XmlOutput,
-} from '../render/outputContracts.js';
+export type { CsvTable, CsvTablesOutput, LineCheck, RecordIdentity, XmlOutput } from '../render/outputContracts.js';
 
 /** What a record mapping may know besides its row: the period and the as-of day. */
 export interface RecordContext {

@@ -25,7 +25,8 @@ export function loadPipeline(p: AnyPipeline, schemasDir: string): { renderer: Re
   }
   if (!output.attestation && (p.corrections ?? 'records') === 'records') {
     throw new PipelineContractError(
-      p.id, 'records corrected one by one are attestations',
+      p.id,
+      'records corrected one by one are attestations',
       "a flow whose reruns cancel and replace single records declares `attestation` (the engine identifies each record); a flow that writes whole record elements sets corrections: 'whole-file'",
     );
   }
@@ -63,7 +64,8 @@ export function sourceKeyOrder(flow: string): (key: string, ordinal: number) => 
   return (key, ordinal) => {
     if (previous !== null && !byteOrderLess(previous, key)) {
       throw new PipelineContractError(
-        flow, 'rows come in strictly increasing source-key order',
+        flow,
+        'rows come in strictly increasing source-key order',
         `row ${ordinal} has the source key "${key}" after "${previous}"; order the extraction query by the key, COLLATE "C", and give every row its own key`,
       );
     }

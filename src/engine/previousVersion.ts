@@ -45,15 +45,17 @@ export interface PreviousVersion {
  * anything. Only the list of runs is read here; the records are streamed by `held()`.
  */
 export async function loadPreviousVersion(ledger: Pool, flow: string, period: string, env: Environment): Promise<PreviousVersion | null> {
-  const runs = (await queryRows(
-    ledger,
-    `SELECT r.run_id, r.kind, array_agg(DISTINCT s.receiver) AS receivers FROM maillon.runs r
+  const runs = (
+    await queryRows(
+      ledger,
+      `SELECT r.run_id, r.kind, array_agg(DISTINCT s.receiver) AS receivers FROM maillon.runs r
      JOIN maillon.submissions s ON s.run_id = r.run_id AND s.state = ANY($4::text[])
      WHERE r.flow = $1 AND r.period = $2 AND r.environment = $3 AND r.state = 'succeeded' AND NOT r.dry_run
      GROUP BY r.run_id, r.kind ORDER BY r.run_id`,
-    [flow, period, env, LIVE_STATES],
-    z.object({ run_id: ledgerId, kind: z.string(), receivers: z.array(z.string()) }),
-  )).map((r) => ({ id: r.run_id, full: r.kind === 'full-replacement', receivers: r.receivers }));
+      [flow, period, env, LIVE_STATES],
+      z.object({ run_id: ledgerId, kind: z.string(), receivers: z.array(z.string()) }),
+    )
+  ).map((r) => ({ id: r.run_id, full: r.kind === 'full-replacement', receivers: r.receivers }));
   if (runs.length === 0) return null;
   // Every version that was written counts, held or not: a new version never reuses the ids of one
   // the receivers saw and rejected.
@@ -87,9 +89,7 @@ const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
  */
 function heldSql(runs: { id: number; full: boolean; receivers: string[] }[]): string {
   const fulls = runs.filter((r) => r.full);
-  const forgotten = fulls.length === 0
-    ? ''
-    : `AND NOT (${fulls.map((r) => `(h.run_id < ${r.id} AND h.receiver IN (${r.receivers.map(literal).join(',')}))`).join(' OR ')})`;
+  const forgotten = fulls.length === 0 ? '' : `AND NOT (${fulls.map((r) => `(h.run_id < ${r.id} AND h.receiver IN (${r.receivers.map(literal).join(',')}))`).join(' OR ')})`;
   return `SELECT json_build_object('key', h.source_key, 'hash', h.record_hash, 'attestationId', h.attestation_id::text, 'receiver', h.receiver,
                                    'filePath', h.path, 'position', h.position, 'fileSha256', h.sha256, 'contentOffset', h.content_offset, 'contentBytes', h.content_bytes)
     FROM (SELECT DISTINCT ON (o.source_key COLLATE "C") o.run_id, o.source_key, o.record_hash, o.attestation_id, o.status, f.receiver, f.path, o.position, f.sha256,

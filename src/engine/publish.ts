@@ -53,13 +53,7 @@ export interface SubmissionContext {
  * is listed in `published` as soon as it is visible, so that a failure before COMMIT can take it
  * out again.
  */
-export async function publishSubmissions(
-  tx: PoolClient,
-  outbox: string,
-  c: SubmissionContext,
-  rendered: readonly RenderedSubmission[],
-  published: PublishedFile[],
-): Promise<void> {
+export async function publishSubmissions(tx: PoolClient, outbox: string, c: SubmissionContext, rendered: readonly RenderedSubmission[], published: PublishedFile[]): Promise<void> {
   const sequences = await allocateSequences(tx, c.sender, c.creationDate, c.environment, rendered.length);
   const rows: { submission: SubmissionRow; files: FileRow[] }[] = [];
   for (const [k, s] of rendered.entries()) {
@@ -87,8 +81,18 @@ export async function publishSubmissions(
     }
     rows.push({
       submission: {
-        runId: c.runId, flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, sender: c.sender,
-        purpose: c.pipeline.purpose, creationDate: c.creationDate, sequence, parts, createdAt: c.createdAt, kind: c.kinds?.(s.receiver) ?? 'original',
+        runId: c.runId,
+        flow: c.pipeline.id,
+        period: c.period,
+        environment: c.environment,
+        receiver: s.receiver,
+        sender: c.sender,
+        purpose: c.pipeline.purpose,
+        creationDate: c.creationDate,
+        sequence,
+        parts,
+        createdAt: c.createdAt,
+        kind: c.kinds?.(s.receiver) ?? 'original',
       },
       files,
     });
@@ -100,7 +104,15 @@ export async function publishSubmissions(
       at: c.createdAt,
       submissionId: ids[k]!,
       kind: 'written',
-      detail: { flow: c.pipeline.id, period: c.period, environment: c.environment, receiver: s.receiver, kind: s.kind, sequence: s.sequence, files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })) },
+      detail: {
+        flow: c.pipeline.id,
+        period: c.period,
+        environment: c.environment,
+        receiver: s.receiver,
+        kind: s.kind,
+        sequence: s.sequence,
+        files: files.map((f) => ({ name: f.name, bytes: f.bytes, sha256: f.sha256 })),
+      },
     })),
   );
 }

@@ -32,7 +32,11 @@ function identification(attestationId: string, status: number, creationDate: str
 export function createRecordRenderer(flow: string, output: XmlOutput<unknown>, check: ElementCheck): RecordRenderer {
   const oneLine = (r: RenderedRecord): RenderedRecord => {
     if (r.line.indexOf('\n') !== -1 || r.line.indexOf('\r') !== -1) {
-      throw new PipelineContractError(flow, 'one record per line', 'a record element holds a raw line break; write its text with el() from src/render/xml.ts, which writes line breaks as character references');
+      throw new PipelineContractError(
+        flow,
+        'one record per line',
+        'a record element holds a raw line break; write its text with el() from src/render/xml.ts, which writes line breaks as character references',
+      );
     }
     return r;
   };
@@ -43,7 +47,13 @@ export function createRecordRenderer(flow: string, output: XmlOutput<unknown>, c
   const { attestation, record } = output;
   return {
     render(rec, id, file) {
-      if (attestation) return wrap(withElementChecks(check, () => attestation(rec, file)), id.attestationId, id.status, id.creationDate);
+      if (attestation)
+        return wrap(
+          withElementChecks(check, () => attestation(rec, file)),
+          id.attestationId,
+          id.status,
+          id.creationDate,
+        );
       return oneLine({ line: withElementChecks(check, () => record(rec, id, file)), prefix: 0, suffix: 0, identified: false });
     },
     cancellation(content, id) {

@@ -82,8 +82,13 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
   const outcomes = createOutcomeWriter(tx, input.runId);
   const code = periodCode(period);
   const files = createReceiverFiles({
-    pipeline: p, renderer, context: (receiver) => fileContext(input, receiver, code), creationDate: input.creationDate,
-    tmpDir: input.tmpDir, runId: input.runId, ...(input.streamValidation ? { streamValidation: input.streamValidation } : {}),
+    pipeline: p,
+    renderer,
+    context: (receiver) => fileContext(input, receiver, code),
+    creationDate: input.creationDate,
+    tmpDir: input.tmpDir,
+    runId: input.runId,
+    ...(input.streamValidation ? { streamValidation: input.streamValidation } : {}),
   });
   const docs: DocumentWriter | null = p.documents && input.documentsTmpDir ? await createDocumentWriter(p.documents, input.documentsTmpDir, ctx, input.creation) : null;
   const counts: RunCounts = { extracted: 0, emitted: 0, quarantined: 0 };
@@ -95,65 +100,74 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
     return outcomes.quarantined({ ordinal: o.ordinal, sourceKey: o.sourceKey, recordKey: o.recordKey, rule: v.rule, message: v.message });
   };
   try {
-    for await (const batch of extractBatches(dossier, bindSql(p.extract.sql, extractionParams(period, input.asOfDay)))) for (const raw of batch) {
-      const ordinal = ++counts.extracted;
-      const sourceKey = p.extract.sourceKey(raw);
-      inOrder(sourceKey, ordinal);
-      if (input.onProgress && ordinal % 10_000 === 0) input.onProgress(ordinal);
-      // A rerun merges the extraction with what the receivers hold, both in source-key order.
-      let before: SentRecord | null = null;
-      if (correction) {
-        const held = heldFor(correction, sourceKey);
-        before = held instanceof Promise ? await held : held;
+    for await (const batch of extractBatches(dossier, bindSql(p.extract.sql, extractionParams(period, input.asOfDay))))
+      for (const raw of batch) {
+        const ordinal = ++counts.extracted;
+        const sourceKey = p.extract.sourceKey(raw);
+        inOrder(sourceKey, ordinal);
+        if (input.onProgress && ordinal % 10_000 === 0) input.onProgress(ordinal);
+        // A rerun merges the extraction with what the receivers hold, both in source-key order.
+        let before: SentRecord | null = null;
+        if (correction) {
+          const held = heldFor(correction, sourceKey);
+          before = held instanceof Promise ? await held : held;
+        }
+        const verdict = validateRow(raw, p.row, p.rules);
+        const recordKey = verdict.ok ? p.recordKey(verdict.row) : null;
+        const rec: unknown = verdict.ok ? p.toRecord(verdict.row, ctx) : null;
+        const route = verdict.ok ? p.route(rec, verdict.row, ctx) : { quarantine: verdict.violation };
+        if ('quarantine' in route) {
+          if (correction) setAside(correction, sourceKey, before);
+          const q = quarantine({ ordinal, sourceKey, recordKey }, route.quarantine);
+          if (q) await q;
+          continue;
+        }
+        const json = JSON.stringify(rec);
+        const recordHash = hash('sha256', json, 'hex').slice(0, 32);
+        // A new version carries originals (new records), replacements (changed ones, under their
+        // earlier id) and, unless everything is resent, leaves unchanged records out.
+        const how = correction ? decide(correction, before, recordHash) : ORIGINAL;
+        const attestationId = how.attestationId ?? newAttestationId(period, code, correction?.version ?? 0, ordinal);
+        if (!how.send) {
+          note(correction!, sourceKey, before, recordHash);
+          counts.unchanged = (counts.unchanged ?? 0) + 1;
+          fingerprint(correction!, sourceKey, 'unchanged', `${attestationId} ${recordHash}`);
+          const u = outcomes.unchanged({ ordinal, sourceKey, recordKey, attestationId, recordHash });
+          if (u) await u;
+          continue;
+        }
+        const rendered = renderChecked(p, files, route.receiver, rec, attestationId, how.status);
+        if (rendered !== null && 'rule' in rendered) {
+          if (correction) setAside(correction, sourceKey, before);
+          const q = quarantine({ ordinal, sourceKey, recordKey }, rendered);
+          if (q) await q;
+          continue;
+        }
+        if (correction) {
+          note(correction, sourceKey, before, recordHash);
+          fingerprint(correction, sourceKey, `status ${how.status} to ${route.receiver}`, `${attestationId} ${recordHash}`);
+        }
+        // Awaited only when a buffer is flushed (or the receiver's file opened): most records cost no promise at all.
+        const writer = files.writer(route.receiver);
+        const placed = (writer instanceof Promise ? await writer : writer).add(rec, rendered);
+        if (placed.flush) await placed.flush;
+        const d = docs?.write(rec, json);
+        if (d) await d;
+        counts.emitted++;
+        const e = outcomes.emitted({
+          ordinal,
+          sourceKey,
+          recordKey,
+          fileKey: placed.fileKey,
+          position: placed.position,
+          attestationId,
+          recordHash,
+          status: how.status,
+          contentOffset: placed.contentOffset,
+          contentBytes: placed.contentBytes,
+        });
+        if (e) await e;
       }
-      const verdict = validateRow(raw, p.row, p.rules);
-      const recordKey = verdict.ok ? p.recordKey(verdict.row) : null;
-      const rec: unknown = verdict.ok ? p.toRecord(verdict.row, ctx) : null;
-      const route = verdict.ok ? p.route(rec, verdict.row, ctx) : { quarantine: verdict.violation };
-      if ('quarantine' in route) {
-        if (correction) setAside(correction, sourceKey, before);
-        const q = quarantine({ ordinal, sourceKey, recordKey }, route.quarantine);
-        if (q) await q;
-        continue;
-      }
-      const json = JSON.stringify(rec);
-      const recordHash = hash('sha256', json, 'hex').slice(0, 32);
-      // A new version carries originals (new records), replacements (changed ones, under their
-      // earlier id) and, unless everything is resent, leaves unchanged records out.
-      const how = correction ? decide(correction, before, recordHash) : ORIGINAL;
-      const attestationId = how.attestationId ?? newAttestationId(period, code, correction?.version ?? 0, ordinal);
-      if (!how.send) {
-        note(correction!, sourceKey, before, recordHash);
-        counts.unchanged = (counts.unchanged ?? 0) + 1;
-        fingerprint(correction!, sourceKey, 'unchanged', `${attestationId} ${recordHash}`);
-        const u = outcomes.unchanged({ ordinal, sourceKey, recordKey, attestationId, recordHash });
-        if (u) await u;
-        continue;
-      }
-      const rendered = renderChecked(p, files, route.receiver, rec, attestationId, how.status);
-      if (rendered !== null && 'rule' in rendered) {
-        if (correction) setAside(correction, sourceKey, before);
-        const q = quarantine({ ordinal, sourceKey, recordKey }, rendered);
-        if (q) await q;
-        continue;
-      }
-      if (correction) {
-        note(correction, sourceKey, before, recordHash);
-        fingerprint(correction, sourceKey, `status ${how.status} to ${route.receiver}`, `${attestationId} ${recordHash}`);
-      }
-      // Awaited only when a buffer is flushed (or the receiver's file opened): most records cost no promise at all.
-      const writer = files.writer(route.receiver);
-      const placed = (writer instanceof Promise ? await writer : writer).add(rec, rendered);
-      if (placed.flush) await placed.flush;
-      const d = docs?.write(rec, json);
-      if (d) await d;
-      counts.emitted++;
-      const e = outcomes.emitted({
-        ordinal, sourceKey, recordKey, fileKey: placed.fileKey, position: placed.position, attestationId, recordHash, status: how.status,
-        contentOffset: placed.contentOffset, contentBytes: placed.contentBytes,
-      });
-      if (e) await e;
-    }
     if (correction?.cancelVanished) await cancelVanished(correction, files, outcomes, counts);
     else if (correction) await vanished(correction);
     await outcomes.end();
@@ -202,8 +216,16 @@ async function cancelVanished(correction: Correction, files: ReceiverFiles, outc
     counts.cancelled = (counts.cancelled ?? 0) + 1;
     fingerprint(correction, sourceKey, 'status 1', `${before.attestationId} ${before.hash}`);
     const e = outcomes.emitted({
-      ordinal: ++ordinal, sourceKey, recordKey: null, fileKey: placed.fileKey, position: placed.position, attestationId: before.attestationId,
-      recordHash: before.hash, status: 1, contentOffset: placed.contentOffset, contentBytes: placed.contentBytes,
+      ordinal: ++ordinal,
+      sourceKey,
+      recordKey: null,
+      fileKey: placed.fileKey,
+      position: placed.position,
+      attestationId: before.attestationId,
+      recordHash: before.hash,
+      status: 1,
+      contentOffset: placed.contentOffset,
+      contentBytes: placed.contentBytes,
     });
     if (e) await e;
   }

@@ -105,7 +105,12 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
   let ended = false;
   try {
     const view = await claimPeriod(session, {
-      flow: req.pipeline.id, period: periodKey, environment: req.environment, dryRun: req.dryRun, correction: Boolean(req.correction), byOperator: req.trigger !== 'schedule',
+      flow: req.pipeline.id,
+      period: periodKey,
+      environment: req.environment,
+      dryRun: req.dryRun,
+      correction: Boolean(req.correction),
+      byOperator: req.trigger !== 'schedule',
     });
     const { correction, version } = await prepareCorrection(deps, req, periodKey);
     runId = await startRun(session, { flow: req.pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started, version);
@@ -123,7 +128,10 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
     throw err;
   } finally {
     if (!ended) {
-      const unlocked = await session.query('SELECT pg_advisory_unlock_all()').then(() => undefined, (e: Error) => e);
+      const unlocked = await session.query('SELECT pg_advisory_unlock_all()').then(
+        () => undefined,
+        (e: Error) => e,
+      );
       session.release(unlocked);
     }
   }
@@ -158,8 +166,20 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     await session.query('BEGIN');
     const creationDate = brusselsDate(started);
     const out = await renderFiles(deps.dossier, session, {
-      pipeline, period: req.period, environment: req.environment, sender: req.sender, asOf, asOfDay: brusselsDate(asOf),
-      creation: started, creationDate, runId, tmpDir, schemasDir: deps.schemasDir, documentsTmpDir: docsTmp, fund: deps.fund, onProgress: deps.onProgress,
+      pipeline,
+      period: req.period,
+      environment: req.environment,
+      sender: req.sender,
+      asOf,
+      asOfDay: brusselsDate(asOf),
+      creation: started,
+      creationDate,
+      runId,
+      tmpDir,
+      schemasDir: deps.schemasDir,
+      documentsTmpDir: docsTmp,
+      fund: deps.fund,
+      onProgress: deps.onProgress,
       streamValidation: streamValidationOf(deps, pipeline),
       ...(correction ? { correction } : {}),
     });
@@ -176,9 +196,11 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     } else {
       const kinds = receiverKinds(await readPeriodView(session, req.environment, pipeline.id, periodKey), version);
       await publishSubmissions(
-        session, deps.outbox,
+        session,
+        deps.outbox,
         { runId, pipeline, period: periodKey, environment: req.environment, sender: req.sender, creationDate, createdAt: started, signing, tmpDir, kinds },
-        rendered, published,
+        rendered,
+        published,
       ).catch((err: unknown) => {
         throw secondOriginal(err, pipeline.id, periodKey, req.environment);
       });
@@ -195,8 +217,14 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     }
     log.info({ ...out.counts, files: published.map((f) => f.name) }, 'run succeeded');
     return {
-      runId, dryRun: req.dryRun, asOf, counts: out.counts, quarantineByRule: out.quarantineByRule, files: published,
-      documents: { folder: docsFolder, count: out.documents }, facts,
+      runId,
+      dryRun: req.dryRun,
+      asOf,
+      counts: out.counts,
+      quarantineByRule: out.quarantineByRule,
+      files: published,
+      documents: { folder: docsFolder, count: out.documents },
+      facts,
       plan: correction && version ? { ...correction.plan, previousRunId: version.previousRunId!, kind: version.kind, digest: digest! } : null,
     };
   } catch (err) {
@@ -262,7 +290,10 @@ async function checkParts(deps: RunDeps, pipeline: AnyPipeline, rendered: readon
     return;
   }
   const parts = rendered.flatMap((s) => s.parts);
-  await deps.validator.validate(parts.filter((p) => !p.validated).map((p) => p.tmpPath), path.join(deps.schemasDir, output.schema));
+  await deps.validator.validate(
+    parts.filter((p) => !p.validated).map((p) => p.tmpPath),
+    path.join(deps.schemasDir, output.schema),
+  );
   for (const p of parts) {
     if (p.validated) await p.validated;
     if (p.lineProblem) throw new SchemaConformanceError(path.basename(p.tmpPath), "the flow's control totals", p.lineProblem);

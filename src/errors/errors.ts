@@ -34,10 +34,7 @@ export class ImportError extends MaillonError {
     readonly breakCount: number,
     readonly breaks: readonly ContractBreak[],
   ) {
-    super(
-      `The folder ${folder} breaks the dossier CSV contract in ${breakCount} place(s); nothing was imported. ` +
-        `Fix the rows listed above and import the folder again.`,
-    );
+    super(`The folder ${folder} breaks the dossier CSV contract in ${breakCount} place(s); nothing was imported. ` + `Fix the rows listed above and import the folder again.`);
   }
 }
 
@@ -49,10 +46,7 @@ export class SchemaConformanceError extends MaillonError {
     readonly schema: string,
     readonly details: string,
   ) {
-    super(
-      `The rendered file ${file} does not conform to ${schema}; it was not written to the outbox. ` +
-        `This is a defect of the flow's rendering, report it with these details: ${details}`,
-    );
+    super(`The rendered file ${file} does not conform to ${schema}; it was not written to the outbox. ` + `This is a defect of the flow's rendering, report it with these details: ${details}`);
   }
 }
 

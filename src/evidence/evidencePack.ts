@@ -15,23 +15,67 @@ export type { ManifestEntry };
 const id = z.string();
 const at = z.date();
 const SubmissionRow = z.object({
-  submission_id: id, run_id: id, flow: z.string(), period: z.string(), environment: z.string(), receiver: z.string(), sender: z.string(), purpose: z.string(),
-  creation_date: z.string(), sequence: z.string(), parts: z.number(), state: z.string(), sent_at: at.nullable(), created_at: at,
+  submission_id: id,
+  run_id: id,
+  flow: z.string(),
+  period: z.string(),
+  environment: z.string(),
+  receiver: z.string(),
+  sender: z.string(),
+  purpose: z.string(),
+  creation_date: z.string(),
+  sequence: z.string(),
+  parts: z.number(),
+  state: z.string(),
+  sent_at: at.nullable(),
+  created_at: at,
 });
 type SubmissionRow = z.output<typeof SubmissionRow>;
 const FileRow = z.object({
-  name: z.string(), kind: z.string(), part: z.number(), path: z.string(), bytes: id, sha256: z.string(), ack_state: z.string().nullable(), ack_errors: z.array(z.string()).nullable(), noti_state: z.string().nullable(),
+  name: z.string(),
+  kind: z.string(),
+  part: z.number(),
+  path: z.string(),
+  bytes: id,
+  sha256: z.string(),
+  ack_state: z.string().nullable(),
+  ack_errors: z.array(z.string()).nullable(),
+  noti_state: z.string().nullable(),
 });
 const AttemptRow = z.object({
-  attempt_id: id, started_at: at, finished_at: at.nullable(), outcome: z.string().nullable(), server: z.string(), host_key: z.string().nullable(), detail: z.unknown(), error: z.string().nullable(),
+  attempt_id: id,
+  started_at: at,
+  finished_at: at.nullable(),
+  outcome: z.string().nullable(),
+  server: z.string(),
+  host_key: z.string().nullable(),
+  detail: z.unknown(),
+  error: z.string().nullable(),
 });
 const ReplyRow = z.object({
-  name: z.string(), server: z.string(), received_at: at, bytes: id.nullable(), sha256: z.string().nullable(), local_path: z.string().nullable(), state: z.string(),
-  reason: z.string().nullable(), kind: z.string().nullable(), file_name: z.string().nullable(), signature: z.string().nullable(),
+  name: z.string(),
+  server: z.string(),
+  received_at: at,
+  bytes: id.nullable(),
+  sha256: z.string().nullable(),
+  local_path: z.string().nullable(),
+  state: z.string(),
+  reason: z.string().nullable(),
+  kind: z.string().nullable(),
+  file_name: z.string().nullable(),
+  signature: z.string().nullable(),
 });
 const EventRow = z.object({ event_id: id, at, kind: z.string(), detail: z.unknown(), prev_hash: z.string(), hash: z.string() });
 const RunRow = z.object({
-  run_id: id, flow: z.string(), period: z.string(), environment: z.string(), as_of: at, extracted: z.number().nullable(), emitted: z.number().nullable(), quarantined: z.number().nullable(), facts: z.unknown(),
+  run_id: id,
+  flow: z.string(),
+  period: z.string(),
+  environment: z.string(),
+  as_of: at,
+  extracted: z.number().nullable(),
+  emitted: z.number().nullable(),
+  quarantined: z.number().nullable(),
+  facts: z.unknown(),
 });
 
 /** Folder of a submission's evidence pack. */
@@ -74,15 +118,30 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
 }
 
 async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, submissionId: number): Promise<void> {
-  const files = await queryRows(ledger, `SELECT name, kind, part, path, bytes, sha256, ack_state, ack_errors, noti_state FROM maillon.files WHERE submission_id = $1 ORDER BY part, kind`, [submissionId], FileRow);
+  const files = await queryRows(
+    ledger,
+    `SELECT name, kind, part, path, bytes, sha256, ack_state, ack_errors, noti_state FROM maillon.files WHERE submission_id = $1 ORDER BY part, kind`,
+    [submissionId],
+    FileRow,
+  );
   for (const f of files) {
     const copied = await pack.copy(`sent/${f.name}`, f.path);
     if (copied.sha256 !== f.sha256) throw new Error(`the outbox file ${f.path} no longer matches its sha256 in the ledger; the evidence pack was not written`);
   }
-  const attempts = await queryRows(ledger, `SELECT attempt_id, started_at, finished_at, outcome, server, host_key, detail, error FROM maillon.transfer_attempts WHERE submission_id = $1 ORDER BY attempt_id`, [submissionId], AttemptRow);
+  const attempts = await queryRows(
+    ledger,
+    `SELECT attempt_id, started_at, finished_at, outcome, server, host_key, detail, error FROM maillon.transfer_attempts WHERE submission_id = $1 ORDER BY attempt_id`,
+    [submissionId],
+    AttemptRow,
+  );
   await pack.write('transcript.json', json({ submission: sub, files: files.map(({ path: _p, ...f }) => f), attempts }));
   const names = files.filter((f) => f.kind === 'FI').map((f) => f.name);
-  const replies = await queryRows(ledger, `SELECT name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`, [names], ReplyRow);
+  const replies = await queryRows(
+    ledger,
+    `SELECT name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`,
+    [names],
+    ReplyRow,
+  );
   for (const r of replies) if (r.local_path && existsSync(r.local_path)) await pack.copy(`replies/${r.name}`, r.local_path);
   await pack.write('replies.json', json(replies.map(({ local_path: _l, ...r }) => r)));
   const events = await queryRows(ledger, `SELECT event_id, at, kind, detail, prev_hash, hash FROM maillon.events WHERE submission_id = $1 ORDER BY event_id`, [submissionId], EventRow);
@@ -101,10 +160,13 @@ async function* reconciliationJson(ledger: Pool, run: unknown, submission: unkno
   const nested = (v: unknown): string => JSON.stringify(v, null, 2).replace(/\n/g, '\n  ');
   yield `{\n  "run": ${nested(run)},\n  "submission": ${nested(submission)},\n  "anomalies": [`;
   let first = true;
-  for await (const batch of extractBatches(ledger, `
+  for await (const batch of extractBatches(
+    ledger,
+    `
     SELECT json_build_object('ordinal', a.ordinal, 'source_key', o.source_key, 'blocking', a.blocking, 'code', a.code, 'description', a.description)
     FROM maillon.record_anomalies a LEFT JOIN maillon.record_outcomes o ON o.run_id = a.run_id AND o.ordinal = a.ordinal
-    JOIN maillon.files f USING (file_id) WHERE f.submission_id = ${Number(submissionId)} ORDER BY a.anomaly_id`)) {
+    JOIN maillon.files f USING (file_id) WHERE f.submission_id = ${Number(submissionId)} ORDER BY a.anomaly_id`,
+  )) {
     yield batch.map((a, i) => `${first && i === 0 ? '' : ','}\n    ${JSON.stringify(a)}`).join('');
     first = false;
   }

@@ -25,9 +25,7 @@ export async function* extractBatches(pool: Pool, sql: string): AsyncGenerator<u
     const source = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
     // COPY text format doubles every backslash; JSON text holds no tab and no raw newline. COPY
     // ends its lines with "\n" alone: split on that string, not on split2's default /\r?\n/.
-    const lines = split2('\n', (line: string) =>
-      line.length === 0 ? undefined : (JSON.parse(line.includes('\\') ? line.replace(/\\\\/g, '\\') : line) as unknown),
-    );
+    const lines = split2('\n', (line: string) => (line.length === 0 ? undefined : (JSON.parse(line.includes('\\') ? line.replace(/\\\\/g, '\\') : line) as unknown)));
     const flowing = pipeline(source, lines);
     flowing.catch(() => undefined);
     for await (const first of lines) {

@@ -92,14 +92,7 @@ function addMutualities(rows: AffiliateRows, person: GeneratedPerson, rnd: Rando
   }
 }
 
-function addMoney(
-  rows: AffiliateRows,
-  person: GeneratedPerson,
-  index: number,
-  rnd: Random,
-  opts: RowOptions,
-  activities: { category: string; from: LocalDate; to: LocalDate | null }[],
-): void {
+function addMoney(rows: AffiliateRows, person: GeneratedPerson, index: number, rnd: Random, opts: RowOptions, activities: { category: string; from: LocalDate; to: LocalDate | null }[]): void {
   let n = 0;
   for (let q = opts.firstQuarter; q.start <= opts.lastQuarter.start; q = shiftPeriod(q, 1)) {
     const act = activities.find((a) => a.from < q.end && (a.to === null || a.to >= q.start));

@@ -7,9 +7,32 @@ export const FIRST_NAMES = {
 
 /** Last names, some with `&`, `<`, quotes and apostrophes, as real dossiers have them. */
 export const LAST_NAMES = [
-  'Dubois', 'Lambert', 'Dupont', 'Peeters', 'Janssens', 'Maes', 'Van den Broeck', 'De Smet', "D'Hondt", "O'Neill",
-  'Mertens', 'Willems', 'Goossens', 'Wouters', 'Lefèvre', 'Lemaître', 'Müller', 'Schröder', 'Çelik', 'Nguyễn',
-  'Dumont & Fils', 'Lenoir <Jr>', 'Van "Het" Hof', 'Claes-Vandenberghe', 'Śliwa', 'Dœuf',
+  'Dubois',
+  'Lambert',
+  'Dupont',
+  'Peeters',
+  'Janssens',
+  'Maes',
+  'Van den Broeck',
+  'De Smet',
+  "D'Hondt",
+  "O'Neill",
+  'Mertens',
+  'Willems',
+  'Goossens',
+  'Wouters',
+  'Lefèvre',
+  'Lemaître',
+  'Müller',
+  'Schröder',
+  'Çelik',
+  'Nguyễn',
+  'Dumont & Fils',
+  'Lenoir <Jr>',
+  'Van "Het" Hof',
+  'Claes-Vandenberghe',
+  'Śliwa',
+  'Dœuf',
 ] as const;
 
 /** Street names. */

@@ -67,34 +67,36 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
   // Largest files first, so that the two sessions finish together.
   const sized = await Promise.all(defs.map(async (d) => ({ d, size: await fileSize(path.join(folder, d.spec.file)) })));
   sized.sort((a, b) => b.size - a.size);
-  await inParallel(pool, sized.map((s) => s.d), async (c, d) => {
-    const file = path.join(folder, d.spec.file);
-    await inTransaction(c, async () => {
-      await c.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
-      await bulkSettings(c);
-      await c.query(`CREATE TABLE ${newName(d.spec)} (LIKE dossier.${d.spec.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-      if (existsSync(file)) {
-        const copied = await naming(d.spec, copyFile(c, d.spec, file, onBytes, newName(d.spec)));
-        if (copied.doubt !== null) throw new BulkPathRefused(`${d.spec.file}: ${copied.doubt}`);
-        files.set(d.spec.file, { file: d.spec.file, rows: copied.rows, sha256: copied.sha256 });
-        for (const { column, min } of minimumChecks(d.spec)) {
-          const below = await c.query(`SELECT 1 FROM ${newName(d.spec)} WHERE ${column} < $1 LIMIT 1`, [min]);
-          if (below.rowCount) throw new BulkPathRefused(`${d.spec.file}: a ${column} below ${min}`);
+  await inParallel(
+    pool,
+    sized.map((s) => s.d),
+    async (c, d) => {
+      const file = path.join(folder, d.spec.file);
+      await inTransaction(c, async () => {
+        await c.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
+        await bulkSettings(c);
+        await c.query(`CREATE TABLE ${newName(d.spec)} (LIKE dossier.${d.spec.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+        if (existsSync(file)) {
+          const copied = await naming(d.spec, copyFile(c, d.spec, file, onBytes, newName(d.spec)));
+          if (copied.doubt !== null) throw new BulkPathRefused(`${d.spec.file}: ${copied.doubt}`);
+          files.set(d.spec.file, { file: d.spec.file, rows: copied.rows, sha256: copied.sha256 });
+          for (const { column, min } of minimumChecks(d.spec)) {
+            const below = await c.query(`SELECT 1 FROM ${newName(d.spec)} WHERE ${column} < $1 LIMIT 1`, [min]);
+            if (below.rowCount) throw new BulkPathRefused(`${d.spec.file}: a ${column} below ${min}`);
+          }
         }
-      }
-      for (const k of d.keys) await naming(d.spec, c.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(k.name + NEW)} ${k.def}`));
-      for (const ix of d.indexes) await c.query(newIndexDef(ix, d.spec));
-      await c.query(`ANALYZE ${newName(d.spec)}`);
-    });
-  });
+        for (const k of d.keys) await naming(d.spec, c.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(k.name + NEW)} ${k.def}`));
+        for (const ix of d.indexes) await c.query(newIndexDef(ix, d.spec));
+        await c.query(`ANALYZE ${newName(d.spec)}`);
+      });
+    },
+  );
   // Foreign keys: added unchecked (adding takes a lock that would make the two sessions wait for
   // each other), then validated two at a time (validating does not).
   // Largest checks first (rows on both sides), so that the two sessions finish together (the
   // payments' references to the contributions, the largest, came last and ran alone).
   const rowsOf = (table: string): number => files.get(CONTRACT.find((t) => t.table === table)?.file ?? '')?.rows ?? 0;
-  const fks = defs
-    .flatMap((d) => d.fks.map((fk) => ({ d, fk, rows: rowsOf(d.spec.table) + rowsOf(referencedTable(fk.def)) })))
-    .sort((a, b) => b.rows - a.rows);
+  const fks = defs.flatMap((d) => d.fks.map((fk) => ({ d, fk, rows: rowsOf(d.spec.table) + rowsOf(referencedTable(fk.def)) }))).sort((a, b) => b.rows - a.rows);
   await inTransaction(main, async () => {
     for (const { d, fk } of fks) await main.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(fk.name + NEW)} ${newFkDef(fk.def)} NOT VALID`);
   });
@@ -160,9 +162,7 @@ function indexedReference(d: Definition, fkDef: string): boolean {
 
 /** Drops the `__new` tables of this import, or of one that crashed (under the import lock). */
 async function dropNewTables(c: PoolClient): Promise<void> {
-  const res = await c.query<{ t: string }>(
-    `SELECT format('dossier.%I', tablename) AS t FROM pg_tables WHERE schemaname = 'dossier' AND tablename LIKE '%\\_\\_new'`,
-  );
+  const res = await c.query<{ t: string }>(`SELECT format('dossier.%I', tablename) AS t FROM pg_tables WHERE schemaname = 'dossier' AND tablename LIKE '%\\_\\_new'`);
   if (res.rows.length > 0) await c.query(`DROP TABLE IF EXISTS ${res.rows.map((r) => r.t).join(', ')} CASCADE`);
 }
 
@@ -228,5 +228,8 @@ function newFkDef(def: string): string {
 }
 
 async function fileSize(file: string): Promise<number> {
-  return stat(file).then((s) => s.size, () => 0);
+  return stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
 }

@@ -4,11 +4,7 @@ import { CONTRACT, type TableSpec } from './contract.js';
 import { stagingTable } from './stageFile.js';
 
 /** Reports duplicate keys and references to unknown rows across the staged files. */
-export async function checkIntegrity(
-  client: PoolClient,
-  staged: ReadonlySet<string>,
-  onBreak: (b: ContractBreak) => void,
-): Promise<void> {
+export async function checkIntegrity(client: PoolClient, staged: ReadonlySet<string>, onBreak: (b: ContractBreak) => void): Promise<void> {
   for (const spec of CONTRACT) {
     if (!staged.has(spec.table)) continue;
     if (spec.key) await checkDuplicates(client, spec, spec.key, onBreak);
@@ -27,12 +23,7 @@ export async function checkIntegrity(
   }
 }
 
-async function checkDuplicates(
-  client: PoolClient,
-  spec: TableSpec,
-  key: readonly string[],
-  onBreak: (b: ContractBreak) => void,
-): Promise<void> {
+async function checkDuplicates(client: PoolClient, spec: TableSpec, key: readonly string[], onBreak: (b: ContractBreak) => void): Promise<void> {
   const cols = key.join(', ');
   const res = await client.query<{ line: number; first_line: number; value: string }>(
     `SELECT line, first_line, value FROM (

@@ -107,12 +107,7 @@ export const CONTRACT: readonly TableSpec[] = [
     table: 'mutuality_affiliations',
     required: false,
     references: [affiliateRef],
-    columns: [
-      text('affiliate_id'),
-      oneOf('insurer_code', INSURER_CODES),
-      date('valid_from'),
-      date('valid_to', true),
-    ],
+    columns: [text('affiliate_id'), oneOf('insurer_code', INSURER_CODES), date('valid_from'), date('valid_to', true)],
   },
   {
     file: 'contributions.csv',

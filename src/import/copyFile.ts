@@ -42,13 +42,7 @@ const NEWLINE = 0x0a;
  * are not UTF-8 or a NUL without naming a line, and take U+FFFE, U+FFFF and the control
  * characters XML cannot carry. Any of them is a doubt: the row-by-row path names each.
  */
-export async function copyFile(
-  client: PoolClient,
-  spec: TableSpec,
-  filePath: string,
-  onBytes: (n: number) => void = () => undefined,
-  table = `dossier.${spec.table}`,
-): Promise<BulkCopy> {
+export async function copyFile(client: PoolClient, spec: TableSpec, filePath: string, onBytes: (n: number) => void = () => undefined, table = `dossier.${spec.table}`): Promise<BulkCopy> {
   const header = await readHeader(filePath);
   if (header === null || !headerMatches(spec, header)) return { rows: 0, sha256: '', doubt: 'its header is not the contract header' };
   const expected = spec.columns.map((c) => c.name);

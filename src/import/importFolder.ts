@@ -117,8 +117,11 @@ async function importRowByRow(
 
 /** Records a successful import in the ledger. */
 export async function recordImport(ledger: Pool, clock: Clock, startedAt: Date, result: ImportResult): Promise<void> {
-  await ledger.query(
-    'INSERT INTO maillon.imports (folder, started_at, finished_at, rows, files) VALUES ($1, $2, $3, $4, $5)',
-    [path.resolve(result.folder), startedAt, clock.now(), result.rows, JSON.stringify(result.files)],
-  );
+  await ledger.query('INSERT INTO maillon.imports (folder, started_at, finished_at, rows, files) VALUES ($1, $2, $3, $4, $5)', [
+    path.resolve(result.folder),
+    startedAt,
+    clock.now(),
+    result.rows,
+    JSON.stringify(result.files),
+  ]);
 }

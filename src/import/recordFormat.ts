@@ -29,9 +29,7 @@ function fieldFormat(col: ColumnSpec): string {
   if (form === null) {
     // Text. Unquoted: anything but separators, quotes and the control characters the contract
     // refuses. Quoted: quotes doubled, line breaks allowed. A required field may not be empty.
-    return col.nullable
-      ? `(?:[^,"\\r\\n${CONTROLS}]*|"(?:[^"${CONTROLS}]|"")*")`
-      : `(?:[^,"\\r\\n${CONTROLS}]+|"(?:[^"${CONTROLS}]|"")+")`;
+    return col.nullable ? `(?:[^,"\\r\\n${CONTROLS}]*|"(?:[^"${CONTROLS}]|"")*")` : `(?:[^,"\\r\\n${CONTROLS}]+|"(?:[^"${CONTROLS}]|"")+")`;
   }
   return col.nullable ? `(?:${form})?` : form;
 }

@@ -92,7 +92,7 @@ function describe(problem: Problem, line: number): string {
  */
 function recordEnd(text: string, from: number, limit: number): number {
   let quotes = 0;
-  for (let at = from; at < limit; ) {
+  for (let at = from; at < limit;) {
     const nl = text.indexOf('\n', at);
     if (nl === -1 || nl >= limit) return -1;
     for (let q = text.indexOf('"', at); q !== -1 && q < nl; q = text.indexOf('"', q + 1)) quotes++;

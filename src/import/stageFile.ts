@@ -33,13 +33,7 @@ export async function createStagingTable(client: PoolClient, spec: TableSpec): P
  * the bytes as latin1 (one character per byte): a byte that is not UTF-8 reaches the field's
  * check as it is, instead of being replaced by U+FFFD without a word (src/import/textBytes.ts).
  */
-export async function stageFile(
-  client: PoolClient,
-  spec: TableSpec,
-  filePath: string,
-  onBreak: (b: ContractBreak) => void,
-  onRow: () => void = () => undefined,
-): Promise<StagedFile> {
+export async function stageFile(client: PoolClient, spec: TableSpec, filePath: string, onBreak: (b: ContractBreak) => void, onRow: () => void = () => undefined): Promise<StagedFile> {
   const hash = createHash('sha256');
   const source = createReadStream(filePath);
   source.on('data', (chunk) => hash.update(chunk));

@@ -16,7 +16,8 @@ export function forbiddenCharacterProblem(value: string): string | null {
   const m = FORBIDDEN.exec(value);
   if (!m) return null;
   const code = m[0].charCodeAt(0);
-  const what = code === 0 ? 'a NUL byte (U+0000)' : code >= 0xfffe ? `the noncharacter U+${code.toString(16).toUpperCase()}` : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const what =
+    code === 0 ? 'a NUL byte (U+0000)' : code >= 0xfffe ? `the noncharacter U+${code.toString(16).toUpperCase()}` : `the control character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
   return `holds ${what} at character ${[...value.slice(0, m.index)].length + 1}, which the contract does not allow in text (XML cannot carry it): remove it in the source system`;
 }
 
@@ -35,7 +36,7 @@ export function decodeField(latin1: string): { text: string; problem: null } | {
 
 /** The index of the first byte that does not start a valid UTF-8 character of `bytes` (which is not valid UTF-8). */
 function firstInvalid(bytes: Buffer): number {
-  for (let at = 0; at < bytes.length; ) {
+  for (let at = 0; at < bytes.length;) {
     const b = bytes[at]!;
     const need = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
     if (need === 0 || !isUtf8(bytes.subarray(at, at + need)) || at + need > bytes.length) return at;

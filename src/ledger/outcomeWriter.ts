@@ -9,8 +9,16 @@ export interface OutcomeWriter {
   /** Returns a promise only when the COPY buffer is flushed (await it then). */
   /** `contentOffset`/`contentBytes`: where the record's content is in its file (identified records), else null. */
   emitted(o: {
-    ordinal: number; sourceKey: string; recordKey: string | null; fileKey: string; position: number; attestationId: string; recordHash: string; status?: number;
-    contentOffset: number | null; contentBytes: number | null;
+    ordinal: number;
+    sourceKey: string;
+    recordKey: string | null;
+    fileKey: string;
+    position: number;
+    attestationId: string;
+    recordHash: string;
+    status?: number;
+    contentOffset: number | null;
+    contentBytes: number | null;
   }): Promise<void> | undefined;
   /** Extracted in a rerun, identical to what the receiver has: not sent again. */
   unchanged(o: { ordinal: number; sourceKey: string; recordKey: string | null; attestationId: string; recordHash: string }): Promise<void> | undefined;
@@ -26,10 +34,8 @@ export function createOutcomeWriter(client: PoolClient, runId: number): OutcomeW
   return {
     emitted: (o) =>
       copy.write(copyRow([runId, o.ordinal, o.sourceKey, 'emitted', o.recordKey, o.fileKey, o.position, o.attestationId, o.recordHash, null, null, o.status ?? 0, o.contentOffset, o.contentBytes])),
-    unchanged: (o) =>
-      copy.write(copyRow([runId, o.ordinal, o.sourceKey, 'unchanged', o.recordKey, null, null, o.attestationId, o.recordHash, null, null, 0, null, null])),
-    quarantined: (o) =>
-      copy.write(copyRow([runId, o.ordinal, o.sourceKey, 'quarantined', o.recordKey, null, null, null, null, o.rule, o.message, 0, null, null])),
+    unchanged: (o) => copy.write(copyRow([runId, o.ordinal, o.sourceKey, 'unchanged', o.recordKey, null, null, o.attestationId, o.recordHash, null, null, 0, null, null])),
+    quarantined: (o) => copy.write(copyRow([runId, o.ordinal, o.sourceKey, 'quarantined', o.recordKey, null, null, null, null, o.rule, o.message, 0, null, null])),
     end: () => copy.end(),
   };
 }

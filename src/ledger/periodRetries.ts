@@ -26,20 +26,13 @@ export interface PeriodRef {
   environment: Environment;
 }
 
-
 const RetryRow = z.object({ failures: z.number(), next_attempt_at: z.date().nullable(), given_up_at: z.date().nullable() });
 
 /**
  * Records a failed scheduled run of a period: one more consecutive failure, and either the
  * instant of the next attempt or, at the limit, the period given up. Returns the stored outcome.
  */
-export async function recordPeriodFailure(
-  ledger: Pool,
-  ref: PeriodRef,
-  at: Date,
-  error: string,
-  policy: RetryPolicy,
-): Promise<{ failures: number; nextAttemptAt: Date | null; givenUp: boolean }> {
+export async function recordPeriodFailure(ledger: Pool, ref: PeriodRef, at: Date, error: string, policy: RetryPolicy): Promise<{ failures: number; nextAttemptAt: Date | null; givenUp: boolean }> {
   const r = await queryFirst(
     ledger,
     `INSERT INTO maillon.period_retries AS p (flow, period, environment, failures, last_failed_at, last_error, next_attempt_at, given_up_at)

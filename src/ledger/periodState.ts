@@ -93,7 +93,14 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   const cmd = `maillon run ${f.flow} --period ${f.period} --env ${f.environment}`;
   const rerun = `maillon rerun ${f.flow} --period ${f.period} --env ${f.environment} --reason "…"`;
   const view = (phase: Phase, state: string, action: string | null): PeriodView => ({
-    ...f, phase, state, action, live, running, open: live.length === 0 && !running && !emptySuccess, reportRunId: reportRun(f),
+    ...f,
+    phase,
+    state,
+    action,
+    live,
+    running,
+    open: live.length === 0 && !running && !emptySuccess,
+    reportRunId: reportRun(f),
   });
   if (running) return view('in_progress', 'running', null);
   if (live.length > 0) {
@@ -104,7 +111,11 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   }
   if (emptySuccess) return view('delivered', 'nothing_to_send', null);
   if (f.retry?.givenUpAt) {
-    return view('given_up', 'given_up', `maillon serve gave up after ${f.retry.failures} failed runs (last: ${f.retry.lastError.slice(0, 300)}). Fix the cause, then: ${cmd} (or wait for the flow's next scheduled firing).`);
+    return view(
+      'given_up',
+      'given_up',
+      `maillon serve gave up after ${f.retry.failures} failed runs (last: ${f.retry.lastError.slice(0, 300)}). Fix the cause, then: ${cmd} (or wait for the flow's next scheduled firing).`,
+    );
   }
   if (latest && (latest.state === 'failed' || (latest.state === 'running' && !latest.alive))) {
     const retry = f.retry?.nextAttemptAt ? `maillon serve tries again at ${f.retry.nextAttemptAt.toISOString()}, after ${f.retry.failures} failed runs` : 'maillon serve runs it when it is due';
@@ -112,11 +123,21 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   }
   const lastHeld = [...f.submissions].reverse().find((s) => s.state !== 'cancelled');
   if (lastHeld?.state === 'rejected') {
-    const ids = f.submissions.filter((s) => s.state === 'rejected').map((s) => `#${s.id}`).join(', ');
-    return view('needs_attention', 'rejected', `The receiver rejected ${ids} and holds nothing of this period. Correct the data, then: ${cmd} (maillon serve does not resend a rejected period by itself).`);
+    const ids = f.submissions
+      .filter((s) => s.state === 'rejected')
+      .map((s) => `#${s.id}`)
+      .join(', ');
+    return view(
+      'needs_attention',
+      'rejected',
+      `The receiver rejected ${ids} and holds nothing of this period. Correct the data, then: ${cmd} (maillon serve does not resend a rejected period by itself).`,
+    );
   }
   if (f.submissions.some((s) => s.state === 'cancelled')) {
-    const ids = f.submissions.filter((s) => s.state === 'cancelled').map((s) => `#${s.id}`).join(', ');
+    const ids = f.submissions
+      .filter((s) => s.state === 'cancelled')
+      .map((s) => `#${s.id}`)
+      .join(', ');
     return view('to_do', 'cancelled', `Its submission(s) ${ids} were cancelled and no receiver holds this period: ${cmd} writes it again (maillon serve does it when the period is due).`);
   }
   return view('to_do', 'planned', null);

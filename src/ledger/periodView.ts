@@ -24,13 +24,33 @@ type Db = Pool | PoolClient;
 
 const key = { flow: z.string(), period: z.string() };
 const SubmissionRow = z.object({
-  ...key, submission_id: ledgerId, run_id: ledgerId, receiver: z.string(), kind: submissionKindColumn, state: submissionStateColumn, go_started: z.boolean(), overdue: z.boolean(),
+  ...key,
+  submission_id: ledgerId,
+  run_id: ledgerId,
+  receiver: z.string(),
+  kind: submissionKindColumn,
+  state: submissionStateColumn,
+  go_started: z.boolean(),
+  overdue: z.boolean(),
 });
 const RunRow = z.object({
-  ...key, run_id: ledgerId, state: runStateColumn, error_message: z.string().nullable(), quarantined: z.number().nullable(), emitted: z.number().nullable(), correction: z.boolean(), alive: z.boolean(), has_submissions: z.boolean(),
+  ...key,
+  run_id: ledgerId,
+  state: runStateColumn,
+  error_message: z.string().nullable(),
+  quarantined: z.number().nullable(),
+  emitted: z.number().nullable(),
+  correction: z.boolean(),
+  alive: z.boolean(),
+  has_submissions: z.boolean(),
 });
 const RetryRow = z.object({
-  ...key, failures: z.number(), last_error: z.string(), last_failed_at: z.date(), next_attempt_at: z.date().nullable(), given_up_at: z.date().nullable(),
+  ...key,
+  failures: z.number(),
+  last_error: z.string(),
+  last_failed_at: z.date(),
+  next_attempt_at: z.date().nullable(),
+  given_up_at: z.date().nullable(),
 });
 const KeyRow = z.object(key);
 

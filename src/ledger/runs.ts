@@ -69,8 +69,20 @@ export async function startRun(session: PoolClient, key: RunKey, startedAt: Date
       session,
       `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid, kind, previous_run_id, reason)
        VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, $8, $9, $10, $11, $12) RETURNING run_id`,
-      [key.flow, key.period, key.environment, key.asOf, key.dryRun, startedAt, os.userInfo().username, os.hostname(), process.pid,
-        version?.kind ?? 'original', version?.previousRunId ?? null, version?.reason ?? null],
+      [
+        key.flow,
+        key.period,
+        key.environment,
+        key.asOf,
+        key.dryRun,
+        startedAt,
+        os.userInfo().username,
+        os.hostname(),
+        process.pid,
+        version?.kind ?? 'original',
+        version?.previousRunId ?? null,
+        version?.reason ?? null,
+      ],
       z.object({ run_id: ledgerId }),
     );
     const runId = row!.run_id;
@@ -94,10 +106,12 @@ export async function succeedRun(tx: PoolClient, runId: number, finishedAt: Date
 
 /** Records a failure with the error's class and message (a run already ended is left as it is). */
 export async function failRun(ledger: Pool, runId: number, finishedAt: Date, err: Error): Promise<void> {
-  await ledger.query(
-    `UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = $3, error_message = $4 WHERE run_id = $1 AND state = 'running'`,
-    [runId, finishedAt, err.name, err.message.slice(0, 2000)],
-  );
+  await ledger.query(`UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = $3, error_message = $4 WHERE run_id = $1 AND state = 'running'`, [
+    runId,
+    finishedAt,
+    err.name,
+    err.message.slice(0, 2000),
+  ]);
 }
 
 /** One line of `maillon runs`. */
@@ -117,8 +131,18 @@ export interface RunSummary {
 }
 
 const SummaryRow = z.object({
-  run_id: ledgerId, flow: z.string(), period: z.string(), environment: environmentColumn, state: runStateColumn, dry_run: z.boolean(), started_at: z.date(), finished_at: z.date().nullable(),
-  extracted: z.number().nullable(), emitted: z.number().nullable(), quarantined: z.number().nullable(), error_message: z.string().nullable(),
+  run_id: ledgerId,
+  flow: z.string(),
+  period: z.string(),
+  environment: environmentColumn,
+  state: runStateColumn,
+  dry_run: z.boolean(),
+  started_at: z.date(),
+  finished_at: z.date().nullable(),
+  extracted: z.number().nullable(),
+  emitted: z.number().nullable(),
+  quarantined: z.number().nullable(),
+  error_message: z.string().nullable(),
 });
 
 /** The most recent runs, newest first. */

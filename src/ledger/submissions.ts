@@ -52,8 +52,18 @@ export async function insertSubmissions(client: PoolClient, subs: readonly { sub
      ORDER BY ord
      RETURNING submission_id, sequence`,
     [
-      col((s) => s.runId), col((s) => s.flow), col((s) => s.period), col((s) => s.environment), col((s) => s.receiver), col((s) => s.sender),
-      col((s) => s.purpose), col((s) => s.creationDate), col((s) => s.sequence), col((s) => s.parts), col((s) => s.createdAt), col((s) => s.kind),
+      col((s) => s.runId),
+      col((s) => s.flow),
+      col((s) => s.period),
+      col((s) => s.environment),
+      col((s) => s.receiver),
+      col((s) => s.sender),
+      col((s) => s.purpose),
+      col((s) => s.creationDate),
+      col((s) => s.sequence),
+      col((s) => s.parts),
+      col((s) => s.createdAt),
+      col((s) => s.kind),
     ],
     z.object({ submission_id: ledgerId, sequence: z.string() }),
   );
@@ -67,8 +77,18 @@ export async function insertSubmissions(client: PoolClient, subs: readonly { sub
       `INSERT INTO maillon.files (submission_id, run_id, file_key, kind, name, part, receiver, path, records, bytes, sha256, created_at)
        SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::text[], $12::timestamptz[])`,
       [
-        fcol((r) => r.id), fcol((r) => r.s.runId), fcol((r) => r.f.fileKey), fcol((r) => r.f.kind), fcol((r) => r.f.name), fcol((r) => r.f.part),
-        fcol((r) => r.f.receiver), fcol((r) => r.f.path), fcol((r) => r.f.records), fcol((r) => r.f.bytes), fcol((r) => r.f.sha256), fcol((r) => r.s.createdAt),
+        fcol((r) => r.id),
+        fcol((r) => r.s.runId),
+        fcol((r) => r.f.fileKey),
+        fcol((r) => r.f.kind),
+        fcol((r) => r.f.name),
+        fcol((r) => r.f.part),
+        fcol((r) => r.f.receiver),
+        fcol((r) => r.f.path),
+        fcol((r) => r.f.records),
+        fcol((r) => r.f.bytes),
+        fcol((r) => r.f.sha256),
+        fcol((r) => r.s.createdAt),
       ],
     );
   }

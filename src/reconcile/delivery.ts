@@ -66,8 +66,13 @@ export const recordStateSql = (where: string): string => `
 const RECORD_STATE = recordStateSql('o.run_id = $1');
 
 const FileRow = z.object({
-  name: z.string(), state: z.string(), ack_state: z.string().nullable(), ack_errors: z.array(z.string()), noti_state: z.string().nullable(),
-  sent_at: z.date().nullable(), overdue: z.boolean().nullable(),
+  name: z.string(),
+  state: z.string(),
+  ack_state: z.string().nullable(),
+  ack_errors: z.array(z.string()),
+  noti_state: z.string().nullable(),
+  sent_at: z.date().nullable(),
+  overdue: z.boolean().nullable(),
 });
 const StateCount = z.object({ state: z.string(), n: z.number() });
 const Count = z.object({ n: z.number() });
@@ -93,8 +98,13 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
   const n = (state: string): number => counts.find((c) => c.state === state)?.n ?? 0;
   return {
     files: files.map((f) => ({
-      name: f.name, state: f.state, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state,
-      sentAt: f.sent_at ? f.sent_at.toISOString() : null, overdue: f.overdue ?? false,
+      name: f.name,
+      state: f.state,
+      ack: f.ack_state,
+      ackErrors: f.ack_errors,
+      noti: f.noti_state,
+      sentAt: f.sent_at ? f.sent_at.toISOString() : null,
+      overdue: f.overdue ?? false,
     })),
     records: known ?? { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending'), cancelled: n('cancelled') },
     recordIssues: [],
@@ -110,5 +120,5 @@ export function recordIssueRows(ledger: Pool, runId: number, limit?: number): As
   const sql = `SELECT json_build_object('sourceKey', source_key, 'file', name, 'state', state, 'codes', codes)
     FROM (${recordStateSql(`o.run_id = ${Math.trunc(runId)}`)}) r
     WHERE state IN ('rejected', 'accepted_with_anomalies') ORDER BY source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
-  return { [Symbol.asyncIterator]: () => (extractRows(ledger, sql) as AsyncGenerator<RecordIssue>) };
+  return { [Symbol.asyncIterator]: () => extractRows(ledger, sql) as AsyncGenerator<RecordIssue> };
 }

@@ -67,7 +67,10 @@ export interface Report {
   replyIssues: ReplyIssue[];
   /** Where the period stands for its receivers (the period view), whatever run this report shows. */
   receivers: {
-    phase: Phase; state: string; action: string | null; submissions: { id: number; runId: number; receiver: string; kind: string; state: string }[];
+    phase: Phase;
+    state: string;
+    action: string | null;
+    submissions: { id: number; runId: number; receiver: string; kind: string; state: string }[];
     /** What each receiver holds now: the files of its live submissions, whatever version they came from. */
     holds: ReceiverHolding[];
   };
@@ -81,25 +84,35 @@ export interface Report {
 }
 
 const RunRow = z.object({
-  run_id: ledgerId, as_of: z.date(), started_at: z.date(), finished_at: z.date(), extracted: z.number(), emitted: z.number(), quarantined: z.number(),
-  unchanged: z.number().nullable(), cancelled: z.number().nullable(), kind: z.string(), reason: z.string().nullable(), previous_run_id: ledgerId.nullable(),
+  run_id: ledgerId,
+  as_of: z.date(),
+  started_at: z.date(),
+  finished_at: z.date(),
+  extracted: z.number(),
+  emitted: z.number(),
+  quarantined: z.number(),
+  unchanged: z.number().nullable(),
+  cancelled: z.number().nullable(),
+  kind: z.string(),
+  reason: z.string().nullable(),
+  previous_run_id: ledgerId.nullable(),
   facts: z.record(z.string(), z.unknown()).nullable(),
 });
 const RuleCount = z.object({ rule: z.string(), n: z.number() });
 const FileRow = z.object({
-  name: z.string(), path: z.string(), receiver: z.string(), records: z.number(), bytes: ledgerId, sha256: z.string(), sequence: z.string(), lineage: z.number(),
+  name: z.string(),
+  path: z.string(),
+  receiver: z.string(),
+  records: z.number(),
+  bytes: ledgerId,
+  sha256: z.string(),
+  sequence: z.string(),
+  lineage: z.number(),
 });
 const OutcomeCount = z.object({ outcome: z.string(), n: z.number() });
 
 /** Builds the whole report in memory (its lists too): for tests and small periods; the command streams instead. */
-export async function buildReport(
-  ledger: Pool,
-  pipeline: AnyPipeline,
-  periodKey: string,
-  environment: Environment,
-  now: Date,
-  ackDelayHours = 48,
-): Promise<Report> {
+export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date, ackDelayHours = 48): Promise<Report> {
   const head = await readReportHead(ledger, pipeline, periodKey, environment, now, ackDelayHours);
   const lists = readReportLists(ledger, head.runId);
   for await (const q of lists.quarantine) head.quarantine.push(q);
@@ -112,14 +125,7 @@ export async function buildReport(
  * read them with {@link readReportLists}, which streams them); the counts are recounted from the
  * lineage and checked.
  */
-export async function readReportHead(
-  ledger: Pool,
-  pipeline: AnyPipeline,
-  periodKey: string,
-  environment: Environment,
-  now: Date,
-  ackDelayHours = 48,
-): Promise<Report> {
+export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date, ackDelayHours = 48): Promise<Report> {
   const view = await readPeriodView(ledger, environment, pipeline.id, periodKey, { now, ackDelayHours });
   const r = await queryFirst(
     ledger,
@@ -129,18 +135,11 @@ export async function readReportHead(
     RunRow,
   );
   if (!r) {
-    throw new NotFoundError(
-      `No successful run of ${pipeline.id} for ${periodKey} in environment ${environment}; run "maillon run ${pipeline.id} --period ${periodKey} --env ${environment}" first.`,
-    );
+    throw new NotFoundError(`No successful run of ${pipeline.id} for ${periodKey} in environment ${environment}; run "maillon run ${pipeline.id} --period ${periodKey} --env ${environment}" first.`);
   }
   const runId = r.run_id;
   const [byRule, files, tally] = await Promise.all([
-    queryRows(
-      ledger,
-      `SELECT rule, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'quarantined' GROUP BY rule ORDER BY rule`,
-      [runId],
-      RuleCount,
-    ),
+    queryRows(ledger, `SELECT rule, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'quarantined' GROUP BY rule ORDER BY rule`, [runId], RuleCount),
     queryRows(
       ledger,
       `SELECT f.name, f.path, f.receiver, f.records, f.bytes, f.sha256, s.sequence,
@@ -176,7 +175,13 @@ export async function readReportHead(
     quarantineByRule,
     quarantine: [],
     files: files.map((f) => ({
-      name: f.name, path: f.path, receiver: f.receiver, records: f.records, bytes: f.bytes, sha256: f.sha256, sequence: f.sequence,
+      name: f.name,
+      path: f.path,
+      receiver: f.receiver,
+      records: f.records,
+      bytes: f.bytes,
+      sha256: f.sha256,
+      sequence: f.sequence,
     })),
     deadline,
     daysRemaining: daysBetween(brusselsDate(now), deadline),
@@ -185,7 +190,9 @@ export async function readReportHead(
     overdue: delivery.files.filter((f) => f.overdue).length,
     replyIssues,
     receivers: {
-      phase: view.phase, state: view.state, action: view.action,
+      phase: view.phase,
+      state: view.state,
+      action: view.action,
       submissions: view.submissions.map((x) => ({ id: x.id, runId: x.runId, receiver: x.receiver, kind: x.kind, state: x.state })),
       holds: holdings(versions),
     },
@@ -196,7 +203,11 @@ export async function readReportHead(
         lineageEmitted + lineageQuarantined + lineageUnchanged === counts.extracted + (r.cancelled ?? 0),
         `${lineageEmitted} emitted + ${lineageQuarantined} quarantined + ${lineageUnchanged} unchanged in the lineage`,
       ),
-      check('every emitted record has a final state', finalStates === counts.emitted, `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`),
+      check(
+        'every emitted record has a final state',
+        finalStates === counts.emitted,
+        `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`,
+      ),
       check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.every((f) => f.lineage === f.records), `${fileRecords} records in ${files.length} file(s)`),
     ],
     versions,
@@ -232,7 +243,7 @@ export function readReportLists(ledger: Pool, runId: number, limit?: number): Re
   const sql = `SELECT json_build_object('rule', rule, 'sourceKey', source_key, 'message', message) FROM maillon.record_outcomes
     WHERE run_id = ${Math.trunc(runId)} AND outcome = 'quarantined' ORDER BY rule, source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
   return {
-    quarantine: { [Symbol.asyncIterator]: () => (extractRows(ledger, sql) as AsyncGenerator<QuarantineEntry>) },
+    quarantine: { [Symbol.asyncIterator]: () => extractRows(ledger, sql) as AsyncGenerator<QuarantineEntry> },
     recordIssues: recordIssueRows(ledger, runId, limit),
   };
 }

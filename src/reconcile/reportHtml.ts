@@ -68,25 +68,85 @@ ${links ? '<p><a href="/">status</a></p>\n' : ''}<h1>${esc(`${r.flow} — ${r.pe
 <h2>Records</h2>
 ${table(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled'], [[r.counts.extracted, r.counts.emitted, r.counts.quarantined, d.records.accepted, d.records.acceptedWithAnomalies, d.records.rejected, d.records.pending, d.records.cancelled]], 'counts')}
 <h2>Checks</h2>
-${table(['check', 'result', 'detail'], r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail]), 'checks')}
+${table(
+  ['check', 'result', 'detail'],
+  r.checks.map((c) => [c.name, c.ok ? 'ok' : 'FAILED', c.detail]),
+  'checks',
+)}
 <h2>Files</h2>
-${table(['file', 'receiver', 'records', 'bytes', 'state', 'ACRF', 'NOTI', 'sent at', 'sha256'], r.files.map((f) => {
-  const x = d.files.find((y) => y.name === f.name);
-  return [f.name, f.receiver, f.records, f.bytes, `${x?.state ?? ''}${x?.overdue ? ' (overdue)' : ''}`, x?.ack ?? '', x?.noti ?? '', x?.sentAt ?? '', f.sha256];
-}), 'files')}
+${table(
+  ['file', 'receiver', 'records', 'bytes', 'state', 'ACRF', 'NOTI', 'sent at', 'sha256'],
+  r.files.map((f) => {
+    const x = d.files.find((y) => y.name === f.name);
+    return [f.name, f.receiver, f.records, f.bytes, `${x?.state ?? ''}${x?.overdue ? ' (overdue)' : ''}`, x?.ack ?? '', x?.noti ?? '', x?.sentAt ?? '', f.sha256];
+  }),
+  'files',
+)}
 <h2>Versions sent</h2>
-${table(['run', 'version', 'reason', 'started by', 'started at', 'corrects run', 'extracted', 'emitted', 'quarantined', 'unchanged', 'cancelled', 'accepted', 'with anomalies', 'rejected', 'pending', 'records cancelled'],
-  r.versions.map((v) => [`#${v.runId}`, v.kind, v.reason ?? '', v.startedBy, v.startedAt, v.previousRunId === null ? '' : `#${v.previousRunId}`, v.counts.extracted, v.counts.emitted,
-    v.counts.quarantined, v.counts.unchanged, v.counts.cancelled, v.records.accepted, v.records.acceptedWithAnomalies, v.records.rejected, v.records.pending, v.records.cancelled]), 'versions')}
-${table(['run', 'file', 'receiver', 'submission', 'kind', 'records', 'state', 'ACRF', 'NOTI', 'sent at'],
-  r.versions.flatMap((v) => v.files.map((f) => [`#${v.runId}`, f.name, f.receiver, f.submissionId, f.submissionKind, f.records, f.state, f.ack ?? '', f.noti ?? '', f.sentAt ?? ''])), 'version-files')}
+${table(
+  [
+    'run',
+    'version',
+    'reason',
+    'started by',
+    'started at',
+    'corrects run',
+    'extracted',
+    'emitted',
+    'quarantined',
+    'unchanged',
+    'cancelled',
+    'accepted',
+    'with anomalies',
+    'rejected',
+    'pending',
+    'records cancelled',
+  ],
+  r.versions.map((v) => [
+    `#${v.runId}`,
+    v.kind,
+    v.reason ?? '',
+    v.startedBy,
+    v.startedAt,
+    v.previousRunId === null ? '' : `#${v.previousRunId}`,
+    v.counts.extracted,
+    v.counts.emitted,
+    v.counts.quarantined,
+    v.counts.unchanged,
+    v.counts.cancelled,
+    v.records.accepted,
+    v.records.acceptedWithAnomalies,
+    v.records.rejected,
+    v.records.pending,
+    v.records.cancelled,
+  ]),
+  'versions',
+)}
+${table(
+  ['run', 'file', 'receiver', 'submission', 'kind', 'records', 'state', 'ACRF', 'NOTI', 'sent at'],
+  r.versions.flatMap((v) => v.files.map((f) => [`#${v.runId}`, f.name, f.receiver, f.submissionId, f.submissionKind, f.records, f.state, f.ack ?? '', f.noti ?? '', f.sentAt ?? ''])),
+  'version-files',
+)}
 <h2>What each receiver holds now</h2>
-${table(['receiver', 'file', 'run', 'kind', 'state', 'records'], r.receivers.holds.flatMap((h) => (h.files.length ? h.files.map((f) => [h.receiver, f.name, `#${f.runId}`, f.kind, f.state, f.records]) : [[h.receiver, 'nothing', '', '', '', '']])), 'holds')}
+${table(
+  ['receiver', 'file', 'run', 'kind', 'state', 'records'],
+  r.receivers.holds.flatMap((h) => (h.files.length ? h.files.map((f) => [h.receiver, f.name, `#${f.runId}`, f.kind, f.state, f.records]) : [[h.receiver, 'nothing', '', '', '', '']])),
+  'holds',
+)}
 <h2>Replies set aside or not believed</h2>
-${table(['reply', 'state', 'received at', 'about', 'why'], r.replyIssues.map((p) => [p.name, p.state === 'conflict' ? 'conflict (not believed)' : 'set aside', p.receivedAt, p.file, p.reason]), 'replies')}
+${table(
+  ['reply', 'state', 'received at', 'about', 'why'],
+  r.replyIssues.map((p) => [p.name, p.state === 'conflict' ? 'conflict (not believed)' : 'set aside', p.receivedAt, p.file, p.reason]),
+  'replies',
+)}
 <h2>Records not simply accepted</h2>
 `;
-  yield* longTable(['dossier key', 'state', 'file', 'codes'], 'issues', lists.recordIssues, d.records.rejected + d.records.acceptedWithAnomalies, limit, (i) => [keyCell(i.sourceKey, links), i.state, i.file, i.codes ?? '']);
+  yield* longTable(['dossier key', 'state', 'file', 'codes'], 'issues', lists.recordIssues, d.records.rejected + d.records.acceptedWithAnomalies, limit, (i) => [
+    keyCell(i.sourceKey, links),
+    i.state,
+    i.file,
+    i.codes ?? '',
+  ]);
   yield '<h2>Quarantine</h2>\n';
   const quarantined = Object.values(r.quarantineByRule).reduce((n, k) => n + k, 0);
   yield* longTable(['rule', 'dossier key', 'why'], 'quarantine', lists.quarantine, quarantined, limit, (q) => [q.rule, keyCell(q.sourceKey, links), q.message]);

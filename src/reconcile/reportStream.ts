@@ -11,11 +11,16 @@ export type ReportFormat = (typeof REPORT_FORMATS)[number];
 /** The report in a format, as a sequence of text pieces; the long lists are read while it is written. */
 export function reportChunks(format: string, head: Report, lists: ReportLists): AsyncIterable<string> {
   switch (format) {
-    case 'json': return jsonChunks(head, lists);
-    case 'csv': return csvChunks(head, lists);
-    case 'html': return htmlChunks(head, lists);
-    case 'text': return textChunks(head, lists);
-    default: throw new UsageError(`--format takes text, json, csv or html, not "${format}".`);
+    case 'json':
+      return jsonChunks(head, lists);
+    case 'csv':
+      return csvChunks(head, lists);
+    case 'html':
+      return htmlChunks(head, lists);
+    case 'text':
+      return textChunks(head, lists);
+    default:
+      throw new UsageError(`--format takes text, json, csv or html, not "${format}".`);
   }
 }
 

@@ -29,13 +29,21 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
   for (const k of r.checks) out(`  [${k.ok ? 'ok' : 'FAILED'}] ${k.name}: ${k.detail}`);
   out('  versions:');
   for (const v of r.versions) {
-    out(`    run #${v.runId} ${v.kind} by ${v.startedBy} at ${v.startedAt}${v.previousRunId === null ? '' : `, corrects #${v.previousRunId}`}${v.reason ? `, reason: ${escapeControls(v.reason)}` : ''}`);
+    out(
+      `    run #${v.runId} ${v.kind} by ${v.startedBy} at ${v.startedAt}${v.previousRunId === null ? '' : `, corrects #${v.previousRunId}`}${v.reason ? `, reason: ${escapeControls(v.reason)}` : ''}`,
+    );
     out(`      extracted ${v.counts.extracted}, emitted ${v.counts.emitted}, quarantined ${v.counts.quarantined}, unchanged ${v.counts.unchanged}, cancelled ${v.counts.cancelled}`);
     const s = v.records;
     out(`      records: ${s.accepted} accepted, ${s.acceptedWithAnomalies} with anomalies, ${s.rejected} rejected, ${s.pending} pending, ${s.cancelled} cancelled`);
     for (const f of v.files) out(`      ${f.name}  ${f.submissionKind} to ${f.receiver}  ${f.records} records  ${f.state}`);
   }
   for (const h of r.receivers.holds) out(`  ${h.receiver} holds: ${h.files.map((f) => `${f.name} (${f.kind}, ${f.state})`).join(', ') || 'nothing'}`);
-  out(r.accountedFor ? '  every record is accounted for' : r.pendingRecords > 0 ? `  not every record is accounted for yet: ${r.pendingRecords} pending` : '  a check FAILED: not every record is accounted for');
+  out(
+    r.accountedFor
+      ? '  every record is accounted for'
+      : r.pendingRecords > 0
+        ? `  not every record is accounted for yet: ${r.pendingRecords} pending`
+        : '  a check FAILED: not every record is accounted for',
+  );
   yield `${lines.join('\n')}\n`;
 }

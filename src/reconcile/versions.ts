@@ -53,17 +53,43 @@ export interface ReceiverHolding {
 
 const emptyStates = (): RecordStates => ({ accepted: 0, acceptedWithAnomalies: 0, rejected: 0, pending: 0, cancelled: 0 });
 const STATE_FIELD: Record<string, keyof RecordStates> = {
-  accepted: 'accepted', accepted_with_anomalies: 'acceptedWithAnomalies', rejected: 'rejected', pending: 'pending', cancelled: 'cancelled',
+  accepted: 'accepted',
+  accepted_with_anomalies: 'acceptedWithAnomalies',
+  rejected: 'rejected',
+  pending: 'pending',
+  cancelled: 'cancelled',
 };
 
 const count = z.number().nullable();
 const RunRow = z.object({
-  run_id: ledgerId, kind: z.string(), reason: z.string().nullable(), started_by: z.string(), started_at: z.date(), finished_at: z.date(), as_of: z.date(),
-  previous_run_id: ledgerId.nullable(), extracted: count, emitted: count, quarantined: count, unchanged: count, cancelled: count,
+  run_id: ledgerId,
+  kind: z.string(),
+  reason: z.string().nullable(),
+  started_by: z.string(),
+  started_at: z.date(),
+  finished_at: z.date(),
+  as_of: z.date(),
+  previous_run_id: ledgerId.nullable(),
+  extracted: count,
+  emitted: count,
+  quarantined: count,
+  unchanged: count,
+  cancelled: count,
 });
 const FileRow = z.object({
-  run_id: ledgerId, name: z.string(), receiver: z.string(), records: z.number(), bytes: ledgerId, sha256: z.string(), sequence: z.string(), submission_id: ledgerId,
-  kind: z.string(), state: z.string(), ack_state: z.string().nullable(), noti_state: z.string().nullable(), sent_at: z.date().nullable(),
+  run_id: ledgerId,
+  name: z.string(),
+  receiver: z.string(),
+  records: z.number(),
+  bytes: ledgerId,
+  sha256: z.string(),
+  sequence: z.string(),
+  submission_id: ledgerId,
+  kind: z.string(),
+  state: z.string(),
+  ack_state: z.string().nullable(),
+  noti_state: z.string().nullable(),
+  sent_at: z.date().nullable(),
 });
 const StateRow = z.object({ run_id: ledgerId, state: z.string(), n: z.number() });
 
@@ -97,19 +123,38 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
       if (s.run_id === runId && field) records[field] += s.n;
     }
     return {
-      runId, kind: r.kind, reason: r.reason, startedBy: r.started_by,
-      startedAt: r.started_at.toISOString(), finishedAt: r.finished_at.toISOString(), asOf: r.as_of.toISOString(),
+      runId,
+      kind: r.kind,
+      reason: r.reason,
+      startedBy: r.started_by,
+      startedAt: r.started_at.toISOString(),
+      finishedAt: r.finished_at.toISOString(),
+      asOf: r.as_of.toISOString(),
       previousRunId: r.previous_run_id,
       counts: {
-        extracted: r.extracted ?? 0, emitted: r.emitted ?? 0, quarantined: r.quarantined ?? 0,
-        unchanged: r.unchanged ?? 0, cancelled: r.cancelled ?? 0,
+        extracted: r.extracted ?? 0,
+        emitted: r.emitted ?? 0,
+        quarantined: r.quarantined ?? 0,
+        unchanged: r.unchanged ?? 0,
+        cancelled: r.cancelled ?? 0,
       },
       records,
-      files: files.filter((f) => f.run_id === runId).map((f) => ({
-        name: f.name, receiver: f.receiver, records: f.records, bytes: f.bytes, sha256: f.sha256, sequence: f.sequence,
-        submissionId: f.submission_id, submissionKind: f.kind, state: f.state, ack: f.ack_state, noti: f.noti_state,
-        sentAt: f.sent_at ? f.sent_at.toISOString() : null,
-      })),
+      files: files
+        .filter((f) => f.run_id === runId)
+        .map((f) => ({
+          name: f.name,
+          receiver: f.receiver,
+          records: f.records,
+          bytes: f.bytes,
+          sha256: f.sha256,
+          sequence: f.sequence,
+          submissionId: f.submission_id,
+          submissionKind: f.kind,
+          state: f.state,
+          ack: f.ack_state,
+          noti: f.noti_state,
+          sentAt: f.sent_at ? f.sent_at.toISOString() : null,
+        })),
     };
   });
 }

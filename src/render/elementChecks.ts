@@ -50,7 +50,9 @@ export function compileSchemaChecks(xsdPath: string, label: string): SchemaCheck
 function anyOf(element: string, types: (SimpleTypeFacets | null)[], schema: string): ValueCheck {
   const limits = new Set(types.map((t) => (t === null ? 'complex' : `${t.builtin} ${t.length ?? ''} ${t.minLength ?? ''} ${t.maxLength ?? ''}`)));
   if (limits.size > 1) {
-    throw new Error(`${schema} declares ${element} with types of different lengths (or of simple and complex content); the engine checks a value by its element's name, so give them one length, or distinct names`);
+    throw new Error(
+      `${schema} declares ${element} with types of different lengths (or of simple and complex content); the engine checks a value by its element's name, so give them one length, or distinct names`,
+    );
   }
   const checks = types.map((t) => compileFacets(element, t!, schema));
   return (value) => {
@@ -99,7 +101,8 @@ function lexicalCheck(element: string, f: SimpleTypeFacets, schema: string, patt
   let passed: string | null = null;
   return (text) => {
     if (text === passed) return;
-    if (allowed && !allowed.has(text)) fail('text-not-in-list', element, `${element} is not one of the values ${schema} allows (${listed}${f.enumeration!.length > 12 ? ', …' : ''}): correct it in the dossier`);
+    if (allowed && !allowed.has(text))
+      fail('text-not-in-list', element, `${element} is not one of the values ${schema} allows (${listed}${f.enumeration!.length > 12 ? ', …' : ''}): correct it in the dossier`);
     for (const re of patterns) if (!re.test(text)) fail('text-form', element, `${element} does not have the form ${schema} requires (${forms}): correct it in the dossier`);
     passed = text;
   };

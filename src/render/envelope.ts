@@ -40,12 +40,7 @@ export interface XmlEnvelope<Rec, T = unknown> {
  * The BCSS envelope: root element = flow code with processType and version, a FileHeader,
  * the records, a FileTrailer with the record count and the sums named in `sums` (cents).
  */
-export function bcssEnvelope<Rec>(
-  root: string,
-  processType: string,
-  version: string,
-  sums: Readonly<Record<string, (rec: Rec) => number>> = {},
-): XmlEnvelope<Rec, Record<string, number>> {
+export function bcssEnvelope<Rec>(root: string, processType: string, version: string, sums: Readonly<Record<string, (rec: Rec) => number>> = {}): XmlEnvelope<Rec, Record<string, number>> {
   const names = Object.keys(sums);
   return {
     start: (f) =>
@@ -57,7 +52,6 @@ export function bcssEnvelope<Rec>(
     add(totals, rec) {
       for (const n of names) totals[n]! += sums[n]!(rec);
     },
-    end: (_f, records, totals) =>
-      `<FileTrailer>${el('RecordCount', records)}${names.map((n) => el(n, totals[n]!)).join('')}</FileTrailer>\n</${root}>\n`,
+    end: (_f, records, totals) => `<FileTrailer>${el('RecordCount', records)}${names.map((n) => el(n, totals[n]!)).join('')}</FileTrailer>\n</${root}>\n`,
   };
 }

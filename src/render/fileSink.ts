@@ -51,7 +51,7 @@ export async function createFileSink(filePath: string, options: SinkOptions = {}
       const teeing = tee?.(chunk);
       // A write may take only part of the chunk (a disk filling up): write the rest, and
       // let the next write report the error.
-      for (let done = 0; done < chunk.length; ) done += (await handle.write(chunk, done)).bytesWritten;
+      for (let done = 0; done < chunk.length;) done += (await handle.write(chunk, done)).bytesWritten;
       if (teeing) await teeing;
       // A tee that did not ask to wait may still hold the chunk in its queue: not reused then.
       if (whole && (!tee || teeing) && spare.length < 2) spare.push(whole);

@@ -43,10 +43,7 @@ interface XmlFile<Rec> {
  * against the schema's facets while the engine renders the record.
  */
 export type XmlOutput<Rec> = XmlFile<Rec> &
-  (
-    | { attestation(rec: Rec, file: FileContext): string; record?: undefined }
-    | { record(rec: Rec, id: RecordIdentity, file: FileContext): string; attestation?: undefined }
-  );
+  ({ attestation(rec: Rec, file: FileContext): string; record?: undefined } | { record(rec: Rec, id: RecordIdentity, file: FileContext): string; attestation?: undefined });
 
 /** A streaming check of a written file. */
 export interface LineCheck {

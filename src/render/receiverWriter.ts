@@ -52,9 +52,7 @@ export async function createReceiverWriter(
   stem: string,
   startValidation?: () => StreamValidation | null,
 ): Promise<ReceiverWriter> {
-  return output.kind === 'xml'
-    ? createXmlWriter(output, file, path.join(tmpDir, `${stem}.xml.part`), startValidation)
-    : createCsvWriter(output, file, tmpDir, stem);
+  return output.kind === 'xml' ? createXmlWriter(output, file, path.join(tmpDir, `${stem}.xml.part`), startValidation) : createCsvWriter(output, file, tmpDir, stem);
 }
 
 /**
@@ -105,11 +103,18 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
       await write(output.envelope.end(file, records, totals));
       const { bytes, sha256 } = await sink.close();
       validation?.end();
-      return [{
-        fileKey, format: 'xml', tmpPath, records, bytes, sha256: sha256!,
-        ...(validation ? { validated: validation.done } : {}),
-        ...(lines ? { lineProblem: lines.end() } : {}),
-      }];
+      return [
+        {
+          fileKey,
+          format: 'xml',
+          tmpPath,
+          records,
+          bytes,
+          sha256: sha256!,
+          ...(validation ? { validated: validation.done } : {}),
+          ...(lines ? { lineProblem: lines.end() } : {}),
+        },
+      ];
     },
     discard: async () => {
       validation?.abort();

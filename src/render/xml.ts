@@ -7,7 +7,14 @@ import { RecordContentError } from '../errors/errors.js';
  */
 const SPECIAL = /[&<>"'\t\n\r]/g;
 const ENTITIES: Record<string, string> = {
-  '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\t': '&#9;', '\n': '&#10;', '\r': '&#13;',
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+  '\t': '&#9;',
+  '\n': '&#10;',
+  '\r': '&#13;',
 };
 // A cheap first test (no lookaround) for anything to escape or look at: most text has none.
 // eslint-disable-next-line no-control-regex -- control characters are what XML cannot carry

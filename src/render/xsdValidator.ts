@@ -55,8 +55,7 @@ function nativeValidator(binary: string): XsdValidator {
     stream: (xsd, fileLabel) => streamValidation(binary, xsd, fileLabel),
     async validate(files, xsd) {
       if (files.length === 0) return;
-      const run = (list: readonly string[]): Promise<void> =>
-        childOutcome(spawn(binary, [...XMLLINT, xsd, ...list], { stdio: ['ignore', 'ignore', 'pipe'] }), xsd, path.basename(list[0]!));
+      const run = (list: readonly string[]): Promise<void> => childOutcome(spawn(binary, [...XMLLINT, xsd, ...list], { stdio: ['ignore', 'ignore', 'pipe'] }), xsd, path.basename(list[0]!));
       if (files.length === 1) return run(files);
       try {
         await run(files);
@@ -183,9 +182,16 @@ function relabel(text: string, from: string, to: string): string {
  * (a file cut short, a tag not closed, a character XML does not allow): say that in words.
  */
 function explained(text: string, fileLabel: string): string {
-  return text.replace(/^.* validation generated an internal error$/gm, `${fileLabel}: not well-formed XML (cut short, a tag not closed, or a character XML does not allow): xmllint could not read it to the end`);
+  return text.replace(
+    /^.* validation generated an internal error$/gm,
+    `${fileLabel}: not well-formed XML (cut short, a tag not closed, or a character XML does not allow): xmllint could not read it to the end`,
+  );
 }
 
 function firstLines(text: string): string {
-  return text.split('\n').filter((l) => l.trim() && !l.endsWith('validates')).slice(0, 5).join(' | ');
+  return text
+    .split('\n')
+    .filter((l) => l.trim() && !l.endsWith('validates'))
+    .slice(0, 5)
+    .join(' | ');
 }

@@ -24,9 +24,7 @@ export function fireTimes(expression: string, from: Date, to: Date): Date[] {
  * Sorted oldest first (then by flow), which is the order the scheduler runs them in.
  */
 export function dueRuns(pipelines: readonly AnyPipeline[], from: Date, to: Date): DueRun[] {
-  const runs = pipelines.flatMap((pipeline) =>
-    fireTimes(pipeline.schedule, from, to).map((dueAt) => ({ pipeline, period: lastCompletePeriod(pipeline.periodKind, dueAt), dueAt })),
-  );
+  const runs = pipelines.flatMap((pipeline) => fireTimes(pipeline.schedule, from, to).map((dueAt) => ({ pipeline, period: lastCompletePeriod(pipeline.periodKind, dueAt), dueAt })));
   return runs.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.pipeline.id.localeCompare(b.pipeline.id));
 }
 

@@ -79,7 +79,8 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     // A failed run is recorded against its period (retried by a later tick, or given up): the job is done.
     await runDueOnce(
       { ledger: deps.ledger, clock: deps.clock, logger: deps.logger, environment: job.data.environment, retry: { tickSeconds: deps.tickSeconds, limit: deps.retryLimit }, run: deps.run },
-      pipeline, parsePeriod(job.data.period),
+      pipeline,
+      parsePeriod(job.data.period),
     );
   };
   // The worker. pg-boss's own (boss.work) neither awaits nor catches its call to mark a job
@@ -113,7 +114,11 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
       // A paused flow (maillon pause) is not proposed; its periods wait for maillon resume.
       const paused = await pausedFlows(deps.ledger, deps.environment);
       const due = dueRuns(deps.pipelines, from, now).filter((d) => !paused.has(d.pipeline.id));
-      const views = await readPeriodViews(deps.ledger, deps.environment, due.map((d) => ({ flow: d.pipeline.id, period: formatPeriod(d.period) })));
+      const views = await readPeriodViews(
+        deps.ledger,
+        deps.environment,
+        due.map((d) => ({ flow: d.pipeline.id, period: formatPeriod(d.period) })),
+      );
       for (const d of due) {
         const period = formatPeriod(d.period);
         const view = views.find((v) => v.flow === d.pipeline.id && v.period === period)!;

@@ -40,8 +40,13 @@ export async function loadSigning(s: SigningSettings): Promise<Signing> {
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     if (err instanceof KeyMismatchError) {
-      const files = s.p12Path ? `the PKCS#12 file ${s.p12Path} holds a certificate and a private key that` : `the certificate ${s.certPath} (MAILLON_SIGN_CERT) and the key ${s.keyPath} (MAILLON_SIGN_KEY)`;
-      throw new ConfigError(`The signing identity does not hold together: ${files} do not belong together (their public keys differ), so no receiver could verify the signatures. Give the key of that certificate, or the certificate of that key.`, { cause: err });
+      const files = s.p12Path
+        ? `the PKCS#12 file ${s.p12Path} holds a certificate and a private key that`
+        : `the certificate ${s.certPath} (MAILLON_SIGN_CERT) and the key ${s.keyPath} (MAILLON_SIGN_KEY)`;
+      throw new ConfigError(
+        `The signing identity does not hold together: ${files} do not belong together (their public keys differ), so no receiver could verify the signatures. Give the key of that certificate, or the certificate of that key.`,
+        { cause: err },
+      );
     }
     throw new ConfigError(`The signing certificate or key cannot be used: ${(err as Error).message}. Check MAILLON_SIGN_* and the passphrase.`, { cause: err });
   }

@@ -26,7 +26,22 @@ export async function startDemoPartner(home: string): Promise<DemoPartner> {
   const receiversFile = path.join(dir, 'receivers.json');
   await fs.writeFile(
     receiversFile,
-    JSON.stringify({ '*': { host: '127.0.0.1', port: server.port, user: 'fund', privateKeyPath: path.join(dir, 'fund_ed25519'), hostKeyFingerprint: server.hostKeyFingerprint, inDir: '/IN', outDir: '/OUT', outTestDir: '/OUTTEST' } }, null, 2),
+    JSON.stringify(
+      {
+        '*': {
+          host: '127.0.0.1',
+          port: server.port,
+          user: 'fund',
+          privateKeyPath: path.join(dir, 'fund_ed25519'),
+          hostKeyFingerprint: server.hostKeyFingerprint,
+          inDir: '/IN',
+          outDir: '/OUT',
+          outTestDir: '/OUTTEST',
+        },
+      },
+      null,
+      2,
+    ),
     { mode: 0o600 },
   );
   return { root, receiversFile, close: () => server.close() };

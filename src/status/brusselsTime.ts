@@ -1,5 +1,13 @@
 const FORMAT = new Intl.DateTimeFormat('en-GB', {
-  timeZone: 'Europe/Brussels', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'longOffset',
+  timeZone: 'Europe/Brussels',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+  timeZoneName: 'longOffset',
 });
 
 /** An instant as the operators read it: Brussels wall time with its offset, `2026-11-06 09:00:00 +01:00`. */

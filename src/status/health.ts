@@ -27,11 +27,18 @@ export interface HealthSources {
  * minute; before the first tick, counted from the start).
  */
 export async function checkHealth(s: HealthSources): Promise<Health> {
-  const database = await s.ledger.query('SELECT 1').then(() => ({ ok: true }), (err: Error) => ({ ok: false, error: err.message }));
+  const database = await s.ledger.query('SELECT 1').then(
+    () => ({ ok: true }),
+    (err: Error) => ({ ok: false, error: err.message }),
+  );
   const probe = path.join(s.outbox, `.maillon-health-${process.pid}`);
-  const outbox = await fs.writeFile(probe, 'ok', { mode: 0o600 })
+  const outbox = await fs
+    .writeFile(probe, 'ok', { mode: 0o600 })
     .then(() => fs.rm(probe, { force: true }))
-    .then(() => ({ ok: true, path: s.outbox }), (err: NodeJS.ErrnoException) => ({ ok: false, path: s.outbox, error: `${err.code ?? 'error'}: the outbox cannot be written` }));
+    .then(
+      () => ({ ok: true, path: s.outbox }),
+      (err: NodeJS.ErrnoException) => ({ ok: false, path: s.outbox, error: `${err.code ?? 'error'}: the outbox cannot be written` }),
+    );
   const now = s.now();
   const last = s.lastTickAt();
   const lastTick = { ok: tickIsRecent(last ?? s.startedAt, s.tickSeconds, now), at: last?.toISOString() ?? null, ageSeconds: last ? Math.round((now.getTime() - last.getTime()) / 1000) : null };

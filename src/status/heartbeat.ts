@@ -17,7 +17,13 @@ export interface Heartbeat {
 }
 
 const HeartbeatRow = z.object({
-  instance: z.string(), environment: environmentColumn, host: z.string(), pid: z.number(), started_at: z.date(), last_tick_at: z.date(), tick_seconds: z.number(),
+  instance: z.string(),
+  environment: environmentColumn,
+  host: z.string(),
+  pid: z.number(),
+  started_at: z.date(),
+  last_tick_at: z.date(),
+  tick_seconds: z.number(),
 });
 
 /** This process's name among the instances: host and pid, unique while it lives. */

@@ -32,7 +32,10 @@ const LATENCY_BUCKETS = [60, 300, 900, 3600, 10_800, 21_600, 43_200, 86_400, 172
  * run and reply the ledger keeps (they only grow, as Prometheus expects). docs/metrics.md.
  */
 // pg returns sums of BIGINT and NUMERIC averages as text.
-const numericText = z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number);
+const numericText = z
+  .string()
+  .regex(/^-?\d+(\.\d+)?$/)
+  .transform(Number);
 const RunCountRow = z.object({ flow: z.string(), state: z.string(), n: z.number() });
 const RecordSumRow = z.object({ flow: z.string(), e: numericText.nullable(), m: numericText.nullable(), q: numericText.nullable() });
 const count = z.object({ n: z.number() });
@@ -42,7 +45,18 @@ const FlowTime = z.object({ flow: z.string(), t: z.number().nullable() });
 export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>): void => {
-    registry.registerMetric(new Gauge({ name, help, labelNames, registers: [], async collect() { this.reset(); await collect(this); } }));
+    registry.registerMetric(
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers: [],
+        async collect() {
+          this.reset();
+          await collect(this);
+        },
+      }),
+    );
   };
   // One snapshot per scrape: the gauges read from it are computed at the same instant.
   let snap: { at: number; value: Promise<StatusSnapshot> } | null = null;
@@ -53,49 +67,80 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
     }
     return snap.value;
   };
-  gauge('maillon_runs', 'Runs by flow and state (dry runs excluded); a failed run counts only while it is the latest run of its period, so the failed series goes down once the period runs again.', ['flow', 'state'], async (g) => {
-    const rows = await queryRows(
-      ledger,
-      `SELECT flow, state, count(*)::int AS n FROM maillon.runs r WHERE NOT dry_run
+  gauge(
+    'maillon_runs',
+    'Runs by flow and state (dry runs excluded); a failed run counts only while it is the latest run of its period, so the failed series goes down once the period runs again.',
+    ['flow', 'state'],
+    async (g) => {
+      const rows = await queryRows(
+        ledger,
+        `SELECT flow, state, count(*)::int AS n FROM maillon.runs r WHERE NOT dry_run
          AND (state <> 'failed' OR NOT EXISTS (SELECT 1 FROM maillon.runs l WHERE l.flow = r.flow AND l.period = r.period AND l.environment = r.environment AND NOT l.dry_run AND l.run_id > r.run_id))
        GROUP BY 1, 2`,
-      [],
-      RunCountRow,
-    );
-    for (const r of rows) g.set({ flow: r.flow, state: r.state }, r.n);
-  });
+        [],
+        RunCountRow,
+      );
+      for (const r of rows) g.set({ flow: r.flow, state: r.state }, r.n);
+    },
+  );
   gauge('maillon_periods', 'Periods of the status window by flow and phase (to_do, in_progress, delivered, needs_attention, given_up), from the period view.', ['flow', 'phase'], async (g) => {
     for (const p of (await snapshot()).periods) g.inc({ flow: p.flow, phase: p.phase }, 1);
   });
-  gauge('maillon_period_states', 'Periods of the status window by flow and state (planned, running, failed, given_up, nothing_to_send, written, sent, accepted…), from the period view.', ['flow', 'state'], async (g) => {
-    for (const p of (await snapshot()).periods) g.inc({ flow: p.flow, state: p.state }, 1);
-  });
+  gauge(
+    'maillon_period_states',
+    'Periods of the status window by flow and state (planned, running, failed, given_up, nothing_to_send, written, sent, accepted…), from the period view.',
+    ['flow', 'state'],
+    async (g) => {
+      for (const p of (await snapshot()).periods) g.inc({ flow: p.flow, state: p.state }, 1);
+    },
+  );
   gauge('maillon_given_up_periods', 'Periods serve gave up after too many failed runs, by flow.', ['flow'], async (g) => {
     for (const f of o.pipelines) g.set({ flow: f.id }, 0);
     for (const p of (await snapshot()).periods) if (p.phase === 'given_up') g.inc({ flow: p.flow }, 1);
   });
-  gauge('maillon_period_days_remaining', 'Days until the deadline of each period not delivered yet (negative: past its deadline); periods outside serve\'s catch-up window are left out.', ['flow', 'period'], async (g) => {
-    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp) g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
-  });
-  gauge('maillon_overdue_periods', 'Periods past their deadline and not delivered, by flow (outside serve\'s catch-up window left out).', ['flow'], async (g) => {
+  gauge(
+    'maillon_period_days_remaining',
+    "Days until the deadline of each period not delivered yet (negative: past its deadline); periods outside serve's catch-up window are left out.",
+    ['flow', 'period'],
+    async (g) => {
+      for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp) g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
+    },
+  );
+  gauge('maillon_overdue_periods', "Periods past their deadline and not delivered, by flow (outside serve's catch-up window left out).", ['flow'], async (g) => {
     for (const f of o.pipelines) g.set({ flow: f.id }, 0);
     for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
   });
   gauge('maillon_last_success_timestamp_seconds', 'When the latest successful run of each flow finished (Unix time).', ['flow'], async (g) => {
-    const rows = await queryRows(ledger, `SELECT flow, extract(epoch FROM max(finished_at))::float8 AS t FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment], FlowTime);
+    const rows = await queryRows(
+      ledger,
+      `SELECT flow, extract(epoch FROM max(finished_at))::float8 AS t FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run AND environment = $1 GROUP BY flow`,
+      [o.environment],
+      FlowTime,
+    );
     for (const r of rows) if (r.t !== null) g.set({ flow: r.flow }, r.t);
   });
   gauge('maillon_last_failure_timestamp_seconds', 'When the latest failed run of each flow ended (Unix time).', ['flow'], async (g) => {
-    const rows = await queryRows(ledger, `SELECT flow, extract(epoch FROM max(coalesce(finished_at, started_at)))::float8 AS t FROM maillon.runs WHERE state = 'failed' AND NOT dry_run AND environment = $1 GROUP BY flow`, [o.environment], FlowTime);
+    const rows = await queryRows(
+      ledger,
+      `SELECT flow, extract(epoch FROM max(coalesce(finished_at, started_at)))::float8 AS t FROM maillon.runs WHERE state = 'failed' AND NOT dry_run AND environment = $1 GROUP BY flow`,
+      [o.environment],
+      FlowTime,
+    );
     for (const r of rows) if (r.t !== null) g.set({ flow: r.flow }, r.t);
   });
   registerSqlHistogram(registry, ledger, {
-    name: 'maillon_run_duration_seconds', help: 'Duration of the finished runs (dry runs excluded), by flow.', label: 'flow', buckets: DURATION_BUCKETS,
+    name: 'maillon_run_duration_seconds',
+    help: 'Duration of the finished runs (dry runs excluded), by flow.',
+    label: 'flow',
+    buckets: DURATION_BUCKETS,
     sql: `SELECT flow AS label, extract(epoch FROM finished_at - started_at)::float8 AS v FROM maillon.runs WHERE NOT dry_run AND finished_at IS NOT NULL AND environment = $1`,
     params: () => [o.environment],
   });
   registerSqlHistogram(registry, ledger, {
-    name: 'maillon_reply_latency_seconds', help: 'Time from sending a submission to its first processed reply, by flow.', label: 'flow', buckets: LATENCY_BUCKETS,
+    name: 'maillon_reply_latency_seconds',
+    help: 'Time from sending a submission to its first processed reply, by flow.',
+    label: 'flow',
+    buckets: LATENCY_BUCKETS,
     sql: `SELECT s.flow AS label, extract(epoch FROM first.received_at - s.sent_at)::float8 AS v FROM maillon.submissions s
           JOIN LATERAL (SELECT min(rp.received_at) AS received_at FROM maillon.replies rp JOIN maillon.files f ON f.name = rp.file_name WHERE f.submission_id = s.submission_id AND rp.state = 'processed') first ON first.received_at IS NOT NULL
           WHERE s.sent_at IS NOT NULL AND s.environment = $1`,
@@ -124,7 +169,12 @@ type GaugeMaker = (name: string, help: string, labelNames: string[], collect: (g
 /** The ledger's totals (records, bytes, transfer failures) and the overdue acknowledgements. */
 function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions): void {
   gauge('maillon_records', 'Records extracted, emitted and quarantined by the successful runs, by flow.', ['flow', 'outcome'], async (g) => {
-    const rows = await queryRows(ledger, `SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run GROUP BY flow`, [], RecordSumRow);
+    const rows = await queryRows(
+      ledger,
+      `SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run GROUP BY flow`,
+      [],
+      RecordSumRow,
+    );
     for (const r of rows) {
       g.set({ flow: r.flow, outcome: 'extracted' }, Number(r.e));
       g.set({ flow: r.flow, outcome: 'emitted' }, Number(r.m));
@@ -132,7 +182,12 @@ function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions
     }
   });
   gauge('maillon_bytes_sent', 'Bytes of the files of sent submissions.', [], async (g) => {
-    const r = await queryFirst(ledger, `SELECT coalesce(sum(f.bytes), 0)::bigint AS b FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE s.sent_at IS NOT NULL`, [], z.object({ b: numericText }));
+    const r = await queryFirst(
+      ledger,
+      `SELECT coalesce(sum(f.bytes), 0)::bigint AS b FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE s.sent_at IS NOT NULL`,
+      [],
+      z.object({ b: numericText }),
+    );
     g.set(r?.b ?? 0);
   });
   gauge('maillon_transfer_failures', 'Failed transfer attempts.', [], async (g) => {
@@ -150,7 +205,12 @@ function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions
     g.set(r?.s ?? 0);
   });
   gauge('maillon_overdue_submissions', 'Submissions sent without an ACRF after the configured delay.', [], async (g) => {
-    const r = await queryFirst(ledger, `SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $1)`, [o.ackDelayHours, o.clock.now()], count);
+    const r = await queryFirst(
+      ledger,
+      `SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $1)`,
+      [o.ackDelayHours, o.clock.now()],
+      count,
+    );
     g.set(r?.n ?? 0);
   });
 }

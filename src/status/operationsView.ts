@@ -15,12 +15,31 @@ export interface OperationsView {
   /** The runs alive now, with their elapsed time. */
   running: { runId: number; flow: string; period: string; startedAt: string; startedBy: string; host: string; elapsedSeconds: number }[];
   /** The last finished runs (dry runs excluded), newest first, with their duration. */
-  recentRuns: { runId: number; flow: string; period: string; state: string; kind: string; startedAt: string; finishedAt: string | null; durationSeconds: number | null; emitted: number | null; startedBy: string }[];
+  recentRuns: {
+    runId: number;
+    flow: string;
+    period: string;
+    state: string;
+    kind: string;
+    startedAt: string;
+    finishedAt: string | null;
+    durationSeconds: number | null;
+    emitted: number | null;
+    startedBy: string;
+  }[];
 }
 
 const RecentRun = z.object({
-  run_id: ledgerId, flow: z.string(), period: z.string(), state: z.string(), kind: z.string(), started_at: z.date(), finished_at: z.date().nullable(),
-  emitted: z.number().nullable(), started_by: z.string(), seconds: z.number().nullable(),
+  run_id: ledgerId,
+  flow: z.string(),
+  period: z.string(),
+  state: z.string(),
+  kind: z.string(),
+  started_at: z.date(),
+  finished_at: z.date().nullable(),
+  emitted: z.number().nullable(),
+  started_by: z.string(),
+  seconds: z.number().nullable(),
 });
 
 /** Reads the instances, the queue, the live runs and the last runs of an environment. */
@@ -36,13 +55,35 @@ export async function readOperations(ledger: Pool, environment: Environment, now
   );
   return {
     instances: beats.map((h) => ({
-      instance: h.instance, host: h.host, pid: h.pid, startedAt: h.startedAt.toISOString(), lastTickAt: h.lastTickAt.toISOString(), tickSeconds: h.tickSeconds, alive: tickIsRecent(h.lastTickAt, h.tickSeconds, now),
+      instance: h.instance,
+      host: h.host,
+      pid: h.pid,
+      startedAt: h.startedAt.toISOString(),
+      lastTickAt: h.lastTickAt.toISOString(),
+      tickSeconds: h.tickSeconds,
+      alive: tickIsRecent(h.lastTickAt, h.tickSeconds, now),
     })),
     queue: { depth: q.depth, waiting: q.waiting.map((w) => ({ flow: w.flow, period: w.period, since: w.since.toISOString() })) },
-    running: q.running.map((r) => ({ runId: r.runId, flow: r.flow, period: r.period, startedAt: r.startedAt.toISOString(), startedBy: r.startedBy, host: r.host, elapsedSeconds: Math.max(0, Math.round((now.getTime() - r.startedAt.getTime()) / 1000)) })),
+    running: q.running.map((r) => ({
+      runId: r.runId,
+      flow: r.flow,
+      period: r.period,
+      startedAt: r.startedAt.toISOString(),
+      startedBy: r.startedBy,
+      host: r.host,
+      elapsedSeconds: Math.max(0, Math.round((now.getTime() - r.startedAt.getTime()) / 1000)),
+    })),
     recentRuns: recent.map((r) => ({
-      runId: r.run_id, flow: r.flow, period: r.period, state: r.state, kind: r.kind, startedAt: r.started_at.toISOString(), finishedAt: r.finished_at?.toISOString() ?? null,
-      durationSeconds: r.seconds === null ? null : Math.round(r.seconds * 10) / 10, emitted: r.emitted, startedBy: r.started_by,
+      runId: r.run_id,
+      flow: r.flow,
+      period: r.period,
+      state: r.state,
+      kind: r.kind,
+      startedAt: r.started_at.toISOString(),
+      finishedAt: r.finished_at?.toISOString() ?? null,
+      durationSeconds: r.seconds === null ? null : Math.round(r.seconds * 10) / 10,
+      emitted: r.emitted,
+      startedBy: r.started_by,
     })),
   };
 }

@@ -3,8 +3,15 @@ import type { Category, PeriodStatus, StatusSnapshot } from './statusSnapshot.js
 
 /** The label of each category on the page. */
 export const CATEGORY_LABEL: Record<Category, string> = {
-  to_do: 'to do', running: 'running', in_progress: 'in progress', failed: 'failed', given_up: 'given up', delivered: 'delivered',
-  needs_attention: 'needs attention', nothing_to_send: 'nothing to send', outside_window: 'outside the catch-up window',
+  to_do: 'to do',
+  running: 'running',
+  in_progress: 'in progress',
+  failed: 'failed',
+  given_up: 'given up',
+  delivered: 'delivered',
+  needs_attention: 'needs attention',
+  nothing_to_send: 'nothing to send',
+  outside_window: 'outside the catch-up window',
 };
 
 /** The link to a period's reconciliation report (the report links back to its cell: `/#flow/period`). */
@@ -22,7 +29,11 @@ export function gridHtml(s: StatusSnapshot): string {
   const flows = [...new Set(s.periods.map((p) => p.flow))].sort();
   const paused = new Set(s.paused.map((p) => p.flow));
   const rows = flows.map((flow) => {
-    const cells = s.periods.filter((p) => p.flow === flow).sort((a, b) => (a.period < b.period ? 1 : -1)).map(cellHtml).join('');
+    const cells = s.periods
+      .filter((p) => p.flow === flow)
+      .sort((a, b) => (a.period < b.period ? 1 : -1))
+      .map(cellHtml)
+      .join('');
     return `<tr data-flow="${esc(flow)}"><th scope="row">${esc(flow)}${paused.has(flow) ? ' <span class="paused-tag">paused</span>' : ''}</th>${cells}</tr>`;
   });
   const legend = (Object.keys(CATEGORY_LABEL) as Category[]).map((c) => `<span class="cat ${c}">${esc(CATEGORY_LABEL[c])}</span>`).join(' ');
@@ -35,9 +46,11 @@ ${rows.join('\n')}
 function cellHtml(p: PeriodStatus): string {
   const risk = p.deadlineAtRisk ? (p.daysRemaining < 0 ? `⚠ deadline passed ${-p.daysRemaining} d ago` : `⚠ deadline in ${p.daysRemaining} d`) : `deadline ${p.deadline}`;
   const title = [CATEGORY_LABEL[p.category], p.state, p.action ?? ''].filter(Boolean).join(' — ');
-  return `<td id="${esc(cellId(p))}" class="cell ${p.category}${p.deadlineAtRisk ? ' at-risk' : ''}" data-period="${esc(p.period)}" data-category="${p.category}" title="${esc(title)}">` +
+  return (
+    `<td id="${esc(cellId(p))}" class="cell ${p.category}${p.deadlineAtRisk ? ' at-risk' : ''}" data-period="${esc(p.period)}" data-category="${p.category}" title="${esc(title)}">` +
     `<b>${esc(p.period)}</b><br><span class="cat-label">${esc(CATEGORY_LABEL[p.category])}</span><br><small class="deadline">${esc(risk)}</small>` +
-    `${p.runId ? `<br><a href="${reportHref(p)}">report</a>` : ''}</td>`;
+    `${p.runId ? `<br><a href="${reportHref(p)}">report</a>` : ''}</td>`
+  );
 }
 
 /** A report served by the status page, with a link back to its period's cell in the grid. */

@@ -24,14 +24,27 @@ export function statusToHtml(s: StatusSnapshot): string {
     )
     .join('\n');
   const table = (id: string, head: string[], body: string[], empty: string): string =>
-    body.length === 0 ? `<p id="${id}" class="empty">${esc(empty)}</p>` : `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>\n${body.join('\n')}\n</tbody></table>`;
+    body.length === 0
+      ? `<p id="${id}" class="empty">${esc(empty)}</p>`
+      : `<table id="${id}"><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>\n${body.join('\n')}\n</tbody></table>`;
   const next = s.next.map((n) => `<tr><td>${esc(n.flow)}</td><td>${esc(brusselsTime(n.at) || 'never')}</td></tr>`);
-  const running = s.running.map((r) => `<tr data-run="${r.runId}"><td>#${r.runId}</td><td>${esc(r.flow)}</td><td>${esc(r.period)}</td><td>${esc(brusselsTime(r.startedAt))}</td><td class="elapsed">${esc(shortDuration(r.elapsedSeconds))}</td><td>${esc(r.startedBy)}@${esc(r.host)}</td></tr>`);
+  const running = s.running.map(
+    (r) =>
+      `<tr data-run="${r.runId}"><td>#${r.runId}</td><td>${esc(r.flow)}</td><td>${esc(r.period)}</td><td>${esc(brusselsTime(r.startedAt))}</td><td class="elapsed">${esc(shortDuration(r.elapsedSeconds))}</td><td>${esc(r.startedBy)}@${esc(r.host)}</td></tr>`,
+  );
   const waiting = s.queue.waiting.map((w) => `<tr><td>${esc(w.flow)}</td><td>${esc(w.period)}</td><td>${esc(brusselsTime(w.since))}</td></tr>`);
   const depth = ['created', 'retry', 'active'].map((k) => `${k} ${s.queue.depth[k] ?? 0}`).join(', ');
-  const instances = s.instances.map((i) => `<tr data-instance="${esc(i.instance)}" class="${i.alive ? 'alive' : 'stale'}"><td>${esc(i.instance)}</td><td>${esc(brusselsTime(i.startedAt))}</td><td>${esc(brusselsTime(i.lastTickAt))}</td><td>${i.alive ? 'ticking' : 'no recent tick'}</td></tr>`);
-  const recent = s.recentRuns.map((r) => `<tr data-run="${r.runId}"><td>#${r.runId}</td><td>${esc(r.flow)}</td><td><a href="${reportHref(r)}">${esc(r.period)}</a></td><td class="state ${esc(r.state)}">${esc(r.state)}</td><td>${esc(r.kind)}</td><td>${esc(brusselsTime(r.startedAt))}</td><td class="duration">${r.durationSeconds === null ? '' : esc(shortDuration(r.durationSeconds))}</td><td>${r.emitted ?? ''}</td><td>${esc(r.startedBy)}</td></tr>`);
-  const paused = s.paused.length ? `<h2>Paused flows</h2><ul id="paused">${s.paused.map((p) => `<li data-flow="${esc(p.flow)}"><b>${esc(p.flow)}</b> paused since ${esc(brusselsTime(p.at))} by ${esc(p.by)}: ${esc(p.reason)} (<code>maillon resume ${esc(p.flow)}</code>)</li>`).join('')}</ul>` : '';
+  const instances = s.instances.map(
+    (i) =>
+      `<tr data-instance="${esc(i.instance)}" class="${i.alive ? 'alive' : 'stale'}"><td>${esc(i.instance)}</td><td>${esc(brusselsTime(i.startedAt))}</td><td>${esc(brusselsTime(i.lastTickAt))}</td><td>${i.alive ? 'ticking' : 'no recent tick'}</td></tr>`,
+  );
+  const recent = s.recentRuns.map(
+    (r) =>
+      `<tr data-run="${r.runId}"><td>#${r.runId}</td><td>${esc(r.flow)}</td><td><a href="${reportHref(r)}">${esc(r.period)}</a></td><td class="state ${esc(r.state)}">${esc(r.state)}</td><td>${esc(r.kind)}</td><td>${esc(brusselsTime(r.startedAt))}</td><td class="duration">${r.durationSeconds === null ? '' : esc(shortDuration(r.durationSeconds))}</td><td>${r.emitted ?? ''}</td><td>${esc(r.startedBy)}</td></tr>`,
+  );
+  const paused = s.paused.length
+    ? `<h2>Paused flows</h2><ul id="paused">${s.paused.map((p) => `<li data-flow="${esc(p.flow)}"><b>${esc(p.flow)}</b> paused since ${esc(brusselsTime(p.at))} by ${esc(p.by)}: ${esc(p.reason)} (<code>maillon resume ${esc(p.flow)}</code>)</li>`).join('')}</ul>`
+    : '';
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${REFRESH_SECONDS}"><title>maillon status (${esc(s.environment)})</title>
 <style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #bbb;padding:3px 8px;vertical-align:top}

@@ -29,7 +29,9 @@ export function isLoopback(host: string): boolean {
 export function requireStatusToken(host: string, token: string | undefined): string | null {
   if (isLoopback(host)) return token ?? null;
   if (!token) {
-    throw new ConfigError(`MAILLON_STATUS_HOST is ${host}, an address other than loopback: set MAILLON_STATUS_TOKEN (16 characters or more) so that the status page and /metrics ask for it, or bind to 127.0.0.1.`);
+    throw new ConfigError(
+      `MAILLON_STATUS_HOST is ${host}, an address other than loopback: set MAILLON_STATUS_TOKEN (16 characters or more) so that the status page and /metrics ask for it, or bind to 127.0.0.1.`,
+    );
   }
   return token;
 }
@@ -73,7 +75,10 @@ function tokenOf(req: http.IncomingMessage, url: URL): string | null {
   if (auth) return auth[1]!;
   const q = url.searchParams.get('token');
   if (q) return q;
-  const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${COOKIE}=`));
+  const cookie = (req.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.trim())
+    .find((c) => c.startsWith(`${COOKIE}=`));
   return cookie ? decodeURIComponent(cookie.slice(COOKIE.length + 1)) : null;
 }
 

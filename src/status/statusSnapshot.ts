@@ -69,7 +69,15 @@ export interface StatusSnapshot {
  * from the period view. A period to do whose last due instant is before serve's catch-up window
  * (`catchUpDays`, MAILLON_CATCHUP_DAYS) is marked outside it: serve will not run it.
  */
-export async function statusSnapshot(ledger: Pool, pipelines: readonly AnyPipeline[], env: Environment, now: Date, windowDays: number, ackDelayHours: number, catchUpDays = windowDays): Promise<StatusSnapshot> {
+export async function statusSnapshot(
+  ledger: Pool,
+  pipelines: readonly AnyPipeline[],
+  env: Environment,
+  now: Date,
+  windowDays: number,
+  ackDelayHours: number,
+  catchUpDays = windowDays,
+): Promise<StatusSnapshot> {
   const from = new Date(now.getTime() - windowDays * 86_400_000);
   const catchUpFrom = now.getTime() - catchUpDays * 86_400_000;
   const keys = new Map<string, { flow: string; period: string }>();
@@ -83,7 +91,14 @@ export async function statusSnapshot(ledger: Pool, pipelines: readonly AnyPipeli
   const views = await readPeriodViews(ledger, env, [...keys.values()], { now, ackDelayHours });
   const periods = views
     .sort((a, b) => (`${a.flow} ${a.period}` < `${b.flow} ${b.period}` ? -1 : 1))
-    .map((v) => toStatus(v, pipelines.find((p) => p.id === v.flow)!, now, (dueAt.get(`${v.flow} ${v.period}`) ?? 0) <= catchUpFrom));
+    .map((v) =>
+      toStatus(
+        v,
+        pipelines.find((p) => p.id === v.flow)!,
+        now,
+        (dueAt.get(`${v.flow} ${v.period}`) ?? 0) <= catchUpFrom,
+      ),
+    );
   const paused = [...(await pausedFlows(ledger, env)).values()].map((p) => ({ flow: p.flow, reason: p.reason, by: p.by, at: p.at.toISOString() }));
   // Soonest first; a schedule that never fires again last.
   const next = nextRuns(pipelines, now)
@@ -104,12 +119,21 @@ function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp
     ? `Due before serve's catch-up window (MAILLON_CATCHUP_DAYS): serve will not run it. To send it: maillon run ${v.flow} --period ${v.period} --env ${v.environment}.${v.action ? ` ${v.action}` : ''}`
     : v.action;
   return {
-    flow: v.flow, period: v.period, state, phase: v.phase, action,
-    category: category(v, state, outsideCatchUp), outsideCatchUp, deadlineAtRisk: v.phase !== 'delivered' && daysRemaining <= DEADLINE_RISK_DAYS,
+    flow: v.flow,
+    period: v.period,
+    state,
+    phase: v.phase,
+    action,
+    category: category(v, state, outsideCatchUp),
+    outsideCatchUp,
+    deadlineAtRisk: v.phase !== 'delivered' && daysRemaining <= DEADLINE_RISK_DAYS,
     submissions: v.submissions.map((s) => ({ id: s.id, receiver: s.receiver, kind: s.kind, state: s.state })),
     retry: v.retry ? { failures: v.retry.failures, nextAttemptAt: v.retry.nextAttemptAt?.toISOString() ?? null, givenUpAt: v.retry.givenUpAt?.toISOString() ?? null } : null,
-    overdue: v.live.some((s) => s.overdue), quarantined: reported?.quarantined ?? null,
-    deadline, daysRemaining, runId: v.reportRunId,
+    overdue: v.live.some((s) => s.overdue),
+    quarantined: reported?.quarantined ?? null,
+    deadline,
+    daysRemaining,
+    runId: v.reportRunId,
   };
 }
 

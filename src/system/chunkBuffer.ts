@@ -23,11 +23,7 @@ export interface ChunkBuffer {
  * for a piece larger than a chunk, which gets a buffer of its own); `fresh` gives the buffer to
  * fill next (a new one by default: the one sent may still be in use).
  */
-export function createChunkBuffer(
-  size: number,
-  send: (chunk: Buffer, whole: Buffer | null) => Promise<void>,
-  fresh: () => Buffer = () => Buffer.allocUnsafe(size),
-): ChunkBuffer {
+export function createChunkBuffer(size: number, send: (chunk: Buffer, whole: Buffer | null) => Promise<void>, fresh: () => Buffer = () => Buffer.allocUnsafe(size)): ChunkBuffer {
   let buf = fresh();
   let used = 0;
   let sent = 0;

@@ -7,12 +7,17 @@ import { whereTo } from './traceText.js';
  * another key, then one row per extraction. The status server shows it at /trace?key=…, masked.
  */
 export function traceToHtml(t: Trace | null): string {
-  const rows = (t?.entries ?? []).map((e) => `<tr><td>${esc(e.flow)}</td><td>${esc(e.period)}</td><td>${esc(e.environment)}</td><td>#${e.runId} ${esc(e.runKind)}${e.runReason ? ` (${esc(e.runReason)})` : ''}</td>`
-    + `<td>${esc(e.startedBy)}</td><td>${esc(e.startedAt)}</td><td>${esc(e.sourceKey)}</td><td>${esc(e.recordKey ?? '')}</td><td>${esc(e.outcome)}</td><td>${esc(whereTo(e))}</td>`
-    + `<td>${esc(e.submissionId === null ? '' : `#${e.submissionId} ${e.submissionState ?? ''}`)}</td>`
-    + `<td>${e.replies.map((p) => esc(`${p.name} (${p.kind ?? '?'}, ${p.state})`)).join('<br>')}</td>`
-    + `<td>${e.anomalies.map((a) => esc(`${a.code}${a.blocking ? ' blocking' : ''}${a.description ? `: ${a.description}` : ''}`)).join('<br>')}</td>`
-    + `<td class="state-${esc(e.finalState)}">${esc(e.finalState)}</td></tr>`).join('\n');
+  const rows = (t?.entries ?? [])
+    .map(
+      (e) =>
+        `<tr><td>${esc(e.flow)}</td><td>${esc(e.period)}</td><td>${esc(e.environment)}</td><td>#${e.runId} ${esc(e.runKind)}${e.runReason ? ` (${esc(e.runReason)})` : ''}</td>` +
+        `<td>${esc(e.startedBy)}</td><td>${esc(e.startedAt)}</td><td>${esc(e.sourceKey)}</td><td>${esc(e.recordKey ?? '')}</td><td>${esc(e.outcome)}</td><td>${esc(whereTo(e))}</td>` +
+        `<td>${esc(e.submissionId === null ? '' : `#${e.submissionId} ${e.submissionState ?? ''}`)}</td>` +
+        `<td>${e.replies.map((p) => esc(`${p.name} (${p.kind ?? '?'}, ${p.state})`)).join('<br>')}</td>` +
+        `<td>${e.anomalies.map((a) => esc(`${a.code}${a.blocking ? ' blocking' : ''}${a.description ? `: ${a.description}` : ''}`)).join('<br>')}</td>` +
+        `<td class="state-${esc(e.finalState)}">${esc(e.finalState)}</td></tr>`,
+    )
+    .join('\n');
   const title = t ? `${t.query.kind === 'inss' ? 'INSS' : 'dossier key'} ${t.query.value}` : 'a record';
   return `<!DOCTYPE html>
 <html lang="en">
@@ -29,11 +34,15 @@ export function traceToHtml(t: Trace | null): string {
 <p><a href="/">status</a></p>
 <h1>${esc(`Trace of ${title}`)}</h1>
 <form method="get" action="/trace"><label>dossier key or INSS <input name="key" value="${esc(t && t.query.kind === 'key' ? t.query.value : '')}"></label> <button>trace</button></form>
-${t ? `<p id="summary">${t.entries.length} extraction(s), oldest run first.</p>
+${
+  t
+    ? `<p id="summary">${t.entries.length} extraction(s), oldest run first.</p>
 <table id="trace"><thead><tr><th>flow</th><th>period</th><th>env</th><th>run</th><th>started by</th><th>started at</th><th>dossier key</th><th>record</th><th>outcome</th><th>where</th><th>submission</th><th>replies</th><th>anomalies</th><th>final state</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>` : ''}
+</tbody></table>`
+    : ''
+}
 </body>
 </html>
 `;

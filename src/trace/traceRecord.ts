@@ -25,14 +25,15 @@ export interface TraceOptions {
  */
 export async function traceRecord(sources: TraceSources, text: string, options: TraceOptions): Promise<Trace> {
   const query = parseTraceQuery(text);
-  const dossierKeys = query.kind === 'inss'
-    ? (await sources.dossier.query<{ affiliate_id: string }>('SELECT affiliate_id FROM dossier.affiliates WHERE inss = $1', [query.value])).rows.map((r) => r.affiliate_id)
-    : [];
+  const dossierKeys =
+    query.kind === 'inss' ? (await sources.dossier.query<{ affiliate_id: string }>('SELECT affiliate_id FROM dossier.affiliates WHERE inss = $1', [query.value])).rows.map((r) => r.affiliate_id) : [];
   const entries = await readTrace(sources.ledger, query, dossierKeys);
   const shownQuery = query.kind === 'inss' ? { kind: query.kind, value: maskInss(query.value) } : query;
   if (options.unmask) {
     await recordEvent(sources.ledger, {
-      at: options.now, submissionId: null, kind: 'trace_unmasked',
+      at: options.now,
+      submissionId: null,
+      kind: 'trace_unmasked',
       detail: { query: shownQuery, sourceKeys: [...new Set(entries.map((e) => e.sourceKey))], entries: entries.length, by: os.userInfo().username, host: os.hostname() },
     });
     return { query, entries };

@@ -26,8 +26,20 @@ export interface CancelDeps {
 export type CancelOutcome = 'cancelled-locally' | 'td-written' | 'already-cancelled';
 
 const Row = z.object({
-  state: z.string(), flow: z.string(), period: z.string(), receiver: z.string(), purpose: z.string(), sender: z.string(),
-  creation_date: z.string().refine(isLocalDate).transform((d) => d as LocalDate), sequence: z.string(), environment: environmentColumn, parts: z.number(), go_started_at: z.date().nullable(),
+  state: z.string(),
+  flow: z.string(),
+  period: z.string(),
+  receiver: z.string(),
+  purpose: z.string(),
+  sender: z.string(),
+  creation_date: z
+    .string()
+    .refine(isLocalDate)
+    .transform((d) => d as LocalDate),
+  sequence: z.string(),
+  environment: environmentColumn,
+  parts: z.number(),
+  go_started_at: z.date().nullable(),
 });
 type Row = z.output<typeof Row>;
 
@@ -54,7 +66,9 @@ export async function cancelSubmission(deps: CancelDeps, submissionId: number): 
     return writeTd(deps, submissionId, s);
   });
   if (locked.busy) {
-    throw new BusyError(`Submission #${submissionId} is being sent by another maillon process right now; it was not cancelled. Wait for the send to finish, then cancel it again: while its GO still waits on the server, maillon writes the TD file.`);
+    throw new BusyError(
+      `Submission #${submissionId} is being sent by another maillon process right now; it was not cancelled. Wait for the send to finish, then cancel it again: while its GO still waits on the server, maillon writes the TD file.`,
+    );
   }
   return locked.value;
 }
@@ -92,13 +106,17 @@ async function cancel(deps: CancelDeps, submissionId: number, from: ('written' |
   const moved = await withTransaction(deps.ledger, (tx) => transitionSubmission(tx, { submissionId, from, to: 'cancelled', at: deps.clock.now(), event: { kind: 'cancelled', detail } }));
   if (!moved) {
     const now = await readSubmission(deps.ledger, submissionId);
-    throw new LedgerConflictError(`Submission #${submissionId} became ${now.state} while it was being cancelled (a reply came in); it is not cancelled.${detail.td ? ` The TD file ${detail.td} was written: tell the receiver.` : ''}`);
+    throw new LedgerConflictError(
+      `Submission #${submissionId} became ${now.state} while it was being cancelled (a reply came in); it is not cancelled.${detail.td ? ` The TD file ${detail.td} was written: tell the receiver.` : ''}`,
+    );
   }
 }
 
 function refuseProcessed(submissionId: number, s: Row): void {
   if (s.state === 'rejected') {
-    throw new LedgerConflictError(`Submission #${submissionId} was rejected by the receiver, which holds nothing of it: there is nothing to cancel. "maillon status" says how to send ${s.flow} ${s.period} again.`);
+    throw new LedgerConflictError(
+      `Submission #${submissionId} was rejected by the receiver, which holds nothing of it: there is nothing to cancel. "maillon status" says how to send ${s.flow} ${s.period} again.`,
+    );
   }
   if (s.state !== 'written' && s.state !== 'sent') {
     throw new LedgerConflictError(

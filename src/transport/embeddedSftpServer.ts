@@ -209,6 +209,13 @@ function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, dro
     if (!d?.dir) return sftp.status(reqid, STATUS_CODE.FAILURE);
     if (d.dir.length === 0) return sftp.status(reqid, STATUS_CODE.EOF);
     const batch = d.dir.splice(0, 100);
-    sftp.name(reqid, batch.map((f) => ({ filename: path.basename(f), longname: `${fs.statSync(f).isDirectory() ? 'd' : '-'}rw-r--r-- 1 maillon maillon ${fs.statSync(f).size} Jan 1 00:00 ${path.basename(f)}`, attrs: attrs(fs.statSync(f)) })));
+    sftp.name(
+      reqid,
+      batch.map((f) => ({
+        filename: path.basename(f),
+        longname: `${fs.statSync(f).isDirectory() ? 'd' : '-'}rw-r--r-- 1 maillon maillon ${fs.statSync(f).size} Jan 1 00:00 ${path.basename(f)}`,
+        attrs: attrs(fs.statSync(f)),
+      })),
+    );
   });
 }

@@ -42,9 +42,7 @@ export function loadEndpoints(file: string): Endpoints {
     // It pins the receivers' host keys: like OpenSSH with ~/.ssh/config, refuse a file others may change.
     const mode = fs.statSync(file).mode;
     if ((mode & 0o022) !== 0) {
-      throw new ConfigError(
-        `The receivers file ${file} can be changed by others (mode ${(mode & 0o777).toString(8)}); it pins the receivers' host keys, so it is refused. Run: chmod go-w ${file}`,
-      );
+      throw new ConfigError(`The receivers file ${file} can be changed by others (mode ${(mode & 0o777).toString(8)}); it pins the receivers' host keys, so it is refused. Run: chmod go-w ${file}`);
     }
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {

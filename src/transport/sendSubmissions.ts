@@ -46,8 +46,18 @@ export interface SendOutcome {
 }
 
 const SubmissionRow = z.object({
-  submission_id: ledgerId, receiver: z.string(), purpose: z.string(), sender: z.string(), creation_date: z.string().refine(isLocalDate).transform((d) => d as LocalDate),
-  sequence: z.string(), environment: environmentColumn, parts: z.number(), go_started_at: z.date().nullable(),
+  submission_id: ledgerId,
+  receiver: z.string(),
+  purpose: z.string(),
+  sender: z.string(),
+  creation_date: z
+    .string()
+    .refine(isLocalDate)
+    .transform((d) => d as LocalDate),
+  sequence: z.string(),
+  environment: environmentColumn,
+  parts: z.number(),
+  go_started_at: z.date().nullable(),
 });
 type SubmissionRow = z.output<typeof SubmissionRow>;
 
@@ -74,13 +84,24 @@ export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): 
 async function sendOne(deps: SendDeps, row: SubmissionRow): Promise<SendOutcome> {
   const id = row.submission_id;
   const go = formatBatchFileName({
-    kind: 'GO', purpose: row.purpose, sender: row.sender, date: row.creation_date, sequence: row.sequence, environment: row.environment, parts: row.parts,
+    kind: 'GO',
+    purpose: row.purpose,
+    sender: row.sender,
+    date: row.creation_date,
+    sequence: row.sequence,
+    environment: row.environment,
+    parts: row.parts,
   });
   // The submission's lock is held for the whole delivery: a cancel meanwhile is refused, and
   // another maillon process skips it.
   const locked = await withSubmissionLock(deps.ledger, id, async () => {
     // Re-read under the lock: another process may have sent or cancelled it meanwhile.
-    const current = (await queryFirst(deps.ledger, 'SELECT state, go_started_at FROM maillon.submissions WHERE submission_id = $1', [id], z.object({ state: z.string(), go_started_at: z.date().nullable() })))!;
+    const current = (await queryFirst(
+      deps.ledger,
+      'SELECT state, go_started_at FROM maillon.submissions WHERE submission_id = $1',
+      [id],
+      z.object({ state: z.string(), go_started_at: z.date().nullable() }),
+    ))!;
     if (current.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' as const };
     return deliver(deps, { ...row, go_started_at: current.go_started_at }, id, go);
   });
@@ -123,12 +144,18 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
             });
             await withTransaction(deps.ledger, async (tx) => {
               const at = deps.clock.now();
-              await tx.query(
-                `UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'sent', host_key = $3, detail = $4 WHERE attempt_id = $1`,
-                [attemptId, at, session.fingerprint, JSON.stringify(transcript)],
-              );
+              await tx.query(`UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'sent', host_key = $3, detail = $4 WHERE attempt_id = $1`, [
+                attemptId,
+                at,
+                session.fingerprint,
+                JSON.stringify(transcript),
+              ]);
               const moved = await transitionSubmission(tx, {
-                submissionId: id, from: ['written'], to: 'sent', at, event: { kind: 'sent', detail: { go, server, hostKey: session.fingerprint, transcript } },
+                submissionId: id,
+                from: ['written'],
+                to: 'sent',
+                at,
+                event: { kind: 'sent', detail: { go, server, hostKey: session.fingerprint, transcript } },
               });
               // Only a reply read meanwhile (the GO was already there) can have moved it: it went further.
               if (!moved) log.warn({ go }, 'submission was no longer written when its delivery was recorded');
@@ -139,7 +166,9 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
           }
         } catch (err) {
           await deps.ledger.query(`UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'failed', error = $3 WHERE attempt_id = $1`, [
-            attemptId, deps.clock.now(), (err as Error).message.slice(0, 2000),
+            attemptId,
+            deps.clock.now(),
+            (err as Error).message.slice(0, 2000),
           ]);
           throw err;
         }

@@ -68,12 +68,13 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
   }
   // Every operation: bounded in time, and a failure of the server (dropped connection, refused
   // operation) is a retryable TransportError that names what was being done.
-  const failed = (what: string) => (err: unknown): never => {
-    if (err instanceof TransportError) throw err;
-    throw new TransportError(`SFTP ${what} on ${endpoint.host}:${endpoint.port} failed: ${(err as Error).message}`, true, { cause: err });
-  };
-  const timed = <T>(what: string, p: Promise<T>): Promise<T> =>
-    withTimeout(p, endpoint.timeoutMs, `${what} on ${endpoint.host}:${endpoint.port}`).catch(failed(what));
+  const failed =
+    (what: string) =>
+    (err: unknown): never => {
+      if (err instanceof TransportError) throw err;
+      throw new TransportError(`SFTP ${what} on ${endpoint.host}:${endpoint.port} failed: ${(err as Error).message}`, true, { cause: err });
+    };
+  const timed = <T>(what: string, p: Promise<T>): Promise<T> => withTimeout(p, endpoint.timeoutMs, `${what} on ${endpoint.host}:${endpoint.port}`).catch(failed(what));
   // A large file takes longer than the timeout to move: it is the absence of progress that fails it.
   const moving = <T>(what: string, run: (progress: () => void) => Promise<T>): Promise<T> =>
     withStallTimeout(run, endpoint.timeoutMs, `${what} on ${endpoint.host}:${endpoint.port}`).catch(failed(what));
@@ -96,10 +97,13 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
     rename: async (from, to) => {
       // posix-rename@openssh.com where the server offers it; plain rename otherwise (the target
       // never exists at this point, so SFTP v3's refusal to rename onto a name cannot bite).
-      await timed(`renaming ${from}`, client.posixRename(from, to).catch((err: Error) => {
-        if (!/not support|unsupported/i.test(err.message)) throw err;
-        return client.rename(from, to);
-      }));
+      await timed(
+        `renaming ${from}`,
+        client.posixRename(from, to).catch((err: Error) => {
+          if (!/not support|unsupported/i.test(err.message)) throw err;
+          return client.rename(from, to);
+        }),
+      );
     },
     remove: async (p) => {
       await timed(`removing ${p}`, client.delete(p, true));

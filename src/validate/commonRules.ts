@@ -61,9 +61,6 @@ export function companyNumberRule<Row>(numbersOf: (row: Row) => readonly (string
 export function activityCategoryRule<Row>(activitiesOf: (row: Row) => readonly { category: string | null }[]): Rule<Row> {
   return {
     id: 'activity-without-category',
-    check: (row) =>
-      activitiesOf(row).some((a) => a.category === null)
-        ? 'an activity period has no category (main, complementary…); complete it in the dossier'
-        : null,
+    check: (row) => (activitiesOf(row).some((a) => a.category === null) ? 'an activity period has no category (main, complementary…); complete it in the dossier' : null),
   };
 }

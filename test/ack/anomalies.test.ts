@@ -53,13 +53,18 @@ describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)
     );
     const a001 = ids.rows.find((r) => r.record_key === '85073003328')!;
     const a002 = ids.rows.find((r) => r.record_key === '03051212332')!;
-    await ch.put('OUTTEST', 'T', 'NOTI', notiBody(t.file, 2, [
-      { inss: '85073003328', attestationId: a001.attestation_id, code: 'C1' },
-      { inss: '85073003328', attestationId: a002.attestation_id, code: 'C2' }, // A002's id under A001's INSS: no such record
-      { code: 'C3' }, // names no one
-      { inss: '03051212332', code: 'C4', blocking: 'B' },
-      { inss: '99999999999', code: 'C5' }, // not in the file
-    ]));
+    await ch.put(
+      'OUTTEST',
+      'T',
+      'NOTI',
+      notiBody(t.file, 2, [
+        { inss: '85073003328', attestationId: a001.attestation_id, code: 'C1' },
+        { inss: '85073003328', attestationId: a002.attestation_id, code: 'C2' }, // A002's id under A001's INSS: no such record
+        { code: 'C3' }, // names no one
+        { inss: '03051212332', code: 'C4', blocking: 'B' },
+        { inss: '99999999999', code: 'C5' }, // not in the file
+      ]),
+    );
     await ch.acks('T');
     const rows = await ch.fx.db.pool.query('SELECT code, ordinal, inss, attestation_id, blocking FROM maillon.record_anomalies WHERE run_id = $1 ORDER BY anomaly_id', [t.run.runId]);
     expect(rows.rows).toEqual([

@@ -63,7 +63,16 @@ describe('replies that cannot wedge the channel: each failure sets that reply as
 
   it('sets aside a NOTI whose AttestationID does not fit a bigint (99999999999999999999999)', async () => {
     await expectSetAsideThenGenuineApplied(
-      (file) => ch.put('OUTTEST', 'T', 'NOTI', notiBody(file, 2, [{ inss: '85073003328', attestationId: '1' }, { inss: '85073003328', attestationId: '99999999999999999999999' }])),
+      (file) =>
+        ch.put(
+          'OUTTEST',
+          'T',
+          'NOTI',
+          notiBody(file, 2, [
+            { inss: '85073003328', attestationId: '1' },
+            { inss: '85073003328', attestationId: '99999999999999999999999' },
+          ]),
+        ),
       /gives anomaly 2 the AttestationID "99999999999999999999999", not a number of at most 18 digits/,
     );
   });

@@ -43,8 +43,12 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
     await fx.run(career, '2026-Q3');
     expect((await sendSubmissions(sendDeps))[0]!.result).toBe('sent');
     const pass = await simulateReceiver({
-      root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock,
-      rejectInss: new Set(['85073003328']), warnInss: new Set(['03051212332']),
+      root: sshd.root,
+      schemasDir: SCHEMAS_DIR,
+      validator: createXsdValidator(undefined),
+      clock,
+      rejectInss: new Set(['85073003328']),
+      warnInss: new Set(['03051212332']),
     });
     expect(pass.replies).toEqual(['FO.ACRF.999999.20261010.00001.T', 'FO.NOTI.999999.20261010.00002.T']);
     const outcomes = await ingestReplies(ackDeps, 'T');
@@ -66,7 +70,12 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
     const run = await fx.run(career, '2026-Q2');
     await sendSubmissions(sendDeps);
     await simulateReceiver({
-      root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock, zipAbove: 0, rejectFiles: new Set([run.files[0]!.name]),
+      root: sshd.root,
+      schemasDir: SCHEMAS_DIR,
+      validator: createXsdValidator(undefined),
+      clock,
+      zipAbove: 0,
+      rejectFiles: new Set([run.files[0]!.name]),
     });
     const outcomes = await ingestReplies(ackDeps, 'T');
     expect(outcomes.filter((o) => o.result === 'processed').map((o) => o.name)).toEqual(['CO.ACRF.999999.20261010.00003.T']);
@@ -108,7 +117,10 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
     await put('FO.ACRF.999999.20261010.00090.T', bomb);
     await put('FO.ACRF.999999.20261010.00091.T', xxe);
     await put('FO.NOTI.999999.20261010.00092.T', '<NOTI><Form>not closed');
-    await put('FO.ACRF.999999.20261010.00093.T', '<ACRF><Form><Identification>ACRF001</Identification><FileReference><FileName>FI.CARR.012345.20261010.99999.T.1.1</FileName></FileReference><ReceptionResult><ResultCode>1</ResultCode></ReceptionResult></Form></ACRF>');
+    await put(
+      'FO.ACRF.999999.20261010.00093.T',
+      '<ACRF><Form><Identification>ACRF001</Identification><FileReference><FileName>FI.CARR.012345.20261010.99999.T.1.1</FileName></FileReference><ReceptionResult><ResultCode>1</ResultCode></ReceptionResult></Form></ACRF>',
+    );
     await put('FO.ACRF.999999.20261010.00094.T', null);
     await fs.truncate(path.join(outtest(), 'FO.ACRF.999999.20261010.00094.T'), 200 * 1024 * 1024).catch(async () => {
       await fs.writeFile(path.join(outtest(), 'FO.ACRF.999999.20261010.00094.T'), '');

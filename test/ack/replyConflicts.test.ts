@@ -14,7 +14,9 @@ async function hashes(dir: string): Promise<Record<string, string>> {
   for (const e of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
     if (e.isFile()) {
       const p = path.join(e.parentPath, e.name);
-      out[path.relative(dir, p)] = createHash('sha256').update(await fs.readFile(p)).digest('hex');
+      out[path.relative(dir, p)] = createHash('sha256')
+        .update(await fs.readFile(p))
+        .digest('hex');
     }
   }
   return out;
@@ -35,7 +37,10 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     const s = await ch.runAndSend('S');
     const intruder = await ch.put('OUTTEST', 'R', 'ACRF', acrfBody(r.file, false));
     const outcomes = await ch.acks('S');
-    expect(outcomeOf(outcomes, intruder)).toMatchObject({ result: 'conflict', reason: expect.stringMatching(/its name says environment R but it came from OUTTEST, which holds T and S replies only/) });
+    expect(outcomeOf(outcomes, intruder)).toMatchObject({
+      result: 'conflict',
+      reason: expect.stringMatching(/its name says environment R but it came from OUTTEST, which holds T and S replies only/),
+    });
     expect(await ch.stateOf(r.submissionId)).toBe('sent');
 
     const pass = await ch.simulate();
@@ -78,7 +83,10 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
 
     const second = await ch.put('OUTTEST', 'T', 'NOTI', notiBody(t.file, 3));
     const outcome = outcomeOf(await ch.acks('T', { evidenceDir }), second);
-    expect(outcome).toMatchObject({ result: 'conflict', reason: expect.stringMatching(/^Contradiction: this NOTI says rejected but the NOTI already applied to .* \(FO\.NOTI\.999999\.20261010\.\d{5}\.T\) said accepted; the first stands\.$/) });
+    expect(outcome).toMatchObject({
+      result: 'conflict',
+      reason: expect.stringMatching(/^Contradiction: this NOTI says rejected but the NOTI already applied to .* \(FO\.NOTI\.999999\.20261010\.\d{5}\.T\) said accepted; the first stands\.$/),
+    });
     expect(await ch.stateOf(t.submissionId)).toBe('accepted');
     expect((await ch.fx.db.pool.query(`SELECT noti_state FROM maillon.files WHERE name = $1`, [t.file])).rows[0].noti_state).toBe('accepted');
     expect(await events()).toBe(eventsBefore);

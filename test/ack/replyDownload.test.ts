@@ -108,7 +108,10 @@ describe('downloads of replies: bounded while they run, nothing partial left, no
     faults.set(noti, 'drop');
     const first = await ch.acks('T');
     faults.clear();
-    expect(outcomeOf(first, noti)).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/The download of .* failed after \d+ bytes.*It will be downloaded again on the next pass \(failure 1 of 3\)/) });
+    expect(outcomeOf(first, noti)).toMatchObject({
+      result: 'set_aside',
+      reason: expect.stringMatching(/The download of .* failed after \d+ bytes.*It will be downloaded again on the next pass \(failure 1 of 3\)/),
+    });
     expect(outcomeOf(first, acrf)?.result).toBe('processed');
     expect((await modes(ch.ackDeps.repliesDir)).filter((e) => e.path.includes(noti))).toEqual([]);
     expect(await ch.stateOf(t.submissionId)).toBe('received');
@@ -127,7 +130,12 @@ describe('downloads of replies: bounded while they run, nothing partial left, no
     const reasons = [];
     for (let pass = 0; pass < 4; pass++) reasons.push(outcomeOf(await ch.acks('T'), noti));
     faults.clear();
-    expect(reasons.map((o) => o?.reason?.replace(/^.*(failure \d of 3|Given up after \d failed downloads).*$/, '$1'))).toEqual(['failure 1 of 3', 'failure 2 of 3', 'Given up after 3 failed downloads', undefined]);
+    expect(reasons.map((o) => o?.reason?.replace(/^.*(failure \d of 3|Given up after \d failed downloads).*$/, '$1'))).toEqual([
+      'failure 1 of 3',
+      'failure 2 of 3',
+      'Given up after 3 failed downloads',
+      undefined,
+    ]);
     expect(reasons[3]).toEqual({ name: noti, result: 'already-processed' });
     expect(await ch.stateOf(t.submissionId)).toBe('sent');
   });

@@ -3,7 +3,15 @@ import { conflictOf, type NamedFile } from '../../src/ack/replyRules.js';
 import type { ReplyHeader } from '../../src/ack/replyXml.js';
 
 const file = (over: Partial<NamedFile> = {}): NamedFile => ({
-  name: 'FI.CARR.012345.20261010.00001.T.1.1', submissionId: 7, environment: 'T', submissionState: 'sent', goStarted: true, ack: null, noti: null, applied: {}, ...over,
+  name: 'FI.CARR.012345.20261010.00001.T.1.1',
+  submissionId: 7,
+  environment: 'T',
+  submissionState: 'sent',
+  goStarted: true,
+  ack: null,
+  noti: null,
+  applied: {},
+  ...over,
 });
 const acrf = (accepted: boolean): ReplyHeader => ({ kind: 'ACRF', fileName: 'F', accepted, errorIds: [] });
 const noti = (result: 'accepted' | 'accepted_with_anomalies' | 'rejected'): ReplyHeader => ({ kind: 'NOTI', fileName: 'F', result, anomalies: 0 });
@@ -26,7 +34,9 @@ describe('conflictOf', () => {
   });
 
   it('sets aside duplicates and contradictions of what a file already received', () => {
-    expect(conflictOf(acrf(true), 'T', 'OUTTEST', file({ ack: 'received', applied: { ACRF: 'FO.ACRF.X' } }))).toBe('Duplicate: the ACRF of FI.CARR.012345.20261010.00001.T.1.1 was already applied (FO.ACRF.X), saying the same (received).');
+    expect(conflictOf(acrf(true), 'T', 'OUTTEST', file({ ack: 'received', applied: { ACRF: 'FO.ACRF.X' } }))).toBe(
+      'Duplicate: the ACRF of FI.CARR.012345.20261010.00001.T.1.1 was already applied (FO.ACRF.X), saying the same (received).',
+    );
     expect(conflictOf(acrf(false), 'T', 'OUTTEST', file({ ack: 'received' }))).toMatch(/^Contradiction: this ACRF says rejected but the ACRF already applied/);
     expect(conflictOf(acrf(true), 'T', 'OUTTEST', file({ noti: 'accepted' }))).toMatch(/^Contradiction: an ACRF after the NOTI/);
     expect(conflictOf(noti('accepted'), 'T', 'OUTTEST', file({ noti: 'accepted' }))).toMatch(/^Duplicate: the NOTI/);

@@ -12,8 +12,7 @@ export function sourceFiles(root: string): string[] {
   return out;
 }
 
-const importPattern =
-  /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s+['"]([^'"]+)['"]/g;
+const importPattern = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s+['"]([^'"]+)['"]/g;
 
 /** The relative module specifiers a file imports or re-exports, type-only ones included. */
 export function relativeImports(text: string): string[] {

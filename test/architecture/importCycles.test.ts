@@ -31,7 +31,13 @@ describe('imports between the folders of src/', () => {
   it('names a cycle when there is one', () => {
     const graph = new Map([
       ['config', new Map([['sign', 'config/config.ts → ../sign/signingIdentity.js']])],
-      ['sign', new Map([['errors', 'x'], ['config', 'sign/signingIdentity.ts → ../config/secretFile.js']])],
+      [
+        'sign',
+        new Map([
+          ['errors', 'x'],
+          ['config', 'sign/signingIdentity.ts → ../config/secretFile.js'],
+        ]),
+      ],
       ['errors', new Map<string, string>()],
     ]);
     expect(findCycles(graph)).toEqual([['config', 'sign']]);

@@ -49,7 +49,22 @@ describe('a command line that behaves', () => {
   it('send --json prints only JSON on stdout when the connection fails (no library chatter)', async () => {
     const receivers = path.join(tmp.dir, 'refused.json');
     await fs.writeFile(path.join(tmp.dir, 'key'), generateEd25519KeyPair().private, { mode: 0o600 });
-    await fs.writeFile(receivers, JSON.stringify({ '*': { host: '127.0.0.1', port: await freePort(), user: 'fund', privateKeyPath: path.join(tmp.dir, 'key'), hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`, inDir: '/IN', timeoutMs: 2000, retries: 0 } }), { mode: 0o600 });
+    await fs.writeFile(
+      receivers,
+      JSON.stringify({
+        '*': {
+          host: '127.0.0.1',
+          port: await freePort(),
+          user: 'fund',
+          privateKeyPath: path.join(tmp.dir, 'key'),
+          hostKeyFingerprint: `SHA256:${'A'.repeat(43)}`,
+          inDir: '/IN',
+          timeoutMs: 2000,
+          retries: 0,
+        },
+      }),
+      { mode: 0o600 },
+    );
     const out = await maillon(['send', '--json', '--no-acks'], { ...env, MAILLON_RECEIVERS: receivers });
     expect(out.code).toBe(11);
     const parsed = JSON.parse(out.stdout) as { result: string }[];
@@ -95,7 +110,12 @@ describe('a command line that behaves', () => {
     // util-linux's script gives the command a terminal; its output is what the operator sees.
     const out = path.join(tmp.dir, 'generated');
     const command = `${path.join(ROOT, 'bin/maillon.js')} generate --affiliates 1200 --out ${out}`;
-    const r = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { PATH: process.env['PATH'], HOME: process.env['HOME'], TERM: 'dumb', ...env }, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], TERM: 'dumb', ...env },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('500/1200');
     expect(r.stdout).toContain('100% 1200/1200');

@@ -38,7 +38,10 @@ describe('the maillon command on a real database', () => {
     const run = await maillon(['run', 'career', '--period', '2026-Q3', '--as-of', '2026-10-10T02:00:00+02:00'], env);
     logs.push(run.stderr);
     expect(run.code).toBe(0);
-    const lines = run.stderr.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    const lines = run.stderr
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg: string });
     expect(lines.map((l) => l.msg)).toContain('run succeeded');
     const rep = await maillon(['report', 'career', '--period', '2026-Q3', '--json'], env);
     logs.push(rep.stderr);

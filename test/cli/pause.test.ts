@@ -12,8 +12,7 @@ describe('maillon pause / resume', () => {
   let db: TestDatabase;
   let home: { dir: string; remove: () => Promise<void> };
   let env: Record<string, string>;
-  const runsOf = async (flow: string): Promise<number> =>
-    (await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE flow = $1 AND NOT dry_run`, [flow])).rows[0].n;
+  const runsOf = async (flow: string): Promise<number> => (await db.pool.query(`SELECT count(*)::int AS n FROM maillon.runs WHERE flow = $1 AND NOT dry_run`, [flow])).rows[0].n;
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -65,8 +64,11 @@ describe('maillon pause / resume', () => {
     expect((await maillon(['verify-ledger'], env)).code).toBe(0);
   });
 
-  it('maillon status uses serve\'s catch-up window: older periods to do are outside it, in text and JSON (issue 22: 400 days shown as planned)', async () => {
-    const json = JSON.parse((await maillon(['status', '--json', '--days', '400'], env)).stdout) as { catchUpDays: number; periods: { flow: string; period: string; state: string; category: string }[] };
+  it("maillon status uses serve's catch-up window: older periods to do are outside it, in text and JSON (issue 22: 400 days shown as planned)", async () => {
+    const json = JSON.parse((await maillon(['status', '--json', '--days', '400'], env)).stdout) as {
+      catchUpDays: number;
+      periods: { flow: string; period: string; state: string; category: string }[];
+    };
     expect(json.catchUpDays).toBe(1);
     expect(json.periods.find((p) => p.flow === 'career' && p.period === '2026-Q2')).toMatchObject({ state: 'outside_window', category: 'outside_window' });
     const text = (await maillon(['status', '--days', '400'], env)).stdout;

@@ -13,7 +13,10 @@ const NOW = '2025-01-10T02:00:00+01:00';
 async function changedDossier(dir: string, more: boolean): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   for (const f of await fs.readdir(DOSSIER_2024)) {
-    let text = (await fs.readFile(path.join(DOSSIER_2024, f), 'utf8')).split('\n').filter((l) => !/^(D06,|[^,]*,D06,)/.test(l)).join('\n');
+    let text = (await fs.readFile(path.join(DOSSIER_2024, f), 'utf8'))
+      .split('\n')
+      .filter((l) => !/^(D06,|[^,]*,D06,)/.test(l))
+      .join('\n');
     if (more && f === 'affiliates.csv') text = text.replace('D03,03051212332,Peeters,', 'D03,03051212332,Peeters-Janssens,');
     if (more && f === 'payments.csv') text = text.replace(/\n*$/, '\nQ01-9,D01,K01-242,payment,1000,2024-07-01,\n');
     await fs.writeFile(path.join(dir, f), text);
@@ -102,10 +105,12 @@ describe('a rerun sends the plan that was shown', () => {
     // The rerun pauses 3 s after its plan (MAILLON_PAUSE_AT=after-plan): the dossier changes then.
     const child = spawnMaillon(args, { ...cliEnv(fx), MAILLON_PAUSE_AT: 'after-plan' });
     let stdout = '';
-    const planShown = new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (/^ {2}extracted /m.test(stdout)) resolve();
-    }));
+    const planShown = new Promise<void>((resolve) =>
+      child.stdout!.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (/^ {2}extracted /m.test(stdout)) resolve();
+      }),
+    );
     const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     await planShown;
     expect(stdout).toMatch(/changed\s+0 /);

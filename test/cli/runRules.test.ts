@@ -13,7 +13,8 @@ describe('maillon run, backfill and serve against what the receivers hold', () =
   let env: Record<string, string>;
   const live = async (period: string): Promise<{ id: number; state: string }[]> =>
     (await db.pool.query(`SELECT submission_id AS id, state FROM maillon.submissions WHERE flow = 'career' AND period = $1 ORDER BY 1`, [period])).rows.map((r) => ({
-      id: Number(r.id), state: r.state,
+      id: Number(r.id),
+      state: r.state,
     }));
   const status = async (period: string, at = '2026-12-06T12:00:00+01:00'): Promise<{ state: string; phase: string; action: string | null }> => {
     const out = await maillon(['status', '--json', '--days', '400'], { ...env, MAILLON_NOW: at });
@@ -90,7 +91,9 @@ describe('maillon run, backfill and serve against what the receivers hold', () =
     const cancel = await maillon(['cancel', String(original!.id)], env);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(await status('2026-Q2')).toMatchObject({
-      state: 'cancelled', phase: 'to_do', action: expect.stringContaining('maillon run career --period 2026-Q2 --env T writes it again'),
+      state: 'cancelled',
+      phase: 'to_do',
+      action: expect.stringContaining('maillon run career --period 2026-Q2 --env T writes it again'),
     });
     expect(cancel.stdout).toContain(`submission #${original!.id} cancelled (its GO was never started: nothing reached the receiver)`);
     const backfill = await maillon(['backfill', 'career', '--from', '2026-Q1', '--to', '2026-Q3'], { ...env, MAILLON_NOW: '2026-12-06T12:00:00+01:00' });

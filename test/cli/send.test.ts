@@ -22,16 +22,30 @@ describe('maillon send', () => {
     home = await scratchDir('send');
     const key = sshd.privateKeyPath;
     const receivers = path.join(home.dir, 'receivers.json');
-    await fs.writeFile(receivers, JSON.stringify({
-      '*': {
-        host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: key, passphraseEnv: 'MAILLON_KEY_PASSPHRASE',
-        hostKeyFingerprint: sshd.hostKeyFingerprint, inDir: path.join(sshd.root, 'IN'), outTestDir: path.join(sshd.root, 'OUTTEST'),
-        timeoutMs: 5000, retries: 1,
-      },
-    }));
+    await fs.writeFile(
+      receivers,
+      JSON.stringify({
+        '*': {
+          host: sshd.host,
+          port: sshd.port,
+          user: sshd.user,
+          privateKeyPath: key,
+          passphraseEnv: 'MAILLON_KEY_PASSPHRASE',
+          hostKeyFingerprint: sshd.hostKeyFingerprint,
+          inDir: path.join(sshd.root, 'IN'),
+          outTestDir: path.join(sshd.root, 'OUTTEST'),
+          timeoutMs: 5000,
+          retries: 1,
+        },
+      }),
+    );
     env = {
-      DATABASE_URL: db.url, MAILLON_HOME: home.dir, MAILLON_SENDER: '012345', MAILLON_LOG_LEVEL: 'debug',
-      MAILLON_RECEIVERS: receivers, MAILLON_KEY_PASSPHRASE: PASSPHRASE,
+      DATABASE_URL: db.url,
+      MAILLON_HOME: home.dir,
+      MAILLON_SENDER: '012345',
+      MAILLON_LOG_LEVEL: 'debug',
+      MAILLON_RECEIVERS: receivers,
+      MAILLON_KEY_PASSPHRASE: PASSPHRASE,
     };
   });
   afterAll(async () => {

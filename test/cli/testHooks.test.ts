@@ -25,8 +25,13 @@ describe('test hooks in production', () => {
     const unreachable = { host: '127.0.0.1', port: 9, user: 'fund', privateKeyPath: 'absent', hostKeyFingerprint: `SHA256:${'A'.repeat(43)}` };
     await fs.writeFile(receivers, JSON.stringify({ '*': unreachable }), { mode: 0o600 });
     env = {
-      DATABASE_URL: db.url, MAILLON_HOME: tmp.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_RECEIVERS: receivers,
-      MAILLON_SIGN_CERT: pki.fundCert, MAILLON_SIGN_KEY: pki.fundKey,
+      DATABASE_URL: db.url,
+      MAILLON_HOME: tmp.dir,
+      MAILLON_SENDER: '012345',
+      MAILLON_ENV: 'T',
+      MAILLON_RECEIVERS: receivers,
+      MAILLON_SIGN_CERT: pki.fundCert,
+      MAILLON_SIGN_KEY: pki.fundKey,
     };
   });
   afterAll(async () => {

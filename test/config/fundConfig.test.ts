@@ -29,8 +29,15 @@ describe("the fund's identity in the configuration", () => {
   it('reads every variable, and the optional French and German blocks', () => {
     const fund = loadConfig({ ...REAL_FUND_ENV, ...FUND_BLOCKS_ENV, MAILLON_FUND_LANGUAGE: 'de' }, '/').fund;
     expect(fund).toEqual({
-      name: 'Caisse nationale auxiliaire', companyNumber: '0206732437', street: 'Rue des Tests 42', postalCode: '1000', city: 'Bruxelles',
-      phone: '+3225551234', contact: 'Jeanne Exemple', language: 'de', email: 'belcotax@caisse.test',
+      name: 'Caisse nationale auxiliaire',
+      companyNumber: '0206732437',
+      street: 'Rue des Tests 42',
+      postalCode: '1000',
+      city: 'Bruxelles',
+      phone: '+3225551234',
+      contact: 'Jeanne Exemple',
+      language: 'de',
+      email: 'belcotax@caisse.test',
       fr: { name: 'Caisse nationale auxiliaire', street: 'Rue des Tests 42', city: 'Bruxelles' },
       de: { name: 'Nationale Hilfskasse', street: 'Teststraße 42', city: 'Brüssel' },
       placeholders: [],
@@ -39,9 +46,16 @@ describe("the fund's identity in the configuration", () => {
 
   it('refuses every value Belcotax cannot take, naming its variable', () => {
     const message = refusal({
-      MAILLON_FUND_NAME: 'N'.repeat(29), MAILLON_FUND_COMPANY_NUMBER: '0206732438', MAILLON_FUND_STREET: 'S'.repeat(33), MAILLON_FUND_POSTAL_CODE: '10000',
-      MAILLON_FUND_CITY: 'C'.repeat(28), MAILLON_FUND_PHONE: '+32 2 555 12 34', MAILLON_FUND_CONTACT: 'P'.repeat(35), MAILLON_FUND_LANGUAGE: 'en',
-      MAILLON_FUND_EMAIL: 'belcotax', MAILLON_FUND_NAME_DE: 'D'.repeat(29),
+      MAILLON_FUND_NAME: 'N'.repeat(29),
+      MAILLON_FUND_COMPANY_NUMBER: '0206732438',
+      MAILLON_FUND_STREET: 'S'.repeat(33),
+      MAILLON_FUND_POSTAL_CODE: '10000',
+      MAILLON_FUND_CITY: 'C'.repeat(28),
+      MAILLON_FUND_PHONE: '+32 2 555 12 34',
+      MAILLON_FUND_CONTACT: 'P'.repeat(35),
+      MAILLON_FUND_LANGUAGE: 'en',
+      MAILLON_FUND_EMAIL: 'belcotax',
+      MAILLON_FUND_NAME_DE: 'D'.repeat(29),
     });
     for (const name of ['NAME', 'COMPANY_NUMBER', 'STREET', 'POSTAL_CODE', 'CITY', 'PHONE', 'CONTACT', 'LANGUAGE', 'EMAIL', 'NAME_DE']) {
       expect(message).toContain(`MAILLON_FUND_${name}:`);
@@ -56,7 +70,9 @@ describe("the fund's identity in the configuration", () => {
   });
 
   it('in production (R) requires every variable, and refuses the placeholders that cannot be real even when set', () => {
-    expect(refusal({ MAILLON_ENV: 'R' })).toMatch(/^Production \(R\) needs the fund's real identity, and MAILLON_FUND_NAME, MAILLON_FUND_COMPANY_NUMBER, .*MAILLON_FUND_EMAIL still hold the documented placeholder/);
+    expect(refusal({ MAILLON_ENV: 'R' })).toMatch(
+      /^Production \(R\) needs the fund's real identity, and MAILLON_FUND_NAME, MAILLON_FUND_COMPANY_NUMBER, .*MAILLON_FUND_EMAIL still hold the documented placeholder/,
+    );
     const partly = refusal({ ...REAL_FUND_ENV, MAILLON_ENV: 'R', MAILLON_FUND_COMPANY_NUMBER: '0000000097', MAILLON_FUND_EMAIL: 'belcotax@example.invalid' });
     expect(partly).toContain('and MAILLON_FUND_COMPANY_NUMBER, MAILLON_FUND_EMAIL still hold the documented placeholder');
     const { MAILLON_FUND_CITY: _city, ...withoutCity } = REAL_FUND_ENV;

@@ -40,7 +40,9 @@ describe('npm start in a folder closed to other users', () => {
 
   it('runs the demo with nothing set by hand (as root: data and programs where `postgres` reaches them)', async () => {
     const child = spawn(path.join(copy, 'bin/maillon.js'), ['demo', '--affiliates', '120'], {
-      cwd: copy, env: { PATH: process.env['PATH'], HOME: process.env['HOME'] }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: copy,
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'] },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';

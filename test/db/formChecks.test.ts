@@ -72,10 +72,7 @@ describe('the dossier CHECK constraints', () => {
       expect(column, `${tbl}.${col} is a column of the contract`).toBeDefined();
       const values = candidates(column!.type);
       expect(values.length, `${tbl}.${col}: candidates for a ${column!.type.kind}`).toBeGreaterThan(20);
-      const res = await db.pool.query<{ v: string; ok: boolean }>(
-        `SELECT ${ident(col)} AS v, (${expr}) IS NOT FALSE AS ok FROM unnest($1::text[]) AS t(${ident(col)})`,
-        [values],
-      );
+      const res = await db.pool.query<{ v: string; ok: boolean }>(`SELECT ${ident(col)} AS v, (${expr}) IS NOT FALSE AS ok FROM unnest($1::text[]) AS t(${ident(col)})`, [values]);
       const byDatabase = Object.fromEntries(res.rows.map((r) => [r.v, r.ok]));
       const byContract = Object.fromEntries(values.map((v) => [v, checkField(column!, v) === null]));
       expect(byDatabase, `${tbl}.${col}: CHECK ${expr}`).toEqual(byContract);

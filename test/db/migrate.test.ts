@@ -15,12 +15,8 @@ describe('dossier migrations on a database that is behind', () => {
   let db: TestDatabase;
   let home: { dir: string; remove: () => Promise<void> };
   const collation = async (table: string, column: string): Promise<string | null> =>
-    (
-      await db.pool.query<{ c: string | null }>(
-        `SELECT collation_name AS c FROM information_schema.columns WHERE table_schema = 'dossier' AND table_name = $1 AND column_name = $2`,
-        [table, column],
-      )
-    ).rows[0]!.c;
+    (await db.pool.query<{ c: string | null }>(`SELECT collation_name AS c FROM information_schema.columns WHERE table_schema = 'dossier' AND table_name = $1 AND column_name = $2`, [table, column]))
+      .rows[0]!.c;
   const version = async (): Promise<number> => (await db.pool.query<{ v: number }>('SELECT max(version::int) AS v FROM dossier.schemaversion')).rows[0]!.v;
 
   beforeAll(async () => {

@@ -45,7 +45,9 @@ describe('queryRows', () => {
     expect(e.row).toBe(2);
     expect(e.query).toMatch(/^SELECT n, n::bigint AS big, now\(\) AS at, CASE WHEN n = 3 .* FROM generate_series\(1, 3\) AS n$/);
     expect(e.issues.map((i) => i.path.join('.'))).toEqual(['detail.k']);
-    expect(e.message).toMatch(/^Row 2 of the query "SELECT n, n::bigint AS big, now\(\) AS at, CASE WHEN n = 3 .*" does not have the expected shape \(detail\.k: .+\)\. Check that the ledger's migrations are applied/);
+    expect(e.message).toMatch(
+      /^Row 2 of the query "SELECT n, n::bigint AS big, now\(\) AS at, CASE WHEN n = 3 .*" does not have the expected shape \(detail\.k: .+\)\. Check that the ledger's migrations are applied/,
+    );
   });
 
   it('names a BIGINT read as a number: the common mistake with pg', async () => {

@@ -35,16 +35,19 @@ describe('the link check', () => {
   const write = (file: string, text: string): Promise<void> => fs.writeFile(path.join(scratch.dir, file), text);
 
   it('reports a missing file, a missing anchor and a path outside the repository, and nothing else', async () => {
-    await write('README.md', [
-      '# Title',
-      '[ok](docs/a.md) [ok anchor](docs/a.md#a-heading-with-code-and-more) [folder](docs/) [self](#title)',
-      '[missing](docs/none.md) [bad anchor](docs/a.md#nowhere) [outside](../x.md) [web](https://example.org/none)',
-      '```',
-      '[in code](docs/none-in-code.md)',
-      '```',
-      'and `[inline code](docs/none-inline.md)`',
-      '[ref]: docs/none-ref.md',
-    ].join('\n'));
+    await write(
+      'README.md',
+      [
+        '# Title',
+        '[ok](docs/a.md) [ok anchor](docs/a.md#a-heading-with-code-and-more) [folder](docs/) [self](#title)',
+        '[missing](docs/none.md) [bad anchor](docs/a.md#nowhere) [outside](../x.md) [web](https://example.org/none)',
+        '```',
+        '[in code](docs/none-in-code.md)',
+        '```',
+        'and `[inline code](docs/none-inline.md)`',
+        '[ref]: docs/none-ref.md',
+      ].join('\n'),
+    );
     await write('docs/a.md', '# A heading with `code`, and more\n[back](../README.md#title)\n');
     expect(brokenLinks(scratch.dir).map((b) => [b.file, b.line, b.target, b.reason])).toEqual([
       ['README.md', 3, 'docs/none.md', 'no such file or folder'],

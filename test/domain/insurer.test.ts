@@ -8,8 +8,7 @@ const aff = (insurer: string, from: string, to: string | null = null): Affiliati
 
 /** The rule of flows.md written the long way: sort a copy, take the last. The test's oracle. */
 function byTheRule(list: readonly Affiliation[], on: string): string | null {
-  const latest = (l: readonly Affiliation[]) =>
-    [...l].sort((a, b) => (a.from === b.from ? a.insurer.localeCompare(b.insurer) : a.from.localeCompare(b.from))).at(-1);
+  const latest = (l: readonly Affiliation[]) => [...l].sort((a, b) => (a.from === b.from ? a.insurer.localeCompare(b.insurer) : a.from.localeCompare(b.from))).at(-1);
   return (latest(list.filter((a) => a.from <= on && (a.to === null || a.to >= on))) ?? latest(list))?.insurer ?? null;
 }
 

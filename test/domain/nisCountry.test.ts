@@ -8,7 +8,9 @@ describe('NIS country codes', () => {
   });
 
   it('gives every other listed country five digits, each code once', () => {
-    const codes = nisCountries().filter((c) => c !== 'BE').map((c) => nisCountryCode(c)!);
+    const codes = nisCountries()
+      .filter((c) => c !== 'BE')
+      .map((c) => nisCountryCode(c)!);
     expect(codes.length).toBeGreaterThan(200);
     expect(codes.every((c) => /^00[1-9]\d{2}$/.test(c))).toBe(true);
     expect(new Set(codes).size).toBe(codes.length);
@@ -21,7 +23,12 @@ describe('NIS country codes', () => {
 
   it('covers the countries the generator puts affiliates in, but Jersey (its quarantine is exercised)', () => {
     expect(ABROAD.map((a) => [a.country, nisCountryCode(a.country) !== null])).toEqual([
-      ['FR', true], ['NL', true], ['DE', true], ['LU', true], ['US', true], ['JE', false],
+      ['FR', true],
+      ['NL', true],
+      ['DE', true],
+      ['LU', true],
+      ['US', true],
+      ['JE', false],
     ]);
   });
 });

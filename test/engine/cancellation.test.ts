@@ -23,7 +23,11 @@ async function dossier(dir: string, without: string[] = []): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   for (const f of await fs.readdir(DOSSIER_2024)) {
     let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
-    for (const id of without) text = text.split('\n').filter((l) => !l.startsWith(`${id},`) && !l.includes(`,${id},`)).join('\n');
+    for (const id of without)
+      text = text
+        .split('\n')
+        .filter((l) => !l.startsWith(`${id},`) && !l.includes(`,${id},`))
+        .join('\n');
     if (f === 'affiliates.csv') text = text.replace('Avenue Louise 200', `"${STREET}"`);
     await fs.writeFile(path.join(dir, f), text);
   }
@@ -42,7 +46,13 @@ describe('the cancellation of a record in a rerun (tax-attestations 2024)', () =
   let original: RunResult;
   const rerun = (reason: string): Promise<RunResult> =>
     runPipeline(runDeps(fx.db.pool, fx.outbox, NOW), {
-      pipeline: taxAttestations, period: parsePeriod('2024'), environment: 'T', sender: '012345', asOf: new Date(NOW), dryRun: false, correction: { reason, full: false },
+      pipeline: taxAttestations,
+      period: parsePeriod('2024'),
+      environment: 'T',
+      sender: '012345',
+      asOf: new Date(NOW),
+      dryRun: false,
+      correction: { reason, full: false },
     });
   beforeAll(async () => {
     tmp = await scratchDir('cancel');
@@ -85,12 +95,14 @@ describe('the cancellation of a record in a rerun (tax-attestations 2024)', () =
     await fs.writeFile(first, text);
     await fx.db.pool.query(`UPDATE maillon.record_outcomes SET content_offset = NULL, content_bytes = NULL WHERE source_key = 'D05'`);
     const old = await rerun('D05 left the fund').catch((e: unknown) => e);
-    expect((old as Error).message).toMatch(/The record of D05 \(AttestationID \d+\) .* was sent by a version of maillon that did not keep where each record's content is \(before ledger migration 070\), so maillon cannot build its cancellation: cancel it with the receiver by hand/);
+    expect((old as Error).message).toMatch(
+      /The record of D05 \(AttestationID \d+\) .* was sent by a version of maillon that did not keep where each record's content is \(before ledger migration 070\), so maillon cannot build its cancellation: cancel it with the receiver by hand/,
+    );
   });
 });
 
 describe('readSentContents', () => {
-  it('reads every kept content, across the file\'s chunks, in one pass that checks the file', async () => {
+  it("reads every kept content, across the file's chunks, in one pass that checks the file", async () => {
     const tmp = await scratchDir('contents');
     try {
       const file = path.join(tmp.dir, 'earlier.xml');
@@ -99,9 +111,16 @@ describe('readSentContents', () => {
       const bytes = Buffer.from(text);
       await fs.writeFile(file, bytes);
       const sha = createHash('sha256').update(bytes).digest('hex');
-      const spans: [number, number][] = [[0, 20], [(1 << 20) - 7, 30], [(2 << 20) - 1, 2], [bytes.length - 13, 13], [500_000, 1 << 20]];
+      const spans: [number, number][] = [
+        [0, 20],
+        [(1 << 20) - 7, 30],
+        [(2 << 20) - 1, 2],
+        [bytes.length - 13, 13],
+        [500_000, 1 << 20],
+      ];
       const gone = spans.map(([offset, length], i): [string, SentRecord] => [
-        `K${i}`, { hash: 'h', attestationId: String(i + 1), receiver: 'R', filePath: file, position: i + 1, fileSha256: sha, contentOffset: offset, contentBytes: length },
+        `K${i}`,
+        { hash: 'h', attestationId: String(i + 1), receiver: 'R', filePath: file, position: i + 1, fileSha256: sha, contentOffset: offset, contentBytes: length },
       ]);
       const contents = await readSentContents([...gone].reverse());
       for (const [key, r] of gone) expect(contents.get(key), key).toBe(bytes.subarray(r.contentOffset!, r.contentOffset! + r.contentBytes!).toString('utf8'));

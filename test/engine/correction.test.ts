@@ -3,14 +3,24 @@ import { decide, heldFor, note, setAside, startCorrection, vanished } from '../.
 import type { HeldRecord, PreviousVersion, SentRecord } from '../../src/engine/previousVersion.js';
 
 const held = (key: string, hash: string): HeldRecord => ({
-  key, hash, attestationId: `id-${key}`, receiver: 'R', filePath: '/f', position: 1, fileSha256: 'x', contentOffset: 0, contentBytes: 1,
+  key,
+  hash,
+  attestationId: `id-${key}`,
+  receiver: 'R',
+  filePath: '/f',
+  position: 1,
+  fileSha256: 'x',
+  contentOffset: 0,
+  contentBytes: 1,
 });
 
 /** A previous version streamed in the given batches (as the ledger's COPY delivers them), counting the batches read. */
 function previous(batches: HeldRecord[][]): PreviousVersion & { read: () => number } {
   let read = 0;
   return {
-    lastRunId: 1, versions: 1, read: () => read,
+    lastRunId: 1,
+    versions: 1,
+    read: () => read,
     held: async function* () {
       for (const b of batches) {
         read++;
@@ -41,25 +51,44 @@ async function merge(prev: PreviousVersion, extracted: [string, string | null][]
 }
 
 describe('the merge of a rerun: the new extraction against what the receivers hold, both in key order', () => {
-  const before = [[held('A', 'h1'), held('B', 'h1'), held('C', 'h1')], [held('E', 'h1'), held('G', 'h1')], [held('a', 'h1'), held('é', 'h1')]];
+  const before = [
+    [held('A', 'h1'), held('B', 'h1'), held('C', 'h1')],
+    [held('E', 'h1'), held('G', 'h1')],
+    [held('a', 'h1'), held('é', 'h1')],
+  ];
 
   it('finds vanished, new, changed and unchanged keys across batch boundaries, in byte order', async () => {
     // Held: A B C | E G | a é. Extracted: A (same) B (changed) D (new) E (same) F (new) a (changed) b (new); C, G and é vanished.
-    const r = await merge(previous(before), [['A', 'h1'], ['B', 'h2'], ['D', 'h1'], ['E', 'h1'], ['F', 'h1'], ['a', 'h9'], ['b', 'h1']]);
+    const r = await merge(previous(before), [
+      ['A', 'h1'],
+      ['B', 'h2'],
+      ['D', 'h1'],
+      ['E', 'h1'],
+      ['F', 'h1'],
+      ['a', 'h9'],
+      ['b', 'h1'],
+    ]);
     expect(r.plan).toEqual({ added: ['D', 'F', 'b'], changed: ['B', 'a'], vanished: ['C', 'G', 'é'], unchanged: 2 });
     expect(r.decisions).toEqual({ A: 'unchanged', B: 'send 2 id-B', D: 'send 0 new', E: 'unchanged', F: 'send 0 new', a: 'send 2 id-a', b: 'send 0 new' });
     expect(r.gone).toEqual(['C:id-C', 'G:id-G', 'é:id-é']);
   });
 
   it('a record held and quarantined now is cancelled like a vanished one, in key order with them', async () => {
-    const r = await merge(previous(before), [['B', null], ['E', 'h1'], ['G', null]]);
+    const r = await merge(previous(before), [
+      ['B', null],
+      ['E', 'h1'],
+      ['G', null],
+    ]);
     expect(r.plan.vanished).toEqual(['A', 'B', 'C', 'G', 'a', 'é']);
     expect(r.plan.unchanged).toBe(1);
   });
 
   it('an empty extraction cancels everything held; an empty previous version makes everything new', async () => {
     expect((await merge(previous(before), [])).plan.vanished).toEqual(['A', 'B', 'C', 'E', 'G', 'a', 'é']);
-    const fresh = await merge(previous([]), [['A', 'h1'], ['Z', 'h1']]);
+    const fresh = await merge(previous([]), [
+      ['A', 'h1'],
+      ['Z', 'h1'],
+    ]);
     expect(fresh.plan).toEqual({ added: ['A', 'Z'], changed: [], vanished: [], unchanged: 0 });
   });
 

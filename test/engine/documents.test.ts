@@ -55,7 +55,9 @@ describe('the printable documents archive', () => {
     expect((await fs.stat(archive)).mode & 0o777).toBe(0o600);
     expect((await fs.stat(archive)).size % 512).toBe(0);
     // GNU tar lists them all and takes one out alone.
-    const listed = execFileSync('tar', ['-tf', archive], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n');
+    const listed = execFileSync('tar', ['-tf', archive], { encoding: 'utf8', maxBuffer: 1 << 24 })
+      .trim()
+      .split('\n');
     expect(listed).toEqual(docs.map((d) => d.name));
     expect(execFileSync('tar', ['-xOf', archive, 'Çelik-Nguyễn 12.html'], { encoding: 'utf8' })).toBe('accented name');
     expect(execFileSync('tar', ['-tvf', archive, 'A000000007.html'], { encoding: 'utf8' })).toMatch(/^-rw------- 0\/0 .* 2026-01-20 /);

@@ -23,24 +23,28 @@ function contractOf(fn: () => unknown): unknown {
   }
 }
 
-const withOutput = (output: unknown, extra: Partial<AnyPipeline> = {}): AnyPipeline => ({ ...career, ...extra, output } as AnyPipeline);
+const withOutput = (output: unknown, extra: Partial<AnyPipeline> = {}): AnyPipeline => ({ ...career, ...extra, output }) as AnyPipeline;
 const { envelope } = careerXml;
 
 describe('the engine contracts a flow is held to at load', () => {
   it('holds for every flow maillon runs', () => {
-    for (const p of PIPELINES) expect(contractOf(() => loadPipeline(p, SCHEMAS_DIR)), p.id).toBeNull();
+    for (const p of PIPELINES)
+      expect(
+        contractOf(() => loadPipeline(p, SCHEMAS_DIR)),
+        p.id,
+      ).toBeNull();
   });
 
   it('names the contract a broken flow breaks, before it runs', () => {
     const render = careerXml.attestation!;
-    expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'career/v1.xsd', envelope, record: () => '<Attestation/>' }), SCHEMAS_DIR)))
-      .toBe('records corrected one by one are attestations');
-    expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'career/v1.xsd', envelope, record: () => '', attestation: render }), SCHEMAS_DIR)))
-      .toBe('an XML record is an attestation or a whole element');
-    expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'belcotax-281-18/v2.xsd', envelope, attestation: render }), SCHEMAS_DIR)))
-      .toBe('attestations are identified by the engine');
-    expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'nothing/v1.xsd', envelope, attestation: render }), SCHEMAS_DIR)))
-      .toBe('the schema states every limit');
+    expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'career/v1.xsd', envelope, record: () => '<Attestation/>' }), SCHEMAS_DIR))).toBe(
+      'records corrected one by one are attestations',
+    );
+    expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'career/v1.xsd', envelope, record: () => '', attestation: render }), SCHEMAS_DIR))).toBe(
+      'an XML record is an attestation or a whole element',
+    );
+    expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'belcotax-281-18/v2.xsd', envelope, attestation: render }), SCHEMAS_DIR))).toBe('attestations are identified by the engine');
+    expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'nothing/v1.xsd', envelope, attestation: render }), SCHEMAS_DIR))).toBe('the schema states every limit');
     // A flow corrected by whole files may write its record element itself.
     expect(contractOf(() => loadPipeline(withOutput({ kind: 'xml', schema: 'career/v1.xsd', envelope, record: () => '' }, { corrections: 'whole-file' }), SCHEMAS_DIR))).toBeNull();
   });
@@ -62,8 +66,10 @@ describe('the engine contracts a flow is held to in its first run', () => {
   let db: TestDatabase;
   let out: { dir: string; remove: () => Promise<void> };
   const run = (pipeline: AnyPipeline): Promise<unknown> =>
-    runPipeline(runDeps(db.pool, out.dir), { pipeline, period: parsePeriod('2026-Q3'), environment: 'T', sender: '012345', asOf: new Date('2026-10-10T02:00:00+02:00'), dryRun: true })
-      .then(() => null, (err: unknown) => err);
+    runPipeline(runDeps(db.pool, out.dir), { pipeline, period: parsePeriod('2026-Q3'), environment: 'T', sender: '012345', asOf: new Date('2026-10-10T02:00:00+02:00'), dryRun: true }).then(
+      () => null,
+      (err: unknown) => err,
+    );
   beforeAll(async () => {
     db = await createTestDatabase();
     out = await scratchDir('contracts');

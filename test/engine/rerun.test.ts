@@ -48,7 +48,10 @@ describe('reruns with corrections (tax-attestations 2024)', () => {
     const endpoints = loadEndpoints(receivers);
     await sendSubmissions({ ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints, passphrase: () => undefined, backoffMs: 10 });
     const pass = await simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock });
-    await ingestReplies({ ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints, passphrase: () => undefined, repliesDir: path.join(path.dirname(fx.outbox), 'replies'), maxReplyBytes: 1_000_000 }, 'T');
+    await ingestReplies(
+      { ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints, passphrase: () => undefined, repliesDir: path.join(path.dirname(fx.outbox), 'replies'), maxReplyBytes: 1_000_000 },
+      'T',
+    );
     return pass;
   };
 

@@ -51,10 +51,9 @@ describe('runPipeline', () => {
     const [xa, xb] = await Promise.all([fs.readFile(a.files[0]!.path, 'utf8'), fs.readFile(b.files[0]!.path, 'utf8')]);
     expect(xa).not.toBe(xb);
     expect(withoutCreationStamp(xa)).toBe(withoutCreationStamp(xb));
-    const hashes = await db.pool.query(
-      `SELECT run_id, array_agg(record_hash ORDER BY ordinal) AS h FROM maillon.record_outcomes WHERE run_id = ANY($1) AND outcome = 'emitted' GROUP BY run_id`,
-      [[a.runId, b.runId]],
-    );
+    const hashes = await db.pool.query(`SELECT run_id, array_agg(record_hash ORDER BY ordinal) AS h FROM maillon.record_outcomes WHERE run_id = ANY($1) AND outcome = 'emitted' GROUP BY run_id`, [
+      [a.runId, b.runId],
+    ]);
     expect(hashes.rows[0].h).toEqual(hashes.rows[1].h);
   });
 
@@ -64,11 +63,7 @@ describe('runPipeline', () => {
     const sequences = results.map((r) => r.files[0]!.sequence).sort();
     expect(sequences).toEqual(['00001', '00002', '00003']);
     const names = results.map((r) => r.files[0]!.name).sort();
-    expect(names).toEqual([
-      'FI.CARR.012345.20261012.00001.T.1.1',
-      'FI.CARR.012345.20261012.00002.T.1.1',
-      'FI.CARR.012345.20261012.00003.T.1.1',
-    ]);
+    expect(names).toEqual(['FI.CARR.012345.20261012.00001.T.1.1', 'FI.CARR.012345.20261012.00002.T.1.1', 'FI.CARR.012345.20261012.00003.T.1.1']);
     // Another environment has its own sequence.
     const s = await runPipeline(deps, { ...request, environment: 'S' });
     expect(s.files[0]!.name).toBe('FI.CARR.012345.20261012.00001.S.1.1');
@@ -91,7 +86,9 @@ describe('runPipeline', () => {
     expect(stat.mode & 0o777).toBe(0o600);
     expect((await fs.stat(out.dir)).mode & 0o777).toBe(0o700);
     const { createHash } = await import('node:crypto');
-    const sha = createHash('sha256').update(await fs.readFile(r.files[0]!.path)).digest('hex');
+    const sha = createHash('sha256')
+      .update(await fs.readFile(r.files[0]!.path))
+      .digest('hex');
     const row = await db.pool.query('SELECT sha256, bytes FROM maillon.files WHERE name = $1', [r.files[0]!.name]);
     expect(row.rows[0]).toEqual({ sha256: sha, bytes: String(stat.size) });
   });

@@ -9,7 +9,10 @@ import { exportEvidence } from '../../src/evidence/exportEvidence.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
 
-const sha = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
+const sha = async (file: string): Promise<string> =>
+  createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 const ANOMALIES = 2500;
 
 describe('evidence packs, written and exported by streaming', () => {
@@ -54,7 +57,12 @@ describe('evidence packs, written and exported by streaming', () => {
     const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
     const manifest = JSON.parse(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')) as ManifestEntry[];
     expect(manifest.map((e) => e.path)).toEqual([
-      `sent/${path.basename(outbox)}`, 'transcript.json', `replies/FO.NOTI.999999.20261010.0000${submissionId}.T`, 'replies.json', 'events.json', 'reconciliation.json',
+      `sent/${path.basename(outbox)}`,
+      'transcript.json',
+      `replies/FO.NOTI.999999.20261010.0000${submissionId}.T`,
+      'replies.json',
+      'events.json',
+      'reconciliation.json',
     ]);
     for (const e of manifest) {
       expect(await sha(path.join(pack, e.path)), e.path).toBe(e.sha256);
@@ -64,7 +72,13 @@ describe('evidence packs, written and exported by streaming', () => {
     const reconciliation = JSON.parse(await fs.readFile(path.join(pack, 'reconciliation.json'), 'utf8'));
     expect(reconciliation.submission.state).toBe('accepted_with_anomalies');
     expect(reconciliation.anomalies).toHaveLength(ANOMALIES);
-    expect(reconciliation.anomalies[ANOMALIES - 1]).toEqual({ ordinal: 1 + (ANOMALIES % 8), source_key: expect.any(String), blocking: true, code: `N${ANOMALIES}`, description: `remark "${ANOMALIES}" \\ with quotes` });
+    expect(reconciliation.anomalies[ANOMALIES - 1]).toEqual({
+      ordinal: 1 + (ANOMALIES % 8),
+      source_key: expect.any(String),
+      blocking: true,
+      code: `N${ANOMALIES}`,
+      description: `remark "${ANOMALIES}" \\ with quotes`,
+    });
   });
 
   it('writes no pack, and leaves no temporary folder, when a sent file no longer matches the ledger', async () => {

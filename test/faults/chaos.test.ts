@@ -27,7 +27,15 @@ describe('killed at random points of 50 runs', () => {
     const data = path.join(home.dir, 'data');
     await generateDataset({ affiliates: 200, seed: 13, out: data, invalidRate: 0.02, lastQuarter: parsePeriod('2026-Q4') });
     const receivers = await writeReceiversFile(sshd, path.join(home.dir, 'receivers.json'));
-    env = { MAILLON_HOME: home.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_RECEIVERS: receivers, MAILLON_NOW: '2026-11-06T09:00:00+01:00', MAILLON_CATCHUP_DAYS: '60', MAILLON_LOG_LEVEL: 'warn' };
+    env = {
+      MAILLON_HOME: home.dir,
+      MAILLON_SENDER: '012345',
+      MAILLON_ENV: 'T',
+      MAILLON_RECEIVERS: receivers,
+      MAILLON_NOW: '2026-11-06T09:00:00+01:00',
+      MAILLON_CATCHUP_DAYS: '60',
+      MAILLON_LOG_LEVEL: 'warn',
+    };
     expect((await maillon(['import', data], env)).code).toBe(0);
   }, 120_000);
   afterAll(async () => {
@@ -59,9 +67,12 @@ describe('killed at random points of 50 runs', () => {
     // Read the ledger through a server of our own (the embedded one is stopped).
     const check = await maillon(['status', '--json', '--days', '60'], env);
     const status = JSON.parse(check.stdout) as { periods: { flow: string; period: string; state: string; runId: number | null }[] };
-    expect(status.periods.filter((p) => p.flow !== 'incapacity-attestations').map((p) => `${p.flow} ${p.period}`).sort()).toEqual([
-      'allowance-certificates 2026-09', 'allowance-certificates 2026-10', 'career 2026-Q3', 'contribution-slips 2026-Q3', 'statistics 2026-Q3',
-    ]);
+    expect(
+      status.periods
+        .filter((p) => p.flow !== 'incapacity-attestations')
+        .map((p) => `${p.flow} ${p.period}`)
+        .sort(),
+    ).toEqual(['allowance-certificates 2026-09', 'allowance-certificates 2026-10', 'career 2026-Q3', 'contribution-slips 2026-Q3', 'statistics 2026-Q3']);
     // The daily flow: each of the 60 days caught up (2026-09-07 to 2026-11-05), none twice.
     expect(status.periods.filter((p) => p.flow === 'incapacity-attestations')).toHaveLength(60);
     // A period without records has nothing to send; every other one is held by its receiver.

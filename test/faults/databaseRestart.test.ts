@@ -76,7 +76,10 @@ describe('PostgreSQL restarted during a run', () => {
       const again = await maillon(['run', 'career', '--period', '2026-Q3', '--as-of', '2026-10-10T00:00:00Z'], { ...env, DATABASE_URL: server.url });
       expect(again.code).toBe(0);
       const runs = await client.query('SELECT state, error_class FROM maillon.runs ORDER BY run_id');
-      expect(runs.rows).toEqual([{ state: 'failed', error_class: 'Abandoned' }, { state: 'succeeded', error_class: null }]);
+      expect(runs.rows).toEqual([
+        { state: 'failed', error_class: 'Abandoned' },
+        { state: 'succeeded', error_class: null },
+      ]);
       const published = await client.query('SELECT path FROM maillon.files');
       expect(published.rows).toHaveLength(1);
       await expect(fs.stat(published.rows[0].path)).resolves.toBeTruthy();
@@ -102,16 +105,16 @@ describe('PostgreSQL restarted during a run', () => {
     run.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const exited = new Promise<number | null>((resolve) => run.on('exit', (c) => resolve(c)));
     const loaded = async (): Promise<boolean> => {
-      const res = await client.query(
-        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'affiliates' AND NOT l.granted`,
-      );
+      const res = await client.query(`SELECT count(*)::int AS n FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'affiliates' AND NOT l.granted`);
       return res.rows[0].n > 0;
     };
     while (!(await loaded())) await new Promise((r) => setTimeout(r, 20));
     await shutDown();
     await client.end().catch(() => undefined);
     expect(await exited).toBe(6);
-    expect(stderr).toMatch(/maillon: The connection to PostgreSQL was lost during maillon import \(.*\): the server stopped or restarted\. What the command had not committed was rolled back\. Run it again once the server answers\./);
+    expect(stderr).toMatch(
+      /maillon: The connection to PostgreSQL was lost during maillon import \(.*\): the server stopped or restarted\. What the command had not committed was rolled back\. Run it again once the server answers\./,
+    );
     expect(stderr).not.toContain('unexpected failure');
     await startAgain();
     const after = new pg.Client({ connectionString: server.url });
@@ -137,8 +140,15 @@ describe('PostgreSQL restarted during a run', () => {
     const port = Number(new URL(server.url).port);
     // Simulation environment: the periods of the tests above (environment T) are not in the way.
     const env = {
-      DATABASE_URL: server.url, MAILLON_HOME: tmp.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'S', MAILLON_LOG_LEVEL: 'info',
-      MAILLON_NOW: '2026-10-20T08:00:00Z', MAILLON_CATCHUP_DAYS: '30', MAILLON_TICK_SECONDS: '1', MAILLON_STATUS_PORT: '0',
+      DATABASE_URL: server.url,
+      MAILLON_HOME: tmp.dir,
+      MAILLON_SENDER: '012345',
+      MAILLON_ENV: 'S',
+      MAILLON_LOG_LEVEL: 'info',
+      MAILLON_NOW: '2026-10-20T08:00:00Z',
+      MAILLON_CATCHUP_DAYS: '30',
+      MAILLON_TICK_SECONDS: '1',
+      MAILLON_STATUS_PORT: '0',
     };
     const due = ['allowance-certificates 2026-09', 'career 2026-Q3', 'contribution-slips 2026-Q3', 'statistics 2026-Q3'];
     // The daily flow would add thirty runs of the catch-up window to a test about the restart.
@@ -161,12 +171,16 @@ describe('PostgreSQL restarted during a run', () => {
     await client.connect();
     try {
       const succeeded = async (): Promise<string[]> =>
-        (
-          await client.query(`SELECT flow || ' ' || period AS k FROM maillon.runs WHERE environment = 'S' AND state = 'succeeded' AND NOT dry_run ORDER BY 1`)
-        ).rows.map((r) => r.k as string);
+        (await client.query(`SELECT flow || ' ' || period AS k FROM maillon.runs WHERE environment = 'S' AND state = 'succeeded' AND NOT dry_run ORDER BY 1`)).rows.map((r) => r.k as string);
       const deadline = Date.now() + 45_000;
       while ((await succeeded()).length < due.length && Date.now() < deadline && exitCode === undefined) await new Promise((r) => setTimeout(r, 250));
-      expect(exitCode, stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n')).toBeUndefined();
+      expect(
+        exitCode,
+        stderr
+          .split('\n')
+          .filter((l) => !l.startsWith('{'))
+          .join('\n'),
+      ).toBeUndefined();
       expect(await succeeded()).toEqual(due);
       const files = await client.query(`SELECT f.path FROM maillon.files f JOIN maillon.runs r USING (run_id) WHERE r.environment = 'S'`);
       expect(files.rows.length).toBeGreaterThanOrEqual(due.length);

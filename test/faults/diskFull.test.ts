@@ -64,7 +64,9 @@ describe('outbox disk full', () => {
     const documentsDir = path.join(small, 'documents');
     const tax = { ...request, pipeline: taxAttestations, period: parsePeriod('2025'), asOf: new Date('2026-02-10T00:00:00Z') };
     const message = await failingRun({ ...runDeps(db.pool, outbox), documentsDir }, tax, { MAILLON_OUTBOX: outbox, MAILLON_DOCUMENTS: documentsDir }, 2 * 1024 * 1024);
-    expect(message).toMatch(new RegExp(`^The printable documents could not be written: Cannot write .*documents\\.tar: ${NO_SPACE}.*Free disk space there \\(or fix the folder's permissions\\), then run again\\.$`));
+    expect(message).toMatch(
+      new RegExp(`^The printable documents could not be written: Cannot write .*documents\\.tar: ${NO_SPACE}.*Free disk space there \\(or fix the folder's permissions\\), then run again\\.$`),
+    );
     // The run's temporary folder is gone: nothing half-written stays on the full disk.
     expect(await fs.readdir(documentsDir, { recursive: true })).toEqual(['.tmp']);
     expect(await fs.readdir(outbox)).toEqual(['.tmp']);
@@ -92,7 +94,11 @@ describe('outbox disk full', () => {
     }
     const args = ['run', r.pipeline.id, '--period', formatPeriod(r.period), '--as-of', r.asOf!.toISOString()];
     const out = await maillonUnderLimit(limit, args, {
-      DATABASE_URL: db.url, MAILLON_HOME: path.join(tmp.dir, 'home'), MAILLON_SENDER: r.sender, MAILLON_ENV: r.environment, ...env,
+      DATABASE_URL: db.url,
+      MAILLON_HOME: path.join(tmp.dir, 'home'),
+      MAILLON_SENDER: r.sender,
+      MAILLON_ENV: r.environment,
+      ...env,
     });
     expect(out.code, out.stderr).toBe(7);
     return /^maillon: (.*)$/m.exec(out.stderr)?.[1] ?? out.stderr;

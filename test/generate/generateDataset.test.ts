@@ -82,19 +82,32 @@ describe('generateDataset', () => {
     const out = await scratchDir('gen-out');
     try {
       const r = await runPipeline(runDeps(db.pool, out.dir), {
-        pipeline: career, period: lastQuarter, environment: 'S', sender: '012345', asOf: new Date('2026-10-10T00:00:00Z'), dryRun: false,
+        pipeline: career,
+        period: lastQuarter,
+        environment: 'S',
+        sender: '012345',
+        asOf: new Date('2026-10-10T00:00:00Z'),
+        dryRun: false,
       });
       expect(r.counts.extracted).toBe(r.counts.emitted + r.counts.quarantined);
       expect(r.counts.quarantined).toBeGreaterThan(0);
       expect(Object.keys(r.quarantineByRule).sort()).toEqual(['activity-without-category', 'inss-check-digit', 'period-incoherent']);
       // Exactly the invalid affiliates the flow extracted are quarantined, each under its fault's rule.
-      const invalid = (await fs.readFile(path.join(folder, INVALID_LIST), 'utf8')).trim().split('\n').map((l) => l.split(' '));
+      const invalid = (await fs.readFile(path.join(folder, INVALID_LIST), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '));
       expect(invalid.length).toBe(gen.invalidAffiliates);
-      const outcomes = await db.pool.query<{ source_key: string; outcome: string; rule: string | null }>(
-        'SELECT source_key, outcome, rule FROM maillon.record_outcomes WHERE run_id = $1', [r.runId]);
+      const outcomes = await db.pool.query<{ source_key: string; outcome: string; rule: string | null }>('SELECT source_key, outcome, rule FROM maillon.record_outcomes WHERE run_id = $1', [r.runId]);
       const extracted = new Set(outcomes.rows.map((o) => o.source_key));
-      const expected = invalid.filter(([id]) => extracted.has(id!)).map(([id, rule]) => `${id} ${rule}`).sort();
-      const quarantined = outcomes.rows.filter((o) => o.outcome === 'quarantined').map((o) => `${o.source_key} ${o.rule}`).sort();
+      const expected = invalid
+        .filter(([id]) => extracted.has(id!))
+        .map(([id, rule]) => `${id} ${rule}`)
+        .sort();
+      const quarantined = outcomes.rows
+        .filter((o) => o.outcome === 'quarantined')
+        .map((o) => `${o.source_key} ${o.rule}`)
+        .sort();
       expect(quarantined).toEqual(expected);
     } finally {
       await out.remove();
@@ -113,7 +126,12 @@ describe('generateDataset', () => {
     const out = await scratchDir('gen-requests');
     try {
       const r = await runPipeline(runDeps(db.pool, out.dir), {
-        pipeline: incapacityAttestations, period: parsePeriod('2026-09-30'), environment: 'S', sender: '012345', asOf: new Date('2026-10-01T06:00:00+02:00'), dryRun: false,
+        pipeline: incapacityAttestations,
+        period: parsePeriod('2026-09-30'),
+        environment: 'S',
+        sender: '012345',
+        asOf: new Date('2026-10-01T06:00:00+02:00'),
+        dryRun: false,
       });
       expect(r.counts.extracted).toBe(requests.filter((q) => q['requested_on'] === '2026-09-30').length);
       expect(r.counts.extracted).toBe(r.counts.emitted + r.counts.quarantined);

@@ -18,8 +18,13 @@ export async function applyTestReply(tx: PoolClient, name: string, at: Date, rep
   return applyReply(
     tx,
     {
-      server: 'test', name, folder: environment === 'R' ? 'OUT' : 'OUTTEST', nameEnvironment: environment, at,
-      body: { localPath: `/nonexistent/${name}`, bytes: 0, sha256: '0'.repeat(64) }, signature: null,
+      server: 'test',
+      name,
+      folder: environment === 'R' ? 'OUT' : 'OUTTEST',
+      nameEnvironment: environment,
+      at,
+      body: { localPath: `/nonexistent/${name}`, bytes: 0, sha256: '0'.repeat(64) },
+      signature: null,
     },
     header,
     stage,

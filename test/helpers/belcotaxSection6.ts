@@ -7,23 +7,33 @@ import type { FundIdentity } from '../../src/domain/fundIdentity.js';
 import type { RunResult } from '../../src/engine/runPipeline.js';
 
 // shared/domain.md §6, field by field and in order.
-const SENDING = ['v0002_inkomstenjaar', 'v0010_bestandtype', 'v0011_aanmaakdatum', 'v0014_naam', 'v0015_adres', 'v0016_postcode', 'v0017_gemeente',
-  'v0018_telefoonnummer', 'v0021_contactpersoon', 'v0022_taalcode', 'v0023_emailadres', 'v0024_nationaalnr', 'v0025_typeenvoi', 'v0028_landwoonplaats'];
-const DECLARATION = ['a1002_inkomstenjaar', 'a1005_registratienummer', 'a1011_naamnl1', 'a1013_adresnl', 'a1014_postcodebelgisch', 'a1015_gemeente',
-  'a1016_landwoonplaats', 'a1020_taalcode'];
+const SENDING = [
+  'v0002_inkomstenjaar',
+  'v0010_bestandtype',
+  'v0011_aanmaakdatum',
+  'v0014_naam',
+  'v0015_adres',
+  'v0016_postcode',
+  'v0017_gemeente',
+  'v0018_telefoonnummer',
+  'v0021_contactpersoon',
+  'v0022_taalcode',
+  'v0023_emailadres',
+  'v0024_nationaalnr',
+  'v0025_typeenvoi',
+  'v0028_landwoonplaats',
+];
+const DECLARATION = ['a1002_inkomstenjaar', 'a1005_registratienummer', 'a1011_naamnl1', 'a1013_adresnl', 'a1014_postcodebelgisch', 'a1015_gemeente', 'a1016_landwoonplaats', 'a1020_taalcode'];
 const FRENCH = ['a1027_naamfr1', 'a1029_adresfr', 'a1030_gemeentefr', 'a1031_taalfr'];
 const GERMAN = ['a1032_naamde1', 'a1034_adresde', 'a1035_gemeentede', 'a1036_taalde'];
-const COMMON_HEAD = ['f2002_inkomstenjaar', 'f2005_registratienummer', 'f2007_division', 'f2008_typefiche', 'f2009_volgnummer', 'f2010_referentie',
-  'f2011_nationaalnr', 'f2013_naam', 'f2015_adres'];
+const COMMON_HEAD = ['f2002_inkomstenjaar', 'f2005_registratienummer', 'f2007_division', 'f2008_typefiche', 'f2009_volgnummer', 'f2010_referentie', 'f2011_nationaalnr', 'f2013_naam', 'f2015_adres'];
 const COMMON_TAIL = ['f2017_gemeente', 'f2018_landwoonplaats', 'f2027_taalcode', 'f2028_typetraitement', 'f2029_enkelopgave325'];
 // Exactly one of the Belgian and the foreign postal code; the foreign one in its zone's place (2.112, after 2.029) as Belcotax's XSD orders it.
 const FICHE_BELGIUM = [...COMMON_HEAD, 'f2016_postcodebelgisch', ...COMMON_TAIL, 'f2114_voornamen'];
 const FICHE_ABROAD = [...COMMON_HEAD, ...COMMON_TAIL, 'f2112_buitenlandspostnummer', 'f2114_voornamen'];
 const FICHE_OWN = ['f18_2059_totaalcontrole', 'f18_2066_anderegebeurtenissen', 'f18_2070_bedrijfsvoorheffing'];
-const DECLARATION_TRAILER = ['r8002_inkomstenjaar', 'r8005_registratienummer', 'r8007_division', 'r8010_aantalrecords', 'r8011_controletotaal',
-  'r8012_controletotaal', 'r8013_totaalvoorheffingen'];
-const SENDING_TRAILER = ['r9002_inkomstenjaar', 'r9010_aantallogbestanden', 'r9011_totaalaantalrecords', 'r9012_controletotaal', 'r9013_controletotaal',
-  'r9014_controletotaal'];
+const DECLARATION_TRAILER = ['r8002_inkomstenjaar', 'r8005_registratienummer', 'r8007_division', 'r8010_aantalrecords', 'r8011_controletotaal', 'r8012_controletotaal', 'r8013_totaalvoorheffingen'];
+const SENDING_TRAILER = ['r9002_inkomstenjaar', 'r9010_aantallogbestanden', 'r9011_totaalaantalrecords', 'r9012_controletotaal', 'r9013_controletotaal', 'r9014_controletotaal'];
 // The NIS codes §6 names; the table covers more, generated data uses these and JE (no code).
 const NIS = { BE: '150', FR: '00111', LU: '00113', DE: '00103', NL: '00129', US: '00402' } as Record<string, string>;
 const LANGUAGE = { nl: '1', fr: '2', de: '3' } as Record<string, string>;
@@ -32,12 +42,14 @@ type Node = [string, string | Node[]];
 const parser = new XMLParser({ preserveOrder: true, parseTagValue: false });
 /** An element's children as [name, text or children], in document order. */
 const kids = (raw: any[]): Node[] =>
-  raw.filter((n) => !('#text' in n)).map((n) => {
-    const name = Object.keys(n).find((k) => k !== ':@')!;
-    const inner = n[name] as any[];
-    const text = inner.length === 0 ? '' : inner.length === 1 && '#text' in inner[0] ? String(inner[0]['#text']) : null;
-    return [name, text ?? kids(inner)];
-  });
+  raw
+    .filter((n) => !('#text' in n))
+    .map((n) => {
+      const name = Object.keys(n).find((k) => k !== ':@')!;
+      const inner = n[name] as any[];
+      const text = inner.length === 0 ? '' : inner.length === 1 && '#text' in inner[0] ? String(inner[0]['#text']) : null;
+      return [name, text ?? kids(inner)];
+    });
 const names = (nodes: Node[]): string[] => nodes.map(([n]) => n);
 const values = (nodes: Node[]): Record<string, any> => Object.fromEntries(nodes);
 
@@ -59,17 +71,36 @@ export async function expectSection6(file: string, x: Expected): Promise<{ fiche
   expect(names(sending)).toEqual([...SENDING, 'Aangiften', ...SENDING_TRAILER]);
   const v = values(sending);
   const f = x.fund;
-  expect([v.v0002_inkomstenjaar, v.v0010_bestandtype, v.v0014_naam, v.v0015_adres, v.v0016_postcode, v.v0017_gemeente, v.v0018_telefoonnummer,
-    v.v0021_contactpersoon, v.v0022_taalcode, v.v0023_emailadres, v.v0024_nationaalnr, v.v0025_typeenvoi, v.v0028_landwoonplaats]).toEqual([
-    String(x.year), 'BELCOTST', f.name, f.street, f.postalCode, f.city, f.phone, f.contact, LANGUAGE[f.language], f.email, f.companyNumber,
-    x.version === 0 ? '0' : '1', '150']);
+  expect([
+    v.v0002_inkomstenjaar,
+    v.v0010_bestandtype,
+    v.v0014_naam,
+    v.v0015_adres,
+    v.v0016_postcode,
+    v.v0017_gemeente,
+    v.v0018_telefoonnummer,
+    v.v0021_contactpersoon,
+    v.v0022_taalcode,
+    v.v0023_emailadres,
+    v.v0024_nationaalnr,
+    v.v0025_typeenvoi,
+    v.v0028_landwoonplaats,
+  ]).toEqual([String(x.year), 'BELCOTST', f.name, f.street, f.postalCode, f.city, f.phone, f.contact, LANGUAGE[f.language], f.email, f.companyNumber, x.version === 0 ? '0' : '1', '150']);
   expect(v.v0011_aanmaakdatum).toMatch(/^\d{2}-\d{2}-\d{4}$/);
   expect(names(v.Aangiften)).toEqual(['Aangifte']);
   const declaration = v.Aangiften[0][1] as Node[];
   expect(names(declaration)).toEqual([...DECLARATION, ...(f.fr ? FRENCH : []), ...(f.de ? GERMAN : []), 'Opgaven', ...DECLARATION_TRAILER]);
   const a = values(declaration);
-  expect([a.a1002_inkomstenjaar, a.a1005_registratienummer, a.a1011_naamnl1, a.a1013_adresnl, a.a1014_postcodebelgisch, a.a1015_gemeente,
-    a.a1016_landwoonplaats, a.a1020_taalcode]).toEqual([String(x.year), f.companyNumber, f.name, f.street, f.postalCode, f.city, '150', LANGUAGE[f.language]]);
+  expect([a.a1002_inkomstenjaar, a.a1005_registratienummer, a.a1011_naamnl1, a.a1013_adresnl, a.a1014_postcodebelgisch, a.a1015_gemeente, a.a1016_landwoonplaats, a.a1020_taalcode]).toEqual([
+    String(x.year),
+    f.companyNumber,
+    f.name,
+    f.street,
+    f.postalCode,
+    f.city,
+    '150',
+    LANGUAGE[f.language],
+  ]);
   if (f.fr) expect([a.a1027_naamfr1, a.a1029_adresfr, a.a1030_gemeentefr, a.a1031_taalfr]).toEqual([f.fr.name, f.fr.street, f.fr.city, '2']);
   if (f.de) expect([a.a1032_naamde1, a.a1034_adresde, a.a1035_gemeentede, a.a1036_taalde]).toEqual([f.de.name, f.de.street, f.de.city, '3']);
   expect(names(a.Opgaven)).toEqual(['Opgave32518']);
@@ -83,11 +114,41 @@ export async function expectSection6(file: string, x: Expected): Promise<{ fiche
     expect(d, `fiche ${i + 1}: reference ${fi.f2010_referentie} is an affiliate the run emitted`).toBeDefined();
     const belgian = d!.country === 'BE';
     expect(names(c), `fiche ${i + 1}`).toEqual([...(belgian ? FICHE_BELGIUM : FICHE_ABROAD), ...FICHE_OWN]);
-    expect([fi.f2002_inkomstenjaar, fi.f2005_registratienummer, fi.f2007_division, fi.f2008_typefiche, fi.f2009_volgnummer, fi.f2011_nationaalnr,
-      fi.f2013_naam, fi.f2015_adres, belgian ? fi.f2016_postcodebelgisch : fi.f2112_buitenlandspostnummer, fi.f2017_gemeente, fi.f2018_landwoonplaats,
-      fi.f2027_taalcode, fi.f2029_enkelopgave325, fi.f2114_voornamen, fi.f18_2066_anderegebeurtenissen, fi.f18_2070_bedrijfsvoorheffing]).toEqual([
-      String(x.year), f.companyNumber, '', '28118', String(i + 1), d!.inss, d!.last_name, d!.street, d!.postal_code, d!.city, NIS[d!.country],
-      LANGUAGE[d!.language], '0', d!.first_name, d!.amount, '0']);
+    expect([
+      fi.f2002_inkomstenjaar,
+      fi.f2005_registratienummer,
+      fi.f2007_division,
+      fi.f2008_typefiche,
+      fi.f2009_volgnummer,
+      fi.f2011_nationaalnr,
+      fi.f2013_naam,
+      fi.f2015_adres,
+      belgian ? fi.f2016_postcodebelgisch : fi.f2112_buitenlandspostnummer,
+      fi.f2017_gemeente,
+      fi.f2018_landwoonplaats,
+      fi.f2027_taalcode,
+      fi.f2029_enkelopgave325,
+      fi.f2114_voornamen,
+      fi.f18_2066_anderegebeurtenissen,
+      fi.f18_2070_bedrijfsvoorheffing,
+    ]).toEqual([
+      String(x.year),
+      f.companyNumber,
+      '',
+      '28118',
+      String(i + 1),
+      d!.inss,
+      d!.last_name,
+      d!.street,
+      d!.postal_code,
+      d!.city,
+      NIS[d!.country],
+      LANGUAGE[d!.language],
+      '0',
+      d!.first_name,
+      d!.amount,
+      '0',
+    ]);
     expect(Number(fi.f18_2059_totaalcontrole)).toBe(Number(fi.f18_2066_anderegebeurtenissen) + Number(fi.f18_2070_bedrijfsvoorheffing));
     expect(x.version === 0 ? ['0'] : ['1', '2']).toContain(fi.f2028_typetraitement);
     return fi;

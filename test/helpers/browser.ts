@@ -18,8 +18,18 @@ export async function renderedDom(target: string, profile: string): Promise<stri
     // Asynchronous: the page may be served by this very process (the status server's tests).
     const { stdout } = await promisify(execFile)(
       chromium,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--no-first-run', `--user-data-dir=${profile}`, '--dump-dom', url],
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        `--user-data-dir=${profile}`,
+        '--dump-dom',
+        url,
+      ],
       { encoding: 'utf8', timeout: 60_000 },
     );
     return stdout;

@@ -43,11 +43,13 @@ export function maillon(args: string[], env: Record<string, string | undefined>)
 
 /** Runs `maillon …` with each file it writes limited to `bytes` (RLIMIT_FSIZE, through util-linux's prlimit). */
 export function maillonUnderLimit(bytes: number, args: string[], env: Record<string, string | undefined>): Promise<CliOutcome> {
-  return outcome(spawn('prlimit', [`--fsize=${bytes}:${bytes}`, path.join(ROOT, 'bin/maillon.js'), ...args], {
-    cwd: ROOT,
-    env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }));
+  return outcome(
+    spawn('prlimit', [`--fsize=${bytes}:${bytes}`, path.join(ROOT, 'bin/maillon.js'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
 }
 
 function outcome(child: ChildProcess): Promise<CliOutcome> {

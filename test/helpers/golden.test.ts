@@ -62,9 +62,7 @@ describe('golden files', () => {
     expect(differences).toEqual({ changed: ['A'], added: ['D'], removed: ['C'] });
     expect((await fs.readdir(golden)).sort()).toEqual(['A', 'B', 'D']);
     expect(await fs.readFile(path.join(golden, 'A'), 'utf8')).toBe('new');
-    expect(describeUpdate('fixtures/x/golden', differences)).toBe(
-      'golden:update fixtures/x/golden: changed A; added D; removed C. Review the diff before committing.',
-    );
+    expect(describeUpdate('fixtures/x/golden', differences)).toBe('golden:update fixtures/x/golden: changed A; added D; removed C. Review the diff before committing.');
     expect(await checkGolden(golden, produced, { update: false })).toEqual({ changed: [], added: [], removed: [] });
     expect(describeUpdate('fixtures/x/golden', { changed: [], added: [], removed: [] })).toBe('golden:update fixtures/x/golden: unchanged');
   });
@@ -78,9 +76,7 @@ describe('golden files', () => {
   it('describes the first difference of two texts', () => {
     expect(firstDifference('a\nb', 'a\nb\nc')).toBe('line 3, column 1: golden (no line: the file ends before) · produced "c"');
     const long = 'x'.repeat(100);
-    expect(firstDifference(`${long}A${long}`, `${long}B${long}`)).toBe(
-      `line 1, column 101: golden …"${'x'.repeat(40)}A${'x'.repeat(39)}"… · produced …"${'x'.repeat(40)}B${'x'.repeat(39)}"…`,
-    );
+    expect(firstDifference(`${long}A${long}`, `${long}B${long}`)).toBe(`line 1, column 101: golden …"${'x'.repeat(40)}A${'x'.repeat(39)}"… · produced …"${'x'.repeat(40)}B${'x'.repeat(39)}"…`);
     expect(firstDifference('a', 'a')).toBe('the same text, other bytes');
   });
 });

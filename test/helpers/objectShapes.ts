@@ -32,12 +32,24 @@ function maps(objects: unknown[]): number {
 const period = parsePeriod('2025');
 const NAMES = ['Janssens', 'Nguyễn', 'Cœur', 'Peeters', "O'Brien & Fils"];
 // Rows as the extraction hands them: one JSON text each, parsed.
-const rows = Array.from({ length: N }, (_, i) =>
-  JSON.parse(JSON.stringify({
-    affiliateId: `A${String(i + 1).padStart(9, '0')}`, inss: '80102880409', lastName: NAMES[i % NAMES.length], firstName: 'Gaëlle',
-    language: (['fr', 'nl', 'de'] as const)[i % 3], street: `Rue du Marché ${i}`, postalCode: '1000', city: 'Bruxelles', country: 'BE',
-    amount: 1000 + i, quarters: [{ quarter: '2025-Q1', amount: 1000 + i }],
-  })) as unknown,
+const rows = Array.from(
+  { length: N },
+  (_, i) =>
+    JSON.parse(
+      JSON.stringify({
+        affiliateId: `A${String(i + 1).padStart(9, '0')}`,
+        inss: '80102880409',
+        lastName: NAMES[i % NAMES.length],
+        firstName: 'Gaëlle',
+        language: (['fr', 'nl', 'de'] as const)[i % 3],
+        street: `Rue du Marché ${i}`,
+        postalCode: '1000',
+        city: 'Bruxelles',
+        country: 'BE',
+        amount: 1000 + i,
+        quarters: [{ quarter: '2025-Q1', amount: 1000 + i }],
+      }),
+    ) as unknown,
 );
 const records: TaxRecord[] = rows.map((raw) => {
   const verdict = validateRow(raw, taxAttestations.row, taxAttestations.rules);
@@ -57,8 +69,16 @@ const output: XmlOutput<TaxRecord> = {
   },
 };
 const file: FileContext = {
-  fund: placeholderFund(), sender: '012345', receiver: 'SPFFIN', environment: 'T',
-  period, periodCode: '2025', asOf: new Date('2025-12-31T23:59:59Z'), creationDate: parseLocalDate('2026-01-20'), creationHour: '02:00:00', version: 0,
+  fund: placeholderFund(),
+  sender: '012345',
+  receiver: 'SPFFIN',
+  environment: 'T',
+  period,
+  periodCode: '2025',
+  asOf: new Date('2025-12-31T23:59:59Z'),
+  creationDate: parseLocalDate('2026-01-20'),
+  creationHour: '02:00:00',
+  version: 0,
 };
 const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-shapes-'));
 try {

@@ -27,7 +27,8 @@ const openssl = (args: string[]): void => {
 export async function createTestPki(dir: string): Promise<TestPki> {
   await fs.mkdir(dir, { recursive: true });
   const p = (n: string): string => path.join(dir, n);
-  const ca = (name: string, cn: string): void => openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.pem`), '-days', '3650', '-subj', `/CN=${cn}`]);
+  const ca = (name: string, cn: string): void =>
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.pem`), '-days', '3650', '-subj', `/CN=${cn}`]);
   const issue = (name: string, cn: string, issuer: string, newkey: string[]): void => {
     openssl(['req', '-newkey', ...newkey, '-nodes', '-keyout', p(`${name}.key`), '-out', p(`${name}.csr`), '-subj', `/CN=${cn}`]);
     openssl(['x509', '-req', '-in', p(`${name}.csr`), '-CA', p(`${issuer}.pem`), '-CAkey', p(`${issuer}.key`), '-CAcreateserial', '-out', p(`${name}.pem`), '-days', '365']);
@@ -42,7 +43,14 @@ export async function createTestPki(dir: string): Promise<TestPki> {
   openssl(['pkcs12', '-export', '-inkey', p('fund-rsa.key'), '-in', p('fund-rsa.pem'), '-out', p('fund.p12'), '-passout', `pass:${p12Passphrase}`]);
   for (const f of ['fund.key', 'fund-rsa.key', 'receiver.key', 'stranger.key', 'fund.p12']) await fs.chmod(p(f), 0o600);
   return {
-    caCert: p('ca.pem'), fundCert: p('fund.pem'), fundKey: p('fund.key'), fundP12: p('fund.p12'), p12Passphrase,
-    receiverCert: p('receiver.pem'), receiverKey: p('receiver.key'), strangerCert: p('stranger.pem'), strangerKey: p('stranger.key'),
+    caCert: p('ca.pem'),
+    fundCert: p('fund.pem'),
+    fundKey: p('fund.key'),
+    fundP12: p('fund.p12'),
+    p12Passphrase,
+    receiverCert: p('receiver.pem'),
+    receiverKey: p('receiver.key'),
+    strangerCert: p('stranger.pem'),
+    strangerKey: p('stranger.key'),
   };
 }

@@ -54,16 +54,26 @@ export async function createReplyChannel(overrides: Partial<AckDeps> = {}): Prom
   let signing: Signing | undefined;
   const used: Record<string, number> = {};
   const nextQuarter = (environment: string): string => {
-    const back = used[environment] = (used[environment] ?? -1) + 1;
+    const back = (used[environment] = (used[environment] ?? -1) + 1);
     const index = 2026 * 4 + 2 - back;
     return `${Math.floor(index / 4)}-Q${(index % 4) + 1}`;
   };
   const sendDeps: SendDeps = { ledger: fx.db.pool, clock: CHANNEL_CLOCK, logger, endpoints, passphrase: () => undefined, backoffMs: 10 };
   const ackDeps: AckDeps = {
-    ledger: fx.db.pool, clock: CHANNEL_CLOCK, logger, endpoints, passphrase: () => undefined, repliesDir: path.join(base, 'replies'), maxReplyBytes: 1_000_000, ...overrides,
+    ledger: fx.db.pool,
+    clock: CHANNEL_CLOCK,
+    logger,
+    endpoints,
+    passphrase: () => undefined,
+    repliesDir: path.join(base, 'replies'),
+    maxReplyBytes: 1_000_000,
+    ...overrides,
   };
   return {
-    sshd, fx, sendDeps, ackDeps,
+    sshd,
+    fx,
+    sendDeps,
+    ackDeps,
     async runAndSend(environment) {
       // Production files must be signed; the test PKI signs them.
       signing ??= await loadSigning({ certPath: pki.fundCert, keyPath: pki.fundKey, layout: 'cr76', signTest: false });
@@ -95,15 +105,23 @@ export async function createReplyChannel(overrides: Partial<AckDeps> = {}): Prom
 
 /** An ACRF about a file, as the channel writes it. */
 export function acrfBody(fileName: string, accepted: boolean): string {
-  return `<?xml version="1.0" encoding="UTF-8"?><ACRF><Form><Identification>ACRF001</Identification><FileReference><FileName>${fileName}</FileName></FileReference>` +
-    `<ReceptionResult><ResultCode>${accepted ? 1 : 0}</ResultCode>${accepted ? '' : '<ErrorID>E002-REFUSED</ErrorID>'}</ReceptionResult></Form></ACRF>`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><ACRF><Form><Identification>ACRF001</Identification><FileReference><FileName>${fileName}</FileName></FileReference>` +
+    `<ReceptionResult><ResultCode>${accepted ? 1 : 0}</ResultCode>${accepted ? '' : '<ErrorID>E002-REFUSED</ErrorID>'}</ReceptionResult></Form></ACRF>`
+  );
 }
 
 /** A NOTI about a file; anomalies' fields are written as given (hostile values included). */
 export function notiBody(fileName: string, result: 1 | 2 | 3, anomalies: Partial<Record<keyof Anomaly, string>>[] = []): string {
-  const items = anomalies.map((a) =>
-    `<Anomaly>${a.inss !== undefined ? `<INSS>${a.inss}</INSS>` : ''}${a.attestationId !== undefined ? `<AttestationID>${a.attestationId}</AttestationID>` : ''}` +
-    `<Class>${a.blocking ?? 'N'}</Class><Code>${a.code ?? 'N0007'}</Code><Description>${a.description ?? 'remark'}</Description></Anomaly>`).join('');
-  return `<?xml version="1.0" encoding="UTF-8"?><NOTI><Form><Identification>NOTI001</Identification><FileReference><FileName>${fileName}</FileName></FileReference>` +
-    `<Result>${result}</Result><Anomalies>${items}</Anomalies></Form></NOTI>`;
+  const items = anomalies
+    .map(
+      (a) =>
+        `<Anomaly>${a.inss !== undefined ? `<INSS>${a.inss}</INSS>` : ''}${a.attestationId !== undefined ? `<AttestationID>${a.attestationId}</AttestationID>` : ''}` +
+        `<Class>${a.blocking ?? 'N'}</Class><Code>${a.code ?? 'N0007'}</Code><Description>${a.description ?? 'remark'}</Description></Anomaly>`,
+    )
+    .join('');
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?><NOTI><Form><Identification>NOTI001</Identification><FileReference><FileName>${fileName}</FileName></FileReference>` +
+    `<Result>${result}</Result><Anomalies>${items}</Anomalies></Form></NOTI>`
+  );
 }

@@ -53,10 +53,21 @@ export async function startTestSshd(sshd: string, options: TestSshdOptions = {})
   await fs.writeFile(
     config,
     [
-      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `PidFile ${path.join(dir, 'sshd.pid')}`,
-      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`, 'PasswordAuthentication no', 'KbdInteractiveAuthentication no',
-      'PubkeyAuthentication yes', 'PermitRootLogin prohibit-password', 'StrictModes no', 'UsePAM no',
-      'Subsystem sftp internal-sftp', 'AllowTcpForwarding no', 'X11Forwarding no', 'LogLevel ERROR',
+      `Port ${port}`,
+      'ListenAddress 127.0.0.1',
+      `HostKey ${hostKey}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${path.join(dir, 'authorized_keys')}`,
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'PubkeyAuthentication yes',
+      'PermitRootLogin prohibit-password',
+      'StrictModes no',
+      'UsePAM no',
+      'Subsystem sftp internal-sftp',
+      'AllowTcpForwarding no',
+      'X11Forwarding no',
+      'LogLevel ERROR',
     ].join('\n') + '\n',
   );
   const child: ChildProcess = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -101,7 +112,7 @@ function descendantsOf(root: number): number[] {
   }
   const out: number[] = [];
   const below = new Set([root]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [pid, ppid] of parentOf) {
       if (below.has(ppid) && !below.has(pid)) {
@@ -133,13 +144,25 @@ async function waitForPort(port: number, failed: () => string | null): Promise<v
 
 /** Writes a receivers file whose "*" endpoint is this server (IN, OUT, OUTTEST under its root). */
 export async function writeReceiversFile(sshd: TestSshd, file: string, overrides: Record<string, unknown> = {}): Promise<string> {
-  await fs.writeFile(file, JSON.stringify({
-    '*': {
-      host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint,
-      inDir: path.join(sshd.root, 'IN'), outDir: path.join(sshd.root, 'OUT'), outTestDir: path.join(sshd.root, 'OUTTEST'),
-      timeoutMs: 5000, retries: 1, ...overrides,
-    },
-  }), { mode: 0o600 });
+  await fs.writeFile(
+    file,
+    JSON.stringify({
+      '*': {
+        host: sshd.host,
+        port: sshd.port,
+        user: sshd.user,
+        privateKeyPath: sshd.privateKeyPath,
+        hostKeyFingerprint: sshd.hostKeyFingerprint,
+        inDir: path.join(sshd.root, 'IN'),
+        outDir: path.join(sshd.root, 'OUT'),
+        outTestDir: path.join(sshd.root, 'OUTTEST'),
+        timeoutMs: 5000,
+        retries: 1,
+        ...overrides,
+      },
+    }),
+    { mode: 0o600 },
+  );
   await fs.chmod(file, 0o600);
   return file;
 }

@@ -19,7 +19,13 @@ export type ToolName = keyof typeof TOOLS;
 /** Where each tool was found (null: absent or hidden), as the global setup found them. */
 export type ToolPaths = Record<ToolName, string | null>;
 
-const hidden = (env: NodeJS.ProcessEnv): Set<string> => new Set((env['MAILLON_TEST_HIDE_TOOLS'] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const hidden = (env: NodeJS.ProcessEnv): Set<string> =>
+  new Set(
+    (env['MAILLON_TEST_HIDE_TOOLS'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 function runs(file: string, args: readonly string[]): boolean {
   const r = spawnSync(file, args, { stdio: 'ignore', timeout: 30_000 });

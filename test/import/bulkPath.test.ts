@@ -22,7 +22,9 @@ const FULL = path.join(ROOT, 'fixtures/dossier-2024');
 function smallFolder(): Record<string, string[]> {
   const files: Record<string, string[]> = {};
   for (const spec of CONTRACT) {
-    const lines = readFileSync(path.join(FULL, spec.file), 'utf8').split('\n').filter((l) => l !== '');
+    const lines = readFileSync(path.join(FULL, spec.file), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     files[spec.file] = spec.file === 'affiliates.csv' ? lines : lines.slice(0, 2);
   }
   return files;
@@ -158,7 +160,10 @@ describe('import: bulk path', () => {
       v.change(files);
       const out = await attempt(await writeFolder(files));
       expect(out.error, `${v.name}: ${String(out.error)} ${(out.error as Error)?.stack}`).toBeInstanceOf(ImportError);
-      expect(out.breaks.map((b) => `${b.file}:${b.line}: ${b.column}`), v.name).toContain(v.expected);
+      expect(
+        out.breaks.map((b) => `${b.file}:${b.line}: ${b.column}`),
+        v.name,
+      ).toContain(v.expected);
     }
   });
 
@@ -215,7 +220,7 @@ describe('import: bulk path', () => {
     expect(out.breaks.map((b) => b.file)).toContain('affiliates.csv');
   });
 
-  it('rebuilds the tables beside the old ones and swaps them: a crashed import\'s leftovers are dropped, grants are kept, a view stops the swap', async () => {
+  it("rebuilds the tables beside the old ones and swaps them: a crashed import's leftovers are dropped, grants are kept, a view stops the swap", async () => {
     // What a killed import leaves: a half-built table under the __new name.
     await db.pool.query('CREATE TABLE dossier.affiliates__new (x int)');
     const role = `maillon_reader_${process.pid}`;
@@ -235,8 +240,18 @@ describe('import: bulk path', () => {
       const idx = await db.pool.query(`SELECT indexname FROM pg_indexes WHERE schemaname = 'dossier' AND tablename <> 'schemaversion' ORDER BY 1`);
       // Exactly the dossier schema's indexes (migrations 001, 002, 004 and 006), none left under a `__new` name.
       expect(idx.rows.map((r) => r.indexname)).toEqual([
-        'activity_periods_affiliate', 'affiliates_pkey', 'allowances_affiliate', 'allowances_month', 'allowances_pkey', 'companies_pkey',
-        'contributions_pkey', 'incapacity_requests_pkey', 'incapacity_requests_requested_on', 'mutuality_affiliations_affiliate', 'payments_contribution', 'payments_pkey',
+        'activity_periods_affiliate',
+        'affiliates_pkey',
+        'allowances_affiliate',
+        'allowances_month',
+        'allowances_pkey',
+        'companies_pkey',
+        'contributions_pkey',
+        'incapacity_requests_pkey',
+        'incapacity_requests_requested_on',
+        'mutuality_affiliations_affiliate',
+        'payments_contribution',
+        'payments_pkey',
       ]);
       // Identifiers and period keys compare byte by byte (migration 003), also in the swapped-in tables.
       const keys = await db.pool.query(

@@ -50,7 +50,7 @@ describe('record reader of the bulk path', () => {
     expect(await readIn('name,amount,paid_on', 3)).toEqual({ records: 0, problem: null });
   });
 
-  it('names the line of the first record without the contract\'s form, the line breaks of quoted fields counted', async () => {
+  it("names the line of the first record without the contract's form, the line breaks of quoted fields counted", async () => {
     const bad = [
       { text: `${GOOD}\nY,0,\n`, line: 9 }, // amount below 1
       { text: GOOD.replace('Dupont,100', 'Dupont,+100'), line: 2 },

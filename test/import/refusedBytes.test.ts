@@ -34,8 +34,20 @@ const CITY = 9;
 
 const CASES = [
   { name: 'a NUL byte', column: LAST_NAME, bytes: Buffer.from('Le\u0000noir'), reason: 'last_name: holds a NUL byte (U+0000) at character 3', bulk: /a NUL byte/ },
-  { name: 'invalid UTF-8 (Caf\\xc3\\x28\\xff)', column: CITY, bytes: Buffer.from([0x43, 0x61, 0x66, 0xc3, 0x28, 0xff]), reason: 'city: is not valid UTF-8 at byte 4 of the field (0xC3 0x28 0xFF)', bulk: /not UTF-8/ },
-  { name: 'a control character XML forbids (U+0007)', column: STREET, bytes: Buffer.from('Rue\u0007 de Rivoli 1'), reason: 'street: holds the control character U+0007 at character 4', bulk: /does not have the contract's form/ },
+  {
+    name: 'invalid UTF-8 (Caf\\xc3\\x28\\xff)',
+    column: CITY,
+    bytes: Buffer.from([0x43, 0x61, 0x66, 0xc3, 0x28, 0xff]),
+    reason: 'city: is not valid UTF-8 at byte 4 of the field (0xC3 0x28 0xFF)',
+    bulk: /not UTF-8/,
+  },
+  {
+    name: 'a control character XML forbids (U+0007)',
+    column: STREET,
+    bytes: Buffer.from('Rue\u0007 de Rivoli 1'),
+    reason: 'street: holds the control character U+0007 at character 4',
+    bulk: /does not have the contract's form/,
+  },
   { name: 'the noncharacter U+FFFF', column: FIRST_NAME, bytes: Buffer.from('No\uFFFFël'), reason: 'first_name: holds the noncharacter U+FFFF at character 3', bulk: /U\+FFFE or U\+FFFF/ },
 ];
 

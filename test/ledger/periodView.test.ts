@@ -12,10 +12,21 @@ import { ROOT } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
 const facts = (submissions: Partial<SubmissionFact>[], runs: PeriodFacts['runs'] = [], retry: PeriodFacts['retry'] = null): PeriodFacts => ({
-  flow: 'career', period: '2026-Q3', environment: 'T', runs, retry,
+  flow: 'career',
+  period: '2026-Q3',
+  environment: 'T',
+  runs,
+  retry,
   submissions: submissions.map((s, i) => ({ id: i + 1, runId: 1, receiver: 'INASTI', kind: 'original', state: 'written', goStarted: false, overdue: false, ...s })),
 });
-const ran = (id: number, state: 'running' | 'succeeded' | 'failed', hasSubmissions = true, alive = false) => ({ id, state, alive, error: state === 'failed' ? 'disk full' : null, quarantined: 0, hasSubmissions });
+const ran = (id: number, state: 'running' | 'succeeded' | 'failed', hasSubmissions = true, alive = false) => ({
+  id,
+  state,
+  alive,
+  error: state === 'failed' ? 'disk full' : null,
+  quarantined: 0,
+  hasSubmissions,
+});
 
 describe('the receivers view of a period, derived from its facts', () => {
   it.each([
@@ -24,10 +35,20 @@ describe('the receivers view of a period, derived from its facts', () => {
     ['a run abandoned (its session gone)', facts([], [ran(1, 'running', false, false)]), 'to_do', 'failed'],
     ['written', facts([{ state: 'written' }], [ran(1, 'succeeded')]), 'in_progress', 'written'],
     ['accepted', facts([{ state: 'accepted' }], [ran(1, 'succeeded')]), 'delivered', 'accepted'],
-    ['accepted, then a correction cancelled', facts([{ state: 'accepted' }, { state: 'cancelled', kind: 'correction', runId: 2 }], [ran(1, 'succeeded'), ran(2, 'succeeded')]), 'delivered', 'accepted'],
+    [
+      'accepted, then a correction cancelled',
+      facts([{ state: 'accepted' }, { state: 'cancelled', kind: 'correction', runId: 2 }], [ran(1, 'succeeded'), ran(2, 'succeeded')]),
+      'delivered',
+      'accepted',
+    ],
     ['cancelled', facts([{ state: 'cancelled' }], [ran(1, 'succeeded')]), 'to_do', 'cancelled'],
     ['rejected', facts([{ state: 'rejected' }], [ran(1, 'succeeded')]), 'needs_attention', 'rejected'],
-    ['accepted, then its correction rejected', facts([{ state: 'accepted' }, { state: 'rejected', kind: 'correction', runId: 2 }], [ran(1, 'succeeded'), ran(2, 'succeeded')]), 'needs_attention', 'accepted'],
+    [
+      'accepted, then its correction rejected',
+      facts([{ state: 'accepted' }, { state: 'rejected', kind: 'correction', runId: 2 }], [ran(1, 'succeeded'), ran(2, 'succeeded')]),
+      'needs_attention',
+      'accepted',
+    ],
     ['one receiver cancelled, another holds it', facts([{ state: 'sent' }, { state: 'cancelled', receiver: 'OA100' }], [ran(1, 'succeeded')]), 'needs_attention', 'sent'],
     ['a duplicate original', facts([{ state: 'accepted' }, { state: 'written', kind: 'duplicate', runId: 2 }], [ran(1, 'succeeded'), ran(2, 'succeeded')]), 'needs_attention', 'written'],
     ['nothing to send', facts([], [ran(1, 'succeeded', false)]), 'delivered', 'nothing_to_send'],
@@ -60,7 +81,10 @@ describe('status and report after a cancel of a duplicate (a ledger from before 
     db = await createTestDatabase();
     await db.pool.query('DROP SCHEMA maillon CASCADE');
     await migrate(db.pool, 'ledger', 8);
-    for (const [run, state] of [[1, 'accepted'], [2, 'written']] as const) {
+    for (const [run, state] of [
+      [1, 'accepted'],
+      [2, 'written'],
+    ] as const) {
       await db.pool.query(
         `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, finished_at, extracted, emitted, quarantined, started_by, host, pid)
          VALUES ('career', '2026-Q3', 'T', '2026-10-10T00:00:00Z', false, 'succeeded', '2026-10-10T00:00:00Z', '2026-10-10T00:01:00Z', 1, 1, 0, 'op', 'old-host', 1)`,
@@ -117,7 +141,12 @@ describe('status and report after a cancelled correction', () => {
     const { runDeps } = await import('../helpers/runHarness.js');
     const { parsePeriod } = await import('../../src/period/period.js');
     const correction = await runPipeline(runDeps(fx.db.pool, fx.outbox, '2026-10-11T02:00:00+02:00'), {
-      pipeline: career, period: parsePeriod('2026-Q3'), environment: 'T', sender: '012345', asOf: new Date('2026-10-10T02:00:00+02:00'), dryRun: false,
+      pipeline: career,
+      period: parsePeriod('2026-Q3'),
+      environment: 'T',
+      sender: '012345',
+      asOf: new Date('2026-10-10T02:00:00+02:00'),
+      dryRun: false,
       correction: { reason: 'payment corrected', full: false },
     });
     expect(correction.counts.emitted).toBe(1);
@@ -145,7 +174,12 @@ describe('a period cancelled after a rerun that changed nothing', () => {
     const { parsePeriod } = await import('../../src/period/period.js');
     const original = await fx.run(career, '2026-Q2');
     const rerun = await runPipeline(runDeps(fx.db.pool, fx.outbox, '2026-10-10T02:00:00+02:00'), {
-      pipeline: career, period: parsePeriod('2026-Q2'), environment: 'T', sender: '012345', dryRun: false, correction: { reason: 'identical', full: false },
+      pipeline: career,
+      period: parsePeriod('2026-Q2'),
+      environment: 'T',
+      sender: '012345',
+      dryRun: false,
+      correction: { reason: 'identical', full: false },
     });
     expect(await submissionsOf(fx.db.pool, rerun.runId)).toEqual([]);
     await cancelUnsent(fx.db.pool, original.runId);

@@ -16,10 +16,14 @@ describe('runs left running', () => {
 
   it('a run whose session is gone is closed as abandoned, whatever its host and pid (a container: pid 1, a new host name); a live one is left alone', async () => {
     // Left by a container that is gone: another host name, pid 1, no session holding its lock.
-    const gone = Number((await db.pool.query(
-      `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid)
+    const gone = Number(
+      (
+        await db.pool.query(
+          `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, started_by, host, pid)
        VALUES ('career', '2026-Q3', 'T', now(), false, 'running', now(), 'maillon', 'f3a9c1d2e4b5', 1) RETURNING run_id`,
-    )).rows[0].run_id);
+        )
+      ).rows[0].run_id,
+    );
     const session = await connect(db.pool);
     try {
       const alive = await startRun(session, { flow: 'career', period: '2026-Q2', environment: 'T', asOf: new Date(), dryRun: false }, new Date());

@@ -28,8 +28,19 @@ import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.j
 /** The table of docs/state-rules.md: one row per state, one column per command, each cell checked. */
 type Command = 'run' | 'rerun' | 'backfill' | 'send' | 'cancel' | 'acks' | 'serve';
 type State =
-  | 'nothing' | 'written' | 'written, GO started' | 'sent, GO waiting' | 'sent, GO taken' | 'received' | 'accepted' | 'accepted_with_anomalies'
-  | 'rejected' | 'cancelled' | 'run running' | 'run failed' | 'given up';
+  | 'nothing'
+  | 'written'
+  | 'written, GO started'
+  | 'sent, GO waiting'
+  | 'sent, GO taken'
+  | 'received'
+  | 'accepted'
+  | 'accepted_with_anomalies'
+  | 'rejected'
+  | 'cancelled'
+  | 'run running'
+  | 'run failed'
+  | 'given up';
 
 const ROWS: Record<State, Record<Command, string>> = {
   nothing: { run: 'original written', rerun: 'exit 2', backfill: 'original written', send: 'nothing', cancel: 'exit 4', acks: 'nothing', serve: 'ran' },
@@ -156,8 +167,16 @@ async function act(r: Row, command: Command, state: State): Promise<string> {
         const view = await readPeriodView(r.db.pool, 'T', 'career', period);
         if (dueDecision(view, career.schedule, clock.now()) !== 'propose') return 'not run';
         const due = await runDueOnce(
-          { ledger: r.db.pool, clock, logger, environment: 'T', retry: { tickSeconds: 60, limit: 5 }, run: async (p, q) => void (await runPipeline(r.deps, { ...request, pipeline: p, period: q, trigger: 'schedule' })) },
-          career, request.period,
+          {
+            ledger: r.db.pool,
+            clock,
+            logger,
+            environment: 'T',
+            retry: { tickSeconds: 60, limit: 5 },
+            run: async (p, q) => void (await runPipeline(r.deps, { ...request, pipeline: p, period: q, trigger: 'schedule' })),
+          },
+          career,
+          request.period,
         );
         return due === 'ran' ? 'ran' : 'not run';
       }
@@ -186,11 +205,17 @@ describe('docs/state-rules.md: every command in every state', () => {
     const root = path.join(sshd.root, state.replace(/[^a-z_]+/g, '-'));
     for (const sub of ['IN', 'OUT', 'OUTTEST']) await fs.mkdir(path.join(root, sub), { recursive: true });
     const file = await writeReceiversFile(sshd, path.join(tmp.dir, `${path.basename(root)}.json`), {
-      inDir: path.join(root, 'IN'), outDir: path.join(root, 'OUT'), outTestDir: path.join(root, 'OUTTEST'),
+      inDir: path.join(root, 'IN'),
+      outDir: path.join(root, 'OUT'),
+      outTestDir: path.join(root, 'OUTTEST'),
     });
     const r: Row = {
-      db, deps: runDeps(db.pool, path.join(tmp.dir, path.basename(root), 'outbox'), NOW), endpoints: loadEndpoints(file), inDir: path.join(root, 'IN'),
-      runs: createPool(db.url, 8), held: [],
+      db,
+      deps: runDeps(db.pool, path.join(tmp.dir, path.basename(root), 'outbox'), NOW),
+      endpoints: loadEndpoints(file),
+      inDir: path.join(root, 'IN'),
+      runs: createPool(db.url, 8),
+      held: [],
     };
     try {
       await importFolder(db.pool, path.join(ROOT, 'fixtures/career/input'));

@@ -35,7 +35,9 @@ describe('guarded transitions of a submission', () => {
 
   it('PostgreSQL refuses to reopen a final state, to skip the GO, or to start anywhere but written', async () => {
     const [id] = await submissionsOf(fx.db.pool, (await fx.run(career, '2026-Q2')).runId);
-    await expect(fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent' WHERE submission_id = $1`, [id])).rejects.toThrow(`submission ${id} cannot be sent without its GO being recorded as started`);
+    await expect(fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent' WHERE submission_id = $1`, [id])).rejects.toThrow(
+      `submission ${id} cannot be sent without its GO being recorded as started`,
+    );
     await expect(fx.db.pool.query(`UPDATE maillon.submissions SET state = 'accepted' WHERE submission_id = $1`, [id])).rejects.toThrow(`submission ${id} cannot go from written to accepted`);
     await fx.db.pool.query(`UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1`, [id, AT]);
     expect(await move(id!, ['written'], 'sent')).toBe(true);
@@ -44,8 +46,11 @@ describe('guarded transitions of a submission', () => {
       await expect(fx.db.pool.query(`UPDATE maillon.submissions SET state = $2 WHERE submission_id = $1`, [id, state])).rejects.toThrow(`submission ${id} cannot go from accepted to ${state}`);
     }
     await expect(
-      fx.db.pool.query(`INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at, kind)
-                        SELECT run_id, flow, period, environment, receiver, sender, purpose, creation_date, 'ZZZZZ', parts, 'accepted', created_at, 'correction' FROM maillon.submissions WHERE submission_id = $1`, [id]),
+      fx.db.pool.query(
+        `INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at, kind)
+                        SELECT run_id, flow, period, environment, receiver, sender, purpose, creation_date, 'ZZZZZ', parts, 'accepted', created_at, 'correction' FROM maillon.submissions WHERE submission_id = $1`,
+        [id],
+      ),
     ).rejects.toThrow('a new submission is written');
   });
 

@@ -11,7 +11,12 @@ describe('masking personal data in logs', () => {
   });
   it('masks messages, fields and error messages written by the logger', () => {
     let out = '';
-    const sink = new Writable({ write(chunk, _e, cb) { out += chunk.toString(); cb(); } });
+    const sink = new Writable({
+      write(chunk, _e, cb) {
+        out += chunk.toString();
+        cb();
+      },
+    });
     const log = createLogger('info', sink);
     log.info({ detail: { inss: '85073003328' }, err: new Error('duplicate key (inss)=(17073003384)') }, 'record 85073003328 refused');
     expect(out).not.toMatch(/85073003328|17073003384/);

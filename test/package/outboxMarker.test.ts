@@ -40,7 +40,7 @@ describe('serve on an outbox that is not the shared one', () => {
     await tmp?.remove();
   });
 
-  it('refuses to start on another outbox, says why in a sentence (exit 7), and logs no error for the other instance\'s files', async () => {
+  it("refuses to start on another outbox, says why in a sentence (exit 7), and logs no error for the other instance's files", async () => {
     const b = await maillon(['serve', '--once'], { ...base, ...QUIET, MAILLON_HOME: path.join(tmp.dir, 'b') });
     expect(b.code).toBe(7);
     expect(b.stderr).toContain(`maillon: The outbox ${path.join(tmp.dir, 'b', 'outbox')} is not the one the ledger knows: it has no .maillon-outbox file.`);
@@ -50,7 +50,7 @@ describe('serve on an outbox that is not the shared one', () => {
     expect((await fs.readdir(path.join(sshd.root, 'IN'))).filter((n) => n.startsWith('GO.'))).toEqual([]);
   });
 
-  it('another instance on the shared outbox starts and delivers the first one\'s run', async () => {
+  it("another instance on the shared outbox starts and delivers the first one's run", async () => {
     const c = await maillon(['serve', '--once'], { ...base, ...QUIET, MAILLON_HOME: path.join(tmp.dir, 'c'), MAILLON_OUTBOX: outboxA() });
     expect(c.stderr).not.toContain('maillon:');
     expect(c.code).toBe(0);

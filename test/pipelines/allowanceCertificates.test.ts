@@ -47,7 +47,10 @@ describe('allowance-certificates on the 2024 fixture', () => {
 
   it('quarantines what no receiver can take, with stable rule ids', async () => {
     const dec = await buildReport(fx.db.pool, allowanceCertificates, '2018-12', 'T', new Date('2025-01-10T12:00:00Z'));
-    expect(dec.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([['family-allowance-no-region', 'L02-F'], ['no-insurer', 'L03-B']]);
+    expect(dec.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([
+      ['family-allowance-no-region', 'L02-F'],
+      ['no-insurer', 'L03-B'],
+    ]);
     expect(dec.counts).toEqual({ extracted: 5, emitted: 3, quarantined: 2 });
     const dec2019 = await fx.run(allowanceCertificates, '2019-12');
     // Brussels certifies until 2019-12, Flanders only until 2018-12.

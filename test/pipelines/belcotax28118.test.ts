@@ -62,7 +62,11 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
         ['<r9013_controletotaal>542000<', '<r9013_controletotaal>1<', /r9013_controletotaal declares 1, the fiches give 542000/],
         ['<r8010_aantalrecords>4<', '<r8010_aantalrecords>2<', /r8010_aantalrecords declares 2, the fiches give 4/],
         ['<f2009_volgnummer>2<', '<f2009_volgnummer>3<', /fiche 2 has sequence number 3/],
-        ['<f2028_typetraitement>0</f2028_typetraitement><f2029_enkelopgave325>0</f2029_enkelopgave325><f2112', '<f2028_typetraitement>1</f2028_typetraitement><f2029_enkelopgave325>0</f2029_enkelopgave325><f2112', /fiche 1: f2028_typetraitement 1 in a sending whose v0025_typeenvoi is 0/],
+        [
+          '<f2028_typetraitement>0</f2028_typetraitement><f2029_enkelopgave325>0</f2029_enkelopgave325><f2112',
+          '<f2028_typetraitement>1</f2028_typetraitement><f2029_enkelopgave325>0</f2029_enkelopgave325><f2112',
+          /fiche 1: f2028_typetraitement 1 in a sending whose v0025_typeenvoi is 0/,
+        ],
         ['<r9014_controletotaal>0</r9014_controletotaal>\n', '', /r9014_controletotaal is missing/],
       ];
       for (const [from, to, expected] of cases) {
@@ -94,9 +98,12 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
     }
   });
 
-  it('quarantines a bad INSS and a paid allowance without amount; production gives BELCOTAX, only with the fund\'s real identity', async () => {
+  it("quarantines a bad INSS and a paid allowance without amount; production gives BELCOTAX, only with the fund's real identity", async () => {
     const report = await buildReport(fx.db.pool, belcotax28118, '2024', 'T', new Date('2025-01-10T12:00:00Z'));
-    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([['allowance-amount-missing', 'D11'], ['inss-check-digit', 'D08']]);
+    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([
+      ['allowance-amount-missing', 'D11'],
+      ['inss-check-digit', 'D08'],
+    ]);
     expect(report.counts).toEqual({ extracted: 4, emitted: 2, quarantined: 2 });
     expect(report.deadline).toBe('2025-02-28');
     await expect(fx.run(belcotax28118, '2024', 'R')).rejects.toThrow(/Production \(R\) submissions must be signed/);
@@ -122,8 +129,9 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
     try {
       const r = await fx.run(belcotax28118, '2024', 'S');
       expect(r.quarantineByRule).toEqual({ 'allowance-amount-missing': 1, 'inss-check-digit': 1, 'country-without-nis-code': 1 });
-      const outcome = await fx.db.pool.query<{ message: string }>(
-        "SELECT message FROM maillon.record_outcomes WHERE run_id = $1 AND rule = 'country-without-nis-code' AND source_key = 'D02'", [r.runId]);
+      const outcome = await fx.db.pool.query<{ message: string }>("SELECT message FROM maillon.record_outcomes WHERE run_id = $1 AND rule = 'country-without-nis-code' AND source_key = 'D02'", [
+        r.runId,
+      ]);
       expect(outcome.rows[0]!.message).toMatch(/country of residence "JE" has no Belgian NIS code/);
       const text = await fs.readFile(r.files[0]!.path, 'utf8');
       expect(text).not.toContain('D02');

@@ -38,7 +38,10 @@ describe('a rerun of a Belcotax year already sent is a sending of grouped correc
     expect(fix.files.map((f) => f.name)).toEqual(['FI.B281.012345.20250303.00001.T.1.1']);
     await xmllint(fix.files[0]!.path, 'belcotax-281-18/v2.xsd');
     const { fiches } = await expectSection6(fix.files[0]!.path, {
-      year: 2024, fund: placeholderFund(), version: 1, dossier: await dossierOf(fx.db.pool, fix, 2024, '2025-03-03'),
+      year: 2024,
+      fund: placeholderFund(),
+      version: 1,
+      dossier: await dossierOf(fx.db.pool, fix, 2024, '2025-03-03'),
     });
     expect(fiches.map((f) => [f.f2010_referentie, f.f2009_volgnummer, f.f2028_typetraitement, f.f18_2066_anderegebeurtenissen])).toEqual([
       ['D02', '1', '1', '342000'], // unchanged, re-sent with the whole year as a modification that changes nothing
@@ -53,6 +56,10 @@ describe('a rerun of a Belcotax year already sent is a sending of grouped correc
     const again = await runPipeline(runDeps(fx.db.pool, fx.outbox, LATER), { ...request, asOf: new Date(LATER), dryRun: false, correction: { reason: 'address', full: true } });
     const text = await fs.readFile(again.files[0]!.path, 'utf8');
     expect(text).toContain('<v0025_typeenvoi>1</v0025_typeenvoi>');
-    expect([...text.matchAll(/<f2010_referentie>(\w+)<\/f2010_referentie>.*?<f2028_typetraitement>(\d)</g)].map((m) => [m[1], m[2]])).toEqual([['D02', '1'], ['D05', '1'], ['D07', '1']]);
+    expect([...text.matchAll(/<f2010_referentie>(\w+)<\/f2010_referentie>.*?<f2028_typetraitement>(\d)</g)].map((m) => [m[1], m[2]])).toEqual([
+      ['D02', '1'],
+      ['D05', '1'],
+      ['D07', '1'],
+    ]);
   });
 });

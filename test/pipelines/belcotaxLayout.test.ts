@@ -41,16 +41,24 @@ describe('the Belcotax file against shared/domain.md §6, field by field', () =>
       await generateDataset({ affiliates: 8000, seed: 21, out: data, invalidRate: 0.02, lastQuarter: parsePeriod('2025-Q4') });
       await importFolder(db.pool, data);
       const asOf = '2026-01-15T02:00:00+01:00';
-      run = await runPipeline({ ...runDeps(db.pool, path.join(tmp.dir, 'outbox'), asOf), fund }, {
-        pipeline: belcotax28118, period: parsePeriod('2025'), environment: 'T', sender: '012345', asOf: new Date(asOf), dryRun: false,
-      });
+      run = await runPipeline(
+        { ...runDeps(db.pool, path.join(tmp.dir, 'outbox'), asOf), fund },
+        {
+          pipeline: belcotax28118,
+          period: parsePeriod('2025'),
+          environment: 'T',
+          sender: '012345',
+          asOf: new Date(asOf),
+          dryRun: false,
+        },
+      );
     });
     afterAll(async () => {
       await db.drop();
       await tmp.remove();
     });
 
-    it('writes every emitted beneficiary\'s fiche as §6 says, foreign ones with their NIS code and foreign postal code', async () => {
+    it("writes every emitted beneficiary's fiche as §6 says, foreign ones with their NIS code and foreign postal code", async () => {
       const dossier = await dossierOf(db.pool, run, 2025, '2026-01-15');
       const { fiches } = await expectSection6(run.files[0]!.path, { year: 2025, fund, version: 0, dossier });
       const abroad = fiches.filter((f) => f.f2018_landwoonplaats !== '150').map((f) => f.f2018_landwoonplaats);
@@ -62,7 +70,9 @@ describe('the Belcotax file against shared/domain.md §6, field by field', () =>
     it('quarantines the beneficiaries living in Jersey (no NIS code) under country-without-nis-code; counts reconcile', async () => {
       const q = await db.pool.query<{ source_key: string; rule: string; country: string }>(
         `SELECT o.source_key, o.rule, a.country FROM maillon.record_outcomes o JOIN dossier.affiliates a ON a.affiliate_id = o.source_key
-         WHERE o.run_id = $1 AND o.outcome = 'quarantined' ORDER BY o.source_key`, [run.runId]);
+         WHERE o.run_id = $1 AND o.outcome = 'quarantined' ORDER BY o.source_key`,
+        [run.runId],
+      );
       const jersey = q.rows.filter((r) => r.country === 'JE');
       expect(jersey.length).toBeGreaterThan(0);
       expect(jersey.every((r) => ['country-without-nis-code', 'inss-check-digit'].includes(r.rule))).toBe(true);

@@ -26,7 +26,12 @@ describe('career flow on the hand-checked fixture (2026-Q3, as of 2026-10-10)', 
     out = await scratchDir('career');
     await importFolder(db.pool, FIXTURE);
     result = await runPipeline(runDeps(db.pool, out.dir), {
-      pipeline: career, period: parsePeriod('2026-Q3'), environment: 'T', sender: '012345', asOf: AS_OF, dryRun: false,
+      pipeline: career,
+      period: parsePeriod('2026-Q3'),
+      environment: 'T',
+      sender: '012345',
+      asOf: AS_OF,
+      dryRun: false,
     });
     xml = await fs.readFile(result.files[0]!.path, 'utf8');
   });
@@ -53,7 +58,10 @@ describe('career flow on the hand-checked fixture (2026-Q3, as of 2026-10-10)', 
       const c = a.Contribution;
       return {
         periods: a.CareerPeriods.CareerPeriod.map((p: any) => `${p.Kind}/${p.Category ?? '-'} ${p.StartDate}..${p.EndDate}`),
-        due: c.Due, paid: c.Paid, full: c.PaidInFull, date: c.PaidInFullDate,
+        due: c.Due,
+        paid: c.Paid,
+        full: c.PaidInFull,
+        date: c.PaidInFullDate,
       };
     };
     // On time, an unallocated payment ignored.
@@ -62,7 +70,11 @@ describe('career flow on the hand-checked fixture (2026-Q3, as of 2026-10-10)', 
     expect(summary('03051212332')).toEqual({ periods: ['ACT/COM 2026-07-01..2026-09-30'], due: '23412', paid: '10000', full: 'false', date: undefined });
     // BIS number, category change inside the quarter, paid on the last day.
     expect(summary('78451823415')).toEqual({
-      periods: ['ACT/MAI 2026-07-01..2026-08-15', 'ACT/PEN 2026-08-16..2026-09-30'], due: '128125', paid: '128125', full: 'true', date: '2026-09-30',
+      periods: ['ACT/MAI 2026-07-01..2026-08-15', 'ACT/PEN 2026-08-16..2026-09-30'],
+      due: '128125',
+      paid: '128125',
+      full: 'true',
+      date: '2026-09-30',
     });
     // Assimilation only: nothing due.
     expect(summary('70010145522')).toEqual({ periods: ['ASI/- 2026-07-10..2026-09-05'], due: '0', paid: '0', full: 'true', date: undefined });
@@ -74,7 +86,11 @@ describe('career flow on the hand-checked fixture (2026-Q3, as of 2026-10-10)', 
     expect(summary('75112006616')).toMatchObject({ due: '99171', paid: '99171', full: 'true', date: '2026-09-20' });
     // Abroad; overpaid then refunded; the overpayment reached the due amount first.
     expect(summary('68070431176')).toEqual({
-      periods: ['ACT/COM 2026-07-01..2026-07-31', 'CON/- 2026-08-01..2026-09-30'], due: '23412', paid: '23412', full: 'true', date: '2026-07-03',
+      periods: ['ACT/COM 2026-07-01..2026-07-31', 'CON/- 2026-08-01..2026-09-30'],
+      due: '23412',
+      paid: '23412',
+      full: 'true',
+      date: '2026-07-03',
     });
   });
 
@@ -101,10 +117,7 @@ describe('career flow on the hand-checked fixture (2026-Q3, as of 2026-10-10)', 
   });
 
   it('records the lineage of every emitted record: file and position', async () => {
-    const rows = await db.pool.query(
-      `SELECT source_key, position, attestation_id::text FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY position`,
-      [result.runId],
-    );
+    const rows = await db.pool.query(`SELECT source_key, position, attestation_id::text FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY position`, [result.runId]);
     expect(rows.rows.map((r) => r.source_key)).toEqual(['A001', 'A002', 'A003', 'A004', 'A005', 'A006', 'A007', 'A008']);
     expect(rows.rows.map((r) => r.position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (const r of rows.rows) expect(xml).toContain(`<AttestationID>${r.attestation_id}</AttestationID>`);

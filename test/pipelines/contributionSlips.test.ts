@@ -44,7 +44,10 @@ describe('contribution-slips on the 2024 fixture (2024-Q1, leap year)', () => {
   it('quarantines no-insurer and a bad INSS, and accounts for every record', async () => {
     expect(result.counts).toEqual({ extracted: 9, emitted: 7, quarantined: 2 });
     const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'));
-    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([['inss-check-digit', 'D08'], ['no-insurer', 'D05']]);
+    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([
+      ['inss-check-digit', 'D08'],
+      ['no-insurer', 'D05'],
+    ]);
     expect(report.checks.every((c) => c.ok)).toBe(true);
   });
 });

@@ -39,14 +39,49 @@ const RUNS = Number(process.env['MAILLON_PROPERTY_RUNS'] ?? 10);
 const SEED = process.env['MAILLON_PROPERTY_SEED'] ? Number(process.env['MAILLON_PROPERTY_SEED']) : undefined;
 const NOW = '2025-01-10T02:00:00+01:00';
 const FLOWS: [AnyPipeline, string][] = [
-  [career, '2024-Q1'], [contributionSlips, '2024-Q1'], [taxAttestations, '2024'], [belcotax28118, '2024'],
-  [allowanceCertificates, '2024-03'], [allowanceCertificates, '2018-12'], [statistics, '2024-Q1'],
+  [career, '2024-Q1'],
+  [contributionSlips, '2024-Q1'],
+  [taxAttestations, '2024'],
+  [belcotax28118, '2024'],
+  [allowanceCertificates, '2024-03'],
+  [allowanceCertificates, '2018-12'],
+  [statistics, '2024-Q1'],
 ];
 
 // What XML 1.0 cannot carry: the contract refuses it at import (test/import/refusedBytes.test.ts).
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
-const TOKENS = ['\n', '\r\n', '\r', '\t', '"', '""', "'", '&', '&amp;', '&#10;', '<', '>', ']]>', '<![CDATA[', ',', ' ', '  ', '\\.', '\u0085', '\u2028', '\uFEFF', '\uFFFD', '\uE000', 'é', 'ß', '😀', '\u{10FFFF}', '/', '.'];
+const TOKENS = [
+  '\n',
+  '\r\n',
+  '\r',
+  '\t',
+  '"',
+  '""',
+  "'",
+  '&',
+  '&amp;',
+  '&#10;',
+  '<',
+  '>',
+  ']]>',
+  '<![CDATA[',
+  ',',
+  ' ',
+  '  ',
+  '\\.',
+  '\u0085',
+  '\u2028',
+  '\uFEFF',
+  '\uFFFD',
+  '\uE000',
+  'é',
+  'ß',
+  '😀',
+  '\u{10FFFF}',
+  '/',
+  '.',
+];
 /** One character, of any plane, that XML can carry. */
 const char = fc.oneof(
   { weight: 3, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }).filter((c) => !FORBIDDEN.test(c)) },
@@ -55,12 +90,37 @@ const char = fc.oneof(
 /** Text a contract field accepts (not empty): short and tricky, or about a schema's limit (in characters), or far beyond. */
 const text = fc.oneof(
   { weight: 16, arbitrary: fc.array(fc.oneof(fc.constantFrom(...TOKENS), char), { minLength: 1, maxLength: 12 }).map((p) => p.join('')) },
-  { weight: 1, arbitrary: fc.integer({ min: 38, max: 42 }).chain((n) => fc.array(char, { minLength: n, maxLength: n })).map((p) => p.join('')) },
-  { weight: 2, arbitrary: fc.integer({ min: 198, max: 202 }).chain((n) => fc.array(char, { minLength: n, maxLength: n })).map((p) => p.join('')) },
-  { weight: 1, arbitrary: fc.constantFrom(290, 304).chain((n) => fc.array(char, { minLength: n, maxLength: n })).map((p) => p.join('')) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 38, max: 42 })
+      .chain((n) => fc.array(char, { minLength: n, maxLength: n }))
+      .map((p) => p.join('')),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .integer({ min: 198, max: 202 })
+      .chain((n) => fc.array(char, { minLength: n, maxLength: n }))
+      .map((p) => p.join('')),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(290, 304)
+      .chain((n) => fc.array(char, { minLength: n, maxLength: n }))
+      .map((p) => p.join('')),
+  },
 );
 const identifier = fc.oneof({ weight: 3, arbitrary: fc.stringMatching(/^[A-Z][0-9]{1,3}$/) }, { weight: 2, arbitrary: text });
-const person = fc.record({ last_name: text, first_name: text, street: text, postal_code: fc.oneof(fc.stringMatching(/^[1-9][0-9]{3}$/), text), city: text, country: fc.constantFrom('BE', 'BE', 'FR', 'NL', 'LU') });
+const person = fc.record({
+  last_name: text,
+  first_name: text,
+  street: text,
+  postal_code: fc.oneof(fc.stringMatching(/^[1-9][0-9]{3}$/), text),
+  city: text,
+  country: fc.constantFrom('BE', 'BE', 'FR', 'NL', 'LU'),
+});
 const dossier = fc.record({
   affiliateIds: fc.uniqueArray(identifier, { minLength: 11, maxLength: 11 }),
   allowanceIds: fc.uniqueArray(identifier, { minLength: 15, maxLength: 15 }),
@@ -116,62 +176,68 @@ function leaves(node: unknown): string[] {
 const chars = (s: string): number => [...s].length;
 
 describe('any text the contract accepts', () => {
-  it(`makes every flow succeed with valid files that read back the same text (${RUNS} generated dossiers)`, async () => {
-    let n = 0;
-    await fc.assert(
-      fc.asyncProperty(dossier, async (d) => {
-        const db = await createTestDatabase();
-        const tmp = await scratchDir('property');
-        try {
-          const persons = await writeDossier(path.join(tmp.dir, 'in'), d);
-          await importFolder(db.pool, path.join(tmp.dir, 'in'));
-          const outbox = path.join(tmp.dir, 'outbox');
-          for (const [pipeline, period] of FLOWS) {
-            const run = await runPipeline(runDeps(db.pool, outbox, NOW), { pipeline, period: parsePeriod(period), environment: 'T', sender: '012345', asOf: new Date(NOW), dryRun: false });
-            const label = `${pipeline.id} ${period}`;
-            expect(run.counts.extracted, label).toBe(run.counts.emitted + run.counts.quarantined);
-            const lineage = await db.pool.query(`SELECT outcome, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY 1`, [run.runId]);
-            expect(Object.fromEntries(lineage.rows.map((r) => [r.outcome, r.n])), label).toEqual({
-              ...(run.counts.emitted ? { emitted: run.counts.emitted } : {}), ...(run.counts.quarantined ? { quarantined: run.counts.quarantined } : {}),
-            });
-            const messages = (await db.pool.query(`SELECT message FROM maillon.record_outcomes WHERE run_id = $1 AND rule LIKE 'text-%'`, [run.runId])).rows.map((r) => r.message as string);
-            for (const p of persons.values()) for (const t of [p.last_name, p.street, p.city]) if (chars(t) >= 6) expect(messages.join('\n'), label).not.toContain(t);
-            if (pipeline.output.kind !== 'xml') continue;
-            for (const f of run.files) {
-              await xmllint(f.path, pipeline.output.schema);
-              const records = recordsOf(parser.parse(await fs.readFile(f.path, 'utf8')), new Set(persons.keys()));
-              if (pipeline === taxAttestations || pipeline === belcotax28118) {
-                for (const r of records) {
-                  const p = persons.get(r.inss)!;
-                  for (const t of [p.last_name, p.first_name, p.street, p.postal_code, p.city]) expect(r.texts, `${label}: ${JSON.stringify(t)}`).toContain(t);
+  it(
+    `makes every flow succeed with valid files that read back the same text (${RUNS} generated dossiers)`,
+    async () => {
+      let n = 0;
+      await fc.assert(
+        fc.asyncProperty(dossier, async (d) => {
+          const db = await createTestDatabase();
+          const tmp = await scratchDir('property');
+          try {
+            const persons = await writeDossier(path.join(tmp.dir, 'in'), d);
+            await importFolder(db.pool, path.join(tmp.dir, 'in'));
+            const outbox = path.join(tmp.dir, 'outbox');
+            for (const [pipeline, period] of FLOWS) {
+              const run = await runPipeline(runDeps(db.pool, outbox, NOW), { pipeline, period: parsePeriod(period), environment: 'T', sender: '012345', asOf: new Date(NOW), dryRun: false });
+              const label = `${pipeline.id} ${period}`;
+              expect(run.counts.extracted, label).toBe(run.counts.emitted + run.counts.quarantined);
+              const lineage = await db.pool.query(`SELECT outcome, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY 1`, [run.runId]);
+              expect(Object.fromEntries(lineage.rows.map((r) => [r.outcome, r.n])), label).toEqual({
+                ...(run.counts.emitted ? { emitted: run.counts.emitted } : {}),
+                ...(run.counts.quarantined ? { quarantined: run.counts.quarantined } : {}),
+              });
+              const messages = (await db.pool.query(`SELECT message FROM maillon.record_outcomes WHERE run_id = $1 AND rule LIKE 'text-%'`, [run.runId])).rows.map((r) => r.message as string);
+              for (const p of persons.values()) for (const t of [p.last_name, p.street, p.city]) if (chars(t) >= 6) expect(messages.join('\n'), label).not.toContain(t);
+              if (pipeline.output.kind !== 'xml') continue;
+              for (const f of run.files) {
+                await xmllint(f.path, pipeline.output.schema);
+                const records = recordsOf(parser.parse(await fs.readFile(f.path, 'utf8')), new Set(persons.keys()));
+                if (pipeline === taxAttestations || pipeline === belcotax28118) {
+                  for (const r of records) {
+                    const p = persons.get(r.inss)!;
+                    for (const t of [p.last_name, p.first_name, p.street, p.postal_code, p.city]) expect(r.texts, `${label}: ${JSON.stringify(t)}`).toContain(t);
+                  }
+                }
+                if (pipeline === taxAttestations) {
+                  // Sent exactly when every text fits the schema (1 to 200 characters) and the document has a plain name.
+                  const expected = [...persons.values()]
+                    .filter((p) => ['85073003328', '78451823415', '03051212332', '62022807018', '90031518119'].includes(p.inss))
+                    .filter((p) => [p.last_name, p.first_name, p.street, p.postal_code, p.city].every((t) => chars(t) <= 200) && documentNameProblem(`${p.id}.html`) === null);
+                  expect(records.map((r) => r.inss).sort(), label).toEqual(expected.map((p) => p.inss).sort());
+                }
+                if (pipeline === belcotax28118) {
+                  const check = belcotax28118.output.kind === 'xml' ? belcotax28118.output.check!() : null;
+                  for await (const line of readline.createInterface({ input: createReadStream(f.path, 'utf8'), crlfDelay: Infinity })) check!.line(line);
+                  expect(check!.end(), label).toBeNull();
+                }
+                if (pipeline === allowanceCertificates) {
+                  const texts = leaves(parser.parse(await fs.readFile(f.path, 'utf8')));
+                  const sent = await db.pool.query(`SELECT source_key FROM maillon.record_outcomes WHERE run_id = $1 AND file_key LIKE $2 || '#%'`, [run.runId, f.receiver]);
+                  for (const r of sent.rows) expect(texts, label).toContain(r.source_key);
                 }
               }
-              if (pipeline === taxAttestations) {
-                // Sent exactly when every text fits the schema (1 to 200 characters) and the document has a plain name.
-                const expected = [...persons.values()].filter((p) => ['85073003328', '78451823415', '03051212332', '62022807018', '90031518119'].includes(p.inss))
-                  .filter((p) => [p.last_name, p.first_name, p.street, p.postal_code, p.city].every((t) => chars(t) <= 200) && documentNameProblem(`${p.id}.html`) === null);
-                expect(records.map((r) => r.inss).sort(), label).toEqual(expected.map((p) => p.inss).sort());
-              }
-              if (pipeline === belcotax28118) {
-                const check = belcotax28118.output.kind === 'xml' ? belcotax28118.output.check!() : null;
-                for await (const line of readline.createInterface({ input: createReadStream(f.path, 'utf8'), crlfDelay: Infinity })) check!.line(line);
-                expect(check!.end(), label).toBeNull();
-              }
-              if (pipeline === allowanceCertificates) {
-                const texts = leaves(parser.parse(await fs.readFile(f.path, 'utf8')));
-                const sent = await db.pool.query(`SELECT source_key FROM maillon.record_outcomes WHERE run_id = $1 AND file_key LIKE $2 || '#%'`, [run.runId, f.receiver]);
-                for (const r of sent.rows) expect(texts, label).toContain(r.source_key);
-              }
             }
+            n++;
+          } finally {
+            await db.drop();
+            await tmp.remove();
           }
-          n++;
-        } finally {
-          await db.drop();
-          await tmp.remove();
-        }
-      }),
-      { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: true },
-    );
-    expect(n).toBe(RUNS);
-  }, 60_000 + RUNS * 30_000);
+        }),
+        { numRuns: RUNS, ...(SEED === undefined ? {} : { seed: SEED }), endOnFailure: true },
+      );
+      expect(n).toBe(RUNS);
+    },
+    60_000 + RUNS * 30_000,
+  );
 });

@@ -53,7 +53,15 @@ describe('incapacity-attestations on the 2024 fixture (requests of 2024-04-15 an
     const a = await attestations(day15);
     expect([...a.keys()].sort()).toEqual(['100-24-0007', '300-24-0040', '500-24-0003', '600-24-0012']);
     // Insured by a main activity; the quarters 2023-Q2..2024-Q1, the increase of 2024-Q1 excluded, paid on the leap day.
-    expect(a.get('100-24-0007')).toMatchObject({ receiver: 'OA100', INSS: '85073003328', InsurerCode: '100', IncapacityStartDate: '2024-04-02', Insured: 'true', InsuranceKind: 'ACT', Category: 'MAI' });
+    expect(a.get('100-24-0007')).toMatchObject({
+      receiver: 'OA100',
+      INSS: '85073003328',
+      InsurerCode: '100',
+      IncapacityStartDate: '2024-04-02',
+      Insured: 'true',
+      InsuranceKind: 'ACT',
+      Category: 'MAI',
+    });
     expect(quarters(a.get('100-24-0007')!)).toEqual(['20232 0 0 true -', '20233 0 0 true -', '20234 87171 87171 true 2024-01-05', '20241 87171 87171 true 2024-02-29']);
     // The insurer named in the request receives it, whatever the person's affiliation; paid after the quarter, before the as-of day.
     expect(a.get('300-24-0040')).toMatchObject({ receiver: 'OA300', Category: 'MAI' });
@@ -78,7 +86,10 @@ describe('incapacity-attestations on the 2024 fixture (requests of 2024-04-15 an
   it('quarantines a bad INSS and a start after the request, and accounts for every record', async () => {
     expect(day15.counts).toEqual({ extracted: 6, emitted: 4, quarantined: 2 });
     const report = await buildReport(fx.db.pool, incapacityAttestations, '2024-04-15', 'T', new Date('2025-01-10T12:00:00Z'));
-    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([['incapacity-start-after-request', '900-24-0001'], ['inss-check-digit', '100-24-0008']]);
+    expect(report.quarantine.map((q) => [q.rule, q.sourceKey])).toEqual([
+      ['incapacity-start-after-request', '900-24-0001'],
+      ['inss-check-digit', '100-24-0008'],
+    ]);
     expect(report.checks.every((c) => c.ok)).toBe(true);
     expect(report.deadline).toBe('2024-04-23');
   });

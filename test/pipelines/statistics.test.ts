@@ -52,7 +52,10 @@ describe('statistics on the 2024 fixture (2024-Q1)', () => {
     expect(manifest.at(-1)).toEqual({ table: 'quarantined', rows: '', source_records: '3', column: '', sum: '' });
     expect(result.quarantineByRule).toEqual({ 'inss-check-digit': 2, 'company-number-check-digit': 1 });
     expect(result.counts).toEqual({ extracted: 25, emitted: 22, quarantined: 3 });
-    expect(manifest.filter((m) => m['column'] === 'charged_cents').map((m) => [m['table'], m['sum']])).toEqual([['contributions', '410070'], ['companies', '139820']]);
+    expect(manifest.filter((m) => m['column'] === 'charged_cents').map((m) => [m['table'], m['sum']])).toEqual([
+      ['contributions', '410070'],
+      ['companies', '139820'],
+    ]);
   });
 
   it('refuses a manifest whose totals do not match its tables', async () => {

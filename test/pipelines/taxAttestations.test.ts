@@ -32,7 +32,12 @@ describe('tax-attestations on the 2024 fixture', () => {
     // 2023-Q4 paid on 5 January 2024 counts in 2024; the increase paid in March does not.
     const d01 = attestations.get('85073003328');
     expect(d01.Amount).toBe('348684');
-    expect(d01.PaidForQuarters.PaidFor.map((q: any) => [q.Quarter, q.Amount])).toEqual([['20234', '87171'], ['20241', '87171'], ['20242', '87171'], ['20244', '87171']]);
+    expect(d01.PaidForQuarters.PaidFor.map((q: any) => [q.Quarter, q.Amount])).toEqual([
+      ['20234', '87171'],
+      ['20241', '87171'],
+      ['20242', '87171'],
+      ['20244', '87171'],
+    ]);
     expect(d01.Person).toEqual({ LastName: 'Dupont & Fils', FirstName: 'Amélie', Language: 'fr' });
     // Overpaid then refunded in the year.
     expect(attestations.get('78451823415').Amount).toBe('23412');

@@ -33,8 +33,16 @@ describe('the reconciliation report as HTML and CSV', () => {
     const r = report.delivery.records;
     expect(values).toEqual([report.counts.extracted, report.counts.emitted, report.counts.quarantined, r.accepted, r.acceptedWithAnomalies, r.rejected, r.pending, r.cancelled].map(String));
     expect(dom).toContain('<dd id="receivers">in progress (written)</dd>');
-    expect(cells(dom, 'files').slice(1).map((row) => row[0])).toEqual(report.files.map((f) => f.name));
-    expect(cells(dom, 'quarantine').slice(1).map((row) => [row[0], row[1]])).toEqual(report.quarantine.map((q) => [q.rule, q.sourceKey]));
+    expect(
+      cells(dom, 'files')
+        .slice(1)
+        .map((row) => row[0]),
+    ).toEqual(report.files.map((f) => f.name));
+    expect(
+      cells(dom, 'quarantine')
+        .slice(1)
+        .map((row) => [row[0], row[1]]),
+    ).toEqual(report.quarantine.map((q) => [q.rule, q.sourceKey]));
     expect(dom).not.toContain('Every record is accounted for.');
     expect(dom).toContain(`${report.counts.emitted} record(s) still wait for the receivers' final answer`);
     expect(dom).toContain('<dd id="deadline">2024-04-30 (255 days past)</dd>');
@@ -49,7 +57,7 @@ describe('the reconciliation report as HTML and CSV', () => {
     expect(patient.overdue).toBe(0);
   });
 
-  it("gives the same facts as CSV rows", async () => {
+  it('gives the same facts as CSV rows', async () => {
     const csv = await reportToCsv(report);
     expect(csv).toContain(`counts,extracted,${report.counts.extracted},`);
     expect(csv).toContain(`records,pending,${report.delivery.records.pending},`);

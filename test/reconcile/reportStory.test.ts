@@ -51,7 +51,10 @@ describe("a period's whole story in the report (tax-attestations 2024)", () => {
     const endpoints = loadEndpoints(receivers);
     await sendSubmissions({ ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints, passphrase: () => undefined, backoffMs: 10 });
     await simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock });
-    await ingestReplies({ ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints, passphrase: () => undefined, repliesDir: path.join(path.dirname(fx.outbox), 'replies'), maxReplyBytes: 1_000_000 }, 'T');
+    await ingestReplies(
+      { ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints, passphrase: () => undefined, repliesDir: path.join(path.dirname(fx.outbox), 'replies'), maxReplyBytes: 1_000_000 },
+      'T',
+    );
   };
 
   beforeAll(async () => {
@@ -98,7 +101,10 @@ describe("a period's whole story in the report (tax-attestations 2024)", () => {
     expect(r.pendingRecords).toBe(correction.counts.emitted);
     expect(r.accountedFor).toBe(false);
     const held = r.receivers.holds.flatMap((h) => h.files.map((f) => [f.runId, f.kind, f.state]));
-    expect(held).toEqual([[original.runId, 'original', 'accepted'], [correction.runId, 'correction', 'written']]);
+    expect(held).toEqual([
+      [original.runId, 'original', 'accepted'],
+      [correction.runId, 'correction', 'written'],
+    ]);
     const html = await reportToHtml(r);
     for (const f of [...first!.files, ...second!.files]) expect(html).toContain(f.name);
     expect(html).toContain('name corrected');

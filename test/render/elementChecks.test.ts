@@ -83,11 +83,17 @@ describe('the facets the engine derives from each flow schema', () => {
         const engine = engineVerdict(check, value);
         if (!engine.ok && engine.rule === 'text-forbidden-character') continue;
         const file = path.join(tmp.dir, `${flow}-${cases.length}.xml`);
-        await fs.writeFile(file, text.replace(leaf, () => `<${element}>${escapeXml(String(value))}</${element}>`));
+        await fs.writeFile(
+          file,
+          text.replace(leaf, () => `<${element}>${escapeXml(String(value))}</${element}>`),
+        );
         cases.push({ file, element, value, engine });
       }
     }
-    const verdicts = xmllintVerdicts(xsd, cases.map((c) => c.file));
+    const verdicts = xmllintVerdicts(
+      xsd,
+      cases.map((c) => c.file),
+    );
     const disagree = cases
       .filter((c) => verdicts.get(c.file) !== c.engine.ok && !(stricterOnPurpose(c.value, elements.get(c.element)![0]!) && !c.engine.ok) && !(several(c.element) && c.engine.ok))
       .map((c) => `${c.element}=${JSON.stringify(c.value)}: engine ${c.engine.ok}, xmllint ${verdicts.get(c.file)}`);
@@ -115,8 +121,41 @@ describe('XSD patterns and facets the flows may use', () => {
     Digits3: '<xs:restriction base="xs:integer"><xs:totalDigits value="3"/><xs:minExclusive value="-5"/><xs:maxExclusive value="500"/></xs:restriction>',
     Small: '<xs:restriction base="xs:unsignedByte"/>',
   };
-  const VALUES = ['', 'a', 'ab', 'cd', 'aX', 'x', 'abc', ' x1', '\tx!', 'x ', 'a^b$', '12', '٣٤', '1-2', '---', 'Été', 'été', 'a b', ' a  b ', 'c', 'a\u2028b', 'é😀',
-    '-5', '-4', '499', '500', '0999', '256', '255', '+7', ' 12 ', 'x\ny', 'word_1'];
+  const VALUES = [
+    '',
+    'a',
+    'ab',
+    'cd',
+    'aX',
+    'x',
+    'abc',
+    ' x1',
+    '\tx!',
+    'x ',
+    'a^b$',
+    '12',
+    '٣٤',
+    '1-2',
+    '---',
+    'Été',
+    'été',
+    'a b',
+    ' a  b ',
+    'c',
+    'a\u2028b',
+    'é😀',
+    '-5',
+    '-4',
+    '499',
+    '500',
+    '0999',
+    '256',
+    '255',
+    '+7',
+    ' 12 ',
+    'x\ny',
+    'word_1',
+  ];
 
   it('refuses exactly what xmllint refuses, for patterns (\\d, \\s, \\w, ., ^, $, classes, categories), whiteSpace, lengths, digits and bounds', async () => {
     const tmp = await scratchDir('patterns');
@@ -125,8 +164,12 @@ describe('XSD patterns and facets the flows may use', () => {
       await fs.writeFile(
         xsd,
         `<?xml version="1.0"?>\n<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">\n` +
-          Object.entries(TYPES).map(([n, body]) => `<xs:simpleType name="${n}">${body}</xs:simpleType>\n`).join('') +
-          `<xs:element name="Probe"><xs:complexType><xs:choice>${Object.keys(TYPES).map((n) => `<xs:element name="V${n}" type="${n}"/>`).join('')}</xs:choice></xs:complexType></xs:element>\n</xs:schema>\n`,
+          Object.entries(TYPES)
+            .map(([n, body]) => `<xs:simpleType name="${n}">${body}</xs:simpleType>\n`)
+            .join('') +
+          `<xs:element name="Probe"><xs:complexType><xs:choice>${Object.keys(TYPES)
+            .map((n) => `<xs:element name="V${n}" type="${n}"/>`)
+            .join('')}</xs:choice></xs:complexType></xs:element>\n</xs:schema>\n`,
       );
       const checks = compileSchemaChecks(xsd, 'probe.xsd');
       const { elements } = readSchemaElements(xsd);
@@ -138,7 +181,10 @@ describe('XSD patterns and facets the flows may use', () => {
           cases.push({ file, label: `${type} ${JSON.stringify(value)}`, ok: engineVerdict(checks.get(`V${type}`)!, value).ok, lax: stricterOnPurpose(value, elements.get(`V${type}`)![0]!) });
         }
       }
-      const verdicts = xmllintVerdicts(xsd, cases.map((c) => c.file));
+      const verdicts = xmllintVerdicts(
+        xsd,
+        cases.map((c) => c.file),
+      );
       expect(cases.filter((c) => verdicts.get(c.file) !== c.ok && !(c.lax && !c.ok)).map((c) => `${c.label}: engine ${c.ok}, xmllint ${verdicts.get(c.file)}`)).toEqual([]);
       expect(cases.filter((c) => c.ok).length).toBeGreaterThan(20);
     } finally {
@@ -154,13 +200,22 @@ describe('XSD patterns and facets the flows may use', () => {
         await fs.writeFile(file, `<?xml version="1.0"?>\n<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">${body}</xs:schema>\n`);
         return file;
       };
-      const twice = await write('twice.xsd', '<xs:element name="R"><xs:complexType><xs:sequence><xs:element name="A" type="xs:string"/><xs:element name="B"><xs:complexType><xs:sequence><xs:element name="A" type="xs:int"/></xs:sequence></xs:complexType></xs:element></xs:sequence></xs:complexType></xs:element>');
+      const twice = await write(
+        'twice.xsd',
+        '<xs:element name="R"><xs:complexType><xs:sequence><xs:element name="A" type="xs:string"/><xs:element name="B"><xs:complexType><xs:sequence><xs:element name="A" type="xs:int"/></xs:sequence></xs:complexType></xs:element></xs:sequence></xs:complexType></xs:element>',
+      );
       expect(() => compileSchemaChecks(twice, 'twice.xsd')).toThrow('twice.xsd declares A with types of different lengths');
-      const codes = await write('codes.xsd', '<xs:element name="R"><xs:complexType><xs:choice><xs:element name="C"><xs:simpleType><xs:restriction base="xs:string"><xs:enumeration value="150"/></xs:restriction></xs:simpleType></xs:element><xs:element name="F"><xs:complexType><xs:sequence><xs:element name="C"><xs:simpleType><xs:restriction base="xs:string"><xs:pattern value="[0-9]{5}"/></xs:restriction></xs:simpleType></xs:element></xs:sequence></xs:complexType></xs:element></xs:choice></xs:complexType></xs:element>');
+      const codes = await write(
+        'codes.xsd',
+        '<xs:element name="R"><xs:complexType><xs:choice><xs:element name="C"><xs:simpleType><xs:restriction base="xs:string"><xs:enumeration value="150"/></xs:restriction></xs:simpleType></xs:element><xs:element name="F"><xs:complexType><xs:sequence><xs:element name="C"><xs:simpleType><xs:restriction base="xs:string"><xs:pattern value="[0-9]{5}"/></xs:restriction></xs:simpleType></xs:element></xs:sequence></xs:complexType></xs:element></xs:choice></xs:complexType></xs:element>',
+      );
       const c = compileSchemaChecks(codes, 'codes.xsd').get('C')!;
       expect(engineVerdict(c, '150').ok && engineVerdict(c, '00111').ok).toBe(true);
       expect(engineVerdict(c, '15')).toEqual({ ok: false, rule: 'text-not-in-list' });
-      const lengths = await write('lengths.xsd', '<xs:element name="R"><xs:complexType><xs:choice><xs:element name="A"><xs:simpleType><xs:restriction base="xs:string"><xs:maxLength value="4"/></xs:restriction></xs:simpleType></xs:element><xs:element name="B"><xs:complexType><xs:sequence><xs:element name="A"><xs:simpleType><xs:restriction base="xs:string"><xs:maxLength value="9"/></xs:restriction></xs:simpleType></xs:element></xs:sequence></xs:complexType></xs:element></xs:choice></xs:complexType></xs:element>');
+      const lengths = await write(
+        'lengths.xsd',
+        '<xs:element name="R"><xs:complexType><xs:choice><xs:element name="A"><xs:simpleType><xs:restriction base="xs:string"><xs:maxLength value="4"/></xs:restriction></xs:simpleType></xs:element><xs:element name="B"><xs:complexType><xs:sequence><xs:element name="A"><xs:simpleType><xs:restriction base="xs:string"><xs:maxLength value="9"/></xs:restriction></xs:simpleType></xs:element></xs:sequence></xs:complexType></xs:element></xs:choice></xs:complexType></xs:element>',
+      );
       expect(() => compileSchemaChecks(lengths, 'lengths.xsd')).toThrow('lengths.xsd declares A with types of different lengths');
       const list = await write('list.xsd', '<xs:element name="L"><xs:simpleType><xs:list itemType="xs:int"/></xs:simpleType></xs:element>');
       expect(() => compileSchemaChecks(list, 'list.xsd')).toThrow('element L is an xs:list');

@@ -33,8 +33,16 @@ const output: XmlOutput<string> = {
 const line = (rec: string): RenderedRecord => ({ line: `<R>${rec}</R>`, prefix: 0, suffix: 0, identified: false });
 
 const file: FileContext = {
-  fund: placeholderFund(), sender: '012345', receiver: 'OA100', environment: 'T',
-  period: makePeriod('month', 2026, 9), periodCode: '202609', asOf: new Date('2026-09-30T23:59:59Z'), creationDate: parseLocalDate('2026-10-01'), creationHour: '03:00:00', version: 0,
+  fund: placeholderFund(),
+  sender: '012345',
+  receiver: 'OA100',
+  environment: 'T',
+  period: makePeriod('month', 2026, 9),
+  periodCode: '202609',
+  asOf: new Date('2026-09-30T23:59:59Z'),
+  creationDate: parseLocalDate('2026-10-01'),
+  creationHour: '03:00:00',
+  version: 0,
 };
 
 // Validation reading along is native xmllint's (the npm fallback validates closed files only):
@@ -100,7 +108,10 @@ describe('XML receiver writer and the validation reading along', () => {
   });
 
   itNative('a bad record of a large file is refused by the validator reading along, wherever it is', async () => {
-    for (const [stem, bad] of [['bad-first', 0], ['bad-last', 149_999]] as const) {
+    for (const [stem, bad] of [
+      ['bad-first', 0],
+      ['bad-last', 149_999],
+    ] as const) {
       const { part } = await write(stem, 150_000, bad);
       const err = await part.validated!.catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SchemaConformanceError);

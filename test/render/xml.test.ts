@@ -20,7 +20,13 @@ describe('escapeXml', () => {
 
   it('keeps accents and astral characters; refuses, naming the element and the character, what XML 1.0 cannot carry', () => {
     expect(escapeXml('Nguyễn 😀')).toBe('Nguyễn 😀');
-    for (const [text, code] of [['a\u0000b', '0000'], ['ab\u001Fc', '001F'], ['\uFFFEd', 'FFFE'], ['e\uD800', 'D800'], ['😀\uDC00', 'DC00']] as const) {
+    for (const [text, code] of [
+      ['a\u0000b', '0000'],
+      ['ab\u001Fc', '001F'],
+      ['\uFFFEd', 'FFFE'],
+      ['e\uD800', 'D800'],
+      ['😀\uDC00', 'DC00'],
+    ] as const) {
       const err = (() => {
         try {
           return el('LastName', text);
@@ -47,13 +53,26 @@ describe('escapeXml', () => {
 
   it('checks every element while the engine renders a record, and only then', () => {
     const seen: [string, unknown][] = [];
-    const out = withElementChecks((name, value) => void seen.push([name, value]), () => el('A', 'x') + optionalEl('B', 2) + optionalEl('C', null));
+    const out = withElementChecks(
+      (name, value) => void seen.push([name, value]),
+      () => el('A', 'x') + optionalEl('B', 2) + optionalEl('C', null),
+    );
     expect(out).toBe('<A>x</A><B>2</B>');
-    expect(seen).toEqual([['A', 'x'], ['B', 2]]);
+    expect(seen).toEqual([
+      ['A', 'x'],
+      ['B', 2],
+    ]);
     el('D', 'outside');
     expect(seen).toHaveLength(2);
     // A check that throws leaves no check behind.
-    expect(() => withElementChecks(() => { throw new Error('no'); }, () => el('E', 'y'))).toThrow('no');
+    expect(() =>
+      withElementChecks(
+        () => {
+          throw new Error('no');
+        },
+        () => el('E', 'y'),
+      ),
+    ).toThrow('no');
     expect(el('E', 'y')).toBe('<E>y</E>');
   });
 

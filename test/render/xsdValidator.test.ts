@@ -33,7 +33,9 @@ describe.each([
   it('refuses a file with an INSS of 10 digits, naming the file and schema', async () => {
     const bad = path.join(tmp.dir, 'bad.xml');
     await fs.writeFile(bad, (await fs.readFile(GOLDEN, 'utf8')).replace('<INSS>85073003328</INSS>', '<INSS>8507300332</INSS>'));
-    const err = await createXsdValidator(setting).validate([bad], XSD).catch((e: unknown) => e);
+    const err = await createXsdValidator(setting)
+      .validate([bad], XSD)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SchemaConformanceError);
     expect((err as Error).message).toContain('bad.xml');
     expect((err as Error).message).toContain('v1.xsd');

@@ -15,14 +15,27 @@ describe('the schedules of the flows over two years (2026-2027, fixed instants, 
 
   it('career: the 10th of the month after each quarter, 02:00 Brussels, for that quarter', () => {
     expect(of('career')).toEqual([
-      '2026-01-10 02:00:00 2025-Q4', '2026-04-10 02:00:00 2026-Q1', '2026-07-10 02:00:00 2026-Q2', '2026-10-10 02:00:00 2026-Q3',
-      '2027-01-10 02:00:00 2026-Q4', '2027-04-10 02:00:00 2027-Q1', '2027-07-10 02:00:00 2027-Q2', '2027-10-10 02:00:00 2027-Q3',
+      '2026-01-10 02:00:00 2025-Q4',
+      '2026-04-10 02:00:00 2026-Q1',
+      '2026-07-10 02:00:00 2026-Q2',
+      '2026-10-10 02:00:00 2026-Q3',
+      '2027-01-10 02:00:00 2026-Q4',
+      '2027-04-10 02:00:00 2027-Q1',
+      '2027-07-10 02:00:00 2027-Q2',
+      '2027-10-10 02:00:00 2027-Q3',
     ]);
   });
 
   it('contribution-slips on the 15th, statistics on the 20th, after each quarter', () => {
     expect(of('contribution-slips').map((s) => s.slice(0, 10) + s.slice(19))).toEqual([
-      '2026-01-15 2025-Q4', '2026-04-15 2026-Q1', '2026-07-15 2026-Q2', '2026-10-15 2026-Q3', '2027-01-15 2026-Q4', '2027-04-15 2027-Q1', '2027-07-15 2027-Q2', '2027-10-15 2027-Q3',
+      '2026-01-15 2025-Q4',
+      '2026-04-15 2026-Q1',
+      '2026-07-15 2026-Q2',
+      '2026-10-15 2026-Q3',
+      '2027-01-15 2026-Q4',
+      '2027-04-15 2027-Q1',
+      '2027-07-15 2027-Q2',
+      '2027-10-15 2027-Q3',
     ]);
     expect(of('statistics').map((s) => s.slice(5, 10))).toEqual(['01-20', '04-20', '07-20', '10-20', '01-20', '04-20', '07-20', '10-20']);
   });
@@ -62,7 +75,12 @@ describe('the schedules of the flows over two years (2026-2027, fixed instants, 
 
   it('a 02:30 schedule still fires exactly once on both DST days (moved to 03:00 when 02:30 does not exist)', () => {
     const daily = { ...PIPELINES[0]!, schedule: '30 2 * * *' } as AnyPipeline;
-    for (const [day, expected] of [['2026-03-29', '03:00:00'], ['2026-10-25', '02:30:00'], ['2027-03-28', '03:00:00'], ['2027-10-31', '02:30:00']] as const) {
+    for (const [day, expected] of [
+      ['2026-03-29', '03:00:00'],
+      ['2026-10-25', '02:30:00'],
+      ['2027-03-28', '03:00:00'],
+      ['2027-10-31', '02:30:00'],
+    ] as const) {
       const start = new Date(`${day}T00:00:00Z`);
       const times = fireTimes(daily.schedule, new Date(start.getTime() - 3_600_000), new Date(start.getTime() + 22 * 3_600_000));
       expect(times.map(local).filter((t) => t.startsWith(day))).toEqual([`${day} ${expected}`]);

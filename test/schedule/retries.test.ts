@@ -42,8 +42,15 @@ describe('a due period whose run keeps failing under serve', () => {
     await fs.writeFile(outbox, '');
     const deps = { ...runDeps(db.pool, outbox), clock };
     scheduler = await createScheduler({
-      databaseUrl: db.url, ledger: db.pool, clock, logger: deps.logger, pipelines: [career], environment: 'T',
-      catchUpDays: 100, tickSeconds: TICK, retryLimit: 5,
+      databaseUrl: db.url,
+      ledger: db.pool,
+      clock,
+      logger: deps.logger,
+      pipelines: [career],
+      environment: 'T',
+      catchUpDays: 100,
+      tickSeconds: TICK,
+      retryLimit: 5,
       run: async (pipeline, period) => {
         await runPipeline(deps, { pipeline, period, environment: 'T', sender: '012345', dryRun: false, trigger: 'schedule' });
       },

@@ -59,7 +59,10 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
     expect(first.code).toBe(0);
     const runs = await db.pool.query(`SELECT flow, period FROM maillon.runs WHERE NOT dry_run ORDER BY run_id`);
     expect(runs.rows.filter((r) => r.flow !== 'incapacity-attestations').map((r) => `${r.flow} ${r.period}`)).toEqual([
-      'career 2026-Q3', 'contribution-slips 2026-Q3', 'statistics 2026-Q3', 'allowance-certificates 2026-10',
+      'career 2026-Q3',
+      'contribution-slips 2026-Q3',
+      'statistics 2026-Q3',
+      'allowance-certificates 2026-10',
     ]);
     // Every day of the 30 days caught up, 2026-10-07 to 2026-11-05, once (2026-10-08 by the first serve above), oldest first.
     const days = runs.rows.filter((r) => r.flow === 'incapacity-attestations').map((r) => r.period as string);

@@ -36,7 +36,12 @@ describe('FS signatures (detached CMS, SHA-256)', () => {
     const text = formatSignature(await signer.signFile(data, new Date('2026-10-10T00:00:00Z')), layout);
     if (layout === 'single-line') expect(text).not.toMatch(/[\r\n]/);
     else {
-      expect(text.split('\r').slice(0, -1).every((l) => l.length === 76)).toBe(true);
+      expect(
+        text
+          .split('\r')
+          .slice(0, -1)
+          .every((l) => l.length === 76),
+      ).toBe(true);
       expect(text).not.toContain('\n');
     }
     const fsFile = path.join(tmp.dir, `sig-${layout}`);

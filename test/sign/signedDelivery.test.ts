@@ -56,7 +56,10 @@ describe('signed submissions and verified replies, in production (R)', () => {
   const out = (): string => path.join(sshd.root, 'OUT');
   const simulate = async (signerCert: string, signerKey: string) =>
     simulateReceiver({
-      root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock,
+      root: sshd.root,
+      schemasDir: SCHEMAS_DIR,
+      validator: createXsdValidator(undefined),
+      clock,
       signer: await createCmsSigner(await fs.readFile(signerCert, 'utf8'), await fs.readFile(signerKey)),
       trusted: parseCertificates(await fs.readFile(pki.caCert, 'utf8')),
     });
@@ -71,8 +74,15 @@ describe('signed submissions and verified replies, in production (R)', () => {
     const logger = createLogger('silent');
     sendDeps = { ledger: fx.db.pool, clock, logger, endpoints, passphrase: () => undefined, backoffMs: 10 };
     ackDeps = {
-      ledger: fx.db.pool, clock, logger, endpoints, passphrase: () => undefined, repliesDir: path.join(path.dirname(fx.outbox), 'replies'),
-      maxReplyBytes: 1_000_000, trustStore: parseCertificates(await fs.readFile(pki.caCert, 'utf8')), evidenceDir: path.join(path.dirname(fx.outbox), 'evidence'),
+      ledger: fx.db.pool,
+      clock,
+      logger,
+      endpoints,
+      passphrase: () => undefined,
+      repliesDir: path.join(path.dirname(fx.outbox), 'replies'),
+      maxReplyBytes: 1_000_000,
+      trustStore: parseCertificates(await fs.readFile(pki.caCert, 'utf8')),
+      evidenceDir: path.join(path.dirname(fx.outbox), 'evidence'),
     };
   });
   afterAll(async () => {
@@ -88,7 +98,9 @@ describe('signed submissions and verified replies, in production (R)', () => {
     expect(inbox).toEqual(['FI.CARR.012345.20261010.00001.R.1.1', 'FS.CARR.012345.20261010.00001.R.1.1', 'GO.CARR.012345.20261010.00001.R.1']);
     const der = path.join(path.dirname(fx.outbox), 'received.der');
     execFileSync('sh', ['-c', `tr -d '\\r' < "${path.join(sshd.root, 'IN', inbox[1]!)}" | base64 -d > "${der}"`]);
-    execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', der, '-content', path.join(sshd.root, 'IN', inbox[0]!), '-CAfile', pki.caCert, '-out', '/dev/null'], { stdio: 'pipe' });
+    execFileSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', der, '-content', path.join(sshd.root, 'IN', inbox[0]!), '-CAfile', pki.caCert, '-out', '/dev/null'], {
+      stdio: 'pipe',
+    });
     const attempt = await fx.db.pool.query(`SELECT detail FROM maillon.transfer_attempts WHERE outcome = 'sent'`);
     expect(attempt.rows[0].detail.files.map((f: { name: string }) => f.name)).toEqual(inbox.slice(0, 2));
     // The receiver checks our signature, answers with signed replies; we verify them before believing them.

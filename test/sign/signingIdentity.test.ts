@@ -37,8 +37,13 @@ describe('the signing identity is checked at start', () => {
 
   it('a production run with a mismatched pair stops before it starts (exit 2), and writes nothing', async () => {
     const env = {
-      DATABASE_URL: db.url, MAILLON_HOME: tmp.dir, MAILLON_SENDER: '012345', MAILLON_ENV: 'R', ...REAL_FUND_ENV,
-      MAILLON_SIGN_CERT: pki.fundCert, MAILLON_SIGN_KEY: pki.strangerKey,
+      DATABASE_URL: db.url,
+      MAILLON_HOME: tmp.dir,
+      MAILLON_SENDER: '012345',
+      MAILLON_ENV: 'R',
+      ...REAL_FUND_ENV,
+      MAILLON_SIGN_CERT: pki.fundCert,
+      MAILLON_SIGN_KEY: pki.strangerKey,
     };
     const out = await maillon(['run', 'career', '--period', '2026-Q3', '--as-of', '2026-10-10T02:00:00+02:00'], env);
     expect(out.code).toBe(2);

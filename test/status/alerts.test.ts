@@ -42,7 +42,12 @@ describe('docs/alerts.yml', () => {
       expect(names.length).toBeGreaterThan(0);
       for (const n of names) expect(exported, `${n} in ${expr}`).toContain(n);
       // Balanced brackets: the cheapest syntax check of PromQL that holds without promtool.
-      for (const [open, close] of [['(', ')'], ['{', '}'], ['[', ']']] as const) expect(expr!.split(open).length, expr).toBe(expr!.split(close).length);
+      for (const [open, close] of [
+        ['(', ')'],
+        ['{', '}'],
+        ['[', ']'],
+      ] as const)
+        expect(expr!.split(open).length, expr).toBe(expr!.split(close).length);
     }
   });
 });

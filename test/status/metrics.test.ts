@@ -18,8 +18,7 @@ describe('the metrics', () => {
   });
   afterAll(async () => fx?.close());
 
-  const scrape = (at: string, windowDays = 30): Promise<string> =>
-    createMetrics(fx.db.pool, { clock: fixedClock(at), pipelines: [career], environment: 'T', windowDays, ackDelayHours: 48 }).metrics();
+  const scrape = (at: string, windowDays = 30): Promise<string> => createMetrics(fx.db.pool, { clock: fixedClock(at), pipelines: [career], environment: 'T', windowDays, ackDelayHours: 48 }).metrics();
 
   it('a submission sent without ACRF is overdue once the delay has passed on the clock given', async () => {
     expect(await scrape('2026-10-12T02:00:00Z')).toMatch(/^maillon_overdue_submissions 0$/m);
@@ -65,7 +64,7 @@ describe('the metrics', () => {
     expect(r).toContain('maillon_reply_latency_seconds_sum{flow="career"} 7200');
   });
 
-  it('shows the queue, the instances\' last tick, paused flows, periods near or past their deadline', async () => {
+  it("shows the queue, the instances' last tick, paused flows, periods near or past their deadline", async () => {
     await recordTick(fx.db.pool, 'T', new Date('2026-10-12T01:00:00Z'), new Date('2026-10-12T01:59:00Z'), 60);
     await setFlowPaused(fx.db.pool, 'T', 'career', true, new Date('2026-10-12T01:00:00Z'), 'receiver maintenance');
     const m = await scrape('2026-10-12T02:00:00Z');

@@ -45,10 +45,16 @@ describe('the status page', () => {
   /** The page as serve serves it (catch-up window of `catchUpDays`), rendered by the browser. */
   const page = async (catchUpDays: number): Promise<string> => {
     const snapshot = () => statusSnapshot(fx.db.pool, [career], 'T', now, 400, 48, catchUpDays);
-    const server = await startStatusServer({
-      html: async () => statusToHtml(await snapshot()), json: snapshot, report: (flow, period) => Promise.resolve(withLinkBack(`<html><body><h1>report</h1></body></html>`, { flow, period })),
-      health: () => Promise.resolve({ ok: true }), metrics: new Registry(),
-    }, 0);
+    const server = await startStatusServer(
+      {
+        html: async () => statusToHtml(await snapshot()),
+        json: snapshot,
+        report: (flow, period) => Promise.resolve(withLinkBack(`<html><body><h1>report</h1></body></html>`, { flow, period })),
+        health: () => Promise.resolve({ ok: true }),
+        metrics: new Registry(),
+      },
+      0,
+    );
     try {
       return await renderedDom(`http://127.0.0.1:${server.port}/`, path.join(profile.dir, String(catchUpDays)));
     } finally {

@@ -22,11 +22,20 @@ describe('the status server', () => {
     await dir?.remove();
   });
   const sources = (over: Partial<HealthSources> = {}): HealthSources => ({
-    ledger: db.pool, outbox: dir.dir, tickSeconds: 60, startedAt: new Date(now.getTime() - 3600_000), lastTickAt: () => new Date(now.getTime() - 30_000), now: () => now, ...over,
+    ledger: db.pool,
+    outbox: dir.dir,
+    tickSeconds: 60,
+    startedAt: new Date(now.getTime() - 3600_000),
+    lastTickAt: () => new Date(now.getTime() - 30_000),
+    now: () => now,
+    ...over,
   });
 
   it('/healthz is 200 with a JSON body part by part when the database answers, the outbox takes a file and the last tick is recent (issue 22: it was only SELECT 1)', async () => {
-    const server = await startStatusServer({ html: () => Promise.resolve(''), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => checkHealth(sources()), metrics: new Registry() }, 0);
+    const server = await startStatusServer(
+      { html: () => Promise.resolve(''), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => checkHealth(sources()), metrics: new Registry() },
+      0,
+    );
     try {
       const res = await fetch(`http://127.0.0.1:${server.port}/healthz`);
       expect(res.status).toBe(200);
@@ -44,7 +53,10 @@ describe('the status server', () => {
     expect(badOutbox).toMatchObject({ ok: false, database: { ok: true }, outbox: { ok: false, error: 'ENOTDIR: the outbox cannot be written' }, lastTick: { ok: true } });
     const stale = await checkHealth(sources({ lastTickAt: () => new Date(now.getTime() - 600_000) }));
     expect(stale).toMatchObject({ ok: false, outbox: { ok: true }, lastTick: { ok: false, ageSeconds: 600 } });
-    const server = await startStatusServer({ html: () => Promise.resolve(''), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve(stale), metrics: new Registry() }, 0);
+    const server = await startStatusServer(
+      { html: () => Promise.resolve(''), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve(stale), metrics: new Registry() },
+      0,
+    );
     try {
       expect((await fetch(`http://127.0.0.1:${server.port}/healthz`)).status).toBe(503);
     } finally {
@@ -70,7 +82,12 @@ describe('the status server', () => {
   it('with a token, asks for it everywhere but /healthz: bearer header, or ?token= once then a cookie', async () => {
     const token = 'a-token-of-16-chars';
     const metrics = new Registry();
-    const server = await startStatusServer({ html: () => Promise.resolve('<p>page</p>'), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve({ ok: true }), metrics }, 0, '0.0.0.0', token);
+    const server = await startStatusServer(
+      { html: () => Promise.resolve('<p>page</p>'), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve({ ok: true }), metrics },
+      0,
+      '0.0.0.0',
+      token,
+    );
     const base = `http://127.0.0.1:${server.port}`;
     try {
       expect((await fetch(`${base}/`)).status).toBe(401);

@@ -23,11 +23,15 @@ describe('createChunkBuffer', () => {
 
   it('fills the buffers `fresh` gives', async () => {
     const given: Buffer[] = [];
-    const chunks = createChunkBuffer(8, () => Promise.resolve(), () => {
-      const b = Buffer.alloc(8);
-      given.push(b);
-      return b;
-    });
+    const chunks = createChunkBuffer(
+      8,
+      () => Promise.resolve(),
+      () => {
+        const b = Buffer.alloc(8);
+        given.push(b);
+        return b;
+      },
+    );
     const ascii = (text: string) => (buf: Buffer, at: number) => buf.write(text, at, 'latin1');
     expect(chunks.writeWith(8, ascii('12345678'))).toBeUndefined();
     await chunks.writeWith(1, ascii('9'));

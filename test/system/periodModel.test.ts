@@ -37,16 +37,31 @@ const commands: [fc.Arbitrary<fc.AsyncCommand<Model, World>>, number][] = [
   [fc.option(step, { freq: 2 }).map((s) => new Send(s)), 4],
   [fc.oneof(pick, fc.constant(-1)).map((i) => new Cancel(i)), 2],
   [fc.constant(new ReceiverTakes()), 1],
-  [fc.record({ ok: fc.boolean(), noti: fc.constantFrom<MReply['says']>('accepted', 'accepted', 'accepted_with_anomalies', 'rejected'), i: pick })
-    .map(({ ok, noti, i }) => new ReceiverAnswers(ok || noti !== 'rejected' ? 'received' : 'rejected', noti, i)), 3],
-  [fc.record({ i: pick, acrf: fc.boolean(), says: fc.constantFrom(0, 1, 1, 2), env: fc.constantFrom<ReplyVariant>('genuine', 'genuine', 'genuine', 'genuine', 'named-S', 'named-R') })
-    .map(({ i, acrf, says, env }) => new Reply(i, acrf ? 'ACRF' : 'NOTI', acrf ? (says === 0 ? 'rejected' : 'received') : (['accepted', 'accepted_with_anomalies', 'accepted', 'rejected'] as const)[says], env)), 5],
+  [
+    fc
+      .record({ ok: fc.boolean(), noti: fc.constantFrom<MReply['says']>('accepted', 'accepted', 'accepted_with_anomalies', 'rejected'), i: pick })
+      .map(({ ok, noti, i }) => new ReceiverAnswers(ok || noti !== 'rejected' ? 'received' : 'rejected', noti, i)),
+    3,
+  ],
+  [
+    fc
+      .record({ i: pick, acrf: fc.boolean(), says: fc.constantFrom(0, 1, 1, 2), env: fc.constantFrom<ReplyVariant>('genuine', 'genuine', 'genuine', 'genuine', 'named-S', 'named-R') })
+      .map(
+        ({ i, acrf, says, env }) =>
+          new Reply(i, acrf ? 'ACRF' : 'NOTI', acrf ? (says === 0 ? 'rejected' : 'received') : (['accepted', 'accepted_with_anomalies', 'accepted', 'rejected'] as const)[says], env),
+      ),
+    5,
+  ],
   [fc.record({ i: pick, v: fc.constantFrom(...hostile) }).map(({ i, v }) => new Reply(i, 'NOTI', 'accepted', v)), 2],
   [fc.constant(new Acks()), 4],
   [fc.constant(new ServeTick()), 1],
   [fc.integer({ min: 0, max: 2 }).map((k) => new Import(k)), 1],
-  [fc.record({ pair: fc.constantFrom<Pair>('run+run', 'run+backfill', 'send+send', 'send+cancel', 'cancel+cancel', 'acks+acks'), p: period, i: pick })
-    .map(({ pair, p, i }) => new Concurrently(pair, p, i)), 2],
+  [
+    fc
+      .record({ pair: fc.constantFrom<Pair>('run+run', 'run+backfill', 'send+send', 'send+cancel', 'cancel+cancel', 'acks+acks'), p: period, i: pick })
+      .map(({ pair, p, i }) => new Concurrently(pair, p, i)),
+    2,
+  ],
 ];
 /** A real SIGKILL of a child process: slow (a process start), so rare; MAILLON_MODEL_PROCESSES sets its weight (default 1, 0: never). */
 const killed = step.map((s) => new SendKilledProcess(s));
@@ -71,12 +86,13 @@ describe('one truth per period: a model-based test (issue 20, point 7)', () => {
     await tmp?.remove();
   });
 
-  it(`keeps the ledger, the server and the views true over ${RUNS} random sequences`, async () => {
-    const weighted = [...commands.map(([arbitrary, weight]) => ({ arbitrary, weight })), { arbitrary: killed, weight: Number(process.env['MAILLON_MODEL_PROCESSES'] ?? 1) }]
-      .filter((c) => c.weight > 0);
-    const property = fc.asyncProperty(
-      fc.commands([fc.oneof(...weighted)], { maxCommands: MAX_COMMANDS, size: 'max', ...(REPLAY ? { replayPath: REPLAY } : {}) }),
-      async (cmds) => {
+  it(
+    `keeps the ledger, the server and the views true over ${RUNS} random sequences`,
+    async () => {
+      const weighted = [...commands.map(([arbitrary, weight]) => ({ arbitrary, weight })), { arbitrary: killed, weight: Number(process.env['MAILLON_MODEL_PROCESSES'] ?? 1) }].filter(
+        (c) => c.weight > 0,
+      );
+      const property = fc.asyncProperty(fc.commands([fc.oneof(...weighted)], { maxCommands: MAX_COMMANDS, size: 'max', ...(REPLAY ? { replayPath: REPLAY } : {}) }), async (cmds) => {
         const world = await createWorld(shared);
         try {
           // Every sequence starts from an imported dossier.
@@ -87,17 +103,31 @@ describe('one truth per period: a model-based test (issue 20, point 7)', () => {
         } finally {
           await world.close();
         }
-      },
-    );
-    const started = Date.now();
-    const details = await fc.check(property, { numRuns: RUNS, seed: SEED, ...(PATH ? { path: PATH } : {}), ...(MINUTES ? { interruptAfterTimeLimit: MINUTES * 60_000 } : {}), endOnFailure: process.env['MAILLON_MODEL_SHRINK'] === '0' });
-    const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
-    if (details.failed) {
-      const replayPath = /replayPath="([^"]*)"/.exec(fc.stringify(details.counterexample?.[0]))?.[1];
-      const modelPath = `${details.counterexamplePath}${replayPath ? `~${replayPath}` : ''}`;
-      const replay = `MAILLON_MODEL_SEED=${details.seed} MAILLON_MODEL_PATH='${modelPath}' npx vitest run test/system/periodModel.test.ts`;
-      throw new Error(`${fc.defaultReportMessage(details)}\n\nThe failure: ${(details.errorInstance as Error | undefined)?.stack ?? String(details.errorInstance)}\n\nReplay this sequence: ${replay}\n(${details.numRuns} sequences, ${took})`);
-    }
-    console.log(`period model: ${details.numRuns} sequences passed${details.interrupted ? ' (time budget reached)' : ''}, seed ${details.seed}, ${took}; reached: ${[...coverage].sort().map(([k, n]) => `${k} ×${n}`).join(', ')}`);
-  }, ((MINUTES ?? RUNS) + 15) * 60_000);
+      });
+      const started = Date.now();
+      const details = await fc.check(property, {
+        numRuns: RUNS,
+        seed: SEED,
+        ...(PATH ? { path: PATH } : {}),
+        ...(MINUTES ? { interruptAfterTimeLimit: MINUTES * 60_000 } : {}),
+        endOnFailure: process.env['MAILLON_MODEL_SHRINK'] === '0',
+      });
+      const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
+      if (details.failed) {
+        const replayPath = /replayPath="([^"]*)"/.exec(fc.stringify(details.counterexample?.[0]))?.[1];
+        const modelPath = `${details.counterexamplePath}${replayPath ? `~${replayPath}` : ''}`;
+        const replay = `MAILLON_MODEL_SEED=${details.seed} MAILLON_MODEL_PATH='${modelPath}' npx vitest run test/system/periodModel.test.ts`;
+        throw new Error(
+          `${fc.defaultReportMessage(details)}\n\nThe failure: ${(details.errorInstance as Error | undefined)?.stack ?? String(details.errorInstance)}\n\nReplay this sequence: ${replay}\n(${details.numRuns} sequences, ${took})`,
+        );
+      }
+      console.log(
+        `period model: ${details.numRuns} sequences passed${details.interrupted ? ' (time budget reached)' : ''}, seed ${details.seed}, ${took}; reached: ${[...coverage]
+          .sort()
+          .map(([k, n]) => `${k} ×${n}`)
+          .join(', ')}`,
+      );
+    },
+    ((MINUTES ?? RUNS) + 15) * 60_000,
+  );
 });

@@ -36,10 +36,14 @@ describe("maillon trace: a record's trail across flows and periods", () => {
     );
     slipsFile = d01.rows[0].name;
     await fx.db.pool.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [d01.rows[0].submission_id, AT]);
-    await withTransaction(fx.db.pool, (tx) => applyTestReply(tx, 'FO.NOTI.TRACE', AT, {
-      kind: 'NOTI', fileName: slipsFile, result: 'accepted_with_anomalies',
-      anomalies: [{ inss, attestationId: String(d01.rows[0].attestation_id), blocking: true, code: '00042', description: `unknown person ${inss}` }],
-    }));
+    await withTransaction(fx.db.pool, (tx) =>
+      applyTestReply(tx, 'FO.NOTI.TRACE', AT, {
+        kind: 'NOTI',
+        fileName: slipsFile,
+        result: 'accepted_with_anomalies',
+        anomalies: [{ inss, attestationId: String(d01.rows[0].attestation_id), blocking: true, code: '00042', description: `unknown person ${inss}` }],
+      }),
+    );
     env = { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_OUTBOX: fx.outbox, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_NOW: AT.toISOString() };
   });
   afterAll(async () => fx?.close());
@@ -64,7 +68,10 @@ describe("maillon trace: a record's trail across flows and periods", () => {
   it('finds the same record by INSS, masked, and a quarantined record under its rule', async () => {
     const byInss = await traceRecord(sources(), inss, { now: AT });
     expect(byInss.query.value).not.toContain(inss.slice(2, 9));
-    expect(byInss.entries.map((e) => [e.flow, e.sourceKey])).toEqual([['contribution-slips', 'D01'], ['tax-attestations', 'D01']]);
+    expect(byInss.entries.map((e) => [e.flow, e.sourceKey])).toEqual([
+      ['contribution-slips', 'D01'],
+      ['tax-attestations', 'D01'],
+    ]);
     const d05 = await traceRecord(sources(), 'D05', { now: AT });
     expect(d05.entries.find((e) => e.flow === 'contribution-slips')).toMatchObject({ outcome: 'quarantined', rule: 'no-insurer', finalState: 'quarantined', file: null });
   });
@@ -94,11 +101,12 @@ describe("maillon trace: a record's trail across flows and periods", () => {
   });
 
   it('answers from indexes, not by reading the whole lineage', async () => {
-    const plan = async (where: string, param: string): Promise<string> => withTransaction(fx.db.pool, async (tx) => {
-      await tx.query('SET LOCAL enable_seqscan = off');
-      const rows = await tx.query(`EXPLAIN SELECT * FROM maillon.record_outcomes o WHERE ${where}`, [param]);
-      return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
-    });
+    const plan = async (where: string, param: string): Promise<string> =>
+      withTransaction(fx.db.pool, async (tx) => {
+        await tx.query('SET LOCAL enable_seqscan = off');
+        const rows = await tx.query(`EXPLAIN SELECT * FROM maillon.record_outcomes o WHERE ${where}`, [param]);
+        return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
     expect(await plan('o.source_key = $1', 'D01')).toContain('record_outcomes_source_key');
     expect(await plan('o.record_key = $1', inss)).toContain('record_outcomes_record_key');
   });
@@ -113,10 +121,17 @@ describe("maillon trace: a record's trail across flows and periods", () => {
     expect(dom).toContain(slipsFile);
     expect(dom).toContain('00042 blocking');
     expect(dom).not.toContain(inss);
-    const server = await startStatusServer({
-      html: () => Promise.resolve(''), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve({ ok: true }), metrics: new Registry(),
-      trace: async (key) => traceToHtml(key ? await traceRecord(sources(), key, { now: AT }) : null),
-    }, 0);
+    const server = await startStatusServer(
+      {
+        html: () => Promise.resolve(''),
+        json: () => Promise.resolve({}),
+        report: () => Promise.resolve(''),
+        health: () => Promise.resolve({ ok: true }),
+        metrics: new Registry(),
+        trace: async (key) => traceToHtml(key ? await traceRecord(sources(), key, { now: AT }) : null),
+      },
+      0,
+    );
     try {
       const page = await (await fetch(`http://127.0.0.1:${server.port}/trace?key=${inss}`)).text();
       expect(page).toContain(slipsFile);

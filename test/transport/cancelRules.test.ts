@@ -24,8 +24,7 @@ describe('cancelling a submission whose GO may be on the server', () => {
   let env: Record<string, string>;
   const clock = fixedClock('2026-10-10T03:00:00+02:00');
   const inbox = async (): Promise<string[]> => (await fs.readdir(path.join(sshd.root, 'IN'))).sort();
-  const events = async (id: number): Promise<string[]> =>
-    (await fx.db.pool.query('SELECT kind FROM maillon.events WHERE submission_id = $1 ORDER BY event_id', [id])).rows.map((r) => r.kind);
+  const events = async (id: number): Promise<string[]> => (await fx.db.pool.query('SELECT kind FROM maillon.events WHERE submission_id = $1 ORDER BY event_id', [id])).rows.map((r) => r.kind);
   const stateOf = async (id: number): Promise<string> => (await fx.db.pool.query('SELECT state FROM maillon.submissions WHERE submission_id = $1', [id])).rows[0].state;
 
   beforeAll(async () => {
@@ -60,7 +59,7 @@ describe('cancelling a submission whose GO may be on the server', () => {
     expect(again.stdout.trim()).toBe('nothing to send');
   });
 
-  it('acks reads the receiver\'s replies to a submission whose send was killed after its GO', async () => {
+  it("acks reads the receiver's replies to a submission whose send was killed after its GO", async () => {
     const run = await fx.run(career, '2026-Q1');
     const [id] = await submissionsOf(fx.db.pool, run.runId);
     const crashed = await maillon(['send', '--no-acks'], { ...env, MAILLON_CRASH_AT: 'after-go' });
@@ -81,7 +80,12 @@ describe('cancelling a submission whose GO may be on the server', () => {
     const cancelDeps = { ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints: loadEndpoints(receivers), passphrase: () => undefined };
     let cancelled: unknown = null;
     const [sent] = await sendSubmissions({
-      ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints: loadEndpoints(receivers), passphrase: () => undefined, backoffMs: 10,
+      ledger: fx.db.pool,
+      clock,
+      logger: createLogger('silent'),
+      endpoints: loadEndpoints(receivers),
+      passphrase: () => undefined,
+      backoffMs: 10,
       // The operator cancels while the data file is on the server and the GO not yet written.
       onStep: async (step) => {
         if (step === 'after-upload') cancelled = await cancelSubmission(cancelDeps, id!).catch((err: unknown) => err);

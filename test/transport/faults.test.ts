@@ -25,7 +25,12 @@ describe('delivery through a misbehaving SFTP server', () => {
     // The pinned key is always our usual host key; a test may make the server present another.
     const pinned = hostKeyFingerprint((ssh2.utils.parseKey(keys.host.public) as ssh2.ParsedKey).getPublicSSH());
     const file = path.join(dir, 'receivers.json');
-    await fs.writeFile(file, JSON.stringify({ '*': { host: '127.0.0.1', port: server.port, user: 'fund', privateKeyPath: path.join(dir, 'client_key'), hostKeyFingerprint: pinned, inDir: '/IN', timeoutMs: 700, retries: 2 } }));
+    await fs.writeFile(
+      file,
+      JSON.stringify({
+        '*': { host: '127.0.0.1', port: server.port, user: 'fund', privateKeyPath: path.join(dir, 'client_key'), hostKeyFingerprint: pinned, inDir: '/IN', timeoutMs: 700, retries: 2 },
+      }),
+    );
     return { file, faults };
   }
 
@@ -33,7 +38,9 @@ describe('delivery through a misbehaving SFTP server', () => {
     sendSubmissions({ ledger: fx.db.pool, clock: fixedClock('2026-10-10T03:00:00+02:00'), logger: createLogger('silent'), endpoints: loadEndpoints(file), passphrase: () => undefined, backoffMs: 10 });
   const inbox = async (): Promise<string[]> => (await fs.readdir(path.join(dir, 'partner', 'IN'))).sort();
   const attempts = async (runId: number): Promise<string[]> =>
-    (await fx.db.pool.query(`SELECT a.outcome FROM maillon.transfer_attempts a JOIN maillon.submissions s USING (submission_id) WHERE s.run_id = $1 ORDER BY attempt_id`, [runId])).rows.map((r) => r.outcome);
+    (await fx.db.pool.query(`SELECT a.outcome FROM maillon.transfer_attempts a JOIN maillon.submissions s USING (submission_id) WHERE s.run_id = $1 ORDER BY attempt_id`, [runId])).rows.map(
+      (r) => r.outcome,
+    );
 
   beforeAll(async () => {
     fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');

@@ -7,8 +7,14 @@ import { scratchDir } from '../helpers/runHarness.js';
 
 const ENDPOINT = {
   '*': {
-    host: '127.0.0.1', port: 2222, user: 'maillon', privateKeyPath: 'id_ed25519',
-    hostKeyFingerprint: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU', inDir: '/IN', outDir: '/OUT', outTestDir: '/OUTTEST',
+    host: '127.0.0.1',
+    port: 2222,
+    user: 'maillon',
+    privateKeyPath: 'id_ed25519',
+    hostKeyFingerprint: 'SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU',
+    inDir: '/IN',
+    outDir: '/OUT',
+    outTestDir: '/OUTTEST',
   },
 };
 

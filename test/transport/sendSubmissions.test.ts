@@ -18,7 +18,10 @@ const crashAfterGo = (step: string): void => {
   if (step === 'after-go') throw new Error('stopped after the GO (test)');
 };
 
-const sha = async (file: string): Promise<string> => createHash('sha256').update(await fs.readFile(file)).digest('hex');
+const sha = async (file: string): Promise<string> =>
+  createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
 
 describe('sending submissions to a real OpenSSH SFTP server', () => {
   let sshd: TestSshd;
@@ -82,7 +85,9 @@ describe('sending submissions to a real OpenSSH SFTP server', () => {
     const [out] = await sendSubmissions(deps());
     expect(out!.result).toBe('sent');
     expect((await fs.stat(goPath)).mtimeMs).toBe(before.mtimeMs);
-    const attempts = await fx.db.pool.query(`SELECT detail->>'go' AS go FROM maillon.transfer_attempts a JOIN maillon.submissions s USING (submission_id) WHERE s.run_id = $1 ORDER BY attempt_id`, [run.runId]);
+    const attempts = await fx.db.pool.query(`SELECT detail->>'go' AS go FROM maillon.transfer_attempts a JOIN maillon.submissions s USING (submission_id) WHERE s.run_id = $1 ORDER BY attempt_id`, [
+      run.runId,
+    ]);
     expect(attempts.rows.map((r) => r.go)).toEqual([null, 'already-there']);
   });
 

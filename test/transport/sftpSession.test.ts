@@ -33,7 +33,9 @@ describe('the timeout of a transfer', () => {
   it('fails a transfer that stops moving, once the timeout has passed without progress, as retryable', async () => {
     // Progress at 600, 1200 and 1800 ms, then none: it fails at 2800 ms, not before.
     let settled = false;
-    const outcome = withStallTimeout(transfer(600, 3, 'stall'), 1000, 'upload of IN/x').catch((err: unknown) => err).finally(() => (settled = true));
+    const outcome = withStallTimeout(transfer(600, 3, 'stall'), 1000, 'upload of IN/x')
+      .catch((err: unknown) => err)
+      .finally(() => (settled = true));
     await vi.advanceTimersByTimeAsync(2799);
     expect(settled).toBe(false);
     await vi.advanceTimersByTimeAsync(2);

@@ -26,10 +26,21 @@ describe('uploading one submission to a real OpenSSH server', () => {
   beforeAll(async () => {
     sshd = await requireTestSshd();
     scratch = await scratchDir('upload');
-    session = await openSftpSession({
-      host: sshd.host, port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath, hostKeyFingerprint: sshd.hostKeyFingerprint,
-      inDir: inDir(), outDir: 'OUT', outTestDir: 'OUTTEST', timeoutMs: 5000, retries: 0,
-    }, undefined);
+    session = await openSftpSession(
+      {
+        host: sshd.host,
+        port: sshd.port,
+        user: sshd.user,
+        privateKeyPath: sshd.privateKeyPath,
+        hostKeyFingerprint: sshd.hostKeyFingerprint,
+        inDir: inDir(),
+        outDir: 'OUT',
+        outTestDir: 'OUTTEST',
+        timeoutMs: 5000,
+        retries: 0,
+      },
+      undefined,
+    );
   });
   afterEach(async () => {
     for (const n of await fs.readdir(inDir())) await fs.rm(path.join(inDir(), n), { force: true });

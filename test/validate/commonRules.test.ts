@@ -20,15 +20,18 @@ describe('the rules several flows share', () => {
 
   it('period-incoherent, activity-without-category and company-number-check-digit say where the dossier is wrong', () => {
     const periods = coherentPeriodsRule((r: { s: { start: string; end: string | null }[] }) => r.s);
-    expect(periods.check({ s: [{ start: '2024-01-01', end: null }, { start: '2024-03-01', end: '2024-03-01' }] })).toBeNull();
-    expect(periods.check({ s: [{ start: '2024-03-01', end: '2024-02-28' }] })).toBe(
-      'a period ends (2024-02-28) before it starts (2024-03-01); correct the dates in the dossier',
-    );
+    expect(
+      periods.check({
+        s: [
+          { start: '2024-01-01', end: null },
+          { start: '2024-03-01', end: '2024-03-01' },
+        ],
+      }),
+    ).toBeNull();
+    expect(periods.check({ s: [{ start: '2024-03-01', end: '2024-02-28' }] })).toBe('a period ends (2024-02-28) before it starts (2024-03-01); correct the dates in the dossier');
     const category = activityCategoryRule((r: { a: { category: string | null }[] }) => r.a);
     expect(category.check({ a: [{ category: 'main' }] })).toBeNull();
-    expect(category.check({ a: [{ category: 'main' }, { category: null }] })).toBe(
-      'an activity period has no category (main, complementary…); complete it in the dossier',
-    );
+    expect(category.check({ a: [{ category: 'main' }, { category: null }] })).toBe('an activity period has no category (main, complementary…); complete it in the dossier');
     const company = companyNumberRule((r: { n: (string | null)[] }) => r.n);
     expect(company.check({ n: ['0403170701', null] })).toBeNull();
     expect(company.check({ n: ['0403170702'] })).toBe('company number 0403170702 fails the KBO/BCE check (mod 97); correct it in the dossier');

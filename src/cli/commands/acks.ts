@@ -14,8 +14,14 @@ export async function readAcks(c: CliContext, environment: Environment): Promise
   const dbs = await c.databases();
   return ingestReplies(
     {
-      ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints: loadEndpoints(requireReceiversFile(c.config)), passphrase: c.config.secret,
-      repliesDir: path.join(c.config.home, 'replies'), maxReplyBytes: c.config.maxReplyBytes, evidenceDir: c.config.evidence,
+      ledger: dbs.ledger,
+      clock: c.clock,
+      logger: c.logger,
+      endpoints: loadEndpoints(requireReceiversFile(c.config)),
+      passphrase: c.config.secret,
+      repliesDir: path.join(c.config.home, 'replies'),
+      maxReplyBytes: c.config.maxReplyBytes,
+      evidenceDir: c.config.evidence,
       ...(c.config.trustStore ? { trustStore: parseCertificates(await fs.readFile(c.config.trustStore, 'utf8')) } : {}),
     },
     environment,

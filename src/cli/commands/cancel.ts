@@ -23,7 +23,11 @@ export function registerCancel(program: Command, ctx: () => CliContext): void {
       // The receivers' file is read only when the server must be checked (the GO was started).
       const endpoints = { forReceiver: (receiver: string) => loadEndpoints(requireReceiversFile(c.config)).forReceiver(receiver) };
       const how = await cancelSubmission({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret }, id);
-      const what = { 'td-written': 'cancelled: TD file written', 'cancelled-locally': 'cancelled (its GO was never started: nothing reached the receiver)', 'already-cancelled': 'was already cancelled' }[how];
+      const what = {
+        'td-written': 'cancelled: TD file written',
+        'cancelled-locally': 'cancelled (its GO was never started: nothing reached the receiver)',
+        'already-cancelled': 'was already cancelled',
+      }[how];
       console.log(`submission #${id} ${what}`);
       if (how !== 'already-cancelled') {
         console.log(`${period.flow} ${period.period} (${period.environment}): "maillon status" says what its receivers hold now and what to do.`);

@@ -45,7 +45,13 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
       if (!existsSync(path.join(folder, 'affiliates.csv'))) {
         const progress = startProgress(c.interactive, 'generate', opts.affiliates);
         await generateDataset({
-          affiliates: opts.affiliates, seed: 1, out: folder, invalidRate: 0.01, lastQuarter: quarter, lastRequestDay: yesterday, onProgress: (n) => progress.update(n),
+          affiliates: opts.affiliates,
+          seed: 1,
+          out: folder,
+          invalidRate: 0.01,
+          lastQuarter: quarter,
+          lastRequestDay: yesterday,
+          onProgress: (n) => progress.update(n),
         });
         progress.stop(opts.affiliates);
       }
@@ -77,21 +83,29 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
         const sent = await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: () => undefined });
         console.log(`sent ${sent.filter((s) => s.result === 'sent').length} submission(s) over SFTP to the embedded server (127.0.0.1)`);
         // One record of the career file is refused by the simulated INASTI, to show how it is reported.
-        const refused = await dbs.ledger.query<{ record_key: string }>(
-          `SELECT record_key FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1`,
-          [runs[0]!.runId],
-        );
+        const refused = await dbs.ledger.query<{ record_key: string }>(`SELECT record_key FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1`, [
+          runs[0]!.runId,
+        ]);
         const pass = await simulateReceiver({
-          root: partner.root, schemasDir: SCHEMAS_DIR, validator: c.validator(), clock: c.clock, rejectInss: new Set(refused.rows.map((r) => r.record_key)),
+          root: partner.root,
+          schemasDir: SCHEMAS_DIR,
+          validator: c.validator(),
+          clock: c.clock,
+          rejectInss: new Set(refused.rows.map((r) => r.record_key)),
         });
-        const replies = await ingestReplies({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: () => undefined, repliesDir: path.join(c.config.home, 'replies'), maxReplyBytes: c.config.maxReplyBytes }, env);
+        const replies = await ingestReplies(
+          { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: () => undefined, repliesDir: path.join(c.config.home, 'replies'), maxReplyBytes: c.config.maxReplyBytes },
+          env,
+        );
         console.log(`the simulated receivers answered ${pass.replies.length} replies; ${replies.filter((r) => r.result === 'processed').length} read\n`);
       } finally {
         await partner.close();
       }
       const reports = path.join(c.config.home, 'reports');
       await fs.mkdir(reports, { recursive: true, mode: 0o700 });
-      console.log(`${'flow'.padEnd(24)} ${'period'.padEnd(10)} ${'extracted'.padStart(9)} ${'emitted'.padStart(8)} ${'quarant.'.padStart(8)} ${'accepted'.padStart(8)} ${'rejected'.padStart(8)}  checks  report`);
+      console.log(
+        `${'flow'.padEnd(24)} ${'period'.padEnd(10)} ${'extracted'.padStart(9)} ${'emitted'.padStart(8)} ${'quarant.'.padStart(8)} ${'accepted'.padStart(8)} ${'rejected'.padStart(8)}  checks  report`,
+      );
       const rejectedIn: string[] = [];
       for (const { pipeline, period } of runs) {
         const report = await buildReport(dbs.ledger, pipeline, period, env, c.clock.now(), c.config.ackDelayHours);

@@ -16,7 +16,7 @@ export function registerGenerate(program: Command, ctx: () => CliContext): void 
     .option('--seed <n>', 'random seed', positiveInt('--seed'), 1)
     .option('--invalid-rate <r>', 'fraction of affiliates with domain errors (0..1)', rate, 0)
     .option('--last-quarter <key>', 'last quarter with contributions (the data covers 8 quarters)', '2026-Q4')
-    .option('--last-request-day <day>', 'last day with incapacity requests (the week up to it has them; default: the last quarter\'s last day)')
+    .option('--last-request-day <day>', "last day with incapacity requests (the week up to it has them; default: the last quarter's last day)")
     .action(async (opts: { affiliates: number; out: string; seed: number; invalidRate: number; lastQuarter: string; lastRequestDay?: string }) => {
       const c = ctx();
       const lastQuarter = parsePeriodOption(opts.lastQuarter);

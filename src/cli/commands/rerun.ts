@@ -99,7 +99,11 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
       if (opts.dryRun) return;
       if (!opts.yes) {
         if (!process.stdin.isTTY) throw new UsageError('Confirm the correction with --yes when running without a terminal.');
-        if (!(await confirm(`Send this ${{ records: 'correction', full: 'full replacement', 'whole-file': 'replacement of the whole file' }[mode]} of ${flow} ${formatPeriod(period)} (${environment})? [y/N] `))) {
+        if (
+          !(await confirm(
+            `Send this ${{ records: 'correction', full: 'full replacement', 'whole-file': 'replacement of the whole file' }[mode]} of ${flow} ${formatPeriod(period)} (${environment})? [y/N] `,
+          ))
+        ) {
           console.log('nothing sent');
           return;
         }

@@ -27,8 +27,15 @@ interface RunOptions {
 export async function cliRunDeps(c: CliContext): Promise<Omit<RunDeps, 'onProgress'>> {
   const dbs = await c.databases();
   return {
-    ledger: dbs.ledger, dossier: dbs.dossier, clock: c.clock, logger: c.logger, outbox: c.config.outbox,
-    documentsDir: c.config.documents, fund: c.config.fund, schemasDir: SCHEMAS_DIR, validator: c.validator(),
+    ledger: dbs.ledger,
+    dossier: dbs.dossier,
+    clock: c.clock,
+    logger: c.logger,
+    outbox: c.config.outbox,
+    documentsDir: c.config.documents,
+    fund: c.config.fund,
+    schemasDir: SCHEMAS_DIR,
+    validator: c.validator(),
     // pkijs and node-forge are loaded only when a signing identity is configured.
     signing: c.config.signing ? await (await import('../../sign/signingIdentity.js')).loadSigning(c.config.signing) : null,
   };

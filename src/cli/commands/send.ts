@@ -26,7 +26,11 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       const dbs = await c.databases();
       const outcomes = await sendSubmissions(
         {
-          ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret,
+          ledger: dbs.ledger,
+          clock: c.clock,
+          logger: c.logger,
+          endpoints,
+          passphrase: c.config.secret,
           ...deliveryTestHooks(c.config, filterEnv ?? 'R'),
         },
         { flow: opts.flow, period: opts.period, environment: filterEnv },

@@ -51,7 +51,12 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         await readAcks(c, env).catch((err: Error) => c.logger.warn({ err }, 'replies could not be read this tick'));
       };
       const scheduler = await createScheduler({
-        databaseUrl: dbs.ledgerUrl, ledger: dbs.ledger, clock: c.clock, logger: c.logger, pipelines: PIPELINES, environment: env,
+        databaseUrl: dbs.ledgerUrl,
+        ledger: dbs.ledger,
+        clock: c.clock,
+        logger: c.logger,
+        pipelines: PIPELINES,
+        environment: env,
         catchUpDays: c.config.catchUpDays,
         tickSeconds: c.config.tickSeconds,
         retryLimit: c.config.retryLimit,
@@ -92,7 +97,9 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         c.config.statusHost,
         token,
       );
-      console.log(`maillon serve: environment ${env}, status page http://${c.config.statusHost}:${status.port}/${token ? ' (asks for MAILLON_STATUS_TOKEN: open it once with ?token=…; Prometheus sends it as a bearer token)' : ''}`);
+      console.log(
+        `maillon serve: environment ${env}, status page http://${c.config.statusHost}:${status.port}/${token ? ' (asks for MAILLON_STATUS_TOKEN: open it once with ?token=…; Prometheus sends it as a bearer token)' : ''}`,
+      );
       scheduler.work();
       let running = Promise.resolve();
       const loop = (): void => {

@@ -3,7 +3,13 @@ import { UsageError } from '../../errors/errors.js';
 import { simulateReceiver } from '../../simulate/simulateReceiver.js';
 import { type CliContext, SCHEMAS_DIR } from '../context.js';
 
-const list = (text: string | undefined): Set<string> => new Set((text ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const list = (text: string | undefined): Set<string> =>
+  new Set(
+    (text ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 
 function rate(text: string): number {
   const n = Number(text);
@@ -16,7 +22,7 @@ export function registerSimulateReceiver(program: Command, ctx: () => CliContext
   program
     .command('simulate-receiver')
     .description('play the receiving institution on a folder holding IN, OUT and OUTTEST: check complete submissions, answer ACRF and NOTI')
-    .requiredOption('--root <dir>', 'the receiver\'s SFTP root folder')
+    .requiredOption('--root <dir>', "the receiver's SFTP root folder")
     .option('--reject-inss <list>', 'comma-separated INSS numbers to refuse (blocking anomaly)')
     .option('--warn-inss <list>', 'comma-separated INSS numbers to accept with a non-blocking anomaly')
     .option('--reject-rate <share>', 'share of the records (0-1, drawn by INSS, the same on every pass) to refuse', rate)
@@ -26,8 +32,13 @@ export function registerSimulateReceiver(program: Command, ctx: () => CliContext
     .action(async (opts: { root: string; rejectInss?: string; warnInss?: string; rejectRate?: number; warnRate?: number; rejectFile?: string; zipAbove?: number }) => {
       const c = ctx();
       const pass = await simulateReceiver({
-        root: opts.root, schemasDir: SCHEMAS_DIR, validator: c.validator(), clock: c.clock,
-        rejectInss: list(opts.rejectInss), warnInss: list(opts.warnInss), rejectFiles: list(opts.rejectFile),
+        root: opts.root,
+        schemasDir: SCHEMAS_DIR,
+        validator: c.validator(),
+        clock: c.clock,
+        rejectInss: list(opts.rejectInss),
+        warnInss: list(opts.warnInss),
+        rejectFiles: list(opts.rejectFile),
         ...(opts.rejectRate !== undefined ? { rejectRate: opts.rejectRate } : {}),
         ...(opts.warnRate !== undefined ? { warnRate: opts.warnRate } : {}),
         ...(opts.zipAbove !== undefined ? { zipAbove: opts.zipAbove } : {}),

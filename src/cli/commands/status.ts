@@ -26,7 +26,9 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
       for (const p of s.periods) {
         const state = `${p.state}${p.overdue ? ' (overdue)' : ''}`;
         const risk = p.deadlineAtRisk ? (p.daysRemaining < 0 ? '  ⚠ deadline passed' : '  ⚠ deadline at risk') : '';
-        console.log(`${p.flow.padEnd(24)} ${p.period.padEnd(8)} ${p.phase.replace('_', ' ').padEnd(15)} ${state.padEnd(26)} quarantined ${String(p.quarantined ?? '-').padStart(6)}  deadline ${p.deadline} (${p.daysRemaining} d)${risk}  [${CATEGORY_LABEL[p.category]}]`);
+        console.log(
+          `${p.flow.padEnd(24)} ${p.period.padEnd(8)} ${p.phase.replace('_', ' ').padEnd(15)} ${state.padEnd(26)} quarantined ${String(p.quarantined ?? '-').padStart(6)}  deadline ${p.deadline} (${p.daysRemaining} d)${risk}  [${CATEGORY_LABEL[p.category]}]`,
+        );
         if (p.action) console.log(`    → ${p.action}`);
       }
       for (const r of s.running) console.log(`running #${r.runId} ${r.flow} ${r.period} since ${brusselsTime(r.startedAt)} (${r.elapsedSeconds} s)`);

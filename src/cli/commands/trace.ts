@@ -10,7 +10,9 @@ export function registerTrace(program: Command, ctx: () => CliContext): void {
     .argument('<key>', 'a dossier key (affiliate_id, allowance id…) or an INSS')
     .option('--json', 'print the trace as JSON')
     .option('--unmask', 'show the INSS in full (recorded as an event in the ledger, with who asked)')
-    .description("show a record's trail across flows and periods: each run that extracted it, quarantined or emitted (file, position, bytes, AttestationID), the receivers' replies and its final state")
+    .description(
+      "show a record's trail across flows and periods: each run that extracted it, quarantined or emitted (file, position, bytes, AttestationID), the receivers' replies and its final state",
+    )
     .action(async (key: string, opts: { json?: boolean; unmask?: boolean }) => {
       const c = ctx();
       const dbs = await c.databases();

@@ -36,19 +36,29 @@ export abstract class Step implements Cmd {
 
 /** `maillon run career --period P`: an original when nothing is live, else exit 8. */
 export class Run extends Step {
-  constructor(readonly period: string) { super(); }
+  constructor(readonly period: string) {
+    super();
+  }
   async act(m: Model, w: World): Promise<void> {
     const live = liveIn(m, this.period).length > 0;
     const out = await attempt(() => runCareer(w, this.period));
     expect(said(out), `${this.toString()}: live ${live}`).toBe(live ? 'exit 8' : 'ok');
     if ('ok' in out) expect((await adoptRun(m, w, out.ok.runId)).map((s) => s.kind)).toEqual(['original']);
   }
-  toString(): string { return `run ${this.period}`; }
+  toString(): string {
+    return `run ${this.period}`;
+  }
 }
 
 /** `maillon rerun` (twice: the second, identical, must send nothing): exit 2 when nothing is live. */
 export class Rerun extends Step {
-  constructor(readonly period: string, readonly full: boolean, readonly twice: boolean) { super(); }
+  constructor(
+    readonly period: string,
+    readonly full: boolean,
+    readonly twice: boolean,
+  ) {
+    super();
+  }
   async act(m: Model, w: World): Promise<void> {
     const live = liveIn(m, this.period).length > 0;
     const out = await attempt(() => runCareer(w, this.period, { full: this.full }));
@@ -61,25 +71,39 @@ export class Rerun extends Step {
     expect(said(again), `${this.toString()}: the identical rerun`).toBe('ok');
     if ('ok' in again) expect(await adoptRun(m, w, again.ok.runId), `${this.toString()}: an identical rerun sends nothing`).toEqual([]);
   }
-  toString(): string { return `rerun ${this.period}${this.full ? ' --full' : ''}${this.twice ? ' (twice)' : ''}`; }
+  toString(): string {
+    return `rerun ${this.period}${this.full ? ' --full' : ''}${this.twice ? ' (twice)' : ''}`;
+  }
 }
 
 /** `maillon backfill career --from A --to B`: runs exactly the periods nothing live holds. */
 export class Backfill extends Step {
-  constructor(readonly from: number, readonly to: number) { super(); }
+  constructor(
+    readonly from: number,
+    readonly to: number,
+  ) {
+    super();
+  }
   async act(m: Model, w: World): Promise<void> {
     const range = PERIODS.slice(this.from, this.to + 1);
     const expected = range.map((p) => `${p} ${liveIn(m, p).length > 0 ? 'left alone' : 'ran'}`);
     const out = await runBackfill(w.run, { pipeline: career, from: parsePeriod(range[0]!), to: parsePeriod(range.at(-1)!), environment: 'T', sender: '012345' });
-    expect(out.map((o) => `${o.period} ${'ran' in o ? 'ran' : 'left alone'}`), `${this.toString()}`).toEqual(expected);
+    expect(
+      out.map((o) => `${o.period} ${'ran' in o ? 'ran' : 'left alone'}`),
+      `${this.toString()}`,
+    ).toEqual(expected);
     for (const o of out) if ('ran' in o) expect((await adoptRun(m, w, o.ran.runId)).map((s) => s.kind)).toEqual(['original']);
   }
-  toString(): string { return `backfill ${PERIODS[this.from]}..${PERIODS[this.to]}`; }
+  toString(): string {
+    return `backfill ${PERIODS[this.from]}..${PERIODS[this.to]}`;
+  }
 }
 
 /** `maillon send`, whole, or killed at a step of its first delivery (nothing after it happens). */
 export class Send extends Step {
-  constructor(readonly killAt: UploadStep | null) { super(); }
+  constructor(readonly killAt: UploadStep | null) {
+    super();
+  }
   async act(m: Model, w: World): Promise<void> {
     let dead = false;
     const onStep = (step: UploadStep): void => {
@@ -89,26 +113,38 @@ export class Send extends Step {
       }
     };
     const out = await sendSubmissions(this.killAt ? { ...w.send, onStep } : w.send, { environment: 'T' });
-    if (!this.killAt) expect(out.filter((o) => o.result !== 'sent'), `${this.toString()}`).toEqual([]);
+    if (!this.killAt)
+      expect(
+        out.filter((o) => o.result !== 'sent'),
+        `${this.toString()}`,
+      ).toEqual([]);
     await adoptSend(m, w, out, this.toString());
   }
-  toString(): string { return this.killAt ? `send killed at ${this.killAt}` : 'send'; }
+  toString(): string {
+    return this.killAt ? `send killed at ${this.killAt}` : 'send';
+  }
 }
 
 /** `maillon send --no-acks` as a child process, SIGKILLed at a step by MAILLON_CRASH_AT. */
 export class SendKilledProcess extends Step {
-  constructor(readonly step: UploadStep) { super(); }
+  constructor(readonly step: UploadStep) {
+    super();
+  }
   async act(m: Model, w: World): Promise<void> {
     const out = await maillon(['send', '--no-acks'], { ...w.cliEnv, MAILLON_CRASH_AT: this.step });
     expect(out.signal === 'SIGKILL' || out.code === 0, `${this.toString()}: ${out.code} ${out.stderr.slice(-500)}`).toBe(true);
     await adoptSend(m, w, null, this.toString());
   }
-  toString(): string { return `maillon send (process) killed at ${this.step}`; }
+  toString(): string {
+    return `maillon send (process) killed at ${this.step}`;
+  }
 }
 
 /** `maillon cancel <id>` of a submission of the model (or of one that does not exist). */
 export class Cancel extends Step {
-  constructor(readonly pick: number) { super(); }
+  constructor(readonly pick: number) {
+    super();
+  }
   async act(m: Model, w: World): Promise<void> {
     const s = this.pick < 0 || m.subs.length === 0 ? undefined : m.subs[this.pick % m.subs.length];
     const expected = expectedCancel(s);
@@ -117,7 +153,9 @@ export class Cancel extends Step {
     reached(`cancel ${s?.state ?? 'unknown'} → ${expected}`);
     if (s && 'ok' in out) s.state = 'cancelled';
   }
-  toString(): string { return `cancel ${this.pick < 0 ? 'unknown' : `[${this.pick}]`}`; }
+  toString(): string {
+    return `cancel ${this.pick < 0 ? 'unknown' : `[${this.pick}]`}`;
+  }
 }
 
 /** The receiver takes what is complete in IN (the model: everything whose GO was written, not yet taken). */
@@ -128,17 +166,28 @@ export class ReceiverTakes extends Step {
     expect(taken.sort(), `${this.toString()}`).toEqual(expected.sort());
     for (const s of m.subs) if (taken.includes(s.fi)) s.taken = true;
   }
-  toString(): string { return 'receiver takes IN'; }
+  toString(): string {
+    return 'receiver takes IN';
+  }
 }
 
 /** A reply put in OUTTEST (read by the next acks). */
 export class Reply extends Step {
-  constructor(readonly pick: number, readonly kind: MReply['kind'], readonly says: MReply['says'], readonly variant: MReply['variant']) { super(); }
+  constructor(
+    readonly pick: number,
+    readonly kind: MReply['kind'],
+    readonly says: MReply['says'],
+    readonly variant: MReply['variant'],
+  ) {
+    super();
+  }
   async act(m: Model, w: World): Promise<void> {
     const s = m.subs.length === 0 || this.variant === 'unknown-file' ? undefined : m.subs[this.pick % m.subs.length];
     m.pending.push(await putReply(w, { subId: s?.id ?? null, kind: this.kind, says: this.says, variant: this.variant }, s?.fi ?? UNKNOWN_FILE));
   }
-  toString(): string { return `reply ${this.variant} ${this.kind} ${this.says} about [${this.pick}]`; }
+  toString(): string {
+    return `reply ${this.variant} ${this.kind} ${this.says} about [${this.pick}]`;
+  }
 }
 
 /** `maillon acks`: every waiting reply read once, judged as the model's rules say. */
@@ -147,7 +196,9 @@ export class Acks extends Step {
     const out = await ingestReplies(w.acks, 'T');
     expectAcks(m, out, this.toString());
   }
-  toString(): string { return 'acks'; }
+  toString(): string {
+    return 'acks';
+  }
 }
 
 /** Checks a pass (or two concurrent ones) of acks against the waiting replies, and applies them to the model. */
@@ -167,7 +218,10 @@ export function expectAcks(m: Model, outcomes: { name: string; result: string }[
     expect(once && allowed.includes(got[0]!), `${label}: ${r.variant} ${r.kind} ${r.says} ${r.name}: ${JSON.stringify(got)}, expected ${expected}`).toBe(true);
   }
   const names = new Set(m.pending.map((r) => r.name));
-  expect(outcomes.filter((o) => !names.has(o.name) && o.result !== 'already-processed'), `${label}: replies read twice`).toEqual([]);
+  expect(
+    outcomes.filter((o) => !names.has(o.name) && o.result !== 'already-processed'),
+    `${label}: replies read twice`,
+  ).toEqual([]);
   m.pending = [];
 }
 
@@ -178,30 +232,51 @@ export class ServeTick extends Step {
     const expected = serveRuns(m, period);
     const view = await readPeriodView(w.db.pool, 'T', 'career', period);
     let ranId: number | null = null;
-    const due = dueDecision(view, career.schedule, w.run.clock.now()) === 'propose'
-      ? await runDueOnce({
-        ledger: w.db.pool, clock: w.run.clock, logger: w.run.logger, environment: 'T', retry: { tickSeconds: 60, limit: 5 },
-        run: async (p, q) => void (ranId = (await runPipeline(w.run, { pipeline: p, period: q, environment: 'T', sender: '012345', dryRun: false, trigger: 'schedule' })).runId),
-      }, career, parsePeriod(period))
-      : 'not proposed';
+    const due =
+      dueDecision(view, career.schedule, w.run.clock.now()) === 'propose'
+        ? await runDueOnce(
+            {
+              ledger: w.db.pool,
+              clock: w.run.clock,
+              logger: w.run.logger,
+              environment: 'T',
+              retry: { tickSeconds: 60, limit: 5 },
+              run: async (p, q) => void (ranId = (await runPipeline(w.run, { pipeline: p, period: q, environment: 'T', sender: '012345', dryRun: false, trigger: 'schedule' })).runId),
+            },
+            career,
+            parsePeriod(period),
+          )
+        : 'not proposed';
     expect(due, `${this.toString()}`).toBe(expected ? 'ran' : due === 'not proposed' ? 'not proposed' : 'not-to-do');
     if (ranId !== null) expect((await adoptRun(m, w, ranId)).map((s) => s.kind)).toEqual(['original']);
   }
-  toString(): string { return 'serve tick'; }
+  toString(): string {
+    return 'serve tick';
+  }
 }
 
 /** `maillon import` of a changed dossier. */
 export class Import extends Step {
-  constructor(readonly dataset: number) { super(); }
+  constructor(readonly dataset: number) {
+    super();
+  }
   async act(_m: Model, w: World): Promise<void> {
     await importFolder(w.db.pool, w.datasets[this.dataset % w.datasets.length]!);
   }
-  toString(): string { return `import dossier ${this.dataset}`; }
+  toString(): string {
+    return `import dossier ${this.dataset}`;
+  }
 }
 
 /** The receiver takes what is complete in IN and answers some of what it took: an ACRF, then a NOTI. */
 export class ReceiverAnswers extends Step {
-  constructor(readonly acrf: MReply['says'], readonly noti: MReply['says'], readonly pick: number) { super(); }
+  constructor(
+    readonly acrf: MReply['says'],
+    readonly noti: MReply['says'],
+    readonly pick: number,
+  ) {
+    super();
+  }
   async act(m: Model, w: World): Promise<void> {
     await new ReceiverTakes().act(m, w);
     // The receiver answers what it has not answered yet first.
@@ -212,5 +287,7 @@ export class ReceiverAnswers extends Step {
     m.pending.push(await putReply(w, { subId: s.id, kind: 'ACRF', says: this.acrf, variant: 'genuine' }, s.fi));
     if (this.acrf === 'received') m.pending.push(await putReply(w, { subId: s.id, kind: 'NOTI', says: this.noti, variant: 'genuine' }, s.fi));
   }
-  toString(): string { return `receiver answers [${this.pick}]: ACRF ${this.acrf}${this.acrf === 'received' ? `, NOTI ${this.noti}` : ''}`; }
+  toString(): string {
+    return `receiver answers [${this.pick}]: ACRF ${this.acrf}${this.acrf === 'received' ? `, NOTI ${this.noti}` : ''}`;
+  }
 }

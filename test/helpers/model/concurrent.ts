@@ -14,7 +14,13 @@ export type Pair = 'run+run' | 'run+backfill' | 'send+send' | 'send+cancel' | 'c
 
 /** Two maillon instances at once on the same ledger and server: what one does, the other must see. */
 export class Concurrently extends Step {
-  constructor(readonly pair: Pair, readonly period: string, readonly pick: number) { super(); }
+  constructor(
+    readonly pair: Pair,
+    readonly period: string,
+    readonly pick: number,
+  ) {
+    super();
+  }
 
   async act(m: Model, w: World): Promise<void> {
     const label = this.toString();
@@ -71,8 +77,14 @@ export class Concurrently extends Step {
         const got = outs.map((o) => ('ok' in o ? o.ok : said(o))).sort();
         if (expected === 'cancelled-locally' || expected === 'td-written') {
           // One cancels; the other finds it cancelled, or is refused while the first holds the submission.
-          expect(got.filter((g) => g === expected), `${label}: ${got.join(',')}`).toHaveLength(1);
-          expect(got.filter((g) => g !== expected).every((g) => g === 'already-cancelled' || g === 'exit 8'), `${label}: ${got.join(',')}`).toBe(true);
+          expect(
+            got.filter((g) => g === expected),
+            `${label}: ${got.join(',')}`,
+          ).toHaveLength(1);
+          expect(
+            got.filter((g) => g !== expected).every((g) => g === 'already-cancelled' || g === 'exit 8'),
+            `${label}: ${got.join(',')}`,
+          ).toBe(true);
           s!.state = 'cancelled';
         } else expect(got, label).toEqual([expected, expected]);
         break;

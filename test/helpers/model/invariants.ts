@@ -24,10 +24,12 @@ export function tdOf(fi: string): string {
 /** Checks every invariant of the model test; `step` names the command in the failure. */
 export async function checkInvariants(m: Model, w: World, step: string): Promise<void> {
   const pool = w.db.pool;
-  const subs = (await pool.query(
-    `SELECT s.submission_id::int AS id, s.period, s.kind, s.state, s.go_started_at IS NOT NULL AS "goStarted", f.name AS fi
+  const subs = (
+    await pool.query(
+      `SELECT s.submission_id::int AS id, s.period, s.kind, s.state, s.go_started_at IS NOT NULL AS "goStarted", f.name AS fi
      FROM maillon.submissions s JOIN maillon.files f ON f.submission_id = s.submission_id AND f.kind = 'FI' ORDER BY s.submission_id`,
-  )).rows as { id: number; period: string; kind: string; state: MState; goStarted: boolean; fi: string }[];
+    )
+  ).rows as { id: number; period: string; kind: string; state: MState; goStarted: boolean; fi: string }[];
 
   // The ledger says what the model says.
   expect(subs, `${step}: ledger submissions`).toEqual(m.subs.map((s) => ({ id: s.id, period: s.period, kind: s.kind, state: s.state, goStarted: s.goStarted, fi: s.fi })));
@@ -102,12 +104,16 @@ async function checkViews(m: Model, w: World, step: string): Promise<void> {
     if (!m.subs.some((s) => s.period === period)) continue;
     const p = status.periods.find((x) => x.period === period);
     expect(p?.phase, `${step}: status phase of ${period}`).toBe(expectedPhase(m, period));
-    expect(p?.submissions.map((s) => `${s.id} ${s.state}`), `${step}: status submissions of ${period}`).toEqual(
-      m.subs.filter((s) => s.period === period).map((s) => `${s.id} ${s.state}`),
-    );
+    expect(
+      p?.submissions.map((s) => `${s.id} ${s.state}`),
+      `${step}: status submissions of ${period}`,
+    ).toEqual(m.subs.filter((s) => s.period === period).map((s) => `${s.id} ${s.state}`));
     const report = await buildReport(w.db.pool, career, period, 'T', now);
     expect(report.receivers.phase, `${step}: report phase of ${period}`).toBe(expectedPhase(m, period));
-    expect(report.checks.filter((c) => !c.ok), `${step}: report checks of ${period}`).toEqual([]);
+    expect(
+      report.checks.filter((c) => !c.ok),
+      `${step}: report checks of ${period}`,
+    ).toEqual([]);
   }
   const metrics = await createMetrics(w.db.pool, { clock: w.run.clock, pipelines: [career], environment: 'T', windowDays: 400, ackDelayHours: 48 }).getMetricsAsJSON();
   const periods = metrics.find((x) => x.name === 'maillon_periods')!.values;

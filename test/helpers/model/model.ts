@@ -21,8 +21,7 @@ export interface MSub {
 }
 
 /** How a reply put on the server is made. */
-export type ReplyVariant =
-  | 'genuine' | 'named-S' | 'named-R' | 'unknown-file' | 'zip-dotdot' | 'attestation-abc' | 'attestation-huge' | 'nul-byte' | 'directory';
+export type ReplyVariant = 'genuine' | 'named-S' | 'named-R' | 'unknown-file' | 'zip-dotdot' | 'attestation-abc' | 'attestation-huge' | 'nul-byte' | 'directory';
 
 /** A reply waiting in OUTTEST, not read yet. */
 export interface MReply {

@@ -26,18 +26,24 @@ export const said = <T>(a: Attempt<T>): string => ('ok' in a ? 'ok' : `exit ${a.
 /** Runs career for a period in T, as `maillon run` (or `rerun`) does. */
 export function runCareer(w: World, period: string, correction?: { full: boolean }): Promise<RunResult> {
   return runPipeline(w.run, {
-    pipeline: career, period: parsePeriod(period), environment: 'T', sender: '012345', dryRun: false,
+    pipeline: career,
+    period: parsePeriod(period),
+    environment: 'T',
+    sender: '012345',
+    dryRun: false,
     ...(correction ? { correction: { reason: 'model test', full: correction.full } } : {}),
   });
 }
 
 /** Adds the submissions a run wrote to the model (written, nothing on the server); returns them. */
 export async function adoptRun(m: Model, w: World, runId: number): Promise<MSub[]> {
-  const rows = (await w.db.pool.query(
-    `SELECT s.submission_id::int AS id, s.period, s.kind, f.name AS fi FROM maillon.submissions s
+  const rows = (
+    await w.db.pool.query(
+      `SELECT s.submission_id::int AS id, s.period, s.kind, f.name AS fi FROM maillon.submissions s
      JOIN maillon.files f ON f.submission_id = s.submission_id AND f.kind = 'FI' WHERE s.run_id = $1 ORDER BY s.submission_id`,
-    [runId],
-  )).rows as { id: number; period: string; kind: string; fi: string }[];
+      [runId],
+    )
+  ).rows as { id: number; period: string; kind: string; fi: string }[];
   const added = rows.map((r): MSub => ({ ...r, state: 'written', goStarted: false, taken: false, ack: null, noti: null }));
   m.subs.push(...added);
   m.subs.sort((a, b) => a.id - b.id);
@@ -51,7 +57,11 @@ export async function adoptRun(m: Model, w: World, runId: number): Promise<MSub[
  */
 export async function adoptSend(m: Model, w: World, outcomes: SendOutcome[] | null, label: string): Promise<void> {
   const written = m.subs.filter((s) => s.state === 'written');
-  if (outcomes) expect(outcomes.map((o) => o.submissionId), `${label}: the submissions tried`).toEqual(written.map((s) => s.id));
+  if (outcomes)
+    expect(
+      outcomes.map((o) => o.submissionId),
+      `${label}: the submissions tried`,
+    ).toEqual(written.map((s) => s.id));
   for (const s of written) {
     const row = (await w.db.pool.query(`SELECT state, go_started_at IS NOT NULL AS go FROM maillon.submissions WHERE submission_id = $1`, [s.id])).rows[0];
     const result = outcomes?.find((o) => o.submissionId === s.id)?.result;

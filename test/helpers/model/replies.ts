@@ -32,9 +32,10 @@ export async function putReply(w: World, r: Omit<MReply, 'name'>, fileName: stri
   const zipped = r.variant === 'zip-dotdot';
   const name = `${zipped ? 'CO' : 'FO'}.${r.kind}.999999.20261010.${seq}.${env}`;
   const file = path.join(w.outTestDir, name);
-  const body = r.kind === 'ACRF'
-    ? acrfBody(fileName, r.says === 'received')
-    : notiBody(fileName, NOTI_RESULT[r.says as keyof typeof NOTI_RESULT] ?? 1, r.says === 'accepted_with_anomalies' ? [{ description: 'remark' }] : []);
+  const body =
+    r.kind === 'ACRF'
+      ? acrfBody(fileName, r.says === 'received')
+      : notiBody(fileName, NOTI_RESULT[r.says as keyof typeof NOTI_RESULT] ?? 1, r.says === 'accepted_with_anomalies' ? [{ description: 'remark' }] : []);
   switch (r.variant) {
     case 'zip-dotdot': {
       // yazl refuses such a name: a safe one of the same length, changed in place.

@@ -50,7 +50,9 @@ export async function createWorld(shared: Shared): Promise<World> {
   for (const sub of ['IN', 'OUT', 'OUTTEST']) await fs.mkdir(path.join(root, sub), { recursive: true });
   await fs.mkdir(base, { recursive: true, mode: 0o700 });
   const receivers = await writeReceiversFile(shared.sshd, path.join(base, 'receivers.json'), {
-    inDir: path.join(root, 'IN'), outDir: path.join(root, 'OUT'), outTestDir: path.join(root, 'OUTTEST'),
+    inDir: path.join(root, 'IN'),
+    outDir: path.join(root, 'OUT'),
+    outTestDir: path.join(root, 'OUTTEST'),
   });
   const db = await createTestDatabase();
   const clock = fixedClock(MODEL_NOW);
