@@ -18,7 +18,7 @@ import { CONTRACT } from '../src/import/contract.js';
 /** Share of the affiliates in each part: vanished, changed, new (1 % in all). */
 const PART = 1 / 300;
 /** Columns renamed in a copy: the keys of the files and the references to them. */
-const IDS = new Set(['affiliate_id', 'contribution_id', 'payment_id', 'allowance_id']);
+const IDS = new Set(['affiliate_id', 'contribution_id', 'payment_id', 'allowance_id', 'request_id']);
 const AMOUNTS = new Set(['contributions', 'payments']);
 
 type Fate = 'kept' | 'vanished' | 'changed' | 'new';
