@@ -5,11 +5,10 @@ import { type Pool, withTransaction } from '../db/database.js';
 import { queryFirst } from '../db/queryRows.js';
 import { BusyError, LedgerConflictError, NotFoundError } from '../errors/errors.js';
 import { withSubmissionLock } from '../ledger/locks.js';
-import { environmentColumn } from '../ledger/rowSchemas.js';
+import { submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
-import { isLocalDate, type LocalDate } from '../period/localDate.js';
 import type { Endpoints } from './receivers.js';
 import { openSftpSession } from './sftpSession.js';
 
@@ -29,17 +28,7 @@ const Row = z.object({
   state: z.string(),
   flow: z.string(),
   period: z.string(),
-  receiver: z.string(),
-  purpose: z.string(),
-  sender: z.string(),
-  creation_date: z
-    .string()
-    .refine(isLocalDate)
-    .transform((d) => d as LocalDate),
-  sequence: z.string(),
-  environment: environmentColumn,
-  parts: z.number(),
-  go_started_at: z.date().nullable(),
+  ...submissionFilesColumns,
 });
 type Row = z.output<typeof Row>;
 

@@ -7,10 +7,9 @@ import { queryFirst, queryRows } from '../db/queryRows.js';
 import { TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { withSubmissionLock } from '../ledger/locks.js';
-import { environmentColumn, ledgerId } from '../ledger/rowSchemas.js';
+import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
-import { isLocalDate, type LocalDate } from '../period/localDate.js';
 import type { Endpoints } from './receivers.js';
 import { openSftpSession } from './sftpSession.js';
 import { type LocalPart, type UploadStep, uploadSubmission } from './uploadSubmission.js';
@@ -47,17 +46,7 @@ export interface SendOutcome {
 
 const SubmissionRow = z.object({
   submission_id: ledgerId,
-  receiver: z.string(),
-  purpose: z.string(),
-  sender: z.string(),
-  creation_date: z
-    .string()
-    .refine(isLocalDate)
-    .transform((d) => d as LocalDate),
-  sequence: z.string(),
-  environment: environmentColumn,
-  parts: z.number(),
-  go_started_at: z.date().nullable(),
+  ...submissionFilesColumns,
 });
 type SubmissionRow = z.output<typeof SubmissionRow>;
 
