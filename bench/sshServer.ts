@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { requireTestSshd, type TestSshd } from '../test/helpers/sshd.js';
+import { requireTestSshd, type TestSshd, writeReceiversFile } from '../test/helpers/sshd.js';
 import { secondsOf } from './common.js';
 
 export type { TestSshd as BenchSshd };
@@ -21,25 +21,7 @@ export function startBenchSshd(): Promise<TestSshd> {
  * operation without progress, as a production file would have, and one retry.
  */
 export async function writeBenchReceivers(sshd: TestSshd, file: string): Promise<string> {
-  await fs.writeFile(
-    file,
-    JSON.stringify({
-      '*': {
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        privateKeyPath: sshd.privateKeyPath,
-        hostKeyFingerprint: sshd.hostKeyFingerprint,
-        inDir: path.join(sshd.root, 'IN'),
-        outDir: path.join(sshd.root, 'OUT'),
-        outTestDir: path.join(sshd.root, 'OUTTEST'),
-        timeoutMs: 60_000,
-        retries: 1,
-      },
-    }),
-    { mode: 0o600 },
-  );
-  return file;
+  return writeReceiversFile(sshd, file, { timeoutMs: 60_000 });
 }
 
 /**
