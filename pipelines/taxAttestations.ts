@@ -5,8 +5,8 @@ import { bcssEnvelope } from '../src/render/envelope.js';
 import { el } from '../src/render/xml.js';
 import type { Cents } from '../src/domain/cents.js';
 import type { Inss } from '../src/domain/inss.js';
-import { formatPeriod, periodKeyCode } from '../src/period/period.js';
-import { centsField, inssField, periodField } from '../src/validate/fields.js';
+import { periodKeyCode } from '../src/period/period.js';
+import { centsField, inssField, type PeriodKey, periodKeyField } from '../src/validate/fields.js';
 import { taxAttestationDocuments } from './documents/taxAttestationHtml.js';
 
 const taxRow = z.object({
@@ -20,7 +20,7 @@ const taxRow = z.object({
   city: z.string(),
   country: z.string(),
   amount: centsField,
-  quarters: z.array(z.object({ quarter: periodField('quarter'), amount: centsField })).min(1),
+  quarters: z.array(z.object({ quarter: periodKeyField('quarter'), amount: centsField })).min(1),
 });
 type TaxRow = z.infer<typeof taxRow>;
 
@@ -39,7 +39,7 @@ export interface TaxRecord {
   /** May be negative when refunds exceed payments in the year. */
   amount: Cents;
   /** The quarters the payments were for (period keys, `2024-Q3`), with the part of the amount for each. */
-  quarters: { quarter: string; amount: Cents }[];
+  quarters: { quarter: PeriodKey; amount: Cents }[];
 }
 
 // Payments minus refunds with value date in the year (and ≤ as-of), allocated to provisional or
@@ -122,7 +122,7 @@ export const taxAttestations: Pipeline<TaxRow, TaxRecord> = {
     city: row.city,
     country: row.country,
     amount: row.amount,
-    quarters: row.quarters.map((q) => ({ quarter: formatPeriod(q.quarter), amount: q.amount })),
+    quarters: row.quarters,
     year: period.year,
   }),
   route: () => ({ receiver: 'SPFFIN' }),

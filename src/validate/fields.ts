@@ -48,16 +48,46 @@ export function periodField(kind: PeriodKind): z.ZodType<Period, string> {
   return z.string().transform((key, ctx) => {
     const seen = known.get(key);
     if (seen !== undefined) return seen;
-    try {
-      const period = parsePeriod(key);
-      if (period.kind === kind) {
-        if (known.size < 10_000) known.set(key, period);
-        return period;
-      }
-    } catch {
-      // reported below
+    const period = periodOfKind(key, kind);
+    if (period !== null) {
+      if (known.size < 10_000) known.set(key, period);
+      return period;
     }
-    ctx.addIssue({ code: 'custom', message: `not a ${kind} period key: ${JSON.stringify(key)}` });
+    ctx.addIssue({ code: 'custom', message: notAPeriodKey(key, kind) });
     return z.NEVER;
   });
+}
+
+/**
+ * A period key of one kind, checked and kept as its key: for the records that carry the key as it is
+ * (a tax attestation's quarters), without a Period built per value and formatted back.
+ */
+export function periodKeyField(kind: PeriodKind): z.ZodType<PeriodKey, string> {
+  const known = new Set<string>();
+  return branded<PeriodKey, z.ZodString>(
+    z.string().check(
+      z.check<string>((payload) => {
+        const key = payload.value;
+        if (known.has(key)) return;
+        if (periodOfKind(key, kind) === null) payload.issues.push({ code: 'custom', message: notAPeriodKey(key, kind), input: key });
+        else if (known.size < 10_000) known.add(key);
+      }),
+    ),
+  );
+}
+
+/** A period key checked by periodKeyField: `2026-Q3`, `2026-07`, `2026` or `2026-07-14`. */
+export type PeriodKey = string & { readonly __brand: 'PeriodKey' };
+
+function periodOfKind(key: string, kind: PeriodKind): Period | null {
+  try {
+    const period = parsePeriod(key);
+    return period.kind === kind ? period : null;
+  } catch {
+    return null;
+  }
+}
+
+function notAPeriodKey(key: string, kind: PeriodKind): string {
+  return `not a ${kind} period key: ${JSON.stringify(key)}`;
 }

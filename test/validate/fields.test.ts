@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { inssRule } from '../../src/validate/commonRules.js';
-import { centsField, inssField, localDateField, periodField } from '../../src/validate/fields.js';
+import { centsField, inssField, localDateField, periodField, periodKeyField } from '../../src/validate/fields.js';
 import { validateRow } from '../../src/validate/validateRow.js';
 import type { Rule } from '../../src/validate/rule.js';
 
@@ -37,5 +37,21 @@ describe('the branded fields of the row schemas', () => {
     expect(rule({ amount: 12.5 })).toMatch(/^field amount: /);
     expect(rule({ day: '2023-02-29' })).toBe('field day: not a calendar day (YYYY-MM-DD)');
     expect(rule({ quarter: '2024-07' })).toBe('field quarter: not a quarter period key: "2024-07"');
+  });
+
+  it('check a period key kept as its key, and refuse one of another kind or none at all, each time it is met', () => {
+    const keyed = z.object({ quarter: periodKeyField('quarter') });
+    const message = (quarter: string): string | undefined => {
+      const v = validateRow({ quarter }, keyed, []);
+      return v.ok ? undefined : v.violation.message;
+    };
+    const v = validateRow({ quarter: '2024-Q3' }, keyed, []);
+    expect(v.ok && v.row.quarter).toBe('2024-Q3');
+    // A key seen and accepted before is still accepted; a bad one is refused every time.
+    expect(message('2024-Q3')).toBeUndefined();
+    for (let i = 0; i < 2; i++) {
+      expect(message('2024-07')).toBe('field quarter: not a quarter period key: "2024-07"');
+      expect(message('2024-Q5')).toBe('field quarter: not a quarter period key: "2024-Q5"');
+    }
   });
 });
