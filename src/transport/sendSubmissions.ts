@@ -11,7 +11,7 @@ import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { Endpoints } from './receivers.js';
-import { openSftpSession } from './sftpSession.js';
+import { createSessionPool, type SessionPool } from './sessionPool.js';
 import { type LocalPart, type UploadStep, uploadSubmission } from './uploadSubmission.js';
 
 /** What sending needs. */
@@ -66,11 +66,17 @@ export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): 
     SubmissionRow,
   );
   const outcomes: SendOutcome[] = [];
-  for (const row of rows) outcomes.push(await sendOne(deps, row));
+  // One session per server for the whole send, not one per submission (docs/decisions/0020-one-sftp-session-per-send.md).
+  const sessions = createSessionPool();
+  try {
+    for (const row of rows) outcomes.push(await sendOne(deps, sessions, row));
+  } finally {
+    await sessions.closeAll();
+  }
   return outcomes;
 }
 
-async function sendOne(deps: SendDeps, row: SubmissionRow): Promise<SendOutcome> {
+async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow): Promise<SendOutcome> {
   const id = row.submission_id;
   const go = formatBatchFileName({
     kind: 'GO',
@@ -92,12 +98,12 @@ async function sendOne(deps: SendDeps, row: SubmissionRow): Promise<SendOutcome>
       z.object({ state: z.string(), go_started_at: z.date().nullable() }),
     ))!;
     if (current.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' as const };
-    return deliver(deps, { ...row, go_started_at: current.go_started_at }, id, go);
+    return deliver(deps, sessions, { ...row, go_started_at: current.go_started_at }, id, go);
   });
   return locked.busy ? { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' } : locked.value;
 }
 
-async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {
+async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {
   const endpoint = deps.endpoints.forReceiver(row.receiver);
   const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
   const files = await queryRows(
@@ -120,7 +126,7 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
         );
         const attemptId = attempt!.attempt_id;
         try {
-          const session = await openSftpSession(endpoint, deps.passphrase(endpoint.passphraseEnv));
+          const session = await sessions.acquire(endpoint, deps.passphrase(endpoint.passphraseEnv));
           try {
             const transcript = await uploadSubmission(session, endpoint.inDir, parts, go, {
               goStarted,
@@ -150,8 +156,10 @@ async function deliver(deps: SendDeps, row: SubmissionRow, id: number, go: strin
               if (!moved) log.warn({ go }, 'submission was no longer written when its delivery was recorded');
             });
             log.info({ go, files: transcript.files.map((f) => `${f.name}:${f.action}`), goFile: transcript.go }, 'submission sent');
-          } finally {
-            await session.close();
+          } catch (err) {
+            // The session may be half-dead: the next attempt, or the next submission, opens a new one.
+            await sessions.discard(endpoint);
+            throw err;
           }
         } catch (err) {
           await deps.ledger.query(`UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'failed', error = $3 WHERE attempt_id = $1`, [

@@ -15,6 +15,8 @@ import { putHashed, readHashed, type TransferResult } from './sftpTransfer.js';
 export interface SftpSession {
   /** The host key fingerprint the server presented (equal to the pinned one). */
   readonly fingerprint: string;
+  /** False once the connection has ended (closed by either side or failed). */
+  readonly open: boolean;
   exists(remotePath: string): Promise<false | 'd' | '-' | 'l'>;
   size(remotePath: string): Promise<number>;
   fastPut(localPath: string, remotePath: string): Promise<void>;
@@ -78,8 +80,13 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
   // A large file takes longer than the timeout to move: it is the absence of progress that fails it.
   const moving = <T>(what: string, run: (progress: () => void) => Promise<T>): Promise<T> =>
     withStallTimeout(run, endpoint.timeoutMs, `${what} on ${endpoint.host}:${endpoint.port}`).catch(failed(what));
+  let open = true;
+  sock.once('close', () => (open = false));
   return {
     fingerprint: presented,
+    get open() {
+      return open && !sock.destroyed;
+    },
     exists: (p) => timed(`checking ${p}`, client.exists(p)),
     size: async (p) => (await timed(`stat of ${p}`, client.stat(p))).size,
     fastPut: async (local, remote) => {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAnomalyStage, MATCH_SETTINGS, STORE_ANOMALIES } from '../../src/ack/anomalyStage.js';
 import { createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
 
 describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)", () => {
@@ -78,5 +79,27 @@ describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)
     expect(event.rows[0].detail).toMatchObject({ anomalies: 5, unmatched: 3, result: 'accepted_with_anomalies' });
     // A blocking anomaly refuses its record, not the file.
     expect(await ch.stateOf(t.submissionId)).toBe('accepted_with_anomalies');
+  });
+
+  it('matches a NOTI to its file by hash joins, even when the lineage has no statistics yet (no nested loop over the records)', async () => {
+    const t = await ch.runAndSend('T');
+    const file = await ch.fx.db.pool.query<{ file_id: string; file_key: string }>('SELECT file_id, file_key FROM maillon.files WHERE run_id = $1 AND kind = $2', [t.run.runId, 'FI']);
+    // The stage and the plan in one transaction, rolled back: nothing is stored.
+    const tx = await ch.fx.db.pool.connect();
+    let plan: string;
+    try {
+      await tx.query('BEGIN');
+      const stage = createAnomalyStage(tx);
+      for (let i = 0; i < 300; i++) await stage.add({ inss: i % 2 ? '85073003328' : '03051212332', attestationId: null, blocking: false, code: `N${i}`, description: 'd' });
+      await stage.end();
+      await tx.query(MATCH_SETTINGS);
+      const explained = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${STORE_ANOMALIES}`, [1, file.rows[0]!.file_id, t.run.runId, file.rows[0]!.file_key]);
+      plan = explained.rows.map((r) => r['QUERY PLAN']).join('\n');
+    } finally {
+      await tx.query('ROLLBACK');
+      tx.release();
+    }
+    expect(plan).toMatch(/Hash (Semi )?Join/);
+    expect(plan).not.toMatch(/Nested Loop/);
   });
 });

@@ -25,6 +25,8 @@ export interface TestSshd {
   dropConnections(): void;
   /** Freezes every open connection (SIGSTOP): a server that hangs; dropConnections ends them. */
   stallConnections(): void;
+  /** How many logins the server has accepted so far (sshd logs each one). */
+  connections(): number;
   stop(): Promise<void>;
 }
 
@@ -67,7 +69,8 @@ export async function startTestSshd(sshd: string, options: TestSshdOptions = {})
       'Subsystem sftp internal-sftp',
       'AllowTcpForwarding no',
       'X11Forwarding no',
-      'LogLevel ERROR',
+      // INFO: sshd logs each accepted login, which connections() counts.
+      'LogLevel INFO',
     ].join('\n') + '\n',
   );
   const child: ChildProcess = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -89,6 +92,7 @@ export async function startTestSshd(sshd: string, options: TestSshdOptions = {})
     stallConnections() {
       for (const pid of descendantsOf(child.pid!)) process.kill(pid, 'SIGSTOP');
     },
+    connections: () => stderr.match(/^Accepted publickey for /gm)?.length ?? 0,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
@@ -203,6 +207,7 @@ async function startStandIn(options: TestSshdOptions): Promise<TestSshd> {
     root,
     dropConnections: () => server.dropConnections(),
     stallConnections: () => server.stallConnections(),
+    connections: () => server.connections(),
     async stop() {
       await server.close();
       await fs.rm(dir, { recursive: true, force: true });
