@@ -51,4 +51,38 @@ describe('createCopyIn', () => {
     expect(outcome).toBe(0);
     expect((await db.pool.query('SELECT count(*)::int AS n FROM aborted')).rows[0].n).toBe(0);
   });
+
+  it('waits for the server through many chunks without piling up listeners on the COPY', async () => {
+    await db.pool.query('CREATE TABLE drained (t text)');
+    let drains = 0;
+    let mostErrorListeners = 0;
+    await withTransaction(db.pool, async (tx) => {
+      // The COPY stream createCopyIn starts, kept to count its listeners.
+      let stream: NodeJS.EventEmitter | undefined;
+      const query = tx.query.bind(tx) as (q: unknown) => unknown;
+      const spied = new Proxy(tx, {
+        get: (target, key) =>
+          key === 'query'
+            ? (q: unknown) => {
+                stream = query(q) as NodeJS.EventEmitter;
+                stream.on('drain', () => drains++);
+                return stream;
+              }
+            : (Reflect.get(target, key) as unknown),
+      });
+      const copy = createCopyIn(spied, 'COPY drained (t) FROM STDIN');
+      // About 64 MB in 256 KB chunks: many are written only once the stream has drained.
+      const line = copyRow(['y'.repeat(4000)]);
+      for (let n = 0; n < 16_000; n++) {
+        const w = copy.write(line);
+        if (w) await w;
+        mostErrorListeners = Math.max(mostErrorListeners, stream?.listenerCount('error') ?? 0);
+      }
+      await copy.end();
+    });
+    expect((await db.pool.query('SELECT count(*)::int AS n FROM drained')).rows[0].n).toBe(16_000);
+    expect(drains).toBeGreaterThan(5);
+    // Its own listener and the library's; one more per wait without the clean-up.
+    expect(mostErrorListeners).toBeLessThanOrEqual(3);
+  });
 });
