@@ -2,7 +2,6 @@ import { createReadStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import readline from 'node:readline';
-import yazl from 'yazl';
 import { PIPELINES } from '../../pipelines/index.js';
 import type { Anomaly } from '../ack/replyXml.js';
 import type { Clock } from '../clock/clock.js';
@@ -14,6 +13,7 @@ import type { XsdValidator } from '../render/xsdValidator.js';
 import type * as pkijs from 'pkijs';
 import { type CmsSigner, formatSignature, verifyDetached } from '../sign/cms.js';
 import { acrfXml, notiXml } from './replyDocuments.js';
+import { zipOne } from './zipOne.js';
 
 /** How the simulated institution behaves. */
 export interface SimulatorOptions {
@@ -156,7 +156,7 @@ async function writeReply(opts: SimulatorOptions, env: Environment, purpose: 'AC
   const sequence = await nextSequence(opts.root, date, env);
   const zipped = opts.zipAbove !== undefined && Buffer.byteLength(xml) > opts.zipAbove;
   const name = formatBatchFileName({ kind: zipped ? 'CO' : 'FO', purpose, sender: OPERATOR, date, sequence, environment: env });
-  const body = zipped ? await zip(`${name.replace(/^CO/, 'FO')}.xml`, xml) : Buffer.from(xml, 'utf8');
+  const body = zipped ? await zipOne(`${name.replace(/^CO/, 'FO')}.xml`, xml) : Buffer.from(xml, 'utf8');
   await atomicWrite(path.join(dir, name), body);
   if (opts.signer) {
     const sig = formatSignature(await opts.signer.signFile(path.join(dir, name), opts.clock.now()), 'cr76');
@@ -178,16 +178,4 @@ async function atomicWrite(file: string, body: Buffer): Promise<void> {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.part`);
   await fs.writeFile(tmp, body, { mode: 0o644 });
   await fs.rename(tmp, file);
-}
-
-function zip(entry: string, xml: string): Promise<Buffer> {
-  const z = new yazl.ZipFile();
-  z.addBuffer(Buffer.from(xml, 'utf8'), entry);
-  z.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
 }

@@ -1,23 +1,11 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yazl from 'yazl';
+import { zipOne } from '../../src/simulate/zipOne.js';
 import type { ReplyOutcome } from '../../src/ack/ingestReplies.js';
 import { acrfBody, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
 
 const outcomeOf = (outcomes: ReplyOutcome[], name: string): ReplyOutcome | undefined => outcomes.find((o) => o.name === name);
-
-function zipOf(entryName: string, body: string): Promise<Buffer> {
-  const z = new yazl.ZipFile();
-  z.addBuffer(Buffer.from(body, 'utf8'), entryName);
-  z.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
-}
 
 /**
  * Each hostile reply comes first in its pass, a genuine ACRF about a waiting submission after it:
@@ -48,7 +36,7 @@ describe('replies that cannot wedge the channel: each failure sets that reply as
   it('sets aside a zipped reply whose entry is named ../ (yauzl rejects the name)', async () => {
     await expectSetAsideThenGenuineApplied(async (file) => {
       // yazl refuses to write such a name: write a safe one of the same length and change it in place.
-      const zip = await zipOf('aaax.xml', acrfBody(file, false));
+      const zip = await zipOne('aaax.xml', acrfBody(file, false));
       const hostile = Buffer.from(zip.toString('latin1').replaceAll('aaax.xml', '../x.xml'), 'latin1');
       return ch.put('OUTTEST', 'T', 'ACRF', hostile, 'CO');
     }, /The zipped reply CO\.ACRF\..* is damaged or unsafe \(invalid relative path: \.\.\/x\.xml\)/);

@@ -1,24 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import yazl from 'yazl';
+import { zipOne } from '../../../src/simulate/zipOne.js';
 import { acrfBody, notiBody } from '../replyChannel.js';
 import type { MReply } from './model.js';
 import type { World } from './world.js';
 
 /** A file name of our sender that no submission ever had. */
 export const UNKNOWN_FILE = 'FI.CARR.012345.20261010.ZZZZZ.T.1.1';
-
-function zipOf(entryName: string, body: string): Promise<Buffer> {
-  const z = new yazl.ZipFile();
-  z.addBuffer(Buffer.from(body, 'utf8'), entryName);
-  z.end();
-  const chunks: Buffer[] = [];
-  return new Promise((resolve, reject) => {
-    z.outputStream.on('data', (c: Buffer) => chunks.push(c));
-    z.outputStream.on('end', () => resolve(Buffer.concat(chunks)));
-    z.outputStream.on('error', reject);
-  });
-}
 
 const NOTI_RESULT = { accepted: 1, accepted_with_anomalies: 2, rejected: 3 } as const;
 
@@ -39,7 +27,7 @@ export async function putReply(w: World, r: Omit<MReply, 'name'>, fileName: stri
   switch (r.variant) {
     case 'zip-dotdot': {
       // yazl refuses such a name: a safe one of the same length, changed in place.
-      const zip = await zipOf('aaax.xml', body);
+      const zip = await zipOne('aaax.xml', body);
       await fs.writeFile(file, Buffer.from(zip.toString('latin1').replaceAll('aaax.xml', '../x.xml'), 'latin1'));
       break;
     }
