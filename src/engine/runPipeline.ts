@@ -4,9 +4,9 @@ import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import { connect, type Pool, type PoolClient } from '../db/database.js';
-import { ConfigError, OutboxError, PlanChangedError, SchemaConformanceError, UsageError } from '../errors/errors.js';
-import { type Correction, type CorrectionPlan, planDigest, startCorrection } from './correction.js';
-import { loadPreviousVersion } from './previousVersion.js';
+import { ConfigError, OutboxError, SchemaConformanceError } from '../errors/errors.js';
+import { type Correction, type CorrectionPlan, planDigest } from './correction.js';
+import { planChanged, prepareCorrection } from './rerunVersion.js';
 import { checkPeriodComplete, claimPeriod, dryRunNotice, receiverKinds, secondOriginal } from './periodGuard.js';
 import type { Signing } from '../sign/signingIdentity.js';
 import { checkOutcomes } from '../ledger/outcomeWriter.js';
@@ -112,7 +112,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
       correction: Boolean(req.correction),
       byOperator: req.trigger !== 'schedule',
     });
-    const { correction, version } = await prepareCorrection(deps, req, periodKey);
+    const { correction, version } = await prepareCorrection(deps.ledger, req, periodKey);
     runId = await startRun(session, { flow: req.pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started, version);
     const result = await executeRun(deps, req, session, { runId, started, asOf, periodKey, signing, correction, version });
     return { ...result, notice: req.dryRun ? dryRunNotice(view) : null };
@@ -239,29 +239,6 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     if (docsTmp) await fs.rm(docsTmp, { recursive: true, force: true });
     if (req.dryRun && tmpDir) await fs.rm(tmpDir, { recursive: true, force: true });
   }
-}
-
-async function prepareCorrection(deps: RunDeps, req: RunRequest, periodKey: string): Promise<{ correction?: Correction; version?: RunVersion }> {
-  if (!req.correction) return {};
-  const previous = await loadPreviousVersion(deps.ledger, req.pipeline.id, periodKey, req.environment);
-  if (!previous) {
-    throw new UsageError(
-      `No receiver holds ${req.pipeline.id} ${periodKey} in environment ${req.environment} (nothing was written, or everything was cancelled or rejected): there is nothing to correct. Run it with "maillon run ${req.pipeline.id} --period ${periodKey} --env ${req.environment}".`,
-    );
-  }
-  const wholeFile = req.pipeline.output.kind === 'csvTables' || req.pipeline.corrections === 'whole-file';
-  return {
-    correction: startCorrection(previous, req.correction.full, !wholeFile),
-    version: { kind: req.correction.full ? 'full-replacement' : 'correction', previousRunId: previous.lastRunId, reason: req.correction.reason },
-  };
-}
-
-function planChanged(req: RunRequest, periodKey: string, counts: { quarantined: number }, p: CorrectionPlan): PlanChangedError {
-  return new PlanChangedError(
-    `The dossier changed after the plan of this rerun was shown: ${req.pipeline.id} ${periodKey} (${req.environment}) now gives new ${p.added.length}, changed ${p.changed.length}, ` +
-      `vanished ${p.vanished.length}, unchanged ${p.unchanged}, quarantined ${counts.quarantined}, which is not the plan that was confirmed. Nothing was written: ` +
-      `run "maillon rerun ${req.pipeline.id} --period ${periodKey} --env ${req.environment}" again to see the new plan.`,
-  );
 }
 
 /** Production is always signed, simulation never, test when configured so. */
