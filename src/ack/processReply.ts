@@ -62,7 +62,7 @@ async function verifySignature(deps: ProcessDeps, reply: DownloadedReply, fileNa
   if (!deps.trustStore?.length) {
     throw new AckError(`The reply ${reply.name} is signed but no trust store is configured (MAILLON_TRUST_STORE): it cannot be believed and was set aside.`, { fileName });
   }
-  const verdict = await verifyDetached(await fs.readFile(reply.signaturePath!, 'ascii'), await fs.readFile(reply.body.localPath), deps.trustStore);
+  const verdict = await verifyDetached(await fs.readFile(reply.signaturePath!, 'ascii'), reply.body.localPath, deps.trustStore);
   if (!verdict.ok) throw new AckError(`The reply ${reply.name} is suspicious: its signature does not verify (${verdict.reason}); it changed nothing and was set aside.`, { fileName });
   return `verified: signed by ${verdict.signer}`;
 }

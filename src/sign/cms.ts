@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, webcrypto, X509Certificate } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 
@@ -100,14 +101,63 @@ export { formatSignature, type SignatureLayout } from './signatureFormat.js';
 /** The verdict on a detached signature. */
 export type SignatureVerdict = { ok: true; signer: string } | { ok: false; reason: string };
 
-/** Verifies a detached CMS signature (FS text, either layout) over `data` against trusted CA certificates. */
-export async function verifyDetached(fsText: string, data: Buffer, trusted: readonly pkijs.Certificate[]): Promise<SignatureVerdict> {
+/** Node's name for the digest algorithms a CMS signer may name (SHA-1 is deprecated but still verifiable). */
+const DIGEST_BY_OID: Record<string, string> = {
+  '1.3.14.3.2.26': 'sha1',
+  '2.16.840.1.101.3.4.2.1': 'sha256',
+  '2.16.840.1.101.3.4.2.2': 'sha384',
+  '2.16.840.1.101.3.4.2.3': 'sha512',
+};
+
+/**
+ * A crypto engine that answers pkijs's digest of the detached data with a digest computed beforehand,
+ * by streaming the file: pkijs wants the whole content in one buffer, which an 820 MB file must not be.
+ * The placeholder stands for the content; any other digest (certificates, attributes) is computed as usual.
+ */
+class StreamedDigestEngine extends pkijs.CryptoEngine {
+  constructor(
+    private readonly placeholder: ArrayBuffer,
+    private readonly digestOfContent: ArrayBuffer,
+  ) {
+    super({ name: 'node', crypto: webcrypto as unknown as ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'] });
+  }
+
+  override digest(algorithm: Parameters<pkijs.CryptoEngine['digest']>[0], data: BufferSource): Promise<ArrayBuffer> {
+    const buffer = ArrayBuffer.isView(data) ? data.buffer : data;
+    return buffer === this.placeholder ? Promise.resolve(this.digestOfContent.slice(0)) : super.digest(algorithm, data);
+  }
+}
+
+async function digestOfFile(file: string, algorithm: string): Promise<ArrayBuffer> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return toArrayBuffer(hash.digest());
+}
+
+/**
+ * Verifies a detached CMS signature (FS text, either layout) over the bytes of `file` against trusted
+ * CA certificates. The file is streamed through its digest, never held whole, when the signature
+ * carries signed attributes (as ours and CAdES always do); a signature without them signs the raw
+ * bytes, and only then is the file read whole.
+ */
+export async function verifyDetached(fsText: string, file: string, trusted: readonly pkijs.Certificate[]): Promise<SignatureVerdict> {
   try {
     const der = Buffer.from(fsText.replace(/[\r\n\s]+/g, ''), 'base64');
     const info = pkijs.ContentInfo.fromBER(toArrayBuffer(der));
     if (info.contentType !== OID.signedData) return { ok: false, reason: 'not a CMS SignedData' };
     const signed = new pkijs.SignedData({ schema: info.content });
-    const result = await signed.verify({ signer: 0, data: toArrayBuffer(data), trustedCerts: [...trusted], checkChain: true, extendedMode: true });
+    const signerInfo = signed.signerInfos[0];
+    if (!signerInfo) return { ok: false, reason: 'the signature names no signer' };
+    const params = { signer: 0, trustedCerts: [...trusted], checkChain: true, extendedMode: true as const };
+    let result: pkijs.SignedDataVerifyResult;
+    if (signerInfo.signedAttrs) {
+      const algorithm = DIGEST_BY_OID[signerInfo.digestAlgorithm.algorithmId];
+      if (!algorithm) return { ok: false, reason: `unknown digest algorithm ${signerInfo.digestAlgorithm.algorithmId}` };
+      const placeholder = new ArrayBuffer(1);
+      result = await signed.verify({ ...params, data: placeholder }, new StreamedDigestEngine(placeholder, await digestOfFile(file, algorithm)));
+    } else {
+      result = await signed.verify({ ...params, data: toArrayBuffer(await fs.readFile(file)) });
+    }
     if (!result.signatureVerified) return { ok: false, reason: 'the signature does not match the file' };
     return { ok: true, signer: result.signerCertificate ? commonName(result.signerCertificate) : '(unknown)' };
   } catch (err) {

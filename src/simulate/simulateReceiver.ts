@@ -103,7 +103,7 @@ async function checkSignature(opts: SimulatorOptions, inDir: string, part: strin
   if (!opts.trusted) return null;
   const fsFile = path.join(inDir, part.replace(/^FI\./, 'FS.'));
   if (!existsSync(fsFile)) return 'no signature file';
-  const verdict = await verifyDetached(await fs.readFile(fsFile, 'ascii'), await fs.readFile(path.join(inDir, part)), opts.trusted);
+  const verdict = await verifyDetached(await fs.readFile(fsFile, 'ascii'), path.join(inDir, part), opts.trusted);
   return verdict.ok ? null : `signature: ${verdict.reason}`;
 }
 

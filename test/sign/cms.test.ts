@@ -53,8 +53,8 @@ describe('FS signatures (detached CMS, SHA-256)', () => {
     await fs.writeFile(tampered, bytes);
     expect(opensslVerifies(fsFile, tampered, pki.caCert)).toBe(false);
     const trusted = parseCertificates(await fs.readFile(pki.caCert, 'utf8'));
-    expect(await verifyDetached(text, await fs.readFile(data), trusted)).toEqual({ ok: true, signer: 'Caisse nationale auxiliaire (test)' });
-    expect((await verifyDetached(text, bytes, trusted)).ok).toBe(false);
+    expect(await verifyDetached(text, data, trusted)).toEqual({ ok: true, signer: 'Caisse nationale auxiliaire (test)' });
+    expect(await verifyDetached(text, tampered, trusted)).toEqual({ ok: false, reason: expect.stringMatching(/digest/i) });
   });
 
   it('signs with an RSA key from a PKCS#12 file, and refuses key files readable by others', async () => {
@@ -71,7 +71,32 @@ describe('FS signatures (detached CMS, SHA-256)', () => {
   it('does not trust a signature from an unknown CA', async () => {
     const stranger = await createCmsSigner(await fs.readFile(pki.strangerCert, 'utf8'), await fs.readFile(pki.strangerKey));
     const text = formatSignature(await stranger.signFile(data, new Date()), 'single-line');
-    const verdict = await verifyDetached(text, await fs.readFile(data), parseCertificates(await fs.readFile(pki.caCert, 'utf8')));
+    const verdict = await verifyDetached(text, data, parseCertificates(await fs.readFile(pki.caCert, 'utf8')));
     expect(verdict.ok).toBe(false);
+  });
+
+  it('verifies what openssl signs: with signed attributes by the streamed digest, without them over the whole file', async () => {
+    const trusted = parseCertificates(await fs.readFile(pki.caCert, 'utf8'));
+    const tampered = path.join(tmp.dir, 'tampered-openssl');
+    const bytes = await fs.readFile(data);
+    bytes[100] = bytes[100]! ^ 1;
+    await fs.writeFile(tampered, bytes);
+    for (const [name, extra] of [
+      ['with-attributes', []],
+      ['no-attributes', ['-noattr']],
+    ] as const) {
+      const der = path.join(tmp.dir, `openssl-${name}.der`);
+      execFileSync('openssl', ['cms', '-sign', '-binary', '-md', 'sha384', '-in', data, '-signer', pki.fundCert, '-inkey', pki.fundKey, '-outform', 'DER', '-out', der, ...extra], { stdio: 'pipe' });
+      const text = (await fs.readFile(der)).toString('base64');
+      expect(await verifyDetached(text, data, trusted), name).toEqual({ ok: true, signer: 'Caisse nationale auxiliaire (test)' });
+      expect((await verifyDetached(text, tampered, trusted)).ok, name).toBe(false);
+    }
+  });
+
+  it('answers with a reason, not an exception, when the signed file is missing', async () => {
+    const signer = await createCmsSigner(await fs.readFile(pki.fundCert, 'utf8'), await fs.readFile(pki.fundKey));
+    const text = formatSignature(await signer.signFile(data, new Date()), 'single-line');
+    const verdict = await verifyDetached(text, path.join(tmp.dir, 'no-such-file'), parseCertificates(await fs.readFile(pki.caCert, 'utf8')));
+    expect(verdict).toEqual({ ok: false, reason: expect.stringMatching(/ENOENT/) });
   });
 });
