@@ -129,7 +129,10 @@ async function anomaliesOf(opts: SimulatorOptions, file: string): Promise<Anomal
   for await (const line of readline.createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity })) {
     const inss = /<(?:INSS|f2011_nationaalnr)>(\d{11})</.exec(line)?.[1];
     if (!inss) continue;
-    const attestationId = /<AttestationID>(\d+)</.exec(line)?.[1] ?? null;
+    const id = /<AttestationID>(\d+)</.exec(line)?.[1];
+    // A capture of 13 characters or more is a slice of its line, itself a slice of the 64 KB chunk
+    // readline read: kept in an anomaly, it would keep the whole chunk alive. Copied, it keeps 14 bytes.
+    const attestationId = id === undefined ? null : Buffer.from(id, 'latin1').toString('latin1');
     const draw = rejectRate + warnRate > 0 ? drawOf(inss) : 1;
     if (opts.rejectInss?.has(inss) || draw < rejectRate) out.push({ inss, attestationId, blocking: true, code: 'B0042', description: 'record refused by the receiver' });
     else if (opts.warnInss?.has(inss) || draw < rejectRate + warnRate) out.push({ inss, attestationId, blocking: false, code: 'N0007', description: 'record accepted with a remark' });
