@@ -7,6 +7,7 @@ import { connect, type Pool, type PoolClient } from '../db/database.js';
 import { ConfigError, OutboxError, SchemaConformanceError } from '../errors/errors.js';
 import { type Correction, type CorrectionPlan, planDigest } from './correction.js';
 import { planChanged, prepareCorrection } from './rerunVersion.js';
+import { readDossierVersion, settleHeldRun } from './heldPlan.js';
 import { checkPeriodComplete, claimPeriod, dryRunNotice, receiverKinds, secondOriginal } from './periodGuard.js';
 import type { Signing } from '../sign/signingIdentity.js';
 import { checkOutcomes } from '../ledger/outcomeWriter.js';
@@ -62,6 +63,13 @@ export interface RunRequest {
     /** The fingerprint of the plan the operator confirmed: a run that computes another one is refused (PlanChangedError). */
     expectedPlan?: string;
   };
+  /**
+   * A rerun that holds its plan (not with dryRun): called with the plan once the files are rendered
+   * and checked, in the run's open transaction. true sends the run as it was shown, unless the
+   * dossier changed since the extraction: the run then ends as a dry run marked `stale`, for the
+   * caller to compute again with expectedPlan. false ends it as a dry run: nothing written.
+   */
+  confirmPlan?: (planned: Omit<RunResult, 'notice'>) => Promise<boolean>;
   /** Who asked: an operator's run resets the scheduler's failures of the period (default operator). */
   trigger?: 'operator' | 'schedule';
 }
@@ -82,6 +90,8 @@ export interface RunResult {
   plan: (CorrectionPlan & { previousRunId: number; kind: string; digest: string }) | null;
   /** A dry run of a period its receivers already hold: what a real run would meet; else null. */
   notice: string | null;
+  /** A held rerun whose dossier changed while its plan was shown: nothing was written. */
+  stale?: boolean;
 }
 
 /**
@@ -113,7 +123,9 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
       byOperator: req.trigger !== 'schedule',
     });
     const { correction, version } = await prepareCorrection(deps.ledger, req, periodKey);
-    runId = await startRun(session, { flow: req.pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun: req.dryRun }, started, version);
+    // A held rerun is recorded as a dry run until its plan is confirmed and sent.
+    const dryRun = req.dryRun || req.confirmPlan !== undefined;
+    runId = await startRun(session, { flow: req.pipeline.id, period: periodKey, environment: req.environment, asOf, dryRun }, started, version);
     const result = await executeRun(deps, req, session, { runId, started, asOf, periodKey, signing, correction, version });
     return { ...result, notice: req.dryRun ? dryRunNotice(view) : null };
   } catch (err) {
@@ -163,6 +175,8 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
   try {
     tmpDir = req.dryRun ? await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-dry-')) : await prepareOutbox(deps.outbox);
     if (pipeline.documents) docsTmp = await makeDocumentsTmp(deps.documentsDir, req.dryRun, tmpDir);
+    const held = req.confirmPlan !== undefined && !req.dryRun;
+    const dossierVersion = held ? await readDossierVersion(deps.dossier) : null;
     await session.query('BEGIN');
     const creationDate = brusselsDate(started);
     const out = await renderFiles(deps.dossier, session, {
@@ -190,7 +204,21 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     log.info({ ...out.counts, submissions: rendered.length, documents: out.documents }, 'records rendered');
     await checkParts(deps, pipeline, rendered);
     log.info({ validator: pipeline.output.kind === 'xml' ? deps.validator.name : 'manifest' }, 'files checked');
-    if (req.dryRun) {
+    const planOf = (): RunResult['plan'] => (correction && version ? { ...correction.plan, previousRunId: version.previousRunId!, kind: version.kind, digest: digest! } : null);
+    const resultOf = (dryRun: boolean) => ({
+      runId,
+      dryRun,
+      asOf,
+      counts: out.counts,
+      quarantineByRule: out.quarantineByRule,
+      files: published,
+      documents: { folder: docsFolder, count: out.documents },
+      facts,
+      plan: planOf(),
+    });
+    const outcome = held ? await settleHeldRun(session, deps.dossier, runId, await req.confirmPlan!(resultOf(true)), dossierVersion) : null;
+    if (outcome !== null) log.info({ outcome }, 'plan held');
+    if (req.dryRun || (outcome !== null && outcome !== 'send')) {
       await session.query('ROLLBACK');
       await succeedRun(session, runId, deps.clock.now(), out.counts, facts);
     } else {
@@ -216,17 +244,7 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
       await deps.onStep?.('after-commit');
     }
     log.info({ ...out.counts, files: published.map((f) => f.name) }, 'run succeeded');
-    return {
-      runId,
-      dryRun: req.dryRun,
-      asOf,
-      counts: out.counts,
-      quarantineByRule: out.quarantineByRule,
-      files: published,
-      documents: { folder: docsFolder, count: out.documents },
-      facts,
-      plan: correction && version ? { ...correction.plan, previousRunId: version.previousRunId!, kind: version.kind, digest: digest! } : null,
-    };
+    return { ...resultOf(req.dryRun || (outcome !== null && outcome !== 'send')), ...(outcome === 'stale' ? { stale: true } : {}) };
   } catch (err) {
     if (!committed) {
       // Nothing was committed: no file or document of this run may stay visible.

@@ -120,6 +120,9 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
       for (const ix of d.indexes) await main.query(`ALTER INDEX dossier.${ident(ix.name + NEW)} RENAME TO ${ident(ix.name)}`);
       for (const grant of d.grants) await main.query(grant);
     }
+    // The new tables come without the change counter's triggers, and no trigger sees a swap.
+    await main.query('SELECT dossier.watch_changes()');
+    await main.query('UPDATE dossier.changes SET version = version + 1');
   });
   return CONTRACT.flatMap((t) => files.get(t.file) ?? []);
 }

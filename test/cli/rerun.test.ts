@@ -126,3 +126,59 @@ describe('a rerun sends the plan that was shown', () => {
     expect(await submissions()).toBe(2);
   });
 });
+
+describe('a rerun computes its plan once and holds it until it is confirmed', () => {
+  let fx: FlowFixture;
+  const yes = ['rerun', 'tax-attestations', '--period', '2024', '--reason', 'affiliate left', '--as-of', NOW, '--yes'];
+  const submissions = async (): Promise<number> => (await fx.db.pool.query(`SELECT count(*)::int AS n FROM maillon.submissions`)).rows[0].n;
+  /** The rerun's runs, in order: the original run is left out. */
+  const reruns = async (): Promise<{ dry_run: boolean; state: string }[]> => (await fx.db.pool.query(`SELECT dry_run, state FROM maillon.runs WHERE kind <> 'original' ORDER BY run_id`)).rows;
+
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(taxAttestations, '2024');
+    await importFolder(fx.db.pool, await changedDossier(path.join(path.dirname(fx.outbox), 'without-d06'), false));
+  });
+  afterAll(async () => fx?.close());
+
+  it('without --yes and without a terminal: the plan is shown, then exit 2; the run is recorded as a dry run and nothing is written', async () => {
+    const r = await maillon(yes.slice(0, -1), cliEnv(fx));
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toMatch(/vanished\s+1 /);
+    expect(r.stderr).toContain('Confirm the correction with --yes');
+    expect(await reruns()).toEqual([{ dry_run: true, state: 'succeeded' }]);
+    expect(await submissions()).toBe(1);
+  });
+
+  it('with --yes: one run shows the plan and sends it, with no second extraction', async () => {
+    const r = await maillon(yes, cliEnv(fx));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toContain('computing it again');
+    expect((await reruns()).slice(1)).toEqual([{ dry_run: false, state: 'succeeded' }]);
+    expect(await submissions()).toBe(2);
+  });
+
+  it('a dossier imported again while the plan is shown, giving the same plan: computed again, then sent', async () => {
+    const more = await changedDossier(path.join(path.dirname(fx.outbox), 'more'), true);
+    await importFolder(fx.db.pool, more);
+    const child = spawnMaillon(yes, { ...cliEnv(fx), MAILLON_PAUSE_AT: 'after-plan' });
+    let stdout = '';
+    const planShown = new Promise<void>((resolve) =>
+      child.stdout!.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (/^ {2}extracted /m.test(stdout)) resolve();
+      }),
+    );
+    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await planShown;
+    expect(stdout).toMatch(/changed\s+2 /);
+    await importFolder(fx.db.pool, more);
+    expect(await ended, stdout).toBe(0);
+    expect(stdout).toContain('the dossier changed since this plan was computed: computing it again');
+    expect((await reruns()).slice(2)).toEqual([
+      { dry_run: true, state: 'succeeded' },
+      { dry_run: false, state: 'succeeded' },
+    ]);
+    expect(await submissions()).toBe(3);
+  });
+});

@@ -29,7 +29,7 @@ type RerunMode = 'records' | 'full' | 'whole-file';
  * The plan as the run without --dry-run carries it out: each line says what is done with its
  * records in this mode, and the counts are the rerun's invariant, as the report checks it.
  */
-function printPlan(r: RunResult, mode: RerunMode): void {
+function printPlan(r: Pick<RunResult, 'plan' | 'counts'>, mode: RerunMode): void {
   const p = r.plan!;
   const list = (keys: string[]): string => `${keys.slice(0, SHOWN).join(', ')}${keys.length > SHOWN ? `, … (${keys.length - SHOWN} more)` : ''}`;
   const line = (label: string, n: number, what: string, keys: string[] = []): void => console.log(`  ${label.padEnd(11)} ${String(n).padStart(7)}  ${what.padEnd(44)} ${list(keys)}`.trimEnd());
@@ -86,31 +86,52 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
       // Flows replaced whole (aggregates, Belcotax) send the whole period again when anything changed.
       const whole = pipeline.output.kind === 'csvTables' || pipeline.corrections === 'whole-file';
       const mode: RerunMode = whole ? 'whole-file' : opts.full ? 'full' : 'records';
-      // The plan is computed exactly as the run that follows it: same records, same counts.
       const correction = { reason: opts.reason, full: Boolean(opts.full) || whole };
-      const plan = await runPipeline(deps, { ...request, dryRun: true, correction });
-      printPlan(plan, mode);
-      const p = plan.plan!;
-      const changes = p.added.length + p.changed.length + p.vanished.length;
-      if (changes === 0 && !opts.full) {
+      const identical = (r: Pick<RunResult, 'plan'>): boolean => {
+        const p = r.plan!;
+        if (p.added.length + p.changed.length + p.vanished.length > 0 || opts.full) return false;
         console.log(`identical to what was sent (run #${p.previousRunId}): nothing sent`);
+        return true;
+      };
+      if (opts.dryRun) {
+        const plan = await runPipeline(deps, { ...request, dryRun: true, correction });
+        printPlan(plan, mode);
+        identical(plan);
         return;
       }
-      if (opts.dryRun) return;
-      if (!opts.yes) {
-        if (!process.stdin.isTTY) throw new UsageError('Confirm the correction with --yes when running without a terminal.');
-        if (
-          !(await confirm(
-            `Send this ${{ records: 'correction', full: 'full replacement', 'whole-file': 'replacement of the whole file' }[mode]} of ${flow} ${formatPeriod(period)} (${environment})? [y/N] `,
-          ))
-        ) {
-          console.log('nothing sent');
-          return;
-        }
+      // The run is computed once and held, its transaction open, while its plan is shown and
+      // confirmed: what is sent is what was shown. When the dossier changed meanwhile, the plan is
+      // computed again, and refused (exit 14) if it is not the one confirmed.
+      const refusal: { error?: Error } = {};
+      const held = await runPipeline(deps, {
+        ...request,
+        dryRun: false,
+        correction,
+        confirmPlan: async (shown) => {
+          printPlan(shown, mode);
+          if (identical(shown)) return false;
+          if (!opts.yes) {
+            if (!process.stdin.isTTY) {
+              refusal.error = new UsageError('Confirm the correction with --yes when running without a terminal.');
+              return false;
+            }
+            const what = { records: 'correction', full: 'full replacement', 'whole-file': 'replacement of the whole file' }[mode];
+            if (!(await confirm(`Send this ${what} of ${flow} ${formatPeriod(period)} (${environment})? [y/N] `))) {
+              console.log('nothing sent');
+              return false;
+            }
+          }
+          await hooks.onStep?.('after-plan');
+          return true;
+        },
+      });
+      if (refusal.error) throw refusal.error;
+      let result = held;
+      if (held.stale) {
+        console.log('the dossier changed since this plan was computed: computing it again');
+        result = await runPipeline(deps, { ...request, dryRun: false, correction: { ...correction, expectedPlan: held.plan!.digest } });
       }
-      await hooks.onStep?.('after-plan');
-      // What is sent is the plan shown: the run recomputes it and is refused (exit 14) when it differs.
-      const result = await runPipeline(deps, { ...request, dryRun: false, correction: { ...correction, expectedPlan: p.digest } });
+      if (result.dryRun) return;
       printRun(flow, formatPeriod(period), environment, result);
       console.log('deliver it with: maillon send');
     });
