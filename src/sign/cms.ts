@@ -122,8 +122,8 @@ class StreamedDigestEngine extends pkijs.CryptoEngine {
     super({ name: 'node', crypto: webcrypto as unknown as ConstructorParameters<typeof pkijs.CryptoEngine>[0]['crypto'] });
   }
 
-  override digest(algorithm: Parameters<pkijs.CryptoEngine['digest']>[0], data: BufferSource): Promise<ArrayBuffer> {
-    const buffer = ArrayBuffer.isView(data) ? data.buffer : data;
+  override digest(...[algorithm, data]: Parameters<pkijs.CryptoEngine['digest']>): Promise<ArrayBuffer> {
+    const buffer: unknown = ArrayBuffer.isView(data) ? data.buffer : data;
     return buffer === this.placeholder ? Promise.resolve(this.digestOfContent.slice(0)) : super.digest(algorithm, data);
   }
 }

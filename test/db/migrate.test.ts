@@ -29,6 +29,8 @@ describe('dossier migrations on a database that is behind', () => {
     await db.pool.query('DELETE FROM dossier.schemaversion WHERE version::int >= 3');
     // What the later migrations made is not there yet at version 2.
     await db.pool.query('DROP TABLE dossier.incapacity_requests');
+    await db.pool.query('DROP TABLE dossier.changes');
+    await db.pool.query('DROP FUNCTION dossier.watch_changes(), dossier.count_change() CASCADE');
     await db.pool.query(`ALTER TABLE dossier.affiliates ALTER affiliate_id TYPE text COLLATE "default"`);
     await db.pool.query(`ALTER TABLE dossier.companies ALTER company_number TYPE text COLLATE "default"`);
     await db.pool.query('CREATE VIEW public.company_numbers AS SELECT company_number FROM dossier.companies');
