@@ -98,7 +98,6 @@ const RunRow = z.object({
   previous_run_id: ledgerId.nullable(),
   facts: z.record(z.string(), z.unknown()).nullable(),
 });
-const RuleCount = z.object({ rule: z.string(), n: z.number() });
 const FileRow = z.object({
   name: z.string(),
   path: z.string(),
@@ -107,9 +106,9 @@ const FileRow = z.object({
   bytes: ledgerId,
   sha256: z.string(),
   sequence: z.string(),
-  lineage: z.number(),
+  file_key: z.string(),
 });
-const OutcomeCount = z.object({ outcome: z.string(), n: z.number() });
+const Tally = z.object({ outcome: z.string(), rule: z.string().nullable(), file_key: z.string().nullable(), n: z.number() });
 
 /** Builds the whole report in memory (its lists too): for tests and small periods; the command streams instead. */
 export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date, ackDelayHours = 48): Promise<Report> {
@@ -138,17 +137,16 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
     throw new NotFoundError(`No successful run of ${pipeline.id} for ${periodKey} in environment ${environment}; run "maillon run ${pipeline.id} --period ${periodKey} --env ${environment}" first.`);
   }
   const runId = r.run_id;
-  const [byRule, files, tally] = await Promise.all([
-    queryRows(ledger, `SELECT rule, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'quarantined' GROUP BY rule ORDER BY rule`, [runId], RuleCount),
+  // The run's lineage counted in one pass: by outcome, by quarantine rule and by file.
+  const [tally, files] = await Promise.all([
+    queryRows(ledger, `SELECT outcome, rule, file_key, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY outcome, rule, file_key`, [runId], Tally),
     queryRows(
       ledger,
-      `SELECT f.name, f.path, f.receiver, f.records, f.bytes, f.sha256, s.sequence,
-              (SELECT count(*) FROM maillon.record_outcomes o WHERE o.run_id = f.run_id AND o.file_key = f.file_key)::int AS lineage
+      `SELECT f.name, f.path, f.receiver, f.records, f.bytes, f.sha256, s.sequence, f.file_key
        FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
       [runId],
       FileRow,
     ),
-    queryRows(ledger, `SELECT outcome, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY outcome`, [runId], OutcomeCount),
   ]);
   // Each version's record states are counted once: the reported run's are among them.
   const versions = await readVersions(ledger, pipeline.id, periodKey, environment);
@@ -156,12 +154,17 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
   const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
   const counts = { extracted: r.extracted, emitted: r.emitted, quarantined: r.quarantined };
-  const lineageEmitted = tally.find((t) => t.outcome === 'emitted')?.n ?? 0;
-  const lineageQuarantined = tally.find((t) => t.outcome === 'quarantined')?.n ?? 0;
-  const lineageUnchanged = tally.find((t) => t.outcome === 'unchanged')?.n ?? 0;
+  const sum = (keep: (t: z.infer<typeof Tally>) => boolean): number => tally.reduce((n, t) => (keep(t) ? n + t.n : n), 0);
+  const lineageEmitted = sum((t) => t.outcome === 'emitted');
+  const lineageQuarantined = sum((t) => t.outcome === 'quarantined');
+  const lineageUnchanged = sum((t) => t.outcome === 'unchanged');
   const fileRecords = files.reduce((n, f) => n + f.records, 0);
+  const lineageOf = (fileKey: string): number => sum((t) => t.file_key === fileKey);
   const quarantineByRule: Record<string, number> = {};
-  for (const q of byRule) quarantineByRule[q.rule] = q.n;
+  for (const q of tally.filter((t) => t.outcome === 'quarantined').sort((a, b) => ((a.rule ?? '') < (b.rule ?? '') ? -1 : 1))) {
+    const rule = q.rule ?? '';
+    quarantineByRule[rule] = (quarantineByRule[rule] ?? 0) + q.n;
+  }
   const deadline = pipeline.deadline(parsePeriod(periodKey));
   const report: Report = {
     flow: pipeline.id,
@@ -208,7 +211,11 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
         finalStates === counts.emitted,
         `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`,
       ),
-      check('every emitted record is in exactly one file', fileRecords === counts.emitted && files.every((f) => f.lineage === f.records), `${fileRecords} records in ${files.length} file(s)`),
+      check(
+        'every emitted record is in exactly one file',
+        fileRecords === counts.emitted && files.every((f) => lineageOf(f.file_key) === f.records),
+        `${fileRecords} records in ${files.length} file(s)`,
+      ),
     ],
     versions,
     pendingRecords: pendingRecords(versions),
