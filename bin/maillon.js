@@ -1,8 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=8
+#!/usr/bin/env -S node --max-semi-space-size=8 --heap-growing-percent=20
 // Entry point of the `maillon` command. The young generation of the main thread is capped at
 // 8 MB a semi-space (V8's default is 16): a flow's records die young, and the default let it grow
 // between collections, which the largest flows paid in peak memory
-// (docs/decisions/0012-young-generation-cap.md). Only Node's command line can set it, so every way
+// (docs/decisions/0012-young-generation-cap.md). The old generation grows by at most 20 % of what
+// survived its last collection, instead of V8's factor of up to 4: garbage no longer piles up with
+// the size of the period (docs/decisions/0022-old-generation-growth.md). No hard limit is set: a
+// process that needs more memory (a rerun whose every record changed) still gets it. Only Node's
+// command line can set these, so every way
 // of starting maillon executes this file (npm scripts, the Docker entry point, the tests and the
 // benchmark), never `node bin/maillon.js`, which would bypass this line.
 //
