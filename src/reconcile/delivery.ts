@@ -46,10 +46,8 @@ export interface Delivery {
 
 // A record's final state: its submission cancelled → cancelled; its file rejected, or a blocking
 // anomaly → rejected; a non-blocking anomaly → accepted with anomalies; its file's NOTI accepting
-// it → accepted; otherwise pending. `runs` completes "run_id …" for the runs read ("= $1",
-// "= ANY($1::bigint[])"). The anomalies of those runs are grouped once and hash-joined to their
-// records: a lookup per record (a lateral subquery) cost a third more at a million records.
-export const recordStateSql = (runs: string): string => `
+// it → accepted; otherwise pending.
+export const recordStateSql = (where: string): string => `
   SELECT o.run_id, o.source_key, f.name,
          CASE WHEN s.state = 'cancelled' THEN 'cancelled'
               WHEN f.ack_state = 'rejected' OR f.noti_state = 'rejected' OR a.blocking THEN 'rejected'
@@ -60,12 +58,12 @@ export const recordStateSql = (runs: string): string => `
   FROM maillon.record_outcomes o
   JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
   JOIN maillon.submissions s ON s.submission_id = f.submission_id
-  LEFT JOIN (
-    SELECT ra.run_id, ra.ordinal, bool_or(ra.blocking) AS blocking, string_agg(ra.code, ',' ORDER BY ra.code) AS codes
-    FROM maillon.record_anomalies ra WHERE ra.run_id ${runs} AND ra.ordinal IS NOT NULL GROUP BY ra.run_id, ra.ordinal
-  ) a ON a.run_id = o.run_id AND a.ordinal = o.ordinal
-  WHERE o.run_id ${runs} AND o.outcome = 'emitted'`;
-const RECORD_STATE = recordStateSql('= $1');
+  LEFT JOIN LATERAL (
+    SELECT bool_or(ra.blocking) AS blocking, string_agg(ra.code, ',' ORDER BY ra.code) AS codes
+    FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
+  ) a ON true
+  WHERE ${where} AND o.outcome = 'emitted'`;
+const RECORD_STATE = recordStateSql('o.run_id = $1');
 
 const FileRow = z.object({
   name: z.string(),
@@ -120,7 +118,7 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
  */
 export function recordIssueRows(ledger: Pool, runId: number, limit?: number): AsyncIterable<RecordIssue> {
   const sql = `SELECT json_build_object('sourceKey', source_key, 'file', name, 'state', state, 'codes', codes)
-    FROM (${recordStateSql(`= ${Math.trunc(runId)}`)}) r
+    FROM (${recordStateSql(`o.run_id = ${Math.trunc(runId)}`)}) r
     WHERE state IN ('rejected', 'accepted_with_anomalies') ORDER BY source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
   return { [Symbol.asyncIterator]: () => extractRows(ledger, sql) as AsyncGenerator<RecordIssue> };
 }

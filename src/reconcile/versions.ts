@@ -113,7 +113,7 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
       [ids],
       FileRow,
     ),
-    queryRows(ledger, `SELECT run_id, state, count(*)::int AS n FROM (${recordStateSql('= ANY($1::bigint[])')}) r GROUP BY run_id, state`, [ids], StateRow),
+    queryRows(ledger, `SELECT run_id, state, count(*)::int AS n FROM (${recordStateSql('o.run_id = ANY($1::bigint[])')}) r GROUP BY run_id, state`, [ids], StateRow),
   ]);
   return runs.map((r) => {
     const runId = r.run_id;
