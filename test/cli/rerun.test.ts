@@ -27,6 +27,25 @@ async function changedDossier(dir: string, more: boolean): Promise<string> {
 /** The line of a run's or a plan's counts. */
 const countsOf = (stdout: string): string => /^ {2}(extracted .*)$/m.exec(stdout)?.[1] ?? `no counts line in:\n${stdout}`;
 
+/**
+ * A rerun started with MAILLON_PAUSE_AT=after-plan (it pauses 3 s once its plan is shown):
+ * `planShown` gives the output up to the plan's counts line, `ended` the exit code and the outputs.
+ */
+function pausedAfterPlan(args: string[], env: Record<string, string>): { planShown: Promise<string>; ended: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawnMaillon(args, { ...env, MAILLON_PAUSE_AT: 'after-plan' });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const planShown = new Promise<string>((resolve) =>
+    child.stdout!.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (/^ {2}extracted /m.test(stdout)) resolve(stdout);
+    }),
+  );
+  const ended = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { planShown, ended };
+}
+
 function cliEnv(fx: FlowFixture): Record<string, string> {
   return { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_OUTBOX: fx.outbox, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_NOW: NOW };
 }
@@ -103,21 +122,11 @@ describe('a rerun sends the plan that was shown', () => {
 
   it('refuses with exit 14 when the dossier changed between the plan and the confirmation, and writes nothing', async () => {
     // The rerun pauses 3 s after its plan (MAILLON_PAUSE_AT=after-plan): the dossier changes then.
-    const child = spawnMaillon(args, { ...cliEnv(fx), MAILLON_PAUSE_AT: 'after-plan' });
-    let stdout = '';
-    const planShown = new Promise<void>((resolve) =>
-      child.stdout!.on('data', (c: Buffer) => {
-        stdout += c.toString();
-        if (/^ {2}extracted /m.test(stdout)) resolve();
-      }),
-    );
-    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await planShown;
-    expect(stdout).toMatch(/changed\s+0 /);
+    const paused = pausedAfterPlan(args, cliEnv(fx));
+    expect(await paused.planShown).toMatch(/changed\s+0 /);
     await importFolder(fx.db.pool, await changedDossier(path.join(path.dirname(fx.outbox), 'changed'), true));
-    let stderr = '';
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    expect(await ended, stdout).toBe(14);
+    const { code, stdout, stderr } = await paused.ended;
+    expect(code, stdout).toBe(14);
     expect(stderr).toContain('The dossier changed after the plan of this rerun was shown: tax-attestations 2024 (T) now gives new 0, changed 2, vanished 1');
     expect(await submissions()).toBe(1);
     const again = await maillon(args, cliEnv(fx));
@@ -161,19 +170,11 @@ describe('a rerun computes its plan once and holds it until it is confirmed', ()
   it('a dossier imported again while the plan is shown, giving the same plan: computed again, then sent', async () => {
     const more = await changedDossier(path.join(path.dirname(fx.outbox), 'more'), true);
     await importFolder(fx.db.pool, more);
-    const child = spawnMaillon(yes, { ...cliEnv(fx), MAILLON_PAUSE_AT: 'after-plan' });
-    let stdout = '';
-    const planShown = new Promise<void>((resolve) =>
-      child.stdout!.on('data', (c: Buffer) => {
-        stdout += c.toString();
-        if (/^ {2}extracted /m.test(stdout)) resolve();
-      }),
-    );
-    const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await planShown;
-    expect(stdout).toMatch(/changed\s+2 /);
+    const paused = pausedAfterPlan(yes, cliEnv(fx));
+    expect(await paused.planShown).toMatch(/changed\s+2 /);
     await importFolder(fx.db.pool, more);
-    expect(await ended, stdout).toBe(0);
+    const { code, stdout } = await paused.ended;
+    expect(code, stdout).toBe(0);
     expect(stdout).toContain('the dossier changed since this plan was computed: computing it again');
     expect((await reruns()).slice(2)).toEqual([
       { dry_run: true, state: 'succeeded' },
