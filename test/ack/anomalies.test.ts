@@ -8,6 +8,8 @@ import { createReplyChannel, notiBody, type ReplyChannel } from '../helpers/repl
 describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)", () => {
   let ch: ReplyChannel;
   let statements = 0;
+  /** The planner settings in force when a reply's transaction moves its submission, one row per move. */
+  const settingsAtSettle: Record<string, string>[] = [];
   const counted = new WeakSet<pg.PoolClient>();
 
   beforeAll(async () => {
@@ -19,6 +21,13 @@ describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
         statements++;
+        if (typeof args[0] === 'string' && args[0].includes('SET state = agg.target')) {
+          const settings = query(`SELECT current_setting('enable_nestloop') AS enable_nestloop, current_setting('jit') AS jit, current_setting('work_mem') AS work_mem`) as Promise<pg.QueryResult>;
+          return settings.then((r) => {
+            settingsAtSettle.push(r.rows[0] as Record<string, string>);
+            return query(...args);
+          });
+        }
         return query(...args);
       };
     });
@@ -79,6 +88,19 @@ describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)
     expect(event.rows[0].detail).toMatchObject({ anomalies: 5, unmatched: 3, result: 'accepted_with_anomalies' });
     // A blocking anomaly refuses its record, not the file.
     expect(await ch.stateOf(t.submissionId)).toBe('accepted_with_anomalies');
+  });
+
+  it("plans the rest of the reply's transaction as any other once the anomalies are matched (no JIT of a one-row update)", async () => {
+    const defaults = await ch.fx.db.pool.query(`SELECT current_setting('enable_nestloop') AS enable_nestloop, current_setting('jit') AS jit, current_setting('work_mem') AS work_mem`);
+    const t = await ch.runAndSend('T');
+    const name = await ch.put('OUTTEST', 'T', 'NOTI', notiBody(t.file, 2, [{ inss: '85073003328', code: 'N0001' }]));
+    settingsAtSettle.length = 0;
+    expect((await ch.acks('T')).find((o) => o.name === name)?.result).toBe('processed');
+    expect(await ch.stateOf(t.submissionId)).toBe('accepted_with_anomalies');
+    // The match turns nested loops off, which prices any plan with one at 10^10: left on, the
+    // submission's one-row UPDATE was JIT-compiled, about 120 ms per NOTI.
+    expect(settingsAtSettle).toEqual([defaults.rows[0]]);
+    expect(defaults.rows[0]).toMatchObject({ enable_nestloop: 'on' });
   });
 
   it('matches a NOTI to its file by hash joins, even when the lineage has no statistics yet (no nested loop over the records)', async () => {
