@@ -46,24 +46,69 @@ export interface Delivery {
 
 // A record's final state: its submission cancelled → cancelled; its file rejected, or a blocking
 // anomaly → rejected; a non-blocking anomaly → accepted with anomalies; its file's NOTI accepting
-// it → accepted; otherwise pending.
-export const recordStateSql = (where: string): string => `
-  SELECT o.run_id, o.source_key, f.name,
-         CASE WHEN s.state = 'cancelled' THEN 'cancelled'
-              WHEN f.ack_state = 'rejected' OR f.noti_state = 'rejected' OR a.blocking THEN 'rejected'
-              WHEN a.codes IS NOT NULL AND f.noti_state IS NOT NULL THEN 'accepted_with_anomalies'
-              WHEN f.noti_state IS NOT NULL THEN 'accepted'
-              ELSE 'pending' END AS state,
-         coalesce(a.codes, array_to_string(f.ack_errors, ',')) AS codes
-  FROM maillon.record_outcomes o
+// it → accepted; otherwise pending. The statements below derive it without visiting every record
+// with a probe of its anomalies: a file's state decides for all its records, and only the records
+// named by an anomaly (and those of a rejected file, which are listed) are read one by one.
+const FILE_REJECTED = `(f.ack_state IS NOT DISTINCT FROM 'rejected' OR f.noti_state IS NOT DISTINCT FROM 'rejected')`;
+
+/**
+ * The number of emitted records in each final state, per run, for the runs `o.run_id <runs>`
+ * selects (`= $1`, `= ANY($1::bigint[])`): the emitted records counted per file in one grouped
+ * scan, less those that anomalies name, counted from the anomalies. Columns run_id, state, n.
+ */
+export const recordStateCountsSql = (runs: string): string => `
+  WITH emitted AS (
+    SELECT o.run_id, o.file_key, count(*) AS n FROM maillon.record_outcomes o
+    WHERE o.run_id ${runs} AND o.outcome = 'emitted' GROUP BY o.run_id, o.file_key
+  ), flagged AS (
+    SELECT o.run_id, o.file_key, bool_or(ra.blocking) AS blocking
+    FROM maillon.record_anomalies ra JOIN maillon.record_outcomes o ON o.run_id = ra.run_id AND o.ordinal = ra.ordinal
+    WHERE ra.run_id ${runs} AND o.outcome = 'emitted' GROUP BY o.run_id, o.file_key, ra.ordinal
+  ), per_file AS (
+    SELECT run_id, file_key, count(*) FILTER (WHERE blocking) AS blocked, count(*) FILTER (WHERE NOT blocking) AS warned
+    FROM flagged GROUP BY run_id, file_key
+  ), files AS (
+    SELECT e.run_id, e.n, s.state = 'cancelled' AS cancelled, ${FILE_REJECTED} AS rejected, f.noti_state IS NOT NULL AS notified,
+           coalesce(p.blocked, 0) AS blocked, coalesce(p.warned, 0) AS warned
+    FROM emitted e
+    JOIN maillon.files f ON f.run_id = e.run_id AND f.file_key = e.file_key
+    JOIN maillon.submissions s ON s.submission_id = f.submission_id
+    LEFT JOIN per_file p ON p.run_id = e.run_id AND p.file_key = e.file_key
+  )
+  SELECT run_id, x.state, sum(x.n)::int AS n
+  FROM files CROSS JOIN LATERAL (VALUES
+    ('cancelled', CASE WHEN cancelled THEN n ELSE 0 END),
+    ('rejected', CASE WHEN cancelled THEN 0 WHEN rejected THEN n ELSE blocked END),
+    ('accepted_with_anomalies', CASE WHEN cancelled OR rejected OR NOT notified THEN 0 ELSE warned END),
+    ('accepted', CASE WHEN cancelled OR rejected OR NOT notified THEN 0 ELSE n - blocked - warned END),
+    ('pending', CASE WHEN cancelled OR rejected OR notified THEN 0 ELSE n - blocked END)
+  ) x(state, n)
+  GROUP BY run_id, x.state HAVING sum(x.n) > 0`;
+
+/**
+ * The emitted records of one run that the receivers did not simply accept (source_key, name,
+ * state, codes): every record of a rejected file, and the records of the other files that an
+ * anomaly names (rejected when one blocks, else accepted with anomalies once the NOTI is there).
+ */
+export const recordIssuesSql = (runId: number): string => `
+  SELECT o.source_key, f.name, 'rejected' AS state, coalesce(a.codes, array_to_string(f.ack_errors, ',')) AS codes
+  FROM maillon.files f
+  JOIN maillon.submissions s ON s.submission_id = f.submission_id
+  JOIN maillon.record_outcomes o ON o.run_id = f.run_id AND o.file_key = f.file_key AND o.outcome = 'emitted'
+  LEFT JOIN LATERAL (
+    SELECT string_agg(ra.code, ',' ORDER BY ra.code) AS codes FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
+  ) a ON true
+  WHERE f.run_id = ${Math.trunc(runId)} AND s.state <> 'cancelled' AND ${FILE_REJECTED}
+  UNION ALL
+  SELECT o.source_key, f.name, CASE WHEN a.blocking THEN 'rejected' ELSE 'accepted_with_anomalies' END, a.codes
+  FROM (
+    SELECT ra.run_id, ra.ordinal, bool_or(ra.blocking) AS blocking, string_agg(ra.code, ',' ORDER BY ra.code) AS codes
+    FROM maillon.record_anomalies ra WHERE ra.run_id = ${Math.trunc(runId)} AND ra.ordinal IS NOT NULL GROUP BY ra.run_id, ra.ordinal
+  ) a
+  JOIN maillon.record_outcomes o ON o.run_id = a.run_id AND o.ordinal = a.ordinal AND o.outcome = 'emitted'
   JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
   JOIN maillon.submissions s ON s.submission_id = f.submission_id
-  LEFT JOIN LATERAL (
-    SELECT bool_or(ra.blocking) AS blocking, string_agg(ra.code, ',' ORDER BY ra.code) AS codes
-    FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
-  ) a ON true
-  WHERE ${where} AND o.outcome = 'emitted'`;
-const RECORD_STATE = recordStateSql('o.run_id = $1');
+  WHERE s.state <> 'cancelled' AND NOT ${FILE_REJECTED} AND (a.blocking OR f.noti_state IS NOT NULL)`;
 
 const FileRow = z.object({
   name: z.string(),
@@ -92,7 +137,7 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
       FileRow,
     ),
     // The counts, unless the caller read them already (the report's versions count every run's).
-    known ? [] : queryRows(ledger, `SELECT state, count(*)::int AS n FROM (${RECORD_STATE}) r GROUP BY state`, [runId], StateCount),
+    known ? [] : queryRows(ledger, recordStateCountsSql('= $1'), [runId], StateCount),
     queryRows(ledger, `SELECT count(*)::int AS n FROM maillon.record_anomalies WHERE run_id = $1 AND ordinal IS NULL`, [runId], Count),
   ]);
   const n = (state: string): number => counts.find((c) => c.state === state)?.n ?? 0;
@@ -118,7 +163,6 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
  */
 export function recordIssueRows(ledger: Pool, runId: number, limit?: number): AsyncIterable<RecordIssue> {
   const sql = `SELECT json_build_object('sourceKey', source_key, 'file', name, 'state', state, 'codes', codes)
-    FROM (${recordStateSql(`o.run_id = ${Math.trunc(runId)}`)}) r
-    WHERE state IN ('rejected', 'accepted_with_anomalies') ORDER BY source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
+    FROM (${recordIssuesSql(runId)}) r ORDER BY source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
   return { [Symbol.asyncIterator]: () => extractRows(ledger, sql) as AsyncGenerator<RecordIssue> };
 }

@@ -4,7 +4,7 @@ import type { Pool } from '../db/database.js';
 import { queryRows } from '../db/queryRows.js';
 import { ledgerId } from '../ledger/rowSchemas.js';
 import { isLive } from '../ledger/transitions.js';
-import { type RecordStates, recordStateSql } from './delivery.js';
+import { type RecordStates, recordStateCountsSql } from './delivery.js';
 
 /** One file of a version, with where its submission stands for its receiver. */
 export interface VersionFile {
@@ -113,7 +113,7 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
       [ids],
       FileRow,
     ),
-    queryRows(ledger, `SELECT run_id, state, count(*)::int AS n FROM (${recordStateSql('o.run_id = ANY($1::bigint[])')}) r GROUP BY run_id, state`, [ids], StateRow),
+    queryRows(ledger, recordStateCountsSql('= ANY($1::bigint[])'), [ids], StateRow),
   ]);
   return runs.map((r) => {
     const runId = r.run_id;
