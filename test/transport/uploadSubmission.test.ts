@@ -61,6 +61,33 @@ describe('uploading one submission to a real OpenSSH server', () => {
     expect(await fs.readFile(path.join(inDir(), NAME), 'utf8')).toBe('<Records>one</Records>\n');
   });
 
+  it('uploads again a file the server damaged: the read-back checks every byte against the ledger', async () => {
+    const p = await part('<Records>one</Records>\n');
+    // The server's copy changes after the upload (a byte flipped, the same length): only the read-back can see it.
+    const damage = async (step: UploadStep): Promise<void> => {
+      if (step === 'after-upload') await fs.writeFile(path.join(inDir(), `.${NAME}.part`), '<Records>ona</Records>\n');
+    };
+    const failure = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: () => Promise.resolve(), step: damage }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(TransportError);
+    expect(failure).toMatchObject({ retryable: true, message: `${NAME} arrived damaged (it will be uploaded again): 23 bytes on the server, 23 in the ledger, different sha256.` });
+    // Nothing under its final name, no GO; the next attempt puts it right.
+    expect(await fs.readdir(inDir())).toEqual([`.${NAME}.part`]);
+    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: () => Promise.resolve() });
+    expect(transcript.files).toEqual([{ name: NAME, action: 'uploaded', bytes: p.bytes }]);
+    expect(await fs.readFile(path.join(inDir(), NAME), 'utf8')).toBe('<Records>one</Records>\n');
+  });
+
+  it('refuses a file already on the server under its final name that differs from the ledger; not replaced, not retried', async () => {
+    const p = await part('<Records>one</Records>\n');
+    await fs.writeFile(path.join(inDir(), NAME), '<Records>two</Records>\n');
+    const failure = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: () => Promise.resolve() }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      retryable: false,
+      message: `${NAME} is already on the server but differs from ours; it was not replaced: 23 bytes on the server, 23 in the ledger, different sha256.`,
+    });
+    expect(await fs.readFile(path.join(inDir(), NAME), 'utf8')).toBe('<Records>two</Records>\n');
+  });
+
   it('refuses an outbox file changed after the ledger recorded it: not retried, nothing left on the server', async () => {
     // The file is hashed as it is uploaded: the mismatch is found after the upload, and the
     // temporary file never becomes the real one.
