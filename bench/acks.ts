@@ -59,8 +59,9 @@ async function seedLedger(url: string, records: number): Promise<void> {
     `
     INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, finished_at, extracted, emitted, quarantined, started_by, host, pid)
       VALUES ('career', '2026-Q3', 'T', '2026-10-10T00:00:00Z', false, 'succeeded', '2026-10-10T00:00:00Z', '2026-10-10T00:01:00Z', ${records}, ${records}, 0, 'bench', 'bench', 1);
-    INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, created_at, sent_at, go_started_at)
-      VALUES (1, 'career', '2026-Q3', 'T', 'BENCH', '012345', 'CARR', '2026-10-10', '00001', 1, 'sent', '2026-10-10T00:01:00Z', '2026-10-10T00:02:00Z', '2026-10-10T00:02:00Z');
+    INSERT INTO maillon.submissions (run_id, flow, period, environment, receiver, sender, purpose, creation_date, sequence, parts, state, kind, created_at, go_started_at)
+      VALUES (1, 'career', '2026-Q3', 'T', 'BENCH', '012345', 'CARR', '2026-10-10', '00001', 1, 'written', 'original', '2026-10-10T00:01:00Z', '2026-10-10T00:02:00Z');
+    UPDATE maillon.submissions SET state = 'sent', sent_at = '2026-10-10T00:02:00Z' WHERE submission_id = 1;
     INSERT INTO maillon.files (submission_id, run_id, file_key, kind, name, part, receiver, path, records, bytes, sha256, created_at)
       VALUES (1, 1, 'BENCH', 'FI', '${FILE}', 1, 'BENCH', '/dev/null', ${records}, 0, '${EMPTY_SHA256}', '2026-10-10T00:01:00Z');
     INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, record_key, file_key, position, attestation_id, record_hash)
