@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -313,10 +315,22 @@ async function makeDocumentsTmp(documentsDir: string, dryRun: boolean, dryTmp: s
   }
 }
 
+/**
+ * Moves the run's documents to their folder, named after the run. A folder already there under that
+ * name belongs to no run of this ledger (the ledger was restored from a backup older than the
+ * documents, or another ledger shares the folder): it is moved to `.orphans/` with the run that
+ * found it, as the outbox does with its files, instead of failing every run that gets that id.
+ */
 async function keepDocuments(documentsDir: string, tmp: string, flow: string, period: string, env: Environment, runId: number): Promise<string> {
   const parent = path.join(documentsDir, flow, period, env);
   await fs.mkdir(parent, { recursive: true, mode: 0o700 });
   const folder = path.join(parent, `run-${runId}`);
+  if (existsSync(folder)) {
+    const orphans = path.join(documentsDir, '.orphans');
+    await fs.mkdir(orphans, { recursive: true, mode: 0o700 });
+    // Suffixed, as a ledger restored twice could find a folder of the same name twice.
+    await fs.rename(folder, path.join(orphans, `${flow}.${period}.${env}.run-${runId}.${randomBytes(4).toString('hex')}`));
+  }
   await fs.rename(tmp, folder);
   return folder;
 }

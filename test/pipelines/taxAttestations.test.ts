@@ -82,4 +82,19 @@ describe('tax-attestations on the 2024 fixture', () => {
     expect(fr).toContain('Dupont &amp; Fils');
     expect(fr).toMatch(/3\s486,84\s€/);
   });
+  it("moves aside a documents folder left under its run's name by another ledger (a restored backup), instead of failing", async () => {
+    const documentsDir = path.resolve(result.documents.folder!, '../../../..');
+    const seq = await fx.db.pool.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS n FROM maillon.runs_run_id_seq');
+    const next = Number(seq.rows[0]!.n);
+    const stale = path.join(documentsDir, 'tax-attestations', '2024', 'S', `run-${next}`);
+    await fs.mkdir(stale, { recursive: true });
+    await fs.writeFile(path.join(stale, DOCUMENTS_ARCHIVE), "another ledger's documents");
+    const again = await fx.run(taxAttestations, '2024', 'S');
+    expect(again.runId).toBe(next);
+    expect(again.documents.folder).toBe(stale);
+    expect([...(await readTar(path.join(stale, DOCUMENTS_ARCHIVE))).keys()].sort()).toEqual(['D01.html', 'D02.html', 'D03.html', 'D05.html', 'D06.html']);
+    const orphans = await fs.readdir(path.join(documentsDir, '.orphans'));
+    expect(orphans).toEqual([expect.stringMatching(new RegExp(`^tax-attestations\\.2024\\.S\\.run-${next}\\.[0-9a-f]{8}$`))]);
+    expect(await fs.readFile(path.join(documentsDir, '.orphans', orphans[0]!, DOCUMENTS_ARCHIVE), 'utf8')).toBe("another ledger's documents");
+  });
 });
