@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -91,7 +92,8 @@ export function packFolder(evidenceDir: string, flow: string, period: string, en
  * file with its sha256. Every file is streamed and hashed in the same pass (memory does not grow
  * with the files or the anomalies). Written in a temporary folder (removed when a step fails) and
  * renamed; then read-only. Returns the folder, or null when the submission is not final yet. A
- * pack already written is left as it is.
+ * pack already written is left as it is; a pack of another submission under the same folder (ids
+ * that started again) is moved to `.orphans/` first.
  */
 export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submissionId: number): Promise<string | null> {
   const sub = await queryFirst(
@@ -103,7 +105,10 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
   );
   if (!sub || !isFinal(sub.state)) return null;
   const folder = packFolder(evidenceDir, sub.flow, sub.period, sub.environment, submissionId);
-  if (existsSync(folder)) return folder;
+  if (existsSync(folder)) {
+    if (await isPackOf(folder, sub)) return folder;
+    await setAsidePack(evidenceDir, folder, sub);
+  }
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });
   const tmp = await fs.mkdtemp(path.join(path.dirname(folder), `.submission-${submissionId}-`));
   try {
@@ -115,6 +120,29 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
   await makeReadOnly(tmp);
   await fs.rename(tmp, folder);
   return folder;
+}
+
+/**
+ * True when the pack in `folder` is this submission's: its transcript names the same submission,
+ * created at the same instant. Submission ids start again in a ledger restored from an older
+ * backup (or another ledger sharing the folder): such a pack is of another submission.
+ */
+async function isPackOf(folder: string, sub: SubmissionRow): Promise<boolean> {
+  try {
+    const t = JSON.parse(await fs.readFile(path.join(folder, 'transcript.json'), 'utf8')) as { submission?: { submission_id?: unknown; created_at?: unknown } };
+    return t.submission?.submission_id === sub.submission_id && t.submission.created_at === sub.created_at.toISOString();
+  } catch {
+    return false;
+  }
+}
+
+/** Moves another submission's pack out of the way, to `.orphans/` (suffixed: the same name may come up twice). */
+async function setAsidePack(evidenceDir: string, folder: string, sub: SubmissionRow): Promise<void> {
+  const orphans = path.join(evidenceDir, '.orphans');
+  await fs.mkdir(orphans, { recursive: true, mode: 0o700 });
+  // A read-only folder can only be moved to another parent by its owner once it is writable.
+  await fs.chmod(folder, 0o700);
+  await fs.rename(folder, path.join(orphans, `${sub.flow}.${sub.period}.${sub.environment}.submission-${sub.submission_id}.${randomBytes(4).toString('hex')}`));
 }
 
 async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, submissionId: number): Promise<void> {

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
-import { writeEvidencePack, type ManifestEntry } from '../../src/evidence/evidencePack.js';
+import { packFolder, writeEvidencePack, type ManifestEntry } from '../../src/evidence/evidencePack.js';
 import { exportEvidence } from '../../src/evidence/exportEvidence.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
@@ -21,7 +21,7 @@ describe('evidence packs, written and exported by streaming', () => {
 
   /** A career run whose submission the receiver accepted with ANOMALIES anomalies (more than one batch of rows). */
   // Each submission is of its own period (a period its receiver holds is never run twice).
-  const periods = ['2026-Q3', '2026-Q2'];
+  const periods = ['2026-Q3', '2026-Q2', '2026-Q1'];
   async function acceptedWithAnomalies(): Promise<{ submissionId: number; outbox: string }> {
     const run = await fx.run(career, periods.shift()!);
     const file = run.files[0]!;
@@ -108,5 +108,27 @@ describe('evidence packs, written and exported by streaming', () => {
       bytes += f.bytes;
     }
     expect((await fs.stat(zip)).size).toBeLessThan(bytes / 2);
+  });
+  it("moves aside another ledger's pack found under a submission's folder (ids that started again), and writes the submission's own", async () => {
+    const seq = await fx.db.pool.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS n FROM maillon.submissions_submission_id_seq');
+    const next = Number(seq.rows[0]!.n);
+    // The folder the next submission's pack takes, holding the pack of a submission of the same id from another history.
+    const folder = packFolder(evidence, 'career', '2026-Q1', 'T', next);
+    await fs.mkdir(folder, { recursive: true });
+    const foreign = JSON.stringify({ submission: { submission_id: String(next), created_at: '2020-01-01T00:00:00.000Z' } });
+    await fs.writeFile(path.join(folder, 'transcript.json'), foreign);
+    await fs.chmod(folder, 0o500);
+    const { submissionId } = await acceptedWithAnomalies();
+    expect(submissionId).toBe(next);
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toBe(folder);
+    const own = JSON.parse(await fs.readFile(path.join(folder, 'transcript.json'), 'utf8'));
+    expect(own.submission).toMatchObject({ submission_id: String(next), state: 'accepted_with_anomalies' });
+    expect(own.submission.created_at).not.toBe('2020-01-01T00:00:00.000Z');
+    const orphans = await fs.readdir(path.join(evidence, '.orphans'));
+    expect(orphans).toEqual([expect.stringMatching(new RegExp(`^career\\.2026-Q1\\.T\\.submission-${next}\\.[0-9a-f]{8}$`))]);
+    expect(await fs.readFile(path.join(evidence, '.orphans', orphans[0]!, 'transcript.json'), 'utf8')).toBe(foreign);
+    // Its own pack, found again, is kept as it is.
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toBe(folder);
+    expect(await fs.readdir(path.join(evidence, '.orphans'))).toHaveLength(1);
   });
 });
