@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import { connect, type Pool, type PoolClient } from '../db/database.js';
-import { ConfigError, OutboxError, SchemaConformanceError } from '../errors/errors.js';
+import { ConfigError, SchemaConformanceError } from '../errors/errors.js';
+import { keepDocuments, makeDocumentsTmp } from './documentsFolder.js';
 import { type Correction, type CorrectionPlan, planDigest } from './correction.js';
 import { planChanged, prepareCorrection } from './rerunVersion.js';
 import { readDossierVersion, settleHeldRun } from './heldPlan.js';
@@ -303,34 +302,4 @@ function streamValidationOf(deps: RunDeps, pipeline: AnyPipeline): (() => Stream
   if (output.kind !== 'xml' || !stream) return undefined;
   const xsd = path.join(deps.schemasDir, output.schema);
   return () => stream(xsd, `${pipeline.id} file`);
-}
-
-async function makeDocumentsTmp(documentsDir: string, dryRun: boolean, dryTmp: string): Promise<string> {
-  if (dryRun) return fs.mkdtemp(path.join(dryTmp, 'documents-'));
-  try {
-    await fs.mkdir(path.join(documentsDir, '.tmp'), { recursive: true, mode: 0o700 });
-    return await fs.mkdtemp(path.join(documentsDir, '.tmp', 'run-'));
-  } catch (err) {
-    throw new OutboxError(`Cannot prepare the documents folder ${documentsDir}: ${(err as Error).message}. Set MAILLON_DOCUMENTS to a writable folder.`, { cause: err });
-  }
-}
-
-/**
- * Moves the run's documents to their folder, named after the run. A folder already there under that
- * name belongs to no run of this ledger (the ledger was restored from a backup older than the
- * documents, or another ledger shares the folder): it is moved to `.orphans/` with the run that
- * found it, as the outbox does with its files, instead of failing every run that gets that id.
- */
-async function keepDocuments(documentsDir: string, tmp: string, flow: string, period: string, env: Environment, runId: number): Promise<string> {
-  const parent = path.join(documentsDir, flow, period, env);
-  await fs.mkdir(parent, { recursive: true, mode: 0o700 });
-  const folder = path.join(parent, `run-${runId}`);
-  if (existsSync(folder)) {
-    const orphans = path.join(documentsDir, '.orphans');
-    await fs.mkdir(orphans, { recursive: true, mode: 0o700 });
-    // Suffixed, as a ledger restored twice could find a folder of the same name twice.
-    await fs.rename(folder, path.join(orphans, `${flow}.${period}.${env}.run-${runId}.${randomBytes(4).toString('hex')}`));
-  }
-  await fs.rename(tmp, folder);
-  return folder;
 }

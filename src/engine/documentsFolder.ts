@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Environment } from '../domain/environment.js';
+import { OutboxError } from '../errors/errors.js';
+
+/**
+ * Where a run writes its printable documents before it commits: a fresh folder under the
+ * documents folder's `.tmp/` (the same file system as their final place, so that keeping them is
+ * a rename), or under the run's own temporary folder for a dry run.
+ */
+export async function makeDocumentsTmp(documentsDir: string, dryRun: boolean, dryTmp: string): Promise<string> {
+  if (dryRun) return fs.mkdtemp(path.join(dryTmp, 'documents-'));
+  try {
+    await fs.mkdir(path.join(documentsDir, '.tmp'), { recursive: true, mode: 0o700 });
+    return await fs.mkdtemp(path.join(documentsDir, '.tmp', 'run-'));
+  } catch (err) {
+    throw new OutboxError(`Cannot prepare the documents folder ${documentsDir}: ${(err as Error).message}. Set MAILLON_DOCUMENTS to a writable folder.`, { cause: err });
+  }
+}
+
+/**
+ * Moves the run's documents to their folder, named after the run. A folder already there under that
+ * name belongs to no run of this ledger (the ledger was restored from a backup older than the
+ * documents, or another ledger shares the folder): it is moved to `.orphans/` with the run that
+ * found it, as the outbox does with its files, instead of failing every run that gets that id.
+ */
+export async function keepDocuments(documentsDir: string, tmp: string, flow: string, period: string, env: Environment, runId: number): Promise<string> {
+  const parent = path.join(documentsDir, flow, period, env);
+  await fs.mkdir(parent, { recursive: true, mode: 0o700 });
+  const folder = path.join(parent, `run-${runId}`);
+  if (existsSync(folder)) {
+    const orphans = path.join(documentsDir, '.orphans');
+    await fs.mkdir(orphans, { recursive: true, mode: 0o700 });
+    // Suffixed, as a ledger restored twice could find a folder of the same name twice.
+    await fs.rename(folder, path.join(orphans, `${flow}.${period}.${env}.run-${runId}.${randomBytes(4).toString('hex')}`));
+  }
+  await fs.rename(tmp, folder);
+  return folder;
+}
