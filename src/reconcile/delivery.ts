@@ -49,7 +49,8 @@ export interface Delivery {
 // it → accepted; otherwise pending. The statements below derive it without visiting every record
 // with a probe of its anomalies: a file's state decides for all its records, and only the records
 // named by an anomaly (and those of a rejected file, which are listed) are read one by one.
-const FILE_REJECTED = `(f.ack_state IS NOT DISTINCT FROM 'rejected' OR f.noti_state IS NOT DISTINCT FROM 'rejected')`;
+const fileRejected = (f: string): string => `(${f}.ack_state IS NOT DISTINCT FROM 'rejected' OR ${f}.noti_state IS NOT DISTINCT FROM 'rejected')`;
+const FILE_REJECTED = fileRejected('f');
 
 /**
  * The number of emitted records in each final state, per run, for the runs `o.run_id <runs>`
@@ -90,25 +91,34 @@ export const recordStateCountsSql = (runs: string): string => `
  * state, codes): every record of a rejected file, and the records of the other files that an
  * anomaly names (rejected when one blocks, else accepted with anomalies once the NOTI is there).
  */
-export const recordIssuesSql = (runId: number): string => `
+export const recordIssuesSql = (runId: number): string => {
+  const run = Math.trunc(runId);
+  // The run's rejected files, not cancelled: their records are read in one scan of the run's
+  // lineage (a join from the files could rescan the run once per file), and not at all when
+  // there are none (a one-time filter).
+  const rejected = `SELECT rf.file_key FROM maillon.files rf JOIN maillon.submissions rs ON rs.submission_id = rf.submission_id
+    WHERE rf.run_id = ${run} AND rs.state <> 'cancelled' AND ${fileRejected('rf')}`;
+  return `
   SELECT o.source_key, f.name, 'rejected' AS state, coalesce(a.codes, array_to_string(f.ack_errors, ',')) AS codes
-  FROM maillon.files f
-  JOIN maillon.submissions s ON s.submission_id = f.submission_id
-  JOIN maillon.record_outcomes o ON o.run_id = f.run_id AND o.file_key = f.file_key AND o.outcome = 'emitted'
+  FROM maillon.record_outcomes o
+  -- OFFSET 0 keeps the file's lookup a probe of its unique key per record (pulled up into a join,
+  -- it read every file of the run for each record).
+  CROSS JOIN LATERAL (SELECT f.name, f.ack_errors FROM maillon.files f WHERE f.run_id = o.run_id AND f.file_key = o.file_key OFFSET 0) f
   LEFT JOIN LATERAL (
     SELECT string_agg(ra.code, ',' ORDER BY ra.code) AS codes FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
   ) a ON true
-  WHERE f.run_id = ${Math.trunc(runId)} AND s.state <> 'cancelled' AND ${FILE_REJECTED}
+  WHERE o.run_id = ${run} AND o.outcome = 'emitted' AND o.file_key = ANY (ARRAY(${rejected})) AND EXISTS (${rejected})
   UNION ALL
   SELECT o.source_key, f.name, CASE WHEN a.blocking THEN 'rejected' ELSE 'accepted_with_anomalies' END, a.codes
   FROM (
     SELECT ra.run_id, ra.ordinal, bool_or(ra.blocking) AS blocking, string_agg(ra.code, ',' ORDER BY ra.code) AS codes
-    FROM maillon.record_anomalies ra WHERE ra.run_id = ${Math.trunc(runId)} AND ra.ordinal IS NOT NULL GROUP BY ra.run_id, ra.ordinal
+    FROM maillon.record_anomalies ra WHERE ra.run_id = ${run} AND ra.ordinal IS NOT NULL GROUP BY ra.run_id, ra.ordinal
   ) a
   JOIN maillon.record_outcomes o ON o.run_id = a.run_id AND o.ordinal = a.ordinal AND o.outcome = 'emitted'
   JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
   JOIN maillon.submissions s ON s.submission_id = f.submission_id
   WHERE s.state <> 'cancelled' AND NOT ${FILE_REJECTED} AND (a.blocking OR f.noti_state IS NOT NULL)`;
+};
 
 const FileRow = z.object({
   name: z.string(),

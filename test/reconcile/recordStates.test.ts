@@ -58,7 +58,8 @@ const FILES: SeedFile[] = [
       [3, 'B2', true],
     ],
   },
-  { key: 'F5', run: 1, state: 'accepted', ack: 'received', noti: 'accepted' },
+  // An anomaly naming a quarantined record (record 5 of each file is quarantined): no record's state.
+  { key: 'F5', run: 1, state: 'accepted', ack: 'received', noti: 'accepted', anomalies: [[5, 'Q5', true]] },
   {
     key: 'F6',
     run: 1,
@@ -71,6 +72,8 @@ const FILES: SeedFile[] = [
   },
   { key: 'F7', run: 1, state: 'written' },
   { key: 'F8', run: 2, state: 'accepted_with_anomalies', ack: 'received', noti: 'accepted_with_anomalies', anomalies: [[4, 'W8', false]] },
+  // The key of a rejected file of run 1, in run 2: each run's files are its own.
+  { key: 'F2', run: 2, state: 'accepted', ack: 'received', noti: 'accepted' },
 ];
 
 async function seed(db: TestDatabase): Promise<void> {
@@ -107,7 +110,7 @@ async function seed(db: TestDatabase): Promise<void> {
        SELECT $1, $2 + i, $3 || '-' || i, 'emitted', 'inss', $3, i, i, 'h' FROM generate_series(1, 4) i`,
       [f.run, base, f.key],
     );
-    await q(`INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, rule, message) VALUES ($1, $2, $3, 'quarantined', 'rule', 'm')`, [f.run, base + 5, `${f.key}-q`]);
+    await q(`INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, rule, message) VALUES ($1, $2, $3, 'quarantined', 'rule', 'm')`, [f.run, base + 5, `${f.key}-5`]);
     await q(`INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, record_hash) VALUES ($1, $2, $3, 'unchanged', 'h')`, [f.run, base + 6, `${f.key}-u`]);
     if (!f.anomalies?.length && f.key !== 'F4') continue;
     const reply = (
@@ -140,14 +143,14 @@ describe("the report's record states, derived by file and by anomaly, are those 
       { run_id: 1, state: 'cancelled', n: 4 },
       { run_id: 1, state: 'pending', n: 7 },
       { run_id: 1, state: 'rejected', n: 11 },
-      { run_id: 2, state: 'accepted', n: 3 },
+      { run_id: 2, state: 'accepted', n: 7 },
       { run_id: 2, state: 'accepted_with_anomalies', n: 1 },
     ]);
     const byRecord = await db.pool.query(`SELECT run_id::int, state, count(*)::int AS n FROM (${BY_RECORD('= ANY($1::bigint[])')}) r GROUP BY 1, 2 ORDER BY 1, 2`, [[1, 2]]);
     expect(counts.rows).toEqual(byRecord.rows);
     const one = await db.pool.query(`SELECT state, n FROM (${recordStateCountsSql('= $1')}) c ORDER BY state`, [2]);
     expect(one.rows).toEqual([
-      { state: 'accepted', n: 3 },
+      { state: 'accepted', n: 7 },
       { state: 'accepted_with_anomalies', n: 1 },
     ]);
   });
@@ -171,5 +174,17 @@ describe("the report's record states, derived by file and by anomaly, are those 
     const byRecord = await db.pool.query(`SELECT source_key, name, state, codes FROM (${BY_RECORD('= 1')}) r WHERE state IN ('rejected', 'accepted_with_anomalies') ORDER BY source_key COLLATE "C"`);
     expect(issues.rows).toEqual(byRecord.rows);
     expect((await db.pool.query(`SELECT source_key, state FROM (${recordIssuesSql(2)}) i`)).rows).toEqual([{ source_key: 'F8-4', state: 'accepted_with_anomalies' }]);
+  });
+  it("reads the records of a run's rejected files in one scan of its lineage, and none when no file is rejected", async () => {
+    const scans = async (runId: number): Promise<number[]> => {
+      const plan = await db.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) SELECT count(*) FROM (${recordIssuesSql(runId)}) i`);
+      const lines = plan.rows.map((r) => r['QUERY PLAN']);
+      // The first branch (the rejected files) scans the lineage as "o"; the anomalies' branch as "o_1".
+      return lines.filter((l) => /Scan.* on record_outcomes o /.test(l)).map((l) => (/never executed/.test(l) ? 0 : Number(/loops=(\d+)/.exec(l)![1])));
+    };
+    // Run 1 has two rejected files (F2 by its ACRF, F3 by its NOTI): one scan, not one per file.
+    expect(await scans(1)).toEqual([1]);
+    // Run 2 has none: the scan is not run at all.
+    expect(await scans(2)).toEqual([0]);
   });
 });
