@@ -23,8 +23,9 @@ export async function makeDocumentsTmp(documentsDir: string, dryRun: boolean, dr
 /**
  * Moves the run's documents to their folder, named after the run. A folder already there under that
  * name belongs to no run of this ledger (the ledger was restored from a backup older than the
- * documents, or another ledger shares the folder): it is moved to `.orphans/` with the run that
- * found it, as the outbox does with its files, instead of failing every run that gets that id.
+ * documents): it is moved to `.orphans/` with the run that found it, as the outbox does with its
+ * files, instead of failing every run that gets that id. One ledger per folder: two ledgers
+ * sharing it would move each other's documents aside (docs/configuration.md).
  */
 export async function keepDocuments(documentsDir: string, tmp: string, flow: string, period: string, env: Environment, runId: number): Promise<string> {
   const parent = path.join(documentsDir, flow, period, env);

@@ -125,24 +125,43 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
 /**
  * True when the pack in `folder` is this submission's: its transcript names the same submission,
  * created at the same instant. Submission ids start again in a ledger restored from an older
- * backup (or another ledger sharing the folder): such a pack is of another submission.
+ * backup: such a pack is of another submission.
  */
 async function isPackOf(folder: string, sub: SubmissionRow): Promise<boolean> {
+  let text: string;
   try {
-    const t = JSON.parse(await fs.readFile(path.join(folder, 'transcript.json'), 'utf8')) as { submission?: { submission_id?: unknown; created_at?: unknown } };
-    return t.submission?.submission_id === sub.submission_id && t.submission.created_at === sub.created_at.toISOString();
+    text = await fs.readFile(path.join(folder, 'transcript.json'), 'utf8');
+  } catch (err) {
+    // No transcript: not a pack of ours. Any other failure to read is not a verdict on the pack.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+  let t: { submission?: { submission_id?: unknown; created_at?: unknown } } | null;
+  try {
+    t = JSON.parse(text) as typeof t;
   } catch {
     return false;
   }
+  return t?.submission?.submission_id === sub.submission_id && t.submission.created_at === sub.created_at.toISOString();
 }
 
-/** Moves another submission's pack out of the way, to `.orphans/` (suffixed: the same name may come up twice). */
+/**
+ * Moves another submission's pack out of the way, to `.orphans/` (suffixed: the same name may come
+ * up twice), read-only as it was. Gone meanwhile (another process moved it): nothing to do.
+ */
 async function setAsidePack(evidenceDir: string, folder: string, sub: SubmissionRow): Promise<void> {
   const orphans = path.join(evidenceDir, '.orphans');
   await fs.mkdir(orphans, { recursive: true, mode: 0o700 });
-  // A read-only folder can only be moved to another parent by its owner once it is writable.
-  await fs.chmod(folder, 0o700);
-  await fs.rename(folder, path.join(orphans, `${sub.flow}.${sub.period}.${sub.environment}.submission-${sub.submission_id}.${randomBytes(4).toString('hex')}`));
+  const target = path.join(orphans, `${sub.flow}.${sub.period}.${sub.environment}.submission-${sub.submission_id}.${randomBytes(4).toString('hex')}`);
+  try {
+    // A read-only folder can only be moved to another parent by its owner once it is writable.
+    await fs.chmod(folder, 0o700);
+    await fs.rename(folder, target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  await fs.chmod(target, 0o500);
 }
 
 async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, submissionId: number): Promise<void> {

@@ -127,6 +127,7 @@ describe('evidence packs, written and exported by streaming', () => {
     const orphans = await fs.readdir(path.join(evidence, '.orphans'));
     expect(orphans).toEqual([expect.stringMatching(new RegExp(`^career\\.2026-Q1\\.T\\.submission-${next}\\.[0-9a-f]{8}$`))]);
     expect(await fs.readFile(path.join(evidence, '.orphans', orphans[0]!, 'transcript.json'), 'utf8')).toBe(foreign);
+    expect((await fs.stat(path.join(evidence, '.orphans', orphans[0]!))).mode & 0o777).toBe(0o500);
     // Its own pack, found again, is kept as it is.
     expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toBe(folder);
     expect(await fs.readdir(path.join(evidence, '.orphans'))).toHaveLength(1);

@@ -86,6 +86,8 @@ describe('uploading one submission to a real OpenSSH server', () => {
       message: `${NAME} is already on the server but differs from ours; it was not replaced: 23 bytes on the server, 23 in the ledger, different sha256.`,
     });
     expect(await fs.readFile(path.join(inDir(), NAME), 'utf8')).toBe('<Records>two</Records>\n');
+    // No temporary file, no GO.
+    expect(await fs.readdir(inDir())).toEqual([NAME]);
   });
 
   it('refuses an outbox file changed after the ledger recorded it: not retried, nothing left on the server', async () => {
