@@ -71,7 +71,9 @@ export const MATCH_SETTINGS = `ANALYZE reply_anomalies; SET LOCAL work_mem = '64
 /**
  * After the match: the rest of the reply's transaction (the submission's state, its event) is
  * planned as any other statement. Left off, every NOTI with anomalies paid the JIT compilation of
- * the one-row UPDATE of its submission's state (about 120 ms per reply).
+ * the one-row UPDATE of its submission's state (about 120 ms per reply). The settings go back to
+ * the session's defaults, not to earlier values: nothing in a reply's transaction sets them
+ * before the match (decision 0204).
  */
 export const MATCH_SETTINGS_END = `SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT`;
 
