@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Environment } from '../domain/environment.js';
 import { OutboxError } from '../errors/errors.js';
+import { moveToOrphans } from '../system/orphans.js';
 
 /**
  * Where a run writes its printable documents before it commits: a fresh folder under the
@@ -31,12 +31,7 @@ export async function keepDocuments(documentsDir: string, tmp: string, flow: str
   const parent = path.join(documentsDir, flow, period, env);
   await fs.mkdir(parent, { recursive: true, mode: 0o700 });
   const folder = path.join(parent, `run-${runId}`);
-  if (existsSync(folder)) {
-    const orphans = path.join(documentsDir, '.orphans');
-    await fs.mkdir(orphans, { recursive: true, mode: 0o700 });
-    // Suffixed, as a ledger restored twice could find a folder of the same name twice.
-    await fs.rename(folder, path.join(orphans, `${flow}.${period}.${env}.run-${runId}.${randomBytes(4).toString('hex')}`));
-  }
+  if (existsSync(folder)) await moveToOrphans(documentsDir, folder, `${flow}.${period}.${env}.run-${runId}`);
   await fs.rename(tmp, folder);
   return folder;
 }

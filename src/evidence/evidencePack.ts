@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import type { Pool } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
 import { extractBatches } from '../extract/extractRows.js';
 import { isFinal } from '../ledger/transitions.js';
+import { moveToOrphans } from '../system/orphans.js';
 import { createPackWriter, type ManifestEntry, type PackWriter } from './packWriter.js';
 
 export type { ManifestEntry };
@@ -107,7 +107,7 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
   const folder = packFolder(evidenceDir, sub.flow, sub.period, sub.environment, submissionId);
   if (existsSync(folder)) {
     if (await isPackOf(folder, sub)) return folder;
-    await setAsidePack(evidenceDir, folder, sub);
+    await moveToOrphans(evidenceDir, folder, `${sub.flow}.${sub.period}.${sub.environment}.submission-${sub.submission_id}`);
   }
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });
   const tmp = await fs.mkdtemp(path.join(path.dirname(folder), `.submission-${submissionId}-`));
@@ -143,25 +143,6 @@ async function isPackOf(folder: string, sub: SubmissionRow): Promise<boolean> {
     return false;
   }
   return t?.submission?.submission_id === sub.submission_id && t.submission.created_at === sub.created_at.toISOString();
-}
-
-/**
- * Moves another submission's pack out of the way, to `.orphans/` (suffixed: the same name may come
- * up twice), read-only as it was. Gone meanwhile (another process moved it): nothing to do.
- */
-async function setAsidePack(evidenceDir: string, folder: string, sub: SubmissionRow): Promise<void> {
-  const orphans = path.join(evidenceDir, '.orphans');
-  await fs.mkdir(orphans, { recursive: true, mode: 0o700 });
-  const target = path.join(orphans, `${sub.flow}.${sub.period}.${sub.environment}.submission-${sub.submission_id}.${randomBytes(4).toString('hex')}`);
-  try {
-    // A read-only folder can only be moved to another parent by its owner once it is writable.
-    await fs.chmod(folder, 0o700);
-    await fs.rename(folder, target);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  await fs.chmod(target, 0o500);
 }
 
 async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, submissionId: number): Promise<void> {
