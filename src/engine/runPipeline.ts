@@ -4,7 +4,8 @@ import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import { connect, type Pool, type PoolClient } from '../db/database.js';
-import { ConfigError, SchemaConformanceError } from '../errors/errors.js';
+import { ConfigError } from '../errors/errors.js';
+import { checkParts, streamValidationOf } from './checkParts.js';
 import { keepDocuments, makeDocumentsTmp } from './documentsFolder.js';
 import { type Correction, type CorrectionPlan, planDigest } from './correction.js';
 import { planChanged, prepareCorrection } from './rerunVersion.js';
@@ -19,9 +20,8 @@ import type { Logger } from '../log/logger.js';
 import { prepareOutbox, syncOutbox } from '../package/outbox.js';
 import { brusselsDate, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, type Period } from '../period/period.js';
-import { verifyManifest } from '../render/csvTables.js';
 import type { FundIdentity } from '../render/envelope.js';
-import type { StreamValidation, XsdValidator } from '../render/xsdValidator.js';
+import type { XsdValidator } from '../render/xsdValidator.js';
 import type { AnyPipeline } from './pipeline.js';
 import { type PublishedFile, publishSubmissions, unpublish } from './publish.js';
 import { extractionParams, type RenderedSubmission, renderFiles } from './renderFiles.js';
@@ -195,7 +195,7 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
       documentsTmpDir: docsTmp,
       fund: deps.fund,
       onProgress: deps.onProgress,
-      streamValidation: streamValidationOf(deps, pipeline),
+      streamValidation: streamValidationOf(deps.validator, deps.schemasDir, pipeline),
       ...(correction ? { correction } : {}),
     });
     rendered = out.submissions;
@@ -203,7 +203,7 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     if (digest !== null && req.correction?.expectedPlan !== undefined && digest !== req.correction.expectedPlan) throw planChanged(req, periodKey, out.counts, correction!.plan);
     const facts = pipeline.facts ? await readFacts(deps.dossier, pipeline.facts, req.period, brusselsDate(asOf)) : null;
     log.info({ ...out.counts, submissions: rendered.length, documents: out.documents }, 'records rendered');
-    await checkParts(deps, pipeline, rendered);
+    await checkParts(deps.validator, deps.schemasDir, pipeline, rendered);
     log.info({ validator: pipeline.output.kind === 'xml' ? deps.validator.name : 'manifest' }, 'files checked');
     const planOf = (): RunResult['plan'] => (correction && version ? { ...correction.plan, previousRunId: version.previousRunId!, kind: version.kind, digest: digest! } : null);
     const resultOf = (dryRun: boolean) => ({
@@ -272,34 +272,4 @@ function signingFor(deps: RunDeps, environment: Environment): Signing | null {
 async function readFacts(dossier: Pool, sql: string, period: Period, asOfDay: LocalDate): Promise<Record<string, unknown>> {
   const res = await dossier.query<Record<string, unknown>>(bindSql(sql, extractionParams(period, asOfDay)));
   return Object.values(res.rows[0] ?? {})[0] as Record<string, unknown>;
-}
-
-/**
- * Checks every written part: CSV tables against their manifest; XML against its XSD (read along
- * while written for large files, else now, all the run's other files with one xmllint) and the
- * verdict of the flow's own line check (fed while the file was written).
- */
-async function checkParts(deps: RunDeps, pipeline: AnyPipeline, rendered: readonly RenderedSubmission[]): Promise<void> {
-  const output = pipeline.output;
-  if (output.kind === 'csvTables') {
-    for (const s of rendered) await verifyManifest(output, s.parts);
-    return;
-  }
-  const parts = rendered.flatMap((s) => s.parts);
-  await deps.validator.validate(
-    parts.filter((p) => !p.validated).map((p) => p.tmpPath),
-    path.join(deps.schemasDir, output.schema),
-  );
-  for (const p of parts) {
-    if (p.validated) await p.validated;
-    if (p.lineProblem) throw new SchemaConformanceError(path.basename(p.tmpPath), "the flow's control totals", p.lineProblem);
-  }
-}
-
-function streamValidationOf(deps: RunDeps, pipeline: AnyPipeline): (() => StreamValidation | null) | undefined {
-  const output = pipeline.output;
-  const stream = deps.validator.stream;
-  if (output.kind !== 'xml' || !stream) return undefined;
-  const xsd = path.join(deps.schemasDir, output.schema);
-  return () => stream(xsd, `${pipeline.id} file`);
 }
