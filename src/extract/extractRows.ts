@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { to as copyTo } from 'pg-copy-streams';
 import split2 from 'split2';
@@ -17,12 +19,8 @@ export async function* extractRows(pool: Pool, sql: string): AsyncGenerator<unkn
  * The same rows, in batches of what has arrived (up to 1,000): a consumer that handles rows
  * synchronously pays one asynchronous step per batch instead of two per row.
  */
-export async function* extractBatches(pool: Pool, sql: string): AsyncGenerator<unknown[]> {
-  const client = await connect(pool);
-  let completed = false;
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const source = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
+export function extractBatches(pool: Pool, sql: string): AsyncGenerator<unknown[]> {
+  return readOnlyCopy(pool, `COPY (${sql}) TO STDOUT`, async function* (source) {
     // COPY text format doubles every backslash; JSON text holds no tab and no raw newline. COPY
     // ends its lines with "\n" alone: split on that string, not on split2's default /\r?\n/.
     const lines = split2('\n', (line: string) => (line.length === 0 ? undefined : (JSON.parse(line.includes('\\') ? line.replace(/\\\\/g, '\\') : line) as unknown)));
@@ -35,6 +33,34 @@ export async function* extractBatches(pool: Pool, sql: string): AsyncGenerator<u
       yield batch;
     }
     await flowing;
+  });
+}
+
+/**
+ * The text PostgreSQL writes for `COPY (sql) TO STDOUT (options)`, decoded as it arrives, in the
+ * same kind of read-only snapshot: for output PostgreSQL formats itself (the report's long lists
+ * as CSV rows or JSON text), where no row needs to become a JavaScript object. The pieces are what
+ * the socket delivered (tens of KiB), never a character cut in two.
+ */
+export function copyOutText(pool: Pool, sql: string, options: string): AsyncGenerator<string> {
+  return readOnlyCopy(pool, `COPY (${sql}) TO STDOUT (${options})`, async function* (source) {
+    const decoder = new StringDecoder('utf8');
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      const text = decoder.write(chunk);
+      if (text) yield text;
+    }
+    const rest = decoder.end();
+    if (rest) yield rest;
+  });
+}
+
+/** Runs a COPY … TO STDOUT in a read-only snapshot and yields what `consume` makes of it. */
+async function* readOnlyCopy<T>(pool: Pool, copy: string, consume: (source: Readable) => AsyncIterable<T>): AsyncGenerator<T> {
+  const client = await connect(pool);
+  let completed = false;
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    yield* consume(client.query(copyTo(copy)));
     await client.query('COMMIT');
     completed = true;
   } finally {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Pool } from '../db/database.js';
 import { queryRows } from '../db/queryRows.js';
-import { extractRows } from '../extract/extractRows.js';
 
 /** Where a file stands on the channel. */
 export interface FileDelivery {
@@ -99,7 +98,7 @@ export const recordIssuesSql = (runId: number): string => {
   const rejected = `SELECT rf.file_key FROM maillon.files rf JOIN maillon.submissions rs ON rs.submission_id = rf.submission_id
     WHERE rf.run_id = ${run} AND rs.state <> 'cancelled' AND ${fileRejected('rf')}`;
   return `
-  SELECT o.source_key, f.name, 'rejected' AS state, coalesce(a.codes, array_to_string(f.ack_errors, ',')) AS codes
+  SELECT o.source_key, f.name, 'rejected' AS state, coalesce(a.codes, array_to_string(f.ack_errors, ','), '') AS codes
   FROM maillon.record_outcomes o
   -- OFFSET 0 keeps the file's lookup a probe of its unique key per record (pulled up into a join,
   -- it read every file of the run for each record).
@@ -134,7 +133,7 @@ const Count = z.object({ n: z.number() });
 
 /**
  * Reads the delivery states of a run's files and the counts of its records from the ledger;
- * `recordIssues` is left empty: read it with {@link recordIssueRows}, which streams.
+ * `recordIssues` is left empty: the report reads it with readReportLists, which streams.
  */
 export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDelayHours: number, known?: RecordStates): Promise<Delivery> {
   const [files, counts, unmatched] = await Promise.all([
@@ -165,14 +164,4 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
     recordIssues: [],
     unmatchedAnomalies: unmatched[0]?.n ?? 0,
   };
-}
-
-/**
- * The run's records the receivers did not simply accept, in dossier-key order, streamed through
- * COPY (extractRows): nothing accumulates whatever their number. `limit` keeps the first ones.
- */
-export function recordIssueRows(ledger: Pool, runId: number, limit?: number): AsyncIterable<RecordIssue> {
-  const sql = `SELECT json_build_object('sourceKey', source_key, 'file', name, 'state', state, 'codes', codes)
-    FROM (${recordIssuesSql(runId)}) r ORDER BY source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
-  return { [Symbol.asyncIterator]: () => extractRows(ledger, sql) as AsyncGenerator<RecordIssue> };
 }

@@ -8,8 +8,8 @@ import { ledgerId } from '../ledger/rowSchemas.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
-import { extractRows } from '../extract/extractRows.js';
-import { type Delivery, readDelivery, type RecordIssue, recordIssueRows } from './delivery.js';
+import { type Delivery, readDelivery, type RecordIssue, recordIssuesSql } from './delivery.js';
+import { listItems, type ListSql, listText, type ListText } from './reportLists.js';
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
 import { holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
 
@@ -243,15 +243,40 @@ function check(name: string, ok: boolean, detail: string): ReportCheck {
 export interface ReportLists {
   quarantine: AsyncIterable<QuarantineEntry>;
   recordIssues: AsyncIterable<RecordIssue>;
+  /** The same lists as PostgreSQL writes them (CSV rows, JSON text), when they come from the ledger. */
+  text?: { quarantine: ListText; recordIssues: ListText };
 }
 
 /** Streams the quarantine (by rule, then dossier key) and the records not simply accepted (by dossier key) of a run. */
 export function readReportLists(ledger: Pool, runId: number, limit?: number): ReportLists {
-  const sql = `SELECT json_build_object('rule', rule, 'sourceKey', source_key, 'message', message) FROM maillon.record_outcomes
-    WHERE run_id = ${Math.trunc(runId)} AND outcome = 'quarantined' ORDER BY rule, source_key COLLATE "C"${limit === undefined ? '' : ` LIMIT ${Math.trunc(limit)}`}`;
+  const run = Math.trunc(runId);
+  const quarantine: ListSql = {
+    from: `FROM maillon.record_outcomes WHERE run_id = ${run} AND outcome = 'quarantined'`,
+    orderBy: `rule, source_key COLLATE "C"`,
+    fields: [
+      ['rule', 'rule'],
+      ['sourceKey', 'source_key'],
+      ['message', 'message'],
+    ],
+    csv: [`'quarantine'`, 'source_key', 'rule', 'message'],
+    ...(limit === undefined ? {} : { limit }),
+  };
+  const recordIssues: ListSql = {
+    from: `FROM (${recordIssuesSql(run)}) r`,
+    orderBy: `source_key COLLATE "C"`,
+    fields: [
+      ['sourceKey', 'source_key'],
+      ['file', 'name'],
+      ['state', 'state'],
+      ['codes', 'codes'],
+    ],
+    csv: [`'record'`, 'source_key', 'state', `name || ' ' || codes`],
+    ...(limit === undefined ? {} : { limit }),
+  };
   return {
-    quarantine: { [Symbol.asyncIterator]: () => extractRows(ledger, sql) as AsyncGenerator<QuarantineEntry> },
-    recordIssues: recordIssueRows(ledger, runId, limit),
+    quarantine: listItems<QuarantineEntry>(ledger, quarantine),
+    recordIssues: listItems<RecordIssue>(ledger, recordIssues),
+    text: { quarantine: listText(ledger, quarantine), recordIssues: listText(ledger, recordIssues) },
   };
 }
 

@@ -8,7 +8,10 @@ type Row = (string | number)[];
 // Rows are turned into CSV text this many at a time: one call per batch, memory of one batch.
 const BATCH = 1000;
 
-/** The report as CSV: one `section,name,value,detail` row per fact, for spreadsheets; the long lists are streamed in full. */
+/**
+ * The report as CSV: one `section,name,value,detail` row per fact, for spreadsheets; the long lists
+ * are streamed in full, as PostgreSQL writes them when they come from the ledger.
+ */
 export async function* csvChunks(r: Report, lists: ReportLists): AsyncGenerator<string> {
   const rows: Row[] = [['section', 'name', 'value', 'detail']];
   rows.push(['run', 'flow', r.flow, ''], ['run', 'period', r.period, ''], ['run', 'environment', r.environment, ''], ['run', 'asOf', r.asOf, ''], ['run', 'runId', r.runId, '']);
@@ -17,14 +20,14 @@ export async function* csvChunks(r: Report, lists: ReportLists): AsyncGenerator<
   rows.push(['receivers', 'phase', r.receivers.phase, r.receivers.action ?? ''], ['receivers', 'state', r.receivers.state, '']);
   for (const [k, v] of Object.entries(r.quarantineByRule)) rows.push(['quarantine-rule', k, v, '']);
   yield stringify(rows);
-  yield* batches(lists.quarantine, (q) => ['quarantine', q.sourceKey, q.rule, q.message]);
+  yield* lists.text ? lists.text.quarantine.csv() : batches(lists.quarantine, (q) => ['quarantine', q.sourceKey, q.rule, q.message]);
   rows.length = 0;
   for (const f of r.files) {
     const d = r.delivery.files.find((x) => x.name === f.name);
     rows.push(['file', f.name, d?.state ?? '', `${f.records} records; ack ${d?.ack ?? '-'}; noti ${d?.noti ?? '-'}${d?.overdue ? '; OVERDUE' : ''}`]);
   }
   if (rows.length) yield stringify(rows);
-  yield* batches(lists.recordIssues, (i) => ['record', i.sourceKey, i.state, `${i.file} ${i.codes}`]);
+  yield* lists.text ? lists.text.recordIssues.csv() : batches(lists.recordIssues, (i) => ['record', i.sourceKey, i.state, `${i.file} ${i.codes}`]);
   rows.length = 0;
   for (const p of r.replyIssues) rows.push(['reply', p.name, p.state, `${p.receivedAt} about ${p.file}: ${p.reason}`]);
   rows.push(['deadline', r.deadline, r.daysRemaining, 'days remaining']);

@@ -28,7 +28,8 @@ const MARK = { quarantine: '\u0000quarantine\u0000', recordIssues: '\u0000record
 
 /**
  * The report as the JSON text `JSON.stringify(report, null, 2)` gives (same fields, same order, same
- * indentation), with the quarantine and the record issues written one element at a time.
+ * indentation), with the quarantine and the record issues written one element at a time (as
+ * PostgreSQL writes them when they come from the ledger).
  */
 export async function* jsonChunks(head: Report, lists: ReportLists): AsyncGenerator<string> {
   const text = JSON.stringify({ ...head, quarantine: MARK.quarantine, delivery: { ...head.delivery, recordIssues: MARK.recordIssues } }, null, 2);
@@ -38,7 +39,8 @@ export async function* jsonChunks(head: Report, lists: ReportLists): AsyncGenera
   for (let i = 1; i < parts.length; i += 2) {
     const before = parts[i - 1]!;
     const indent = /\n( *)[^\n]*$/.exec(before)?.[1] ?? '';
-    yield* jsonArray(parts[i] === 'quarantine' ? lists.quarantine : lists.recordIssues, indent);
+    const list = parts[i] === 'quarantine' ? 'quarantine' : 'recordIssues';
+    yield* lists.text ? lists.text[list].json(indent) : jsonArray(lists[list], indent);
     yield parts[i + 1]!;
   }
   yield '\n';

@@ -6,7 +6,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.j
  * A record's final state, record by record, as the report defines it (docs/state-rules.md): its
  * submission cancelled → cancelled; its file rejected (ACRF or NOTI), or a blocking anomaly →
  * rejected; a non-blocking anomaly once the NOTI is there → accepted with anomalies; the NOTI
- * there → accepted; otherwise pending. The report's statements derive the same by file and by
+ * there → accepted; otherwise pending. A record's codes are its anomalies', else its file's ACRF
+ * errors, else none (an empty string). The report's statements derive the same by file and by
  * anomaly; this is the definition they are held to.
  */
 const BY_RECORD = (runs: string): string => `
@@ -16,7 +17,7 @@ const BY_RECORD = (runs: string): string => `
               WHEN a.codes IS NOT NULL AND f.noti_state IS NOT NULL THEN 'accepted_with_anomalies'
               WHEN f.noti_state IS NOT NULL THEN 'accepted'
               ELSE 'pending' END AS state,
-         coalesce(a.codes, array_to_string(f.ack_errors, ',')) AS codes
+         coalesce(a.codes, array_to_string(f.ack_errors, ','), '') AS codes
   FROM maillon.record_outcomes o
   JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
   JOIN maillon.submissions s ON s.submission_id = f.submission_id
@@ -162,10 +163,10 @@ describe("the report's record states, derived by file and by anomaly, are those 
       ['F2-2', 'rejected', 'E2,E1'],
       ['F2-3', 'rejected', 'E2,E1'],
       ['F2-4', 'rejected', 'E2,E1'],
-      ['F3-1', 'rejected', null],
-      ['F3-2', 'rejected', null],
-      ['F3-3', 'rejected', null],
-      ['F3-4', 'rejected', null],
+      ['F3-1', 'rejected', ''],
+      ['F3-2', 'rejected', ''],
+      ['F3-3', 'rejected', ''],
+      ['F3-4', 'rejected', ''],
       ['F4-1', 'rejected', 'B1'],
       ['F4-2', 'accepted_with_anomalies', 'W1,W2'],
       ['F4-3', 'rejected', 'B2,W3'],

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
-import { CHUNK_BYTES, writeChunks } from '../../src/reconcile/chunks.js';
+import { CHUNK_BYTES, collectChunks, writeChunks } from '../../src/reconcile/chunks.js';
 import { buildReport, readReportHead, readReportLists } from '../../src/reconcile/report.js';
 import { reportToCsv } from '../../src/reconcile/reportCsv.js';
 import { reportPage } from '../../src/reconcile/reportPage.js';
@@ -54,6 +54,19 @@ describe('reports stream to their output', () => {
     expect(report.quarantine.length).toBeGreaterThan(0);
     expect(await streamed('json')).toBe(`${JSON.stringify(report, null, 2)}\n`);
     expect(await streamed('csv')).toBe(await reportToCsv(report));
+  });
+
+  it('writes the long lists of a report read from the ledger as PostgreSQL writes them, without making objects of them', async () => {
+    const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW);
+    const head = await readReportHead(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW);
+    const refused: AsyncIterable<never> = {
+      [Symbol.asyncIterator]: () => {
+        throw new Error('the items were read');
+      },
+    };
+    const lists = { ...readReportLists(fx.db.pool, head.runId), quarantine: refused, recordIssues: refused };
+    expect(await collectChunks(reportChunks('json', head, lists))).toBe(`${JSON.stringify(report, null, 2)}\n`);
+    expect(await collectChunks(reportChunks('csv', head, lists))).toBe(await reportToCsv(report));
   });
 
   it('the command prints the JSON report and writes the CSV to a 0600 file', async () => {

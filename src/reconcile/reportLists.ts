@@ -1,0 +1,85 @@
+import type { Pool } from '../db/database.js';
+import { copyOutText, extractRows } from '../extract/extractRows.js';
+
+/**
+ * One of a report's long lists, as SQL: which rows, in which order, and what an item holds. The
+ * same definition gives the items (for the text and HTML reports) and the text PostgreSQL writes
+ * itself for the CSV and JSON reports, so the two cannot drift apart.
+ */
+export interface ListSql {
+  /** `FROM … WHERE …` of the list's rows. */
+  from: string;
+  orderBy: string;
+  /** The item's keys and the SQL of their values, in the item's order (text values). */
+  fields: readonly (readonly [key: string, sql: string])[];
+  /** The list's CSV row: the SQL of each column, the section's name first. */
+  csv: readonly string[];
+  /** Keep the first ones only. */
+  limit?: number;
+}
+
+/** A list written by PostgreSQL: no row of it becomes a JavaScript object on the way out. */
+export interface ListText {
+  /** The CSV rows, byte for byte as csv-stringify writes them. */
+  csv(): AsyncIterable<string>;
+  /** The JSON array, byte for byte as `JSON.stringify(…, null, 2)` writes it at `indent`. */
+  json(indent: string): AsyncIterable<string>;
+}
+
+/** The list's items, read when iterated. */
+export function listItems<T>(pool: Pool, list: ListSql): AsyncIterable<T> {
+  const sql = `SELECT json_build_object(${list.fields.map(([key, value]) => `'${key}', ${value}`).join(', ')}) ${list.from}${tail(list)}`;
+  return { [Symbol.asyncIterator]: () => extractRows(pool, sql) as AsyncGenerator<T> };
+}
+
+/** The list's text, read when iterated. */
+export function listText(pool: Pool, list: ListSql): ListText {
+  return {
+    // PostgreSQL quotes a field when csv-stringify does (it holds a comma, a quote, CR or LF) but
+    // writes an empty string as "": an empty one is sent as NULL, which it writes empty.
+    csv: () => copyOutText(pool, `SELECT ${list.csv.map((c) => `nullif(${c}, '')`).join(', ')} ${list.from}${tail(list)}`, 'FORMAT csv'),
+    json: (indent) => jsonArray(copyOutText(pool, `SELECT ${jsonItem(list.fields, indent)} ${list.from}${tail(list)}`, JSON_ROWS), indent),
+  };
+}
+
+const tail = (list: ListSql): string => ` ORDER BY ${list.orderBy}${list.limit === undefined ? '' : ` LIMIT ${Math.trunc(list.limit)}`}`;
+
+// One row per item, each quoted whole by a byte that JSON text never holds raw (to_json escapes
+// every control character): the quotes are taken out, what is left is the item's text.
+const QUOTE = '\x01';
+const JSON_ROWS = `FORMAT csv, DELIMITER E'\\x02', QUOTE E'\\x01', FORCE_QUOTE *`;
+
+/**
+ * An item as `JSON.stringify(item, null, 2)` writes it inside an array at `indent`, followed by a
+ * comma: to_json escapes a string as JSON.stringify does (the quote, the backslash, \b \f \n \r
+ * \t, every other control character as \u00xx), a NULL is `null`.
+ */
+function jsonItem(fields: ListSql['fields'], indent: string): string {
+  if (!/^ *$/.test(indent)) throw new Error(`a JSON indentation is spaces, not ${JSON.stringify(indent)}`);
+  const inner = `${indent}  `;
+  const lines = fields.map(([key, value], i) => `'${inner}  "${key}": ' || coalesce(to_json(${value})::text, 'null')${i < fields.length - 1 ? ` || ','` : ''}`);
+  return [`'${inner}{'`, ...lines, `'${inner}},'`].join(` || E'\\n' || `);
+}
+
+/** The rows as one JSON array: `[`, the items (the last one's comma dropped), `]`; `[]` when none. */
+async function* jsonArray(rows: AsyncIterable<string>, indent: string): AsyncGenerator<string> {
+  let started = false;
+  // The end of what arrived (the last item's ",\n" until more comes) is held back.
+  let held = '';
+  for await (const piece of rows) {
+    const text = held + piece.replaceAll(QUOTE, '');
+    if (text.length <= 2) {
+      held = text;
+      continue;
+    }
+    yield `${started ? '' : '[\n'}${text.slice(0, -2)}`;
+    started = true;
+    held = text.slice(-2);
+  }
+  if (!started && held === '') {
+    yield '[]';
+    return;
+  }
+  if (!held.endsWith(',\n')) throw new Error('the list did not end with an item');
+  yield `${started ? '' : '[\n'}${held.slice(0, -2)}\n${indent}]`;
+}
