@@ -243,7 +243,7 @@ function check(name: string, ok: boolean, detail: string): ReportCheck {
 export interface ReportLists {
   quarantine: AsyncIterable<QuarantineEntry>;
   recordIssues: AsyncIterable<RecordIssue>;
-  /** The same lists as PostgreSQL writes them (CSV rows, JSON text), when they come from the ledger. */
+  /** The same lists as PostgreSQL writes them (CSV rows, JSON text), when they come whole from the ledger. */
   text?: { quarantine: ListText; recordIssues: ListText };
 }
 
@@ -276,7 +276,8 @@ export function readReportLists(ledger: Pool, runId: number, limit?: number): Re
   return {
     quarantine: listItems<QuarantineEntry>(ledger, quarantine),
     recordIssues: listItems<RecordIssue>(ledger, recordIssues),
-    text: { quarantine: listText(ledger, quarantine), recordIssues: listText(ledger, recordIssues) },
+    // Only whole lists: the CSV and JSON reports are complete, whatever a caller asks.
+    ...(limit === undefined ? { text: { quarantine: listText(ledger, quarantine), recordIssues: listText(ledger, recordIssues) } } : {}),
   };
 }
 

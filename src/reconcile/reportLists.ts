@@ -3,8 +3,8 @@ import { copyOutText, extractRows } from '../extract/extractRows.js';
 
 /**
  * One of a report's long lists, as SQL: which rows, in which order, and what an item holds. The
- * same definition gives the items (for the text and HTML reports) and the text PostgreSQL writes
- * itself for the CSV and JSON reports, so the two cannot drift apart.
+ * same definition gives the items (for the text report, and the first ones for the HTML report)
+ * and the text PostgreSQL writes itself for the CSV and JSON reports, so the two cannot drift apart.
  */
 export interface ListSql {
   /** `FROM … WHERE …` of the list's rows. */
@@ -64,22 +64,23 @@ function jsonItem(fields: ListSql['fields'], indent: string): string {
 /** The rows as one JSON array: `[`, the items (the last one's comma dropped), `]`; `[]` when none. */
 async function* jsonArray(rows: AsyncIterable<string>, indent: string): AsyncGenerator<string> {
   let started = false;
-  // The end of what arrived (the last item's ",\n" until more comes) is held back.
+  // A piece's trailing "," or ",\n" may be the last item's, not the array's: it is held back
+  // until more comes. Only those ASCII characters are held: a piece never ends in half of a
+  // character of two UTF-16 units (written on its own, each half would become U+FFFD).
   let held = '';
   for await (const piece of rows) {
     const text = held + piece.replaceAll(QUOTE, '');
-    if (text.length <= 2) {
-      held = text;
-      continue;
+    const keep = text.endsWith(',\n') ? 2 : text.endsWith(',') ? 1 : 0;
+    held = text.slice(text.length - keep);
+    if (text.length > keep) {
+      yield `${started ? '' : '[\n'}${text.slice(0, text.length - keep)}`;
+      started = true;
     }
-    yield `${started ? '' : '[\n'}${text.slice(0, -2)}`;
-    started = true;
-    held = text.slice(-2);
   }
   if (!started && held === '') {
     yield '[]';
     return;
   }
-  if (!held.endsWith(',\n')) throw new Error('the list did not end with an item');
-  yield `${started ? '' : '[\n'}${held.slice(0, -2)}\n${indent}]`;
+  if (!started || held !== ',\n') throw new Error('the list did not end with an item');
+  yield `\n${indent}]`;
 }

@@ -40,7 +40,7 @@ describe("a report's long lists written by PostgreSQL are the text the writers w
     // Every value in both columns, then enough rows that the text arrives in many pieces (a
     // character of several bytes, an item, cut between two of them).
     rows = HOSTILE.flatMap((a, i) => HOSTILE.map((b, j) => ({ n: i * HOSTILE.length + j, a, b })));
-    for (let k = rows.length; k < 40_000; k++) rows.push({ n: k, a: `🙂 ${HOSTILE[k % HOSTILE.length] ?? ''}`, b: HOSTILE[(k * 7) % HOSTILE.length]! });
+    for (let k = rows.length; k < 40_000; k++) rows.push({ n: k, a: `🙂 ${HOSTILE[k % HOSTILE.length] ?? ''}`, b: k % 2 ? 'a🙂'.repeat(k % 40) : HOSTILE[(k * 7) % HOSTILE.length]! });
     await db.pool.query('INSERT INTO t SELECT * FROM json_populate_recordset(NULL::t, $1)', [JSON.stringify(rows)]);
   });
   afterAll(async () => db?.drop());
@@ -68,6 +68,16 @@ describe("a report's long lists written by PostgreSQL are the text the writers w
     expect(await collectChunks(listText(db.pool, list(1)).json('  '))).toBe(JSON.stringify(items(1), null, 2).replace(/\n/g, '\n  '));
     expect(await collectChunks(listText(db.pool, list(0)).json('  '))).toBe('[]');
     expect(() => listText(db.pool, list()).json("' || pg_sleep(1) || '")).toThrow(/indentation is spaces/);
+  });
+
+  it('never cuts a character of two UTF-16 units between two pieces (each half written alone would become U+FFFD)', async () => {
+    const cut = (pieces: string[]): number => pieces.filter((p) => /[\uD800-\uDBFF]$/.test(p) || /^[\uDC00-\uDFFF]/.test(p)).length;
+    for (const text of [listText(db.pool, list()).json('  '), listText(db.pool, list()).csv()]) {
+      const pieces: string[] = [];
+      for await (const piece of text) pieces.push(piece);
+      expect(pieces.length).toBeGreaterThan(20);
+      expect(cut(pieces)).toBe(0);
+    }
   });
 
   it('gives the same items, in the same order, to the writers that take items', async () => {

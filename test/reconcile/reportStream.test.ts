@@ -39,6 +39,20 @@ describe('reports stream to their output', () => {
   beforeAll(async () => {
     fx = await createFlowFixture();
     runId = (await fx.run(contributionSlips, '2024-Q1')).runId;
+    // Records the receivers did not simply accept, with codes a reply can carry: every record of a
+    // file its ACRF rejected, and two records of another file that blocking anomalies name.
+    const files = (await fx.db.pool.query<{ file_id: string; file_key: string }>(`SELECT file_id, file_key FROM maillon.files WHERE run_id = $1 ORDER BY name`, [runId])).rows;
+    expect(files.length).toBeGreaterThan(1);
+    await fx.db.pool.query(`UPDATE maillon.files SET ack_state = 'rejected', ack_errors = $2 WHERE file_id = $1`, [files[0]!.file_id, ['E"1', 'x,y', 'line\nbreak']]);
+    const reply = await fx.db.pool.query<{ id: string }>(
+      `INSERT INTO maillon.replies (server, name, received_at, state, kind, file_name) VALUES ('s', 'FO.NOTI.1', now(), 'processed', 'NOTI', 'FO.NOTI.1') RETURNING reply_id AS id`,
+    );
+    await fx.db.pool.query(
+      `INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, blocking, code)
+       SELECT $1, $2, o.run_id, o.ordinal, true, c
+       FROM (SELECT run_id, ordinal FROM maillon.record_outcomes WHERE run_id = $3 AND file_key = $4 AND outcome = 'emitted' ORDER BY ordinal LIMIT 2) o, unnest($5::text[]) c`,
+      [reply.rows[0]!.id, files[1]!.file_id, runId, files[1]!.file_key, ['é🙂', '\\', 'a;b']],
+    );
   });
   afterAll(async () => fx.close());
 
@@ -52,6 +66,8 @@ describe('reports stream to their output', () => {
   it('writes the same JSON text and CSV as the report built in memory', async () => {
     const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW);
     expect(report.quarantine.length).toBeGreaterThan(0);
+    expect(report.delivery.recordIssues.length).toBeGreaterThan(2);
+    expect(report.delivery.recordIssues.some((i) => i.codes.includes('é🙂') && i.codes.includes('\\'))).toBe(true);
     expect(await streamed('json')).toBe(`${JSON.stringify(report, null, 2)}\n`);
     expect(await streamed('csv')).toBe(await reportToCsv(report));
   });
