@@ -1,9 +1,8 @@
 import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { to as copyTo } from 'pg-copy-streams';
 import split2 from 'split2';
-import { connect, type Pool } from '../db/database.js';
+import { connect, type Pool, type PoolClient } from '../db/database.js';
 
 /**
  * Streams the rows of a query that selects ONE json column, through COPY (…) TO STDOUT:
@@ -17,10 +16,16 @@ export async function* extractRows(pool: Pool, sql: string): AsyncGenerator<unkn
 
 /**
  * The same rows, in batches of what has arrived (up to 1,000): a consumer that handles rows
- * synchronously pays one asynchronous step per batch instead of two per row.
+ * synchronously pays one asynchronous step per batch instead of two per row. The loop runs in
+ * this generator itself, not behind a second one: batches are often small (what the line
+ * splitter holds), and each level of generators costs an asynchronous step per batch.
  */
-export function extractBatches(pool: Pool, sql: string): AsyncGenerator<unknown[]> {
-  return readOnlyCopy(pool, `COPY (${sql}) TO STDOUT`, async function* (source) {
+export async function* extractBatches(pool: Pool, sql: string): AsyncGenerator<unknown[]> {
+  const client = await connect(pool);
+  let completed = false;
+  try {
+    await client.query(SNAPSHOT);
+    const source = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
     // COPY text format doubles every backslash; JSON text holds no tab and no raw newline. COPY
     // ends its lines with "\n" alone: split on that string, not on split2's default /\r?\n/.
     const lines = split2('\n', (line: string) => (line.length === 0 ? undefined : (JSON.parse(line.includes('\\') ? line.replace(/\\\\/g, '\\') : line) as unknown)));
@@ -33,7 +38,11 @@ export function extractBatches(pool: Pool, sql: string): AsyncGenerator<unknown[
       yield batch;
     }
     await flowing;
-  });
+    await client.query('COMMIT');
+    completed = true;
+  } finally {
+    release(client, completed);
+  }
 }
 
 /**
@@ -42,30 +51,31 @@ export function extractBatches(pool: Pool, sql: string): AsyncGenerator<unknown[
  * as CSV rows or JSON text), where no row needs to become a JavaScript object. The pieces are what
  * the socket delivered (tens of KiB), never a character cut in two.
  */
-export function copyOutText(pool: Pool, sql: string, options: string): AsyncGenerator<string> {
-  return readOnlyCopy(pool, `COPY (${sql}) TO STDOUT (${options})`, async function* (source) {
+export async function* copyOutText(pool: Pool, sql: string, options: string): AsyncGenerator<string> {
+  const client = await connect(pool);
+  let completed = false;
+  try {
+    await client.query(SNAPSHOT);
     const decoder = new StringDecoder('utf8');
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+    for await (const chunk of client.query(copyTo(`COPY (${sql}) TO STDOUT (${options})`)) as AsyncIterable<Buffer>) {
       const text = decoder.write(chunk);
       if (text) yield text;
     }
     const rest = decoder.end();
     if (rest) yield rest;
-  });
-}
-
-/** Runs a COPY … TO STDOUT in a read-only snapshot and yields what `consume` makes of it. */
-async function* readOnlyCopy<T>(pool: Pool, copy: string, consume: (source: Readable) => AsyncIterable<T>): AsyncGenerator<T> {
-  const client = await connect(pool);
-  let completed = false;
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    yield* consume(client.query(copyTo(copy)));
     await client.query('COMMIT');
     completed = true;
   } finally {
-    // A COPY cut short (error, or the consumer stopped) leaves the connection in an unknown
-    // state: discard it rather than return it to the pool.
-    client.release(completed ? undefined : new Error('extraction did not complete'));
+    release(client, completed);
   }
+}
+
+const SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
+
+/**
+ * A COPY cut short (error, or the consumer stopped) leaves the connection in an unknown state:
+ * it is discarded rather than returned to the pool.
+ */
+function release(client: PoolClient, completed: boolean): void {
+  client.release(completed ? undefined : new Error('extraction did not complete'));
 }
