@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { Endpoints } from './receivers.js';
 import { openSftpSession } from './sftpSession.js';
+import { allPresent } from './uploadSubmission.js';
 
 /** What cancelling needs. */
 export interface CancelDeps {
@@ -35,10 +36,10 @@ type Row = z.output<typeof Row>;
 /**
  * Cancels a submission, holding its lock (a send in progress: refused with BusyError, never both).
  * Its GO never started: marked cancelled, nothing goes out. Its GO may be on the server (sent, or a
- * send killed after starting the GO): the server is checked; the GO (or, when the GO never came,
- * its data files) still waiting in the receiver's IN folder → an empty TD file with the same stem
- * (temporary name, rename), then cancelled; everything taken by the receiver → refused (send a
- * correction instead). Processed by the receiver → refused.
+ * send killed after starting the GO): the server is checked; the GO (or, when a killed send may
+ * never have written it, every one of its data files) still waiting in the receiver's IN folder →
+ * an empty TD file with the same stem (temporary name, rename), then cancelled; the GO taken by the
+ * receiver → refused (send a correction instead). Processed by the receiver → refused.
  */
 export async function cancelSubmission(deps: CancelDeps, submissionId: number): Promise<CancelOutcome> {
   const first = await readSubmission(deps.ledger, submissionId);
@@ -69,11 +70,12 @@ async function writeTd(deps: CancelDeps, submissionId: number, s: Row): Promise<
   try {
     const go = formatBatchFileName({ kind: 'GO', ...stem });
     const goWaits = Boolean(await session.exists(path.join(endpoint.inDir, go)));
-    // The GO was started but never completed: the data files wait without it.
-    let partsWait = false;
-    if (!goWaits) {
-      for (let part = 1; part <= s.parts && !partsWait; part++) partsWait = Boolean(await session.exists(path.join(endpoint.inDir, formatBatchFileName({ kind: 'FI', ...stem, part }))));
-    }
+    // A send killed after starting the GO may never have written it: the data files wait without
+    // it, all of them (the GO is started only once every part is in place). A part gone, or a
+    // submission recorded as sent (its GO was written), means the receiver took the GO: a TD
+    // would no longer stop it.
+    const names = Array.from({ length: s.parts }, (_, i) => ({ name: formatBatchFileName({ kind: 'FI', ...stem, part: i + 1 }) }));
+    const partsWait = !goWaits && s.state === 'written' && (await allPresent(session, endpoint.inDir, names));
     if (!goWaits && !partsWait) {
       throw new LedgerConflictError(
         `The receiver has already taken ${go} from its IN folder: submission #${submissionId} cannot be cancelled any more. Send a correction instead: maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…".`,

@@ -13,7 +13,7 @@ export interface LocalPart {
 /** What happened to each file on the server. */
 export interface UploadTranscript {
   files: { name: string; action: 'uploaded' | 'already-there'; bytes: number }[];
-  /** `consumed`: GO and files already taken away by the receiver after an earlier GO. */
+  /** `consumed`: the receiver took the GO of an earlier attempt, and some or all of the files. */
   go: 'written' | 'already-there' | 'consumed';
 }
 
@@ -48,8 +48,10 @@ export async function uploadSubmission(s: SftpSession, inDir: string, parts: rea
     already();
     return transcript;
   }
-  if (ledger.goStarted && !(await anyPresent(s, inDir, parts))) {
-    // The GO was written by an earlier attempt and the receiver has taken everything away.
+  if (ledger.goStarted && !(await allPresent(s, inDir, parts))) {
+    // The GO was started only once every part was in place under its final name: a part gone
+    // since means the receiver took the GO and is taking (or took) the files. Writing them or a
+    // GO again would deliver the submission twice.
     already();
     transcript.go = 'consumed';
     return transcript;
@@ -65,9 +67,10 @@ export async function uploadSubmission(s: SftpSession, inDir: string, parts: rea
   return transcript;
 }
 
-async function anyPresent(s: SftpSession, inDir: string, parts: readonly LocalPart[]): Promise<boolean> {
-  for (const p of parts) if (await s.exists(path.join(inDir, p.name))) return true;
-  return false;
+/** True when every part is on the server under its final name. */
+export async function allPresent(s: Pick<SftpSession, 'exists'>, inDir: string, names: readonly { name: string }[]): Promise<boolean> {
+  for (const p of names) if (!(await s.exists(path.join(inDir, p.name)))) return false;
+  return true;
 }
 
 async function uploadPart(s: SftpSession, inDir: string, p: LocalPart, step?: (s: UploadStep) => void | Promise<void>): Promise<UploadTranscript['files'][number]> {

@@ -59,6 +59,22 @@ describe('cancelling a submission whose GO may be on the server', () => {
     expect(again.stdout.trim()).toBe('nothing to send');
   });
 
+  it('cancel of a sent submission whose GO the receiver took, its data file still there: refused (exit 8), no TD, still sent', async () => {
+    const run = await fx.run(career, '2025-Q4');
+    const [id] = await submissionsOf(fx.db.pool, run.runId);
+    const sent = await maillon(['send', '--no-acks'], env);
+    expect(sent.code, sent.stderr).toBe(0);
+    const stem = run.files[0]!.name.slice(3, -4);
+    // The receiver claims the submission by taking its GO; it reads the data file next.
+    await fs.rm(path.join(sshd.root, 'IN', `GO.${stem}.1`));
+    const cancel = await maillon(['cancel', String(id)], env);
+    expect(cancel.code).toBe(8);
+    expect(cancel.stderr).toContain(`The receiver has already taken GO.${stem}.1 from its IN folder: submission #${id} cannot be cancelled any more.`);
+    expect(await inbox()).not.toContain(`TD.${stem}.1`);
+    expect(await stateOf(id!)).toBe('sent');
+    expect(await events(id!)).toEqual(['written', 'sent']);
+  });
+
   it("acks reads the receiver's replies to a submission whose send was killed after its GO", async () => {
     const run = await fx.run(career, '2026-Q1');
     const [id] = await submissionsOf(fx.db.pool, run.runId);

@@ -61,6 +61,26 @@ describe('uploading one submission to a real OpenSSH server', () => {
     expect(await fs.readFile(path.join(inDir(), NAME), 'utf8')).toBe('<Records>one</Records>\n');
   });
 
+  it('a GO started earlier, gone since with one of two parts: the receiver is taking them, nothing is uploaded or written again', async () => {
+    const first = { ...(await part('<Records>one</Records>\n')), name: 'FI.CARR.012345.20261010.00001.T.1.2' };
+    const second = { ...first, name: 'FI.CARR.012345.20261010.00001.T.2.2' };
+    const go = 'GO.CARR.012345.20261010.00001.T.2';
+    // A send killed after its GO; the receiver then took the GO and the first part.
+    await fs.writeFile(path.join(inDir(), second.name), '<Records>one</Records>\n');
+    const transcript = await uploadSubmission(session, inDir(), [first, second], go, { goStarted: true, beforeGo: () => Promise.reject(new Error('no second GO')) });
+    expect(transcript.go).toBe('consumed');
+    expect(transcript.files.map((f) => f.action)).toEqual(['already-there', 'already-there']);
+    expect(await fs.readdir(inDir())).toEqual([second.name]);
+  });
+
+  it('a GO started earlier and not on the server, every part still there: the GO may never have been written, it is written', async () => {
+    const p = await part('<Records>one</Records>\n');
+    await fs.writeFile(path.join(inDir(), NAME), '<Records>one</Records>\n');
+    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: true, beforeGo: () => Promise.resolve() });
+    expect(transcript).toEqual({ files: [{ name: NAME, action: 'already-there', bytes: p.bytes }], go: 'written' });
+    expect((await fs.readdir(inDir())).sort()).toEqual([NAME, GO]);
+  });
+
   it('uploads again a file the server damaged: the read-back checks every byte against the ledger', async () => {
     const p = await part('<Records>one</Records>\n');
     // The server's copy changes after the upload (a byte flipped, the same length): only the read-back can see it.
