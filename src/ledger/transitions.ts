@@ -61,7 +61,7 @@ export async function transitionSubmission(tx: PoolClient, t: Transition): Promi
 
 /**
  * Moves a submission to the state its files' replies say (any file rejected → rejected; every file
- * notified → accepted, or accepted_with_anomalies; every file acknowledged → received), in one
+ * notified → accepted, or accepted_with_anomalies; every file acknowledged or notified → received), in one
  * guarded statement: only from written (once its GO was started), sent or received. A final
  * submission is left as it is. Returns the state it moved to, or null when it did not move. The
  * caller records the reply's event.
@@ -74,7 +74,8 @@ export async function settleFromReplies(tx: PoolClient, submissionId: number): P
        SELECT CASE WHEN bool_or(ack_state = 'rejected' OR noti_state = 'rejected') THEN 'rejected'
                    WHEN bool_and(noti_state IS NOT NULL) AND bool_or(noti_state = 'accepted_with_anomalies') THEN 'accepted_with_anomalies'
                    WHEN bool_and(noti_state IS NOT NULL) THEN 'accepted'
-                   WHEN bool_and(ack_state = 'received') THEN 'received'
+                   -- Every part acknowledged (or already notified): a part with no ACRF yet keeps it sent.
+                   WHEN bool_and(coalesce(ack_state = 'received', false) OR noti_state IS NOT NULL) THEN 'received'
               END AS target
        FROM maillon.files WHERE submission_id = $1 AND kind = 'FI'
      ) agg

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
+import { statistics } from '../../pipelines/statistics.js';
 import { deriveSubmissionState } from '../../src/ack/applyReply.js';
 import { withTransaction } from '../../src/db/database.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
@@ -42,5 +43,31 @@ describe('deriveSubmissionState', () => {
     expect(await derive(id)).toBeNull();
     expect(await stateOf(id)).toBe(final);
     expect(await events(id)).toEqual([]);
+  });
+});
+
+describe('deriveSubmissionState of a submission of several data files', () => {
+  let fx: FlowFixture;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+  });
+  afterAll(async () => fx?.close());
+
+  it('stays sent until every part is acknowledged (or notified); then received', async () => {
+    const run = await fx.run(statistics, '2024-Q1');
+    expect(run.files).toHaveLength(5);
+    const id = Number((await fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [run.runId])).rows[0].submission_id);
+    await fx.db.pool.query(`UPDATE maillon.submissions SET go_started_at = $2, sent_at = $2, state = 'sent' WHERE submission_id = $1`, [id, at]);
+    const part = (n: number, ack: string | null, noti: string | null) =>
+      fx.db.pool.query(`UPDATE maillon.files SET ack_state = $3, noti_state = $4 WHERE submission_id = $1 AND kind = 'FI' AND name = $2`, [id, run.files[n]!.name, ack, noti]);
+    const derive = () => withTransaction(fx.db.pool, (tx) => deriveSubmissionState(tx, id, at, 'FO.TEST'));
+    // One positive ACRF of five: the receiver has not said it holds the other four.
+    await part(0, 'received', null);
+    expect(await derive()).toBeNull();
+    for (const n of [1, 2, 3]) await part(n, 'received', null);
+    expect(await derive()).toBeNull();
+    // The last part's NOTI came before its ACRF: the receiver holds it.
+    await part(4, null, 'accepted');
+    expect(await derive()).toEqual({ from: 'sent', to: 'received' });
   });
 });
