@@ -15,7 +15,7 @@ import type { Signing } from '../sign/signingIdentity.js';
 import { checkOutcomes } from '../ledger/outcomeWriter.js';
 import { clearPeriodRetries } from '../ledger/periodRetries.js';
 import { readPeriodView } from '../ledger/periodView.js';
-import { closeAbandonedRuns, failRun, type RunCounts, type RunVersion, startRun, succeedRun } from '../ledger/runs.js';
+import { closeAbandonedRuns, failRun, type RunCounts, type RunVersion, runCommittedAfterAll, startRun, succeedRun } from '../ledger/runs.js';
 import type { Logger } from '../log/logger.js';
 import { prepareOutbox, syncOutbox } from '../package/outbox.js';
 import { brusselsDate, type LocalDate } from '../period/localDate.js';
@@ -240,7 +240,18 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
       // The run's success is committed with its files: there is no instant where they exist and the run says running.
       await succeedRun(session, runId, deps.clock.now(), out.counts, facts);
       await clearPeriodRetries(session, { flow: pipeline.id, period: periodKey, environment: req.environment });
-      await session.query('COMMIT');
+      await session.query('COMMIT').catch(async (err: unknown) => {
+        // The answer to COMMIT may be lost with the connection while the ledger committed: the
+        // files it names then stay (a run that did not commit leaves them to the next run, which
+        // moves files the ledger does not know aside).
+        const after = await runCommittedAfterAll(deps.ledger, runId);
+        if (after === true) {
+          log.warn({ err: (err as Error).message }, 'the answer to COMMIT was lost; the ledger shows the run committed');
+          return;
+        }
+        if (after === null) committed = true;
+        throw err;
+      });
       committed = true;
       await deps.onStep?.('after-commit');
     }

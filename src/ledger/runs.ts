@@ -59,6 +59,33 @@ export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promis
 }
 
 /**
+ * After a COMMIT that failed: whether the run committed after all (its answer lost with the
+ * connection). The run's session is ended first (its lock names its backend) and its end awaited,
+ * so that a COMMIT still in flight is decided before the run's state is read. null when the
+ * ledger cannot tell (unreachable, or the session does not end within `waitMs`).
+ */
+export async function runCommittedAfterAll(ledger: Pool, runId: number, waitMs = 10_000): Promise<boolean | null> {
+  try {
+    await ledger.query(
+      `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
+       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${LOCK.run}::oid AND l.objid = $1::oid
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()`,
+      [runId],
+    );
+    for (const deadline = Date.now() + waitMs; ;) {
+      const alive = await queryFirst(ledger, `SELECT ${runAliveSql('$1')} AS alive`, [runId], z.object({ alive: z.boolean() }));
+      if (!alive?.alive) break;
+      if (Date.now() > deadline) return null;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const row = await queryFirst(ledger, 'SELECT state FROM maillon.runs WHERE run_id = $1', [runId], z.object({ state: z.string() }));
+    return row?.state === 'succeeded';
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Records the start of a run on the run's own session and takes the run's lock there, in one
  * transaction: by the time another session sees the run, the lock says it is alive, and it stays
  * so until the session ends. Returns the run id.

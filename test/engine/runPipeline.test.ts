@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career, careerXml } from '../../pipelines/career.js';
+import type { Pool } from '../../src/db/database.js';
 import type { AnyPipeline } from '../../src/engine/pipeline.js';
 import { type RunRequest, runPipeline } from '../../src/engine/runPipeline.js';
 import { LedgerConflictError, OutboxError, SchemaConformanceError } from '../../src/errors/errors.js';
@@ -164,5 +165,50 @@ describe('runPipeline', () => {
     expect(await fs.readFile(orphan, 'utf8')).not.toBe('left by a killed run');
     // Named after the run that found it: the time is read from the clock only.
     expect(await fs.readdir(path.join(out.dir, '.orphans'))).toContain(`FI.CARR.012345.20261020.00001.T.1.1.run${r.runId}`);
+  });
+
+  /**
+   * The ledger as the run sees it, with the run's final COMMIT (the second on its session: the
+   * first records the run's start) answered by `lose`: a real COMMIT whose answer is lost, or a
+   * ROLLBACK reported as a failed COMMIT.
+   */
+  function lossyLedger(lose: 'answer' | 'commit'): { ledger: Pool; intercepted: () => boolean } {
+    let commits = 0;
+    const ledger = {
+      query: (...args: unknown[]) => (db.pool.query as (...a: unknown[]) => unknown)(...args),
+      connect: async () => {
+        const client = await db.pool.connect();
+        const query = client.query.bind(client) as (sql: unknown, ...rest: unknown[]) => Promise<unknown>;
+        (client as unknown as { query: unknown }).query = (sql: unknown, ...rest: unknown[]) => {
+          if (sql !== 'COMMIT' || ++commits !== 2) return query(sql, ...rest);
+          return query(lose === 'answer' ? 'COMMIT' : 'ROLLBACK').then(() => Promise.reject(new Error('Connection terminated unexpectedly')));
+        };
+        return client;
+      },
+    } as unknown as Pool;
+    return { ledger, intercepted: () => commits >= 2 };
+  }
+  const stateOfRun = async (runId: number): Promise<{ state: string; submissions: string[] }> => ({
+    state: (await db.pool.query('SELECT state FROM maillon.runs WHERE run_id = $1', [runId])).rows[0].state,
+    submissions: (await db.pool.query('SELECT state FROM maillon.submissions WHERE run_id = $1', [runId])).rows.map((r) => r.state),
+  });
+
+  it('the answer to its COMMIT lost while the ledger committed: the run succeeded, its files stay in the outbox', async () => {
+    const lossy = lossyLedger('answer');
+    const r = await runPipeline({ ...runDeps(db.pool, out.dir, '2026-10-21T09:00:00+02:00'), ledger: lossy.ledger }, { ...request, period: parsePeriod('2024-Q1') });
+    expect(lossy.intercepted()).toBe(true);
+    expect(await stateOfRun(r.runId)).toEqual({ state: 'succeeded', submissions: ['written'] });
+    for (const f of r.files) expect((await fs.stat(f.path)).size).toBe(f.bytes);
+  });
+
+  it('a COMMIT that failed and committed nothing: the run failed, its files are removed', async () => {
+    const lossy = lossyLedger('commit');
+    const before = await outboxFiles(out.dir);
+    const err = await runPipeline({ ...runDeps(db.pool, out.dir, '2026-10-22T09:00:00+02:00'), ledger: lossy.ledger }, { ...request, period: parsePeriod('2023-Q4') }).catch((e: Error) => e);
+    expect(lossy.intercepted()).toBe(true);
+    expect(err).toBeInstanceOf(Error);
+    const runId = Number((await db.pool.query("SELECT max(run_id) AS id FROM maillon.runs WHERE period = '2023-Q4'")).rows[0].id);
+    expect(await stateOfRun(runId)).toEqual({ state: 'failed', submissions: [] });
+    expect(await outboxFiles(out.dir)).toEqual(before);
   });
 });
