@@ -42,7 +42,7 @@ export type ReplyHeader = Acrf | NotiHeader;
 
 const INSS = /^\d{11}$/;
 const ATTESTATION_ID = /^\d{1,18}$/;
-// No reply has a text or a tag this long: refusing it bounds what the parser accumulates.
+// No reply has a text, tag, comment or CDATA section this long: refusing one bounds what the parser holds.
 const MAX_RUN = 64 * 1024;
 const MAX_DEPTH = 32;
 const MAX_ERROR_IDS = 1000;
@@ -64,15 +64,14 @@ const HEADER = new Set([
  * parser (saxes: no DTD, no entity but the five predefined, no control character), every value a
  * string. A NOTI's anomalies go to `onAnomaly` one by one (await what it returns), each checked
  * first: INSS 11 digits, AttestationID at most 18 digits, Class B or N. Anything else (not
- * UTF-8, not well-formed, another layout, a field twice, a text over 64 KiB) throws AckError
- * naming `source`; the caller then discards what the callback stored.
+ * UTF-8, not well-formed, another layout, a field twice, over 64 KiB read without the parser
+ * completing a text, tag or section) throws AckError naming `source`; the caller then discards
+ * what the callback stored.
  */
 export async function readReply(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, source: string, onAnomaly: (a: Anomaly) => Promise<void> | undefined): Promise<ReplyHeader> {
   const reader = createReader(source);
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  let run = 0;
   const feed = async (text: string): Promise<void> => {
-    run = checkRuns(text, run, source);
     for (const a of reader.write(text)) await onAnomaly(a);
   };
   try {
@@ -93,24 +92,6 @@ export async function parseReply(text: string, source: string): Promise<Acrf | N
   return header.kind === 'ACRF' ? header : { kind: 'NOTI', fileName: header.fileName, result: header.result, anomalies };
 }
 
-/** The length of markup-free text at the end of `text`, refusing any run over MAX_RUN (one pass, no backtracking). */
-function checkRuns(text: string, carried: number, source: string): number {
-  let run = carried;
-  let from = 0;
-  let lt = text.indexOf('<');
-  let gt = text.indexOf('>');
-  for (;;) {
-    const next = lt === -1 ? gt : gt === -1 ? lt : Math.min(lt, gt);
-    run += (next === -1 ? text.length : next) - from;
-    if (run > MAX_RUN) throw new AckError(`The reply ${source} holds a text or tag of more than ${MAX_RUN} characters; no reply does. It was set aside.`);
-    if (next === -1) return run;
-    run = 0;
-    from = next + 1;
-    if (next === lt) lt = text.indexOf('<', from);
-    else gt = text.indexOf('>', from);
-  }
-}
-
 interface Reader {
   /** Parses a piece of the document; returns the anomalies it completed. */
   write(text: string): Anomaly[];
@@ -122,6 +103,9 @@ function createReader(source: string): Reader {
     throw new AckError(`The reply ${source} ${why}; it was set aside.`);
   };
   const parser = new SaxesParser();
+  const tooLong = (): never => fail(`holds a text or tag of more than ${MAX_RUN} characters, which no reply does`);
+  // Where the parser last completed something: what it holds unfinished was read since.
+  let completedAt = 0;
   const path: string[] = [];
   const fields = new Map<string, string>();
   const errorIds: string[] = [];
@@ -140,11 +124,19 @@ function createReader(source: string): Reader {
     if (path.length >= MAX_DEPTH) fail(`nests elements more than ${MAX_DEPTH} deep`);
     path.push(tag.name);
     text = '';
+    completedAt = parser.position;
     if (path.join('/') === ANOMALY) anomaly = new Map();
   });
-  parser.on('text', (t) => (text += t));
-  parser.on('cdata', (t) => (text += t));
+  // Text is kept across comments until the element closes: bounded here, as a whole.
+  const addText = (t: string): void => {
+    completedAt = parser.position;
+    if (text.length + t.length > MAX_RUN) tooLong();
+    text += t;
+  };
+  parser.on('text', addText);
+  parser.on('cdata', addText);
   parser.on('closetag', () => {
+    completedAt = parser.position;
     const at = path.join('/');
     const value = text.trim();
     text = '';
@@ -167,7 +159,11 @@ function createReader(source: string): Reader {
   return {
     write(piece) {
       completed = [];
-      parser.write(piece);
+      // Slices of at most MAX_RUN: the parser never holds more than twice that unfinished.
+      for (let at = 0; at < piece.length; at += MAX_RUN) {
+        parser.write(piece.slice(at, at + MAX_RUN));
+        if (parser.position - completedAt > MAX_RUN) tooLong();
+      }
       return completed;
     },
     end() {

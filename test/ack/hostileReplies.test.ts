@@ -109,7 +109,7 @@ describe('replies that cannot wedge the channel: each failure sets that reply as
     );
   });
 
-  it('sets aside a reply with a text longer than any reply holds, without parsing it', async () => {
+  it('sets aside a reply with a text longer than any reply holds, without reading it whole', async () => {
     await expectSetAsideThenGenuineApplied(
       (file) => ch.put('OUTTEST', 'T', 'NOTI', notiBody(file, 2, [{ inss: '85073003328', description: 'x'.repeat(100_000) }])),
       /holds a text or tag of more than 65536 characters/,

@@ -3,6 +3,8 @@ import { type Anomaly, parseReply, readReply } from '../../src/ack/replyXml.js';
 import { notiXml } from '../../src/simulate/replyDocuments.js';
 
 const created = { date: '2026-10-10', hour: '04:00:00' };
+const noti = (anomalies: string, decl = '<?xml version="1.0" encoding="UTF-8"?>'): string =>
+  `${decl}<NOTI><Form><Identification>NOTI001</Identification><FileReference><FileName>F</FileName></FileReference><Result>2</Result><Anomalies>${anomalies}</Anomalies></Form></NOTI>`;
 
 describe('readReply', () => {
   it('reads what the simulator writes, values as strings (leading zeros kept)', async () => {
@@ -50,5 +52,23 @@ describe('readReply', () => {
   it('refuses a text run longer than 64 KiB, even split across chunks', async () => {
     const pieces = ['<ACRF><Form>', 'x'.repeat(40_000), 'x'.repeat(40_000), '</Form></ACRF>'];
     await expect(readReply(pieces, 'r', () => undefined)).rejects.toThrow(/more than 65536 characters/);
+  });
+
+  it.each([
+    ['a text holding ">"', '<Junk>', 'x'.repeat(1023) + '>', '</Junk>'],
+    ['an attribute holding ">"', '<Junk a="', 'x'.repeat(1023) + '>', '"/>'],
+    ['a text broken by comments', '<Junk>', 'x'.repeat(1016) + '<!---->', '</Junk>'],
+    ['a comment holding "<"', '<!--', 'x'.repeat(1023) + '<', '-->'],
+    ['a CDATA section holding "<"', '<Junk><![CDATA[', 'x'.repeat(1023) + '<', ']]></Junk>'],
+  ])('refuses %s of 16 MiB after reading at most 192 KiB of it', async (_what, open, unit, close) => {
+    let read = 0;
+    function* chunks(): Generator<Buffer> {
+      for (const piece of [noti(open).replace('</Anomalies></Form></NOTI>', ''), ...Array<string>(256).fill(unit.repeat(64)), `${close}</Anomalies></Form></NOTI>`]) {
+        read += piece.length;
+        yield Buffer.from(piece);
+      }
+    }
+    await expect(readReply(chunks(), 'r', () => undefined)).rejects.toThrow(/^The reply r holds a text or tag of more than 65536 characters, which no reply does; it was set aside\.$/);
+    expect(read).toBeLessThan(192 * 1024);
   });
 });
