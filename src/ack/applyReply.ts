@@ -6,6 +6,7 @@ import { AckError } from '../errors/errors.js';
 import { appendEvent } from '../ledger/events.js';
 import { environmentColumn, ledgerId } from '../ledger/rowSchemas.js';
 import { settleFromReplies } from '../ledger/transitions.js';
+import { parseBatchFileName } from '../package/batchFileName.js';
 import type { AnomalyStage } from './anomalyStage.js';
 import { recordReadReply, type KeptBody } from './replyLedger.js';
 import { conflictOf, type NamedFile, type ReplyFolder } from './replyRules.js';
@@ -48,7 +49,7 @@ const AppliedRow = z.object({ kind: z.enum(['ACRF', 'NOTI']), name: z.string() }
  */
 export async function applyReply(tx: PoolClient, source: ReplySource, reply: ReplyHeader, stage: AnomalyStage): Promise<AppliedReply> {
   const file = await lockNamedFile(tx, reply.fileName);
-  if (!file) throw new AckError(`The ${reply.kind} reply is about ${reply.fileName.slice(0, 80)}, which is not a file we sent; it was set aside.`, { fileName: reply.fileName });
+  if (!file) throw new AckError(`The ${reply.kind} reply is about ${shownFileName(reply.fileName)}, which is not a file we sent; it was set aside.`, { fileName: reply.fileName });
   const reason = conflictOf(reply, source.nameEnvironment, source.folder, file);
   const replyId = await recordReadReply(tx, {
     server: source.server,
@@ -127,4 +128,14 @@ async function lockNamedFile(tx: PoolClient, fileName: string): Promise<(NamedFi
 async function guardedFileUpdate(tx: PoolClient, set: string, from: string, params: unknown[]): Promise<void> {
   const res = await tx.query(`UPDATE maillon.files SET ${set} WHERE file_id = $1 AND ${from}`, params);
   if (res.rowCount !== 1) throw new Error(`the reply state of file ${String(params[0])} changed under its submission's lock; this is a defect of maillon`);
+}
+
+/** The FileName a reply gives, shown in a reason only in the batch-channel shape, which holds no person's number. */
+function shownFileName(fileName: string): string {
+  try {
+    parseBatchFileName(fileName);
+    return fileName;
+  } catch {
+    return 'a FileName that is not a batch-channel file name';
+  }
 }

@@ -47,6 +47,8 @@ const MAX_RUN = 64 * 1024;
 const MAX_DEPTH = 32;
 const MAX_ERROR_IDS = 1000;
 const MAX_FIELD = 4000;
+// An element name shown in a reason: letters only, so it never carries a person's number.
+const SHOWN_NAME = /^[A-Za-z_-]{1,40}$/;
 const ANOMALY = 'NOTI/Form/Anomalies/Anomaly';
 const ANOMALY_FIELDS = new Set(['INSS', 'AttestationID', 'Class', 'Code', 'Description']);
 const HEADER = new Set([
@@ -65,8 +67,8 @@ const HEADER = new Set([
  * string. A NOTI's anomalies go to `onAnomaly` one by one (await what it returns), each checked
  * first: INSS 11 digits, AttestationID at most 18 digits, Class B or N. Anything else (not
  * UTF-8, not well-formed, another layout, a field twice, over 64 KiB read without the parser
- * completing a text, tag or section) throws AckError naming `source`; the caller then discards
- * what the callback stored.
+ * completing a text, tag or section) throws AckError naming `source`, never repeating a value
+ * read; the caller then discards what the callback stored.
  */
 export async function readReply(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, source: string, onAnomaly: (a: Anomaly) => Promise<void> | undefined): Promise<ReplyHeader> {
   const reader = createReader(source);
@@ -118,7 +120,7 @@ function createReader(source: string): Reader {
   parser.on('doctype', () => fail('contains a DTD or entity declaration, which replies never do, and was not read further'));
   parser.on('opentag', (tag) => {
     if (path.length === 0) {
-      if (tag.name !== 'ACRF' && tag.name !== 'NOTI') fail(`starts with <${tag.name.slice(0, 40)}>: it is neither an ACRF nor a NOTI of the expected layout`);
+      if (tag.name !== 'ACRF' && tag.name !== 'NOTI') fail(`starts with ${shown(tag.name)}: it is neither an ACRF nor a NOTI of the expected layout`);
       root = tag.name as 'ACRF' | 'NOTI';
     }
     if (path.length >= MAX_DEPTH) fail(`nests elements more than ${MAX_DEPTH} deep`);
@@ -175,15 +177,15 @@ function createReader(source: string): Reader {
 
 function toAnomaly(raw: Map<string, string>, n: number, fail: (why: string) => never): Anomaly {
   const cls = raw.get('Class');
-  if (cls !== 'B' && cls !== 'N') fail(`gives anomaly ${n} the class "${(cls ?? '(none)').slice(0, 20)}", not B or N`);
+  if (cls !== 'B' && cls !== 'N') fail(`gives anomaly ${n} ${cls === undefined ? 'no class' : 'a class that is not B or N'}`);
   const code = raw.get('Code');
   if (!code || code.length > 64) fail(`gives anomaly ${n} ${code ? 'a code of more than 64 characters' : 'no code'}`);
   const inss = raw.get('INSS') ?? null;
-  // Never echoed: it may be a person's number.
+  // No value of a reply is repeated in a reason: it may hold a person's number.
   if (inss !== null && !INSS.test(inss)) fail(`gives anomaly ${n} an INSS that is not 11 digits`);
   const attestationId = raw.get('AttestationID') ?? null;
   if (attestationId !== null && !ATTESTATION_ID.test(attestationId)) {
-    fail(`gives anomaly ${n} the AttestationID "${attestationId.slice(0, 24)}", not a number of at most 18 digits`);
+    fail(`gives anomaly ${n} an AttestationID of ${attestationId.length} characters that is not a number of at most 18 digits`);
   }
   const description = raw.get('Description') ?? '';
   if (description.length > MAX_FIELD) fail(`gives anomaly ${n} a description of more than ${MAX_FIELD} characters`);
@@ -204,4 +206,9 @@ function toHeader(root: 'ACRF' | 'NOTI', fields: Map<string, string>, errorIds: 
   const result = get('Result');
   if (result !== '1' && result !== '2' && result !== '3') missing('Result must be 1, 2 or 3');
   return { kind: 'NOTI', fileName: fileName!, result: result === '1' ? 'accepted' : result === '2' ? 'accepted_with_anomalies' : 'rejected', anomalies };
+}
+
+/** An element's name for a reason: `<Name>` when it is letters only, else "an element" (a name may hold digits). */
+function shown(name: string): string {
+  return SHOWN_NAME.test(name) ? `<${name}>` : 'an element';
 }

@@ -45,7 +45,7 @@ describe('replies that cannot wedge the channel: each failure sets that reply as
   it('sets aside a NOTI whose AttestationID is not a number (abc)', async () => {
     await expectSetAsideThenGenuineApplied(
       (file) => ch.put('OUTTEST', 'T', 'NOTI', notiBody(file, 2, [{ inss: '85073003328', attestationId: 'abc' }])),
-      /gives anomaly 1 the AttestationID "abc", not a number of at most 18 digits/,
+      /gives anomaly 1 an AttestationID of 3 characters that is not a number of at most 18 digits/,
     );
   });
 
@@ -61,7 +61,7 @@ describe('replies that cannot wedge the channel: each failure sets that reply as
             { inss: '85073003328', attestationId: '99999999999999999999999' },
           ]),
         ),
-      /gives anomaly 2 the AttestationID "99999999999999999999999", not a number of at most 18 digits/,
+      /gives anomaly 2 an AttestationID of 23 characters that is not a number of at most 18 digits/,
     );
   });
 
@@ -78,6 +78,13 @@ describe('replies that cannot wedge the channel: each failure sets that reply as
     const outcome = outcomeOf(await ch.acks('T'), name);
     expect(outcome).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/gives anomaly 1 an INSS that is not 11 digits/) });
     expect(outcome!.reason).not.toContain('85073003328');
+  });
+
+  it('sets aside a NOTI about a FileName holding an INSS, without repeating it (outcome and ledger)', async () => {
+    await expectSetAsideThenGenuineApplied(
+      () => ch.put('OUTTEST', 'T', 'NOTI', notiBody('FI.CARR.85073003328.T', 2)),
+      /^The NOTI reply is about a FileName that is not a batch-channel file name, which is not a file we sent; it was set aside\.$/,
+    );
   });
 
   it('sets aside a directory named like a reply', async () => {

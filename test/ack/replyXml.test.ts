@@ -35,9 +35,13 @@ describe('readReply', () => {
     ['another root', '<HTML/>', /starts with <HTML>: it is neither an ACRF nor a NOTI/],
     ['a missing result', '<ACRF><Form><Identification>ACRF001</Identification><FileReference><FileName>F</FileName></FileReference></Form></ACRF>', /ResultCode must be 0 or 1/],
     ['a field twice', '<NOTI><Form><Identification>NOTI001</Identification><Identification>NOTI001</Identification></Form></NOTI>', /gives Identification twice/],
-    ['a bad class', '<NOTI><Form><Anomalies><Anomaly><Class>X</Class><Code>C</Code></Anomaly></Anomalies></Form></NOTI>', /anomaly 1 the class "X", not B or N/],
+    ['a bad class', '<NOTI><Form><Anomalies><Anomaly><Class>X</Class><Code>C</Code></Anomaly></Anomalies></Form></NOTI>', /anomaly 1 a class that is not B or N/],
     ['no code', '<NOTI><Form><Anomalies><Anomaly><Class>B</Class></Anomaly></Anomalies></Form></NOTI>', /anomaly 1 no code/],
-    ['a negative AttestationID', '<NOTI><Form><Anomalies><Anomaly><AttestationID>-1</AttestationID><Class>B</Class><Code>C</Code></Anomaly></Anomalies></Form></NOTI>', /AttestationID "-1"/],
+    [
+      'a negative AttestationID',
+      '<NOTI><Form><Anomalies><Anomaly><AttestationID>-1</AttestationID><Class>B</Class><Code>C</Code></Anomaly></Anomalies></Form></NOTI>',
+      /anomaly 1 an AttestationID of 2 characters that is not a number of at most 18 digits/,
+    ],
     ['trailing content', '<ACRF/><ACRF/>', /only one root/],
     ['a truncated document', '<NOTI><Form>', /not well-formed XML \(.*unclosed tag/],
   ])('refuses %s with a sentence naming the reply', async (_what, xml, reason) => {
@@ -70,5 +74,18 @@ describe('readReply', () => {
     }
     await expect(readReply(chunks(), 'r', () => undefined)).rejects.toThrow(/^The reply r holds a text or tag of more than 65536 characters, which no reply does; it was set aside\.$/);
     expect(read).toBeLessThan(192 * 1024);
+  });
+
+  it.each([
+    ['a Class', '<Anomaly><INSS>85073003328</INSS><Class>85073003328</Class><Code>C</Code></Anomaly>', /gives anomaly 1 a class that is not B or N;/],
+    ['an AttestationID', '<Anomaly><AttestationID>85073003328-1</AttestationID><Class>N</Class><Code>C</Code></Anomaly>', /gives anomaly 1 an AttestationID of 13 characters that is not/],
+  ])('never repeats a number given in %s in the reason it sets the reply aside for', async (_where, anomaly, reason) => {
+    const err = await parseReply(noti(anomaly), 'FO.NOTI.999999.20261010.00001.T').catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(reason);
+    expect((err as Error).message).not.toContain('85073003328');
+  });
+
+  it('never repeats a number given as the root element', async () => {
+    await expect(parseReply('<x85073003328/>', 'r')).rejects.toThrow(/^The reply r starts with an element: it is neither an ACRF nor a NOTI of the expected layout; it was set aside\.$/);
   });
 });
