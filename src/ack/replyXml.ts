@@ -47,6 +47,9 @@ const MAX_RUN = 64 * 1024;
 const MAX_DEPTH = 32;
 const MAX_ERROR_IDS = 1000;
 const MAX_FIELD = 4000;
+// C0 controls but TAB, LF and CR; DEL; C1 (XML 1.0 lets DEL and C1 through, XML 1.1 even C0 by reference).
+// eslint-disable-next-line no-control-regex -- control characters are what this refuses
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
 // An element name shown in a reason: letters only, so it never carries a person's number.
 const SHOWN_NAME = /^[A-Za-z_-]{1,40}$/;
 const ANOMALY = 'NOTI/Form/Anomalies/Anomaly';
@@ -63,12 +66,12 @@ const HEADER = new Set([
 
 /**
  * Reads an ACRF or NOTI as its bytes arrive, in bounded memory: UTF-8 checked, a strict XML
- * parser (saxes: no DTD, no entity but the five predefined, no control character), every value a
- * string. A NOTI's anomalies go to `onAnomaly` one by one (await what it returns), each checked
- * first: INSS 11 digits, AttestationID at most 18 digits, Class B or N. Anything else (not
- * UTF-8, not well-formed, another layout, a field twice, over 64 KiB read without the parser
- * completing a text, tag or section) throws AckError naming `source`, never repeating a value
- * read; the caller then discards what the callback stored.
+ * parser (saxes: no DTD, no entity but the five predefined), no control character but TAB, LF
+ * and CR in any text, every value a string. A NOTI's anomalies go to `onAnomaly` one by one (await
+ * what it returns), each checked first: INSS 11 digits, AttestationID at most 18 digits, Class B or
+ * N. Anything else (not UTF-8, not well-formed, another layout, a field twice, over 64 KiB read
+ * without the parser completing a text, tag or section) throws AckError naming `source`, never
+ * repeating a value read; the caller then discards what the callback stored.
  */
 export async function readReply(chunks: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, source: string, onAnomaly: (a: Anomaly) => Promise<void> | undefined): Promise<ReplyHeader> {
   const reader = createReader(source);
@@ -133,6 +136,8 @@ function createReader(source: string): Reader {
   const addText = (t: string): void => {
     completedAt = parser.position;
     if (text.length + t.length > MAX_RUN) tooLong();
+    const control = CONTROL.exec(t);
+    if (control) fail(`holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} in ${shown(path.at(-1) ?? '')}, which replies never do`);
     text += t;
   };
   parser.on('text', addText);

@@ -88,4 +88,18 @@ describe('readReply', () => {
   it('never repeats a number given as the root element', async () => {
     await expect(parseReply('<x85073003328/>', 'r')).rejects.toThrow(/^The reply r starts with an element: it is neither an ACRF nor a NOTI of the expected layout; it was set aside\.$/);
   });
+
+  it.each([
+    ['an escape by reference in XML 1.1', noti('<Anomaly><Class>N</Class><Code>E&#x1b;[2J</Code></Anomaly>', '<?xml version="1.1" encoding="UTF-8"?>'), /control character U\+001B in <Code>/],
+    ['a raw C1 character', noti('<Anomaly><Class>N</Class><Code>C</Code><Description>a\u009b31m</Description></Anomaly>'), /control character U\+009B in <Description>/],
+    ['a DEL in a CDATA section', noti('<Anomaly><Class>N</Class><Code><![CDATA[C\u007f]]></Code></Anomaly>'), /control character U\+007F in <Code>/],
+    [
+      'a C1 character in an ErrorID',
+      '<ACRF><Form><Identification>ACRF001</Identification><FileReference><FileName>F</FileName></FileReference><ReceptionResult><ResultCode>0</ResultCode><ErrorID>E\u0085</ErrorID></ReceptionResult></Form></ACRF>',
+      /control character U\+0085 in <ErrorID>/,
+    ],
+  ])('refuses %s, naming the element', async (_what, xml, reason) => {
+    await expect(parseReply(xml, 'r')).rejects.toThrow(reason);
+    await expect(parseReply(xml, 'r')).rejects.toThrow(/^The reply r holds the control character U\+[0-9A-F]{4} in <\w+>, which replies never do; it was set aside\.$/);
+  });
 });
