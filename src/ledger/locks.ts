@@ -40,16 +40,29 @@ export function runAliveSql(runIdSql: string): string {
  * Runs `fn` while holding the submission's lock on a session of its own (the whole send or cancel
  * of that submission); `busy` when another process holds it. The lock goes with the session.
  */
-export async function withSubmissionLock<T>(ledger: Pool, submissionId: number, fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {
+export function withSubmissionLock<T>(ledger: Pool, submissionId: number, fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {
+  return withTryLock(ledger, ['pg_try_advisory_lock($1, $2)', 'pg_advisory_unlock($1, $2)'], [LOCK.submission, submissionId], fn);
+}
+
+/**
+ * Runs `fn` while holding the period's lock (the one a writing run or rerun holds for its whole
+ * life, a rerun's plan waiting for its confirmation included) on a session of its own; `busy`
+ * when another process holds it.
+ */
+export function withPeriodLock<T>(ledger: Pool, flow: string, period: string, environment: string, fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {
+  return withTryLock(ledger, ['pg_try_advisory_lock(hashtext($1))', 'pg_advisory_unlock(hashtext($1))'], [periodLockKey(flow, period, environment)], fn);
+}
+
+async function withTryLock<T>(ledger: Pool, [lock, unlock]: [string, string], key: unknown[], fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {
   const session = await connect(ledger);
   let broken: Error | undefined;
   try {
-    const got = await queryFirst(session, 'SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK.submission, submissionId], Locked);
+    const got = await queryFirst(session, `SELECT ${lock} AS ok`, key, Locked);
     if (!got!.ok) return { busy: true };
     try {
       return { busy: false, value: await fn() };
     } finally {
-      await session.query('SELECT pg_advisory_unlock($1, $2)', [LOCK.submission, submissionId]).catch((err: Error) => {
+      await session.query(`SELECT ${unlock}`, key).catch((err: Error) => {
         broken = err;
       });
     }

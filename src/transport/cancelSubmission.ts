@@ -4,8 +4,8 @@ import type { Clock } from '../clock/clock.js';
 import { type Pool, withTransaction } from '../db/database.js';
 import { queryFirst } from '../db/queryRows.js';
 import { BusyError, LedgerConflictError, NotFoundError } from '../errors/errors.js';
-import { withSubmissionLock } from '../ledger/locks.js';
-import { submissionFilesColumns } from '../ledger/rowSchemas.js';
+import { withPeriodLock, withSubmissionLock } from '../ledger/locks.js';
+import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
@@ -49,11 +49,22 @@ export async function cancelSubmission(deps: CancelDeps, submissionId: number): 
     const s = await readSubmission(deps.ledger, submissionId);
     if (s.state === 'cancelled') return 'already-cancelled' as const;
     refuseProcessed(submissionId, s);
-    if (s.state === 'written' && s.go_started_at === null) {
-      await cancel(deps, submissionId, ['written'], { how: 'not sent' });
-      return 'cancelled-locally' as const;
+    // A run or rerun of the period (a rerun's plan waiting for its confirmation included) builds
+    // on what the receivers hold: cancelling under it would make it write against a version gone.
+    const period = await withPeriodLock(deps.ledger, s.flow, s.period, s.environment, async () => {
+      await refuseBuiltOn(deps.ledger, submissionId, s);
+      if (s.state === 'written' && s.go_started_at === null) {
+        await cancel(deps, submissionId, ['written'], { how: 'not sent' });
+        return 'cancelled-locally' as const;
+      }
+      return writeTd(deps, submissionId, s);
+    });
+    if (period.busy) {
+      throw new BusyError(
+        `${s.flow} ${s.period} (${s.environment}) is being run or rerun by another maillon process right now (a rerun may be waiting for its plan to be confirmed); submission #${submissionId} was not cancelled. Let that run finish or decline its plan, then cancel again.`,
+      );
     }
-    return writeTd(deps, submissionId, s);
+    return period.value;
   });
   if (locked.busy) {
     throw new BusyError(
@@ -114,6 +125,29 @@ function refuseProcessed(submissionId: number, s: Row): void {
       `Submission #${submissionId} is ${s.state}: the receiver has already processed it, so it cannot be cancelled. Send a correction instead: maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…".`,
     );
   }
+}
+
+/**
+ * Refuses to cancel a version that a later live correction or replacement of the same period and
+ * receiver builds on: the later one would reach the receiver alone, correcting what it never got.
+ */
+async function refuseBuiltOn(ledger: Pool, submissionId: number, s: Row): Promise<void> {
+  const later = await queryFirst(
+    ledger,
+    `SELECT l.submission_id, l.kind, l.state FROM maillon.submissions b
+     JOIN maillon.submissions l ON l.flow = b.flow AND l.period = b.period AND l.environment = b.environment AND l.receiver = b.receiver
+     WHERE b.submission_id = $1 AND l.submission_id > b.submission_id AND l.state IN ('written', 'sent', 'received', 'accepted', 'accepted_with_anomalies')
+     ORDER BY l.submission_id DESC LIMIT 1`,
+    [submissionId],
+    z.object({ submission_id: ledgerId, kind: z.string(), state: z.string() }),
+  );
+  if (!later) return;
+  throw new LedgerConflictError(
+    `Submission #${later.submission_id}, a ${later.kind} of ${s.flow} ${s.period} for ${s.receiver} (${later.state}), builds on submission #${submissionId}: cancelling #${submissionId} alone would leave it correcting what the receiver never got. ` +
+      (later.state === 'written' || later.state === 'sent'
+        ? `Cancel #${later.submission_id} first (maillon cancel ${later.submission_id}), then #${submissionId}.`
+        : `The receiver already processed #${later.submission_id}: send a correction instead (maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…").`),
+  );
 }
 
 async function readSubmission(ledger: Pool, submissionId: number): Promise<Row> {

@@ -40,8 +40,11 @@ export interface SendOutcome {
   submissionId: number;
   receiver: string;
   go: string;
-  result: 'sent' | 'failed' | 'skipped-locked';
+  /** `waiting`: an earlier version of the same period for the same receiver is not delivered yet. */
+  result: 'sent' | 'failed' | 'skipped-locked' | 'waiting';
   error?: string;
+  /** Why a submission waits. */
+  reason?: string;
 }
 
 const SubmissionRow = z.object({
@@ -53,7 +56,9 @@ type SubmissionRow = z.output<typeof SubmissionRow>;
 /**
  * Sends every written submission matching the filter, oldest first. Each one is locked (its
  * advisory lock: another maillon process skips it, a cancel waits its turn), delivered with retries (exponential backoff
- * with jitter, transient failures only), and every attempt is recorded in the ledger.
+ * with jitter, transient failures only), and every attempt is recorded in the ledger. A correction
+ * or replacement waits while an earlier version of its period for the same receiver is not
+ * delivered (failed, or being sent by another process): the next send delivers both in order.
  */
 export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): Promise<SendOutcome[]> {
   const rows = await queryRows(
@@ -98,9 +103,35 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
       z.object({ state: z.string(), go_started_at: z.date().nullable() }),
     ))!;
     if (current.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' as const };
+    // A correction or replacement goes out only after the version it builds on: delivered first,
+    // it would reach the receiver before what it corrects.
+    const earlier = await earlierUndelivered(deps.ledger, id);
+    if (earlier !== null) {
+      return {
+        submissionId: id,
+        receiver: row.receiver,
+        go,
+        result: 'waiting' as const,
+        reason: `submission #${earlier}, an earlier version of the same period for ${row.receiver}, is not delivered yet`,
+      };
+    }
     return deliver(deps, sessions, { ...row, go_started_at: current.go_started_at }, id, go);
   });
   return locked.busy ? { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' } : locked.value;
+}
+
+/** The oldest earlier submission of the same flow, period, environment and receiver still written, or null. */
+async function earlierUndelivered(ledger: Pool, id: number): Promise<number | null> {
+  const row = await queryFirst(
+    ledger,
+    `SELECT e.submission_id FROM maillon.submissions s
+     JOIN maillon.submissions e ON e.flow = s.flow AND e.period = s.period AND e.environment = s.environment AND e.receiver = s.receiver
+     WHERE s.submission_id = $1 AND e.submission_id < s.submission_id AND e.state = 'written'
+     ORDER BY e.submission_id LIMIT 1`,
+    [id],
+    z.object({ submission_id: ledgerId }),
+  );
+  return row?.submission_id ?? null;
 }
 
 async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {

@@ -183,3 +183,33 @@ describe('a rerun computes its plan once and holds it until it is confirmed', ()
     expect(await submissions()).toBe(3);
   });
 });
+
+describe('a cancel while a rerun of the period shows its plan', () => {
+  let fx: FlowFixture;
+  const yes = ['rerun', 'tax-attestations', '--period', '2024', '--reason', 'affiliate left', '--as-of', NOW, '--yes'];
+
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(taxAttestations, '2024');
+    await importFolder(fx.db.pool, await changedDossier(path.join(path.dirname(fx.outbox), 'without-d06'), false));
+  });
+  afterAll(async () => fx?.close());
+
+  it('is refused (exit 8): the rerun corrects the version it planned against, which stays live', async () => {
+    const original = Number((await fx.db.pool.query(`SELECT submission_id FROM maillon.submissions`)).rows[0].submission_id);
+    const paused = pausedAfterPlan(yes, cliEnv(fx));
+    expect(await paused.planShown).toMatch(/vanished\s+1 /);
+    const cancel = await maillon(['cancel', String(original)], cliEnv(fx));
+    expect(cancel.code, cancel.stdout).toBe(8);
+    expect(cancel.stderr).toContain(
+      `tax-attestations 2024 (T) is being run or rerun by another maillon process right now (a rerun may be waiting for its plan to be confirmed); submission #${original} was not cancelled.`,
+    );
+    const { code, stdout } = await paused.ended;
+    expect(code, stdout).toBe(0);
+    const states = (await fx.db.pool.query(`SELECT kind, state FROM maillon.submissions ORDER BY submission_id`)).rows;
+    expect(states).toEqual([
+      { kind: 'original', state: 'written' },
+      { kind: 'correction', state: 'written' },
+    ]);
+  });
+});

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { fixedClock } from '../../src/clock/clock.js';
 import { SCHEMAS_DIR } from '../../src/cli/context.js';
+import { runPipeline } from '../../src/engine/runPipeline.js';
 import { createLogger } from '../../src/log/logger.js';
+import { parsePeriod } from '../../src/period/period.js';
 import { createXsdValidator } from '../../src/render/xsdValidator.js';
 import { simulateReceiver } from '../../src/simulate/simulateReceiver.js';
 import { cancelSubmission } from '../../src/transport/cancelSubmission.js';
@@ -13,7 +15,7 @@ import { sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { maillon } from '../helpers/cli.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { submissionsOf } from '../helpers/ledger.js';
-import { ROOT } from '../helpers/runHarness.js';
+import { ROOT, runDeps } from '../helpers/runHarness.js';
 import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 /** `cancel` against a real OpenSSH server: never both a cancel and a delivery (issue 20). */
@@ -73,6 +75,28 @@ describe('cancelling a submission whose GO may be on the server', () => {
     expect(await inbox()).not.toContain(`TD.${stem}.1`);
     expect(await stateOf(id!)).toBe('sent');
     expect(await events(id!)).toEqual(['written', 'sent']);
+  });
+
+  it('cancel of an original that a written replacement builds on: refused (exit 8) until the replacement is cancelled first', async () => {
+    const run = await fx.run(career, '2025-Q3');
+    const replacement = await runPipeline(runDeps(fx.db.pool, fx.outbox, '2026-10-10T02:00:00+02:00'), {
+      pipeline: career,
+      period: parsePeriod('2025-Q3'),
+      environment: 'T',
+      sender: '012345',
+      dryRun: false,
+      correction: { reason: 'resend whole (test)', full: true },
+    });
+    const [original] = await submissionsOf(fx.db.pool, run.runId);
+    const [replacing] = await submissionsOf(fx.db.pool, replacement.runId);
+    const refused = await maillon(['cancel', String(original)], env);
+    expect(refused.code).toBe(8);
+    expect(refused.stderr).toContain(`Submission #${replacing}, a replacement of career 2025-Q3 for INASTI (written), builds on submission #${original}`);
+    expect(refused.stderr).toContain(`Cancel #${replacing} first (maillon cancel ${replacing}), then #${original}.`);
+    expect(await stateOf(original!)).toBe('written');
+    expect((await maillon(['cancel', String(replacing)], env)).code).toBe(0);
+    expect((await maillon(['cancel', String(original)], env)).code).toBe(0);
+    expect([await stateOf(original!), await stateOf(replacing!)]).toEqual(['cancelled', 'cancelled']);
   });
 
   it("acks reads the receiver's replies to a submission whose send was killed after its GO", async () => {

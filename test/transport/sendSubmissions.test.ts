@@ -4,13 +4,17 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { fixedClock } from '../../src/clock/clock.js';
+import { connect } from '../../src/db/database.js';
+import { runPipeline } from '../../src/engine/runPipeline.js';
 import { ConfigError } from '../../src/errors/errors.js';
+import { LOCK } from '../../src/ledger/locks.js';
 import { createLogger } from '../../src/log/logger.js';
+import { parsePeriod } from '../../src/period/period.js';
 import { loadEndpoints } from '../../src/transport/receivers.js';
 import { type SendDeps, sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
-import { cancelUnsent } from '../helpers/ledger.js';
-import { ROOT } from '../helpers/runHarness.js';
+import { cancelUnsent, submissionsOf } from '../helpers/ledger.js';
+import { ROOT, runDeps } from '../helpers/runHarness.js';
 import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 /** A delivery stopped right after its GO was written, before the ledger recorded it (what SIGKILL does there). */
@@ -123,5 +127,44 @@ describe('sending submissions to a real OpenSSH SFTP server', () => {
     expect(out!.result).toBe('failed');
     expect(out!.error).toContain('is readable by others (mode 644)');
     expect(() => loadEndpoints(path.join(path.dirname(fx.outbox), 'missing.json'))).toThrow(ConfigError);
+  });
+
+  it('a replacement waits while the original it replaces is not delivered (being sent elsewhere, or failed); the next send delivers both in order', async () => {
+    const run = await fx.run(career, '2025-Q1');
+    const replacement = await runPipeline(runDeps(fx.db.pool, fx.outbox), {
+      pipeline: career,
+      period: parsePeriod('2025-Q1'),
+      environment: 'T',
+      sender: '012345',
+      dryRun: false,
+      correction: { reason: 'resend whole (test)', full: true },
+    });
+    const [original] = await submissionsOf(fx.db.pool, run.runId);
+    const [replacing] = await submissionsOf(fx.db.pool, replacement.runId);
+    const goOf = (r: typeof run): string => `GO.CARR.012345.20261010.${r.files[0]!.sequence}.T.1`;
+    // Another maillon process is delivering the original.
+    const other = await connect(fx.db.pool);
+    await other.query('SELECT pg_advisory_lock($1, $2)', [LOCK.submission, original!]);
+    try {
+      const outcomes = await sendSubmissions(deps(), { period: '2025-Q1' });
+      expect(outcomes.map((o) => [o.submissionId, o.result])).toEqual([
+        [original, 'skipped-locked'],
+        [replacing, 'waiting'],
+      ]);
+      expect(outcomes[1]!.reason).toBe(`submission #${original}, an earlier version of the same period for INASTI, is not delivered yet`);
+      expect(await inbox()).not.toContain(goOf(replacement));
+    } finally {
+      await other.query('SELECT pg_advisory_unlock_all()');
+      other.release();
+    }
+    const outcomes = await sendSubmissions(deps(), { period: '2025-Q1' });
+    expect(outcomes.map((o) => [o.submissionId, o.result])).toEqual([
+      [original, 'sent'],
+      [replacing, 'sent'],
+    ]);
+    const sentAt = async (id: number): Promise<number> =>
+      (await fx.db.pool.query('SELECT attempt_id FROM maillon.transfer_attempts WHERE submission_id = $1 AND outcome = $2', [id, 'sent'])).rows[0].attempt_id;
+    expect(Number(await sentAt(original!))).toBeLessThan(Number(await sentAt(replacing!)));
+    expect(await inbox()).toContain(goOf(replacement));
   });
 });
