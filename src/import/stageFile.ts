@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
-import { CsvError, parse } from 'csv-parse';
+import { CsvError, type Info, type Options, parse } from 'csv-parse';
 import { copyRow, createCopyIn } from '../db/copyIn.js';
 import type { PoolClient } from '../db/database.js';
 import type { ContractBreak } from '../errors/errors.js';
@@ -13,6 +13,12 @@ export interface StagedFile {
   file: string;
   rows: number;
   sha256: string;
+}
+
+/** A record as csv-parse hands it over here: with the line where it starts (physicalLines). */
+interface Numbered {
+  record: string[];
+  line: number;
 }
 
 /** Name of the temporary staging table of a contract table. */
@@ -37,7 +43,10 @@ export async function stageFile(client: PoolClient, spec: TableSpec, filePath: s
   const hash = createHash('sha256');
   const source = createReadStream(filePath);
   source.on('data', (chunk) => hash.update(chunk));
-  const parser = source.pipe(withoutBom()).pipe(parse({ ...CSV_READING, bom: false, encoding: 'latin1', info: true }));
+  const lines = physicalLines();
+  const reading: Options<Numbered, string[]> = { ...CSV_READING, bom: false, encoding: 'latin1', on_record: (record, info) => ({ record, line: lines.start(record, info) }) };
+  // csv-parse's types let on_record change the record's type only with `columns`.
+  const parser = source.pipe(withoutBom()).pipe(parse(reading as unknown as Options));
   source.on('error', (err) => parser.destroy(err));
   const copy = createCopyIn(client, `COPY ${stagingTable(spec)} (line, ${spec.columns.map((c) => c.name).join(', ')}) FROM STDIN`);
   const expected = spec.columns.map((c) => c.name);
@@ -45,8 +54,7 @@ export async function stageFile(client: PoolClient, spec: TableSpec, filePath: s
   let headerSeen = false;
   let headerOk = false;
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      const line = info.lines - embeddedNewlines(record);
+    for await (const { record, line } of parser as AsyncIterable<Numbered>) {
       if (!headerSeen) {
         headerSeen = true;
         headerOk = checkHeader(spec, record, onBreak);
@@ -63,15 +71,15 @@ export async function stageFile(client: PoolClient, spec: TableSpec, filePath: s
       const w = copy.write(copyRow([line, ...values]));
       if (w) await w;
     }
+    // Not after a CSV error: csv-parse may have read the header without handing it over.
+    if (!headerSeen) onBreak({ file: spec.file, line: 1, column: '(header)', reason: 'the file is empty: the header line is missing' });
   } catch (err) {
     // csv-parse names its codes inconsistently (CSV_QUOTE_NOT_CLOSED, INVALID_OPENING_QUOTE): test the class.
     if (!(err instanceof CsvError)) throw err;
-    const e = err as CsvError & { lines?: number };
-    onBreak({ file: spec.file, line: e.lines ?? 0, column: '(row)', reason: `not valid CSV (RFC 4180): ${csvProblem(e)}` });
+    onBreak({ file: spec.file, line: lines.atError(err as CsvError & Info), column: '(row)', reason: `not valid CSV (RFC 4180): ${csvProblem(err)}` });
   } finally {
     await copy.end();
   }
-  if (!headerSeen) onBreak({ file: spec.file, line: 1, column: '(header)', reason: 'the file is empty: the header line is missing' });
   return { file: spec.file, rows, sha256: hash.digest('hex') };
 }
 
@@ -123,7 +131,29 @@ function withoutBom(): Transform {
   });
 }
 
-function embeddedNewlines(record: string[]): number {
+/**
+ * The line where each record starts, as an editor numbers it and as the bulk path names it
+ * (recordReader.ts): 1 plus the LFs before it; a CR inside a field ends no line. csv-parse's own
+ * `info.lines` counts every CR and every LF inside a field (a CRLF twice), so it is not used: a
+ * record starts on the line after the previous one ends, past the empty lines csv-parse skipped.
+ * `start` is called from csv-parse's `on_record`, so that `atError`, the start of the record
+ * being read when csv-parse stops, also counts the records it read but never handed over.
+ */
+function physicalLines(): { start(record: string[], info: Info): number; atError(info: Info): number } {
+  let next = 1;
+  let skipped = 0;
+  return {
+    start(record, info) {
+      const line = next + info.empty_lines - skipped;
+      skipped = info.empty_lines;
+      next = line + 1 + lineFeeds(record);
+      return line;
+    },
+    atError: (info) => next + info.empty_lines - skipped,
+  };
+}
+
+function lineFeeds(record: string[]): number {
   let n = 0;
   for (const field of record) {
     if (field.includes('\n')) n += field.split('\n').length - 1;

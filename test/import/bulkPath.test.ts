@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ContractBreak, ImportError } from '../../src/errors/errors.js';
 import { CONTRACT, type ColumnSpec } from '../../src/import/contract.js';
 import { importFolder, type ImportResult } from '../../src/import/importFolder.js';
+import { recordReader } from '../../src/import/recordReader.js';
 import { ROOT } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
@@ -73,10 +74,10 @@ describe('import: bulk path', () => {
   });
 
   let n = 0;
-  async function writeFolder(files: Record<string, string[]>): Promise<string> {
+  async function writeFolder(files: Record<string, string[]>, eol = '\n'): Promise<string> {
     const folder = path.join(dir, `f${++n}`);
     await fs.mkdir(folder);
-    for (const [name, lines] of Object.entries(files)) await fs.writeFile(path.join(folder, name), `${lines.join('\n')}\n`);
+    for (const [name, lines] of Object.entries(files)) await fs.writeFile(path.join(folder, name), `${lines.join(eol)}${eol}`);
     return folder;
   }
 
@@ -164,6 +165,65 @@ describe('import: bulk path', () => {
         out.breaks.map((b) => `${b.file}:${b.line}: ${b.column}`),
         v.name,
       ).toContain(v.expected);
+    }
+  });
+
+  it('names the line where a record starts, as an editor numbers it, after quoted fields holding a CRLF or a lone CR, on both paths', async () => {
+    // A line ends at LF (a street on two lines from a Windows export holds a CRLF). csv-parse counts
+    // a CR, and each half of a CRLF, inside a quoted field as a line: the bulk path (recordReader) does not.
+    const spec = CONTRACT.find((t) => t.file === 'affiliates.csv')!;
+    const set = (f: Record<string, string[]>, i: number, column: string, value: string): void => {
+      f['affiliates.csv']![i] = setField(
+        f['affiliates.csv']![i]!,
+        spec.columns.findIndex((c) => c.name === column),
+        value,
+      );
+    };
+    const CRLF = '"Rue de la Loi 16\r\nboîte 3"';
+    const CR = '"Rue de Rivoli 1\rbâtiment B"';
+    const sexQ = 'sex: expected one of M, F, X, got "Q"';
+    const variants: { name: string; change: (f: Record<string, string[]>) => void; eol?: string; expected: string[]; bulkLine?: number }[] = [
+      { name: 'a CRLF inside quotes', change: (f) => (set(f, 1, 'street', CRLF), set(f, 3, 'sex', 'Q')), expected: [`5: ${sexQ}`], bulkLine: 5 },
+      { name: 'a lone CR inside quotes', change: (f) => (set(f, 1, 'street', CR), set(f, 3, 'sex', 'Q')), expected: [`4: ${sexQ}`], bulkLine: 4 },
+      {
+        name: 'a CRLF file',
+        eol: '\r\n',
+        change: (f) => (set(f, 1, 'street', CRLF), set(f, 2, 'street', CRLF), set(f, 4, 'sex', 'Q')),
+        expected: [`7: ${sexQ}`],
+        bulkLine: 7,
+      },
+      {
+        name: 'a duplicate key',
+        change: (f) => (set(f, 1, 'street', CRLF), set(f, 2, 'street', CR), f['affiliates.csv']!.push(f['affiliates.csv']![2]!)),
+        expected: ['14: affiliate_id: duplicate key "D02", first at line 4'],
+      },
+      {
+        name: 'not valid CSV',
+        change: (f) => (set(f, 1, 'street', CRLF), set(f, 2, 'street', CR), set(f, 3, 'last_name', 'Du"pont"')),
+        expected: ['5: (row): not valid CSV (RFC 4180): a quote inside a field that does not start with one; quote the whole field and double the quotes inside it'],
+        bulkLine: 5,
+      },
+      {
+        name: 'a quote never closed, read on by csv-parse to the next quote',
+        change: (f) => (set(f, 1, 'street', CRLF), set(f, 2, 'street', CR), set(f, 3, 'street', '"Markt 2')),
+        expected: ['5: (row): not valid CSV (RFC 4180): characters after the closing quote of a field; double the quotes inside a quoted field'],
+        bulkLine: 5,
+      },
+    ];
+    for (const v of variants) {
+      const files = smallFolder();
+      v.change(files);
+      const folder = await writeFolder(files, v.eol);
+      const out = await attempt(folder);
+      expect(out.error, v.name).toBeInstanceOf(ImportError);
+      expect(
+        out.breaks.filter((b) => b.file === 'affiliates.csv').map((b) => `${b.line}: ${b.column}: ${b.reason}`),
+        v.name,
+      ).toEqual(v.expected);
+      if (v.bulkLine === undefined) continue;
+      const reader = recordReader(spec, path.join(folder, spec.file));
+      reader.write(await fs.readFile(path.join(folder, spec.file)));
+      expect((await reader.end()).problem, v.name).toMatch(new RegExp(`^line ${v.bulkLine} `));
     }
   });
 
