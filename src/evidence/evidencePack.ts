@@ -54,6 +54,7 @@ const AttemptRow = z.object({
   error: z.string().nullable(),
 });
 const ReplyRow = z.object({
+  reply_id: id,
   name: z.string(),
   server: z.string(),
   received_at: at,
@@ -87,7 +88,8 @@ export function packFolder(evidenceDir: string, flow: string, period: string, en
 /**
  * Writes the evidence pack of a submission in a final state, once: the exact bytes sent (data
  * and signature files, checked against the ledger's sha256), the SFTP transcript (server, host
- * key, remote names, sizes, times, every attempt), the replies with their verification result,
+ * key, remote names, sizes, times, every attempt), every reply recorded about its files (applied,
+ * in conflict or set aside) with its verification result and the entry holding its body,
  * the ledger events of the submission and its reconciliation summary, and a manifest of every
  * file with its sha256. Every file is streamed and hashed in the same pass (memory does not grow
  * with the files or the anomalies). Written in a temporary folder (removed when a step fails) and
@@ -164,20 +166,48 @@ async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, subm
   );
   await pack.write('transcript.json', json({ submission: sub, files: files.map(({ path: _p, ...f }) => f), attempts }));
   const names = files.filter((f) => f.kind === 'FI').map((f) => f.name);
-  const replies = await queryRows(
-    ledger,
-    `SELECT name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`,
-    [names],
-    ReplyRow,
-  );
-  for (const r of replies) if (r.local_path && existsSync(r.local_path)) await pack.copy(`replies/${r.name}`, r.local_path);
-  await pack.write('replies.json', json(replies.map(({ local_path: _l, ...r }) => r)));
+  await writeReplies(ledger, pack, names);
   const events = await queryRows(ledger, `SELECT event_id, at, kind, detail, prev_hash, hash FROM maillon.events WHERE submission_id = $1 ORDER BY event_id`, [submissionId], EventRow);
   await pack.write('events.json', json(events));
   const run = await queryFirst(ledger, `SELECT run_id, flow, period, environment, as_of, extracted, emitted, quarantined, facts FROM maillon.runs WHERE run_id = $1`, [sub.run_id], RunRow);
   const submission = { state: sub.state, files: files.map((f) => ({ name: f.name, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state })) };
   await pack.write('reconciliation.json', reconciliationJson(ledger, run, submission, submissionId));
   await fs.writeFile(path.join(pack.folder, 'manifest.json'), json(pack.entries), { mode: 0o400 });
+}
+
+/**
+ * The replies recorded about the submission's files, whatever their state (an auditor sees the
+ * conflicts and the set-aside ones too, marked): each kept body under its own entry, and
+ * replies.json naming, for each reply (server, name), the entry holding its body.
+ */
+async function writeReplies(ledger: Pool, pack: PackWriter, fileNames: readonly string[]): Promise<void> {
+  const replies = await queryRows(
+    ledger,
+    `SELECT reply_id, name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`,
+    [fileNames],
+    ReplyRow,
+  );
+  const entries = replyEntries(replies);
+  const listed = [];
+  for (const [i, { local_path: from, ...r }] of replies.entries()) {
+    const entry = from && existsSync(from) ? (await pack.copy(entries[i]!, from)).path : null;
+    listed.push({ ...r, entry });
+  }
+  await pack.write('replies.json', json(listed));
+}
+
+/**
+ * The pack entry of each reply's body, in the order given: `replies/<name>`, or, for a name an
+ * earlier reply already took (the same name recorded from another server or folder: a replay),
+ * `replies/<name>.reply-<reply_id>`. Every reply of the ledger keeps its own entry.
+ */
+function replyEntries(replies: readonly { reply_id: string; name: string }[]): string[] {
+  const taken = new Set<string>();
+  return replies.map((r) => {
+    const entry = taken.has(`replies/${r.name}`) ? `replies/${r.name}.reply-${r.reply_id}` : `replies/${r.name}`;
+    taken.add(entry);
+    return entry;
+  });
 }
 
 /**

@@ -21,8 +21,8 @@ describe('evidence packs, written and exported by streaming', () => {
 
   /** A career run whose submission the receiver accepted with ANOMALIES anomalies (more than one batch of rows). */
   // Each submission is of its own period (a period its receiver holds is never run twice).
-  const periods = ['2026-Q3', '2026-Q2', '2026-Q1'];
-  async function acceptedWithAnomalies(): Promise<{ submissionId: number; outbox: string }> {
+  const periods = ['2026-Q3', '2026-Q2', '2026-Q1', '2025-Q4'];
+  async function acceptedWithAnomalies(): Promise<{ submissionId: number; outbox: string; fileName: string; replyName: string }> {
     const run = await fx.run(career, periods.shift()!);
     const file = run.files[0]!;
     const { rows } = await fx.db.pool.query(`SELECT submission_id, file_id FROM maillon.files WHERE run_id = $1 AND kind = 'FI'`, [run.runId]);
@@ -43,7 +43,7 @@ describe('evidence packs, written and exported by streaming', () => {
     // Along the ledger's state graph (migration 009 refuses any other move): sent, then notified.
     await fx.db.pool.query(`UPDATE maillon.submissions SET go_started_at = now(), sent_at = now(), state = 'sent' WHERE submission_id = $1`, [submissionId]);
     await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'accepted_with_anomalies' WHERE submission_id = $1`, [submissionId]);
-    return { submissionId: Number(submissionId), outbox: file.path };
+    return { submissionId: Number(submissionId), outbox: file.path, fileName: file.name, replyName: `FO.NOTI.999999.20261010.0000${run.runId}.T` };
   }
 
   beforeAll(async () => {
@@ -131,5 +131,29 @@ describe('evidence packs, written and exported by streaming', () => {
     // Its own pack, found again, is kept as it is.
     expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toBe(folder);
     expect(await fs.readdir(path.join(evidence, '.orphans'))).toHaveLength(1);
+  });
+
+  it('keeps every reply of the ledger, each under its own entry, when the same name was recorded from two servers (a replay)', async () => {
+    const { submissionId, fileName, replyName } = await acceptedWithAnomalies();
+    // The same reply, read again from the folder of another server: recorded as a conflict, with its own kept body.
+    const replayed = path.join(path.dirname(fx.outbox), `replayed-${submissionId}.xml`);
+    await fs.writeFile(replayed, '<NOTI>replayed</NOTI>\n');
+    const r = await fx.db.pool.query(
+      `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, reason, kind, file_name)
+       VALUES ('other', $1, now(), 22, $2, $3, 'conflict', 'Duplicate: the NOTI was already applied.', 'NOTI', $4) RETURNING reply_id`,
+      [replyName, await sha(replayed), replayed, fileName],
+    );
+    const second = `replies/${replyName}.reply-${r.rows[0].reply_id}`;
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const manifest = JSON.parse(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')) as ManifestEntry[];
+    expect(manifest.map((e) => e.path).filter((p) => p.startsWith('replies/'))).toEqual([`replies/${replyName}`, second]);
+    expect(await fs.readFile(path.join(pack, second), 'utf8')).toBe('<NOTI>replayed</NOTI>\n');
+    const replies = JSON.parse(await fs.readFile(path.join(pack, 'replies.json'), 'utf8'));
+    expect(replies).toMatchObject([
+      { server: 'test', name: replyName, state: 'processed', entry: `replies/${replyName}` },
+      { server: 'other', name: replyName, state: 'conflict', reason: 'Duplicate: the NOTI was already applied.', entry: second },
+    ]);
+    const zip = path.join(path.dirname(fx.outbox), 'replayed.zip');
+    expect(await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q4', 'T', zip)).toMatchObject({ packs: 1, pending: [] });
   });
 });
