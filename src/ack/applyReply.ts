@@ -1,4 +1,3 @@
-import type { Environment } from '../domain/environment.js';
 import { z } from 'zod';
 import type { PoolClient } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
@@ -9,16 +8,12 @@ import { settleFromReplies } from '../ledger/transitions.js';
 import { parseBatchFileName } from '../package/batchFileName.js';
 import type { AnomalyStage } from './anomalyStage.js';
 import { recordReadReply, type KeptBody } from './replyLedger.js';
-import { conflictOf, type NamedFile, type ReplyFolder } from './replyRules.js';
+import { conflictOf, type NamedFile, type ReplyOrigin } from './replyRules.js';
 import type { ReplyHeader } from './replyXml.js';
 
 /** Where a reply came from and what was kept of it. */
-export interface ReplySource {
-  server: string;
+export interface ReplySource extends ReplyOrigin {
   name: string;
-  folder: ReplyFolder;
-  /** The environment letter of the reply's own name. */
-  nameEnvironment: Environment;
   at: Date;
   body: KeptBody;
   signature: string | null;
@@ -35,6 +30,7 @@ const NamedFileRow = z.object({
   ack_state: z.enum(['received', 'rejected']).nullable(),
   noti_state: z.enum(['accepted', 'accepted_with_anomalies', 'rejected']).nullable(),
   submission_id: ledgerId,
+  receiver: z.string(),
   environment: environmentColumn,
   state: z.string(),
   go_started: z.boolean(),
@@ -50,7 +46,7 @@ const AppliedRow = z.object({ kind: z.enum(['ACRF', 'NOTI']), name: z.string() }
 export async function applyReply(tx: PoolClient, source: ReplySource, reply: ReplyHeader, stage: AnomalyStage): Promise<AppliedReply> {
   const file = await lockNamedFile(tx, reply.fileName);
   if (!file) throw new AckError(`The ${reply.kind} reply is about ${shownFileName(reply.fileName)}, which is not a file we sent; it was set aside.`, { fileName: reply.fileName });
-  const reason = conflictOf(reply, source.nameEnvironment, source.folder, file);
+  const reason = conflictOf(reply, source, file);
   const replyId = await recordReadReply(tx, {
     server: source.server,
     name: source.name,
@@ -102,7 +98,7 @@ export async function deriveSubmissionState(tx: PoolClient, submissionId: number
 async function lockNamedFile(tx: PoolClient, fileName: string): Promise<(NamedFile & { fileId: number; runId: number; fileKey: string }) | null> {
   const row = await queryFirst(
     tx,
-    `SELECT f.file_id, f.run_id, f.file_key, f.ack_state, f.noti_state, s.submission_id, s.environment, s.state, s.go_started_at IS NOT NULL AS go_started
+    `SELECT f.file_id, f.run_id, f.file_key, f.ack_state, f.noti_state, s.submission_id, s.receiver, s.environment, s.state, s.go_started_at IS NOT NULL AS go_started
      FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.name = $1 AND f.kind = 'FI' FOR UPDATE OF s`,
     [fileName],
     NamedFileRow,
@@ -115,6 +111,7 @@ async function lockNamedFile(tx: PoolClient, fileName: string): Promise<(NamedFi
     runId: row.run_id,
     fileKey: row.file_key,
     submissionId: row.submission_id,
+    receiver: row.receiver,
     environment: row.environment,
     submissionState: row.state,
     goStarted: row.go_started,

@@ -7,7 +7,7 @@ import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { queryRows } from '../db/queryRows.js';
-import { AckError, TransportError } from '../errors/errors.js';
+import { AckError, ConfigError, TransportError } from '../errors/errors.js';
 import { writeEvidencePack } from '../evidence/evidencePack.js';
 import type { Logger } from '../log/logger.js';
 import { type BatchFileName, formatBatchFileName, parseBatchFileName } from '../package/batchFileName.js';
@@ -52,15 +52,18 @@ interface Folder {
   server: string;
   dir: string;
   folder: ReplyFolder;
+  /** The receivers whose endpoints resolve to this server and folder: whose files its replies may settle. */
+  receivers: readonly string[];
 }
 
 type Listed = { name: string; size: number; type: string };
 
 /**
  * Reads the reply folder (OUT for R, OUTTEST for T and S) of every receiver we sent to in that
- * environment: each FO/CO reply whose own GO is there is downloaded once, read safely and
- * applied to the ledger, or recorded as a conflict when the rules of replyRules.ts say it must
- * not be believed. Each reply stands alone: whatever fails in one (its name, its type, its size,
+ * environment, once per server and folder: each FO/CO reply whose own GO is there is downloaded
+ * once, read safely and applied to the ledger, or recorded as a conflict when the rules of
+ * replyRules.ts say it must not be believed (among them: a file of a receiver that folder does
+ * not serve). Each reply stands alone: whatever fails in one (its name, its type, its size,
  * its download, its content) sets that reply aside with the reason and the next one is read. A
  * failure that is not the reply's (the database, our disk, a server that cannot be reached) ends
  * the pass with its error.
@@ -68,25 +71,49 @@ type Listed = { name: string; size: number; type: string };
 export async function ingestReplies(deps: AckDeps, environment: Environment): Promise<ReplyOutcome[]> {
   const receivers = await queryRows(
     deps.ledger,
-    // Every receiver that may hold one of our GO files: sent, or written with its GO started (a
-    // send killed after the GO, which the receiver may already have answered).
-    `SELECT DISTINCT receiver FROM maillon.submissions
-     WHERE environment = $1 AND (state <> 'written' OR go_started_at IS NOT NULL) ORDER BY receiver`,
+    // Every receiver of the ledger, and whether it may hold one of our GO files in this
+    // environment: sent, or written with its GO started (a send killed after the GO, which the
+    // receiver may already have answered). Only those are read; all of them tell whose replies a
+    // folder holds, since a reply may name a file of any.
+    `SELECT receiver, bool_or(environment = $1 AND (state <> 'written' OR go_started_at IS NOT NULL)) AS answers
+     FROM maillon.submissions GROUP BY receiver ORDER BY receiver`,
     [environment],
-    z.object({ receiver: z.string() }),
+    z.object({ receiver: z.string(), answers: z.boolean() }),
   );
+  const folderOf = (endpoint: Endpoint): Omit<Folder, 'receivers'> => {
+    const dir = environment === 'R' ? endpoint.outDir : endpoint.outTestDir;
+    return { endpoint, dir, server: `${endpoint.user}@${endpoint.host}:${endpoint.port}${path.posix.resolve('/', dir)}`, folder: environment === 'R' ? 'OUT' : 'OUTTEST' };
+  };
+  const served = new Map<string, string[]>();
+  for (const { receiver, answers } of receivers) {
+    const endpoint = answers ? deps.endpoints.forReceiver(receiver) : endpointIfAny(deps.endpoints, receiver);
+    if (!endpoint) continue;
+    const { server } = folderOf(endpoint);
+    served.set(server, [...(served.get(server) ?? []), receiver]);
+  }
   await privateFolder(deps.repliesDir);
   const seen = new Set<string>();
   const outcomes: ReplyOutcome[] = [];
-  for (const { receiver } of receivers) {
-    const endpoint = deps.endpoints.forReceiver(receiver);
-    const dir = environment === 'R' ? endpoint.outDir : endpoint.outTestDir;
-    const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}${path.posix.resolve('/', dir)}`;
-    if (seen.has(server)) continue;
-    seen.add(server);
-    outcomes.push(...(await ingestFolder(deps, { endpoint, server, dir, folder: environment === 'R' ? 'OUT' : 'OUTTEST' })));
+  for (const { receiver } of receivers.filter((r) => r.answers)) {
+    const f = folderOf(deps.endpoints.forReceiver(receiver));
+    if (seen.has(f.server)) continue;
+    seen.add(f.server);
+    outcomes.push(...(await ingestFolder(deps, { ...f, receivers: served.get(f.server)! })));
   }
   return outcomes;
+}
+
+/**
+ * A receiver's endpoint, or null when the receivers file has none for it: a receiver we no longer
+ * send to may have left it, and its folder is then none of those read.
+ */
+function endpointIfAny(endpoints: Endpoints, receiver: string): Endpoint | null {
+  try {
+    return endpoints.forReceiver(receiver);
+  } catch (err) {
+    if (err instanceof ConfigError) return null;
+    throw err;
+  }
 }
 
 async function ingestFolder(deps: AckDeps, f: Folder): Promise<ReplyOutcome[]> {
@@ -151,6 +178,7 @@ async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: List
       server: f.server,
       name: entry.name,
       folder: f.folder,
+      receivers: f.receivers,
       nameEnvironment: name.environment,
       at: deps.clock.now(),
       body,

@@ -9,10 +9,23 @@ export function folderEnvironments(folder: ReplyFolder): readonly Environment[] 
   return folder === 'OUT' ? ['R'] : ['T', 'S'];
 }
 
+/** Where a reply was read from. */
+export interface ReplyOrigin {
+  /** `user@host:port/dir`: the server and folder it was read from. */
+  server: string;
+  folder: ReplyFolder;
+  /** The environment letter of the reply's own name. */
+  nameEnvironment: Environment;
+  /** The receivers whose endpoints resolve to that server and folder (several may share one). */
+  receivers: readonly string[];
+}
+
 /** What the ledger holds about the file a reply names, read under the submission's lock. */
 export interface NamedFile {
   name: string;
   submissionId: number;
+  /** The receiver the file's submission was sent to. */
+  receiver: string;
   /** The environment of the file's submission. */
   environment: Environment;
   submissionState: string;
@@ -30,20 +43,32 @@ export const FINAL_SUBMISSION_STATES: readonly string[] = ['accepted', 'accepted
 /**
  * Why a well-formed reply about one of our files must not be believed, or null when it may be
  * applied. In order: its name's environment, the folder it came from and its file's environment
- * must agree; it must not repeat or contradict a reply already applied to that file (a second
- * ACRF or NOTI, an ACRF after the NOTI, a NOTI after a negative ACRF); its submission must have
- * been sent and not be in a final state. The reason is a sentence for the operator.
+ * must agree; it must come from the server and folder of the receiver its file was sent to; it
+ * must not repeat or contradict a reply already applied to that file (a second ACRF or NOTI, an
+ * ACRF after the NOTI, a NOTI after a negative ACRF); its submission must have been sent and not
+ * be in a final state. The reason is a sentence for the operator.
  */
-export function conflictOf(reply: ReplyHeader, nameEnvironment: Environment, folder: ReplyFolder, file: NamedFile): string | null {
-  return environmentConflict(nameEnvironment, folder, file) ?? fileConflict(reply, file) ?? submissionConflict(file);
+export function conflictOf(reply: ReplyHeader, origin: ReplyOrigin, file: NamedFile): string | null {
+  return environmentConflict(origin, file) ?? receiverConflict(origin, file) ?? fileConflict(reply, file) ?? submissionConflict(file);
 }
 
-function environmentConflict(nameEnvironment: Environment, folder: ReplyFolder, file: NamedFile): string | null {
+function environmentConflict({ nameEnvironment, folder }: ReplyOrigin, file: NamedFile): string | null {
   const allowed = folderEnvironments(folder);
   const problems: string[] = [];
   if (!allowed.includes(nameEnvironment)) problems.push(`its name says environment ${nameEnvironment} but it came from ${folder}, which holds ${allowed.join(' and ')} replies only`);
   if (file.environment !== nameEnvironment) problems.push(`its name says environment ${nameEnvironment} but the file it names, ${file.name}, was sent in environment ${file.environment}`);
   return problems.length ? `Environments disagree: ${problems.join('; ')}. It was not believed.` : null;
+}
+
+/** Receivers named in a reason, at most; the rest are counted. */
+const NAMED_RECEIVERS = 5;
+
+function receiverConflict({ server, receivers }: ReplyOrigin, file: NamedFile): string | null {
+  if (receivers.includes(file.receiver)) return null;
+  const named = receivers.slice(0, NAMED_RECEIVERS).join(', ');
+  const rest = receivers.length > NAMED_RECEIVERS ? ` and ${receivers.length - NAMED_RECEIVERS} other receivers` : '';
+  const holds = receivers.length ? `which holds the replies of ${named}${rest} only` : 'which holds the replies of none of our receivers';
+  return `Wrong receiver: it came from ${server}, ${holds}, but the file it names, ${file.name}, was sent to ${file.receiver}. It was not believed; check the receivers file if ${file.receiver} really answers there.`;
 }
 
 function fileConflict(reply: ReplyHeader, file: NamedFile): string | null {

@@ -2,9 +2,18 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReplyOutcome } from '../../src/ack/ingestReplies.js';
+import { contributionSlips } from '../../pipelines/contributionSlips.js';
+import { type AckDeps, ingestReplies, type ReplyOutcome } from '../../src/ack/ingestReplies.js';
+import { fixedClock } from '../../src/clock/clock.js';
+import type { RunResult } from '../../src/engine/runPipeline.js';
+import { exportEvidence } from '../../src/evidence/exportEvidence.js';
+import { createLogger } from '../../src/log/logger.js';
 import { cancelSubmission } from '../../src/transport/cancelSubmission.js';
+import { loadEndpoints } from '../../src/transport/receivers.js';
+import { sendSubmissions } from '../../src/transport/sendSubmissions.js';
+import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { acrfBody, CHANNEL_CLOCK, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
+import { requireTestSshd, type TestSshd } from '../helpers/sshd.js';
 
 const outcomeOf = (outcomes: ReplyOutcome[], name: string): ReplyOutcome | undefined => outcomes.find((o) => o.name === name);
 
@@ -123,5 +132,97 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     expect(outcomeOf(await ch.acks('T'), name)).toMatchObject({ result: 'conflict', reason: expect.stringMatching(/is already cancelled, a final state that no reply changes/) });
     expect(await ch.stateOf(t.submissionId)).toBe('cancelled');
     expect((await ch.fx.db.pool.query('SELECT count(*)::int AS n FROM maillon.record_anomalies a JOIN maillon.replies r USING (reply_id) WHERE r.name = $1', [name])).rows[0].n).toBe(0);
+  });
+});
+
+/** Two reply folders on one server: OA100 answers in OUTTEST, every other insurer shares OUTTEST_B. */
+describe("replies that name another receiver's file (real sshd, real PostgreSQL)", () => {
+  const clock = fixedClock('2025-01-10T04:00:00+01:00');
+  let sshd: TestSshd;
+  let fx: FlowFixture;
+  let run: RunResult;
+  let deps: AckDeps;
+  let seq = 70_000;
+  const fileOf = (receiver: string): string => run.files.find((f) => f.receiver === receiver)!.name;
+  const submissionOf = async (receiver: string): Promise<{ state: string; events: number }> =>
+    (
+      await fx.db.pool.query(
+        `SELECT s.state, (SELECT count(*)::int FROM maillon.events e WHERE e.submission_id = s.submission_id) AS events
+         FROM maillon.submissions s JOIN maillon.files f USING (submission_id) WHERE f.name = $1`,
+        [fileOf(receiver)],
+      )
+    ).rows[0];
+  /** Puts a T reply (and its GO) in a folder of the server, under a fresh name unless one is given. */
+  const put = async (folder: string, purpose: 'ACRF' | 'NOTI', body: string, name = `FO.${purpose}.999999.20250110.${++seq}.T`): Promise<string> => {
+    const stem = name.split('.');
+    await fs.writeFile(path.join(sshd.root, folder, name), body);
+    await fs.writeFile(path.join(sshd.root, folder, `GO.${stem[1]}.999999.${stem[3]}.${stem[4]}.T.1`), '');
+    return name;
+  };
+
+  beforeAll(async () => {
+    sshd = await requireTestSshd();
+    await fs.mkdir(path.join(sshd.root, 'OUTTEST_B'), { recursive: true });
+    fx = await createFlowFixture();
+    run = await fx.run(contributionSlips, '2024-Q1', 'T');
+    const endpoint = (out: string): Record<string, unknown> => ({
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      privateKeyPath: sshd.privateKeyPath,
+      hostKeyFingerprint: sshd.hostKeyFingerprint,
+      inDir: path.join(sshd.root, 'IN'),
+      outDir: path.join(sshd.root, 'OUT'),
+      outTestDir: path.join(sshd.root, out),
+      timeoutMs: 5000,
+      retries: 1,
+    });
+    const file = path.join(path.dirname(fx.outbox), 'receivers.json');
+    await fs.writeFile(file, JSON.stringify({ OA100: endpoint('OUTTEST'), '*': endpoint('OUTTEST_B') }), { mode: 0o600 });
+    const endpoints = loadEndpoints(file);
+    const logger = createLogger('silent');
+    const sent = await sendSubmissions({ ledger: fx.db.pool, clock, logger, endpoints, passphrase: () => undefined, backoffMs: 10 });
+    expect(sent.every((s) => s.result === 'sent')).toBe(true);
+    const base = path.dirname(fx.outbox);
+    deps = { ledger: fx.db.pool, clock, logger, endpoints, passphrase: () => undefined, repliesDir: path.join(base, 'replies'), maxReplyBytes: 1_000_000 };
+  });
+  afterAll(async () => {
+    await sshd?.stop();
+    await fx?.close();
+  });
+
+  it("does not let one receiver's server settle another receiver's file (a conflict that changes nothing); a shared folder settles each of its receivers' files", async () => {
+    const before = await submissionOf('OA200');
+    const name = await put('OUTTEST', 'ACRF', acrfBody(fileOf('OA200'), false));
+    const outcome = outcomeOf(await ingestReplies(deps, 'T'), name);
+    expect(outcome).toMatchObject({
+      result: 'conflict',
+      reason: `Wrong receiver: it came from ${sshd.user}@${sshd.host}:${sshd.port}${path.join(sshd.root, 'OUTTEST')}, which holds the replies of OA100 only, but the file it names, ${fileOf('OA200')}, was sent to OA200. It was not believed; check the receivers file if OA200 really answers there.`,
+    });
+    expect(outcome!.reason).not.toMatch(/\d{11}/);
+    expect(await submissionOf('OA200')).toEqual(before);
+    const recorded = await fx.db.pool.query(`SELECT state, file_name FROM maillon.replies WHERE name = $1`, [name]);
+    expect(recorded.rows).toEqual([{ state: 'conflict', file_name: fileOf('OA200') }]);
+
+    const shared = [...new Set(run.files.map((f) => f.receiver))].filter((r) => r !== 'OA100');
+    expect(shared.length).toBeGreaterThan(1);
+    const names = [];
+    for (const receiver of shared) names.push(await put('OUTTEST_B', 'ACRF', acrfBody(fileOf(receiver), true)));
+    const outcomes = await ingestReplies(deps, 'T');
+    expect(names.map((n) => outcomeOf(outcomes, n)?.result)).toEqual(shared.map(() => 'processed'));
+    for (const receiver of shared) expect((await submissionOf(receiver)).state).toBe('received');
+  });
+
+  it("writes the evidence pack, and exports it, after a reply was read again from another receiver's folder", async () => {
+    const evidenceDir = path.join(path.dirname(fx.outbox), 'evidence');
+    const acrf = await put('OUTTEST', 'ACRF', acrfBody(fileOf('OA100'), true));
+    await put('OUTTEST_B', 'ACRF', acrfBody(fileOf('OA100'), true), acrf); // the same name and bytes, in the other folder
+    const first = await ingestReplies({ ...deps, evidenceDir }, 'T');
+    expect(first.filter((o) => o.name === acrf)).toMatchObject([{ result: 'processed' }, { result: 'conflict', reason: expect.stringMatching(/^Wrong receiver: /) }]);
+    await put('OUTTEST', 'NOTI', notiBody(fileOf('OA100'), 1));
+    await ingestReplies({ ...deps, evidenceDir }, 'T');
+    expect((await submissionOf('OA100')).state).toBe('accepted');
+    const zip = path.join(path.dirname(fx.outbox), 'evidence.zip');
+    expect(await exportEvidence(fx.db.pool, evidenceDir, 'contribution-slips', '2024-Q1', 'T', zip)).toMatchObject({ packs: 1 });
   });
 });
