@@ -44,6 +44,7 @@ const INSS = /^\d{11}$/;
 const ATTESTATION_ID = /^\d{1,18}$/;
 // No reply has a text, tag, comment or CDATA section this long: refusing one bounds what the parser holds.
 const MAX_RUN = 64 * 1024;
+const SLICE = 16 * 1024;
 const MAX_DEPTH = 32;
 const MAX_ERROR_IDS = 1000;
 const MAX_FIELD = 4000;
@@ -109,7 +110,12 @@ function createReader(source: string): Reader {
   };
   const parser = new SaxesParser();
   const tooLong = (): never => fail(`holds a text or tag of more than ${MAX_RUN} characters, which no reply does`);
-  // Where the parser last completed something: what it holds unfinished was read since.
+  // Characters given to the parser, where the slice being parsed started, and the start of the
+  // slice in which the parser last completed something: what it holds unfinished was read since.
+  // (saxes reports its events while a slice is parsed and its own position is not an offset into
+  // the document between writes: the slice is the unit.)
+  let fed = 0;
+  let sliceStart = 0;
   let completedAt = 0;
   const path: string[] = [];
   const fields = new Map<string, string>();
@@ -129,12 +135,12 @@ function createReader(source: string): Reader {
     if (path.length >= MAX_DEPTH) fail(`nests elements more than ${MAX_DEPTH} deep`);
     path.push(tag.name);
     text = '';
-    completedAt = parser.position;
+    completedAt = sliceStart;
     if (path.join('/') === ANOMALY) anomaly = new Map();
   });
   // Text is kept across comments until the element closes: bounded here, as a whole.
   const addText = (t: string): void => {
-    completedAt = parser.position;
+    completedAt = sliceStart;
     if (text.length + t.length > MAX_RUN) tooLong();
     const control = CONTROL.exec(t);
     if (control) fail(`holds the control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} in ${shown(path.at(-1) ?? '')}, which replies never do`);
@@ -142,8 +148,15 @@ function createReader(source: string): Reader {
   };
   parser.on('text', addText);
   parser.on('cdata', addText);
+  // A finished comment or processing instruction was bounded while it was read: what follows starts afresh.
+  const finished = (): void => {
+    completedAt = sliceStart;
+  };
+  parser.on('comment', finished);
+  parser.on('processinginstruction', finished);
+  parser.on('xmldecl', finished);
   parser.on('closetag', () => {
-    completedAt = parser.position;
+    completedAt = sliceStart;
     const at = path.join('/');
     const value = text.trim();
     text = '';
@@ -166,10 +179,13 @@ function createReader(source: string): Reader {
   return {
     write(piece) {
       completed = [];
-      // Slices of at most MAX_RUN: the parser never holds more than twice that unfinished.
-      for (let at = 0; at < piece.length; at += MAX_RUN) {
-        parser.write(piece.slice(at, at + MAX_RUN));
-        if (parser.position - completedAt > MAX_RUN) tooLong();
+      // Small slices: a run of more than MAX_RUN unfinished is refused at most one slice later.
+      for (let at = 0; at < piece.length; at += SLICE) {
+        const part = piece.slice(at, at + SLICE);
+        sliceStart = fed;
+        parser.write(part);
+        fed += part.length;
+        if (fed - completedAt > MAX_RUN + SLICE) tooLong();
       }
       return completed;
     },
