@@ -58,6 +58,17 @@ describe('readReply', () => {
     await expect(readReply(pieces, 'r', () => undefined)).rejects.toThrow(/more than 65536 characters/);
   });
 
+  it('reads a genuine NOTI longer than 64 KiB whose every text is far shorter, however its bytes are split', async () => {
+    const anomalies = Array.from({ length: 17 }, (_, i) => ({ inss: null, attestationId: String(i + 1), blocking: false, code: 'N1', description: 'x'.repeat(3900) }));
+    const text = notiXml({ fileName: 'F', result: 'accepted', anomalies }, created);
+    for (const size of [text.length, 65_536, 4096]) {
+      const pieces = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.slice(i * size, (i + 1) * size));
+      const seen: Anomaly[] = [];
+      expect(await readReply(pieces, 'r', (a) => void seen.push(a))).toEqual({ kind: 'NOTI', fileName: 'F', result: 'accepted', anomalies: 17 });
+      expect(seen).toEqual(anomalies);
+    }
+  });
+
   it.each([
     ['a text holding ">"', '<Junk>', 'x'.repeat(1023) + '>', '</Junk>'],
     ['an attribute holding ">"', '<Junk a="', 'x'.repeat(1023) + '>', '"/>'],
