@@ -23,7 +23,7 @@ export interface SftpSession {
   /** Uploads a file, reading it once: returns the length and sha256 of the bytes sent. */
   upload(localPath: string, remotePath: string): Promise<TransferResult>;
   fastGet(remotePath: string, localPath: string): Promise<void>;
-  /** The remote file's bytes as they arrive; the caller bounds the transfer in size and time and destroys the stream when done. */
+  /** The remote file's bytes as they arrive; the caller bounds the transfer in size and in time without progress, and destroys the stream when done. */
   readStream(remotePath: string): Readable;
   putEmpty(remotePath: string): Promise<void>;
   /** The sha256 (hex) of a remote file, read back whole with pipelined reads. */

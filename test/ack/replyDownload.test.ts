@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AckDeps, ReplyOutcome } from '../../src/ack/ingestReplies.js';
 import { loadEndpoints } from '../../src/transport/receivers.js';
@@ -30,17 +31,39 @@ async function modes(dir: string): Promise<{ path: string; dir: boolean; mode: n
   return out;
 }
 
-/** A NOTI of about 750 kB (comments before its root), so that a download is cut in its middle. */
-const bigNoti = (file: string): string => notiBody(file, 1).replace('?>', `?>${`<!-- ${'x'.repeat(50_000)} -->\n`.repeat(15)}`);
+/** A NOTI of about 700 kB (7,000 non-blocking remarks about no record), so that a download is cut in its middle. */
+const bigNoti = (file: string): string =>
+  notiBody(
+    file,
+    1,
+    Array.from({ length: 7000 }, () => ({ description: 'x'.repeat(20) })),
+  );
+
+/**
+ * The same bytes, each chunk held `ms` first: a slow link. A real sshd on loopback cannot be made
+ * to send slowly but steadily (pausing it stalls it outright), so this one fault is simulated.
+ */
+function throttled(source: Readable, ms: number): Readable {
+  const slow = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      setTimeout(() => done(null, chunk), ms);
+    },
+  });
+  source.on('error', (err) => slow.destroy(err));
+  slow.on('close', () => source.destroy());
+  return source.pipe(slow);
+}
 
 describe('downloads of replies: bounded while they run, nothing partial left, nothing readable by others (real sshd)', () => {
   let ch: ReplyChannel;
   let umask: number;
   /** What the wrapped sessions do to the next download of a reply of this name. */
-  const faults = new Map<string, 'drop' | 'stall'>();
+  const faults = new Map<string, 'drop' | 'stall' | 'slow'>();
   /** Grows a listed file on the server right after the listing. */
   const grow = new Map<string, number>();
   const seenWhileDownloading: { path: string; dir: boolean; mode: number }[][] = [];
+  /** How long a slow link holds each chunk, ms. */
+  let slowChunkMs = 0;
 
   const openSession = async (...args: Parameters<typeof openSftpSession>): Promise<SftpSession> => {
     const real = await openSftpSession(...args);
@@ -54,6 +77,7 @@ describe('downloads of replies: bounded while they run, nothing partial left, no
       readStream(remote) {
         const stream = real.readStream(remote);
         const fault = faults.get(path.posix.basename(remote));
+        if (fault === 'slow') return throttled(stream, slowChunkMs);
         if (fault) {
           // At the first chunk that finds the partial file on disk (its opening may lag the first bytes).
           const strike = (): void => {
@@ -147,9 +171,27 @@ describe('downloads of replies: bounded while they run, nothing partial left, no
     faults.set(noti, 'stall');
     const outcomes = await ch.acks('T', { endpoints } satisfies Partial<AckDeps>);
     faults.clear();
-    expect(outcomeOf(outcomes, noti)).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/^Timed out after 1500 ms: download of .* It will be downloaded again/) });
+    expect(outcomeOf(outcomes, noti)).toMatchObject({
+      result: 'set_aside',
+      reason: expect.stringMatching(/^No progress for 1500 ms: download of .* \(\d+ bytes received\)\. It will be downloaded again/),
+    });
     expect((await modes(ch.ackDeps.repliesDir)).filter((e) => e.path.includes(noti))).toEqual([]);
     expect(outcomeOf(await ch.acks('T'), noti)?.result).toBe('processed');
+  });
+
+  it('reads a reply whose download takes several times the timeout in all but never stops moving', async () => {
+    const t = await ch.runAndSend('T');
+    const noti = await ch.put('OUTTEST', 'T', 'NOTI', bigNoti(t.file));
+    const endpoints = loadEndpoints(await writeReceiversFile(ch.sshd, path.join(path.dirname(ch.fx.outbox), 'receivers-1000ms.json'), { timeoutMs: 1000 }));
+    slowChunkMs = 200;
+    faults.set(noti, 'slow');
+    const started = performance.now();
+    const outcomes = await ch.acks('T', { endpoints } satisfies Partial<AckDeps>);
+    const took = performance.now() - started;
+    faults.clear();
+    expect(took).toBeGreaterThan(2 * 1000);
+    expect(outcomeOf(outcomes, noti)).toEqual({ name: noti, result: 'processed' });
+    expect(await ch.stateOf(t.submissionId)).toBe('accepted');
   });
 
   it('keeps every reply 0600 in 0700 folders, created so from the start (umask 0), and names them by the clock', async () => {
