@@ -17,6 +17,7 @@ import { downloadReply } from './downloadReply.js';
 import { processReply } from './processReply.js';
 import { type KeptBody, MAX_DOWNLOAD_ATTEMPTS, recordSetAside, replyStanding } from './replyLedger.js';
 import type { ReplyFolder } from './replyRules.js';
+import type { ReplyKind } from './replyXml.js';
 
 /** What reading replies needs. */
 export interface AckDeps {
@@ -159,7 +160,7 @@ function channelOrder(name: string): string {
 async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: Listed, listed: Map<string, Listed>): Promise<(ReplyOutcome & { downloadFailed?: true }) | null> {
   const standing = await replyStanding(deps.ledger, f.server, entry.name);
   if (standing.known) return { name: entry.name, result: 'already-processed' };
-  let name: BatchFileName;
+  let name: ReplyName;
   try {
     name = parseReplyName(entry.name);
   } catch (err) {
@@ -183,6 +184,7 @@ async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: List
       at: deps.clock.now(),
       body,
       zipped: name.kind === 'CO',
+      purpose: name.purpose,
       signaturePath,
     });
     if (applied === 'duplicate') {
@@ -205,8 +207,14 @@ async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: List
   }
 }
 
+/** The sender of every reply: the channel operator (domain.md §2). */
+const REPLY_SENDER = '999999';
+
+/** A reply's name: FO or CO, ACRF or NOTI, from the channel operator. */
+type ReplyName = BatchFileName & { purpose: ReplyKind };
+
 /** The name of a reply, validated (anything else is refused with the shape expected). */
-function parseReplyName(text: string): BatchFileName {
+function parseReplyName(text: string): ReplyName {
   let n: BatchFileName;
   try {
     n = parseBatchFileName(text);
@@ -214,7 +222,11 @@ function parseReplyName(text: string): BatchFileName {
     throw new AckError((err as Error).message.slice(0, 300), { cause: err });
   }
   if (n.kind !== 'FO' && n.kind !== 'CO') throw new AckError(`"${text.slice(0, 80)}" is not a reply file name`);
-  return n;
+  // The name is a batch-channel one: its parts hold no run of 11 digits, so it may be shown.
+  const notReply = `${text} is not a reply (a reply is named ${n.kind}.ACRF or ${n.kind}.NOTI, from sender ${REPLY_SENDER})`;
+  if (n.purpose !== 'ACRF' && n.purpose !== 'NOTI') throw new AckError(`${notReply}: its purpose is ${n.purpose}, another flow's; it was not downloaded and stays on the server.`);
+  if (n.sender !== REPLY_SENDER) throw new AckError(`${notReply}: its sender is ${n.sender}; it was not downloaded and stays on the server.`);
+  return { ...n, purpose: n.purpose };
 }
 
 /** Refuses, from the listing, what must not be downloaded: not a regular file, or over the limit. */

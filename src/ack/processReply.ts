@@ -7,12 +7,14 @@ import { AckError } from '../errors/errors.js';
 import { verifyDetached } from '../sign/cms.js';
 import { createAnomalyStage } from './anomalyStage.js';
 import { type AppliedReply, applyReply, type ReplySource } from './applyReply.js';
-import { readReply, type ReplyHeader } from './replyXml.js';
+import { readReply, type ReplyHeader, type ReplyKind } from './replyXml.js';
 import { openZippedReply } from './unzipReply.js';
 
 /** A downloaded reply, ready to be read. */
 export interface DownloadedReply extends Omit<ReplySource, 'signature'> {
   zipped: boolean;
+  /** What its name says it is (ACRF or NOTI): the document must be that. */
+  purpose: ReplyKind;
   /** Its signature companion (FS), downloaded, or null when it came without one. */
   signaturePath: string | null;
 }
@@ -45,6 +47,9 @@ export async function processReply(deps: ProcessDeps, reply: DownloadedReply): P
         await stage.abort(err as Error);
         throw err;
       }
+      if (header.kind !== reply.purpose) {
+        throw new AckError(`The reply ${reply.name} is named ${reply.purpose} but holds ${article(header.kind)}; it changed nothing and was set aside.`, { fileName: header.fileName });
+      }
       const signature = reply.signaturePath ? await verifySignature(deps, reply, header.fileName) : null;
       return applyReply(tx, { ...reply, signature }, header, stage);
     });
@@ -65,4 +70,9 @@ async function verifySignature(deps: ProcessDeps, reply: DownloadedReply, fileNa
   const verdict = await verifyDetached(await fs.readFile(reply.signaturePath!, 'ascii'), reply.body.localPath, deps.trustStore);
   if (!verdict.ok) throw new AckError(`The reply ${reply.name} is suspicious: its signature does not verify (${verdict.reason}); it changed nothing and was set aside.`, { fileName });
   return `verified: signed by ${verdict.signer}`;
+}
+
+/** "an ACRF", "a NOTI". */
+function article(kind: ReplyKind): string {
+  return kind === 'ACRF' ? 'an ACRF' : 'a NOTI';
 }

@@ -40,6 +40,9 @@ export interface NotiHeader {
 /** An ACRF, or a NOTI whose anomalies went to the reader's callback. */
 export type ReplyHeader = Acrf | NotiHeader;
 
+/** What a reply is: its name's purpose, and its document's root. */
+export type ReplyKind = ReplyHeader['kind'];
+
 const INSS = /^\d{11}$/;
 const ATTESTATION_ID = /^\d{1,18}$/;
 // No reply has a text, tag, comment or CDATA section this long: refusing one bounds what the parser holds.

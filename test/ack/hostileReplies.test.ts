@@ -33,6 +33,46 @@ describe('replies that cannot wedge the channel: each failure sets that reply as
     expect(row.rows[0]).toMatchObject({ state: 'set_aside', reason: expect.stringMatching(reason) });
   }
 
+  /** Puts a reply as the channel does, then gives it (and its GO) another purpose or sender. */
+  async function putRenamed(purpose: string, sender: string, body: string): Promise<string> {
+    const name = await ch.put('OUTTEST', 'T', 'ACRF', body);
+    const renamed = name.replace('.ACRF.999999.', `.${purpose}.${sender}.`);
+    const go = `GO${name.slice(2)}.1`;
+    await fs.rename(path.join(ch.sshd.root, 'OUTTEST', name), path.join(ch.sshd.root, 'OUTTEST', renamed));
+    await fs.rename(path.join(ch.sshd.root, 'OUTTEST', go), path.join(ch.sshd.root, 'OUTTEST', `GO${renamed.slice(2)}.1`));
+    return renamed;
+  }
+
+  it.each([
+    [
+      "of another purpose (another flow's data file)",
+      'CARR',
+      '999999',
+      /^FO\.CARR\.999999\.\S+ is not a reply \(a reply is named FO\.ACRF or FO\.NOTI, from sender 999999\): its purpose is CARR, another flow's; it was not downloaded and stays on the server\.$/,
+    ],
+    [
+      'from another sender than the channel operator',
+      'ACRF',
+      '012345',
+      /^FO\.ACRF\.012345\.\S+ is not a reply \(a reply is named FO\.ACRF or FO\.NOTI, from sender 999999\): its sender is 012345; it was not downloaded and stays on the server\.$/,
+    ],
+  ])('sets aside, unread and left on the server, an FO file %s even when it holds an ACRF about our file', async (_what, purpose, sender, reason) => {
+    let name = '';
+    await expectSetAsideThenGenuineApplied(async (file) => (name = await putRenamed(purpose, sender, acrfBody(file, false))), reason);
+    expect((await fs.readdir(ch.ackDeps.repliesDir, { recursive: true })).filter((f) => f.includes(name))).toEqual([]);
+    await expect(fs.stat(path.join(ch.sshd.root, 'OUTTEST', name))).resolves.toBeTruthy();
+  });
+
+  it.each([
+    ['ACRF', 'a NOTI', (file: string) => notiBody(file, 3)],
+    ['NOTI', 'an ACRF', (file: string) => acrfBody(file, false)],
+  ] as const)('sets aside a reply named %s that holds %s, and applies nothing of it', async (purpose, holds, body) => {
+    await expectSetAsideThenGenuineApplied(
+      (file) => ch.put('OUTTEST', 'T', purpose, body(file)),
+      new RegExp(`^The reply FO\\.${purpose}\\.999999\\.\\S+ is named ${purpose} but holds ${holds}; it changed nothing and was set aside\\.$`),
+    );
+  });
+
   it('sets aside a zipped reply whose entry is named ../ (yauzl rejects the name)', async () => {
     await expectSetAsideThenGenuineApplied(async (file) => {
       // yazl refuses to write such a name: write a safe one of the same length and change it in place.
