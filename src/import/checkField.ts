@@ -6,7 +6,7 @@ const ESCAPE = /[.*+?^${}()|[\]\\]/g;
 
 /**
  * The form of a field of the type, as a regular expression without anchors (null for text, which
- * takes anything). checkField tests a field against it, and the bulk import's record format
+ * takes any character; the record format bounds the length of an identifier itself). checkField tests a field against it, and the bulk import's record format
  * (recordFormat.ts) is made of these forms, so the two import paths read a field alike. For a
  * date it is the shape; checkField also checks that the day exists.
  */
@@ -49,7 +49,7 @@ export function checkField(column: ColumnSpec, value: string | null): string | n
   const t = column.type;
   switch (t.kind) {
     case 'text':
-      return null;
+      return t.maxBytes === undefined ? null : tooLong(value, t.maxBytes);
     case 'digits':
       return hasForm(column, value) ? null : `expected ${t.length} digits, got ${value.length} characters`;
     case 'date':
@@ -96,6 +96,17 @@ export function checkRecord(spec: TableSpec, record: readonly string[], onBreak:
 /** True when a header record names exactly the contract's columns, in order. */
 export function headerMatches(spec: TableSpec, record: readonly string[]): boolean {
   return record.length === spec.columns.length && record.every((name, i) => name === spec.columns[i]!.name);
+}
+
+/**
+ * Why an identifier is too long for the database's indexes (KEY_MAX_BYTES), or null. Counted in
+ * UTF-8 bytes, as PostgreSQL stores it; a UTF-16 unit is at most 3 bytes, so most values are not counted.
+ */
+function tooLong(value: string, maxBytes: number): string | null {
+  if (value.length * 3 <= maxBytes) return null;
+  const bytes = Buffer.byteLength(value, 'utf8');
+  if (bytes <= maxBytes) return null;
+  return `is ${bytes.toLocaleString('en-US')} bytes long; the database can index an identifier of at most ${maxBytes.toLocaleString('en-US')} bytes: shorten it in the source system`;
 }
 
 function shorten(value: string): string {

@@ -7,7 +7,7 @@ export const CSV_READING = { bom: true, relax_column_count: true, skip_empty_lin
 
 /** Column types of the dossier CSV contract (docs/dossier-csv.md). */
 export type ColumnType =
-  | { kind: 'text' }
+  | { kind: 'text'; maxBytes?: number }
   | { kind: 'digits'; length: number }
   | { kind: 'date' }
   | { kind: 'month' }
@@ -42,7 +42,19 @@ export interface TableSpec {
   required: boolean;
 }
 
+/**
+ * The longest identifier (a key or a reference: affiliate_id, contribution_id…) the import takes,
+ * in UTF-8 bytes. Every identifier is in a btree index of the dossier (its key, a reference's
+ * index), whose entry holds at most 2,704 bytes: a text of up to 2,692 bytes (an 8-byte entry
+ * header and a 4-byte length before it; COLLATE "C" stores nothing more). A longer one failed the
+ * whole import without a line. 2,600 leaves room for the statistics flow's `contribution:` prefix
+ * in the ledger's lineage and for a short second column should an index ever pair one.
+ */
+export const KEY_MAX_BYTES = 2600;
+
 const text = (name: string, nullable = false): ColumnSpec => ({ name, type: { kind: 'text' }, nullable, sqlType: 'text' });
+/** Text that is a key or a reference: indexed, so at most KEY_MAX_BYTES long. */
+const id = (name: string, nullable = false): ColumnSpec => ({ name, type: { kind: 'text', maxBytes: KEY_MAX_BYTES }, nullable, sqlType: 'text' });
 const date = (name: string, nullable = false): ColumnSpec => ({ name, type: { kind: 'date' }, nullable, sqlType: 'date' });
 const cents = (name: string, nullable = false, min?: number): ColumnSpec => ({
   name,
@@ -74,7 +86,7 @@ export const CONTRACT: readonly TableSpec[] = [
     key: ['affiliate_id'],
     references: [],
     columns: [
-      text('affiliate_id'),
+      id('affiliate_id'),
       digits('inss', 11),
       text('last_name'),
       text('first_name'),
@@ -94,7 +106,7 @@ export const CONTRACT: readonly TableSpec[] = [
     required: false,
     references: [affiliateRef],
     columns: [
-      text('affiliate_id'),
+      id('affiliate_id'),
       oneOf('kind', ['activity', 'assimilation_sickness', 'continued_insurance']),
       oneOf('category', ['main', 'complementary', 'after_pension', 'helper_maxi', 'student'], true),
       date('start_date'),
@@ -107,7 +119,7 @@ export const CONTRACT: readonly TableSpec[] = [
     table: 'mutuality_affiliations',
     required: false,
     references: [affiliateRef],
-    columns: [text('affiliate_id'), oneOf('insurer_code', INSURER_CODES), date('valid_from'), date('valid_to', true)],
+    columns: [id('affiliate_id'), oneOf('insurer_code', INSURER_CODES), date('valid_from'), date('valid_to', true)],
   },
   {
     file: 'contributions.csv',
@@ -116,8 +128,8 @@ export const CONTRACT: readonly TableSpec[] = [
     key: ['contribution_id'],
     references: [affiliateRef],
     columns: [
-      text('contribution_id'),
-      text('affiliate_id'),
+      id('contribution_id'),
+      id('affiliate_id'),
       { name: 'quarter', type: { kind: 'quarter' }, nullable: false, sqlType: 'text' },
       oneOf('kind', ['provisional', 'regularisation', 'increase']),
       cents('reference_income_cents', true),
@@ -132,9 +144,9 @@ export const CONTRACT: readonly TableSpec[] = [
     key: ['payment_id'],
     references: [affiliateRef, { column: 'contribution_id', table: 'contributions', targetColumn: 'contribution_id' }],
     columns: [
-      text('payment_id'),
-      text('affiliate_id'),
-      text('contribution_id', true),
+      id('payment_id'),
+      id('affiliate_id'),
+      id('contribution_id', true),
       oneOf('kind', ['payment', 'refund']),
       cents('amount_cents', false, 1),
       date('value_date'),
@@ -148,8 +160,8 @@ export const CONTRACT: readonly TableSpec[] = [
     key: ['allowance_id'],
     references: [affiliateRef],
     columns: [
-      text('allowance_id'),
-      text('affiliate_id'),
+      id('allowance_id'),
+      id('affiliate_id'),
       oneOf('kind', ['bridging_right', 'maternity_vouchers', 'family_allowance']),
       { name: 'month', type: { kind: 'month' }, nullable: false, sqlType: 'text' },
       cents('amount_cents', true),
@@ -181,6 +193,6 @@ export const CONTRACT: readonly TableSpec[] = [
     required: false,
     key: ['request_id'],
     references: [affiliateRef],
-    columns: [text('request_id'), text('affiliate_id'), oneOf('insurer_code', INSURER_CODES), date('requested_on'), date('incapacity_start')],
+    columns: [id('request_id'), id('affiliate_id'), oneOf('insurer_code', INSURER_CODES), date('requested_on'), date('incapacity_start')],
   },
 ];

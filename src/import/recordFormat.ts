@@ -18,18 +18,34 @@ import type { ColumnSpec, TableSpec } from './contract.js';
  * after record (recordReader.ts). A match ends at the first line break outside a quoted field.
  */
 export function recordFormat(spec: TableSpec): RegExp {
-  return new RegExp(`${spec.columns.map(fieldFormat).join(',')}\\r?\\n`, 'y');
+  return new RegExp(`${spec.columns.map((c) => fieldFormat(c, true)).join(',')}\\r?\\n`, 'y');
+}
+
+/**
+ * The record format without the identifiers' length bounds, and the record length (in bytes) up
+ * to which it says the same as recordFormat: a record that short cannot hold a field longer than
+ * its shortest bound. recordReader.ts reads every record with it, and only a longer one with
+ * recordFormat: V8 runs a bounded repetition ({1,2600}) about 40 % slower than an open one (+),
+ * on every record of every file (contributions.csv of 30,000 affiliates: 30 ms against 22).
+ */
+export function quickRecordFormat(spec: TableSpec): { format: RegExp; sameUpTo: number } {
+  const bounds = spec.columns.flatMap((c) => (c.type.kind === 'text' && c.type.maxBytes !== undefined ? [c.type.maxBytes] : []));
+  return { format: new RegExp(`${spec.columns.map((c) => fieldFormat(c, false)).join(',')}\\r?\\n`, 'y'), sameUpTo: Math.min(...bounds) };
 }
 
 /** The control characters text may not hold (XML cannot carry them; tab, LF and CR it can), as a class body. */
 const CONTROLS = '\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F';
 
-function fieldFormat(col: ColumnSpec): string {
+function fieldFormat(col: ColumnSpec, bounded: boolean): string {
   const form = unsignedForm(col) ?? fieldForm(col.type);
   if (form === null) {
     // Text. Unquoted: anything but separators, quotes and the control characters the contract
-    // refuses. Quoted: quotes doubled, line breaks allowed. A required field may not be empty.
-    return col.nullable ? `(?:[^,"\\r\\n${CONTROLS}]*|"(?:[^"${CONTROLS}]|"")*")` : `(?:[^,"\\r\\n${CONTROLS}]+|"(?:[^"${CONTROLS}]|"")+")`;
+    // refuses. Quoted: quotes doubled, line breaks allowed. A required field may not be empty. An
+    // identifier has at most maxBytes characters: the file is read as latin1, one character per
+    // byte, and a doubled quote is one byte of the value, so this counts the value's UTF-8 bytes.
+    const max = col.type.kind === 'text' && bounded ? col.type.maxBytes : undefined;
+    const times = max === undefined ? (col.nullable ? '*' : '+') : `{${col.nullable ? 0 : 1},${max}}`;
+    return `(?:[^,"\\r\\n${CONTROLS}]${times}|"(?:[^"${CONTROLS}]|"")${times}")`;
   }
   return col.nullable ? `(?:${form})?` : form;
 }

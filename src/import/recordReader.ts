@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import type { TableSpec } from './contract.js';
-import { recordFormat } from './recordFormat.js';
+import { quickRecordFormat, recordFormat } from './recordFormat.js';
 
 const NEWLINE = 0x0a;
 
@@ -29,10 +29,12 @@ type Problem = { at: number; what: 'form' | 'long' | 'open' };
  * quotes inside a quoted field are doubled) or does not have the form. (Cutting every chunk
  * into lines first, then testing each line, cost this thread more CPU.) A problem is kept as a
  * byte offset (latin1: one character per byte); its line is counted in the file at the end, only
- * then.
+ * then. The format read with is the quick one, without the identifiers' length bounds; a record
+ * long enough to break one is read again by the full format (recordFormat.ts).
  */
 export function recordReader(spec: TableSpec, filePath: string): Checker {
-  const format = recordFormat(spec);
+  const { format, sameUpTo } = quickRecordFormat(spec);
+  const bounded = recordFormat(spec);
   let records = 0;
   /** Text not read yet; it starts at a record (or at the header). */
   let text = '';
@@ -40,6 +42,12 @@ export function recordReader(spec: TableSpec, filePath: string): Checker {
   let offset = 0;
   let header = true;
   let problem: Problem | null = null;
+  /** True when the record text[at, end) has the full format (the quick one said yes; a long record is read again). */
+  const holds = (at: number, end: number): boolean => {
+    if (end - at <= sameUpTo) return true;
+    bounded.lastIndex = at;
+    return bounded.test(text) && bounded.lastIndex === end;
+  };
   /** Reads the records of text up to `complete` (just after a line break); keeps the rest. */
   const read = (complete: number): void => {
     let at = 0;
@@ -49,7 +57,7 @@ export function recordReader(spec: TableSpec, filePath: string): Checker {
     }
     format.lastIndex = at;
     while (at < complete && format.test(text)) {
-      if (format.lastIndex - at > MAX_RECORD) break;
+      if (format.lastIndex - at > MAX_RECORD || !holds(at, format.lastIndex)) break;
       records++;
       at = format.lastIndex;
     }

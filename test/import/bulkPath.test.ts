@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ContractBreak, ImportError } from '../../src/errors/errors.js';
+import { BulkPathRefused, bulkImport } from '../../src/import/bulkImport.js';
 import { CONTRACT, type ColumnSpec } from '../../src/import/contract.js';
 import { importFolder, type ImportResult } from '../../src/import/importFolder.js';
 import { recordReader } from '../../src/import/recordReader.js';
@@ -37,7 +39,7 @@ function badValues(col: ColumnSpec): string[] {
   const empty = col.nullable ? [] : ['', '""'];
   switch (t.kind) {
     case 'text':
-      return empty;
+      return t.maxBytes === undefined ? empty : [...empty, 'x'.repeat(t.maxBytes + 1)];
     case 'digits':
       return [...empty, '1'.repeat(t.length - 1), `${'1'.repeat(t.length - 1)}x`];
     case 'date':
@@ -54,6 +56,12 @@ function badValues(col: ColumnSpec): string[] {
       return [...empty, '+5', ' 5', '12.50', '1234567890123456789', ...(t.min !== undefined ? [String(t.min - 1)] : [])];
   }
 }
+
+/** Text PostgreSQL cannot compress into an index entry (random letters and digits), `n` bytes long. */
+const incompressible = (n: number): string => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
+
+/** A CSV field quoted, its quotes doubled. */
+const quoted = (value: string): string => `"${value.replaceAll('"', '""')}"`;
 
 function setField(line: string, index: number, value: string): string {
   const fields = line.split(',');
@@ -165,6 +173,54 @@ describe('import: bulk path', () => {
         out.breaks.map((b) => `${b.file}:${b.line}: ${b.column}`),
         v.name,
       ).toContain(v.expected);
+    }
+  });
+
+  it('refuses an identifier longer than the indexes take at its line, on both paths (3,000 bytes failed the import whole: "index row size 3016 exceeds btree version 4 maximum 2704")', async () => {
+    const before = await dump();
+    const reason = (bytes: string): string => `affiliate_id: is ${bytes} bytes long; the database can index an identifier of at most 2,600 bytes: shorten it in the source system`;
+    // 2,600 bytes in 1,301 characters, a doubled quote among them: the record format counts the
+    // value's UTF-8 bytes, as checkField does.
+    const atLimit = `${'é'.repeat(1299)}"x`;
+    const withAffiliate = (id: string): { files: Record<string, string[]>; line: number } => {
+      const files = smallFolder();
+      const lines = files['affiliates.csv']!;
+      lines.push(setField(lines[1]!, 0, quoted(id)));
+      return { files, line: lines.length };
+    };
+    for (const [id, bytes] of [
+      [incompressible(3000), '3,000'],
+      [`${atLimit}x`, '2,601'],
+    ] as const) {
+      const { files, line } = withAffiliate(id);
+      const folder = await writeFolder(files);
+      const refused = await bulkImport(db.pool, folder, () => undefined).catch((e: unknown) => e);
+      expect(refused, bytes).toBeInstanceOf(BulkPathRefused);
+      expect((refused as BulkPathRefused).reason).toBe(`affiliates.csv: line ${line} does not have the contract's form`);
+      for (const blank of [false, true]) {
+        if (blank) await fs.appendFile(path.join(folder, 'companies.csv'), '\n');
+        const out = await attempt(folder);
+        expect(out.error, `${bytes} ${String(out.error)}`).toBeInstanceOf(ImportError);
+        expect(out.breaks.map((b) => `${b.file}:${b.line}: ${b.column}: ${b.reason}`)).toEqual([`affiliates.csv:${line}: ${reason(bytes)}`]);
+      }
+    }
+    expect(await dump()).toBe(before);
+    const taken = await attempt(await writeFolder(withAffiliate(atLimit).files));
+    expect(taken.result?.method, String(taken.error)).toBe('bulk');
+    const stored = await db.pool.query(`SELECT octet_length(affiliate_id) AS n FROM dossier.affiliates WHERE affiliate_id = $1`, [atLimit]);
+    expect(stored.rows).toEqual([{ n: 2600 }]);
+  });
+
+  it('leaves the bulk path for a value too long for an index the contract does not know of (54000 failed the import whole)', async () => {
+    await db.pool.query('CREATE INDEX affiliates_last_name ON dossier.affiliates (last_name)');
+    try {
+      const files = smallFolder();
+      files['affiliates.csv']![1] = setField(files['affiliates.csv']![1]!, 2, incompressible(3000));
+      const refused = await bulkImport(db.pool, await writeFolder(files), () => undefined).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(BulkPathRefused);
+      expect((refused as BulkPathRefused).reason).toMatch(/^affiliates\.csv: index row size \d+ exceeds btree version 4 maximum 2704 for index "affiliates_last_name__new"/);
+    } finally {
+      await db.pool.query('DROP INDEX dossier.affiliates_last_name');
     }
   });
 
