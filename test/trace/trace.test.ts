@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Registry } from 'prom-client';
@@ -6,7 +7,9 @@ import { contributionSlips } from '../../pipelines/contributionSlips.js';
 import { taxAttestations } from '../../pipelines/taxAttestations.js';
 import { withTransaction } from '../../src/db/database.js';
 import { verifyChain } from '../../src/ledger/events.js';
+import { createOutcomeWriter } from '../../src/ledger/outcomeWriter.js';
 import { startStatusServer } from '../../src/status/statusServer.js';
+import { readTrace } from '../../src/trace/readTrace.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
 import { traceToText } from '../../src/trace/traceText.js';
@@ -110,6 +113,24 @@ describe("maillon trace: a record's trail across flows and periods", () => {
       });
     expect(await plan('o.source_key = $1', 'D01')).toContain('record_outcomes_source_key');
     expect(await plan('o.record_key = $1', inss)).toContain('record_outcomes_record_key');
+  });
+
+  it('finds a record by a source key of any length, by index (a key over a btree entry failed the run whole: "index row size … exceeds btree version 4 maximum 2704 for index record_outcomes_source_key")', async () => {
+    // Random text, which PostgreSQL cannot compress, as statistics stores a contribution's key.
+    const key = `contribution:${randomBytes(3000).toString('base64url').slice(0, 3000)}`;
+    const run = await fx.db.pool.query<{ run_id: number }>(`SELECT run_id FROM maillon.runs WHERE flow = 'contribution-slips' AND state = 'succeeded'`);
+    await withTransaction(fx.db.pool, async (tx) => {
+      const w = createOutcomeWriter(tx, run.rows[0]!.run_id);
+      await w.quarantined({ ordinal: 1_000_000, sourceKey: key, recordKey: null, rule: 'no-insurer', message: 'no insurer on the first day of the quarter' });
+      await w.end();
+    });
+    const entries = await readTrace(fx.db.pool, { kind: 'key', value: key });
+    expect(entries.map((e) => [e.flow, e.outcome, e.rule, e.sourceKey === key])).toEqual([['contribution-slips', 'quarantined', 'no-insurer', true]]);
+    const plan = await withTransaction(fx.db.pool, async (tx) => {
+      await tx.query('SET LOCAL enable_seqscan = off');
+      return (await tx.query(`EXPLAIN SELECT * FROM maillon.record_outcomes WHERE source_key = $1`, [key])).rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    expect(plan).toContain('record_outcomes_source_key');
   });
 
   it('renders as a page in the browser, and the status server answers /trace?key=…, masked', async () => {
