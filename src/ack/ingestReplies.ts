@@ -10,6 +10,7 @@ import { queryRows } from '../db/queryRows.js';
 import { AckError, ConfigError, TransportError } from '../errors/errors.js';
 import { writeEvidencePack } from '../evidence/evidencePack.js';
 import type { Logger } from '../log/logger.js';
+import { maskPersonalData } from '../log/maskPersonalData.js';
 import { type BatchFileName, formatBatchFileName, parseBatchFileName } from '../package/batchFileName.js';
 import type { Endpoint, Endpoints } from '../transport/receivers.js';
 import { openSftpSession, type SftpSession, withTimeout } from '../transport/sftpSession.js';
@@ -219,9 +220,10 @@ function parseReplyName(text: string): ReplyName {
   try {
     n = parseBatchFileName(text);
   } catch (err) {
-    throw new AckError((err as Error).message.slice(0, 300), { cause: err });
+    // The refusal repeats the name, which is anything a server lists: a person's number masked.
+    throw new AckError(maskPersonalData((err as Error).message.slice(0, 300)), { cause: err });
   }
-  if (n.kind !== 'FO' && n.kind !== 'CO') throw new AckError(`"${text.slice(0, 80)}" is not a reply file name`);
+  if (n.kind !== 'FO' && n.kind !== 'CO') throw new AckError(`"${maskPersonalData(text.slice(0, 80))}" is not a reply file name`);
   // The name is a batch-channel one: its parts hold no run of 11 digits, so it may be shown.
   const notReply = `${text} is not a reply (a reply is named ${n.kind}.ACRF or ${n.kind}.NOTI, from sender ${REPLY_SENDER})`;
   if (n.purpose !== 'ACRF' && n.purpose !== 'NOTI') throw new AckError(`${notReply}: its purpose is ${n.purpose}, another flow's; it was not downloaded and stays on the server.`);

@@ -63,6 +63,17 @@ describe('replies that cannot wedge the channel: each failure sets that reply as
     await expect(fs.stat(path.join(ch.sshd.root, 'OUTTEST', name))).resolves.toBeTruthy();
   });
 
+  it('sets aside a file whose name is no batch-channel name, masking a person number the name holds', async () => {
+    const t = await ch.runAndSend('T');
+    const name = await putRenamed('ACRF', '85073003328', acrfBody(t.file, false));
+    const outcome = outcomeOf(await ch.acks('T'), name);
+    expect(outcome?.result).toBe('set_aside');
+    expect(outcome?.reason).toContain('85*******28');
+    expect(outcome?.reason).not.toContain('85073003328');
+    const row = await ch.fx.db.pool.query('SELECT reason FROM maillon.replies WHERE name = $1', [name]);
+    expect(row.rows[0].reason).not.toContain('85073003328');
+  });
+
   it.each([
     ['ACRF', 'a NOTI', (file: string) => notiBody(file, 3)],
     ['NOTI', 'an ACRF', (file: string) => acrfBody(file, false)],
