@@ -8,7 +8,7 @@ import { settleFromReplies } from '../ledger/transitions.js';
 import { parseBatchFileName } from '../package/batchFileName.js';
 import type { AnomalyStage } from './anomalyStage.js';
 import { recordReadReply, type KeptBody } from './replyLedger.js';
-import { conflictOf, type NamedFile, type ReplyOrigin } from './replyRules.js';
+import { answersCancelledDelivery, conflictOf, type NamedFile, type ReplyOrigin } from './replyRules.js';
 import type { ReplyHeader } from './replyXml.js';
 
 /** Where a reply came from and what was kept of it. */
@@ -58,7 +58,13 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
     fileName: reply.fileName,
     signature: source.signature,
   });
-  if (reason) return { state: 'conflict', submissionId: file.submissionId, reason };
+  if (reason) {
+    // The receiver answered a submission cancelled after its GO: it took the GO before the TD.
+    if (answersCancelledDelivery(reply, source, file)) {
+      await tx.query('UPDATE maillon.submissions SET answered_after_cancel_at = coalesce(answered_after_cancel_at, $2) WHERE submission_id = $1', [file.submissionId, source.at]);
+    }
+    return { state: 'conflict', submissionId: file.submissionId, reason };
+  }
   let unmatched = 0;
   if (reply.kind === 'ACRF') {
     await guardedFileUpdate(tx, `ack_state = $2, ack_errors = $3`, `ack_state IS NULL AND noti_state IS NULL`, [file.fileId, reply.accepted ? 'received' : 'rejected', reply.errorIds]);

@@ -92,6 +92,14 @@ function fileConflict(reply: ReplyHeader, file: NamedFile): string | null {
   return null;
 }
 
+/**
+ * True when a reply is a conflict only because its submission was cancelled after its GO was
+ * started: the receiver took the GO before the TD, and may hold what the ledger says it does not.
+ */
+export function answersCancelledDelivery(reply: ReplyHeader, origin: ReplyOrigin, file: NamedFile): boolean {
+  return file.submissionState === 'cancelled' && file.goStarted && environmentConflict(origin, file) === null && receiverConflict(origin, file) === null && fileConflict(reply, file) === null;
+}
+
 function submissionConflict(file: NamedFile): string | null {
   if (FINAL_SUBMISSION_STATES.includes(file.submissionState)) {
     return `Submission ${file.submissionId} of ${file.name} is already ${file.submissionState}, a final state that no reply changes; this reply was not applied.`;

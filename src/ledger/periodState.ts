@@ -8,7 +8,8 @@ import { isFinal, isLive, type SubmissionKind, type SubmissionState } from './tr
  * - `in_progress`: a run is alive, or live submissions wait for delivery or replies.
  * - `delivered`: every live submission is accepted (or the period had nothing to send).
  * - `needs_attention`: an operator must decide (a rejection, a receiver left with nothing while
- *   others hold the period, a duplicate original); `serve` does not act on it.
+ *   others hold the period, a duplicate original, a reply to a submission cancelled after its GO);
+ *   `serve` does not act on it.
  * - `given_up`: `serve` failed too often and waits for an operator or the flow's next firing.
  */
 export type Phase = 'to_do' | 'in_progress' | 'delivered' | 'needs_attention' | 'given_up';
@@ -24,6 +25,8 @@ export interface SubmissionFact {
   goStarted: boolean;
   /** Sent, without ACRF, longer ago than the configured delay. */
   overdue: boolean;
+  /** Cancelled after its GO was started, and answered by the receiver since: it took the GO before the TD. */
+  answeredAfterCancel?: boolean;
 }
 
 /** A non-dry run of the period, oldest first. */
@@ -89,6 +92,7 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   // nothing found no change to what was held, which may since have been cancelled.
   const lastSucceeded = f.runs.filter((r) => r.state === 'succeeded' && !r.correction).at(-1) ?? null;
   const newestSubmissionRun = Math.max(0, ...f.submissions.map((s) => s.runId));
+  const answered = live.length === 0 ? f.submissions.filter((s) => s.answeredAfterCancel) : [];
   const emptySuccess = lastSucceeded !== null && !lastSucceeded.hasSubmissions && lastSucceeded.id > newestSubmissionRun;
   const cmd = `maillon run ${f.flow} --period ${f.period} --env ${f.environment}`;
   const rerun = `maillon rerun ${f.flow} --period ${f.period} --env ${f.environment} --reason "…"`;
@@ -99,7 +103,7 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
     action,
     live,
     running,
-    open: live.length === 0 && !running && !emptySuccess,
+    open: live.length === 0 && !running && !emptySuccess && answered.length === 0,
     reportRunId: reportRun(f),
   });
   if (running) return view('in_progress', 'running', null);
@@ -108,6 +112,14 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
     const least = [...live].sort((a, b) => PROGRESS.indexOf(a.state) - PROGRESS.indexOf(b.state))[0]!.state;
     if (problems.length > 0) return view('needs_attention', least, problems.join(' '));
     return live.every((s) => isFinal(s.state)) ? view('delivered', least, null) : view('in_progress', least, null);
+  }
+  if (answered.length > 0) {
+    const ids = answered.map((s) => `#${s.id}`).join(', ');
+    return view(
+      'needs_attention',
+      'cancelled',
+      `The receiver answered ${ids} after it was cancelled: it took the GO before the TD and may hold this period although the ledger says cancelled. Ask the receiver whether it processed it; if it did not, ${cmd} writes it again (maillon serve does not, while this stands).`,
+    );
   }
   if (emptySuccess) return view('delivered', 'nothing_to_send', null);
   if (f.retry?.givenUpAt) {

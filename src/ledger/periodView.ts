@@ -32,6 +32,7 @@ const SubmissionRow = z.object({
   state: submissionStateColumn,
   go_started: z.boolean(),
   overdue: z.boolean(),
+  answered_after_cancel: z.boolean(),
 });
 const RunRow = z.object({
   ...key,
@@ -68,7 +69,7 @@ export async function readPeriodViews(ledger: Db, environment: Environment, keys
   // One after the other: `ledger` may be a single session (a run's), which takes one query at a time.
   const subs = await queryRows(
     ledger,
-    `SELECT s.flow, s.period, s.submission_id, s.run_id, s.receiver, s.kind, s.state, s.go_started_at IS NOT NULL AS go_started,
+    `SELECT s.flow, s.period, s.submission_id, s.run_id, s.receiver, s.kind, s.state, s.go_started_at IS NOT NULL AS go_started, s.answered_after_cancel_at IS NOT NULL AS answered_after_cancel,
             coalesce(s.state = 'sent' AND s.sent_at < $4::timestamptz - make_interval(hours => $5), false) AS overdue
      FROM maillon.submissions s JOIN (${keysSql}) k USING (flow, period)
      WHERE s.environment = $1 ORDER BY s.submission_id`,
@@ -117,7 +118,7 @@ export async function recentPeriodKeys(ledger: Db, environment: Environment, sin
 }
 
 function toSubmission(r: z.output<typeof SubmissionRow>): SubmissionFact {
-  return { id: r.submission_id, runId: r.run_id, receiver: r.receiver, kind: r.kind, state: r.state, goStarted: r.go_started, overdue: r.overdue };
+  return { id: r.submission_id, runId: r.run_id, receiver: r.receiver, kind: r.kind, state: r.state, goStarted: r.go_started, overdue: r.overdue, answeredAfterCancel: r.answered_after_cancel };
 }
 
 function toRun(r: z.output<typeof RunRow>): RunFact {

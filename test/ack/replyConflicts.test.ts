@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { career } from '../../pipelines/career.js';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
 import { type AckDeps, ingestReplies, type ReplyOutcome } from '../../src/ack/ingestReplies.js';
 import { fixedClock } from '../../src/clock/clock.js';
 import type { RunResult } from '../../src/engine/runPipeline.js';
 import { exportEvidence } from '../../src/evidence/exportEvidence.js';
+import { readPeriodView } from '../../src/ledger/periodView.js';
 import { createLogger } from '../../src/log/logger.js';
 import { cancelSubmission } from '../../src/transport/cancelSubmission.js';
 import { loadEndpoints } from '../../src/transport/receivers.js';
@@ -132,6 +134,22 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     expect(outcomeOf(await ch.acks('T'), name)).toMatchObject({ result: 'conflict', reason: expect.stringMatching(/is already cancelled, a final state that no reply changes/) });
     expect(await ch.stateOf(t.submissionId)).toBe('cancelled');
     expect((await ch.fx.db.pool.query('SELECT count(*)::int AS n FROM maillon.record_anomalies a JOIN maillon.replies r USING (reply_id) WHERE r.name = $1', [name])).rows[0].n).toBe(0);
+    // The receiver took the GO before the TD: the period is not to do again, an operator decides.
+    const view = await readPeriodView(ch.fx.db.pool, 'T', 'career', t.period);
+    expect(view).toMatchObject({ phase: 'needs_attention', state: 'cancelled', open: false });
+    expect(view.action).toContain(`The receiver answered #${t.submissionId} after it was cancelled: it took the GO before the TD`);
+  });
+
+  it('a reply about a submission cancelled before its GO (never sent) proves nothing: the period stays to do', async () => {
+    // Written, never sent (a quarter the other tests leave alone).
+    const run = await ch.fx.run(career, '2021-Q1', 'T');
+    const id = Number((await ch.fx.db.pool.query('SELECT submission_id FROM maillon.submissions WHERE run_id = $1', [run.runId])).rows[0].submission_id);
+    const deps = { ledger: ch.fx.db.pool, clock: CHANNEL_CLOCK, logger: ch.sendDeps.logger, endpoints: ch.sendDeps.endpoints, passphrase: () => undefined };
+    expect(await cancelSubmission(deps, id)).toBe('cancelled-locally');
+    const name = await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(run.files[0]!.name, true));
+    expect(outcomeOf(await ch.acks('T'), name)).toMatchObject({ result: 'conflict' });
+    const view = await readPeriodView(ch.fx.db.pool, 'T', 'career', '2021-Q1');
+    expect(view).toMatchObject({ phase: 'to_do', state: 'cancelled', open: true });
   });
 });
 

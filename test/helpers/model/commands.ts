@@ -86,7 +86,9 @@ export class Backfill extends Step {
   }
   async act(m: Model, w: World): Promise<void> {
     const range = PERIODS.slice(this.from, this.to + 1);
-    const expected = range.map((p) => `${p} ${liveIn(m, p).length > 0 ? 'left alone' : 'ran'}`);
+    // A period whose cancelled submission the receiver answered needs an operator: left alone too.
+    const held = (p: string): boolean => liveIn(m, p).length > 0 || m.subs.some((s) => s.period === p && s.answeredAfterCancel);
+    const expected = range.map((p) => `${p} ${held(p) ? 'left alone' : 'ran'}`);
     const out = await runBackfill(w.run, { pipeline: career, from: parsePeriod(range[0]!), to: parsePeriod(range.at(-1)!), environment: 'T', sender: '012345' });
     expect(
       out.map((o) => `${o.period} ${'ran' in o ? 'ran' : 'left alone'}`),

@@ -18,6 +18,8 @@ export interface MSub {
   fi: string;
   ack: 'received' | 'rejected' | null;
   noti: 'accepted' | 'accepted_with_anomalies' | 'rejected' | null;
+  /** Cancelled after its GO was started, then answered: the receiver took the GO before the TD. */
+  answeredAfterCancel?: boolean;
 }
 
 /** How a reply put on the server is made. */
@@ -57,6 +59,7 @@ export function expectedPhase(m: Model, period: string): 'to_do' | 'in_progress'
     if (lastHeld?.state === 'rejected') return 'needs_attention';
     return live.every((s) => FINAL.includes(s.state)) ? 'delivered' : 'in_progress';
   }
+  if (mine.some((s) => s.answeredAfterCancel)) return 'needs_attention';
   return lastHeld?.state === 'rejected' ? 'needs_attention' : 'to_do';
 }
 
@@ -83,6 +86,7 @@ export function applyExpectedReply(m: Model, r: MReply): 'processed' | 'conflict
   if (r.variant === 'named-S') return 'conflict';
   if (r.kind === 'ACRF' && (s.noti || s.ack)) return 'conflict';
   if (r.kind === 'NOTI' && (s.noti || s.ack === 'rejected')) return 'conflict';
+  if (s.state === 'cancelled' && s.goStarted) s.answeredAfterCancel = true;
   if (FINAL.includes(s.state) || (s.state === 'written' && !s.goStarted)) return 'conflict';
   if (r.kind === 'ACRF') s.ack = r.says as MSub['ack'];
   else s.noti = r.says as MSub['noti'];
