@@ -97,10 +97,15 @@ const OutcomeRow = z.object({
 const AnomalyRow = z.object({ run_id: ledgerId, ordinal: z.number().nullable(), code: z.string(), blocking: z.boolean(), description: z.string().nullable(), reply: z.string() });
 const ReplyRow = z.object({ file_name: z.string().nullable(), name: z.string(), kind: z.string().nullable(), state: z.string(), received_at: z.date() });
 
+// Any key the import takes (at most 2,600 bytes) with the prefix a flow adds to it (`contribution:`).
+const MAX_QUERY_BYTES = 4096;
+
 /** A query is an INSS when it is 11 digits (dots, dashes and spaces aside), otherwise a dossier key. */
 export function parseTraceQuery(text: string): Trace['query'] {
   const value = text.trim();
-  if (value.length === 0 || value.length > 200) throw new UsageError('maillon trace takes a dossier key (affiliate_id, allowance id…) or an INSS of 11 digits.');
+  if (value.length === 0 || Buffer.byteLength(value) > MAX_QUERY_BYTES) {
+    throw new UsageError(`maillon trace takes a dossier key (affiliate_id, allowance id…) of at most ${MAX_QUERY_BYTES} bytes or an INSS of 11 digits.`);
+  }
   const digits = value.replace(/[\s.-]/g, '');
   return /^\d{11}$/.test(digits) ? { kind: 'inss', value: digits } : { kind: 'key', value };
 }

@@ -9,7 +9,7 @@ import { withTransaction } from '../../src/db/database.js';
 import { verifyChain } from '../../src/ledger/events.js';
 import { createOutcomeWriter } from '../../src/ledger/outcomeWriter.js';
 import { startStatusServer } from '../../src/status/statusServer.js';
-import { readTrace } from '../../src/trace/readTrace.js';
+import { parseTraceQuery, readTrace } from '../../src/trace/readTrace.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
 import { traceToText } from '../../src/trace/traceText.js';
@@ -124,7 +124,7 @@ describe("maillon trace: a record's trail across flows and periods", () => {
       await w.quarantined({ ordinal: 1_000_000, sourceKey: key, recordKey: null, rule: 'no-insurer', message: 'no insurer on the first day of the quarter' });
       await w.end();
     });
-    const entries = await readTrace(fx.db.pool, { kind: 'key', value: key });
+    const entries = await readTrace(fx.db.pool, parseTraceQuery(key));
     expect(entries.map((e) => [e.flow, e.outcome, e.rule, e.sourceKey === key])).toEqual([['contribution-slips', 'quarantined', 'no-insurer', true]]);
     const plan = await withTransaction(fx.db.pool, async (tx) => {
       await tx.query('SET LOCAL enable_seqscan = off');
