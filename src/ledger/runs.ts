@@ -72,10 +72,11 @@ export async function runCommittedAfterAll(ledger: Pool, runId: number, waitMs =
          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()`,
       [runId],
     );
-    for (const deadline = Date.now() + waitMs; ;) {
+    // Polled every 50 ms, waitMs in all (counted in polls: time is read from the clock only).
+    for (let polls = Math.ceil(waitMs / 50); ; polls--) {
       const alive = await queryFirst(ledger, `SELECT ${runAliveSql('$1')} AS alive`, [runId], z.object({ alive: z.boolean() }));
       if (!alive?.alive) break;
-      if (Date.now() > deadline) return null;
+      if (polls <= 0) return null;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const row = await queryFirst(ledger, 'SELECT state FROM maillon.runs WHERE run_id = $1', [runId], z.object({ state: z.string() }));

@@ -149,7 +149,7 @@ export class Cancel extends Step {
   }
   async act(m: Model, w: World): Promise<void> {
     const s = this.pick < 0 || m.subs.length === 0 ? undefined : m.subs[this.pick % m.subs.length];
-    const expected = expectedCancel(s);
+    const expected = expectedCancel(m, s);
     const out = await attempt(() => cancelSubmission(w.cancel, s?.id ?? 999_999));
     expect('ok' in out ? out.ok : said(out), `${this.toString()} #${s?.id} ${s?.state}`).toBe(expected);
     reached(`cancel ${s?.state ?? 'unknown'} → ${expected}`);

@@ -53,7 +53,7 @@ export class Concurrently extends Step {
       }
       case 'send+cancel': {
         const s = m.subs.length ? m.subs[this.pick % m.subs.length] : undefined;
-        const before = s ? expectedCancel(s) : 'exit 4';
+        const before = s ? expectedCancel(m, s) : 'exit 4';
         const wasWritten = s?.state === 'written';
         const [, cancel] = await Promise.all([sendSubmissions(w.send, { environment: 'T' }), attempt(() => cancelSubmission(w.cancel, s?.id ?? 999_999))]);
         const got = 'ok' in cancel ? cancel.ok : said(cancel);
@@ -72,7 +72,7 @@ export class Concurrently extends Step {
       }
       case 'cancel+cancel': {
         const s = m.subs.length ? m.subs[this.pick % m.subs.length] : undefined;
-        const expected = expectedCancel(s);
+        const expected = expectedCancel(m, s);
         const outs = await Promise.all([1, 2].map(() => attempt(() => cancelSubmission(w.cancel, s?.id ?? 999_999))));
         const got = outs.map((o) => ('ok' in o ? o.ok : said(o))).sort();
         if (expected === 'cancelled-locally' || expected === 'td-written') {

@@ -69,10 +69,12 @@ export function serveRuns(m: Model, period: string): boolean {
 }
 
 /** What `maillon cancel` must do to a submission, by the table. */
-export function expectedCancel(s: MSub | undefined): string {
+export function expectedCancel(m: Model, s: MSub | undefined): string {
   if (!s) return 'exit 4';
   if (s.state === 'cancelled') return 'already-cancelled';
   if (s.state !== 'written' && s.state !== 'sent') return 'exit 8';
+  // A later live version of the period (a correction or replacement) builds on it: cancel that first.
+  if (m.subs.some((o) => o.period === s.period && o.id > s.id && LIVE.includes(o.state))) return 'exit 8';
   if (s.state === 'written' && !s.goStarted) return 'cancelled-locally';
   return s.taken ? 'exit 8' : 'td-written';
 }
