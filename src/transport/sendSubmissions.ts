@@ -92,6 +92,14 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
     environment: row.environment,
     parts: row.parts,
   });
+  // A correction or replacement goes out only after the version it builds on: delivered first,
+  // it would reach the receiver before what it corrects. Checked before taking the lock (an earlier
+  // version once delivered stays so): a waiting submission never holds the lock under which
+  // another process, done with the earlier version, would deliver it.
+  const earlier = await earlierUndelivered(deps.ledger, id);
+  if (earlier !== null) {
+    return { submissionId: id, receiver: row.receiver, go, result: 'waiting', reason: `submission #${earlier}, an earlier version of the same period for ${row.receiver}, is not delivered yet` };
+  }
   // The submission's lock is held for the whole delivery: a cancel meanwhile is refused, and
   // another maillon process skips it.
   const locked = await withSubmissionLock(deps.ledger, id, async () => {
@@ -103,18 +111,6 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
       z.object({ state: z.string(), go_started_at: z.date().nullable() }),
     ))!;
     if (current.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' as const };
-    // A correction or replacement goes out only after the version it builds on: delivered first,
-    // it would reach the receiver before what it corrects.
-    const earlier = await earlierUndelivered(deps.ledger, id);
-    if (earlier !== null) {
-      return {
-        submissionId: id,
-        receiver: row.receiver,
-        go,
-        result: 'waiting' as const,
-        reason: `submission #${earlier}, an earlier version of the same period for ${row.receiver}, is not delivered yet`,
-      };
-    }
     return deliver(deps, sessions, { ...row, go_started_at: current.go_started_at }, id, go);
   });
   return locked.busy ? { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' } : locked.value;
