@@ -41,7 +41,11 @@ const RecordSumRow = z.object({ flow: z.string(), e: numericText.nullable(), m: 
 const count = z.object({ n: z.number() });
 const FlowTime = z.object({ flow: z.string(), t: z.number().nullable() });
 
-/** Prometheus metrics computed from the ledger at each scrape, so every instance reports the same truth. */
+/**
+ * Prometheus metrics computed from the ledger at each scrape, so every instance reports the same
+ * truth; every metric counts the instance's environment only (another environment's overdue
+ * submission or failed run must not raise this one's alerts).
+ */
 export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   const registry = new Registry();
   const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>): void => {
@@ -74,10 +78,10 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
     async (g) => {
       const rows = await queryRows(
         ledger,
-        `SELECT flow, state, count(*)::int AS n FROM maillon.runs r WHERE NOT dry_run
+        `SELECT flow, state, count(*)::int AS n FROM maillon.runs r WHERE NOT dry_run AND environment = $1
          AND (state <> 'failed' OR NOT EXISTS (SELECT 1 FROM maillon.runs l WHERE l.flow = r.flow AND l.period = r.period AND l.environment = r.environment AND NOT l.dry_run AND l.run_id > r.run_id))
        GROUP BY 1, 2`,
-        [],
+        [o.environment],
         RunCountRow,
       );
       for (const r of rows) g.set({ flow: r.flow, state: r.state }, r.n);
@@ -171,8 +175,8 @@ function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions
   gauge('maillon_records', 'Records extracted, emitted and quarantined by the successful runs, by flow.', ['flow', 'outcome'], async (g) => {
     const rows = await queryRows(
       ledger,
-      `SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run GROUP BY flow`,
-      [],
+      `SELECT flow, sum(extracted)::bigint AS e, sum(emitted)::bigint AS m, sum(quarantined)::bigint AS q FROM maillon.runs WHERE state = 'succeeded' AND NOT dry_run AND environment = $1 GROUP BY flow`,
+      [o.environment],
       RecordSumRow,
     );
     for (const r of rows) {
@@ -184,22 +188,31 @@ function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions
   gauge('maillon_bytes_sent', 'Bytes of the files of sent submissions.', [], async (g) => {
     const r = await queryFirst(
       ledger,
-      `SELECT coalesce(sum(f.bytes), 0)::bigint AS b FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE s.sent_at IS NOT NULL`,
-      [],
+      `SELECT coalesce(sum(f.bytes), 0)::bigint AS b FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE s.sent_at IS NOT NULL AND s.environment = $1`,
+      [o.environment],
       z.object({ b: numericText }),
     );
     g.set(r?.b ?? 0);
   });
   gauge('maillon_transfer_failures', 'Failed transfer attempts.', [], async (g) => {
-    g.set((await queryFirst(ledger, `SELECT count(*)::int AS n FROM maillon.transfer_attempts WHERE outcome = 'failed'`, [], count))?.n ?? 0);
+    g.set(
+      (
+        await queryFirst(
+          ledger,
+          `SELECT count(*)::int AS n FROM maillon.transfer_attempts t JOIN maillon.submissions s USING (submission_id) WHERE t.outcome = 'failed' AND s.environment = $1`,
+          [o.environment],
+          count,
+        )
+      )?.n ?? 0,
+    );
   });
   gauge('maillon_ack_latency_seconds', 'Average time from sending a submission to its first reply (kept for existing dashboards; maillon_reply_latency_seconds is the histogram).', [], async (g) => {
     const r = await queryFirst(
       ledger,
       `SELECT avg(extract(epoch FROM first.received_at - s.sent_at)) AS s FROM maillon.submissions s
        JOIN LATERAL (SELECT min(rp.received_at) AS received_at FROM maillon.replies rp JOIN maillon.files f ON f.name = rp.file_name WHERE f.submission_id = s.submission_id AND rp.state = 'processed') first ON first.received_at IS NOT NULL
-       WHERE s.sent_at IS NOT NULL`,
-      [],
+       WHERE s.sent_at IS NOT NULL AND s.environment = $1`,
+      [o.environment],
       z.object({ s: numericText.nullable() }),
     );
     g.set(r?.s ?? 0);
@@ -207,8 +220,8 @@ function registerLedgerTotals(gauge: GaugeMaker, ledger: Pool, o: MetricsOptions
   gauge('maillon_overdue_submissions', 'Submissions sent without an ACRF after the configured delay.', [], async (g) => {
     const r = await queryFirst(
       ledger,
-      `SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND sent_at < $2::timestamptz - make_interval(hours => $1)`,
-      [o.ackDelayHours, o.clock.now()],
+      `SELECT count(*)::int AS n FROM maillon.submissions WHERE state = 'sent' AND environment = $3 AND sent_at < $2::timestamptz - make_interval(hours => $1)`,
+      [o.ackDelayHours, o.clock.now(), o.environment],
       count,
     );
     g.set(r?.n ?? 0);

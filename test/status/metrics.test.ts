@@ -18,7 +18,8 @@ describe('the metrics', () => {
   });
   afterAll(async () => fx?.close());
 
-  const scrape = (at: string, windowDays = 30): Promise<string> => createMetrics(fx.db.pool, { clock: fixedClock(at), pipelines: [career], environment: 'T', windowDays, ackDelayHours: 48 }).metrics();
+  const scrape = (at: string, windowDays = 30, environment: 'R' | 'T' = 'T'): Promise<string> =>
+    createMetrics(fx.db.pool, { clock: fixedClock(at), pipelines: [career], environment, windowDays, ackDelayHours: 48 }).metrics();
 
   it('a submission sent without ACRF is overdue once the delay has passed on the clock given', async () => {
     expect(await scrape('2026-10-12T02:00:00Z')).toMatch(/^maillon_overdue_submissions 0$/m);
@@ -76,5 +77,29 @@ describe('the metrics', () => {
     // Career 2026-Q3 is sent, not delivered: its days to the deadline are exported; far after it, it is overdue.
     expect(m).toMatch(/maillon_period_days_remaining\{flow="career",period="2026-Q3"\} \d+/);
     expect(await scrape('2027-06-01T00:00:00Z', 400)).toMatch(/maillon_overdue_periods\{flow="career"\} [1-9]/);
+  });
+
+  it("counts the instance's own environment only: a test instance's submissions raise no production alert", async () => {
+    const sub = (await fx.db.pool.query(`SELECT submission_id FROM maillon.submissions WHERE sent_at IS NOT NULL LIMIT 1`)).rows[0].submission_id;
+    await fx.db.pool.query(
+      `INSERT INTO maillon.transfer_attempts (submission_id, started_at, finished_at, outcome, server) VALUES ($1, '2026-10-10T02:30:00Z', '2026-10-10T02:31:00Z', 'failed', 'sftp.test')`,
+      [sub],
+    );
+    const t = await scrape('2026-10-12T04:00:00Z');
+    for (const seen of [
+      /^maillon_overdue_submissions 1$/m,
+      /^maillon_transfer_failures 1$/m,
+      /^maillon_bytes_sent [1-9]\d*$/m,
+      /^maillon_ack_latency_seconds [1-9]/m,
+      /^maillon_runs\{flow="career",state="succeeded"\} [1-9]/m,
+      /^maillon_records\{flow="career",outcome="emitted"\} [1-9]/m,
+    ]) {
+      expect(t).toMatch(seen);
+    }
+    const r = await scrape('2026-10-12T04:00:00Z', 30, 'R');
+    for (const zero of ['maillon_overdue_submissions', 'maillon_transfer_failures', 'maillon_bytes_sent', 'maillon_ack_latency_seconds']) {
+      expect(r).toMatch(new RegExp(`^${zero} 0$`, 'm'));
+    }
+    expect(r).not.toMatch(/^maillon_(runs|records)\{/m);
   });
 });
