@@ -5,8 +5,9 @@ import { type Pool, withTransaction } from '../db/database.js';
 import { queryFirst } from '../db/queryRows.js';
 import { BusyError, LedgerConflictError, NotFoundError } from '../errors/errors.js';
 import { withPeriodLock, withSubmissionLock } from '../ledger/locks.js';
-import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
-import { transitionSubmission } from '../ledger/transitions.js';
+import { submissionFilesColumns } from '../ledger/rowSchemas.js';
+import { isLive, transitionSubmission } from '../ledger/transitions.js';
+import { versionsAround } from '../ledger/versionsAround.js';
 import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { Endpoints } from './receivers.js';
@@ -132,21 +133,13 @@ function refuseProcessed(submissionId: number, s: Row): void {
  * receiver builds on: the later one would reach the receiver alone, correcting what it never got.
  */
 async function refuseBuiltOn(ledger: Pool, submissionId: number, s: Row): Promise<void> {
-  const later = await queryFirst(
-    ledger,
-    `SELECT l.submission_id, l.kind, l.state FROM maillon.submissions b
-     JOIN maillon.submissions l ON l.flow = b.flow AND l.period = b.period AND l.environment = b.environment AND l.receiver = b.receiver
-     WHERE b.submission_id = $1 AND l.submission_id > b.submission_id AND l.state IN ('written', 'sent', 'received', 'accepted', 'accepted_with_anomalies')
-     ORDER BY l.submission_id DESC LIMIT 1`,
-    [submissionId],
-    z.object({ submission_id: ledgerId, kind: z.string(), state: z.string() }),
-  );
+  const later = (await versionsAround(ledger, submissionId)).later.filter((v) => isLive(v.state)).at(-1);
   if (!later) return;
   throw new LedgerConflictError(
-    `Submission #${later.submission_id}, a ${later.kind} of ${s.flow} ${s.period} for ${s.receiver} (${later.state}), builds on submission #${submissionId}: cancelling #${submissionId} alone would leave it correcting what the receiver never got. ` +
+    `Submission #${later.submissionId}, a ${later.kind} of ${s.flow} ${s.period} for ${s.receiver} (${later.state}), builds on submission #${submissionId}: cancelling #${submissionId} alone would leave it correcting what the receiver never got. ` +
       (later.state === 'written' || later.state === 'sent'
-        ? `Cancel #${later.submission_id} first (maillon cancel ${later.submission_id}), then #${submissionId}.`
-        : `The receiver already processed #${later.submission_id}: send a correction instead (maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…").`),
+        ? `Cancel #${later.submissionId} first (maillon cancel ${later.submissionId}), then #${submissionId}.`
+        : `The receiver already processed #${later.submissionId}: send a correction instead (maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…").`),
   );
 }
 

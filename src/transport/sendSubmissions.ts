@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger.js';
 import { withSubmissionLock } from '../ledger/locks.js';
 import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
+import { versionsAround } from '../ledger/versionsAround.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { Endpoints } from './receivers.js';
 import { createSessionPool, type SessionPool } from './sessionPool.js';
@@ -118,16 +119,8 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
 
 /** The oldest earlier submission of the same flow, period, environment and receiver still written, or null. */
 async function earlierUndelivered(ledger: Pool, id: number): Promise<number | null> {
-  const row = await queryFirst(
-    ledger,
-    `SELECT e.submission_id FROM maillon.submissions s
-     JOIN maillon.submissions e ON e.flow = s.flow AND e.period = s.period AND e.environment = s.environment AND e.receiver = s.receiver
-     WHERE s.submission_id = $1 AND e.submission_id < s.submission_id AND e.state = 'written'
-     ORDER BY e.submission_id LIMIT 1`,
-    [id],
-    z.object({ submission_id: ledgerId }),
-  );
-  return row?.submission_id ?? null;
+  const { earlier } = await versionsAround(ledger, id);
+  return earlier.find((v) => v.state === 'written')?.submissionId ?? null;
 }
 
 async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {
