@@ -27,13 +27,21 @@ export async function tryLockPeriod(session: PoolClient, flow: string, period: s
 }
 
 /**
+ * SQL query: the backend pid (column `pid`) of the session holding the run's lock, in this
+ * database; no row when the run of `runIdSql` is not alive. Reads pg_locks only (no lock is taken).
+ */
+export function runLockHolderSql(runIdSql: string): string {
+  return `SELECT l.pid FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${LOCK.run}::oid AND l.objid = (${runIdSql})::oid
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`;
+}
+
+/**
  * SQL condition, true when the run of `runIdSql` is alive: its session holds the run's lock. Reads
  * pg_locks only (no lock is taken), so a view can ask it for many runs at once.
  */
 export function runAliveSql(runIdSql: string): string {
-  return `EXISTS (SELECT 1 FROM pg_locks l
-    WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${LOCK.run}::oid AND l.objid = (${runIdSql})::oid
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()))`;
+  return `EXISTS (${runLockHolderSql(runIdSql)})`;
 }
 
 /**

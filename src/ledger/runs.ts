@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { inTransaction, type Pool, type PoolClient } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
 import { LedgerConflictError } from '../errors/errors.js';
-import { LOCK, runAliveSql } from './locks.js';
+import { LOCK, runAliveSql, runLockHolderSql } from './locks.js';
 import { environmentColumn, ledgerId, runStateColumn } from './rowSchemas.js';
 
 /** What identifies a run: flow, period key, environment, as-of instant, dry or real. */
@@ -66,12 +66,7 @@ export async function closeAbandonedRuns(ledger: Pool, finishedAt: Date): Promis
  */
 export async function runCommittedAfterAll(ledger: Pool, runId: number, waitMs = 10_000): Promise<boolean | null> {
   try {
-    await ledger.query(
-      `SELECT pg_terminate_backend(l.pid) FROM pg_locks l
-       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = ${LOCK.run}::oid AND l.objid = $1::oid
-         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.pid <> pg_backend_pid()`,
-      [runId],
-    );
+    await ledger.query(`SELECT pg_terminate_backend(h.pid) FROM (${runLockHolderSql('$1')}) h WHERE h.pid <> pg_backend_pid()`, [runId]);
     // Polled every 50 ms, waitMs in all (counted in polls: time is read from the clock only).
     for (let polls = Math.ceil(waitMs / 50); ; polls--) {
       const alive = await queryFirst(ledger, `SELECT ${runAliveSql('$1')} AS alive`, [runId], z.object({ alive: z.boolean() }));
