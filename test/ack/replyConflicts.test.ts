@@ -15,7 +15,7 @@ import { loadEndpoints } from '../../src/transport/receivers.js';
 import { sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { acrfBody, CHANNEL_CLOCK, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
-import { requireTestSshd, type TestSshd } from '../helpers/sshd.js';
+import { endpointOf, requireTestSshd, type TestSshd } from '../helpers/sshd.js';
 
 const outcomeOf = (outcomes: ReplyOutcome[], name: string): ReplyOutcome | undefined => outcomes.find((o) => o.name === name);
 
@@ -183,20 +183,8 @@ describe("replies that name another receiver's file (real sshd, real PostgreSQL)
     await fs.mkdir(path.join(sshd.root, 'OUTTEST_B'), { recursive: true });
     fx = await createFlowFixture();
     run = await fx.run(contributionSlips, '2024-Q1', 'T');
-    const endpoint = (out: string): Record<string, unknown> => ({
-      host: sshd.host,
-      port: sshd.port,
-      user: sshd.user,
-      privateKeyPath: sshd.privateKeyPath,
-      hostKeyFingerprint: sshd.hostKeyFingerprint,
-      inDir: path.join(sshd.root, 'IN'),
-      outDir: path.join(sshd.root, 'OUT'),
-      outTestDir: path.join(sshd.root, out),
-      timeoutMs: 5000,
-      retries: 1,
-    });
     const file = path.join(path.dirname(fx.outbox), 'receivers.json');
-    await fs.writeFile(file, JSON.stringify({ OA100: endpoint('OUTTEST'), '*': endpoint('OUTTEST_B') }), { mode: 0o600 });
+    await fs.writeFile(file, JSON.stringify({ OA100: endpointOf(sshd), '*': endpointOf(sshd, { outTestDir: path.join(sshd.root, 'OUTTEST_B') }) }), { mode: 0o600 });
     const endpoints = loadEndpoints(file);
     const logger = createLogger('silent');
     const sent = await sendSubmissions({ ledger: fx.db.pool, clock, logger, endpoints, passphrase: () => undefined, backoffMs: 10 });

@@ -146,27 +146,26 @@ async function waitForPort(port: number, failed: () => string | null): Promise<v
   throw new Error(`sshd did not listen on ${port}`);
 }
 
-/** Writes a receivers file whose "*" endpoint is this server (IN, OUT, OUTTEST under its root). */
+/** An endpoint of a receivers file for this server (IN, OUT, OUTTEST under its root), with `overrides` on top. */
+export function endpointOf(sshd: TestSshd, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    privateKeyPath: sshd.privateKeyPath,
+    hostKeyFingerprint: sshd.hostKeyFingerprint,
+    inDir: path.join(sshd.root, 'IN'),
+    outDir: path.join(sshd.root, 'OUT'),
+    outTestDir: path.join(sshd.root, 'OUTTEST'),
+    timeoutMs: 5000,
+    retries: 1,
+    ...overrides,
+  };
+}
+
+/** Writes a receivers file whose "*" endpoint is this server (endpointOf). */
 export async function writeReceiversFile(sshd: TestSshd, file: string, overrides: Record<string, unknown> = {}): Promise<string> {
-  await fs.writeFile(
-    file,
-    JSON.stringify({
-      '*': {
-        host: sshd.host,
-        port: sshd.port,
-        user: sshd.user,
-        privateKeyPath: sshd.privateKeyPath,
-        hostKeyFingerprint: sshd.hostKeyFingerprint,
-        inDir: path.join(sshd.root, 'IN'),
-        outDir: path.join(sshd.root, 'OUT'),
-        outTestDir: path.join(sshd.root, 'OUTTEST'),
-        timeoutMs: 5000,
-        retries: 1,
-        ...overrides,
-      },
-    }),
-    { mode: 0o600 },
-  );
+  await fs.writeFile(file, JSON.stringify({ '*': endpointOf(sshd, overrides) }), { mode: 0o600 });
   await fs.chmod(file, 0o600);
   return file;
 }
