@@ -15,6 +15,8 @@ export interface FlowFixture {
   db: TestDatabase;
   outbox: string;
   run(pipeline: AnyPipeline, periodKey: string, environment?: 'R' | 'T' | 'S', signing?: Signing): Promise<RunResult>;
+  /** A full replacement (a rerun sending the whole period again) of a period already run, in T, at the same instant. */
+  replaceWhole(pipeline: AnyPipeline, periodKey: string): Promise<RunResult>;
   close(): Promise<void>;
 }
 
@@ -29,6 +31,15 @@ export async function createFlowFixture(folder = DOSSIER_2024, now = '2025-01-10
     outbox,
     run: (pipeline, periodKey, environment = 'T', signing) =>
       runPipeline({ ...runDeps(db.pool, outbox, now), signing: signing ?? null }, { pipeline, period: parsePeriod(periodKey), environment, sender: '012345', asOf: new Date(now), dryRun: false }),
+    replaceWhole: (pipeline, periodKey) =>
+      runPipeline(runDeps(db.pool, outbox, now), {
+        pipeline,
+        period: parsePeriod(periodKey),
+        environment: 'T',
+        sender: '012345',
+        dryRun: false,
+        correction: { reason: 'resend whole (test)', full: true },
+      }),
     async close() {
       await db.drop();
       await out.remove();

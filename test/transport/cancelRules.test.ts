@@ -4,9 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { fixedClock } from '../../src/clock/clock.js';
 import { SCHEMAS_DIR } from '../../src/cli/context.js';
-import { runPipeline } from '../../src/engine/runPipeline.js';
 import { createLogger } from '../../src/log/logger.js';
-import { parsePeriod } from '../../src/period/period.js';
 import { createXsdValidator } from '../../src/render/xsdValidator.js';
 import { simulateReceiver } from '../../src/simulate/simulateReceiver.js';
 import { cancelSubmission } from '../../src/transport/cancelSubmission.js';
@@ -15,7 +13,7 @@ import { sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { maillon } from '../helpers/cli.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { submissionsOf } from '../helpers/ledger.js';
-import { ROOT, runDeps } from '../helpers/runHarness.js';
+import { ROOT } from '../helpers/runHarness.js';
 import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 /** `cancel` against a real OpenSSH server: never both a cancel and a delivery (issue 20). */
@@ -79,14 +77,7 @@ describe('cancelling a submission whose GO may be on the server', () => {
 
   it('cancel of an original that a written replacement builds on: refused (exit 8) until the replacement is cancelled first', async () => {
     const run = await fx.run(career, '2025-Q3');
-    const replacement = await runPipeline(runDeps(fx.db.pool, fx.outbox, '2026-10-10T02:00:00+02:00'), {
-      pipeline: career,
-      period: parsePeriod('2025-Q3'),
-      environment: 'T',
-      sender: '012345',
-      dryRun: false,
-      correction: { reason: 'resend whole (test)', full: true },
-    });
+    const replacement = await fx.replaceWhole(career, '2025-Q3');
     const [original] = await submissionsOf(fx.db.pool, run.runId);
     const [replacing] = await submissionsOf(fx.db.pool, replacement.runId);
     const refused = await maillon(['cancel', String(original)], env);

@@ -5,16 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { fixedClock } from '../../src/clock/clock.js';
 import { connect } from '../../src/db/database.js';
-import { runPipeline } from '../../src/engine/runPipeline.js';
 import { ConfigError } from '../../src/errors/errors.js';
 import { LOCK } from '../../src/ledger/locks.js';
 import { createLogger } from '../../src/log/logger.js';
-import { parsePeriod } from '../../src/period/period.js';
 import { loadEndpoints } from '../../src/transport/receivers.js';
 import { type SendDeps, sendSubmissions } from '../../src/transport/sendSubmissions.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { cancelUnsent, submissionsOf } from '../helpers/ledger.js';
-import { ROOT, runDeps } from '../helpers/runHarness.js';
+import { ROOT } from '../helpers/runHarness.js';
 import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 /** A delivery stopped right after its GO was written, before the ledger recorded it (what SIGKILL does there). */
@@ -131,14 +129,7 @@ describe('sending submissions to a real OpenSSH SFTP server', () => {
 
   it('a replacement waits while the original it replaces is not delivered (being sent elsewhere, or failed); the next send delivers both in order', async () => {
     const run = await fx.run(career, '2025-Q1');
-    const replacement = await runPipeline(runDeps(fx.db.pool, fx.outbox), {
-      pipeline: career,
-      period: parsePeriod('2025-Q1'),
-      environment: 'T',
-      sender: '012345',
-      dryRun: false,
-      correction: { reason: 'resend whole (test)', full: true },
-    });
+    const replacement = await fx.replaceWhole(career, '2025-Q1');
     const [original] = await submissionsOf(fx.db.pool, run.runId);
     const [replacing] = await submissionsOf(fx.db.pool, replacement.runId);
     const goOf = (r: typeof run): string => `GO.CARR.012345.20261010.${r.files[0]!.sequence}.T.1`;
