@@ -44,7 +44,17 @@ export async function stageFile(client: PoolClient, spec: TableSpec, filePath: s
   const source = createReadStream(filePath);
   source.on('data', (chunk) => hash.update(chunk));
   const lines = physicalLines();
-  const reading: Options<Numbered, string[]> = { ...CSV_READING, bom: false, encoding: 'latin1', on_record: (record, info) => ({ record, line: lines.start(record, info) }) };
+  const parsed: Numbered[] = [];
+  const reading: Options<Numbered, string[]> = {
+    ...CSV_READING,
+    bom: false,
+    encoding: 'latin1',
+    on_record: (record, info) => {
+      const numbered = { record, line: lines.start(record, info) };
+      parsed.push(numbered);
+      return numbered;
+    },
+  };
   // csv-parse's types let on_record change the record's type only with `columns`.
   const parser = source.pipe(withoutBom()).pipe(parse(reading as unknown as Options));
   source.on('error', (err) => parser.destroy(err));
@@ -54,7 +64,7 @@ export async function stageFile(client: PoolClient, spec: TableSpec, filePath: s
   let headerSeen = false;
   let headerOk = false;
   try {
-    for await (const { record, line } of parser as AsyncIterable<Numbered>) {
+    for await (const { record, line } of upToError(parser as AsyncIterable<Numbered>, parsed)) {
       if (!headerSeen) {
         headerSeen = true;
         headerOk = checkHeader(spec, record, onBreak);
@@ -81,6 +91,24 @@ export async function stageFile(client: PoolClient, spec: TableSpec, filePath: s
     await copy.end();
   }
   return { file: spec.file, rows, sha256: hash.digest('hex') };
+}
+
+/**
+ * The records of `parser`, then its error if any. A stream that fails drops what it had parsed
+ * but not handed over yet: the rows just before a CSV syntax error, as many as one read chunk
+ * holds, would go unchecked and unstaged. `parsed` is filled by on_record as csv-parse reads (in
+ * order, at most a chunk ahead: backpressure), so what is left in it at the error is exactly that.
+ */
+async function* upToError(parser: AsyncIterable<Numbered>, parsed: Numbered[]): AsyncGenerator<Numbered> {
+  try {
+    for await (const numbered of parser) {
+      parsed.shift();
+      yield numbered;
+    }
+  } catch (err) {
+    yield* parsed.splice(0);
+    throw err;
+  }
 }
 
 function checkHeader(spec: TableSpec, record: string[], onBreak: (b: ContractBreak) => void): boolean {

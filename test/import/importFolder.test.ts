@@ -1,13 +1,29 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContractBreak } from '../../src/errors/errors.js';
 import { ImportError } from '../../src/errors/errors.js';
+import { BulkPathRefused, bulkImport } from '../../src/import/bulkImport.js';
 import { importFolder } from '../../src/import/importFolder.js';
-import { ROOT } from '../helpers/runHarness.js';
+import { ROOT, scratchDir } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
 const GOOD = path.join(ROOT, 'fixtures/career/input');
 const BROKEN = path.join(ROOT, 'fixtures/import/broken');
+
+/** The conforming folder copied to `dir`, with `edits` (file → [text, replacement]) applied. */
+async function goodFolderWith(dir: string, edits: Record<string, [string, string][]>): Promise<string> {
+  await fs.cp(GOOD, dir, { recursive: true });
+  for (const [file, changes] of Object.entries(edits)) {
+    let text = await fs.readFile(path.join(dir, file), 'utf8');
+    for (const [from, to] of changes) {
+      if (!text.includes(from)) throw new Error(`${file} does not hold ${from}`);
+      text = text.replace(from, to);
+    }
+    await fs.writeFile(path.join(dir, file), text);
+  }
+  return dir;
+}
 
 async function tableCounts(db: TestDatabase): Promise<Record<string, number>> {
   const res = await db.pool.query(`SELECT
@@ -20,10 +36,27 @@ async function tableCounts(db: TestDatabase): Promise<Record<string, number>> {
 
 describe('importFolder', () => {
   let db: TestDatabase;
+  let tmp: { dir: string; remove: () => Promise<void> };
+  let n = 0;
+  const next = (): string => path.join(tmp.dir, `f${++n}`);
   beforeAll(async () => {
     db = await createTestDatabase();
+    tmp = await scratchDir('import');
   });
-  afterAll(async () => db.drop());
+  afterAll(async () => {
+    await db.drop();
+    await tmp.remove();
+  });
+
+  /** The breaks of a refused import, as the CLI prints them; the bulk path must have refused the folder first. */
+  async function refusedBreaks(folder: string): Promise<string[]> {
+    await expect(bulkImport(db.pool, folder, () => undefined)).rejects.toBeInstanceOf(BulkPathRefused);
+    const breaks: ContractBreak[] = [];
+    const err = await importFolder(db.pool, folder, (b) => breaks.push(b)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ImportError);
+    expect((err as ImportError).breakCount).toBe(breaks.length);
+    return breaks.map((b) => `${b.file}:${b.line}: ${b.column}: ${b.reason}`);
+  }
 
   it('imports a conforming folder, and importing it again leaves the same data', async () => {
     const first = await importFolder(db.pool, GOOD);
@@ -72,5 +105,24 @@ describe('importFolder', () => {
     const breaks: ContractBreak[] = [];
     await expect(importFolder(db.pool, path.join(ROOT, 'fixtures/career'), (b) => breaks.push(b))).rejects.toBeInstanceOf(ImportError);
     expect(breaks).toEqual([{ file: 'affiliates.csv', line: 0, column: '(file)', reason: 'required file is missing' }]);
+  });
+
+  it('checks every row before a CSV syntax error, also those csv-parse had read in the same chunk', async () => {
+    // payments.csv: P001 twice, an unknown contribution and an amount with decimals, then a quote
+    // inside an unquoted field at line 6. The file is one read chunk: csv-parse's stream, failing,
+    // dropped the rows it had parsed but not handed over, and these breaks went unreported.
+    const folder = await goodFolderWith(next(), {
+      'payments.csv': [
+        ['P001Q2,', 'P001,'],
+        ['P001U,A001,,payment,5000,', 'P001U,A001,C404,payment,50.00,'],
+        ['P003,A003,C003,', 'P003,A003,C"003",'],
+      ],
+    });
+    expect(await refusedBreaks(folder)).toEqual([
+      'payments.csv:4: amount_cents: expected an integer (euro cents, no decimals), got "50.00"',
+      'payments.csv:6: (row): not valid CSV (RFC 4180): a quote inside a field that does not start with one; quote the whole field and double the quotes inside it',
+      'payments.csv:3: payment_id: duplicate key "P001", first at line 2',
+      'payments.csv:4: contribution_id: unknown contribution_id "C404": not in contributions.csv',
+    ]);
   });
 });
