@@ -8,7 +8,7 @@ import { BulkPathRefused, bulkImport, isDataError } from './bulkImport.js';
 import { withBulkLoad } from './bulkLoad.js';
 import { checkIntegrity } from './checkIntegrity.js';
 import { CONTRACT } from './contract.js';
-import { createStagingTable, type StagedFile, stageFile, stagingTable } from './stageFile.js';
+import { createStagingTable, type StagedFile, stageFile, stagingTable, type Unread } from './stageFile.js';
 
 /** Outcome of a successful import. */
 export interface ImportResult {
@@ -90,17 +90,22 @@ async function importRowByRow(
   const result = await withTransaction(dossier, async (client) => {
     const files: StagedFile[] = [];
     const staged = new Set<string>();
+    const unread = new Map<string, Unread>();
     for (const spec of CONTRACT) {
       const filePath = path.join(folder, spec.file);
       if (!existsSync(filePath)) {
-        if (spec.required) report({ file: spec.file, line: 0, column: '(file)', reason: 'required file is missing' });
+        if (!spec.required) continue;
+        report({ file: spec.file, line: 0, column: '(file)', reason: 'required file is missing' });
+        unread.set(spec.table, { cause: 'missing' });
         continue;
       }
       await createStagingTable(client, spec);
-      files.push(await stageFile(client, spec, filePath, report, () => ++staging % 10_000 === 0 && onProgress({ rows: staging })));
+      const { staged: file, unread: cut } = await stageFile(client, spec, filePath, report, () => ++staging % 10_000 === 0 && onProgress({ rows: staging }));
+      files.push(file);
+      if (cut) unread.set(spec.table, cut);
       staged.add(spec.table);
     }
-    await checkIntegrity(client, staged, report);
+    await checkIntegrity(client, staged, unread, report);
     if (breakCount > 0) throw new ImportError(folder, breakCount, kept);
     await client.query(`TRUNCATE ${CONTRACT.map((t) => `dossier.${t.table}`).join(', ')}`);
     await withBulkLoad(client, async () => {

@@ -15,6 +15,20 @@ export interface StagedFile {
   sha256: string;
 }
 
+/**
+ * Why the row-by-row path staged only part of a file, or none of it: a reference into it that
+ * finds no row may point to a row that was never read. 'csv': csv-parse stopped at `line` (the
+ * rows before it are staged); 'header', 'empty': none of its rows; 'missing': a required file
+ * that is not there.
+ */
+export type Unread = { cause: 'csv'; line: number } | { cause: 'header' | 'empty' | 'missing' };
+
+/** A file staged: what it produced, and `unread` when it was not read to its end. */
+export interface Staging {
+  staged: StagedFile;
+  unread: Unread | null;
+}
+
 /** A record as csv-parse hands it over here: with the line where it starts (physicalLines). */
 interface Numbered {
   record: string[];
@@ -38,8 +52,10 @@ export async function createStagingTable(client: PoolClient, spec: TableSpec): P
  * staged as NULL so the key and reference checks that follow still see the row. csv-parse reads
  * the bytes as latin1 (one character per byte): a byte that is not UTF-8 reaches the field's
  * check as it is, instead of being replaced by U+FFFD without a word (src/import/textBytes.ts).
+ * `unread` says when the file was not staged to its end (a CSV syntax error, a wrong header, an
+ * empty file), so that references into it are not judged against rows that were never read.
  */
-export async function stageFile(client: PoolClient, spec: TableSpec, filePath: string, onBreak: (b: ContractBreak) => void, onRow: () => void = () => undefined): Promise<StagedFile> {
+export async function stageFile(client: PoolClient, spec: TableSpec, filePath: string, onBreak: (b: ContractBreak) => void, onRow: () => void = () => undefined): Promise<Staging> {
   const hash = createHash('sha256');
   const source = createReadStream(filePath);
   source.on('data', (chunk) => hash.update(chunk));
@@ -63,11 +79,13 @@ export async function stageFile(client: PoolClient, spec: TableSpec, filePath: s
   let rows = 0;
   let headerSeen = false;
   let headerOk = false;
+  let unread: Unread | null = null;
   try {
     for await (const { record, line } of upToError(parser as AsyncIterable<Numbered>, parsed)) {
       if (!headerSeen) {
         headerSeen = true;
         headerOk = checkHeader(spec, record, onBreak);
+        if (!headerOk) unread = { cause: 'header' };
         continue;
       }
       if (!headerOk) continue;
@@ -81,16 +99,21 @@ export async function stageFile(client: PoolClient, spec: TableSpec, filePath: s
       const w = copy.write(copyRow([line, ...values]));
       if (w) await w;
     }
-    // Not after a CSV error: csv-parse may have read the header without handing it over.
-    if (!headerSeen) onBreak({ file: spec.file, line: 1, column: '(header)', reason: 'the file is empty: the header line is missing' });
+    // Not after a CSV error: that is the file's break then.
+    if (!headerSeen) {
+      onBreak({ file: spec.file, line: 1, column: '(header)', reason: 'the file is empty: the header line is missing' });
+      unread = { cause: 'empty' };
+    }
   } catch (err) {
     // csv-parse names its codes inconsistently (CSV_QUOTE_NOT_CLOSED, INVALID_OPENING_QUOTE): test the class.
     if (!(err instanceof CsvError)) throw err;
-    onBreak({ file: spec.file, line: lines.atError(err as CsvError & Info), column: '(row)', reason: `not valid CSV (RFC 4180): ${csvProblem(err)}` });
+    const line = lines.atError(err as CsvError & Info);
+    onBreak({ file: spec.file, line, column: '(row)', reason: `not valid CSV (RFC 4180): ${csvProblem(err)}; the rest of the file, from this line on, was not read` });
+    unread ??= { cause: 'csv', line };
   } finally {
     await copy.end();
   }
-  return { file: spec.file, rows, sha256: hash.digest('hex') };
+  return { staged: { file: spec.file, rows, sha256: hash.digest('hex') }, unread };
 }
 
 /**
@@ -119,7 +142,7 @@ function checkHeader(spec: TableSpec, record: string[], onBreak: (b: ContractBre
     file: spec.file,
     line: 1,
     column: '(header)',
-    reason: `expected exactly "${expected.join(',')}", got "${got}"`,
+    reason: `expected exactly "${expected.join(',')}", got "${got}", so none of its rows were checked`,
   });
   return false;
 }

@@ -256,13 +256,15 @@ describe('import: bulk path', () => {
       {
         name: 'not valid CSV',
         change: (f) => (set(f, 1, 'street', CRLF), set(f, 2, 'street', CR), set(f, 3, 'last_name', 'Du"pont"')),
-        expected: ['5: (row): not valid CSV (RFC 4180): a quote inside a field that does not start with one; quote the whole field and double the quotes inside it'],
+        expected: [
+          '5: (row): not valid CSV (RFC 4180): a quote inside a field that does not start with one; quote the whole field and double the quotes inside it; the rest of the file, from this line on, was not read',
+        ],
         bulkLine: 5,
       },
       {
         name: 'a quote never closed, read on by csv-parse to the next quote',
         change: (f) => (set(f, 1, 'street', CRLF), set(f, 2, 'street', CR), set(f, 3, 'street', '"Markt 2')),
-        expected: ['5: (row): not valid CSV (RFC 4180): characters after the closing quote of a field; double the quotes inside a quoted field'],
+        expected: ['5: (row): not valid CSV (RFC 4180): characters after the closing quote of a field; double the quotes inside a quoted field; the rest of the file, from this line on, was not read'],
         bulkLine: 5,
       },
     ];

@@ -11,6 +11,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.j
 const GOOD = path.join(ROOT, 'fixtures/career/input');
 const BROKEN = path.join(ROOT, 'fixtures/import/broken');
 
+const AFFILIATES_HEADER = 'affiliate_id,inss,last_name,first_name,birth_date,sex,language,street,postal_code,city,country,iban';
+
 /** The conforming folder copied to `dir`, with `edits` (file → [text, replacement]) applied. */
 async function goodFolderWith(dir: string, edits: Record<string, [string, string][]>): Promise<string> {
   await fs.cp(GOOD, dir, { recursive: true });
@@ -85,7 +87,7 @@ describe('importFolder', () => {
       'activity_periods.csv:3: (row): expected 6 fields, got 4',
       'activity_periods.csv:4: category: expected one of main, complementary, after_pension, helper_maxi, student, got "boss"',
       'activity_periods.csv:4: company_number: expected 10 digits, got 3 characters',
-      'contributions.csv:1: (header): expected exactly "contribution_id,affiliate_id,quarter,kind,reference_income_cents,amount_cents,due_date", got "contribution_id,affiliate_id,kind,quarter,reference_income_cents,amount_cents,due_date"',
+      'contributions.csv:1: (header): expected exactly "contribution_id,affiliate_id,quarter,kind,reference_income_cents,amount_cents,due_date", got "contribution_id,affiliate_id,kind,quarter,reference_income_cents,amount_cents,due_date", so none of its rows were checked',
       'payments.csv:2: amount_cents: expected an integer (euro cents, no decimals), got "12.50"',
       'payments.csv:3: amount_cents: expected an integer of at least 1, got 0',
       'payments.csv:4: value_date: expected a date YYYY-MM-DD, got "2026/07/01"',
@@ -94,7 +96,8 @@ describe('importFolder', () => {
       'affiliates.csv:6: affiliate_id: duplicate key "B001", first at line 2',
       'activity_periods.csv:2: affiliate_id: unknown affiliate_id "B999": not in affiliates.csv',
       'payments.csv:4: payment_id: duplicate key "P2", first at line 3',
-      'payments.csv:2: contribution_id: unknown contribution_id "C404": not in contributions.csv',
+      // contributions.csv was not read (its header): C404 may well be in it.
+      "payments.csv:0: contribution_id: 1 reference could not be checked (at line 2): contributions.csv does not have the contract's header, so none of its rows were checked (see its break)",
       'incapacity_requests.csv:3: request_id: duplicate key "R1", first at line 2',
       'incapacity_requests.csv:4: affiliate_id: unknown affiliate_id "B999": not in affiliates.csv',
     ]);
@@ -120,9 +123,49 @@ describe('importFolder', () => {
     });
     expect(await refusedBreaks(folder)).toEqual([
       'payments.csv:4: amount_cents: expected an integer (euro cents, no decimals), got "50.00"',
-      'payments.csv:6: (row): not valid CSV (RFC 4180): a quote inside a field that does not start with one; quote the whole field and double the quotes inside it',
+      'payments.csv:6: (row): not valid CSV (RFC 4180): a quote inside a field that does not start with one; quote the whole field and double the quotes inside it; the rest of the file, from this line on, was not read',
       'payments.csv:3: payment_id: duplicate key "P001", first at line 2',
       'payments.csv:4: contribution_id: unknown contribution_id "C404": not in contributions.csv',
     ]);
+  });
+
+  it('stops at a quote never closed mid-file: references past it are counted once as not checked, not called unknown', async () => {
+    // A005's street, line 6 of affiliates.csv, opens a quote that is never closed: only A001–A004
+    // (lines 2–5) are read. Every other file refers to A005–A011 too.
+    const folder = await goodFolderWith(next(), { 'affiliates.csv': [['Hauptstraße 5', '"Hauptstraße 5']] });
+    const cut = 'not found in affiliates.csv before line 6, which could not be read from there on (see its break)';
+    expect(await refusedBreaks(folder)).toEqual([
+      'affiliates.csv:6: (row): not valid CSV (RFC 4180): a quoted field is never closed; the rest of the file, from this line on, was not read',
+      // A001 and A003, all of mutuality_affiliations.csv refers to, are before the cut: checked.
+      `activity_periods.csv:0: affiliate_id: 8 references could not be checked (the first at line 8): ${cut}`,
+      `contributions.csv:0: affiliate_id: 7 references could not be checked (the first at line 5): ${cut}`,
+      `payments.csv:0: affiliate_id: 7 references could not be checked (the first at line 7): ${cut}`,
+    ]);
+  });
+
+  it("reads none of a file whose header is not the contract's, and says once per referring file and column that its references could not be checked", async () => {
+    const swapped = AFFILIATES_HEADER.replace('last_name,first_name', 'first_name,last_name');
+    const folder = await goodFolderWith(next(), { 'affiliates.csv': [[AFFILIATES_HEADER, swapped]] });
+    const notRead = "affiliates.csv does not have the contract's header, so none of its rows were checked (see its break)";
+    expect(await refusedBreaks(folder)).toEqual([
+      `affiliates.csv:1: (header): expected exactly "${AFFILIATES_HEADER}", got "${swapped}", so none of its rows were checked`,
+      `activity_periods.csv:0: affiliate_id: 14 references could not be checked (the first at line 2): ${notRead}`,
+      `mutuality_affiliations.csv:0: affiliate_id: 3 references could not be checked (the first at line 2): ${notRead}`,
+      `contributions.csv:0: affiliate_id: 11 references could not be checked (the first at line 2): ${notRead}`,
+      `payments.csv:0: affiliate_id: 12 references could not be checked (the first at line 2): ${notRead}`,
+    ]);
+  });
+
+  it('names a missing or empty affiliates.csv once, not at every reference to it', async () => {
+    const files = ['activity_periods.csv:14', 'mutuality_affiliations.csv:3', 'contributions.csv:11', 'payments.csv:12'].map((f) => f.split(':'));
+    const unchecked = (why: string): string[] => files.map(([file, n]) => `${file}:0: affiliate_id: ${n} references could not be checked (the first at line 2): ${why}`);
+    const missing = await goodFolderWith(next(), {});
+    await fs.rm(path.join(missing, 'affiliates.csv'));
+    const breaks: ContractBreak[] = [];
+    await expect(importFolder(db.pool, missing, (b) => breaks.push(b))).rejects.toBeInstanceOf(ImportError);
+    expect(breaks.map((b) => `${b.file}:${b.line}: ${b.column}: ${b.reason}`)).toEqual(['affiliates.csv:0: (file): required file is missing', ...unchecked('affiliates.csv is missing')]);
+    const empty = await goodFolderWith(next(), {});
+    await fs.writeFile(path.join(empty, 'affiliates.csv'), '');
+    expect(await refusedBreaks(empty)).toEqual(['affiliates.csv:1: (header): the file is empty: the header line is missing', ...unchecked('affiliates.csv is empty (see its break)')]);
   });
 });
