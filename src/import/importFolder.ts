@@ -9,6 +9,7 @@ import { withBulkLoad } from './bulkLoad.js';
 import { checkIntegrity } from './checkIntegrity.js';
 import { CONTRACT } from './contract.js';
 import { createStagingTable, type StagedFile, stageFile, stagingTable, type Unread } from './stageFile.js';
+import { maskPersonalData } from '../log/maskPersonalData.js';
 
 /** Outcome of a successful import. */
 export interface ImportResult {
@@ -78,7 +79,10 @@ async function importRowByRow(
 ): Promise<ImportResult> {
   const kept: ContractBreak[] = [];
   let breakCount = 0;
-  const report = (b: ContractBreak): void => {
+  // A reason may quote a field or a line (a data row taken for the header, an INSS in a date
+  // column): masked here, so that no full INSS reaches the terminal, a log or the ImportError.
+  const report = (raw: ContractBreak): void => {
+    const b = { ...raw, reason: maskPersonalData(raw.reason) };
     breakCount++;
     if (kept.length < KEEP_BREAKS) kept.push(b);
     onBreak(b);

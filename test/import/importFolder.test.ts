@@ -156,6 +156,16 @@ describe('importFolder', () => {
     ]);
   });
 
+  it('never prints a full INSS in a break: a data row taken for the header, an INSS in a date column', async () => {
+    const headless = await goodFolderWith(next(), { 'affiliates.csv': [[`${AFFILIATES_HEADER}\n`, '']] });
+    const shifted = await goodFolderWith(next(), { 'activity_periods.csv': [['A001,activity,main,2015-03-01,', 'A001,activity,main,85073003328,']] });
+    for (const folder of [headless, shifted]) {
+      const breaks = await refusedBreaks(folder);
+      expect(breaks.some((b) => b.includes('85*******28'))).toBe(true);
+      expect(breaks.filter((b) => /(?<!\d)\d{11}(?!\d)/.test(b))).toEqual([]);
+    }
+  });
+
   it('names a missing or empty affiliates.csv once, not at every reference to it', async () => {
     const files = ['activity_periods.csv:14', 'mutuality_affiliations.csv:3', 'contributions.csv:11', 'payments.csv:12'].map((f) => f.split(':'));
     const unchecked = (why: string): string[] => files.map(([file, n]) => `${file}:0: affiliate_id: ${n} references could not be checked (the first at line 2): ${why}`);
