@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
-import { withTransaction, type Pool } from '../db/database.js';
+import { withTransaction, type Pool, type PoolClient } from '../db/database.js';
 import { type ContractBreak, ImportError, UsageError } from '../errors/errors.js';
 import { BulkPathRefused, bulkImport, isDataError } from './bulkImport.js';
 import { withBulkLoad } from './bulkLoad.js';
 import { checkIntegrity } from './checkIntegrity.js';
 import { CONTRACT } from './contract.js';
+import { findRefusedRows, isRefusal } from './refusedRows.js';
 import { createStagingTable, type StagedFile, stageFile, stagingTable, type Unread } from './stageFile.js';
 import { maskPersonalData } from '../log/maskPersonalData.js';
 
@@ -38,7 +39,9 @@ const KEEP_BREAKS = 1000;
  * First the bulk path (src/import/bulkImport.ts: the tables are rebuilt beside the old ones by
  * PostgreSQL's own CSV reader, then swapped in one transaction). If it finds or suspects any
  * break, nothing of it remains and the row-by-row path runs: every file parsed by csv-parse and checked field by field, then
- * keys and references in SQL; every break is reported through `onBreak` and an ImportError
+ * keys and references in SQL; then the rows are loaded, and a row the dossier database refuses
+ * although the contract allows it (an index, a constraint or a trigger an administrator added:
+ * refusedRows.ts) is a break too. Every break is reported through `onBreak` and an ImportError
  * is thrown with nothing changed (or, when the doubt was unfounded, the folder is imported).
  */
 export async function importFolder(
@@ -111,17 +114,31 @@ async function importRowByRow(
     }
     await checkIntegrity(client, staged, unread, report);
     if (breakCount > 0) throw new ImportError(folder, breakCount, kept);
-    await client.query(`TRUNCATE ${CONTRACT.map((t) => `dossier.${t.table}`).join(', ')}`);
-    await withBulkLoad(client, async () => {
-      for (const spec of CONTRACT) {
-        if (!staged.has(spec.table)) continue;
-        const cols = spec.columns.map((c) => c.name).join(', ');
-        await client.query(`INSERT INTO dossier.${spec.table} (${cols}) SELECT ${cols} FROM ${stagingTable(spec)} ORDER BY line`);
-      }
-    });
+    await client.query('SAVEPOINT dossier_load');
+    try {
+      await load(client, staged);
+    } catch (err) {
+      // An index, a constraint or a trigger the contract does not know of refused a row.
+      if (!isRefusal(err)) throw err;
+      await client.query('ROLLBACK TO SAVEPOINT dossier_load');
+      if ((await findRefusedRows(client, staged, report)) === 0) throw err;
+      throw new ImportError(folder, breakCount, kept);
+    }
     return { folder, files, rows: files.reduce((n, f) => n + f.rows, 0), method: 'row-by-row' as const, bulkRefused };
   });
   return result;
+}
+
+/** Replaces the dossier tables' rows by the staged rows, keys and indexes built once at the end (withBulkLoad). */
+async function load(client: PoolClient, staged: ReadonlySet<string>): Promise<void> {
+  await client.query(`TRUNCATE ${CONTRACT.map((t) => `dossier.${t.table}`).join(', ')}`);
+  await withBulkLoad(client, async () => {
+    for (const spec of CONTRACT) {
+      if (!staged.has(spec.table)) continue;
+      const cols = spec.columns.map((c) => c.name).join(', ');
+      await client.query(`INSERT INTO dossier.${spec.table} (${cols}) SELECT ${cols} FROM ${stagingTable(spec)} ORDER BY line`);
+    }
+  });
 }
 
 /** Records a successful import in the ledger. */
