@@ -6,7 +6,10 @@ export interface Definition {
   spec: TableSpec;
   /** Primary and unique keys: name and `pg_get_constraintdef`. */
   keys: { name: string; def: string }[];
-  /** Other indexes: name and `pg_get_indexdef`. */
+  /**
+   * Other indexes, unique ones an administrator created without a constraint included (a new
+   * table made LIKE the old one has none of its indexes): name and `pg_get_indexdef`.
+   */
   indexes: { name: string; def: string }[];
   /** Foreign keys of this table. */
   fks: { name: string; def: string }[];
@@ -24,7 +27,9 @@ export async function readDefinitions(c: PoolClient): Promise<Definition[]> {
   const idx = await c.query<{ tbl: string; name: string; def: string }>(
     `SELECT t.relname AS tbl, i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-     WHERE t.relnamespace = 'dossier'::regnamespace AND NOT x.indisprimary AND NOT x.indisunique ORDER BY i.relname`,
+     WHERE t.relnamespace = 'dossier'::regnamespace
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = x.indrelid AND k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
+     ORDER BY i.relname`,
   );
   const acl = await c.query<{ tbl: string; privilege: string; grantee: string }>(
     `SELECT cl.relname AS tbl, a.privilege_type AS privilege, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee

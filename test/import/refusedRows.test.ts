@@ -151,6 +151,29 @@ describe('import: rows the dossier database refuses', () => {
     }
   });
 
+  it("keeps an administrator's unique index through a bulk import, and reports a duplicate it refuses at its line (the swap dropped the index)", async () => {
+    await db.pool.query('CREATE UNIQUE INDEX ux_inss ON dossier.affiliates (inss)');
+    try {
+      expect((await importFolder(db.pool, FULL)).method).toBe('bulk');
+      const kept = await db.pool.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'dossier' AND indexname = 'ux_inss'`);
+      expect(kept.rows).toEqual([{ indexdef: 'CREATE UNIQUE INDEX ux_inss ON dossier.affiliates USING btree (inss)' }]);
+      const before = await dump();
+      const files = dossierFiles();
+      const a = files['affiliates.csv']!;
+      a[6] = setField(a[6]!, col('inss'), a[2]!.split(',')[col('inss')]!);
+      const folder = await writeFolder(files);
+      const refused = await bulkImport(db.pool, folder, () => undefined).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(BulkPathRefused);
+      expect((refused as BulkPathRefused).reason).toMatch(/^affiliates\.csv: could not create unique index "ux_inss__new"$/);
+      const out = await attempt(folder);
+      expect(out.error, String(out.error)).toBeInstanceOf(ImportError);
+      expect(out.breaks).toEqual([`affiliates.csv:7: inss: refused by index dossier.ux_inss of the dossier database (a duplicate of an earlier row)${ask('index')}`]);
+      expect(await dump()).toBe(before);
+    } finally {
+      await db.pool.query('DROP INDEX dossier.ux_inss');
+    }
+  });
+
   it('finds every refused row of a file larger than a chunk (10,000 rows), at chunk edges too', async () => {
     await db.pool.query('CREATE INDEX ix_street ON dossier.affiliates (street)');
     try {
