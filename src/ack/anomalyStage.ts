@@ -77,6 +77,14 @@ export const MATCH_SETTINGS = `ANALYZE reply_anomalies; SET LOCAL work_mem = '64
  */
 export const MATCH_SETTINGS_END = `SET LOCAL enable_nestloop TO DEFAULT; SET LOCAL work_mem TO DEFAULT; SET LOCAL jit TO DEFAULT`;
 
+/**
+ * The SQL condition that the stored anomaly `a` (maillon.record_anomalies) is about its whole file:
+ * it names no record (neither INSS nor AttestationID), so STORE_ANOMALIES kept it with no ordinal.
+ * An anomaly that names a record we did not send is unmatched, not about the file. `a.ordinal IS
+ * NULL` lets the lookup use the index on (run_id, ordinal).
+ */
+export const aboutWholeFileSql = (a: string): string => `(${a}.ordinal IS NULL AND ${a}.inss IS NULL AND ${a}.attestation_id IS NULL)`;
+
 /** Stores the staged anomalies, each matched to the first emitted record of the file with its INSS (and its AttestationID when given): $1 reply, $2 file, $3 run, $4 file key. */
 export const STORE_ANOMALIES = `WITH emitted AS (
    SELECT o.ordinal, o.record_key, o.attestation_id FROM maillon.record_outcomes o

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { aboutWholeFileSql } from '../ack/anomalyStage.js';
 import type { Pool } from '../db/database.js';
 import { queryRows } from '../db/queryRows.js';
 
@@ -31,6 +32,7 @@ export interface RecordIssue {
   sourceKey: string;
   file: string;
   state: 'rejected' | 'accepted_with_anomalies';
+  /** Its anomalies' codes, then, when its file is rejected, the file's (ACRF error ids, NOTI anomalies about the whole file); comma-separated, '' when none. */
   codes: string;
 }
 
@@ -89,24 +91,32 @@ export const recordStateCountsSql = (runs: string): string => `
  * The emitted records of one run that the receivers did not simply accept (source_key, name,
  * state, codes): every record of a rejected file, and the records of the other files that an
  * anomaly names (rejected when one blocks, else accepted with anomalies once the NOTI is there).
+ * A record of a rejected file carries its own anomalies' codes, then its file's: the ACRF's error
+ * ids and the codes of the NOTI's anomalies about the whole file (aboutWholeFileSql), so that a
+ * record rejected with its file always shows why, even when it has a warning of its own.
  */
 export const recordIssuesSql = (runId: number): string => {
   const run = Math.trunc(runId);
-  // The run's rejected files, not cancelled: their records are read in one scan of the run's
-  // lineage (a join from the files could rescan the run once per file), and not at all when
-  // there are none (a one-time filter).
-  const rejected = `SELECT rf.file_key FROM maillon.files rf JOIN maillon.submissions rs ON rs.submission_id = rf.submission_id
-    WHERE rf.run_id = ${run} AND rs.state <> 'cancelled' AND ${fileRejected('rf')}`;
+  // The run's rejected files, not cancelled, with their codes, each worked out once: their records
+  // are read in one scan of the run's lineage (a join from the files could rescan the run once per
+  // file), and not at all when there are none (a one-time filter).
   return `
-  SELECT o.source_key, f.name, 'rejected' AS state, coalesce(a.codes, array_to_string(f.ack_errors, ','), '') AS codes
+  WITH rejected AS MATERIALIZED (
+    SELECT rf.file_key, rf.name, nullif(concat_ws(',', nullif(array_to_string(rf.ack_errors, ','), ''), (
+      SELECT string_agg(ra.code, ',' ORDER BY ra.code) FROM maillon.record_anomalies ra WHERE ra.run_id = rf.run_id AND ${aboutWholeFileSql('ra')} AND ra.file_id = rf.file_id
+    )), '') AS codes
+    FROM maillon.files rf JOIN maillon.submissions rs ON rs.submission_id = rf.submission_id
+    WHERE rf.run_id = ${run} AND rs.state <> 'cancelled' AND ${fileRejected('rf')}
+  )
+  SELECT o.source_key, f.name, 'rejected' AS state, concat_ws(',', a.codes, f.codes) AS codes
   FROM maillon.record_outcomes o
-  -- OFFSET 0 keeps the file's lookup a probe of its unique key per record (pulled up into a join,
-  -- it read every file of the run for each record).
-  CROSS JOIN LATERAL (SELECT f.name, f.ack_errors FROM maillon.files f WHERE f.run_id = o.run_id AND f.file_key = o.file_key OFFSET 0) f
+  -- OFFSET 0 keeps the file's lookup a probe of the few rejected files per record (pulled up into a
+  -- join, the planner may read the run's lineage once per file).
+  CROSS JOIN LATERAL (SELECT r.name, r.codes FROM rejected r WHERE r.file_key = o.file_key OFFSET 0) f
   LEFT JOIN LATERAL (
     SELECT string_agg(ra.code, ',' ORDER BY ra.code) AS codes FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
   ) a ON true
-  WHERE o.run_id = ${run} AND o.outcome = 'emitted' AND o.file_key = ANY (ARRAY(${rejected})) AND EXISTS (${rejected})
+  WHERE o.run_id = ${run} AND o.outcome = 'emitted' AND o.file_key = ANY (ARRAY(SELECT file_key FROM rejected)) AND EXISTS (SELECT FROM rejected)
   UNION ALL
   SELECT o.source_key, f.name, CASE WHEN a.blocking THEN 'rejected' ELSE 'accepted_with_anomalies' END, a.codes
   FROM (
