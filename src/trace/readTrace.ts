@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Pool } from '../db/database.js';
+import { aboutWholeFileSql } from '../ack/anomalyStage.js';
 import { queryRows } from '../db/queryRows.js';
 import { UsageError } from '../errors/errors.js';
 import { environmentColumn, ledgerId } from '../ledger/rowSchemas.js';
@@ -50,9 +51,13 @@ export interface TraceEntry {
   submissionId: number | null;
   submissionState: string | null;
   ack: string | null;
+  /** The error ids of the file's ACRF (a negative one says why it rejected the file). */
+  ackErrors: string[];
   noti: string | null;
   replies: TraceReply[];
   anomalies: TraceAnomaly[];
+  /** The anomalies a NOTI reported about the record's whole file (naming no record): a NOTI that rejects the file says why here. */
+  fileAnomalies: TraceAnomaly[];
   /** accepted, accepted_with_anomalies, rejected, pending, cancelled (emitted); quarantined; unchanged. */
   finalState: string;
 }
@@ -90,11 +95,13 @@ const OutcomeRow = z.object({
   file_id: ledgerId.nullable(),
   file: z.string().nullable(),
   ack_state: z.string().nullable(),
+  ack_errors: z.array(z.string()).nullable(),
   noti_state: z.string().nullable(),
   submission_id: ledgerId.nullable(),
   submission_state: z.string().nullable(),
 });
 const AnomalyRow = z.object({ run_id: ledgerId, ordinal: z.number().nullable(), code: z.string(), blocking: z.boolean(), description: z.string().nullable(), reply: z.string() });
+const FileAnomalyRow = z.object({ file_id: ledgerId, code: z.string(), blocking: z.boolean(), description: z.string().nullable(), reply: z.string() });
 const ReplyRow = z.object({ file_name: z.string().nullable(), name: z.string(), kind: z.string().nullable(), state: z.string(), received_at: z.date() });
 
 // Any key the import takes (at most 2,600 bytes) with the prefix a flow adds to it (`contribution:`).
@@ -113,7 +120,7 @@ export function parseTraceQuery(text: string): Trace['query'] {
 /**
  * Every extraction of a record, oldest run first: by its dossier key (record_outcomes.source_key),
  * or by an INSS (record_key, and the dossier keys of the affiliates with that INSS, for records
- * quarantined before they had one). Three statements, each on an index of migration 080.
+ * quarantined before they had one). Four statements, each on an index (migrations 004 and 080).
  */
 export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys: readonly string[] = []): Promise<TraceEntry[]> {
   const where = query.kind === 'key' ? 'o.source_key = $1' : '(o.record_key = $1 OR o.source_key = ANY($2::text[]))';
@@ -122,7 +129,7 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
     ledger,
     `SELECT o.run_id, o.ordinal, o.source_key, o.record_key, o.outcome, o.rule, o.message, o.position, o.content_offset, o.content_bytes,
             o.attestation_id, o.status, r.flow, r.period, r.environment, r.kind AS run_kind, r.reason, r.started_by, r.started_at,
-            f.file_id, f.name AS file, f.ack_state, f.noti_state, s.submission_id, s.state AS submission_state
+            f.file_id, f.name AS file, f.ack_state, f.ack_errors, f.noti_state, s.submission_id, s.state AS submission_state
      FROM maillon.record_outcomes o
      JOIN maillon.runs r ON r.run_id = o.run_id
      LEFT JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
@@ -136,7 +143,8 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
   const runs = rows.map((r) => String(r.run_id));
   const ordinals = rows.map((r) => r.ordinal);
   const files = [...new Set(rows.flatMap((r) => (r.file ? [r.file] : [])))];
-  const [anomalies, replies] = await Promise.all([
+  const fileIds = [...new Set(rows.flatMap((r) => (r.file_id === null ? [] : [String(r.file_id)])))];
+  const [anomalies, fileAnomalies, replies] = await Promise.all([
     queryRows(
       ledger,
       `SELECT a.run_id, a.ordinal, a.code, a.blocking, a.description, p.name AS reply
@@ -145,6 +153,14 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
        JOIN maillon.replies p ON p.reply_id = a.reply_id ORDER BY a.anomaly_id`,
       [runs, ordinals],
       AnomalyRow,
+    ),
+    queryRows(
+      ledger,
+      `SELECT a.file_id, a.code, a.blocking, a.description, p.name AS reply
+       FROM maillon.record_anomalies a JOIN maillon.replies p ON p.reply_id = a.reply_id
+       WHERE a.run_id = ANY($1::bigint[]) AND ${aboutWholeFileSql('a')} AND a.file_id = ANY($2::bigint[]) ORDER BY a.anomaly_id`,
+      [[...new Set(runs)], fileIds],
+      FileAnomalyRow,
     ),
     queryRows(ledger, `SELECT file_name, name, kind, state, received_at FROM maillon.replies WHERE file_name = ANY($1::text[]) ORDER BY received_at, reply_id`, [files], ReplyRow),
   ]);
@@ -172,9 +188,11 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
       submissionId: r.submission_id,
       submissionState: r.submission_state,
       ack: r.ack_state,
+      ackErrors: r.ack_errors ?? [],
       noti: r.noti_state,
       replies: replies.filter((p) => p.file_name === r.file).map((p) => ({ name: p.name, kind: p.kind, state: p.state, receivedAt: p.received_at.toISOString() })),
       anomalies: mine.map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description })),
+      fileAnomalies: fileAnomalies.filter((a) => a.file_id === r.file_id).map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description })),
       finalState: 'pending',
     };
     entry.finalState = finalState(entry);

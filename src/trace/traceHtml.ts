@@ -1,5 +1,5 @@
 import { escapeHtml as esc } from '../render/xml.js';
-import type { Trace } from './readTrace.js';
+import type { Trace, TraceAnomaly } from './readTrace.js';
 import { whereTo } from './traceText.js';
 
 /**
@@ -12,9 +12,9 @@ export function traceToHtml(t: Trace | null): string {
       (e) =>
         `<tr><td>${esc(e.flow)}</td><td>${esc(e.period)}</td><td>${esc(e.environment)}</td><td>#${e.runId} ${esc(e.runKind)}${e.runReason ? ` (${esc(e.runReason)})` : ''}</td>` +
         `<td>${esc(e.startedBy)}</td><td>${esc(e.startedAt)}</td><td>${esc(e.sourceKey)}</td><td>${esc(e.recordKey ?? '')}</td><td>${esc(e.outcome)}</td><td>${esc(whereTo(e))}</td>` +
-        `<td>${esc(e.submissionId === null ? '' : `#${e.submissionId} ${e.submissionState ?? ''}`)}</td>` +
+        `<td>${esc(e.submissionId === null ? '' : `#${e.submissionId} ${e.submissionState ?? ''}${e.ackErrors.length ? `; ACRF errors ${e.ackErrors.join(', ')}` : ''}`)}</td>` +
         `<td>${e.replies.map((p) => esc(`${p.name} (${p.kind ?? '?'}, ${p.state})`)).join('<br>')}</td>` +
-        `<td>${e.anomalies.map((a) => esc(`${a.code}${a.blocking ? ' blocking' : ''}${a.description ? `: ${a.description}` : ''}`)).join('<br>')}</td>` +
+        `<td>${[...e.fileAnomalies.map((a) => esc(`whole file: ${anomalyText(a)}`)), ...e.anomalies.map((a) => esc(anomalyText(a)))].join('<br>')}</td>` +
         `<td class="state-${esc(e.finalState)}">${esc(e.finalState)}</td></tr>`,
     )
     .join('\n');
@@ -46,4 +46,8 @@ ${rows}
 </body>
 </html>
 `;
+}
+
+function anomalyText(a: TraceAnomaly): string {
+  return `${a.code}${a.blocking ? ' blocking' : ''}${a.description ? `: ${a.description}` : ''}`;
 }

@@ -3,7 +3,7 @@ import type { Pool } from '../db/database.js';
 import { maskInss } from '../domain/inss.js';
 import { recordEvent } from '../ledger/events.js';
 import { maskPersonalData } from '../log/maskPersonalData.js';
-import { parseTraceQuery, readTrace, type Trace, type TraceEntry } from './readTrace.js';
+import { parseTraceQuery, readTrace, type Trace, type TraceAnomaly, type TraceEntry } from './readTrace.js';
 
 /** Where a trace reads: the ledger, and the dossier for the affiliates of an INSS. */
 export interface TraceSources {
@@ -47,6 +47,11 @@ export function masked(e: TraceEntry): TraceEntry {
     ...e,
     recordKey: e.recordKey === null ? null : /^\d{11}$/.test(e.recordKey) ? maskInss(e.recordKey) : maskPersonalData(e.recordKey),
     message: e.message === null ? null : maskPersonalData(e.message),
-    anomalies: e.anomalies.map((a) => ({ ...a, description: a.description === null ? null : maskPersonalData(a.description) })),
+    anomalies: e.anomalies.map(maskedAnomaly),
+    fileAnomalies: e.fileAnomalies.map(maskedAnomaly),
   };
+}
+
+function maskedAnomaly(a: TraceAnomaly): TraceAnomaly {
+  return { ...a, description: a.description === null ? null : maskPersonalData(a.description) };
 }

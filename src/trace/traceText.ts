@@ -1,5 +1,5 @@
 import { escapeControls } from '../system/escapeControls.js';
-import type { Trace, TraceEntry } from './readTrace.js';
+import type { Trace, TraceAnomaly, TraceEntry } from './readTrace.js';
 
 /** Where the record went in one extraction, in a few words. */
 export function whereTo(e: TraceEntry): string {
@@ -19,11 +19,20 @@ export function traceToText(t: Trace): string {
     );
     lines.push(`    dossier key ${escapeControls(e.sourceKey)}${e.recordKey ? `, record ${escapeControls(e.recordKey)}` : ''}`);
     lines.push(`    ${escapeControls(whereTo(e))}`);
-    if (e.submissionId !== null) lines.push(`    submission #${e.submissionId} ${e.submissionState}; ACRF ${e.ack ?? '-'}; NOTI ${e.noti ?? '-'}`);
+    if (e.submissionId !== null) lines.push(`    submission #${e.submissionId} ${e.submissionState}; ACRF ${e.ack ?? '-'}${ackErrors(e)}; NOTI ${e.noti ?? '-'}`);
     for (const p of e.replies) lines.push(`    reply ${escapeControls(p.name)} (${p.kind ?? '?'}, ${p.state}) received ${p.receivedAt}`);
-    for (const a of e.anomalies)
-      lines.push(`    anomaly ${escapeControls(a.code)}${a.blocking ? ' (blocking)' : ''} in ${escapeControls(a.reply)}${a.description ? `: ${escapeControls(a.description)}` : ''}`);
+    for (const a of e.fileAnomalies) lines.push(`    anomaly of the whole file ${anomalyText(a)}`);
+    for (const a of e.anomalies) lines.push(`    anomaly ${anomalyText(a)}`);
     lines.push(`    final state: ${e.finalState}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The ACRF's error ids after its state, ` (E1, E2)`; nothing when it gave none. */
+function ackErrors(e: TraceEntry): string {
+  return e.ackErrors.length === 0 ? '' : ` (${e.ackErrors.map(escapeControls).join(', ')})`;
+}
+
+function anomalyText(a: TraceAnomaly): string {
+  return `${escapeControls(a.code)}${a.blocking ? ' (blocking)' : ''} in ${escapeControls(a.reply)}${a.description ? `: ${escapeControls(a.description)}` : ''}`;
 }

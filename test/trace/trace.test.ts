@@ -69,6 +69,52 @@ describe("maillon trace: a record's trail across flows and periods", () => {
     expect(JSON.stringify(t)).not.toContain(inss);
   });
 
+  it('shows the reason of a file its NOTI rejected whole on each of its records: the anomalies about the file, masked', async () => {
+    const other = await fx.db.pool.query<{ name: string; submission_id: string; source_key: string }>(
+      `SELECT f.name, f.submission_id, o.source_key FROM maillon.record_outcomes o JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
+       WHERE f.name <> $1 AND f.run_id = (SELECT run_id FROM maillon.files WHERE name = $1) AND o.outcome = 'emitted' ORDER BY o.ordinal LIMIT 1`,
+      [slipsFile],
+    );
+    const { name, submission_id: submissionId, source_key: key } = other.rows[0]!;
+    await fx.db.pool.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [submissionId, AT]);
+    await withTransaction(fx.db.pool, async (tx) => {
+      await applyTestReply(tx, 'FO.ACRF.WHOLE', AT, { kind: 'ACRF', fileName: name, accepted: true, errorIds: [] });
+      await applyTestReply(tx, 'FO.NOTI.WHOLE', AT, {
+        kind: 'NOTI',
+        fileName: name,
+        result: 'rejected',
+        anomalies: [{ inss: null, attestationId: null, blocking: true, code: '00912', description: `declared twice, first for ${inss}` }],
+      });
+    });
+    const t = await traceRecord(sources(), key, { now: AT });
+    const entry = t.entries.find((e) => e.file === name)!;
+    const masked = `${inss.slice(0, 2)}*******${inss.slice(-2)}`;
+    expect(entry).toMatchObject({ noti: 'rejected', finalState: 'rejected', anomalies: [] });
+    expect(entry.fileAnomalies).toEqual([{ reply: 'FO.NOTI.WHOLE', code: '00912', blocking: true, description: `declared twice, first for ${masked}` }]);
+    expect(traceToText(t)).toContain(`    anomaly of the whole file 00912 (blocking) in FO.NOTI.WHOLE: declared twice, first for ${masked}\n`);
+    expect(traceToHtml(t)).toContain(`whole file: 00912 blocking: declared twice, first for ${masked}`);
+    expect(JSON.stringify(t)).not.toContain(inss);
+    // D01's file was not rejected whole: no anomaly about it.
+    expect((await traceRecord(sources(), 'D01', { now: AT })).entries[0]!.fileAnomalies).toEqual([]);
+  });
+
+  it("shows the error ids of the ACRF that rejected a record's file", async () => {
+    const tax = await fx.db.pool.query<{ name: string; submission_id: string }>(
+      `SELECT f.name, f.submission_id FROM maillon.record_outcomes o JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
+       JOIN maillon.runs r ON r.run_id = o.run_id WHERE r.flow = 'tax-attestations' AND o.source_key = 'D01' AND o.outcome = 'emitted'`,
+    );
+    const { name, submission_id: submissionId } = tax.rows[0]!;
+    await fx.db.pool.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [submissionId, AT]);
+    await withTransaction(fx.db.pool, (tx) => applyTestReply(tx, 'FO.ACRF.TAX', AT, { kind: 'ACRF', fileName: name, accepted: false, errorIds: ['E0051', 'E0107'] }));
+    const t = await traceRecord(sources(), 'D01', { now: AT });
+    expect(t.entries.map((e) => [e.flow, e.ack, e.ackErrors, e.finalState])).toEqual([
+      ['contribution-slips', null, [], 'rejected'],
+      ['tax-attestations', 'rejected', ['E0051', 'E0107'], 'rejected'],
+    ]);
+    expect(traceToText(t)).toMatch(/; ACRF rejected \(E0051, E0107\); NOTI -\n/);
+    expect(traceToHtml(t)).toContain('; ACRF errors E0051, E0107');
+  });
+
   it('finds the same record by INSS, masked, and a quarantined record under its rule', async () => {
     const byInss = await traceRecord(sources(), inss, { now: AT });
     expect(byInss.query.value).not.toContain(inss.slice(2, 9));
