@@ -7,7 +7,7 @@ import { addDays, type LocalDate } from '../src/period/localDate.js';
 import { formatPeriod, periodCode, periodContaining, shiftPeriod } from '../src/period/period.js';
 import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
-import { activityCategoryRule } from '../src/validate/commonRules.js';
+import { activityCategoryRule, coherentPeriodsRule } from '../src/validate/commonRules.js';
 import { centsField, inssField, localDateField } from '../src/validate/fields.js';
 import type { Rule } from '../src/validate/rule.js';
 import { CATEGORIES, CATEGORY_CODE } from './shared/codes.js';
@@ -24,6 +24,8 @@ const requestRow = z.object({
   incapacityStart: localDateField,
   /** The activity or continued-insurance period covering the incapacity start, if any. */
   cover: z.object({ kind: z.enum(['activity', 'continued_insurance']), category: z.enum(CATEGORIES).nullable() }).nullable(),
+  /** The activity and continued-insurance periods that could decide the answer (see SQL), incoherent ones included. */
+  periods: z.array(z.object({ start: localDateField, end: localDateField.nullable() })),
   /** Due and allocated movements per quarter of the four before the incapacity's; quarters without contributions are absent. */
   quarters: z.array(z.object({ quarter: z.string(), due: centsField, movements: z.array(z.tuple([localDateField, centsField])) })),
 });
@@ -45,17 +47,25 @@ const startNotAfterRequest: Rule<RequestRow> = {
   check: (row) => (row.incapacityStart > row.requestedOn ? `the incapacity starts (${row.incapacityStart}) after the request (${row.requestedOn}); ask the insurer to correct its request` : null),
 };
 
+// A period that ends before it starts may be the one covering the incapacity start (left out of
+// the cover, the answer would read "not insured") or one the four quarters were charged on: the
+// request waits for the dossier's correction (shared rule; which periods: the SQL below).
+const periodsCoherent = coherentPeriodsRule<RequestRow>((row) => row.periods);
+
 // The activity period covering the incapacity start must have its category (shared rule).
 const coverHasCategory = activityCategoryRule<RequestRow>((row) => (row.cover?.kind === 'activity' ? [row.cover] : []));
 
 // The day's requests; the period covering the incapacity start (an activity before a continued
 // insurance, then the latest start); per quarter of the four before the incapacity's quarter, the
 // provisional and regularisation contributions and the payments (+) and refunds (−) allocated to
-// them, value date ≤ as-of (flows.md, shared definitions).
+// them, value date ≤ as-of (flows.md, shared definitions); the activity and continued-insurance
+// periods that could decide the answer: those reaching into the window from the first day of the
+// four quarters to the incapacity start, an incoherent one (end before start) read in either order.
 const SQL = `
 WITH req AS (
   SELECT request_id, affiliate_id, insurer_code, requested_on, incapacity_start,
-         date_trunc('quarter', incapacity_start) AS q_start
+         date_trunc('quarter', incapacity_start) AS q_start,
+         (date_trunc('quarter', incapacity_start) - interval '12 months')::date AS window_start
   FROM dossier.incapacity_requests
   WHERE requested_on >= :periodStart AND requested_on < :periodEnd
 ), contrib AS (
@@ -79,7 +89,8 @@ WITH req AS (
   GROUP BY request_id
 )
 SELECT json_build_object('requestId', req.request_id, 'inss', a.inss, 'insurer', req.insurer_code, 'requestedOn', req.requested_on,
-                         'incapacityStart', req.incapacity_start, 'cover', cov.cover, 'quarters', coalesce(qs.quarters, '[]'::json))
+                         'incapacityStart', req.incapacity_start, 'cover', cov.cover, 'periods', coalesce(per.periods, '[]'::json),
+                         'quarters', coalesce(qs.quarters, '[]'::json))
 FROM req
 JOIN dossier.affiliates a USING (affiliate_id)
 LEFT JOIN LATERAL (
@@ -90,6 +101,13 @@ LEFT JOIN LATERAL (
   ORDER BY p.kind = 'activity' DESC, p.start_date DESC, p.category COLLATE "C" NULLS FIRST
   LIMIT 1
 ) cov ON true
+LEFT JOIN LATERAL (
+  SELECT json_agg(json_build_object('start', p.start_date, 'end', p.end_date) ORDER BY p.start_date, p.end_date) AS periods
+  FROM dossier.activity_periods p
+  WHERE p.affiliate_id = req.affiliate_id AND p.kind IN ('activity', 'continued_insurance')
+    AND least(p.start_date, p.end_date) <= req.incapacity_start
+    AND (p.end_date IS NULL OR greatest(p.start_date, p.end_date) >= req.window_start)
+) per ON true
 LEFT JOIN qs USING (request_id)
 ORDER BY req.request_id COLLATE "C"`;
 
@@ -142,7 +160,7 @@ export const incapacityAttestations: Pipeline<RequestRow, IncapacityRecord> = {
   deadline: (period) => addDays(period.start, 8),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { requestId?: string | number }).requestId ?? '(no request id)') },
   row: requestRow,
-  rules: [startNotAfterRequest, coverHasCategory],
+  rules: [startNotAfterRequest, periodsCoherent, coverHasCategory],
   recordKey: (row) => row.inss,
   toRecord: (row) => ({
     requestId: row.requestId,

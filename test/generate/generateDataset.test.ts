@@ -137,7 +137,7 @@ describe('generateDataset', () => {
       expect(r.counts.extracted).toBe(r.counts.emitted + r.counts.quarantined);
       expect(r.counts.emitted).toBeGreaterThan(0);
       expect(new Set(r.files.map((f) => f.receiver)).size).toBeGreaterThan(1);
-      for (const rule of Object.keys(r.quarantineByRule)) expect(['inss-check-digit', 'activity-without-category', 'incapacity-start-after-request']).toContain(rule);
+      for (const rule of Object.keys(r.quarantineByRule)) expect(['inss-check-digit', 'period-incoherent', 'activity-without-category', 'incapacity-start-after-request']).toContain(rule);
     } finally {
       await out.remove();
     }

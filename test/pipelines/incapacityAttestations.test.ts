@@ -11,7 +11,7 @@ import { parsePeriod } from '../../src/period/period.js';
 import { buildReport } from '../../src/reconcile/report.js';
 import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
-import { ROOT, runDeps } from '../helpers/runHarness.js';
+import { ROOT, runDeps, scratchDir } from '../helpers/runHarness.js';
 
 const parser = new XMLParser({ parseTagValue: false, isArray: (n) => n === 'Attestation' || n === 'ContributionQuarter' });
 
@@ -105,6 +105,55 @@ describe('incapacity-attestations on the 2024 fixture (requests of 2024-04-15 an
   it('has D + 8 days as deadline and runs every day at 06:00 for the previous day', () => {
     expect(incapacityAttestations.deadline(parsePeriod('2024-12-28'))).toBe('2025-01-05');
     expect(incapacityAttestations.schedule).toBe('0 6 * * *');
+  });
+});
+
+describe('incapacity-attestations with incoherent periods (requests of 2024-04-18, incapacity start 2024-04-05)', () => {
+  // The answer looks at the start day and the four quarters before its quarter (2023-Q2..2024-Q1): an
+  // activity or continued-insurance period there that ends before it starts quarantines the request.
+  const EXTRA = {
+    'activity_periods.csv': [
+      // The only period near the start day, 10 → 1 April: read either way it may cover 5 April.
+      'D10,activity,main,2024-04-10,2024-04-01,',
+      // Inside 2023-Q2, the first of the four quarters.
+      'D06,continued_insurance,helper_maxi,2023-06-10,2023-06-01,',
+      // After the start day, and before 2023-Q2: neither can decide the answer.
+      'D05,activity,after_pension,2024-06-10,2024-06-01,',
+      'D09,continued_insurance,main,2023-03-10,2023-03-01,',
+    ],
+    'incapacity_requests.csv': [
+      '900-24-0101,D10,900,2024-04-18,2024-04-05',
+      '600-24-0102,D06,600,2024-04-18,2024-04-05',
+      '500-24-0103,D05,500,2024-04-18,2024-04-05',
+      '200-24-0104,D09,200,2024-04-18,2024-04-05',
+    ],
+  };
+  let fx: FlowFixture;
+  let day18: RunResult;
+  beforeAll(async () => {
+    const folder = await scratchDir('incoherent');
+    for (const f of await fs.readdir(DOSSIER_2024)) {
+      const extra = EXTRA[f as keyof typeof EXTRA] ?? [];
+      await fs.writeFile(path.join(folder.dir, f), (await fs.readFile(path.join(DOSSIER_2024, f), 'utf8')) + extra.map((l) => `${l}\n`).join(''));
+    }
+    fx = await createFlowFixture(folder.dir);
+    await folder.remove();
+    day18 = await fx.run(incapacityAttestations, '2024-04-18');
+  });
+  afterAll(async () => fx.close());
+
+  it('quarantines a request whose answer an incoherent period could decide, instead of sending it as not insured', async () => {
+    expect(day18.counts).toEqual({ extracted: 4, emitted: 2, quarantined: 2 });
+    const report = await buildReport(fx.db.pool, incapacityAttestations, '2024-04-18', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.quarantine).toEqual([
+      { rule: 'period-incoherent', sourceKey: '600-24-0102', message: 'a period ends (2023-06-01) before it starts (2023-06-10); correct the dates in the dossier' },
+      { rule: 'period-incoherent', sourceKey: '900-24-0101', message: 'a period ends (2024-04-01) before it starts (2024-04-10); correct the dates in the dossier' },
+    ]);
+    expect(report.checks.every((c) => c.ok)).toBe(true);
+    const a = await attestations(day18);
+    expect([...a.keys()].sort()).toEqual(['200-24-0104', '500-24-0103']);
+    expect(a.get('200-24-0104')).toMatchObject({ Insured: 'true', InsuranceKind: 'ACT', Category: 'MAI' });
+    expect(a.get('500-24-0103')).toMatchObject({ Insured: 'true', InsuranceKind: 'ACT' });
   });
 });
 
