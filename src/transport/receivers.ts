@@ -59,7 +59,7 @@ export function loadEndpoints(file: string): Endpoints {
   return {
     forReceiver(receiver) {
       const e = endpoints[receiver] ?? endpoints['*'];
-      if (!e) throw new ConfigError(`The receivers file ${file} has no endpoint for ${receiver} (and no "*" default).`);
+      if (!e) throw new ConfigError(`The receivers file ${file} has no endpoint for ${receiver} (and no "*" default): add one for ${receiver} there; its submissions are sent by the next send.`);
       return e;
     },
   };

@@ -4,14 +4,14 @@ import type { Environment } from '../domain/environment.js';
 import { z } from 'zod';
 import { type Pool, withTransaction } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
-import { TransportError } from '../errors/errors.js';
+import { ConfigError, TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { withSubmissionLock } from '../ledger/locks.js';
 import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import { versionsAround } from '../ledger/versionsAround.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
-import type { Endpoints } from './receivers.js';
+import type { Endpoint, Endpoints } from './receivers.js';
 import { createSessionPool, type SessionPool } from './sessionPool.js';
 import { type LocalPart, type UploadStep, uploadSubmission } from './uploadSubmission.js';
 
@@ -124,7 +124,16 @@ async function earlierUndelivered(ledger: Pool, id: number): Promise<number | nu
 }
 
 async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {
-  const endpoint = deps.endpoints.forReceiver(row.receiver);
+  let endpoint: Endpoint;
+  try {
+    endpoint = deps.endpoints.forReceiver(row.receiver);
+  } catch (err) {
+    // A receiver missing from the receivers file fails its own submissions only: the others are
+    // sent. Nothing was tried, so no transfer attempt is recorded; the next send tries again.
+    if (!(err instanceof ConfigError)) throw err;
+    deps.logger.error({ submissionId: id, receiver: row.receiver, err }, 'submission not sent');
+    return { submissionId: id, receiver: row.receiver, go, result: 'failed', error: err.message };
+  }
   const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
   const files = await queryRows(
     deps.ledger,

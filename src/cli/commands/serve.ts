@@ -46,8 +46,13 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
       const deps = { ...(await cliRunDeps(c)), ...runTestHooks(c.config, env) };
       const deliver = async (): Promise<void> => {
         if (!c.config.receiversFile) return;
-        const endpoints = loadEndpoints(c.config.receiversFile);
-        await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, ...deliveryTestHooks(c.config, env) }, { environment: env });
+        // Replies are read even when sending failed: they answer what was delivered before.
+        try {
+          const endpoints = loadEndpoints(c.config.receiversFile);
+          await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, ...deliveryTestHooks(c.config, env) }, { environment: env });
+        } catch (err) {
+          c.logger.error({ err }, 'submissions could not be sent this tick: the next tick tries again');
+        }
         await readAcks(c, env).catch((err: Error) => c.logger.warn({ err }, 'replies could not be read this tick'));
       };
       const scheduler = await createScheduler({
