@@ -43,13 +43,13 @@ export interface SchedulerDeps {
 
 /** The PostgreSQL-backed job queue (pg-boss) of the scheduler. */
 export interface Scheduler {
-  /** Proposes every due period of the catch-up window that is to do, not waiting for a retry and of a flow not paused, oldest first (a job per period, one at a time per key). */
+  /** Proposes every due period of the catch-up window that is to do, not waiting for a retry and of a flow not paused, oldest first (a job per period, one at a time per key); none once stopped. */
   tick(): Promise<number>;
   /** Processes queued jobs until none is left (the `--once` mode and the tests). */
   drain(): Promise<number>;
   /** Starts a worker that processes jobs as they come, and keeps it going through database outages. */
   work(): void;
-  /** Stops: the job in progress finishes, nothing new is taken. */
+  /** Stops: the job in progress and a proposal in progress finish, nothing new is taken or proposed. */
   stop(): Promise<void>;
 }
 
@@ -106,33 +106,44 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     }
     return n;
   };
+  // A proposal in progress: stop() lets it end before closing the queue it sends jobs to.
+  let proposing: Promise<number> | null = null;
+  const propose = async (): Promise<number> => {
+    const now = deps.clock.now();
+    const from = new Date(now.getTime() - deps.catchUpDays * 86_400_000);
+    let proposed = 0;
+    // A paused flow (maillon pause) is not proposed; its periods wait for maillon resume.
+    const paused = await pausedFlows(deps.ledger, deps.environment);
+    const due = dueRuns(deps.pipelines, from, now).filter((d) => !paused.has(d.pipeline.id));
+    const views = await readPeriodViews(
+      deps.ledger,
+      deps.environment,
+      due.map((d) => ({ flow: d.pipeline.id, period: formatPeriod(d.period) })),
+    );
+    for (const d of due) {
+      const period = formatPeriod(d.period);
+      const view = views.find((v) => v.flow === d.pipeline.id && v.period === period)!;
+      const decision = dueDecision(view, d.pipeline.schedule, now);
+      if (decision === 'skip' || decision === 'wait') continue;
+      if (decision === 'reset') await clearPeriodRetries(deps.ledger, { flow: d.pipeline.id, period, environment: deps.environment });
+      const id = await boss.send(QUEUE, { flow: d.pipeline.id, period, environment: deps.environment } satisfies RunJob, {
+        singletonKey: `${d.pipeline.id}:${period}:${deps.environment}`,
+        // maillon retries a failed run itself (period_retries): pg-boss does not.
+        retryLimit: 0,
+      });
+      if (id) proposed++;
+    }
+    return proposed;
+  };
   return {
     async tick() {
-      const now = deps.clock.now();
-      const from = new Date(now.getTime() - deps.catchUpDays * 86_400_000);
-      let proposed = 0;
-      // A paused flow (maillon pause) is not proposed; its periods wait for maillon resume.
-      const paused = await pausedFlows(deps.ledger, deps.environment);
-      const due = dueRuns(deps.pipelines, from, now).filter((d) => !paused.has(d.pipeline.id));
-      const views = await readPeriodViews(
-        deps.ledger,
-        deps.environment,
-        due.map((d) => ({ flow: d.pipeline.id, period: formatPeriod(d.period) })),
-      );
-      for (const d of due) {
-        const period = formatPeriod(d.period);
-        const view = views.find((v) => v.flow === d.pipeline.id && v.period === period)!;
-        const decision = dueDecision(view, d.pipeline.schedule, now);
-        if (decision === 'skip' || decision === 'wait') continue;
-        if (decision === 'reset') await clearPeriodRetries(deps.ledger, { flow: d.pipeline.id, period, environment: deps.environment });
-        const id = await boss.send(QUEUE, { flow: d.pipeline.id, period, environment: deps.environment } satisfies RunJob, {
-          singletonKey: `${d.pipeline.id}:${period}:${deps.environment}`,
-          // maillon retries a failed run itself (period_retries): pg-boss does not.
-          retryLimit: 0,
-        });
-        if (id) proposed++;
+      if (stopping.signal.aborted) return 0;
+      proposing = propose();
+      try {
+        return await proposing;
+      } finally {
+        proposing = null;
       }
-      return proposed;
     },
     drain,
     work() {
@@ -147,6 +158,7 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
     async stop() {
       stopping.abort();
       await working;
+      await proposing?.catch(() => undefined);
       await boss.stop({ graceful: true, timeout: 120_000 });
     },
   };

@@ -7,6 +7,7 @@ import { reportPage } from '../../reconcile/reportPage.js';
 import { traceToHtml } from '../../trace/traceHtml.js';
 import { traceRecord } from '../../trace/traceRecord.js';
 import { createScheduler } from '../../schedule/scheduler.js';
+import { runTickLoop } from '../../schedule/tickLoop.js';
 import { createMetrics } from '../../status/metrics.js';
 import { withLinkBack } from '../../status/statusGrid.js';
 import { statusToHtml } from '../../status/statusHtml.js';
@@ -44,6 +45,8 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
       // Every instance reads the others' files back from the outbox: refuse one that is not shared.
       await checkOutboxMarker(dbs.ledger, c.clock, c.config.outbox);
       const deps = { ...(await cliRunDeps(c)), ...runTestHooks(c.config, env) };
+      // Aborted by SIGTERM: no new tick, job or delivery starts; what is in progress finishes.
+      const stopping = new AbortController();
       const deliver = async (): Promise<void> => {
         if (!c.config.receiversFile) return;
         // Replies are read even when sending failed: they answer what was delivered before.
@@ -53,6 +56,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         } catch (err) {
           c.logger.error({ err }, 'submissions could not be sent this tick: the next tick tries again');
         }
+        if (stopping.signal.aborted) return;
         await readAcks(c, env).catch((err: Error) => c.logger.warn({ err }, 'replies could not be read this tick'));
       };
       const scheduler = await createScheduler({
@@ -67,21 +71,25 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         retryLimit: c.config.retryLimit,
         run: async (pipeline, period) => {
           await runPipeline(deps, { pipeline, period, environment: env, sender, dryRun: false, trigger: 'schedule' });
-          // Deliver at once; a failure is retried on the next tick (the run itself succeeded).
+          // Deliver at once (unless stopping: the next start delivers it); a failure is retried on the next tick (the run itself succeeded).
+          if (stopping.signal.aborted) return;
           await deliver().catch((err: Error) => c.logger.warn({ err }, 'delivery will be retried on the next tick'));
         },
       });
-      const tick = async (): Promise<void> => {
+      // Its steps check the signal between them: once stopping, the step in progress is the last.
+      const tick = async (signal: AbortSignal): Promise<void> => {
         lastTickAt = c.clock.now();
         await recordTick(dbs.ledger, env, startedAt, lastTickAt, c.config.tickSeconds).catch((err: Error) => c.logger.warn({ err }, 'the heartbeat could not be recorded this tick'));
+        if (signal.aborted) return;
         const proposed = await scheduler.tick();
         if (proposed) c.logger.info({ proposed }, 'due periods proposed');
         if (opts.once) await scheduler.drain();
+        if (signal.aborted) return;
         await deliver();
       };
       if (opts.once) {
         try {
-          await tick();
+          await tick(stopping.signal);
         } finally {
           await scheduler.stop();
         }
@@ -106,18 +114,15 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         `maillon serve: environment ${env}, status page http://${c.config.statusHost}:${status.port}/${token ? ' (asks for MAILLON_STATUS_TOKEN: open it once with ?token=…; Prometheus sends it as a bearer token)' : ''}`,
       );
       scheduler.work();
-      let running = Promise.resolve();
-      const loop = (): void => {
-        running = running.then(tick).catch((err: Error) => c.logger.error({ err }, 'tick failed'));
-      };
-      loop();
-      const timer = setInterval(loop, c.config.tickSeconds * 1000);
+      // One tick at a time, the next a tick's interval after it ended: none is ever queued.
+      const ticking = runTickLoop({ tick, intervalMs: c.config.tickSeconds * 1000, logger: c.logger }, stopping.signal);
       await new Promise<void>((resolve) => {
         onShutdown(async () => {
           c.logger.info('stopping: the job in progress finishes, nothing new is taken');
-          clearInterval(timer);
-          await running;
+          stopping.abort();
+          // The worker takes no new job first; then the tick in flight, and only it, is awaited.
           await scheduler.stop();
+          await ticking;
           await status.close();
           resolve();
         });
