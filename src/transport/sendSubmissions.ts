@@ -46,6 +46,8 @@ export interface SendOutcome {
   error?: string;
   /** Why a submission waits. */
   reason?: string;
+  /** `configuration`: a failure the receivers file causes (no endpoint for the receiver), nothing tried. */
+  cause?: 'configuration';
 }
 
 const SubmissionRow = z.object({
@@ -132,7 +134,7 @@ async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
     // sent. Nothing was tried, so no transfer attempt is recorded; the next send tries again.
     if (!(err instanceof ConfigError)) throw err;
     deps.logger.error({ submissionId: id, receiver: row.receiver, err }, 'submission not sent');
-    return { submissionId: id, receiver: row.receiver, go, result: 'failed', error: err.message };
+    return { submissionId: id, receiver: row.receiver, go, result: 'failed', error: err.message, cause: 'configuration' };
   }
   const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
   const files = await queryRows(

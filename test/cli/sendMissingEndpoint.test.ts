@@ -43,14 +43,17 @@ describe('maillon send and serve with a receiver missing from the receivers file
     await home?.remove();
   });
 
-  it('send delivers the others, names the missing receiver and the file, reads the replies, and exits 11', async () => {
+  it('send delivers the others, names the missing receiver and the file, reads the replies, and exits 2 (configuration)', async () => {
     const out = await maillon(['send'], env);
-    expect(out.code).toBe(11);
+    expect(out.code).toBe(2);
     const reason = `The receivers file ${file} has no endpoint for ${missing} (and no "*" default): add one for ${missing} there; its submissions are sent by the next send.`;
     expect(out.stdout).toContain(`to ${missing}: ${reason}`);
     expect(out.stdout.match(/^sent /gm)).toHaveLength(subs.filter((s) => s.receiver !== missing).length);
     expect(out.stdout).toMatch(/^no new replies$/m);
     expect(await stateOf(missing)).toEqual(['written']);
+    const json = await maillon(['send', '--json', '--no-acks'], env);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual([expect.objectContaining({ receiver: missing, result: 'failed', error: reason, cause: 'configuration' })]);
   });
 
   it('serve sends what it can, logs the missing receiver, and still reads the replies of the others', async () => {

@@ -38,7 +38,8 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else if (outcomes.length === 0) console.log('nothing to send');
       else for (const o of outcomes) console.log(`${o.result.padEnd(14)} #${o.submissionId} ${o.go} to ${o.receiver}${o.error ? `: ${o.error}` : o.reason ? `: ${o.reason}` : ''}`);
-      if (outcomes.some((o) => o.result === 'failed')) process.exitCode = 11;
+      // A receiver missing from the receivers file is a configuration error (exit 2), once the others are sent.
+      if (outcomes.some((o) => o.result === 'failed')) process.exitCode = outcomes.some((o) => o.cause === 'configuration') ? 2 : 11;
       if (opts.acks !== false) {
         // The replies of earlier submissions (and of these, if the receiver is quick) come back now.
         const env = filterEnv ?? c.config.environment;
