@@ -86,6 +86,16 @@ export async function ingestReplies(deps: AckDeps, environment: Environment): Pr
     const dir = environment === 'R' ? endpoint.outDir : endpoint.outTestDir;
     return { endpoint, dir, server: `${endpoint.user}@${endpoint.host}:${endpoint.port}${path.posix.resolve('/', dir)}`, folder: environment === 'R' ? 'OUT' : 'OUTTEST' };
   };
+  // A receiver we sent to that the receivers file no longer has: its replies may lie in any folder
+  // we read, where they would be judged "wrong receiver" for good. No folder is read until it is
+  // back; the error names every such receiver at once.
+  const unreachable = receivers.filter((r) => r.answers && !endpointIfAny(deps.endpoints, r.receiver)).map((r) => r.receiver);
+  if (unreachable.length > 0) {
+    const them = unreachable.length === 1 ? 'it' : 'them';
+    throw new ConfigError(
+      `The receivers file has no endpoint (and no "*" default) for ${unreachable.join(', ')}, sent to in environment ${environment}: no reply was read, since a reply of ${them} in a shared folder would be judged to come from the wrong receiver. Add ${them} to the receivers file, then read the replies (maillon acks).`,
+    );
+  }
   const served = new Map<string, string[]>();
   for (const { receiver, answers } of receivers) {
     const endpoint = answers ? deps.endpoints.forReceiver(receiver) : endpointIfAny(deps.endpoints, receiver);

@@ -66,4 +66,18 @@ describe('maillon send and serve with a receiver missing from the receivers file
     // Their ACRF and NOTI were read: each of the others is accepted, none is left at sent.
     for (const s of subs.filter((x) => x.receiver !== missing)) expect(await stateOf(s.receiver), s.receiver).toEqual([expect.stringMatching(/^accepted/)]);
   });
+
+  it('acks names every receiver sent to that the receivers file lost, and reads no folder until they are back', async () => {
+    const sent = subs
+      .filter((s) => s.receiver !== missing)
+      .slice(0, 2)
+      .map((s) => s.receiver);
+    const lost = path.join(home.dir, 'receivers-lost.json');
+    const kept = JSON.parse(await fs.readFile(file, 'utf8')) as Record<string, unknown>;
+    for (const r of sent) delete kept[r];
+    await fs.writeFile(lost, JSON.stringify(kept), { mode: 0o600 });
+    const out = await maillon(['acks'], { ...env, MAILLON_RECEIVERS: lost });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`no endpoint (and no "*" default) for ${sent.join(', ')}, sent to in environment T: no reply was read`);
+  });
 });
