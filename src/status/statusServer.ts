@@ -44,30 +44,54 @@ export function requireStatusToken(host: string, token: string | undefined): str
  */
 export async function startStatusServer(sources: StatusSources, port: number, host = '127.0.0.1', token: string | null = null): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://status');
-    const given = tokenOf(req, url);
-    const extra: Record<string, string> = {};
-    if (token && url.pathname !== '/healthz' && !(given !== null && same(given, token))) {
-      res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="maillon"' });
-      res.end('This status page asks for its token (MAILLON_STATUS_TOKEN): open it once with ?token=…, or send Authorization: Bearer ….');
-      return;
-    }
-    if (token && url.searchParams.get('token')) extra['set-cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
-    void route(sources, url, req.method ?? 'GET')
-      .then(({ status, type, body }) => {
-        res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
-        res.end(body);
-      })
-      .catch((err: unknown) => {
-        res.writeHead(err instanceof MaillonError ? 404 : 500, { 'content-type': 'text/plain; charset=utf-8' });
-        res.end(err instanceof MaillonError ? err.message : 'internal error');
-      });
+    // Whatever one request holds, it must not end the process (and the scheduler with it).
+    void answer(sources, token, req, res).catch((err: unknown) => fail(res, err));
   });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return {
     port: (server.address() as { port: number }).port,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Answers one request; an address that cannot be read is a 400, never a thrown error. */
+async function answer(sources: StatusSources, token: string | null, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = parseRequestUrl(req.url);
+  if (!url) {
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('This address cannot be read: ask for /, /status.json, /healthz, /metrics, /trace or /report/<flow>/<period>.');
+    return;
+  }
+  const given = tokenOf(req, url);
+  const extra: Record<string, string> = {};
+  if (token && url.pathname !== '/healthz' && !(given !== null && same(given, token))) {
+    res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="maillon"' });
+    res.end('This status page asks for its token (MAILLON_STATUS_TOKEN): open it once with ?token=…, or send Authorization: Bearer ….');
+    return;
+  }
+  if (token && url.searchParams.get('token')) extra['set-cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
+  const { status, type, body } = await route(sources, url, req.method ?? 'GET');
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
+  res.end(body);
+}
+
+/** The request's address, or null when it cannot be parsed (`//x:y`). */
+function parseRequestUrl(text: string | undefined): URL | null {
+  try {
+    return new URL(text ?? '/', 'http://status');
+  } catch {
+    return null;
+  }
+}
+
+/** The answer to a request whose handling threw: a NotFoundError is a 404, anything else a 500. */
+function fail(res: http.ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(err instanceof MaillonError ? 404 : 500, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(err instanceof MaillonError ? err.message : 'internal error');
 }
 
 function tokenOf(req: http.IncomingMessage, url: URL): string | null {
@@ -79,7 +103,13 @@ function tokenOf(req: http.IncomingMessage, url: URL): string | null {
     .split(';')
     .map((c) => c.trim())
     .find((c) => c.startsWith(`${COOKIE}=`));
-  return cookie ? decodeURIComponent(cookie.slice(COOKIE.length + 1)) : null;
+  if (!cookie) return null;
+  try {
+    return decodeURIComponent(cookie.slice(COOKIE.length + 1));
+  } catch {
+    // A cookie that is not valid percent-encoding is no token (401 where one is asked), not a crash.
+    return null;
+  }
 }
 
 function same(a: string, b: string): boolean {

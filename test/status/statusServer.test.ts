@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,4 +105,33 @@ describe('the status server', () => {
       await server.close();
     }
   });
+
+  it('answers a request it cannot read with 400 and keeps serving: an unparsable address or a cookie that is not percent-encoding used to end maillon serve', async () => {
+    const server = await startStatusServer(
+      { html: () => Promise.resolve('<p>page</p>'), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve({ ok: true }), metrics: new Registry() },
+      0,
+      '127.0.0.1',
+      'a-token-of-16-chars',
+    );
+    try {
+      // `//x:y` cannot be sent with fetch, which normalises it: over a raw socket, as curl --path-as-is does.
+      expect(await rawStatusLine(server.port, 'GET //x:y HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+      // A cookie that does not decode is no token: asked for it, as without a cookie.
+      expect(await rawStatusLine(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nCookie: maillon_status_token=%\r\nConnection: close\r\n\r\n')).toBe('HTTP/1.1 401 Unauthorized');
+      expect(await rawStatusLine(server.port, 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toBe('HTTP/1.1 200 OK');
+    } finally {
+      await server.close();
+    }
+  });
 });
+
+/** The status line of the answer to one request written as is on a socket. */
+function rawStatusLine(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
+    socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(got.split('\r\n')[0]!));
+  });
+}
