@@ -55,7 +55,7 @@ export function statusToHtml(s: StatusSnapshot): string {
 .at-risk{outline:3px solid #b00020;color:#b00020;font-weight:bold}.risk{color:#b00020}.paused-tag{background:#b00020;color:#fff;padding:0 4px;font-size:80%}</style></head>
 <body><h1>maillon — environment ${esc(s.environment)}</h1>
 <p>as of <time datetime="${esc(s.at)}">${esc(brusselsTime(s.at))}</time> (Europe/Brussels) · reloads every ${REFRESH_SECONDS} s · serve catches up ${s.catchUpDays} days (MAILLON_CATCHUP_DAYS) · <a href="/status.json">JSON</a> · <a href="/metrics">metrics</a> · <a href="/healthz">health</a></p>
-<form id="trace" action="/trace" method="get">Trace a record: <input name="key" placeholder="dossier key or INSS" required> <button>trace</button></form>
+<form id="trace" action="/trace" method="post">Trace a record: <input name="key" placeholder="dossier key or INSS" required> <button>trace</button></form>
 ${gridHtml(s)}
 ${paused}
 <h2>Running now</h2>

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Registry } from 'prom-client';
 import { ConfigError, MaillonError } from '../errors/errors.js';
+import { readFormBody } from './formBody.js';
 
 /** What the status server shows; each function reads the ledger when asked. */
 export interface StatusSources {
@@ -40,7 +41,9 @@ export function requireStatusToken(host: string, token: string | undefined): str
  * A read-only HTTP server, bound to 127.0.0.1 unless told otherwise: /, /status.json,
  * /report/<flow>/<period>, /healthz, /metrics. With a token, every path but /healthz asks for it:
  * `Authorization: Bearer <token>` (Prometheus' bearer_token), or `?token=` once in a browser,
- * which then keeps it in an HttpOnly cookie for the page's links and refreshes.
+ * answered by a redirection to the same address without it and an HttpOnly, SameSite=Strict
+ * cookie for the page's links, refreshes and form. The trace form posts its key (POST /trace);
+ * /trace?key= still answers for links and bookmarks.
  */
 export async function startStatusServer(sources: StatusSources, port: number, host = '127.0.0.1', token: string | null = null): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
@@ -63,16 +66,40 @@ async function answer(sources: StatusSources, token: string | null, req: http.In
     return;
   }
   const given = tokenOf(req, url);
-  const extra: Record<string, string> = {};
   if (token && url.pathname !== '/healthz' && !(given !== null && same(given, token))) {
     res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="maillon"' });
     res.end('This status page asks for its token (MAILLON_STATUS_TOKEN): open it once with ?token=…, or send Authorization: Bearer ….');
     return;
   }
-  if (token && url.searchParams.get('token')) extra['set-cookie'] = `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`;
-  const { status, type, body } = await route(sources, url, req.method ?? 'GET');
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...extra });
+  if (token && url.searchParams.has('token')) {
+    // Keep the secret out of the address bar, the history and the page's refreshes: the cookie carries it from now on.
+    const rest = new URLSearchParams(url.search);
+    rest.delete('token');
+    const query = rest.toString();
+    res.writeHead(303, {
+      // One leading slash: `//host` would send the browser to another site.
+      location: `/${url.pathname.replace(/^\/+/, '')}${query ? `?${query}` : ''}`,
+      'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+      'cache-control': 'no-store',
+    });
+    res.end();
+    return;
+  }
+  const { status, type, body } = req.method === 'POST' && url.pathname === '/trace' && sources.trace ? await tracePosted(sources.trace, req) : await route(sources, url, req.method ?? 'GET');
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...(status === 413 ? { connection: 'close' } : {}) });
   res.end(body);
+}
+
+/**
+ * The trace asked by the page's form, whose key (an INSS perhaps) travels in the body, out of the
+ * address, the history and the proxies' logs. A browser marks a post from another site: refused.
+ */
+async function tracePosted(trace: NonNullable<StatusSources['trace']>, req: http.IncomingMessage): Promise<Reply> {
+  const site = req.headers['sec-fetch-site'];
+  if (site === 'cross-site' || site === 'same-site') return { status: 403, type: 'text/plain; charset=utf-8', body: 'The trace form is taken only from the status page itself.' };
+  const form = await readFormBody(req);
+  if (!(form instanceof URLSearchParams)) return { status: form.status, type: 'text/plain; charset=utf-8', body: form.message };
+  return { status: 200, type: 'text/html; charset=utf-8', body: await trace(form.get('key') || null) };
 }
 
 /** The request's address, or null when it cannot be parsed (`//x:y`). */
@@ -118,7 +145,14 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-async function route(s: StatusSources, url: URL, method: string): Promise<{ status: number; type: string; body: string }> {
+/** One answer of the server. */
+interface Reply {
+  status: number;
+  type: string;
+  body: string;
+}
+
+async function route(s: StatusSources, url: URL, method: string): Promise<Reply> {
   if (method !== 'GET') return { status: 405, type: 'text/plain', body: 'read-only' };
   const path = url.pathname;
   if (path === '/') return { status: 200, type: 'text/html; charset=utf-8', body: await s.html() };

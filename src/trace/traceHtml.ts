@@ -4,7 +4,8 @@ import { whereTo } from './traceText.js';
 
 /**
  * The trace as one self-contained HTML page (no script, no external resource): a form to trace
- * another key, then one row per extraction. The status server shows it at /trace?key=…, masked.
+ * another key (posted, so that an INSS stays out of addresses), then one row per extraction. The
+ * status server shows it at /trace, masked.
  */
 export function traceToHtml(t: Trace | null): string {
   const rows = (t?.entries ?? [])
@@ -33,7 +34,7 @@ export function traceToHtml(t: Trace | null): string {
 <body>
 <p><a href="/">status</a></p>
 <h1>${esc(`Trace of ${title}`)}</h1>
-<form method="get" action="/trace"><label>dossier key or INSS <input name="key" value="${esc(t && t.query.kind === 'key' ? t.query.value : '')}"></label> <button>trace</button></form>
+<form method="post" action="/trace"><label>dossier key or INSS <input name="key" value="${esc(t && t.query.kind === 'key' ? t.query.value : '')}"></label> <button>trace</button></form>
 ${
   t
     ? `<p id="summary">${t.entries.length} extraction(s), oldest run first.</p>

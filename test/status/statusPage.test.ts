@@ -108,7 +108,7 @@ describe('the status page', () => {
     expect(dom).toContain('<span class="paused-tag">paused</span>');
     expect(dom).toMatch(/<meta http-equiv="refresh" content="30">/);
     expect(cell(dom, '2026-Q3')).toContain('<a href="/report/career/2026-Q3">report</a>');
-    expect(dom).toMatch(/<form id="trace" action="\/trace" method="get">/);
+    expect(dom).toMatch(/<form id="trace" action="\/trace" method="post">/);
     expect(withLinkBack('<html><body><h1>r</h1></body></html>', { flow: 'career', period: '2026-Q3' })).toContain('<a href="/#career/2026-Q3">');
   });
 });

@@ -96,11 +96,54 @@ describe('the status server', () => {
       expect((await fetch(`${base}/`, { headers: { authorization: 'Bearer wrong-token-xxxxxx' } })).status).toBe(401);
       expect((await fetch(`${base}/healthz`)).status).toBe(200);
       expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
-      const first = await fetch(`${base}/?token=${token}`);
-      expect(first.status).toBe(200);
+      const first = await fetch(`${base}/?token=${token}`, { redirect: 'manual' });
+      expect(first.status).toBe(303);
       const cookie = first.headers.get('set-cookie')!;
       expect(cookie).toMatch(/HttpOnly; SameSite=Strict/);
       expect((await fetch(`${base}/status.json`, { headers: { cookie: cookie.split(';')[0]! } })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps the token and a traced INSS out of addresses: ?token= is answered by a redirection without it, the trace form posts its key (a GET put both in the history, the proxies' logs and every refresh)", async () => {
+    const token = 'a-token-of-16-chars';
+    const traced: (string | null)[] = [];
+    const server = await startStatusServer(
+      {
+        html: () => Promise.resolve('<p>page</p>'),
+        json: () => Promise.resolve({}),
+        report: () => Promise.resolve('<p>report</p>'),
+        health: () => Promise.resolve({ ok: true }),
+        metrics: new Registry(),
+        trace: (key) => (traced.push(key), Promise.resolve('<p>trace</p>')),
+      },
+      0,
+      '127.0.0.1',
+      token,
+    );
+    const base = `http://127.0.0.1:${server.port}`;
+    try {
+      const first = await fetch(`${base}/report?flow=career&token=${token}&period=2026-Q3`, { redirect: 'manual' });
+      expect(first.status).toBe(303);
+      expect(first.headers.get('location')).toBe('/report?flow=career&period=2026-Q3');
+      expect(first.headers.get('set-cookie')).toBe(`maillon_status_token=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      // fetch would normalise this address: as a browser could send it, over a raw socket.
+      expect(await rawAnswer(server.port, `GET /.//elsewhere.example/?token=${token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).toMatch(/\r\nlocation: \/elsewhere\.example\/\r\n/i);
+      const cookie = { cookie: first.headers.get('set-cookie')!.split(';')[0]! };
+      const form = { ...cookie, 'content-type': 'application/x-www-form-urlencoded' };
+      const posted = await fetch(`${base}/trace`, { method: 'POST', headers: form, body: 'key=85.07.30-033.28' });
+      expect(posted.status).toBe(200);
+      expect(await posted.text()).toBe('<p>trace</p>');
+      // Links and bookmarks to /trace?key= keep working.
+      expect((await fetch(`${base}/trace?key=D05`, { headers: cookie })).status).toBe(200);
+      expect(traced).toEqual(['85.07.30-033.28', 'D05']);
+      expect((await fetch(`${base}/trace`, { method: 'POST', headers: form, body: `key=${'x'.repeat(20_000)}` })).status).toBe(413);
+      expect((await fetch(`${base}/trace`, { method: 'POST', headers: { ...cookie, 'content-type': 'application/json' }, body: '{"key":"D05"}' })).status).toBe(415);
+      expect((await fetch(`${base}/trace`, { method: 'POST', headers: { ...form, 'sec-fetch-site': 'cross-site' }, body: 'key=D05' })).status).toBe(403);
+      // Without the cookie (SameSite=Strict: what a post from another site carries), the form asks for the token.
+      expect((await fetch(`${base}/trace`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'key=D05' })).status).toBe(401);
+      expect(traced).toHaveLength(2);
     } finally {
       await server.close();
     }
@@ -126,12 +169,17 @@ describe('the status server', () => {
 });
 
 /** The status line of the answer to one request written as is on a socket. */
-function rawStatusLine(port: number, request: string): Promise<string> {
+async function rawStatusLine(port: number, request: string): Promise<string> {
+  return (await rawAnswer(port, request)).split('\r\n')[0]!;
+}
+
+/** The whole answer, head and body, to one request written as is on a socket. */
+function rawAnswer(port: number, request: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let got = '';
     const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
     socket.on('data', (d: Buffer) => (got += d.toString('latin1')));
     socket.on('error', reject);
-    socket.on('close', () => resolve(got.split('\r\n')[0]!));
+    socket.on('close', () => resolve(got));
   });
 }

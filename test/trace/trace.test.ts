@@ -204,9 +204,13 @@ describe("maillon trace: a record's trail across flows and periods", () => {
       const page = await (await fetch(`http://127.0.0.1:${server.port}/trace?key=${inss}`)).text();
       expect(page).toContain(slipsFile);
       expect(page).not.toContain(inss);
+      // The page's form posts the key, so that an INSS stays out of the address.
+      const posted = await (await fetch(`http://127.0.0.1:${server.port}/trace`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `key=${inss}` })).text();
+      expect(posted).toContain(slipsFile);
+      expect(posted).not.toContain(inss);
       const form = await fetch(`http://127.0.0.1:${server.port}/trace`);
       expect(form.status).toBe(200);
-      expect(await form.text()).toContain('<form method="get" action="/trace">');
+      expect(await form.text()).toContain('<form method="post" action="/trace">');
     } finally {
       await server.close();
     }
