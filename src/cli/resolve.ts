@@ -12,13 +12,13 @@ export function findPipeline(id: string): AnyPipeline {
   return p;
 }
 
-/** Parses a period key for a pipeline, refusing a key of the wrong kind. */
-export function periodFor(pipeline: AnyPipeline, key: string): Period {
+/** Parses a period key for a pipeline, refusing a key of the wrong kind; `given` names where the key came from. */
+export function periodFor(pipeline: AnyPipeline, key: string, given = '--period'): Period {
   let period: Period;
   try {
     period = parsePeriod(key);
   } catch (err) {
-    throw new UsageError(`--period: ${(err as Error).message}`);
+    throw new UsageError(`${given}: ${(err as Error).message}`);
   }
   if (period.kind !== pipeline.periodKind) {
     throw new UsageError(`The flow ${pipeline.id} runs per ${pipeline.periodKind}; "${key}" is a ${period.kind}.`);

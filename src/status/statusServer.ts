@@ -1,8 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { Registry } from 'prom-client';
-import { ConfigError, MaillonError } from '../errors/errors.js';
+import { ConfigError } from '../errors/errors.js';
+import type { Logger } from '../log/logger.js';
 import { readFormBody } from './formBody.js';
+import { errorReply, type Reply, textReply } from './statusReply.js';
 
 /** What the status server shows; each function reads the ledger when asked. */
 export interface StatusSources {
@@ -14,9 +16,23 @@ export interface StatusSources {
   /** A record's trail as a page, INSS masked (null key: the empty form). */
   trace?(key: string | null): Promise<string>;
   metrics: Registry;
+  /** Where an answer that failed (5xx) is told, INSS masked. */
+  logger: Logger;
 }
 
 const COOKIE = 'maillon_status_token';
+
+/**
+ * On every answer, errors included. The pages hold inline styles and nothing else (no script, no
+ * image, no frame): the browser loads nothing beside them, and their forms post only here.
+ */
+const SECURITY_HEADERS = {
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+} as const;
+
+const ROUTES = 'the pages are /, /status.json, /healthz, /metrics, /trace and /report/<flow>/<period>';
 
 /** True for an address only this machine reaches (127.0.0.0/8, ::1, localhost). */
 export function isLoopback(host: string): boolean {
@@ -48,7 +64,10 @@ export function requireStatusToken(host: string, token: string | undefined): str
 export async function startStatusServer(sources: StatusSources, port: number, host = '127.0.0.1', token: string | null = null): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     // Whatever one request holds, it must not end the process (and the scheduler with it).
-    void answer(sources, token, req, res).catch((err: unknown) => fail(res, err));
+    void answer(sources, token, req)
+      .catch((err: unknown) => errorReply(err, sources.logger, (req.url ?? '').split('?')[0]!))
+      .then((reply) => send(res, reply))
+      .catch(() => res.destroy());
   });
   await new Promise<void>((resolve) => server.listen(port, host, resolve));
   return {
@@ -58,36 +77,38 @@ export async function startStatusServer(sources: StatusSources, port: number, ho
 }
 
 /** Answers one request; an address that cannot be read is a 400, never a thrown error. */
-async function answer(sources: StatusSources, token: string | null, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function answer(sources: StatusSources, token: string | null, req: http.IncomingMessage): Promise<Reply> {
   const url = parseRequestUrl(req.url);
-  if (!url) {
-    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end('This address cannot be read: ask for /, /status.json, /healthz, /metrics, /trace or /report/<flow>/<period>.');
-    return;
-  }
+  if (!url) return textReply(400, `This address cannot be read: ${ROUTES}.`);
   const given = tokenOf(req, url);
   if (token && url.pathname !== '/healthz' && !(given !== null && same(given, token))) {
-    res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="maillon"' });
-    res.end('This status page asks for its token (MAILLON_STATUS_TOKEN): open it once with ?token=…, or send Authorization: Bearer ….');
-    return;
+    return textReply(401, 'This status page asks for its token (MAILLON_STATUS_TOKEN): open it once with ?token=…, or send Authorization: Bearer ….', {
+      'www-authenticate': 'Bearer realm="maillon"',
+    });
   }
   if (token && url.searchParams.has('token')) {
     // Keep the secret out of the address bar, the history and the page's refreshes: the cookie carries it from now on.
     const rest = new URLSearchParams(url.search);
     rest.delete('token');
     const query = rest.toString();
-    res.writeHead(303, {
+    return textReply(303, '', {
       // One leading slash: `//host` would send the browser to another site.
       location: `/${url.pathname.replace(/^\/+/, '')}${query ? `?${query}` : ''}`,
       'set-cookie': `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
-      'cache-control': 'no-store',
     });
-    res.end();
+  }
+  if (req.method === 'POST' && url.pathname === '/trace' && sources.trace) return tracePosted(sources.trace, req);
+  return route(sources, url, req.method ?? 'GET');
+}
+
+/** Writes a reply with the security headers; a reply that cannot be written any more closes the connection. */
+function send(res: http.ServerResponse, reply: Reply): void {
+  if (res.headersSent) {
+    res.destroy();
     return;
   }
-  const { status, type, body } = req.method === 'POST' && url.pathname === '/trace' && sources.trace ? await tracePosted(sources.trace, req) : await route(sources, url, req.method ?? 'GET');
-  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...(status === 413 ? { connection: 'close' } : {}) });
-  res.end(body);
+  res.writeHead(reply.status, { ...SECURITY_HEADERS, 'content-type': reply.type, ...(reply.status === 413 ? { connection: 'close' } : {}), ...reply.headers });
+  res.end(reply.body);
 }
 
 /**
@@ -96,9 +117,9 @@ async function answer(sources: StatusSources, token: string | null, req: http.In
  */
 async function tracePosted(trace: NonNullable<StatusSources['trace']>, req: http.IncomingMessage): Promise<Reply> {
   const site = req.headers['sec-fetch-site'];
-  if (site === 'cross-site' || site === 'same-site') return { status: 403, type: 'text/plain; charset=utf-8', body: 'The trace form is taken only from the status page itself.' };
+  if (site === 'cross-site' || site === 'same-site') return textReply(403, 'The trace form is taken only from the status page itself.');
   const form = await readFormBody(req);
-  if (!(form instanceof URLSearchParams)) return { status: form.status, type: 'text/plain; charset=utf-8', body: form.message };
+  if (!(form instanceof URLSearchParams)) return textReply(form.status, form.message);
   return { status: 200, type: 'text/html; charset=utf-8', body: await trace(form.get('key') || null) };
 }
 
@@ -109,16 +130,6 @@ function parseRequestUrl(text: string | undefined): URL | null {
   } catch {
     return null;
   }
-}
-
-/** The answer to a request whose handling threw: a NotFoundError is a 404, anything else a 500. */
-function fail(res: http.ServerResponse, err: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  res.writeHead(err instanceof MaillonError ? 404 : 500, { 'content-type': 'text/plain; charset=utf-8' });
-  res.end(err instanceof MaillonError ? err.message : 'internal error');
 }
 
 function tokenOf(req: http.IncomingMessage, url: URL): string | null {
@@ -145,27 +156,29 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** One answer of the server. */
-interface Reply {
-  status: number;
-  type: string;
-  body: string;
-}
+const FLOW = /^[a-z0-9-]+$/;
+const PERIOD = /^[0-9A-Q-]+$/;
 
 async function route(s: StatusSources, url: URL, method: string): Promise<Reply> {
-  if (method !== 'GET') return { status: 405, type: 'text/plain', body: 'read-only' };
+  if (method !== 'GET') return textReply(405, 'This page is read-only: it answers GET (and POST /trace, the trace form).', { allow: 'GET' });
   const path = url.pathname;
-  if (path === '/') return { status: 200, type: 'text/html; charset=utf-8', body: await s.html() };
+  if (path === '/') return html(await s.html());
   if (path === '/status.json') return { status: 200, type: 'application/json', body: JSON.stringify(await s.json(), null, 2) };
   if (path === '/healthz') {
     const h = await s.health();
     return { status: h.ok ? 200 : 503, type: 'application/json', body: JSON.stringify(h, null, 2) };
   }
   if (path === '/metrics') return { status: 200, type: s.metrics.contentType, body: await s.metrics.metrics() };
-  if (path === '/trace' && s.trace) return { status: 200, type: 'text/html; charset=utf-8', body: await s.trace(url.searchParams.get('key')) };
-  const m = /^\/report\/([a-z0-9-]+)\/([0-9A-Q-]+)$/.exec(path);
-  if (m) return { status: 200, type: 'text/html; charset=utf-8', body: await s.report(m[1]!, m[2]!) };
-  const q = url.searchParams;
-  if (path === '/report' && q.get('flow') && q.get('period')) return { status: 200, type: 'text/html; charset=utf-8', body: await s.report(q.get('flow')!, q.get('period')!) };
-  return { status: 404, type: 'text/plain', body: 'not found' };
+  if (path === '/trace' && s.trace) return html(await s.trace(url.searchParams.get('key')));
+  const m = /^\/report\/([^/]+)\/([^/]+)$/.exec(path);
+  const flow = m ? m[1]! : path === '/report' ? url.searchParams.get('flow') : null;
+  const period = m ? m[2]! : path === '/report' ? url.searchParams.get('period') : null;
+  // Only names of flows and periods go on: the answer never echoes whatever else was asked.
+  if (flow !== null && period !== null && FLOW.test(flow) && PERIOD.test(period)) return html(await s.report(flow, period));
+  if (path === '/report' || m) return textReply(404, 'A report is at /report/<flow>/<period>, with a flow id (maillon flows) and a period key such as 2026-Q3, 2026-07, 2026 or 2026-07-14.');
+  return textReply(404, `There is no page at this address: ${ROUTES}.`);
+}
+
+function html(body: string): Reply {
+  return { status: 200, type: 'text/html; charset=utf-8', body };
 }

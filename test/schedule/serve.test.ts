@@ -110,6 +110,12 @@ describe('maillon serve: schedules, catch-up and several instances', () => {
       expect(metrics).toMatch(/maillon_runs\{flow="career",state="succeeded"\} 1/);
       expect(metrics).toMatch(/maillon_bytes_sent \d+/);
       expect((await fetch(url, { method: 'POST' })).status).toBe(405);
+      // A period the flow cannot have is refused before the ledger is read, naming the forms (it was a 404 "no successful run").
+      const badPeriod = await fetch(`${url}report/career/2026-Q9`);
+      expect(badPeriod.status).toBe(400);
+      expect(await badPeriod.text()).toContain('"2026-Q9" is not a period key: use 2026-Q3 (quarter)');
+      const wrongKind = await fetch(`${url}report/career/2026-07`);
+      expect([wrongKind.status, await wrongKind.text()]).toEqual([400, 'The flow career runs per quarter; "2026-07" is a month.']);
       const dom = await renderedDom(url, path.join(home.dir, 'chromium'));
       for (const p of status.periods.filter((x) => x.state !== 'planned' || x.period >= '2026')) {
         const row = new RegExp(`<tr data-flow="${p.flow}" data-period="${p.period}">.*?<td class="state [a-z_]+">([a-z_]+)`).exec(dom);

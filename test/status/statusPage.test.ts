@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { setFlowPaused } from '../../src/ledger/flowPauses.js';
+import { createLogger } from '../../src/log/logger.js';
 import { brusselsTime } from '../../src/status/brusselsTime.js';
 import { recordTick } from '../../src/status/heartbeat.js';
 import { withLinkBack } from '../../src/status/statusGrid.js';
@@ -52,6 +53,7 @@ describe('the status page', () => {
         report: (flow, period) => Promise.resolve(withLinkBack(`<html><body><h1>report</h1></body></html>`, { flow, period })),
         health: () => Promise.resolve({ ok: true }),
         metrics: new Registry(),
+        logger: createLogger('silent'),
       },
       0,
     );

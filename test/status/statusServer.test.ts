@@ -1,9 +1,12 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/errors/errors.js';
+import { createPool } from '../../src/db/database.js';
+import { ConfigError, NotFoundError, UsageError } from '../../src/errors/errors.js';
+import { createLogger } from '../../src/log/logger.js';
 import { checkHealth, type HealthSources } from '../../src/status/health.js';
 import { requireStatusToken, startStatusServer } from '../../src/status/statusServer.js';
 import { scratchDir } from '../helpers/runHarness.js';
@@ -34,7 +37,14 @@ describe('the status server', () => {
 
   it('/healthz is 200 with a JSON body part by part when the database answers, the outbox takes a file and the last tick is recent (issue 22: it was only SELECT 1)', async () => {
     const server = await startStatusServer(
-      { html: () => Promise.resolve(''), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => checkHealth(sources()), metrics: new Registry() },
+      {
+        html: () => Promise.resolve(''),
+        json: () => Promise.resolve({}),
+        report: () => Promise.resolve(''),
+        health: () => checkHealth(sources()),
+        metrics: new Registry(),
+        logger: createLogger('silent'),
+      },
       0,
     );
     try {
@@ -55,7 +65,14 @@ describe('the status server', () => {
     const stale = await checkHealth(sources({ lastTickAt: () => new Date(now.getTime() - 600_000) }));
     expect(stale).toMatchObject({ ok: false, outbox: { ok: true }, lastTick: { ok: false, ageSeconds: 600 } });
     const server = await startStatusServer(
-      { html: () => Promise.resolve(''), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve(stale), metrics: new Registry() },
+      {
+        html: () => Promise.resolve(''),
+        json: () => Promise.resolve({}),
+        report: () => Promise.resolve(''),
+        health: () => Promise.resolve(stale),
+        metrics: new Registry(),
+        logger: createLogger('silent'),
+      },
       0,
     );
     try {
@@ -84,7 +101,14 @@ describe('the status server', () => {
     const token = 'a-token-of-16-chars';
     const metrics = new Registry();
     const server = await startStatusServer(
-      { html: () => Promise.resolve('<p>page</p>'), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve({ ok: true }), metrics },
+      {
+        html: () => Promise.resolve('<p>page</p>'),
+        json: () => Promise.resolve({}),
+        report: () => Promise.resolve(''),
+        health: () => Promise.resolve({ ok: true }),
+        metrics,
+        logger: createLogger('silent'),
+      },
       0,
       '0.0.0.0',
       token,
@@ -116,6 +140,7 @@ describe('the status server', () => {
         report: () => Promise.resolve('<p>report</p>'),
         health: () => Promise.resolve({ ok: true }),
         metrics: new Registry(),
+        logger: createLogger('silent'),
         trace: (key) => (traced.push(key), Promise.resolve('<p>trace</p>')),
       },
       0,
@@ -149,9 +174,88 @@ describe('the status server', () => {
     }
   });
 
+  it('sends its security headers on every answer, errors included, and maps errors: usage 400, not found 404, database down 503, anything else a generic 500 logged with the INSS masked', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _e, done) => (lines.push(chunk.toString()), done()) });
+    const unreachable = createPool('postgres://maillon@127.0.0.1:1/maillon');
+    const server = await startStatusServer(
+      {
+        html: () => Promise.resolve('<p>page</p>'),
+        json: () => Promise.reject(new NotFoundError('No successful run of career for 2026-Q3 in environment T.')),
+        report: (_flow, period) => Promise.reject(period === '2026-Q1' ? new UsageError('The period of the address: use 2026-Q3') : new Error('the row of 85073003328 broke')),
+        health: () => Promise.resolve({ ok: true }),
+        metrics: new Registry(),
+        trace: async () => String((await unreachable.query('SELECT 1')).rowCount),
+        logger: createLogger('info', sink),
+      },
+      0,
+      '127.0.0.1',
+      'a-token-of-16-chars',
+    );
+    const base = `http://127.0.0.1:${server.port}`;
+    const auth = { authorization: 'Bearer a-token-of-16-chars' };
+    try {
+      const answers = {
+        page: await fetch(`${base}/`, { headers: auth }),
+        usage: await fetch(`${base}/report/career/2026-Q1`, { headers: auth }),
+        notFound: await fetch(`${base}/status.json`, { headers: auth }),
+        databaseDown: await fetch(`${base}/trace?key=D05`, { headers: auth }),
+        failed: await fetch(`${base}/report/career/2026-Q2`, { headers: auth }),
+        noPage: await fetch(`${base}/%3Cscript%3Ealert(1)%3C/script%3E`, { headers: auth }),
+        noReport: await fetch(`${base}/report?flow=%3Cb%3Ecareer&period=2026-Q3`, { headers: auth }),
+        noToken: await fetch(`${base}/`),
+        redirect: await fetch(`${base}/?token=a-token-of-16-chars`, { redirect: 'manual' }),
+        health: await fetch(`${base}/healthz`),
+      };
+      const bodies = Object.fromEntries(await Promise.all(Object.entries(answers).map(async ([k, r]) => [k, await r.text()])));
+      expect(Object.fromEntries(Object.entries(answers).map(([k, r]) => [k, r.status]))).toEqual({
+        page: 200,
+        usage: 400,
+        notFound: 404,
+        databaseDown: 503,
+        failed: 500,
+        noPage: 404,
+        noReport: 404,
+        noToken: 401,
+        redirect: 303,
+        health: 200,
+      });
+      for (const [k, r] of Object.entries(answers)) {
+        expect(r.headers.get('content-security-policy'), k).toBe("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+        expect(r.headers.get('x-content-type-options'), k).toBe('nosniff');
+        expect(r.headers.get('cache-control'), k).toBe('no-store');
+      }
+      expect(bodies['usage']).toBe('The period of the address: use 2026-Q3');
+      expect(bodies['notFound']).toBe('No successful run of career for 2026-Q3 in environment T.');
+      expect(bodies['databaseDown']).toMatch(/^The ledger database does not answer now/);
+      expect(bodies['failed']).toBe('The status page could not answer this request: the reason is in the log of maillon serve.');
+      // The address asked for is not echoed: the body is a sentence naming the pages.
+      expect(bodies['noPage']).toMatch(/^There is no page at this address: the pages are \//);
+      expect(bodies['noPage']).not.toMatch(/script|alert/);
+      expect(bodies['noReport']).not.toContain('<b>');
+      const logged = lines.map((l) => JSON.parse(l));
+      expect(logged.map((l) => [l.level, l.msg, l.path])).toEqual([
+        [40, 'the status page could not read the ledger database', '/trace'],
+        [50, 'the status page failed to answer a request', '/report/career/2026-Q2'],
+      ]);
+      expect(logged[1].err.message).toBe('the row of 85*******28 broke');
+      expect(lines.join('')).not.toContain('85073003328');
+    } finally {
+      await server.close();
+      await unreachable.end();
+    }
+  });
+
   it('answers a request it cannot read with 400 and keeps serving: an unparsable address or a cookie that is not percent-encoding used to end maillon serve', async () => {
     const server = await startStatusServer(
-      { html: () => Promise.resolve('<p>page</p>'), json: () => Promise.resolve({}), report: () => Promise.resolve(''), health: () => Promise.resolve({ ok: true }), metrics: new Registry() },
+      {
+        html: () => Promise.resolve('<p>page</p>'),
+        json: () => Promise.resolve({}),
+        report: () => Promise.resolve(''),
+        health: () => Promise.resolve({ ok: true }),
+        metrics: new Registry(),
+        logger: createLogger('silent'),
+      },
       0,
       '127.0.0.1',
       'a-token-of-16-chars',

@@ -8,6 +8,7 @@ import { taxAttestations } from '../../pipelines/taxAttestations.js';
 import { withTransaction } from '../../src/db/database.js';
 import { verifyChain } from '../../src/ledger/events.js';
 import { createOutcomeWriter } from '../../src/ledger/outcomeWriter.js';
+import { createLogger } from '../../src/log/logger.js';
 import { startStatusServer } from '../../src/status/statusServer.js';
 import { parseTraceQuery, readTrace } from '../../src/trace/readTrace.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
@@ -196,6 +197,7 @@ describe("maillon trace: a record's trail across flows and periods", () => {
         report: () => Promise.resolve(''),
         health: () => Promise.resolve({ ok: true }),
         metrics: new Registry(),
+        logger: createLogger('silent'),
         trace: async (key) => traceToHtml(key ? await traceRecord(sources(), key, { now: AT }) : null),
       },
       0,

@@ -18,7 +18,7 @@ import { requireStatusToken, startStatusServer } from '../../status/statusServer
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
-import { findPipeline } from '../resolve.js';
+import { findPipeline, periodFor } from '../resolve.js';
 import { onShutdown } from '../shutdown.js';
 import { deliveryTestHooks, runTestHooks } from '../testHooks.js';
 import { readAcks } from './acks.js';
@@ -102,9 +102,15 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
           html: async () => statusToHtml(await snapshot()),
           json: snapshot,
           trace: async (key) => traceToHtml(key ? await traceRecord({ ledger: dbs.ledger, dossier: dbs.dossier }, key, { now: c.clock.now() }) : null),
-          report: async (flow, period) => withLinkBack(await reportPage(dbs.ledger, findPipeline(flow), period, env, c.clock.now(), c.config.ackDelayHours), { flow, period }),
+          report: async (flow, period) => {
+            const pipeline = findPipeline(flow);
+            // A period the flow cannot have is a 400 naming the forms, before the ledger is read.
+            periodFor(pipeline, period, 'The period of the address');
+            return withLinkBack(await reportPage(dbs.ledger, pipeline, period, env, c.clock.now(), c.config.ackDelayHours), { flow, period });
+          },
           health: () => checkHealth({ ledger: dbs.ledger, outbox: c.config.outbox, tickSeconds: c.config.tickSeconds, startedAt, lastTickAt: () => lastTickAt, now: () => c.clock.now() }),
           metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays, ackDelayHours: c.config.ackDelayHours, catchUpDays: c.config.catchUpDays }),
+          logger: c.logger,
         },
         c.config.statusPort,
         c.config.statusHost,
