@@ -68,8 +68,10 @@ export const belcotax28118: Pipeline<BelcotaxRow, FicheRecord> = {
   title: 'Belcotax fiches 281.18 (bridging right)',
   periodKind: 'year',
   schedule: '0 2 15 1 *',
-  // Legal deadline: end of February of the following year (nothing accepted after 30 September of year+3).
+  // Legal deadline: end of February of the following year.
   deadline: (period) => toLocalDate(period.year + 1, 2, daysInMonth(period.year + 1, 2)),
+  // SPF Finances accepts no file at all for an income year after 30 September of year+3 (domain.md §6).
+  closesAfter: (period) => toLocalDate(period.year + 3, 9, 30),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: string | number }).affiliateId ?? '(no affiliate id)') },
   row: belcotaxRow,
   rules: [amountsKnown, countryHasNisCode],

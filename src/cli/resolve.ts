@@ -1,8 +1,9 @@
 import { PIPELINES } from '../../pipelines/index.js';
 import { type Config, type Environment, parseEnvironment, refuseTestHooks } from '../config/config.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
+import { closedOn } from '../engine/periodGuard.js';
 import { NotFoundError, UsageError } from '../errors/errors.js';
-import { isLocalDate } from '../period/localDate.js';
+import { isLocalDate, type LocalDate } from '../period/localDate.js';
 import { type Period, parsePeriod } from '../period/period.js';
 
 /** The pipeline of a flow id, or a NotFoundError listing the known flows. */
@@ -10,6 +11,12 @@ export function findPipeline(id: string): AnyPipeline {
   const p = PIPELINES.find((x) => x.id === id);
   if (!p) throw new NotFoundError(`There is no flow "${id}". Known flows: ${PIPELINES.map((x) => x.id).join(', ')}.`);
   return p;
+}
+
+/** The last day a flow's receiver accepts a file for the period when that is before `day`, else null (for send). */
+export function periodClosedOn(flow: string, period: string, day: LocalDate): LocalDate | null {
+  const pipeline = PIPELINES.find((x) => x.id === flow);
+  return pipeline ? closedOn(pipeline, parsePeriod(period), day) : null;
 }
 
 /** Parses a period key for a pipeline, refusing a key of the wrong kind; `given` names where the key came from. */

@@ -1,7 +1,9 @@
 import type { Environment } from '../domain/environment.js';
+import { PeriodClosedError } from '../errors/errors.js';
 import { readPeriodView } from '../ledger/periodView.js';
+import { brusselsDate } from '../period/localDate.js';
 import { formatPeriod, type Period, shiftPeriod } from '../period/period.js';
-import { checkPeriodComplete } from './periodGuard.js';
+import { checkPeriodComplete, closedOn } from './periodGuard.js';
 import type { AnyPipeline } from './pipeline.js';
 import { type RunDeps, runPipeline, type RunResult } from './runPipeline.js';
 
@@ -11,7 +13,8 @@ export type BackfillOutcome = { period: string; ran: RunResult } | { period: str
 /**
  * Runs a flow for every period of a range that no receiver holds and nobody is running (never
  * run, failed, cancelled, rejected, given up), oldest first; the others are left alone, with the
- * reason. Every period of the range must be complete now. `onPeriod` sees each outcome as it comes.
+ * reason. Every period of the range must be complete now, and none closed (its receiver takes no
+ * file for it any more). `onPeriod` sees each outcome as it comes.
  */
 export async function runBackfill(
   deps: RunDeps,
@@ -20,6 +23,7 @@ export async function runBackfill(
 ): Promise<BackfillOutcome[]> {
   const now = deps.clock.now();
   checkPeriodComplete(req.pipeline.id, req.to, now, now);
+  refuseClosedStart(req.pipeline, req.from, req.to, now);
   const outcomes: BackfillOutcome[] = [];
   for (let p = req.from; p.start <= req.to.start; p = shiftPeriod(p, 1)) {
     const key = formatPeriod(p);
@@ -31,4 +35,15 @@ export async function runBackfill(
     onPeriod(outcome);
   }
   return outcomes;
+}
+
+/** Refuses a range that starts with a closed period, naming the first period still open. */
+function refuseClosedStart(pipeline: AnyPipeline, from: Period, to: Period, now: Date): void {
+  const today = brusselsDate(now);
+  const closed = closedOn(pipeline, from, today);
+  if (closed === null) return;
+  let open = from;
+  while (open.start <= to.start && closedOn(pipeline, open, today) !== null) open = shiftPeriod(open, 1);
+  const instead = open.start <= to.start ? `Backfill from the first period still open: --from ${formatPeriod(open)}.` : `Every period of the range is closed.`;
+  throw new PeriodClosedError(`${pipeline.id} ${formatPeriod(from)} is closed: its receiver accepts no file for it after ${closed}, and today is ${today}. Nothing was written. ${instead}`, closed);
 }

@@ -1,14 +1,15 @@
 import type { Environment } from '../domain/environment.js';
 import type { PoolClient } from '../db/database.js';
-import { BusyError, PeriodHeldError, UsageError } from '../errors/errors.js';
+import { BusyError, PeriodClosedError, PeriodHeldError, UsageError } from '../errors/errors.js';
 import type { RunVersion } from '../ledger/runs.js';
 import type { SubmissionKind } from '../ledger/transitions.js';
 import { tryLockPeriod } from '../ledger/locks.js';
 import { refuseIfPaused } from '../ledger/flowPauses.js';
 import { clearPeriodRetries } from '../ledger/periodRetries.js';
 import { type PeriodView, readPeriodView } from '../ledger/periodView.js';
-import { brusselsDate } from '../period/localDate.js';
+import { brusselsDate, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, lastCompletePeriod, lastDay, type Period } from '../period/period.js';
+import type { AnyPipeline } from './pipeline.js';
 
 /**
  * Refuses what cannot be a true statement about a finished period: an as-of instant after now,
@@ -27,6 +28,25 @@ export function checkPeriodComplete(flow: string, period: Period, asOf: Date, no
       `${flow} ${formatPeriod(period)} is not complete on ${asOfDay}: it ends on ${lastDay(period)}, so it can be run as of ${period.end} or later. The last complete ${period.kind} on ${asOfDay} is ${last}.`,
     );
   }
+}
+
+/** The last day the flow's receiver accepts a file for the period, when it is before `day`; null while the period is open (or never closes). */
+export function closedOn(pipeline: AnyPipeline, period: Period, day: LocalDate): LocalDate | null {
+  const last = pipeline.closesAfter?.(period);
+  return last !== undefined && day > last ? last : null;
+}
+
+/**
+ * Refuses a period its receiver no longer accepts on `day` (Europe/Brussels, the day the file
+ * would be written and sent): nothing of it can reach the receiver, original or correction.
+ */
+export function checkPeriodOpen(pipeline: AnyPipeline, period: Period, day: LocalDate): void {
+  const last = closedOn(pipeline, period, day);
+  if (last === null) return;
+  throw new PeriodClosedError(
+    `${pipeline.id} ${formatPeriod(period)} is closed: its receiver accepts no file for it after ${last}, and today is ${day}. Nothing was written; there is nothing maillon can send for this period any more.`,
+    last,
+  );
 }
 
 /** What a run claims of its period before it starts. */

@@ -43,6 +43,12 @@ export interface Pipeline<Row = unknown, Rec = unknown> {
   schedule: string;
   /** Last day the receiver must have the data for a period. */
   deadline(period: Period): LocalDate;
+  /**
+   * Last day (Europe/Brussels) the receiver accepts any file for a period, original or correction;
+   * from the day after, run, rerun, backfill, serve and send refuse the period (PeriodClosedError).
+   * Absent: the flow's periods never close.
+   */
+  closesAfter?(period: Period): LocalDate;
   extract: {
     /** A query selecting ONE json column per record; `:periodStart`, `:periodEnd`, `:periodKey`, `:asOfDay`… are bound by the engine. */
     sql: string;

@@ -10,7 +10,7 @@ import { keepDocuments, makeDocumentsTmp } from './documentsFolder.js';
 import { type Correction, type CorrectionPlan, planDigest } from './correction.js';
 import { planChanged, prepareCorrection } from './rerunVersion.js';
 import { readDossierVersion, settleHeldRun } from './heldPlan.js';
-import { checkPeriodComplete, claimPeriod, dryRunNotice, receiverKinds, secondOriginal } from './periodGuard.js';
+import { checkPeriodComplete, checkPeriodOpen, claimPeriod, dryRunNotice, receiverKinds, secondOriginal } from './periodGuard.js';
 import type { Signing } from '../sign/signingIdentity.js';
 import { checkOutcomes } from '../ledger/outcomeWriter.js';
 import { clearPeriodRetries } from '../ledger/periodRetries.js';
@@ -97,7 +97,7 @@ export interface RunResult {
 
 /**
  * Runs one pipeline for one period, top to bottom:
- * check the request → claim the period (its lock; refused when a receiver holds it, unless a
+ * check the request (a complete period, not closed) → claim the period (its lock; refused when a receiver holds it, unless a
  * rerun) → record the run (its liveness lock on the run's own session) → extract, validate,
  * render (temporary files, outcomes streamed to the ledger) → check every file (XSD, or manifest
  * against tables) → allocate sequences, name and publish the files, record submissions and the
@@ -110,6 +110,8 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
   const asOf = req.asOf ?? started;
   const periodKey = formatPeriod(req.period);
   checkPeriodComplete(req.pipeline.id, req.period, asOf, started);
+  // The day the file is written, not the as-of day: an earlier --as-of does not reopen a closed period.
+  checkPeriodOpen(req.pipeline, req.period, brusselsDate(started));
   await closeAbandonedRuns(deps.ledger, started);
   const session = await connect(deps.ledger);
   let runId: number | undefined;

@@ -18,6 +18,19 @@ export class UsageError extends MaillonError {
   override readonly exitCode = 2;
 }
 
+/**
+ * A period is past its closing date: its receiver accepts no file for it any more, original or
+ * correction. `closedAfter` is the last day a file was accepted (YYYY-MM-DD, Europe/Brussels).
+ */
+export class PeriodClosedError extends UsageError {
+  constructor(
+    message: string,
+    readonly closedAfter: string,
+  ) {
+    super(message);
+  }
+}
+
 /** One break of the dossier CSV contract, located in its file. */
 export interface ContractBreak {
   file: string;

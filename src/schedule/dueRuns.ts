@@ -1,6 +1,8 @@
 import { Cron } from 'croner';
 import type { AnyPipeline } from '../engine/pipeline.js';
+import { closedOn } from '../engine/periodGuard.js';
 import type { PeriodView } from '../ledger/periodView.js';
+import { brusselsDate } from '../period/localDate.js';
 import { lastCompletePeriod, type Period } from '../period/period.js';
 
 /** One scheduled run: a flow, the period it is for, and the instant it became due. */
@@ -21,10 +23,14 @@ export function fireTimes(expression: string, from: Date, to: Date): Date[] {
 /**
  * The runs that became due in (from, to]: each firing of a flow's schedule proposes the last
  * complete period of the flow's kind at that instant (career on 10 January → the last quarter).
+ * A period closed on `to`'s day (its receiver takes no file for it any more) is not proposed.
  * Sorted oldest first (then by flow), which is the order the scheduler runs them in.
  */
 export function dueRuns(pipelines: readonly AnyPipeline[], from: Date, to: Date): DueRun[] {
-  const runs = pipelines.flatMap((pipeline) => fireTimes(pipeline.schedule, from, to).map((dueAt) => ({ pipeline, period: lastCompletePeriod(pipeline.periodKind, dueAt), dueAt })));
+  const today = brusselsDate(to);
+  const runs = pipelines
+    .flatMap((pipeline) => fireTimes(pipeline.schedule, from, to).map((dueAt) => ({ pipeline, period: lastCompletePeriod(pipeline.periodKind, dueAt), dueAt })))
+    .filter((d) => closedOn(d.pipeline, d.period, today) === null);
   return runs.sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || a.pipeline.id.localeCompare(b.pipeline.id));
 }
 

@@ -3,7 +3,7 @@ import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { connectionLost } from '../db/connectionLost.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
-import { BusyError, FlowPausedError, PeriodHeldError } from '../errors/errors.js';
+import { BusyError, FlowPausedError, PeriodClosedError, PeriodHeldError } from '../errors/errors.js';
 import { recordPeriodFailure, type RetryPolicy } from '../ledger/periodRetries.js';
 import { readPeriodView } from '../ledger/periodView.js';
 import type { Logger } from '../log/logger.js';
@@ -48,6 +48,8 @@ export async function runDueOnce(deps: RunDueDeps, pipeline: AnyPipeline, period
     if (err instanceof PeriodHeldError) return 'not-to-do';
     // Paused after the job was queued: not the period's failure.
     if (err instanceof FlowPausedError) return 'not-to-do';
+    // Closed after the job was queued: nothing can be sent for it any more, so it is never retried.
+    if (err instanceof PeriodClosedError) return 'not-to-do';
     if (connectionLost(err, 'serve')) throw err;
     const failed = await recordPeriodFailure(deps.ledger, key, deps.clock.now(), (err as Error).message, deps.retry);
     if (failed.givenUp) {

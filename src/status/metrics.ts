@@ -104,15 +104,15 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   });
   gauge(
     'maillon_period_days_remaining',
-    "Days until the deadline of each period not delivered yet (negative: past its deadline); periods outside serve's catch-up window are left out.",
+    "Days until the deadline of each period not delivered yet (negative: past its deadline); periods outside serve's catch-up window or closed are left out.",
     ['flow', 'period'],
     async (g) => {
-      for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp) g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
+      for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp && p.category !== 'closed') g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
     },
   );
-  gauge('maillon_overdue_periods', "Periods past their deadline and not delivered, by flow (outside serve's catch-up window left out).", ['flow'], async (g) => {
+  gauge('maillon_overdue_periods', "Periods past their deadline and not delivered, by flow (outside serve's catch-up window or closed left out).", ['flow'], async (g) => {
     for (const f of o.pipelines) g.set({ flow: f.id }, 0);
-    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
+    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp && p.category !== 'closed' && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
   });
   gauge('maillon_last_success_timestamp_seconds', 'When the latest successful run of each flow finished (Unix time).', ['flow'], async (g) => {
     const rows = await queryRows(

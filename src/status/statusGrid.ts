@@ -12,6 +12,7 @@ export const CATEGORY_LABEL: Record<Category, string> = {
   needs_attention: 'needs attention',
   nothing_to_send: 'nothing to send',
   outside_window: 'outside the catch-up window',
+  closed: 'closed (no file accepted any more)',
 };
 
 /** The link to a period's reconciliation report (the report links back to its cell: `/#flow/period`). */

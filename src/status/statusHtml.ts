@@ -50,8 +50,8 @@ export function statusToHtml(s: StatusSnapshot): string {
 <style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #bbb;padding:3px 8px;vertical-align:top}
 .rejected,.failed,.needs_attention,.given_up{color:#b00020;font-weight:bold}.accepted,.delivered{color:#176b2c}.planned,.stale{color:#666}
 .cell{min-width:7em}.cell.to_do{background:#fff8e1}.cell.running,.cell.in_progress{background:#e3f2fd}.cell.failed,.cell.given_up,.cell.needs_attention{background:#fde0e0}
-.cell.delivered{background:#e6f4ea}.cell.nothing_to_send{background:#f1f3f4}.cell.outside_window{background:#eee;color:#555;font-style:italic}
-.cat{padding:1px 6px;border:1px solid #bbb}.cat.to_do{background:#fff8e1}.cat.running,.cat.in_progress{background:#e3f2fd}.cat.failed,.cat.given_up,.cat.needs_attention{background:#fde0e0}.cat.delivered{background:#e6f4ea}.cat.nothing_to_send{background:#f1f3f4}.cat.outside_window{background:#eee}
+.cell.delivered{background:#e6f4ea}.cell.nothing_to_send{background:#f1f3f4}.cell.outside_window,.cell.closed{background:#eee;color:#555;font-style:italic}
+.cat{padding:1px 6px;border:1px solid #bbb}.cat.to_do{background:#fff8e1}.cat.running,.cat.in_progress{background:#e3f2fd}.cat.failed,.cat.given_up,.cat.needs_attention{background:#fde0e0}.cat.delivered{background:#e6f4ea}.cat.nothing_to_send{background:#f1f3f4}.cat.outside_window,.cat.closed{background:#eee}
 .at-risk{outline:3px solid #b00020;color:#b00020;font-weight:bold}.risk{color:#b00020}.paused-tag{background:#b00020;color:#fff;padding:0 4px;font-size:80%}</style></head>
 <body><h1>maillon — environment ${esc(s.environment)}</h1>
 <p>as of <time datetime="${esc(s.at)}">${esc(brusselsTime(s.at))}</time> (Europe/Brussels) · reloads every ${REFRESH_SECONDS} s · serve catches up ${s.catchUpDays} days (MAILLON_CATCHUP_DAYS) · <a href="/status.json">JSON</a> · <a href="/metrics">metrics</a> · <a href="/healthz">health</a></p>

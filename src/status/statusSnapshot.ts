@@ -3,6 +3,7 @@ import type { Pool } from '../db/database.js';
 import { pausedFlows } from '../ledger/flowPauses.js';
 import { type Phase, type PeriodView, readPeriodViews, recentPeriodKeys } from '../ledger/periodView.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
+import { closedOn } from '../engine/periodGuard.js';
 import { brusselsDate, daysBetween } from '../period/localDate.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
 import { dueRuns, nextRuns } from '../schedule/dueRuns.js';
@@ -12,9 +13,9 @@ import { type OperationsView, readOperations } from './operationsView.js';
 export interface PeriodStatus {
   flow: string;
   period: string;
-  /** planned (due, not run yet), running, failed, given_up, nothing_to_send, or the live submissions' least advanced state (written, sent, received, accepted_with_anomalies, accepted); rejected or cancelled when no receiver holds anything; outside_window when never run and due before serve's catch-up window (MAILLON_CATCHUP_DAYS). */
+  /** planned (due, not run yet), running, failed, given_up, nothing_to_send, or the live submissions' least advanced state (written, sent, received, accepted_with_anomalies, accepted); rejected or cancelled when no receiver holds anything; outside_window when never run and due before serve's catch-up window (MAILLON_CATCHUP_DAYS); closed when to do or given up and past its closing date (the receiver takes no file for it any more). */
   state: string;
-  /** What the grid shows: to_do, running, in_progress, failed, given_up, delivered, needs_attention, nothing_to_send, outside_window. */
+  /** What the grid shows: to_do, running, in_progress, failed, given_up, delivered, needs_attention, nothing_to_send, outside_window, closed. */
   category: Category;
   /** To do but due before serve's catch-up window: serve will not run it; an operator must. */
   outsideCatchUp: boolean;
@@ -37,7 +38,7 @@ export interface PeriodStatus {
 }
 
 /** The grid's distinctions, from the period view and the catch-up window. */
-export type Category = 'to_do' | 'running' | 'in_progress' | 'failed' | 'given_up' | 'delivered' | 'needs_attention' | 'nothing_to_send' | 'outside_window';
+export type Category = 'to_do' | 'running' | 'in_progress' | 'failed' | 'given_up' | 'delivered' | 'needs_attention' | 'nothing_to_send' | 'outside_window' | 'closed';
 
 /** Days before a deadline from which a period not delivered is flagged as at risk. */
 export const DEADLINE_RISK_DAYS = 7;
@@ -112,21 +113,26 @@ function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp
   const deadline = pipeline.deadline(parsePeriod(v.period));
   const reported = v.runs.find((r) => r.id === v.reportRunId);
   const daysRemaining = daysBetween(brusselsDate(now), deadline);
-  const outsideCatchUp = v.phase === 'to_do' && beforeCatchUp;
+  // Nothing can be sent for a closed period any more: it is not to do, whatever its last run did.
+  const closed = v.phase === 'to_do' || v.phase === 'given_up' ? closedOn(pipeline, parsePeriod(v.period), brusselsDate(now)) : null;
+  const outsideCatchUp = v.phase === 'to_do' && beforeCatchUp && closed === null;
   // A run that emitted no record sent nothing the receivers need, even when a file went out.
-  const state = v.phase === 'delivered' && reported?.emitted === 0 ? 'nothing_to_send' : outsideCatchUp && v.state === 'planned' ? 'outside_window' : v.state;
-  const action = outsideCatchUp
-    ? `Due before serve's catch-up window (MAILLON_CATCHUP_DAYS): serve will not run it. To send it: maillon run ${v.flow} --period ${v.period} --env ${v.environment}.${v.action ? ` ${v.action}` : ''}`
-    : v.action;
+  const state = closed !== null ? 'closed' : v.phase === 'delivered' && reported?.emitted === 0 ? 'nothing_to_send' : outsideCatchUp && v.state === 'planned' ? 'outside_window' : v.state;
+  const action =
+    closed !== null
+      ? `Closed: its receiver accepts no file for this period after ${closed}. maillon sends nothing more for it; there is nothing to run.`
+      : outsideCatchUp
+        ? `Due before serve's catch-up window (MAILLON_CATCHUP_DAYS): serve will not run it. To send it: maillon run ${v.flow} --period ${v.period} --env ${v.environment}.${v.action ? ` ${v.action}` : ''}`
+        : v.action;
   return {
     flow: v.flow,
     period: v.period,
     state,
     phase: v.phase,
     action,
-    category: category(v, state, outsideCatchUp),
+    category: closed !== null ? 'closed' : category(v, state, outsideCatchUp),
     outsideCatchUp,
-    deadlineAtRisk: v.phase !== 'delivered' && daysRemaining <= DEADLINE_RISK_DAYS,
+    deadlineAtRisk: v.phase !== 'delivered' && closed === null && daysRemaining <= DEADLINE_RISK_DAYS,
     submissions: v.submissions.map((s) => ({ id: s.id, receiver: s.receiver, kind: s.kind, state: s.state })),
     retry: v.retry ? { failures: v.retry.failures, nextAttemptAt: v.retry.nextAttemptAt?.toISOString() ?? null, givenUpAt: v.retry.givenUpAt?.toISOString() ?? null } : null,
     overdue: v.live.some((s) => s.overdue),

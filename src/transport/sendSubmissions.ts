@@ -11,6 +11,7 @@ import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import { versionsAround } from '../ledger/versionsAround.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
+import { brusselsDate, type LocalDate } from '../period/localDate.js';
 import type { Endpoint, Endpoints } from './receivers.js';
 import { createSessionPool, type SessionPool } from './sessionPool.js';
 import { type LocalPart, type UploadStep, uploadSubmission } from './uploadSubmission.js';
@@ -27,6 +28,8 @@ export interface SendDeps {
   backoffMs?: number;
   /** Called at each step of a delivery (the crash tests stop the process there). */
   onStep?: (step: UploadStep) => void | Promise<void>;
+  /** The last day a flow's receiver accepts a file for the period when that is before `day`, else null; absent: no period closes. */
+  closedOn?: (flow: string, period: string, day: LocalDate) => LocalDate | null;
 }
 
 /** Which submissions to send; all written ones when empty. */
@@ -41,8 +44,8 @@ export interface SendOutcome {
   submissionId: number;
   receiver: string;
   go: string;
-  /** `waiting`: an earlier version of the same period for the same receiver is not delivered yet. */
-  result: 'sent' | 'failed' | 'skipped-locked' | 'waiting';
+  /** `waiting`: an earlier version of the same period for the same receiver is not delivered yet; `closed`: its period is past its closing date, not sent. */
+  result: 'sent' | 'failed' | 'skipped-locked' | 'waiting' | 'closed';
   error?: string;
   /** Why a submission waits. */
   reason?: string;
@@ -52,6 +55,8 @@ export interface SendOutcome {
 
 const SubmissionRow = z.object({
   submission_id: ledgerId,
+  flow: z.string(),
+  period: z.string(),
   ...submissionFilesColumns,
 });
 type SubmissionRow = z.output<typeof SubmissionRow>;
@@ -62,11 +67,12 @@ type SubmissionRow = z.output<typeof SubmissionRow>;
  * with jitter, transient failures only), and every attempt is recorded in the ledger. A correction
  * or replacement waits while an earlier version of its period for the same receiver is not
  * delivered (failed, or being sent by another process): the next send delivers both in order.
+ * A submission of a period closed today (`closedOn`) is not sent: its receiver would refuse it.
  */
 export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): Promise<SendOutcome[]> {
   const rows = await queryRows(
     deps.ledger,
-    `SELECT submission_id, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts, go_started_at
+    `SELECT submission_id, flow, period, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts, go_started_at
      FROM maillon.submissions
      WHERE state = 'written' AND ($1::text IS NULL OR flow = $1) AND ($2::text IS NULL OR period = $2) AND ($3::text IS NULL OR environment = $3)
      ORDER BY submission_id`,
@@ -95,6 +101,12 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
     environment: row.environment,
     parts: row.parts,
   });
+  // Its receiver would refuse it: it is not sent, and stays written until an operator cancels it.
+  const closed = deps.closedOn?.(row.flow, row.period, brusselsDate(deps.clock.now())) ?? null;
+  if (closed !== null) {
+    const reason = `${row.flow} ${row.period} is closed: its receiver accepts no file for it after ${closed}, so it was not sent. Withdraw it: maillon cancel ${id}`;
+    return { submissionId: id, receiver: row.receiver, go, result: 'closed', reason };
+  }
   // A correction or replacement goes out only after the version it builds on: delivered first,
   // it would reach the receiver before what it corrects. Checked before taking the lock (an earlier
   // version once delivered stays so): a waiting submission never holds the lock under which

@@ -4,7 +4,7 @@ import { MaillonError } from '../../errors/errors.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
-import { environmentOption } from '../resolve.js';
+import { environmentOption, periodClosedOn } from '../resolve.js';
 import { deliveryTestHooks, hasTestHooks } from '../testHooks.js';
 import { printAcks, readAcks } from './acks.js';
 
@@ -31,6 +31,7 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
           logger: c.logger,
           endpoints,
           passphrase: c.config.secret,
+          closedOn: periodClosedOn,
           ...deliveryTestHooks(c.config, filterEnv ?? 'R'),
         },
         { flow: opts.flow, period: opts.period, environment: filterEnv },
@@ -38,8 +39,11 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else if (outcomes.length === 0) console.log('nothing to send');
       else for (const o of outcomes) console.log(`${o.result.padEnd(14)} #${o.submissionId} ${o.go} to ${o.receiver}${o.error ? `: ${o.error}` : o.reason ? `: ${o.reason}` : ''}`);
-      // A receiver missing from the receivers file is a configuration error (exit 2), once the others are sent.
-      if (outcomes.some((o) => o.result === 'failed')) process.exitCode = outcomes.some((o) => o.cause === 'configuration') ? 2 : 11;
+      // A failed delivery (exit 11) before a configuration problem or a closed period (exit 2): a receiver
+      // missing from the receivers file, a submission of a period its receiver no longer accepts.
+      const failed = outcomes.filter((o) => o.result === 'failed');
+      if (failed.some((o) => o.cause !== 'configuration')) process.exitCode = 11;
+      else if (failed.length > 0 || outcomes.some((o) => o.result === 'closed')) process.exitCode = 2;
       if (opts.acks !== false) {
         // The replies of earlier submissions (and of these, if the receiver is quick) come back now.
         const env = filterEnv ?? c.config.environment;

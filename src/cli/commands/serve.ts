@@ -18,7 +18,7 @@ import { requireStatusToken, startStatusServer } from '../../status/statusServer
 import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
-import { findPipeline, periodFor } from '../resolve.js';
+import { findPipeline, periodClosedOn, periodFor } from '../resolve.js';
 import { onShutdown } from '../shutdown.js';
 import { deliveryTestHooks, runTestHooks } from '../testHooks.js';
 import { readAcks } from './acks.js';
@@ -52,7 +52,10 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         // Replies are read even when sending failed: they answer what was delivered before.
         try {
           const endpoints = loadEndpoints(c.config.receiversFile);
-          await sendSubmissions({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, ...deliveryTestHooks(c.config, env) }, { environment: env });
+          await sendSubmissions(
+            { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, closedOn: periodClosedOn, ...deliveryTestHooks(c.config, env) },
+            { environment: env },
+          );
         } catch (err) {
           c.logger.error({ err }, 'submissions could not be sent this tick: the next tick tries again');
         }
