@@ -74,9 +74,9 @@ export function ficheControlTotal(f: FicheRecord): number {
 export const ddmmyyyy = (iso: string): string => `${iso.slice(8, 10)}-${iso.slice(5, 7)}-${iso.slice(0, 4)}`;
 
 /**
- * One `<Fiche28118>` on one line: the common part (f2002 … f2114, in Belcotax's zone order, with
- * exactly one of the Belgian postal code f2016 and the foreign one f2112), then the fiche's own
- * fields (f18_2059 and the amounts).
+ * One `<Fiche28118>` on one line: the common part (f2002 … f2114, in the order of domain.md §6,
+ * with exactly one of the Belgian postal code f2016 and the foreign one f2112, in the same place),
+ * then the fiche's own fields (f18_2059 and the amounts).
  */
 export function renderFiche(f: FicheRecord, id: RecordIdentity, fund: FundIdentity, version: number): string {
   const belgian = f.country === BELGIUM;
@@ -86,9 +86,9 @@ export function renderFiche(f: FicheRecord, id: RecordIdentity, fund: FundIdenti
     `<Fiche28118>${el('f2002_inkomstenjaar', f.year)}${el('f2005_registratienummer', fund.companyNumber)}<f2007_division></f2007_division>` +
     `${el('f2008_typefiche', '28118')}${el('f2009_volgnummer', id.position)}${el('f2010_referentie', f.reference)}` +
     `${el('f2011_nationaalnr', f.inss)}${el('f2013_naam', f.lastName)}${el('f2015_adres', f.street)}` +
-    `${belgian ? el('f2016_postcodebelgisch', f.postalCode) : ''}${el('f2017_gemeente', f.city)}${el('f2018_landwoonplaats', f.country)}` +
+    `${belgian ? el('f2016_postcodebelgisch', f.postalCode) : el('f2112_buitenlandspostnummer', f.postalCode)}${el('f2017_gemeente', f.city)}${el('f2018_landwoonplaats', f.country)}` +
     `${el('f2027_taalcode', languageCode(f.language))}${el('f2028_typetraitement', treatmentType(version, id.status))}` +
-    `${el('f2029_enkelopgave325', 0)}${belgian ? '' : el('f2112_buitenlandspostnummer', f.postalCode)}${el('f2114_voornamen', f.firstName)}` +
+    `${el('f2029_enkelopgave325', 0)}${el('f2114_voornamen', f.firstName)}` +
     `${el('f18_2059_totaalcontrole', ficheControlTotal(f))}${amounts}</Fiche28118>`
   );
 }

@@ -28,9 +28,9 @@ const FRENCH = ['a1027_naamfr1', 'a1029_adresfr', 'a1030_gemeentefr', 'a1031_taa
 const GERMAN = ['a1032_naamde1', 'a1034_adresde', 'a1035_gemeentede', 'a1036_taalde'];
 const COMMON_HEAD = ['f2002_inkomstenjaar', 'f2005_registratienummer', 'f2007_division', 'f2008_typefiche', 'f2009_volgnummer', 'f2010_referentie', 'f2011_nationaalnr', 'f2013_naam', 'f2015_adres'];
 const COMMON_TAIL = ['f2017_gemeente', 'f2018_landwoonplaats', 'f2027_taalcode', 'f2028_typetraitement', 'f2029_enkelopgave325'];
-// Exactly one of the Belgian and the foreign postal code; the foreign one in its zone's place (2.112, after 2.029) as Belcotax's XSD orders it.
+// Exactly one of the Belgian and the foreign postal code, in the same place (after f2015_adres).
 const FICHE_BELGIUM = [...COMMON_HEAD, 'f2016_postcodebelgisch', ...COMMON_TAIL, 'f2114_voornamen'];
-const FICHE_ABROAD = [...COMMON_HEAD, ...COMMON_TAIL, 'f2112_buitenlandspostnummer', 'f2114_voornamen'];
+const FICHE_ABROAD = [...COMMON_HEAD, 'f2112_buitenlandspostnummer', ...COMMON_TAIL, 'f2114_voornamen'];
 const FICHE_OWN = ['f18_2059_totaalcontrole', 'f18_2066_anderegebeurtenissen', 'f18_2070_bedrijfsvoorheffing'];
 const DECLARATION_TRAILER = ['r8002_inkomstenjaar', 'r8005_registratienummer', 'r8007_division', 'r8010_aantalrecords', 'r8011_controletotaal', 'r8012_controletotaal', 'r8013_totaalvoorheffingen'];
 const SENDING_TRAILER = ['r9002_inkomstenjaar', 'r9010_aantallogbestanden', 'r9011_totaalaantalrecords', 'r9012_controletotaal', 'r9013_controletotaal', 'r9014_controletotaal'];

@@ -63,8 +63,8 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
         ['<r8010_aantalrecords>4<', '<r8010_aantalrecords>2<', /r8010_aantalrecords declares 2, the fiches give 4/],
         ['<f2009_volgnummer>2<', '<f2009_volgnummer>3<', /fiche 2 has sequence number 3/],
         [
-          '<f2028_typetraitement>0</f2028_typetraitement><f2029_enkelopgave325>0</f2029_enkelopgave325><f2112',
-          '<f2028_typetraitement>1</f2028_typetraitement><f2029_enkelopgave325>0</f2029_enkelopgave325><f2112',
+          '<f2028_typetraitement>0</f2028_typetraitement><f2029_enkelopgave325>0</f2029_enkelopgave325><f2114_voornamen>Noël<',
+          '<f2028_typetraitement>1</f2028_typetraitement><f2029_enkelopgave325>0</f2029_enkelopgave325><f2114_voornamen>Noël<',
           /fiche 1: f2028_typetraitement 1 in a sending whose v0025_typeenvoi is 0/,
         ],
         ['<r9014_controletotaal>0</r9014_controletotaal>\n', '', /r9014_controletotaal is missing/],
