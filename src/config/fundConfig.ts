@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { companyNumberProblem } from '../domain/companyNumber.js';
+import { parseCompanyNumber } from '../domain/companyNumber.js';
 import { type FundIdentity, type FundNameBlock, type Language, placeholderProblem } from '../domain/fundIdentity.js';
 import { ConfigError } from '../errors/errors.js';
 
@@ -33,9 +33,17 @@ const text = (max: number, what: string) => z.string().max(max, `at most ${max} 
 /** The identity variables, all optional in the environment; merged into the configuration's schema. */
 export const fundEnvShape = {
   MAILLON_FUND_NAME: text(28, 'Belcotax a1011_naamnl1').optional(),
+  // Parsed here, once: a 9-digit number gets its leading 0, and the 10-digit form is what the files write.
   MAILLON_FUND_COMPANY_NUMBER: z
     .string()
-    .refine((v) => companyNumberProblem(v) === null, 'must be a 10-digit KBO/BCE number whose check digits match')
+    .transform((v, ctx) => {
+      try {
+        return parseCompanyNumber(v);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
     .optional(),
   MAILLON_FUND_STREET: text(32, 'street and number, Belcotax v0015_adres').optional(),
   MAILLON_FUND_POSTAL_CODE: z

@@ -44,6 +44,13 @@ describe("the fund's identity in the configuration", () => {
     });
   });
 
+  it('takes a 9-digit company number with its leading 0 added, and knows the placeholder in that form', () => {
+    expect(loadConfig({ ...REAL_FUND_ENV, MAILLON_FUND_COMPANY_NUMBER: '403019261' }, '/').fund.companyNumber).toBe('0403019261');
+    expect(refusal({ ...REAL_FUND_ENV, MAILLON_ENV: 'R', MAILLON_FUND_COMPANY_NUMBER: '000000097' })).toContain('and MAILLON_FUND_COMPANY_NUMBER still hold the documented placeholder');
+    expect(refusal({ MAILLON_FUND_COMPANY_NUMBER: '431150351' })).toContain('MAILLON_FUND_COMPANY_NUMBER: 0431150351 is not a KBO/BCE number: its check digits do not match');
+    expect(refusal({ MAILLON_FUND_COMPANY_NUMBER: '40301926' })).toContain('MAILLON_FUND_COMPANY_NUMBER: must be a KBO/BCE number of 10 digits, or 9 without the leading 0');
+  });
+
   it('refuses every value Belcotax cannot take, naming its variable', () => {
     const message = refusal({
       MAILLON_FUND_NAME: 'N'.repeat(29),

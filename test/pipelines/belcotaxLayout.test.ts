@@ -1,6 +1,8 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { belcotax28118 } from '../../pipelines/belcotax28118.js';
+import { loadConfig } from '../../src/config/config.js';
 import { fundIdentityFrom, placeholderFund } from '../../src/config/fundConfig.js';
 import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
 import { generateDataset } from '../../src/generate/generateDataset.js';
@@ -25,6 +27,18 @@ describe('the Belcotax file against shared/domain.md §6, field by field', () =>
       const run = await fx.run(belcotax28118, '2024', 'T');
       const { fiches } = await expectSection6(run.files[0]!.path, { year: 2024, fund: placeholderFund(), version: 0, dossier: await dossierOf(fx.db.pool, run, 2024, '2025-01-10') });
       expect(fiches.map((f) => f.f2010_referentie)).toEqual(['D02', 'D07']);
+    });
+
+    it('writes a company number configured with 9 digits in its 10-digit form in v0024, a1005, every f2005 and r8005', async () => {
+      const fund = loadConfig({ ...REAL_FUND_ENV, MAILLON_FUND_COMPANY_NUMBER: '403019261' }, '/').fund;
+      const run = await runPipeline(
+        { ...runDeps(fx.db.pool, fx.outbox, '2025-01-10T02:00:00+01:00'), fund },
+        { pipeline: belcotax28118, period: parsePeriod('2024'), environment: 'S', sender: '012345', dryRun: false },
+      );
+      const text = await fs.readFile(run.files[0]!.path, 'utf8');
+      const written = [...text.matchAll(/<(v0024_nationaalnr|a1005_registratienummer|f2005_registratienummer|r8005_registratienummer)>([^<]*)</g)].map((m) => `${m[1]} ${m[2]}`);
+      expect(written).toEqual(['v0024_nationaalnr', 'a1005_registratienummer', 'f2005_registratienummer', 'f2005_registratienummer', 'r8005_registratienummer'].map((t) => `${t} 0403019261`));
+      await xmllint(run.files[0]!.path, 'belcotax-281-18/v2.xsd');
     });
   });
 
