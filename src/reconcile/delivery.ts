@@ -53,15 +53,19 @@ export interface Delivery {
 const fileRejected = (f: string): string => `(${f}.ack_state IS NOT DISTINCT FROM 'rejected' OR ${f}.noti_state IS NOT DISTINCT FROM 'rejected')`;
 const FILE_REJECTED = fileRejected('f');
 
+/** The emitted records of the runs `o.run_id <runs>` selects, counted per file in one grouped scan of their lineage: run_id, file_key, n (bigint). */
+const emittedPerFileSql = (runs: string): string => `
+    SELECT o.run_id, o.file_key, count(*) AS n FROM maillon.record_outcomes o
+    WHERE o.run_id ${runs} AND o.outcome = 'emitted' GROUP BY o.run_id, o.file_key`;
+
 /**
  * The number of emitted records in each final state, per run, for the runs `o.run_id <runs>`
- * selects (`= $1`, `= ANY($1::bigint[])`): the emitted records counted per file in one grouped
- * scan, less those that anomalies name, counted from the anomalies. Columns run_id, state, n.
+ * selects (`= $1`, `= ANY($1::bigint[])`): the emitted records counted per file (`emitted`: a
+ * statement giving run_id, file_key, n for those runs; by default its own grouped scan of their
+ * lineage), less those that anomalies name, counted from the anomalies. Columns run_id, state, n.
  */
-export const recordStateCountsSql = (runs: string): string => `
-  WITH emitted AS (
-    SELECT o.run_id, o.file_key, count(*) AS n FROM maillon.record_outcomes o
-    WHERE o.run_id ${runs} AND o.outcome = 'emitted' GROUP BY o.run_id, o.file_key
+export const recordStateCountsSql = (runs: string, emitted = emittedPerFileSql(runs)): string => `
+  WITH emitted AS (${emitted}
   ), flagged AS (
     SELECT o.run_id, o.file_key, bool_or(ra.blocking) AS blocking
     FROM maillon.record_anomalies ra JOIN maillon.record_outcomes o ON o.run_id = ra.run_id AND o.ordinal = ra.ordinal

@@ -10,6 +10,7 @@ import { parsePeriod } from '../period/period.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
 import { type Delivery, readDelivery, type RecordIssue, recordIssuesSql } from './delivery.js';
 import { listItems, type ListSql, listText, type ListText } from './reportLists.js';
+import { emptyLineage, lineageCheck, lineageRows, quarantineByRuleCheck } from './lineageChecks.js';
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
 import { holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
 
@@ -108,7 +109,6 @@ const FileRow = z.object({
   sequence: z.string(),
   file_key: z.string(),
 });
-const Tally = z.object({ outcome: z.string(), rule: z.string().nullable(), file_key: z.string().nullable(), n: z.number() });
 
 /** Builds the whole report in memory (its lists too): for tests and small periods; the command streams instead. */
 export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date, ackDelayHours = 48): Promise<Report> {
@@ -137,34 +137,26 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
     throw new NotFoundError(`No successful run of ${pipeline.id} for ${periodKey} in environment ${environment}; run "maillon run ${pipeline.id} --period ${periodKey} --env ${environment}" first.`);
   }
   const runId = r.run_id;
-  // The run's lineage counted in one pass: by outcome, by quarantine rule and by file.
-  const [tally, files] = await Promise.all([
-    queryRows(ledger, `SELECT outcome, rule, file_key, count(*)::int AS n FROM maillon.record_outcomes WHERE run_id = $1 GROUP BY outcome, rule, file_key`, [runId], Tally),
-    queryRows(
-      ledger,
-      `SELECT f.name, f.path, f.receiver, f.records, f.bytes, f.sha256, s.sequence, f.file_key
-       FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
-      [runId],
-      FileRow,
-    ),
-  ]);
-  // Each version's record states are counted once: the reported run's are among them.
-  const versions = await readVersions(ledger, pipeline.id, periodKey, environment);
+  const files = await queryRows(
+    ledger,
+    `SELECT f.name, f.path, f.receiver, f.records, f.bytes, f.sha256, s.sequence, f.file_key
+     FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.run_id = $1 ORDER BY f.name`,
+    [runId],
+    FileRow,
+  );
+  // Each version's lineage is read once, counted by outcome, rule and file, with its records'
+  // states: the reported run is among them.
+  const { versions, lineage } = await readVersions(ledger, pipeline.id, periodKey, environment);
+  const tally = lineage.get(runId) ?? emptyLineage();
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours, versions.find((v) => v.runId === runId)?.records);
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
   const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
   const counts = { extracted: r.extracted, emitted: r.emitted, quarantined: r.quarantined };
-  const sum = (keep: (t: z.infer<typeof Tally>) => boolean): number => tally.reduce((n, t) => (keep(t) ? n + t.n : n), 0);
-  const lineageEmitted = sum((t) => t.outcome === 'emitted');
-  const lineageQuarantined = sum((t) => t.outcome === 'quarantined');
-  const lineageUnchanged = sum((t) => t.outcome === 'unchanged');
+  const outcome = (o: string): number => tally.outcomes.get(o) ?? 0;
   const fileRecords = files.reduce((n, f) => n + f.records, 0);
-  const lineageOf = (fileKey: string): number => sum((t) => t.file_key === fileKey);
+  const lineageOf = (fileKey: string): number => tally.byFile.get(fileKey) ?? 0;
   const quarantineByRule: Record<string, number> = {};
-  for (const q of tally.filter((t) => t.outcome === 'quarantined').sort((a, b) => ((a.rule ?? '') < (b.rule ?? '') ? -1 : 1))) {
-    const rule = q.rule ?? '';
-    quarantineByRule[rule] = (quarantineByRule[rule] ?? 0) + q.n;
-  }
+  for (const rule of [...tally.byRule.keys()].sort((a, b) => (a < b ? -1 : 1))) quarantineByRule[rule] = tally.byRule.get(rule)!;
   const deadline = pipeline.deadline(parsePeriod(periodKey));
   const report: Report = {
     flow: pipeline.id,
@@ -203,8 +195,8 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
       versionCheck(counts, r.unchanged ?? 0, r.cancelled ?? 0),
       check(
         'lineage holds one row per record',
-        lineageEmitted + lineageQuarantined + lineageUnchanged === counts.extracted + (r.cancelled ?? 0),
-        `${lineageEmitted} emitted + ${lineageQuarantined} quarantined + ${lineageUnchanged} unchanged in the lineage`,
+        lineageRows(tally) === counts.extracted + (r.cancelled ?? 0),
+        `${outcome('emitted')} emitted + ${outcome('quarantined')} quarantined + ${outcome('unchanged')} unchanged in the lineage`,
       ),
       check(
         'every emitted record has a final state',
@@ -216,6 +208,9 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
         fileRecords === counts.emitted && files.every((f) => lineageOf(f.file_key) === f.records),
         `${fileRecords} records in ${files.length} file(s)`,
       ),
+      quarantineByRuleCheck(runId, quarantineByRule, counts.quarantined),
+      // Every version's lineage, outcome by outcome, against what its run counted.
+      ...versions.map((v) => lineageCheck(v, lineage.get(v.runId) ?? emptyLineage())),
     ],
     versions,
     pendingRecords: pendingRecords(versions),

@@ -5,6 +5,7 @@ import { queryRows } from '../db/queryRows.js';
 import { ledgerId } from '../ledger/rowSchemas.js';
 import { isLive } from '../ledger/transitions.js';
 import { type RecordStates, recordStateCountsSql } from './delivery.js';
+import { addLineageGroup, emptyLineage, type LineageCounts } from './lineageChecks.js';
 
 /** One file of a version, with where its submission stands for its receiver. */
 export interface VersionFile {
@@ -91,10 +92,47 @@ const FileRow = z.object({
   noti_state: z.string().nullable(),
   sent_at: z.date().nullable(),
 });
-const StateRow = z.object({ run_id: ledgerId, state: z.string(), n: z.number() });
+// A row of the versions' counts: a group of lineage rows (outcome set) or a number of records in a state (state set).
+const CountRow = z.object({
+  run_id: ledgerId,
+  state: z.string().nullable(),
+  outcome: z.string().nullable(),
+  rule: z.string().nullable(),
+  file_key: z.string().nullable(),
+  cancelling: z.boolean().nullable(),
+  n: z.number(),
+});
 
-/** Every version of a flow's period in an environment (successful non-dry runs), oldest first, in three statements. */
-export async function readVersions(ledger: Pool, flow: string, period: string, environment: Environment): Promise<PeriodVersion[]> {
+/**
+ * The counts of the runs `$1` (bigint[]) in one statement that reads each run's lineage once (it
+ * may hold millions of rows, decisions 0302-0304): its rows grouped by run_id, outcome, rule,
+ * file_key and cancelling (state NULL), then the records' states (state, n; the rest NULL),
+ * derived from the emitted groups per file rather than from a second scan. An emitted row of
+ * status 1 cancels a record a receiver holds (migration 007): the run's `cancelled`.
+ */
+export const VERSION_COUNTS_SQL = `
+  WITH lineage AS MATERIALIZED (
+    SELECT run_id, outcome, rule, file_key, status = 1 AS cancelling, count(*) AS n
+    FROM maillon.record_outcomes WHERE run_id = ANY($1::bigint[]) GROUP BY run_id, outcome, rule, file_key, status = 1
+  )
+  SELECT run_id, NULL AS state, outcome, rule, file_key, cancelling, n::int AS n FROM lineage
+  UNION ALL
+  SELECT run_id, state, NULL, NULL, NULL, NULL, n FROM (${recordStateCountsSql(
+    '= ANY($1::bigint[])',
+    `SELECT run_id, file_key, sum(n)::bigint AS n FROM lineage WHERE outcome = 'emitted' GROUP BY run_id, file_key`,
+  )}) s`;
+
+/** The versions of a period, and each one's lineage counts by run id. */
+export interface VersionsRead {
+  versions: PeriodVersion[];
+  lineage: ReadonlyMap<number, LineageCounts>;
+}
+
+/**
+ * Every version of a flow's period in an environment (successful non-dry runs), oldest first, and
+ * their lineage counts, in three statements that read each version's lineage once.
+ */
+export async function readVersions(ledger: Pool, flow: string, period: string, environment: Environment): Promise<VersionsRead> {
   const runs = await queryRows(
     ledger,
     `SELECT run_id, kind, reason, started_by, started_at, finished_at, as_of, previous_run_id, extracted, emitted, quarantined, unchanged, cancelled
@@ -102,9 +140,9 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
     [flow, period, environment],
     RunRow,
   );
-  if (runs.length === 0) return [];
+  if (runs.length === 0) return { versions: [], lineage: new Map() };
   const ids = runs.map((r) => r.run_id);
-  const [files, states] = await Promise.all([
+  const [files, counts] = await Promise.all([
     queryRows(
       ledger,
       `SELECT f.run_id, f.name, f.receiver, f.records, f.bytes, f.sha256, s.sequence, s.submission_id, s.kind, s.state, f.ack_state, f.noti_state, s.sent_at
@@ -113,13 +151,17 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
       [ids],
       FileRow,
     ),
-    queryRows(ledger, recordStateCountsSql('= ANY($1::bigint[])'), [ids], StateRow),
+    queryRows(ledger, VERSION_COUNTS_SQL, [ids], CountRow),
   ]);
-  return runs.map((r) => {
+  const lineage = new Map<number, LineageCounts>(ids.map((id) => [id, emptyLineage()]));
+  for (const c of counts) {
+    if (c.outcome !== null) addLineageGroup(lineage.get(c.run_id)!, { outcome: c.outcome, rule: c.rule, fileKey: c.file_key, cancelling: c.cancelling ?? false, n: c.n });
+  }
+  const versions = runs.map((r): PeriodVersion => {
     const runId = r.run_id;
     const records = emptyStates();
-    for (const s of states) {
-      const field = STATE_FIELD[s.state];
+    for (const s of counts) {
+      const field = s.state === null ? undefined : STATE_FIELD[s.state];
       if (s.run_id === runId && field) records[field] += s.n;
     }
     return {
@@ -157,6 +199,7 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
         })),
     };
   });
+  return { versions, lineage };
 }
 
 /** What each receiver holds now, from the versions: the files of its live submissions, oldest first. */
