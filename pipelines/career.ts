@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { toPaidState } from '../src/domain/paidState.js';
+import { REACHES_INTO_PERIOD } from './shared/activity.js';
 import { CATEGORIES, CATEGORY_CODE } from './shared/codes.js';
 import { CONTRIBUTION_CTES, CONTRIBUTION_FIELDS } from './shared/contributionState.js';
 import type { Pipeline, XmlOutput } from '../src/engine/pipeline.js';
@@ -43,15 +44,17 @@ export interface CareerRecord {
   paidInFullDate: LocalDate | null;
 }
 
-// Periods overlapping the quarter; due = provisional + regularisation of the quarter; movements =
-// payments (+) and refunds (−) allocated to those contributions, value date ≤ as-of.
+// Periods overlapping the quarter (an incoherent one in every quarter its dates span, so that
+// period-incoherent quarantines the record before clip() could see it: REACHES_INTO_PERIOD);
+// due = provisional + regularisation of the quarter; movements = payments (+) and refunds (−)
+// allocated to those contributions, value date ≤ as-of.
 const SQL = `
 WITH per AS (
   SELECT affiliate_id,
          json_agg(json_build_object('kind', kind, 'category', category, 'start', start_date, 'end', end_date)
                   ORDER BY start_date, kind, category) AS periods
   FROM dossier.activity_periods
-  WHERE start_date < :periodEnd AND (end_date IS NULL OR end_date >= :periodStart)
+  WHERE ${REACHES_INTO_PERIOD}
   GROUP BY affiliate_id
 ), ${CONTRIBUTION_CTES}
 SELECT json_build_object('affiliateId', a.affiliate_id, 'inss', a.inss, 'periods', per.periods, ${CONTRIBUTION_FIELDS})

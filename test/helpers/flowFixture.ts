@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AnyPipeline } from '../../src/engine/pipeline.js';
 import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
@@ -45,4 +46,23 @@ export async function createFlowFixture(folder = DOSSIER_2024, now = '2025-01-10
       await out.remove();
     },
   };
+}
+
+/**
+ * A copy of a fixture folder with CSV lines appended to some of its files (a case the shared
+ * fixture lacks), for createFlowFixture; remove() deletes the copy.
+ */
+export async function fixtureWithRows(extra: Readonly<Record<string, readonly string[]>>, folder = DOSSIER_2024): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const copy = await scratchDir('fixture');
+  for (const f of await fs.readdir(folder)) {
+    const lines = extra[f] ?? [];
+    await fs.writeFile(path.join(copy.dir, f), (await fs.readFile(path.join(folder, f), 'utf8')) + lines.map((l) => `${l}\n`).join(''));
+  }
+  return copy;
+}
+
+/** What became of one dossier record in a run: its quarantine rule, `emitted`, or `absent` (not extracted). */
+export async function outcomeOf(fx: FlowFixture, run: RunResult, sourceKey: string): Promise<string> {
+  const { rows } = await fx.db.pool.query<{ outcome: string; rule: string | null }>('SELECT outcome, rule FROM maillon.record_outcomes WHERE run_id = $1 AND source_key = $2', [run.runId, sourceKey]);
+  return rows.length === 0 ? 'absent' : rows.map((r) => r.rule ?? r.outcome).join(', ');
 }
