@@ -7,6 +7,7 @@ import { copyFile } from './copyFile.js';
 import { type Definition, ident, readDefinitions } from './dossierSchema.js';
 import { minimumChecks } from './recordFormat.js';
 import type { StagedFile } from './stageFile.js';
+import { readTableObjects, type TableObjects } from './tableObjects.js';
 
 /** The bulk path found the folder not to conform, or could not be sure it does. */
 export class BulkPathRefused extends Error {
@@ -29,10 +30,11 @@ const WORKERS = 2;
  * validated, also two at a time. Only when everything holds are the old tables dropped and the
  * new ones renamed, in one short transaction: a flow sees the old data or the new, never a mix.
  * Imports are serialised by an advisory lock; a crashed import's `__new` tables are dropped by
- * the next one.
+ * the next one. What an administrator added to a table (tableObjects.ts: triggers, exclusion
+ * constraints, grants, policies, comments, owner…) is made again on the new one.
  *
  * It never reports a break: on the first sign of one it throws BulkPathRefused (PostgreSQL's data
- * and integrity errors become one), leaves the dossier untouched, and the caller imports row by
+ * and integrity errors and a trigger's exception become one), leaves the dossier untouched, and the caller imports row by
  * row, which reports every break with its line. What is checked where
  * (test/import/bulkPath.test.ts breaks every column to prove it):
  * - the form of every field: the record format (recordFormat.ts, made of checkField's forms);
@@ -42,7 +44,9 @@ const WORKERS = 2;
  * - minimum values: one query per column after the load;
  * - duplicate keys and unknown references: the keys built after the load;
  * - identifiers longer than the indexes take (KEY_MAX_BYTES): the record format; a value too long
- *   for an index the contract does not know of fails its build (54000), which is refused too.
+ *   for an index the contract does not know of fails its build (54000), which is refused too;
+ * - what an administrator's own index, exclusion constraint or trigger refuses: the index built,
+ *   the trigger fired on the load, as on the old table.
  */
 export async function bulkImport(pool: Pool, folder: string, onBytes: (n: number) => void): Promise<StagedFile[]> {
   const main = await connect(pool);
@@ -51,8 +55,9 @@ export async function bulkImport(pool: Pool, folder: string, onBytes: (n: number
     try {
       await dropNewTables(main);
       const defs = await readDefinitions(main);
+      const objects = await readTableObjects(main);
       try {
-        return await rebuildAndSwap(pool, main, folder, defs, onBytes);
+        return await rebuildAndSwap(pool, main, folder, defs, objects, onBytes);
       } finally {
         await dropNewTables(main).catch(() => undefined);
       }
@@ -64,7 +69,7 @@ export async function bulkImport(pool: Pool, folder: string, onBytes: (n: number
   }
 }
 
-async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs: Definition[], onBytes: (n: number) => void): Promise<StagedFile[]> {
+async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs: Definition[], objects: ReadonlyMap<string, TableObjects>, onBytes: (n: number) => void): Promise<StagedFile[]> {
   const files = new Map<string, StagedFile>();
   // Largest files first, so that the two sessions finish together.
   const sized = await Promise.all(defs.map(async (d) => ({ d, size: await fileSize(path.join(folder, d.spec.file)) })));
@@ -74,23 +79,30 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
     sized.map((s) => s.d),
     async (c, d) => {
       const file = path.join(folder, d.spec.file);
-      await inTransaction(c, async () => {
-        await c.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
-        await bulkSettings(c);
-        await c.query(`CREATE TABLE ${newName(d.spec)} (LIKE dossier.${d.spec.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-        if (existsSync(file)) {
-          const copied = await naming(d.spec, copyFile(c, d.spec, file, onBytes, newName(d.spec)));
-          if (copied.doubt !== null) throw new BulkPathRefused(`${d.spec.file}: ${copied.doubt}`);
-          files.set(d.spec.file, { file: d.spec.file, rows: copied.rows, sha256: copied.sha256 });
-          for (const { column, min } of minimumChecks(d.spec)) {
-            const below = await c.query(`SELECT 1 FROM ${newName(d.spec)} WHERE ${column} < $1 LIMIT 1`, [min]);
-            if (below.rowCount) throw new BulkPathRefused(`${d.spec.file}: a ${column} below ${min}`);
+      const own = objects.get(d.spec.table)!;
+      // Named as a whole too: a deferred constraint trigger refuses a row at the commit.
+      await naming(
+        d.spec,
+        inTransaction(c, async () => {
+          await c.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
+          await bulkSettings(c);
+          await c.query(`CREATE TABLE ${newName(d.spec)} (LIKE dossier.${d.spec.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+          if (own.options.length > 0) await c.query(`ALTER TABLE ${newName(d.spec)} SET (${own.options.join(', ')})`);
+          for (const t of own.triggers) for (const sql of newTrigger(t, d.spec)) await c.query(sql);
+          if (existsSync(file)) {
+            const copied = await naming(d.spec, copyFile(c, d.spec, file, onBytes, newName(d.spec)));
+            if (copied.doubt !== null) throw new BulkPathRefused(`${d.spec.file}: ${copied.doubt}`);
+            files.set(d.spec.file, { file: d.spec.file, rows: copied.rows, sha256: copied.sha256 });
+            for (const { column, min } of minimumChecks(d.spec)) {
+              const below = await c.query(`SELECT 1 FROM ${newName(d.spec)} WHERE ${column} < $1 LIMIT 1`, [min]);
+              if (below.rowCount) throw new BulkPathRefused(`${d.spec.file}: a ${column} below ${min}`);
+            }
           }
-        }
-        for (const k of d.keys) await naming(d.spec, c.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(k.name + NEW)} ${k.def}`));
-        for (const ix of d.indexes) await naming(d.spec, c.query(newIndexDef(ix, d.spec)));
-        await c.query(`ANALYZE ${newName(d.spec)}`);
-      });
+          for (const k of d.keys) await naming(d.spec, c.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(k.name + NEW)} ${k.def}`));
+          for (const ix of d.indexes) await naming(d.spec, c.query(newIndexDef(ix, d.spec)));
+          await c.query(`ANALYZE ${newName(d.spec)}`);
+        }),
+      );
     },
   );
   // Foreign keys: added unchecked (adding takes a lock that would make the two sessions wait for
@@ -98,7 +110,7 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
   // Largest checks first (rows on both sides), so that the two sessions finish together (the
   // payments' references to the contributions, the largest, came last and ran alone).
   const rowsOf = (table: string): number => files.get(CONTRACT.find((t) => t.table === table)?.file ?? '')?.rows ?? 0;
-  const fks = defs.flatMap((d) => d.fks.map((fk) => ({ d, fk, rows: rowsOf(d.spec.table) + rowsOf(referencedTable(fk.def)) }))).sort((a, b) => b.rows - a.rows);
+  const fks = defs.flatMap((d) => d.fks.map((fk) => ({ d, fk, rows: rowsOf(d.spec.table) + rowsOf(referencedTable(fk.def) ?? '') }))).sort((a, b) => b.rows - a.rows);
   await inTransaction(main, async () => {
     for (const { d, fk } of fks) await main.query(`ALTER TABLE ${newName(d.spec)} ADD CONSTRAINT ${ident(fk.name + NEW)} ${newFkDef(fk.def)} NOT VALID`);
   });
@@ -120,9 +132,10 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
       await main.query(`ALTER TABLE ${newName(d.spec)} RENAME TO ${d.spec.table}`);
       for (const k of [...d.keys, ...d.fks]) await main.query(`ALTER TABLE dossier.${d.spec.table} RENAME CONSTRAINT ${ident(k.name + NEW)} TO ${ident(k.name)}`);
       for (const ix of d.indexes) await main.query(`ALTER INDEX dossier.${ident(ix.name + NEW)} RENAME TO ${ident(ix.name)}`);
-      for (const grant of d.grants) await main.query(grant);
+      for (const sql of objects.get(d.spec.table)!.afterSwap) await main.query(sql);
     }
-    // The new tables come without the change counter's triggers, and no trigger sees a swap.
+    // The new tables come without the change counter's triggers (readTableObjects leaves them out:
+    // on the load they would make the two sessions wait for each other), and no trigger sees a swap.
     await main.query('SELECT dossier.watch_changes()');
     await main.query('UPDATE dossier.changes SET version = version + 1');
   });
@@ -192,12 +205,12 @@ async function inParallel<T>(pool: Pool, items: readonly T[], fn: (c: PoolClient
   if (failure !== null) throw failure.error;
 }
 
-/** Turns PostgreSQL's data and integrity errors on a file into a refusal that names the file. */
+/** Turns PostgreSQL's refusals of a file's rows (isRefusal) into a refusal that names the file. */
 async function naming<T>(spec: TableSpec, step: Promise<T>): Promise<T> {
   try {
     return await step;
   } catch (err) {
-    if (isDataError(err)) throw new BulkPathRefused(`${spec.file}: ${(err as Error).message}`);
+    if (isRefusal(err)) throw new BulkPathRefused(`${spec.file}: ${(err as Error).message}`);
     throw err;
   }
 }
@@ -213,7 +226,15 @@ export function isDataError(err: unknown): boolean {
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23') || code === '54000');
 }
 
-function newName(spec: TableSpec): string {
+/**
+ * True for an error by which the dossier database refuses a row: a data error (isDataError: a
+ * CHECK, a unique index, an index entry too long…) or a trigger's RAISE EXCEPTION (P0001).
+ */
+export function isRefusal(err: unknown): boolean {
+  return isDataError(err) || (err as { code?: unknown } | null)?.code === 'P0001';
+}
+
+function newName(spec: Pick<TableSpec, 'table'>): string {
   return `dossier.${ident(spec.table + NEW)}`;
 }
 
@@ -223,18 +244,31 @@ function newIndexDef(ix: { name: string; def: string }, spec: TableSpec): string
   return def;
 }
 
+const TRIGGER_ENABLED: Record<string, string> = { D: 'DISABLE TRIGGER', R: 'ENABLE REPLICA TRIGGER', A: 'ENABLE ALWAYS TRIGGER' };
+
+/** The statements that make a trigger of the table again on its new table, in the same state. */
+function newTrigger(t: TableObjects['triggers'][number], spec: TableSpec): string[] {
+  // The table is named as pg_get_triggerdef names it: qualified unless in the search path.
+  const head = /^CREATE (CONSTRAINT )?TRIGGER ("(?:[^"]|"")*"|\S+) /.exec(t.def);
+  const table = [` ON dossier.${spec.table} `, ` ON ${spec.table} `].find((on) => head && t.def.indexOf(on, head[0].length) >= 0);
+  if (!head || table === undefined) throw new Error(`unexpected trigger definition: ${t.def}`);
+  const on = t.def.indexOf(table, head[0].length);
+  const def = `${t.def.slice(0, on)} ON ${newName(spec)} ${t.def.slice(on + table.length)}`;
+  const state = TRIGGER_ENABLED[t.enabled];
+  return state ? [def, `ALTER TABLE ${newName(spec)} ${state} ${ident(t.name)}`] : [def];
+}
+
 const REFERENCES = /REFERENCES dossier\.("?)(\w+)\1\(/;
 
-function referencedTable(def: string): string {
-  const m = REFERENCES.exec(def);
-  if (!m) throw new Error(`unexpected foreign key definition: ${def}`);
-  return m[2]!;
+/** The dossier table of the contract a foreign key references; null for another table (an administrator's: kept as it is). */
+function referencedTable(def: string): string | null {
+  const table = REFERENCES.exec(def)?.[2];
+  return table !== undefined && CONTRACT.some((t) => t.table === table) ? table : null;
 }
 
 function newFkDef(def: string): string {
-  const out = def.replace(REFERENCES, (_m, _q, table: string) => `REFERENCES dossier.${ident(table + NEW)}(`);
-  if (out === def) throw new Error(`unexpected foreign key definition: ${def}`);
-  return out;
+  const table = referencedTable(def);
+  return table === null ? def : def.replace(REFERENCES, `REFERENCES ${newName({ table })}(`);
 }
 
 async function fileSize(file: string): Promise<number> {

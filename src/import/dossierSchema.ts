@@ -4,7 +4,7 @@ import { CONTRACT, type TableSpec } from './contract.js';
 /** What a bulk load drops and builds again on a dossier table of the contract. */
 export interface Definition {
   spec: TableSpec;
-  /** Primary and unique keys: name and `pg_get_constraintdef`. */
+  /** Primary and unique keys, exclusion constraints: name and `pg_get_constraintdef`. */
   keys: { name: string; def: string }[];
   /**
    * Other indexes, unique ones an administrator created without a constraint included (a new
@@ -13,16 +13,14 @@ export interface Definition {
   indexes: { name: string; def: string }[];
   /** Foreign keys of this table. */
   fks: { name: string; def: string }[];
-  /** The table's privileges granted to other roles, to grant again on the new table. */
-  grants: string[];
 }
 
-/** The keys, indexes, foreign keys and grants of every dossier table of the contract. */
+/** The keys, indexes and foreign keys of every dossier table of the contract. */
 export async function readDefinitions(c: PoolClient): Promise<Definition[]> {
   const cons = await c.query<{ tbl: string; name: string; def: string; contype: string }>(
     `SELECT cl.relname AS tbl, con.conname AS name, pg_get_constraintdef(con.oid) AS def, con.contype::text
      FROM pg_constraint con JOIN pg_class cl ON cl.oid = con.conrelid
-     WHERE con.contype IN ('p', 'u', 'f') AND con.connamespace = 'dossier'::regnamespace ORDER BY con.conname`,
+     WHERE con.contype IN ('p', 'u', 'x', 'f') AND con.connamespace = 'dossier'::regnamespace ORDER BY con.conname`,
   );
   const idx = await c.query<{ tbl: string; name: string; def: string }>(
     `SELECT t.relname AS tbl, i.relname AS name, pg_get_indexdef(x.indexrelid) AS def
@@ -31,17 +29,11 @@ export async function readDefinitions(c: PoolClient): Promise<Definition[]> {
        AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = x.indrelid AND k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
      ORDER BY i.relname`,
   );
-  const acl = await c.query<{ tbl: string; privilege: string; grantee: string }>(
-    `SELECT cl.relname AS tbl, a.privilege_type AS privilege, CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END AS grantee
-     FROM pg_class cl, aclexplode(cl.relacl) a LEFT JOIN pg_roles r ON r.oid = a.grantee
-     WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relkind = 'r' AND a.grantee <> cl.relowner`,
-  );
   return CONTRACT.map((spec) => ({
     spec,
     keys: cons.rows.filter((r) => r.tbl === spec.table && r.contype !== 'f'),
     fks: cons.rows.filter((r) => r.tbl === spec.table && r.contype === 'f'),
     indexes: idx.rows.filter((r) => r.tbl === spec.table),
-    grants: acl.rows.filter((r) => r.tbl === spec.table).map((r) => `GRANT ${r.privilege} ON dossier.${spec.table} TO ${r.grantee}`),
   }));
 }
 

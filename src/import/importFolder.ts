@@ -4,11 +4,11 @@ import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import { withTransaction, type Pool, type PoolClient } from '../db/database.js';
 import { type ContractBreak, ImportError, UsageError } from '../errors/errors.js';
-import { BulkPathRefused, bulkImport, isDataError } from './bulkImport.js';
+import { BulkPathRefused, bulkImport, isRefusal } from './bulkImport.js';
 import { withBulkLoad } from './bulkLoad.js';
 import { checkIntegrity } from './checkIntegrity.js';
 import { CONTRACT } from './contract.js';
-import { findRefusedRows, isRefusal } from './refusedRows.js';
+import { findRefusedRows } from './refusedRows.js';
 import { createStagingTable, type StagedFile, stageFile, stagingTable, type Unread } from './stageFile.js';
 import { maskPersonalData } from '../log/maskPersonalData.js';
 
@@ -65,7 +65,7 @@ export async function importFolder(
       const files = await bulkImport(dossier, folder, (n) => onProgress({ bytes: (bytes += n) }));
       return { folder, files, rows: files.reduce((n, f) => n + f.rows, 0), method: 'bulk', bulkRefused: null };
     } catch (err) {
-      if (!(err instanceof BulkPathRefused) && !isDataError(err)) throw err;
+      if (!(err instanceof BulkPathRefused) && !isRefusal(err)) throw err;
       refused = err instanceof BulkPathRefused ? err.reason : (err as Error).message;
     }
   }

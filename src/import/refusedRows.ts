@@ -1,6 +1,6 @@
 import type { PoolClient } from '../db/database.js';
 import type { ContractBreak } from '../errors/errors.js';
-import { isDataError } from './bulkImport.js';
+import { isRefusal } from './bulkImport.js';
 import { CONTRACT, type TableSpec } from './contract.js';
 import { ident } from './dossierSchema.js';
 import { type DatabaseRefusal, describeRefusal, type RefusingObject } from './refusingObject.js';
@@ -8,14 +8,6 @@ import { stagingTable } from './stageFile.js';
 
 /** Rows per INSERT in a table known to hold a row the database refuses; a failing chunk is bisected. */
 const CHUNK = 10_000;
-
-/**
- * True for an error by which the dossier database refuses a row: a data error (isDataError: a
- * CHECK, a unique index, an index entry too long…) or a trigger's RAISE EXCEPTION (P0001).
- */
-export function isRefusal(err: unknown): boolean {
-  return isDataError(err) || (err as { code?: unknown } | null)?.code === 'P0001';
-}
 
 /**
  * Finds the staged rows that follow the contract but that the dossier database refuses: an index,

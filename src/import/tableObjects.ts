@@ -1,0 +1,106 @@
+import type { PoolClient } from '../db/database.js';
+import { CONTRACT } from './contract.js';
+
+/**
+ * What a dossier table carries beside its columns, CHECK constraints, keys and indexes
+ * (dossierSchema.ts), mostly added by a database administrator, that a bulk import makes again on
+ * the table it swaps in: after it the table behaves as after a row-by-row import, which keeps the
+ * table itself. The change counter's trigger is not among them (the swap attaches it again).
+ */
+export interface TableObjects {
+  /** Storage parameters as `ALTER TABLE … SET` takes them (`"fillfactor"='70'`); set before the load. */
+  options: string[];
+  /**
+   * Triggers: name, `pg_get_triggerdef` and `tgenabled` (O fires, D disabled, R replica only,
+   * A always). Made before the load, so that a row trigger fires on every row of the COPY (and
+   * refuses there what it refuses in a row-by-row import).
+   */
+  triggers: { name: string; def: string; enabled: string }[];
+  /**
+   * Statements for the swapped-in table, under its own name and once its keys and indexes have
+   * theirs: the privileges granted to other roles (table and columns, grant options kept), row
+   * level security and its policies, the comments, then the owner.
+   */
+  afterSwap: string[];
+  /** The COMMENT statements among afterSwap: a row-by-row load runs them again on the keys and indexes it makes again. */
+  comments: string[];
+}
+
+/** The objects of every dossier table of the contract, by table name. */
+export async function readTableObjects(c: PoolClient): Promise<Map<string, TableObjects>> {
+  const tables = CONTRACT.map((t) => t.table);
+  const options = await c.query<{ tbl: string; sql: string }>(
+    `SELECT cl.relname AS tbl, format('%I=%L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)) AS sql
+     FROM pg_class cl CROSS JOIN LATERAL unnest(cl.reloptions) o
+     WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relname = ANY($1)`,
+    [tables],
+  );
+  const triggers = await c.query<{ tbl: string; name: string; def: string; enabled: string }>(
+    `SELECT cl.relname AS tbl, t.tgname AS name, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
+     FROM pg_trigger t JOIN pg_class cl ON cl.oid = t.tgrelid
+     WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relname = ANY($1) AND NOT t.tgisinternal
+       AND t.tgfoid IS DISTINCT FROM to_regprocedure('dossier.count_change()')
+     ORDER BY t.tgname`,
+    [tables],
+  );
+  const after = await c.query<{ tbl: string; step: number; sql: string }>(AFTER_SWAP_SQL, [tables]);
+  return new Map(
+    tables.map((t) => [
+      t,
+      {
+        options: options.rows.filter((r) => r.tbl === t).map((r) => r.sql),
+        triggers: triggers.rows.filter((r) => r.tbl === t).map(({ name, def, enabled }) => ({ name, def, enabled })),
+        afterSwap: after.rows.filter((r) => r.tbl === t).map((r) => r.sql),
+        comments: after.rows.filter((r) => r.tbl === t && r.step === COMMENT_STEP).map((r) => r.sql),
+      },
+    ]),
+  );
+}
+
+const COMMENT_STEP = 4;
+
+/** The statements of TableObjects.afterSwap, in the order they must run (`step`), with the table they are for. */
+const AFTER_SWAP_SQL = `
+WITH tbl AS (
+  SELECT oid, relname, relowner, relacl, relrowsecurity, relforcerowsecurity FROM pg_class
+  WHERE relnamespace = 'dossier'::regnamespace AND relkind = 'r' AND relname = ANY($1)
+), grantee AS (
+  SELECT oid, quote_ident(rolname) AS name FROM pg_roles UNION ALL SELECT 0, 'PUBLIC'
+), stmt AS (
+  SELECT t.relname AS tbl, 1 AS step, format('GRANT %s ON dossier.%I TO %s%s', a.privilege_type, t.relname, g.name, CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' END) AS sql
+  FROM tbl t CROSS JOIN LATERAL aclexplode(t.relacl) a JOIN grantee g ON g.oid = a.grantee WHERE a.grantee <> t.relowner
+  UNION ALL
+  SELECT t.relname, 1, format('GRANT %s (%I) ON dossier.%I TO %s%s', a.privilege_type, att.attname, t.relname, g.name, CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION' END)
+  FROM tbl t JOIN pg_attribute att ON att.attrelid = t.oid AND att.attnum > 0 AND NOT att.attisdropped
+  CROSS JOIN LATERAL aclexplode(att.attacl) a JOIN grantee g ON g.oid = a.grantee WHERE a.grantee <> t.relowner
+  UNION ALL
+  SELECT relname, 2, format('ALTER TABLE dossier.%I ENABLE ROW LEVEL SECURITY', relname) FROM tbl WHERE relrowsecurity
+  UNION ALL
+  SELECT relname, 2, format('ALTER TABLE dossier.%I FORCE ROW LEVEL SECURITY', relname) FROM tbl WHERE relforcerowsecurity
+  UNION ALL
+  SELECT p.tablename, 3, format('CREATE POLICY %I ON dossier.%I AS %s FOR %s TO %s%s%s', p.policyname, p.tablename, p.permissive, p.cmd,
+    (SELECT string_agg(CASE WHEN r = 'public' THEN 'PUBLIC' ELSE quote_ident(r) END, ', ') FROM unnest(p.roles) r),
+    ' USING (' || p.qual || ')', ' WITH CHECK (' || p.with_check || ')')
+  FROM pg_policies p WHERE p.schemaname = 'dossier' AND p.tablename = ANY($1)
+  UNION ALL
+  SELECT t.relname, 4, CASE WHEN d.objsubid = 0 THEN format('COMMENT ON TABLE dossier.%I IS %L', t.relname, d.description)
+    ELSE format('COMMENT ON COLUMN dossier.%I.%I IS %L', t.relname, (SELECT attname FROM pg_attribute WHERE attrelid = t.oid AND attnum = d.objsubid), d.description) END
+  FROM tbl t JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = t.oid
+  UNION ALL
+  SELECT t.relname, 4, format('COMMENT ON CONSTRAINT %I ON dossier.%I IS %L', k.conname, t.relname, d.description)
+  FROM tbl t JOIN pg_constraint k ON k.conrelid = t.oid AND k.contype IN ('c', 'p', 'u', 'f', 'x') JOIN pg_description d ON d.classoid = 'pg_constraint'::regclass AND d.objoid = k.oid
+  UNION ALL
+  SELECT t.relname, 4, format('COMMENT ON INDEX dossier.%I IS %L', i.relname, d.description)
+  FROM tbl t JOIN pg_index x ON x.indrelid = t.oid JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = i.oid
+  UNION ALL
+  SELECT t.relname, 4, format('COMMENT ON TRIGGER %I ON dossier.%I IS %L', tg.tgname, t.relname, d.description)
+  FROM tbl t JOIN pg_trigger tg ON tg.tgrelid = t.oid AND NOT tg.tgisinternal
+    AND tg.tgfoid IS DISTINCT FROM to_regprocedure('dossier.count_change()') JOIN pg_description d ON d.classoid = 'pg_trigger'::regclass AND d.objoid = tg.oid
+  UNION ALL
+  SELECT t.relname, 4, format('COMMENT ON POLICY %I ON dossier.%I IS %L', pol.polname, t.relname, d.description)
+  FROM tbl t JOIN pg_policy pol ON pol.polrelid = t.oid JOIN pg_description d ON d.classoid = 'pg_policy'::regclass AND d.objoid = pol.oid
+  UNION ALL
+  -- Last: the grants above are then the owner's, as they were.
+  SELECT relname, 5, format('ALTER TABLE dossier.%I OWNER TO %I', relname, pg_get_userbyid(relowner)) FROM tbl WHERE relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
+)
+SELECT tbl, step, sql FROM stmt ORDER BY tbl, step, sql`;
