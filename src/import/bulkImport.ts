@@ -7,7 +7,7 @@ import { copyFile } from './copyFile.js';
 import { type Definition, ident, readDefinitions } from './dossierSchema.js';
 import { minimumChecks } from './recordFormat.js';
 import type { StagedFile } from './stageFile.js';
-import { readTableObjects, type TableObjects } from './tableObjects.js';
+import { findSwapObstacles, readTableObjects, type TableObjects } from './tableObjects.js';
 
 /** The bulk path found the folder not to conform, or could not be sure it does. */
 export class BulkPathRefused extends Error {
@@ -31,7 +31,9 @@ const WORKERS = 2;
  * new ones renamed, in one short transaction: a flow sees the old data or the new, never a mix.
  * Imports are serialised by an advisory lock; a crashed import's `__new` tables are dropped by
  * the next one. What an administrator added to a table (tableObjects.ts: triggers, exclusion
- * constraints, grants, policies, comments, owner…) is made again on the new one.
+ * constraints, grants, policies, comments, owner…) is made again on the new one; an object that
+ * depends on a table (a view) or a publication of it makes the bulk path step aside before it
+ * reads a file (findSwapObstacles).
  *
  * It never reports a break: on the first sign of one it throws BulkPathRefused (PostgreSQL's data
  * and integrity errors and a trigger's exception become one), leaves the dossier untouched, and the caller imports row by
@@ -54,6 +56,8 @@ export async function bulkImport(pool: Pool, folder: string, onBytes: (n: number
     await main.query('SELECT pg_advisory_lock($1)', [IMPORT_LOCK]);
     try {
       await dropNewTables(main);
+      const obstacles = await findSwapObstacles(main);
+      if (obstacles.length > 0) throw new BulkPathRefused(obstacles.join('; '));
       const defs = await readDefinitions(main);
       const objects = await readTableObjects(main);
       try {
@@ -123,8 +127,8 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
   await inTransaction(main, async () => {
     for (const { d, fk } of fks) await main.query(`ALTER TABLE dossier.${d.spec.table} DROP CONSTRAINT ${ident(fk.name)}`);
     for (const d of defs) {
-      // RESTRICT: a view an operator built on a dossier table stops the swap (the row-by-row path,
-      // which empties the tables instead, then imports the folder).
+      // RESTRICT: findSwapObstacles found no view or other object depending on the table before the
+      // build; one made since stops the swap (the row-by-row path empties the tables instead).
       await main.query(`DROP TABLE dossier.${d.spec.table}`).catch((err: unknown) => {
         if ((err as { code?: string }).code === '2BP01') throw new BulkPathRefused(`dossier.${d.spec.table} has dependent objects: ${(err as Error).message}`);
         throw err;

@@ -104,3 +104,42 @@ WITH tbl AS (
   SELECT relname, 5, format('ALTER TABLE dossier.%I OWNER TO %I', relname, pg_get_userbyid(relowner)) FROM tbl WHERE relowner <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
 )
 SELECT tbl, step, sql FROM stmt ORDER BY tbl, step, sql`;
+
+/**
+ * Why the bulk path cannot replace the dossier tables without changing more than them, one
+ * sentence per object; empty when it can. Another object that depends on a table (a view, a
+ * materialized view, another table's foreign key, a function of its row type) would have to be
+ * dropped with it; a publication's subscribers would not see the swap. The row-by-row path keeps
+ * the tables (it empties and loads them), so it keeps both.
+ */
+export async function findSwapObstacles(c: PoolClient): Promise<string[]> {
+  const tables = CONTRACT.map((t) => t.table);
+  const res = await c.query<{ what: string }>(
+    `SELECT DISTINCT o.type || ' ' || o.identity || ' depends on dossier.' || t.relname || ': a bulk import replaces the table and would drop it' AS what
+     FROM pg_class t JOIN pg_depend dep
+       ON (dep.refclassid = 'pg_class'::regclass AND dep.refobjid = t.oid) OR (dep.refclassid = 'pg_type'::regclass AND dep.refobjid = t.reltype)
+     -- A view's rule is named as its view.
+     CROSS JOIN LATERAL pg_identify_object(CASE WHEN dep.classid = 'pg_rewrite'::regclass THEN 'pg_class'::regclass ELSE dep.classid END,
+                                           CASE WHEN dep.classid = 'pg_rewrite'::regclass THEN (SELECT ev_class FROM pg_rewrite WHERE oid = dep.objid) ELSE dep.objid END, 0) o
+     WHERE t.relnamespace = 'dossier'::regnamespace AND t.relname = ANY($1) AND dep.deptype = 'n'
+       -- The table's own constraints, triggers, policies, defaults, statistics and indexes go with it.
+       AND CASE dep.classid
+             WHEN 'pg_constraint'::regclass THEN (SELECT conrelid FROM pg_constraint WHERE oid = dep.objid)
+             WHEN 'pg_trigger'::regclass THEN (SELECT tgrelid FROM pg_trigger WHERE oid = dep.objid)
+             WHEN 'pg_policy'::regclass THEN (SELECT polrelid FROM pg_policy WHERE oid = dep.objid)
+             WHEN 'pg_attrdef'::regclass THEN (SELECT adrelid FROM pg_attrdef WHERE oid = dep.objid)
+             WHEN 'pg_statistic_ext'::regclass THEN (SELECT stxrelid FROM pg_statistic_ext WHERE oid = dep.objid)
+             WHEN 'pg_class'::regclass THEN (SELECT indrelid FROM pg_index WHERE indexrelid = dep.objid)
+           END IS DISTINCT FROM t.oid
+       -- The contract's references between the tables are made again on the new ones.
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint k JOIN pg_class kt ON kt.oid = k.conrelid
+                       WHERE dep.classid = 'pg_constraint'::regclass AND k.oid = dep.objid AND k.contype = 'f'
+                         AND kt.relnamespace = 'dossier'::regnamespace AND kt.relname = ANY($1))
+     UNION
+     SELECT format('dossier.%s is in publication %s: its subscribers would not see a bulk import, which replaces the table', tablename, pubname)
+     FROM pg_publication_tables WHERE schemaname = 'dossier' AND tablename = ANY($1)
+     ORDER BY 1`,
+    [tables],
+  );
+  return res.rows.map((r) => r.what);
+}

@@ -16,7 +16,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.j
  * exclusion constraints, column grants, grant options, comments, row level security and policies,
  * storage parameters and the table's owner were not made again on the new tables: after a bulk
  * import an audit trigger had vanished, a BI role lost its SELECT on a column, and a row a
- * trigger refuses was imported by the bulk path but refused by the row-by-row one.
+ * trigger refuses was imported by the bulk path but refused by the row-by-row one. A view, or a
+ * publication, was dropped with the table or stopped the swap after the whole load.
  */
 const FULL = path.join(ROOT, 'fixtures/dossier-2024');
 
@@ -197,6 +198,39 @@ describe("import: an administrator's objects on the dossier tables", () => {
       expect(await dump()).toBe(before);
     } finally {
       await db.pool.query('DROP TRIGGER tr_amount ON dossier.contributions; DROP FUNCTION dossier.refuse_large(); ALTER TABLE dossier.affiliates DROP CONSTRAINT ex_inss');
+    }
+  });
+
+  it('steps aside before reading a file for a view or a publication on a dossier table, and keeps them', async () => {
+    const obstacles = [
+      {
+        create: 'CREATE VIEW public.affiliate_names AS SELECT affiliate_id, last_name FROM dossier.affiliates',
+        drop: 'DROP VIEW public.affiliate_names',
+        reason: 'view public.affiliate_names depends on dossier.affiliates: a bulk import replaces the table and would drop it',
+        kept: `SELECT count(*)::int AS n FROM pg_views WHERE viewname = 'affiliate_names'`,
+      },
+      {
+        create: 'CREATE PUBLICATION dossier_to_bi FOR TABLE dossier.payments',
+        drop: 'DROP PUBLICATION dossier_to_bi',
+        reason: 'dossier.payments is in publication dossier_to_bi: its subscribers would not see a bulk import, which replaces the table',
+        kept: `SELECT count(*)::int AS n FROM pg_publication_tables WHERE pubname = 'dossier_to_bi' AND tablename = 'payments'`,
+      },
+    ];
+    for (const o of obstacles) {
+      await db.pool.query(o.create);
+      try {
+        let bytes = 0;
+        const refused = await bulkImport(db.pool, FULL, (b) => (bytes += b)).catch((e: unknown) => e);
+        expect(refused, o.create).toBeInstanceOf(BulkPathRefused);
+        expect((refused as BulkPathRefused).reason).toBe(o.reason);
+        expect(bytes, o.create).toBe(0);
+        const result = await importFolder(db.pool, FULL);
+        expect(result.method).toBe('row-by-row');
+        expect(result.bulkRefused).toBe(o.reason);
+        expect((await db.pool.query(o.kept)).rows).toEqual([{ n: 1 }]);
+      } finally {
+        await db.pool.query(o.drop);
+      }
     }
   });
 });
