@@ -91,7 +91,7 @@ async function rebuildAndSwap(pool: Pool, main: PoolClient, folder: string, defs
           await c.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
           await bulkSettings(c);
           await c.query(`CREATE TABLE ${newName(d.spec)} (LIKE dossier.${d.spec.table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-          if (own.options.length > 0) await c.query(`ALTER TABLE ${newName(d.spec)} SET (${own.options.join(', ')})`);
+          if (own.settings.length > 0) await c.query(`ALTER TABLE ${newName(d.spec)} ${own.settings.join(', ')}`);
           for (const t of own.triggers) for (const sql of newTrigger(t, d.spec)) await c.query(sql);
           if (existsSync(file)) {
             const copied = await naming(d.spec, copyFile(c, d.spec, file, onBytes, newName(d.spec)));

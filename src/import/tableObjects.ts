@@ -8,8 +8,12 @@ import { CONTRACT } from './contract.js';
  * table itself. The change counter's trigger is not among them (the swap attaches it again).
  */
 export interface TableObjects {
-  /** Storage parameters as `ALTER TABLE … SET` takes them (`"fillfactor"='70'`); set before the load. */
-  options: string[];
+  /**
+   * Actions of an `ALTER TABLE`, run on the new table before its load: its storage parameters
+   * (`SET ("fillfactor"='70')`), its columns' statistics targets and options (`n_distinct`), which
+   * the ANALYZE after the load then follows.
+   */
+  settings: string[];
   /**
    * Triggers: name, `pg_get_triggerdef` and `tgenabled` (O fires, D disabled, R replica only,
    * A always). Made before the load, so that a row trigger fires on every row of the COPY (and
@@ -29,12 +33,7 @@ export interface TableObjects {
 /** The objects of every dossier table of the contract, by table name. */
 export async function readTableObjects(c: PoolClient): Promise<Map<string, TableObjects>> {
   const tables = CONTRACT.map((t) => t.table);
-  const options = await c.query<{ tbl: string; sql: string }>(
-    `SELECT cl.relname AS tbl, format('%I=%L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)) AS sql
-     FROM pg_class cl CROSS JOIN LATERAL unnest(cl.reloptions) o
-     WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relname = ANY($1)`,
-    [tables],
-  );
+  const settings = await c.query<{ tbl: string; sql: string }>(SETTINGS_SQL, [tables]);
   const triggers = await c.query<{ tbl: string; name: string; def: string; enabled: string }>(
     `SELECT cl.relname AS tbl, t.tgname AS name, pg_get_triggerdef(t.oid) AS def, t.tgenabled::text AS enabled
      FROM pg_trigger t JOIN pg_class cl ON cl.oid = t.tgrelid
@@ -48,7 +47,7 @@ export async function readTableObjects(c: PoolClient): Promise<Map<string, Table
     tables.map((t) => [
       t,
       {
-        options: options.rows.filter((r) => r.tbl === t).map((r) => r.sql),
+        settings: settings.rows.filter((r) => r.tbl === t).map((r) => r.sql),
         triggers: triggers.rows.filter((r) => r.tbl === t).map(({ name, def, enabled }) => ({ name, def, enabled })),
         afterSwap: after.rows.filter((r) => r.tbl === t).map((r) => r.sql),
         comments: after.rows.filter((r) => r.tbl === t && r.step === COMMENT_STEP).map((r) => r.sql),
@@ -56,6 +55,26 @@ export async function readTableObjects(c: PoolClient): Promise<Map<string, Table
     ]),
   );
 }
+
+/** SQL of the options of a catalog column (`{name=value,…}`) as `SET (…)` takes them. */
+const optionList = (column: string, names = 'IS NOT NULL'): string =>
+  `(SELECT string_agg(format('%I=%L', split_part(o, '=', 1), substr(o, strpos(o, '=') + 1)), ', ') FROM unnest(${column}) o WHERE split_part(o, '=', 1) ${names})`;
+
+/** The column options of PostgreSQL's ANALYZE (others, a server's own, are left alone). */
+const COLUMN_OPTIONS = `IN ('n_distinct', 'n_distinct_inherited')`;
+
+/** The statements of TableObjects.settings, with the table they are for. */
+const SETTINGS_SQL = `
+SELECT cl.relname AS tbl, format('SET (%s)', ${optionList('cl.reloptions')}) AS sql
+FROM pg_class cl WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relname = ANY($1) AND cl.reloptions IS NOT NULL
+UNION ALL
+SELECT cl.relname, format('ALTER COLUMN %I SET STATISTICS %s', a.attname, a.attstattarget)
+FROM pg_class cl JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relname = ANY($1) AND a.attstattarget >= 0
+UNION ALL
+SELECT cl.relname, format('ALTER COLUMN %I SET (%s)', a.attname, ${optionList('a.attoptions', COLUMN_OPTIONS)})
+FROM pg_class cl JOIN pg_attribute a ON a.attrelid = cl.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE cl.relnamespace = 'dossier'::regnamespace AND cl.relname = ANY($1) AND ${optionList('a.attoptions', COLUMN_OPTIONS)} IS NOT NULL`;
 
 const COMMENT_STEP = 4;
 

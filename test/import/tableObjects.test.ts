@@ -44,7 +44,7 @@ SELECT 'table ' || c.relname || ' owner=' || pg_get_userbyid(c.relowner) || ' rl
        || ' options=' || coalesce(array_to_string(c.reloptions, ','), '') || ' acl=' || coalesce(c.relacl::text, '') || ' comment=' || coalesce(obj_description(c.oid, 'pg_class'), '') AS line
 FROM pg_class c WHERE c.relnamespace = 'dossier'::regnamespace AND c.relkind = 'r'
 UNION ALL
-SELECT 'column ' || c.relname || '.' || a.attname || ' acl=' || coalesce(a.attacl::text, '') || ' comment=' || coalesce(col_description(c.oid, a.attnum), '')
+SELECT 'column ' || c.relname || '.' || a.attname || ' statistics=' || a.attstattarget || ' options=' || coalesce((SELECT string_agg(o, ',') FROM unnest(a.attoptions) o WHERE o LIKE 'n_distinct%'), '') || ' acl=' || coalesce(a.attacl::text, '') || ' comment=' || coalesce(col_description(c.oid, a.attnum), '')
 FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 WHERE c.relnamespace = 'dossier'::regnamespace AND c.relkind = 'r'
 UNION ALL
 SELECT 'constraint ' || c.relname || '.' || k.conname || ' ' || pg_get_constraintdef(k.oid) || ' comment=' || coalesce(obj_description(k.oid, 'pg_constraint'), '')
@@ -93,7 +93,7 @@ describe("import: an administrator's objects on the dossier tables", () => {
     return (await db.pool.query<{ line: string }>(CATALOG_SQL)).rows.map((r) => r.line);
   }
 
-  it('keeps triggers, an exclusion constraint, a reference to another table, grants, comments, row level security, policies, storage parameters and the owner through a bulk import, as the row-by-row path does', async () => {
+  it('keeps triggers, an exclusion constraint, a reference to another table, grants, comments, row level security, policies, storage parameters, column statistics settings and the owner through a bulk import, as the row-by-row path does', async () => {
     await db.pool.query(`
       CREATE TABLE public.audit (id text);
       CREATE FUNCTION public.audit_insert() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -114,6 +114,7 @@ describe("import: an administrator's objects on the dossier tables", () => {
       CREATE POLICY everyone ON dossier.allowances USING (true) WITH CHECK (true);
       ALTER TABLE dossier.companies SET (fillfactor = 70, autovacuum_enabled = false);
       ALTER TABLE dossier.companies OWNER TO ${owner};
+      ALTER TABLE dossier.contributions ALTER COLUMN affiliate_id SET STATISTICS 500, ALTER COLUMN affiliate_id SET (n_distinct = -0.1);
       CREATE TABLE public.languages (code text PRIMARY KEY);
       INSERT INTO public.languages VALUES ('fr'), ('nl'), ('de');
       ALTER TABLE dossier.affiliates ADD CONSTRAINT fk_language FOREIGN KEY (language) REFERENCES public.languages (code);
@@ -152,6 +153,7 @@ describe("import: an administrator's objects on the dossier tables", () => {
         ALTER TABLE dossier.allowances NO FORCE ROW LEVEL SECURITY; ALTER TABLE dossier.allowances DISABLE ROW LEVEL SECURITY;
         ALTER TABLE dossier.companies RESET (fillfactor, autovacuum_enabled);
         ALTER TABLE dossier.companies OWNER TO current_user;
+        ALTER TABLE dossier.contributions ALTER COLUMN affiliate_id SET STATISTICS -1, ALTER COLUMN affiliate_id RESET (n_distinct);
         ALTER TABLE dossier.affiliates DROP CONSTRAINT fk_language; DROP TABLE public.languages;
       `);
     }
