@@ -6,6 +6,7 @@ import type { SubmissionKind } from '../ledger/transitions.js';
 import { tryLockPeriod } from '../ledger/locks.js';
 import { refuseIfPaused } from '../ledger/flowPauses.js';
 import { clearPeriodRetries } from '../ledger/periodRetries.js';
+import { mayHold } from '../ledger/periodState.js';
 import { type PeriodView, readPeriodView } from '../ledger/periodView.js';
 import { brusselsDate, type LocalDate } from '../period/localDate.js';
 import { formatPeriod, lastCompletePeriod, lastDay, type Period } from '../period/period.js';
@@ -57,6 +58,8 @@ export interface PeriodClaim {
   dryRun: boolean;
   /** A rerun: it may add to what the receivers hold. */
   correction: boolean;
+  /** A rerun's submissions answered after their cancel that the operator says their receiver holds none of. */
+  receiverHoldsNothing?: readonly number[];
   /** An operator's run (not serve's): it resets the scheduler's failures of the period. */
   byOperator: boolean;
 }
@@ -75,6 +78,7 @@ export async function claimPeriod(session: PoolClient, c: PeriodClaim): Promise<
   if (!c.dryRun) await refuseIfPaused(session, c.environment, c.flow);
   const view = await readPeriodView(session, c.environment, c.flow, c.period);
   if (!c.dryRun && !c.correction && view.live.length > 0) throw heldError(view);
+  if (!c.dryRun && c.correction) refuseIfMayHold(view, c.receiverHoldsNothing ?? []);
   if (!c.dryRun && c.byOperator) await clearPeriodRetries(session, c);
   return view;
 }
@@ -88,6 +92,32 @@ export function heldError(view: PeriodView): PeriodHeldError {
       `To send what changed since: maillon rerun ${view.flow} --period ${view.period} --env ${view.environment} --reason "…". ` +
       `To withdraw it first: maillon cancel ${ids.join(' / maillon cancel ')} (while its GO waits), then run it again.`,
     ids,
+  );
+}
+
+/**
+ * Refuses a rerun while a receiver may hold a submission cancelled after its GO (it answered it):
+ * the rerun would send it those records again as new ones. The operator asks the receiver; when it
+ * holds none of them, --receiver-holds-nothing names the submission and the rerun sends them again.
+ */
+function refuseIfMayHold(view: PeriodView, holdsNothing: readonly number[]): void {
+  const answered = mayHold(view.submissions);
+  const stray = holdsNothing.filter((id) => !answered.some((s) => s.id === id));
+  if (stray.length > 0) {
+    throw new UsageError(
+      `--receiver-holds-nothing ${stray.join(',')}: not a submission of ${view.flow} ${view.period} (${view.environment}) cancelled after its GO and answered since ` +
+        `(${answered.length > 0 ? `those are ${answered.map((s) => s.id).join(',')}` : 'there is none'}); nothing was written.`,
+    );
+  }
+  const open = answered.filter((s) => !holdsNothing.includes(s.id));
+  if (open.length === 0) return;
+  const list = open.map((s) => `#${s.id} (${s.kind}, to ${s.receiver})`).join(', ');
+  const ids = open.map((s) => s.id).join(',');
+  throw new PeriodHeldError(
+    `${view.flow} ${view.period} (${view.environment}): the receiver answered ${list} after it was cancelled (it took the GO before the TD) and may hold it; ` +
+      `a rerun would send those records again as new ones. Nothing was written. Ask the receiver whether it holds it: if it does not, ` +
+      `maillon rerun ${view.flow} --period ${view.period} --env ${view.environment} --reason "…" --receiver-holds-nothing ${ids} sends them again; if it does, send nothing again (docs/state-rules.md).`,
+    open.map((s) => s.id),
   );
 }
 

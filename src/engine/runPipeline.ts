@@ -63,6 +63,8 @@ export interface RunRequest {
     full: boolean;
     /** The fingerprint of the plan the operator confirmed: a run that computes another one is refused (PlanChangedError). */
     expectedPlan?: string;
+    /** Submissions answered after their cancel whose receiver told the operator it holds none of them: sent again. */
+    receiverHoldsNothing?: readonly number[];
   };
   /**
    * A rerun that holds its plan (not with dryRun): called with the plan once the files are rendered
@@ -123,6 +125,7 @@ export async function runPipeline(deps: RunDeps, req: RunRequest): Promise<RunRe
       environment: req.environment,
       dryRun: req.dryRun,
       correction: Boolean(req.correction),
+      receiverHoldsNothing: req.correction?.receiverHoldsNothing ?? [],
       byOperator: req.trigger !== 'schedule',
     });
     const { correction, version } = await prepareCorrection(deps.ledger, req, periodKey);

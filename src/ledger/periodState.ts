@@ -92,7 +92,7 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   // nothing found no change to what was held, which may since have been cancelled.
   const lastSucceeded = f.runs.filter((r) => r.state === 'succeeded' && !r.correction).at(-1) ?? null;
   const newestSubmissionRun = Math.max(0, ...f.submissions.map((s) => s.runId));
-  const answered = live.length === 0 ? f.submissions.filter((s) => s.answeredAfterCancel) : [];
+  const answered = mayHold(f.submissions);
   const emptySuccess = lastSucceeded !== null && !lastSucceeded.hasSubmissions && lastSucceeded.id > newestSubmissionRun;
   const cmd = `maillon run ${f.flow} --period ${f.period} --env ${f.environment}`;
   const rerun = `maillon rerun ${f.flow} --period ${f.period} --env ${f.environment} --reason "…"`;
@@ -118,7 +118,7 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
     return view(
       'needs_attention',
       'cancelled',
-      `The receiver answered ${ids} after it was cancelled: it took the GO before the TD and may hold this period although the ledger says cancelled. Ask the receiver whether it processed it; if it did not, ${cmd} writes it again (maillon serve does not, while this stands).`,
+      `The receiver answered ${ids} after it was cancelled: it took the GO before the TD and may hold this period although the ledger says cancelled. ${askReceiver(ids, `${cmd} writes it again (maillon serve does not, while this stands)`)}`,
     );
   }
   if (emptySuccess) return view('delivered', 'nothing_to_send', null);
@@ -155,12 +155,35 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   return view('to_do', 'planned', null);
 }
 
+/**
+ * The cancelled submissions their receiver may hold: cancelled after their GO was started, answered
+ * by the receiver since (it took the GO before the TD), and nothing written to that receiver for the
+ * period after them (an operator's run or rerun since is the operator's decision that it holds none).
+ */
+export function mayHold<T extends { id: number; receiver: string; state: string; answeredAfterCancel?: boolean }>(subs: readonly T[]): T[] {
+  return subs.filter((s) => s.state === 'cancelled' && s.answeredAfterCancel && !subs.some((o) => o.receiver === s.receiver && o.id > s.id));
+}
+
+/** What the operator asks the receiver about submissions it may hold, and what to do when it holds none. */
+function askReceiver(ids: string, thenWhat: string): string {
+  return `Ask the receiver whether it holds ${ids}, then: if it does not, ${thenWhat}; if it does, send nothing again (docs/state-rules.md).`;
+}
+
 /** What is wrong per receiver while some receivers hold the period. */
 function receiverProblems(subs: readonly SubmissionFact[], rerun: string): string[] {
   const problems: string[] = [];
   for (const receiver of [...new Set(subs.map((s) => s.receiver))].sort()) {
     const mine = subs.filter((s) => s.receiver === receiver);
     const live = mine.filter((s) => isLive(s.state));
+    const answered = mayHold(mine);
+    if (answered.length > 0) {
+      const ids = answered.map((s) => `#${s.id}`).join(', ');
+      const resend = `${rerun} --receiver-holds-nothing ${answered.map((s) => s.id).join(',')}`;
+      problems.push(
+        `${receiver} may hold ${ids}: it answered after the cancel (it took the GO before the TD), so the ledger's "cancelled" may not be true. ${askReceiver(ids, `${resend} sends its records again`)}`,
+      );
+      continue;
+    }
     if (live.length === 0) {
       const lost = mine.map((s) => `#${s.id} ${s.state}`).join(', ');
       problems.push(`${receiver} holds nothing of this period (${lost}): ${rerun} sends its records again.`);

@@ -25,6 +25,11 @@ export interface RecordStates {
   pending: number;
   /** In a submission that was cancelled: the receiver does not hold them. */
   cancelled: number;
+  /**
+   * In a submission cancelled after its GO that the receiver answered since (it took the GO before
+   * the TD), nothing sent to that receiver after it: the receiver may hold them. Not a final state.
+   */
+  answeredAfterCancel: number;
 }
 
 /** An emitted record the receiver did not simply accept. */
@@ -45,13 +50,19 @@ export interface Delivery {
   unmatchedAnomalies: number;
 }
 
-// A record's final state: its submission cancelled → cancelled; its file rejected, or a blocking
+// A record's final state: its submission cancelled → cancelled, unless the receiver answered it
+// after the cancel and nothing was sent to it since (periodState's mayHold) → answered after cancel,
+// which is not final: the receiver may hold it; its file rejected, or a blocking
 // anomaly → rejected; a non-blocking anomaly → accepted with anomalies; its file's NOTI accepting
 // it → accepted; otherwise pending. The statements below derive it without visiting every record
 // with a probe of its anomalies: a file's state decides for all its records, and only the records
 // named by an anomaly (and those of a rejected file, which are listed) are read one by one.
 const fileRejected = (f: string): string => `(${f}.ack_state IS NOT DISTINCT FROM 'rejected' OR ${f}.noti_state IS NOT DISTINCT FROM 'rejected')`;
 const FILE_REJECTED = fileRejected('f');
+// Submission s was cancelled after its GO, answered since, and nothing went to its receiver after it.
+const MAY_HOLD = `(s.state = 'cancelled' AND s.answered_after_cancel_at IS NOT NULL AND NOT EXISTS (
+  SELECT FROM maillon.submissions l
+  WHERE l.flow = s.flow AND l.period = s.period AND l.environment = s.environment AND l.receiver = s.receiver AND l.submission_id > s.submission_id))`;
 
 /** The emitted records of the runs `o.run_id <runs>` selects, counted per file in one grouped scan of their lineage: run_id, file_key, n (bigint). */
 const emittedPerFileSql = (runs: string): string => `
@@ -74,7 +85,7 @@ export const recordStateCountsSql = (runs: string, emitted = emittedPerFileSql(r
     SELECT run_id, file_key, count(*) FILTER (WHERE blocking) AS blocked, count(*) FILTER (WHERE NOT blocking) AS warned
     FROM flagged GROUP BY run_id, file_key
   ), files AS (
-    SELECT e.run_id, e.n, s.state = 'cancelled' AS cancelled, ${FILE_REJECTED} AS rejected, f.noti_state IS NOT NULL AS notified,
+    SELECT e.run_id, e.n, s.state = 'cancelled' AS cancelled, ${MAY_HOLD} AS may_hold, ${FILE_REJECTED} AS rejected, f.noti_state IS NOT NULL AS notified,
            coalesce(p.blocked, 0) AS blocked, coalesce(p.warned, 0) AS warned
     FROM emitted e
     JOIN maillon.files f ON f.run_id = e.run_id AND f.file_key = e.file_key
@@ -83,7 +94,8 @@ export const recordStateCountsSql = (runs: string, emitted = emittedPerFileSql(r
   )
   SELECT run_id, x.state, sum(x.n)::int AS n
   FROM files CROSS JOIN LATERAL (VALUES
-    ('cancelled', CASE WHEN cancelled THEN n ELSE 0 END),
+    ('cancelled', CASE WHEN cancelled AND NOT may_hold THEN n ELSE 0 END),
+    ('answered_after_cancel', CASE WHEN cancelled AND may_hold THEN n ELSE 0 END),
     ('rejected', CASE WHEN cancelled THEN 0 WHEN rejected THEN n ELSE blocked END),
     ('accepted_with_anomalies', CASE WHEN cancelled OR rejected OR NOT notified THEN 0 ELSE warned END),
     ('accepted', CASE WHEN cancelled OR rejected OR NOT notified THEN 0 ELSE n - blocked - warned END),
@@ -174,7 +186,14 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
       sentAt: f.sent_at ? f.sent_at.toISOString() : null,
       overdue: f.overdue ?? false,
     })),
-    records: known ?? { accepted: n('accepted'), acceptedWithAnomalies: n('accepted_with_anomalies'), rejected: n('rejected'), pending: n('pending'), cancelled: n('cancelled') },
+    records: known ?? {
+      accepted: n('accepted'),
+      acceptedWithAnomalies: n('accepted_with_anomalies'),
+      rejected: n('rejected'),
+      pending: n('pending'),
+      cancelled: n('cancelled'),
+      answeredAfterCancel: n('answered_after_cancel'),
+    },
     recordIssues: [],
     unmatchedAnomalies: unmatched[0]?.n ?? 0,
   };

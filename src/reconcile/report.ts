@@ -7,12 +7,13 @@ import { queryFirst, queryRows } from '../db/queryRows.js';
 import { ledgerId } from '../ledger/rowSchemas.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
+import { mayHold } from '../ledger/periodState.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
 import { type Delivery, readDelivery, type RecordIssue, recordIssuesSql } from './delivery.js';
 import { listItems, type ListSql, listText, type ListText } from './reportLists.js';
 import { emptyLineage, lineageCheck, lineageRows, quarantineByRuleCheck } from './lineageChecks.js';
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
-import { holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
+import { answeredAfterCancelRecords, holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
 
 /** One quarantined record in a report. */
 export interface QuarantineEntry {
@@ -80,8 +81,12 @@ export interface Report {
   versions: PeriodVersion[];
   /** Records of every version still without a final state (their file not yet answered by the receiver). */
   pendingRecords: number;
+  /** Records of every version in a cancelled submission its receiver answered since and may hold (not a final state). */
+  answeredAfterCancelRecords: number;
   /** Every check holds and every record of every version has a final state: only then is every record accounted for. */
   accountedFor: boolean;
+  /** Why not every record is accounted for, as a sentence for the operator; null when every record is. */
+  unaccounted: string | null;
 }
 
 const RunRow = z.object({
@@ -150,7 +155,8 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
   const tally = lineage.get(runId) ?? emptyLineage();
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours, versions.find((v) => v.runId === runId)?.records);
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
-  const finalStates = delivery.records.accepted + delivery.records.acceptedWithAnomalies + delivery.records.rejected + delivery.records.pending + delivery.records.cancelled;
+  const d = delivery.records;
+  const finalStates = d.accepted + d.acceptedWithAnomalies + d.rejected + d.pending + d.cancelled + d.answeredAfterCancel;
   const counts = { extracted: r.extracted, emitted: r.emitted, quarantined: r.quarantined };
   const outcome = (o: string): number => tally.outcomes.get(o) ?? 0;
   const fileRecords = files.reduce((n, f) => n + f.records, 0);
@@ -201,7 +207,7 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
       check(
         'every emitted record has a final state',
         finalStates === counts.emitted,
-        `${delivery.records.accepted} accepted, ${delivery.records.acceptedWithAnomalies} with anomalies, ${delivery.records.rejected} rejected, ${delivery.records.pending} pending${delivery.records.cancelled ? `, ${delivery.records.cancelled} cancelled` : ''}`,
+        `${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}${d.answeredAfterCancel ? `, ${d.answeredAfterCancel} answered after cancel` : ''}`,
       ),
       check(
         'every emitted record is in exactly one file',
@@ -214,10 +220,27 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
     ],
     versions,
     pendingRecords: pendingRecords(versions),
+    answeredAfterCancelRecords: answeredAfterCancelRecords(versions),
     accountedFor: false,
+    unaccounted: null,
   };
-  report.accountedFor = report.pendingRecords === 0 && report.checks.every((c) => c.ok);
+  report.unaccounted = unaccounted(report, mayHold(view.submissions));
+  report.accountedFor = report.unaccounted === null;
   return report;
+}
+
+/** Why not every record is accounted for (a failed check, records a receiver may hold, records waiting), or null. */
+function unaccounted(r: Report, answered: readonly { id: number; receiver: string }[]): string | null {
+  if (!r.checks.every((c) => c.ok)) return 'A reconciliation check FAILED: not every record is accounted for.';
+  if (r.answeredAfterCancelRecords > 0) {
+    const subs = answered.map((s) => `#${s.id} to ${s.receiver}`).join(', ');
+    return (
+      `${r.answeredAfterCancelRecords} record(s) of ${subs} may be held by the receiver: it answered after the cancel (it took the GO before the TD), so "cancelled" may not be true. ` +
+      'Not every record is accounted for until the receiver says whether it holds them (see the receivers).'
+    );
+  }
+  if (r.pendingRecords > 0) return `${r.pendingRecords} record(s) still wait for the receivers' final answer: not every record is accounted for yet.`;
+  return null;
 }
 
 /** extracted = emitted + quarantined; in a rerun, extracted + cancelled = emitted + quarantined + unchanged. */

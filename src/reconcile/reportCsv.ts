@@ -39,8 +39,14 @@ export async function* csvChunks(r: Report, lists: ReportLists): AsyncGenerator<
     rows.push(['version', `#${v.runId}`, v.kind, `by ${v.startedBy} at ${v.startedAt}${v.previousRunId === null ? '' : `; corrects #${v.previousRunId}`}${v.reason ? `; reason: ${v.reason}` : ''}`]);
     for (const f of v.files) rows.push(['version-file', f.name, f.state, `run #${v.runId}; ${f.submissionKind} to ${f.receiver}; ${f.records} records; ack ${f.ack ?? '-'}; noti ${f.noti ?? '-'}`]);
   }
-  for (const h of r.receivers.holds) rows.push(['holds', h.receiver, h.files.map((f) => f.name).join(' ') || 'nothing', h.files.map((f) => `${f.name}: ${f.kind} ${f.state}`).join('; ')]);
-  rows.push(['records', 'pendingAllVersions', r.pendingRecords, ''], ['verdict', 'accountedFor', r.accountedFor ? 'yes' : 'no', '']);
+  for (const h of r.receivers.holds)
+    rows.push([
+      'holds',
+      h.receiver,
+      h.files.map((f) => f.name).join(' ') || 'nothing',
+      h.files.map((f) => `${f.name}: ${f.kind} ${f.state}${f.mayHold ? ' (answered after cancel: may hold it)' : ''}`).join('; '),
+    ]);
+  rows.push(['records', 'pendingAllVersions', r.pendingRecords, ''], ['verdict', 'accountedFor', r.accountedFor ? 'yes' : 'no', r.unaccounted ?? '']);
   yield stringify(rows, REPORT_CSV_OPTIONS);
 }
 

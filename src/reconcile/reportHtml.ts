@@ -42,7 +42,7 @@ export async function* htmlChunks(r: Report, lists: ReportLists, limit = HTML_LI
     ? ['failed', 'A reconciliation check FAILED: see below.']
     : r.accountedFor
       ? ['ok', 'Every record is accounted for.']
-      : ['waiting', `${r.pendingRecords} record(s) still wait for the receivers' final answer: not every record is accounted for yet.`];
+      : ['waiting', r.unaccounted ?? `${r.pendingRecords} record(s) still wait for the receivers' final answer: not every record is accounted for yet.`];
   const late = r.daysRemaining < 0 ? `${-r.daysRemaining} days past` : `${r.daysRemaining} days remaining`;
   yield `<!DOCTYPE html>
 <html lang="en">
@@ -66,7 +66,23 @@ ${links ? '<p><a href="/">status</a></p>\n' : ''}<h1>${esc(`${r.flow} — ${r.pe
 <dt>Receivers</dt><dd id="receivers">${esc(r.receivers.phase.replace('_', ' '))} (${esc(r.receivers.state)})${r.receivers.action ? ` — ${esc(r.receivers.action)}` : ''}</dd>
 </dl>
 <h2>Records</h2>
-${table(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled'], [[r.counts.extracted, r.counts.emitted, r.counts.quarantined, d.records.accepted, d.records.acceptedWithAnomalies, d.records.rejected, d.records.pending, d.records.cancelled]], 'counts')}
+${table(
+  ['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled', 'answered after cancel (may be held)'],
+  [
+    [
+      r.counts.extracted,
+      r.counts.emitted,
+      r.counts.quarantined,
+      d.records.accepted,
+      d.records.acceptedWithAnomalies,
+      d.records.rejected,
+      d.records.pending,
+      d.records.cancelled,
+      d.records.answeredAfterCancel,
+    ],
+  ],
+  'counts',
+)}
 <h2>Checks</h2>
 ${table(
   ['check', 'result', 'detail'],
@@ -101,6 +117,7 @@ ${table(
     'rejected',
     'pending',
     'records cancelled',
+    'answered after cancel',
   ],
   r.versions.map((v) => [
     `#${v.runId}`,
@@ -119,6 +136,7 @@ ${table(
     v.records.rejected,
     v.records.pending,
     v.records.cancelled,
+    v.records.answeredAfterCancel,
   ]),
   'versions',
 )}
@@ -130,7 +148,11 @@ ${table(
 <h2>What each receiver holds now</h2>
 ${table(
   ['receiver', 'file', 'run', 'kind', 'state', 'records'],
-  r.receivers.holds.flatMap((h) => (h.files.length ? h.files.map((f) => [h.receiver, f.name, `#${f.runId}`, f.kind, f.state, f.records]) : [[h.receiver, 'nothing', '', '', '', '']])),
+  r.receivers.holds.flatMap((h) =>
+    h.files.length
+      ? h.files.map((f) => [h.receiver, f.name, `#${f.runId}`, f.kind, f.mayHold ? `${f.state}, answered after cancel: may hold it` : f.state, f.records])
+      : [[h.receiver, 'nothing', '', '', '', '']],
+  ),
   'holds',
 )}
 <h2>Replies set aside or not believed</h2>

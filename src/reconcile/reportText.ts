@@ -16,7 +16,9 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
   for (const [rule, n] of Object.entries(r.quarantineByRule)) out(`    ${String(n).padStart(8)}  ${rule}`);
   for (const f of r.files) out(`  ${f.name}  ${f.records} records  ${f.bytes} bytes  to ${f.receiver}  sha256 ${f.sha256}`);
   const d = r.delivery.records;
-  out(`  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}`);
+  out(
+    `  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}${d.answeredAfterCancel ? `, ${d.answeredAfterCancel} answered after cancel (the receiver may hold them)` : ''}`,
+  );
   for (const f of r.delivery.files) out(`  ${f.name}: ${f.state}${f.overdue ? ' (OVERDUE: no ACRF)' : ''}`);
   yield `${lines.join('\n')}\n`;
   lines = [];
@@ -35,16 +37,21 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
     );
     out(`      extracted ${v.counts.extracted}, emitted ${v.counts.emitted}, quarantined ${v.counts.quarantined}, unchanged ${v.counts.unchanged}, cancelled ${v.counts.cancelled}`);
     const s = v.records;
-    out(`      records: ${s.accepted} accepted, ${s.acceptedWithAnomalies} with anomalies, ${s.rejected} rejected, ${s.pending} pending, ${s.cancelled} cancelled`);
+    out(
+      `      records: ${s.accepted} accepted, ${s.acceptedWithAnomalies} with anomalies, ${s.rejected} rejected, ${s.pending} pending, ${s.cancelled} cancelled${s.answeredAfterCancel ? `, ${s.answeredAfterCancel} answered after cancel` : ''}`,
+    );
     for (const f of v.files) out(`      ${f.name}  ${f.submissionKind} to ${f.receiver}  ${f.records} records  ${f.state}`);
   }
-  for (const h of r.receivers.holds) out(`  ${h.receiver} holds: ${h.files.map((f) => `${f.name} (${f.kind}, ${f.state})`).join(', ') || 'nothing'}`);
+  for (const h of r.receivers.holds)
+    out(`  ${h.receiver} holds: ${h.files.map((f) => `${f.name} (${f.kind}, ${f.state}${f.mayHold ? ', answered after cancel: may hold it' : ''})`).join(', ') || 'nothing'}`);
   out(
     r.accountedFor
       ? '  every record is accounted for'
-      : r.pendingRecords > 0
-        ? `  not every record is accounted for yet: ${r.pendingRecords} pending`
-        : '  a check FAILED: not every record is accounted for',
+      : r.answeredAfterCancelRecords > 0 && r.checks.every((c) => c.ok)
+        ? `  not every record is accounted for: ${r.unaccounted ?? ''}`
+        : r.pendingRecords > 0
+          ? `  not every record is accounted for yet: ${r.pendingRecords} pending`
+          : '  a check FAILED: not every record is accounted for',
   );
   yield `${lines.join('\n')}\n`;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Pool } from '../db/database.js';
 import { queryRows } from '../db/queryRows.js';
 import { ledgerId } from '../ledger/rowSchemas.js';
+import { mayHold } from '../ledger/periodState.js';
 import { isLive } from '../ledger/transitions.js';
 import { type RecordStates, recordStateCountsSql } from './delivery.js';
 import { addLineageGroup, emptyLineage, type LineageCounts } from './lineageChecks.js';
@@ -23,6 +24,8 @@ export interface VersionFile {
   ack: string | null;
   noti: string | null;
   sentAt: string | null;
+  /** Cancelled after its GO was started, then answered by the receiver: it took the GO before the TD. */
+  answeredAfterCancel: boolean;
 }
 
 /**
@@ -46,19 +49,23 @@ export interface PeriodVersion {
   files: VersionFile[];
 }
 
-/** What one receiver holds now: its live submissions' files (written, sent, received, accepted…). */
+/**
+ * What one receiver holds now: its live submissions' files (written, sent, received, accepted…), and
+ * those it may hold (`mayHold`: cancelled after their GO, answered since, nothing sent to it after).
+ */
 export interface ReceiverHolding {
   receiver: string;
-  files: { name: string; runId: number; kind: string; state: string; records: number }[];
+  files: { name: string; runId: number; kind: string; state: string; records: number; mayHold?: true }[];
 }
 
-const emptyStates = (): RecordStates => ({ accepted: 0, acceptedWithAnomalies: 0, rejected: 0, pending: 0, cancelled: 0 });
+const emptyStates = (): RecordStates => ({ accepted: 0, acceptedWithAnomalies: 0, rejected: 0, pending: 0, cancelled: 0, answeredAfterCancel: 0 });
 const STATE_FIELD: Record<string, keyof RecordStates> = {
   accepted: 'accepted',
   accepted_with_anomalies: 'acceptedWithAnomalies',
   rejected: 'rejected',
   pending: 'pending',
   cancelled: 'cancelled',
+  answered_after_cancel: 'answeredAfterCancel',
 };
 
 const count = z.number().nullable();
@@ -91,6 +98,7 @@ const FileRow = z.object({
   ack_state: z.string().nullable(),
   noti_state: z.string().nullable(),
   sent_at: z.date().nullable(),
+  answered_after_cancel: z.boolean(),
 });
 // A row of the versions' counts: a group of lineage rows (outcome set) or a number of records in a state (state set).
 const CountRow = z.object({
@@ -145,7 +153,8 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
   const [files, counts] = await Promise.all([
     queryRows(
       ledger,
-      `SELECT f.run_id, f.name, f.receiver, f.records, f.bytes, f.sha256, s.sequence, s.submission_id, s.kind, s.state, f.ack_state, f.noti_state, s.sent_at
+      `SELECT f.run_id, f.name, f.receiver, f.records, f.bytes, f.sha256, s.sequence, s.submission_id, s.kind, s.state, f.ack_state, f.noti_state, s.sent_at,
+              s.answered_after_cancel_at IS NOT NULL AS answered_after_cancel
        FROM maillon.files f JOIN maillon.submissions s USING (submission_id)
        WHERE f.run_id = ANY($1::bigint[]) ORDER BY f.run_id, f.name`,
       [ids],
@@ -196,20 +205,25 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
           ack: f.ack_state,
           noti: f.noti_state,
           sentAt: f.sent_at ? f.sent_at.toISOString() : null,
+          answeredAfterCancel: f.answered_after_cancel,
         })),
     };
   });
   return { versions, lineage };
 }
 
-/** What each receiver holds now, from the versions: the files of its live submissions, oldest first. */
+/** What each receiver holds now, from the versions: the files of its live submissions and of those it may hold, oldest first. */
 export function holdings(versions: readonly PeriodVersion[]): ReceiverHolding[] {
+  const subs = versions.flatMap((v) => v.files.map((f) => ({ id: f.submissionId, receiver: f.receiver, state: f.state, answeredAfterCancel: f.answeredAfterCancel })));
+  const maybe = new Set(mayHold(subs).map((s) => s.id));
   const by = new Map<string, ReceiverHolding>();
   for (const v of versions) {
     for (const f of v.files) {
       const h = by.get(f.receiver) ?? { receiver: f.receiver, files: [] };
       by.set(f.receiver, h);
-      if (isLive(f.state)) h.files.push({ name: f.name, runId: v.runId, kind: f.submissionKind, state: f.state, records: f.records });
+      const file = { name: f.name, runId: v.runId, kind: f.submissionKind, state: f.state, records: f.records };
+      if (isLive(f.state)) h.files.push(file);
+      else if (maybe.has(f.submissionId)) h.files.push({ ...file, mayHold: true });
     }
   }
   return [...by.values()].sort((a, b) => a.receiver.localeCompare(b.receiver));
@@ -218,4 +232,9 @@ export function holdings(versions: readonly PeriodVersion[]): ReceiverHolding[] 
 /** Records of every version still without a final state (their file not answered yet). */
 export function pendingRecords(versions: readonly PeriodVersion[]): number {
   return versions.reduce((n, v) => n + v.records.pending, 0);
+}
+
+/** Records of every version in a submission cancelled after its GO that its receiver answered and may hold. */
+export function answeredAfterCancelRecords(versions: readonly PeriodVersion[]): number {
+  return versions.reduce((n, v) => n + v.records.answeredAfterCancel, 0);
 }

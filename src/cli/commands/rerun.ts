@@ -18,6 +18,7 @@ interface RerunOptions {
   dryRun?: boolean;
   full?: boolean;
   yes?: boolean;
+  receiverHoldsNothing?: string;
 }
 
 const SHOWN = 20;
@@ -50,6 +51,16 @@ function printPlan(r: Pick<RunResult, 'plan' | 'counts'>, mode: RerunMode): void
   console.log(`  ${countsLine(r.counts, true)}`);
 }
 
+/** The ids of --receiver-holds-nothing (none when absent). */
+function submissionIds(list: string | undefined): number[] {
+  if (list === undefined) return [];
+  return list.split(',').map((part) => {
+    if (!/^\s*[1-9][0-9]{0,15}\s*$/.test(part))
+      throw new UsageError(`--receiver-holds-nothing takes submission ids separated by commas (as maillon status shows them, without #); "${part.slice(0, 20)}" is not one.`);
+    return Number(part);
+  });
+}
+
 async function confirm(question: string): Promise<boolean> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -71,6 +82,7 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
     .option('--dry-run', 'show the plan only')
     .option('--full', 'send the whole period again as a replacement')
     .option('--yes', 'do not ask for confirmation (scripts)')
+    .option('--receiver-holds-nothing <ids>', 'submissions cancelled after their GO and answered since (comma-separated ids) that their receiver says it does not hold: send their records again')
     .description('recompute a period already sent, show what changed, and send a correction (new, changed, vanished records)')
     .action(async (flow: string, opts: RerunOptions) => {
       const c = ctx();
@@ -86,7 +98,7 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
       // Flows replaced whole (aggregates, Belcotax) send the whole period again when anything changed.
       const whole = pipeline.output.kind === 'csvTables' || pipeline.corrections === 'whole-file';
       const mode: RerunMode = whole ? 'whole-file' : opts.full ? 'full' : 'records';
-      const correction = { reason: opts.reason, full: Boolean(opts.full) || whole };
+      const correction = { reason: opts.reason, full: Boolean(opts.full) || whole, receiverHoldsNothing: submissionIds(opts.receiverHoldsNothing) };
       const identical = (r: Pick<RunResult, 'plan'>): boolean => {
         const p = r.plan!;
         if (p.added.length + p.changed.length + p.vanished.length > 0 || opts.full) return false;

@@ -14,7 +14,7 @@ import type { UploadStep } from '../../../src/transport/uploadSubmission.js';
 import { sendSubmissions } from '../../../src/transport/sendSubmissions.js';
 import { maillon } from '../cli.js';
 import { checkInvariants } from './invariants.js';
-import { applyExpectedReply, expectedCancel, liveIn, type Model, type MReply, PERIODS, reached, serveRuns } from './model.js';
+import { applyExpectedReply, expectedCancel, liveIn, mayHoldIn, type Model, type MReply, PERIODS, reached, serveRuns } from './model.js';
 import { adoptRun, adoptSend, attempt, receiverTakes, runCareer, said } from './operate.js';
 import { putReply, UNKNOWN_FILE } from './replies.js';
 import type { World } from './world.js';
@@ -61,8 +61,10 @@ export class Rerun extends Step {
   }
   async act(m: Model, w: World): Promise<void> {
     const live = liveIn(m, this.period).length > 0;
+    // While the receiver may hold a cancelled submission it answered, a rerun is refused (exit 8).
+    const mayHold = mayHoldIn(m, this.period).length > 0;
     const out = await attempt(() => runCareer(w, this.period, { full: this.full }));
-    expect(said(out), `${this.toString()}: live ${live}`).toBe(live ? 'ok' : 'exit 2');
+    expect(said(out), `${this.toString()}: live ${live}, may hold ${mayHold}`).toBe(mayHold ? 'exit 8' : live ? 'ok' : 'exit 2');
     if (!('ok' in out)) return;
     const kinds = (await adoptRun(m, w, out.ok.runId)).map((s) => s.kind);
     expect([[], [this.full ? 'replacement' : 'correction']], `${this.toString()}: written`).toContainEqual(kinds);
@@ -86,8 +88,8 @@ export class Backfill extends Step {
   }
   async act(m: Model, w: World): Promise<void> {
     const range = PERIODS.slice(this.from, this.to + 1);
-    // A period whose cancelled submission the receiver answered needs an operator: left alone too.
-    const held = (p: string): boolean => liveIn(m, p).length > 0 || m.subs.some((s) => s.period === p && s.answeredAfterCancel);
+    // A period whose receiver may hold a cancelled submission it answered needs an operator: left alone too.
+    const held = (p: string): boolean => liveIn(m, p).length > 0 || mayHoldIn(m, p).length > 0;
     const expected = range.map((p) => `${p} ${held(p) ? 'left alone' : 'ran'}`);
     const out = await runBackfill(w.run, { pipeline: career, from: parsePeriod(range[0]!), to: parsePeriod(range.at(-1)!), environment: 'T', sender: '012345' });
     expect(

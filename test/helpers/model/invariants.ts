@@ -7,7 +7,7 @@ import { formatBatchFileName, parseBatchFileName } from '../../../src/package/ba
 import { buildReport } from '../../../src/reconcile/report.js';
 import { createMetrics } from '../../../src/status/metrics.js';
 import { statusSnapshot } from '../../../src/status/statusSnapshot.js';
-import { expectedPhase, FINAL, type Model, type MState, PERIODS, reached } from './model.js';
+import { expectedPhase, FINAL, LIVE, mayHoldIn, type Model, type MState, PERIODS, reached } from './model.js';
 import type { World } from './world.js';
 
 /** The receiver's folders: IN and where it moves what it took (processed, or cancelled by a TD). */
@@ -114,6 +114,13 @@ async function checkViews(m: Model, w: World, step: string): Promise<void> {
       report.checks.filter((c) => !c.ok),
       `${step}: report checks of ${period}`,
     ).toEqual([]);
+    // What the receiver holds: its live files, and those of a cancelled submission it may hold.
+    const maybe = mayHoldIn(m, period);
+    expect(
+      report.receivers.holds.flatMap((h) => h.files.filter((f) => f.name.startsWith('FI.')).map((f) => `${f.name}${f.mayHold ? ' may hold' : ''}`)),
+      `${step}: report holds of ${period}`,
+    ).toEqual(m.subs.filter((s) => s.period === period && (LIVE.includes(s.state) || maybe.includes(s))).map((s) => `${s.fi}${maybe.includes(s) ? ' may hold' : ''}`));
+    if (maybe.length > 0) expect(report.accountedFor, `${step}: report of ${period}, a receiver may hold #${maybe[0]!.id}`).toBe(false);
   }
   const metrics = await createMetrics(w.db.pool, { clock: w.run.clock, pipelines: [career], environment: 'T', windowDays: 400, ackDelayHours: 48 }).getMetricsAsJSON();
   const periods = metrics.find((x) => x.name === 'maillon_periods')!.values;

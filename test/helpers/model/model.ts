@@ -49,17 +49,24 @@ export const FINAL: readonly MState[] = ['accepted', 'accepted_with_anomalies', 
 
 export const emptyModel = (): Model => ({ subs: [], pending: [], final: new Map(), seen: new Set() });
 export const liveIn = (m: Model, period: string): MSub[] => m.subs.filter((s) => s.period === period && LIVE.includes(s.state));
+/**
+ * The cancelled submissions of a period its (single) receiver may hold: answered after the cancel,
+ * nothing written to it after them (a later run or rerun is the operator's word that it holds none).
+ */
+export const mayHoldIn = (m: Model, period: string): MSub[] =>
+  m.subs.filter((s) => s.period === period && s.state === 'cancelled' && s.answeredAfterCancel && !m.subs.some((o) => o.period === period && o.id > s.id));
 
 /** Where a period stands for its (single) receiver, by the table of docs/state-rules.md. */
 export function expectedPhase(m: Model, period: string): 'to_do' | 'in_progress' | 'delivered' | 'needs_attention' {
   const mine = m.subs.filter((s) => s.period === period);
   const live = mine.filter((s) => LIVE.includes(s.state));
   const lastHeld = [...mine].reverse().find((s) => s.state !== 'cancelled');
+  // A receiver that may hold a cancelled submission needs the operator, whatever else it holds.
+  if (mayHoldIn(m, period).length > 0) return 'needs_attention';
   if (live.length > 0) {
     if (lastHeld?.state === 'rejected') return 'needs_attention';
     return live.every((s) => FINAL.includes(s.state)) ? 'delivered' : 'in_progress';
   }
-  if (mine.some((s) => s.answeredAfterCancel)) return 'needs_attention';
   return lastHeld?.state === 'rejected' ? 'needs_attention' : 'to_do';
 }
 
@@ -88,7 +95,10 @@ export function applyExpectedReply(m: Model, r: MReply): 'processed' | 'conflict
   if (r.variant === 'named-S') return 'conflict';
   if (r.kind === 'ACRF' && (s.noti || s.ack)) return 'conflict';
   if (r.kind === 'NOTI' && (s.noti || s.ack === 'rejected')) return 'conflict';
-  if (s.state === 'cancelled' && s.goStarted) s.answeredAfterCancel = true;
+  if (s.state === 'cancelled' && s.goStarted) {
+    if (!s.answeredAfterCancel) reached('answered after cancel');
+    s.answeredAfterCancel = true;
+  }
   if (FINAL.includes(s.state) || (s.state === 'written' && !s.goStarted)) return 'conflict';
   if (r.kind === 'ACRF') s.ack = r.says as MSub['ack'];
   else s.noti = r.says as MSub['noti'];
