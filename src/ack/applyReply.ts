@@ -59,10 +59,7 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
     signature: source.signature,
   });
   if (reason) {
-    // The receiver answered a submission cancelled after its GO: it took the GO before the TD.
-    if (answersCancelledDelivery(reply, source, file)) {
-      await tx.query('UPDATE maillon.submissions SET answered_after_cancel_at = coalesce(answered_after_cancel_at, $2) WHERE submission_id = $1', [file.submissionId, source.at]);
-    }
+    if (answersCancelledDelivery(reply, source, file)) await markAnsweredAfterCancel(tx, file.submissionId, source, reply.kind);
     return { state: 'conflict', submissionId: file.submissionId, reason };
   }
   let unmatched = 0;
@@ -98,6 +95,20 @@ export async function deriveSubmissionState(tx: PoolClient, submissionId: number
   const change = { from: before!.state, to };
   await appendEvent(tx, { at, submissionId, kind: change.to, detail: { from: change.from, reply } });
   return change;
+}
+
+/**
+ * The receiver answered a submission cancelled after its GO: it took the GO before the TD and may
+ * hold it. The first such reply sets the instant, by a guarded update, with its event in the
+ * caller's transaction; a later one changes nothing and writes no event.
+ */
+async function markAnsweredAfterCancel(tx: PoolClient, submissionId: number, source: ReplySource, kind: ReplyHeader['kind']): Promise<void> {
+  const res = await tx.query(
+    `UPDATE maillon.submissions SET answered_after_cancel_at = $2
+     WHERE submission_id = $1 AND state = 'cancelled' AND go_started_at IS NOT NULL AND answered_after_cancel_at IS NULL`,
+    [submissionId, source.at],
+  );
+  if (res.rowCount === 1) await appendEvent(tx, { at: source.at, submissionId, kind: 'answered_after_cancel', detail: { reply: source.name, replyKind: kind } });
 }
 
 /** The FI file a reply names, its submission locked (replies, send and cancel serialise on it); null when we sent no such file. */

@@ -8,6 +8,7 @@ import { type AckDeps, ingestReplies, type ReplyOutcome } from '../../src/ack/in
 import { fixedClock } from '../../src/clock/clock.js';
 import type { RunResult } from '../../src/engine/runPipeline.js';
 import { exportEvidence } from '../../src/evidence/exportEvidence.js';
+import { verifyChain } from '../../src/ledger/events.js';
 import { readPeriodView } from '../../src/ledger/periodView.js';
 import { createLogger } from '../../src/log/logger.js';
 import { cancelSubmission } from '../../src/transport/cancelSubmission.js';
@@ -138,6 +139,15 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     const view = await readPeriodView(ch.fx.db.pool, 'T', 'career', t.period);
     expect(view).toMatchObject({ phase: 'needs_attention', state: 'cancelled', open: false });
     expect(view.action).toContain(`The receiver answered #${t.submissionId} after it was cancelled: it took the GO before the TD`);
+    expect(view.action).toContain(`Ask the receiver whether it holds #${t.submissionId}, then: if it does not, maillon run career`);
+    // The instant is a change of the submission: its event is on the chain (once), naming the reply.
+    const answered = async () =>
+      (await ch.fx.db.pool.query(`SELECT detail FROM maillon.events WHERE submission_id = $1 AND kind = 'answered_after_cancel'`, [t.submissionId])).rows.map((r) => r.detail);
+    expect(await answered()).toEqual([{ reply: name, replyKind: 'NOTI' }]);
+    const acrf = await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(t.file, true));
+    expect(outcomeOf(await ch.acks('T'), acrf)).toMatchObject({ result: 'conflict' });
+    expect(await answered()).toHaveLength(1);
+    expect(await verifyChain(ch.fx.db.pool)).toMatchObject({ broken: null });
   });
 
   it('a reply about a submission cancelled before its GO (never sent) proves nothing: the period stays to do', async () => {

@@ -52,8 +52,13 @@ export async function checkInvariants(m: Model, w: World, step: string): Promise
 
   await checkServer(w, subs, step);
 
-  // The event chain verifies.
+  // The event chain verifies; a reply after a cancel is on it, once per submission.
   expect((await verifyChain(pool)).broken, `${step}: event chain`).toBeNull();
+  const answered = await pool.query(`SELECT submission_id::int AS id FROM maillon.events WHERE kind = 'answered_after_cancel' ORDER BY submission_id`);
+  expect(
+    answered.rows.map((r) => r.id),
+    `${step}: answered_after_cancel events`,
+  ).toEqual(m.subs.filter((s) => s.answeredAfterCancel).map((s) => s.id));
 
   // Every successful run reconciles: extracted = emitted + quarantined, in the rerun form.
   const runs = await pool.query(
