@@ -1,4 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -6,6 +7,7 @@ import { finished } from 'node:stream/promises';
 import yazl from 'yazl';
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
+import { UsageError } from '../errors/errors.js';
 import { readPeriodView } from '../ledger/periodView.js';
 import { packFolder, writeEvidencePack } from './evidencePack.js';
 import { hashing, type ManifestEntry } from './packWriter.js';
@@ -25,9 +27,12 @@ export interface EvidenceExport {
  * Exports the evidence packs of a flow's period and environment as one zip, with a top-level
  * manifest listing every file and its sha256 (and the submissions still pending). Streamed: each
  * file is read once, hashed on its way into the zip, and written out as it goes; the manifest,
- * the last entry, is made when every hash is known. Memory does not grow with the packs.
+ * the last entry, is made when every hash is known. Memory does not grow with the packs. An export
+ * is never replaced: an existing `zipPath` is refused (UsageError), before any work and again at
+ * the end, and no partial zip is ever left under that name.
  */
 export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: Environment, zipPath: string): Promise<EvidenceExport> {
+  refuseExisting(zipPath);
   const subs = (await readPeriodView(ledger, env, flow, period)).submissions;
   const entries: { file: string; entry: string }[] = [];
   const pending: EvidenceExport['pending'] = [];
@@ -46,14 +51,50 @@ export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: st
   return { zip: zipPath, packs, pending };
 }
 
+function refuseExisting(zipPath: string): void {
+  if (existsSync(zipPath)) throw new UsageError(`${zipPath} already exists: an evidence export is never replaced. Move it away, or give another --out.`);
+}
+
 /**
- * Writes the zip: every file in turn (yazl opens each only when its turn comes), then
+ * Writes the zip under a temporary name beside `zipPath` (0600), fsyncs it and links it to its
+ * final name, which fails rather than replace a file that appeared meanwhile; the temporary name is
+ * removed whatever happens. A failed export leaves nothing behind.
+ */
+async function writeZip(zipPath: string, entries: readonly { file: string; entry: string }[], manifest: (files: ManifestEntry[]) => Buffer): Promise<void> {
+  const tmp = path.join(path.dirname(zipPath), `.${path.basename(zipPath)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await streamZip(tmp, entries, manifest);
+    const handle = await fs.open(tmp, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await fs.link(tmp, zipPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') refuseExisting(zipPath);
+      throw err;
+    }
+    const dir = await fs.open(path.dirname(zipPath), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Streams the zip to `target`: every file in turn (yazl opens each only when its turn comes), then
  * manifest.json from the hashes taken on the way. Deflated at level 1: XML shrinks about as much
  * as at the default level, several times faster.
  */
-async function writeZip(zipPath: string, entries: readonly { file: string; entry: string }[], manifest: (files: ManifestEntry[]) => Buffer): Promise<void> {
+async function streamZip(target: string, entries: readonly { file: string; entry: string }[], manifest: (files: ManifestEntry[]) => Buffer): Promise<void> {
   const zip = new yazl.ZipFile();
-  const out = createWriteStream(zipPath, { mode: 0o600 });
+  const out = createWriteStream(target, { mode: 0o600, flags: 'wx' });
   const failed = new Promise<never>((_, reject) => {
     zip.on('error', reject);
     out.on('error', reject);
@@ -72,7 +113,12 @@ async function writeZip(zipPath: string, entries: readonly { file: string; entry
   }
   zip.addReadStreamLazy('manifest.json', { compressionLevel: COMPRESSION_LEVEL }, (cb) => cb(null, Readable.from([manifest(files)])));
   zip.end();
-  await Promise.race([written, failed]);
+  try {
+    await Promise.race([written, failed]);
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
 }
 
 async function listFiles(dir: string, prefix = ''): Promise<string[]> {

@@ -109,6 +109,25 @@ describe('evidence packs, written and exported by streaming', () => {
     }
     expect((await fs.stat(zip)).size).toBeLessThan(bytes / 2);
   });
+  it('never replaces an export, and leaves nothing under the name asked for when an export fails', async () => {
+    const zip = path.join(path.dirname(fx.outbox), 'evidence.zip');
+    const first = await sha(zip);
+    await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip)).rejects.toThrow(`${zip} already exists: an evidence export is never replaced`);
+    expect(await sha(zip)).toBe(first);
+    // A pack file that cannot be read, last in the zip: the export fails once most of the zip is written.
+    const pack = packFolder(evidence, 'career', '2026-Q3', 'T', 1);
+    await fs.chmod(pack, 0o700);
+    await fs.symlink(path.join(pack, 'gone'), path.join(pack, 'zz-unreadable'));
+    const failed = path.join(path.dirname(fx.outbox), 'failed.zip');
+    try {
+      await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', failed)).rejects.toThrow(/ENOENT/);
+    } finally {
+      await fs.rm(path.join(pack, 'zz-unreadable'));
+      await fs.chmod(pack, 0o500);
+    }
+    expect((await fs.readdir(path.dirname(failed))).filter((n) => n.includes('failed.zip'))).toEqual([]);
+  });
+
   it("moves aside another ledger's pack found under a submission's folder (ids that started again), and writes the submission's own", async () => {
     const seq = await fx.db.pool.query<{ n: string }>('SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END AS n FROM maillon.submissions_submission_id_seq');
     const next = Number(seq.rows[0]!.n);

@@ -134,7 +134,7 @@ describe('signed submissions and verified replies, in production (R)', () => {
     expect([...entries.keys()].filter((k) => k.startsWith('submission-1/replies/FO.'))).toHaveLength(2);
     // Written once: exporting again reads the same pack.
     const before = (await fs.stat(path.join(pack, 'manifest.json'))).mtimeMs;
-    await exportEvidence(fx.db.pool, ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', zipPath);
+    await exportEvidence(fx.db.pool, ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', path.join(path.dirname(fx.outbox), 'evidence-again.zip'));
     expect((await fs.stat(path.join(pack, 'manifest.json'))).mtimeMs).toBe(before);
   });
 
