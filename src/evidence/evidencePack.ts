@@ -189,11 +189,28 @@ async function writeReplies(ledger: Pool, pack: PackWriter, fileNames: readonly 
   );
   const entries = replyEntries(replies);
   const listed = [];
-  for (const [i, { local_path: from, ...r }] of replies.entries()) {
-    const entry = from && existsSync(from) ? (await pack.copy(entries[i]!, from)).path : null;
-    listed.push({ ...r, entry });
-  }
+  for (const [i, { local_path: from, ...r }] of replies.entries()) listed.push({ ...r, ...(await keepBody(pack, entries[i]!, from, r.sha256)) });
   await pack.write('replies.json', json(listed));
+}
+
+/**
+ * What the pack says of a reply's body (`body`), never silent: `kept` under `entry`, its bytes
+ * those the ledger hashed when the reply was recorded; `unverified` (kept, but the ledger holds no
+ * sha256 to check it against); `not kept` (the ledger kept no body: not downloaded); `missing` (the
+ * ledger's copy is gone); `differs` (the ledger's copy no longer has the sha256 recorded: not put
+ * in the pack, its bytes and sha256 now given as `found`). Only the ledger's bytes enter a pack.
+ */
+async function keepBody(
+  pack: PackWriter,
+  entry: string,
+  from: string | null,
+  sha256: string | null,
+): Promise<{ entry: string | null; body: 'kept' | 'unverified' | 'not kept' | 'missing' | 'differs'; found?: { bytes: number; sha256: string } }> {
+  if (!from) return { entry: null, body: 'not kept' };
+  if (!existsSync(from)) return { entry: null, body: 'missing' };
+  if (sha256 === null) return { entry: (await pack.copy(entry, from)).path, body: 'unverified' };
+  const copied = await pack.copyIfMatches(entry, from, sha256);
+  return copied.kept ? { entry, body: 'kept' } : { entry: null, body: 'differs', found: { bytes: copied.bytes, sha256: copied.sha256 } };
 }
 
 /**

@@ -24,26 +24,44 @@ export interface PackWriter {
   readonly entries: ManifestEntry[];
   /** Copies a file into the pack under `rel` (0400). */
   copy(rel: string, from: string): Promise<ManifestEntry>;
+  /**
+   * Copies a file into the pack under `rel` (0400) only if its bytes have the sha256 `expected`:
+   * otherwise the copy is removed and not listed. Returns what was read, and whether it was kept.
+   */
+  copyIfMatches(rel: string, from: string, expected: string): Promise<ManifestEntry & { kept: boolean }>;
   /** Writes a buffer, or text produced piece by piece, into the pack under `rel` (0400). */
   write(rel: string, content: Buffer | AsyncIterable<string>): Promise<ManifestEntry>;
 }
 
 export function createPackWriter(folder: string): PackWriter {
   const entries: ManifestEntry[] = [];
-  const put = async (rel: string, source: Readable): Promise<ManifestEntry> => {
+  const put = async (rel: string, source: Readable, keep: (e: ManifestEntry) => boolean = () => true): Promise<ManifestEntry & { kept: boolean }> => {
     const target = path.join(folder, rel);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const hashed = hashing();
     await pipeline(source, hashed.stream, createWriteStream(target, { mode: 0o400, flags: 'wx' }));
     const entry = { path: rel, ...hashed.result() };
+    // Hashed in the same pass as the copy: a copy that must not stay is removed once read.
+    if (!keep(entry)) {
+      await fs.rm(target);
+      return { ...entry, kept: false };
+    }
     entries.push(entry);
-    return entry;
+    return { ...entry, kept: true };
   };
+  const read = (from: string): Readable => createReadStream(from, { highWaterMark: CHUNK });
   return {
     folder,
     entries,
-    copy: (rel, from) => put(rel, createReadStream(from, { highWaterMark: CHUNK })),
-    write: (rel, content) => put(rel, Buffer.isBuffer(content) ? Readable.from([content]) : Readable.from(content)),
+    copy: async (rel, from) => {
+      const { kept: _k, ...entry } = await put(rel, read(from));
+      return entry;
+    },
+    copyIfMatches: (rel, from, expected) => put(rel, read(from), (e) => e.sha256 === expected),
+    write: async (rel, content) => {
+      const { kept: _k, ...entry } = await put(rel, Buffer.isBuffer(content) ? Readable.from([content]) : Readable.from(content));
+      return entry;
+    },
   };
 }
 

@@ -21,7 +21,7 @@ describe('evidence packs, written and exported by streaming', () => {
 
   /** A career run whose submission the receiver accepted with ANOMALIES anomalies (more than one batch of rows). */
   // Each submission is of its own period (a period its receiver holds is never run twice).
-  const periods = ['2026-Q3', '2026-Q2', '2026-Q1', '2025-Q4'];
+  const periods = ['2026-Q3', '2026-Q2', '2026-Q1', '2025-Q4', '2025-Q3', '2025-Q2', '2025-Q1'];
   async function acceptedWithAnomalies(): Promise<{ submissionId: number; outbox: string; fileName: string; replyName: string }> {
     const run = await fx.run(career, periods.shift()!);
     const file = run.files[0]!;
@@ -174,5 +174,25 @@ describe('evidence packs, written and exported by streaming', () => {
     ]);
     const zip = path.join(path.dirname(fx.outbox), 'replayed.zip');
     expect(await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q4', 'T', zip)).toMatchObject({ packs: 1, pending: [] });
+  });
+
+  it('puts in the pack only reply bodies that still have the sha256 the ledger recorded, and says so of the others', async () => {
+    const { submissionId, fileName, replyName } = await acceptedWithAnomalies();
+    const kept = (await fx.db.pool.query(`SELECT local_path FROM maillon.replies WHERE name = $1`, [replyName])).rows[0].local_path as string;
+    await fs.writeFile(kept, '<NOTI>forged</NOTI>\n');
+    const lost = path.join(path.dirname(fx.outbox), `lost-${submissionId}.xml`);
+    await fx.db.pool.query(
+      `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, reason, kind, file_name)
+       VALUES ('other', 'FO.NOTI.999999.20261011.55555.T', now(), 8, $1, $2, 'conflict', 'Duplicate: the NOTI was already applied.', 'NOTI', $3)`,
+      ['0'.repeat(64), lost, fileName],
+    );
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const manifest = JSON.parse(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')) as ManifestEntry[];
+    expect(manifest.map((e) => e.path).filter((p) => p.startsWith('replies/'))).toEqual([]);
+    const replies = JSON.parse(await fs.readFile(path.join(pack, 'replies.json'), 'utf8'));
+    expect(replies).toMatchObject([
+      { name: replyName, entry: null, body: 'differs', found: { bytes: 20, sha256: await sha(kept) } },
+      { name: 'FO.NOTI.999999.20261011.55555.T', entry: null, body: 'missing' },
+    ]);
   });
 });
