@@ -174,3 +174,19 @@ export class AckError extends MaillonError {
 export class LedgerTamperedError extends MaillonError {
   override readonly exitCode = 13;
 }
+
+/**
+ * An evidence pack (or addendum) on disk does not match its own manifest or the ledger (a file
+ * edited, added or removed after it was written; a reply the ledger holds and no pack carries):
+ * nothing is exported. `pack` is the folder, `file` the file or reply concerned.
+ */
+export class EvidenceMismatchError extends MaillonError {
+  override readonly exitCode = 13;
+  constructor(
+    readonly pack: string,
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -7,13 +7,21 @@ import { finished } from 'node:stream/promises';
 import yazl from 'yazl';
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
-import { UsageError } from '../errors/errors.js';
+import { type EvidenceMismatchError, UsageError } from '../errors/errors.js';
 import { readPeriodView } from '../ledger/periodView.js';
 import { packFolder, writeEvidencePack } from './evidencePack.js';
 import { hashing, type ManifestEntry } from './packWriter.js';
+import { expectedHashes, ledgerHashes, listFiles, packMismatch } from './verifyPack.js';
 
 /** zlib level of the entries (see writeZip). */
 const COMPRESSION_LEVEL = 1;
+
+/** One file to zip: where it is, its name in the zip, and (for a pack's file) the pack and the sha256 its manifest gives it. */
+interface ZipEntry {
+  file: string;
+  entry: string;
+  check?: { pack: string; rel: string; sha256: string };
+}
 
 /** What an export holds. */
 export interface EvidenceExport {
@@ -27,14 +35,17 @@ export interface EvidenceExport {
  * Exports the evidence packs of a flow's period and environment as one zip, with a top-level
  * manifest listing every file and its sha256 (and the submissions still pending). Streamed: each
  * file is read once, hashed on its way into the zip, and written out as it goes; the manifest,
- * the last entry, is made when every hash is known. Memory does not grow with the packs. An export
+ * the last entry, is made when every hash is known. Memory does not grow with the packs. Each pack
+ * is checked against its own manifest and the ledger (verifyPack.ts) before, and each file's bytes
+ * against its manifest as they are zipped: a pack that does not match is refused
+ * (EvidenceMismatchError naming the pack and the file) and nothing is exported. An export
  * is never replaced: an existing `zipPath` is refused (UsageError), before any work and again at
  * the end, and no partial zip is ever left under that name.
  */
 export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: Environment, zipPath: string): Promise<EvidenceExport> {
   refuseExisting(zipPath);
   const subs = (await readPeriodView(ledger, env, flow, period)).submissions;
-  const entries: { file: string; entry: string }[] = [];
+  const entries: ZipEntry[] = [];
   const pending: EvidenceExport['pending'] = [];
   let packs = 0;
   for (const s of subs) {
@@ -45,7 +56,11 @@ export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: st
       continue;
     }
     packs++;
-    for (const rel of await listFiles(folder)) entries.push({ file: path.join(folder, rel), entry: `submission-${id}/${rel}` });
+    const { files } = await expectedHashes(folder, await ledgerHashes(ledger, id), { sentAll: true });
+    for (const rel of await listFiles(folder)) {
+      const sha256 = files.get(rel);
+      entries.push({ file: path.join(folder, rel), entry: `submission-${id}/${rel}`, ...(sha256 ? { check: { pack: folder, rel, sha256 } } : {}) });
+    }
   }
   await writeZip(zipPath, entries, (files) => Buffer.from(`${JSON.stringify({ flow, period, environment: env, files, pending }, null, 2)}\n`));
   return { zip: zipPath, packs, pending };
@@ -60,7 +75,7 @@ function refuseExisting(zipPath: string): void {
  * final name, which fails rather than replace a file that appeared meanwhile; the temporary name is
  * removed whatever happens. A failed export leaves nothing behind.
  */
-async function writeZip(zipPath: string, entries: readonly { file: string; entry: string }[], manifest: (files: ManifestEntry[]) => Buffer): Promise<void> {
+async function writeZip(zipPath: string, entries: readonly ZipEntry[], manifest: (files: ManifestEntry[]) => Buffer): Promise<void> {
   const tmp = path.join(path.dirname(zipPath), `.${path.basename(zipPath)}.${randomBytes(4).toString('hex')}.tmp`);
   try {
     await streamZip(tmp, entries, manifest);
@@ -92,7 +107,7 @@ async function writeZip(zipPath: string, entries: readonly { file: string; entry
  * manifest.json from the hashes taken on the way. Deflated at level 1: XML shrinks about as much
  * as at the default level, several times faster.
  */
-async function streamZip(target: string, entries: readonly { file: string; entry: string }[], manifest: (files: ManifestEntry[]) => Buffer): Promise<void> {
+async function streamZip(target: string, entries: readonly ZipEntry[], manifest: (files: ManifestEntry[]) => Buffer): Promise<void> {
   const zip = new yazl.ZipFile();
   const out = createWriteStream(target, { mode: 0o600, flags: 'wx' });
   const failed = new Promise<never>((_, reject) => {
@@ -101,13 +116,22 @@ async function streamZip(target: string, entries: readonly { file: string; entry
   });
   const written = finished(zip.outputStream.pipe(out));
   const files: ManifestEntry[] = [];
-  for (const { file, entry } of entries) {
+  let mismatch: EvidenceMismatchError | undefined;
+  for (const { file, entry, check } of entries) {
     zip.addReadStreamLazy(entry, { mode: 0o100400, compressionLevel: COMPRESSION_LEVEL }, (cb) => {
       const hashed = hashing();
       const source = createReadStream(file, { highWaterMark: 1024 * 1024 });
       // yazl does not watch the stream it is given: a read error ends the export here.
       source.on('error', (err) => zip.emit('error', err));
-      hashed.stream.on('end', () => files.push({ path: entry, ...hashed.result() }));
+      hashed.stream.on('end', () => {
+        const found = hashed.result();
+        files.push({ path: entry, ...found });
+        // Checked in the pass that zips it: the bytes are read once.
+        if (check && found.sha256 !== check.sha256) {
+          mismatch = packMismatch(check.pack, check.rel, `its manifest: ${check.rel} has the sha256 ${found.sha256}, its manifest.json says ${check.sha256} (changed after the pack was written)`);
+          zip.emit('error', mismatch);
+        }
+      });
       cb(null, source.pipe(hashed.stream));
     });
   }
@@ -119,16 +143,7 @@ async function streamZip(target: string, entries: readonly { file: string; entry
     out.destroy();
     throw err;
   }
-}
-
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of (await fs.readdir(path.join(dir, prefix), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
-    else out.push(rel);
-  }
-  return out;
+  if (mismatch) throw mismatch;
 }
 
 export { packFolder };

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { packFolder, writeEvidencePack, type ManifestEntry } from '../../src/evidence/evidencePack.js';
 import { exportEvidence } from '../../src/evidence/exportEvidence.js';
+import { EvidenceMismatchError } from '../../src/errors/errors.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
 
@@ -114,16 +115,15 @@ describe('evidence packs, written and exported by streaming', () => {
     const first = await sha(zip);
     await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip)).rejects.toThrow(`${zip} already exists: an evidence export is never replaced`);
     expect(await sha(zip)).toBe(first);
-    // A pack file that cannot be read, last in the zip: the export fails once most of the zip is written.
-    const pack = packFolder(evidence, 'career', '2026-Q3', 'T', 1);
-    await fs.chmod(pack, 0o700);
-    await fs.symlink(path.join(pack, 'gone'), path.join(pack, 'zz-unreadable'));
+    // The last file of the zip changed since its pack was written: the export fails once most of the zip is written.
+    const last = path.join(packFolder(evidence, 'career', '2026-Q3', 'T', 1), 'transcript.json');
+    const saved = await fs.readFile(last);
+    await fs.appendFile(last, ' ');
     const failed = path.join(path.dirname(fx.outbox), 'failed.zip');
     try {
-      await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', failed)).rejects.toThrow(/ENOENT/);
+      await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', failed)).rejects.toThrow(/transcript.json has the sha256/);
     } finally {
-      await fs.rm(path.join(pack, 'zz-unreadable'));
-      await fs.chmod(pack, 0o500);
+      await fs.writeFile(last, saved);
     }
     expect((await fs.readdir(path.dirname(failed))).filter((n) => n.includes('failed.zip'))).toEqual([]);
   });
@@ -194,5 +194,55 @@ describe('evidence packs, written and exported by streaming', () => {
       { name: replyName, entry: null, body: 'differs', found: { bytes: 20, sha256: await sha(kept) } },
       { name: 'FO.NOTI.999999.20261011.55555.T', entry: null, body: 'missing' },
     ]);
+  });
+
+  it('refuses to export a pack that no longer matches its manifest or the ledger, naming the pack and the file', async () => {
+    const { submissionId, outbox } = await acceptedWithAnomalies();
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const zip = path.join(path.dirname(fx.outbox), 'tampered.zip');
+    const refusal = async (): Promise<EvidenceMismatchError> => {
+      const err = await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q2', 'T', zip).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(EvidenceMismatchError);
+      expect(await fs.readdir(path.dirname(zip))).not.toContain('tampered.zip');
+      return err as EvidenceMismatchError;
+    };
+    /** Runs `change` on the pack, checks the export's refusal, and puts the pack back as it was. */
+    const tampered = async (rel: string, change: (file: string) => Promise<void>): Promise<EvidenceMismatchError> => {
+      const file = path.join(pack, rel);
+      const saved = await fs.readFile(file).catch(() => null);
+      await change(file);
+      try {
+        return await refusal();
+      } finally {
+        if (saved) await fs.writeFile(file, saved);
+        else await fs.rm(file);
+      }
+    };
+    const manifestFile = path.join(pack, 'manifest.json');
+    const manifest = await fs.readFile(manifestFile, 'utf8');
+
+    // The reviewer's case: reconciliation.json edited, the pack's own manifest left as it was.
+    const edited = await tampered('reconciliation.json', async (f) => fs.writeFile(f, (await fs.readFile(f, 'utf8')).replace('"state": "accepted_with_anomalies"', '"state": "rejected"')));
+    expect(edited).toMatchObject({ pack, file: 'reconciliation.json', exitCode: 13 });
+    expect(edited.message).toMatch(
+      /^The evidence pack .* does not match its manifest: reconciliation.json has the sha256 [0-9a-f]{64}, its manifest.json says [0-9a-f]{64} \(changed after the pack was written\)\. Nothing was exported\./,
+    );
+
+    // The bytes sent changed and the manifest rewritten to agree: the ledger's sha256 still tells.
+    const sent = `sent/${path.basename(outbox)}`;
+    const forged = await tampered(sent, async (f) => {
+      await fs.appendFile(f, '<!-- forged -->');
+      const sha256 = await sha(f);
+      await fs.writeFile(manifestFile, manifest.replace(JSON.parse(manifest).find((e: ManifestEntry) => e.path === sent).sha256, sha256));
+    });
+    await fs.writeFile(manifestFile, manifest);
+    expect(forged).toMatchObject({ pack, file: sent });
+    expect(forged.message).toMatch(/does not match the ledger: its manifest gives sent\/.* the sha256 [0-9a-f]{64}, the ledger recorded [0-9a-f]{64} when it was written/);
+
+    // A file slipped into the pack.
+    expect(await tampered('replies/extra.xml', (f) => fs.writeFile(f, '<NOTI/>'))).toMatchObject({ pack, file: 'replies/extra.xml' });
+
+    // Put back as it was written, the pack is exported.
+    expect(await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q2', 'T', zip)).toMatchObject({ packs: 1 });
   });
 });

@@ -1,0 +1,98 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Pool } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
+import { EvidenceMismatchError } from '../errors/errors.js';
+
+/** What the ledger says a pack must hold: the sha256 of each sent file, by name, and of each reply, by id (null: none recorded). */
+export interface LedgerHashes {
+  sent: ReadonlyMap<string, string>;
+  replies: ReadonlyMap<string, string | null>;
+}
+
+const Manifest = z.array(z.object({ path: z.string(), bytes: z.number(), sha256: z.string() }));
+const Replies = z.array(z.object({ reply_id: z.string(), name: z.string(), entry: z.string().nullable() }).passthrough());
+
+const FIX =
+  'Nothing was exported. A pack is never rewritten: restore the folder from a backup, or move it away and export again (maillon writes it anew from the ledger, if the outbox still holds the bytes sent).';
+
+/** The refusal of a pack that does not match `why` (its manifest…, the ledger…), naming the pack and the file. */
+export function packMismatch(folder: string, file: string, why: string): EvidenceMismatchError {
+  return new EvidenceMismatchError(folder, file, `The evidence pack ${folder} does not match ${why}. ${FIX}`);
+}
+
+/**
+ * The files of a pack (or an addendum) the export may zip, each with the sha256 it must have,
+ * after checking, without reading the files' bytes: the folder holds exactly the files its
+ * manifest.json lists; each `sent/` file the manifest lists has the sha256 the ledger recorded,
+ * and `sent` lists every file of the ledger when `sent` is given; each reply body listed in
+ * replies.json has the sha256 the ledger recorded for that reply. The export then checks each
+ * file's bytes against the sha256 returned as it zips them. Returns the reply ids the pack holds.
+ * Throws EvidenceMismatchError naming the pack and the file.
+ */
+export async function expectedHashes(folder: string, ledger: LedgerHashes, opts: { sentAll: boolean }): Promise<{ files: Map<string, string>; replyIds: string[] }> {
+  const refuse = (file: string, why: string): never => {
+    throw packMismatch(folder, file, why);
+  };
+  const manifest = await readJson(folder, 'manifest.json', Manifest, refuse);
+  const files = new Map(manifest.map((e) => [e.path, e.sha256]));
+  const onDisk = new Set((await listFiles(folder)).filter((f) => f !== 'manifest.json'));
+  for (const f of onDisk) if (!files.has(f)) refuse(f, `its manifest: ${f} is in the folder but not in manifest.json (added after the pack was written)`);
+  for (const f of files.keys()) if (!onDisk.has(f)) refuse(f, `its manifest: ${f} is listed in manifest.json but not in the folder (removed after the pack was written)`);
+  for (const [rel, sha] of files) {
+    if (!rel.startsWith('sent/')) continue;
+    const name = rel.slice('sent/'.length);
+    const recorded = ledger.sent.get(name);
+    if (recorded === undefined) refuse(rel, `the ledger: it holds ${rel}, a file the ledger does not list for this submission`);
+    if (recorded !== sha) refuse(rel, `the ledger: its manifest gives ${rel} the sha256 ${sha}, the ledger recorded ${recorded} when it was written`);
+  }
+  if (opts.sentAll) for (const name of ledger.sent.keys()) if (!files.has(`sent/${name}`)) refuse(`sent/${name}`, `the ledger: the ledger lists ${name} as sent, the pack does not hold it`);
+  const replies = files.has('replies.json') ? await readJson(folder, 'replies.json', Replies, refuse) : [];
+  for (const r of replies) {
+    if (!ledger.replies.has(r.reply_id)) refuse('replies.json', `the ledger: it lists reply #${r.reply_id} (${r.name}), which the ledger does not hold about this submission`);
+    const recorded = ledger.replies.get(r.reply_id);
+    if (r.entry === null || recorded === null || recorded === undefined) continue;
+    const listed = files.get(r.entry);
+    if (listed !== recorded) refuse(r.entry, `the ledger: the body of reply #${r.reply_id} (${r.name}) has the sha256 ${listed ?? 'of no file'}, the ledger recorded ${recorded} when it received it`);
+  }
+  return { files, replyIds: replies.map((r) => r.reply_id) };
+}
+
+async function readJson<T>(folder: string, file: string, schema: z.ZodType<T>, refuse: (file: string, why: string) => never): Promise<T> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(folder, file), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') refuse(file, `what a pack holds: it has no ${file}`);
+    throw err;
+  }
+  try {
+    return schema.parse(JSON.parse(text));
+  } catch {
+    return refuse(file, `what a pack holds: its ${file} is not the list maillon writes`);
+  }
+}
+
+/** Every file under `dir`, relative, `/`-separated, in name order. */
+export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of (await fs.readdir(path.join(dir, prefix), { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else out.push(rel);
+  }
+  return out;
+}
+
+/** The sha256 the ledger recorded for a submission's files and for every reply about its data files. */
+export async function ledgerHashes(ledger: Pool, submissionId: number): Promise<LedgerHashes> {
+  const files = await queryRows(ledger, `SELECT name, sha256 FROM maillon.files WHERE submission_id = $1`, [submissionId], z.object({ name: z.string(), sha256: z.string() }));
+  const replies = await queryRows(
+    ledger,
+    `SELECT reply_id, sha256 FROM maillon.replies WHERE file_name IN (SELECT name FROM maillon.files WHERE submission_id = $1 AND kind = 'FI') ORDER BY reply_id`,
+    [submissionId],
+    z.object({ reply_id: z.string(), sha256: z.string().nullable() }),
+  );
+  return { sent: new Map(files.map((f) => [f.name, f.sha256])), replies: new Map(replies.map((r) => [r.reply_id, r.sha256])) };
+}
