@@ -8,7 +8,7 @@ import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { queryRows } from '../db/queryRows.js';
 import { AckError, ConfigError, TransportError } from '../errors/errors.js';
-import { writeEvidencePack } from '../evidence/evidencePack.js';
+import { writeEvidenceOfFile, writeEvidencePack } from '../evidence/evidencePack.js';
 import type { Logger } from '../log/logger.js';
 import { maskPersonalData } from '../log/maskPersonalData.js';
 import { type BatchFileName, formatBatchFileName, parseBatchFileName } from '../package/batchFileName.js';
@@ -203,6 +203,8 @@ async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: List
       return { name: entry.name, result: 'already-processed' };
     }
     if (applied.state === 'conflict') {
+      // A conflict recorded after the submission's pack (a contradicting NOTI, a replay, an answer after a cancel) gets its addendum.
+      if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId);
       deps.logger.warn({ reply: entry.name, submissionId: applied.submissionId, reason: applied.reason }, 'reply not believed (conflict)');
       return { name: entry.name, result: 'conflict', reason: applied.reason };
     }
@@ -263,6 +265,7 @@ async function setAside(deps: AckDeps, f: Folder, name: string, err: AckError, b
     await fs.rename(body.localPath, kept.localPath);
   }
   await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason: err.message, body: kept, fileName: err.fileName });
+  if (deps.evidenceDir && err.fileName) await writeEvidenceOfFile(deps.ledger, deps.evidenceDir, err.fileName);
   deps.logger.warn({ reply: name.slice(0, 120), reason: err.message }, 'reply set aside');
   return { name, result: 'set_aside', reason: err.message };
 }

@@ -7,7 +7,9 @@ import { queryFirst, queryRows } from '../db/queryRows.js';
 import { extractBatches } from '../extract/extractRows.js';
 import { isFinal } from '../ledger/transitions.js';
 import { moveToOrphans } from '../system/orphans.js';
-import { createPackWriter, type ManifestEntry, type PackWriter } from './packWriter.js';
+import { createPackWriter, json, makeReadOnly, type ManifestEntry, type PackWriter } from './packWriter.js';
+import { readReplies, writeReplies } from './packReplies.js';
+import { addendaFolder, writeAddenda } from './replyAddenda.js';
 
 export type { ManifestEntry };
 
@@ -53,20 +55,6 @@ const AttemptRow = z.object({
   detail: z.unknown(),
   error: z.string().nullable(),
 });
-const ReplyRow = z.object({
-  reply_id: id,
-  name: z.string(),
-  server: z.string(),
-  received_at: at,
-  bytes: id.nullable(),
-  sha256: z.string().nullable(),
-  local_path: z.string().nullable(),
-  state: z.string(),
-  reason: z.string().nullable(),
-  kind: z.string().nullable(),
-  file_name: z.string().nullable(),
-  signature: z.string().nullable(),
-});
 const EventRow = z.object({ event_id: id, at, kind: z.string(), detail: z.unknown(), prev_hash: z.string(), hash: z.string() });
 const RunRow = z.object({
   run_id: id,
@@ -94,8 +82,9 @@ export function packFolder(evidenceDir: string, flow: string, period: string, en
  * file with its sha256. Every file is streamed and hashed in the same pass (memory does not grow
  * with the files or the anomalies). Written in a temporary folder (removed when a step fails) and
  * renamed; then read-only. Returns the folder, or null when the submission is not final yet. A
- * pack already written is left as it is; a pack of another submission under the same folder (ids
- * that started again) is moved to `.orphans/` first.
+ * pack already written is never rewritten: a reply the ledger recorded after it gets its own
+ * addendum beside it (replyAddenda.ts). A pack of another submission under the same folder (ids
+ * that started again) is moved to `.orphans/` first, with its addenda.
  */
 export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submissionId: number): Promise<string | null> {
   const sub = await queryFirst(
@@ -107,10 +96,22 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
   );
   if (!sub || !isFinal(sub.state)) return null;
   const folder = packFolder(evidenceDir, sub.flow, sub.period, sub.environment, submissionId);
+  const label = `${sub.flow}.${sub.period}.${sub.environment}.submission-${sub.submission_id}`;
   if (existsSync(folder)) {
-    if (await isPackOf(folder, sub)) return folder;
-    await moveToOrphans(evidenceDir, folder, `${sub.flow}.${sub.period}.${sub.environment}.submission-${sub.submission_id}`);
+    if (await isPackOf(folder, sub)) {
+      const dataFiles = await queryRows(ledger, `SELECT name FROM maillon.files WHERE submission_id = $1 AND kind = 'FI'`, [submissionId], z.object({ name: z.string() }));
+      await writeAddenda(
+        ledger,
+        folder,
+        { submission_id: sub.submission_id, created_at: sub.created_at, state: sub.state },
+        dataFiles.map((f) => f.name),
+      );
+      return folder;
+    }
+    await moveToOrphans(evidenceDir, folder, label);
   }
+  // Addenda without their pack are another submission's, or follow a pack removed: the new pack holds every reply.
+  if (existsSync(addendaFolder(folder))) await moveToOrphans(evidenceDir, addendaFolder(folder), `${label}.addenda`);
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });
   const tmp = await fs.mkdtemp(path.join(path.dirname(folder), `.submission-${submissionId}-`));
   try {
@@ -122,6 +123,16 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
   await makeReadOnly(tmp);
   await fs.rename(tmp, folder);
   return folder;
+}
+
+/**
+ * Writes the evidence of the submission(s) a data file belongs to (writeEvidencePack): called
+ * when a reply about that file is recorded, whatever its outcome, so that a reply recorded after
+ * the pack gets its addendum then. Nothing for a file the ledger does not know.
+ */
+export async function writeEvidenceOfFile(ledger: Pool, evidenceDir: string, fileName: string): Promise<void> {
+  const subs = await queryRows(ledger, `SELECT DISTINCT submission_id FROM maillon.files WHERE name = $1 ORDER BY submission_id`, [fileName], z.object({ submission_id: z.string() }));
+  for (const s of subs) await writeEvidencePack(ledger, evidenceDir, Number(s.submission_id));
 }
 
 /**
@@ -166,65 +177,13 @@ async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, subm
   );
   await pack.write('transcript.json', json({ submission: sub, files: files.map(({ path: _p, ...f }) => f), attempts }));
   const names = files.filter((f) => f.kind === 'FI').map((f) => f.name);
-  await writeReplies(ledger, pack, names);
+  await writeReplies(pack, await readReplies(ledger, names));
   const events = await queryRows(ledger, `SELECT event_id, at, kind, detail, prev_hash, hash FROM maillon.events WHERE submission_id = $1 ORDER BY event_id`, [submissionId], EventRow);
   await pack.write('events.json', json(events));
   const run = await queryFirst(ledger, `SELECT run_id, flow, period, environment, as_of, extracted, emitted, quarantined, facts FROM maillon.runs WHERE run_id = $1`, [sub.run_id], RunRow);
   const submission = { state: sub.state, files: files.map((f) => ({ name: f.name, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state })) };
   await pack.write('reconciliation.json', reconciliationJson(ledger, run, submission, submissionId));
   await fs.writeFile(path.join(pack.folder, 'manifest.json'), json(pack.entries), { mode: 0o400 });
-}
-
-/**
- * The replies recorded about the submission's files, whatever their state (an auditor sees the
- * conflicts and the set-aside ones too, marked): each kept body under its own entry, and
- * replies.json naming, for each reply (server, name), the entry holding its body.
- */
-async function writeReplies(ledger: Pool, pack: PackWriter, fileNames: readonly string[]): Promise<void> {
-  const replies = await queryRows(
-    ledger,
-    `SELECT reply_id, name, server, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature FROM maillon.replies WHERE file_name = ANY($1) ORDER BY reply_id`,
-    [fileNames],
-    ReplyRow,
-  );
-  const entries = replyEntries(replies);
-  const listed = [];
-  for (const [i, { local_path: from, ...r }] of replies.entries()) listed.push({ ...r, ...(await keepBody(pack, entries[i]!, from, r.sha256)) });
-  await pack.write('replies.json', json(listed));
-}
-
-/**
- * What the pack says of a reply's body (`body`), never silent: `kept` under `entry`, its bytes
- * those the ledger hashed when the reply was recorded; `unverified` (kept, but the ledger holds no
- * sha256 to check it against); `not kept` (the ledger kept no body: not downloaded); `missing` (the
- * ledger's copy is gone); `differs` (the ledger's copy no longer has the sha256 recorded: not put
- * in the pack, its bytes and sha256 now given as `found`). Only the ledger's bytes enter a pack.
- */
-async function keepBody(
-  pack: PackWriter,
-  entry: string,
-  from: string | null,
-  sha256: string | null,
-): Promise<{ entry: string | null; body: 'kept' | 'unverified' | 'not kept' | 'missing' | 'differs'; found?: { bytes: number; sha256: string } }> {
-  if (!from) return { entry: null, body: 'not kept' };
-  if (!existsSync(from)) return { entry: null, body: 'missing' };
-  if (sha256 === null) return { entry: (await pack.copy(entry, from)).path, body: 'unverified' };
-  const copied = await pack.copyIfMatches(entry, from, sha256);
-  return copied.kept ? { entry, body: 'kept' } : { entry: null, body: 'differs', found: { bytes: copied.bytes, sha256: copied.sha256 } };
-}
-
-/**
- * The pack entry of each reply's body, in the order given: `replies/<name>`, or, for a name an
- * earlier reply already took (the same name recorded from another server or folder: a replay),
- * `replies/<name>.reply-<reply_id>`. Every reply of the ledger keeps its own entry.
- */
-function replyEntries(replies: readonly { reply_id: string; name: string }[]): string[] {
-  const taken = new Set<string>();
-  return replies.map((r) => {
-    const entry = taken.has(`replies/${r.name}`) ? `replies/${r.name}.reply-${r.reply_id}` : `replies/${r.name}`;
-    taken.add(entry);
-    return entry;
-  });
 }
 
 /**
@@ -246,15 +205,4 @@ async function* reconciliationJson(ledger: Pool, run: unknown, submission: unkno
     first = false;
   }
   yield first ? ']\n}\n' : '\n  ]\n}\n';
-}
-
-function json(value: unknown): Buffer {
-  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
-}
-
-async function makeReadOnly(dir: string): Promise<void> {
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) await makeReadOnly(path.join(dir, e.name));
-  }
-  await fs.chmod(dir, 0o500);
 }

@@ -10,6 +10,7 @@ import type { Pool } from '../db/database.js';
 import { type EvidenceMismatchError, UsageError } from '../errors/errors.js';
 import { readPeriodView } from '../ledger/periodView.js';
 import { packFolder, writeEvidencePack } from './evidencePack.js';
+import { addendaFolder, addendumReplyId } from './replyAddenda.js';
 import { hashing, type ManifestEntry } from './packWriter.js';
 import { expectedHashes, ledgerHashes, listFiles, packMismatch } from './verifyPack.js';
 
@@ -56,14 +57,41 @@ export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: st
       continue;
     }
     packs++;
-    const { files } = await expectedHashes(folder, await ledgerHashes(ledger, id), { sentAll: true });
-    for (const rel of await listFiles(folder)) {
-      const sha256 = files.get(rel);
-      entries.push({ file: path.join(folder, rel), entry: `submission-${id}/${rel}`, ...(sha256 ? { check: { pack: folder, rel, sha256 } } : {}) });
-    }
+    entries.push(...(await packEntries(ledger, folder, id)));
   }
   await writeZip(zipPath, entries, (files) => Buffer.from(`${JSON.stringify({ flow, period, environment: env, files, pending }, null, 2)}\n`));
   return { zip: zipPath, packs, pending };
+}
+
+/**
+ * The files of a submission's pack and of its addenda, each checked (verifyPack.ts) and given
+ * the sha256 it must have; refused when a reply the ledger holds about the submission is in none.
+ */
+async function packEntries(ledger: Pool, folder: string, id: number): Promise<ZipEntry[]> {
+  const hashes = await ledgerHashes(ledger, id);
+  const out: ZipEntry[] = [];
+  const add = async (dir: string, prefix: string, sentAll: boolean): Promise<string[]> => {
+    const { files, replyIds } = await expectedHashes(dir, hashes, { sentAll });
+    for (const rel of await listFiles(dir)) {
+      const sha256 = files.get(rel);
+      out.push({ file: path.join(dir, rel), entry: `${prefix}/${rel}`, ...(sha256 ? { check: { pack: dir, rel, sha256 } } : {}) });
+    }
+    return replyIds;
+  };
+  const carried = new Set(await add(folder, `submission-${id}`, true));
+  const addenda = addendaFolder(folder);
+  const names = existsSync(addenda) ? (await fs.readdir(addenda)).filter((n) => !n.startsWith('.')) : [];
+  for (const name of names.sort((a, b) => Number(addendumReplyId(a)) - Number(addendumReplyId(b)))) {
+    const replyId = addendumReplyId(name);
+    const dir = path.join(addenda, name);
+    const held = await add(dir, `submission-${id}.addenda/${name}`, false);
+    if (replyId === null || held.length !== 1 || held[0] !== replyId) throw packMismatch(dir, 'replies.json', `what an addendum holds: the one reply its name says, reply #${replyId ?? '?'}`);
+    carried.add(replyId);
+  }
+  for (const [replyId, name] of hashes.replyNames) {
+    if (!carried.has(replyId)) throw packMismatch(folder, name, `the ledger: the ledger holds reply #${replyId} (${name}) about this submission, and neither the pack nor an addendum carries it`);
+  }
+  return out;
 }
 
 function refuseExisting(zipPath: string): void {

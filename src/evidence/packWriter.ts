@@ -80,3 +80,16 @@ export function hashing(): { stream: Transform; result(): { bytes: number; sha25
   let sha256: string | undefined;
   return { stream, result: () => ({ bytes, sha256: (sha256 ??= hash.digest('hex')) }) };
 }
+
+/** A value as the JSON files of a pack hold it: indented, one trailing newline. */
+export function json(value: unknown): Buffer {
+  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+}
+
+/** Makes a written pack read-only: its folders 0500 (its files are 0400 already). */
+export async function makeReadOnly(dir: string): Promise<void> {
+  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) await makeReadOnly(path.join(dir, e.name));
+  }
+  await fs.chmod(dir, 0o500);
+}

@@ -9,6 +9,8 @@ import { EvidenceMismatchError } from '../errors/errors.js';
 export interface LedgerHashes {
   sent: ReadonlyMap<string, string>;
   replies: ReadonlyMap<string, string | null>;
+  /** The name of each reply, by id. */
+  replyNames: ReadonlyMap<string, string>;
 }
 
 const Manifest = z.array(z.object({ path: z.string(), bytes: z.number(), sha256: z.string() }));
@@ -90,9 +92,13 @@ export async function ledgerHashes(ledger: Pool, submissionId: number): Promise<
   const files = await queryRows(ledger, `SELECT name, sha256 FROM maillon.files WHERE submission_id = $1`, [submissionId], z.object({ name: z.string(), sha256: z.string() }));
   const replies = await queryRows(
     ledger,
-    `SELECT reply_id, sha256 FROM maillon.replies WHERE file_name IN (SELECT name FROM maillon.files WHERE submission_id = $1 AND kind = 'FI') ORDER BY reply_id`,
+    `SELECT reply_id, name, sha256 FROM maillon.replies WHERE file_name IN (SELECT name FROM maillon.files WHERE submission_id = $1 AND kind = 'FI') ORDER BY reply_id`,
     [submissionId],
-    z.object({ reply_id: z.string(), sha256: z.string().nullable() }),
+    z.object({ reply_id: z.string(), name: z.string(), sha256: z.string().nullable() }),
   );
-  return { sent: new Map(files.map((f) => [f.name, f.sha256])), replies: new Map(replies.map((r) => [r.reply_id, r.sha256])) };
+  return {
+    sent: new Map(files.map((f) => [f.name, f.sha256])),
+    replies: new Map(replies.map((r) => [r.reply_id, r.sha256])),
+    replyNames: new Map(replies.map((r) => [r.reply_id, r.name])),
+  };
 }

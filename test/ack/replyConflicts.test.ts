@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -83,7 +84,7 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     expect(await ch.stateOf(t.submissionId)).toBe('sent');
   });
 
-  it('keeps an accepted submission accepted when a second NOTI says rejected: a conflict, and the sealed evidence pack is never contradicted', async () => {
+  it('keeps an accepted submission accepted when a second NOTI says rejected: a conflict, the sealed evidence pack never rewritten, each later reply in its addendum', async () => {
     const t = await ch.runAndSend('T');
     await ch.simulate();
     await ch.acks('T', { evidenceDir });
@@ -113,6 +114,20 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     expect(outcomeOf(outcomes, lateAcrf)).toMatchObject({ result: 'conflict', reason: expect.stringMatching(/^Contradiction: an ACRF after the NOTI .* already said accepted; the NOTI stands\.$/) });
     expect(await ch.stateOf(t.submissionId)).toBe('accepted');
     expect(await hashes(pack)).toEqual(sealed);
+
+    // Each reply recorded after the pack is in its own addendum, written when it was recorded, and in the export.
+    const later = (await ch.fx.db.pool.query(`SELECT reply_id, name FROM maillon.replies WHERE name = ANY($1) ORDER BY reply_id`, [[second, duplicate, lateAcrf]])).rows;
+    expect(later).toHaveLength(3);
+    const addenda = `${pack}.addenda`;
+    expect((await fs.readdir(addenda)).sort()).toEqual(later.map((r) => `reply-${r.reply_id}`).sort());
+    for (const r of later) {
+      const replies = JSON.parse(await fs.readFile(path.join(addenda, `reply-${r.reply_id}`, 'replies.json'), 'utf8'));
+      expect(replies).toMatchObject([{ reply_id: r.reply_id, name: r.name, state: 'conflict', body: 'kept', entry: `replies/${r.name}` }]);
+    }
+    const zip = path.join(evidenceDir, `late-${t.submissionId}.zip`);
+    await exportEvidence(ch.fx.db.pool, evidenceDir, 'career', t.period, 'T', zip);
+    const listing = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).split('\n');
+    for (const r of later) expect(listing).toContain(`submission-${t.submissionId}.addenda/reply-${r.reply_id}/replies/${r.name}`);
   });
 
   it('sets aside a second ACRF of a file as a duplicate or a contradiction; the first stands', async () => {

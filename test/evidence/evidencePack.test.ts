@@ -245,4 +245,32 @@ describe('evidence packs, written and exported by streaming', () => {
     // Put back as it was written, the pack is exported.
     expect(await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q2', 'T', zip)).toMatchObject({ packs: 1 });
   });
+
+  it('never rewrites a pack: a reply recorded after it gets its own addendum, which the export carries', async () => {
+    const { submissionId, fileName } = await acceptedWithAnomalies();
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const sealed = await fs.readFile(path.join(pack, 'manifest.json'), 'utf8');
+    const late = path.join(path.dirname(fx.outbox), `late-${submissionId}.xml`);
+    await fs.writeFile(late, '<NOTI>rejected</NOTI>\n');
+    const r = await fx.db.pool.query(
+      `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, reason, kind, file_name)
+       VALUES ('test', 'FO.NOTI.999999.20261011.77777.T', now(), 22, $1, $2, 'conflict', 'Contradiction: this NOTI says rejected.', 'NOTI', $3) RETURNING reply_id`,
+      [await sha(late), late, fileName],
+    );
+    const replyId = r.rows[0].reply_id as string;
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toBe(pack);
+    expect(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')).toBe(sealed);
+    const addendum = path.join(`${pack}.addenda`, `reply-${replyId}`);
+    const manifest = JSON.parse(await fs.readFile(path.join(addendum, 'manifest.json'), 'utf8')) as ManifestEntry[];
+    expect(manifest.map((e) => e.path)).toEqual(['addendum.json', 'replies/FO.NOTI.999999.20261011.77777.T', 'replies.json']);
+    expect(manifest[1]!.sha256).toBe(await sha(late));
+    expect(JSON.parse(await fs.readFile(path.join(addendum, 'replies.json'), 'utf8'))).toMatchObject([{ reply_id: replyId, state: 'conflict', body: 'kept' }]);
+    expect((await fs.stat(addendum)).mode & 0o777).toBe(0o500);
+
+    const zip = path.join(path.dirname(fx.outbox), 'late.zip');
+    await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q1', 'T', zip);
+    const listing = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).split('\n');
+    expect(listing).toContain(`submission-${submissionId}.addenda/reply-${replyId}/replies/FO.NOTI.999999.20261011.77777.T`);
+    expect(listing).toContain(`submission-${submissionId}.addenda/reply-${replyId}/replies.json`);
+  });
 });

@@ -1,0 +1,66 @@
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Pool } from '../db/database.js';
+import { readReplies, writeReplies } from './packReplies.js';
+import { createPackWriter, json, makeReadOnly } from './packWriter.js';
+
+/**
+ * Folder of the addenda of a pack (`submission-<id>.addenda/`, beside it): one read-only folder
+ * `reply-<reply_id>/` per reply the ledger recorded about the submission's files after its pack
+ * was written (a conflicting NOTI, a replay, an answer after a cancel). The pack itself is never
+ * rewritten.
+ */
+export function addendaFolder(pack: string): string {
+  return `${pack}.addenda`;
+}
+
+/** The reply id of an addendum folder's name, or null for any other name. */
+export function addendumReplyId(name: string): string | null {
+  return /^reply-(\d+)$/.exec(name)?.[1] ?? null;
+}
+
+/** The submission an addendum belongs to, as its addendum.json names it. */
+export interface AddendumOf {
+  submission_id: string;
+  created_at: Date;
+  state: string;
+}
+
+const PackReplies = z.array(z.object({ reply_id: z.string() }).passthrough());
+
+/**
+ * Writes an addendum for every reply the ledger holds about the pack's data files that neither
+ * the pack (its replies.json) nor an addendum carries yet: `replies.json` (that one reply, as a
+ * pack lists its replies, body checked against the ledger's sha256), its body under `replies/`,
+ * `addendum.json` (the submission, its state now) and `manifest.json`. Each is written in a
+ * temporary folder, then renamed and made read-only, like a pack. Returns the reply ids written.
+ */
+export async function writeAddenda(ledger: Pool, pack: string, of: AddendumOf, dataFiles: readonly string[]): Promise<string[]> {
+  const inPack = PackReplies.parse(JSON.parse(await fs.readFile(path.join(pack, 'replies.json'), 'utf8'))).map((r) => r.reply_id);
+  const dir = addendaFolder(pack);
+  const covered = new Set([...inPack, ...(existsSync(dir) ? (await fs.readdir(dir)).map(addendumReplyId).filter((id) => id !== null) : [])]);
+  const missing = (await readReplies(ledger, dataFiles)).filter((r) => !covered.has(r.reply_id));
+  if (missing.length === 0) return [];
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  for (const reply of missing) {
+    const tmp = await fs.mkdtemp(path.join(dir, `.reply-${reply.reply_id}-`));
+    try {
+      const writer = createPackWriter(tmp);
+      await writer.write('addendum.json', json({ submission: of, pack: path.basename(pack), reply_id: reply.reply_id, note: 'a reply the ledger recorded after the pack was written' }));
+      await writeReplies(writer, [reply]);
+      await fs.writeFile(path.join(tmp, 'manifest.json'), json(writer.entries), { mode: 0o400 });
+      await makeReadOnly(tmp);
+      await fs.rename(tmp, path.join(dir, `reply-${reply.reply_id}`));
+    } catch (err) {
+      // Made read-only before its rename: made writable again to be removed.
+      for (const d of [path.join(tmp, 'replies'), tmp]) await fs.chmod(d, 0o700).catch(() => undefined);
+      await fs.rm(tmp, { recursive: true, force: true });
+      // Another process wrote the same addendum meanwhile: it stands.
+      if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') continue;
+      throw err;
+    }
+  }
+  return missing.map((r) => r.reply_id);
+}
