@@ -12,6 +12,13 @@ export function createPool(url: string, max = 4): pg.Pool {
   return pool;
 }
 
+/**
+ * Starts maillon's transactions: read committed whatever the database's default, so that a
+ * statement after a lock sees what the lock's previous holder committed (the event chain and the
+ * guarded transitions rely on it; a DBA's repeatable-read default would fork the chain).
+ */
+export const BEGIN = 'BEGIN ISOLATION LEVEL READ COMMITTED';
+
 /** Runs `fn` inside one transaction on one connection; commits on success, rolls back on throw. */
 export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await connect(pool);
@@ -24,7 +31,7 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
 
 /** Runs `fn` inside one transaction on a connection the caller holds; commits on success, rolls back on throw. */
 export async function inTransaction<T>(client: pg.PoolClient, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
+  await client.query(BEGIN);
   try {
     const result = await fn();
     await client.query('COMMIT');

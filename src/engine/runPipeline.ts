@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
-import { connect, type Pool, type PoolClient } from '../db/database.js';
+import { BEGIN, connect, type Pool, type PoolClient } from '../db/database.js';
 import { ConfigError } from '../errors/errors.js';
 import { checkParts, streamValidationOf } from './checkParts.js';
 import { keepDocuments, makeDocumentsTmp } from './documentsFolder.js';
@@ -183,7 +183,7 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
     if (pipeline.documents) docsTmp = await makeDocumentsTmp(deps.documentsDir, req.dryRun, tmpDir);
     const held = req.confirmPlan !== undefined && !req.dryRun;
     const dossierVersion = held ? await readDossierVersion(deps.dossier) : null;
-    await session.query('BEGIN');
+    await session.query(BEGIN);
     const creationDate = brusselsDate(started);
     const out = await renderFiles(deps.dossier, session, {
       pipeline,

@@ -46,7 +46,9 @@ export async function appendEvent(tx: PoolClient, e: LedgerEvent): Promise<void>
 /** Appends events, chained in the order given, in three statements whatever their number. */
 export async function appendEvents(tx: PoolClient, events: readonly LedgerEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+  const lock = await queryFirst(tx, `SELECT current_setting('transaction_isolation') AS isolation FROM pg_advisory_xact_lock($1)`, [CHAIN_LOCK], z.object({ isolation: z.string() }));
+  // Under a snapshot older than the lock the last event read below could be stale: a fork.
+  if (lock?.isolation !== 'read committed') throw new Error(`events are appended in a read committed transaction (db/database.ts BEGIN), not ${lock?.isolation}`);
   const last = await queryFirst(tx, 'SELECT hash FROM maillon.events ORDER BY event_id DESC LIMIT 1', [], z.object({ hash: z.string() }));
   let prev = last?.hash ?? GENESIS;
   const rows = events.map((e) => {
@@ -70,10 +72,10 @@ export async function recordEvent(ledger: Pool, e: LedgerEvent): Promise<void> {
   await withTransaction(ledger, (client) => appendEvent(client, e));
 }
 
-/** The verdict of a chain check: the number of events, and the first broken link if any. */
+/** The verdict of a chain check: the number of events, and the first broken link if any (no event id when the chain is missing whole). */
 export interface ChainVerdict {
   events: number;
-  broken: { eventId: number; reason: string } | null;
+  broken: { eventId: number | null; reason: string } | null;
 }
 
 /** Recomputes the whole chain, streaming; names the first event whose link or content does not hold. */
@@ -92,6 +94,11 @@ export async function verifyChain(ledger: Pool): Promise<ChainVerdict> {
     const expected = eventHash(prev, { at: new Date(r.at), submissionId: r.submissionId, kind: r.kind, detail: r.detail });
     if (expected !== r.hash) return { events: n, broken: { eventId: r.id, reason: 'its content no longer matches its hash (it was edited)' } };
     prev = r.hash;
+  }
+  if (n === 0) {
+    // Every submission is written with its event: no event at all means they were removed.
+    const held = await queryFirst(ledger, 'SELECT count(*)::int AS n FROM maillon.submissions', [], z.object({ n: z.number() }));
+    if (held && held.n > 0) return { events: 0, broken: { eventId: null, reason: `the ledger holds ${held.n} submission(s) but no event at all (the events were removed)` } };
   }
   return { events: n, broken: null };
 }

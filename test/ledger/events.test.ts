@@ -1,11 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
-import { canonicalJson, verifyChain } from '../../src/ledger/events.js';
+import { createPool, type Pool, withTransaction } from '../../src/db/database.js';
+import { appendEvent, canonicalJson, type LedgerEvent, recordEvent, verifyChain } from '../../src/ledger/events.js';
 import { maillon } from '../helpers/cli.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 import path from 'node:path';
+
+/** What only the database's superuser can still do: change events with the table's triggers off. */
+async function tamper(pool: Pool, sql: string, params: unknown[] = []): Promise<void> {
+  await withTransaction(pool, async (tx) => {
+    await tx.query('SET LOCAL session_replication_role = replica');
+    await tx.query(sql, params);
+  });
+}
 
 describe('the tamper-evident event chain', () => {
   let fx: FlowFixture;
@@ -26,15 +36,32 @@ describe('the tamper-evident event chain', () => {
     expect(cli.stdout.trim()).toBe('3 events, chain intact');
   });
 
+  it('refuses to update, delete or truncate an event, whoever asks', async () => {
+    const ids = (await fx.db.pool.query('SELECT event_id FROM maillon.events ORDER BY event_id')).rows.map((r) => Number(r.event_id));
+    await expect(fx.db.pool.query(`UPDATE maillon.events SET detail = '{}' WHERE event_id = $1`, [ids[1]])).rejects.toThrow('maillon.events is append-only: UPDATE refused');
+    await expect(fx.db.pool.query('DELETE FROM maillon.events WHERE event_id = $1', [ids[2]])).rejects.toThrow('maillon.events is append-only: DELETE refused');
+    await expect(fx.db.pool.query('TRUNCATE maillon.events')).rejects.toThrow('maillon.events is append-only: TRUNCATE refused');
+    await expect(fx.db.pool.query('TRUNCATE maillon.submissions CASCADE')).rejects.toThrow('maillon.events is append-only: TRUNCATE refused');
+    expect(await verifyChain(fx.db.pool)).toEqual({ events: 3, broken: null });
+  });
+
   it('names the exact event after a row is edited, and the next one after a row is removed', async () => {
     const ids = (await fx.db.pool.query('SELECT event_id FROM maillon.events ORDER BY event_id')).rows.map((r) => Number(r.event_id));
-    await fx.db.pool.query(`UPDATE maillon.events SET detail = jsonb_set(detail, '{sequence}', '"00009"') WHERE event_id = $1`, [ids[1]]);
+    await tamper(fx.db.pool, `UPDATE maillon.events SET detail = jsonb_set(detail, '{sequence}', '"00009"') WHERE event_id = $1`, [ids[1]]);
     expect((await verifyChain(fx.db.pool)).broken).toEqual({ eventId: ids[1], reason: expect.stringContaining('edited') });
     const cli = await maillon(['verify-ledger'], { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox) });
     expect(cli.code).toBe(13);
     expect(cli.stderr).toContain(`broken at event #${ids[1]}`);
-    await fx.db.pool.query(`DELETE FROM maillon.events WHERE event_id = $1`, [ids[1]]);
+    await tamper(fx.db.pool, `DELETE FROM maillon.events WHERE event_id = $1`, [ids[1]]);
     expect((await verifyChain(fx.db.pool)).broken).toEqual({ eventId: ids[2], reason: expect.stringContaining('removed') });
+  });
+
+  it('calls a ledger with submissions and no event at all broken, not intact', async () => {
+    await tamper(fx.db.pool, 'TRUNCATE maillon.events');
+    expect(await verifyChain(fx.db.pool)).toEqual({ events: 0, broken: { eventId: null, reason: 'the ledger holds 3 submission(s) but no event at all (the events were removed)' } });
+    const cli = await maillon(['verify-ledger'], { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox) });
+    expect(cli.code).toBe(13);
+    expect(cli.stderr).toContain('The ledger chain is broken: the ledger holds 3 submission(s) but no event at all');
   });
 });
 
@@ -61,5 +88,57 @@ describe('the written events of a run with several receivers', () => {
       expect(files.map((f) => f.name)).toEqual(run.files.filter((f) => f.sequence === subs[i]!.sequence).map((f) => f.name));
     }
     expect(await verifyChain(fx.db.pool)).toEqual({ events: events.length, broken: null });
+  });
+});
+
+describe('appends at the same time', () => {
+  let db: TestDatabase;
+  let pool: Pool;
+  const ev = (kind: string): LedgerEvent => ({ at: new Date('2026-10-10T00:00:00Z'), submissionId: null, kind, detail: { kind } });
+  /** Waits until the chain's lock has `granted` holders and `waiting` waiters in this database. */
+  async function chainLock(granted: number, waiting: number): Promise<void> {
+    for (;;) {
+      const { rows } = await pool.query(
+        `SELECT count(*) FILTER (WHERE granted)::int AS granted, count(*) FILTER (WHERE NOT granted)::int AS waiting
+         FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
+      if (rows[0].granted === granted && rows[0].waiting === waiting) return;
+    }
+  }
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    // A DBA's default: a transaction's snapshot is then taken at its first statement, before the lock.
+    await db.pool.query(`ALTER DATABASE ${db.name} SET default_transaction_isolation = 'repeatable read'`);
+    pool = createPool(db.url, 4);
+  });
+  afterAll(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('chain one after the other under a repeatable-read default', async () => {
+    await recordEvent(pool, ev('first'));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const a = withTransaction(pool, async (tx) => {
+      await appendEvent(tx, ev('a'));
+      await gate;
+    });
+    await chainLock(1, 0);
+    const b = withTransaction(pool, async (tx) => {
+      await tx.query('SELECT count(*) FROM maillon.submissions');
+      await appendEvent(tx, ev('b'));
+    });
+    await chainLock(1, 1);
+    release();
+    await Promise.all([a, b]);
+    expect(await verifyChain(pool)).toEqual({ events: 3, broken: null });
+  });
+
+  it('cannot commit a fork: two events after the same one', async () => {
+    const { rows } = await pool.query('SELECT prev_hash FROM maillon.events ORDER BY event_id DESC LIMIT 1');
+    await expect(
+      pool.query(`INSERT INTO maillon.events (at, submission_id, kind, detail, prev_hash, hash) VALUES (now(), NULL, 'forged', '{}', $1, repeat('f', 64))`, [rows[0].prev_hash]),
+    ).rejects.toThrow('events_one_successor');
   });
 });

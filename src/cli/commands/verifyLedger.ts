@@ -13,7 +13,7 @@ export function registerVerifyLedger(program: Command, ctx: () => CliContext): v
       const verdict = await verifyChain((await c.databases()).ledger);
       if (verdict.broken) {
         throw new LedgerTamperedError(
-          `The ledger chain is broken at event #${verdict.broken.eventId}: ${verdict.broken.reason}. The ledger was changed outside maillon; keep the database as it is and compare it with a backup.`,
+          `The ledger chain is broken${verdict.broken.eventId === null ? '' : ` at event #${verdict.broken.eventId}`}: ${verdict.broken.reason}. The ledger was changed outside maillon; keep the database as it is and compare it with a backup.`,
         );
       }
       console.log(`${verdict.events} events, chain intact`);
