@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { type Pool, type PoolClient, withTransaction } from '../db/database.js';
 import { queryFirst } from '../db/queryRows.js';
 import { extractRows } from '../extract/extractRows.js';
+import type { ChainHead } from './chainHead.js';
 
 /** The hash before the first event. */
 export const GENESIS = '0'.repeat(64);
@@ -72,16 +73,25 @@ export async function recordEvent(ledger: Pool, e: LedgerEvent): Promise<void> {
   await withTransaction(ledger, (client) => appendEvent(client, e));
 }
 
-/** The verdict of a chain check: the number of events, and the first broken link if any (no event id when the chain is missing whole). */
+/**
+ * The verdict of a chain check: the number of events read, the head verified (null when there is no
+ * event), and the first broken link if any (no event id when the events missing are not there to name).
+ */
 export interface ChainVerdict {
   events: number;
+  head: ChainHead | null;
   broken: { eventId: number | null; reason: string } | null;
 }
 
-/** Recomputes the whole chain, streaming; names the first event whose link or content does not hold. */
-export async function verifyChain(ledger: Pool): Promise<ChainVerdict> {
+/**
+ * Recomputes the whole chain, streaming; names the first event whose link or content does not
+ * hold, or, given the head an auditor wrote down, where the chain no longer starts with it.
+ */
+export async function verifyChain(ledger: Pool, anchor?: ChainHead): Promise<ChainVerdict> {
   let prev = GENESIS;
   let n = 0;
+  // The last event verified so far: `count` of them, the last one's hash in `prev`.
+  const headOf = (count: number): ChainHead | null => (count > 0 ? { count, hash: prev } : null);
   const rows = extractRows(
     ledger,
     `SELECT json_build_object('id', event_id, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'submissionId', submission_id,
@@ -90,15 +100,23 @@ export async function verifyChain(ledger: Pool): Promise<ChainVerdict> {
   for await (const raw of rows) {
     const r = raw as { id: number; at: string; submissionId: number | null; kind: string; detail: Record<string, unknown>; prev: string; hash: string };
     n++;
-    if (r.prev !== prev) return { events: n, broken: { eventId: r.id, reason: `its previous-hash does not match event before it (an event was removed, inserted or reordered)` } };
+    if (r.prev !== prev) return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason: `its previous-hash does not match event before it (an event was removed, inserted or reordered)` } };
     const expected = eventHash(prev, { at: new Date(r.at), submissionId: r.submissionId, kind: r.kind, detail: r.detail });
-    if (expected !== r.hash) return { events: n, broken: { eventId: r.id, reason: 'its content no longer matches its hash (it was edited)' } };
+    if (expected !== r.hash) return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason: 'its content no longer matches its hash (it was edited)' } };
+    if (anchor && anchor.count === n && anchor.hash !== r.hash) {
+      const reason = `it is the chain's event ${n}, whose hash was written down as ${anchor.hash} and is now ${r.hash} (the chain was rewritten up to it)`;
+      return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason } };
+    }
     prev = r.hash;
+  }
+  const head = headOf(n);
+  if (anchor && n < anchor.count) {
+    return { events: n, head, broken: { eventId: null, reason: `it holds ${n} events, fewer than the ${anchor.count} of the head written down (events were removed from its end)` } };
   }
   if (n === 0) {
     // Every submission is written with its event: no event at all means they were removed.
     const held = await queryFirst(ledger, 'SELECT count(*)::int AS n FROM maillon.submissions', [], z.object({ n: z.number() }));
-    if (held && held.n > 0) return { events: 0, broken: { eventId: null, reason: `the ledger holds ${held.n} submission(s) but no event at all (the events were removed)` } };
+    if (held && held.n > 0) return { events: 0, head, broken: { eventId: null, reason: `the ledger holds ${held.n} submission(s) but no event at all (the events were removed)` } };
   }
-  return { events: n, broken: null };
+  return { events: n, head, broken: null };
 }

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
 import { createPool, type Pool, withTransaction } from '../../src/db/database.js';
-import { appendEvent, canonicalJson, type LedgerEvent, recordEvent, verifyChain } from '../../src/ledger/events.js';
+import { type ChainHead, formatChainHead } from '../../src/ledger/chainHead.js';
+import { appendEvent, canonicalJson, eventHash, GENESIS, type LedgerEvent, recordEvent, verifyChain } from '../../src/ledger/events.js';
 import { maillon } from '../helpers/cli.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { ROOT } from '../helpers/runHarness.js';
@@ -29,11 +30,12 @@ describe('the tamper-evident event chain', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 2 }], c: null } })).toBe('{"a":{"c":null,"d":[2,{"e":2,"f":1}]},"b":1}');
   });
 
-  it('verifies a normal history', async () => {
-    expect(await verifyChain(fx.db.pool)).toEqual({ events: 3, broken: null });
+  it('verifies a normal history, and prints its head to write down', async () => {
+    const last = (await fx.db.pool.query('SELECT hash FROM maillon.events ORDER BY event_id DESC LIMIT 1')).rows[0].hash;
+    expect(await verifyChain(fx.db.pool)).toEqual({ events: 3, head: { count: 3, hash: last }, broken: null });
     const cli = await maillon(['verify-ledger'], { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox) });
     expect(cli.code).toBe(0);
-    expect(cli.stdout.trim()).toBe('3 events, chain intact');
+    expect(cli.stdout.trim().split('\n')).toEqual(['3 events, chain intact', `head 3:${last} (write it down; verify-ledger --expect 3:${last} checks later that the chain still starts with it)`]);
   });
 
   it('refuses to update, delete or truncate an event, whoever asks', async () => {
@@ -42,7 +44,7 @@ describe('the tamper-evident event chain', () => {
     await expect(fx.db.pool.query('DELETE FROM maillon.events WHERE event_id = $1', [ids[2]])).rejects.toThrow('maillon.events is append-only: DELETE refused');
     await expect(fx.db.pool.query('TRUNCATE maillon.events')).rejects.toThrow('maillon.events is append-only: TRUNCATE refused');
     await expect(fx.db.pool.query('TRUNCATE maillon.submissions CASCADE')).rejects.toThrow('maillon.events is append-only: TRUNCATE refused');
-    expect(await verifyChain(fx.db.pool)).toEqual({ events: 3, broken: null });
+    expect((await verifyChain(fx.db.pool)).broken).toBeNull();
   });
 
   it('names the exact event after a row is edited, and the next one after a row is removed', async () => {
@@ -58,10 +60,65 @@ describe('the tamper-evident event chain', () => {
 
   it('calls a ledger with submissions and no event at all broken, not intact', async () => {
     await tamper(fx.db.pool, 'TRUNCATE maillon.events');
-    expect(await verifyChain(fx.db.pool)).toEqual({ events: 0, broken: { eventId: null, reason: 'the ledger holds 3 submission(s) but no event at all (the events were removed)' } });
+    expect(await verifyChain(fx.db.pool)).toEqual({ events: 0, head: null, broken: { eventId: null, reason: 'the ledger holds 3 submission(s) but no event at all (the events were removed)' } });
     const cli = await maillon(['verify-ledger'], { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox) });
     expect(cli.code).toBe(13);
     expect(cli.stderr).toContain('The ledger chain is broken: the ledger holds 3 submission(s) but no event at all');
+  });
+});
+
+describe('a head written down (verify-ledger --expect)', () => {
+  let fx: FlowFixture;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
+    for (const period of ['2026-Q3', '2026-Q2', '2026-Q1']) await fx.run(career, period);
+    env = { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox) };
+  });
+  afterAll(async () => fx.close());
+
+  it('holds while the chain grows, and catches events removed from its end or a chain rewritten', async () => {
+    const json = await maillon(['verify-ledger', '--json'], env);
+    expect(json.code).toBe(0);
+    const { head } = JSON.parse(json.stdout) as { head: ChainHead };
+    expect(JSON.parse(json.stdout)).toEqual({ events: 3, intact: true, head: { count: 3, hash: expect.stringMatching(/^[0-9a-f]{64}$/) }, expected: null });
+    const written = formatChainHead(head);
+    await fx.run(career, '2025-Q4');
+    const grown = await maillon(['verify-ledger', '--expect', written], env);
+    expect(grown.code).toBe(0);
+    expect(grown.stdout).toContain(`4 events, chain intact\nit still starts with the head written down, ${written}`);
+
+    // The last two events removed: the rest of the chain is whole, but shorter than written down.
+    await tamper(fx.db.pool, 'DELETE FROM maillon.events WHERE event_id IN (SELECT event_id FROM maillon.events ORDER BY event_id DESC LIMIT 2)');
+    expect((await verifyChain(fx.db.pool)).broken).toBeNull();
+    const shorter = await maillon(['verify-ledger', '--expect', written], env);
+    expect(shorter.code).toBe(13);
+    expect(shorter.stderr).toContain('The ledger chain is broken: it holds 2 events, fewer than the 3 of the head written down (events were removed from its end)');
+
+    // A new append seals the hole: the chain is whole again, but its third event is another one.
+    await fx.run(career, '2025-Q3');
+    const sealed = await verifyChain(fx.db.pool, head);
+    expect(sealed.broken).toEqual({ eventId: expect.any(Number), reason: expect.stringContaining(`it is the chain's event 3, whose hash was written down as ${head.hash} and is now`) });
+
+    // The first event edited and every later hash recomputed: whole, and not the chain written down.
+    const rows = (await fx.db.pool.query('SELECT event_id, at, submission_id, kind, detail FROM maillon.events ORDER BY event_id')).rows;
+    let prev = GENESIS;
+    for (const [i, r] of rows.entries()) {
+      if (i === 0) r.detail.sequence = '99999';
+      const hash = eventHash(prev, { at: r.at, submissionId: r.submission_id === null ? null : Number(r.submission_id), kind: r.kind, detail: r.detail });
+      await tamper(fx.db.pool, 'UPDATE maillon.events SET detail = $2::jsonb, prev_hash = $3, hash = $4 WHERE event_id = $1', [r.event_id, JSON.stringify(r.detail), prev, hash]);
+      prev = hash;
+    }
+    expect((await verifyChain(fx.db.pool)).broken).toBeNull();
+    const rewritten = await maillon(['verify-ledger', '--expect', written], env);
+    expect(rewritten.code).toBe(13);
+    expect(rewritten.stderr).toContain(`broken at event #${rows[2].event_id}: it is the chain's event 3, whose hash was written down as ${head.hash}`);
+  });
+
+  it('refuses an --expect that is not a head verify-ledger printed', async () => {
+    const cli = await maillon(['verify-ledger', '--expect', '3:abc'], env);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain('--expect takes the head verify-ledger printed, <count>:<hash>');
   });
 });
 
@@ -87,7 +144,7 @@ describe('the written events of a run with several receivers', () => {
       expect(e.detail.files).toEqual(files.map((f) => ({ name: f.name, bytes: Number(f.bytes), sha256: f.sha256 })));
       expect(files.map((f) => f.name)).toEqual(run.files.filter((f) => f.sequence === subs[i]!.sequence).map((f) => f.name));
     }
-    expect(await verifyChain(fx.db.pool)).toEqual({ events: events.length, broken: null });
+    expect(await verifyChain(fx.db.pool)).toMatchObject({ events: events.length, broken: null });
   });
 });
 
@@ -132,7 +189,7 @@ describe('appends at the same time', () => {
     await chainLock(1, 1);
     release();
     await Promise.all([a, b]);
-    expect(await verifyChain(pool)).toEqual({ events: 3, broken: null });
+    expect(await verifyChain(pool)).toMatchObject({ events: 3, broken: null });
   });
 
   it('cannot commit a fork: two events after the same one', async () => {
