@@ -5,12 +5,12 @@ import split2 from 'split2';
 import { connect, type Pool, type PoolClient } from '../db/database.js';
 
 /**
- * Streams the rows of a query that selects ONE json column, through COPY (…) TO STDOUT:
+ * Streams the rows of a query (or of several, in turn) that selects ONE json column, through COPY (…) TO STDOUT:
  * the server sends rows as fast as we take them and nothing accumulates in memory.
  * Runs in a REPEATABLE READ READ ONLY transaction so that a concurrent import cannot
  * change the data under the extraction; works on a read-only replica.
  */
-export async function* extractRows(pool: Pool, sql: string): AsyncGenerator<unknown> {
+export async function* extractRows(pool: Pool, sql: string | readonly string[]): AsyncGenerator<unknown> {
   for await (const batch of extractBatches(pool, sql)) yield* batch;
 }
 
@@ -20,24 +20,27 @@ export async function* extractRows(pool: Pool, sql: string): AsyncGenerator<unkn
  * this generator itself, not behind a second one: batches are often small (what the line
  * splitter holds), and each level of generators costs an asynchronous step per batch.
  */
-export async function* extractBatches(pool: Pool, sql: string): AsyncGenerator<unknown[]> {
+export async function* extractBatches(pool: Pool, sql: string | readonly string[]): AsyncGenerator<unknown[]> {
   const client = await connect(pool);
   let completed = false;
   try {
     await client.query(SNAPSHOT);
-    const source = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
-    // COPY text format doubles every backslash; JSON text holds no tab and no raw newline. COPY
-    // ends its lines with "\n" alone: split on that string, not on split2's default /\r?\n/.
-    const lines = split2('\n', (line: string) => (line.length === 0 ? undefined : (JSON.parse(line.includes('\\') ? line.replace(/\\\\/g, '\\') : line) as unknown)));
-    const flowing = pipeline(source, lines);
-    flowing.catch(() => undefined);
-    for await (const first of lines) {
-      const batch: unknown[] = [first];
-      let more: unknown;
-      while (batch.length < 1000 && (more = lines.read()) !== null) batch.push(more);
-      yield batch;
+    // Several queries are read one after the other in the same snapshot: they agree with each other.
+    for (const one of typeof sql === 'string' ? [sql] : sql) {
+      const source = client.query(copyTo(`COPY (${one}) TO STDOUT`));
+      // COPY text format doubles every backslash; JSON text holds no tab and no raw newline. COPY
+      // ends its lines with "\n" alone: split on that string, not on split2's default /\r?\n/.
+      const lines = split2('\n', (line: string) => (line.length === 0 ? undefined : (JSON.parse(line.includes('\\') ? line.replace(/\\\\/g, '\\') : line) as unknown)));
+      const flowing = pipeline(source, lines);
+      flowing.catch(() => undefined);
+      for await (const first of lines) {
+        const batch: unknown[] = [first];
+        let more: unknown;
+        while (batch.length < 1000 && (more = lines.read()) !== null) batch.push(more);
+        yield batch;
+      }
+      await flowing;
     }
-    await flowing;
     await client.query('COMMIT');
     completed = true;
   } finally {

@@ -4,6 +4,7 @@ import { type Pool, type PoolClient, withTransaction } from '../db/database.js';
 import { queryFirst } from '../db/queryRows.js';
 import { extractRows } from '../extract/extractRows.js';
 import type { ChainHead } from './chainHead.js';
+import { type ProcessedReplyRow, type SubmissionRow, TableCheck, type TableMismatch } from './tableCheck.js';
 
 /** The hash before the first event. */
 export const GENESIS = '0'.repeat(64);
@@ -81,7 +82,19 @@ export interface ChainVerdict {
   events: number;
   head: ChainHead | null;
   broken: { eventId: number | null; reason: string } | null;
+  /** Rows of the tables that disagree with an intact chain (checked only when it is intact). */
+  mismatches: TableMismatch[];
 }
+
+const CHAIN_ROWS = `SELECT json_build_object('t', 'e', 'id', event_id, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'submissionId', submission_id,
+  'kind', kind, 'detail', detail, 'prev', prev_hash, 'hash', hash) FROM maillon.events ORDER BY event_id`;
+const SUBMISSION_ROWS = `SELECT json_build_object('t', 's', 'id', s.submission_id, 'state', s.state,
+  'files', coalesce(json_agg(json_build_object('name', f.name, 'sha256', f.sha256)) FILTER (WHERE f.file_id IS NOT NULL), '[]'::json))
+  FROM maillon.submissions s LEFT JOIN maillon.files f ON f.submission_id = s.submission_id GROUP BY s.submission_id ORDER BY s.submission_id`;
+const REPLY_ROWS = `SELECT json_build_object('t', 'r', 'name', r.name, 'kind', r.kind, 'file', r.file_name, 'submissionId', f.submission_id)
+  FROM maillon.replies r LEFT JOIN maillon.files f ON f.name = r.file_name AND f.kind = 'FI' WHERE r.state = 'processed' ORDER BY r.reply_id`;
+type ChainRow = { t: 'e'; id: number; at: string; submissionId: number | null; kind: string; detail: Record<string, unknown>; prev: string; hash: string };
+type Row = ChainRow | ({ t: 's' } & SubmissionRow) | ({ t: 'r' } & ProcessedReplyRow);
 
 /**
  * Recomputes the whole chain, streaming; names the first event whose link or content does not
@@ -92,31 +105,38 @@ export async function verifyChain(ledger: Pool, anchor?: ChainHead): Promise<Cha
   let n = 0;
   // The last event verified so far: `count` of them, the last one's hash in `prev`.
   const headOf = (count: number): ChainHead | null => (count > 0 ? { count, hash: prev } : null);
-  const rows = extractRows(
-    ledger,
-    `SELECT json_build_object('id', event_id, 'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'submissionId', submission_id,
-            'kind', kind, 'detail', detail, 'prev', prev_hash, 'hash', hash) FROM maillon.events ORDER BY event_id`,
-  );
-  for await (const raw of rows) {
-    const r = raw as { id: number; at: string; submissionId: number | null; kind: string; detail: Record<string, unknown>; prev: string; hash: string };
+  const tables = new TableCheck();
+  const mismatches: TableMismatch[] = [];
+  // The chain, then the tables it is compared with, in one snapshot: a send or a reply committed
+  // meanwhile is in both or in neither.
+  for await (const raw of extractRows(ledger, [CHAIN_ROWS, SUBMISSION_ROWS, REPLY_ROWS])) {
+    const row = raw as Row;
+    if (row.t !== 'e') {
+      const mismatch = row.t === 's' ? tables.submission(row) : tables.reply(row);
+      if (mismatch) mismatches.push(mismatch);
+      continue;
+    }
+    const r = row;
     n++;
-    if (r.prev !== prev) return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason: `its previous-hash does not match event before it (an event was removed, inserted or reordered)` } };
+    if (r.prev !== prev)
+      return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason: `its previous-hash does not match event before it (an event was removed, inserted or reordered)` }, mismatches };
     const expected = eventHash(prev, { at: new Date(r.at), submissionId: r.submissionId, kind: r.kind, detail: r.detail });
-    if (expected !== r.hash) return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason: 'its content no longer matches its hash (it was edited)' } };
+    if (expected !== r.hash) return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason: 'its content no longer matches its hash (it was edited)' }, mismatches };
     if (anchor && anchor.count === n && anchor.hash !== r.hash) {
       const reason = `it is the chain's event ${n}, whose hash was written down as ${anchor.hash} and is now ${r.hash} (the chain was rewritten up to it)`;
-      return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason } };
+      return { events: n, head: headOf(n - 1), broken: { eventId: r.id, reason }, mismatches };
     }
+    tables.learn(r);
     prev = r.hash;
   }
   const head = headOf(n);
   if (anchor && n < anchor.count) {
-    return { events: n, head, broken: { eventId: null, reason: `it holds ${n} events, fewer than the ${anchor.count} of the head written down (events were removed from its end)` } };
+    return { events: n, head, broken: { eventId: null, reason: `it holds ${n} events, fewer than the ${anchor.count} of the head written down (events were removed from its end)` }, mismatches };
   }
   if (n === 0) {
     // Every submission is written with its event: no event at all means they were removed.
     const held = await queryFirst(ledger, 'SELECT count(*)::int AS n FROM maillon.submissions', [], z.object({ n: z.number() }));
-    if (held && held.n > 0) return { events: 0, head, broken: { eventId: null, reason: `the ledger holds ${held.n} submission(s) but no event at all (the events were removed)` } };
+    if (held && held.n > 0) return { events: 0, head, broken: { eventId: null, reason: `the ledger holds ${held.n} submission(s) but no event at all (the events were removed)` }, mismatches };
   }
-  return { events: n, head, broken: null };
+  return { events: n, head, broken: null, mismatches };
 }

@@ -32,7 +32,7 @@ describe('the tamper-evident event chain', () => {
 
   it('verifies a normal history, and prints its head to write down', async () => {
     const last = (await fx.db.pool.query('SELECT hash FROM maillon.events ORDER BY event_id DESC LIMIT 1')).rows[0].hash;
-    expect(await verifyChain(fx.db.pool)).toEqual({ events: 3, head: { count: 3, hash: last }, broken: null });
+    expect(await verifyChain(fx.db.pool)).toEqual({ events: 3, head: { count: 3, hash: last }, broken: null, mismatches: [] });
     const cli = await maillon(['verify-ledger'], { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox) });
     expect(cli.code).toBe(0);
     expect(cli.stdout.trim().split('\n')).toEqual(['3 events, chain intact', `head 3:${last} (write it down; verify-ledger --expect 3:${last} checks later that the chain still starts with it)`]);
@@ -60,7 +60,7 @@ describe('the tamper-evident event chain', () => {
 
   it('calls a ledger with submissions and no event at all broken, not intact', async () => {
     await tamper(fx.db.pool, 'TRUNCATE maillon.events');
-    expect(await verifyChain(fx.db.pool)).toEqual({ events: 0, head: null, broken: { eventId: null, reason: 'the ledger holds 3 submission(s) but no event at all (the events were removed)' } });
+    expect(await verifyChain(fx.db.pool)).toMatchObject({ events: 0, head: null, broken: { eventId: null, reason: 'the ledger holds 3 submission(s) but no event at all (the events were removed)' } });
     const cli = await maillon(['verify-ledger'], { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox) });
     expect(cli.code).toBe(13);
     expect(cli.stderr).toContain('The ledger chain is broken: the ledger holds 3 submission(s) but no event at all');

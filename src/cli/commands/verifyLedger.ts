@@ -4,8 +4,12 @@ import { type ChainHead, formatChainHead, parseChainHead } from '../../ledger/ch
 import { verifyChain } from '../../ledger/events.js';
 import type { CliContext } from '../context.js';
 
+// Mismatches named in the message; the count says how many more.
+const SHOWN = 20;
+
 /**
- * `maillon verify-ledger`: recomputes the event chain and names the first broken link; prints the
+ * `maillon verify-ledger`: recomputes the event chain and names the first broken link, then the
+ * submissions and replies whose tables disagree with it; prints the
  * chain's head for an auditor to write down, and with --expect checks the chain still starts with one.
  */
 export function registerVerifyLedger(program: Command, ctx: () => CliContext): void {
@@ -20,6 +24,18 @@ export function registerVerifyLedger(program: Command, ctx: () => CliContext): v
       if (verdict.broken) {
         throw new LedgerTamperedError(
           `The ledger chain is broken${verdict.broken.eventId === null ? '' : ` at event #${verdict.broken.eventId}`}: ${verdict.broken.reason}. The ledger was changed outside maillon; keep the database as it is and compare it with a backup.`,
+        );
+      }
+      if (verdict.mismatches.length > 0) {
+        const shown = verdict.mismatches.slice(0, SHOWN).map((m) => `  ${m.what}`);
+        const more = verdict.mismatches.length > SHOWN ? [`  and ${verdict.mismatches.length - SHOWN} more`] : [];
+        throw new LedgerTamperedError(
+          [
+            `The ledger's tables disagree with its event chain (${verdict.events} events, intact) in ${verdict.mismatches.length} place(s):`,
+            ...shown,
+            ...more,
+            'They were changed outside maillon; keep the database as it is and compare it with a backup.',
+          ].join('\n'),
         );
       }
       if (opts.json) {

@@ -52,8 +52,10 @@ export async function checkInvariants(m: Model, w: World, step: string): Promise
 
   await checkServer(w, subs, step);
 
-  // The event chain verifies; a reply after a cancel is on it, once per submission.
-  expect((await verifyChain(pool)).broken, `${step}: event chain`).toBeNull();
+  // The event chain verifies, the tables agree with it, and a reply after a cancel is on it, once per submission.
+  const verdict = await verifyChain(pool);
+  expect(verdict.broken, `${step}: event chain`).toBeNull();
+  expect(verdict.mismatches, `${step}: tables against the event chain`).toEqual([]);
   const answered = await pool.query(`SELECT submission_id::int AS id FROM maillon.events WHERE kind = 'answered_after_cancel' ORDER BY submission_id`);
   expect(
     answered.rows.map((r) => r.id),
