@@ -61,6 +61,23 @@ export async function fixtureWithRows(extra: Readonly<Record<string, readonly st
   return copy;
 }
 
+/** The 2024 fixture plus an activity of D10 whose dates straddle quarters the wrong way (2024-08-10 → 2024-03-01). */
+export async function straddlingFixture(): Promise<FlowFixture> {
+  const folder = await fixtureWithRows({ 'activity_periods.csv': ['D10,activity,main,2024-08-10,2024-03-01,'] });
+  try {
+    return await createFlowFixture(folder.dir);
+  } finally {
+    await folder.remove();
+  }
+}
+
+/** What became of one dossier record in a run of each period, run in the order given (outcomeOf). */
+export async function outcomesByPeriod(fx: FlowFixture, pipeline: AnyPipeline, periods: readonly string[], sourceKey: string): Promise<Record<string, string>> {
+  const outcomes: Record<string, string> = {};
+  for (const period of periods) outcomes[period] = await outcomeOf(fx, await fx.run(pipeline, period), sourceKey);
+  return outcomes;
+}
+
 /** What became of one dossier record in a run: its quarantine rule, `emitted`, or `absent` (not extracted). */
 export async function outcomeOf(fx: FlowFixture, run: RunResult, sourceKey: string): Promise<string> {
   const { rows } = await fx.db.pool.query<{ outcome: string; rule: string | null }>('SELECT outcome, rule FROM maillon.record_outcomes WHERE run_id = $1 AND source_key = $2', [run.runId, sourceKey]);

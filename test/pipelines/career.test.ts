@@ -7,7 +7,7 @@ import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { buildReport } from '../../src/reconcile/report.js';
-import { createFlowFixture, type FlowFixture, fixtureWithRows, outcomeOf } from '../helpers/flowFixture.js';
+import { type FlowFixture, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
 import { ROOT, runDeps, scratchDir } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
@@ -131,15 +131,12 @@ describe('career with an activity whose dates straddle quarters the wrong way (2
   // 2024-Q1 to 2024-Q3: there the record is quarantined. D10's coherent activity ends 2023-12-31.
   let fx: FlowFixture;
   beforeAll(async () => {
-    const folder = await fixtureWithRows({ 'activity_periods.csv': ['D10,activity,main,2024-08-10,2024-03-01,'] });
-    fx = await createFlowFixture(folder.dir);
-    await folder.remove();
+    fx = await straddlingFixture();
   });
   afterAll(async () => fx.close());
 
   it('quarantines the record as period-incoherent in every quarter its dates span, and only there', async () => {
-    const outcomes: Record<string, string> = {};
-    for (const quarter of ['2023-Q4', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4']) outcomes[quarter] = await outcomeOf(fx, await fx.run(career, quarter), 'D10');
+    const outcomes = await outcomesByPeriod(fx, career, ['2023-Q4', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4'], 'D10');
     expect(outcomes).toEqual({ '2023-Q4': 'emitted', '2024-Q1': 'period-incoherent', '2024-Q2': 'period-incoherent', '2024-Q3': 'period-incoherent', '2024-Q4': 'absent' });
     const report = await buildReport(fx.db.pool, career, '2024-Q2', 'T', new Date('2025-01-10T12:00:00Z'));
     expect(report.quarantine).toContainEqual({ rule: 'period-incoherent', sourceKey: 'D10', message: 'a period ends (2024-03-01) before it starts (2024-08-10); correct the dates in the dossier' });

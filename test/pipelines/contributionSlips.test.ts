@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
 import type { RunResult } from '../../src/engine/runPipeline.js';
 import { buildReport } from '../../src/reconcile/report.js';
-import { createFlowFixture, type FlowFixture, fixtureWithRows, outcomeOf } from '../helpers/flowFixture.js';
+import { createFlowFixture, type FlowFixture, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
 
 describe('contribution-slips on the 2024 fixture (2024-Q1, leap year)', () => {
@@ -58,15 +58,12 @@ describe('contribution-slips with an activity whose dates straddle quarters the 
   // 2024-Q1 to 2024-Q3: there the slip is quarantined. D10's coherent activity ends 2023-12-31.
   let fx: FlowFixture;
   beforeAll(async () => {
-    const folder = await fixtureWithRows({ 'activity_periods.csv': ['D10,activity,main,2024-08-10,2024-03-01,'] });
-    fx = await createFlowFixture(folder.dir);
-    await folder.remove();
+    fx = await straddlingFixture();
   });
   afterAll(async () => fx.close());
 
   it('quarantines the slip as period-incoherent in every quarter its dates span, and only there', async () => {
-    const outcomes: Record<string, string> = {};
-    for (const quarter of ['2023-Q4', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4']) outcomes[quarter] = await outcomeOf(fx, await fx.run(contributionSlips, quarter), 'D10');
+    const outcomes = await outcomesByPeriod(fx, contributionSlips, ['2023-Q4', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4'], 'D10');
     expect(outcomes).toEqual({ '2023-Q4': 'emitted', '2024-Q1': 'period-incoherent', '2024-Q2': 'period-incoherent', '2024-Q3': 'period-incoherent', '2024-Q4': 'absent' });
     const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'));
     expect(report.quarantine).toContainEqual({ rule: 'period-incoherent', sourceKey: 'D10', message: 'a period ends (2024-03-01) before it starts (2024-08-10); correct the dates in the dossier' });

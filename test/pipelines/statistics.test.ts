@@ -6,7 +6,7 @@ import type { RunResult } from '../../src/engine/runPipeline.js';
 import { SchemaConformanceError } from '../../src/errors/errors.js';
 import { verifyManifest } from '../../src/render/csvTables.js';
 import type { WrittenPart } from '../../src/render/receiverWriter.js';
-import { createFlowFixture, type FlowFixture, fixtureWithRows, outcomeOf } from '../helpers/flowFixture.js';
+import { createFlowFixture, type FlowFixture, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
 import { expectGolden } from '../helpers/golden.js';
 import { scratchDir } from '../helpers/runHarness.js';
 
@@ -83,15 +83,12 @@ describe('statistics with an activity whose dates straddle quarters the wrong wa
   // where D10 is quarantined instead of missing from the affiliates' table and from the manifest.
   let fx: FlowFixture;
   beforeAll(async () => {
-    const folder = await fixtureWithRows({ 'activity_periods.csv': ['D10,activity,main,2024-08-10,2024-03-01,'] });
-    fx = await createFlowFixture(folder.dir);
-    await folder.remove();
+    fx = await straddlingFixture();
   });
   afterAll(async () => fx.close());
 
   it('quarantines the affiliate as period-incoherent in every quarter its dates span, and only there', async () => {
-    const outcomes: Record<string, string> = {};
-    for (const quarter of ['2023-Q4', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4']) outcomes[quarter] = await outcomeOf(fx, await fx.run(statistics, quarter), 'affiliate:D10');
+    const outcomes = await outcomesByPeriod(fx, statistics, ['2023-Q4', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4'], 'affiliate:D10');
     expect(outcomes).toEqual({ '2023-Q4': 'emitted', '2024-Q1': 'period-incoherent', '2024-Q2': 'period-incoherent', '2024-Q3': 'period-incoherent', '2024-Q4': 'absent' });
   });
 });
