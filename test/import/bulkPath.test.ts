@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +7,7 @@ import { BulkPathRefused, bulkImport } from '../../src/import/bulkImport.js';
 import { CONTRACT, type ColumnSpec } from '../../src/import/contract.js';
 import { importFolder, type ImportResult } from '../../src/import/importFolder.js';
 import { recordReader } from '../../src/import/recordReader.js';
+import { dossierFiles, folderWriter, incompressible, setField } from '../helpers/dossierFolder.js';
 import { ROOT } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
@@ -23,14 +22,7 @@ const FULL = path.join(ROOT, 'fixtures/dossier-2024');
 
 /** Every affiliate of the hand-checked dossier, and the first row of each other file. */
 function smallFolder(): Record<string, string[]> {
-  const files: Record<string, string[]> = {};
-  for (const spec of CONTRACT) {
-    const lines = readFileSync(path.join(FULL, spec.file), 'utf8')
-      .split('\n')
-      .filter((l) => l !== '');
-    files[spec.file] = spec.file === 'affiliates.csv' ? lines : lines.slice(0, 2);
-  }
-  return files;
+  return Object.fromEntries(Object.entries(dossierFiles(FULL)).map(([file, lines]) => [file, file === 'affiliates.csv' ? lines : lines.slice(0, 2)]));
 }
 
 /** Bad values for a column type that the contract refuses; the first ones PostgreSQL would take. */
@@ -57,37 +49,22 @@ function badValues(col: ColumnSpec): string[] {
   }
 }
 
-/** Text PostgreSQL cannot compress into an index entry (random letters and digits), `n` bytes long. */
-const incompressible = (n: number): string => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
-
 /** A CSV field quoted, its quotes doubled. */
 const quoted = (value: string): string => `"${value.replaceAll('"', '""')}"`;
-
-function setField(line: string, index: number, value: string): string {
-  const fields = line.split(',');
-  fields[index] = value;
-  return fields.join(',');
-}
 
 describe('import: bulk path', () => {
   let db: TestDatabase;
   let dir: string;
+  let writeFolder: ReturnType<typeof folderWriter>;
   beforeAll(async () => {
     db = await createTestDatabase();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-bulk-'));
+    writeFolder = folderWriter(dir);
   });
   afterAll(async () => {
     await db.drop();
     await fs.rm(dir, { recursive: true, force: true });
   });
-
-  let n = 0;
-  async function writeFolder(files: Record<string, string[]>, eol = '\n'): Promise<string> {
-    const folder = path.join(dir, `f${++n}`);
-    await fs.mkdir(folder);
-    for (const [name, lines] of Object.entries(files)) await fs.writeFile(path.join(folder, name), `${lines.join(eol)}${eol}`);
-    return folder;
-  }
 
   async function attempt(folder: string): Promise<{ result?: ImportResult; breaks: ContractBreak[]; error?: unknown }> {
     const breaks: ContractBreak[] = [];

@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,6 +6,7 @@ import { type ContractBreak, ImportError } from '../../src/errors/errors.js';
 import { BulkPathRefused, bulkImport } from '../../src/import/bulkImport.js';
 import { CONTRACT } from '../../src/import/contract.js';
 import { importFolder } from '../../src/import/importFolder.js';
+import { dossierFiles, folderWriter, incompressible, setField } from '../helpers/dossierFolder.js';
 import { ROOT } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
@@ -21,48 +20,22 @@ const FULL = path.join(ROOT, 'fixtures/dossier-2024');
 const AFFILIATES = CONTRACT.find((t) => t.file === 'affiliates.csv')!;
 const col = (name: string): number => AFFILIATES.columns.findIndex((c) => c.name === name);
 
-/** Text PostgreSQL cannot compress into an index entry (random letters and digits), `n` bytes long. */
-const incompressible = (n: number): string => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
-
-function setField(line: string, index: number, value: string): string {
-  const fields = line.split(',');
-  fields[index] = value;
-  return fields.join(',');
-}
-
-/** The hand-checked dossier's files, as lines (the header first). */
-function dossierFiles(): Record<string, string[]> {
-  const files: Record<string, string[]> = {};
-  for (const spec of CONTRACT) {
-    files[spec.file] = readFileSync(path.join(FULL, spec.file), 'utf8')
-      .split('\n')
-      .filter((l) => l !== '');
-  }
-  return files;
-}
-
 const ask = (kind: string): string => `; the contract allows the row: ask the dossier database's administrator about this ${kind}, or correct the row in the source system`;
 
 describe('import: rows the dossier database refuses', () => {
   let db: TestDatabase;
   let dir: string;
+  let writeFolder: ReturnType<typeof folderWriter>;
   beforeAll(async () => {
     db = await createTestDatabase();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-refused-'));
+    writeFolder = folderWriter(dir);
     expect((await importFolder(db.pool, FULL)).method).toBe('bulk');
   });
   afterAll(async () => {
     await db.drop();
     await fs.rm(dir, { recursive: true, force: true });
   });
-
-  let n = 0;
-  async function writeFolder(files: Record<string, string[]>): Promise<string> {
-    const folder = path.join(dir, `f${++n}`);
-    await fs.mkdir(folder);
-    for (const [name, lines] of Object.entries(files)) await fs.writeFile(path.join(folder, name), `${lines.join('\n')}\n`);
-    return folder;
-  }
 
   async function attempt(folder: string): Promise<{ error: unknown; breaks: string[] }> {
     const breaks: ContractBreak[] = [];

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runStatement } from '../../src/db/database.js';
 import { type ContractBreak, ImportError } from '../../src/errors/errors.js';
 import { BulkPathRefused, bulkImport } from '../../src/import/bulkImport.js';
-import { CONTRACT } from '../../src/import/contract.js';
 import { importFolder } from '../../src/import/importFolder.js';
+import { dossierFiles, folderWriter, setField } from '../helpers/dossierFolder.js';
 import { ROOT } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
@@ -20,23 +19,6 @@ import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.j
  * publication, was dropped with the table or stopped the swap after the whole load.
  */
 const FULL = path.join(ROOT, 'fixtures/dossier-2024');
-
-function setField(line: string, index: number, value: string): string {
-  const fields = line.split(',');
-  fields[index] = value;
-  return fields.join(',');
-}
-
-/** The hand-checked dossier's files, as lines (the header first). */
-function dossierFiles(): Record<string, string[]> {
-  const files: Record<string, string[]> = {};
-  for (const spec of CONTRACT) {
-    files[spec.file] = readFileSync(path.join(FULL, spec.file), 'utf8')
-      .split('\n')
-      .filter((l) => l !== '');
-  }
-  return files;
-}
 
 /** What a user of the dossier tables sees of them beside their rows, as one text (no oids, no names chosen by PostgreSQL). */
 const CATALOG_SQL = `
@@ -63,11 +45,13 @@ ORDER BY 1`;
 describe("import: an administrator's objects on the dossier tables", () => {
   let db: TestDatabase;
   let dir: string;
+  let writeFolder: ReturnType<typeof folderWriter>;
   const reader = `maillon_bi_${process.pid}`;
   const owner = `maillon_owner_${process.pid}`;
   beforeAll(async () => {
     db = await createTestDatabase();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'maillon-objects-'));
+    writeFolder = folderWriter(dir);
     await db.pool.query(`CREATE ROLE ${reader} NOLOGIN`);
     await db.pool.query(`CREATE ROLE ${owner} NOLOGIN`);
     await db.pool.query(`GRANT CREATE, USAGE ON SCHEMA dossier TO ${owner}`);
@@ -80,14 +64,6 @@ describe("import: an administrator's objects on the dossier tables", () => {
     // Roles are the cluster's: dropped once the database that refers to them is gone.
     await runStatement(inject('adminUrl'), `DROP ROLE IF EXISTS ${reader}, ${owner}`);
   });
-
-  let n = 0;
-  async function writeFolder(files: Record<string, string[]>): Promise<string> {
-    const folder = path.join(dir, `f${++n}`);
-    await fs.mkdir(folder);
-    for (const [name, lines] of Object.entries(files)) await fs.writeFile(path.join(folder, name), `${lines.join('\n')}\n`);
-    return folder;
-  }
 
   async function catalog(): Promise<string[]> {
     return (await db.pool.query<{ line: string }>(CATALOG_SQL)).rows.map((r) => r.line);
