@@ -13,12 +13,17 @@ const LOST_MESSAGES = /Connection terminated|connection error and is not queryab
  * delivery resumes from the ledger).
  */
 export function connectionLost(err: unknown, command: string): DatabaseError | null {
-  if (err instanceof MaillonError || !(err instanceof Error)) return null;
-  const code = (err as { code?: unknown }).code;
-  if (!(typeof code === 'string' && LOST_STATES.test(code)) && !LOST_MESSAGES.test(err.message)) return null;
+  if (err instanceof MaillonError || !(err instanceof Error) || !isConnectionLoss(err)) return null;
   return new DatabaseError(
     `The connection to PostgreSQL was lost during maillon ${command} (${err.message}): the server stopped or restarted. ` +
       'What the command had not committed was rolled back. Run it again once the server answers.',
     { cause: err },
   );
+}
+
+/** True when `err` is PostgreSQL's or node-postgres' word for a connection that went away (its SQLSTATE or message). */
+export function isConnectionLoss(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && LOST_STATES.test(code)) return true;
+  return err instanceof Error && LOST_MESSAGES.test(err.message);
 }

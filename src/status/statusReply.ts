@@ -1,3 +1,4 @@
+import { isConnectionLoss } from '../db/connectionLost.js';
 import { RowShapeError } from '../db/queryRows.js';
 import { DatabaseError, NotFoundError, UsageError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -18,16 +19,16 @@ export function textReply(status: number, body: string, headers?: Record<string,
 
 /** Network failures of a connection to PostgreSQL that never opened. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
-/** SQLSTATEs of a server that cannot serve now: connection exceptions, too many connections, shutting down, database gone. */
-const UNAVAILABLE_STATES = /^(08|53|57P0[123]|3D000)/;
+/** SQLSTATEs of a server that cannot serve now besides a lost connection (isConnectionLoss): too many connections, database gone. */
+const UNAVAILABLE_STATES = /^(53|3D000)/;
 
 /** True when `err` says the ledger database cannot be reached or cannot serve now (not a defect of the query). */
 export function databaseUnavailable(err: unknown): boolean {
   if (err instanceof RowShapeError) return false;
-  if (err instanceof DatabaseError) return true;
+  if (err instanceof DatabaseError || isConnectionLoss(err)) return true;
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (UNREACHABLE.has(code) || UNAVAILABLE_STATES.test(code))) return true;
-  return err instanceof Error && /Connection terminated|connection error and is not queryable|server closed the connection unexpectedly|timeout exceeded when trying to connect/.test(err.message);
+  return err instanceof Error && /timeout exceeded when trying to connect/.test(err.message);
 }
 
 /**
