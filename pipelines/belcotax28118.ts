@@ -7,6 +7,7 @@ import { centsField, inssField } from '../src/validate/fields.js';
 import type { Rule } from '../src/validate/rule.js';
 import { checkBelcotaxFile } from './belcotax/checkBelcotax.js';
 import { type FicheRecord, renderFiche } from './belcotax/fiche.js';
+import { readFiche } from './belcotax/readFiche.js';
 import { belcotaxEnvelope } from './belcotax/sending.js';
 
 export { checkBelcotaxFile } from './belcotax/checkBelcotax.js';
@@ -58,6 +59,9 @@ export const belcotaxXml: XmlOutput<FicheRecord> = {
   schema: 'belcotax-281-18/v2.xsd',
   envelope: belcotaxEnvelope(),
   record: (rec, id, file) => renderFiche(rec, id, file.fund, file.version),
+  // A correction cancels a fiche sent before that the year no longer has (f2028_typetraitement 3),
+  // with the content SPF Finances holds: the fiche is read back from the earlier file.
+  readRecord: readFiche,
   check: checkBelcotaxFile,
 };
 
@@ -92,6 +96,7 @@ export const belcotax28118: Pipeline<BelcotaxRow, FicheRecord> = {
   }),
   route: () => ({ receiver: 'BELCOTAX' }),
   output: belcotaxXml,
-  // A rerun sends the year again as one sending of grouped corrections (v0025_typeenvoi 1).
+  // A rerun sends the year again as one sending of grouped corrections (v0025_typeenvoi 1), with
+  // the cancellation of every fiche sent before that the year no longer has.
   corrections: 'whole-file',
 };

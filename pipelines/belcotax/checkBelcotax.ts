@@ -18,8 +18,9 @@ const FICHE_END = '</Fiche28118>';
 /**
  * Recomputes Belcotax's arithmetic from a written file and compares it with what the file
  * declares: each fiche's sequence number (1..n) and control total (the sum of its amount
- * fields), its f2028_typetraitement against the sending's v0025_typeenvoi (0 with 0; 1 or 2 in
- * a correction), and the trailers (r8010–r8013, r9010–r9014). Reads records, not physical lines:
+ * fields), its f2028_typetraitement against the sending's v0025_typeenvoi (0 with 0; 1, 2 or 3
+ * in a correction), and the trailers (r8010–r8013, r9010–r9014), which count every fiche of the
+ * sending, cancellations (3) included. Reads records, not physical lines:
  * a fiche is one line as written (text with line breaks escaped), and a fiche whose text was
  * written over several lines is read whole up to its closing tag. Returns what is wrong, or null.
  */
@@ -39,7 +40,7 @@ export function checkBelcotaxFile(): LineCheck {
     if (control !== sum) problems.push(`fiche ${seq}: control total ${control} ≠ ${amounts.join(' + ')}`);
     const sending = declared.get('v0025_typeenvoi');
     const treatment = num(text, 'f2028_typetraitement');
-    const fits = sending === 0 ? treatment === 0 : sending === 1 ? treatment === 1 || treatment === 2 : false;
+    const fits = sending === 0 ? treatment === 0 : sending === 1 ? treatment >= 1 && treatment <= 3 : false;
     if (!fits) problems.push(`fiche ${seq}: f2028_typetraitement ${treatment} in a sending whose v0025_typeenvoi is ${sending ?? 'missing'}`);
     seen.sequenceSum += seq;
     seen.controlSum += control;

@@ -43,12 +43,20 @@ export function sendingType(version: number): 0 | 1 {
 
 /**
  * f2028_typetraitement: 0 in an original sending; in a correction, 1 (modification) for a fiche
- * sent before, re-sent under the same reference, and 2 (addition) for a fiche new to the year.
+ * sent before, re-sent under the same reference (engine status 2), 2 (addition) for a fiche new
+ * to the year (status 0), and 3 (cancellation) for a fiche sent before that the year no longer
+ * has (status 1: gone from the dossier, or quarantined now).
  */
-export function treatmentType(version: number, status: number): 0 | 1 | 2 {
+export function treatmentType(version: number, status: number): 0 | 1 | 2 | 3 {
   if (version === 0) return 0;
-  return status === 0 ? 2 : 1;
+  return status === 0 ? 2 : status === 1 ? 3 : 1;
 }
+
+/** The amount field that holds the bridging right. */
+export const GROSS_TAG = 'f18_2066_anderegebeurtenissen';
+
+/** The amount field that holds the withholding (totalled in r8013 and r9014). */
+export const WITHHOLDING_TAG = 'f18_2070_bedrijfsvoorheffing';
 
 /**
  * The fiche's amount fields in zone order, all in cents; their sum is f18_2059_totaalcontrole
@@ -56,12 +64,9 @@ export function treatmentType(version: number, status: number): 0 | 1 | 2 {
  * loss of income, is zone 2.066 ("other events"); the withholding is zone 2.070.
  */
 export const AMOUNT_FIELDS = [
-  { tag: 'f18_2066_anderegebeurtenissen', of: (f: FicheRecord): number => f.gross },
-  { tag: 'f18_2070_bedrijfsvoorheffing', of: (f: FicheRecord): number => f.withholding },
+  { tag: GROSS_TAG, of: (f: FicheRecord): number => f.gross },
+  { tag: WITHHOLDING_TAG, of: (f: FicheRecord): number => f.withholding },
 ] as const;
-
-/** The amount field that holds the withholding (totalled in r8013 and r9014). */
-export const WITHHOLDING_TAG = 'f18_2070_bedrijfsvoorheffing';
 
 /** Control total of one fiche: the sum of its amount fields, cents. */
 export function ficheControlTotal(f: FicheRecord): number {

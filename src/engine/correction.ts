@@ -154,16 +154,16 @@ export async function closeCorrection(c: Correction): Promise<void> {
  * The content of earlier records, as the engine kept it for their cancellation: the bytes the
  * lineage locates (offset and length of the flow's content in the file), read from each earlier
  * file in one pass that also checks the file is the one the ledger recorded (its sha256).
- * Keyed by source key. No record is parsed: the engine wraps the content again with its own
- * identification.
+ * Keyed by source key. `keptSince`: from which version the flow's records have their content
+ * kept (named in the refusal of a record sent before). No record is parsed here.
  */
-export async function readSentContents(gone: readonly [string, SentRecord][]): Promise<Map<string, string>> {
+export async function readSentContents(gone: readonly [string, SentRecord][], keptSince = 'ledger migration 070'): Promise<Map<string, string>> {
   const byFile = new Map<string, [string, SentRecord][]>();
   for (const [key, r] of gone) {
     if (r.contentOffset === null || r.contentBytes === null) {
       throw new OutboxError(
         `The record of ${key} (AttestationID ${r.attestationId}) in ${r.filePath} was sent by a version of maillon that did not keep where each ` +
-          "record's content is (before ledger migration 070), so maillon cannot build its cancellation: cancel it with the receiver by hand.",
+          `record's content is (before ${keptSince}), so maillon cannot build its cancellation: cancel it with the receiver by hand.`,
       );
     }
     const inFile = byFile.get(r.filePath);

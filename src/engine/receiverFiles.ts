@@ -1,6 +1,6 @@
 import type { LocalDate } from '../period/localDate.js';
 import type { FileContext } from '../render/envelope.js';
-import { createReceiverWriter, type ReceiverWriter, type WrittenPart } from '../render/receiverWriter.js';
+import { createReceiverWriter, type Placement, type ReceiverWriter, type WrittenPart } from '../render/receiverWriter.js';
 import type { StreamValidation } from '../render/xsdValidator.js';
 import type { AnyPipeline } from './pipeline.js';
 import type { RecordRenderer, RenderedRecord } from './recordRenderer.js';
@@ -18,8 +18,11 @@ export interface ReceiverFiles {
    * tables). Throws RecordContentError, with nothing written, when a value breaks the schema.
    */
   render(receiver: string, rec: unknown, attestationId: string, status: number): RenderedRecord | null;
-  /** The cancellation of an earlier record from its content as sent. */
-  cancellation(content: string, attestationId: string): RenderedRecord;
+  /**
+   * Adds to the receiver's file the cancellation of an earlier record, from its content as sent
+   * (RecordRenderer.cancellation): at the next position, a whole record counted in the totals.
+   */
+  cancel(receiver: string, content: string, attestationId: string): Promise<Placement>;
   /** The receiver's writer; a promise only when it is opened now. */
   writer(receiver: string): ReceiverWriter | Promise<ReceiverWriter>;
   /** Closes every file (side by side), receivers in code-point order; `quarantined` goes to manifests. */
@@ -59,7 +62,12 @@ export function createReceiverFiles(input: ReceiverFilesInput): ReceiverFiles {
       const position = (writers.get(receiver)?.records() ?? 0) + 1;
       return input.renderer.render(rec, { attestationId, status, creationDate: input.creationDate, position }, contextOf(receiver));
     },
-    cancellation: (content, attestationId) => input.renderer!.cancellation(content, { attestationId, creationDate: input.creationDate }),
+    async cancel(receiver, content, attestationId) {
+      const writer = writers.get(receiver) ?? (await open(receiver));
+      const id = { attestationId, creationDate: input.creationDate, position: writer.records() + 1 };
+      const { rendered, rec } = input.renderer!.cancellation(content, id, contextOf(receiver));
+      return rec === null ? writer.addCancellation(rendered) : writer.add(rec, rendered);
+    },
     writer: (receiver) => writers.get(receiver) ?? open(receiver),
     async finish(quarantined) {
       // Closed (and fsynced) side by side: a run with eight receivers waits for the slowest disk

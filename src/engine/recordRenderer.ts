@@ -14,8 +14,13 @@ export interface RecordRenderer {
    * breaks a contract (a line break in the record, an element the schema does not declare).
    */
   render(rec: unknown, id: RecordIdentity, file: FileContext): RenderedRecord;
-  /** The cancellation of an earlier record: its content as it was sent, the same AttestationID, status 1. */
-  cancellation(content: string, id: Omit<RecordIdentity, 'position' | 'status'>): RenderedRecord;
+  /**
+   * The cancellation of an earlier record from its content as it was sent, with the same
+   * AttestationID and status 1: an attestation's content wrapped in the engine's identification
+   * (`rec` null: left out of the file's totals), or a whole record read back by the flow
+   * (`readRecord`) and rendered again (`rec`: counted in the file's totals like any record).
+   */
+  cancellation(content: string, id: Omit<RecordIdentity, 'status'>, file: FileContext): { rendered: RenderedRecord; rec: unknown };
 }
 
 const END = '</Attestation>';
@@ -42,23 +47,28 @@ export function createRecordRenderer(flow: string, output: XmlOutput<unknown>, c
   };
   const wrap = (content: string, attestationId: string, status: number, creationDate: string): RenderedRecord => {
     const prefix = identification(attestationId, status, creationDate);
-    return oneLine({ line: prefix + content + END, prefix: prefix.length, suffix: END.length, identified: true });
+    return oneLine({ line: prefix + content + END, prefix: prefix.length, suffix: END.length, keepContent: true });
   };
-  const { attestation, record } = output;
+  const { attestation, record, readRecord } = output;
+  // A whole record's line is kept (its content) when the flow can read it back to cancel it.
+  const keepContent = Boolean(readRecord);
+  const render = (rec: unknown, id: RecordIdentity, file: FileContext): RenderedRecord => {
+    if (attestation)
+      return wrap(
+        withElementChecks(check, () => attestation(rec, file)),
+        id.attestationId,
+        id.status,
+        id.creationDate,
+      );
+    return oneLine({ line: withElementChecks(check, () => record(rec, id, file)), prefix: 0, suffix: 0, keepContent });
+  };
   return {
-    render(rec, id, file) {
-      if (attestation)
-        return wrap(
-          withElementChecks(check, () => attestation(rec, file)),
-          id.attestationId,
-          id.status,
-          id.creationDate,
-        );
-      return oneLine({ line: withElementChecks(check, () => record(rec, id, file)), prefix: 0, suffix: 0, identified: false });
-    },
-    cancellation(content, id) {
-      if (!attestation) throw new PipelineContractError(flow, 'records corrected one by one are attestations', 'only an attestation can be cancelled alone');
-      return wrap(content, id.attestationId, 1, id.creationDate);
+    render,
+    cancellation(content, id, file) {
+      if (attestation) return { rendered: wrap(content, id.attestationId, 1, id.creationDate), rec: null };
+      if (!readRecord) throw new PipelineContractError(flow, 'a cancelled record is read back', 'a flow that writes whole records declares `readRecord` for its reruns to cancel one');
+      const rec = readRecord(content);
+      return { rendered: render(rec, { ...id, status: 1 }, file), rec };
     },
   };
 }

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import type { Environment } from '../domain/environment.js';
 import type { Pool, PoolClient } from '../db/database.js';
 import { bindSql } from '../extract/bindSql.js';
-import { RecordContentError } from '../errors/errors.js';
+import { OutboxError, RecordContentError } from '../errors/errors.js';
 import { extractBatches } from '../extract/extractRows.js';
 import { createOutcomeWriter, type OutcomeWriter } from '../ledger/outcomeWriter.js';
 import type { RunCounts } from '../ledger/runs.js';
@@ -168,7 +168,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         });
         if (e) await e;
       }
-    if (correction?.cancelVanished) await cancelVanished(correction, files, outcomes, counts);
+    if (correction?.cancelVanished) await cancelVanished(correction, files, outcomes, counts, p.output.kind === 'xml' && p.output.record !== undefined);
     else if (correction) await vanished(correction);
     await outcomes.end();
     await docs?.flush();
@@ -203,14 +203,22 @@ function renderChecked(p: AnyPipeline, files: ReceiverFiles, receiver: string, r
 /**
  * Sends the cancellation of every record the receivers hold and this version no longer has: the
  * content sent last time (kept in the earlier file, located by the lineage) under the same
- * AttestationID, status 1.
+ * AttestationID, status 1 — an attestation's content wrapped again, or a whole record read back
+ * and rendered again (a Belcotax fiche with f2028 = 3).
  */
-async function cancelVanished(correction: Correction, files: ReceiverFiles, outcomes: OutcomeWriter, counts: RunCounts): Promise<void> {
+async function cancelVanished(correction: Correction, files: ReceiverFiles, outcomes: OutcomeWriter, counts: RunCounts, wholeRecords: boolean): Promise<void> {
   const gone = await vanished(correction);
-  const contents = await readSentContents(gone);
+  // Whole records (Belcotax fiches) have their line kept since maillon cancels them.
+  const contents = await readSentContents(gone, wholeRecords ? 'maillon cancelled whole records such as Belcotax fiches' : undefined);
   let ordinal = counts.extracted;
   for (const [sourceKey, before] of gone) {
-    const placed = (await files.writer(before.receiver)).addCancellation(files.cancellation(contents.get(sourceKey)!, before.attestationId));
+    const placed = await files.cancel(before.receiver, contents.get(sourceKey)!, before.attestationId).catch((err: unknown) => {
+      if (!(err instanceof RecordContentError)) throw err;
+      throw new OutboxError(
+        `The cancellation of ${sourceKey} (AttestationID ${before.attestationId}, sent in ${before.filePath}) cannot be written: ${err.message}. Nothing was written: cancel that record with the receiver by hand, or correct the schema.`,
+        { cause: err },
+      );
+    });
     if (placed.flush) await placed.flush;
     counts.emitted++;
     counts.cancelled = (counts.cancelled ?? 0) + 1;

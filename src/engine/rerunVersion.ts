@@ -25,11 +25,21 @@ export async function prepareCorrection(ledger: Pool, req: RerunRequest, periodK
       `No receiver holds ${req.pipeline.id} ${periodKey} in environment ${req.environment} (nothing was written, or everything was cancelled or rejected): there is nothing to correct. Run it with "maillon run ${req.pipeline.id} --period ${periodKey} --env ${req.environment}".`,
     );
   }
-  const wholeFile = req.pipeline.output.kind === 'csvTables' || req.pipeline.corrections === 'whole-file';
   return {
-    correction: startCorrection(previous, req.correction.full, !wholeFile),
+    correction: startCorrection(previous, req.correction.full, cancelsVanished(req.pipeline)),
     version: { kind: req.correction.full ? 'full-replacement' : 'correction', previousRunId: previous.lastRunId, reason: req.correction.reason },
   };
+}
+
+/**
+ * True when a rerun of the flow sends a cancellation for each record the receivers hold and the
+ * period no longer has (gone from the dossier, or quarantined now): a flow corrected record by
+ * record, and a flow sent whole whose records the receiver keeps until they are cancelled
+ * (Belcotax: it declares `readRecord`). Aggregated tables are replaced whole: nothing to cancel.
+ */
+export function cancelsVanished(p: AnyPipeline): boolean {
+  if (p.output.kind === 'csvTables') return false;
+  return (p.corrections ?? 'records') === 'records' || p.output.readRecord !== undefined;
 }
 
 /** The refusal (exit 14) of a rerun whose recomputed plan is not the one that was confirmed. */

@@ -38,12 +38,23 @@ interface XmlFile<Rec> {
  *   `</Attestation>`; the flow gives the elements that follow the identification. The engine
  *   keeps where that content is in the file, so that a rerun can cancel or replace one record.
  * - `record`: a record element the flow writes whole (no identification); such a flow is
- *   corrected by sending the whole period again (`corrections: 'whole-file'`).
+ *   corrected by sending the whole period again (`corrections: 'whole-file'`). With `readRecord`
+ *   the engine also keeps where each record is in its file, and a rerun cancels a record sent
+ *   before that the period no longer has: it reads the record back from that line and renders it
+ *   again with `record`, status 1, like any record of the file (Belcotax's f2028 = 3).
  * Text goes through `el`/`optionalEl` (src/render/xml.ts): escaped, kept on one line, and checked
  * against the schema's facets while the engine renders the record.
  */
 export type XmlOutput<Rec> = XmlFile<Rec> &
-  ({ attestation(rec: Rec, file: FileContext): string; record?: undefined } | { record(rec: Rec, id: RecordIdentity, file: FileContext): string; attestation?: undefined });
+  (
+    | { attestation(rec: Rec, file: FileContext): string; record?: undefined; readRecord?: undefined }
+    | {
+        record(rec: Rec, id: RecordIdentity, file: FileContext): string;
+        /** The record a line written by `record` states, read back to cancel it; throws a typed error with a sentence when it cannot. */
+        readRecord?(line: string): Rec;
+        attestation?: undefined;
+      }
+  );
 
 /** A streaming check of a written file. */
 export interface LineCheck {
@@ -81,6 +92,9 @@ export interface RenderedRecord {
   prefix: number;
   /** Length of what the engine wrote after it (ASCII). */
   suffix: number;
-  /** True when the engine identified the record: its content can be kept for a cancellation. */
-  identified: boolean;
+  /**
+   * True when the record's content is kept in the lineage for a cancellation: what follows the
+   * engine's identification of an attestation, or the whole line of a record the flow can read back.
+   */
+  keepContent: boolean;
 }

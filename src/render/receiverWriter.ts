@@ -25,9 +25,9 @@ export interface Placement {
   fileKey: string;
   position: number;
   flush: Promise<void> | undefined;
-  /** Byte offset in the file of the flow's content of an identified record (what a cancellation sends again); else null. */
+  /** Byte offset in the file of the record's content kept for a cancellation (RenderedRecord.keepContent); else null. */
   contentOffset: number | null;
-  /** Its length in bytes; null when not identified. */
+  /** Its length in bytes; null when not kept. */
   contentBytes: number | null;
 }
 
@@ -37,7 +37,7 @@ export interface ReceiverWriter {
   records(): number;
   /** Adds a record: its line as the engine rendered it (XML), or null (CSV tables aggregate the record). */
   add(rec: unknown, rendered: RenderedRecord | null): Placement;
-  /** Adds the cancellation of an earlier record, rendered by the engine; left out of the totals. XML only. */
+  /** Adds the cancellation of an earlier attestation, rendered by the engine; left out of the totals. XML only. */
   addCancellation(rendered: RenderedRecord): Placement;
   /** Closes the parts; `quarantined` is the run's quarantine count (manifests report it). */
   finish(quarantined: number): Promise<WrittenPart[]>;
@@ -84,7 +84,7 @@ async function createXmlWriter(output: XmlOutput<unknown>, file: FileContext, tm
   const place = (position: number, r: RenderedRecord): Placement => {
     const start = sink.length();
     const flush = write(`${r.line}\n`);
-    if (!r.identified) return { fileKey, position, flush, contentOffset: null, contentBytes: null };
+    if (!r.keepContent) return { fileKey, position, flush, contentOffset: null, contentBytes: null };
     // The engine's prefix and suffix are ASCII: as many bytes as characters.
     return { fileKey, position, flush, contentOffset: start + r.prefix, contentBytes: sink.length() - start - 1 - r.prefix - r.suffix };
   };

@@ -29,8 +29,8 @@ const output: XmlOutput<string> = {
   record: (rec) => `<R>${rec}</R>`,
 };
 
-/** A record as the engine hands it to the writer: a whole element, not identified. */
-const line = (rec: string): RenderedRecord => ({ line: `<R>${rec}</R>`, prefix: 0, suffix: 0, identified: false });
+/** A record as the engine hands it to the writer: a whole element, its content not kept. */
+const line = (rec: string): RenderedRecord => ({ line: `<R>${rec}</R>`, prefix: 0, suffix: 0, keepContent: false });
 
 const file: FileContext = {
   fund: placeholderFund(),

@@ -2,6 +2,7 @@ import readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { requireSender } from '../../config/config.js';
 import { runBackfill } from '../../engine/backfill.js';
+import { cancelsVanished } from '../../engine/rerunVersion.js';
 import { runPipeline, type RunResult } from '../../engine/runPipeline.js';
 import { UsageError } from '../../errors/errors.js';
 import { formatPeriod } from '../../period/period.js';
@@ -23,8 +24,12 @@ interface RerunOptions {
 
 const SHOWN = 20;
 
-/** How a rerun sends its records: a correction of single records, all of them again (--full), or the whole file replaced. */
-type RerunMode = 'records' | 'full' | 'whole-file';
+/**
+ * How a rerun sends its records: a correction of single records, all of them again (--full), the
+ * whole file replaced, or the whole file sent again with the cancellation of each record it no
+ * longer has (Belcotax's sending of grouped corrections).
+ */
+type RerunMode = 'records' | 'full' | 'whole-file' | 'whole-file-cancelling';
 
 /**
  * The plan as the run without --dry-run carries it out: each line says what is done with its
@@ -35,12 +40,17 @@ function printPlan(r: Pick<RunResult, 'plan' | 'counts'>, mode: RerunMode): void
   const list = (keys: string[]): string => `${keys.slice(0, SHOWN).join(', ')}${keys.length > SHOWN ? `, … (${keys.length - SHOWN} more)` : ''}`;
   const line = (label: string, n: number, what: string, keys: string[] = []): void => console.log(`  ${label.padEnd(11)} ${String(n).padStart(7)}  ${what.padEnd(44)} ${list(keys)}`.trimEnd());
   console.log(`compared with what the receivers hold (last version: run #${p.previousRunId}):`);
-  if (mode === 'whole-file') {
-    console.log('  the whole file is replaced: the new file carries every record of the period, the one held is set aside');
+  if (mode === 'whole-file' || mode === 'whole-file-cancelling') {
+    const cancelling = mode === 'whole-file-cancelling';
+    console.log(
+      cancelling
+        ? '  the whole period is sent again: the new file carries every record of the period, and cancels each record held that it no longer has'
+        : '  the whole file is replaced: the new file carries every record of the period, the one held is set aside',
+    );
     line('new', p.added.length, 'in the new file, not in the one held', p.added);
     line('changed', p.changed.length, 'in the new file, with other values', p.changed);
     line('unchanged', p.unchanged, 'in the new file again, the same');
-    line('vanished', p.vanished.length, 'in the file held, left out of the new one', p.vanished);
+    line('vanished', p.vanished.length, cancelling ? 'held, sent in the new file as cancellations' : 'in the file held, left out of the new one', p.vanished);
   } else {
     line('new', p.added.length, 'sent as originals', p.added);
     line('changed', p.changed.length, 'sent as replacements', p.changed);
@@ -97,7 +107,7 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
       const request = { pipeline, period, environment, sender, asOf };
       // Flows replaced whole (aggregates, Belcotax) send the whole period again when anything changed.
       const whole = pipeline.output.kind === 'csvTables' || pipeline.corrections === 'whole-file';
-      const mode: RerunMode = whole ? 'whole-file' : opts.full ? 'full' : 'records';
+      const mode: RerunMode = whole ? (cancelsVanished(pipeline) ? 'whole-file-cancelling' : 'whole-file') : opts.full ? 'full' : 'records';
       const correction = { reason: opts.reason, full: Boolean(opts.full) || whole, receiverHoldsNothing: submissionIds(opts.receiverHoldsNothing) };
       const identical = (r: Pick<RunResult, 'plan'>): boolean => {
         const p = r.plan!;
@@ -127,7 +137,7 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
               refusal.error = new UsageError('Confirm the correction with --yes when running without a terminal.');
               return false;
             }
-            const what = { records: 'correction', full: 'full replacement', 'whole-file': 'replacement of the whole file' }[mode];
+            const what = { records: 'correction', full: 'full replacement', 'whole-file': 'replacement of the whole file', 'whole-file-cancelling': 'correction of the whole period' }[mode];
             if (!(await confirm(`Send this ${what} of ${flow} ${formatPeriod(period)} (${environment})? [y/N] `))) {
               console.log('nothing sent');
               return false;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type FicheRecord, renderFiche } from '../../../pipelines/belcotax/fiche.js';
+import { type FicheRecord, renderFiche, treatmentType } from '../../../pipelines/belcotax/fiche.js';
+import { readFiche } from '../../../pipelines/belcotax/readFiche.js';
 import { placeholderFund } from '../../../src/config/fundConfig.js';
+import { OutboxError } from '../../../src/errors/errors.js';
 import { parseCents, ZERO_CENTS } from '../../../src/domain/cents.js';
 import { parseInss } from '../../../src/domain/inss.js';
 import { parseLocalDate } from '../../../src/period/localDate.js';
@@ -46,5 +48,33 @@ describe('a fiche 281.18, its common part in the order of shared/domain.md §6',
   it('writes the Belgian postal code f2016 in its place, without f2112', () => {
     const xml = renderFiche(fiche('150', '8000'), identity, placeholderFund(), 0);
     expect(commonPart(xml)).toEqual(SECTION_6_FIELDS.filter((f) => f !== 'f2112_buitenlandspostnummer'));
+  });
+});
+
+describe('a fiche read back from the line it was sent as (its cancellation)', () => {
+  it('gives the fiche that was rendered, text with markup, line breaks and non-ASCII characters included, in Belgium and abroad', () => {
+    const abroad = { ...fiche('00111', '75001'), lastName: 'Lenoir <Jr> & "fils"', street: "Rue de l'Église 1\nboîte 5\tétage 2", firstName: 'Noël' };
+    for (const f of [abroad, fiche('150', '8000')]) expect(readFiche(renderFiche(f, identity, placeholderFund(), 0))).toEqual(f);
+  });
+
+  it('renders again as a cancellation (f2028 3) with the same content but its new sequence number', () => {
+    const sent = renderFiche(fiche('150', '8000'), identity, placeholderFund(), 0);
+    const cancelled = renderFiche(readFiche(sent), { ...identity, status: 1, position: 7 }, placeholderFund(), 1);
+    expect(cancelled).toBe(sent.replace('<f2009_volgnummer>1<', '<f2009_volgnummer>7<').replace('<f2028_typetraitement>0<', '<f2028_typetraitement>3<'));
+  });
+
+  it('refuses a line that is not a whole fiche, naming the field and the reference (no INSS)', () => {
+    const sent = renderFiche(fiche('150', '8000'), identity, placeholderFund(), 0);
+    const broken = sent.replace(/<f2017_gemeente>[^<]*<\/f2017_gemeente>/, '');
+    expect(() => readFiche(broken)).toThrow(OutboxError);
+    expect(() => readFiche(broken)).toThrow(/The earlier fiche D02 has no <f2017_gemeente>, so maillon cannot send its cancellation/);
+    expect(() => readFiche(sent.replace('85073003328', '85073003329'))).toThrow(/holds a national number that is not a valid INSS/);
+  });
+});
+
+describe('f2028_typetraitement', () => {
+  it('is 0 in an original sending; in a correction 2 for an addition, 1 for a modification, 3 for a cancellation', () => {
+    expect([0, 1, 2].map((status) => treatmentType(0, status))).toEqual([0, 0, 0]);
+    expect([0, 2, 1].map((status) => treatmentType(1, status))).toEqual([2, 1, 3]);
   });
 });
