@@ -204,12 +204,12 @@ async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: List
     }
     if (applied.state === 'conflict') {
       // A conflict recorded after the submission's pack (a contradicting NOTI, a replay, an answer after a cancel) gets its addendum.
-      if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId);
+      if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
       deps.logger.warn({ reply: entry.name, submissionId: applied.submissionId, reason: applied.reason }, 'reply not believed (conflict)');
       return { name: entry.name, result: 'conflict', reason: applied.reason };
     }
     deps.logger.info({ reply: entry.name, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched, state: applied.submissionState?.to }, 'reply processed');
-    if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId);
+    if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
     return { name: entry.name, result: 'processed' };
   } catch (err) {
     if (err instanceof AckError) return setAside(deps, f, entry.name, err, body);
@@ -265,7 +265,7 @@ async function setAside(deps: AckDeps, f: Folder, name: string, err: AckError, b
     await fs.rename(body.localPath, kept.localPath);
   }
   await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason: err.message, body: kept, fileName: err.fileName });
-  if (deps.evidenceDir && err.fileName) await writeEvidenceOfFile(deps.ledger, deps.evidenceDir, err.fileName);
+  if (deps.evidenceDir && err.fileName) await writeEvidenceOfFile(deps.ledger, deps.evidenceDir, err.fileName, deps.clock);
   deps.logger.warn({ reply: name.slice(0, 120), reason: err.message }, 'reply set aside');
   return { name, result: 'set_aside', reason: err.message };
 }

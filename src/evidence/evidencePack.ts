@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { Clock } from '../clock/clock.js';
 import type { Pool } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
 import { extractBatches } from '../extract/extractRows.js';
 import { isFinal } from '../ledger/transitions.js';
 import { moveToOrphans } from '../system/orphans.js';
+import { anchorPack } from './packAnchor.js';
 import { createPackWriter, json, makeReadOnly, type ManifestEntry, type PackWriter } from './packWriter.js';
 import { readReplies, writeReplies } from './packReplies.js';
 import { addendaFolder, writeAddenda } from './replyAddenda.js';
@@ -80,13 +82,14 @@ export function packFolder(evidenceDir: string, flow: string, period: string, en
  * in conflict or set aside) with its verification result and the entry holding its body,
  * the ledger events of the submission and its reconciliation summary, and a manifest of every
  * file with its sha256. Every file is streamed and hashed in the same pass (memory does not grow
- * with the files or the anomalies). Written in a temporary folder (removed when a step fails) and
- * renamed; then read-only. Returns the folder, or null when the submission is not final yet. A
+ * with the files or the anomalies). Written in a temporary folder (removed when a step fails), its
+ * manifest's sha256 recorded in the ledger as an `evidence_written` event (packAnchor.ts), made
+ * read-only, then renamed. Returns the folder, or null when the submission is not final yet. A
  * pack already written is never rewritten: a reply the ledger recorded after it gets its own
  * addendum beside it (replyAddenda.ts). A pack of another submission under the same folder (ids
  * that started again) is moved to `.orphans/` first, with its addenda.
  */
-export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submissionId: number): Promise<string | null> {
+export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submissionId: number, clock: Clock): Promise<string | null> {
   const sub = await queryFirst(
     ledger,
     `SELECT submission_id, run_id, flow, period, environment, receiver, sender, purpose, to_char(creation_date, 'YYYY-MM-DD') AS creation_date,
@@ -105,6 +108,7 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
         folder,
         { submission_id: sub.submission_id, created_at: sub.created_at, state: sub.state },
         dataFiles.map((f) => f.name),
+        clock,
       );
       return folder;
     }
@@ -115,7 +119,8 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });
   const tmp = await fs.mkdtemp(path.join(path.dirname(folder), `.submission-${submissionId}-`));
   try {
-    await fillPack(ledger, createPackWriter(tmp), sub, submissionId);
+    const manifest = await fillPack(ledger, createPackWriter(tmp), sub, submissionId);
+    await anchorPack(ledger, clock, submissionId, path.basename(folder), manifest);
   } catch (err) {
     await fs.rm(tmp, { recursive: true, force: true });
     throw err;
@@ -130,9 +135,9 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
  * when a reply about that file is recorded, whatever its outcome, so that a reply recorded after
  * the pack gets its addendum then. Nothing for a file the ledger does not know.
  */
-export async function writeEvidenceOfFile(ledger: Pool, evidenceDir: string, fileName: string): Promise<void> {
+export async function writeEvidenceOfFile(ledger: Pool, evidenceDir: string, fileName: string, clock: Clock): Promise<void> {
   const subs = await queryRows(ledger, `SELECT DISTINCT submission_id FROM maillon.files WHERE name = $1 ORDER BY submission_id`, [fileName], z.object({ submission_id: z.string() }));
-  for (const s of subs) await writeEvidencePack(ledger, evidenceDir, Number(s.submission_id));
+  for (const s of subs) await writeEvidencePack(ledger, evidenceDir, Number(s.submission_id), clock);
 }
 
 /**
@@ -158,7 +163,8 @@ async function isPackOf(folder: string, sub: SubmissionRow): Promise<boolean> {
   return t?.submission?.submission_id === sub.submission_id && t.submission.created_at === sub.created_at.toISOString();
 }
 
-async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, submissionId: number): Promise<void> {
+/** Fills the pack's folder; returns the bytes of its manifest.json. */
+async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, submissionId: number): Promise<Buffer> {
   const files = await queryRows(
     ledger,
     `SELECT name, kind, part, path, bytes, sha256, ack_state, ack_errors, noti_state FROM maillon.files WHERE submission_id = $1 ORDER BY part, kind`,
@@ -183,7 +189,9 @@ async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, subm
   const run = await queryFirst(ledger, `SELECT run_id, flow, period, environment, as_of, extracted, emitted, quarantined, facts FROM maillon.runs WHERE run_id = $1`, [sub.run_id], RunRow);
   const submission = { state: sub.state, files: files.map((f) => ({ name: f.name, ack: f.ack_state, ackErrors: f.ack_errors, noti: f.noti_state })) };
   await pack.write('reconciliation.json', reconciliationJson(ledger, run, submission, submissionId));
-  await fs.writeFile(path.join(pack.folder, 'manifest.json'), json(pack.entries), { mode: 0o400 });
+  const manifest = json(pack.entries);
+  await fs.writeFile(path.join(pack.folder, 'manifest.json'), manifest, { mode: 0o400 });
+  return manifest;
 }
 
 /**

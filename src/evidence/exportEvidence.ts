@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import yazl from 'yazl';
+import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { type EvidenceMismatchError, UsageError } from '../errors/errors.js';
@@ -24,56 +25,81 @@ interface ZipEntry {
   check?: { pack: string; rel: string; sha256: string };
 }
 
+/**
+ * A pack's (or addendum's) manifest as the export's manifest lists it: its folder in the zip, the
+ * sha256 of its manifest.json, and the ledger event that anchored it (null: a pack written before
+ * maillon anchored packs, checked against its own manifest only).
+ */
+export interface ExportedAnchor {
+  pack: string;
+  manifest: string;
+  event: { id: number; hash: string } | null;
+}
+
 /** What an export holds. */
 export interface EvidenceExport {
   zip: string;
   packs: number;
   /** Submissions not final yet: their pack does not exist yet. */
   pending: { submissionId: number; state: string }[];
+  /** Folders of the packs and addenda exported without an anchor in the ledger (written before maillon anchored them). */
+  unanchored: string[];
 }
 
 /**
  * Exports the evidence packs of a flow's period and environment as one zip, with a top-level
  * manifest listing every file and its sha256 (and the submissions still pending). Streamed: each
  * file is read once, hashed on its way into the zip, and written out as it goes; the manifest,
- * the last entry, is made when every hash is known. Memory does not grow with the packs. Each pack
- * is checked against its own manifest and the ledger (verifyPack.ts) before, and each file's bytes
- * against its manifest as they are zipped: a pack that does not match is refused
+ * the last entry, is made when every hash is known, with the anchor of each pack's manifest.json
+ * (ExportedAnchor). Memory does not grow with the packs. Each pack is checked against its own
+ * manifest and the ledger (verifyPack.ts) before, and each file's bytes (its manifest.json's too)
+ * against the sha256 so checked as they are zipped: a pack that does not match is refused
  * (EvidenceMismatchError naming the pack and the file) and nothing is exported. An export
  * is never replaced: an existing `zipPath` is refused (UsageError), before any work and again at
  * the end, and no partial zip is ever left under that name.
  */
-export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: Environment, zipPath: string): Promise<EvidenceExport> {
+export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: Environment, zipPath: string, clock: Clock): Promise<EvidenceExport> {
   refuseExisting(zipPath);
   const subs = (await readPeriodView(ledger, env, flow, period)).submissions;
   const entries: ZipEntry[] = [];
+  const anchors: ExportedAnchor[] = [];
+  const unanchored: string[] = [];
   const pending: EvidenceExport['pending'] = [];
   let packs = 0;
   for (const s of subs) {
     const id = s.id;
-    const folder = (await writeEvidencePack(ledger, evidenceDir, id)) ?? null;
+    const folder = (await writeEvidencePack(ledger, evidenceDir, id, clock)) ?? null;
     if (!folder) {
       pending.push({ submissionId: id, state: s.state });
       continue;
     }
     packs++;
-    entries.push(...(await packEntries(ledger, folder, id)));
+    const pack = await packEntries(ledger, folder, id);
+    entries.push(...pack.entries);
+    anchors.push(...pack.anchors);
+    unanchored.push(...pack.unanchored);
   }
-  await writeZip(zipPath, entries, (files) => Buffer.from(`${JSON.stringify({ flow, period, environment: env, files, pending }, null, 2)}\n`));
-  return { zip: zipPath, packs, pending };
+  await writeZip(zipPath, entries, (files) => Buffer.from(`${JSON.stringify({ flow, period, environment: env, files, pending, anchors }, null, 2)}\n`));
+  return { zip: zipPath, packs, pending, unanchored };
 }
 
 /**
  * The files of a submission's pack and of its addenda, each checked (verifyPack.ts) and given
- * the sha256 it must have; refused when a reply the ledger holds about the submission is in none.
+ * the sha256 it must have, and the anchor of each one's manifest; refused when a reply the ledger
+ * holds about the submission is in none.
  */
-async function packEntries(ledger: Pool, folder: string, id: number): Promise<ZipEntry[]> {
+async function packEntries(ledger: Pool, folder: string, id: number): Promise<{ entries: ZipEntry[]; anchors: ExportedAnchor[]; unanchored: string[] }> {
   const hashes = await ledgerHashes(ledger, id);
   const out: ZipEntry[] = [];
+  const anchors: ExportedAnchor[] = [];
+  const unanchored: string[] = [];
+  // `prefix`, the folder in the zip, is also the name the ledger's anchor gives the pack.
   const add = async (dir: string, prefix: string, sentAll: boolean): Promise<string[]> => {
-    const { files, replyIds } = await expectedHashes(dir, hashes, { sentAll });
+    const { files, replyIds, manifest } = await expectedHashes(dir, hashes, { sentAll, pack: prefix });
+    anchors.push({ pack: prefix, manifest: manifest.sha256, event: manifest.anchor && { id: manifest.anchor.eventId, hash: manifest.anchor.hash } });
+    if (!manifest.anchor) unanchored.push(dir);
     for (const rel of await listFiles(dir)) {
-      const sha256 = files.get(rel);
+      const sha256 = rel === 'manifest.json' ? manifest.sha256 : files.get(rel);
       out.push({ file: path.join(dir, rel), entry: `${prefix}/${rel}`, ...(sha256 ? { check: { pack: dir, rel, sha256 } } : {}) });
     }
     return replyIds;
@@ -91,7 +117,7 @@ async function packEntries(ledger: Pool, folder: string, id: number): Promise<Zi
   for (const [replyId, name] of hashes.replyNames) {
     if (!carried.has(replyId)) throw packMismatch(folder, name, `the ledger: the ledger holds reply #${replyId} (${name}) about this submission, and neither the pack nor an addendum carries it`);
   }
-  return out;
+  return { entries: out, anchors, unanchored };
 }
 
 function refuseExisting(zipPath: string): void {
@@ -156,7 +182,14 @@ async function streamZip(target: string, entries: readonly ZipEntry[], manifest:
         files.push({ path: entry, ...found });
         // Checked in the pass that zips it: the bytes are read once.
         if (check && found.sha256 !== check.sha256) {
-          mismatch = packMismatch(check.pack, check.rel, `its manifest: ${check.rel} has the sha256 ${found.sha256}, its manifest.json says ${check.sha256} (changed after the pack was written)`);
+          mismatch =
+            check.rel === 'manifest.json'
+              ? packMismatch(
+                  check.pack,
+                  check.rel,
+                  `the ledger: its manifest.json has the sha256 ${found.sha256}, it had ${check.sha256} when it was checked against the ledger (changed during the export)`,
+                )
+              : packMismatch(check.pack, check.rel, `its manifest: ${check.rel} has the sha256 ${found.sha256}, its manifest.json says ${check.sha256} (changed after the pack was written)`);
           zip.emit('error', mismatch);
         }
       });

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import type { Clock } from '../clock/clock.js';
 import type { Pool } from '../db/database.js';
+import { anchorPack } from './packAnchor.js';
 import { readReplies, writeReplies } from './packReplies.js';
 import { createPackWriter, json, makeReadOnly } from './packWriter.js';
 
@@ -21,6 +23,11 @@ export function addendumReplyId(name: string): string | null {
   return /^reply-(\d+)$/.exec(name)?.[1] ?? null;
 }
 
+/** The name an addendum's anchor gives it: `submission-<id>.addenda/reply-<reply id>`. */
+function addendumName(pack: string, replyId: string): string {
+  return `${path.basename(addendaFolder(pack))}/reply-${replyId}`;
+}
+
 /** The submission an addendum belongs to, as its addendum.json names it. */
 export interface AddendumOf {
   submission_id: string;
@@ -35,9 +42,10 @@ const PackReplies = z.array(z.object({ reply_id: z.string() }).passthrough());
  * the pack (its replies.json) nor an addendum carries yet: `replies.json` (that one reply, as a
  * pack lists its replies, body checked against the ledger's sha256), its body under `replies/`,
  * `addendum.json` (the submission, its state now) and `manifest.json`. Each is written in a
- * temporary folder, then renamed and made read-only, like a pack. Returns the reply ids written.
+ * temporary folder, its manifest anchored in the ledger, made read-only and renamed, like a pack.
+ * Returns the reply ids written.
  */
-export async function writeAddenda(ledger: Pool, pack: string, of: AddendumOf, dataFiles: readonly string[]): Promise<string[]> {
+export async function writeAddenda(ledger: Pool, pack: string, of: AddendumOf, dataFiles: readonly string[], clock: Clock): Promise<string[]> {
   const inPack = PackReplies.parse(JSON.parse(await fs.readFile(path.join(pack, 'replies.json'), 'utf8'))).map((r) => r.reply_id);
   const dir = addendaFolder(pack);
   const covered = new Set([...inPack, ...(existsSync(dir) ? (await fs.readdir(dir)).map(addendumReplyId).filter((id) => id !== null) : [])]);
@@ -50,7 +58,9 @@ export async function writeAddenda(ledger: Pool, pack: string, of: AddendumOf, d
       const writer = createPackWriter(tmp);
       await writer.write('addendum.json', json({ submission: of, pack: path.basename(pack), reply_id: reply.reply_id, note: 'a reply the ledger recorded after the pack was written' }));
       await writeReplies(writer, [reply]);
-      await fs.writeFile(path.join(tmp, 'manifest.json'), json(writer.entries), { mode: 0o400 });
+      const manifest = json(writer.entries);
+      await fs.writeFile(path.join(tmp, 'manifest.json'), manifest, { mode: 0o400 });
+      await anchorPack(ledger, clock, Number(of.submission_id), addendumName(pack, reply.reply_id), manifest);
       await makeReadOnly(tmp);
       await fs.rename(tmp, path.join(dir, `reply-${reply.reply_id}`));
     } catch (err) {

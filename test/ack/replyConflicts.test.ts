@@ -91,7 +91,9 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     expect(await ch.stateOf(t.submissionId)).toBe('accepted');
     const pack = path.join(evidenceDir, 'career', t.period, 'T', `submission-${t.submissionId}`);
     const sealed = await hashes(pack);
-    const events = async (): Promise<number> => (await ch.fx.db.pool.query('SELECT count(*)::int AS n FROM maillon.events WHERE submission_id = $1', [t.submissionId])).rows[0].n;
+    // No state event: only the anchor of the addendum the conflict gets (evidence_written) is recorded.
+    const events = async (): Promise<number> =>
+      (await ch.fx.db.pool.query(`SELECT count(*)::int AS n FROM maillon.events WHERE submission_id = $1 AND kind <> 'evidence_written'`, [t.submissionId])).rows[0].n;
     const eventsBefore = await events();
 
     const second = await ch.put('OUTTEST', 'T', 'NOTI', notiBody(t.file, 3));
@@ -125,7 +127,7 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
       expect(replies).toMatchObject([{ reply_id: r.reply_id, name: r.name, state: 'conflict', body: 'kept', entry: `replies/${r.name}` }]);
     }
     const zip = path.join(evidenceDir, `late-${t.submissionId}.zip`);
-    await exportEvidence(ch.fx.db.pool, evidenceDir, 'career', t.period, 'T', zip);
+    await exportEvidence(ch.fx.db.pool, evidenceDir, 'career', t.period, 'T', zip, CHANNEL_CLOCK);
     const listing = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).split('\n');
     for (const r of later) expect(listing).toContain(`submission-${t.submissionId}.addenda/reply-${r.reply_id}/replies/${r.name}`);
   });
@@ -254,6 +256,6 @@ describe("replies that name another receiver's file (real sshd, real PostgreSQL)
     await ingestReplies({ ...deps, evidenceDir }, 'T');
     expect((await submissionOf('OA100')).state).toBe('accepted');
     const zip = path.join(path.dirname(fx.outbox), 'evidence.zip');
-    expect(await exportEvidence(fx.db.pool, evidenceDir, 'contribution-slips', '2024-Q1', 'T', zip)).toMatchObject({ packs: 1 });
+    expect(await exportEvidence(fx.db.pool, evidenceDir, 'contribution-slips', '2024-Q1', 'T', zip, clock)).toMatchObject({ packs: 1 });
   });
 });

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
+import { fixedClock } from '../../src/clock/clock.js';
 import { packFolder, writeEvidencePack, type ManifestEntry } from '../../src/evidence/evidencePack.js';
 import { exportEvidence } from '../../src/evidence/exportEvidence.js';
 import { EvidenceMismatchError } from '../../src/errors/errors.js';
@@ -15,6 +16,7 @@ const sha = async (file: string): Promise<string> =>
     .update(await fs.readFile(file))
     .digest('hex');
 const ANOMALIES = 2500;
+const clock = fixedClock('2026-10-11T06:00:00+02:00');
 
 describe('evidence packs, written and exported by streaming', () => {
   let fx: FlowFixture;
@@ -55,7 +57,7 @@ describe('evidence packs, written and exported by streaming', () => {
 
   it('copies the bytes sent and the replies, lists every anomaly, and hashes each file in its manifest', async () => {
     const { submissionId, outbox } = await acceptedWithAnomalies();
-    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId, clock))!;
     const manifest = JSON.parse(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')) as ManifestEntry[];
     expect(manifest.map((e) => e.path)).toEqual([
       `sent/${path.basename(outbox)}`,
@@ -86,17 +88,17 @@ describe('evidence packs, written and exported by streaming', () => {
     const { submissionId, outbox } = await acceptedWithAnomalies();
     const original = await fs.readFile(outbox);
     await fs.appendFile(outbox, '<!-- changed -->');
-    await expect(writeEvidencePack(fx.db.pool, evidence, submissionId)).rejects.toThrow(/no longer matches its sha256 in the ledger; the evidence pack was not written/);
+    await expect(writeEvidencePack(fx.db.pool, evidence, submissionId, clock)).rejects.toThrow(/no longer matches its sha256 in the ledger; the evidence pack was not written/);
     const left = await fs.readdir(path.join(evidence, 'career', '2026-Q2', 'T'));
     expect(left.filter((n) => n.includes(`submission-${submissionId}`))).toEqual([]);
     // Put right, the pack is written.
     await fs.writeFile(outbox, original);
-    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toMatch(new RegExp(`submission-${submissionId}$`));
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId, clock)).toMatch(new RegExp(`submission-${submissionId}$`));
   });
 
   it('exports the packs as a deflated zip that unzip verifies, every file matching the manifest', async () => {
     const zip = path.join(path.dirname(fx.outbox), 'evidence.zip');
-    const result = await exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip);
+    const result = await exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip, clock);
     expect(result).toMatchObject({ packs: 1, pending: [] });
     expect(execFileSync('unzip', ['-t', zip], { encoding: 'utf8' })).toMatch(/No errors detected/);
     const manifest = JSON.parse(execFileSync('unzip', ['-p', zip, 'manifest.json'], { encoding: 'utf8' })) as { files: ManifestEntry[] };
@@ -113,7 +115,7 @@ describe('evidence packs, written and exported by streaming', () => {
   it('never replaces an export, and leaves nothing under the name asked for when an export fails', async () => {
     const zip = path.join(path.dirname(fx.outbox), 'evidence.zip');
     const first = await sha(zip);
-    await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip)).rejects.toThrow(`${zip} already exists: an evidence export is never replaced`);
+    await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip, clock)).rejects.toThrow(`${zip} already exists: an evidence export is never replaced`);
     expect(await sha(zip)).toBe(first);
     // The last file of the zip changed since its pack was written: the export fails once most of the zip is written.
     const last = path.join(packFolder(evidence, 'career', '2026-Q3', 'T', 1), 'transcript.json');
@@ -121,7 +123,7 @@ describe('evidence packs, written and exported by streaming', () => {
     await fs.appendFile(last, ' ');
     const failed = path.join(path.dirname(fx.outbox), 'failed.zip');
     try {
-      await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', failed)).rejects.toThrow(/transcript.json has the sha256/);
+      await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', failed, clock)).rejects.toThrow(/transcript.json has the sha256/);
     } finally {
       await fs.writeFile(last, saved);
     }
@@ -139,7 +141,7 @@ describe('evidence packs, written and exported by streaming', () => {
     await fs.chmod(folder, 0o500);
     const { submissionId } = await acceptedWithAnomalies();
     expect(submissionId).toBe(next);
-    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toBe(folder);
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId, clock)).toBe(folder);
     const own = JSON.parse(await fs.readFile(path.join(folder, 'transcript.json'), 'utf8'));
     expect(own.submission).toMatchObject({ submission_id: String(next), state: 'accepted_with_anomalies' });
     expect(own.submission.created_at).not.toBe('2020-01-01T00:00:00.000Z');
@@ -148,7 +150,7 @@ describe('evidence packs, written and exported by streaming', () => {
     expect(await fs.readFile(path.join(evidence, '.orphans', orphans[0]!, 'transcript.json'), 'utf8')).toBe(foreign);
     expect((await fs.stat(path.join(evidence, '.orphans', orphans[0]!))).mode & 0o777).toBe(0o500);
     // Its own pack, found again, is kept as it is.
-    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toBe(folder);
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId, clock)).toBe(folder);
     expect(await fs.readdir(path.join(evidence, '.orphans'))).toHaveLength(1);
   });
 
@@ -163,7 +165,7 @@ describe('evidence packs, written and exported by streaming', () => {
       [replyName, await sha(replayed), replayed, fileName],
     );
     const second = `replies/${replyName}.reply-${r.rows[0].reply_id}`;
-    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId, clock))!;
     const manifest = JSON.parse(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')) as ManifestEntry[];
     expect(manifest.map((e) => e.path).filter((p) => p.startsWith('replies/'))).toEqual([`replies/${replyName}`, second]);
     expect(await fs.readFile(path.join(pack, second), 'utf8')).toBe('<NOTI>replayed</NOTI>\n');
@@ -173,7 +175,7 @@ describe('evidence packs, written and exported by streaming', () => {
       { server: 'other', name: replyName, state: 'conflict', reason: 'Duplicate: the NOTI was already applied.', entry: second },
     ]);
     const zip = path.join(path.dirname(fx.outbox), 'replayed.zip');
-    expect(await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q4', 'T', zip)).toMatchObject({ packs: 1, pending: [] });
+    expect(await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q4', 'T', zip, clock)).toMatchObject({ packs: 1, pending: [] });
   });
 
   it('puts in the pack only reply bodies that still have the sha256 the ledger recorded, and says so of the others', async () => {
@@ -186,7 +188,7 @@ describe('evidence packs, written and exported by streaming', () => {
        VALUES ('other', 'FO.NOTI.999999.20261011.55555.T', now(), 8, $1, $2, 'conflict', 'Duplicate: the NOTI was already applied.', 'NOTI', $3)`,
       ['0'.repeat(64), lost, fileName],
     );
-    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId, clock))!;
     const manifest = JSON.parse(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')) as ManifestEntry[];
     expect(manifest.map((e) => e.path).filter((p) => p.startsWith('replies/'))).toEqual([]);
     const replies = JSON.parse(await fs.readFile(path.join(pack, 'replies.json'), 'utf8'));
@@ -198,10 +200,10 @@ describe('evidence packs, written and exported by streaming', () => {
 
   it('refuses to export a pack that no longer matches its manifest or the ledger, naming the pack and the file', async () => {
     const { submissionId, outbox } = await acceptedWithAnomalies();
-    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId, clock))!;
     const zip = path.join(path.dirname(fx.outbox), 'tampered.zip');
     const refusal = async (): Promise<EvidenceMismatchError> => {
-      const err = await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q2', 'T', zip).catch((e: unknown) => e);
+      const err = await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q2', 'T', zip, clock).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(EvidenceMismatchError);
       expect(await fs.readdir(path.dirname(zip))).not.toContain('tampered.zip');
       return err as EvidenceMismatchError;
@@ -243,12 +245,12 @@ describe('evidence packs, written and exported by streaming', () => {
     expect(await tampered('replies/extra.xml', (f) => fs.writeFile(f, '<NOTI/>'))).toMatchObject({ pack, file: 'replies/extra.xml' });
 
     // Put back as it was written, the pack is exported.
-    expect(await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q2', 'T', zip)).toMatchObject({ packs: 1 });
+    expect(await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q2', 'T', zip, clock)).toMatchObject({ packs: 1 });
   });
 
   it('never rewrites a pack: a reply recorded after it gets its own addendum, which the export carries', async () => {
     const { submissionId, fileName } = await acceptedWithAnomalies();
-    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId))!;
+    const pack = (await writeEvidencePack(fx.db.pool, evidence, submissionId, clock))!;
     const sealed = await fs.readFile(path.join(pack, 'manifest.json'), 'utf8');
     const late = path.join(path.dirname(fx.outbox), `late-${submissionId}.xml`);
     await fs.writeFile(late, '<NOTI>rejected</NOTI>\n');
@@ -258,7 +260,7 @@ describe('evidence packs, written and exported by streaming', () => {
       [await sha(late), late, fileName],
     );
     const replyId = r.rows[0].reply_id as string;
-    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId)).toBe(pack);
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId, clock)).toBe(pack);
     expect(await fs.readFile(path.join(pack, 'manifest.json'), 'utf8')).toBe(sealed);
     const addendum = path.join(`${pack}.addenda`, `reply-${replyId}`);
     const manifest = JSON.parse(await fs.readFile(path.join(addendum, 'manifest.json'), 'utf8')) as ManifestEntry[];
@@ -268,7 +270,7 @@ describe('evidence packs, written and exported by streaming', () => {
     expect((await fs.stat(addendum)).mode & 0o777).toBe(0o500);
 
     const zip = path.join(path.dirname(fx.outbox), 'late.zip');
-    await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q1', 'T', zip);
+    await exportEvidence(fx.db.pool, evidence, 'career', '2025-Q1', 'T', zip, clock);
     const listing = execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).split('\n');
     expect(listing).toContain(`submission-${submissionId}.addenda/reply-${replyId}/replies/FO.NOTI.999999.20261011.77777.T`);
     expect(listing).toContain(`submission-${submissionId}.addenda/reply-${replyId}/replies.json`);

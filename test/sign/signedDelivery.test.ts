@@ -117,7 +117,7 @@ describe('signed submissions and verified replies, in production (R)', () => {
     expect((await fs.stat(path.join(pack, 'manifest.json'))).mode & 0o777).toBe(0o400);
     expect((await fs.stat(pack)).mode & 0o777).toBe(0o500);
     const zipPath = path.join(path.dirname(fx.outbox), 'evidence.zip');
-    const result = await exportEvidence(fx.db.pool, ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', zipPath);
+    const result = await exportEvidence(fx.db.pool, ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', zipPath, clock);
     expect(result.packs).toBe(1);
     const entries = await readZip(zipPath);
     const manifest = JSON.parse(entries.get('manifest.json')!.toString('utf8')) as { files: { path: string; sha256: string }[] };
@@ -134,7 +134,7 @@ describe('signed submissions and verified replies, in production (R)', () => {
     expect([...entries.keys()].filter((k) => k.startsWith('submission-1/replies/FO.'))).toHaveLength(2);
     // Written once: exporting again reads the same pack.
     const before = (await fs.stat(path.join(pack, 'manifest.json'))).mtimeMs;
-    await exportEvidence(fx.db.pool, ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', path.join(path.dirname(fx.outbox), 'evidence-again.zip'));
+    await exportEvidence(fx.db.pool, ackDeps.evidenceDir!, 'career', '2026-Q3', 'R', path.join(path.dirname(fx.outbox), 'evidence-again.zip'), clock);
     expect((await fs.stat(path.join(pack, 'manifest.json'))).mtimeMs).toBe(before);
   });
 

@@ -19,8 +19,11 @@ export function registerEvidence(program: Command, ctx: () => CliContext): void 
       periodFor(pipeline, opts.period);
       const env = environmentOption(c.config, opts.env);
       const out = path.resolve(opts.out ?? `evidence-${flow}-${opts.period}-${env}.zip`);
-      const result = await exportEvidence((await c.databases()).ledger, c.config.evidence, flow, opts.period, env, out);
+      const result = await exportEvidence((await c.databases()).ledger, c.config.evidence, flow, opts.period, env, out, c.clock);
       console.log(`${result.packs} evidence pack(s) written to ${result.zip}`);
+      for (const folder of result.unanchored) {
+        console.log(`  warning: ${folder} is not anchored in the ledger (written before maillon recorded each pack's manifest there): its JSON files are checked against its own manifest.json only`);
+      }
       for (const p of result.pending) console.log(`  submission #${p.submissionId} is ${p.state}: its pack is written once it is final`);
     });
 }
