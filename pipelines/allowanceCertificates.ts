@@ -10,6 +10,7 @@ import { bcssEnvelope } from '../src/render/envelope.js';
 import { el, optionalEl } from '../src/render/xml.js';
 import { centsField, inssField, localDateField, periodField } from '../src/validate/fields.js';
 import type { Rule } from '../src/validate/rule.js';
+import { AFFILIATION_REACHES_INTO_PERIOD, affiliationField, coherentAffiliationsRule } from './shared/insurerAffiliations.js';
 
 /** Receiver ids of the allowance certificates. [our choice: the bodies' usual short names] */
 export const ALLOWANCE_RECEIVERS = {
@@ -37,7 +38,7 @@ const allowanceRow = z.object({
   paidOn: localDateField.nullable(),
   postalCode: z.string(),
   country: z.string(),
-  insurers: z.array(z.object({ insurer: z.string(), from: localDateField, to: localDateField.nullable() })),
+  insurers: z.array(affiliationField),
 });
 type AllowanceRow = z.infer<typeof allowanceRow>;
 
@@ -72,6 +73,11 @@ const childInssValid: Rule<AllowanceRow> = {
   check: (r) => (r.kind !== 'family_allowance' ? null : r.childInss === null ? 'a family allowance names no child' : inssProblem(r.childInss) ? "the child's INSS fails its check digits" : null),
 };
 
+// A bridging right goes to the insurer of the month's last day: an affiliation that ends before it
+// starts and reaches into the month (its dates read in either order, see SQL) holds it back
+// (shared rule). The other kinds are routed without the insurer.
+const affiliationsCoherent = coherentAffiliationsRule<AllowanceRow>((r) => (r.kind === 'bridging_right' ? r : null));
+
 // The month's allowances are sorted on their own (a subquery with ORDER BY is planned apart) and
 // then joined row by row, which keeps their order: the first certificate leaves PostgreSQL at
 // once and the rest stream while it builds them. Joined first and sorted last, every row was
@@ -84,7 +90,7 @@ SELECT json_build_object(
   'insurers', coalesce((
     SELECT json_agg(json_build_object('insurer', m.insurer_code, 'from', m.valid_from, 'to', m.valid_to) ORDER BY m.valid_from, m.insurer_code)
     FROM dossier.mutuality_affiliations m
-    WHERE m.affiliate_id = al.affiliate_id AND m.valid_from < :periodEnd AND (m.valid_to IS NULL OR m.valid_to >= :periodStart)
+    WHERE m.affiliate_id = al.affiliate_id AND ${AFFILIATION_REACHES_INTO_PERIOD}
   ), '[]'::json))
 FROM (SELECT * FROM dossier.allowances WHERE month = :periodKey ORDER BY allowance_id COLLATE "C") al
 JOIN dossier.affiliates a USING (affiliate_id)
@@ -140,7 +146,7 @@ export const allowanceCertificates: Pipeline<AllowanceRow, AllowanceRecord> = {
   deadline: (period) => lastDay(periodContaining('month', period.end)),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { allowanceId?: string | number }).allowanceId ?? '(no allowance id)') },
   row: allowanceRow,
-  rules: [amountsPresent, childInssValid],
+  rules: [amountsPresent, childInssValid, affiliationsCoherent],
   recordKey: (row) => row.inss,
   toRecord: (row, { period }) => ({
     allowanceId: row.allowanceId,

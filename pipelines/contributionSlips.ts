@@ -12,13 +12,14 @@ import { activityCategoryRule, coherentPeriodsRule } from '../src/validate/commo
 import { centsField, inssField, localDateField } from '../src/validate/fields.js';
 import { CATEGORY_CODE, CATEGORIES } from './shared/codes.js';
 import { ACTIVITY_CTE, activitySpanField, categoryAtEnd } from './shared/activity.js';
+import { AFFILIATION_REACHES_INTO_PERIOD, affiliationField, coherentAffiliationsRule } from './shared/insurerAffiliations.js';
 import { CONTRIBUTION_CTES, CONTRIBUTION_FIELDS } from './shared/contributionState.js';
 
 const slipRow = z.object({
   affiliateId: z.string(),
   inss: inssField,
   activities: z.array(activitySpanField).min(1),
-  insurers: z.array(z.object({ insurer: z.string(), from: localDateField, to: localDateField.nullable() })),
+  insurers: z.array(affiliationField),
   due: centsField,
   movements: z.array(z.tuple([localDateField, centsField])),
 });
@@ -36,14 +37,15 @@ export interface SlipRecord {
   paidInFullDate: LocalDate | null;
 }
 
-// Activity periods (not assimilations) overlapping the quarter, insurer affiliations overlapping it.
+// Activity periods (not assimilations) overlapping the quarter, insurer affiliations overlapping it
+// (an incoherent one of either kind in every quarter its dates span, read in either order).
 const SQL = `
 WITH ${ACTIVITY_CTE}, ins AS (
-  SELECT affiliate_id, json_agg(json_build_object('insurer', insurer_code, 'from', valid_from, 'to', valid_to)
-                                ORDER BY valid_from, insurer_code) AS insurers
-  FROM dossier.mutuality_affiliations
-  WHERE valid_from < :periodEnd AND (valid_to IS NULL OR valid_to >= :periodStart)
-  GROUP BY affiliate_id
+  SELECT m.affiliate_id, json_agg(json_build_object('insurer', m.insurer_code, 'from', m.valid_from, 'to', m.valid_to)
+                                  ORDER BY m.valid_from, m.insurer_code) AS insurers
+  FROM dossier.mutuality_affiliations m
+  WHERE ${AFFILIATION_REACHES_INTO_PERIOD}
+  GROUP BY m.affiliate_id
 ), ${CONTRIBUTION_CTES}
 SELECT json_build_object('affiliateId', a.affiliate_id, 'inss', a.inss, 'activities', act.activities,
                          'insurers', coalesce(ins.insurers, '[]'::json), ${CONTRIBUTION_FIELDS})
@@ -80,7 +82,7 @@ export const contributionSlips: Pipeline<SlipRow, SlipRecord> = {
   deadline: (period) => lastDay(periodContaining('month', period.end)),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: string | number }).affiliateId ?? '(no affiliate id)') },
   row: slipRow,
-  rules: [coherentPeriodsRule((r) => r.activities), activityCategoryRule((r) => r.activities)],
+  rules: [coherentPeriodsRule((r) => r.activities), coherentAffiliationsRule((r) => r), activityCategoryRule((r) => r.activities)],
   recordKey: (row) => row.inss,
   toRecord(row, { period }) {
     const last = lastDay(period);

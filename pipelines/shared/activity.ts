@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { LocalDate } from '../../src/period/localDate.js';
 import { localDateField } from '../../src/validate/fields.js';
 import { CATEGORIES } from './codes.js';
+import { reachesIntoPeriod } from './reachesIntoPeriod.js';
 
 /** An activity period as the extraction queries return it (days inclusive, end null = open). */
 export interface ActivitySpan {
@@ -33,17 +34,8 @@ export function categoryAtEnd(activities: readonly ActivitySpan[], lastDay: Loca
   return best?.category ?? null;
 }
 
-/**
- * SQL condition on a `dossier.activity_periods` row: it reaches into the run's period, its dates
- * read in either order. The first arm is the overlap of a coherent period (start ≤ end, or open),
- * unchanged; the second takes a period that ends before it starts into every period from its end
- * to its start, so that `period-incoherent` quarantines its record there (as written, one from
- * August to March overlaps no quarter and its record was in no run). Not least()/greatest(): the
- * planner cannot estimate them from the columns' statistics (35,000 of a quarter's 92,000 periods
- * at 100,000 affiliates), while these arms keep the estimate, hence the plan, of the overlap.
- */
-export const REACHES_INTO_PERIOD = `((start_date < :periodEnd AND (end_date IS NULL OR end_date >= :periodStart))
-    OR (end_date < start_date AND end_date < :periodEnd AND start_date >= :periodStart))`;
+/** SQL condition on a `dossier.activity_periods` row: it reaches into the run's period, its dates read in either order (reachesIntoPeriod). */
+export const REACHES_INTO_PERIOD = reachesIntoPeriod('start_date', 'end_date');
 
 /**
  * SQL CTE `act`: per affiliate, the activity periods (not assimilations) reaching into the period

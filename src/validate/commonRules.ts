@@ -33,6 +33,8 @@ export function inssRule<Row>(inssOf: (row: Row) => string | null): Rule<Row> {
 export interface Span {
   start: string;
   end: string | null;
+  /** What the span is, for the message, when not an activity period (`the mutual insurer affiliation of D06 (insurer 300)`). */
+  what?: string;
 }
 
 /** `period-incoherent`: every period must start on or before its end. */
@@ -41,7 +43,7 @@ export function coherentPeriodsRule<Row>(spansOf: (row: Row) => readonly Span[])
     id: 'period-incoherent',
     check(row) {
       const bad = spansOf(row).find((s) => s.end !== null && s.end < s.start);
-      return bad ? `a period ends (${bad.end}) before it starts (${bad.start}); correct the dates in the dossier` : null;
+      return bad ? `${bad.what ?? 'a period'} ends (${bad.end}) before it starts (${bad.start}); correct the dates in the dossier` : null;
     },
   };
 }

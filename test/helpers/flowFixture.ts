@@ -71,6 +71,21 @@ export async function straddlingFixture(): Promise<FlowFixture> {
   }
 }
 
+/**
+ * The 2024 fixture plus three mutual insurer affiliations that end before they start: D06's to 300
+ * straddles quarters the wrong way (2024-08-10 → 2024-03-01; D06 is with 400 since 2010), D05's to
+ * 500 (its only one) lies within 2024-Q1 (2024-02-20 → 2024-02-10), D02's to 300 within March 2024
+ * (2024-03-20 → 2024-03-05; D02 is with 600 since 2010).
+ */
+export async function invertedAffiliationsFixture(): Promise<FlowFixture> {
+  const folder = await fixtureWithRows({ 'mutuality_affiliations.csv': ['D06,300,2024-08-10,2024-03-01', 'D05,500,2024-02-20,2024-02-10', 'D02,300,2024-03-20,2024-03-05'] });
+  try {
+    return await createFlowFixture(folder.dir);
+  } finally {
+    await folder.remove();
+  }
+}
+
 /** What became of one dossier record in a run of each period, run in the order given (outcomeOf). */
 export async function outcomesByPeriod(fx: FlowFixture, pipeline: AnyPipeline, periods: readonly string[], sourceKey: string): Promise<Record<string, string>> {
   const outcomes: Record<string, string> = {};

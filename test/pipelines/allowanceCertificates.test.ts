@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowanceCertificates } from '../../pipelines/allowanceCertificates.js';
 import type { RunResult } from '../../src/engine/runPipeline.js';
 import { buildReport } from '../../src/reconcile/report.js';
-import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
+import { createFlowFixture, type FlowFixture, invertedAffiliationsFixture, outcomeOf } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
 
 const parser = new XMLParser({ parseTagValue: false, isArray: (n) => n === 'Attestation' });
@@ -59,5 +59,43 @@ describe('allowance-certificates on the 2024 fixture', () => {
     const jul = await fx.run(allowanceCertificates, '2024-07');
     expect(jul.quarantineByRule).toEqual({ 'allowance-amount-missing': 1 });
     expect(jul.files).toEqual([]);
+  });
+});
+
+describe('allowance-certificates with mutual insurer affiliations that end before they start', () => {
+  // D02's affiliation to 300 runs 2024-03-20 → 2024-03-05, D06's 2024-08-10 → 2024-03-01, D05's (its
+  // only one) 2024-02-20 → 2024-02-10. Before, D02's bridging right of March went to OA600 as if the
+  // affiliation were not there. A bridging right is quarantined in a month such an affiliation
+  // reaches into, its dates read in either order; certificates routed without the insurer are not.
+  let fx: FlowFixture;
+  let mar: RunResult;
+  let apr: RunResult;
+  let jun: RunResult;
+  beforeAll(async () => {
+    fx = await invertedAffiliationsFixture();
+    mar = await fx.run(allowanceCertificates, '2024-03');
+    apr = await fx.run(allowanceCertificates, '2024-04');
+    jun = await fx.run(allowanceCertificates, '2024-06');
+  });
+  afterAll(async () => fx.close());
+
+  it('quarantines the bridging right as period-incoherent, naming the affiliation, and only in the months it spans', async () => {
+    expect(await outcomeOf(fx, mar, 'L02-B3')).toBe('period-incoherent');
+    expect(await outcomeOf(fx, apr, 'L02-B4')).toBe('emitted');
+    // D05's affiliation lies in February: June's bridging right still has no insurer.
+    expect(await outcomeOf(fx, jun, 'L05-B')).toBe('no-insurer');
+    // D06's maternity vouchers go to the voucher issuer whatever its insurer.
+    expect(await outcomeOf(fx, mar, 'L06-M')).toBe('emitted');
+    expect((await certificates(apr))['OA600']!.map((a) => a.AllowanceReference)).toEqual(['L02-B4']);
+    const report = await buildReport(fx.db.pool, allowanceCertificates, '2024-03', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.quarantine).toEqual([
+      {
+        rule: 'period-incoherent',
+        sourceKey: 'L02-B3',
+        message: 'the mutual insurer affiliation of D02 (insurer 300) ends (2024-03-05) before it starts (2024-03-20); correct the dates in the dossier',
+      },
+    ]);
+    expect(report.counts).toEqual({ extracted: 2, emitted: 1, quarantined: 1 });
+    expect(report.checks.every((c) => c.ok)).toBe(true);
   });
 });

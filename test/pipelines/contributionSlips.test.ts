@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
 import type { RunResult } from '../../src/engine/runPipeline.js';
 import { buildReport } from '../../src/reconcile/report.js';
-import { createFlowFixture, type FlowFixture, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
+import { createFlowFixture, type FlowFixture, invertedAffiliationsFixture, outcomeOf, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
 
 describe('contribution-slips on the 2024 fixture (2024-Q1, leap year)', () => {
@@ -67,6 +67,43 @@ describe('contribution-slips with an activity whose dates straddle quarters the 
     expect(outcomes).toEqual({ '2023-Q4': 'emitted', '2024-Q1': 'period-incoherent', '2024-Q2': 'period-incoherent', '2024-Q3': 'period-incoherent', '2024-Q4': 'absent' });
     const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'));
     expect(report.quarantine).toContainEqual({ rule: 'period-incoherent', sourceKey: 'D10', message: 'a period ends (2024-03-01) before it starts (2024-08-10); correct the dates in the dossier' });
+    expect(report.checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('contribution-slips with mutual insurer affiliations that end before they start', () => {
+  // Before, the slip went on as if the affiliation were not there: D06's (2024-08-10 → 2024-03-01)
+  // overlaps no quarter as written, and the slips went to 400 although, read the other way, 300 is
+  // D06's insurer on 31 March; D05's (within 2024-Q1, its only one) was the latest overlapping one,
+  // and its slip went to OA500. Read in either order, such an affiliation reaches into every quarter
+  // from its end to its start: there the slip is quarantined, naming the affiliation.
+  let fx: FlowFixture;
+  const periods = ['2023-Q4', '2024-Q1', '2024-Q2', '2024-Q3', '2024-Q4'];
+  const outcomes: Record<string, Record<string, string>> = { D06: {}, D05: {}, D02: {} };
+  beforeAll(async () => {
+    fx = await invertedAffiliationsFixture();
+    for (const period of periods) {
+      const run = await fx.run(contributionSlips, period);
+      for (const key of Object.keys(outcomes)) outcomes[key]![period] = await outcomeOf(fx, run, key);
+    }
+  });
+  afterAll(async () => fx.close());
+
+  it('quarantines the slip as period-incoherent in every quarter the affiliation spans, and only there', () => {
+    expect(outcomes['D06']).toEqual({ '2023-Q4': 'emitted', '2024-Q1': 'period-incoherent', '2024-Q2': 'period-incoherent', '2024-Q3': 'period-incoherent', '2024-Q4': 'emitted' });
+    expect(outcomes['D05']).toEqual({ '2023-Q4': 'no-insurer', '2024-Q1': 'period-incoherent', '2024-Q2': 'no-insurer', '2024-Q3': 'no-insurer', '2024-Q4': 'no-insurer' });
+    // D02's activity ends in January 2024: its only slip with the affiliation is 2024-Q1's.
+    expect(outcomes['D02']).toEqual({ '2023-Q4': 'emitted', '2024-Q1': 'period-incoherent', '2024-Q2': 'absent', '2024-Q3': 'absent', '2024-Q4': 'absent' });
+  });
+
+  it('names the affiliation in the report, and accounts for every record', async () => {
+    const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.quarantine.filter((q) => q.rule === 'period-incoherent')).toEqual([
+      { rule: 'period-incoherent', sourceKey: 'D02', message: 'the mutual insurer affiliation of D02 (insurer 300) ends (2024-03-05) before it starts (2024-03-20); correct the dates in the dossier' },
+      { rule: 'period-incoherent', sourceKey: 'D05', message: 'the mutual insurer affiliation of D05 (insurer 500) ends (2024-02-10) before it starts (2024-02-20); correct the dates in the dossier' },
+      { rule: 'period-incoherent', sourceKey: 'D06', message: 'the mutual insurer affiliation of D06 (insurer 300) ends (2024-03-01) before it starts (2024-08-10); correct the dates in the dossier' },
+    ]);
+    expect(report.counts).toEqual({ extracted: 9, emitted: 5, quarantined: 4 });
     expect(report.checks.every((c) => c.ok)).toBe(true);
   });
 });

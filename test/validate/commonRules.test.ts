@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PIPELINES } from '../../pipelines/index.js';
 import { sourceFiles } from '../architecture/folderGraph.js';
-import { activityCategoryRule, coherentPeriodsRule, companyNumberRule, inssRule } from '../../src/validate/commonRules.js';
+import { activityCategoryRule, coherentPeriodsRule, companyNumberRule, inssRule, type Span } from '../../src/validate/commonRules.js';
 
 const SHARED = ['inss-check-digit', 'period-incoherent', 'activity-without-category', 'company-number-check-digit'] as const;
 
@@ -19,7 +19,7 @@ describe('the rules several flows share', () => {
   });
 
   it('period-incoherent, activity-without-category and company-number-check-digit say where the dossier is wrong', () => {
-    const periods = coherentPeriodsRule((r: { s: { start: string; end: string | null }[] }) => r.s);
+    const periods = coherentPeriodsRule((r: { s: Span[] }) => r.s);
     expect(
       periods.check({
         s: [
@@ -29,6 +29,9 @@ describe('the rules several flows share', () => {
       }),
     ).toBeNull();
     expect(periods.check({ s: [{ start: '2024-03-01', end: '2024-02-28' }] })).toBe('a period ends (2024-02-28) before it starts (2024-03-01); correct the dates in the dossier');
+    expect(periods.check({ s: [{ start: '2024-08-10', end: '2024-03-01', what: 'the mutual insurer affiliation of D06 (insurer 300)' }] })).toBe(
+      'the mutual insurer affiliation of D06 (insurer 300) ends (2024-03-01) before it starts (2024-08-10); correct the dates in the dossier',
+    );
     const category = activityCategoryRule((r: { a: { category: string | null }[] }) => r.a);
     expect(category.check({ a: [{ category: 'main' }] })).toBeNull();
     expect(category.check({ a: [{ category: 'main' }, { category: null }] })).toBe('an activity period has no category (main, complementary…); complete it in the dossier');
