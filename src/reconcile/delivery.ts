@@ -37,8 +37,27 @@ export interface RecordIssue {
   sourceKey: string;
   file: string;
   state: 'rejected' | 'accepted_with_anomalies';
-  /** Its anomalies' codes, then, when its file is rejected, the file's (ACRF error ids, NOTI anomalies about the whole file); comma-separated, '' when none. */
+  /**
+   * Its anomalies' codes, then, when its file is rejected, the file's (ACRF error ids, then the NOTI's
+   * anomalies about the whole file, or, when it gave none, those naming a record the file does not
+   * hold); comma-separated, '' when none.
+   */
   codes: string;
+}
+
+/**
+ * An anomaly of a reply that matched no record of the run: about its whole file (it names no
+ * record), or naming a record the file does not hold (an INSS not sent in it, or an AttestationID
+ * the file does not have for that INSS).
+ */
+export interface UnmatchedAnomaly {
+  file: string;
+  reply: string;
+  code: string;
+  blocking: boolean;
+  /** The INSS it names, masked; null when it names none. */
+  inss: string | null;
+  attestationId: string | null;
 }
 
 /** The delivery part of a report. */
@@ -48,6 +67,8 @@ export interface Delivery {
   recordIssues: RecordIssue[];
   /** Anomalies of the replies that name no record of the run. */
   unmatchedAnomalies: number;
+  /** Those anomalies, each with its file and reply (the report reads it with readReportLists, which streams). */
+  unmatchedAnomalyList: UnmatchedAnomaly[];
 }
 
 // A record's final state: its submission cancelled → cancelled, unless the receiver answered it
@@ -108,8 +129,10 @@ export const recordStateCountsSql = (runs: string, emitted = emittedPerFileSql(r
  * state, codes): every record of a rejected file, and the records of the other files that an
  * anomaly names (rejected when one blocks, else accepted with anomalies once the NOTI is there).
  * A record of a rejected file carries its own anomalies' codes, then its file's: the ACRF's error
- * ids and the codes of the NOTI's anomalies about the whole file (aboutWholeFileSql), so that a
- * record rejected with its file always shows why, even when it has a warning of its own.
+ * ids and the codes of the NOTI's anomalies about the whole file (aboutWholeFileSql); when the NOTI
+ * gave none, the codes of its anomalies naming a record the file does not hold, the only reasons it
+ * gave (else each record of the file was listed rejected with no code). So a record rejected with
+ * its file always shows why, even when it has a warning of its own.
  */
 export const recordIssuesSql = (runId: number): string => {
   const run = Math.trunc(runId);
@@ -119,7 +142,8 @@ export const recordIssuesSql = (runId: number): string => {
   return `
   WITH rejected AS MATERIALIZED (
     SELECT rf.file_key, rf.name, nullif(concat_ws(',', nullif(array_to_string(rf.ack_errors, ','), ''), (
-      SELECT string_agg(ra.code, ',' ORDER BY ra.code) FROM maillon.record_anomalies ra WHERE ra.run_id = rf.run_id AND ${aboutWholeFileSql('ra')} AND ra.file_id = rf.file_id
+      SELECT CASE WHEN bool_or(x.whole) THEN string_agg(x.code, ',' ORDER BY x.code) FILTER (WHERE x.whole) ELSE string_agg(x.code, ',' ORDER BY x.code) END
+      FROM (SELECT ra.code, ${aboutWholeFileSql('ra')} AS whole FROM maillon.record_anomalies ra WHERE ra.run_id = rf.run_id AND ra.ordinal IS NULL AND ra.file_id = rf.file_id) x
     )), '') AS codes
     FROM maillon.files rf JOIN maillon.submissions rs ON rs.submission_id = rf.submission_id
     WHERE rf.run_id = ${run} AND rs.state <> 'cancelled' AND ${fileRejected('rf')}
@@ -159,7 +183,8 @@ const Count = z.object({ n: z.number() });
 
 /**
  * Reads the delivery states of a run's files and the counts of its records from the ledger;
- * `recordIssues` is left empty: the report reads it with readReportLists, which streams.
+ * `recordIssues` and `unmatchedAnomalyList` are left empty: the report reads them with
+ * readReportLists, which streams.
  */
 export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDelayHours: number, known?: RecordStates): Promise<Delivery> {
   const [files, counts, unmatched] = await Promise.all([
@@ -196,5 +221,31 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
     },
     recordIssues: [],
     unmatchedAnomalies: unmatched[0]?.n ?? 0,
+    unmatchedAnomalyList: [],
   };
 }
+
+/**
+ * The anomalies of one run's replies that matched no record (UnmatchedAnomaly), in the order they
+ * were read, as a report list's `FROM`: the INSS masked as maskInss does (11 digits: the first two
+ * and the last two), so that the report holds no full INSS.
+ */
+export const unmatchedAnomaliesFromSql = (runId: number): string => `FROM (
+    SELECT f.name AS file, p.name AS reply, a.code, a.blocking,
+           CASE WHEN length(a.inss) < 5 THEN repeat('*', length(a.inss))
+                ELSE left(a.inss, 2) || repeat('*', length(a.inss) - 4) || right(a.inss, 2) END AS inss,
+           a.attestation_id, a.anomaly_id
+    FROM maillon.record_anomalies a JOIN maillon.files f ON f.file_id = a.file_id JOIN maillon.replies p ON p.reply_id = a.reply_id
+    WHERE a.run_id = ${Math.trunc(runId)} AND a.ordinal IS NULL
+  ) u`;
+
+/** An unmatched anomaly's CSV detail: its reply, whether it blocks, and what it names (UNMATCHED_DETAIL_SQL writes the same). */
+export function unmatchedDetail(a: UnmatchedAnomaly): string {
+  const names =
+    a.inss === null && a.attestationId === null ? '; about the whole file' : `${a.inss === null ? '' : `; INSS ${a.inss}`}${a.attestationId === null ? '' : `; AttestationID ${a.attestationId}`}`;
+  return `${a.reply}; ${a.blocking ? 'blocking' : 'not blocking'}${names}`;
+}
+
+/** unmatchedDetail in SQL, on the columns of unmatchedAnomaliesFromSql. */
+export const UNMATCHED_DETAIL_SQL = `reply || '; ' || CASE WHEN blocking THEN 'blocking' ELSE 'not blocking' END
+  || CASE WHEN inss IS NULL AND attestation_id IS NULL THEN '; about the whole file' ELSE coalesce('; INSS ' || inss, '') || coalesce('; AttestationID ' || attestation_id, '') END`;

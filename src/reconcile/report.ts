@@ -9,7 +9,7 @@ import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.j
 import { parsePeriod } from '../period/period.js';
 import { mayHold } from '../ledger/periodState.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
-import { type Delivery, readDelivery, type RecordIssue, recordIssuesSql } from './delivery.js';
+import { type Delivery, readDelivery, type RecordIssue, recordIssuesSql, UNMATCHED_DETAIL_SQL, type UnmatchedAnomaly, unmatchedAnomaliesFromSql } from './delivery.js';
 import { listItems, type ListSql, listText, type ListText } from './reportLists.js';
 import { emptyLineage, lineageCheck, lineageRows, quarantineByRuleCheck } from './lineageChecks.js';
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
@@ -121,11 +121,12 @@ export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey
   const lists = readReportLists(ledger, head.runId);
   for await (const q of lists.quarantine) head.quarantine.push(q);
   for await (const i of lists.recordIssues) head.delivery.recordIssues.push(i);
+  for await (const a of lists.unmatchedAnomalies) head.delivery.unmatchedAnomalyList.push(a);
   return head;
 }
 
 /**
- * The report without its two long lists (`quarantine` and `delivery.recordIssues` are left empty:
+ * The report without its long lists (`quarantine`, `delivery.recordIssues` and `delivery.unmatchedAnomalyList` are left empty:
  * read them with {@link readReportLists}, which streams them); the counts are recounted from the
  * lineage and checked.
  */
@@ -257,15 +258,19 @@ function check(name: string, ok: boolean, detail: string): ReportCheck {
   return { name, ok, detail };
 }
 
-/** The report's two long lists, each read when iterated, through COPY; `limit` keeps the first ones of each. */
+/** The report's long lists, each read when iterated, through COPY; `limit` keeps the first ones of each. */
 export interface ReportLists {
   quarantine: AsyncIterable<QuarantineEntry>;
   recordIssues: AsyncIterable<RecordIssue>;
+  unmatchedAnomalies: AsyncIterable<UnmatchedAnomaly>;
   /** The same lists as PostgreSQL writes them (CSV rows, JSON text), when they come whole from the ledger. */
-  text?: { quarantine: ListText; recordIssues: ListText };
+  text?: { quarantine: ListText; recordIssues: ListText; unmatchedAnomalies: ListText };
 }
 
-/** Streams the quarantine (by rule, then dossier key) and the records not simply accepted (by dossier key) of a run. */
+/**
+ * Streams the quarantine (by rule, then dossier key), the records not simply accepted (by dossier
+ * key) and the replies' anomalies that matched no record (in the order they were read) of a run.
+ */
 export function readReportLists(ledger: Pool, runId: number, limit?: number): ReportLists {
   const run = Math.trunc(runId);
   const quarantine: ListSql = {
@@ -291,11 +296,26 @@ export function readReportLists(ledger: Pool, runId: number, limit?: number): Re
     csv: [`'record'`, 'source_key', 'state', `name || ' ' || codes`],
     ...(limit === undefined ? {} : { limit }),
   };
+  const unmatchedAnomalies: ListSql = {
+    from: unmatchedAnomaliesFromSql(run),
+    orderBy: 'anomaly_id',
+    fields: [
+      ['file', 'file'],
+      ['reply', 'reply'],
+      ['code', 'code'],
+      ['blocking', 'blocking'],
+      ['inss', 'inss'],
+      ['attestationId', 'attestation_id'],
+    ],
+    csv: [`'unmatched-anomaly'`, 'file', 'code', UNMATCHED_DETAIL_SQL],
+    ...(limit === undefined ? {} : { limit }),
+  };
   return {
     quarantine: listItems<QuarantineEntry>(ledger, quarantine),
     recordIssues: listItems<RecordIssue>(ledger, recordIssues),
+    unmatchedAnomalies: listItems<UnmatchedAnomaly>(ledger, unmatchedAnomalies),
     // Only whole lists: the CSV and JSON reports are complete, whatever a caller asks.
-    ...(limit === undefined ? { text: { quarantine: listText(ledger, quarantine), recordIssues: listText(ledger, recordIssues) } } : {}),
+    ...(limit === undefined ? { text: { quarantine: listText(ledger, quarantine), recordIssues: listText(ledger, recordIssues), unmatchedAnomalies: listText(ledger, unmatchedAnomalies) } } : {}),
   };
 }
 
@@ -307,5 +327,5 @@ export function listsOf(r: Report): ReportLists {
       return { next: () => Promise.resolve(it.next()) };
     },
   });
-  return { quarantine: of(r.quarantine), recordIssues: of(r.delivery.recordIssues) };
+  return { quarantine: of(r.quarantine), recordIssues: of(r.delivery.recordIssues), unmatchedAnomalies: of(r.delivery.unmatchedAnomalyList) };
 }

@@ -2,6 +2,7 @@ import { stringify } from 'csv-stringify/sync';
 import type { Report, ReportLists } from './report.js';
 import { listsOf } from './report.js';
 import { collectChunks } from './chunks.js';
+import { unmatchedDetail } from './delivery.js';
 import { REPORT_CSV_OPTIONS } from './reportLists.js';
 
 type Row = (string | number)[];
@@ -30,6 +31,7 @@ export async function* csvChunks(r: Report, lists: ReportLists): AsyncGenerator<
   }
   if (rows.length) yield stringify(rows, REPORT_CSV_OPTIONS);
   yield* lists.text ? lists.text.recordIssues.csv() : batches(lists.recordIssues, (i) => ['record', i.sourceKey, i.state, `${i.file} ${i.codes}`]);
+  yield* lists.text ? lists.text.unmatchedAnomalies.csv() : batches(lists.unmatchedAnomalies, (a) => ['unmatched-anomaly', a.file, a.code, unmatchedDetail(a)]);
   rows.length = 0;
   for (const p of r.replyIssues) rows.push(['reply', p.name, p.state, `${p.receivedAt} about ${p.file}: ${p.reason}`]);
   rows.push(['deadline', r.deadline, r.daysRemaining, 'days remaining']);

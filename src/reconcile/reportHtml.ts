@@ -169,6 +169,16 @@ ${table(
     i.file,
     i.codes ?? '',
   ]);
+  yield '<h2>Anomalies that match no record</h2>\n';
+  // About a file as a whole, or naming a record the file does not hold: a rejected file's records carry their codes.
+  yield* longTable(['file', 'reply', 'code', 'blocking', 'INSS', 'AttestationID'], 'unmatched', lists.unmatchedAnomalies, d.unmatchedAnomalies, limit, (a) => [
+    a.file,
+    a.reply,
+    a.code,
+    a.blocking ? 'blocking' : 'not blocking',
+    a.inss ?? '',
+    a.attestationId ?? '',
+  ]);
   yield '<h2>Quarantine</h2>\n';
   const quarantined = Object.values(r.quarantineByRule).reduce((n, k) => n + k, 0);
   yield* longTable(['rule', 'dossier key', 'why'], 'quarantine', lists.quarantine, quarantined, limit, (q) => [q.rule, keyCell(q.sourceKey, links), q.message]);

@@ -10,7 +10,7 @@ export interface ListSql {
   /** `FROM … WHERE …` of the list's rows. */
   from: string;
   orderBy: string;
-  /** The item's keys and the SQL of their values, in the item's order (text values). */
+  /** The item's keys and the SQL of their values, in the item's order (text or boolean values). */
   fields: readonly (readonly [key: string, sql: string])[];
   /** The list's CSV row: the SQL of each column (text), the section's name first. */
   csv: readonly string[];

@@ -24,22 +24,23 @@ export function reportChunks(format: string, head: Report, lists: ReportLists): 
   }
 }
 
-const MARK = { quarantine: '\u0000quarantine\u0000', recordIssues: '\u0000recordIssues\u0000' } as const;
+const MARK = { quarantine: '\u0000quarantine\u0000', recordIssues: '\u0000recordIssues\u0000', unmatchedAnomalies: '\u0000unmatchedAnomalies\u0000' } as const;
+type ListName = keyof typeof MARK;
 
 /**
  * The report as the JSON text `JSON.stringify(report, null, 2)` gives (same fields, same order, same
- * indentation), with the quarantine and the record issues written one element at a time (as
+ * indentation), with the quarantine, the record issues and the unmatched anomalies written one element at a time (as
  * PostgreSQL writes them when they come from the ledger).
  */
 export async function* jsonChunks(head: Report, lists: ReportLists): AsyncGenerator<string> {
-  const text = JSON.stringify({ ...head, quarantine: MARK.quarantine, delivery: { ...head.delivery, recordIssues: MARK.recordIssues } }, null, 2);
+  const text = JSON.stringify({ ...head, quarantine: MARK.quarantine, delivery: { ...head.delivery, recordIssues: MARK.recordIssues, unmatchedAnomalyList: MARK.unmatchedAnomalies } }, null, 2);
   // JSON.stringify writes each NUL as \u0000; PostgreSQL text never holds one, so only the marks match.
-  const parts = text.split(/"\\u0000(quarantine|recordIssues)\\u0000"/);
+  const parts = text.split(/"\\u0000(quarantine|recordIssues|unmatchedAnomalies)\\u0000"/);
   yield parts[0]!;
   for (let i = 1; i < parts.length; i += 2) {
     const before = parts[i - 1]!;
     const indent = /\n( *)[^\n]*$/.exec(before)?.[1] ?? '';
-    const list = parts[i] === 'quarantine' ? 'quarantine' : 'recordIssues';
+    const list = parts[i] as ListName;
     yield* lists.text ? lists.text[list].json(indent) : jsonArray(lists[list], indent);
     yield parts[i + 1]!;
   }

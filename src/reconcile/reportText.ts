@@ -1,4 +1,5 @@
 import { escapeControls } from '../system/escapeControls.js';
+import { unmatchedDetail } from './delivery.js';
 import { collectChunks } from './chunks.js';
 import { listsOf, type Report, type ReportLists } from './report.js';
 
@@ -24,6 +25,7 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
   lines = [];
   // A dossier key and a reply's codes are text from outside: no control character of theirs reaches the terminal.
   for await (const i of lists.recordIssues) yield `    ${i.state.padEnd(24)} ${escapeControls(i.sourceKey)} ${escapeControls(i.codes)}\n`;
+  for await (const a of lists.unmatchedAnomalies) yield `  anomaly matching no record: ${a.file} ${escapeControls(a.code)} (${escapeControls(unmatchedDetail(a))})\n`;
   for (const i of r.replyIssues) out(`  reply ${escapeControls(i.name)}: ${i.state.replace('_', ' ')} (${escapeControls(i.reason)})`);
   out(`  receivers: ${r.receivers.phase.replace('_', ' ')} (${r.receivers.state})${r.receivers.action ? ` → ${r.receivers.action}` : ''}`);
   const days = r.daysRemaining >= 0 ? `${r.daysRemaining} days remaining` : `${-r.daysRemaining} days past`;

@@ -23,6 +23,13 @@ export interface TraceAnomaly {
   description: string | null;
 }
 
+/** An anomaly of a NOTI that rejected the record's file, naming a record the file does not hold (an INSS not sent in it, or an AttestationID it does not have). */
+export interface TraceUnmatchedAnomaly extends TraceAnomaly {
+  /** The INSS it names (masked unless unmasked), or null. */
+  inss: string | null;
+  attestationId: string | null;
+}
+
 /** Each time the record was extracted by a run: what became of it. */
 export interface TraceEntry {
   runId: number;
@@ -58,6 +65,11 @@ export interface TraceEntry {
   anomalies: TraceAnomaly[];
   /** The anomalies a NOTI reported about the record's whole file (naming no record): a NOTI that rejects the file says why here. */
   fileAnomalies: TraceAnomaly[];
+  /**
+   * When the record's file was rejected: the anomalies of its NOTI that name a record the file does
+   * not hold. A NOTI that rejects the file may give only these: they are then its reasons.
+   */
+  unmatchedAnomalies: TraceUnmatchedAnomaly[];
   /** accepted, accepted_with_anomalies, rejected, pending, cancelled (emitted); quarantined; unchanged. */
   finalState: string;
 }
@@ -102,6 +114,7 @@ const OutcomeRow = z.object({
 });
 const AnomalyRow = z.object({ run_id: ledgerId, ordinal: z.number().nullable(), code: z.string(), blocking: z.boolean(), description: z.string().nullable(), reply: z.string() });
 const FileAnomalyRow = z.object({ file_id: ledgerId, code: z.string(), blocking: z.boolean(), description: z.string().nullable(), reply: z.string() });
+const UnmatchedRow = FileAnomalyRow.extend({ inss: z.string().nullable(), attestation_id: z.string().nullable() });
 const ReplyRow = z.object({ file_name: z.string().nullable(), name: z.string(), kind: z.string().nullable(), state: z.string(), received_at: z.date() });
 
 // Any key the import takes (at most 2,600 bytes) with the prefix a flow adds to it (`contribution:`).
@@ -120,7 +133,7 @@ export function parseTraceQuery(text: string): Trace['query'] {
 /**
  * Every extraction of a record, oldest run first: by its dossier key (record_outcomes.source_key),
  * or by an INSS (record_key, and the dossier keys of the affiliates with that INSS, for records
- * quarantined before they had one). Four statements, each on an index (migrations 004 and 080).
+ * quarantined before they had one). Five statements, each on an index (migrations 004 and 080).
  */
 export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys: readonly string[] = []): Promise<TraceEntry[]> {
   const where = query.kind === 'key' ? 'o.source_key = $1' : '(o.record_key = $1 OR o.source_key = ANY($2::text[]))';
@@ -144,7 +157,8 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
   const ordinals = rows.map((r) => r.ordinal);
   const files = [...new Set(rows.flatMap((r) => (r.file ? [r.file] : [])))];
   const fileIds = [...new Set(rows.flatMap((r) => (r.file_id === null ? [] : [String(r.file_id)])))];
-  const [anomalies, fileAnomalies, replies] = await Promise.all([
+  const rejectedFileIds = [...new Set(rows.flatMap((r) => (r.file_id !== null && (r.noti_state === 'rejected' || r.ack_state === 'rejected') ? [String(r.file_id)] : [])))];
+  const [anomalies, fileAnomalies, unmatched, replies] = await Promise.all([
     queryRows(
       ledger,
       `SELECT a.run_id, a.ordinal, a.code, a.blocking, a.description, p.name AS reply
@@ -162,6 +176,16 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
       [[...new Set(runs)], fileIds],
       FileAnomalyRow,
     ),
+    rejectedFileIds.length === 0
+      ? []
+      : queryRows(
+          ledger,
+          `SELECT a.file_id, a.code, a.blocking, a.description, p.name AS reply, a.inss, a.attestation_id
+           FROM maillon.record_anomalies a JOIN maillon.replies p ON p.reply_id = a.reply_id
+           WHERE a.run_id = ANY($1::bigint[]) AND a.ordinal IS NULL AND NOT ${aboutWholeFileSql('a')} AND a.file_id = ANY($2::bigint[]) ORDER BY a.anomaly_id`,
+          [[...new Set(runs)], rejectedFileIds],
+          UnmatchedRow,
+        ),
     queryRows(ledger, `SELECT file_name, name, kind, state, received_at FROM maillon.replies WHERE file_name = ANY($1::text[]) ORDER BY received_at, reply_id`, [files], ReplyRow),
   ]);
   return rows.map((r) => {
@@ -193,6 +217,9 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
       replies: replies.filter((p) => p.file_name === r.file).map((p) => ({ name: p.name, kind: p.kind, state: p.state, receivedAt: p.received_at.toISOString() })),
       anomalies: mine.map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description })),
       fileAnomalies: fileAnomalies.filter((a) => a.file_id === r.file_id).map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description })),
+      unmatchedAnomalies: unmatched
+        .filter((a) => a.file_id === r.file_id)
+        .map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description, inss: a.inss, attestationId: a.attestation_id })),
       finalState: 'pending',
     };
     entry.finalState = finalState(entry);

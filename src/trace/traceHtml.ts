@@ -1,6 +1,6 @@
 import { escapeHtml as esc } from '../render/xml.js';
 import type { Trace, TraceAnomaly } from './readTrace.js';
-import { whereTo } from './traceText.js';
+import { namedRecord, whereTo } from './traceText.js';
 
 /**
  * The trace as one self-contained HTML page (no script, no external resource): a form to trace
@@ -15,7 +15,11 @@ export function traceToHtml(t: Trace | null): string {
         `<td>${esc(e.startedBy)}</td><td>${esc(e.startedAt)}</td><td>${esc(e.sourceKey)}</td><td>${esc(e.recordKey ?? '')}</td><td>${esc(e.outcome)}</td><td>${esc(whereTo(e))}</td>` +
         `<td>${esc(e.submissionId === null ? '' : `#${e.submissionId} ${e.submissionState ?? ''}${e.ackErrors.length ? `; ACRF errors ${e.ackErrors.join(', ')}` : ''}`)}</td>` +
         `<td>${e.replies.map((p) => esc(`${p.name} (${p.kind ?? '?'}, ${p.state})`)).join('<br>')}</td>` +
-        `<td>${[...e.fileAnomalies.map((a) => esc(`whole file: ${anomalyText(a)}`)), ...e.anomalies.map((a) => esc(anomalyText(a)))].join('<br>')}</td>` +
+        `<td>${[
+          ...e.fileAnomalies.map((a) => esc(`whole file: ${anomalyText(a)}`)),
+          ...e.unmatchedAnomalies.map((a) => esc(`${namedRecord(a)} not in the file: ${anomalyText(a)}`)),
+          ...e.anomalies.map((a) => esc(anomalyText(a))),
+        ].join('<br>')}</td>` +
         `<td class="state-${esc(e.finalState)}">${esc(e.finalState)}</td></tr>`,
     )
     .join('\n');

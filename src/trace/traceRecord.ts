@@ -49,9 +49,10 @@ export function masked(e: TraceEntry): TraceEntry {
     message: e.message === null ? null : maskPersonalData(e.message),
     anomalies: e.anomalies.map(maskedAnomaly),
     fileAnomalies: e.fileAnomalies.map(maskedAnomaly),
+    unmatchedAnomalies: e.unmatchedAnomalies.map((a) => ({ ...maskedAnomaly(a), inss: a.inss === null ? null : maskInss(a.inss) })),
   };
 }
 
-function maskedAnomaly(a: TraceAnomaly): TraceAnomaly {
+function maskedAnomaly<A extends TraceAnomaly>(a: A): A {
   return { ...a, description: a.description === null ? null : maskPersonalData(a.description) };
 }

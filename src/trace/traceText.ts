@@ -1,5 +1,5 @@
 import { escapeControls } from '../system/escapeControls.js';
-import type { Trace, TraceAnomaly, TraceEntry } from './readTrace.js';
+import type { Trace, TraceAnomaly, TraceEntry, TraceUnmatchedAnomaly } from './readTrace.js';
 
 /** Where the record went in one extraction, in a few words. */
 export function whereTo(e: TraceEntry): string {
@@ -22,6 +22,7 @@ export function traceToText(t: Trace): string {
     if (e.submissionId !== null) lines.push(`    submission #${e.submissionId} ${e.submissionState}; ACRF ${e.ack ?? '-'}${ackErrors(e)}; NOTI ${e.noti ?? '-'}`);
     for (const p of e.replies) lines.push(`    reply ${escapeControls(p.name)} (${p.kind ?? '?'}, ${p.state}) received ${p.receivedAt}`);
     for (const a of e.fileAnomalies) lines.push(`    anomaly of the whole file ${anomalyText(a)}`);
+    for (const a of e.unmatchedAnomalies) lines.push(`    anomaly naming a record the file does not hold (${namedRecord(a)}) ${anomalyText(a)}`);
     for (const a of e.anomalies) lines.push(`    anomaly ${anomalyText(a)}`);
     lines.push(`    final state: ${e.finalState}`);
   }
@@ -35,4 +36,9 @@ function ackErrors(e: TraceEntry): string {
 
 function anomalyText(a: TraceAnomaly): string {
   return `${escapeControls(a.code)}${a.blocking ? ' (blocking)' : ''} in ${escapeControls(a.reply)}${a.description ? `: ${escapeControls(a.description)}` : ''}`;
+}
+
+/** The record an unmatched anomaly names: `INSS 00*******97, AttestationID 123`. */
+export function namedRecord(a: TraceUnmatchedAnomaly): string {
+  return [a.inss === null ? null : `INSS ${escapeControls(a.inss)}`, a.attestationId === null ? null : `AttestationID ${escapeControls(a.attestationId)}`].filter((x) => x !== null).join(', ');
 }

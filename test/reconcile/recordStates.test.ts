@@ -8,7 +8,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.j
  * rejected; a non-blocking anomaly once the NOTI is there → accepted with anomalies; the NOTI
  * there → accepted; otherwise pending. A record's codes are its anomalies', then, when its file is
  * rejected, its file's: the ACRF's error ids and the codes of the NOTI's anomalies that name no
- * record (neither INSS nor AttestationID); an empty string when there are none. The report's
+ * record (neither INSS nor AttestationID), or, when it gave none, of those that matched no record;
+ * an empty string when there are none. The report's
  * statements derive the same by file and by anomaly; this is the definition they are held to.
  */
 const BY_RECORD = (runs: string): string => `
@@ -28,8 +29,8 @@ const BY_RECORD = (runs: string): string => `
     FROM maillon.record_anomalies ra WHERE ra.run_id = o.run_id AND ra.ordinal = o.ordinal
   ) a ON true
   LEFT JOIN LATERAL (
-    SELECT string_agg(ra.code, ',' ORDER BY ra.code) AS codes
-    FROM maillon.record_anomalies ra WHERE ra.file_id = f.file_id AND ra.ordinal IS NULL AND ra.inss IS NULL AND ra.attestation_id IS NULL
+    SELECT coalesce(string_agg(ra.code, ',' ORDER BY ra.code) FILTER (WHERE ra.inss IS NULL AND ra.attestation_id IS NULL), string_agg(ra.code, ',' ORDER BY ra.code)) AS codes
+    FROM maillon.record_anomalies ra WHERE ra.file_id = f.file_id AND ra.ordinal IS NULL
   ) w ON true
   WHERE o.run_id ${runs} AND o.outcome = 'emitted'`;
 
@@ -44,6 +45,8 @@ interface SeedFile {
   anomalies?: [record: number, code: string, blocking: boolean][];
   /** Codes of the NOTI's anomalies that name no record (no INSS, no AttestationID): about the whole file. */
   wholeFile?: string[];
+  /** Codes of the NOTI's anomalies that name a person we did not send. */
+  unmatched?: string[];
 }
 
 // Every way a record can end, and the precedence between them: a cancelled submission over its
@@ -85,6 +88,8 @@ const FILES: SeedFile[] = [
   { key: 'F2', run: 2, state: 'accepted', ack: 'received', noti: 'accepted' },
   // Rejected whole by its NOTI, which says why in anomalies about the file (and warns about record 2).
   { key: 'F9', run: 1, state: 'rejected', ack: 'received', ackErrors: [], noti: 'rejected', anomalies: [[2, 'W9', false]], wholeFile: ['N2', 'N1'] },
+  // Rejected whole by its NOTI, whose only reasons name persons we did not send (and which warns about record 3).
+  { key: 'F10', run: 1, state: 'rejected', ack: 'received', ackErrors: [], noti: 'rejected', anomalies: [[3, 'W10', false]], unmatched: ['U2', 'U1'] },
 ];
 
 async function seed(db: TestDatabase): Promise<void> {
@@ -137,7 +142,10 @@ async function seed(db: TestDatabase): Promise<void> {
     for (const code of f.wholeFile ?? []) {
       await q(`INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, blocking, code) VALUES ($1, $2, $3, NULL, true, $4)`, [reply, file, f.run, code]);
     }
-    // Unmatched anomalies of a rejected file, naming a person or an attestation we did not send: not the file's reason.
+    for (const code of f.unmatched ?? []) {
+      await q(`INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, inss, blocking, code) VALUES ($1, $2, $3, NULL, '00000000097', true, $4)`, [reply, file, f.run, code]);
+    }
+    // Unmatched anomalies of a file its NOTI rejects saying why about the file, naming a person or an attestation we did not send: not the file's reason.
     if (f.wholeFile) {
       await q(`INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, inss, blocking, code) VALUES ($1, $2, $3, NULL, '00000000097', true, 'U9')`, [reply, file, f.run]);
       await q(`INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, attestation_id, blocking, code) VALUES ($1, $2, $3, NULL, '99', true, 'V9')`, [reply, file, f.run]);
@@ -206,7 +214,7 @@ describe("the report's record states, derived by file and by anomaly, are those 
       { run_id: 1, state: 'accepted_with_anomalies', n: 1 },
       { run_id: 1, state: 'cancelled', n: 4 },
       { run_id: 1, state: 'pending', n: 7 },
-      { run_id: 1, state: 'rejected', n: 15 },
+      { run_id: 1, state: 'rejected', n: 19 },
       { run_id: 2, state: 'accepted', n: 7 },
       { run_id: 2, state: 'accepted_with_anomalies', n: 1 },
     ]);
@@ -222,6 +230,11 @@ describe("the report's record states, derived by file and by anomaly, are those 
   it('lists the records the receivers did not simply accept, with their codes, as the record-by-record definition does', async () => {
     const issues = await db.pool.query(`SELECT source_key, name, state, codes FROM (${recordIssuesSql(1)}) i ORDER BY source_key COLLATE "C"`);
     expect(issues.rows.map((r) => [r.source_key, r.state, r.codes])).toEqual([
+      // A NOTI whose only reasons name records the file does not hold: they are the file's codes.
+      ['F10-1', 'rejected', 'U1,U2'],
+      ['F10-2', 'rejected', 'U1,U2'],
+      ['F10-3', 'rejected', 'W10,U1,U2'],
+      ['F10-4', 'rejected', 'U1,U2'],
       // A record's own codes come first, then its file's: a warning alone would not say why it was rejected.
       ['F2-1', 'rejected', 'X,E2,E1'],
       ['F2-2', 'rejected', 'E2,E1'],
@@ -251,7 +264,7 @@ describe("the report's record states, derived by file and by anomaly, are those 
       // The first branch (the rejected files) scans the lineage as "o"; the anomalies' branch as "o_1".
       return lines.filter((l) => /Scan.* on record_outcomes o /.test(l)).map((l) => (/never executed/.test(l) ? 0 : Number(/loops=(\d+)/.exec(l)![1])));
     };
-    // Run 1 has three rejected files (F2 by its ACRF, F3 and F9 by their NOTI): one scan, not one per file.
+    // Run 1 has four rejected files (F2 by its ACRF, F3, F9 and F10 by their NOTI): one scan, not one per file.
     expect(await scans(1)).toEqual([1]);
     // Run 2 has none: the scan is not run at all.
     expect(await scans(2)).toEqual([0]);
