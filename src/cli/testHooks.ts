@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import type { Config, Environment } from '../config/config.js';
 import type { UploadStep } from '../transport/uploadSubmission.js';
 
 /**
  * The hooks of the crash and stop tests (MAILLON_CRASH_AT kills the process with SIGKILL at a
- * step, MAILLON_PAUSE_AT pauses there for 3 s); none when neither is set. Never in production:
+ * step, MAILLON_PAUSE_AT pauses there for 3 s, or until the file MAILLON_PAUSE_UNTIL names
+ * exists); none when neither is set. Never in production:
  * commands on environment R refuse to start with them set (refuseTestHooks), and they are inert
  * there besides.
  */
@@ -26,7 +28,20 @@ function stepHooks(config: Config, environment: Environment): { onStep?: (step: 
   return {
     onStep: async (step) => {
       if (step === config.crashAt) process.kill(process.pid, 'SIGKILL');
-      if (step === config.pauseAt) await new Promise((r) => setTimeout(r, 3000));
+      if (step === config.pauseAt) await pause(config.pauseUntil);
     },
   };
+}
+
+const POLL_MS = 50;
+/** A pause that ends when the test says so, never later than this: a test that fails before releasing it does not hang. */
+const MOST_POLLS = (2 * 60 * 1000) / POLL_MS;
+
+/**
+ * 3 s; or, with a release file, until the test creates it: a test that runs another command in
+ * the pause does not depend on how fast a loaded machine starts that command.
+ */
+async function pause(releaseFile: string | undefined): Promise<void> {
+  if (releaseFile === undefined) return new Promise((r) => setTimeout(r, 3000));
+  for (let polls = 0; polls < MOST_POLLS && !existsSync(releaseFile); polls++) await new Promise((r) => setTimeout(r, POLL_MS));
 }

@@ -40,6 +40,7 @@ const envSchema = z.object({
   MAILLON_NOW: z.string().datetime({ offset: true }).optional(),
   MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go', 'after-commit']).optional(),
   MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go', 'after-plan']).optional(),
+  MAILLON_PAUSE_UNTIL: z.string().min(1).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce
     .number()
@@ -93,6 +94,8 @@ export interface Config {
   crashAt: string | undefined;
   /** Test only: the delivery step at which delivery pauses 3 s (to stop the process in the middle of an upload). */
   pauseAt: string | undefined;
+  /** Test only: with pauseAt, the pause lasts until this file exists (at most 2 minutes) instead of 3 s. */
+  pauseUntil: string | undefined;
   /** Hours after which a sent submission without ACRF is overdue. */
   ackDelayHours: number;
   /** Largest reply maillon downloads and reads, bytes. */
@@ -112,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`The configuration is invalid: ${lines.join('; ')}. Fix these environment variables and start again.`);
   }
   const v = parsed.data;
-  refuseTestHooks({ now: v.MAILLON_NOW, crashAt: v.MAILLON_CRASH_AT, pauseAt: v.MAILLON_PAUSE_AT }, v.MAILLON_ENV);
+  refuseTestHooks({ now: v.MAILLON_NOW, crashAt: v.MAILLON_CRASH_AT, pauseAt: v.MAILLON_PAUSE_AT, pauseUntil: v.MAILLON_PAUSE_UNTIL }, v.MAILLON_ENV);
   const home = path.resolve(cwd, v.MAILLON_HOME ?? '.maillon');
   return {
     databaseUrl: v.DATABASE_URL,
@@ -147,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     now: v.MAILLON_NOW ? new Date(v.MAILLON_NOW) : undefined,
     crashAt: v.MAILLON_CRASH_AT,
     pauseAt: v.MAILLON_PAUSE_AT,
+    pauseUntil: v.MAILLON_PAUSE_UNTIL ? path.resolve(cwd, v.MAILLON_PAUSE_UNTIL) : undefined,
     ackDelayHours: v.MAILLON_ACK_DELAY_HOURS,
     maxReplyBytes: v.MAILLON_MAX_REPLY_BYTES,
     receiversFile: v.MAILLON_RECEIVERS ? path.resolve(cwd, v.MAILLON_RECEIVERS) : undefined,
@@ -155,16 +159,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 }
 
 /**
- * Production is production: MAILLON_NOW, MAILLON_CRASH_AT and MAILLON_PAUSE_AT exist for the
+ * Production is production: MAILLON_NOW, MAILLON_CRASH_AT, MAILLON_PAUSE_AT and MAILLON_PAUSE_UNTIL exist for the
  * tests, and a command working on environment R refuses to start while any of them is set.
  */
-export function refuseTestHooks(hooks: { now?: unknown; crashAt?: unknown; pauseAt?: unknown }, environment: Environment): void {
+export function refuseTestHooks(hooks: { now?: unknown; crashAt?: unknown; pauseAt?: unknown; pauseUntil?: unknown }, environment: Environment): void {
   if (environment !== 'R') return;
   const set = (
     [
       ['MAILLON_NOW', hooks.now],
       ['MAILLON_CRASH_AT', hooks.crashAt],
       ['MAILLON_PAUSE_AT', hooks.pauseAt],
+      ['MAILLON_PAUSE_UNTIL', hooks.pauseUntil],
     ] as const
   )
     .filter(([, value]) => value !== undefined)

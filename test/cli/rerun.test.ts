@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statistics } from '../../pipelines/statistics.js';
@@ -28,11 +30,18 @@ async function changedDossier(dir: string, more: boolean): Promise<string> {
 const countsOf = (stdout: string): string => /^ {2}(extracted .*)$/m.exec(stdout)?.[1] ?? `no counts line in:\n${stdout}`;
 
 /**
- * A rerun started with MAILLON_PAUSE_AT=after-plan (it pauses 3 s once its plan is shown):
- * `planShown` gives the output up to the plan's counts line, `ended` the exit code and the outputs.
+ * A rerun started with MAILLON_PAUSE_AT=after-plan: it pauses once its plan is shown, until
+ * `release()` (MAILLON_PAUSE_UNTIL), whatever the time the test's own step takes on a loaded
+ * machine. `planShown` gives the output up to the plan's counts line, `ended` releases the pause
+ * if the test has not, then gives the exit code and the outputs.
  */
-function pausedAfterPlan(args: string[], env: Record<string, string>): { planShown: Promise<string>; ended: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawnMaillon(args, { ...env, MAILLON_PAUSE_AT: 'after-plan' });
+function pausedAfterPlan(
+  args: string[],
+  env: Record<string, string>,
+): { planShown: Promise<string>; ended: PromiseLike<{ code: number | null; stdout: string; stderr: string }>; release: () => Promise<void> } {
+  const releaseFile = path.join(os.tmpdir(), `maillon-pause-${process.pid}-${randomUUID()}`);
+  const release = (): Promise<void> => fs.writeFile(releaseFile, '');
+  const child = spawnMaillon(args, { ...env, MAILLON_PAUSE_AT: 'after-plan', MAILLON_PAUSE_UNTIL: releaseFile });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -42,8 +51,16 @@ function pausedAfterPlan(args: string[], env: Record<string, string>): { planSho
       if (/^ {2}extracted /m.test(stdout)) resolve(stdout);
     }),
   );
-  const ended = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { planShown, ended };
+  const closed = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  // Awaiting `ended` releases the pause: started only then, not when the rerun is spawned.
+  let end: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+  const ended: PromiseLike<{ code: number | null; stdout: string; stderr: string }> = {
+    then: (onEnd, onError) =>
+      (end ??= release()
+        .then(() => closed)
+        .finally(() => fs.rm(releaseFile, { force: true }))).then(onEnd, onError),
+  };
+  return { planShown, ended, release };
 }
 
 function cliEnv(fx: FlowFixture): Record<string, string> {
@@ -121,7 +138,7 @@ describe('a rerun sends the plan that was shown', () => {
   afterAll(async () => fx?.close());
 
   it('refuses with exit 14 when the dossier changed between the plan and the confirmation, and writes nothing', async () => {
-    // The rerun pauses 3 s after its plan (MAILLON_PAUSE_AT=after-plan): the dossier changes then.
+    // The rerun pauses after its plan (MAILLON_PAUSE_AT=after-plan): the dossier changes then.
     const paused = pausedAfterPlan(args, cliEnv(fx));
     expect(await paused.planShown).toMatch(/changed\s+0 /);
     await importFolder(fx.db.pool, await changedDossier(path.join(path.dirname(fx.outbox), 'changed'), true));

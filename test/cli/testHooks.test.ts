@@ -41,6 +41,7 @@ describe('test hooks in production', () => {
 
   it('refuses them at start when the environment is R, naming them (exit 2); nothing is written', async () => {
     expect(() => loadConfig({ MAILLON_ENV: 'R', MAILLON_PAUSE_AT: 'after-upload' })).toThrow(ConfigError);
+    expect(() => loadConfig({ MAILLON_ENV: 'R', MAILLON_PAUSE_UNTIL: '/tmp/release' })).toThrow('MAILLON_PAUSE_UNTIL is for tests only');
     const status = await maillon(['status'], { ...env, MAILLON_ENV: 'R', MAILLON_NOW: '2027-01-01T00:00:00Z' });
     expect(status.code).toBe(2);
     expect(status.stderr).toContain('MAILLON_NOW is for tests only and may not be set for production (environment R): unset it and start again.');
