@@ -6,6 +6,7 @@ import type { SubmissionKind } from '../ledger/transitions.js';
 import { tryLockPeriod } from '../ledger/locks.js';
 import { refuseIfPaused } from '../ledger/flowPauses.js';
 import { clearPeriodRetries } from '../ledger/periodRetries.js';
+import { builtOnRejected } from '../ledger/builtOnRejected.js';
 import { mayHold } from '../ledger/periodState.js';
 import { type PeriodView, readPeriodView } from '../ledger/periodView.js';
 import { brusselsDate, type LocalDate } from '../period/localDate.js';
@@ -79,6 +80,7 @@ export async function claimPeriod(session: PoolClient, c: PeriodClaim): Promise<
   const view = await readPeriodView(session, c.environment, c.flow, c.period);
   if (!c.dryRun && !c.correction && view.live.length > 0) throw heldError(view);
   if (!c.dryRun && c.correction) refuseIfMayHold(view, c.receiverHoldsNothing ?? []);
+  if (!c.dryRun && c.correction) refuseIfUnsentOnRejected(view);
   if (!c.dryRun && c.byOperator) await clearPeriodRetries(session, c);
   return view;
 }
@@ -118,6 +120,23 @@ function refuseIfMayHold(view: PeriodView, holdsNothing: readonly number[]): voi
       `a rerun would send those records again as new ones. Nothing was written. Ask the receiver whether it holds it: if it does not, ` +
       `maillon rerun ${view.flow} --period ${view.period} --env ${view.environment} --reason "…" --receiver-holds-nothing ${ids} sends them again; if it does, send nothing again (docs/state-rules.md).`,
     open.map((s) => s.id),
+  );
+}
+
+/**
+ * Refuses a rerun while a correction or replacement built on a version its receiver rejected since
+ * waits unsent (maillon send does not send it): the rerun would build on it, and wait for it for
+ * ever. The operator cancels it, then runs the period again.
+ */
+function refuseIfUnsentOnRejected(view: PeriodView): void {
+  const unsent = builtOnRejected(view.submissions).filter((s) => s.state === 'written' && !s.goStarted);
+  if (unsent.length === 0) return;
+  const list = unsent.map((s) => `#${s.id} (${s.kind}, to ${s.receiver}, built on ${(s.rejectedBase ?? []).map((id) => `#${id}`).join(', ')})`).join(', ');
+  throw new PeriodHeldError(
+    `${view.flow} ${view.period} (${view.environment}): ${list} builds on a version its receiver rejected after it was written, and is not sent; ` +
+      `a rerun would build on it. Nothing was written. Withdraw it: maillon cancel ${unsent.map((s) => s.id).join(' / maillon cancel ')}; ` +
+      `then maillon run ${view.flow} --period ${view.period} --env ${view.environment} writes the period again.`,
+    unsent.map((s) => s.id),
   );
 }
 

@@ -1,6 +1,6 @@
 import type { Environment } from '../domain/environment.js';
 import { z } from 'zod';
-import type { Pool } from '../db/database.js';
+import type { Pool, PoolClient } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
 import { ledgerId } from '../ledger/rowSchemas.js';
 import { extractBatches } from '../extract/extractRows.js';
@@ -29,6 +29,8 @@ export interface HeldRecord extends SentRecord {
 /** The effective content of a period at the receivers: every version applied in order. */
 export interface PreviousVersion {
   lastRunId: number;
+  /** The live submissions of the period when it was read (ascending ids): what the new version builds on. */
+  liveSubmissions: number[];
   /** Versions written so far (held or not): the next one is numbered after them. */
   versions: number;
   /**
@@ -45,6 +47,8 @@ export interface PreviousVersion {
  * anything. Only the list of runs is read here; the records are streamed by `held()`.
  */
 export async function loadPreviousVersion(ledger: Pool, flow: string, period: string, env: Environment): Promise<PreviousVersion | null> {
+  // Read first: a version rejected after this read is missing from the runs below, which the run sees before publishing.
+  const liveSubmissions = await readLiveSubmissions(ledger, flow, period, env);
   const runs = (
     await queryRows(
       ledger,
@@ -70,11 +74,27 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
   const sql = heldSql(runs);
   return {
     lastRunId: runs.at(-1)!.id,
+    liveSubmissions,
     versions: written!.n,
     held: async function* () {
       for await (const batch of extractBatches(ledger, sql)) yield batch as HeldRecord[];
     },
   };
+}
+
+/**
+ * The live submissions of a period (ascending ids); `forShare` locks them in the caller's
+ * transaction, so that no reply moves one of them out of the live states until it commits.
+ */
+export async function readLiveSubmissions(ledger: Pool | PoolClient, flow: string, period: string, env: Environment, forShare = false): Promise<number[]> {
+  const rows = await queryRows(
+    ledger,
+    `SELECT submission_id FROM maillon.submissions WHERE flow = $1 AND period = $2 AND environment = $3 AND state = ANY($4::text[])
+     ORDER BY submission_id${forShare ? ' FOR SHARE' : ''}`,
+    [flow, period, env, LIVE_STATES],
+    z.object({ submission_id: ledgerId }),
+  );
+  return rows.map((r) => r.submission_id);
 }
 
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;

@@ -1,10 +1,13 @@
-import type { Pool } from '../db/database.js';
+import { z } from 'zod';
+import type { Pool, PoolClient } from '../db/database.js';
+import { queryRows } from '../db/queryRows.js';
 import type { Environment } from '../domain/environment.js';
 import { PlanChangedError, UsageError } from '../errors/errors.js';
+import { ledgerId } from '../ledger/rowSchemas.js';
 import type { RunVersion } from '../ledger/runs.js';
 import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
 import type { AnyPipeline } from './pipeline.js';
-import { loadPreviousVersion } from './previousVersion.js';
+import { loadPreviousVersion, readLiveSubmissions } from './previousVersion.js';
 
 // A rerun's new version of a period: what it corrects, and its refusal when the plan it computes
 // is not the one the operator confirmed.
@@ -48,5 +51,32 @@ export function planChanged(req: Pick<RerunRequest, 'pipeline' | 'environment'>,
     `The dossier changed after the plan of this rerun was shown: ${req.pipeline.id} ${periodKey} (${req.environment}) now gives new ${p.added.length}, changed ${p.changed.length}, ` +
       `vanished ${p.vanished.length}, unchanged ${p.unchanged}, quarantined ${counts.quarantined}, which is not the plan that was confirmed. Nothing was written: ` +
       `run "maillon rerun ${req.pipeline.id} --period ${periodKey} --env ${req.environment}" again to see the new plan.`,
+  );
+}
+
+/**
+ * Under the run's lock, in its transaction, just before it publishes: the live submissions of the
+ * period must still be those the correction was computed from. `maillon acks` does not take the
+ * period's lock, so a reply may have rejected one of them since (while a rerun's plan waited for
+ * its confirmation, say): the correction would then correct records the receiver never accepted.
+ * They are locked FOR SHARE until the run commits: a reply that rejects one of them afterwards
+ * comes after the correction (and `maillon send` holds it back). Refused (exit 14) when they moved.
+ */
+export async function refuseIfBaseMoved(tx: PoolClient, req: Pick<RerunRequest, 'pipeline' | 'environment'>, periodKey: string, planned: readonly number[]): Promise<void> {
+  const now = await readLiveSubmissions(tx, req.pipeline.id, periodKey, req.environment, true);
+  const gone = planned.filter((id) => !now.includes(id));
+  if (gone.length === 0 && now.length === planned.length) return;
+  const states = await queryRows(
+    tx,
+    `SELECT submission_id, state FROM maillon.submissions WHERE submission_id = ANY($1::bigint[]) ORDER BY submission_id`,
+    [gone],
+    z.object({ submission_id: ledgerId, state: z.string() }),
+  );
+  const moved = states.map((r) => `#${r.submission_id} is ${r.state}`).join(', ') || `the live submissions are now ${now.map((id) => `#${id}`).join(', ') || 'none'}`;
+  const cmd = `${req.pipeline.id} --period ${periodKey} --env ${req.environment}`;
+  throw new PlanChangedError(
+    `What the receivers hold of ${req.pipeline.id} ${periodKey} (${req.environment}) changed after this rerun was computed from ${planned.map((id) => `#${id}`).join(', ')}: ${moved}. ` +
+      `Nothing was written: a correction of a version the receiver rejected would correct records it never accepted. "maillon status" says what to do now; ` +
+      `when nothing is live any more, "maillon run ${cmd}" writes the period again, else "maillon rerun ${cmd}" computes a new plan.`,
   );
 }

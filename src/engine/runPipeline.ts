@@ -8,7 +8,7 @@ import { ConfigError } from '../errors/errors.js';
 import { checkParts, streamValidationOf } from './checkParts.js';
 import { keepDocuments, makeDocumentsTmp } from './documentsFolder.js';
 import { type Correction, type CorrectionPlan, planDigest } from './correction.js';
-import { planChanged, prepareCorrection } from './rerunVersion.js';
+import { planChanged, prepareCorrection, refuseIfBaseMoved } from './rerunVersion.js';
 import { readDossierVersion, settleHeldRun } from './heldPlan.js';
 import { checkPeriodComplete, checkPeriodOpen, claimPeriod, dryRunNotice, receiverKinds, secondOriginal } from './periodGuard.js';
 import type { Signing } from '../sign/signingIdentity.js';
@@ -228,6 +228,8 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
       await session.query('ROLLBACK');
       await succeedRun(session, runId, deps.clock.now(), out.counts, facts);
     } else {
+      // The versions this correction builds on are still live: a reply may have rejected one since.
+      if (correction) await refuseIfBaseMoved(session, req, periodKey, correction.previous.liveSubmissions);
       const kinds = receiverKinds(await readPeriodView(session, req.environment, pipeline.id, periodKey), version);
       await publishSubmissions(
         session,

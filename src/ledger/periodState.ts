@@ -1,4 +1,5 @@
 import type { Environment } from '../domain/environment.js';
+import { builtOnRejected, rejectedBaseProblem } from './builtOnRejected.js';
 import { isFinal, isLive, type SubmissionKind, type SubmissionState } from './transitions.js';
 
 /**
@@ -8,7 +9,8 @@ import { isFinal, isLive, type SubmissionKind, type SubmissionState } from './tr
  * - `in_progress`: a run is alive, or live submissions wait for delivery or replies.
  * - `delivered`: every live submission is accepted (or the period had nothing to send).
  * - `needs_attention`: an operator must decide (a rejection, a receiver left with nothing while
- *   others hold the period, a duplicate original, a reply to a submission cancelled after its GO);
+ *   others hold the period, a duplicate original, a reply to a submission cancelled after its GO,
+ *   a correction or replacement built on a version its receiver rejected since);
  *   `serve` does not act on it.
  * - `given_up`: `serve` failed too often and waits for an operator or the flow's next firing.
  */
@@ -27,6 +29,8 @@ export interface SubmissionFact {
   overdue: boolean;
   /** Cancelled after its GO was started, and answered by the receiver since: it took the GO before the TD. */
   answeredAfterCancel?: boolean;
+  /** Earlier versions of the period for its receiver that the receiver rejected after this one was written: it builds on them. */
+  rejectedBase?: readonly number[];
 }
 
 /** A non-dry run of the period, oldest first. */
@@ -108,7 +112,7 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   });
   if (running) return view('in_progress', 'running', null);
   if (live.length > 0) {
-    const problems = receiverProblems(f.submissions, rerun);
+    const problems = receiverProblems(f.submissions, cmd, rerun);
     const least = [...live].sort((a, b) => PROGRESS.indexOf(a.state) - PROGRESS.indexOf(b.state))[0]!.state;
     if (problems.length > 0) return view('needs_attention', least, problems.join(' '));
     return live.every((s) => isFinal(s.state)) ? view('delivered', least, null) : view('in_progress', least, null);
@@ -170,7 +174,7 @@ function askReceiver(ids: string, thenWhat: string): string {
 }
 
 /** What is wrong per receiver while some receivers hold the period. */
-function receiverProblems(subs: readonly SubmissionFact[], rerun: string): string[] {
+function receiverProblems(subs: readonly SubmissionFact[], run: string, rerun: string): string[] {
   const problems: string[] = [];
   for (const receiver of [...new Set(subs.map((s) => s.receiver))].sort()) {
     const mine = subs.filter((s) => s.receiver === receiver);
@@ -189,8 +193,10 @@ function receiverProblems(subs: readonly SubmissionFact[], rerun: string): strin
       problems.push(`${receiver} holds nothing of this period (${lost}): ${rerun} sends its records again.`);
       continue;
     }
+    const stranded = builtOnRejected(mine);
+    for (const s of stranded) problems.push(rejectedBaseProblem(receiver, s, run, rerun));
     const lastHeld = [...mine].reverse().find((s) => s.state !== 'cancelled');
-    if (lastHeld?.state === 'rejected') problems.push(`${receiver} rejected the ${lastHeld.kind} #${lastHeld.id}: correct the data, then ${rerun}.`);
+    if (stranded.length === 0 && lastHeld?.state === 'rejected') problems.push(`${receiver} rejected the ${lastHeld.kind} #${lastHeld.id}: correct the data, then ${rerun}.`);
     for (const d of live.filter((s) => s.kind === 'duplicate')) {
       problems.push(`#${d.id} is a second original for ${receiver}, written before maillon refused them: maillon cancel ${d.id} while its GO waits; if the receiver took it, tell the receiver.`);
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Pool, PoolClient } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
 import { runAliveSql } from './locks.js';
+import { rejectedBaseSql } from './rejectedBase.js';
 import { environmentColumn, ledgerId, runStateColumn, submissionKindColumn, submissionStateColumn } from './rowSchemas.js';
 import { derivePeriod, type PeriodFacts, type PeriodView, type RetryFact, type RunFact, type SubmissionFact } from './periodState.js';
 
@@ -33,6 +34,7 @@ const SubmissionRow = z.object({
   go_started: z.boolean(),
   overdue: z.boolean(),
   answered_after_cancel: z.boolean(),
+  rejected_base: z.array(ledgerId),
 });
 const RunRow = z.object({
   ...key,
@@ -70,6 +72,7 @@ export async function readPeriodViews(ledger: Db, environment: Environment, keys
   const subs = await queryRows(
     ledger,
     `SELECT s.flow, s.period, s.submission_id, s.run_id, s.receiver, s.kind, s.state, s.go_started_at IS NOT NULL AS go_started, s.answered_after_cancel_at IS NOT NULL AS answered_after_cancel,
+            ${rejectedBaseSql('s')} AS rejected_base,
             coalesce(s.state = 'sent' AND s.sent_at < $4::timestamptz - make_interval(hours => $5), false) AS overdue
      FROM maillon.submissions s JOIN (${keysSql}) k USING (flow, period)
      WHERE s.environment = $1 ORDER BY s.submission_id`,
@@ -118,7 +121,17 @@ export async function recentPeriodKeys(ledger: Db, environment: Environment, sin
 }
 
 function toSubmission(r: z.output<typeof SubmissionRow>): SubmissionFact {
-  return { id: r.submission_id, runId: r.run_id, receiver: r.receiver, kind: r.kind, state: r.state, goStarted: r.go_started, overdue: r.overdue, answeredAfterCancel: r.answered_after_cancel };
+  return {
+    id: r.submission_id,
+    runId: r.run_id,
+    receiver: r.receiver,
+    kind: r.kind,
+    state: r.state,
+    goStarted: r.go_started,
+    overdue: r.overdue,
+    answeredAfterCancel: r.answered_after_cancel,
+    rejectedBase: r.rejected_base,
+  };
 }
 
 function toRun(r: z.output<typeof RunRow>): RunFact {

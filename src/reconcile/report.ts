@@ -7,6 +7,7 @@ import { queryFirst, queryRows } from '../db/queryRows.js';
 import { ledgerId } from '../ledger/rowSchemas.js';
 import { brusselsDate, daysBetween, type LocalDate } from '../period/localDate.js';
 import { parsePeriod } from '../period/period.js';
+import { builtOnRejected } from '../ledger/builtOnRejected.js';
 import { mayHold } from '../ledger/periodState.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
 import { type Delivery, readDelivery, type RecordIssue, recordIssuesSql, UNMATCHED_DETAIL_SQL, type UnmatchedAnomaly, unmatchedAnomaliesFromSql } from './delivery.js';
@@ -83,6 +84,11 @@ export interface Report {
   pendingRecords: number;
   /** Records of every version in a cancelled submission its receiver answered since and may hold (not a final state). */
   answeredAfterCancelRecords: number;
+  /**
+   * Live corrections or replacements built on a version their receiver rejected after they were
+   * written (the records of that version they do not carry are held by no receiver); empty when none.
+   */
+  builtOnRejected: { submissionId: number; kind: string; receiver: string; state: string; rejected: number[] }[];
   /** Every check holds and every record of every version has a final state: only then is every record accounted for. */
   accountedFor: boolean;
   /** Why not every record is accounted for, as a sentence for the operator; null when every record is. */
@@ -222,6 +228,7 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
     versions,
     pendingRecords: pendingRecords(versions),
     answeredAfterCancelRecords: answeredAfterCancelRecords(versions),
+    builtOnRejected: builtOnRejected(view.submissions).map((x) => ({ submissionId: x.id, kind: x.kind, receiver: x.receiver, state: x.state, rejected: [...(x.rejectedBase ?? [])] })),
     accountedFor: false,
     unaccounted: null,
   };
@@ -239,6 +246,10 @@ function unaccounted(r: Report, answered: readonly { id: number; receiver: strin
       `${r.answeredAfterCancelRecords} record(s) of ${subs} may be held by the receiver: it answered after the cancel (it took the GO before the TD), so "cancelled" may not be true. ` +
       'Not every record is accounted for until the receiver says whether it holds them (see the receivers).'
     );
+  }
+  if (r.builtOnRejected.length > 0) {
+    const subs = r.builtOnRejected.map((b) => `#${b.submissionId} (${b.kind} to ${b.receiver}, ${b.state}) builds on ${b.rejected.map((id) => `#${id}`).join(', ')}, which it rejected`).join('; ');
+    return `${subs}: the records of the rejected version that the later one does not carry are held by no receiver. Not every record is accounted for until the period is sent again (see the receivers).`;
   }
   if (r.pendingRecords > 0) return `${r.pendingRecords} record(s) still wait for the receivers' final answer: not every record is accounted for yet.`;
   return null;

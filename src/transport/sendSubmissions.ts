@@ -7,6 +7,7 @@ import { queryFirst, queryRows } from '../db/queryRows.js';
 import { ConfigError, TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { withSubmissionLock } from '../ledger/locks.js';
+import { readRejectedBase, rejectedBaseSql } from '../ledger/rejectedBase.js';
 import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
 import { versionsAround } from '../ledger/versionsAround.js';
@@ -44,10 +45,14 @@ export interface SendOutcome {
   submissionId: number;
   receiver: string;
   go: string;
-  /** `waiting`: an earlier version of the same period for the same receiver is not delivered yet; `closed`: its period is past its closing date, not sent. */
-  result: 'sent' | 'failed' | 'skipped-locked' | 'waiting' | 'closed';
+  /**
+   * `waiting`: an earlier version of the same period for the same receiver is not delivered yet;
+   * `closed`: its period is past its closing date, not sent; `rejected-base`: it builds on a version
+   * its receiver rejected after it was written, not sent (cancel it, then run the period again).
+   */
+  result: 'sent' | 'failed' | 'skipped-locked' | 'waiting' | 'closed' | 'rejected-base';
   error?: string;
-  /** Why a submission waits. */
+  /** Why a submission waits or was not sent. */
   reason?: string;
   /** `configuration`: a failure the receivers file causes (no endpoint for the receiver), nothing tried. */
   cause?: 'configuration';
@@ -67,6 +72,7 @@ type SubmissionRow = z.output<typeof SubmissionRow>;
  * with jitter, transient failures only), and every attempt is recorded in the ledger. A correction
  * or replacement waits while an earlier version of its period for the same receiver is not
  * delivered (failed, or being sent by another process): the next send delivers both in order.
+ * One built on a version its receiver rejected after it was written is not sent (`rejected-base`).
  * A submission of a period closed today (`closedOn`) is not sent: its receiver would refuse it.
  */
 export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): Promise<SendOutcome[]> {
@@ -107,6 +113,12 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
     const reason = `${row.flow} ${row.period} is closed: its receiver accepts no file for it after ${closed}, so it was not sent. Withdraw it: maillon cancel ${id}`;
     return { submissionId: id, receiver: row.receiver, go, result: 'closed', reason };
   }
+  // A correction or replacement built on a version its receiver rejected since corrects records
+  // the receiver never accepted: it is not sent (unless its GO was started: the receiver may have it).
+  if (row.go_started_at === null) {
+    const refused = await rejectedBaseOutcome(deps.ledger, row, go);
+    if (refused) return refused;
+  }
   // A correction or replacement goes out only after the version it builds on: delivered first,
   // it would reach the receiver before what it corrects. Checked before taking the lock (an earlier
   // version once delivered stays so): a waiting submission never holds the lock under which
@@ -126,9 +138,25 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
       z.object({ state: z.string(), go_started_at: z.date().nullable() }),
     ))!;
     if (current.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' as const };
+    if (current.go_started_at === null) {
+      const refused = await rejectedBaseOutcome(deps.ledger, row, go);
+      if (refused) return refused;
+    }
     return deliver(deps, sessions, { ...row, go_started_at: current.go_started_at }, id, go);
   });
   return locked.busy ? { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' } : locked.value;
+}
+
+/** The outcome of a submission built on a version its receiver rejected after it was written (not sent), or null. */
+async function rejectedBaseOutcome(ledger: Pool, row: SubmissionRow, go: string): Promise<SendOutcome | null> {
+  const base = await readRejectedBase(ledger, row.submission_id);
+  if (base.length === 0) return null;
+  const id = row.submission_id;
+  const ids = base.map((b) => `#${b}`).join(', ');
+  const reason =
+    `it builds on ${ids}, which ${row.receiver} rejected after #${id} was written: it would correct records ${row.receiver} never accepted, so it was not sent. ` +
+    `Withdraw it: maillon cancel ${id}; then maillon run ${row.flow} --period ${row.period} --env ${row.environment} writes the period again`;
+  return { submissionId: id, receiver: row.receiver, go, result: 'rejected-base', reason };
 }
 
 /** The oldest earlier submission of the same flow, period, environment and receiver still written, or null. */
@@ -175,8 +203,14 @@ async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
               goStarted,
               ...(deps.onStep ? { step: deps.onStep } : {}),
               beforeGo: async () => {
-                const started = await deps.ledger.query(`UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1 AND state = 'written'`, [id, deps.clock.now()]);
-                if (started.rowCount === 0) throw new TransportError(`Submission #${id} is no longer written in the ledger; its GO was not written.`, false);
+                // The point of no return: not once the submission is no longer written, nor built on a version rejected since.
+                const started = await deps.ledger.query(
+                  `UPDATE maillon.submissions s SET go_started_at = $2 WHERE s.submission_id = $1 AND s.state = 'written' AND (s.go_started_at IS NOT NULL OR cardinality(${rejectedBaseSql('s')}) = 0)`,
+                  [id, deps.clock.now()],
+                );
+                if (started.rowCount === 0) {
+                  throw new TransportError(`Submission #${id} is no longer written in the ledger, or a version it builds on was rejected meanwhile; its GO was not written.`, false);
+                }
                 goStarted = true;
               },
             });

@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { statistics } from '../../pipelines/statistics.js';
 import { taxAttestations } from '../../pipelines/taxAttestations.js';
 import { importFolder } from '../../src/import/importFolder.js';
-import { maillon, spawnMaillon } from '../helpers/cli.js';
+import { maillon, pausedAfterPlan } from '../helpers/cli.js';
 import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
 
 const NOW = '2025-01-10T02:00:00+01:00';
@@ -28,40 +26,6 @@ async function changedDossier(dir: string, more: boolean): Promise<string> {
 
 /** The line of a run's or a plan's counts. */
 const countsOf = (stdout: string): string => /^ {2}(extracted .*)$/m.exec(stdout)?.[1] ?? `no counts line in:\n${stdout}`;
-
-/**
- * A rerun started with MAILLON_PAUSE_AT=after-plan: it pauses once its plan is shown, until
- * `release()` (MAILLON_PAUSE_UNTIL), whatever the time the test's own step takes on a loaded
- * machine. `planShown` gives the output up to the plan's counts line, `ended` releases the pause
- * if the test has not, then gives the exit code and the outputs.
- */
-function pausedAfterPlan(
-  args: string[],
-  env: Record<string, string>,
-): { planShown: Promise<string>; ended: PromiseLike<{ code: number | null; stdout: string; stderr: string }>; release: () => Promise<void> } {
-  const releaseFile = path.join(os.tmpdir(), `maillon-pause-${process.pid}-${randomUUID()}`);
-  const release = (): Promise<void> => fs.writeFile(releaseFile, '');
-  const child = spawnMaillon(args, { ...env, MAILLON_PAUSE_AT: 'after-plan', MAILLON_PAUSE_UNTIL: releaseFile });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const planShown = new Promise<string>((resolve) =>
-    child.stdout!.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (/^ {2}extracted /m.test(stdout)) resolve(stdout);
-    }),
-  );
-  const closed = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  // Awaiting `ended` releases the pause: started only then, not when the rerun is spawned.
-  let end: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
-  const ended: PromiseLike<{ code: number | null; stdout: string; stderr: string }> = {
-    then: (onEnd, onError) =>
-      (end ??= release()
-        .then(() => closed)
-        .finally(() => fs.rm(releaseFile, { force: true }))).then(onEnd, onError),
-  };
-  return { planShown, ended, release };
-}
 
 function cliEnv(fx: FlowFixture): Record<string, string> {
   return { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_OUTBOX: fx.outbox, MAILLON_SENDER: '012345', MAILLON_ENV: 'T', MAILLON_NOW: NOW };

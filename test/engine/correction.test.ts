@@ -19,6 +19,7 @@ function previous(batches: HeldRecord[][]): PreviousVersion & { read: () => numb
   let read = 0;
   return {
     lastRunId: 1,
+    liveSubmissions: [1],
     versions: 1,
     read: () => read,
     held: async function* () {

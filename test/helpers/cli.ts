@@ -1,5 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './runHarness.js';
 
@@ -64,4 +67,39 @@ function outcome(child: ChildProcess): Promise<CliOutcome> {
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/**
+ * A rerun (or run) started with MAILLON_PAUSE_AT=after-plan: it pauses once its plan is shown and
+ * confirmed, until the test releases it (MAILLON_PAUSE_UNTIL), whatever the time the test's own
+ * step (another command, an import) takes on a loaded machine. `planShown` gives the output up to
+ * the plan's counts line; awaiting `ended` releases the pause, then gives the exit code and the
+ * outputs.
+ */
+export function pausedAfterPlan(
+  args: string[],
+  env: Record<string, string>,
+): { planShown: Promise<string>; ended: PromiseLike<{ code: number | null; stdout: string; stderr: string }>; release: () => Promise<void> } {
+  const releaseFile = path.join(os.tmpdir(), `maillon-pause-${process.pid}-${randomUUID()}`);
+  const release = (): Promise<void> => fs.writeFile(releaseFile, '');
+  const child = spawnMaillon(args, { ...env, MAILLON_PAUSE_AT: 'after-plan', MAILLON_PAUSE_UNTIL: releaseFile });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const planShown = new Promise<string>((resolve) =>
+    child.stdout!.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (/^ {2}extracted /m.test(stdout)) resolve(stdout);
+    }),
+  );
+  const closed = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  // Awaiting `ended` releases the pause: started only then, not when the rerun is spawned.
+  let end: Promise<{ code: number | null; stdout: string; stderr: string }> | undefined;
+  const ended: PromiseLike<{ code: number | null; stdout: string; stderr: string }> = {
+    then: (onEnd, onError) =>
+      (end ??= release()
+        .then(() => closed)
+        .finally(() => fs.rm(releaseFile, { force: true }))).then(onEnd, onError),
+  };
+  return { planShown, ended, release };
 }

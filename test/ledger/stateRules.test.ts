@@ -37,6 +37,7 @@ type State =
   | 'accepted'
   | 'accepted_with_anomalies'
   | 'rejected'
+  | 'correction on rejected'
   | 'cancelled'
   | 'run running'
   | 'run failed'
@@ -52,6 +53,7 @@ const ROWS: Record<State, Record<Command, string>> = {
   accepted: { run: 'exit 8', rerun: 'replacement written', backfill: 'left alone', send: 'nothing', cancel: 'exit 8', acks: 'accepted', serve: 'not run' },
   accepted_with_anomalies: { run: 'exit 8', rerun: 'replacement written', backfill: 'left alone', send: 'nothing', cancel: 'exit 8', acks: 'accepted_with_anomalies', serve: 'not run' },
   rejected: { run: 'original written', rerun: 'exit 2', backfill: 'original written', send: 'nothing', cancel: 'exit 8', acks: 'rejected', serve: 'not run' },
+  'correction on rejected': { run: 'exit 8', rerun: 'exit 8', backfill: 'left alone', send: 'rejected-base', cancel: 'cancelled-locally', acks: 'written', serve: 'not run' },
   cancelled: { run: 'original written', rerun: 'exit 2', backfill: 'original written', send: 'nothing', cancel: 'already-cancelled', acks: 'cancelled', serve: 'ran' },
   'run running': { run: 'exit 8', rerun: 'exit 8', backfill: 'left alone', send: 'nothing', cancel: 'exit 4', acks: 'nothing', serve: 'not run' },
   'run failed': { run: 'original written', rerun: 'exit 2', backfill: 'original written', send: 'nothing', cancel: 'exit 4', acks: 'nothing', serve: 'ran' },
@@ -127,6 +129,11 @@ async function into(r: Row, state: State, period: string): Promise<void> {
   if (state === 'received') await reply(r, s.name, acrf(s.name));
   if (state === 'accepted' || state === 'accepted_with_anomalies') await reply(r, s.name, acrf(s.name), noti(s.name, state));
   if (state === 'rejected') await reply(r, s.name, acrf(s.name, false));
+  if (state === 'correction on rejected') {
+    // A replacement written on top of the sent original, then the receiver rejects the original.
+    await runPipeline(r.deps, { pipeline: career, period: parsePeriod(period), environment: 'T', sender: '012345', dryRun: false, correction: { reason: 'table', full: true } });
+    await reply(r, s.name, acrf(s.name, false));
+  }
 }
 
 /** Runs one command on its period and says what happened, in the words of the table. */

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/generate/generateDataset.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { Acks, Backfill, Cancel, Import, ReceiverAnswers, ReceiverTakes, Reply, Rerun, Run, Send, SendKilledProcess, ServeTick } from '../helpers/model/commands.js';
@@ -85,6 +85,58 @@ describe('one truth per period: a model-based test (issue 20, point 7)', () => {
     await shared?.sshd.stop();
     await tmp?.remove();
   });
+
+  it('a correction written before its original is rejected: held back by send, a rerun refused until it is cancelled, then the period run again (review item 1)', async () => {
+    const world = await createWorld(shared);
+    try {
+      await new Import(0).act(emptyModel(), world);
+      const model = emptyModel();
+      const before = coverage.get('correction built on a rejected version') ?? 0;
+      await fc.asyncModelRun(
+        () => ({ model, real: world }),
+        [
+          // Unsent when the original is rejected: held back; rerun refused; cancel it, run the period again.
+          new Run('2026-Q2'),
+          new Send(null),
+          new Import(1),
+          new Rerun('2026-Q2', false, false),
+          new ReceiverAnswers('rejected', 'rejected', 0),
+          new Acks(),
+          new Send(null),
+          new Rerun('2026-Q2', true, false),
+          new Cancel(1),
+          new Run('2026-Q2'),
+          new Send(null),
+          new ReceiverAnswers('received', 'accepted', 0),
+          new Acks(),
+          // Sent, then the original rejected and the correction accepted: rerun --full sends every record again.
+          new Run('2026-Q3'),
+          new Send(null),
+          new Import(2),
+          new Rerun('2026-Q3', false, false),
+          new Send(null),
+          new ReceiverAnswers('rejected', 'rejected', 0),
+          new ReceiverAnswers('received', 'accepted', 0),
+          new Acks(),
+          new Rerun('2026-Q3', true, false),
+          new Send(null),
+          new ReceiverAnswers('received', 'accepted', 0),
+          new Acks(),
+        ],
+      );
+      expect(model.subs.map((s) => `#${s.id} ${s.period} ${s.kind} ${s.state}`)).toEqual([
+        '#1 2026-Q2 original rejected',
+        '#2 2026-Q2 correction cancelled',
+        '#3 2026-Q2 original accepted',
+        '#4 2026-Q3 original rejected',
+        '#5 2026-Q3 correction accepted',
+        '#6 2026-Q3 original accepted',
+      ]);
+      expect(coverage.get('correction built on a rejected version') ?? 0).toBeGreaterThan(before);
+    } finally {
+      await world.close();
+    }
+  }, 300_000);
 
   it(
     `keeps the ledger, the server and the views true over ${RUNS} random sequences`,

@@ -39,10 +39,12 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else if (outcomes.length === 0) console.log('nothing to send');
       else for (const o of outcomes) console.log(`${o.result.padEnd(14)} #${o.submissionId} ${o.go} to ${o.receiver}${o.error ? `: ${o.error}` : o.reason ? `: ${o.reason}` : ''}`);
-      // A failed delivery (exit 11) before a configuration problem or a closed period (exit 2): a receiver
-      // missing from the receivers file, a submission of a period its receiver no longer accepts.
+      // A failed delivery (exit 11) before a correction built on a rejected version (exit 8, a ledger
+      // conflict), before a configuration problem or a closed period (exit 2): a receiver missing from
+      // the receivers file, a submission of a period its receiver no longer accepts.
       const failed = outcomes.filter((o) => o.result === 'failed');
       if (failed.some((o) => o.cause !== 'configuration')) process.exitCode = 11;
+      else if (outcomes.some((o) => o.result === 'rejected-base')) process.exitCode = 8;
       else if (failed.length > 0 || outcomes.some((o) => o.result === 'closed')) process.exitCode = 2;
       if (opts.acks !== false) {
         // The replies of earlier submissions (and of these, if the receiver is quick) come back now.

@@ -14,7 +14,7 @@ import type { UploadStep } from '../../../src/transport/uploadSubmission.js';
 import { sendSubmissions } from '../../../src/transport/sendSubmissions.js';
 import { maillon } from '../cli.js';
 import { checkInvariants } from './invariants.js';
-import { applyExpectedReply, expectedCancel, liveIn, mayHoldIn, type Model, type MReply, PERIODS, reached, serveRuns } from './model.js';
+import { applyExpectedReply, builtOnRejectedIn, expectedCancel, heldBackBySend, liveIn, mayHoldIn, type Model, type MReply, PERIODS, reached, serveRuns } from './model.js';
 import { adoptRun, adoptSend, attempt, receiverTakes, runCareer, said } from './operate.js';
 import { putReply, UNKNOWN_FILE } from './replies.js';
 import type { World } from './world.js';
@@ -61,13 +61,17 @@ export class Rerun extends Step {
   }
   async act(m: Model, w: World): Promise<void> {
     const live = liveIn(m, this.period).length > 0;
-    // While the receiver may hold a cancelled submission it answered, a rerun is refused (exit 8).
+    // While the receiver may hold a cancelled submission it answered, a rerun is refused (exit 8); so
+    // it is while a correction built on a version the receiver rejected since waits unsent (cancel it first).
     const mayHold = mayHoldIn(m, this.period).length > 0;
+    const unsent = builtOnRejectedIn(m, this.period).some((s) => s.state === 'written' && !s.goStarted);
     const out = await attempt(() => runCareer(w, this.period, { full: this.full }));
-    expect(said(out), `${this.toString()}: live ${live}, may hold ${mayHold}`).toBe(mayHold ? 'exit 8' : live ? 'ok' : 'exit 2');
+    expect(said(out), `${this.toString()}: live ${live}, may hold ${mayHold}, unsent on a rejected version ${unsent}`).toBe(mayHold || unsent ? 'exit 8' : live ? 'ok' : 'exit 2');
     if (!('ok' in out)) return;
+    // A correction of the original the receiver holds; an original when it holds none (it rejected it, and holds a correction of it).
+    const holdsOriginal = liveIn(m, this.period).some((s) => s.kind === 'original');
     const kinds = (await adoptRun(m, w, out.ok.runId)).map((s) => s.kind);
-    expect([[], [this.full ? 'replacement' : 'correction']], `${this.toString()}: written`).toContainEqual(kinds);
+    expect([[], [holdsOriginal ? (this.full ? 'replacement' : 'correction') : 'original']], `${this.toString()}: written`).toContainEqual(kinds);
     if (!this.twice) return;
     const again = await attempt(() => runCareer(w, this.period, { full: false }));
     expect(said(again), `${this.toString()}: the identical rerun`).toBe('ok');
@@ -116,10 +120,16 @@ export class Send extends Step {
         throw new Error(`killed at ${step} (model test)`);
       }
     };
+    // A correction built on a version the receiver rejected since is held back, never started.
+    const heldBack = heldBackBySend(m).map((s) => `#${s.id} rejected-base`);
     const out = await sendSubmissions(this.killAt ? { ...w.send, onStep } : w.send, { environment: 'T' });
+    expect(
+      out.filter((o) => o.result === 'rejected-base').map((o) => `#${o.submissionId} ${o.result}`),
+      `${this.toString()}: held back`,
+    ).toEqual(heldBack);
     if (!this.killAt)
       expect(
-        out.filter((o) => o.result !== 'sent'),
+        out.filter((o) => o.result !== 'sent' && o.result !== 'rejected-base'),
         `${this.toString()}`,
       ).toEqual([]);
     await adoptSend(m, w, out, this.toString());
@@ -135,8 +145,10 @@ export class SendKilledProcess extends Step {
     super();
   }
   async act(m: Model, w: World): Promise<void> {
+    // Not killed: every submission sent (exit 0), or one held back as built on a rejected version (exit 8).
+    const done = heldBackBySend(m).length > 0 ? 8 : 0;
     const out = await maillon(['send', '--no-acks'], { ...w.cliEnv, MAILLON_CRASH_AT: this.step });
-    expect(out.signal === 'SIGKILL' || out.code === 0, `${this.toString()}: ${out.code} ${out.stderr.slice(-500)}`).toBe(true);
+    expect(out.signal === 'SIGKILL' || out.code === done, `${this.toString()}: ${out.code} ${out.stderr.slice(-500)}`).toBe(true);
     await adoptSend(m, w, null, this.toString());
   }
   toString(): string {

@@ -7,7 +7,7 @@ import { formatBatchFileName, parseBatchFileName } from '../../../src/package/ba
 import { buildReport } from '../../../src/reconcile/report.js';
 import { createMetrics } from '../../../src/status/metrics.js';
 import { statusSnapshot } from '../../../src/status/statusSnapshot.js';
-import { expectedPhase, FINAL, LIVE, mayHoldIn, type Model, type MState, PERIODS, reached } from './model.js';
+import { builtOnRejectedIn, expectedPhase, FINAL, LIVE, mayHoldIn, type Model, type MState, PERIODS, reached, rejectedBaseOf } from './model.js';
 import type { World } from './world.js';
 
 /** The receiver's folders: IN and where it moves what it took (processed, or cancelled by a TD). */
@@ -128,6 +128,22 @@ async function checkViews(m: Model, w: World, step: string): Promise<void> {
       `${step}: report holds of ${period}`,
     ).toEqual(m.subs.filter((s) => s.period === period && (LIVE.includes(s.state) || maybe.includes(s))).map((s) => `${s.fi}${maybe.includes(s) ? ' may hold' : ''}`));
     if (maybe.length > 0) expect(report.accountedFor, `${step}: report of ${period}, a receiver may hold #${maybe[0]!.id}`).toBe(false);
+    const onRejected = builtOnRejectedIn(m, period);
+    expect(
+      report.builtOnRejected.map((b) => `#${b.submissionId} on ${b.rejected.map((id) => `#${id}`).join(',')}`),
+      `${step}: report of ${period}, built on a rejected version`,
+    ).toEqual(
+      onRejected.map(
+        (s) =>
+          `#${s.id} on ${rejectedBaseOf(m, s)
+            .map((id) => `#${id}`)
+            .join(',')}`,
+      ),
+    );
+    if (onRejected.length > 0) {
+      reached('correction built on a rejected version');
+      expect(report.accountedFor, `${step}: report of ${period}, #${onRejected[0]!.id} builds on a rejected version`).toBe(false);
+    }
   }
   const metrics = await createMetrics(w.db.pool, { clock: w.run.clock, pipelines: [career], environment: 'T', windowDays: 400, ackDelayHours: 48 }).getMetricsAsJSON();
   const periods = metrics.find((x) => x.name === 'maillon_periods')!.values;

@@ -20,6 +20,8 @@ export interface MSub {
   noti: 'accepted' | 'accepted_with_anomalies' | 'rejected' | null;
   /** Cancelled after its GO was started, then answered: the receiver took the GO before the TD. */
   answeredAfterCancel?: boolean;
+  /** The live submissions of its period when it was written: what it builds on. */
+  base: number[];
 }
 
 /** How a reply put on the server is made. */
@@ -56,6 +58,22 @@ export const liveIn = (m: Model, period: string): MSub[] => m.subs.filter((s) =>
 export const mayHoldIn = (m: Model, period: string): MSub[] =>
   m.subs.filter((s) => s.period === period && s.state === 'cancelled' && s.answeredAfterCancel && !m.subs.some((o) => o.period === period && o.id > s.id));
 
+/** What a submission builds on that the receiver rejected since it was written. */
+export const rejectedBaseOf = (m: Model, s: MSub): number[] => s.base.filter((id) => m.subs.find((b) => b.id === id)?.state === 'rejected');
+
+/**
+ * The live submissions of a period built on a version the receiver rejected after they were written,
+ * unless a live one written since builds on what it really holds (docs/state-rules.md).
+ */
+export function builtOnRejectedIn(m: Model, period: string): MSub[] {
+  const stranded = (s: MSub): boolean => LIVE.includes(s.state) && rejectedBaseOf(m, s).length > 0;
+  const mine = m.subs.filter((s) => s.period === period);
+  return mine.filter((s) => stranded(s) && !mine.some((o) => o.id > s.id && LIVE.includes(o.state) && !stranded(o)));
+}
+
+/** The written submissions `send` holds back: never started, built on a version the receiver rejected since. */
+export const heldBackBySend = (m: Model): MSub[] => m.subs.filter((s) => s.state === 'written' && !s.goStarted && rejectedBaseOf(m, s).length > 0);
+
 /** Where a period stands for its (single) receiver, by the table of docs/state-rules.md. */
 export function expectedPhase(m: Model, period: string): 'to_do' | 'in_progress' | 'delivered' | 'needs_attention' {
   const mine = m.subs.filter((s) => s.period === period);
@@ -64,6 +82,8 @@ export function expectedPhase(m: Model, period: string): 'to_do' | 'in_progress'
   // A receiver that may hold a cancelled submission needs the operator, whatever else it holds.
   if (mayHoldIn(m, period).length > 0) return 'needs_attention';
   if (live.length > 0) {
+    // A correction built on a version the receiver rejected since: the records it does not carry are held by nobody.
+    if (builtOnRejectedIn(m, period).length > 0) return 'needs_attention';
     if (lastHeld?.state === 'rejected') return 'needs_attention';
     return live.every((s) => FINAL.includes(s.state)) ? 'delivered' : 'in_progress';
   }

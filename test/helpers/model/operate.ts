@@ -6,7 +6,7 @@ import { MaillonError } from '../../../src/errors/errors.js';
 import { type RunResult, runPipeline } from '../../../src/engine/runPipeline.js';
 import { parsePeriod } from '../../../src/period/period.js';
 import type { SendOutcome } from '../../../src/transport/sendSubmissions.js';
-import type { Model, MSub } from './model.js';
+import { liveIn, type Model, type MSub } from './model.js';
 import type { World } from './world.js';
 
 /** A command's outcome: its value, or the exit code of the refusal (a MaillonError); anything else is a defect. */
@@ -44,7 +44,8 @@ export async function adoptRun(m: Model, w: World, runId: number): Promise<MSub[
       [runId],
     )
   ).rows as { id: number; period: string; kind: string; fi: string }[];
-  const added = rows.map((r): MSub => ({ ...r, state: 'written', goStarted: false, taken: false, ack: null, noti: null }));
+  // What each builds on: the live submissions of its period when it was written.
+  const added = rows.map((r): MSub => ({ ...r, state: 'written', goStarted: false, taken: false, ack: null, noti: null, base: liveIn(m, r.period).map((s) => s.id) }));
   m.subs.push(...added);
   m.subs.sort((a, b) => a.id - b.id);
   return added;
