@@ -12,6 +12,8 @@ import { planChanged, prepareCorrection, refuseIfBaseMoved } from './rerunVersio
 import { readDossierVersion, settleHeldRun } from './heldPlan.js';
 import { checkPeriodComplete, checkPeriodOpen, claimPeriod, dryRunNotice, receiverKinds, secondOriginal } from './periodGuard.js';
 import type { Signing } from '../sign/signingIdentity.js';
+import { lockEventChain } from '../ledger/events.js';
+import { refuseIfPaused } from '../ledger/flowPauses.js';
 import { checkOutcomes } from '../ledger/outcomeWriter.js';
 import { clearPeriodRetries } from '../ledger/periodRetries.js';
 import { readPeriodView } from '../ledger/periodView.js';
@@ -240,6 +242,11 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
       ).catch((err: unknown) => {
         throw secondOriginal(err, pipeline.id, periodKey, req.environment);
       });
+      // A pause recorded while the run was computed (a rerun's plan waiting for its confirmation): checked
+      // under the event chain's lock, which the written events took after the sequences' rows, so that a
+      // pause is recorded either before this run's files (refused: nothing of them stays) or after its commit.
+      await lockEventChain(session);
+      await refuseIfPaused(session, req.environment, pipeline.id);
       // The published names must be on disk before the ledger says the files exist.
       if (published.length > 0) await syncOutbox(deps.outbox);
       await checkOutcomes(session, runId);

@@ -45,6 +45,15 @@ export async function appendEvent(tx: PoolClient, e: LedgerEvent): Promise<void>
   await appendEvents(tx, [e]);
 }
 
+/**
+ * Takes the lock that serialises appends to the chain, in the caller's transaction, until it ends
+ * (appendEvents takes it again at no cost): whatever the chain says now cannot change before the
+ * caller commits (a pause, say).
+ */
+export async function lockEventChain(tx: PoolClient): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+}
+
 /** Appends events, chained in the order given, in three statements whatever their number. */
 export async function appendEvents(tx: PoolClient, events: readonly LedgerEvent[]): Promise<void> {
   if (events.length === 0) return;

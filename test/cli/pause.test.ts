@@ -1,9 +1,11 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateDataset } from '../../src/generate/generateDataset.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
-import { maillon } from '../helpers/cli.js';
+import { setFlowPaused } from '../../src/ledger/flowPauses.js';
+import { maillon, pausedAfterPlan } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/runHarness.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
@@ -61,6 +63,26 @@ describe('maillon pause / resume', () => {
     expect(await runsOf('career')).toBe(1);
     const events = await db.pool.query(`SELECT kind, detail FROM maillon.events WHERE kind LIKE 'flow_%' ORDER BY event_id`);
     expect(events.rows.map((r) => `${r.kind} ${r.detail.flow} ${r.detail.environment}`)).toEqual(['flow_paused career T', 'flow_resumed career T']);
+    expect((await maillon(['verify-ledger'], env)).code).toBe(0);
+  });
+
+  it('a pause while a rerun waits for its confirmation stops it: exit 8 naming the pause, nothing written (review item 4)', async () => {
+    const written = async (): Promise<number> => (await db.pool.query(`SELECT count(*)::int AS n FROM maillon.submissions WHERE flow = 'career'`)).rows[0].n;
+    const before = await written();
+    expect(before).toBeGreaterThan(0);
+    const outbox = path.join(home.dir, 'outbox');
+    const files = await fs.readdir(outbox);
+    const paused = pausedAfterPlan(['rerun', 'career', '--period', '2026-Q3', '--full', '--reason', 'p', '--yes'], env);
+    await paused.planShown;
+    // What `maillon pause` records, from this process: the rerun's plan waits 3 s.
+    expect(await setFlowPaused(db.pool, 'T', 'career', true, new Date(env['MAILLON_NOW']!), 'stop everything')).toBe(true);
+    const { code, stdout, stderr } = await paused.ended;
+    expect(code, stdout + stderr).toBe(8);
+    expect(stderr).toContain('The flow career is paused in environment T');
+    expect(stderr).toContain('stop everything');
+    expect(await written()).toBe(before);
+    expect((await fs.readdir(outbox)).sort()).toEqual(files.sort());
+    expect((await maillon(['resume', 'career'], env)).code).toBe(0);
     expect((await maillon(['verify-ledger'], env)).code).toBe(0);
   });
 
