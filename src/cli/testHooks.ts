@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Config, Environment } from '../config/config.js';
+import type { CancelStep } from '../transport/cancelSubmission.js';
 import type { UploadStep } from '../transport/uploadSubmission.js';
 
 /**
@@ -10,6 +11,11 @@ import type { UploadStep } from '../transport/uploadSubmission.js';
  * there besides.
  */
 export function deliveryTestHooks(config: Config, environment: Environment): { onStep?: (step: UploadStep) => void | Promise<void> } {
+  return stepHooks(config, environment);
+}
+
+/** The hooks of a cancel's steps: `before-td` (recorded as started, nothing written), `after-td` (the TD in place, the cancel not recorded). */
+export function cancelTestHooks(config: Config, environment: Environment): { onStep?: (step: CancelStep) => void | Promise<void> } {
   return stepHooks(config, environment);
 }
 

@@ -38,8 +38,8 @@ const envSchema = z.object({
   MAILLON_STATUS_HOST: z.string().min(1).default('127.0.0.1'),
   MAILLON_STATUS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   MAILLON_NOW: z.string().datetime({ offset: true }).optional(),
-  MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go', 'after-commit']).optional(),
-  MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'after-go', 'after-plan']).optional(),
+  MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'before-go-rename', 'after-go', 'after-commit', 'before-td', 'after-td']).optional(),
+  MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'before-go-rename', 'after-go', 'after-plan', 'before-td', 'after-td']).optional(),
   MAILLON_PAUSE_UNTIL: z.string().min(1).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce
@@ -90,7 +90,7 @@ export interface Config {
   statusToken: string | undefined;
   /** Test only: a fixed instant for the clock (the scheduler tests drive time with it). */
   now: Date | undefined;
-  /** Test only: the delivery step (or `after-commit` of a run) at which maillon kills itself (SIGKILL), to prove crash recovery. */
+  /** Test only: the delivery step (`after-commit` of a run, `before-td`/`after-td` of a cancel) at which maillon kills itself (SIGKILL), to prove crash recovery. */
   crashAt: string | undefined;
   /** Test only: the delivery step at which delivery pauses 3 s (to stop the process in the middle of an upload). */
   pauseAt: string | undefined;

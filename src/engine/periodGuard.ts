@@ -79,6 +79,7 @@ export async function claimPeriod(session: PoolClient, c: PeriodClaim): Promise<
   if (!c.dryRun) await refuseIfPaused(session, c.environment, c.flow);
   const view = await readPeriodView(session, c.environment, c.flow, c.period);
   if (!c.dryRun && !c.correction && view.live.length > 0) throw heldError(view);
+  if (!c.dryRun && c.correction) refuseIfCancelInterrupted(view);
   if (!c.dryRun && c.correction) refuseIfMayHold(view, c.receiverHoldsNothing ?? []);
   if (!c.dryRun && c.correction) refuseIfUnsentOnRejected(view);
   if (!c.dryRun && c.byOperator) await clearPeriodRetries(session, c);
@@ -94,6 +95,21 @@ export function heldError(view: PeriodView): PeriodHeldError {
       `To send what changed since: maillon rerun ${view.flow} --period ${view.period} --env ${view.environment} --reason "…". ` +
       `To withdraw it first: maillon cancel ${ids.join(' / maillon cancel ')} (while its GO waits), then run it again.`,
     ids,
+  );
+}
+
+/**
+ * Refuses a rerun while a cancel of a live submission did not finish (killed after it started its
+ * TD): the receiver may be dropping that submission, and a correction of it would reach the
+ * receiver alone. The cancel is completed first.
+ */
+function refuseIfCancelInterrupted(view: PeriodView): void {
+  const interrupted = view.live.filter((s) => s.cancelStarted && (s.state === 'written' || s.state === 'sent'));
+  if (interrupted.length === 0) return;
+  throw new PeriodHeldError(
+    `${view.flow} ${view.period} (${view.environment}): the cancel of ${interrupted.map((s) => `#${s.id} (${s.kind}, to ${s.receiver})`).join(', ')} was interrupted after it started writing its TD file; ` +
+      `the receiver may be dropping it, and a rerun would correct what it may not hold. Nothing was written. Complete the cancel first: ${interrupted.map((s) => `maillon cancel ${s.id}`).join(', ')}; then rerun or run the period.`,
+    interrupted.map((s) => s.id),
   );
 }
 

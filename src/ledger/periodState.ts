@@ -31,6 +31,8 @@ export interface SubmissionFact {
   answeredAfterCancel?: boolean;
   /** Earlier versions of the period for its receiver that the receiver rejected after this one was written: it builds on them. */
   rejectedBase?: readonly number[];
+  /** A cancel of it started writing its TD file (td_started_at): while it is live, that cancel did not finish. */
+  cancelStarted?: boolean;
 }
 
 /** A non-dry run of the period, oldest first. */

@@ -5,6 +5,7 @@ import { queryFirst, queryRows } from '../db/queryRows.js';
 import { runAliveSql } from './locks.js';
 import { rejectedBaseSql } from './rejectedBase.js';
 import { environmentColumn, ledgerId, runStateColumn, submissionKindColumn, submissionStateColumn } from './rowSchemas.js';
+import { withInterruptedCancels } from './interruptedCancels.js';
 import { derivePeriod, type PeriodFacts, type PeriodView, type RetryFact, type RunFact, type SubmissionFact } from './periodState.js';
 
 export type { Phase, PeriodView, SubmissionFact } from './periodState.js';
@@ -35,6 +36,7 @@ const SubmissionRow = z.object({
   overdue: z.boolean(),
   answered_after_cancel: z.boolean(),
   rejected_base: z.array(ledgerId),
+  td_started: z.boolean(),
 });
 const RunRow = z.object({
   ...key,
@@ -73,6 +75,7 @@ export async function readPeriodViews(ledger: Db, environment: Environment, keys
     ledger,
     `SELECT s.flow, s.period, s.submission_id, s.run_id, s.receiver, s.kind, s.state, s.go_started_at IS NOT NULL AS go_started, s.answered_after_cancel_at IS NOT NULL AS answered_after_cancel,
             ${rejectedBaseSql('s')} AS rejected_base,
+            s.td_started_at IS NOT NULL AS td_started,
             coalesce(s.state = 'sent' AND s.sent_at < $4::timestamptz - make_interval(hours => $5), false) AS overdue
      FROM maillon.submissions s JOIN (${keysSql}) k USING (flow, period)
      WHERE s.environment = $1 ORDER BY s.submission_id`,
@@ -101,7 +104,7 @@ export async function readPeriodViews(ledger: Db, environment: Environment, keys
   for (const r of subs) of(r).submissions.push(toSubmission(r));
   for (const r of runs) of(r).runs.push(toRun(r));
   for (const r of retries) of(r).retry = toRetry(r);
-  return [...facts.values()].map(derivePeriod);
+  return [...facts.values()].map((f) => withInterruptedCancels(derivePeriod(f)));
 }
 
 /** The view of one period. */
@@ -131,6 +134,7 @@ function toSubmission(r: z.output<typeof SubmissionRow>): SubmissionFact {
     overdue: r.overdue,
     answeredAfterCancel: r.answered_after_cancel,
     rejectedBase: r.rejected_base,
+    cancelStarted: r.td_started,
   };
 }
 

@@ -11,7 +11,7 @@ import { versionsAround } from '../ledger/versionsAround.js';
 import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { Endpoints } from './receivers.js';
-import { openSftpSession } from './sftpSession.js';
+import { openSftpSession, type SftpSession } from './sftpSession.js';
 import { allPresent } from './uploadSubmission.js';
 
 /** What cancelling needs. */
@@ -21,16 +21,28 @@ export interface CancelDeps {
   logger: Logger;
   endpoints: Endpoints;
   passphrase(envName: string | undefined): string | undefined;
+  /** Called at each step of writing the TD (the crash tests stop the process there). */
+  onStep?: (step: CancelStep) => void | Promise<void>;
 }
 
-/** How a cancel ended: nothing had gone out, a TD file was written, or it was cancelled before. */
-export type CancelOutcome = 'cancelled-locally' | 'td-written' | 'already-cancelled';
+/** The points of a cancel where a crash must leave a state the next cancel completes: `before-td` (recorded as started, nothing on the server yet), `after-td` (the TD in place, the cancel not recorded). */
+export type CancelStep = 'before-td' | 'after-td';
+
+/**
+ * How a cancel ended: nothing had gone out, a TD file was written (or found, written by an
+ * interrupted cancel), it was cancelled before, or an interrupted cancel is completed while the
+ * receiver has taken the GO (and the TD, if it was written) away: it honoured the TD, or took the
+ * GO first and will answer it (then the period needs attention: it may hold it).
+ */
+export type CancelOutcome = 'cancelled-locally' | 'td-written' | 'already-cancelled' | 'td-taken';
 
 const Row = z.object({
   state: z.string(),
   flow: z.string(),
   period: z.string(),
   ...submissionFilesColumns,
+  go_maybe_unwritten: z.boolean(),
+  td_started_at: z.date().nullable(),
 });
 type Row = z.output<typeof Row>;
 
@@ -41,6 +53,10 @@ type Row = z.output<typeof Row>;
  * never have written it, every one of its data files) still waiting in the receiver's IN folder →
  * an empty TD file with the same stem (temporary name, rename), then cancelled; the GO taken by the
  * receiver → refused (send a correction instead). Processed by the receiver → refused.
+ * The TD is recorded as started (td_started_at) before it is written: a cancel killed in between
+ * leaves a submission `send` never sends, and a new cancel completes it (TD there, or still
+ * stoppable → cancelled; the GO and TD taken away → cancelled, the receiver's replies, if it
+ * took the GO first, then say it may hold it).
  */
 export async function cancelSubmission(deps: CancelDeps, submissionId: number): Promise<CancelOutcome> {
   const first = await readSubmission(deps.ledger, submissionId);
@@ -80,28 +96,68 @@ async function writeTd(deps: CancelDeps, submissionId: number, s: Row): Promise<
   const endpoint = deps.endpoints.forReceiver(s.receiver);
   const session = await openSftpSession(endpoint, deps.passphrase(endpoint.passphraseEnv));
   try {
+    const inDir = (name: string): string => path.join(endpoint.inDir, name);
     const go = formatBatchFileName({ kind: 'GO', ...stem });
-    const goWaits = Boolean(await session.exists(path.join(endpoint.inDir, go)));
-    // A send killed after starting the GO may never have written it: the data files wait without
-    // it, all of them (the GO is started only once every part is in place). A part gone, or a
-    // submission recorded as sent (its GO was written), means the receiver took the GO: a TD
-    // would no longer stop it.
-    const names = Array.from({ length: s.parts }, (_, i) => ({ name: formatBatchFileName({ kind: 'FI', ...stem, part: i + 1 }) }));
-    const partsWait = !goWaits && s.state === 'written' && (await allPresent(session, endpoint.inDir, names));
-    if (!goWaits && !partsWait) {
+    const td = formatBatchFileName({ kind: 'TD', ...stem });
+    const goTmp = inDir(`.${go}.part`);
+    // An interrupted cancel may have written the TD already: it stays, and the cancel is recorded.
+    const tdThere = s.td_started_at !== null && Boolean(await session.exists(inDir(td)));
+    const waits = tdThere ? 'td' : await stillWaiting(session, endpoint.inDir, s, go, goTmp);
+    if (waits === null) {
+      if (s.td_started_at !== null) {
+        // The TD was started and the GO is gone: the receiver took the GO with the TD (it
+        // honoured it, and answers nothing), or took it before the TD reached it (it processes
+        // the submission: its replies then make the period need attention, docs/state-rules.md).
+        await cancel(deps, submissionId, ['written', 'sent'], { how: 'TD started, GO taken', td, goWaited: false });
+        deps.logger.info({ submissionId, td }, 'interrupted cancel completed: the receiver took the GO');
+        return 'td-taken';
+      }
       throw new LedgerConflictError(
         `The receiver has already taken ${go} from its IN folder: submission #${submissionId} cannot be cancelled any more. Send a correction instead: maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…".`,
       );
     }
-    const td = formatBatchFileName({ kind: 'TD', ...stem });
-    const tmp = path.join(endpoint.inDir, `.${td}.part`);
-    await session.putEmpty(tmp);
-    await session.rename(tmp, path.join(endpoint.inDir, td));
-    await cancel(deps, submissionId, ['written', 'sent'], { how: 'TD written', td, goWaited: goWaits });
+    if (!tdThere) {
+      await startTd(deps.ledger, submissionId, deps.clock.now());
+      await deps.onStep?.('before-td');
+      const tmp = inDir(`.${td}.part`);
+      if (await session.exists(tmp)) await session.remove(tmp);
+      await session.putEmpty(tmp);
+      await session.rename(tmp, inDir(td));
+      await deps.onStep?.('after-td');
+    }
+    // A GO never renamed (a send killed before it) never will be: it goes, the TD tells the
+    // receiver to drop the data files.
+    if (await session.exists(goTmp)) await session.remove(goTmp);
+    await cancel(deps, submissionId, ['written', 'sent'], { how: 'TD written', td, goWaited: waits === 'go' });
     deps.logger.info({ submissionId, td }, 'submission cancelled');
     return 'td-written';
   } finally {
     await session.close();
+  }
+}
+
+/**
+ * What still waits for the receiver in its IN folder, so that a TD stops it: the GO; or, after a
+ * send killed once it started the GO, the GO under its temporary name (never renamed), or, for a
+ * GO started by a maillon before ledger migration 150 (it may never have been written), every
+ * data file. Null when the receiver took the GO: a TD would no longer stop it.
+ */
+async function stillWaiting(session: SftpSession, inDir: string, s: Row, go: string, goTmp: string): Promise<'go' | 'go-never-renamed' | 'parts' | null> {
+  if (await session.exists(path.join(inDir, go))) return 'go';
+  if (s.state !== 'written') return null;
+  if (await session.exists(goTmp)) return 'go-never-renamed';
+  if (!s.go_maybe_unwritten) return null;
+  const stem = { purpose: s.purpose, sender: s.sender, date: s.creation_date, sequence: s.sequence, environment: s.environment, parts: s.parts };
+  const names = Array.from({ length: s.parts }, (_, i) => ({ name: formatBatchFileName({ kind: 'FI', ...stem, part: i + 1 }) }));
+  return (await allPresent(session, inDir, names)) ? 'parts' : null;
+}
+
+/** Records, before the TD is written, that it is: a submission still written or sent, else the cancel is refused. */
+async function startTd(ledger: Pool, submissionId: number, at: Date): Promise<void> {
+  const started = await ledger.query(`UPDATE maillon.submissions SET td_started_at = coalesce(td_started_at, $2) WHERE submission_id = $1 AND state IN ('written', 'sent')`, [submissionId, at]);
+  if (started.rowCount === 0) {
+    const now = await readSubmission(ledger, submissionId);
+    throw new LedgerConflictError(`Submission #${submissionId} became ${now.state} while it was being cancelled (a reply came in); it is not cancelled, and no TD file was written.`);
   }
 }
 
@@ -123,7 +179,7 @@ function refuseProcessed(submissionId: number, s: Row): void {
   }
   if (s.state !== 'written' && s.state !== 'sent') {
     throw new LedgerConflictError(
-      `Submission #${submissionId} is ${s.state}: the receiver has already processed it, so it cannot be cancelled. Send a correction instead: maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…".`,
+      `Submission #${submissionId} is ${s.state}: the receiver has already processed it, so it cannot be cancelled${s.td_started_at ? ' (an interrupted cancel started writing its TD file: the receiver took the GO first)' : ''}. Send a correction instead: maillon rerun ${s.flow} --period ${s.period} --env ${s.environment} --reason "…".`,
     );
   }
 }
@@ -146,7 +202,8 @@ async function refuseBuiltOn(ledger: Pool, submissionId: number, s: Row): Promis
 async function readSubmission(ledger: Pool, submissionId: number): Promise<Row> {
   const s = await queryFirst(
     ledger,
-    `SELECT state, flow, period, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts, go_started_at
+    `SELECT state, flow, period, receiver, purpose, sender, to_char(creation_date, 'YYYY-MM-DD') AS creation_date, sequence, environment, parts, go_started_at,
+            go_maybe_unwritten, td_started_at
      FROM maillon.submissions WHERE submission_id = $1`,
     [submissionId],
     Row,

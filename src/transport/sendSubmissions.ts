@@ -48,9 +48,11 @@ export interface SendOutcome {
   /**
    * `waiting`: an earlier version of the same period for the same receiver is not delivered yet;
    * `closed`: its period is past its closing date, not sent; `rejected-base`: it builds on a version
-   * its receiver rejected after it was written, not sent (cancel it, then run the period again).
+   * its receiver rejected after it was written, not sent (cancel it, then run the period again);
+   * `cancel-started`: a cancel of it started writing its TD file and did not finish: never sent,
+   * `maillon cancel` completes it.
    */
-  result: 'sent' | 'failed' | 'skipped-locked' | 'waiting' | 'closed' | 'rejected-base';
+  result: 'sent' | 'failed' | 'skipped-locked' | 'waiting' | 'closed' | 'rejected-base' | 'cancel-started';
   error?: string;
   /** Why a submission waits or was not sent. */
   reason?: string;
@@ -133,16 +135,22 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
     // Re-read under the lock: another process may have sent or cancelled it meanwhile.
     const current = (await queryFirst(
       deps.ledger,
-      'SELECT state, go_started_at FROM maillon.submissions WHERE submission_id = $1',
+      'SELECT state, go_started_at, go_maybe_unwritten, td_started_at IS NOT NULL AS td_started FROM maillon.submissions WHERE submission_id = $1',
       [id],
-      z.object({ state: z.string(), go_started_at: z.date().nullable() }),
+      z.object({ state: z.string(), go_started_at: z.date().nullable(), go_maybe_unwritten: z.boolean(), td_started: z.boolean() }),
     ))!;
     if (current.state !== 'written') return { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' as const };
+    if (current.td_started) {
+      // Its TD may be on the server beside the GO: sending it, or recording it as sent, would
+      // contradict the cancel the receiver may already be honouring.
+      const reason = `a cancel of it started writing its TD file and did not finish, so it is never sent: maillon cancel ${id} completes the cancel`;
+      return { submissionId: id, receiver: row.receiver, go, result: 'cancel-started' as const, reason };
+    }
     if (current.go_started_at === null) {
       const refused = await rejectedBaseOutcome(deps.ledger, row, go);
       if (refused) return refused;
     }
-    return deliver(deps, sessions, { ...row, go_started_at: current.go_started_at }, id, go);
+    return deliver(deps, sessions, { ...row, go_started_at: current.go_started_at }, id, go, current.go_maybe_unwritten);
   });
   return locked.busy ? { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' } : locked.value;
 }
@@ -165,7 +173,7 @@ async function earlierUndelivered(ledger: Pool, id: number): Promise<number | nu
   return earlier.find((v) => v.state === 'written')?.submissionId ?? null;
 }
 
-async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow, id: number, go: string): Promise<SendOutcome> {
+async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow, id: number, go: string, goMaybeUnwritten: boolean): Promise<SendOutcome> {
   let endpoint: Endpoint;
   try {
     endpoint = deps.endpoints.forReceiver(row.receiver);
@@ -201,15 +209,20 @@ async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
           try {
             const transcript = await uploadSubmission(session, endpoint.inDir, parts, go, {
               goStarted,
+              goMaybeUnwritten,
               ...(deps.onStep ? { step: deps.onStep } : {}),
               beforeGo: async () => {
-                // The point of no return: not once the submission is no longer written, nor built on a version rejected since.
+                // The point of no return: not once the submission is no longer written, nor once a cancel
+                // of it started, nor built on a version rejected since.
                 const started = await deps.ledger.query(
-                  `UPDATE maillon.submissions s SET go_started_at = $2 WHERE s.submission_id = $1 AND s.state = 'written' AND (s.go_started_at IS NOT NULL OR cardinality(${rejectedBaseSql('s')}) = 0)`,
+                  `UPDATE maillon.submissions s SET go_started_at = $2 WHERE s.submission_id = $1 AND s.state = 'written' AND s.td_started_at IS NULL AND (s.go_started_at IS NOT NULL OR cardinality(${rejectedBaseSql('s')}) = 0)`,
                   [id, deps.clock.now()],
                 );
                 if (started.rowCount === 0) {
-                  throw new TransportError(`Submission #${id} is no longer written in the ledger, or a version it builds on was rejected meanwhile; its GO was not written.`, false);
+                  throw new TransportError(
+                    `Submission #${id} is no longer written in the ledger, a cancel of it has started, or a version it builds on was rejected meanwhile; its GO was not written.`,
+                    false,
+                  );
                 }
                 goStarted = true;
               },

@@ -13,18 +13,27 @@ export interface LocalPart {
 /** What happened to each file on the server. */
 export interface UploadTranscript {
   files: { name: string; action: 'uploaded' | 'already-there'; bytes: number }[];
-  /** `consumed`: the receiver took the GO of an earlier attempt, and some or all of the files. */
+  /** `consumed`: the receiver took the GO of an earlier attempt (its data files may still be there, being read). */
   go: 'written' | 'already-there' | 'consumed';
 }
 
-/** The points of a delivery where a crash must leave a state the next attempt completes. */
-export type UploadStep = 'before-upload' | 'after-upload' | 'after-rename' | 'after-go';
+/**
+ * The points of a delivery where a crash must leave a state the next attempt completes;
+ * `before-go-rename`: the GO is on the server under its temporary name and recorded as started,
+ * not yet renamed.
+ */
+export type UploadStep = 'before-upload' | 'after-upload' | 'after-rename' | 'before-go-rename' | 'after-go';
 
 /** What the ledger knows of earlier attempts, and the hook that records the GO before it is written. */
 export interface GoLedger {
-  /** True when an earlier attempt got as far as writing the GO. */
+  /** True when an earlier attempt got as far as starting the GO (its temporary file was complete). */
   goStarted: boolean;
-  /** Records (durably) that the GO is about to be written. */
+  /**
+   * True for a GO started by a maillon before ledger migration 150, which recorded it before
+   * writing its temporary file: absent from the server, it may never have been written.
+   */
+  goMaybeUnwritten?: boolean;
+  /** Records (durably) that the GO is written under its temporary name and about to be renamed. */
   beforeGo(): Promise<void>;
   /** Called at each step (the crash and stop tests act there). */
   step?(step: UploadStep): void | Promise<void>;
@@ -34,12 +43,15 @@ export interface GoLedger {
  * Delivers one submission into `inDir`, so that a crash at any point and a new call complete
  * it exactly once: each data file goes to a hidden temporary name, is checked (size, and sha256
  * read back), then renamed; a file already there under its final name is checked, never
- * rewritten; the empty GO file is written (temporary name, rename) only after every part is in
- * place, and never twice.
+ * rewritten. Once every part is in place, the empty GO file is written under its temporary name,
+ * recorded as started (`beforeGo`), then renamed (docs/decisions/0206-go-written-before-it-is-recorded.md).
+ * So on a later attempt a GO started and absent is either still under its temporary name (never
+ * renamed: renamed now) or was renamed and taken by the receiver (`consumed`: never written twice).
  */
 export async function uploadSubmission(s: SftpSession, inDir: string, parts: readonly LocalPart[], goName: string, ledger: GoLedger): Promise<UploadTranscript> {
   const transcript: UploadTranscript = { files: [], go: 'already-there' };
   const goPath = path.join(inDir, goName);
+  const tmp = path.join(inDir, `.${goName}.part`);
   const already = (): void => {
     for (const p of parts) transcript.files.push({ name: p.name, action: 'already-there', bytes: p.bytes });
   };
@@ -48,19 +60,24 @@ export async function uploadSubmission(s: SftpSession, inDir: string, parts: rea
     already();
     return transcript;
   }
-  if (ledger.goStarted && !(await allPresent(s, inDir, parts))) {
-    // The GO was started only once every part was in place under its final name: a part gone
-    // since means the receiver took the GO and is taking (or took) the files. Writing them or a
-    // GO again would deliver the submission twice.
+  const staged = ledger.goStarted && Boolean(await s.exists(tmp));
+  if (ledger.goStarted && !staged && !(ledger.goMaybeUnwritten && (await allPresent(s, inDir, parts)))) {
+    // The GO was started with its temporary file complete, and renamed after: neither name on
+    // the server means the receiver took the GO (its data files may still be there, being
+    // read). Writing them or a GO again would deliver the submission twice. (A GO started by an
+    // earlier maillon may never have been written: it is written when every part still waits.)
     already();
     transcript.go = 'consumed';
     return transcript;
   }
   for (const p of parts) transcript.files.push(await uploadPart(s, inDir, p, ledger.step));
-  await ledger.beforeGo();
-  const tmp = path.join(inDir, `.${goName}.part`);
-  if (await s.exists(tmp)) await s.remove(tmp);
-  await s.putEmpty(tmp);
+  if (!staged) {
+    // A temporary GO of an attempt killed before it was recorded as started: never renamed.
+    if (await s.exists(tmp)) await s.remove(tmp);
+    await s.putEmpty(tmp);
+    if (!ledger.goStarted) await ledger.beforeGo();
+  }
+  await ledger.step?.('before-go-rename');
   await s.rename(tmp, goPath);
   await ledger.step?.('after-go');
   transcript.go = 'written';

@@ -31,6 +31,7 @@ type State =
   | 'nothing'
   | 'written'
   | 'written, GO started'
+  | 'written, TD started'
   | 'sent, GO waiting'
   | 'sent, GO taken'
   | 'received'
@@ -47,6 +48,7 @@ const ROWS: Record<State, Record<Command, string>> = {
   nothing: { run: 'original written', rerun: 'exit 2', backfill: 'original written', send: 'nothing', cancel: 'exit 4', acks: 'nothing', serve: 'ran' },
   written: { run: 'exit 8', rerun: 'replacement written', backfill: 'left alone', send: 'sent', cancel: 'cancelled-locally', acks: 'written', serve: 'not run' },
   'written, GO started': { run: 'exit 8', rerun: 'replacement written', backfill: 'left alone', send: 'sent', cancel: 'td-written', acks: 'accepted', serve: 'not run' },
+  'written, TD started': { run: 'exit 8', rerun: 'exit 8', backfill: 'left alone', send: 'cancel-started', cancel: 'td-written', acks: 'accepted', serve: 'not run' },
   'sent, GO waiting': { run: 'exit 8', rerun: 'replacement written', backfill: 'left alone', send: 'nothing', cancel: 'td-written', acks: 'accepted', serve: 'not run' },
   'sent, GO taken': { run: 'exit 8', rerun: 'replacement written', backfill: 'left alone', send: 'nothing', cancel: 'exit 8', acks: 'accepted', serve: 'not run' },
   received: { run: 'exit 8', rerun: 'replacement written', backfill: 'left alone', send: 'nothing', cancel: 'exit 8', acks: 'accepted', serve: 'not run' },
@@ -124,7 +126,14 @@ async function into(r: Row, state: State, period: string): Promise<void> {
     return;
   }
   const send = { ledger: r.db.pool, clock, logger, endpoints: r.endpoints, passphrase: () => undefined, backoffMs: 10 };
-  await sendSubmissions(state === 'written, GO started' ? { ...send, onStep: crashAfterGo } : send, { period });
+  await sendSubmissions(state === 'written, GO started' || state === 'written, TD started' ? { ...send, onStep: crashAfterGo } : send, { period });
+  if (state === 'written, TD started') {
+    // A cancel stopped once its TD is in place, before it recorded the cancel.
+    const onStep = (step: string): void => {
+      if (step === 'after-td') throw new Error('stopped after the TD (test)');
+    };
+    await expect(cancelSubmission({ ledger: r.db.pool, clock, logger, endpoints: r.endpoints, passphrase: () => undefined, onStep }, s.id)).rejects.toThrow('stopped after the TD');
+  }
   if (state === 'sent, GO taken') for (const n of await fs.readdir(r.inDir)) if (n.includes(s.name.slice(3, -4))) await fs.rm(path.join(r.inDir, n));
   if (state === 'received') await reply(r, s.name, acrf(s.name));
   if (state === 'accepted' || state === 'accepted_with_anomalies') await reply(r, s.name, acrf(s.name), noti(s.name, state));
@@ -209,7 +218,8 @@ describe('docs/state-rules.md: every command in every state', () => {
 
   it.each(Object.entries(ROWS) as [State, Record<Command, string>][])('%s', async (state, expected) => {
     const db = await createTestDatabase();
-    const root = path.join(sshd.root, state.replace(/[^a-z_]+/g, '-'));
+    // Each row its own folders (upper case kept: 'GO started' and 'TD started' are two rows).
+    const root = path.join(sshd.root, state.replace(/[^a-zA-Z_]+/g, '-'));
     for (const sub of ['IN', 'OUT', 'OUTTEST']) await fs.mkdir(path.join(root, sub), { recursive: true });
     const file = await writeReceiversFile(sshd, path.join(tmp.dir, `${path.basename(root)}.json`), {
       inDir: path.join(root, 'IN'),

@@ -27,6 +27,7 @@ describe('maillon send killed (SIGKILL) at each step, then run again', () => {
     ['before-upload', '2026-Q3'],
     ['after-upload', '2026-Q2'],
     ['after-rename', '2026-Q1'],
+    ['before-go-rename', '2025-Q3'],
     ['after-go', '2025-Q4'],
   ])('killed %s: the next send completes it exactly once', async (step, period) => {
     const run = await fx.run(career, period);

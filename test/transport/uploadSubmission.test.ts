@@ -51,12 +51,16 @@ describe('uploading one submission to a real OpenSSH server', () => {
     await scratch?.remove();
   });
 
-  it('uploads under a temporary name, checks it, renames it and writes the GO last', async () => {
+  it('uploads under a temporary name, checks it, renames it and writes the GO last: under its temporary name, recorded as started, renamed', async () => {
     const steps: UploadStep[] = [];
     const p = await part('<Records>one</Records>\n');
-    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo: () => Promise.resolve(), step: (s) => void steps.push(s) });
+    let atStart: string[] = [];
+    const beforeGo = async (): Promise<void> => void (atStart = (await fs.readdir(inDir())).sort());
+    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: false, beforeGo, step: (s) => void steps.push(s) });
     expect(transcript).toEqual({ files: [{ name: NAME, action: 'uploaded', bytes: p.bytes }], go: 'written' });
-    expect(steps).toEqual(['before-upload', 'after-upload', 'after-rename', 'after-go']);
+    expect(steps).toEqual(['before-upload', 'after-upload', 'after-rename', 'before-go-rename', 'after-go']);
+    // When the ledger records the GO as started, its temporary file is complete and the GO not yet there.
+    expect(atStart).toEqual([`.${GO}.part`, NAME]);
     expect((await fs.readdir(inDir())).sort()).toEqual([NAME, GO]);
     expect(await fs.readFile(path.join(inDir(), NAME), 'utf8')).toBe('<Records>one</Records>\n');
   });
@@ -73,10 +77,28 @@ describe('uploading one submission to a real OpenSSH server', () => {
     expect(await fs.readdir(inDir())).toEqual([second.name]);
   });
 
-  it('a GO started earlier and not on the server, every part still there: the GO may never have been written, it is written', async () => {
+  it('a GO started earlier, under neither name on the server, every part still there: the receiver took the GO, it is not written again', async () => {
+    const p = await part('<Records>one</Records>\n');
+    // A send killed after its GO; the receiver took the GO and has not taken the data file yet.
+    await fs.writeFile(path.join(inDir(), NAME), '<Records>one</Records>\n');
+    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: true, beforeGo: () => Promise.reject(new Error('no second GO')) });
+    expect(transcript).toEqual({ files: [{ name: NAME, action: 'already-there', bytes: p.bytes }], go: 'consumed' });
+    expect(await fs.readdir(inDir())).toEqual([NAME]);
+  });
+
+  it('a GO started earlier and still under its temporary name (killed before the rename): renamed, never written twice', async () => {
     const p = await part('<Records>one</Records>\n');
     await fs.writeFile(path.join(inDir(), NAME), '<Records>one</Records>\n');
-    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: true, beforeGo: () => Promise.resolve() });
+    await fs.writeFile(path.join(inDir(), `.${GO}.part`), '');
+    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: true, beforeGo: () => Promise.reject(new Error('already started')) });
+    expect(transcript).toEqual({ files: [{ name: NAME, action: 'already-there', bytes: p.bytes }], go: 'written' });
+    expect((await fs.readdir(inDir())).sort()).toEqual([NAME, GO]);
+  });
+
+  it('a GO started by a maillon before ledger migration 150 (recorded before its temporary file) and not on the server, every part still there: it may never have been written, it is written', async () => {
+    const p = await part('<Records>one</Records>\n');
+    await fs.writeFile(path.join(inDir(), NAME), '<Records>one</Records>\n');
+    const transcript = await uploadSubmission(session, inDir(), [p], GO, { goStarted: true, goMaybeUnwritten: true, beforeGo: () => Promise.resolve() });
     expect(transcript).toEqual({ files: [{ name: NAME, action: 'already-there', bytes: p.bytes }], go: 'written' });
     expect((await fs.readdir(inDir())).sort()).toEqual([NAME, GO]);
   });

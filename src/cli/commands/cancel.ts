@@ -5,6 +5,7 @@ import { periodOfSubmission } from '../../ledger/periodView.js';
 import { cancelSubmission } from '../../transport/cancelSubmission.js';
 import { loadEndpoints } from '../../transport/receivers.js';
 import type { CliContext } from '../context.js';
+import { cancelTestHooks } from '../testHooks.js';
 
 /** `maillon cancel <submission id>`: cancels a submission whose GO the receiver has not taken yet (TD file). */
 export function registerCancel(program: Command, ctx: () => CliContext): void {
@@ -22,9 +23,11 @@ export function registerCancel(program: Command, ctx: () => CliContext): void {
       refuseTestHooks(c.config, period.environment);
       // The receivers' file is read only when the server must be checked (the GO was started).
       const endpoints = { forReceiver: (receiver: string) => loadEndpoints(requireReceiversFile(c.config)).forReceiver(receiver) };
-      const how = await cancelSubmission({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret }, id);
+      const how = await cancelSubmission({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, ...cancelTestHooks(c.config, period.environment) }, id);
       const what = {
         'td-written': 'cancelled: TD file written',
+        'td-taken':
+          'cancelled: an interrupted cancel had started its TD file, and the receiver has taken the GO since (with the TD, if it reached it: then it answers nothing; if it took the GO first, its replies will make the period need attention)',
         'cancelled-locally': 'cancelled (its GO was never started: nothing reached the receiver)',
         'already-cancelled': 'was already cancelled',
       }[how];
