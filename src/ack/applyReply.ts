@@ -99,12 +99,13 @@ export async function deriveSubmissionState(tx: PoolClient, submissionId: number
 
 /**
  * The receiver answered a submission cancelled after its GO: it took the GO before the TD and may
- * hold it. The first such reply sets the instant, by a guarded update, with its event in the
- * caller's transaction; a later one changes nothing and writes no event.
+ * hold it. The first such reply sets the instant, and the highest submission id then (what was
+ * written before the answer decides nothing of it: periodState's mayHold), by a guarded update,
+ * with its event in the caller's transaction; a later one changes nothing and writes no event.
  */
 async function markAnsweredAfterCancel(tx: PoolClient, submissionId: number, source: ReplySource, kind: ReplyHeader['kind']): Promise<void> {
   const res = await tx.query(
-    `UPDATE maillon.submissions SET answered_after_cancel_at = $2
+    `UPDATE maillon.submissions SET answered_after_cancel_at = $2, answered_after_cancel_last_id = (SELECT max(submission_id) FROM maillon.submissions)
      WHERE submission_id = $1 AND state = 'cancelled' AND go_started_at IS NOT NULL AND answered_after_cancel_at IS NULL`,
     [submissionId, source.at],
   );

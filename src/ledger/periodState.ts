@@ -31,6 +31,8 @@ export interface SubmissionFact {
   answeredAfterCancel?: boolean;
   /** Earlier versions of the period for its receiver that the receiver rejected after this one was written: it builds on them. */
   rejectedBase?: readonly number[];
+  /** The highest submission id when that answer was recorded (null when recorded before ledger migration 150). */
+  answeredLastId?: number | null;
   /** A cancel of it started writing its TD file (td_started_at): while it is live, that cancel did not finish. */
   cancelStarted?: boolean;
 }
@@ -164,10 +166,14 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
 /**
  * The cancelled submissions their receiver may hold: cancelled after their GO was started, answered
  * by the receiver since (it took the GO before the TD), and nothing written to that receiver for the
- * period after them (an operator's run or rerun since is the operator's decision that it holds none).
+ * period once that answer was known (an operator's run or rerun since is the operator's decision
+ * that it holds none). A submission written before the answer came (by serve or backfill after the
+ * cancel, or by an operator who believed it) decides nothing: its id is at most `answeredLastId`,
+ * the highest submission id when the answer was recorded (unknown for answers recorded before
+ * ledger migration 150: then any later submission counts).
  */
-export function mayHold<T extends { id: number; receiver: string; state: string; answeredAfterCancel?: boolean }>(subs: readonly T[]): T[] {
-  return subs.filter((s) => s.state === 'cancelled' && s.answeredAfterCancel && !subs.some((o) => o.receiver === s.receiver && o.id > s.id));
+export function mayHold<T extends { id: number; receiver: string; state: string; answeredAfterCancel?: boolean; answeredLastId?: number | null }>(subs: readonly T[]): T[] {
+  return subs.filter((s) => s.state === 'cancelled' && s.answeredAfterCancel && !subs.some((o) => o.receiver === s.receiver && o.id > Math.max(s.id, s.answeredLastId ?? s.id)));
 }
 
 /** What the operator asks the receiver about submissions it may hold, and what to do when it holds none. */

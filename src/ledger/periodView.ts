@@ -36,6 +36,7 @@ const SubmissionRow = z.object({
   overdue: z.boolean(),
   answered_after_cancel: z.boolean(),
   rejected_base: z.array(ledgerId),
+  answered_after_cancel_last_id: ledgerId.nullable(),
   td_started: z.boolean(),
 });
 const RunRow = z.object({
@@ -75,7 +76,7 @@ export async function readPeriodViews(ledger: Db, environment: Environment, keys
     ledger,
     `SELECT s.flow, s.period, s.submission_id, s.run_id, s.receiver, s.kind, s.state, s.go_started_at IS NOT NULL AS go_started, s.answered_after_cancel_at IS NOT NULL AS answered_after_cancel,
             ${rejectedBaseSql('s')} AS rejected_base,
-            s.td_started_at IS NOT NULL AS td_started,
+            s.answered_after_cancel_last_id, s.td_started_at IS NOT NULL AS td_started,
             coalesce(s.state = 'sent' AND s.sent_at < $4::timestamptz - make_interval(hours => $5), false) AS overdue
      FROM maillon.submissions s JOIN (${keysSql}) k USING (flow, period)
      WHERE s.environment = $1 ORDER BY s.submission_id`,
@@ -134,6 +135,7 @@ function toSubmission(r: z.output<typeof SubmissionRow>): SubmissionFact {
     overdue: r.overdue,
     answeredAfterCancel: r.answered_after_cancel,
     rejectedBase: r.rejected_base,
+    answeredLastId: r.answered_after_cancel_last_id,
     cancelStarted: r.td_started,
   };
 }

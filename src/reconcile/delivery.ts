@@ -80,10 +80,12 @@ export interface Delivery {
 // named by an anomaly (and those of a rejected file, which are listed) are read one by one.
 const fileRejected = (f: string): string => `(${f}.ack_state IS NOT DISTINCT FROM 'rejected' OR ${f}.noti_state IS NOT DISTINCT FROM 'rejected')`;
 const FILE_REJECTED = fileRejected('f');
-// Submission s was cancelled after its GO, answered since, and nothing went to its receiver after it.
+// Submission s was cancelled after its GO, answered since, and nothing was written to its receiver
+// once that answer was known (a higher id than the highest one then; periodState's mayHold).
 const MAY_HOLD = `(s.state = 'cancelled' AND s.answered_after_cancel_at IS NOT NULL AND NOT EXISTS (
   SELECT FROM maillon.submissions l
-  WHERE l.flow = s.flow AND l.period = s.period AND l.environment = s.environment AND l.receiver = s.receiver AND l.submission_id > s.submission_id))`;
+  WHERE l.flow = s.flow AND l.period = s.period AND l.environment = s.environment AND l.receiver = s.receiver
+    AND l.submission_id > greatest(s.submission_id, s.answered_after_cancel_last_id)))`;
 
 /** The emitted records of the runs `o.run_id <runs>` selects, counted per file in one grouped scan of their lineage: run_id, file_key, n (bigint). */
 const emittedPerFileSql = (runs: string): string => `

@@ -202,7 +202,7 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
       state: view.state,
       action: view.action,
       submissions: view.submissions.map((x) => ({ id: x.id, runId: x.runId, receiver: x.receiver, kind: x.kind, state: x.state })),
-      holds: holdings(versions),
+      holds: holdings(versions, view.submissions),
     },
     checks: [
       versionCheck(counts, r.unchanged ?? 0, r.cancelled ?? 0),

@@ -212,10 +212,12 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
   return { versions, lineage };
 }
 
-/** What each receiver holds now, from the versions: the files of its live submissions and of those it may hold, oldest first. */
-export function holdings(versions: readonly PeriodVersion[]): ReceiverHolding[] {
-  const subs = versions.flatMap((v) => v.files.map((f) => ({ id: f.submissionId, receiver: f.receiver, state: f.state, answeredAfterCancel: f.answeredAfterCancel })));
-  const maybe = new Set(mayHold(subs).map((s) => s.id));
+/**
+ * What each receiver holds now, from the versions: the files of its live submissions and of those
+ * it may hold (`mayHold` of the period's submissions, as the period view reads them), oldest first.
+ */
+export function holdings(versions: readonly PeriodVersion[], submissions: Parameters<typeof mayHold>[0]): ReceiverHolding[] {
+  const maybe = new Set(mayHold(submissions).map((s) => s.id));
   const by = new Map<string, ReceiverHolding>();
   for (const v of versions) {
     for (const f of v.files) {

@@ -22,6 +22,8 @@ export interface MSub {
   answeredAfterCancel?: boolean;
   /** The live submissions of its period when it was written: what it builds on. */
   base: number[];
+  /** The highest submission id when that first answer was read: what was written up to it decides nothing. */
+  answeredLastId?: number;
 }
 
 /** How a reply put on the server is made. */
@@ -53,10 +55,11 @@ export const emptyModel = (): Model => ({ subs: [], pending: [], final: new Map(
 export const liveIn = (m: Model, period: string): MSub[] => m.subs.filter((s) => s.period === period && LIVE.includes(s.state));
 /**
  * The cancelled submissions of a period its (single) receiver may hold: answered after the cancel,
- * nothing written to it after them (a later run or rerun is the operator's word that it holds none).
+ * nothing written to it once that answer was read (a run or rerun then is the operator's word that
+ * it holds none; one written between the cancel and the answer, by serve or backfill, is not).
  */
 export const mayHoldIn = (m: Model, period: string): MSub[] =>
-  m.subs.filter((s) => s.period === period && s.state === 'cancelled' && s.answeredAfterCancel && !m.subs.some((o) => o.period === period && o.id > s.id));
+  m.subs.filter((s) => s.period === period && s.state === 'cancelled' && s.answeredAfterCancel && !m.subs.some((o) => o.period === period && o.id > Math.max(s.id, s.answeredLastId ?? s.id)));
 
 /** What a submission builds on that the receiver rejected since it was written. */
 export const rejectedBaseOf = (m: Model, s: MSub): number[] => s.base.filter((id) => m.subs.find((b) => b.id === id)?.state === 'rejected');
@@ -116,7 +119,12 @@ export function applyExpectedReply(m: Model, r: MReply): 'processed' | 'conflict
   if (r.kind === 'ACRF' && (s.noti || s.ack)) return 'conflict';
   if (r.kind === 'NOTI' && (s.noti || s.ack === 'rejected')) return 'conflict';
   if (s.state === 'cancelled' && s.goStarted) {
-    if (!s.answeredAfterCancel) reached('answered after cancel');
+    if (!s.answeredAfterCancel) {
+      reached('answered after cancel');
+      s.answeredLastId = Math.max(...m.subs.map((x) => x.id));
+      // The rule's case of the reviewer: a newer submission of the period, written before the answer.
+      if (m.subs.some((o) => o.period === s.period && o.id > s.id)) reached('answered after cancel, a newer submission written before');
+    }
     s.answeredAfterCancel = true;
   }
   if (FINAL.includes(s.state) || (s.state === 'written' && !s.goStarted)) return 'conflict';

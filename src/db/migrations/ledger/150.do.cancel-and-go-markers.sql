@@ -11,3 +11,10 @@ ALTER TABLE maillon.submissions ADD COLUMN td_started_at timestamptz;
 -- still there: the GO is written).
 ALTER TABLE maillon.submissions ADD COLUMN go_maybe_unwritten boolean NOT NULL DEFAULT false;
 UPDATE maillon.submissions SET go_maybe_unwritten = true WHERE state = 'written' AND go_started_at IS NOT NULL;
+
+-- The highest submission id of the ledger when answered_after_cancel_at was set: a later
+-- submission to the same receiver for the period (a higher id) was written knowing that the
+-- receiver may hold the cancelled one (the operator's decision); one written before (serve or
+-- backfill after the cancel, before the reply) says nothing of it. Null for facts recorded by
+-- earlier versions: then any later submission counts, as it did.
+ALTER TABLE maillon.submissions ADD COLUMN answered_after_cancel_last_id bigint;
