@@ -15,6 +15,7 @@ import { type BatchFileName, formatBatchFileName, parseBatchFileName } from '../
 import type { Endpoint, Endpoints } from '../transport/receivers.js';
 import { openSftpSession, type SftpSession, withTimeout } from '../transport/sftpSession.js';
 import { downloadReply } from './downloadReply.js';
+import { isRefusedValue, refusedNameReason, shownListedName } from './listedName.js';
 import { processReply } from './processReply.js';
 import { type KeptBody, MAX_DOWNLOAD_ATTEMPTS, recordSetAside, replyStanding } from './replyLedger.js';
 import type { ReplyFolder } from './replyRules.js';
@@ -59,6 +60,9 @@ interface Folder {
 }
 
 type Listed = { name: string; size: number; type: string };
+
+/** The outcome of one listed entry; downloadFailed: the connection may have gone with it. */
+type Entered = ReplyOutcome & { downloadFailed?: true };
 
 /**
  * Reads the reply folder (OUT for R, OUTTEST for T and S) of every receiver we sent to in that
@@ -110,7 +114,7 @@ export async function ingestReplies(deps: AckDeps, environment: Environment): Pr
     const f = folderOf(deps.endpoints.forReceiver(receiver));
     if (seen.has(f.server)) continue;
     seen.add(f.server);
-    outcomes.push(...(await ingestFolder(deps, { ...f, receivers: served.get(f.server)! })));
+    await ingestFolder(deps, { ...f, receivers: served.get(f.server)! }, outcomes);
   }
   return outcomes;
 }
@@ -128,16 +132,15 @@ function endpointIfAny(endpoints: Endpoints, receiver: string): Endpoint | null 
   }
 }
 
-async function ingestFolder(deps: AckDeps, f: Folder): Promise<ReplyOutcome[]> {
+async function ingestFolder(deps: AckDeps, f: Folder, out: ReplyOutcome[]): Promise<void> {
   const open = (): Promise<SftpSession> => (deps.openSession ?? openSftpSession)(f.endpoint, deps.passphrase(f.endpoint.passphraseEnv));
   let session = await open();
   try {
     const entries = await session.list(f.dir);
     const listed = new Map(entries.map((e) => [e.name, e]));
-    const out: ReplyOutcome[] = [];
     for (const entry of [...entries].sort((a, b) => (channelOrder(a.name) < channelOrder(b.name) ? -1 : 1))) {
       if (!/^(FO|CO)\./.test(entry.name) && !/[\\/]|\.\./.test(entry.name)) continue;
-      const outcome = await ingestEntry(deps, session, f, entry, listed);
+      const outcome = await screenedEntry(deps, f, entry.name, () => ingestEntry(deps, session, f, entry, listed));
       if (outcome === null) continue;
       const { downloadFailed, ...reported } = outcome;
       out.push(reported);
@@ -147,10 +150,36 @@ async function ingestFolder(deps: AckDeps, f: Folder): Promise<ReplyOutcome[]> {
         session = await open();
       }
     }
-    return out;
   } finally {
     await closeWithin(session, f.endpoint.timeoutMs);
   }
+}
+
+/**
+ * Reads one listed entry, unless its name cannot be a reply's (a NUL byte, a control character,
+ * longer than a file name): that one is set aside under a shown form (its masked start and a hash)
+ * before its name reaches the ledger. A value of the entry that the ledger still refuses sets it
+ * aside the same way: one entry never stops the others.
+ */
+async function screenedEntry(deps: AckDeps, f: Folder, name: string, read: () => Promise<Entered | null>): Promise<Entered | null> {
+  const refused = refusedNameReason(name);
+  if (refused) return refusedName(deps, f, name, `Its name ${refused}`);
+  try {
+    return await read();
+  } catch (err) {
+    if (!isRefusedValue(err)) throw err;
+    return refusedName(deps, f, name, `The ledger refuses a value of it (${maskPersonalData(err.message.slice(0, 200))})`);
+  }
+}
+
+/** Records and reports a listed entry set aside under its shown form (never recorded again on later passes). */
+async function refusedName(deps: AckDeps, f: Folder, name: string, why: string): Promise<ReplyOutcome> {
+  const shown = shownListedName(name);
+  if ((await replyStanding(deps.ledger, f.server, shown)).known) return { name: shown, result: 'already-processed' };
+  const reason = `${why}: a file listed in the reply folder ${f.server} (${f.folder}, of ${f.receivers.join(', ')}), shown here as ${shown}. It was not read and stays on the server; ask the receiver to remove it.`;
+  await recordSetAside(deps.ledger, { server: f.server, name: shown, at: deps.clock.now(), reason, body: null, fileName: null });
+  deps.logger.warn({ reply: shown, server: f.server, reason }, 'reply set aside');
+  return { name: shown, result: 'set_aside', reason };
 }
 
 /** Closes a session, waiting at most `ms` (a hung server never answers the goodbye). */
@@ -168,7 +197,7 @@ function channelOrder(name: string): string {
 }
 
 /** One listed name: its outcome, or null when it is not complete yet (no GO). */
-async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: Listed, listed: Map<string, Listed>): Promise<(ReplyOutcome & { downloadFailed?: true }) | null> {
+async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: Listed, listed: Map<string, Listed>): Promise<Entered | null> {
   const standing = await replyStanding(deps.ledger, f.server, entry.name);
   if (standing.known) return { name: entry.name, result: 'already-processed' };
   let name: ReplyName;

@@ -6,8 +6,14 @@ import { hostKeyFingerprint } from './hostKey.js';
 const { Server, utils } = ssh2;
 const { OPEN_MODE, STATUS_CODE } = utils.sftp;
 
-/** Ways the embedded server can misbehave on purpose (fault tests only); each fault fires once, then clears itself. */
+/** Ways the embedded server can misbehave on purpose (fault tests only); each fault fires once, then clears itself (but listedNames). */
 export interface SftpFaults {
+  /**
+   * Names every directory listing shows first, as regular files of 10 bytes that cannot be opened:
+   * names no file system holds (a NUL byte, thousands of characters), which only a hostile or
+   * broken server lists. Shown in every listing, not once.
+   */
+  listedNames?: readonly string[];
   /** Drop the connection once this many bytes of a data file were received. */
   dropAfterBytes?: number;
   /** Never answer WRITE requests (a stalled server). */
@@ -85,7 +91,7 @@ export async function startEmbeddedSftpServer(opts: { root: string; hostKey: str
 }
 
 function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, drop: () => void, live: { stalled: boolean }): void {
-  const handles = new Map<number, { fd?: number; dir?: string[]; written: number }>();
+  const handles = new Map<number, { fd?: number; dir?: string[]; listed?: string[]; written: number }>();
   let next = 1;
   // Served from "/" too (the tests' stand-in for OpenSSH, which has no chroot there).
   const inside = root.endsWith(path.sep) ? root : `${root}${path.sep}`;
@@ -198,7 +204,7 @@ function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, dro
     if (!full) return sftp.status(reqid, STATUS_CODE.PERMISSION_DENIED);
     try {
       const id = next++;
-      handles.set(id, { dir: fs.readdirSync(full).map((n) => path.join(full, n)), written: 0 });
+      handles.set(id, { dir: fs.readdirSync(full).map((n) => path.join(full, n)), listed: [...(faults.listedNames ?? [])], written: 0 });
       sftp.handle(reqid, handle(id));
     } catch (err) {
       fail(reqid, err);
@@ -207,15 +213,20 @@ function serveSftp(sftp: ssh2.SFTPWrapper, root: string, faults: SftpFaults, dro
   sftp.on('READDIR', (reqid, h) => {
     const d = get(h);
     if (!d?.dir) return sftp.status(reqid, STATUS_CODE.FAILURE);
-    if (d.dir.length === 0) return sftp.status(reqid, STATUS_CODE.EOF);
+    if (d.dir.length === 0 && !d.listed?.length) return sftp.status(reqid, STATUS_CODE.EOF);
+    const fake = (d.listed ?? []).splice(0).map((n) => ({
+      filename: n,
+      longname: `-rw-r--r-- 1 maillon maillon 10 Jan 1 00:00 ${n}`,
+      attrs: { mode: 0o100644, uid: 0, gid: 0, size: 10, atime: 0, mtime: 0 },
+    }));
     const batch = d.dir.splice(0, 100);
-    sftp.name(
-      reqid,
-      batch.map((f) => ({
+    sftp.name(reqid, [
+      ...fake,
+      ...batch.map((f) => ({
         filename: path.basename(f),
         longname: `${fs.statSync(f).isDirectory() ? 'd' : '-'}rw-r--r-- 1 maillon maillon ${fs.statSync(f).size} Jan 1 00:00 ${path.basename(f)}`,
         attrs: attrs(fs.statSync(f)),
       })),
-    );
+    ]);
   });
 }
