@@ -40,12 +40,20 @@ export interface AckDeps {
   openSession?: (endpoint: Endpoint, passphrase: string | undefined) => Promise<SftpSession>;
 }
 
-/** The outcome for one reply file found on a server. */
+/** The outcome for one reply file found on a server, or for a reply folder that could not be read. */
 export interface ReplyOutcome {
+  /** The reply's name; for folder_failed, the folder (`user@host:port/dir`). */
   name: string;
-  /** processed: applied; conflict: read but not believed (see the reason); set_aside: not read, or not about our files. */
-  result: 'processed' | 'conflict' | 'set_aside' | 'already-processed';
+  /**
+   * processed: applied; conflict: read but not believed (see the reason); set_aside: not read, or
+   * not about our files; folder_failed: the folder could not be read this pass (the others were).
+   */
+  result: 'processed' | 'conflict' | 'set_aside' | 'already-processed' | 'folder_failed';
   reason?: string;
+  /** folder_failed only: the receivers whose replies that folder holds. */
+  receivers?: string[];
+  /** folder_failed only: configuration (its key cannot be read), else transport (server, network, folder). */
+  cause?: 'configuration' | 'transport';
 }
 
 /** One reply folder of one server. */
@@ -71,10 +79,14 @@ type Entered = ReplyOutcome & { downloadFailed?: true };
  * replyRules.ts say it must not be believed (among them: a file of a receiver that folder does
  * not serve). Each reply stands alone: whatever fails in one (its name, its type, its size,
  * its download, its content) sets that reply aside with the reason and the next one is read. A
- * failure that is not the reply's (the database, our disk, a server that cannot be reached) ends
- * the pass with its error.
+ * folder that cannot be read (its server unreachable, the folder missing, its key unreadable) is a
+ * folder_failed outcome naming it and its receivers, and the next folder is read. A failure that
+ * is not a reply's or a folder's (the database, our disk) ends the pass with its error.
+ *
+ * Each outcome is pushed to `outcomes` as soon as it is known: when the pass ends with an error,
+ * the caller still has those of the replies already applied.
  */
-export async function ingestReplies(deps: AckDeps, environment: Environment): Promise<ReplyOutcome[]> {
+export async function ingestReplies(deps: AckDeps, environment: Environment, outcomes: ReplyOutcome[] = []): Promise<ReplyOutcome[]> {
   const receivers = await queryRows(
     deps.ledger,
     // Every receiver of the ledger, and whether it may hold one of our GO files in this
@@ -109,14 +121,27 @@ export async function ingestReplies(deps: AckDeps, environment: Environment): Pr
   }
   await privateFolder(deps.repliesDir);
   const seen = new Set<string>();
-  const outcomes: ReplyOutcome[] = [];
   for (const { receiver } of receivers.filter((r) => r.answers)) {
     const f = folderOf(deps.endpoints.forReceiver(receiver));
     if (seen.has(f.server)) continue;
     seen.add(f.server);
-    await ingestFolder(deps, { ...f, receivers: served.get(f.server)! }, outcomes);
+    const folder = { ...f, receivers: served.get(f.server)! };
+    try {
+      await ingestFolder(deps, folder, outcomes);
+    } catch (err) {
+      if (!(err instanceof TransportError || err instanceof ConfigError)) throw err;
+      outcomes.push(folderFailed(deps, folder, err));
+    }
   }
   return outcomes;
+}
+
+/** A folder that could not be read (or not to its end): named with its receivers, logged, and read again by the next pass. */
+function folderFailed(deps: AckDeps, f: Folder, err: TransportError | ConfigError): ReplyOutcome {
+  const said = maskPersonalData(err.message).trim();
+  const reason = `The reply folder ${f.server} (${f.folder}, of ${f.receivers.join(', ')}) could not be read: ${/[.!?]$/.test(said) ? said : `${said}.`} Its replies not read yet wait there; the other folders were read, and this one is read again by the next pass.`;
+  deps.logger.warn({ server: f.server, receivers: f.receivers, reason }, 'a reply folder could not be read');
+  return { name: f.server, result: 'folder_failed', reason, receivers: [...f.receivers], cause: err instanceof ConfigError ? 'configuration' : 'transport' };
 }
 
 /**

@@ -9,8 +9,12 @@ import type { CliContext } from '../context.js';
 import { escapeControls } from '../../system/escapeControls.js';
 import { environmentOption } from '../resolve.js';
 
-/** Reads the replies of an environment (shared by `maillon acks` and `maillon send`). */
-export async function readAcks(c: CliContext, environment: Environment): Promise<ReplyOutcome[]> {
+/**
+ * Reads the replies of an environment (shared by `maillon acks`, `maillon send` and `maillon serve`);
+ * each outcome is pushed to `outcomes` as it is known, so that a pass ending with an error still
+ * tells what it applied.
+ */
+export async function readAcks(c: CliContext, environment: Environment, outcomes: ReplyOutcome[] = []): Promise<ReplyOutcome[]> {
   const dbs = await c.databases();
   return ingestReplies(
     {
@@ -25,6 +29,7 @@ export async function readAcks(c: CliContext, environment: Environment): Promise
       ...(c.config.trustStore ? { trustStore: parseCertificates(await fs.readFile(c.config.trustStore, 'utf8')) } : {}),
     },
     environment,
+    outcomes,
   );
 }
 
@@ -33,6 +38,18 @@ export function printAcks(outcomes: readonly ReplyOutcome[]): void {
   const fresh = outcomes.filter((o) => o.result !== 'already-processed');
   if (fresh.length === 0) console.log('no new replies');
   for (const o of fresh) console.log(`${o.result.padEnd(10)} ${escapeControls(o.name.slice(0, 120))}${o.reason ? `: ${escapeControls(o.reason)}` : ''}`);
+}
+
+/**
+ * The exit code a pass's outcomes call for: 12 when a reply was set aside or in conflict (told
+ * once, while a folder that failed fails again at the next pass: 12 wins), else 11 when a folder
+ * could not be read (2 when only because of the configuration: its key), else none.
+ */
+export function acksExitCode(outcomes: readonly ReplyOutcome[]): number | undefined {
+  if (outcomes.some((o) => o.result === 'set_aside' || o.result === 'conflict')) return 12;
+  const failed = outcomes.filter((o) => o.result === 'folder_failed');
+  if (failed.some((o) => o.cause !== 'configuration')) return 11;
+  return failed.length > 0 ? 2 : undefined;
 }
 
 /** `maillon acks`: reads the receivers' replies (ACRF, NOTI) and applies them to the ledger. */
@@ -44,10 +61,19 @@ export function registerAcks(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print the outcome as JSON')
     .action(async (opts: { env?: string; json?: boolean }) => {
       const c = ctx();
-      const outcomes = await readAcks(c, environmentOption(c.config, opts.env));
+      const outcomes: ReplyOutcome[] = [];
+      try {
+        await readAcks(c, environmentOption(c.config, opts.env), outcomes);
+      } catch (err) {
+        // The pass ended (the database lost…): what it applied before is told all the same.
+        if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
+        else if (outcomes.some((o) => o.result !== 'already-processed')) printAcks(outcomes);
+        throw err;
+      }
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else printAcks(outcomes);
-      // A reply set aside or not believed (conflict) needs an operator's eyes.
-      if (outcomes.some((o) => o.result === 'set_aside' || o.result === 'conflict')) process.exitCode = 12;
+      // A reply set aside or not believed (conflict) needs an operator's eyes; so does a folder not read.
+      const code = acksExitCode(outcomes);
+      if (code !== undefined) process.exitCode = code;
     });
 }

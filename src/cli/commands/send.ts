@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { ReplyOutcome } from '../../ack/ingestReplies.js';
 import { requireReceiversFile } from '../../config/config.js';
 import { MaillonError } from '../../errors/errors.js';
 import { loadEndpoints } from '../../transport/receivers.js';
@@ -49,10 +50,16 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
       if (opts.acks !== false) {
         // The replies of earlier submissions (and of these, if the receiver is quick) come back now.
         const env = filterEnv ?? c.config.environment;
+        const replies: ReplyOutcome[] = [];
         try {
-          const replies = await readAcks(c, env);
+          await readAcks(c, env, replies);
           if (!opts.json) printAcks(replies);
+          else for (const o of replies.filter((r) => r.result === 'folder_failed')) process.stderr.write(`maillon: ${o.reason}\n`);
+          // A reply folder not read fails the command as a delivery does (its message is printed above).
+          if (replies.some((o) => o.result === 'folder_failed' && o.cause !== 'configuration')) process.exitCode = 11;
+          else if (replies.some((o) => o.result === 'folder_failed') && !process.exitCode) process.exitCode = 2;
         } catch (err) {
+          if (!opts.json && replies.some((o) => o.result !== 'already-processed')) printAcks(replies);
           process.stderr.write(`maillon: the submissions above were handled, but the replies could not be read: ${(err as Error).message}\n`);
           process.exitCode = err instanceof MaillonError ? err.exitCode : 1;
         }
