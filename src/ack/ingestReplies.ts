@@ -15,6 +15,7 @@ import { type BatchFileName, formatBatchFileName, parseBatchFileName } from '../
 import type { Endpoint, Endpoints } from '../transport/receivers.js';
 import { openSftpSession, type SftpSession, withTimeout } from '../transport/sftpSession.js';
 import { downloadReply } from './downloadReply.js';
+import { libraryProblem } from './libraryProblem.js';
 import { isRefusedValue, refusedNameReason, shownListedName } from './listedName.js';
 import { processReply } from './processReply.js';
 import { type KeptBody, MAX_DOWNLOAD_ATTEMPTS, recordSetAside, replyStanding } from './replyLedger.js';
@@ -193,7 +194,7 @@ async function screenedEntry(deps: AckDeps, f: Folder, name: string, read: () =>
     return await read();
   } catch (err) {
     if (!isRefusedValue(err)) throw err;
-    return refusedName(deps, f, name, `The ledger refuses a value of it (${maskPersonalData(err.message.slice(0, 200))})`);
+    return refusedName(deps, f, name, `The ledger refuses a value of it (${libraryProblem(err.message, `PostgreSQL error ${err.code}`)})`);
   }
 }
 

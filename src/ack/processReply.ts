@@ -6,6 +6,7 @@ import { type Pool, withTransaction } from '../db/database.js';
 import { AckError } from '../errors/errors.js';
 import { verifyDetached } from '../sign/cms.js';
 import { createAnomalyStage } from './anomalyStage.js';
+import { libraryProblem } from './libraryProblem.js';
 import { type AppliedReply, applyReply, type ReplySource } from './applyReply.js';
 import { readReply, type ReplyHeader, type ReplyKind } from './replyXml.js';
 import { openZippedReply } from './unzipReply.js';
@@ -57,7 +58,8 @@ export async function processReply(deps: ProcessDeps, reply: DownloadedReply): P
     if (!(err instanceof pg.DatabaseError)) throw err;
     if (err.code === '23505' && err.constraint === 'replies_server_name_key') return 'duplicate';
     // Class 22, data exception: a value of the reply that the ledger cannot hold.
-    if (err.code?.startsWith('22')) throw new AckError(`The reply ${reply.name} holds a value the ledger refuses (${err.message}); it was set aside.`, { cause: err });
+    if (err.code?.startsWith('22'))
+      throw new AckError(`The reply ${reply.name} holds a value the ledger refuses (${libraryProblem(err.message, `PostgreSQL error ${err.code}`)}); it was set aside.`, { cause: err });
     throw err;
   }
 }

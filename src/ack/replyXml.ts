@@ -1,5 +1,7 @@
 import { SaxesParser } from 'saxes';
 import { AckError } from '../errors/errors.js';
+import { maskPersonalData } from '../log/maskPersonalData.js';
+import { libraryProblem, parserPosition } from './libraryProblem.js';
 
 /** An acknowledgement of receipt for one data file: positive (formally valid) or negative (with error ids). */
 export interface Acrf {
@@ -128,7 +130,11 @@ function createReader(source: string): Reader {
   let anomaly: Map<string, string> | null = null;
   let count = 0;
   let completed: Anomaly[] = [];
-  parser.on('error', (e) => fail(`is not well-formed XML (${e.message})`));
+  // saxes quotes the tag, attribute or name at fault, which may hold a person's number: only where and what kind.
+  parser.on('error', (e) => {
+    const at = parserPosition(e.message);
+    fail(`is not well-formed XML (${at ? `${at}: ` : ''}${libraryProblem(e.message, 'a construct XML does not allow')})`);
+  });
   parser.on('doctype', () => fail('contains a DTD or entity declaration, which replies never do, and was not read further'));
   parser.on('opentag', (tag) => {
     if (path.length === 0) {
@@ -173,7 +179,8 @@ function createReader(source: string): Reader {
       anomaly.set(field, value);
     } else if (at.endsWith('/ErrorID') && HEADER.has(at)) {
       if (errorIds.length >= MAX_ERROR_IDS) fail(`lists more than ${MAX_ERROR_IDS} error ids`);
-      errorIds.push(value.slice(0, 200));
+      // An error id is shown in reports and traces: a person's number in it is masked here, once.
+      errorIds.push(maskPersonalData(value).slice(0, 200));
     } else if (HEADER.has(at)) {
       if (fields.has(at)) fail(`gives ${at.split('/').pop()} twice`);
       fields.set(at, value);
@@ -213,7 +220,8 @@ function toAnomaly(raw: Map<string, string>, n: number, fail: (why: string) => n
   }
   const description = raw.get('Description') ?? '';
   if (description.length > MAX_FIELD) fail(`gives anomaly ${n} a description of more than ${MAX_FIELD} characters`);
-  return { inss, attestationId, blocking: cls === 'B', code, description };
+  // A code is shown in reports and traces: a person's number in it is masked here, once.
+  return { inss, attestationId, blocking: cls === 'B', code: maskPersonalData(code), description };
 }
 
 function toHeader(root: 'ACRF' | 'NOTI', fields: Map<string, string>, errorIds: string[], anomalies: number, fail: (why: string) => never): ReplyHeader {

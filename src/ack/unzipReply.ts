@@ -1,6 +1,7 @@
 import { Transform, type Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { AckError } from '../errors/errors.js';
+import { libraryProblem } from './libraryProblem.js';
 
 /**
  * The XML inside a zipped (CO) reply, as a stream: exactly one entry, no path in its name, at
@@ -12,7 +13,7 @@ export function openZippedReply(zipPath: string, maxBytes: number, source: strin
   const refuse = (why: string, cause?: unknown): AckError => new AckError(`The zipped reply ${source} ${why}; it was set aside.`, { cause });
   return new Promise((resolve, reject) => {
     yauzl.open(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true, autoClose: false }, (err, zip) => {
-      if (err || !zip) return reject(refuse(`cannot be opened (${err?.message})`, err));
+      if (err || !zip) return reject(refuse(`cannot be opened (${libraryProblem(err?.message, 'not a zip file yauzl can read')})`, err));
       let closed = false;
       const close = (): void => {
         if (!closed) zip.close();
@@ -21,7 +22,7 @@ export function openZippedReply(zipPath: string, maxBytes: number, source: strin
       let out: Transform | null = null;
       // yauzl reports a bad entry name (strictFileNames) and a damaged directory here; unheard, it would be thrown.
       zip.on('error', (e: Error) => {
-        const failure = refuse(`is damaged or unsafe (${e.message})`, e);
+        const failure = refuse(`is damaged or unsafe (${libraryProblem(e.message, 'a damaged directory or an entry name it refuses')})`, e);
         if (out) out.destroy(failure);
         else reject(failure);
         close();
@@ -31,14 +32,19 @@ export function openZippedReply(zipPath: string, maxBytes: number, source: strin
         return reject(refuse(`holds ${zip.entryCount} entries; a reply holds exactly one`));
       }
       zip.once('entry', (entry: yauzl.Entry) => {
-        if (/[\\/]/.test(entry.fileName) || entry.uncompressedSize > maxBytes) {
+        // The entry's name is never repeated: it may hold a person's number.
+        if (/[\\/]/.test(entry.fileName)) {
           close();
-          return reject(refuse(`holds "${entry.fileName.slice(0, 80)}" (${entry.uncompressedSize} bytes): a path, or over ${maxBytes} bytes`));
+          return reject(refuse(`holds an entry whose name (${entry.fileName.length} characters) has a path in it`));
+        }
+        if (entry.uncompressedSize > maxBytes) {
+          close();
+          return reject(refuse(`holds an entry of ${entry.uncompressedSize} bytes, over ${maxBytes} bytes`));
         }
         zip.openReadStream(entry, (e, stream) => {
           if (e || !stream) {
             close();
-            return reject(refuse(`cannot be read (${e?.message})`, e));
+            return reject(refuse(`cannot be read (${libraryProblem(e?.message, 'its entry cannot be opened')})`, e));
           }
           let size = 0;
           out = new Transform({
@@ -48,7 +54,7 @@ export function openZippedReply(zipPath: string, maxBytes: number, source: strin
               else done(null, chunk);
             },
           });
-          stream.on('error', (se: Error) => out!.destroy(refuse(`is damaged (${se.message})`, se)));
+          stream.on('error', (se: Error) => out!.destroy(refuse(`is damaged (${libraryProblem(se.message, 'its entry does not inflate')})`, se)));
           out.on('close', () => {
             stream.destroy();
             close();

@@ -47,6 +47,8 @@ export function masked(e: TraceEntry): TraceEntry {
     ...e,
     recordKey: e.recordKey === null ? null : /^\d{11}$/.test(e.recordKey) ? maskInss(e.recordKey) : maskPersonalData(e.recordKey),
     message: e.message === null ? null : maskPersonalData(e.message),
+    // Codes and error ids are the receiver's texts: one holding a person's number (a ledger row from before they were masked on reading) is masked.
+    ackErrors: e.ackErrors.map(maskPersonalData),
     anomalies: e.anomalies.map(maskedAnomaly),
     fileAnomalies: e.fileAnomalies.map(maskedAnomaly),
     unmatchedAnomalies: e.unmatchedAnomalies.map((a) => ({ ...maskedAnomaly(a), inss: a.inss === null ? null : maskInss(a.inss) })),
@@ -54,5 +56,5 @@ export function masked(e: TraceEntry): TraceEntry {
 }
 
 function maskedAnomaly<A extends TraceAnomaly>(a: A): A {
-  return { ...a, description: a.description === null ? null : maskPersonalData(a.description) };
+  return { ...a, code: maskPersonalData(a.code), description: a.description === null ? null : maskPersonalData(a.description) };
 }
