@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import type { ReplyOutcome } from '../../src/ack/ingestReplies.js';
+import { withTransaction } from '../../src/db/database.js';
 import { collectChunks } from '../../src/reconcile/chunks.js';
 import { readReportHead, readReportLists } from '../../src/reconcile/report.js';
 import { reportChunks } from '../../src/reconcile/reportStream.js';
@@ -8,6 +9,7 @@ import { zipOne } from '../../src/simulate/zipOne.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
 import { traceToText } from '../../src/trace/traceText.js';
+import { applyTestReply } from '../helpers/applyTestReply.js';
 import { acrfBody, CHANNEL_CLOCK, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
 
 /** A person's number no record of the dossier has: the replies carry it where no INSS belongs. */
@@ -91,6 +93,33 @@ describe("a person's number where a reply holds no INSS (real sshd, real Postgre
     for (const shown of [JSON.stringify(trace), traceToText(trace), traceToHtml(trace)]) {
       expect(shown).toContain('X-93*******61');
       expect(shown).not.toContain(INSS);
+    }
+  });
+
+  it('masks in the trace a code and an error id recorded unmasked (a ledger row from before they were masked on reading)', async () => {
+    const t = await ch.runAndSend('T');
+    const record = (await ch.fx.db.pool.query(`SELECT source_key, record_key FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1`, [t.run.runId])).rows[0];
+    await withTransaction(ch.fx.db.pool, async (tx) => {
+      await applyTestReply(tx, 'FO.ACRF.OLD-ROW', CHANNEL_CLOCK.now(), { kind: 'ACRF', fileName: t.file, accepted: false, errorIds: [INSS] });
+    });
+    const t2 = await ch.runAndSend('T');
+    const record2 = (await ch.fx.db.pool.query(`SELECT source_key, record_key FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1`, [t2.run.runId]))
+      .rows[0];
+    await withTransaction(ch.fx.db.pool, async (tx) => {
+      await applyTestReply(tx, 'FO.ACRF.OLD-ROW2', CHANNEL_CLOCK.now(), { kind: 'ACRF', fileName: t2.file, accepted: true, errorIds: [] });
+      await applyTestReply(tx, 'FO.NOTI.OLD-ROW2', CHANNEL_CLOCK.now(), {
+        kind: 'NOTI',
+        fileName: t2.file,
+        result: 'accepted_with_anomalies',
+        anomalies: [{ inss: record2.record_key, attestationId: null, blocking: true, code: `X-${INSS}`, description: 'old' }],
+      });
+    });
+    for (const key of [record.source_key, record2.source_key]) {
+      const trace = await traceRecord({ ledger: ch.fx.db.pool, dossier: ch.fx.db.pool }, key, { now: CHANNEL_CLOCK.now() });
+      for (const shown of [JSON.stringify(trace), traceToText(trace), traceToHtml(trace)]) {
+        expect(shown).toContain('93*******61');
+        expect(shown).not.toContain(INSS);
+      }
     }
   });
 });
