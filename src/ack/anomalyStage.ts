@@ -15,10 +15,18 @@ export interface AnomalyStage {
   /** Abandons the COPY after a failure, so that the transaction can be rolled back. */
   abort(reason: Error): Promise<void>;
   /**
-   * Stores the staged anomalies in maillon.record_anomalies, each matched to the first emitted
-   * record of the file with that INSS (and that AttestationID when the anomaly gives one).
+   * Stores the staged anomalies in maillon.record_anomalies, each matched to the record of the file
+   * with its AttestationID when it gives one, else to the first emitted record with its INSS.
+   * `otherInss`: anomalies matched by their AttestationID that give another INSS than their record's.
    */
-  store(target: { replyId: number; fileId: number; runId: number; fileKey: string }): Promise<{ stored: number; unmatched: number }>;
+  store(target: { replyId: number; fileId: number; runId: number; fileKey: string }): Promise<StoredAnomalies>;
+}
+
+/** What storing a NOTI's anomalies did. */
+export interface StoredAnomalies {
+  stored: number;
+  unmatched: number;
+  otherInss: number;
 }
 
 /** Starts a stage on the transaction's client; the temporary table is made with the first anomaly. */
@@ -48,11 +56,12 @@ export function createAnomalyStage(tx: PoolClient): AnomalyStage {
       if (copy) await copy.abort(reason);
     },
     async store(t) {
-      if (n === 0) return { stored: 0, unmatched: 0 };
+      if (n === 0) return { stored: 0, unmatched: 0, otherInss: 0 };
       await tx.query(MATCH_SETTINGS);
-      const res = await tx.query<{ stored: number; unmatched: number }>(STORE_ANOMALIES, [t.replyId, t.fileId, t.runId, t.fileKey]);
+      const res = await tx.query<{ stored: number; unmatched: number; other_inss: number }>(STORE_ANOMALIES, [t.replyId, t.fileId, t.runId, t.fileKey]);
       await tx.query(MATCH_SETTINGS_END);
-      return res.rows[0]!;
+      const row = res.rows[0]!;
+      return { stored: row.stored, unmatched: row.unmatched, otherInss: row.other_inss };
     },
   };
 }
@@ -85,18 +94,34 @@ export const MATCH_SETTINGS_END = `SET LOCAL enable_nestloop TO DEFAULT; SET LOC
  */
 export const aboutWholeFileSql = (a: string): string => `(${a}.ordinal IS NULL AND ${a}.inss IS NULL AND ${a}.attestation_id IS NULL)`;
 
-/** Stores the staged anomalies, each matched to the first emitted record of the file with its INSS (and its AttestationID when given): $1 reply, $2 file, $3 run, $4 file key. */
+/**
+ * Stores the staged anomalies, each matched to a record of the file: $1 reply, $2 file, $3 run, $4
+ * file key. An anomaly that gives an AttestationID names the emitted record of the file with that
+ * AttestationID, whatever INSS it gives (none, or another: the receiver's current number of a
+ * person whose BIS number was replaced); one that gives an INSS only names the first emitted
+ * record of the file with that INSS. Each is one hash join of the staged anomalies with the file's
+ * records that either names (no query per anomaly). `other_inss` counts the anomalies matched by
+ * their AttestationID whose INSS is not their record's: kept as the receiver gave it, visible in
+ * the trace.
+ */
 export const STORE_ANOMALIES = `WITH emitted AS (
    SELECT o.ordinal, o.record_key, o.attestation_id FROM maillon.record_outcomes o
-   WHERE o.run_id = $3 AND o.file_key = $4 AND o.outcome = 'emitted' AND o.record_key IN (SELECT inss FROM reply_anomalies)
- ), matched AS (
+   WHERE o.run_id = $3 AND o.file_key = $4 AND o.outcome = 'emitted'
+     AND (o.record_key IN (SELECT inss FROM reply_anomalies WHERE attestation_id IS NULL) OR o.attestation_id IN (SELECT attestation_id::bigint FROM reply_anomalies))
+ ), by_attestation AS (
+   SELECT DISTINCT ON (a.n) a.n, e.ordinal, e.record_key
+   FROM reply_anomalies a JOIN emitted e ON e.attestation_id = a.attestation_id::bigint
+   ORDER BY a.n, e.ordinal
+ ), by_inss AS (
    SELECT DISTINCT ON (a.n) a.n, e.ordinal
-   FROM reply_anomalies a LEFT JOIN emitted e ON e.record_key = a.inss AND (a.attestation_id IS NULL OR e.attestation_id = a.attestation_id::bigint)
+   FROM reply_anomalies a JOIN emitted e ON e.record_key = a.inss
+   WHERE a.attestation_id IS NULL
    ORDER BY a.n, e.ordinal
  ), stored AS (
    INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, inss, attestation_id, blocking, code, description)
-   SELECT $1, $2, $3, m.ordinal, a.inss, a.attestation_id, a.blocking, a.code, a.description
-   FROM reply_anomalies a JOIN matched m USING (n) ORDER BY a.n
+   SELECT $1, $2, $3, coalesce(t.ordinal, i.ordinal), a.inss, a.attestation_id, a.blocking, a.code, a.description
+   FROM reply_anomalies a LEFT JOIN by_attestation t USING (n) LEFT JOIN by_inss i USING (n) ORDER BY a.n
    RETURNING ordinal
  )
- SELECT count(*)::int AS stored, count(*) FILTER (WHERE ordinal IS NULL)::int AS unmatched FROM stored`;
+ SELECT (SELECT count(*)::int FROM stored) AS stored, (SELECT count(*)::int FROM stored WHERE ordinal IS NULL) AS unmatched,
+        (SELECT count(*)::int FROM reply_anomalies a JOIN by_attestation t USING (n) WHERE a.inss IS DISTINCT FROM t.record_key AND a.inss IS NOT NULL) AS other_inss`;

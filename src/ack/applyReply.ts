@@ -63,11 +63,12 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
     return { state: 'conflict', submissionId: file.submissionId, reason };
   }
   let unmatched = 0;
+  let otherInss = 0;
   if (reply.kind === 'ACRF') {
     await guardedFileUpdate(tx, `ack_state = $2, ack_errors = $3`, `ack_state IS NULL AND noti_state IS NULL`, [file.fileId, reply.accepted ? 'received' : 'rejected', reply.errorIds]);
   } else {
     await guardedFileUpdate(tx, `noti_state = $2`, `noti_state IS NULL AND ack_state IS DISTINCT FROM 'rejected'`, [file.fileId, reply.result]);
-    unmatched = (await stage.store({ replyId, fileId: file.fileId, runId: file.runId, fileKey: file.fileKey })).unmatched;
+    ({ unmatched, otherInss } = await stage.store({ replyId, fileId: file.fileId, runId: file.runId, fileKey: file.fileKey }));
   }
   await appendEvent(tx, {
     at: source.at,
@@ -76,7 +77,7 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
     detail: {
       reply: source.name,
       file: reply.fileName,
-      ...(reply.kind === 'ACRF' ? { accepted: reply.accepted, errorIds: reply.errorIds } : { result: reply.result, anomalies: reply.anomalies, unmatched }),
+      ...(reply.kind === 'ACRF' ? { accepted: reply.accepted, errorIds: reply.errorIds } : { result: reply.result, anomalies: reply.anomalies, unmatched, ...(otherInss ? { otherInss } : {}) }),
     },
   });
   const submissionState = await deriveSubmissionState(tx, file.submissionId, source.at, source.name);

@@ -21,6 +21,12 @@ export interface TraceAnomaly {
   code: string;
   blocking: boolean;
   description: string | null;
+  /**
+   * The INSS the anomaly gives when it is not the record's: it named the record by its AttestationID
+   * and gave another number (the person's current INSS after a BIS number, or a mistake). Masked
+   * unless unmasked; absent when it gives the record's INSS or none.
+   */
+  otherInss?: string;
 }
 
 /** An anomaly of a NOTI that rejected the record's file, naming a record the file does not hold (an INSS not sent in it, or an AttestationID it does not have). */
@@ -112,7 +118,15 @@ const OutcomeRow = z.object({
   submission_id: ledgerId.nullable(),
   submission_state: z.string().nullable(),
 });
-const AnomalyRow = z.object({ run_id: ledgerId, ordinal: z.number().nullable(), code: z.string(), blocking: z.boolean(), description: z.string().nullable(), reply: z.string() });
+const AnomalyRow = z.object({
+  run_id: ledgerId,
+  ordinal: z.number().nullable(),
+  code: z.string(),
+  blocking: z.boolean(),
+  description: z.string().nullable(),
+  reply: z.string(),
+  inss: z.string().nullable(),
+});
 const FileAnomalyRow = z.object({ file_id: ledgerId, code: z.string(), blocking: z.boolean(), description: z.string().nullable(), reply: z.string() });
 const UnmatchedRow = FileAnomalyRow.extend({ inss: z.string().nullable(), attestation_id: z.string().nullable() });
 const ReplyRow = z.object({ file_name: z.string().nullable(), name: z.string(), kind: z.string().nullable(), state: z.string(), received_at: z.date() });
@@ -161,7 +175,7 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
   const [anomalies, fileAnomalies, unmatched, replies] = await Promise.all([
     queryRows(
       ledger,
-      `SELECT a.run_id, a.ordinal, a.code, a.blocking, a.description, p.name AS reply
+      `SELECT a.run_id, a.ordinal, a.code, a.blocking, a.description, p.name AS reply, a.inss
        FROM unnest($1::bigint[], $2::int[]) AS k (run_id, ordinal)
        JOIN maillon.record_anomalies a ON a.run_id = k.run_id AND a.ordinal = k.ordinal
        JOIN maillon.replies p ON p.reply_id = a.reply_id ORDER BY a.anomaly_id`,
@@ -215,7 +229,13 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
       ackErrors: r.ack_errors ?? [],
       noti: r.noti_state,
       replies: replies.filter((p) => p.file_name === r.file).map((p) => ({ name: p.name, kind: p.kind, state: p.state, receivedAt: p.received_at.toISOString() })),
-      anomalies: mine.map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description })),
+      anomalies: mine.map((a) => ({
+        reply: a.reply,
+        code: a.code,
+        blocking: a.blocking,
+        description: a.description,
+        ...(a.inss !== null && a.inss !== r.record_key ? { otherInss: a.inss } : {}),
+      })),
       fileAnomalies: fileAnomalies.filter((a) => a.file_id === r.file_id).map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description })),
       unmatchedAnomalies: unmatched
         .filter((a) => a.file_id === r.file_id)

@@ -1,6 +1,6 @@
 import { escapeHtml as esc } from '../render/xml.js';
 import type { Trace, TraceAnomaly } from './readTrace.js';
-import { namedRecord, whereTo } from './traceText.js';
+import { namedRecord, otherInss, whereTo } from './traceText.js';
 
 /**
  * The trace as one self-contained HTML page (no script, no external resource): a form to trace
@@ -54,5 +54,5 @@ ${rows}
 }
 
 function anomalyText(a: TraceAnomaly): string {
-  return `${a.code}${a.blocking ? ' blocking' : ''}${a.description ? `: ${a.description}` : ''}`;
+  return `${a.code}${a.blocking ? ' blocking' : ''}${otherInss(a)}${a.description ? `: ${a.description}` : ''}`;
 }

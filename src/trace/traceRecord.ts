@@ -49,7 +49,7 @@ export function masked(e: TraceEntry): TraceEntry {
     message: e.message === null ? null : maskPersonalData(e.message),
     // Codes and error ids are the receiver's texts: one holding a person's number (a ledger row from before they were masked on reading) is masked.
     ackErrors: e.ackErrors.map(maskPersonalData),
-    anomalies: e.anomalies.map(maskedAnomaly),
+    anomalies: e.anomalies.map((a) => (a.otherInss === undefined ? maskedAnomaly(a) : { ...maskedAnomaly(a), otherInss: maskInss(a.otherInss) })),
     fileAnomalies: e.fileAnomalies.map(maskedAnomaly),
     unmatchedAnomalies: e.unmatchedAnomalies.map((a) => ({ ...maskedAnomaly(a), inss: a.inss === null ? null : maskInss(a.inss) })),
   };

@@ -35,7 +35,12 @@ function ackErrors(e: TraceEntry): string {
 }
 
 function anomalyText(a: TraceAnomaly): string {
-  return `${escapeControls(a.code)}${a.blocking ? ' (blocking)' : ''} in ${escapeControls(a.reply)}${a.description ? `: ${escapeControls(a.description)}` : ''}`;
+  return `${escapeControls(a.code)}${a.blocking ? ' (blocking)' : ''} in ${escapeControls(a.reply)}${otherInss(a)}${a.description ? `: ${escapeControls(a.description)}` : ''}`;
+}
+
+/** ` (named by its AttestationID, with INSS 85*******28)` when the anomaly gives another INSS than its record's. */
+export function otherInss(a: TraceAnomaly): string {
+  return a.otherInss === undefined ? '' : ` (named by its AttestationID, with INSS ${escapeControls(a.otherInss)})`;
 }
 
 /** The record an unmatched anomaly names: `INSS 00*******97, AttestationID 123`. */

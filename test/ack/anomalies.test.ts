@@ -55,7 +55,7 @@ describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)
     expect(many.statements).toBe(few.statements);
   });
 
-  it('matches each anomaly to the first record of the file with its INSS, and its AttestationID when given; keeps document order', async () => {
+  it('matches each anomaly to the record of the file with its AttestationID when given, else the first with its INSS; keeps document order', async () => {
     const t = await ch.runAndSend('T');
     const ids = await ch.fx.db.pool.query<{ record_key: string; ordinal: number; attestation_id: string }>(
       `SELECT record_key, ordinal, attestation_id FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' AND record_key IN ('85073003328', '03051212332') ORDER BY ordinal`,
@@ -69,7 +69,8 @@ describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)
       'NOTI',
       notiBody(t.file, 2, [
         { inss: '85073003328', attestationId: a001.attestation_id, code: 'C1' },
-        { inss: '85073003328', attestationId: a002.attestation_id, code: 'C2' }, // A002's id under A001's INSS: no such record
+        // A002's AttestationID under A001's INSS: the AttestationID names the record (before, unmatched).
+        { inss: '85073003328', attestationId: a002.attestation_id, code: 'C2' },
         { code: 'C3' }, // names no one
         { inss: '03051212332', code: 'C4', blocking: 'B' },
         { inss: '99999999999', code: 'C5' }, // not in the file
@@ -79,13 +80,13 @@ describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)
     const rows = await ch.fx.db.pool.query('SELECT code, ordinal, inss, attestation_id, blocking FROM maillon.record_anomalies WHERE run_id = $1 ORDER BY anomaly_id', [t.run.runId]);
     expect(rows.rows).toEqual([
       { code: 'C1', ordinal: a001.ordinal, inss: '85073003328', attestation_id: a001.attestation_id, blocking: false },
-      { code: 'C2', ordinal: null, inss: '85073003328', attestation_id: a002.attestation_id, blocking: false },
+      { code: 'C2', ordinal: a002.ordinal, inss: '85073003328', attestation_id: a002.attestation_id, blocking: false },
       { code: 'C3', ordinal: null, inss: null, attestation_id: null, blocking: false },
       { code: 'C4', ordinal: a002.ordinal, inss: '03051212332', attestation_id: null, blocking: true },
       { code: 'C5', ordinal: null, inss: '99999999999', attestation_id: null, blocking: false },
     ]);
     const event = await ch.fx.db.pool.query(`SELECT detail FROM maillon.events WHERE submission_id = $1 AND kind = 'noti'`, [t.submissionId]);
-    expect(event.rows[0].detail).toMatchObject({ anomalies: 5, unmatched: 3, result: 'accepted_with_anomalies' });
+    expect(event.rows[0].detail).toMatchObject({ anomalies: 5, unmatched: 2, otherInss: 1, result: 'accepted_with_anomalies' });
     // A blocking anomaly refuses its record, not the file.
     expect(await ch.stateOf(t.submissionId)).toBe('accepted_with_anomalies');
   });
@@ -112,7 +113,10 @@ describe("a NOTI's anomalies are applied set by set (real PostgreSQL, real sshd)
     try {
       await tx.query('BEGIN');
       const stage = createAnomalyStage(tx);
-      for (let i = 0; i < 300; i++) await stage.add({ inss: i % 2 ? '85073003328' : '03051212332', attestationId: null, blocking: false, code: `N${i}`, description: 'd' });
+      // Some by INSS, some by AttestationID (with or without an INSS): both joins are planned.
+      for (let i = 0; i < 300; i++) {
+        await stage.add({ inss: i % 5 === 4 ? null : i % 2 ? '85073003328' : '03051212332', attestationId: i % 3 ? null : String(i), blocking: false, code: `N${i}`, description: 'd' });
+      }
       await stage.end();
       await tx.query(MATCH_SETTINGS);
       const explained = await tx.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${STORE_ANOMALIES}`, [1, file.rows[0]!.file_id, t.run.runId, file.rows[0]!.file_key]);
