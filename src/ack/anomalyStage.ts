@@ -20,6 +20,25 @@ export interface AnomalyStage {
    * `otherInss`: anomalies matched by their AttestationID that give another INSS than their record's.
    */
   store(target: { replyId: number; fileId: number; runId: number; fileKey: string }): Promise<StoredAnomalies>;
+  /**
+   * Compares the staged anomalies with those the ledger holds about the file (any reply's): how
+   * many it adds and how many of those block, and whether they are exactly those of reply
+   * `replyId` (the NOTI applied to the file), in any order. Anomalies are compared as multisets by
+   * INSS, AttestationID, class and code (not by description).
+   */
+  compare(target: { runId: number; fileId: number; replyId: number }): Promise<AnomalyComparison>;
+  /** Drops from the stage the anomalies the ledger already holds about the file (as compare counts them): store() then stores only the others. */
+  dropKnown(target: { runId: number; fileId: number }): Promise<void>;
+}
+
+/** How a NOTI's anomalies compare with those already recorded about its file. */
+export interface AnomalyComparison {
+  /** Anomalies no reply about the file gave before (one given twice and recorded once counts once). */
+  added: number;
+  /** Of those, the blocking ones. */
+  addedBlocking: number;
+  /** Exactly the anomalies of the reply compared with (the same multiset). */
+  same: boolean;
 }
 
 /** What storing a NOTI's anomalies did. */
@@ -62,6 +81,23 @@ export function createAnomalyStage(tx: PoolClient): AnomalyStage {
       await tx.query(MATCH_SETTINGS_END);
       const row = res.rows[0]!;
       return { stored: row.stored, unmatched: row.unmatched, otherInss: row.other_inss };
+    },
+    async compare(t) {
+      if (n === 0) {
+        const res = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM maillon.record_anomalies WHERE run_id = $1 AND file_id = $2 AND reply_id = $3`, [t.runId, t.fileId, t.replyId]);
+        return { added: 0, addedBlocking: 0, same: res.rows[0]!.n === 0 };
+      }
+      await tx.query(MATCH_SETTINGS);
+      const res = await tx.query<{ added: number; added_blocking: number; same: boolean }>(COMPARE_ANOMALIES, [t.runId, t.fileId, t.replyId]);
+      await tx.query(MATCH_SETTINGS_END);
+      const row = res.rows[0]!;
+      return { added: row.added, addedBlocking: row.added_blocking, same: row.same };
+    },
+    async dropKnown(t) {
+      if (n === 0) return;
+      await tx.query(MATCH_SETTINGS);
+      await tx.query(DROP_KNOWN_ANOMALIES, [t.runId, t.fileId]);
+      await tx.query(MATCH_SETTINGS_END);
     },
   };
 }
@@ -125,3 +161,24 @@ export const STORE_ANOMALIES = `WITH emitted AS (
  )
  SELECT (SELECT count(*)::int FROM stored) AS stored, (SELECT count(*)::int FROM stored WHERE ordinal IS NULL) AS unmatched,
         (SELECT count(*)::int FROM reply_anomalies a JOIN by_attestation t USING (n) WHERE a.inss IS DISTINCT FROM t.record_key AND a.inss IS NOT NULL) AS other_inss`;
+
+/**
+ * Anomalies keyed for a multiset comparison: INSS, AttestationID, class, code, and the rank of the
+ * anomaly among its equals (the second of two equal anomalies has k = 2), so that equality of keys
+ * pairs them one to one. Hashable equalities: the comparisons below are hash (anti-)joins.
+ */
+const keyed = (from: string, where: string, order: string): string =>
+  `SELECT ${order} AS id, coalesce(inss, '') AS i, coalesce(attestation_id, '') AS t, blocking AS b, code AS c, row_number() OVER (PARTITION BY inss, attestation_id, blocking, code ORDER BY ${order}) AS k
+   FROM ${from} WHERE ${where}`;
+const SAME_KEY = (x: string, y: string): string => `${x}.i = ${y}.i AND ${x}.t = ${y}.t AND ${x}.b = ${y}.b AND ${x}.c = ${y}.c AND ${x}.k = ${y}.k`;
+const KEYED_STAGE = `staged AS (${keyed('reply_anomalies', 'true', 'n')}), known AS (${keyed('maillon.record_anomalies', 'run_id = $1 AND file_id = $2', 'anomaly_id')})`;
+
+/** compare(): $1 run, $2 file, $3 the applied reply. */
+const COMPARE_ANOMALIES = `WITH ${KEYED_STAGE}, applied AS (${keyed('maillon.record_anomalies', 'run_id = $1 AND file_id = $2 AND reply_id = $3', 'anomaly_id')}),
+ added AS (SELECT s.b FROM staged s WHERE NOT EXISTS (SELECT FROM known x WHERE ${SAME_KEY('x', 's')}))
+ SELECT (SELECT count(*)::int FROM added) AS added, (SELECT count(*)::int FROM added WHERE b) AS added_blocking,
+        (SELECT count(*) FROM staged) = (SELECT count(*) FROM applied) AND NOT EXISTS (SELECT FROM staged s WHERE NOT EXISTS (SELECT FROM applied x WHERE ${SAME_KEY('x', 's')})) AS same`;
+
+/** dropKnown(): $1 run, $2 file. */
+const DROP_KNOWN_ANOMALIES = `WITH ${KEYED_STAGE}
+ DELETE FROM reply_anomalies r USING staged s WHERE r.n = s.id AND EXISTS (SELECT FROM known x WHERE ${SAME_KEY('x', 's')})`;

@@ -8,7 +8,7 @@ import { settleFromReplies } from '../ledger/transitions.js';
 import { parseBatchFileName } from '../package/batchFileName.js';
 import type { AnomalyStage } from './anomalyStage.js';
 import { recordReadReply, type KeptBody } from './replyLedger.js';
-import { answersCancelledDelivery, conflictOf, type NamedFile, type ReplyOrigin } from './replyRules.js';
+import { answersCancelledDelivery, conflictOf, keepsAnomaliesOf, type NamedFile, type ReplyOrigin, type Repetition } from './replyRules.js';
 import type { ReplyHeader } from './replyXml.js';
 
 /** Where a reply came from and what was kept of it. */
@@ -28,6 +28,7 @@ const NamedFileRow = z.object({
   run_id: ledgerId,
   file_key: z.string(),
   ack_state: z.enum(['received', 'rejected']).nullable(),
+  ack_errors: z.array(z.string()).nullable(),
   noti_state: z.enum(['accepted', 'accepted_with_anomalies', 'rejected']).nullable(),
   submission_id: ledgerId,
   receiver: z.string(),
@@ -35,7 +36,7 @@ const NamedFileRow = z.object({
   state: z.string(),
   go_started: z.boolean(),
 });
-const AppliedRow = z.object({ kind: z.enum(['ACRF', 'NOTI']), name: z.string() });
+const AppliedRow = z.object({ reply_id: ledgerId, kind: z.enum(['ACRF', 'NOTI']), name: z.string(), sha256: z.string().nullable() });
 
 /**
  * Applies a read reply inside the caller's transaction, under its submission's lock: the reply
@@ -46,6 +47,7 @@ const AppliedRow = z.object({ kind: z.enum(['ACRF', 'NOTI']), name: z.string() }
 export async function applyReply(tx: PoolClient, source: ReplySource, reply: ReplyHeader, stage: AnomalyStage): Promise<AppliedReply> {
   const file = await lockNamedFile(tx, reply.fileName);
   if (!file) throw new AckError(`The ${reply.kind} reply is about ${shownFileName(reply.fileName)}, which is not a file we sent; it was set aside.`, { fileName: reply.fileName });
+  file.repetition = await repetitionOf(reply, source, file, stage);
   const reason = conflictOf(reply, source, file);
   const replyId = await recordReadReply(tx, {
     server: source.server,
@@ -59,6 +61,10 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
     signature: source.signature,
   });
   if (reason) {
+    if (file.repetition && file.repetition.added > 0 && keepsAnomaliesOf(reply, source, file)) {
+      await stage.dropKnown({ runId: file.runId, fileId: file.fileId });
+      await stage.store({ replyId, fileId: file.fileId, runId: file.runId, fileKey: file.fileKey });
+    }
     if (answersCancelledDelivery(reply, source, file)) await markAnsweredAfterCancel(tx, file.submissionId, source, reply.kind);
     return { state: 'conflict', submissionId: file.submissionId, reason };
   }
@@ -113,17 +119,41 @@ async function markAnsweredAfterCancel(tx: PoolClient, submissionId: number, sou
   if (res.rowCount === 1) await appendEvent(tx, { at: source.at, submissionId, kind: 'answered_after_cancel', detail: { reply: source.name, replyKind: kind } });
 }
 
+/**
+ * How a second ACRF or NOTI of a file compares with the one applied: the same bytes, or the same
+ * error ids (ACRF) or anomalies (NOTI, compared in the ledger, by one statement); what it adds.
+ * Undefined when no reply of its kind was applied to the file.
+ */
+async function repetitionOf(reply: ReplyHeader, source: ReplySource, file: LockedFile, stage: AnomalyStage): Promise<Repetition | undefined> {
+  const applied = file.appliedRows[reply.kind];
+  if (!applied || (reply.kind === 'ACRF' ? !file.ack : !file.noti)) return undefined;
+  if (applied.sha256 !== null && applied.sha256 === source.body.sha256) return { same: true, added: 0, addedBlocking: 0 };
+  if (reply.kind === 'ACRF') {
+    const left = [...file.ackErrors];
+    let added = 0;
+    for (const id of reply.errorIds) {
+      const at = left.indexOf(id);
+      if (at < 0) added++;
+      else left.splice(at, 1);
+    }
+    return { same: added === 0 && left.length === 0, added, addedBlocking: 0 };
+  }
+  return stage.compare({ runId: file.runId, fileId: file.fileId, replyId: applied.reply_id });
+}
+
+type LockedFile = NamedFile & { fileId: number; runId: number; fileKey: string; ackErrors: readonly string[]; appliedRows: Partial<Record<'ACRF' | 'NOTI', z.output<typeof AppliedRow>>> };
+
 /** The FI file a reply names, its submission locked (replies, send and cancel serialise on it); null when we sent no such file. */
-async function lockNamedFile(tx: PoolClient, fileName: string): Promise<(NamedFile & { fileId: number; runId: number; fileKey: string }) | null> {
+async function lockNamedFile(tx: PoolClient, fileName: string): Promise<LockedFile | null> {
   const row = await queryFirst(
     tx,
-    `SELECT f.file_id, f.run_id, f.file_key, f.ack_state, f.noti_state, s.submission_id, s.receiver, s.environment, s.state, s.go_started_at IS NOT NULL AS go_started
+    `SELECT f.file_id, f.run_id, f.file_key, f.ack_state, f.ack_errors, f.noti_state, s.submission_id, s.receiver, s.environment, s.state, s.go_started_at IS NOT NULL AS go_started
      FROM maillon.files f JOIN maillon.submissions s USING (submission_id) WHERE f.name = $1 AND f.kind = 'FI' FOR UPDATE OF s`,
     [fileName],
     NamedFileRow,
   );
   if (!row) return null;
-  const applied = await queryRows(tx, `SELECT kind, name FROM maillon.replies WHERE file_name = $1 AND state = 'processed' ORDER BY reply_id`, [fileName], AppliedRow);
+  const applied = await queryRows(tx, `SELECT reply_id, kind, name, sha256 FROM maillon.replies WHERE file_name = $1 AND state = 'processed' ORDER BY reply_id`, [fileName], AppliedRow);
   return {
     name: fileName,
     fileId: row.file_id,
@@ -137,6 +167,8 @@ async function lockNamedFile(tx: PoolClient, fileName: string): Promise<(NamedFi
     ack: row.ack_state,
     noti: row.noti_state,
     applied: Object.fromEntries(applied.map((r) => [r.kind, r.name])),
+    ackErrors: row.ack_errors ?? [],
+    appliedRows: Object.fromEntries(applied.map((r) => [r.kind, r])),
   };
 }
 

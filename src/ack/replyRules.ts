@@ -35,6 +35,21 @@ export interface NamedFile {
   noti: 'accepted' | 'accepted_with_anomalies' | 'rejected' | null;
   /** The replies already applied to this file, by kind (for the sentences). */
   applied: { ACRF?: string; NOTI?: string };
+  /**
+   * How this reply compares with the one of its kind already applied to the file, when there is
+   * one (absent: taken as saying the same).
+   */
+  repetition?: Repetition;
+}
+
+/** A second ACRF or NOTI of a file, compared with the one applied. */
+export interface Repetition {
+  /** The same bytes (sha256), or the same result and the same anomalies (NOTI) or error ids (ACRF), in any order. */
+  same: boolean;
+  /** NOTI: its anomalies that no reply about the file gave before; ACRF: its error ids the applied ACRF did not give. */
+  added: number;
+  /** NOTI: of those anomalies, the blocking ones. */
+  addedBlocking: number;
 }
 
 /** Submission states that nothing may leave. */
@@ -77,19 +92,50 @@ function fileConflict(reply: ReplyHeader, file: NamedFile): string | null {
     if (file.noti) return `Contradiction: an ACRF after the NOTI${earlier('NOTI')} of ${file.name}, which already said ${file.noti}; the NOTI stands.`;
     if (file.ack) {
       const says = reply.accepted ? 'received' : 'rejected';
-      return says === file.ack
-        ? `Duplicate: the ACRF of ${file.name} was already applied${earlier('ACRF')}, saying the same (${file.ack}).`
-        : `Contradiction: this ACRF says ${says} but the ACRF already applied to ${file.name}${earlier('ACRF')} said ${file.ack}; the first stands.`;
+      if (says !== file.ack) return `Contradiction: this ACRF says ${says} but the ACRF already applied to ${file.name}${earlier('ACRF')} said ${file.ack}; the first stands.`;
+      if (file.repetition?.same ?? true) return `Duplicate: the ACRF of ${file.name} was already applied${earlier('ACRF')}, saying the same (${file.ack}).`;
+      const added = file.repetition!.added;
+      return (
+        `Contradiction: this ACRF says ${says}, as the ACRF already applied to ${file.name}${earlier('ACRF')} did, but not for the same reasons: ` +
+        `it gives ${count(added, 'error id')} that one did not give. The first stands; this reply is kept as received.`
+      );
     }
     return null;
   }
   if (file.noti) {
-    return reply.result === file.noti
-      ? `Duplicate: the NOTI of ${file.name} was already applied${earlier('NOTI')}, saying the same (${file.noti}).`
-      : `Contradiction: this NOTI says ${reply.result} but the NOTI already applied to ${file.name}${earlier('NOTI')} said ${file.noti}; the first stands.`;
+    const r = file.repetition;
+    const carries = r && r.added > 0 ? ` ${newAnomalies(r)}` : '';
+    if (reply.result !== file.noti)
+      return `Contradiction: this NOTI says ${reply.result} but the NOTI already applied to ${file.name}${earlier('NOTI')} said ${file.noti}; the first stands.${carries}`;
+    if (r?.same ?? true) return `Duplicate: the NOTI of ${file.name} was already applied${earlier('NOTI')}, saying the same (${file.noti}).`;
+    return `Contradiction: this NOTI says ${reply.result}, as the NOTI already applied to ${file.name}${earlier('NOTI')} did, but not with the same anomalies; its result changes nothing.${carries || ' It carries no anomaly that an earlier reply did not give.'}`;
   }
   if (file.ack === 'rejected') return `Contradiction: a NOTI about ${file.name}, which its ACRF${earlier('ACRF')} rejected on reception; a rejected file is never processed.`;
   return null;
+}
+
+/** The sentence of a later NOTI's new anomalies, recorded although the reply is a conflict. */
+function newAnomalies(r: Repetition): string {
+  const others = r.added - r.addedBlocking;
+  return (
+    `It carries ${count(r.addedBlocking, 'new blocking anomaly', 'new blocking anomalies')}${others ? ` and ${count(others, 'other new anomaly', 'other new anomalies')}` : ''}, ` +
+    `recorded with the records they name: a blocking one refuses its record (maillon report, maillon trace).`
+  );
+}
+
+/** "1 error id", "3 error ids". */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * True when a reply is a later NOTI of a file whose new anomalies are recorded although the reply
+ * is a conflict: it came from where its file's replies come from, in its environment, and the
+ * file already has its NOTI. The file's and the submission's states stand; the receiver's latest
+ * word about a record is not lost (docs/replies.md).
+ */
+export function keepsAnomaliesOf(reply: ReplyHeader, origin: ReplyOrigin, file: NamedFile): boolean {
+  return reply.kind === 'NOTI' && file.noti !== null && environmentConflict(origin, file) === null && receiverConflict(origin, file) === null;
 }
 
 /**

@@ -75,4 +75,17 @@ describe('conflictOf', () => {
     expect(conflictOf(acrf(true), from('T', 'OUTTEST'), file({ submissionState: 'written', goStarted: false }))).toMatch(/was never sent/);
     expect(conflictOf(acrf(true), from('T', 'OUTTEST'), file({ submissionState: 'written', goStarted: true }))).toBeNull();
   });
+
+  it('calls a second reply a duplicate only when it says the same; otherwise a contradiction that counts what it adds', () => {
+    const notified = file({ ack: 'received', noti: 'accepted_with_anomalies', applied: { NOTI: 'N1' } });
+    expect(conflictOf(noti('accepted_with_anomalies'), from('T', 'OUTTEST'), { ...notified, repetition: { same: true, added: 0, addedBlocking: 0 } })).toMatch(/^Duplicate: /);
+    expect(conflictOf(noti('accepted_with_anomalies'), from('T', 'OUTTEST'), { ...notified, repetition: { same: false, added: 3, addedBlocking: 2 } })).toMatch(
+      /^Contradiction: .* not with the same anomalies; its result changes nothing\. It carries 2 new blocking anomalies and 1 other new anomaly, recorded/,
+    );
+    const rejected = file({ ack: 'rejected', applied: { ACRF: 'A1' } });
+    expect(conflictOf(acrf(false), from('T', 'OUTTEST'), { ...rejected, repetition: { same: false, added: 2, addedBlocking: 0 } })).toMatch(
+      /^Contradiction: this ACRF says rejected, as the ACRF already applied to .* \(A1\) did, but not for the same reasons: it gives 2 error ids that one did not give\./,
+    );
+    expect(conflictOf(acrf(false), from('T', 'OUTTEST'), { ...rejected, repetition: { same: true, added: 0, addedBlocking: 0 } })).toMatch(/^Duplicate: /);
+  });
 });

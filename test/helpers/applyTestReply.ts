@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createAnomalyStage } from '../../src/ack/anomalyStage.js';
 import { type AppliedReply, applyReply } from '../../src/ack/applyReply.js';
 import type { Acrf, Noti } from '../../src/ack/replyXml.js';
@@ -26,7 +27,8 @@ export async function applyTestReply(tx: PoolClient, name: string, at: Date, rep
       receivers: sentTo.rows.map((r) => r.receiver),
       nameEnvironment: environment,
       at,
-      body: { localPath: `/nonexistent/${name}`, bytes: 0, sha256: '0'.repeat(64) },
+      // Two replies saying different things never share a body.
+      body: { localPath: `/nonexistent/${name}`, bytes: 0, sha256: createHash('sha256').update(JSON.stringify(reply)).digest('hex') },
       signature: null,
     },
     header,
