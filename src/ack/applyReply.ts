@@ -8,7 +8,7 @@ import { settleFromReplies } from '../ledger/transitions.js';
 import { parseBatchFileName } from '../package/batchFileName.js';
 import type { AnomalyStage } from './anomalyStage.js';
 import { recordReadReply, type KeptBody } from './replyLedger.js';
-import { answersCancelledDelivery, conflictOf, keepsAnomaliesOf, type NamedFile, type ReplyOrigin, type Repetition } from './replyRules.js';
+import { answersCancelledDelivery, conflictOf, contradictsRejection, keepsAnomaliesOf, type NamedFile, type ReplyOrigin, type Repetition } from './replyRules.js';
 import type { ReplyHeader } from './replyXml.js';
 
 /** Where a reply came from and what was kept of it. */
@@ -66,6 +66,7 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
       await stage.store({ replyId, fileId: file.fileId, runId: file.runId, fileKey: file.fileKey });
     }
     if (answersCancelledDelivery(reply, source, file)) await markAnsweredAfterCancel(tx, file.submissionId, source, reply.kind);
+    if (contradictsRejection(reply, source, file)) await markAcceptedAfterReject(tx, file.submissionId, source, reply);
     return { state: 'conflict', submissionId: file.submissionId, reason };
   }
   let unmatched = 0;
@@ -142,6 +143,24 @@ async function repetitionOf(reply: ReplyHeader, source: ReplySource, file: Locke
 }
 
 type LockedFile = NamedFile & { fileId: number; runId: number; fileKey: string; ackErrors: readonly string[]; appliedRows: Partial<Record<'ACRF' | 'NOTI', z.output<typeof AppliedRow>>> };
+
+/**
+ * The receiver took a file of a submission the ledger says it rejected (a positive reply after a
+ * negative one): it may hold it. The same marker as an answer after a cancel (the period needs an
+ * operator's decision, serve does not write it again, a rerun is refused until
+ * --receiver-holds-nothing), set by the first such reply with an `accepted_after_reject` event.
+ */
+async function markAcceptedAfterReject(tx: PoolClient, submissionId: number, source: ReplySource, reply: ReplyHeader): Promise<void> {
+  // With the highest submission id then, as after a cancel: a version written after the rejection
+  // and before this reply (the operator's run of the period again) does not clear it.
+  const res = await tx.query(
+    `UPDATE maillon.submissions SET answered_after_cancel_at = $2, answered_after_cancel_last_id = (SELECT max(submission_id) FROM maillon.submissions)
+     WHERE submission_id = $1 AND state = 'rejected' AND answered_after_cancel_at IS NULL`,
+    [submissionId, source.at],
+  );
+  const says = reply.kind === 'ACRF' ? 'received' : reply.result;
+  if (res.rowCount === 1) await appendEvent(tx, { at: source.at, submissionId, kind: 'accepted_after_reject', detail: { reply: source.name, replyKind: reply.kind, says } });
+}
 
 /** The FI file a reply names, its submission locked (replies, send and cancel serialise on it); null when we sent no such file. */
 async function lockNamedFile(tx: PoolClient, fileName: string): Promise<LockedFile | null> {

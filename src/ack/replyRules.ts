@@ -139,6 +139,17 @@ export function keepsAnomaliesOf(reply: ReplyHeader, origin: ReplyOrigin, file: 
 }
 
 /**
+ * True when a trusted reply says the receiver took a file the ledger says it rejected: a positive
+ * ACRF after a negative one, or a NOTI accepting (with or without anomalies) a file its ACRF or an
+ * earlier NOTI rejected. The receiver may hold the submission although the ledger says rejected.
+ */
+export function contradictsRejection(reply: ReplyHeader, origin: ReplyOrigin, file: NamedFile): boolean {
+  if (environmentConflict(origin, file) !== null || receiverConflict(origin, file) !== null) return false;
+  if (reply.kind === 'ACRF') return reply.accepted && file.ack === 'rejected' && file.noti === null;
+  return reply.result !== 'rejected' && (file.ack === 'rejected' || file.noti === 'rejected');
+}
+
+/**
  * True when a reply is a conflict only because its submission was cancelled after its GO was
  * started: the receiver took the GO before the TD, and may hold what the ledger says it does not.
  */

@@ -123,16 +123,26 @@ function refuseIfMayHold(view: PeriodView, holdsNothing: readonly number[]): voi
   const stray = holdsNothing.filter((id) => !answered.some((s) => s.id === id));
   if (stray.length > 0) {
     throw new UsageError(
-      `--receiver-holds-nothing ${stray.join(',')}: not a submission of ${view.flow} ${view.period} (${view.environment}) cancelled after its GO and answered since ` +
+      `--receiver-holds-nothing ${stray.join(',')}: not a submission of ${view.flow} ${view.period} (${view.environment}) cancelled after its GO and answered since, or rejected and then accepted, ` +
         `(${answered.length > 0 ? `those are ${answered.map((s) => s.id).join(',')}` : 'there is none'}); nothing was written.`,
     );
   }
   const open = answered.filter((s) => !holdsNothing.includes(s.id));
   if (open.length === 0) return;
-  const list = open.map((s) => `#${s.id} (${s.kind}, to ${s.receiver})`).join(', ');
+  const list = (state: string): string =>
+    open
+      .filter((s) => s.state === state)
+      .map((s) => `#${s.id} (${s.kind}, to ${s.receiver})`)
+      .join(', ');
   const ids = open.map((s) => s.id).join(',');
+  const why = [
+    list('cancelled') && `the receiver answered ${list('cancelled')} after it was cancelled (it took the GO before the TD) and may hold it`,
+    list('rejected') && `the receiver rejected ${list('rejected')}, then accepted it in a later reply, and may hold it`,
+  ]
+    .filter(Boolean)
+    .join('; ');
   throw new PeriodHeldError(
-    `${view.flow} ${view.period} (${view.environment}): the receiver answered ${list} after it was cancelled (it took the GO before the TD) and may hold it; ` +
+    `${view.flow} ${view.period} (${view.environment}): ${why}; ` +
       `a rerun would send those records again as new ones. Nothing was written. Ask the receiver whether it holds it: if it does not, ` +
       `maillon rerun ${view.flow} --period ${view.period} --env ${view.environment} --reason "…" --receiver-holds-nothing ${ids} sends them again; if it does, send nothing again (docs/state-rules.md).`,
     open.map((s) => s.id),

@@ -27,7 +27,11 @@ export interface SubmissionFact {
   goStarted: boolean;
   /** Sent, without ACRF, longer ago than the configured delay. */
   overdue: boolean;
-  /** Cancelled after its GO was started, and answered by the receiver since: it took the GO before the TD. */
+  /**
+   * Cancelled after its GO was started, and answered by the receiver since: it took the GO before
+   * the TD. Or rejected, then accepted by a later reply of the receiver (a positive ACRF or NOTI
+   * after a negative one). Either way the receiver may hold it.
+   */
   answeredAfterCancel?: boolean;
   /** Earlier versions of the period for its receiver that the receiver rejected after this one was written: it builds on them. */
   rejectedBase?: readonly number[];
@@ -123,11 +127,7 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
   }
   if (answered.length > 0) {
     const ids = answered.map((s) => `#${s.id}`).join(', ');
-    return view(
-      'needs_attention',
-      'cancelled',
-      `The receiver answered ${ids} after it was cancelled: it took the GO before the TD and may hold this period although the ledger says cancelled. ${askReceiver(ids, `${cmd} writes it again (maillon serve does not, while this stands)`)}`,
-    );
+    return view('needs_attention', answered.at(-1)!.state, `${whyMayHold(answered)} ${askReceiver(ids, `${cmd} writes it again (maillon serve does not, while this stands)`)}`);
   }
   if (emptySuccess) return view('delivered', 'nothing_to_send', null);
   if (f.retry?.givenUpAt) {
@@ -173,7 +173,26 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
  * ledger migration 150: then any later submission counts).
  */
 export function mayHold<T extends { id: number; receiver: string; state: string; answeredAfterCancel?: boolean; answeredLastId?: number | null }>(subs: readonly T[]): T[] {
-  return subs.filter((s) => s.state === 'cancelled' && s.answeredAfterCancel && !subs.some((o) => o.receiver === s.receiver && o.id > Math.max(s.id, s.answeredLastId ?? s.id)));
+  return subs.filter(
+    (s) => (s.state === 'cancelled' || s.state === 'rejected') && s.answeredAfterCancel && !subs.some((o) => o.receiver === s.receiver && o.id > Math.max(s.id, s.answeredLastId ?? s.id)),
+  );
+}
+
+/** Why the receiver may hold submissions mayHold returned, as a sentence. */
+function whyMayHold(subs: readonly SubmissionFact[]): string {
+  const ids = (state: string): string =>
+    subs
+      .filter((s) => s.state === state)
+      .map((s) => `#${s.id}`)
+      .join(', ');
+  const cancelled = ids('cancelled');
+  const rejected = ids('rejected');
+  return [
+    cancelled && `The receiver answered ${cancelled} after it was cancelled: it took the GO before the TD and may hold this period although the ledger says cancelled.`,
+    rejected && `The receiver rejected ${rejected}, then accepted it in a later reply: it may hold this period although the ledger says rejected.`,
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 /** What the operator asks the receiver about submissions it may hold, and what to do when it holds none. */
@@ -191,9 +210,10 @@ function receiverProblems(subs: readonly SubmissionFact[], run: string, rerun: s
     if (answered.length > 0) {
       const ids = answered.map((s) => `#${s.id}`).join(', ');
       const resend = `${rerun} --receiver-holds-nothing ${answered.map((s) => s.id).join(',')}`;
-      problems.push(
-        `${receiver} may hold ${ids}: it answered after the cancel (it took the GO before the TD), so the ledger's "cancelled" may not be true. ${askReceiver(ids, `${resend} sends its records again`)}`,
-      );
+      const why = answered.every((s) => s.state === 'cancelled')
+        ? `it answered after the cancel (it took the GO before the TD), so the ledger's "cancelled" may not be true`
+        : `it answered after the cancel or accepted after rejecting, so the ledger's "cancelled" or "rejected" may not be true`;
+      problems.push(`${receiver} may hold ${ids}: ${why}. ${askReceiver(ids, `${resend} sends its records again`)}`);
       continue;
     }
     if (live.length === 0) {

@@ -46,7 +46,7 @@ export async function* csvChunks(r: Report, lists: ReportLists): AsyncGenerator<
       'holds',
       h.receiver,
       h.files.map((f) => f.name).join(' ') || 'nothing',
-      h.files.map((f) => `${f.name}: ${f.kind} ${f.state}${f.mayHold ? ' (answered after cancel: may hold it)' : ''}`).join('; '),
+      h.files.map((f) => `${f.name}: ${f.kind} ${f.state}${f.mayHold ? ` (${f.state === 'rejected' ? 'accepted after it' : 'answered after cancel'}: may hold it)` : ''}`).join('; '),
     ]);
   rows.push(['records', 'pendingAllVersions', r.pendingRecords, ''], ['verdict', 'accountedFor', r.accountedFor ? 'yes' : 'no', r.unaccounted ?? '']);
   yield stringify(rows, REPORT_CSV_OPTIONS);

@@ -150,7 +150,14 @@ ${table(
   ['receiver', 'file', 'run', 'kind', 'state', 'records'],
   r.receivers.holds.flatMap((h) =>
     h.files.length
-      ? h.files.map((f) => [h.receiver, f.name, `#${f.runId}`, f.kind, f.mayHold ? `${f.state}, answered after cancel: may hold it` : f.state, f.records])
+      ? h.files.map((f) => [
+          h.receiver,
+          f.name,
+          `#${f.runId}`,
+          f.kind,
+          f.mayHold ? `${f.state}, ${f.state === 'rejected' ? 'accepted after it' : 'answered after cancel'}: may hold it` : f.state,
+          f.records,
+        ])
       : [[h.receiver, 'nothing', '', '', '', '']],
   ),
   'holds',

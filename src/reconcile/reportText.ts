@@ -45,7 +45,9 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
     for (const f of v.files) out(`      ${f.name}  ${f.submissionKind} to ${f.receiver}  ${f.records} records  ${f.state}`);
   }
   for (const h of r.receivers.holds)
-    out(`  ${h.receiver} holds: ${h.files.map((f) => `${f.name} (${f.kind}, ${f.state}${f.mayHold ? ', answered after cancel: may hold it' : ''})`).join(', ') || 'nothing'}`);
+    out(
+      `  ${h.receiver} holds: ${h.files.map((f) => `${f.name} (${f.kind}, ${f.state}${f.mayHold ? (f.state === 'rejected' ? ', accepted after it: may hold it' : ', answered after cancel: may hold it') : ''})`).join(', ') || 'nothing'}`,
+    );
   out(
     r.accountedFor
       ? '  every record is accounted for'

@@ -61,6 +61,11 @@ export async function checkInvariants(m: Model, w: World, step: string): Promise
     answered.rows.map((r) => r.id),
     `${step}: answered_after_cancel events`,
   ).toEqual(m.subs.filter((s) => s.answeredAfterCancel).map((s) => s.id));
+  const accepted = await pool.query(`SELECT submission_id::int AS id FROM maillon.events WHERE kind = 'accepted_after_reject' ORDER BY submission_id`);
+  expect(
+    accepted.rows.map((r) => r.id),
+    `${step}: accepted_after_reject events`,
+  ).toEqual(m.subs.filter((s) => s.acceptedAfterReject).map((s) => s.id));
 
   // Every successful run reconciles: extracted = emitted + quarantined, in the rerun form.
   const runs = await pool.query(

@@ -24,6 +24,8 @@ export interface MSub {
   base: number[];
   /** The highest submission id when that first answer was read: what was written up to it decides nothing. */
   answeredLastId?: number;
+  /** Rejected, then accepted by a later genuine reply (a positive ACRF or NOTI after a negative one): the receiver may hold it. */
+  acceptedAfterReject?: boolean;
 }
 
 /** How a reply put on the server is made. */
@@ -59,7 +61,12 @@ export const liveIn = (m: Model, period: string): MSub[] => m.subs.filter((s) =>
  * it holds none; one written between the cancel and the answer, by serve or backfill, is not).
  */
 export const mayHoldIn = (m: Model, period: string): MSub[] =>
-  m.subs.filter((s) => s.period === period && s.state === 'cancelled' && s.answeredAfterCancel && !m.subs.some((o) => o.period === period && o.id > Math.max(s.id, s.answeredLastId ?? s.id)));
+  m.subs.filter(
+    (s) =>
+      s.period === period &&
+      ((s.state === 'cancelled' && s.answeredAfterCancel) || (s.state === 'rejected' && s.acceptedAfterReject)) &&
+      !m.subs.some((o) => o.period === period && o.id > Math.max(s.id, s.answeredLastId ?? s.id)),
+  );
 
 /** What a submission builds on that the receiver rejected since it was written. */
 export const rejectedBaseOf = (m: Model, s: MSub): number[] => s.base.filter((id) => m.subs.find((b) => b.id === id)?.state === 'rejected');
@@ -116,6 +123,17 @@ export function applyExpectedReply(m: Model, r: MReply): 'processed' | 'conflict
   if (!s) return 'set_aside';
   if (r.variant === 'named-R') return 'conflict-or-set-aside';
   if (r.variant === 'named-S') return 'conflict';
+  // A positive reply about a file the receiver rejected (by ACRF, or by NOTI for a NOTI): a conflict
+  // that says the receiver took it after all; the submission may be held.
+  const positive = r.says !== 'rejected';
+  const contradicts = r.kind === 'ACRF' ? s.ack === 'rejected' && !s.noti : s.ack === 'rejected' || s.noti === 'rejected';
+  if (s.state === 'rejected' && positive && contradicts) {
+    if (!s.acceptedAfterReject) {
+      reached('accepted after reject');
+      s.answeredLastId = Math.max(...m.subs.map((x) => x.id));
+    }
+    s.acceptedAfterReject = true;
+  }
   if (r.kind === 'ACRF' && (s.noti || s.ack)) return 'conflict';
   if (r.kind === 'NOTI' && (s.noti || s.ack === 'rejected')) return 'conflict';
   if (s.state === 'cancelled' && s.goStarted) {
