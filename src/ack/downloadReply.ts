@@ -33,7 +33,9 @@ export async function downloadReply(session: SftpSession, remotePath: string, lo
             bytes += chunk.length;
             if (bytes > maxBytes)
               return done(
-                new AckError(`The reply ${remotePath} grew past the limit of ${maxBytes} bytes while it was downloaded (MAILLON_MAX_REPLY_BYTES); the transfer was cut and it was set aside.`),
+                new AckError(`The reply ${remotePath} grew past the limit of ${maxBytes} bytes while it was downloaded (MAILLON_MAX_REPLY_BYTES); the transfer was cut and it was set aside.`, {
+                  dependsOn: 'max_reply_bytes',
+                }),
               );
             hash.update(chunk);
             done(null, chunk);

@@ -18,7 +18,8 @@ import { downloadReply } from './downloadReply.js';
 import { libraryProblem } from './libraryProblem.js';
 import { isRefusedValue, refusedNameReason, shownListedName } from './listedName.js';
 import { processReply } from './processReply.js';
-import { type KeptBody, MAX_DOWNLOAD_ATTEMPTS, recordSetAside, replyStanding } from './replyLedger.js';
+import { type KeptBody, recordReplaced, recordSetAside } from './replyLedger.js';
+import { dependencyValue, MAX_DOWNLOAD_ATTEMPTS, type ReplacedReply, type ReplySettings, replyStanding, trustStoreFingerprint } from './replyStanding.js';
 import type { ReplyFolder } from './replyRules.js';
 import type { ReplyKind } from './replyXml.js';
 
@@ -37,6 +38,8 @@ export interface AckDeps {
   evidenceDir?: string;
   /** CA certificates a reply's signature must chain to; a signed reply is set aside without them. */
   trustStore?: readonly pkijs.Certificate[];
+  /** Replies set aside that the operator asked to read again (maillon acks --reread), by name. */
+  reread?: ReadonlySet<string>;
   /** Opens an SFTP session (openSftpSession unless a test wraps it to act between two operations). */
   openSession?: (endpoint: Endpoint, passphrase: string | undefined) => Promise<SftpSession>;
 }
@@ -134,6 +137,14 @@ export async function ingestReplies(deps: AckDeps, environment: Environment, out
       outcomes.push(folderFailed(deps, folder, err));
     }
   }
+  for (const name of deps.reread ?? []) {
+    if (outcomes.some((o) => o.name === name)) continue;
+    outcomes.push({
+      name,
+      result: 'set_aside',
+      reason: `Asked to be read again, but no folder read for environment ${environment} lists it complete (with its GO): it stays set aside. Check the environment (--env) and the receiver's folder.`,
+    });
+  }
   return outcomes;
 }
 
@@ -166,7 +177,7 @@ async function ingestFolder(deps: AckDeps, f: Folder, out: ReplyOutcome[]): Prom
     const listed = new Map(entries.map((e) => [e.name, e]));
     for (const entry of [...entries].sort((a, b) => (channelOrder(a.name) < channelOrder(b.name) ? -1 : 1))) {
       if (!/^(FO|CO)\./.test(entry.name) && !/[\\/]|\.\./.test(entry.name)) continue;
-      const outcome = await screenedEntry(deps, f, entry.name, () => ingestEntry(deps, session, f, entry, listed));
+      const outcome = await screenedEntry(deps, f, entry, () => ingestEntry(deps, session, f, entry, listed));
       if (outcome === null) continue;
       const { downloadFailed, ...reported } = outcome;
       out.push(reported);
@@ -187,23 +198,24 @@ async function ingestFolder(deps: AckDeps, f: Folder, out: ReplyOutcome[]): Prom
  * before its name reaches the ledger. A value of the entry that the ledger still refuses sets it
  * aside the same way: one entry never stops the others.
  */
-async function screenedEntry(deps: AckDeps, f: Folder, name: string, read: () => Promise<Entered | null>): Promise<Entered | null> {
-  const refused = refusedNameReason(name);
-  if (refused) return refusedName(deps, f, name, `Its name ${refused}`);
+async function screenedEntry(deps: AckDeps, f: Folder, entry: Listed, read: () => Promise<Entered | null>): Promise<Entered | null> {
+  const refused = refusedNameReason(entry.name);
+  if (refused) return refusedName(deps, f, entry, `Its name ${refused}`);
   try {
     return await read();
   } catch (err) {
     if (!isRefusedValue(err)) throw err;
-    return refusedName(deps, f, name, `The ledger refuses a value of it (${libraryProblem(err.message, `PostgreSQL error ${err.code}`)})`);
+    return refusedName(deps, f, entry, `The ledger refuses a value of it (${libraryProblem(err.message, `PostgreSQL error ${err.code}`)})`);
   }
 }
 
 /** Records and reports a listed entry set aside under its shown form (never recorded again on later passes). */
-async function refusedName(deps: AckDeps, f: Folder, name: string, why: string): Promise<ReplyOutcome> {
-  const shown = shownListedName(name);
-  if ((await replyStanding(deps.ledger, f.server, shown)).known) return { name: shown, result: 'already-processed' };
+async function refusedName(deps: AckDeps, f: Folder, entry: Listed, why: string): Promise<ReplyOutcome> {
+  const shown = shownListedName(entry.name);
+  const standing = await replyStanding(deps.ledger, f.server, { name: shown, size: entry.size, companionListed: false, reread: false }, replySettings(deps));
+  if (!standing.read) return { name: shown, result: 'already-processed' };
   const reason = `${why}: a file listed in the reply folder ${f.server} (${f.folder}, of ${f.receivers.join(', ')}), shown here as ${shown}. It was not read and stays on the server; ask the receiver to remove it.`;
-  await recordSetAside(deps.ledger, { server: f.server, name: shown, at: deps.clock.now(), reason, body: null, fileName: null });
+  await recordSetAside(deps.ledger, { server: f.server, name: shown, at: deps.clock.now(), reason, body: null, fileName: null, listedBytes: entry.size });
   deps.logger.warn({ reply: shown, server: f.server, reason }, 'reply set aside');
   return { name: shown, result: 'set_aside', reason };
 }
@@ -224,18 +236,19 @@ function channelOrder(name: string): string {
 
 /** One listed name: its outcome, or null when it is not complete yet (no GO). */
 async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: Listed, listed: Map<string, Listed>): Promise<Entered | null> {
-  const standing = await replyStanding(deps.ledger, f.server, entry.name);
-  if (standing.known) return { name: entry.name, result: 'already-processed' };
+  const settings = replySettings(deps);
+  const standing = await replyStanding(deps.ledger, f.server, { ...entry, companionListed: listed.has(companionOf(entry.name)), reread: deps.reread?.has(entry.name) ?? false }, settings);
+  if (!standing.read) return standing.replaced ? replaced(deps, f, entry, standing.replaced) : { name: entry.name, result: 'already-processed' };
   let name: ReplyName;
   try {
     name = parseReplyName(entry.name);
   } catch (err) {
-    return setAside(deps, f, entry.name, err as AckError, null);
+    return setAside(deps, f, entry, err as AckError, null);
   }
   if (!listed.has(formatBatchFileName({ ...name, kind: 'GO', parts: 1 }))) return null; // not complete yet: its GO comes last
   let body: KeptBody | null = null;
   try {
-    screen(entry, deps.maxReplyBytes);
+    screen(entry, deps.maxReplyBytes, 'it');
     const signatureName = formatBatchFileName({ ...name, kind: 'FS', parts: 1, part: 1 });
     const signature = listed.get(signatureName);
     if (signature) screen(signature, 1_000_000, 'its signature companion');
@@ -267,9 +280,9 @@ async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: List
     if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
     return { name: entry.name, result: 'processed' };
   } catch (err) {
-    if (err instanceof AckError) return setAside(deps, f, entry.name, err, body);
+    if (err instanceof AckError) return setAside(deps, f, entry, err, body);
     if (err instanceof TransportError && err.retryable) {
-      return { ...(await failedDownload(deps, f, entry.name, err, standing.failedDownloads + 1)), downloadFailed: true };
+      return { ...(await failedDownload(deps, f, entry, err, standing.failedDownloads + 1)), downloadFailed: true };
     }
     throw err;
   }
@@ -302,7 +315,10 @@ function parseReplyName(text: string): ReplyName {
 function screen(entry: Listed, maxBytes: number, what = 'it'): void {
   const kinds: Record<string, string> = { d: 'a directory', l: 'a symbolic link', p: 'a pipe', s: 'a socket', b: 'a device', c: 'a device' };
   if (entry.type !== '-') throw new AckError(`${what === 'it' ? 'It' : `${what} (${entry.name})`} is ${kinds[entry.type] ?? 'not a regular file'}, not a regular file: not downloaded.`);
-  if (entry.size > maxBytes) throw new AckError(`${what === 'it' ? '' : `${what}: `}${entry.size} bytes, over the limit of ${maxBytes}; not downloaded.`);
+  if (entry.size > maxBytes) {
+    // The reply's own limit is MAILLON_MAX_REPLY_BYTES: raised, the reply is read again; its companion's is fixed.
+    throw new AckError(`${what === 'it' ? '' : `${what}: `}${entry.size} bytes, over the limit of ${maxBytes}; not downloaded.`, what === 'it' ? { dependsOn: 'max_reply_bytes' } : {});
+  }
 }
 
 async function download(deps: AckDeps, s: SftpSession, f: Folder, name: string, maxBytes: number): Promise<KeptBody> {
@@ -311,7 +327,8 @@ async function download(deps: AckDeps, s: SftpSession, f: Folder, name: string, 
   return downloadReply(s, path.posix.join(f.dir, name), local, maxBytes, f.endpoint.timeoutMs);
 }
 
-async function setAside(deps: AckDeps, f: Folder, name: string, err: AckError, body: KeptBody | null): Promise<ReplyOutcome> {
+async function setAside(deps: AckDeps, f: Folder, entry: Listed, err: AckError, body: KeptBody | null): Promise<ReplyOutcome> {
+  const { name } = entry;
   let kept: KeptBody | null = null;
   if (body) {
     const dir = path.join(deps.repliesDir, 'set-aside');
@@ -319,21 +336,56 @@ async function setAside(deps: AckDeps, f: Folder, name: string, err: AckError, b
     kept = { ...body, localPath: path.join(dir, path.basename(body.localPath)) };
     await fs.rename(body.localPath, kept.localPath);
   }
-  await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason: err.message, body: kept, fileName: err.fileName });
+  await recordSetAside(deps.ledger, {
+    server: f.server,
+    name,
+    at: deps.clock.now(),
+    reason: err.message,
+    body: kept,
+    fileName: err.fileName,
+    listedBytes: entry.size,
+    ...(err.dependsOn ? { dependsOn: { setting: err.dependsOn, value: dependencyValue(err.dependsOn, replySettings(deps)) } } : {}),
+  });
   if (deps.evidenceDir && err.fileName) await writeEvidenceOfFile(deps.ledger, deps.evidenceDir, err.fileName, deps.clock);
   deps.logger.warn({ reply: name.slice(0, 120), reason: err.message }, 'reply set aside');
   return { name, result: 'set_aside', reason: err.message };
 }
 
 /** A failed download: set aside for now and tried again by the next passes, for good after MAX_DOWNLOAD_ATTEMPTS. */
-async function failedDownload(deps: AckDeps, f: Folder, name: string, err: TransportError, attempts: number): Promise<ReplyOutcome> {
+async function failedDownload(deps: AckDeps, f: Folder, entry: Listed, err: TransportError, attempts: number): Promise<ReplyOutcome> {
+  const { name } = entry;
   const reason =
     attempts < MAX_DOWNLOAD_ATTEMPTS
       ? `${err.message} It will be downloaded again on the next pass (failure ${attempts} of ${MAX_DOWNLOAD_ATTEMPTS}).`
       : `${err.message} Given up after ${attempts} failed downloads; ask the receiver about it.`;
-  await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason, body: null, fileName: null, attempts });
+  await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason, body: null, fileName: null, attempts, listedBytes: entry.size });
   deps.logger.warn({ reply: name.slice(0, 120), reason }, 'reply download failed');
   return { name, result: 'set_aside', reason };
+}
+
+/** The settings a reply may be set aside for, as configured now. */
+function replySettings(deps: AckDeps): ReplySettings {
+  return { maxReplyBytes: deps.maxReplyBytes, trustStore: trustStoreFingerprint(deps.trustStore) };
+}
+
+/** The name of a reply's signature companion: FS, with the part count and number (FO.ACRF.….T → FS.ACRF.….T.1.1). */
+function companionOf(name: string): string {
+  return `FS.${name.slice(3)}.1.1`;
+}
+
+/**
+ * A reply already read that the server now lists with another size: other content under the same
+ * name. It is not read (what was applied stands) and is reported once per size as a conflict.
+ */
+async function replaced(deps: AckDeps, f: Folder, entry: Listed, was: ReplacedReply): Promise<ReplyOutcome> {
+  const first = await recordReplaced(deps.ledger, was.replyId, entry.size, deps.clock.now());
+  if (!first) return { name: entry.name, result: 'already-processed' };
+  const read = was.state === 'processed' ? 'applied' : 'recorded as a conflict';
+  const reason =
+    `Replaced on the server: this reply was read on ${was.receivedAt.toISOString()} (${was.bytes} bytes, ${read}) and ${f.server} now lists ${entry.size} bytes under the same name. ` +
+    `Its new content was not read and changes nothing: a reply is never applied over another of the same name. Ask the receiver what it meant; a correction comes under a new name.`;
+  deps.logger.warn({ reply: entry.name.slice(0, 120), reason }, 'reply replaced on the server (conflict)');
+  return { name: entry.name, result: 'conflict', reason };
 }
 
 /** Creates a folder 0700, or takes away what group and others may do in one that exists. */

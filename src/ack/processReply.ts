@@ -67,10 +67,15 @@ export async function processReply(deps: ProcessDeps, reply: DownloadedReply): P
 /** Verifies a reply's signature over the exact bytes received; throws AckError (naming the file the reply is about) unless it verifies. */
 async function verifySignature(deps: ProcessDeps, reply: DownloadedReply, fileName: string): Promise<string> {
   if (!deps.trustStore?.length) {
-    throw new AckError(`The reply ${reply.name} is signed but no trust store is configured (MAILLON_TRUST_STORE): it cannot be believed and was set aside.`, { fileName });
+    throw new AckError(`The reply ${reply.name} is signed but no trust store is configured (MAILLON_TRUST_STORE): it cannot be believed and was set aside; it is read again once one is.`, {
+      fileName,
+      dependsOn: 'trust_store',
+    });
   }
   const verdict = await verifyDetached(await fs.readFile(reply.signaturePath!, 'ascii'), reply.body.localPath, deps.trustStore);
-  if (!verdict.ok) throw new AckError(`The reply ${reply.name} is suspicious: its signature does not verify (${verdict.reason}); it changed nothing and was set aside.`, { fileName });
+  if (!verdict.ok) {
+    throw new AckError(`The reply ${reply.name} is suspicious: its signature does not verify (${verdict.reason}); it changed nothing and was set aside.`, { fileName, dependsOn: 'trust_store' });
+  }
   return `verified: signed by ${verdict.signer}`;
 }
 

@@ -10,7 +10,8 @@ import { libraryProblem } from './libraryProblem.js';
  * is an AckError naming `source`; the zip file is closed when the stream ends or is destroyed.
  */
 export function openZippedReply(zipPath: string, maxBytes: number, source: string): Promise<Readable> {
-  const refuse = (why: string, cause?: unknown): AckError => new AckError(`The zipped reply ${source} ${why}; it was set aside.`, { cause });
+  const refuse = (why: string, cause?: unknown, dependsOn?: 'max_reply_bytes'): AckError =>
+    new AckError(`The zipped reply ${source} ${why}; it was set aside.`, { cause, ...(dependsOn ? { dependsOn } : {}) });
   return new Promise((resolve, reject) => {
     yauzl.open(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true, autoClose: false }, (err, zip) => {
       if (err || !zip) return reject(refuse(`cannot be opened (${libraryProblem(err?.message, 'not a zip file yauzl can read')})`, err));
@@ -39,7 +40,7 @@ export function openZippedReply(zipPath: string, maxBytes: number, source: strin
         }
         if (entry.uncompressedSize > maxBytes) {
           close();
-          return reject(refuse(`holds an entry of ${entry.uncompressedSize} bytes, over ${maxBytes} bytes`));
+          return reject(refuse(`holds an entry of ${entry.uncompressedSize} bytes, over ${maxBytes} bytes`, undefined, 'max_reply_bytes'));
         }
         zip.openReadStream(entry, (e, stream) => {
           if (e || !stream) {
@@ -50,7 +51,7 @@ export function openZippedReply(zipPath: string, maxBytes: number, source: strin
           out = new Transform({
             transform(chunk: Buffer, _enc, done) {
               size += chunk.length;
-              if (size > maxBytes) done(refuse(`inflates beyond ${maxBytes} bytes`));
+              if (size > maxBytes) done(refuse(`inflates beyond ${maxBytes} bytes`, undefined, 'max_reply_bytes'));
               else done(null, chunk);
             },
           });

@@ -159,14 +159,23 @@ export class TransportError extends MaillonError {
   }
 }
 
+/**
+ * What a reply's refusal may depend on: max_reply_bytes (over MAILLON_MAX_REPLY_BYTES), trust_store
+ * (a signature not verifiable against MAILLON_TRUST_STORE), signature (no signature where one is required).
+ */
+export type ReplyDependency = 'max_reply_bytes' | 'trust_store' | 'signature';
+
 /** A reply (ACRF, NOTI) cannot be believed or matched; it is set aside, never lost. */
 export class AckError extends MaillonError {
   override readonly exitCode = 12;
   /** The data file the reply names, when it was read that far (the report lists it with that file's period). */
   readonly fileName: string | null;
-  constructor(message: string, options?: { cause?: unknown; fileName?: string }) {
+  /** The setting the refusal depends on, when another value of it may let the reply be read (it is read again once that setting changes). */
+  readonly dependsOn: ReplyDependency | null;
+  constructor(message: string, options?: { cause?: unknown; fileName?: string; dependsOn?: ReplyDependency }) {
     super(message, options);
     this.fileName = options?.fileName ?? null;
+    this.dependsOn = options?.dependsOn ?? null;
   }
 }
 

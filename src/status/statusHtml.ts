@@ -42,6 +42,10 @@ export function statusToHtml(s: StatusSnapshot): string {
     (r) =>
       `<tr data-run="${r.runId}"><td>#${r.runId}</td><td>${esc(r.flow)}</td><td><a href="${reportHref(r)}">${esc(r.period)}</a></td><td class="state ${esc(r.state)}">${esc(r.state)}</td><td>${esc(r.kind)}</td><td>${esc(brusselsTime(r.startedAt))}</td><td class="duration">${r.durationSeconds === null ? '' : esc(shortDuration(r.durationSeconds))}</td><td>${r.emitted ?? ''}</td><td>${esc(r.startedBy)}</td></tr>`,
   );
+  const unsettled = s.unsettledReplies.map(
+    (r) =>
+      `<tr data-issue="${esc(r.issue)}"><td>${esc(r.name)}</td><td>${esc(r.issue.replace('_', ' '))}</td><td>${esc(brusselsTime(r.at))}</td><td>${esc(r.server)}</td><td>${esc(r.reason)}</td><td>${r.action ? `<code>${esc(r.action)}</code>` : ''}</td></tr>`,
+  );
   const paused = s.paused.length
     ? `<h2>Paused flows</h2><ul id="paused">${s.paused.map((p) => `<li data-flow="${esc(p.flow)}"><b>${esc(p.flow)}</b> paused since ${esc(brusselsTime(p.at))} by ${esc(p.by)}: ${esc(p.reason)} (<code>maillon resume ${esc(p.flow)}</code>)</li>`).join('')}</ul>`
     : '';
@@ -58,6 +62,8 @@ export function statusToHtml(s: StatusSnapshot): string {
 <form id="trace" action="/trace" method="post">Trace a record: <input name="key" placeholder="dossier key or INSS" required> <button>trace</button></form>
 ${gridHtml(s)}
 ${paused}
+<h2>Replies set aside (no period) or replaced</h2>
+${table('unsettled-replies', ['reply', 'issue', 'at', 'server', 'reason', 'to read it again'], unsettled, 'No reply is set aside without a period, and none was replaced on the server.')}
 <h2>Running now</h2>
 ${table('running', ['run', 'flow', 'period', 'started', 'elapsed', 'by'], running, 'No run is running now.')}
 <h2>Queue</h2><p id="queue-depth">jobs: ${esc(depth)}</p>

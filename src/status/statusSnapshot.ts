@@ -8,6 +8,7 @@ import { brusselsDate, daysBetween } from '../period/localDate.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
 import { dueRuns, nextRuns } from '../schedule/dueRuns.js';
 import { type OperationsView, readOperations } from './operationsView.js';
+import { readUnsettledReplies, type UnsettledReply } from './unsettledReplies.js';
 
 /** The state of one flow for one period, as the operations view shows it. */
 export interface PeriodStatus {
@@ -63,6 +64,8 @@ export interface StatusSnapshot {
   running: OperationsView['running'];
   /** The last finished runs with their duration. */
   recentRuns: OperationsView['recentRuns'];
+  /** Replies tied to no period that were set aside, and replies replaced on the server after they were read (all environments, in the window). */
+  unsettledReplies: UnsettledReply[];
 }
 
 /**
@@ -106,7 +109,8 @@ export async function statusSnapshot(
     .sort((a, b) => (a.at?.getTime() ?? Infinity) - (b.at?.getTime() ?? Infinity) || a.flow.localeCompare(b.flow))
     .map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null }));
   const ops = await readOperations(ledger, env, now);
-  return { at: now.toISOString(), environment: env, periods, next, paused, catchUpDays, deadlineRiskDays: DEADLINE_RISK_DAYS, ...ops };
+  const unsettledReplies = await readUnsettledReplies(ledger, from);
+  return { at: now.toISOString(), environment: env, periods, next, paused, catchUpDays, deadlineRiskDays: DEADLINE_RISK_DAYS, ...ops, unsettledReplies };
 }
 
 function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp: boolean): PeriodStatus {

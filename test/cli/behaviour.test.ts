@@ -86,6 +86,25 @@ describe('a command line that behaves', () => {
     expect(out.stdout.split('\n').filter((l) => l.includes('GO.FAKE'))).toHaveLength(1);
   });
 
+  it('status lists a reply set aside tied to no period (escaped) with how to read it again; acks --reread reads it again, or refuses an unknown name', async () => {
+    const receivers = { ...env, MAILLON_RECEIVERS: path.join(tmp.dir, 'receivers.json') };
+    const name = 'FO.\u001b[2J\u001b[31mforged\nsent      #1 GO.FAKE';
+    const status = await maillon(['status', '--days', '400'], receivers);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).not.toContain('\u001b');
+    expect(status.stdout).toContain('reply FO.\\x1b[2J\\x1b[31mforged\\x0asent      #1 GO.FAKE set aside');
+    expect(status.stdout).toContain('→ to read it again: maillon acks --reread FO.\\x1b[2J');
+    const json = JSON.parse((await maillon(['status', '--days', '400', '--json'], receivers)).stdout) as { unsettledReplies: { name: string; issue: string }[] };
+    expect(json.unsettledReplies).toContainEqual(expect.objectContaining({ name, issue: 'set_aside' }));
+
+    const again = await maillon(['acks', '--env', 'T', '--json', '--reread', name], receivers);
+    expect(again.code, again.stderr).toBe(12);
+    expect(JSON.parse(again.stdout)).toEqual([{ name, result: 'set_aside', reason: expect.stringMatching(/is not a batch-channel file name/) }]);
+    const unknown = await maillon(['acks', '--env', 'T', '--reread', 'FO.ACRF.999999.20250110.99999.T'], receivers);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('No reply named FO.ACRF.999999.20250110.99999.T is in the ledger');
+  });
+
   it('report --format text --out FILE writes the text report, the same as on stdout', async () => {
     const file = path.join(tmp.dir, 'report.txt');
     const written = await maillon(['report', 'contribution-slips', '--period', '2024-Q1', '--format', 'text', '--out', file], env);

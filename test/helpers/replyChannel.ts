@@ -9,6 +9,8 @@ import type { RunResult } from '../../src/engine/runPipeline.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createXsdValidator } from '../../src/render/xsdValidator.js';
 import { simulateReceiver, type SimulatorOptions, type SimulatorPass } from '../../src/simulate/simulateReceiver.js';
+import type * as pkijs from 'pkijs';
+import { type CmsSigner, createCmsSigner, formatSignature, parseCertificates } from '../../src/sign/cms.js';
 import { loadSigning, type Signing } from '../../src/sign/signingIdentity.js';
 import { loadEndpoints } from '../../src/transport/receivers.js';
 import { type SendDeps, sendSubmissions } from '../../src/transport/sendSubmissions.js';
@@ -36,6 +38,12 @@ export interface ReplyChannel {
   simulate(options?: Partial<SimulatorOptions>): Promise<SimulatorPass>;
   /** Puts a reply (and its GO) in OUT or OUTTEST under a fresh name of that environment; returns the name. */
   put(folder: 'OUT' | 'OUTTEST', environment: 'R' | 'T' | 'S', purpose: 'ACRF' | 'NOTI', body: string | Buffer, kind?: 'FO' | 'CO'): Promise<string>;
+  /** Signs a reply put on the server as the channel operator does (its FS companion beside it, by the test PKI's receiver). */
+  sign(folder: 'OUT' | 'OUTTEST', name: string): Promise<void>;
+  /** The test PKI's receiver, as a signer (for the simulator's `signer`). */
+  signer(): Promise<CmsSigner>;
+  /** The test PKI's CA, which the receiver's signatures chain to (MAILLON_TRUST_STORE). */
+  trustStore(): Promise<pkijs.Certificate[]>;
   acks(environment: 'R' | 'T' | 'S', deps?: Partial<AckDeps>): Promise<ReplyOutcome[]>;
   stateOf(submissionId: number): Promise<string>;
   close(): Promise<void>;
@@ -92,6 +100,13 @@ export async function createReplyChannel(overrides: Partial<AckDeps> = {}): Prom
       await fs.writeFile(path.join(sshd.root, folder, `GO.${purpose}.999999.20261010.${seq}.${environment}.1`), '');
       return name;
     },
+    signer: async () => createCmsSigner(await fs.readFile(pki.receiverCert, 'utf8'), await fs.readFile(pki.receiverKey)),
+    async sign(folder, name) {
+      const signer = await createCmsSigner(await fs.readFile(pki.receiverCert, 'utf8'), await fs.readFile(pki.receiverKey));
+      const signature = formatSignature(await signer.signFile(path.join(sshd.root, folder, name), CHANNEL_CLOCK.now()), 'cr76');
+      await fs.writeFile(path.join(sshd.root, folder, `FS.${name.slice(3)}.1.1`), signature);
+    },
+    trustStore: async () => parseCertificates(await fs.readFile(pki.caCert, 'utf8')),
     acks: (environment, deps = {}) => ingestReplies({ ...ackDeps, ...deps }, environment),
     async stateOf(submissionId) {
       return (await fx.db.pool.query('SELECT state FROM maillon.submissions WHERE submission_id = $1', [submissionId])).rows[0].state;

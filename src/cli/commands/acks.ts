@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ingestReplies, type ReplyOutcome } from '../../ack/ingestReplies.js';
+import { checkRereads } from '../../ack/rereadRequest.js';
 import { type Environment, requireReceiversFile } from '../../config/config.js';
 import { parseCertificates } from '../../sign/cms.js';
 import { loadEndpoints } from '../../transport/receivers.js';
@@ -14,7 +15,7 @@ import { environmentOption } from '../resolve.js';
  * each outcome is pushed to `outcomes` as it is known, so that a pass ending with an error still
  * tells what it applied.
  */
-export async function readAcks(c: CliContext, environment: Environment, outcomes: ReplyOutcome[] = []): Promise<ReplyOutcome[]> {
+export async function readAcks(c: CliContext, environment: Environment, outcomes: ReplyOutcome[] = [], reread?: ReadonlySet<string>): Promise<ReplyOutcome[]> {
   const dbs = await c.databases();
   return ingestReplies(
     {
@@ -27,6 +28,7 @@ export async function readAcks(c: CliContext, environment: Environment, outcomes
       maxReplyBytes: c.config.maxReplyBytes,
       evidenceDir: c.config.evidence,
       ...(c.config.trustStore ? { trustStore: parseCertificates(await fs.readFile(c.config.trustStore, 'utf8')) } : {}),
+      ...(reread ? { reread } : {}),
     },
     environment,
     outcomes,
@@ -59,11 +61,14 @@ export function registerAcks(program: Command, ctx: () => CliContext): void {
     .description('read the ACRF and NOTI replies of the receivers and update the ledger')
     .option('--env <R|T|S>', 'environment (default MAILLON_ENV)')
     .option('--json', 'print the outcome as JSON')
-    .action(async (opts: { env?: string; json?: boolean }) => {
+    .option('--reread <name>', 'read again a reply set aside, by its name (repeat for several)', (name: string, names: string[]) => [...names, name], [] as string[])
+    .action(async (opts: { env?: string; json?: boolean; reread: string[] }) => {
       const c = ctx();
+      const environment = environmentOption(c.config, opts.env);
+      const reread = opts.reread.length > 0 ? await checkRereads((await c.databases()).ledger, opts.reread) : undefined;
       const outcomes: ReplyOutcome[] = [];
       try {
-        await readAcks(c, environmentOption(c.config, opts.env), outcomes);
+        await readAcks(c, environment, outcomes, reread);
       } catch (err) {
         // The pass ended (the database lost…): what it applied before is told all the same.
         if (opts.json) console.log(JSON.stringify(outcomes, null, 2));

@@ -3,6 +3,7 @@ import { PIPELINES } from '../../../pipelines/index.js';
 import { brusselsTime } from '../../status/brusselsTime.js';
 import { CATEGORY_LABEL } from '../../status/statusGrid.js';
 import { statusSnapshot } from '../../status/statusSnapshot.js';
+import { escapeControls } from '../../system/escapeControls.js';
 import type { CliContext } from '../context.js';
 import { environmentOption } from '../resolve.js';
 
@@ -35,5 +36,9 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
       for (const i of s.instances) console.log(`instance ${i.instance.padEnd(30)} last tick ${brusselsTime(i.lastTickAt)}${i.alive ? '' : '  (no recent tick)'}`);
       for (const n of s.next) console.log(`next ${n.flow.padEnd(24)} ${n.at ? brusselsTime(n.at) : '-'}`);
       for (const p of s.paused) console.log(`paused ${p.flow.padEnd(22)} since ${p.at} by ${p.by}: ${p.reason} (maillon resume ${p.flow} --env ${env})`);
+      for (const r of s.unsettledReplies) {
+        console.log(`reply ${escapeControls(r.name)} ${r.issue.replace('_', ' ')} ${brusselsTime(r.at)} (${escapeControls(r.server)}): ${escapeControls(r.reason)}`);
+        if (r.action) console.log(`    → to read it again: ${escapeControls(r.action)}`);
+      }
     });
 }

@@ -1,0 +1,116 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PIPELINES } from '../../pipelines/index.js';
+import type { ReplyOutcome } from '../../src/ack/ingestReplies.js';
+import { checkRereads } from '../../src/ack/rereadRequest.js';
+import { UsageError } from '../../src/errors/errors.js';
+import { statusSnapshot } from '../../src/status/statusSnapshot.js';
+import { statusToHtml } from '../../src/status/statusHtml.js';
+import { acrfBody, CHANNEL_CLOCK, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
+
+const outcomeOf = (outcomes: ReplyOutcome[], name: string): ReplyOutcome | undefined => outcomes.find((o) => o.name === name);
+
+/** A positive ACRF padded (with an element the layout ignores) to more than `bytes`. */
+const paddedAcrf = (file: string, bytes: number): string => acrfBody(file, true).replace('<Form>', `<Form><ReferenceNbr>${'7'.repeat(bytes)}</ReferenceNbr>`);
+
+describe('a set-aside reply is not final: read again when its cause is gone, on demand, and a replaced reply is a conflict (real sshd, real PostgreSQL)', () => {
+  let ch: ReplyChannel;
+  let trustStore: Awaited<ReturnType<ReplyChannel['trustStore']>>;
+  const sign = (folder: 'OUT' | 'OUTTEST', name: string): Promise<void> => ch.sign(folder, name);
+  const rowOf = async (name: string): Promise<Record<string, unknown>> =>
+    (await ch.fx.db.pool.query('SELECT state, depends_on, depends_value, replaced_bytes FROM maillon.replies WHERE name = $1', [name])).rows[0];
+
+  beforeAll(async () => {
+    ch = await createReplyChannel();
+    trustStore = await ch.trustStore();
+  });
+  afterAll(async () => ch?.close());
+
+  it('reads again a reply set aside as too large once MAILLON_MAX_REPLY_BYTES is raised, and not before', async () => {
+    const t = await ch.runAndSend('T');
+    const name = await ch.put('OUTTEST', 'T', 'ACRF', paddedAcrf(t.file, 1500));
+    expect(outcomeOf(await ch.acks('T', { maxReplyBytes: 1024 }), name)).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/over the limit of 1024; not downloaded/) });
+    expect(await rowOf(name)).toMatchObject({ state: 'set_aside', depends_on: 'max_reply_bytes', depends_value: '1024' });
+    // The same limit: nothing to read again (and nothing downloaded).
+    expect(outcomeOf(await ch.acks('T', { maxReplyBytes: 1024 }), name)).toEqual({ name, result: 'already-processed' });
+    expect(outcomeOf(await ch.acks('T', { maxReplyBytes: 1_000_000 }), name)).toEqual({ name, result: 'processed' });
+    expect(await ch.stateOf(t.submissionId)).toBe('received');
+    expect(await rowOf(name)).toMatchObject({ state: 'processed', depends_on: null });
+  });
+
+  it('reads again a signed reply set aside for want of a trust store once MAILLON_TRUST_STORE is set', async () => {
+    const t = await ch.runAndSend('T');
+    const name = await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(t.file, true));
+    await sign('OUTTEST', name);
+    expect(outcomeOf(await ch.acks('T'), name)).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/is signed but no trust store is configured/) });
+    expect(outcomeOf(await ch.acks('T'), name)?.result).toBe('already-processed');
+    expect(outcomeOf(await ch.acks('T', { trustStore }), name)).toEqual({ name, result: 'processed' });
+    expect(await ch.stateOf(t.submissionId)).toBe('received');
+  });
+
+  it('reads again a truncated reply once the receiver completes it (the server lists another size)', async () => {
+    const t = await ch.runAndSend('T');
+    const whole = acrfBody(t.file, true);
+    const name = await ch.put('OUTTEST', 'T', 'ACRF', whole.slice(0, 120));
+    expect(outcomeOf(await ch.acks('T'), name)).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/not well-formed XML/) });
+    expect(outcomeOf(await ch.acks('T'), name)?.result).toBe('already-processed');
+    await fs.writeFile(path.join(ch.sshd.root, 'OUTTEST', name), whole);
+    expect(outcomeOf(await ch.acks('T'), name)).toEqual({ name, result: 'processed' });
+    expect(await ch.stateOf(t.submissionId)).toBe('received');
+  });
+
+  it('reports a reply replaced on the server after it was applied as a conflict, once, applies nothing of it, and lists it in the status', async () => {
+    const t = await ch.runAndSend('T');
+    const name = await ch.put('OUTTEST', 'T', 'NOTI', notiBody(t.file, 1));
+    await ch.acks('T');
+    expect(await ch.stateOf(t.submissionId)).toBe('accepted');
+    await fs.writeFile(path.join(ch.sshd.root, 'OUTTEST', name), notiBody(t.file, 3, [{ blocking: 'B', code: 'E900' }]));
+    expect(outcomeOf(await ch.acks('T'), name)).toMatchObject({
+      result: 'conflict',
+      reason: expect.stringMatching(/^Replaced on the server: this reply was read on .* \(\d+ bytes, applied\) and .* now lists \d+ bytes under the same name\. Its new content was not read/),
+    });
+    expect(await ch.stateOf(t.submissionId)).toBe('accepted');
+    expect(outcomeOf(await ch.acks('T'), name)?.result).toBe('already-processed');
+    expect(await rowOf(name)).toMatchObject({ state: 'processed', replaced_bytes: expect.anything() });
+
+    const status = await statusSnapshot(ch.fx.db.pool, PIPELINES, 'T', CHANNEL_CLOCK.now(), 30, 48);
+    expect(status.unsettledReplies).toContainEqual(expect.objectContaining({ name, issue: 'replaced', action: null, reason: expect.stringMatching(/^Replaced on the server/) }));
+    await expect(checkRereads(ch.fx.db.pool, [name])).rejects.toThrow(/was read on .* \(applied\): only a reply set aside can be read again/);
+  });
+
+  it('reads again, when the operator asks, a reply set aside for a reason nothing in the listing shows; lists it in the status until then', async () => {
+    const t = await ch.runAndSend('T');
+    // A directory named like a reply: set aside, not tied to any period.
+    const name = await ch.put('OUTTEST', 'T', 'ACRF', '');
+    await fs.rm(path.join(ch.sshd.root, 'OUTTEST', name));
+    await fs.mkdir(path.join(ch.sshd.root, 'OUTTEST', name));
+    expect(outcomeOf(await ch.acks('T'), name)).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/is a directory/) });
+    const status = await statusSnapshot(ch.fx.db.pool, PIPELINES, 'T', CHANNEL_CLOCK.now(), 30, 48);
+    expect(status.unsettledReplies).toContainEqual(expect.objectContaining({ name, issue: 'set_aside', action: `maillon acks --reread ${name}`, reason: expect.stringMatching(/is a directory/) }));
+    expect(statusToHtml(status)).toContain(`<code>maillon acks --reread ${name}</code>`);
+
+    // The receiver puts the genuine reply there, of the size the directory was listed with: nothing shows it.
+    const listedSize = (await fs.stat(path.join(ch.sshd.root, 'OUTTEST', name))).size;
+    await fs.rmdir(path.join(ch.sshd.root, 'OUTTEST', name));
+    await fs.writeFile(path.join(ch.sshd.root, 'OUTTEST', name), paddedAcrf(t.file, listedSize - acrfBody(t.file, true).length - '<ReferenceNbr></ReferenceNbr>'.length));
+    expect((await fs.stat(path.join(ch.sshd.root, 'OUTTEST', name))).size).toBe(listedSize);
+    expect(outcomeOf(await ch.acks('T'), name)?.result).toBe('already-processed');
+    const reread = await checkRereads(ch.fx.db.pool, [name]);
+    expect(outcomeOf(await ch.acks('T', { reread }), name)).toEqual({ name, result: 'processed' });
+    expect(await ch.stateOf(t.submissionId)).toBe('received');
+    const after = await statusSnapshot(ch.fx.db.pool, PIPELINES, 'T', CHANNEL_CLOCK.now(), 30, 48);
+    expect(after.unsettledReplies.map((r) => r.name)).not.toContain(name);
+  });
+
+  it('refuses to read again a reply the ledger does not hold, and says when one asked for is not listed', async () => {
+    await expect(checkRereads(ch.fx.db.pool, ['FO.ACRF.999999.20261010.99999.T'])).rejects.toThrow(UsageError);
+    await expect(checkRereads(ch.fx.db.pool, ['FO.ACRF.999999.20261010.99999.T'])).rejects.toThrow(/No reply named FO\.ACRF\.999999\.20261010\.99999\.T is in the ledger/);
+    const t = await ch.runAndSend('T');
+    const name = await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(t.file, true).slice(0, 50));
+    await ch.acks('T');
+    await fs.rm(path.join(ch.sshd.root, 'OUTTEST', name));
+    const outcome = outcomeOf(await ch.acks('T', { reread: await checkRereads(ch.fx.db.pool, [name]) }), name);
+    expect(outcome).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/^Asked to be read again, but no folder read for environment T lists it complete/) });
+  });
+});
