@@ -51,7 +51,7 @@ export async function processReply(deps: ProcessDeps, reply: DownloadedReply): P
       if (header.kind !== reply.purpose) {
         throw new AckError(`The reply ${reply.name} is named ${reply.purpose} but holds ${article(header.kind)}; it changed nothing and was set aside.`, { fileName: header.fileName });
       }
-      const signature = reply.signaturePath ? await verifySignature(deps, reply, header.fileName) : null;
+      const signature = reply.signaturePath ? await verifySignature(deps, reply, header.fileName) : refuseUnsigned(deps, reply, header.fileName);
       return applyReply(tx, { ...reply, signature }, header, stage);
     });
   } catch (err) {
@@ -62,6 +62,22 @@ export async function processReply(deps: ProcessDeps, reply: DownloadedReply): P
       throw new AckError(`The reply ${reply.name} holds a value the ledger refuses (${libraryProblem(err.message, `PostgreSQL error ${err.code}`)}); it was set aside.`, { cause: err });
     throw err;
   }
+}
+
+/**
+ * An unsigned reply is believed only in test or simulation with no trust store configured: the
+ * institutions sign their replies (domain.md §2), so once a trust store says whose signatures
+ * count, and always in production (OUT), a reply without its FS companion may have lost it on the
+ * way (signature stripping) and is set aside. It is read again when its companion appears or the
+ * trust store changes (maillon acks --reread reads it again at once).
+ */
+function refuseUnsigned(deps: ProcessDeps, reply: DownloadedReply, fileName: string): null {
+  if (reply.folder !== 'OUT' && !deps.trustStore?.length) return null;
+  const why = reply.folder === 'OUT' ? 'a production reply (OUT) must be signed' : 'a trust store is configured (MAILLON_TRUST_STORE), so a reply must be signed';
+  throw new AckError(
+    `The reply ${reply.name} came without a signature (no FS companion before its GO) and ${why}: it cannot be believed, changed nothing and was set aside. Once the receiver sends it signed, it is read again.`,
+    { fileName, dependsOn: 'signature' },
+  );
 }
 
 /** Verifies a reply's signature over the exact bytes received; throws AckError (naming the file the reply is about) unless it verifies. */

@@ -78,7 +78,10 @@ describe('replies that cannot lie: environments, duplicates, contradictions and 
     const t = await ch.runAndSend('T');
     const aboutT = await ch.put('OUT', 'R', 'NOTI', notiBody(t.file, 3));
     const named = await ch.put('OUT', 'T', 'ACRF', acrfBody(t.file, false));
-    const outcomes = await ch.acks('R');
+    // Signed, as a production reply must be (an unsigned one is set aside before any rule).
+    await ch.sign('OUT', aboutT);
+    await ch.sign('OUT', named);
+    const outcomes = await ch.acks('R', { trustStore: await ch.trustStore() });
     expect(outcomeOf(outcomes, aboutT)).toMatchObject({ result: 'conflict', reason: expect.stringMatching(/its name says environment R but the file it names, .*, was sent in environment T/) });
     expect(outcomeOf(outcomes, named)).toMatchObject({ result: 'conflict', reason: expect.stringMatching(/its name says environment T but it came from OUT, which holds R replies only/) });
     expect(await ch.stateOf(t.submissionId)).toBe('sent');

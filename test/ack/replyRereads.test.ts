@@ -113,4 +113,37 @@ describe('a set-aside reply is not final: read again when its cause is gone, on 
     const outcome = outcomeOf(await ch.acks('T', { reread: await checkRereads(ch.fx.db.pool, [name]) }), name);
     expect(outcome).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/^Asked to be read again, but no folder read for environment T lists it complete/) });
   });
+
+  describe('an unsigned reply once signatures count (signature stripping)', () => {
+    it('sets aside an unsigned reply when a trust store is configured, and reads it once the receiver sends its signature', async () => {
+      const t = await ch.runAndSend('T');
+      const name = await ch.put('OUTTEST', 'T', 'NOTI', notiBody(t.file, 3, [{ blocking: 'B', code: 'E900' }]));
+      expect(outcomeOf(await ch.acks('T', { trustStore }), name)).toMatchObject({
+        result: 'set_aside',
+        reason: expect.stringMatching(/came without a signature \(no FS companion before its GO\) and a trust store is configured \(MAILLON_TRUST_STORE\), so a reply must be signed/),
+      });
+      expect(await ch.stateOf(t.submissionId)).toBe('sent');
+      expect(await rowOf(name)).toMatchObject({ depends_on: 'signature' });
+      expect(outcomeOf(await ch.acks('T', { trustStore }), name)?.result).toBe('already-processed');
+      await sign('OUTTEST', name);
+      expect(outcomeOf(await ch.acks('T', { trustStore }), name)).toEqual({ name, result: 'processed' });
+      expect(await ch.stateOf(t.submissionId)).toBe('rejected');
+    });
+
+    it('sets aside an unsigned production reply (OUT) even with no trust store; a signed one is believed', async () => {
+      const r = await ch.runAndSend('R');
+      const name = await ch.put('OUT', 'R', 'ACRF', acrfBody(r.file, true));
+      expect(outcomeOf(await ch.acks('R'), name)).toMatchObject({ result: 'set_aside', reason: expect.stringMatching(/came without a signature .* and a production reply \(OUT\) must be signed/) });
+      expect(await ch.stateOf(r.submissionId)).toBe('sent');
+      await sign('OUT', name);
+      expect(outcomeOf(await ch.acks('R', { trustStore }), name)).toEqual({ name, result: 'processed' });
+      expect(await ch.stateOf(r.submissionId)).toBe('received');
+    });
+
+    it('still believes an unsigned test reply when no trust store is configured', async () => {
+      const t = await ch.runAndSend('T');
+      const name = await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(t.file, true));
+      expect(outcomeOf(await ch.acks('T'), name)).toEqual({ name, result: 'processed' });
+    });
+  });
 });

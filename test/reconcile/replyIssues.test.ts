@@ -18,8 +18,9 @@ describe('the report lists the replies about its period that were set aside or n
   it('in JSON, CSV and HTML, with name, state, file, reason and time; replies about other periods or environments stay out', async () => {
     const t = await ch.runAndSend('T');
     const r = await ch.runAndSend('R');
-    await ch.simulate();
-    await ch.acks('T');
+    // The receiver signs its replies (a production one must be signed to be believed).
+    await ch.simulate({ signer: await ch.signer() });
+    await ch.acks('T', { trustStore: await ch.trustStore() });
     // A contradiction (read, not believed), a signed reply that cannot be verified (set aside, its file known),
     // a reply in OUT about this T file, and a reply about the R file (another report).
     const second = await ch.put('OUTTEST', 'T', 'NOTI', notiBody(t.file, 3));
@@ -28,7 +29,8 @@ describe('the report lists the replies about its period that were set aside or n
     const aboutT = await ch.put('OUT', 'R', 'NOTI', notiBody(t.file, 1));
     const aboutR = await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(r.file, true));
     await ch.acks('T');
-    await ch.acks('R');
+    await ch.sign('OUT', aboutT); // a production reply must be signed to be judged by the rules
+    await ch.acks('R', { trustStore: await ch.trustStore() });
 
     const report = await buildReport(ch.fx.db.pool, career, t.period, 'T', CHANNEL_CLOCK.now());
     const at = CHANNEL_CLOCK.now().toISOString();
