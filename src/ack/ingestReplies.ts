@@ -213,8 +213,9 @@ async function screenedEntry(deps: AckDeps, f: Folder, entry: Listed, read: () =
 async function refusedName(deps: AckDeps, f: Folder, entry: Listed, why: string): Promise<ReplyOutcome> {
   const shown = shownListedName(entry.name);
   const standing = await replyStanding(deps.ledger, f.server, { name: shown, size: entry.size, companionListed: false, reread: false }, replySettings(deps));
-  if (!standing.read) return { name: shown, result: 'already-processed' };
   const reason = `${why}: a file listed in the reply folder ${f.server} (${f.folder}, of ${f.receivers.join(', ')}), shown here as ${shown}. It was not read and stays on the server; ask the receiver to remove it.`;
+  // Known already: quiet, unless the operator asked to read it again, who learns why it cannot be.
+  if (!standing.read) return deps.reread?.has(shown) ? { name: shown, result: 'set_aside', reason } : { name: shown, result: 'already-processed' };
   await recordSetAside(deps.ledger, { server: f.server, name: shown, at: deps.clock.now(), reason, body: null, fileName: null, listedBytes: entry.size });
   deps.logger.warn({ reply: shown, server: f.server, reason }, 'reply set aside');
   return { name: shown, result: 'set_aside', reason };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/db/embeddedPostgres.js';
 import { generateEd25519KeyPair } from '../../src/transport/keyPair.js';
+import { shownListedName } from '../../src/ack/listedName.js';
 import { maillon } from '../helpers/cli.js';
 import { DOSSIER_2024 } from '../helpers/flowFixture.js';
 import { ROOT, scratchDir } from '../helpers/runHarness.js';
@@ -81,25 +82,28 @@ describe('a command line that behaves', () => {
     const out = await maillon(['acks', '--env', 'T'], receivers);
     expect(out.code).toBe(12);
     expect(out.stdout).not.toContain('\u001b');
-    console.log(JSON.stringify(out));
     expect(out.stdout).toContain('set_aside  FO.\\x1b[2J\\x1b[31mforged\\x0asent      #1 GO.FAKE');
     expect(out.stdout.split('\n').filter((l) => l.includes('GO.FAKE'))).toHaveLength(1);
   });
 
-  it('status lists a reply set aside tied to no period (escaped) with how to read it again; acks --reread reads it again, or refuses an unknown name', async () => {
+  it('status lists a reply set aside tied to no period (its name refused, shown escaped) with how to read it again; acks --reread of it, or of an unknown name', async () => {
     const receivers = { ...env, MAILLON_RECEIVERS: path.join(tmp.dir, 'receivers.json') };
     const name = 'FO.\u001b[2J\u001b[31mforged\nsent      #1 GO.FAKE';
+    // A listed name with control characters never reaches the ledger itself: its shown form does.
+    const shown = shownListedName(name);
+    expect(shown).toMatch(/^FO\.\\x1b\[2J\\x1b\[31mforged\\x0asent {6}#1 GO\.FAKE… \[name refused, sha256 [0-9a-f]{16}\]$/);
     const status = await maillon(['status', '--days', '400'], receivers);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).not.toContain('\u001b');
-    expect(status.stdout).toContain('reply FO.\\x1b[2J\\x1b[31mforged\\x0asent      #1 GO.FAKE set aside');
-    expect(status.stdout).toContain('→ to read it again: maillon acks --reread FO.\\x1b[2J');
+    expect(status.stdout).toContain(`reply ${shown} set aside`);
+    expect(status.stdout).toContain(`→ to read it again: maillon acks --reread ${shown}`);
     const json = JSON.parse((await maillon(['status', '--days', '400', '--json'], receivers)).stdout) as { unsettledReplies: { name: string; issue: string }[] };
-    expect(json.unsettledReplies).toContainEqual(expect.objectContaining({ name, issue: 'set_aside' }));
+    expect(json.unsettledReplies).toContainEqual(expect.objectContaining({ name: shown, issue: 'set_aside' }));
 
-    const again = await maillon(['acks', '--env', 'T', '--json', '--reread', name], receivers);
+    // Read again on the operator's demand, it is still refused, and says why.
+    const again = await maillon(['acks', '--env', 'T', '--json', '--reread', shown], receivers);
     expect(again.code, again.stderr).toBe(12);
-    expect(JSON.parse(again.stdout)).toEqual([{ name, result: 'set_aside', reason: expect.stringMatching(/is not a batch-channel file name/) }]);
+    expect(JSON.parse(again.stdout)).toEqual([{ name: shown, result: 'set_aside', reason: expect.stringContaining('Its name holds a control character') }]);
     const unknown = await maillon(['acks', '--env', 'T', '--reread', 'FO.ACRF.999999.20250110.99999.T'], receivers);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('No reply named FO.ACRF.999999.20250110.99999.T is in the ledger');
