@@ -6,11 +6,9 @@ import { fixedClock } from '../../src/clock/clock.js';
 import { SCHEMAS_DIR } from '../../src/cli/context.js';
 import { createXsdValidator } from '../../src/render/xsdValidator.js';
 import { simulateReceiver } from '../../src/simulate/simulateReceiver.js';
+import { createCareerCli, type CareerCli } from '../helpers/careerCli.js';
 import { maillon } from '../helpers/cli.js';
-import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { submissionsOf } from '../helpers/ledger.js';
-import { ROOT } from '../helpers/runHarness.js';
-import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/sshd.js';
 
 /**
  * `cancel` and `send` killed (SIGKILL, MAILLON_CRASH_AT) between writing a TD or a GO on the
@@ -19,51 +17,43 @@ import { requireTestSshd, type TestSshd, writeReceiversFile } from '../helpers/s
  */
 // Each case starts up to a dozen maillon processes: slow on a busy machine.
 describe('a cancel or send killed between the server and the ledger, then run again', { timeout: 180_000 }, () => {
-  let sshd: TestSshd;
-  let fx: FlowFixture;
-  let env: Record<string, string>;
+  let cli: CareerCli;
   const clock = fixedClock('2026-10-10T03:00:00+02:00');
-  const inDir = (): string => path.join(sshd.root, 'IN');
+  const inDir = (): string => path.join(cli.sshd.root, 'IN');
   const inbox = async (stem: string): Promise<string[]> => (await fs.readdir(inDir())).filter((n) => n.includes(stem)).sort();
   const row = async (id: number): Promise<{ state: string; td_started: boolean }> =>
-    (await fx.db.pool.query('SELECT state, td_started_at IS NOT NULL AS td_started FROM maillon.submissions WHERE submission_id = $1', [id])).rows[0];
+    (await cli.fx.db.pool.query('SELECT state, td_started_at IS NOT NULL AS td_started FROM maillon.submissions WHERE submission_id = $1', [id])).rows[0];
   /** The submission's state events, in order (the evidence packs' anchors, `evidence_written`, are left out: test/evidence covers them). */
   const events = async (id: number): Promise<string[]> =>
-    (await fx.db.pool.query(`SELECT kind FROM maillon.events WHERE submission_id = $1 AND kind <> 'evidence_written' ORDER BY event_id`, [id])).rows.map((r) => r.kind);
+    (await cli.fx.db.pool.query(`SELECT kind FROM maillon.events WHERE submission_id = $1 AND kind <> 'evidence_written' ORDER BY event_id`, [id])).rows.map((r) => r.kind);
   /** The receiver takes what is complete in IN; returns what it processed of the submission (its GO), not what it dropped (TD). */
   const receiver = async (stem: string): Promise<string[]> =>
-    (await simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock })).submissions.filter((n) => n.includes(stem));
+    (await simulateReceiver({ root: cli.sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock })).submissions.filter((n) => n.includes(stem));
   const statusOf = async (period: string): Promise<{ phase: string; action: string | null }> => {
-    const out = await maillon(['status', '--json'], env);
+    const out = await maillon(['status', '--json'], cli.env);
     expect(out.code, out.stderr).toBe(0);
     return (JSON.parse(out.stdout) as { periods: { flow: string; period: string; phase: string; action: string | null }[] }).periods.find((p) => p.flow === 'career' && p.period === period)!;
   };
   /** Runs the period and returns its submission and the stem of its files' names. */
   const written = async (period: string): Promise<{ id: number; stem: string }> => {
-    const run = await fx.run(career, period);
-    const [id] = await submissionsOf(fx.db.pool, run.runId);
+    const run = await cli.fx.run(career, period);
+    const [id] = await submissionsOf(cli.fx.db.pool, run.runId);
     return { id: id!, stem: run.files[0]!.name.slice(3, -4) };
   };
-  const send = (period: string, ...more: string[]) => maillon(['send', '--no-acks', '--period', period, ...more], env);
+  const send = (period: string, ...more: string[]) => maillon(['send', '--no-acks', '--period', period, ...more], cli.env);
   const sendKilledAt = async (period: string, step: string): Promise<void> => {
-    const crashed = await maillon(['send', '--no-acks', '--period', period], { ...env, MAILLON_CRASH_AT: step });
+    const crashed = await maillon(['send', '--no-acks', '--period', period], { ...cli.env, MAILLON_CRASH_AT: step });
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
   };
   const cancelKilledAt = async (id: number, step: string): Promise<void> => {
-    const crashed = await maillon(['cancel', String(id)], { ...env, MAILLON_CRASH_AT: step });
+    const crashed = await maillon(['cancel', String(id)], { ...cli.env, MAILLON_CRASH_AT: step });
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
   };
 
   beforeAll(async () => {
-    sshd = await requireTestSshd();
-    fx = await createFlowFixture(path.join(ROOT, 'fixtures/career/input'), '2026-10-10T02:00:00+02:00');
-    const receivers = await writeReceiversFile(sshd, path.join(path.dirname(fx.outbox), 'receivers.json'));
-    env = { DATABASE_URL: fx.db.url, MAILLON_HOME: path.dirname(fx.outbox), MAILLON_SENDER: '012345', MAILLON_RECEIVERS: receivers };
+    cli = await createCareerCli();
   });
-  afterAll(async () => {
-    await sshd?.stop();
-    await fx?.close();
-  });
+  afterAll(async () => cli?.close());
 
   it('cancel killed after writing the TD: status says to complete it; the receiver honours the TD; cancel again completes it and the period is to do again', async () => {
     const period = '2026-Q3';
@@ -78,19 +68,19 @@ describe('a cancel or send killed between the server and the ledger, then run ag
     expect(between.action).toContain(`The cancel of #${id} (to INASTI) was interrupted after it started writing its TD file`);
     expect(between.action).toContain(`maillon cancel ${id}`);
     // A rerun would correct what the receiver may be dropping: refused until the cancel is complete.
-    const rerun = await maillon(['rerun', 'career', '--period', period, '--reason', 'check', '--yes'], env);
+    const rerun = await maillon(['rerun', 'career', '--period', period, '--reason', 'check', '--yes'], cli.env);
     expect(rerun.code, rerun.stderr).toBe(8);
     expect(rerun.stderr).toContain(`Complete the cancel first: maillon cancel ${id}`);
     // The receiver sees the TD beside the GO: it takes everything away and answers nothing.
     expect(await receiver(stem)).toEqual([]);
     expect(await inbox(stem)).toEqual([]);
-    const again = await maillon(['cancel', String(id)], env);
+    const again = await maillon(['cancel', String(id)], cli.env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`submission #${id} cancelled: an interrupted cancel had started its TD file, and the receiver has taken the GO since`);
     expect(await row(id)).toEqual({ state: 'cancelled', td_started: true });
     expect(await events(id)).toEqual(['written', 'sent', 'cancelled']);
     expect(await statusOf(period)).toMatchObject({ phase: 'to_do' });
-    const run = await maillon(['run', 'career', '--period', period], env);
+    const run = await maillon(['run', 'career', '--period', period], cli.env);
     expect(run.code, run.stderr).toBe(0);
   });
 
@@ -105,7 +95,7 @@ describe('a cancel or send killed between the server and the ledger, then run ag
     expect(JSON.parse(sent.stdout)).toEqual([expect.objectContaining({ submissionId: id, result: 'cancel-started', reason: expect.stringContaining(`maillon cancel ${id} completes the cancel`) })]);
     expect(await row(id)).toEqual({ state: 'written', td_started: true });
     expect(await inbox(stem)).toEqual([`FI.${stem}.1.1`, `GO.${stem}.1`, `TD.${stem}.1`]);
-    const again = await maillon(['cancel', String(id)], env);
+    const again = await maillon(['cancel', String(id)], cli.env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`submission #${id} cancelled: TD file written`);
     expect(await row(id)).toEqual({ state: 'cancelled', td_started: true });
@@ -121,12 +111,12 @@ describe('a cancel or send killed between the server and the ledger, then run ag
     expect(await inbox(stem)).toEqual([`FI.${stem}.1.1`, `GO.${stem}.1`]);
     expect(await row(id)).toEqual({ state: 'sent', td_started: true });
     expect(await receiver(stem)).toEqual([`GO.${stem}.1`]);
-    const again = await maillon(['cancel', String(id)], env);
+    const again = await maillon(['cancel', String(id)], cli.env);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('the receiver has taken the GO since');
     expect(await row(id)).toEqual({ state: 'cancelled', td_started: true });
     // Its replies are conflicts (cancelled is final: exit 12, not believed) that say the receiver may hold it.
-    expect((await maillon(['acks'], env)).code).toBe(12);
+    expect((await maillon(['acks'], cli.env)).code).toBe(12);
     expect(await events(id)).toEqual(['written', 'sent', 'cancelled', 'answered_after_cancel']);
     const view = await statusOf(period);
     expect(view.phase).toBe('needs_attention');
@@ -144,7 +134,7 @@ describe('a cancel or send killed between the server and the ledger, then run ag
     expect(JSON.parse(again.stdout)).toEqual([expect.objectContaining({ submissionId: id, result: 'sent' })]);
     expect(await inbox(stem)).toEqual([`FI.${stem}.1.1`]);
     expect(await row(id)).toMatchObject({ state: 'sent' });
-    const attempt = await fx.db.pool.query(`SELECT detail->>'go' AS go FROM maillon.transfer_attempts WHERE submission_id = $1 AND outcome = 'sent'`, [id]);
+    const attempt = await cli.fx.db.pool.query(`SELECT detail->>'go' AS go FROM maillon.transfer_attempts WHERE submission_id = $1 AND outcome = 'sent'`, [id]);
     expect(attempt.rows).toEqual([{ go: 'consumed' }]);
   });
 
@@ -154,7 +144,7 @@ describe('a cancel or send killed between the server and the ledger, then run ag
     await sendKilledAt(period, 'after-go');
     await fs.mkdir(path.join(inDir(), '.taken'), { recursive: true });
     await fs.rename(path.join(inDir(), `GO.${stem}.1`), path.join(inDir(), '.taken', `GO.${stem}.1`));
-    const cancel = await maillon(['cancel', String(id)], env);
+    const cancel = await maillon(['cancel', String(id)], cli.env);
     expect(cancel.code, cancel.stderr).toBe(8);
     expect(cancel.stderr).toContain(`The receiver has already taken GO.${stem}.1 from its IN folder: submission #${id} cannot be cancelled any more.`);
     expect(await inbox(stem)).toEqual([`FI.${stem}.1.1`]);
@@ -167,7 +157,7 @@ describe('a cancel or send killed between the server and the ledger, then run ag
     const { id, stem } = await written(period);
     await sendKilledAt(period, 'before-go-rename');
     expect((await fs.readdir(inDir())).filter((n) => n.includes(stem)).sort()).toEqual([`.GO.${stem}.1.part`, `FI.${stem}.1.1`]);
-    const cancel = await maillon(['cancel', String(id)], env);
+    const cancel = await maillon(['cancel', String(id)], cli.env);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toContain(`submission #${id} cancelled: TD file written`);
     expect((await fs.readdir(inDir())).filter((n) => n.includes(stem)).sort()).toEqual([`FI.${stem}.1.1`, `TD.${stem}.1`]);
@@ -180,8 +170,8 @@ describe('a cancel or send killed between the server and the ledger, then run ag
     await sendKilledAt(period, 'after-go');
     // An earlier maillon recorded the GO before writing it, and was killed in between: no GO, no temporary file.
     await fs.rm(path.join(inDir(), `GO.${stem}.1`));
-    await fx.db.pool.query('UPDATE maillon.submissions SET go_maybe_unwritten = true WHERE submission_id = $1', [id]);
-    const cancel = await maillon(['cancel', String(id)], env);
+    await cli.fx.db.pool.query('UPDATE maillon.submissions SET go_maybe_unwritten = true WHERE submission_id = $1', [id]);
+    const cancel = await maillon(['cancel', String(id)], cli.env);
     expect(cancel.code, cancel.stderr).toBe(0);
     expect(cancel.stdout).toContain(`submission #${id} cancelled: TD file written`);
     expect(await inbox(stem)).toEqual([`FI.${stem}.1.1`, `TD.${stem}.1`]);
