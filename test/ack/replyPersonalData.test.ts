@@ -9,8 +9,8 @@ import { zipOne } from '../../src/simulate/zipOne.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
 import { traceToText } from '../../src/trace/traceText.js';
-import { applyTestReply } from '../helpers/applyTestReply.js';
-import { acrfBody, CHANNEL_CLOCK, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
+import { applyTestNoti, applyTestReply, emittedRecords } from '../helpers/applyTestReply.js';
+import { acrfBody, CHANNEL_CLOCK, createReplyChannel, type ReplyChannel } from '../helpers/replyChannel.js';
 
 /** A person's number no record of the dossier has: the replies carry it where no INSS belongs. */
 const INSS = '93051822361';
@@ -55,18 +55,11 @@ describe("a person's number where a reply holds no INSS (real sshd, real Postgre
   it('masks the number in an anomaly code and an error id: in the ledger, every report format and the trace', async () => {
     // A NOTI whose codes hold the number (one anomaly matched to a record, one matching none)…
     const noti = await ch.runAndSend('T');
-    const record = (await ch.fx.db.pool.query(`SELECT source_key, record_key FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1`, [noti.run.runId]))
-      .rows[0];
-    await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(noti.file, true));
-    await ch.put(
-      'OUTTEST',
-      'T',
-      'NOTI',
-      notiBody(noti.file, 2, [
-        { inss: record.record_key, blocking: 'B', code: `X-${INSS}` },
-        { inss: '00000000097', blocking: 'B', code: `Y-${INSS}` },
-      ]),
-    );
+    const [record] = await emittedRecords(ch.fx.db.pool, noti.run.runId);
+    await ch.putAcrfAndNoti(noti.file, 2, [
+      { inss: record!.record_key, blocking: 'B', code: `X-${INSS}` },
+      { inss: '00000000097', blocking: 'B', code: `Y-${INSS}` },
+    ]);
     // …and an ACRF rejecting a file with the number as its error id.
     const acrf = await ch.runAndSend('T');
     await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(acrf.file, false).replace('E002-REFUSED', INSS));
@@ -89,7 +82,7 @@ describe("a person's number where a reply holds no INSS (real sshd, real Postgre
         expect(report, `${t.period} ${format}`).not.toContain(INSS);
       }
     }
-    const trace = await traceRecord({ ledger: ch.fx.db.pool, dossier: ch.fx.db.pool }, record.source_key, { now: CHANNEL_CLOCK.now() });
+    const trace = await traceRecord({ ledger: ch.fx.db.pool, dossier: ch.fx.db.pool }, record!.source_key, { now: CHANNEL_CLOCK.now() });
     for (const shown of [JSON.stringify(trace), traceToText(trace), traceToHtml(trace)]) {
       expect(shown).toContain('X-93*******61');
       expect(shown).not.toContain(INSS);
@@ -98,23 +91,16 @@ describe("a person's number where a reply holds no INSS (real sshd, real Postgre
 
   it('masks in the trace a code and an error id recorded unmasked (a ledger row from before they were masked on reading)', async () => {
     const t = await ch.runAndSend('T');
-    const record = (await ch.fx.db.pool.query(`SELECT source_key, record_key FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1`, [t.run.runId])).rows[0];
+    const [record] = await emittedRecords(ch.fx.db.pool, t.run.runId);
     await withTransaction(ch.fx.db.pool, async (tx) => {
       await applyTestReply(tx, 'FO.ACRF.OLD-ROW', CHANNEL_CLOCK.now(), { kind: 'ACRF', fileName: t.file, accepted: false, errorIds: [INSS] });
     });
     const t2 = await ch.runAndSend('T');
-    const record2 = (await ch.fx.db.pool.query(`SELECT source_key, record_key FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1`, [t2.run.runId]))
-      .rows[0];
-    await withTransaction(ch.fx.db.pool, async (tx) => {
-      await applyTestReply(tx, 'FO.ACRF.OLD-ROW2', CHANNEL_CLOCK.now(), { kind: 'ACRF', fileName: t2.file, accepted: true, errorIds: [] });
-      await applyTestReply(tx, 'FO.NOTI.OLD-ROW2', CHANNEL_CLOCK.now(), {
-        kind: 'NOTI',
-        fileName: t2.file,
-        result: 'accepted_with_anomalies',
-        anomalies: [{ inss: record2.record_key, attestationId: null, blocking: true, code: `X-${INSS}`, description: 'old' }],
-      });
-    });
-    for (const key of [record.source_key, record2.source_key]) {
+    const [record2] = await emittedRecords(ch.fx.db.pool, t2.run.runId);
+    await applyTestNoti(ch.fx.db.pool, 'OLD-ROW2', CHANNEL_CLOCK.now(), t2.file, 'accepted_with_anomalies', [
+      { inss: record2!.record_key, attestationId: null, blocking: true, code: `X-${INSS}`, description: 'old' },
+    ]);
+    for (const key of [record!.source_key, record2!.source_key]) {
       const trace = await traceRecord({ ledger: ch.fx.db.pool, dossier: ch.fx.db.pool }, key, { now: CHANNEL_CLOCK.now() });
       for (const shown of [JSON.stringify(trace), traceToText(trace), traceToHtml(trace)]) {
         expect(shown).toContain('93*******61');

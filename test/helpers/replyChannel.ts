@@ -38,6 +38,8 @@ export interface ReplyChannel {
   simulate(options?: Partial<SimulatorOptions>): Promise<SimulatorPass>;
   /** Puts a reply (and its GO) in OUT or OUTTEST under a fresh name of that environment; returns the name. */
   put(folder: 'OUT' | 'OUTTEST', environment: 'R' | 'T' | 'S', purpose: 'ACRF' | 'NOTI', body: string | Buffer, kind?: 'FO' | 'CO'): Promise<string>;
+  /** Puts in OUTTEST an ACRF accepting the T file `file`, then a NOTI about it with `result` and `anomalies` (as notiBody writes them). */
+  putAcrfAndNoti(file: string, result: 1 | 2 | 3, anomalies: Partial<Record<keyof Anomaly, string>>[]): Promise<void>;
   /** Signs a reply put on the server as the channel operator does (its FS companion beside it, by the test PKI's receiver). */
   sign(folder: 'OUT' | 'OUTTEST', name: string): Promise<void>;
   /** The test PKI's receiver, as a signer (for the simulator's `signer`). */
@@ -77,6 +79,13 @@ export async function createReplyChannel(overrides: Partial<AckDeps> = {}): Prom
     maxReplyBytes: 1_000_000,
     ...overrides,
   };
+  const put: ReplyChannel['put'] = async (folder, environment, purpose, body, kind = 'FO') => {
+    const seq = String(++sequence);
+    const name = `${kind}.${purpose}.999999.20261010.${seq}.${environment}`;
+    await fs.writeFile(path.join(sshd.root, folder, name), body);
+    await fs.writeFile(path.join(sshd.root, folder, `GO.${purpose}.999999.20261010.${seq}.${environment}.1`), '');
+    return name;
+  };
   return {
     sshd,
     fx,
@@ -93,12 +102,10 @@ export async function createReplyChannel(overrides: Partial<AckDeps> = {}): Prom
       return { run, period, submissionId: Number(id), file: run.files[0]!.name };
     },
     simulate: (options = {}) => simulateReceiver({ root: sshd.root, schemasDir: SCHEMAS_DIR, validator: createXsdValidator(undefined), clock: CHANNEL_CLOCK, ...options }),
-    async put(folder, environment, purpose, body, kind = 'FO') {
-      const seq = String(++sequence);
-      const name = `${kind}.${purpose}.999999.20261010.${seq}.${environment}`;
-      await fs.writeFile(path.join(sshd.root, folder, name), body);
-      await fs.writeFile(path.join(sshd.root, folder, `GO.${purpose}.999999.20261010.${seq}.${environment}.1`), '');
-      return name;
+    put,
+    async putAcrfAndNoti(file, result, anomalies) {
+      await put('OUTTEST', 'T', 'ACRF', acrfBody(file, true));
+      await put('OUTTEST', 'T', 'NOTI', notiBody(file, result, anomalies));
     },
     signer: async () => createCmsSigner(await fs.readFile(pki.receiverCert, 'utf8'), await fs.readFile(pki.receiverKey)),
     async sign(folder, name) {

@@ -5,7 +5,8 @@ import { buildReport } from '../../src/reconcile/report.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceToText } from '../../src/trace/traceText.js';
-import { acrfBody, CHANNEL_CLOCK, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
+import { emittedRecords } from '../helpers/applyTestReply.js';
+import { CHANNEL_CLOCK, createReplyChannel, type ReplyChannel } from '../helpers/replyChannel.js';
 
 // A NOTI often names a record by its INSS, but not always: by its AttestationID only, or by its
 // AttestationID with the person's current INSS (a BIS number replaced since). Before, such an
@@ -21,26 +22,15 @@ describe('an anomaly that names its record by AttestationID (real sshd, real Pos
     ch = await createReplyChannel();
     const t = await ch.runAndSend('T');
     period = t.period;
-    const records = (
-      await ch.fx.db.pool.query<{ source_key: string; record_key: string; attestation_id: string }>(
-        `SELECT source_key, record_key, attestation_id FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal`,
-        [t.run.runId],
-      )
-    ).rows;
+    const records = await emittedRecords(ch.fx.db.pool, t.run.runId);
     expect(records.length).toBeGreaterThan(2);
     const [a, b] = [records[1]!, records[2]!];
     refused = a;
     warned = b;
-    await ch.put('OUTTEST', 'T', 'ACRF', acrfBody(t.file, true));
-    await ch.put(
-      'OUTTEST',
-      'T',
-      'NOTI',
-      notiBody(t.file, 2, [
-        { attestationId: a.attestation_id, blocking: 'B', code: 'E101' },
-        { inss: CURRENT, attestationId: b.attestation_id, blocking: 'N', code: 'N202' },
-      ]),
-    );
+    await ch.putAcrfAndNoti(t.file, 2, [
+      { attestationId: a.attestation_id, blocking: 'B', code: 'E101' },
+      { inss: CURRENT, attestationId: b.attestation_id, blocking: 'N', code: 'N202' },
+    ]);
     expect((await ch.acks('T')).map((o) => o.result)).toEqual(['processed', 'processed']);
   });
   afterAll(async () => ch?.close());

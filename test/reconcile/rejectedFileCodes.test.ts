@@ -1,13 +1,12 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
-import { withTransaction } from '../../src/db/database.js';
 import { collectChunks } from '../../src/reconcile/chunks.js';
 import type { RecordIssue } from '../../src/reconcile/delivery.js';
 import { readReportHead, readReportLists } from '../../src/reconcile/report.js';
 import { reportPage } from '../../src/reconcile/reportPage.js';
 import { reportChunks } from '../../src/reconcile/reportStream.js';
-import { applyTestReply } from '../helpers/applyTestReply.js';
+import { applyTestNoti, largestFileSentAt } from '../helpers/applyTestReply.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 
 /** A listed record as a format shows it. */
@@ -29,37 +28,17 @@ describe('a file its NOTI rejects whole: every record of it carries the reason i
   beforeAll(async () => {
     fx = await createFlowFixture();
     const { runId } = await fx.run(contributionSlips, '2024-Q1');
-    const f = (
-      await fx.db.pool.query<{ name: string; submission_id: string; file_key: string }>(
-        `SELECT name, submission_id, file_key FROM maillon.files WHERE run_id = $1 ORDER BY records DESC, name LIMIT 1`,
-        [runId],
-      )
-    ).rows[0]!;
-    file = f.name;
-    const records = (
-      await fx.db.pool.query<{ source_key: string; record_key: string; attestation_id: string }>(
-        `SELECT source_key, record_key, attestation_id::text FROM maillon.record_outcomes WHERE run_id = $1 AND file_key = $2 AND outcome = 'emitted' ORDER BY ordinal`,
-        [runId, f.file_key],
-      )
-    ).rows;
+    const { name, records } = await largestFileSentAt(fx.db.pool, runId, AT);
+    file = name;
     expect(records.length).toBeGreaterThan(1);
-    await fx.db.pool.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [f.submission_id, AT]);
     // A positive ACRF, then a NOTI that rejects the file whole: two anomalies about the file (no
     // INSS, no AttestationID), a warning about its first record, and one about a person we did not send.
-    await withTransaction(fx.db.pool, async (tx) => {
-      await applyTestReply(tx, 'FO.ACRF.REJECTED', AT, { kind: 'ACRF', fileName: file, accepted: true, errorIds: [] });
-      await applyTestReply(tx, 'FO.NOTI.REJECTED', AT, {
-        kind: 'NOTI',
-        fileName: file,
-        result: 'rejected',
-        anomalies: [
-          { inss: null, attestationId: null, blocking: true, code: '00912', description: 'the file holds two declarations of the same quarter' },
-          { inss: records[0]!.record_key, attestationId: records[0]!.attestation_id, blocking: false, code: '00107', description: 'address unknown' },
-          { inss: null, attestationId: null, blocking: true, code: '00901', description: 'sender not authorised for this flow' },
-          { inss: '00000000097', attestationId: null, blocking: true, code: '00042', description: 'unknown person' },
-        ],
-      });
-    });
+    await applyTestNoti(fx.db.pool, 'REJECTED', AT, file, 'rejected', [
+      { inss: null, attestationId: null, blocking: true, code: '00912', description: 'the file holds two declarations of the same quarter' },
+      { inss: records[0]!.record_key, attestationId: records[0]!.attestation_id, blocking: false, code: '00107', description: 'address unknown' },
+      { inss: null, attestationId: null, blocking: true, code: '00901', description: 'sender not authorised for this flow' },
+      { inss: '00000000097', attestationId: null, blocking: true, code: '00042', description: 'unknown person' },
+    ]);
     for (const [i, r] of records.entries()) expected.set(r.source_key, i === 0 ? '00107,00901,00912' : '00901,00912');
   });
   afterAll(async () => fx?.close());

@@ -1,7 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
-import { withTransaction } from '../../src/db/database.js';
 import { maskInss } from '../../src/domain/inss.js';
 import { collectChunks } from '../../src/reconcile/chunks.js';
 import type { RecordIssue, UnmatchedAnomaly } from '../../src/reconcile/delivery.js';
@@ -12,7 +11,7 @@ import { reportChunks } from '../../src/reconcile/reportStream.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
 import { traceToText } from '../../src/trace/traceText.js';
-import { applyTestReply } from '../helpers/applyTestReply.js';
+import { applyTestNoti, largestFileSentAt } from '../helpers/applyTestReply.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 
 const AT = new Date('2025-01-11T10:00:00Z');
@@ -40,35 +39,15 @@ describe('a file its NOTI rejects with anomalies that name only records it does 
   beforeAll(async () => {
     fx = await createFlowFixture();
     const { runId } = await fx.run(contributionSlips, '2024-Q1');
-    const f = (
-      await fx.db.pool.query<{ name: string; submission_id: string; file_key: string }>(
-        `SELECT name, submission_id, file_key FROM maillon.files WHERE run_id = $1 ORDER BY records DESC, name LIMIT 1`,
-        [runId],
-      )
-    ).rows[0]!;
-    file = f.name;
-    const records = (
-      await fx.db.pool.query<{ source_key: string; record_key: string }>(
-        `SELECT source_key, record_key FROM maillon.record_outcomes WHERE run_id = $1 AND file_key = $2 AND outcome = 'emitted' ORDER BY ordinal`,
-        [runId, f.file_key],
-      )
-    ).rows;
+    const { name, records } = await largestFileSentAt(fx.db.pool, runId, AT);
+    file = name;
     expect(records.length).toBeGreaterThan(1);
     keys = records.map((r) => r.source_key);
     inss = records[0]!.record_key;
-    await fx.db.pool.query('UPDATE maillon.submissions SET go_started_at = $2 WHERE submission_id = $1', [f.submission_id, AT]);
-    await withTransaction(fx.db.pool, async (tx) => {
-      await applyTestReply(tx, 'FO.ACRF.UNMATCHED', AT, { kind: 'ACRF', fileName: file, accepted: true, errorIds: [] });
-      await applyTestReply(tx, 'FO.NOTI.UNMATCHED', AT, {
-        kind: 'NOTI',
-        fileName: file,
-        result: 'rejected',
-        anomalies: [
-          { inss: STRANGER, attestationId: null, blocking: true, code: '00042', description: `unknown person ${STRANGER}` },
-          { inss, attestationId: '999999999', blocking: false, code: '00077', description: 'attestation unknown' },
-        ],
-      });
-    });
+    await applyTestNoti(fx.db.pool, 'UNMATCHED', AT, file, 'rejected', [
+      { inss: STRANGER, attestationId: null, blocking: true, code: '00042', description: `unknown person ${STRANGER}` },
+      { inss, attestationId: '999999999', blocking: false, code: '00077', description: 'attestation unknown' },
+    ]);
   });
   afterAll(async () => fx?.close());
 
