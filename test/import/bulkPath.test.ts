@@ -315,6 +315,31 @@ describe('import: bulk path', () => {
     expect(out.breaks.map((b) => b.file)).toContain('affiliates.csv');
   });
 
+  it('reports a quoted field of 10 MB at its line, or takes it where the contract sets no length, instead of crashing (RangeError: Maximum call stack size exceeded, exit 1)', async () => {
+    await importFolder(db.pool, await writeFolder(smallFolder()));
+    const before = await dump();
+    const long = 'A'.repeat(10_000_000);
+    // An identifier: refused at its line (by the row-by-row path, which the bulk path leaves it to).
+    const requests = smallFolder();
+    requests['incapacity_requests.csv']!.push(setField(requests['incapacity_requests.csv']![1]!, 0, `"${long}"`));
+    const out = await attempt(await writeFolder(requests));
+    expect(out.error, String(out.error)).toBeInstanceOf(ImportError);
+    expect(out.breaks.map((b) => `${b.file}:${b.line}: ${b.column}: ${b.reason}`)).toEqual([
+      'incapacity_requests.csv:3: request_id: is 10,000,000 bytes long; the database can index an identifier of at most 2,600 bytes: shorten it in the source system',
+    ]);
+    expect(await dump()).toBe(before);
+    // A last name: text of any length (docs/dossier-text.md), imported row by row.
+    const named = smallFolder();
+    const affiliates = named['affiliates.csv']!;
+    affiliates.push(setField(setField(affiliates[1]!, 0, 'D-LONG'), 2, `"${long}"`));
+    const taken = await attempt(await writeFolder(named));
+    expect(taken.result?.method, String(taken.error)).toBe('row-by-row');
+    expect(taken.result?.bulkRefused).toBe(`affiliates.csv: line ${affiliates.length} opens a quoted field that is not closed within 65536 characters`);
+    const stored = await db.pool.query(`SELECT octet_length(last_name) AS n FROM dossier.affiliates WHERE affiliate_id = 'D-LONG'`);
+    expect(stored.rows).toEqual([{ n: 10_000_000 }]);
+    await importFolder(db.pool, await writeFolder(smallFolder()));
+  });
+
   it("rebuilds the tables beside the old ones and swaps them: a crashed import's leftovers are dropped, grants are kept, a view stops the swap", async () => {
     // What a killed import leaves: a half-built table under the __new name.
     await db.pool.query('CREATE TABLE dossier.affiliates__new (x int)');

@@ -74,4 +74,17 @@ describe('record reader of the bulk path', () => {
     // Within the limit, the same field is read.
     expect(await readIn(`${HEADER}A,1,\n"${'x,\n'.repeat(1_000)}",5,\nB,2,\n`, 1000)).toEqual({ records: 3, problem: null });
   });
+
+  it('names the line of a quoted field of 10 MB instead of overflowing the stack (RangeError: Maximum call stack size exceeded)', async () => {
+    const file = path.join(dir, 'long-quoted.csv');
+    const field = Buffer.alloc(10_000_000, 'A');
+    const bytes = Buffer.concat([Buffer.from(`${HEADER}A,1,\n"`), field, Buffer.from('",5,\nB,2,\n')]);
+    await fs.writeFile(file, bytes);
+    // In the chunks copyFile reads (1 MiB), and in one chunk holding the whole file.
+    for (const size of [1 << 20, bytes.length]) {
+      const reader = recordReader(SPEC, file);
+      for (let at = 0; at < bytes.length; at += size) reader.write(bytes.subarray(at, at + size));
+      expect((await reader.end()).problem, `chunks of ${size}`).toBe('line 3 opens a quoted field that is not closed within 65536 characters');
+    }
+  });
 });
