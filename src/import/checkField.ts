@@ -1,5 +1,6 @@
 import { isLocalDate } from '../period/localDate.js';
 import type { ColumnSpec, ColumnType, TableSpec } from './contract.js';
+import { quoteText } from './quoteText.js';
 import { decodeField, forbiddenCharacterProblem } from './textBytes.js';
 
 const ESCAPE = /[.*+?^${}()|[\]\\]/g;
@@ -53,17 +54,17 @@ export function checkField(column: ColumnSpec, value: string | null): string | n
     case 'digits':
       return hasForm(column, value) ? null : `expected ${t.length} digits, got ${value.length} characters`;
     case 'date':
-      return isLocalDate(value) ? null : `expected a date YYYY-MM-DD, got "${shorten(value)}"`;
+      return isLocalDate(value) ? null : `expected a date YYYY-MM-DD, got ${quoteText(value)}`;
     case 'month':
-      return hasForm(column, value) ? null : `expected a month YYYY-MM, got "${shorten(value)}"`;
+      return hasForm(column, value) ? null : `expected a month YYYY-MM, got ${quoteText(value)}`;
     case 'quarter':
-      return hasForm(column, value) ? null : `expected a quarter YYYY-Qn, got "${shorten(value)}"`;
+      return hasForm(column, value) ? null : `expected a quarter YYYY-Qn, got ${quoteText(value)}`;
     case 'country':
-      return hasForm(column, value) ? null : `expected an ISO 3166 alpha-2 country code, got "${shorten(value)}"`;
+      return hasForm(column, value) ? null : `expected an ISO 3166 alpha-2 country code, got ${quoteText(value)}`;
     case 'enum':
-      return t.values.includes(value) ? null : `expected one of ${t.values.join(', ')}, got "${shorten(value)}"`;
+      return t.values.includes(value) ? null : `expected one of ${t.values.join(', ')}, got ${quoteText(value)}`;
     case 'integer': {
-      if (!hasForm(column, value)) return `expected an integer (euro cents, no decimals), got "${shorten(value)}"`;
+      if (!hasForm(column, value)) return `expected an integer (euro cents, no decimals), got ${quoteText(value)}`;
       if (t.min !== undefined && Number(value) < t.min) return `expected an integer of at least ${t.min}, got ${value}`;
       return null;
     }
@@ -107,8 +108,4 @@ function tooLong(value: string, maxBytes: number): string | null {
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes <= maxBytes) return null;
   return `is ${bytes.toLocaleString('en-US')} bytes long; the database can index an identifier of at most ${maxBytes.toLocaleString('en-US')} bytes: shorten it in the source system`;
-}
-
-function shorten(value: string): string {
-  return value.length > 40 ? `${value.slice(0, 37)}...` : value;
 }

@@ -1,7 +1,11 @@
 import type { PoolClient } from '../db/database.js';
 import type { ContractBreak } from '../errors/errors.js';
 import { CONTRACT, type TableSpec } from './contract.js';
+import { quoteText } from './quoteText.js';
 import { stagingTable, type Unread } from './stageFile.js';
+
+/** The most characters of an identifier quoted in a break (one may hold 2,600 bytes; its line is named). */
+const KEY_SHOWN = 80;
 
 /**
  * Reports duplicate keys and references to unknown rows across the staged files (`staged`: their
@@ -28,7 +32,7 @@ export async function checkIntegrity(client: PoolClient, staged: ReadonlySet<str
       }
       const res = await client.query<{ line: number; value: string }>(`SELECT s.line, s.${ref.column} AS value ${notFound} ORDER BY s.line`);
       for (const r of res.rows) {
-        onBreak({ file: spec.file, line: r.line, column: ref.column, reason: `unknown ${ref.targetColumn} "${r.value}": not in ${target.file}` });
+        onBreak({ file: spec.file, line: r.line, column: ref.column, reason: `unknown ${ref.targetColumn} ${quoteText(r.value, KEY_SHOWN)}: not in ${target.file}` });
       }
     }
   }
@@ -60,6 +64,6 @@ async function checkDuplicates(client: PoolClient, spec: TableSpec, key: readonl
      ) d WHERE n > 1 ORDER BY line`,
   );
   for (const r of res.rows) {
-    onBreak({ file: spec.file, line: r.line, column: key.join('+'), reason: `duplicate key "${r.value}", first at line ${r.first_line}` });
+    onBreak({ file: spec.file, line: r.line, column: key.join('+'), reason: `duplicate key ${quoteText(r.value, KEY_SHOWN)}, first at line ${r.first_line}` });
   }
 }

@@ -7,6 +7,7 @@ import type { PoolClient } from '../db/database.js';
 import type { ContractBreak } from '../errors/errors.js';
 import { checkRecord, headerMatches } from './checkField.js';
 import { CSV_READING, type TableSpec } from './contract.js';
+import { quoteText } from './quoteText.js';
 
 /** What staging one file produced. */
 export interface StagedFile {
@@ -134,6 +135,9 @@ async function* upToError(parser: AsyncIterable<Numbered>, parsed: Numbered[]): 
   }
 }
 
+/** The most characters of a refused header quoted in its break (the longest contract header has 99). */
+const HEADER_SHOWN = 200;
+
 function checkHeader(spec: TableSpec, record: string[], onBreak: (b: ContractBreak) => void): boolean {
   if (headerMatches(spec, record)) return true;
   const expected = spec.columns.map((c) => c.name);
@@ -142,7 +146,7 @@ function checkHeader(spec: TableSpec, record: string[], onBreak: (b: ContractBre
     file: spec.file,
     line: 1,
     column: '(header)',
-    reason: `expected exactly "${expected.join(',')}", got "${got}", so none of its rows were checked`,
+    reason: `expected exactly "${expected.join(',')}", got ${quoteText(got, HEADER_SHOWN)}, so none of its rows were checked`,
   });
   return false;
 }

@@ -156,6 +156,29 @@ describe('importFolder', () => {
     ]);
   });
 
+  it('quotes refused text with its control characters escaped and cut to a sane length: escape sequences and NUL bytes never reach the terminal', async () => {
+    // eslint-disable-next-line no-control-regex -- control characters are what must not get through
+    const controls = /[\u0000-\u001f\u007f-\u009f]/;
+    const hostile = `${AFFILIATES_HEADER}\x1b[2J\x1b]0;pwned\x07`;
+    const escaped = await goodFolderWith(next(), { 'affiliates.csv': [[AFFILIATES_HEADER, hostile]] });
+    const breaks = await refusedBreaks(escaped);
+    expect(breaks[0]).toBe(`affiliates.csv:1: (header): expected exactly "${AFFILIATES_HEADER}", got "${AFFILIATES_HEADER}\\x1b[2J\\x1b]0;pwned\\x07", so none of its rows were checked`);
+    // A UTF-16 export: a NUL after every ASCII character, the header cut at 200 characters.
+    const utf16 = await goodFolderWith(next(), {});
+    const text = await fs.readFile(path.join(utf16, 'affiliates.csv'), 'utf8');
+    await fs.writeFile(path.join(utf16, 'affiliates.csv'), Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text.replace(AFFILIATES_HEADER, `${AFFILIATES_HEADER},x`), 'utf16le')]));
+    const header = (await refusedBreaks(utf16))[0]!;
+    expect(header).toMatch(/^affiliates\.csv:1: \(header\): expected exactly "[^"]+", got "\uFFFD\uFFFDa\\x00f\\x00f\\x00i\\x00.*\.\.\.", so none of its rows were checked$/);
+    expect(header.length).toBeLessThan(1200);
+    // A field: a line break in a date, a C1 control (CSI) in a reference.
+    const fields = await goodFolderWith(next(), { 'activity_periods.csv': [['A001,activity,main,2015-03-01,', 'A\u009b2J,activity,main,"2015-03\n-01",']] });
+    expect(await refusedBreaks(fields)).toEqual([
+      'activity_periods.csv:2: start_date: expected a date YYYY-MM-DD, got "2015-03\\x0a-01"',
+      'activity_periods.csv:2: affiliate_id: unknown affiliate_id "A\\x9b2J": not in affiliates.csv',
+    ]);
+    for (const b of [...breaks, header]) expect(b).not.toMatch(controls);
+  });
+
   it('never prints a full INSS in a break: a data row taken for the header, an INSS in a date column', async () => {
     const headless = await goodFolderWith(next(), { 'affiliates.csv': [[`${AFFILIATES_HEADER}\n`, '']] });
     const shifted = await goodFolderWith(next(), { 'activity_periods.csv': [['A001,activity,main,2015-03-01,', 'A001,activity,main,85073003328,']] });
