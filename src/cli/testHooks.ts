@@ -19,8 +19,8 @@ export function cancelTestHooks(config: Config, environment: Environment): { onS
   return stepHooks(config, environment);
 }
 
-/** The hook of a run's steps: `after-commit` (the run's files and success are committed); a rerun's `after-plan` (its plan shown and confirmed). */
-export function runTestHooks(config: Config, environment: Environment): { onStep?: (step: 'after-commit' | 'after-plan') => void | Promise<void> } {
+/** The hook of a run's steps: `before-publish` (computed and checked, nothing written yet), `after-commit` (the run's files and success are committed); a rerun's `after-plan` (its plan shown and confirmed). */
+export function runTestHooks(config: Config, environment: Environment): { onStep?: (step: 'before-publish' | 'after-commit' | 'after-plan') => void | Promise<void> } {
   return stepHooks(config, environment);
 }
 

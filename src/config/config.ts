@@ -39,7 +39,7 @@ const envSchema = z.object({
   MAILLON_STATUS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   MAILLON_NOW: z.string().datetime({ offset: true }).optional(),
   MAILLON_CRASH_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'before-go-rename', 'after-go', 'after-commit', 'before-td', 'after-td']).optional(),
-  MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'before-go-rename', 'after-go', 'after-plan', 'before-td', 'after-td']).optional(),
+  MAILLON_PAUSE_AT: z.enum(['before-upload', 'after-upload', 'after-rename', 'before-go-rename', 'after-go', 'after-plan', 'before-publish', 'before-td', 'after-td']).optional(),
   MAILLON_PAUSE_UNTIL: z.string().min(1).optional(),
   MAILLON_ACK_DELAY_HOURS: z.coerce.number().int().min(1).default(48),
   MAILLON_MAX_REPLY_BYTES: z.coerce

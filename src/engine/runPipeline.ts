@@ -46,8 +46,8 @@ export interface RunDeps {
   /** The fund's signing identity; required for production (R), used in test (T) when configured so. */
   signing?: Signing | null;
   onProgress?: (extracted: number) => void;
-  /** Called once the run's transaction committed (the crash tests stop the process there). */
-  onStep?: (step: 'after-commit') => void | Promise<void>;
+  /** Called before a writing run publishes its files, and once its transaction committed (the pause and crash tests stop the process there). */
+  onStep?: (step: 'before-publish' | 'after-commit') => void | Promise<void>;
 }
 
 /** What to run. */
@@ -230,6 +230,7 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
       await session.query('ROLLBACK');
       await succeedRun(session, runId, deps.clock.now(), out.counts, facts);
     } else {
+      await deps.onStep?.('before-publish');
       // The versions this correction builds on are still live: a reply may have rejected one since.
       if (correction) await refuseIfBaseMoved(session, req, periodKey, correction.previous.liveSubmissions);
       const kinds = receiverKinds(await readPeriodView(session, req.environment, pipeline.id, periodKey), version);

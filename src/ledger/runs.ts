@@ -3,7 +3,7 @@ import type { Environment } from '../domain/environment.js';
 import { z } from 'zod';
 import { inTransaction, type Pool, type PoolClient } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
-import { LedgerConflictError } from '../errors/errors.js';
+import { FlowPausedError, LedgerConflictError } from '../errors/errors.js';
 import { LOCK, runAliveSql, runLockHolderSql } from './locks.js';
 import { environmentColumn, ledgerId, runStateColumn } from './rowSchemas.js';
 
@@ -127,13 +127,19 @@ export async function succeedRun(tx: PoolClient, runId: number, finishedAt: Date
   if (res.rowCount === 0) throw new LedgerConflictError(`Run ${runId} is no longer running in the ledger (another process closed it); nothing of it was committed. Run it again.`);
 }
 
-/** Records a failure with the error's class and message (a run already ended is left as it is). */
+/**
+ * Records a failure with the error's class and message (a run already ended is left as it is). A
+ * run refused because its flow was paused while it was computed wrote nothing and is not its
+ * period's failure (the operator stopped it): it is kept as a dry run, which the period view, the
+ * status, the metrics and serve's retries leave out, so the period stays as it was before the run.
+ */
 export async function failRun(ledger: Pool, runId: number, finishedAt: Date, err: Error): Promise<void> {
-  await ledger.query(`UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = $3, error_message = $4 WHERE run_id = $1 AND state = 'running'`, [
+  await ledger.query(`UPDATE maillon.runs SET state = 'failed', finished_at = $2, error_class = $3, error_message = $4, dry_run = dry_run OR $5 WHERE run_id = $1 AND state = 'running'`, [
     runId,
     finishedAt,
     err.name,
     err.message.slice(0, 2000),
+    err instanceof FlowPausedError,
   ]);
 }
 

@@ -24,7 +24,7 @@ export interface RunDueDeps {
 }
 
 /** How a scheduled run ended. */
-export type DueOutcome = 'ran' | 'not-to-do' | 'busy' | 'failed' | 'given-up';
+export type DueOutcome = 'ran' | 'not-to-do' | 'paused' | 'busy' | 'failed' | 'given-up';
 
 /**
  * Runs a due (flow, period, environment) at most once across every maillon process sharing the
@@ -46,8 +46,12 @@ export async function runDueOnce(deps: RunDueDeps, pipeline: AnyPipeline, period
   } catch (err) {
     if (err instanceof BusyError) return 'busy';
     if (err instanceof PeriodHeldError) return 'not-to-do';
-    // Paused after the job was queued: not the period's failure.
-    if (err instanceof FlowPausedError) return 'not-to-do';
+    // Paused after the job was queued, or while the run was computed (refused before it published
+    // anything): the operator's decision, not the period's failure. It runs again once resumed.
+    if (err instanceof FlowPausedError) {
+      deps.logger.info(key, 'scheduled run not done: its flow was paused (maillon pause); serve runs the period once it is resumed (maillon resume)');
+      return 'paused';
+    }
     // Closed after the job was queued: nothing can be sent for it any more, so it is never retried.
     if (err instanceof PeriodClosedError) return 'not-to-do';
     if (connectionLost(err, 'serve')) throw err;
