@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { career } from '../../pipelines/career.js';
+import { withTransaction } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
 import { rejectedBaseSql } from '../../src/ledger/rejectedBase.js';
+import { maskPersonalData } from '../../src/log/maskPersonalData.js';
+import { collectChunks } from '../../src/reconcile/chunks.js';
+import { readReportHead, readReportLists } from '../../src/reconcile/report.js';
+import { reportChunks } from '../../src/reconcile/reportStream.js';
+import { applyTestReply } from '../helpers/applyTestReply.js';
+import { CHANNEL_CLOCK, createReplyChannel, type ReplyChannel } from '../helpers/replyChannel.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/testDatabase.js';
 
 /** A thousand submissions of a flow (four of them in 2026-Q3), each with six events. */
@@ -57,5 +65,98 @@ describe('migration 190: the events of a submission by index', () => {
     const plan = await rejectedBasePlan(db);
     expect(plan).toMatch(/using events_submission on events we\n\s+Index Cond: \(\(submission_id = s\.submission_id\) AND \(kind = 'written'::text\)/);
     expect(plan).toMatch(/using events_submission on events re\n\s+Index Cond: \(\(submission_id = rb(_\d)?\.submission_id\) AND \(kind = 'rejected'::text\)/);
+  });
+});
+
+/** A person's number (valid check digits), and 11 digits whose check digits are wrong. */
+const INSS = '93051822361';
+const WRONG_CHECK = '93051822399';
+/** Texts as replies recorded them before they were masked on reading, each with what maskPersonalData makes of it. */
+const OLD_TEXTS = [
+  `X-${INSS}`,
+  `unclosed tag: Ref${INSS}`,
+  'E-93.05.18-223.61',
+  `${INSS}/${WRONG_CHECK}`,
+  '12345678901.07.30-033.28',
+  // Not 11 digits: left as they are.
+  'E002-1234567890',
+  'E002-123456789012',
+  'E002-REFUSED',
+];
+
+/**
+ * Replies recorded by a maillon from before c6766be, which kept a person's number in anomaly codes,
+ * ACRF error ids and reasons as the reply gave them: a ledger at migration 190 holding such rows,
+ * brought to the latest version.
+ */
+describe("migration 195: a person's number in what replies recorded before they were masked", () => {
+  let ch: ReplyChannel;
+  let periods: string[];
+  beforeAll(async () => {
+    ch = await createReplyChannel();
+    await ch.fx.db.pool.query('DROP SCHEMA maillon CASCADE');
+    await migrate(ch.fx.db.pool, 'ledger', 190);
+    const rejected = await ch.runAndSend('T');
+    const noti = await ch.runAndSend('T');
+    periods = [rejected.period, noti.period];
+    const record = (await ch.fx.db.pool.query(`SELECT record_key FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY ordinal LIMIT 1`, [noti.run.runId])).rows[0];
+    await withTransaction(ch.fx.db.pool, async (tx) => {
+      await applyTestReply(tx, 'FO.ACRF.OLD-1', CHANNEL_CLOCK.now(), { kind: 'ACRF', fileName: rejected.file, accepted: false, errorIds: OLD_TEXTS });
+      await applyTestReply(tx, 'FO.ACRF.OLD-2', CHANNEL_CLOCK.now(), { kind: 'ACRF', fileName: noti.file, accepted: true, errorIds: [] });
+      await applyTestReply(tx, 'FO.NOTI.OLD-2', CHANNEL_CLOCK.now(), {
+        kind: 'NOTI',
+        fileName: noti.file,
+        result: 'accepted_with_anomalies',
+        anomalies: [
+          // One matched to a record, one matching none.
+          ...OLD_TEXTS.map((code) => ({ inss: record.record_key, attestationId: null, blocking: true, code, description: 'old' })),
+          { inss: '00000000097', attestationId: null, blocking: true, code: `Y-${INSS}`, description: 'old' },
+        ],
+      });
+    });
+    // A reply set aside with a library's message quoting the number, as maillon wrote it then.
+    await ch.fx.db.pool.query(`INSERT INTO maillon.replies (server, name, received_at, state, reason, kind, file_name) VALUES ('test', 'FO.ACRF.OLD-3', $1, 'set_aside', $2, 'ACRF', $3)`, [
+      CHANNEL_CLOCK.now(),
+      `The reply is not well-formed XML (1:120: unclosed tag: Ref${INSS})`,
+      noti.file,
+    ]);
+    expect(await migrate(ch.fx.db.pool, 'ledger')).toContain(195);
+  });
+  afterAll(async () => ch?.close());
+
+  it('masks codes, error ids and reasons in place as the code masks them; other numbers are left as they are', async () => {
+    const stored = await ch.fx.db.pool.query(
+      `SELECT (SELECT array_agg(code ORDER BY anomaly_id) FROM maillon.record_anomalies) AS codes,
+              (SELECT ack_errors FROM maillon.files WHERE ack_state = 'rejected') AS errors,
+              (SELECT reason FROM maillon.replies WHERE name = 'FO.ACRF.OLD-3') AS reason`,
+    );
+    const masked = OLD_TEXTS.map(maskPersonalData);
+    expect(masked).toEqual([
+      'X-93*******61',
+      'unclosed tag: Ref93*******61',
+      'E-93*******61',
+      '93*******61/93*******99',
+      '12*******01.07.30-033.28',
+      'E002-1234567890',
+      'E002-123456789012',
+      'E002-REFUSED',
+    ]);
+    expect(stored.rows[0]).toEqual({
+      codes: [...masked, 'Y-93*******61'],
+      errors: masked,
+      reason: 'The reply is not well-formed XML (1:120: unclosed tag: Ref93*******61)',
+    });
+  });
+
+  it('every report format shows them masked', async () => {
+    for (const period of periods) {
+      const head = await readReportHead(ch.fx.db.pool, career, period, 'T', CHANNEL_CLOCK.now());
+      for (const format of ['json', 'csv', 'html', 'text']) {
+        const report = await collectChunks(reportChunks(format, head, readReportLists(ch.fx.db.pool, head.runId)));
+        expect(report, `${period} ${format}`).toContain('93*******61');
+        for (const full of [INSS, WRONG_CHECK, '93.05.18-223.61']) expect(report, `${period} ${format}`).not.toContain(full);
+        if (period === periods[1]) expect(report, `${period} ${format}`).toContain('1:120: unclosed tag: Ref93*******61');
+      }
+    }
   });
 });
