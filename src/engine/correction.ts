@@ -13,6 +13,12 @@ export interface CorrectionPlan {
   /** Source keys that are gone (cancellations). */
   vanished: string[];
   unchanged: number;
+  /**
+   * Source keys whose receiver changed (an insurer code corrected, an affiliate who changed
+   * insurer), as `key (old → new)`: each is also in `vanished` (cancelled at the receiver that
+   * holds it) and in `added` (an original, under a new AttestationID, to the new receiver).
+   */
+  moved: string[];
 }
 
 /**
@@ -52,7 +58,7 @@ export function startCorrection(previous: PreviousVersion, resendAll: boolean, c
     version: previous.versions,
     resendAll,
     cancelVanished,
-    plan: { added: [], changed: [], vanished: [], unchanged: 0 },
+    plan: { added: [], changed: [], vanished: [], unchanged: 0, moved: [] },
     merge: { open: () => previous.held(), stream: null, batch: [], at: 0, done: false, gone: [] },
     digest: createHash('sha256'),
   };
@@ -91,12 +97,25 @@ async function nextBatch(m: HeldMerge): Promise<void> {
   } else m.batch = next.value;
 }
 
-/** How one extracted record of a correction is sent: not at all (unchanged), as an original, or replacing an earlier one. */
-export type Decision = { send: false; status: 0; attestationId: string } | { send: true; status: 0 | 2; attestationId: string | null };
+/**
+ * How one extracted record of a correction is sent: not at all (unchanged), as an original, or
+ * replacing an earlier one. `moved`: the receiver that holds it is not the one it goes to now.
+ */
+export type Decision =
+  | { send: false; status: 0; attestationId: string; moved?: undefined }
+  | { send: true; status: 0 | 2; attestationId: string | null; moved?: undefined }
+  | { send: true; status: 0; attestationId: null; moved: SentRecord };
 
-/** Decides how a record is sent (`before`: what the receivers hold of it; `hash`: of the record as rendered from the dossier now); changes nothing. */
-export function decide(c: Correction, before: SentRecord | null, hash: string): Decision {
+/**
+ * Decides how a record is sent (`before`: what the receivers hold of it; `hash`: of the record as
+ * rendered from the dossier now; `receiver`: where it goes now); changes nothing. A record whose
+ * receiver changed is new to its new receiver: an original under a new AttestationID (a
+ * replacement there would replace what it never received), and it is cancelled at the receiver
+ * that holds it (see `moveAway`), in flows that cancel records.
+ */
+export function decide(c: Correction, before: SentRecord | null, hash: string, receiver: string): Decision {
   if (!before) return { send: true, status: 0, attestationId: null };
+  if (c.cancelVanished && before.receiver !== receiver) return { send: true, status: 0, attestationId: null, moved: before };
   if (before.hash === hash && !c.resendAll) return { send: false, status: 0, attestationId: before.attestationId };
   return { send: true, status: 2, attestationId: before.attestationId };
 }
@@ -106,6 +125,16 @@ export function note(c: Correction, sourceKey: string, before: SentRecord | null
   if (!before) c.plan.added.push(sourceKey);
   else if (before.hash === hash) c.plan.unchanged++;
   else c.plan.changed.push(sourceKey);
+}
+
+/**
+ * A record sent now to another receiver than the one that holds it (`decide`'s `moved`): it is
+ * cancelled at the old receiver like a record gone from the dossier, and counted as new.
+ */
+export function moveAway(c: Correction, sourceKey: string, held: SentRecord, receiver: string): void {
+  c.merge.gone.push([sourceKey, held]);
+  c.plan.added.push(sourceKey);
+  c.plan.moved.push(`${sourceKey} (${held.receiver} → ${receiver})`);
 }
 
 /** A record held by the receivers and quarantined now: like a record gone from the dossier, it is cancelled at the receiver. */

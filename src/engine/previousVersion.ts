@@ -104,6 +104,8 @@ const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
  * (latest run, then latest ordinal) is what the receiver holds, unless it is a cancellation
  * (status 1), or a full replacement written after it went to the same receiver (a full
  * replacement is the whole period for its receivers: a record it leaves out is no longer held).
+ * A run that sends a record to a new receiver cancels it at the old one too, after its extracted
+ * records: within one run, the record sent wins over a cancellation of the same key.
  * This is the replay of every version in order, key by key. PostgreSQL sorts by the key in byte
  * order (COLLATE "C", spilling to disk past work_mem), so the process holds one batch at a time.
  */
@@ -118,7 +120,7 @@ function heldSql(runs: { id: number; full: boolean; receivers: string[] }[]): st
             JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
             JOIN maillon.submissions s ON s.submission_id = f.submission_id AND s.state IN (${LIVE_STATES.map(literal).join(',')})
            WHERE o.run_id IN (${runs.map((r) => r.id).join(',')}) AND o.outcome = 'emitted'
-           ORDER BY o.source_key COLLATE "C", o.run_id DESC, o.ordinal DESC) h
+           ORDER BY o.source_key COLLATE "C", o.run_id DESC, o.status = 1, o.ordinal DESC) h
    WHERE h.status <> 1 ${forgotten}
    ORDER BY h.source_key COLLATE "C"`;
 }

@@ -14,7 +14,7 @@ import type { Violation } from '../validate/rule.js';
 import { validateRow } from '../validate/validateRow.js';
 import { newAttestationId } from './attestationId.js';
 import { createDocumentWriter, documentNameProblem, type DocumentWriter } from './documents.js';
-import { closeCorrection, type Correction, type Decision, decide, fingerprint, heldFor, note, readSentContents, setAside, vanished } from './correction.js';
+import { closeCorrection, type Correction, type Decision, decide, fingerprint, heldFor, moveAway, note, readSentContents, setAside, vanished } from './correction.js';
 import type { SentRecord } from './previousVersion.js';
 import type { AnyPipeline, RecordContext } from './pipeline.js';
 import { loadPipeline, sourceKeyOrder } from './pipelineContracts.js';
@@ -124,9 +124,10 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         }
         const json = JSON.stringify(rec);
         const recordHash = hash('sha256', json, 'hex').slice(0, 32);
-        // A new version carries originals (new records), replacements (changed ones, under their
-        // earlier id) and, unless everything is resent, leaves unchanged records out.
-        const how = correction ? decide(correction, before, recordHash) : ORIGINAL;
+        // A new version carries originals (new records, and those gone to another receiver),
+        // replacements (changed ones, under their earlier id) and, unless everything is resent,
+        // leaves unchanged records out.
+        const how = correction ? decide(correction, before, recordHash, route.receiver) : ORIGINAL;
         const attestationId = how.attestationId ?? newAttestationId(period, code, correction?.version ?? 0, ordinal);
         if (!how.send) {
           note(correction!, sourceKey, before, recordHash);
@@ -144,7 +145,8 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
           continue;
         }
         if (correction) {
-          note(correction, sourceKey, before, recordHash);
+          if (how.moved) moveAway(correction, sourceKey, how.moved, route.receiver);
+          else note(correction, sourceKey, before, recordHash);
           fingerprint(correction, sourceKey, `status ${how.status} to ${route.receiver}`, `${attestationId} ${recordHash}`);
         }
         // Awaited only when a buffer is flushed (or the receiver's file opened): most records cost no promise at all.

@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incapacityAttestations } from '../../pipelines/incapacityAttestations.js';
 import { statistics } from '../../pipelines/statistics.js';
 import { taxAttestations } from '../../pipelines/taxAttestations.js';
 import { importFolder } from '../../src/import/importFolder.js';
@@ -192,5 +193,30 @@ describe('a cancel while a rerun of the period shows its plan', () => {
       { kind: 'original', state: 'written' },
       { kind: 'correction', state: 'written' },
     ]);
+  });
+});
+
+describe('rerun output when a record goes to another receiver (incapacity-attestations 2024-04-15)', () => {
+  let fx: FlowFixture;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(incapacityAttestations, '2024-04-15');
+    const dir = path.join(path.dirname(fx.outbox), 'moved');
+    await fs.mkdir(dir);
+    for (const f of await fs.readdir(DOSSIER_2024)) {
+      const text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
+      await fs.writeFile(path.join(dir, f), f === 'incapacity_requests.csv' ? text.replace(/^100-24-0007,D01,100,/m, '100-24-0007,D01,200,') : text);
+    }
+    await importFolder(fx.db.pool, dir);
+  });
+  afterAll(async () => fx?.close());
+
+  it('the plan counts it new and vanished, and says where it moved', async () => {
+    const dry = await maillon(['rerun', 'incapacity-attestations', '--period', '2024-04-15', '--reason', 'insurer corrected', '--as-of', NOW, '--dry-run'], cliEnv(fx));
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/new\s+1 {2}sent as originals\s+100-24-0007\n/);
+    expect(dry.stdout).toMatch(/vanished\s+1 {2}sent as cancellations\s+100-24-0007\n/);
+    expect(dry.stdout).toMatch(/moved\s+1 {2}to another receiver: in new and vanished\s+100-24-0007 \(OA100 → OA200\)\n/);
+    expect(countsOf(dry.stdout)).toBe('extracted 6 + cancelled 1 = emitted 2 + quarantined 2 + unchanged 3');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, heldFor, note, setAside, startCorrection, vanished } from '../../src/engine/correction.js';
+import { decide, heldFor, moveAway, note, setAside, startCorrection, vanished } from '../../src/engine/correction.js';
 import type { HeldRecord, PreviousVersion, SentRecord } from '../../src/engine/previousVersion.js';
 
 const held = (key: string, hash: string): HeldRecord => ({
@@ -32,20 +32,21 @@ function previous(batches: HeldRecord[][]): PreviousVersion & { read: () => numb
   };
 }
 
-/** Runs the merge as renderFiles does: each extracted key (in order) with its hash, or null when quarantined now. */
-async function merge(prev: PreviousVersion, extracted: [string, string | null][], resendAll = false) {
-  const c = startCorrection(prev, resendAll, true);
+/** Runs the merge as renderFiles does: each extracted key (in order) with its hash, or null when quarantined now, and its receiver ('R' unless said). */
+async function merge(prev: PreviousVersion, extracted: [string, string | null, string?][], resendAll = false, cancelVanished = true) {
+  const c = startCorrection(prev, resendAll, cancelVanished);
   const decisions: Record<string, string> = {};
-  for (const [key, hash] of extracted) {
+  for (const [key, hash, receiver = 'R'] of extracted) {
     const h = heldFor(c, key);
     const before: SentRecord | null = h instanceof Promise ? await h : h;
     if (hash === null) {
       setAside(c, key, before);
       continue;
     }
-    const d = decide(c, before, hash);
+    const d = decide(c, before, hash, receiver);
     decisions[key] = d.send ? `send ${d.status} ${d.attestationId ?? 'new'}` : 'unchanged';
-    note(c, key, before, hash);
+    if (d.moved) moveAway(c, key, d.moved, receiver);
+    else note(c, key, before, hash);
   }
   const gone = await vanished(c);
   return { plan: c.plan, decisions, gone: gone.map(([k, r]) => `${k}:${r.attestationId}`) };
@@ -69,7 +70,7 @@ describe('the merge of a rerun: the new extraction against what the receivers ho
       ['a', 'h9'],
       ['b', 'h1'],
     ]);
-    expect(r.plan).toEqual({ added: ['D', 'F', 'b'], changed: ['B', 'a'], vanished: ['C', 'G', 'é'], unchanged: 2 });
+    expect(r.plan).toEqual({ added: ['D', 'F', 'b'], changed: ['B', 'a'], vanished: ['C', 'G', 'é'], unchanged: 2, moved: [] });
     expect(r.decisions).toEqual({ A: 'unchanged', B: 'send 2 id-B', D: 'send 0 new', E: 'unchanged', F: 'send 0 new', a: 'send 2 id-a', b: 'send 0 new' });
     expect(r.gone).toEqual(['C:id-C', 'G:id-G', 'é:id-é']);
   });
@@ -90,7 +91,32 @@ describe('the merge of a rerun: the new extraction against what the receivers ho
       ['A', 'h1'],
       ['Z', 'h1'],
     ]);
-    expect(fresh.plan).toEqual({ added: ['A', 'Z'], changed: [], vanished: [], unchanged: 0 });
+    expect(fresh.plan).toEqual({ added: ['A', 'Z'], changed: [], vanished: [], unchanged: 0, moved: [] });
+  });
+
+  it('a record whose receiver changed is new to its new receiver and cancelled at the old one, changed or not', async () => {
+    // A (same content) and B (changed) now go to S; E stays at R.
+    const r = await merge(previous(before), [
+      ['A', 'h1', 'S'],
+      ['B', 'h2', 'S'],
+      ['C', 'h1'],
+      ['E', 'h1'],
+      ['G', 'h1'],
+      ['a', 'h1'],
+      ['é', 'h1'],
+    ]);
+    expect(r.decisions).toMatchObject({ A: 'send 0 new', B: 'send 0 new', E: 'unchanged' });
+    expect(r.plan).toEqual({ added: ['A', 'B'], changed: [], vanished: ['A', 'B'], unchanged: 5, moved: ['A (R → S)', 'B (R → S)'] });
+    // Cancelled under the id the old receiver holds.
+    expect(r.gone).toEqual(['A:id-A', 'B:id-B']);
+    // Even with --full, the new receiver gets an original, not a replacement.
+    expect((await merge(previous(before), [['A', 'h1', 'S']], true)).decisions).toEqual({ A: 'send 0 new' });
+  });
+
+  it('a flow that cancels nothing (its tables replaced whole) keeps the record under its id', async () => {
+    const r = await merge(previous(before), [['A', 'h2', 'S']], false, false);
+    expect(r.decisions).toEqual({ A: 'send 2 id-A' });
+    expect(r.plan.moved).toEqual([]);
   });
 
   it('with --full, unchanged records are sent again as replacements under their id', async () => {

@@ -1,10 +1,14 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
-import type { RunResult } from '../../src/engine/runPipeline.js';
+import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
+import { importFolder } from '../../src/import/importFolder.js';
+import { parsePeriod } from '../../src/period/period.js';
 import { buildReport } from '../../src/reconcile/report.js';
-import { createFlowFixture, type FlowFixture, invertedAffiliationsFixture, outcomeOf, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
+import { runDeps } from '../helpers/runHarness.js';
+import { createFlowFixture, DOSSIER_2024, type FlowFixture, invertedAffiliationsFixture, outcomeOf, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
 
 describe('contribution-slips on the 2024 fixture (2024-Q1, leap year)', () => {
@@ -105,5 +109,42 @@ describe('contribution-slips with mutual insurer affiliations that end before th
     ]);
     expect(report.counts).toEqual({ extracted: 9, emitted: 5, quarantined: 4 });
     expect(report.checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('contribution-slips rerun after an affiliate changed mutual insurer (review finding 2)', () => {
+  const NOW = '2025-01-10T02:00:00+01:00';
+  const parser = new XMLParser({ parseTagValue: false, isArray: (n) => n === 'Attestation' });
+  let fx: FlowFixture;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(contributionSlips, '2024-Q1');
+    // D01 (85073003328) was with 100 all along; the dossier now says it joined 300 on 1 March 2024.
+    const moved = path.join(path.dirname(fx.outbox), 'moved');
+    await fs.mkdir(moved);
+    for (const f of await fs.readdir(DOSSIER_2024)) {
+      let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
+      if (f === 'mutuality_affiliations.csv') text = text.replace('D01,100,2000-01-01,\n', 'D01,100,2000-01-01,2024-02-29\nD01,300,2024-03-01,\n');
+      await fs.writeFile(path.join(moved, f), text);
+    }
+    await importFolder(fx.db.pool, moved);
+  });
+  afterAll(async () => fx.close());
+
+  it('cancels the slip at OA100 and sends OA300 an original under a new AttestationID', async () => {
+    const request = { pipeline: contributionSlips, period: parsePeriod('2024-Q1'), environment: 'T' as const, sender: '012345', asOf: new Date(NOW) };
+    const fix = await runPipeline(runDeps(fx.db.pool, fx.outbox, NOW), { ...request, dryRun: false, correction: { reason: 'insurer corrected', full: false } });
+    expect(fix.plan).toMatchObject({ added: ['D01'], changed: [], vanished: ['D01'], moved: ['D01 (OA100 → OA300)'] });
+    const byReceiver = new Map<string, any[]>();
+    for (const f of fix.files) byReceiver.set(f.receiver, parser.parse(await fs.readFile(f.path, 'utf8')).BONC.Attestation);
+    expect([...byReceiver.keys()].sort()).toEqual(['OA100', 'OA300']);
+    const cancelled = byReceiver.get('OA100')!;
+    const sent = byReceiver.get('OA300')!;
+    expect(cancelled).toMatchObject([{ AttestationIdentification: { AttestationStatus: '1' }, INSS: '85073003328', InsurerCode: '100' }]);
+    expect(sent).toMatchObject([{ AttestationIdentification: { AttestationStatus: '0' }, INSS: '85073003328', InsurerCode: '300' }]);
+    expect(sent[0].AttestationIdentification.AttestationID).not.toBe(cancelled[0].AttestationIdentification.AttestationID);
+    for (const f of fix.files) await xmllint(f.path, 'contribution-slips/v1.xsd');
+    const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   });
 });

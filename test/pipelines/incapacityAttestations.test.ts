@@ -190,3 +190,52 @@ describe('incapacity-attestations corrected record by record', () => {
     for (const f of fix.files) await xmllint(f.path, 'incapacity-attestations/v1.xsd');
   });
 });
+
+describe('incapacity-attestations rerun after the request names another insurer (review finding 2)', () => {
+  const NOW = '2025-01-10T02:00:00+01:00';
+  let fx: FlowFixture;
+  const request = { pipeline: incapacityAttestations, period: parsePeriod('2024-04-15'), environment: 'T' as const, sender: '012345', asOf: new Date(NOW) };
+  const correction = { reason: 'insurer corrected', full: false };
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+    await fx.run(incapacityAttestations, '2024-04-15');
+    // The request 100-24-0007 was sent to OA100; the dossier now says insurer 200 asked.
+    const moved = path.join(path.dirname(fx.outbox), 'moved');
+    await fs.mkdir(moved);
+    for (const f of await fs.readdir(DOSSIER_2024)) {
+      let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
+      if (f === 'incapacity_requests.csv') text = text.replace(/^100-24-0007,D01,100,/m, '100-24-0007,D01,200,');
+      await fs.writeFile(path.join(moved, f), text);
+    }
+    await importFolder(fx.db.pool, moved);
+  });
+  afterAll(async () => fx.close());
+
+  it('cancels the answer at OA100 and sends OA200 an original under a new AttestationID; the report accounts for both', async () => {
+    const deps = runDeps(fx.db.pool, fx.outbox, NOW);
+    const dry = await runPipeline(deps, { ...request, dryRun: true, correction });
+    expect(dry.plan).toMatchObject({ added: ['100-24-0007'], changed: [], vanished: ['100-24-0007'], unchanged: 3, moved: ['100-24-0007 (OA100 → OA200)'] });
+    const fix = await runPipeline(deps, { ...request, dryRun: false, correction });
+    expect(fix.plan).toMatchObject({ added: ['100-24-0007'], vanished: ['100-24-0007'], moved: ['100-24-0007 (OA100 → OA200)'] });
+    expect(fix.counts).toEqual({ extracted: 6, emitted: 2, quarantined: 2, unchanged: 3, cancelled: 1 });
+    const byReceiver = new Map<string, any[]>();
+    for (const f of fix.files) byReceiver.set(f.receiver, parser.parse(await fs.readFile(f.path, 'utf8')).INCA.Attestation);
+    expect([...byReceiver.keys()].sort()).toEqual(['OA100', 'OA200']);
+    // OA100 gets back what it holds, under its id, as a cancellation.
+    expect(byReceiver.get('OA100')).toHaveLength(1);
+    expect(byReceiver.get('OA100')![0]).toMatchObject({ AttestationIdentification: { AttestationID: '202404150000001', AttestationStatus: '1' }, RequestID: '100-24-0007', InsurerCode: '100' });
+    // OA200 never had it: an original (status 0) under a new id of this version.
+    expect(byReceiver.get('OA200')).toHaveLength(1);
+    const sent = byReceiver.get('OA200')![0];
+    expect(sent).toMatchObject({ AttestationIdentification: { AttestationStatus: '0' }, RequestID: '100-24-0007', InsurerCode: '200' });
+    expect(sent.AttestationIdentification.AttestationID).not.toBe('202404150000001');
+    for (const f of fix.files) await xmllint(f.path, 'incapacity-attestations/v1.xsd');
+    const report = await buildReport(fx.db.pool, incapacityAttestations, '2024-04-15', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('a further rerun finds the answer held by OA200 under its new id: nothing to send', async () => {
+    const again = await runPipeline(runDeps(fx.db.pool, fx.outbox, NOW), { ...request, dryRun: true, correction });
+    expect(again.plan).toMatchObject({ added: [], changed: [], vanished: [], moved: [], unchanged: 4 });
+  });
+});

@@ -57,6 +57,8 @@ function printPlan(r: Pick<RunResult, 'plan' | 'counts'>, mode: RerunMode): void
     line('vanished', p.vanished.length, 'sent as cancellations', p.vanished);
     line('unchanged', p.unchanged, mode === 'full' ? 'sent again as replacements (--full)' : 'not sent');
   }
+  // Counted in new and vanished above: an original to the new receiver, a cancellation to the old one.
+  if (p.moved.length > 0) line('moved', p.moved.length, 'to another receiver: in new and vanished', p.moved);
   line('quarantined', r.counts.quarantined, 'not sent');
   console.log(`  ${countsLine(r.counts, true)}`);
 }
