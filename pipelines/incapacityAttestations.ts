@@ -123,7 +123,10 @@ function quarterStates(row: RequestRow): IncapacityRecord['quarters'] {
   });
 }
 
-/** What follows the engine's identification in an incapacity attestation. */
+/**
+ * What follows the engine's identification in an incapacity attestation. The category is the
+ * covering period's, a continued insurance's included (flows.md: "if so, the category").
+ */
 function renderAttestation(rec: IncapacityRecord): string {
   const cover = rec.cover;
   const quarters = rec.quarters

@@ -239,3 +239,34 @@ describe('incapacity-attestations rerun after the request names another insurer 
     expect(again.plan).toMatchObject({ added: [], changed: [], vanished: [], moved: [], unchanged: 4 });
   });
 });
+
+describe('incapacity-attestations for a person insured by a continued insurance (review finding 5)', () => {
+  // flows.md: "whether the person was insured on that day (an activity or continued_insurance period
+  // covering it) and, if so, the category": the covering period's category, a continued insurance's too.
+  const EXTRA = {
+    'activity_periods.csv': ['D04,continued_insurance,helper_maxi,2024-03-01,,', 'D10,continued_insurance,,2024-01-01,,'],
+    'incapacity_requests.csv': ['400-24-0201,D04,400,2024-04-22,2024-04-02', '400-24-0202,D10,400,2024-04-22,2024-04-02'],
+  };
+  let fx: FlowFixture;
+  let day22: RunResult;
+  beforeAll(async () => {
+    const folder = await scratchDir('continued');
+    for (const f of await fs.readdir(DOSSIER_2024)) {
+      const extra = EXTRA[f as keyof typeof EXTRA] ?? [];
+      await fs.writeFile(path.join(folder.dir, f), (await fs.readFile(path.join(DOSSIER_2024, f), 'utf8')) + extra.map((l) => `${l}\n`).join(''));
+    }
+    fx = await createFlowFixture(folder.dir);
+    await folder.remove();
+    day22 = await fx.run(incapacityAttestations, '2024-04-22');
+  });
+  afterAll(async () => fx.close());
+
+  it('answers insured, CON, with the category the dossier gives the continued insurance, and none when it gives none', async () => {
+    expect(day22.counts).toEqual({ extracted: 2, emitted: 2, quarantined: 0 });
+    const a = await attestations(day22);
+    expect(a.get('400-24-0201')).toMatchObject({ receiver: 'OA400', Insured: 'true', InsuranceKind: 'CON', Category: 'HLP' });
+    expect(a.get('400-24-0202')).toMatchObject({ receiver: 'OA400', Insured: 'true', InsuranceKind: 'CON' });
+    expect(a.get('400-24-0202')!.Category).toBeUndefined();
+    for (const f of day22.files) await xmllint(f.path, 'incapacity-attestations/v1.xsd');
+  });
+});
