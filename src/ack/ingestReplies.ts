@@ -1,5 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type * as pkijs from 'pkijs';
 import { z } from 'zod';
@@ -7,21 +5,15 @@ import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { queryRows } from '../db/queryRows.js';
-import { AckError, ConfigError, TransportError } from '../errors/errors.js';
-import { writeEvidenceOfFile, writeEvidencePack } from '../evidence/evidencePack.js';
+import { ConfigError, TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { maskPersonalData } from '../log/maskPersonalData.js';
-import { type BatchFileName, formatBatchFileName, parseBatchFileName } from '../package/batchFileName.js';
 import type { Endpoint, Endpoints } from '../transport/receivers.js';
 import { openSftpSession, type SftpSession, withTimeout } from '../transport/sftpSession.js';
-import { downloadReply } from './downloadReply.js';
-import { libraryProblem } from './libraryProblem.js';
-import { isRefusedValue, refusedNameReason, shownListedName } from './listedName.js';
-import { processReply } from './processReply.js';
-import { type KeptBody, recordReplaced, recordSetAside } from './replyLedger.js';
-import { dependencyValue, MAX_DOWNLOAD_ATTEMPTS, type ReplacedReply, type ReplySettings, replyStanding, trustStoreFingerprint } from './replyStanding.js';
+import { ingestEntry } from './ingestEntry.js';
+import { screenedEntry } from './listedName.js';
+import { privateFolder } from './replyOutcomes.js';
 import type { ReplyFolder } from './replyRules.js';
-import type { ReplyKind } from './replyXml.js';
 
 /** What reading replies needs. */
 export interface AckDeps {
@@ -61,7 +53,7 @@ export interface ReplyOutcome {
 }
 
 /** One reply folder of one server. */
-interface Folder {
+export interface ServerFolder {
   endpoint: Endpoint;
   /** `user@host:port/dir`: with the reply's name, what identifies a reply in the ledger. */
   server: string;
@@ -71,10 +63,11 @@ interface Folder {
   receivers: readonly string[];
 }
 
-type Listed = { name: string; size: number; type: string };
+/** One entry of a folder's listing. */
+export type ListedEntry = { name: string; size: number; type: string };
 
 /** The outcome of one listed entry; downloadFailed: the connection may have gone with it. */
-type Entered = ReplyOutcome & { downloadFailed?: true };
+export type EntryOutcome = ReplyOutcome & { downloadFailed?: true };
 
 /**
  * Reads the reply folder (OUT for R, OUTTEST for T and S) of every receiver we sent to in that
@@ -102,7 +95,7 @@ export async function ingestReplies(deps: AckDeps, environment: Environment, out
     [environment],
     z.object({ receiver: z.string(), answers: z.boolean() }),
   );
-  const folderOf = (endpoint: Endpoint): Omit<Folder, 'receivers'> => {
+  const folderOf = (endpoint: Endpoint): Omit<ServerFolder, 'receivers'> => {
     const dir = environment === 'R' ? endpoint.outDir : endpoint.outTestDir;
     return { endpoint, dir, server: `${endpoint.user}@${endpoint.host}:${endpoint.port}${path.posix.resolve('/', dir)}`, folder: environment === 'R' ? 'OUT' : 'OUTTEST' };
   };
@@ -149,7 +142,7 @@ export async function ingestReplies(deps: AckDeps, environment: Environment, out
 }
 
 /** A folder that could not be read (or not to its end): named with its receivers, logged, and read again by the next pass. */
-function folderFailed(deps: AckDeps, f: Folder, err: TransportError | ConfigError): ReplyOutcome {
+function folderFailed(deps: AckDeps, f: ServerFolder, err: TransportError | ConfigError): ReplyOutcome {
   const said = maskPersonalData(err.message).trim();
   const reason = `The reply folder ${f.server} (${f.folder}, of ${f.receivers.join(', ')}) could not be read: ${/[.!?]$/.test(said) ? said : `${said}.`} Its replies not read yet wait there; the other folders were read, and this one is read again by the next pass.`;
   deps.logger.warn({ server: f.server, receivers: f.receivers, reason }, 'a reply folder could not be read');
@@ -169,7 +162,7 @@ function endpointIfAny(endpoints: Endpoints, receiver: string): Endpoint | null 
   }
 }
 
-async function ingestFolder(deps: AckDeps, f: Folder, out: ReplyOutcome[]): Promise<void> {
+async function ingestFolder(deps: AckDeps, f: ServerFolder, out: ReplyOutcome[]): Promise<void> {
   const open = (): Promise<SftpSession> => (deps.openSession ?? openSftpSession)(f.endpoint, deps.passphrase(f.endpoint.passphraseEnv));
   let session = await open();
   try {
@@ -192,35 +185,6 @@ async function ingestFolder(deps: AckDeps, f: Folder, out: ReplyOutcome[]): Prom
   }
 }
 
-/**
- * Reads one listed entry, unless its name cannot be a reply's (a NUL byte, a control character,
- * longer than a file name): that one is set aside under a shown form (its masked start and a hash)
- * before its name reaches the ledger. A value of the entry that the ledger still refuses sets it
- * aside the same way: one entry never stops the others.
- */
-async function screenedEntry(deps: AckDeps, f: Folder, entry: Listed, read: () => Promise<Entered | null>): Promise<Entered | null> {
-  const refused = refusedNameReason(entry.name);
-  if (refused) return refusedName(deps, f, entry, `Its name ${refused}`);
-  try {
-    return await read();
-  } catch (err) {
-    if (!isRefusedValue(err)) throw err;
-    return refusedName(deps, f, entry, `The ledger refuses a value of it (${libraryProblem(err.message, `PostgreSQL error ${err.code}`)})`);
-  }
-}
-
-/** Records and reports a listed entry set aside under its shown form (never recorded again on later passes). */
-async function refusedName(deps: AckDeps, f: Folder, entry: Listed, why: string): Promise<ReplyOutcome> {
-  const shown = shownListedName(entry.name);
-  const standing = await replyStanding(deps.ledger, f.server, { name: shown, size: entry.size, companionListed: false, reread: false }, replySettings(deps));
-  const reason = `${why}: a file listed in the reply folder ${f.server} (${f.folder}, of ${f.receivers.join(', ')}), shown here as ${shown}. It was not read and stays on the server; ask the receiver to remove it.`;
-  // Known already: quiet, unless the operator asked to read it again, who learns why it cannot be.
-  if (!standing.read) return deps.reread?.has(shown) ? { name: shown, result: 'set_aside', reason } : { name: shown, result: 'already-processed' };
-  await recordSetAside(deps.ledger, { server: f.server, name: shown, at: deps.clock.now(), reason, body: null, fileName: null, listedBytes: entry.size });
-  deps.logger.warn({ reply: shown, server: f.server, reason }, 'reply set aside');
-  return { name: shown, result: 'set_aside', reason };
-}
-
 /** Closes a session, waiting at most `ms` (a hung server never answers the goodbye). */
 async function closeWithin(session: SftpSession, ms: number): Promise<void> {
   await withTimeout(session.close(), ms, 'closing the session').catch(() => undefined);
@@ -233,164 +197,4 @@ async function closeWithin(session: SftpSession, ms: number): Promise<void> {
 function channelOrder(name: string): string {
   const m = /^(?:FO|CO)\.[A-Z0-9]{4}\.\d{6}\.(\d{8})\.([A-Z0-9]{5})\./.exec(name);
   return m ? `1${m[1]}${m[2]}${name}` : `0${name}`;
-}
-
-/** One listed name: its outcome, or null when it is not complete yet (no GO). */
-async function ingestEntry(deps: AckDeps, s: SftpSession, f: Folder, entry: Listed, listed: Map<string, Listed>): Promise<Entered | null> {
-  const settings = replySettings(deps);
-  const standing = await replyStanding(deps.ledger, f.server, { ...entry, companionListed: listed.has(companionOf(entry.name)), reread: deps.reread?.has(entry.name) ?? false }, settings);
-  if (!standing.read) return standing.replaced ? replaced(deps, f, entry, standing.replaced) : { name: entry.name, result: 'already-processed' };
-  let name: ReplyName;
-  try {
-    name = parseReplyName(entry.name);
-  } catch (err) {
-    return setAside(deps, f, entry, err as AckError, null);
-  }
-  if (!listed.has(formatBatchFileName({ ...name, kind: 'GO', parts: 1 }))) return null; // not complete yet: its GO comes last
-  let body: KeptBody | null = null;
-  try {
-    screen(entry, deps.maxReplyBytes, 'it');
-    const signatureName = formatBatchFileName({ ...name, kind: 'FS', parts: 1, part: 1 });
-    const signature = listed.get(signatureName);
-    if (signature) screen(signature, 1_000_000, 'its signature companion');
-    const signaturePath = signature ? (await download(deps, s, f, signature.name, 1_000_000)).localPath : null;
-    body = await download(deps, s, f, entry.name, deps.maxReplyBytes);
-    const applied = await processReply(deps, {
-      server: f.server,
-      name: entry.name,
-      folder: f.folder,
-      receivers: f.receivers,
-      nameEnvironment: name.environment,
-      at: deps.clock.now(),
-      body,
-      zipped: name.kind === 'CO',
-      purpose: name.purpose,
-      signaturePath,
-    });
-    if (applied === 'duplicate') {
-      await fs.rm(body.localPath, { force: true }); // another instance kept its own copy
-      return { name: entry.name, result: 'already-processed' };
-    }
-    if (applied.state === 'conflict') {
-      // A conflict recorded after the submission's pack (a contradicting NOTI, a replay, an answer after a cancel) gets its addendum.
-      if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
-      deps.logger.warn({ reply: entry.name, submissionId: applied.submissionId, reason: applied.reason }, 'reply not believed (conflict)');
-      return { name: entry.name, result: 'conflict', reason: applied.reason };
-    }
-    deps.logger.info({ reply: entry.name, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched, state: applied.submissionState?.to }, 'reply processed');
-    if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
-    return { name: entry.name, result: 'processed' };
-  } catch (err) {
-    if (err instanceof AckError) return setAside(deps, f, entry, err, body);
-    if (err instanceof TransportError && err.retryable) {
-      return { ...(await failedDownload(deps, f, entry, err, standing.failedDownloads + 1)), downloadFailed: true };
-    }
-    throw err;
-  }
-}
-
-/** The sender of every reply: the channel operator (domain.md §2). */
-const REPLY_SENDER = '999999';
-
-/** A reply's name: FO or CO, ACRF or NOTI, from the channel operator. */
-type ReplyName = BatchFileName & { purpose: ReplyKind };
-
-/** The name of a reply, validated (anything else is refused with the shape expected). */
-function parseReplyName(text: string): ReplyName {
-  let n: BatchFileName;
-  try {
-    n = parseBatchFileName(text);
-  } catch (err) {
-    // The refusal repeats the name, which is anything a server lists: a person's number masked.
-    throw new AckError(maskPersonalData((err as Error).message.slice(0, 300)), { cause: err });
-  }
-  if (n.kind !== 'FO' && n.kind !== 'CO') throw new AckError(`"${maskPersonalData(text.slice(0, 80))}" is not a reply file name`);
-  // The name is a batch-channel one: its parts hold no run of 11 digits, so it may be shown.
-  const notReply = `${text} is not a reply (a reply is named ${n.kind}.ACRF or ${n.kind}.NOTI, from sender ${REPLY_SENDER})`;
-  if (n.purpose !== 'ACRF' && n.purpose !== 'NOTI') throw new AckError(`${notReply}: its purpose is ${n.purpose}, another flow's; it was not downloaded and stays on the server.`);
-  if (n.sender !== REPLY_SENDER) throw new AckError(`${notReply}: its sender is ${n.sender}; it was not downloaded and stays on the server.`);
-  return { ...n, purpose: n.purpose };
-}
-
-/** Refuses, from the listing, what must not be downloaded: not a regular file, or over the limit. */
-function screen(entry: Listed, maxBytes: number, what = 'it'): void {
-  const kinds: Record<string, string> = { d: 'a directory', l: 'a symbolic link', p: 'a pipe', s: 'a socket', b: 'a device', c: 'a device' };
-  if (entry.type !== '-') throw new AckError(`${what === 'it' ? 'It' : `${what} (${entry.name})`} is ${kinds[entry.type] ?? 'not a regular file'}, not a regular file: not downloaded.`);
-  if (entry.size > maxBytes) {
-    // The reply's own limit is MAILLON_MAX_REPLY_BYTES: raised, the reply is read again; its companion's is fixed.
-    throw new AckError(`${what === 'it' ? '' : `${what}: `}${entry.size} bytes, over the limit of ${maxBytes}; not downloaded.`, what === 'it' ? { dependsOn: 'max_reply_bytes' } : {});
-  }
-}
-
-async function download(deps: AckDeps, s: SftpSession, f: Folder, name: string, maxBytes: number): Promise<KeptBody> {
-  const stamp = deps.clock.now().toISOString().replace(/[-:.]/g, '');
-  const local = path.join(deps.repliesDir, `${stamp}-${randomBytes(4).toString('hex')}-${name}`);
-  return downloadReply(s, path.posix.join(f.dir, name), local, maxBytes, f.endpoint.timeoutMs);
-}
-
-async function setAside(deps: AckDeps, f: Folder, entry: Listed, err: AckError, body: KeptBody | null): Promise<ReplyOutcome> {
-  const { name } = entry;
-  let kept: KeptBody | null = null;
-  if (body) {
-    const dir = path.join(deps.repliesDir, 'set-aside');
-    await privateFolder(dir);
-    kept = { ...body, localPath: path.join(dir, path.basename(body.localPath)) };
-    await fs.rename(body.localPath, kept.localPath);
-  }
-  await recordSetAside(deps.ledger, {
-    server: f.server,
-    name,
-    at: deps.clock.now(),
-    reason: err.message,
-    body: kept,
-    fileName: err.fileName,
-    listedBytes: entry.size,
-    ...(err.dependsOn ? { dependsOn: { setting: err.dependsOn, value: dependencyValue(err.dependsOn, replySettings(deps)) } } : {}),
-  });
-  if (deps.evidenceDir && err.fileName) await writeEvidenceOfFile(deps.ledger, deps.evidenceDir, err.fileName, deps.clock);
-  deps.logger.warn({ reply: name.slice(0, 120), reason: err.message }, 'reply set aside');
-  return { name, result: 'set_aside', reason: err.message };
-}
-
-/** A failed download: set aside for now and tried again by the next passes, for good after MAX_DOWNLOAD_ATTEMPTS. */
-async function failedDownload(deps: AckDeps, f: Folder, entry: Listed, err: TransportError, attempts: number): Promise<ReplyOutcome> {
-  const { name } = entry;
-  const reason =
-    attempts < MAX_DOWNLOAD_ATTEMPTS
-      ? `${err.message} It will be downloaded again on the next pass (failure ${attempts} of ${MAX_DOWNLOAD_ATTEMPTS}).`
-      : `${err.message} Given up after ${attempts} failed downloads; ask the receiver about it.`;
-  await recordSetAside(deps.ledger, { server: f.server, name, at: deps.clock.now(), reason, body: null, fileName: null, attempts, listedBytes: entry.size });
-  deps.logger.warn({ reply: name.slice(0, 120), reason }, 'reply download failed');
-  return { name, result: 'set_aside', reason };
-}
-
-/** The settings a reply may be set aside for, as configured now. */
-function replySettings(deps: AckDeps): ReplySettings {
-  return { maxReplyBytes: deps.maxReplyBytes, trustStore: trustStoreFingerprint(deps.trustStore) };
-}
-
-/** The name of a reply's signature companion: FS, with the part count and number (FO.ACRF.….T → FS.ACRF.….T.1.1). */
-function companionOf(name: string): string {
-  return `FS.${name.slice(3)}.1.1`;
-}
-
-/**
- * A reply already read that the server now lists with another size: other content under the same
- * name. It is not read (what was applied stands) and is reported once per size as a conflict.
- */
-async function replaced(deps: AckDeps, f: Folder, entry: Listed, was: ReplacedReply): Promise<ReplyOutcome> {
-  const first = await recordReplaced(deps.ledger, was.replyId, entry.size, deps.clock.now());
-  if (!first) return { name: entry.name, result: 'already-processed' };
-  const read = was.state === 'processed' ? 'applied' : 'recorded as a conflict';
-  const reason =
-    `Replaced on the server: this reply was read on ${was.receivedAt.toISOString()} (${was.bytes} bytes, ${read}) and ${f.server} now lists ${entry.size} bytes under the same name. ` +
-    `Its new content was not read and changes nothing: a reply is never applied over another of the same name. Ask the receiver what it meant; a correction comes under a new name.`;
-  deps.logger.warn({ reply: entry.name.slice(0, 120), reason }, 'reply replaced on the server (conflict)');
-  return { name: entry.name, result: 'conflict', reason };
-}
-
-/** Creates a folder 0700, or takes away what group and others may do in one that exists. */
-async function privateFolder(dir: string): Promise<void> {
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
-  if (((await fs.stat(dir)).mode & 0o077) !== 0) await fs.chmod(dir, 0o700);
 }

@@ -85,6 +85,11 @@ export function standingOf(row: StandingRow | null, listed: ListedReply, setting
 
 const fingerprints = new WeakMap<readonly pkijs.Certificate[], string>();
 
+/** The settings a reply may be set aside for, as configured now (MAILLON_MAX_REPLY_BYTES, MAILLON_TRUST_STORE). */
+export function replySettings(configured: { maxReplyBytes: number; trustStore?: readonly pkijs.Certificate[] }): ReplySettings {
+  return { maxReplyBytes: configured.maxReplyBytes, trustStore: trustStoreFingerprint(configured.trustStore) };
+}
+
 /** A fingerprint of a trust store (its certificates, in any order), or 'none' without one: what a set-aside reply remembers of it. */
 export function trustStoreFingerprint(certificates: readonly pkijs.Certificate[] | undefined): string {
   if (!certificates?.length) return 'none';

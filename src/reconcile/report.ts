@@ -12,8 +12,10 @@ import { mayHold } from '../ledger/periodState.js';
 import { type Phase, readPeriodView } from '../ledger/periodView.js';
 import { type Delivery, readDelivery, type RecordIssue, recordIssuesSql, UNMATCHED_DETAIL_SQL, type UnmatchedAnomaly, unmatchedAnomaliesFromSql } from './delivery.js';
 import { listItems, type ListSql, listText, type ListText } from './reportLists.js';
-import { emptyLineage, lineageCheck, lineageRows, quarantineByRuleCheck } from './lineageChecks.js';
+import { emptyLineage, lineageCheck, quarantineByRuleCheck } from './lineageChecks.js';
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
+import { unaccounted } from './unaccounted.js';
+import { finalStatesCheck, lineageRowsCheck, oneFileCheck, versionCheck } from './versionChecks.js';
 import { answeredAfterCancelRecords, holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
 
 /** One quarantined record in a report. */
@@ -162,12 +164,7 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
   const tally = lineage.get(runId) ?? emptyLineage();
   const delivery = await readDelivery(ledger, runId, now, ackDelayHours, versions.find((v) => v.runId === runId)?.records);
   const replyIssues = await readReplyIssues(ledger, pipeline.id, periodKey, environment);
-  const d = delivery.records;
-  const finalStates = d.accepted + d.acceptedWithAnomalies + d.rejected + d.pending + d.cancelled + d.answeredAfterCancel;
   const counts = { extracted: r.extracted, emitted: r.emitted, quarantined: r.quarantined };
-  const outcome = (o: string): number => tally.outcomes.get(o) ?? 0;
-  const fileRecords = files.reduce((n, f) => n + f.records, 0);
-  const lineageOf = (fileKey: string): number => tally.byFile.get(fileKey) ?? 0;
   const quarantineByRule: Record<string, number> = {};
   for (const rule of [...tally.byRule.keys()].sort((a, b) => (a < b ? -1 : 1))) quarantineByRule[rule] = tally.byRule.get(rule)!;
   const deadline = pipeline.deadline(parsePeriod(periodKey));
@@ -206,21 +203,9 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
     },
     checks: [
       versionCheck(counts, r.unchanged ?? 0, r.cancelled ?? 0),
-      check(
-        'lineage holds one row per record',
-        lineageRows(tally) === counts.extracted + (r.cancelled ?? 0),
-        `${outcome('emitted')} emitted + ${outcome('quarantined')} quarantined + ${outcome('unchanged')} unchanged in the lineage`,
-      ),
-      check(
-        'every emitted record has a final state',
-        finalStates === counts.emitted,
-        `${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}${d.answeredAfterCancel ? `, ${d.answeredAfterCancel} answered after cancel` : ''}`,
-      ),
-      check(
-        'every emitted record is in exactly one file',
-        fileRecords === counts.emitted && files.every((f) => lineageOf(f.file_key) === f.records),
-        `${fileRecords} records in ${files.length} file(s)`,
-      ),
+      lineageRowsCheck(tally, counts, r.cancelled ?? 0),
+      finalStatesCheck(delivery.records, counts),
+      oneFileCheck(files, tally, counts),
       quarantineByRuleCheck(runId, quarantineByRule, counts.quarantined),
       // Every version's lineage, outcome by outcome, against what its run counted.
       ...versions.map((v) => lineageCheck(v, lineage.get(v.runId) ?? emptyLineage())),
@@ -235,46 +220,6 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
   report.unaccounted = unaccounted(report, mayHold(view.submissions));
   report.accountedFor = report.unaccounted === null;
   return report;
-}
-
-/** Why not every record is accounted for (a failed check, records a receiver may hold, records waiting), or null. */
-function unaccounted(r: Report, answered: readonly { id: number; receiver: string; state: string }[]): string | null {
-  if (!r.checks.every((c) => c.ok)) return 'A reconciliation check FAILED: not every record is accounted for.';
-  if (r.answeredAfterCancelRecords > 0) {
-    const subs = answered.map((s) => `#${s.id} to ${s.receiver}`).join(', ');
-    return (
-      `${r.answeredAfterCancelRecords} record(s) of ${subs} may be held by the receiver: it answered after the cancel (it took the GO before the TD), so "cancelled" may not be true. ` +
-      'Not every record is accounted for until the receiver says whether it holds them (see the receivers).'
-    );
-  }
-  if (r.builtOnRejected.length > 0) {
-    const subs = r.builtOnRejected.map((b) => `#${b.submissionId} (${b.kind} to ${b.receiver}, ${b.state}) builds on ${b.rejected.map((id) => `#${id}`).join(', ')}, which it rejected`).join('; ');
-    return `${subs}: the records of the rejected version that the later one does not carry are held by no receiver. Not every record is accounted for until the period is sent again (see the receivers).`;
-  }
-  const contradicted = answered.filter((s) => s.state === 'rejected');
-  if (contradicted.length > 0) {
-    const subs = contradicted.map((s) => `#${s.id} to ${s.receiver}`).join(', ');
-    return (
-      `The receiver rejected ${subs}, then accepted it in a later reply, so "rejected" may not be true: it may hold those records. ` +
-      'Not every record is accounted for until the receiver says whether it holds them (see the receivers).'
-    );
-  }
-  if (r.pendingRecords > 0) return `${r.pendingRecords} record(s) still wait for the receivers' final answer: not every record is accounted for yet.`;
-  return null;
-}
-
-/** extracted = emitted + quarantined; in a rerun, extracted + cancelled = emitted + quarantined + unchanged. */
-function versionCheck(c: { extracted: number; emitted: number; quarantined: number }, unchanged: number, cancelled: number): ReportCheck {
-  if (unchanged === 0 && cancelled === 0) return check('extracted = emitted + quarantined', c.extracted === c.emitted + c.quarantined, `${c.extracted} = ${c.emitted} + ${c.quarantined}`);
-  return check(
-    'extracted + cancelled = emitted + quarantined + unchanged',
-    c.extracted + cancelled === c.emitted + c.quarantined + unchanged,
-    `${c.extracted} + ${cancelled} = ${c.emitted} + ${c.quarantined} + ${unchanged}`,
-  );
-}
-
-function check(name: string, ok: boolean, detail: string): ReportCheck {
-  return { name, ok, detail };
 }
 
 /** The report's long lists, each read when iterated, through COPY; `limit` keeps the first ones of each. */

@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { AckError, TransportError } from '../errors/errors.js';
+import { writeEvidencePack } from '../evidence/evidencePack.js';
+import { formatBatchFileName } from '../package/batchFileName.js';
+import type { SftpSession } from '../transport/sftpSession.js';
+import { downloadReply } from './downloadReply.js';
+import type { AckDeps, EntryOutcome, ListedEntry, ServerFolder } from './ingestReplies.js';
+import { parseReplyName, type ReplyName } from './listedName.js';
+import { processReply } from './processReply.js';
+import type { KeptBody } from './replyLedger.js';
+import { failedDownload, replaced, setAside } from './replyOutcomes.js';
+import { replySettings, replyStanding } from './replyStanding.js';
+
+/** One listed name: its outcome, or null when it is not complete yet (no GO). */
+export async function ingestEntry(deps: AckDeps, s: SftpSession, f: ServerFolder, entry: ListedEntry, listed: Map<string, ListedEntry>): Promise<EntryOutcome | null> {
+  const settings = replySettings(deps);
+  const standing = await replyStanding(deps.ledger, f.server, { ...entry, companionListed: listed.has(companionOf(entry.name)), reread: deps.reread?.has(entry.name) ?? false }, settings);
+  if (!standing.read) return standing.replaced ? replaced(deps, f, entry, standing.replaced) : { name: entry.name, result: 'already-processed' };
+  let name: ReplyName;
+  try {
+    name = parseReplyName(entry.name);
+  } catch (err) {
+    return setAside(deps, f, entry, err as AckError, null);
+  }
+  if (!listed.has(formatBatchFileName({ ...name, kind: 'GO', parts: 1 }))) return null; // not complete yet: its GO comes last
+  let body: KeptBody | null = null;
+  try {
+    screen(entry, deps.maxReplyBytes, 'it');
+    const signatureName = formatBatchFileName({ ...name, kind: 'FS', parts: 1, part: 1 });
+    const signature = listed.get(signatureName);
+    if (signature) screen(signature, 1_000_000, 'its signature companion');
+    const signaturePath = signature ? (await download(deps, s, f, signature.name, 1_000_000)).localPath : null;
+    body = await download(deps, s, f, entry.name, deps.maxReplyBytes);
+    const applied = await processReply(deps, {
+      server: f.server,
+      name: entry.name,
+      folder: f.folder,
+      receivers: f.receivers,
+      nameEnvironment: name.environment,
+      at: deps.clock.now(),
+      body,
+      zipped: name.kind === 'CO',
+      purpose: name.purpose,
+      signaturePath,
+    });
+    if (applied === 'duplicate') {
+      await fs.rm(body.localPath, { force: true }); // another instance kept its own copy
+      return { name: entry.name, result: 'already-processed' };
+    }
+    if (applied.state === 'conflict') {
+      // A conflict recorded after the submission's pack (a contradicting NOTI, a replay, an answer after a cancel) gets its addendum.
+      if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
+      deps.logger.warn({ reply: entry.name, submissionId: applied.submissionId, reason: applied.reason }, 'reply not believed (conflict)');
+      return { name: entry.name, result: 'conflict', reason: applied.reason };
+    }
+    deps.logger.info({ reply: entry.name, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched, state: applied.submissionState?.to }, 'reply processed');
+    if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
+    return { name: entry.name, result: 'processed' };
+  } catch (err) {
+    if (err instanceof AckError) return setAside(deps, f, entry, err, body);
+    if (err instanceof TransportError && err.retryable) {
+      return { ...(await failedDownload(deps, f, entry, err, standing.failedDownloads + 1)), downloadFailed: true };
+    }
+    throw err;
+  }
+}
+
+/** Refuses, from the listing, what must not be downloaded: not a regular file, or over the limit. */
+function screen(entry: ListedEntry, maxBytes: number, what = 'it'): void {
+  const kinds: Record<string, string> = { d: 'a directory', l: 'a symbolic link', p: 'a pipe', s: 'a socket', b: 'a device', c: 'a device' };
+  if (entry.type !== '-') throw new AckError(`${what === 'it' ? 'It' : `${what} (${entry.name})`} is ${kinds[entry.type] ?? 'not a regular file'}, not a regular file: not downloaded.`);
+  if (entry.size > maxBytes) {
+    // The reply's own limit is MAILLON_MAX_REPLY_BYTES: raised, the reply is read again; its companion's is fixed.
+    throw new AckError(`${what === 'it' ? '' : `${what}: `}${entry.size} bytes, over the limit of ${maxBytes}; not downloaded.`, what === 'it' ? { dependsOn: 'max_reply_bytes' } : {});
+  }
+}
+
+async function download(deps: AckDeps, s: SftpSession, f: ServerFolder, name: string, maxBytes: number): Promise<KeptBody> {
+  const stamp = deps.clock.now().toISOString().replace(/[-:.]/g, '');
+  const local = path.join(deps.repliesDir, `${stamp}-${randomBytes(4).toString('hex')}-${name}`);
+  return downloadReply(s, path.posix.join(f.dir, name), local, maxBytes, f.endpoint.timeoutMs);
+}
+
+/** The name of a reply's signature companion: FS, with the part count and number (FO.ACRF.….T → FS.ACRF.….T.1.1). */
+function companionOf(name: string): string {
+  return `FS.${name.slice(3)}.1.1`;
+}
