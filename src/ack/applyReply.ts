@@ -17,6 +17,8 @@ export interface ReplySource extends ReplyOrigin {
   at: Date;
   body: KeptBody;
   signature: string | null;
+  /** The modification time the server listed for it, or null when it listed none. */
+  listedMtime: Date | null;
 }
 
 /** What a reply did: applied (and maybe moved its submission), or recorded as a conflict that changed nothing. */
@@ -59,6 +61,7 @@ export async function applyReply(tx: PoolClient, source: ReplySource, reply: Rep
     kind: reply.kind,
     fileName: reply.fileName,
     signature: source.signature,
+    listedMtime: source.listedMtime,
   });
   if (reason) {
     if (file.repetition && file.repetition.added > 0 && keepsAnomaliesOf(reply, source, file)) {

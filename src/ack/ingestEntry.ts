@@ -10,14 +10,18 @@ import type { AckDeps, EntryOutcome, ListedEntry, ServerFolder } from './ingestR
 import { parseReplyName, type ReplyName } from './listedName.js';
 import { processReply } from './processReply.js';
 import type { KeptBody } from './replyLedger.js';
-import { failedDownload, replaced, setAside } from './replyOutcomes.js';
+import { failedDownload, rechecked, replaced, setAside } from './replyOutcomes.js';
 import { replySettings, replyStanding } from './replyStanding.js';
 
 /** One listed name: its outcome, or null when it is not complete yet (no GO). */
 export async function ingestEntry(deps: AckDeps, s: SftpSession, f: ServerFolder, entry: ListedEntry, listed: Map<string, ListedEntry>): Promise<EntryOutcome | null> {
   const settings = replySettings(deps);
   const standing = await replyStanding(deps.ledger, f.server, { ...entry, companionListed: listed.has(companionOf(entry.name)), reread: deps.reread?.has(entry.name) ?? false }, settings);
-  if (!standing.read) return standing.replaced ? replaced(deps, f, entry, standing.replaced) : { name: entry.name, result: 'already-processed' };
+  if (!standing.read) {
+    if (standing.replaced) return replaced(deps, f, entry, standing.replaced);
+    if (standing.recheck && entry.mtime) return rechecked(deps, s, f, { ...entry, mtime: entry.mtime }, standing.recheck);
+    return { name: entry.name, result: 'already-processed' };
+  }
   let name: ReplyName;
   try {
     name = parseReplyName(entry.name);
@@ -44,6 +48,7 @@ export async function ingestEntry(deps: AckDeps, s: SftpSession, f: ServerFolder
       zipped: name.kind === 'CO',
       purpose: name.purpose,
       signaturePath,
+      listedMtime: entry.mtime,
     });
     if (applied === 'duplicate') {
       await fs.rm(body.localPath, { force: true }); // another instance kept its own copy

@@ -64,7 +64,7 @@ export interface ServerFolder {
 }
 
 /** One entry of a folder's listing. */
-export type ListedEntry = { name: string; size: number; type: string };
+export type ListedEntry = { name: string; size: number; type: string; mtime: Date | null };
 
 /** The outcome of one listed entry; downloadFailed: the connection may have gone with it. */
 export type EntryOutcome = ReplyOutcome & { downloadFailed?: true };

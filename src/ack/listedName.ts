@@ -68,7 +68,7 @@ export async function screenedEntry(deps: AckDeps, f: ServerFolder, entry: Liste
 /** Records and reports a listed entry set aside under its shown form (never recorded again on later passes). */
 async function refusedName(deps: AckDeps, f: ServerFolder, entry: ListedEntry, why: string): Promise<ReplyOutcome> {
   const shown = shownListedName(entry.name);
-  const standing = await replyStanding(deps.ledger, f.server, { name: shown, size: entry.size, companionListed: false, reread: false }, replySettings(deps));
+  const standing = await replyStanding(deps.ledger, f.server, { name: shown, size: entry.size, mtime: entry.mtime, companionListed: false, reread: false }, replySettings(deps));
   const reason = `${why}: a file listed in the reply folder ${f.server} (${f.folder}, of ${f.receivers.join(', ')}), shown here as ${shown}. It was not read and stays on the server; ask the receiver to remove it.`;
   // Known already: quiet, unless the operator asked to read it again, who learns why it cannot be.
   if (!standing.read) return deps.reread?.has(shown) ? { name: shown, result: 'set_aside', reason } : { name: shown, result: 'already-processed' };

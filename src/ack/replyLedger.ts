@@ -22,6 +22,8 @@ export interface ReadReply {
   kind: 'ACRF' | 'NOTI';
   fileName: string;
   signature: string | null;
+  /** The modification time the listing showed, or null when it showed none. */
+  listedMtime: Date | null;
 }
 
 /** Records a reply that was read, in the transaction that applies it (replacing the row of its failed downloads); returns its id. */
@@ -29,9 +31,9 @@ export async function recordReadReply(tx: PoolClient, r: ReadReply): Promise<num
   await tx.query(`DELETE FROM maillon.replies WHERE server = $1 AND name = $2 AND state = 'set_aside'`, [r.server, r.name]);
   const row = await queryFirst(
     tx,
-    `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING reply_id`,
-    [r.server, r.name, r.at, r.body.bytes, r.body.sha256, r.body.localPath, r.state, r.reason, r.kind, r.fileName, r.signature],
+    `INSERT INTO maillon.replies (server, name, received_at, bytes, sha256, local_path, state, reason, kind, file_name, signature, listed_mtime)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING reply_id`,
+    [r.server, r.name, r.at, r.body.bytes, r.body.sha256, r.body.localPath, r.state, r.reason, r.kind, r.fileName, r.signature, r.listedMtime],
     z.object({ reply_id: ledgerId }),
   );
   return row!.reply_id;
@@ -79,11 +81,29 @@ export async function recordSetAside(ledger: Pool, r: SetAsideReply): Promise<vo
   );
 }
 
+/** What a reply already read was found to hold instead: its size, and its sha256 when it was hashed (same size, other content). */
+export interface ReplacedContent {
+  bytes: number;
+  sha256: string | null;
+  /** The modification time listed when it was hashed (recorded with it), or null. */
+  listedMtime: Date | null;
+}
+
 /**
- * Records that a reply already read is listed now with another size (replaced on the server);
- * true the first time that size is seen (it is then reported), false when it was already.
+ * Records that a reply already read holds other content on the server (another size, or the same
+ * size and another sha256); true the first time that size and content is seen (it is then
+ * reported), false when it was already.
  */
-export async function recordReplaced(ledger: Pool, replyId: number, listedBytes: number, at: Date): Promise<boolean> {
-  const updated = await ledger.query(`UPDATE maillon.replies SET replaced_bytes = $2, replaced_at = $3 WHERE reply_id = $1 AND replaced_bytes IS DISTINCT FROM $2`, [replyId, listedBytes, at]);
+export async function recordReplaced(ledger: Pool, replyId: number, seen: ReplacedContent, at: Date): Promise<boolean> {
+  const updated = await ledger.query(
+    `UPDATE maillon.replies SET replaced_bytes = $2, replaced_sha256 = $3, replaced_at = $4, listed_mtime = coalesce($5, listed_mtime)
+     WHERE reply_id = $1 AND (replaced_bytes, replaced_sha256) IS DISTINCT FROM ($2::bigint, $3::text)`,
+    [replyId, seen.bytes, seen.sha256, at, seen.listedMtime],
+  );
   return (updated.rowCount ?? 0) > 0;
+}
+
+/** Records the modification time a reply already read was listed with when its content was last checked. */
+export async function recordListedTime(ledger: Pool, replyId: number, listedMtime: Date): Promise<void> {
+  await ledger.query(`UPDATE maillon.replies SET listed_mtime = $2 WHERE reply_id = $1`, [replyId, listedMtime]);
 }

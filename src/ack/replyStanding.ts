@@ -19,29 +19,39 @@ export interface ReplySettings {
 export interface ListedReply {
   name: string;
   size: number;
+  /** The modification time listed (whole seconds), or null when the server lists none. */
+  mtime: Date | null;
   /** Its signature companion (FS) is listed beside it. */
   companionListed: boolean;
   /** The operator asked to read it again (maillon acks --reread). */
   reread: boolean;
 }
 
-/** A reply already read (applied or in conflict) that the server now lists with another size. */
+/** A reply already read (applied or in conflict), as it was read. */
 export interface ReplacedReply {
   replyId: number;
   state: 'processed' | 'conflict';
   bytes: number;
+  /** The sha256 of the bytes read. */
+  sha256: string | null;
   receivedAt: Date;
 }
 
-/** Whether a listed reply is to be read (for the first time, or again), is known, or was replaced on the server. */
-export type ReplyStanding = { read: true; failedDownloads: number } | { read: false; replaced: ReplacedReply | null };
+/**
+ * Whether a listed reply is to be read (for the first time, or again), or is known: then
+ * `replaced` when the server lists a reply already read with another size, `recheck` when with its
+ * size but another modification time (its content is to be hashed again), both null otherwise.
+ */
+export type ReplyStanding = { read: true; failedDownloads: number } | { read: false; replaced: ReplacedReply | null; recheck: ReplacedReply | null };
 
 const StandingRow = z.object({
   reply_id: ledgerId,
   state: z.enum(['processed', 'conflict', 'set_aside']),
   attempts: z.number().nullable(),
   bytes: z.coerce.number().nullable(),
+  sha256: z.string().nullable(),
   listed_bytes: z.coerce.number().nullable(),
+  listed_mtime: z.date().nullable(),
   depends_on: z.enum(['max_reply_bytes', 'trust_store', 'signature']).nullable(),
   depends_value: z.string().nullable(),
   received_at: z.date(),
@@ -52,7 +62,7 @@ type StandingRow = z.infer<typeof StandingRow>;
 export async function replyStanding(ledger: Pool, server: string, listed: ListedReply, settings: ReplySettings): Promise<ReplyStanding> {
   const row = await queryFirst(
     ledger,
-    `SELECT reply_id, state, attempts, bytes, listed_bytes, depends_on, depends_value, received_at FROM maillon.replies WHERE server = $1 AND name = $2`,
+    `SELECT reply_id, state, attempts, bytes, sha256, listed_bytes, listed_mtime, depends_on, depends_value, received_at FROM maillon.replies WHERE server = $1 AND name = $2`,
     [server, listed.name],
     StandingRow,
   );
@@ -66,21 +76,28 @@ export async function replyStanding(ledger: Pool, server: string, listed: Listed
  * replaced it); the setting it was refused for changed (a higher MAILLON_MAX_REPLY_BYTES, another
  * trust store); it came unsigned and its signature companion is listed now; or the operator asked.
  * Each of these holds once per change, so a large reply is not downloaded again every pass. A
- * reply already read is never read again: listed with another size, it was replaced on the server.
+ * reply already read is never read again: listed with another size, it was replaced on the server;
+ * listed with its size but another modification time than the one recorded (or none recorded: read
+ * before times were), its content is hashed again to tell whether it was. An unchanged listing
+ * (size and time) is trusted: nothing is downloaded for it.
  */
 export function standingOf(row: StandingRow | null, listed: ListedReply, settings: ReplySettings): ReplyStanding {
   if (!row) return { read: true, failedDownloads: 0 };
   const judgedSize = row.bytes ?? row.listed_bytes;
   const resized = judgedSize !== null && judgedSize !== listed.size;
   if (row.state !== 'set_aside') {
-    return { read: false, replaced: resized ? { replyId: row.reply_id, state: row.state, bytes: judgedSize, receivedAt: row.received_at } : null };
+    // A reply read has its bytes and their sha256 (recordReadReply); only a set-aside one may lack them.
+    const was = { replyId: row.reply_id, state: row.state, bytes: judgedSize ?? 0, sha256: row.sha256, receivedAt: row.received_at };
+    if (resized) return { read: false, replaced: was, recheck: null };
+    const relisted = listed.mtime !== null && row.sha256 !== null && row.listed_mtime?.getTime() !== listed.mtime.getTime();
+    return { read: false, replaced: null, recheck: relisted ? was : null };
   }
   if (listed.reread || resized) return { read: true, failedDownloads: 0 };
   if (row.attempts !== null && row.attempts < MAX_DOWNLOAD_ATTEMPTS) return { read: true, failedDownloads: row.attempts };
   if (row.depends_on === 'max_reply_bytes' && settings.maxReplyBytes > Number(row.depends_value)) return { read: true, failedDownloads: 0 };
   if ((row.depends_on === 'trust_store' || row.depends_on === 'signature') && settings.trustStore !== row.depends_value) return { read: true, failedDownloads: 0 };
   if (row.depends_on === 'signature' && listed.companionListed) return { read: true, failedDownloads: 0 };
-  return { read: false, replaced: null };
+  return { read: false, replaced: null, recheck: null };
 }
 
 const fingerprints = new WeakMap<readonly pkijs.Certificate[], string>();

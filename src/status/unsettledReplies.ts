@@ -9,7 +9,7 @@ export interface UnsettledReply {
   server: string;
   /** Its name (at most 120 characters, a person's number masked). */
   name: string;
-  /** set_aside: not read, or not believed, and tied to no period; replaced: read, then listed with another size. */
+  /** set_aside: not read, or not believed, and tied to no period; replaced: read, then found on the server with another size or other content of the same size. */
   issue: 'set_aside' | 'replaced';
   reason: string;
   /** When it was set aside, or first seen replaced. */
@@ -24,12 +24,12 @@ const LIMIT = 50;
 /**
  * The replies an operator must hear of that no report shows: set aside with no file named (a bad
  * name, a directory, a download given up, a reply too large or unreadable) and replies already read
- * that the server lists now with another size. All environments; recorded since `since`.
+ * that the server holds now with another size or other content. All environments; recorded since `since`.
  */
 export async function readUnsettledReplies(ledger: Pool, since: Date): Promise<UnsettledReply[]> {
   const rows = await queryRows(
     ledger,
-    `SELECT server, name, state, reason, bytes, replaced_bytes, coalesce(replaced_at, received_at) AS at
+    `SELECT server, name, state, reason, bytes, replaced_bytes, replaced_sha256, coalesce(replaced_at, received_at) AS at
      FROM maillon.replies
      WHERE ((state = 'set_aside' AND file_name IS NULL) OR replaced_bytes IS NOT NULL) AND coalesce(replaced_at, received_at) >= $1
      ORDER BY at DESC, name LIMIT ${LIMIT}`,
@@ -41,6 +41,7 @@ export async function readUnsettledReplies(ledger: Pool, since: Date): Promise<U
       reason: z.string().nullable(),
       bytes: z.coerce.number().nullable(),
       replaced_bytes: z.coerce.number().nullable(),
+      replaced_sha256: z.string().nullable(),
       at: z.date(),
     }),
   );
@@ -54,7 +55,10 @@ export async function readUnsettledReplies(ledger: Pool, since: Date): Promise<U
       server: r.server,
       name,
       issue: 'replaced',
-      reason: `Replaced on the server: read with ${r.bytes} bytes (${read}), now listed with ${r.replaced_bytes}; the new content was not read and what was read stands. Ask the receiver what it meant (a correction comes under a new name).`,
+      reason:
+        r.replaced_sha256 === null
+          ? `Replaced on the server: read with ${r.bytes} bytes (${read}), now listed with ${r.replaced_bytes}; the new content was not read and what was read stands. Ask the receiver what it meant (a correction comes under a new name).`
+          : `Replaced on the server: read with ${r.bytes} bytes (${read}), now holding other content of ${r.replaced_bytes} bytes (sha256 ${r.replaced_sha256.slice(0, 16)}…); the new content was not applied and what was read stands. Ask the receiver what it meant (a correction comes under a new name).`,
       at: r.at.toISOString(),
       action: null,
     };

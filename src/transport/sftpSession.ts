@@ -30,7 +30,8 @@ export interface SftpSession {
   sha256(remotePath: string): Promise<string>;
   rename(from: string, to: string): Promise<void>;
   remove(remotePath: string): Promise<void>;
-  list(dir: string): Promise<{ name: string; size: number; type: string }[]>;
+  /** A folder's entries: name, size (bytes), type ('-' a regular file, 'd', 'l'…), modification time (whole seconds; null when the server gives none). */
+  list(dir: string): Promise<{ name: string; size: number; type: string; mtime: Date | null }[]>;
   close(): Promise<void>;
 }
 
@@ -115,7 +116,8 @@ export async function openSftpSession(endpoint: Endpoint, passphrase: string | u
     remove: async (p) => {
       await timed(`removing ${p}`, client.delete(p, true));
     },
-    list: async (dir) => (await timed(`listing ${dir}`, client.list(dir))).map((e) => ({ name: e.name, size: e.size, type: e.type })),
+    list: async (dir) =>
+      (await timed(`listing ${dir}`, client.list(dir))).map((e) => ({ name: e.name, size: e.size, type: e.type, mtime: Number.isFinite(e.modifyTime) ? new Date(e.modifyTime) : null })),
     close: async () => {
       await client.end().catch(() => undefined);
     },

@@ -5,6 +5,7 @@ import { PIPELINES } from '../../pipelines/index.js';
 import type { ReplyOutcome } from '../../src/ack/ingestReplies.js';
 import { checkRereads } from '../../src/ack/rereadRequest.js';
 import { UsageError } from '../../src/errors/errors.js';
+import { openSftpSession, type SftpSession } from '../../src/transport/sftpSession.js';
 import { statusSnapshot } from '../../src/status/statusSnapshot.js';
 import { statusToHtml } from '../../src/status/statusHtml.js';
 import { acrfBody, CHANNEL_CLOCK, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
@@ -77,6 +78,86 @@ describe('a set-aside reply is not final: read again when its cause is gone, on 
     const status = await statusSnapshot(ch.fx.db.pool, PIPELINES, 'T', CHANNEL_CLOCK.now(), 30, 48);
     expect(status.unsettledReplies).toContainEqual(expect.objectContaining({ name, issue: 'replaced', action: null, reason: expect.stringMatching(/^Replaced on the server/) }));
     await expect(checkRereads(ch.fx.db.pool, [name])).rejects.toThrow(/was read on .* \(applied\): only a reply set aside can be read again/);
+  });
+
+  describe('a reply replaced by other content of the same size', () => {
+    /** The names of the remote files read (downloaded or hashed) by the passes run with `counting`. */
+    const reads: string[] = [];
+    const counting = async (...args: Parameters<typeof openSftpSession>): Promise<SftpSession> => {
+      const real = await openSftpSession(...args);
+      return {
+        ...real,
+        readStream(remote) {
+          reads.push(path.posix.basename(remote));
+          return real.readStream(remote);
+        },
+      };
+    };
+    /** One pass; returns the outcome of `name` and how many times that reply was read. */
+    const pass = async (name: string): Promise<{ outcome: ReplyOutcome | undefined; reads: number }> => {
+      reads.length = 0;
+      const outcome = outcomeOf(await ch.acks('T', { openSession: counting }), name);
+      return { outcome, reads: reads.filter((r) => r === name).length };
+    };
+    /** Rewrites a reply on the server, its modification time `later` seconds after the one it had. */
+    const rewrite = async (name: string, body: string, later: number): Promise<void> => {
+      const file = path.join(ch.sshd.root, 'OUTTEST', name);
+      const before = await fs.stat(file);
+      await fs.writeFile(file, body);
+      await fs.utimes(file, before.atime, new Date(before.mtime.getTime() + later * 1000));
+      expect((await fs.stat(file)).size).toBe(before.size);
+    };
+
+    it('is reported as a conflict once, applies nothing of it, and is hashed only when the listing shows another time', async () => {
+      const t = await ch.runAndSend('T');
+      const accepted = notiBody(t.file, 1);
+      const rejecting = notiBody(t.file, 3);
+      expect(rejecting.length).toBe(accepted.length);
+      const name = await ch.put('OUTTEST', 'T', 'NOTI', accepted);
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'processed' }, reads: 1 });
+      expect(await ch.stateOf(t.submissionId)).toBe('accepted');
+      // Listed as it was read: trusted, nothing read.
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'already-processed' }, reads: 0 });
+
+      await rewrite(name, rejecting, 60);
+      const replaced = await pass(name);
+      expect(replaced.outcome).toMatchObject({
+        result: 'conflict',
+        reason: expect.stringMatching(
+          /^Replaced on the server: this reply was read on .* \(\d+ bytes, sha256 [0-9a-f]{16}…, applied\) and .* now holds other content of the same size under the same name \(sha256 [0-9a-f]{16}…\)\. Its new content was not applied/,
+        ),
+      });
+      expect(replaced.reads).toBe(1);
+      expect(await ch.stateOf(t.submissionId)).toBe('accepted');
+      expect(await rowOf(name)).toMatchObject({ state: 'processed', replaced_bytes: String(accepted.length) });
+      const status = await statusSnapshot(ch.fx.db.pool, PIPELINES, 'T', CHANNEL_CLOCK.now(), 30, 48);
+      expect(status.unsettledReplies).toContainEqual(
+        expect.objectContaining({ name, issue: 'replaced', reason: expect.stringMatching(/now holding other content of \d+ bytes \(sha256 [0-9a-f]{16}…\)/) }),
+      );
+
+      // Told once: the same listing is not read again, and a new time over the same content is read once, quietly.
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'already-processed' }, reads: 0 });
+      await rewrite(name, rejecting, 60);
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'already-processed' }, reads: 1 });
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'already-processed' }, reads: 0 });
+      expect(await ch.stateOf(t.submissionId)).toBe('accepted');
+    });
+
+    it('is not reported when only its time changed, nor when read before times were recorded, and each is hashed once', async () => {
+      const t = await ch.runAndSend('T');
+      const body = acrfBody(t.file, true);
+      const name = await ch.put('OUTTEST', 'T', 'ACRF', body);
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'processed' }, reads: 1 });
+      await rewrite(name, body, 60);
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'already-processed' }, reads: 1 });
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'already-processed' }, reads: 0 });
+      // A reply read by an earlier maillon has no time recorded: its content is checked once.
+      await ch.fx.db.pool.query('UPDATE maillon.replies SET listed_mtime = NULL WHERE name = $1', [name]);
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'already-processed' }, reads: 1 });
+      expect(await pass(name)).toEqual({ outcome: { name, result: 'already-processed' }, reads: 0 });
+      expect(await rowOf(name)).toMatchObject({ state: 'processed', replaced_bytes: null });
+      expect(await ch.stateOf(t.submissionId)).toBe('received');
+    });
   });
 
   it('reads again, when the operator asks, a reply set aside for a reason nothing in the listing shows; lists it in the status until then', async () => {

@@ -30,6 +30,7 @@ export async function applyTestReply(tx: PoolClient, name: string, at: Date, rep
       // Two replies saying different things never share a body.
       body: { localPath: `/nonexistent/${name}`, bytes: 0, sha256: createHash('sha256').update(JSON.stringify(reply)).digest('hex') },
       signature: null,
+      listedMtime: null,
     },
     header,
     stage,
