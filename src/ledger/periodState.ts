@@ -28,15 +28,13 @@ export interface SubmissionFact {
   /** Sent, without ACRF, longer ago than the configured delay. */
   overdue: boolean;
   /**
-   * Cancelled after its GO was started, and answered by the receiver since: it took the GO before
-   * the TD. Or rejected, then accepted by a later reply of the receiver (a positive ACRF or NOTI
-   * after a negative one). Either way the receiver may hold it.
+   * Its receiver may hold it although it is cancelled or rejected (answered after the cancel, or
+   * accepted after the rejection, nothing written to that receiver since): read from the ledger by
+   * mayHoldSql (src/ledger/mayHold.ts), the one definition the report's counts read too.
    */
-  answeredAfterCancel?: boolean;
+  mayHold?: boolean;
   /** Earlier versions of the period for its receiver that the receiver rejected after this one was written: it builds on them. */
   rejectedBase?: readonly number[];
-  /** The highest submission id when that answer was recorded (null when recorded before ledger migration 150). */
-  answeredLastId?: number | null;
   /** A cancel of it started writing its TD file (td_started_at): while it is live, that cancel did not finish. */
   cancelStarted?: boolean;
 }
@@ -164,18 +162,11 @@ export function derivePeriod(f: PeriodFacts): PeriodView {
 }
 
 /**
- * The cancelled submissions their receiver may hold: cancelled after their GO was started, answered
- * by the receiver since (it took the GO before the TD), and nothing written to that receiver for the
- * period once that answer was known (an operator's run or rerun since is the operator's decision
- * that it holds none). A submission written before the answer came (by serve or backfill after the
- * cancel, or by an operator who believed it) decides nothing: its id is at most `answeredLastId`,
- * the highest submission id when the answer was recorded (unknown for answers recorded before
- * ledger migration 150: then any later submission counts).
+ * The submissions their receiver may hold although the ledger says cancelled or rejected (the
+ * `mayHold` fact, as mayHoldSql in src/ledger/mayHold.ts decides it).
  */
-export function mayHold<T extends { id: number; receiver: string; state: string; answeredAfterCancel?: boolean; answeredLastId?: number | null }>(subs: readonly T[]): T[] {
-  return subs.filter(
-    (s) => (s.state === 'cancelled' || s.state === 'rejected') && s.answeredAfterCancel && !subs.some((o) => o.receiver === s.receiver && o.id > Math.max(s.id, s.answeredLastId ?? s.id)),
-  );
+export function mayHold<T extends { mayHold?: boolean }>(subs: readonly T[]): T[] {
+  return subs.filter((s) => s.mayHold === true);
 }
 
 /** Why the receiver may hold submissions mayHold returned, as a sentence. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Pool, PoolClient } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
 import { runAliveSql } from './locks.js';
+import { mayHoldSql } from './mayHold.js';
 import { rejectedBaseSql } from './rejectedBase.js';
 import { environmentColumn, ledgerId, runStateColumn, submissionKindColumn, submissionStateColumn } from './rowSchemas.js';
 import { withInterruptedCancels } from './interruptedCancels.js';
@@ -34,9 +35,8 @@ const SubmissionRow = z.object({
   state: submissionStateColumn,
   go_started: z.boolean(),
   overdue: z.boolean(),
-  answered_after_cancel: z.boolean(),
+  may_hold: z.boolean(),
   rejected_base: z.array(ledgerId),
-  answered_after_cancel_last_id: ledgerId.nullable(),
   td_started: z.boolean(),
 });
 const RunRow = z.object({
@@ -74,9 +74,8 @@ export async function readPeriodViews(ledger: Db, environment: Environment, keys
   // One after the other: `ledger` may be a single session (a run's), which takes one query at a time.
   const subs = await queryRows(
     ledger,
-    `SELECT s.flow, s.period, s.submission_id, s.run_id, s.receiver, s.kind, s.state, s.go_started_at IS NOT NULL AS go_started, s.answered_after_cancel_at IS NOT NULL AS answered_after_cancel,
-            ${rejectedBaseSql('s')} AS rejected_base,
-            s.answered_after_cancel_last_id, s.td_started_at IS NOT NULL AS td_started,
+    `SELECT s.flow, s.period, s.submission_id, s.run_id, s.receiver, s.kind, s.state, s.go_started_at IS NOT NULL AS go_started, ${mayHoldSql('s')} AS may_hold,
+            ${rejectedBaseSql('s')} AS rejected_base, s.td_started_at IS NOT NULL AS td_started,
             coalesce(s.state = 'sent' AND s.sent_at < $4::timestamptz - make_interval(hours => $5), false) AS overdue
      FROM maillon.submissions s JOIN (${keysSql}) k USING (flow, period)
      WHERE s.environment = $1 ORDER BY s.submission_id`,
@@ -133,9 +132,8 @@ function toSubmission(r: z.output<typeof SubmissionRow>): SubmissionFact {
     state: r.state,
     goStarted: r.go_started,
     overdue: r.overdue,
-    answeredAfterCancel: r.answered_after_cancel,
+    mayHold: r.may_hold,
     rejectedBase: r.rejected_base,
-    answeredLastId: r.answered_after_cancel_last_id,
     cancelStarted: r.td_started,
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { aboutWholeFileSql } from '../ack/anomalyStage.js';
 import type { Pool } from '../db/database.js';
 import { queryRows } from '../db/queryRows.js';
+import { mayHoldSql } from '../ledger/mayHold.js';
 
 /** Where a file stands on the channel. */
 export interface FileDelivery {
@@ -30,6 +31,12 @@ export interface RecordStates {
    * the TD), nothing sent to that receiver after it: the receiver may hold them. Not a final state.
    */
   answeredAfterCancel: number;
+  /**
+   * In a rejected file of a submission the receiver accepted in a later reply (a positive ACRF or
+   * NOTI after a negative one), nothing sent to that receiver after it: the receiver may hold them.
+   * Not a final state; counted here instead of `rejected`.
+   */
+  acceptedAfterReject: number;
 }
 
 /** An emitted record the receiver did not simply accept. */
@@ -71,21 +78,16 @@ export interface Delivery {
   unmatchedAnomalyList: UnmatchedAnomaly[];
 }
 
-// A record's final state: its submission cancelled → cancelled, unless the receiver answered it
-// after the cancel and nothing was sent to it since (periodState's mayHold) → answered after cancel,
-// which is not final: the receiver may hold it; its file rejected, or a blocking
-// anomaly → rejected; a non-blocking anomaly → accepted with anomalies; its file's NOTI accepting
-// it → accepted; otherwise pending. The statements below derive it without visiting every record
+// A record's final state: its submission cancelled → cancelled, unless its receiver may hold it
+// (mayHoldSql, the period view's rule: answered after the cancel) → answered after cancel, which is
+// not final; its file rejected → rejected, unless its receiver may hold the submission (mayHoldSql:
+// accepted in a later reply) → accepted after reject, not final either; a blocking anomaly →
+// rejected; a non-blocking anomaly → accepted with anomalies; its file's NOTI accepting it →
+// accepted; otherwise pending. The statements below derive it without visiting every record
 // with a probe of its anomalies: a file's state decides for all its records, and only the records
 // named by an anomaly (and those of a rejected file, which are listed) are read one by one.
 const fileRejected = (f: string): string => `(${f}.ack_state IS NOT DISTINCT FROM 'rejected' OR ${f}.noti_state IS NOT DISTINCT FROM 'rejected')`;
 const FILE_REJECTED = fileRejected('f');
-// Submission s was cancelled after its GO, answered since, and nothing was written to its receiver
-// once that answer was known (a higher id than the highest one then; periodState's mayHold).
-const MAY_HOLD = `(s.state = 'cancelled' AND s.answered_after_cancel_at IS NOT NULL AND NOT EXISTS (
-  SELECT FROM maillon.submissions l
-  WHERE l.flow = s.flow AND l.period = s.period AND l.environment = s.environment AND l.receiver = s.receiver
-    AND l.submission_id > greatest(s.submission_id, s.answered_after_cancel_last_id)))`;
 
 /** The emitted records of the runs `o.run_id <runs>` selects, counted per file in one grouped scan of their lineage: run_id, file_key, n (bigint). */
 const emittedPerFileSql = (runs: string): string => `
@@ -108,7 +110,7 @@ export const recordStateCountsSql = (runs: string, emitted = emittedPerFileSql(r
     SELECT run_id, file_key, count(*) FILTER (WHERE blocking) AS blocked, count(*) FILTER (WHERE NOT blocking) AS warned
     FROM flagged GROUP BY run_id, file_key
   ), files AS (
-    SELECT e.run_id, e.n, s.state = 'cancelled' AS cancelled, ${MAY_HOLD} AS may_hold, ${FILE_REJECTED} AS rejected, f.noti_state IS NOT NULL AS notified,
+    SELECT e.run_id, e.n, s.state = 'cancelled' AS cancelled, ${mayHoldSql('s')} AS may_hold, ${FILE_REJECTED} AS rejected, f.noti_state IS NOT NULL AS notified,
            coalesce(p.blocked, 0) AS blocked, coalesce(p.warned, 0) AS warned
     FROM emitted e
     JOIN maillon.files f ON f.run_id = e.run_id AND f.file_key = e.file_key
@@ -119,7 +121,8 @@ export const recordStateCountsSql = (runs: string, emitted = emittedPerFileSql(r
   FROM files CROSS JOIN LATERAL (VALUES
     ('cancelled', CASE WHEN cancelled AND NOT may_hold THEN n ELSE 0 END),
     ('answered_after_cancel', CASE WHEN cancelled AND may_hold THEN n ELSE 0 END),
-    ('rejected', CASE WHEN cancelled THEN 0 WHEN rejected THEN n ELSE blocked END),
+    ('accepted_after_reject', CASE WHEN NOT cancelled AND rejected AND may_hold THEN n ELSE 0 END),
+    ('rejected', CASE WHEN cancelled OR (rejected AND may_hold) THEN 0 WHEN rejected THEN n ELSE blocked END),
     ('accepted_with_anomalies', CASE WHEN cancelled OR rejected OR NOT notified THEN 0 ELSE warned END),
     ('accepted', CASE WHEN cancelled OR rejected OR NOT notified THEN 0 ELSE n - blocked - warned END),
     ('pending', CASE WHEN cancelled OR rejected OR notified THEN 0 ELSE n - blocked END)
@@ -134,7 +137,9 @@ export const recordStateCountsSql = (runs: string, emitted = emittedPerFileSql(r
  * ids and the codes of the NOTI's anomalies about the whole file (aboutWholeFileSql); when the NOTI
  * gave none, the codes of its anomalies naming a record the file does not hold, the only reasons it
  * gave (else each record of the file was listed rejected with no code). So a record rejected with
- * its file always shows why, even when it has a warning of its own.
+ * its file always shows why, even when it has a warning of its own. The records of a rejected file
+ * are listed rejected, with the rejection's codes, also when the receiver accepted the file in a later
+ * reply (their counts say accepted after reject: the receiver may hold them).
  */
 export const recordIssuesSql = (runId: number): string => {
   const run = Math.trunc(runId);
@@ -220,6 +225,7 @@ export async function readDelivery(ledger: Pool, runId: number, now: Date, ackDe
       pending: n('pending'),
       cancelled: n('cancelled'),
       answeredAfterCancel: n('answered_after_cancel'),
+      acceptedAfterReject: n('accepted_after_reject'),
     },
     recordIssues: [],
     unmatchedAnomalies: unmatched[0]?.n ?? 0,

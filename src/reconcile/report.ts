@@ -16,7 +16,7 @@ import { emptyLineage, lineageCheck, quarantineByRuleCheck } from './lineageChec
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
 import { unaccounted } from './unaccounted.js';
 import { finalStatesCheck, lineageRowsCheck, oneFileCheck, versionCheck } from './versionChecks.js';
-import { answeredAfterCancelRecords, holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
+import { acceptedAfterRejectRecords, answeredAfterCancelRecords, holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
 
 /** One quarantined record in a report. */
 export interface QuarantineEntry {
@@ -86,6 +86,8 @@ export interface Report {
   pendingRecords: number;
   /** Records of every version in a cancelled submission its receiver answered since and may hold (not a final state). */
   answeredAfterCancelRecords: number;
+  /** Records of every version in a rejected file whose receiver accepted its submission in a later reply and may hold it (not a final state). */
+  acceptedAfterRejectRecords: number;
   /**
    * Live corrections or replacements built on a version their receiver rejected after they were
    * written (the records of that version they do not carry are held by no receiver); empty when none.
@@ -213,6 +215,7 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
     versions,
     pendingRecords: pendingRecords(versions),
     answeredAfterCancelRecords: answeredAfterCancelRecords(versions),
+    acceptedAfterRejectRecords: acceptedAfterRejectRecords(versions),
     builtOnRejected: builtOnRejected(view.submissions).map((x) => ({ submissionId: x.id, kind: x.kind, receiver: x.receiver, state: x.state, rejected: [...(x.rejectedBase ?? [])] })),
     accountedFor: false,
     unaccounted: null,

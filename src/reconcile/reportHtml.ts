@@ -67,7 +67,7 @@ ${links ? '<p><a href="/">status</a></p>\n' : ''}<h1>${esc(`${r.flow} — ${r.pe
 </dl>
 <h2>Records</h2>
 ${table(
-  ['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled', 'answered after cancel (may be held)'],
+  ['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled', 'answered after cancel (may be held)', 'accepted after reject (may be held)'],
   [
     [
       r.counts.extracted,
@@ -79,6 +79,7 @@ ${table(
       d.records.pending,
       d.records.cancelled,
       d.records.answeredAfterCancel,
+      d.records.acceptedAfterReject,
     ],
   ],
   'counts',
@@ -118,6 +119,7 @@ ${table(
     'pending',
     'records cancelled',
     'answered after cancel',
+    'accepted after reject',
   ],
   r.versions.map((v) => [
     `#${v.runId}`,
@@ -137,6 +139,7 @@ ${table(
     v.records.pending,
     v.records.cancelled,
     v.records.answeredAfterCancel,
+    v.records.acceptedAfterReject,
   ]),
   'versions',
 )}
@@ -170,7 +173,8 @@ ${table(
 )}
 <h2>Records not simply accepted</h2>
 `;
-  yield* longTable(['dossier key', 'state', 'file', 'codes'], 'issues', lists.recordIssues, d.records.rejected + d.records.acceptedWithAnomalies, limit, (i) => [
+  // A rejected file's records are listed rejected, with its codes, also when its receiver accepted it since (counted acceptedAfterReject).
+  yield* longTable(['dossier key', 'state', 'file', 'codes'], 'issues', lists.recordIssues, d.records.rejected + d.records.acceptedAfterReject + d.records.acceptedWithAnomalies, limit, (i) => [
     keyCell(i.sourceKey, links),
     i.state,
     i.file,

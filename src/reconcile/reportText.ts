@@ -18,7 +18,7 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
   for (const f of r.files) out(`  ${f.name}  ${f.records} records  ${f.bytes} bytes  to ${f.receiver}  sha256 ${f.sha256}`);
   const d = r.delivery.records;
   out(
-    `  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}${d.answeredAfterCancel ? `, ${d.answeredAfterCancel} answered after cancel (the receiver may hold them)` : ''}`,
+    `  records: ${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}${d.answeredAfterCancel ? `, ${d.answeredAfterCancel} answered after cancel (the receiver may hold them)` : ''}${d.acceptedAfterReject ? `, ${d.acceptedAfterReject} accepted after reject (the receiver may hold them)` : ''}`,
   );
   for (const f of r.delivery.files) out(`  ${f.name}: ${f.state}${f.overdue ? ' (OVERDUE: no ACRF)' : ''}`);
   yield `${lines.join('\n')}\n`;
@@ -40,7 +40,7 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
     out(`      extracted ${v.counts.extracted}, emitted ${v.counts.emitted}, quarantined ${v.counts.quarantined}, unchanged ${v.counts.unchanged}, cancelled ${v.counts.cancelled}`);
     const s = v.records;
     out(
-      `      records: ${s.accepted} accepted, ${s.acceptedWithAnomalies} with anomalies, ${s.rejected} rejected, ${s.pending} pending, ${s.cancelled} cancelled${s.answeredAfterCancel ? `, ${s.answeredAfterCancel} answered after cancel` : ''}`,
+      `      records: ${s.accepted} accepted, ${s.acceptedWithAnomalies} with anomalies, ${s.rejected} rejected, ${s.pending} pending, ${s.cancelled} cancelled${s.answeredAfterCancel ? `, ${s.answeredAfterCancel} answered after cancel` : ''}${s.acceptedAfterReject ? `, ${s.acceptedAfterReject} accepted after reject` : ''}`,
     );
     for (const f of v.files) out(`      ${f.name}  ${f.submissionKind} to ${f.receiver}  ${f.records} records  ${f.state}`);
   }
@@ -51,7 +51,7 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
   out(
     r.accountedFor
       ? '  every record is accounted for'
-      : (r.answeredAfterCancelRecords > 0 || r.builtOnRejected.length > 0) && r.checks.every((c) => c.ok)
+      : (r.answeredAfterCancelRecords > 0 || r.acceptedAfterRejectRecords > 0 || r.builtOnRejected.length > 0) && r.checks.every((c) => c.ok)
         ? `  not every record is accounted for: ${r.unaccounted ?? ''}`
         : r.pendingRecords > 0
           ? `  not every record is accounted for yet: ${r.pendingRecords} pending`

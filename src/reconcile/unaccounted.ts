@@ -18,7 +18,7 @@ export function unaccounted(r: Report, answered: readonly { id: number; receiver
   if (contradicted.length > 0) {
     const subs = contradicted.map((s) => `#${s.id} to ${s.receiver}`).join(', ');
     return (
-      `The receiver rejected ${subs}, then accepted it in a later reply, so "rejected" may not be true: it may hold those records. ` +
+      `The receiver rejected ${subs}, then accepted it in a later reply, so "rejected" may not be true: it may hold those ${r.acceptedAfterRejectRecords} record(s). ` +
       'Not every record is accounted for until the receiver says whether it holds them (see the receivers).'
     );
   }

@@ -31,11 +31,11 @@ export function lineageRowsCheck(tally: LineageCounts, c: RunCounts, cancelled: 
 
 /** Every record the reported run emitted has a final state (accepted, rejected, pending, cancelled…). */
 export function finalStatesCheck(d: RecordStates, c: RunCounts): ReportCheck {
-  const finalStates = d.accepted + d.acceptedWithAnomalies + d.rejected + d.pending + d.cancelled + d.answeredAfterCancel;
+  const finalStates = d.accepted + d.acceptedWithAnomalies + d.rejected + d.pending + d.cancelled + d.answeredAfterCancel + d.acceptedAfterReject;
   return check(
     'every emitted record has a final state',
     finalStates === c.emitted,
-    `${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}${d.answeredAfterCancel ? `, ${d.answeredAfterCancel} answered after cancel` : ''}`,
+    `${d.accepted} accepted, ${d.acceptedWithAnomalies} with anomalies, ${d.rejected} rejected, ${d.pending} pending${d.cancelled ? `, ${d.cancelled} cancelled` : ''}${d.answeredAfterCancel ? `, ${d.answeredAfterCancel} answered after cancel` : ''}${d.acceptedAfterReject ? `, ${d.acceptedAfterReject} accepted after reject` : ''}`,
   );
 }
 

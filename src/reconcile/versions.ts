@@ -51,14 +51,15 @@ export interface PeriodVersion {
 
 /**
  * What one receiver holds now: its live submissions' files (written, sent, received, accepted…), and
- * those it may hold (`mayHold`: cancelled after their GO, answered since, nothing sent to it after).
+ * those it may hold (`mayHold`: cancelled after their GO and answered since, or rejected and accepted
+ * since; nothing sent to it after).
  */
 export interface ReceiverHolding {
   receiver: string;
   files: { name: string; runId: number; kind: string; state: string; records: number; mayHold?: true }[];
 }
 
-const emptyStates = (): RecordStates => ({ accepted: 0, acceptedWithAnomalies: 0, rejected: 0, pending: 0, cancelled: 0, answeredAfterCancel: 0 });
+const emptyStates = (): RecordStates => ({ accepted: 0, acceptedWithAnomalies: 0, rejected: 0, pending: 0, cancelled: 0, answeredAfterCancel: 0, acceptedAfterReject: 0 });
 const STATE_FIELD: Record<string, keyof RecordStates> = {
   accepted: 'accepted',
   accepted_with_anomalies: 'acceptedWithAnomalies',
@@ -66,6 +67,7 @@ const STATE_FIELD: Record<string, keyof RecordStates> = {
   pending: 'pending',
   cancelled: 'cancelled',
   answered_after_cancel: 'answeredAfterCancel',
+  accepted_after_reject: 'acceptedAfterReject',
 };
 
 const count = z.number().nullable();
@@ -216,7 +218,7 @@ export async function readVersions(ledger: Pool, flow: string, period: string, e
  * What each receiver holds now, from the versions: the files of its live submissions and of those
  * it may hold (`mayHold` of the period's submissions, as the period view reads them), oldest first.
  */
-export function holdings(versions: readonly PeriodVersion[], submissions: Parameters<typeof mayHold>[0]): ReceiverHolding[] {
+export function holdings(versions: readonly PeriodVersion[], submissions: readonly { id: number; mayHold?: boolean }[]): ReceiverHolding[] {
   const maybe = new Set(mayHold(submissions).map((s) => s.id));
   const by = new Map<string, ReceiverHolding>();
   for (const v of versions) {
@@ -239,4 +241,9 @@ export function pendingRecords(versions: readonly PeriodVersion[]): number {
 /** Records of every version in a submission cancelled after its GO that its receiver answered and may hold. */
 export function answeredAfterCancelRecords(versions: readonly PeriodVersion[]): number {
   return versions.reduce((n, v) => n + v.records.answeredAfterCancel, 0);
+}
+
+/** Records of every version in a rejected file whose receiver accepted its submission in a later reply and may hold it. */
+export function acceptedAfterRejectRecords(versions: readonly PeriodVersion[]): number {
+  return versions.reduce((n, v) => n + v.records.acceptedAfterReject, 0);
 }

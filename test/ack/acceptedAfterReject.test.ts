@@ -51,9 +51,13 @@ describe('a positive reply after a rejection: the receiver may hold it (real ssh
 
     const report = await buildReport(ch.fx.db.pool, career, t.period, 'T', CHANNEL_CLOCK.now());
     expect(report.receivers.holds.flatMap((h) => h.files)).toEqual([expect.objectContaining({ name: t.file, state: 'rejected', mayHold: true })]);
+    // Its records are counted as the receiver may hold them, not rejected.
+    expect(report.delivery.records).toMatchObject({ rejected: 0, acceptedAfterReject: report.counts.emitted });
     expect(report.accountedFor).toBe(false);
     expect(report.unaccounted).toContain(`The receiver rejected #${t.submissionId}`);
-    expect(await reportToText(report)).toContain('rejected, accepted after it: may hold it');
+    const text = await reportToText(report);
+    expect(text).toContain('rejected, accepted after it: may hold it');
+    expect(text).toContain(`${report.counts.emitted} accepted after reject (the receiver may hold them)`);
 
     const refused = await rerun(t.period).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(PeriodHeldError);

@@ -54,7 +54,7 @@ describe('send → receiver → ACRF/NOTI → reconciliation, over a real OpenSS
     const outcomes = await ingestReplies(ackDeps, 'T');
     expect(outcomes.map((o) => o.result)).toEqual(['processed', 'processed']);
     const report = await buildReport(fx.db.pool, career, '2026-Q3', 'T', clock.now());
-    expect(report.delivery.records).toEqual({ accepted: 6, acceptedWithAnomalies: 1, rejected: 1, pending: 0, cancelled: 0, answeredAfterCancel: 0 });
+    expect(report.delivery.records).toEqual({ accepted: 6, acceptedWithAnomalies: 1, rejected: 1, pending: 0, cancelled: 0, answeredAfterCancel: 0, acceptedAfterReject: 0 });
     expect(report.delivery.recordIssues.map((i) => [i.sourceKey, i.state, i.codes])).toEqual([
       ['A001', 'rejected', 'B0042'],
       ['A002', 'accepted_with_anomalies', 'N0007'],

@@ -93,7 +93,7 @@ describe('reruns with corrections (tax-attestations 2024)', () => {
     expect(pass.replies).toHaveLength(2);
     const report = await buildReport(fx.db.pool, taxAttestations, '2024', 'T', new Date(NOW));
     expect(report.runId).toBe(fix.runId);
-    expect(report.delivery.records).toEqual({ accepted: 3, acceptedWithAnomalies: 0, rejected: 0, pending: 0, cancelled: 0, answeredAfterCancel: 0 });
+    expect(report.delivery.records).toEqual({ accepted: 3, acceptedWithAnomalies: 0, rejected: 0, pending: 0, cancelled: 0, answeredAfterCancel: 0, acceptedAfterReject: 0 });
     expect(report.checks.every((c) => c.ok)).toBe(true);
   });
 

@@ -29,10 +29,32 @@ describe('the reconciliation report as HTML and CSV', () => {
     await fs.writeFile(file, await reportToHtml(report));
     const dom = await renderedDom(file, path.join(dir, 'chromium-profile'));
     const [head, values] = cells(dom, 'counts');
-    expect(head).toEqual(['extracted', 'emitted', 'quarantined', 'accepted', 'accepted with anomalies', 'rejected', 'pending', 'cancelled', 'answered after cancel (may be held)']);
+    expect(head).toEqual([
+      'extracted',
+      'emitted',
+      'quarantined',
+      'accepted',
+      'accepted with anomalies',
+      'rejected',
+      'pending',
+      'cancelled',
+      'answered after cancel (may be held)',
+      'accepted after reject (may be held)',
+    ]);
     const r = report.delivery.records;
     expect(values).toEqual(
-      [report.counts.extracted, report.counts.emitted, report.counts.quarantined, r.accepted, r.acceptedWithAnomalies, r.rejected, r.pending, r.cancelled, r.answeredAfterCancel].map(String),
+      [
+        report.counts.extracted,
+        report.counts.emitted,
+        report.counts.quarantined,
+        r.accepted,
+        r.acceptedWithAnomalies,
+        r.rejected,
+        r.pending,
+        r.cancelled,
+        r.answeredAfterCancel,
+        r.acceptedAfterReject,
+      ].map(String),
     );
     expect(dom).toContain('<dd id="receivers">in progress (written)</dd>');
     expect(

@@ -133,6 +133,12 @@ async function checkViews(m: Model, w: World, step: string): Promise<void> {
       `${step}: report holds of ${period}`,
     ).toEqual(m.subs.filter((s) => s.period === period && (LIVE.includes(s.state) || maybe.includes(s))).map((s) => `${s.fi}${maybe.includes(s) ? ' may hold' : ''}`));
     if (maybe.length > 0) expect(report.accountedFor, `${step}: report of ${period}, a receiver may hold #${maybe[0]!.id}`).toBe(false);
+    // The records it may hold are counted as such (not cancelled, not rejected), by why.
+    const recordsOf = (state: MState): number => report.versions.flatMap((v) => v.files).reduce((n, f) => n + (maybe.some((s) => s.state === state && s.fi === f.name) ? f.records : 0), 0);
+    expect({ answeredAfterCancel: report.answeredAfterCancelRecords, acceptedAfterReject: report.acceptedAfterRejectRecords }, `${step}: report of ${period}, records a receiver may hold`).toEqual({
+      answeredAfterCancel: recordsOf('cancelled'),
+      acceptedAfterReject: recordsOf('rejected'),
+    });
     const onRejected = builtOnRejectedIn(m, period);
     expect(
       report.builtOnRejected.map((b) => `#${b.submissionId} on ${b.rejected.map((id) => `#${id}`).join(',')}`),

@@ -56,8 +56,8 @@ export const FINAL: readonly MState[] = ['accepted', 'accepted_with_anomalies', 
 export const emptyModel = (): Model => ({ subs: [], pending: [], final: new Map(), seen: new Set() });
 export const liveIn = (m: Model, period: string): MSub[] => m.subs.filter((s) => s.period === period && LIVE.includes(s.state));
 /**
- * The cancelled submissions of a period its (single) receiver may hold: answered after the cancel,
- * nothing written to it once that answer was read (a run or rerun then is the operator's word that
+ * The submissions of a period its (single) receiver may hold: cancelled and answered after the
+ * cancel, or rejected and accepted by a later reply; nothing written to it once that answer was read (a run or rerun then is the operator's word that
  * it holds none; one written between the cancel and the answer, by serve or backfill, is not).
  */
 export const mayHoldIn = (m: Model, period: string): MSub[] =>
