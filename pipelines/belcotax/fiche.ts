@@ -45,7 +45,7 @@ export function sendingType(version: number): 0 | 1 {
  * f2028_typetraitement: 0 in an original sending; in a correction, 1 (modification) for a fiche
  * sent before, re-sent under the same reference (engine status 2), 2 (addition) for a fiche new
  * to the year (status 0), and 3 (cancellation) for a fiche sent before that the year no longer
- * has (status 1: gone from the dossier, or quarantined now).
+ * has (status 1: gone from the dossier; a fiche quarantined now is not sent, SPF keeps it).
  */
 export function treatmentType(version: number, status: number): 0 | 1 | 2 | 3 {
   if (version === 0) return 0;

@@ -19,6 +19,12 @@ export interface CorrectionPlan {
    * holds it) and in `added` (an original, under a new AttestationID, to the new receiver).
    */
   moved: string[];
+  /**
+   * Source keys held by receivers that keep each record until it is cancelled, and quarantined
+   * now: neither corrected nor cancelled, the receiver keeps the version it holds until the
+   * dossier is corrected (counted among the quarantined, not among the vanished).
+   */
+  kept: string[];
 }
 
 /**
@@ -47,7 +53,7 @@ interface HeldMerge {
   batch: HeldRecord[];
   at: number;
   done: boolean;
-  /** Held records absent from this version (gone from the dossier, or quarantined now), in key order. */
+  /** Held records absent from this version (gone from the dossier; quarantined now in a flow replaced whole), in key order. */
   gone: [string, SentRecord][];
 }
 
@@ -58,7 +64,7 @@ export function startCorrection(previous: PreviousVersion, resendAll: boolean, c
     version: previous.versions,
     resendAll,
     cancelVanished,
-    plan: { added: [], changed: [], vanished: [], unchanged: 0, moved: [] },
+    plan: { added: [], changed: [], vanished: [], unchanged: 0, moved: [], kept: [] },
     merge: { open: () => previous.held(), stream: null, batch: [], at: 0, done: false, gone: [] },
     digest: createHash('sha256'),
   };
@@ -137,9 +143,17 @@ export function moveAway(c: Correction, sourceKey: string, held: SentRecord, rec
   c.plan.moved.push(`${sourceKey} (${held.receiver} → ${receiver})`);
 }
 
-/** A record held by the receivers and quarantined now: like a record gone from the dossier, it is cancelled at the receiver. */
+/**
+ * A record quarantined now, which is never sent. When the receivers hold an earlier version and
+ * keep each record until it is cancelled, it is not cancelled either: the person may still be
+ * due it (a surname too long, a country without a code), so the receiver keeps the version it
+ * holds until the dossier is corrected (`plan.kept`; the next rerun still knows that version).
+ * Only a flow whose file is replaced whole leaves it out, like a record gone from the dossier.
+ */
 export function setAside(c: Correction, sourceKey: string, before: SentRecord | null): void {
-  if (before) c.merge.gone.push([sourceKey, before]);
+  if (!before) return;
+  if (c.cancelVanished) c.plan.kept.push(sourceKey);
+  else c.merge.gone.push([sourceKey, before]);
 }
 
 /**
@@ -171,6 +185,7 @@ export function fingerprint(c: Correction, sourceKey: string, fate: string, deta
 /** The plan's fingerprint, once the render is over (the records left out included). */
 export function planDigest(c: Correction): string {
   for (const key of c.plan.vanished) c.digest.update(`${key}\tvanished\n`);
+  for (const key of c.plan.kept) c.digest.update(`${key}\tkept\n`);
   return c.digest.digest('hex');
 }
 

@@ -43,10 +43,12 @@ export interface PreviousVersion {
 
 /**
  * What the receivers hold of a period: the versions in the files of live submissions (not
- * cancelled, not rejected), replayed by the lineage query below. Null when no receiver holds
- * anything. Only the list of runs is read here; the records are streamed by `held()`.
+ * cancelled, not rejected), less the records a blocking anomaly refused, replayed by the lineage
+ * query below. `keepsUntilCancelled`: the flow's receivers keep each record until it is cancelled
+ * (see `heldSql`). Null when no receiver holds anything. Only the list of runs is read here; the
+ * records are streamed by `held()`.
  */
-export async function loadPreviousVersion(ledger: Pool, flow: string, period: string, env: Environment): Promise<PreviousVersion | null> {
+export async function loadPreviousVersion(ledger: Pool, flow: string, period: string, env: Environment, keepsUntilCancelled = false): Promise<PreviousVersion | null> {
   // Read first: a version rejected after this read is missing from the runs below, which the run sees before publishing.
   const liveSubmissions = await readLiveSubmissions(ledger, flow, period, env);
   const runs = (
@@ -71,7 +73,7 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
     [flow, period, env],
     z.object({ n: z.number() }),
   );
-  const sql = heldSql(runs);
+  const sql = heldSql(runs, keepsUntilCancelled);
   return {
     lastRunId: runs.at(-1)!.id,
     liveSubmissions,
@@ -100,18 +102,39 @@ export async function readLiveSubmissions(ledger: Pool | PoolClient, flow: strin
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
+ * True when a blocking anomaly of a NOTI refused the emitted record `o` (the receiver did not take
+ * it), `o` being of one of the runs `runIds` (stated again so the anomalies are read by their index
+ * on (run_id, ordinal), those of the period's runs only).
+ */
+const refused = (o: string, runIds: string): string =>
+  `EXISTS (SELECT FROM maillon.record_anomalies ra WHERE ra.run_id IN (${runIds}) AND ra.run_id = ${o}.run_id AND ra.ordinal = ${o}.ordinal AND ra.blocking)`;
+
+/**
  * The lineage replayed in SQL: for each source key, its last version emitted in a live file
- * (latest run, then latest ordinal) is what the receiver holds, unless it is a cancellation
+ * (latest run, then latest ordinal) that no blocking anomaly refused is what the receiver holds
+ * (a refused version leaves it with the one before, or nothing), unless it is a cancellation
  * (status 1), or a full replacement written after it went to the same receiver (a full
  * replacement is the whole period for its receivers: a record it leaves out is no longer held).
  * A run that sends a record to a new receiver cancels it at the old one too, after its extracted
  * records: within one run, the record sent wins over a cancellation of the same key.
+ * When the receivers keep each record until it is cancelled (`keepsUntilCancelled`: a full
+ * replacement cancels what it leaves out), a record the full replacement quarantined (not sent)
+ * or sent and saw refused is not forgotten: the receiver keeps the version it held.
  * This is the replay of every version in order, key by key. PostgreSQL sorts by the key in byte
  * order (COLLATE "C", spilling to disk past work_mem), so the process holds one batch at a time.
+ * The blocking anomalies of the period's runs are read once, by their index on (run_id, ordinal),
+ * and anti-joined; a full replacement's exemption reads that run's lineage once (a hashed subplan),
+ * and only when a record older than it is left.
  */
-function heldSql(runs: { id: number; full: boolean; receivers: string[] }[]): string {
+function heldSql(runs: { id: number; full: boolean; receivers: string[] }[], keepsUntilCancelled: boolean): string {
+  const kept = (run: number): string =>
+    keepsUntilCancelled
+      ? ` AND NOT EXISTS (SELECT FROM maillon.record_outcomes k WHERE k.run_id = ${run} AND k.source_key = h.source_key
+                             AND (k.outcome = 'quarantined' OR (k.outcome = 'emitted' AND ${refused('k', String(run))})))`
+      : '';
+  const ids = runs.map((r) => r.id).join(',');
   const fulls = runs.filter((r) => r.full);
-  const forgotten = fulls.length === 0 ? '' : `AND NOT (${fulls.map((r) => `(h.run_id < ${r.id} AND h.receiver IN (${r.receivers.map(literal).join(',')}))`).join(' OR ')})`;
+  const forgotten = fulls.length === 0 ? '' : `AND NOT (${fulls.map((r) => `(h.run_id < ${r.id} AND h.receiver IN (${r.receivers.map(literal).join(',')})${kept(r.id)})`).join(' OR ')})`;
   return `SELECT json_build_object('key', h.source_key, 'hash', h.record_hash, 'attestationId', h.attestation_id::text, 'receiver', h.receiver,
                                    'filePath', h.path, 'position', h.position, 'fileSha256', h.sha256, 'contentOffset', h.content_offset, 'contentBytes', h.content_bytes)
     FROM (SELECT DISTINCT ON (o.source_key COLLATE "C") o.run_id, o.source_key, o.record_hash, o.attestation_id, o.status, f.receiver, f.path, o.position, f.sha256,
@@ -119,7 +142,7 @@ function heldSql(runs: { id: number; full: boolean; receivers: string[] }[]): st
             FROM maillon.record_outcomes o
             JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
             JOIN maillon.submissions s ON s.submission_id = f.submission_id AND s.state IN (${LIVE_STATES.map(literal).join(',')})
-           WHERE o.run_id IN (${runs.map((r) => r.id).join(',')}) AND o.outcome = 'emitted'
+           WHERE o.run_id IN (${ids}) AND o.outcome = 'emitted' AND NOT ${refused('o', ids)}
            ORDER BY o.source_key COLLATE "C", o.run_id DESC, o.status = 1, o.ordinal DESC) h
    WHERE h.status <> 1 ${forgotten}
    ORDER BY h.source_key COLLATE "C"`;

@@ -22,7 +22,7 @@ interface RerunRequest {
 /** The correction a rerun starts from (the version the receivers hold) and the version it writes; nothing for a first run. */
 export async function prepareCorrection(ledger: Pool, req: RerunRequest, periodKey: string): Promise<{ correction?: Correction; version?: RunVersion }> {
   if (!req.correction) return {};
-  const previous = await loadPreviousVersion(ledger, req.pipeline.id, periodKey, req.environment);
+  const previous = await loadPreviousVersion(ledger, req.pipeline.id, periodKey, req.environment, cancelsVanished(req.pipeline));
   if (!previous) {
     throw new UsageError(
       `No receiver holds ${req.pipeline.id} ${periodKey} in environment ${req.environment} (nothing was written, or everything was cancelled or rejected): there is nothing to correct. Run it with "maillon run ${req.pipeline.id} --period ${periodKey} --env ${req.environment}".`,
@@ -36,7 +36,7 @@ export async function prepareCorrection(ledger: Pool, req: RerunRequest, periodK
 
 /**
  * True when a rerun of the flow sends a cancellation for each record the receivers hold and the
- * period no longer has (gone from the dossier, or quarantined now): a flow corrected record by
+ * period no longer has (gone from the dossier; one quarantined now is kept as held): a flow corrected record by
  * record, and a flow sent whole whose records the receiver keeps until they are cancelled
  * (Belcotax: it declares `readRecord`). Aggregated tables are replaced whole: nothing to cancel.
  */

@@ -70,19 +70,36 @@ describe('the merge of a rerun: the new extraction against what the receivers ho
       ['a', 'h9'],
       ['b', 'h1'],
     ]);
-    expect(r.plan).toEqual({ added: ['D', 'F', 'b'], changed: ['B', 'a'], vanished: ['C', 'G', 'é'], unchanged: 2, moved: [] });
+    expect(r.plan).toEqual({ added: ['D', 'F', 'b'], changed: ['B', 'a'], vanished: ['C', 'G', 'é'], unchanged: 2, moved: [], kept: [] });
     expect(r.decisions).toEqual({ A: 'unchanged', B: 'send 2 id-B', D: 'send 0 new', E: 'unchanged', F: 'send 0 new', a: 'send 2 id-a', b: 'send 0 new' });
     expect(r.gone).toEqual(['C:id-C', 'G:id-G', 'é:id-é']);
   });
 
-  it('a record held and quarantined now is cancelled like a vanished one, in key order with them', async () => {
+  it('a record held and quarantined now is kept, neither corrected nor cancelled; one quarantined and never held is nothing', async () => {
     const r = await merge(previous(before), [
       ['B', null],
+      ['D', null],
       ['E', 'h1'],
       ['G', null],
     ]);
-    expect(r.plan.vanished).toEqual(['A', 'B', 'C', 'G', 'a', 'é']);
+    expect(r.plan.kept).toEqual(['B', 'G']);
+    expect(r.plan.vanished).toEqual(['A', 'C', 'a', 'é']);
+    expect(r.gone).toEqual(['A:id-A', 'C:id-C', 'a:id-a', 'é:id-é']);
     expect(r.plan.unchanged).toBe(1);
+  });
+
+  it('in a flow replaced whole (nothing cancelled), a record held and quarantined now is left out of the new file, like a vanished one', async () => {
+    const r = await merge(
+      previous(before),
+      [
+        ['B', null],
+        ['E', 'h1'],
+      ],
+      true,
+      false,
+    );
+    expect(r.plan.kept).toEqual([]);
+    expect(r.plan.vanished).toEqual(['A', 'B', 'C', 'G', 'a', 'é']);
   });
 
   it('an empty extraction cancels everything held; an empty previous version makes everything new', async () => {
@@ -91,7 +108,7 @@ describe('the merge of a rerun: the new extraction against what the receivers ho
       ['A', 'h1'],
       ['Z', 'h1'],
     ]);
-    expect(fresh.plan).toEqual({ added: ['A', 'Z'], changed: [], vanished: [], unchanged: 0, moved: [] });
+    expect(fresh.plan).toEqual({ added: ['A', 'Z'], changed: [], vanished: [], unchanged: 0, moved: [], kept: [] });
   });
 
   it('a record whose receiver changed is new to its new receiver and cancelled at the old one, changed or not', async () => {
@@ -106,7 +123,7 @@ describe('the merge of a rerun: the new extraction against what the receivers ho
       ['é', 'h1'],
     ]);
     expect(r.decisions).toMatchObject({ A: 'send 0 new', B: 'send 0 new', E: 'unchanged' });
-    expect(r.plan).toEqual({ added: ['A', 'B'], changed: [], vanished: ['A', 'B'], unchanged: 5, moved: ['A (R → S)', 'B (R → S)'] });
+    expect(r.plan).toEqual({ added: ['A', 'B'], changed: [], vanished: ['A', 'B'], unchanged: 5, moved: ['A (R → S)', 'B (R → S)'], kept: [] });
     // Cancelled under the id the old receiver holds.
     expect(r.gone).toEqual(['A:id-A', 'B:id-B']);
     // Even with --full, the new receiver gets an original, not a replacement.

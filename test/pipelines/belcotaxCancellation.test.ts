@@ -28,7 +28,7 @@ async function latestFile(fx: FlowFixture): Promise<{ runId: number; path: strin
   return { runId: Number(rows[0].run_id), path: rows[0].path };
 }
 
-describe('a Belcotax correction cancels (f2028 = 3) the fiches sent before that the year no longer has', () => {
+describe('a Belcotax correction cancels (f2028 = 3) the fiches sent before that the year no longer has, and keeps those quarantined now', () => {
   let fx: FlowFixture;
   let original: RunResult;
   let dry: CliOutcome;
@@ -57,17 +57,20 @@ describe('a Belcotax correction cancels (f2028 = 3) the fiches sent before that 
   });
   afterAll(async () => fx?.close());
 
-  it('the plan shown counts the two fiches as cancellations, and the run sends them', () => {
+  it('the plan shown counts the vanished fiche as a cancellation and the quarantined one as kept by SPF, and the run does so', () => {
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('cancels each record held that it no longer has');
-    expect(dry.stdout).toMatch(/vanished\s+2\s+held, sent in the new file as cancellations\s+D02, D07/);
+    expect(dry.stdout).toMatch(/vanished\s+1\s+held, sent in the new file as cancellations\s+D07$/m);
+    // D02 was paid: SPF keeps the fiche it holds until the dossier is corrected.
+    expect(dry.stdout).toMatch(/^ {4}held\s+1\s+quarantined, neither corrected nor cancelled: the receiver keeps what it holds until the dossier is corrected\s+D02$/m);
     expect(sent.code, sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/^ {4}held\s+1\s+quarantined, neither corrected nor cancelled: the receiver keeps what it holds until the dossier is corrected: D02$/m);
     const counts = /^ {2}(extracted .*)$/m;
     expect(counts.exec(dry.stdout)?.[1]).toBe(counts.exec(sent.stdout)?.[1]);
-    expect(counts.exec(sent.stdout)?.[1]).toMatch(/^extracted (\d+) \+ cancelled 2 = emitted 3 \+ quarantined \d+ \+ unchanged 0$/);
+    expect(counts.exec(sent.stdout)?.[1]).toMatch(/^extracted (\d+) \+ cancelled 1 = emitted 2 \+ quarantined \d+ \+ unchanged 0$/);
   });
 
-  it('the file holds a fiche f2028 = 3 for each, with the content sent before, and passes its XSD and its arithmetic', async () => {
+  it('the file holds a fiche f2028 = 3 for the vanished one, with the content sent before, none for the quarantined one, and passes its XSD and its arithmetic', async () => {
     const fix = await latestFile(fx);
     await xmllint(fix.path, 'belcotax-281-18/v2.xsd');
     const text = await fs.readFile(fix.path, 'utf8');
@@ -80,38 +83,40 @@ describe('a Belcotax correction cancels (f2028 = 3) the fiches sent before that 
     const after = await fichesOf(fix.path);
     expect([...after.values()].map((f) => [field(f, 'f2010_referentie'), field(f, 'f2009_volgnummer'), field(f, 'f2028_typetraitement')])).toEqual([
       ['D05', '1', '1'], // still paid: a modification (the whole year is sent again)
-      ['D02', '2', '3'], // quarantined now: cancelled
-      ['D07', '3', '3'], // no longer paid in 2024: cancelled
+      ['D07', '2', '3'], // no longer paid in 2024: cancelled
     ]);
-    for (const key of ['D02', 'D07']) expect(content(after.get(key)!), key).toBe(content(before.get(key)!));
-    expect(after.get('D02')).toContain('<f2013_naam>Lenoir &lt;Jr&gt;</f2013_naam>');
+    // D02, quarantined now, is neither sent nor cancelled: SPF keeps the fiche it holds.
+    expect(content(after.get('D07')!)).toBe(content(before.get('D07')!));
 
-    // Every fiche of the sending counts in the trailers, the cancellations included.
+    // Every fiche of the sending counts in the trailers, the cancellation included.
     const amount = (key: string): number => Number(field(after.get(key)!, 'f18_2059_totaalcontrole'));
-    const controls = amount('D05') + amount('D02') + amount('D07');
-    expect([field(text, 'r8010_aantalrecords'), field(text, 'r8011_controletotaal'), field(text, 'r8012_controletotaal')]).toEqual(['5', '6', String(controls)]);
-    expect([field(text, 'r9011_totaalaantalrecords'), field(text, 'r9012_controletotaal'), field(text, 'r9013_controletotaal')]).toEqual(['7', '6', String(controls)]);
+    const controls = amount('D05') + amount('D07');
+    expect([field(text, 'r8010_aantalrecords'), field(text, 'r8011_controletotaal'), field(text, 'r8012_controletotaal')]).toEqual(['4', '3', String(controls)]);
+    expect([field(text, 'r9011_totaalaantalrecords'), field(text, 'r9012_controletotaal'), field(text, 'r9013_controletotaal')]).toEqual(['6', '3', String(controls)]);
   });
 
-  it('the lineage records the cancellations, and the report counts them and holds its checks', async () => {
+  it('the lineage records the cancellation and the quarantine, and the report counts them and holds its checks', async () => {
     const fix = await latestFile(fx);
     const { rows } = await fx.db.pool.query(`SELECT source_key, status, position FROM maillon.record_outcomes WHERE run_id = $1 AND outcome = 'emitted' ORDER BY position`, [fix.runId]);
     expect(rows.map((r) => [r.source_key, r.status, r.position])).toEqual([
       ['D05', 2, 1],
-      ['D02', 1, 2],
-      ['D07', 1, 3],
+      ['D07', 1, 2],
     ]);
+    const d02 = await fx.db.pool.query(`SELECT outcome, rule FROM maillon.record_outcomes WHERE run_id = $1 AND source_key = 'D02'`, [fix.runId]);
+    expect(d02.rows).toEqual([{ outcome: 'quarantined', rule: 'country-without-nis-code' }]);
     const report = await buildReport(fx.db.pool, belcotax28118, '2024', 'T', new Date(NOW));
     expect(report.runId).toBe(fix.runId);
-    expect(report.versions.at(-1)!.counts).toMatchObject({ emitted: 3, cancelled: 2, unchanged: 0 });
+    expect(report.versions.at(-1)!.counts).toMatchObject({ emitted: 2, cancelled: 1, unchanged: 0 });
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
-    expect(report.files[0]!.records).toBe(3);
+    expect(report.files[0]!.records).toBe(2);
   });
 
   it('a rerun after the cancellations holds no cancelled fiche: nothing vanishes again, and a fiche paid again is an addition', async () => {
     const again = await rerun('--dry-run');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/vanished\s+0\s/);
+    // The whole-year correction did not make SPF forget D02's fiche: still held, still kept.
+    expect(again.stdout).toMatch(/^ {4}held\s+1\s+quarantined, neither corrected nor cancelled: .*D02$/m);
     await fx.db.pool.query("UPDATE dossier.allowances SET paid_on = '2024-12-31' WHERE allowance_id = 'L07-B'");
     const back = await rerun('--yes');
     expect(back.code, back.stderr).toBe(0);
@@ -120,6 +125,21 @@ describe('a Belcotax correction cancels (f2028 = 3) the fiches sent before that 
       ['D05', '1'],
       ['D07', '2'],
     ]);
+  });
+
+  it('once the dossier is corrected, the fiche SPF kept is a modification (1), under its reference, with the corrected values', async () => {
+    await fx.db.pool.query("UPDATE dossier.affiliates SET country = 'FR', last_name = 'Lenoir' WHERE affiliate_id = 'D02'");
+    const fixed = await rerun('--yes');
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.stdout).toMatch(/changed\s+1\s+in the new file, with other values\s+D02$/m);
+    expect(fixed.stdout).not.toMatch(/^ {4}held /m);
+    const after = await fichesOf((await latestFile(fx)).path);
+    expect([...after.values()].map((f) => [field(f, 'f2010_referentie'), field(f, 'f2028_typetraitement')])).toEqual([
+      ['D02', '1'],
+      ['D05', '1'],
+      ['D07', '1'],
+    ]);
+    expect(after.get('D02')).toContain('<f2013_naam>Lenoir</f2013_naam>');
   });
 
   it('a fiche sent before maillon kept its line is not cancelled silently: the rerun stops (exit 7), naming it', async () => {

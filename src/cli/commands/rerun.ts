@@ -9,7 +9,7 @@ import { formatPeriod } from '../../period/period.js';
 import type { CliContext } from '../context.js';
 import { environmentOption, findPipeline, parseInstant, periodFor } from '../resolve.js';
 import { runTestHooks } from '../testHooks.js';
-import { cliRunDeps, countsLine, printRun } from './run.js';
+import { cliRunDeps, countsLine, KEPT, keyList, printRun } from './run.js';
 
 interface RerunOptions {
   period: string;
@@ -21,8 +21,6 @@ interface RerunOptions {
   yes?: boolean;
   receiverHoldsNothing?: string;
 }
-
-const SHOWN = 20;
 
 /**
  * How a rerun sends its records: a correction of single records, all of them again (--full), the
@@ -37,7 +35,7 @@ type RerunMode = 'records' | 'full' | 'whole-file' | 'whole-file-cancelling';
  */
 function printPlan(r: Pick<RunResult, 'plan' | 'counts'>, mode: RerunMode): void {
   const p = r.plan!;
-  const list = (keys: string[]): string => `${keys.slice(0, SHOWN).join(', ')}${keys.length > SHOWN ? `, … (${keys.length - SHOWN} more)` : ''}`;
+  const list = keyList;
   const line = (label: string, n: number, what: string, keys: string[] = []): void => console.log(`  ${label.padEnd(11)} ${String(n).padStart(7)}  ${what.padEnd(44)} ${list(keys)}`.trimEnd());
   console.log(`compared with what the receivers hold (last version: run #${p.previousRunId}):`);
   if (mode === 'whole-file' || mode === 'whole-file-cancelling') {
@@ -60,6 +58,7 @@ function printPlan(r: Pick<RunResult, 'plan' | 'counts'>, mode: RerunMode): void
   // Counted in new and vanished above: an original to the new receiver, a cancellation to the old one.
   if (p.moved.length > 0) line('moved', p.moved.length, 'to another receiver: in new and vanished', p.moved);
   line('quarantined', r.counts.quarantined, 'not sent');
+  if (p.kept.length > 0) line('  held', p.kept.length, KEPT, p.kept);
   console.log(`  ${countsLine(r.counts, true)}`);
 }
 

@@ -97,7 +97,6 @@ function selectPipelines(flow: string | undefined, opts: RunOptions): AnyPipelin
   return PIPELINES.filter((p) => p.periodKind === period.kind);
 }
 
-/** Prints one run for a person at a terminal. */
 /**
  * The run's counts as the invariant they satisfy: extracted = emitted + quarantined, and in a
  * rerun extracted + cancelled = emitted + quarantined + unchanged (the report checks the same).
@@ -107,11 +106,23 @@ export function countsLine(c: RunResult['counts'], rerun = c.unchanged !== undef
   return `extracted ${c.extracted} + cancelled ${c.cancelled ?? 0} = emitted ${c.emitted} + quarantined ${c.quarantined} + unchanged ${c.unchanged ?? 0}`;
 }
 
+/** What happens to a record held by the receiver and quarantined now: the rerun's plan and its summary say the same. */
+export const KEPT = 'quarantined, neither corrected nor cancelled: the receiver keeps what it holds until the dossier is corrected';
+
+const SHOWN = 20;
+
+/** Source keys for a terminal: the first 20, then how many more. */
+export function keyList(keys: readonly string[]): string {
+  return `${keys.slice(0, SHOWN).join(', ')}${keys.length > SHOWN ? `, … (${keys.length - SHOWN} more)` : ''}`;
+}
+
+/** Prints one run for a person at a terminal. */
 export function printRun(flow: string, period: string, env: string, r: RunResult): void {
   const c = r.counts;
   console.log(`${r.dryRun ? 'dry run' : 'run'} #${r.runId} ${flow} ${period} env ${env} as of ${r.asOf.toISOString()}`);
   console.log(`  ${countsLine(c, r.plan !== null)}`);
   for (const [rule, n] of Object.entries(r.quarantineByRule)) console.log(`  quarantined ${String(n).padStart(8)}  ${rule}`);
+  if (r.plan && r.plan.kept.length > 0) console.log(`    held ${String(r.plan.kept.length).padStart(10)}  ${KEPT}: ${keyList(r.plan.kept)}`);
   for (const f of r.files) console.log(`  file ${f.path} (${f.records} records, ${f.bytes} bytes, to ${f.receiver})`);
   if (r.documents.count > 0) console.log(`  ${r.documents.count} printable documents${r.documents.folder ? ` in ${path.join(r.documents.folder, DOCUMENTS_ARCHIVE)}` : ''}`);
   for (const [name, value] of Object.entries(r.facts ?? {})) console.log(`  ${name}: ${String(value)}`);
