@@ -13,7 +13,7 @@ const MAX_DIGITS = 15;
 export function newAttestationId(period: Period, code: string, version: number, ordinal: number): string {
   const width = ordinalWidth(code);
   const step = 10 ** (width - 1);
-  const id = `${code}${String(version * step + ordinal).padStart(width, '0')}`;
+  const id = versionedId(code, version, ordinal);
   if (ordinal >= step || id.length > MAX_DIGITS) {
     throw new Error(
       `The ${period.kind} ${code} has record ${ordinal} in version ${version}: its AttestationID ${id} does not fit ${MAX_DIGITS} digits (at most ${step - 1} records per version after a ${code.length}-digit period code); see src/engine/attestationId.ts`,
@@ -22,7 +22,40 @@ export function newAttestationId(period: Period, code: string, version: number, 
   return id;
 }
 
+/** Hands out the AttestationIDs of the new records of one version of a period, in extraction order. */
+export type AttestationIds = (ordinal: number) => string;
+
+/**
+ * The ids of a version's new records. While `version × 10^(w−1)` leaves the id within 15 digits,
+ * each id is `newAttestationId` (unchanged from earlier versions of maillon). Past that (a period
+ * corrected more often than its ordinal width allows: a day's 10th correction), the new records
+ * take the ids after `highestUsed`, the highest AttestationID of the period in the lineage (every
+ * version, held or not), one after another, so that no id is ever given twice. Throws, naming
+ * the limit, only when the ids after it no longer fit 15 digits.
+ */
+export function attestationIds(period: Period, code: string, version: number, highestUsed: string | null): AttestationIds {
+  const step = 10 ** (ordinalWidth(code) - 1);
+  if (versionedId(code, version, step - 1).length <= MAX_DIGITS) return (ordinal) => newAttestationId(period, code, version, ordinal);
+  const after = highestUsed !== null && highestUsed.startsWith(code) ? BigInt(highestUsed.slice(code.length)) : 0n;
+  let taken = 0n;
+  return (ordinal) => {
+    taken++;
+    const id = `${code}${String(after + taken).padStart(ordinalWidth(code), '0')}`;
+    if (id.length > MAX_DIGITS) {
+      throw new Error(
+        `The ${period.kind} ${code} has no AttestationID left for record ${ordinal} in version ${version}: the ids after ${highestUsed ?? code}, the highest this period used, ` +
+          `do not fit ${MAX_DIGITS} digits (${id}). Its new records cannot be sent in a correction; see src/engine/attestationId.ts`,
+      );
+    }
+    return id;
+  };
+}
+
 /** Digits of the ordinal after a period code. */
 export function ordinalWidth(code: string): number {
   return Math.min(9, MAX_DIGITS - code.length);
+}
+
+function versionedId(code: string, version: number, ordinal: number): string {
+  return `${code}${String(version * 10 ** (ordinalWidth(code) - 1) + ordinal).padStart(ordinalWidth(code), '0')}`;
 }

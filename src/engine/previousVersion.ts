@@ -33,6 +33,8 @@ export interface PreviousVersion {
   liveSubmissions: number[];
   /** Versions written so far (held or not): the next one is numbered after them. */
   versions: number;
+  /** The highest AttestationID any version of the period used (held or not, every receiver); null when none. */
+  highestAttestationId: string | null;
   /**
    * Streams what the receivers hold, one record per source key, in strictly increasing source-key
    * byte order (COLLATE "C", the order the extraction is held to): a rerun merges it with the
@@ -73,11 +75,20 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
     [flow, period, env],
     z.object({ n: z.number() }),
   );
+  // Every id written counts, held, cancelled or rejected: ids taken after it never meet an earlier one.
+  const highest = await queryFirst(
+    ledger,
+    `SELECT max(o.attestation_id)::text AS id FROM maillon.runs r JOIN maillon.record_outcomes o ON o.run_id = r.run_id
+     WHERE r.flow = $1 AND r.period = $2 AND r.environment = $3 AND NOT r.dry_run`,
+    [flow, period, env],
+    z.object({ id: z.string().nullable() }),
+  );
   const sql = heldSql(runs, keepsUntilCancelled);
   return {
     lastRunId: runs.at(-1)!.id,
     liveSubmissions,
     versions: written!.n,
+    highestAttestationId: highest?.id ?? null,
     held: async function* () {
       for await (const batch of extractBatches(ledger, sql)) yield batch as HeldRecord[];
     },

@@ -12,7 +12,7 @@ import type { FileContext, FundIdentity } from '../render/envelope.js';
 import type { StreamValidation } from '../render/xsdValidator.js';
 import type { Violation } from '../validate/rule.js';
 import { validateRow } from '../validate/validateRow.js';
-import { newAttestationId } from './attestationId.js';
+import { attestationIds } from './attestationId.js';
 import { createDocumentWriter, documentNameProblem, type DocumentWriter } from './documents.js';
 import { closeCorrection, type Correction, type Decision, decide, fingerprint, heldFor, moveAway, note, readSentContents, setAside, vanished } from './correction.js';
 import type { SentRecord } from './previousVersion.js';
@@ -81,6 +81,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
   const ctx: RecordContext = { period, asOfDay: input.asOfDay };
   const outcomes = createOutcomeWriter(tx, input.runId);
   const code = periodCode(period);
+  const newId = attestationIds(period, code, correction?.version ?? 0, correction?.previous.highestAttestationId ?? null);
   const files = createReceiverFiles({
     pipeline: p,
     renderer,
@@ -128,7 +129,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         // replacements (changed ones, under their earlier id) and, unless everything is resent,
         // leaves unchanged records out.
         const how = correction ? decide(correction, before, recordHash, route.receiver) : ORIGINAL;
-        const attestationId = how.attestationId ?? newAttestationId(period, code, correction?.version ?? 0, ordinal);
+        const attestationId = how.attestationId ?? newId(ordinal);
         if (!how.send) {
           note(correction!, sourceKey, before, recordHash);
           counts.unchanged = (counts.unchanged ?? 0) + 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newAttestationId, ordinalWidth } from '../../src/engine/attestationId.js';
+import { attestationIds, newAttestationId, ordinalWidth } from '../../src/engine/attestationId.js';
 import { parsePeriod, periodCode } from '../../src/period/period.js';
 
 const id = (key: string, version: number, ordinal: number): string => newAttestationId(parsePeriod(key), periodCode(parsePeriod(key)), version, ordinal);
@@ -19,5 +19,27 @@ describe('newAttestationId', () => {
   it('refuses an ordinal or a version the 15 digits cannot hold, naming the limit', () => {
     expect(() => id('2026-07-14', 0, 1_000_000)).toThrow(/at most 999999 records per version/);
     expect(() => id('2026-07-14', 10, 1)).toThrow(/does not fit 15 digits/);
+  });
+});
+
+describe('attestationIds', () => {
+  const ids = (key: string, version: number, highest: string | null, n: number): string[] => {
+    const next = attestationIds(parsePeriod(key), periodCode(parsePeriod(key)), version, highest);
+    return Array.from({ length: n }, (_, i) => next(2 * i + 1));
+  };
+  it('gives every version that fits the same ids as before', () => {
+    expect(ids('2026-07-14', 0, null, 2)).toEqual(['202607140000001', '202607140000003']);
+    expect(ids('2026-07-14', 9, '202607148000002', 1)).toEqual(['202607149000001']);
+    expect(ids('2026-07', 2, '202607100000042', 1)).toEqual(['202607200000001']);
+    expect(ids('2026-Q3', 10, '20263900000001', 1)).toEqual(['202631000000001']);
+  });
+  it('takes the ids after the highest one the period used once the version no longer fits (a day corrected 10 times and more)', () => {
+    expect(ids('2026-07-14', 10, '202607149000001', 3)).toEqual(['202607149000002', '202607149000003', '202607149000004']);
+    expect(ids('2026-07-14', 11, '202607149000004', 1)).toEqual(['202607149000005']);
+    expect(ids('2026-07', 10, '202607900000007', 1)).toEqual(['202607900000008']);
+  });
+  it('refuses only when the ids after the highest one no longer fit 15 digits', () => {
+    expect(ids('2026-07-14', 12, '202607149999998', 1)).toEqual(['202607149999999']);
+    expect(() => ids('2026-07-14', 12, '202607149999999', 1)).toThrow(/no AttestationID left .* do not fit 15 digits/);
   });
 });

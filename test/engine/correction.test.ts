@@ -21,6 +21,7 @@ function previous(batches: HeldRecord[][]): PreviousVersion & { read: () => numb
     lastRunId: 1,
     liveSubmissions: [1],
     versions: 1,
+    highestAttestationId: null,
     read: () => read,
     held: async function* () {
       for (const b of batches) {
