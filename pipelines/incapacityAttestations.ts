@@ -161,7 +161,12 @@ export const incapacityAttestations: Pipeline<RequestRow, IncapacityRecord> = {
   schedule: '0 6 * * *',
   // D + 8 calendar days (flows.md: the fund's choice).
   deadline: (period) => addDays(period.start, 8),
-  extract: { sql: SQL, sourceKey: (raw) => String((raw as { requestId?: string | number }).requestId ?? '(no request id)') },
+  extract: {
+    sql: SQL,
+    sourceKey: (raw) => String((raw as { requestId?: string | number }).requestId ?? '(no request id)'),
+    // A request that reaches the dossier after its day was run: status and the report count it until a rerun answers it.
+    keysSql: `SELECT request_id AS key FROM dossier.incapacity_requests WHERE requested_on >= :periodStart AND requested_on < :periodEnd`,
+  },
   row: requestRow,
   rules: [startNotAfterRequest, periodsCoherent, coverHasCategory],
   recordKey: (row) => row.inss,

@@ -54,6 +54,12 @@ export interface Pipeline<Row = unknown, Rec = unknown> {
     sql: string;
     /** The dossier key of a raw row (affiliate_id, allowance_id…), read before validation. */
     sourceKey(raw: unknown): string;
+    /**
+     * Optional: a query selecting the source key (column `key`) of each dossier row of the period,
+     * with no computation (same placeholders). With it, status and the report count the rows that
+     * reached the dossier after the period was run (absent from its lineage): src/reconcile/lateRecords.ts.
+     */
+    keysSql?: string;
   };
   /** A query returning ONE json object of facts reported beside the records (same placeholders as `extract.sql`). */
   facts?: string;

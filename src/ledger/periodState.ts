@@ -88,6 +88,8 @@ export interface PeriodView extends PeriodFacts {
   open: boolean;
   /** The run a report shows: the latest successful one that was not entirely cancelled. */
   reportRunId: number | null;
+  /** Dossier rows of the period absent from its lineage (reached the dossier after its run), when counted (src/reconcile/lateRecords.ts). */
+  lateRecords?: number;
 }
 
 // Least advanced first: the state shown for live submissions.

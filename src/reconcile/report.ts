@@ -16,6 +16,7 @@ import { emptyLineage, lineageCheck, quarantineByRuleCheck } from './lineageChec
 import { type ReplyIssue, readReplyIssues } from './replyIssues.js';
 import { unaccounted } from './unaccounted.js';
 import { finalStatesCheck, lineageRowsCheck, oneFileCheck, versionCheck } from './versionChecks.js';
+import { type LateRecords, readLateRecords, withLateRecords } from './lateRecords.js';
 import { acceptedAfterRejectRecords, answeredAfterCancelRecords, holdings, type PeriodVersion, pendingRecords, readVersions, type ReceiverHolding } from './versions.js';
 
 /** One quarantined record in a report. */
@@ -97,6 +98,8 @@ export interface Report {
   accountedFor: boolean;
   /** Why not every record is accounted for, as a sentence for the operator; null when every record is. */
   unaccounted: string | null;
+  /** Rows of the period that reached the dossier after its run and no version answers (first keys named); null when not counted (no dossier given, or the flow declares no `extract.keysSql`). */
+  lateRecords: LateRecords | null;
 }
 
 const RunRow = z.object({
@@ -126,8 +129,8 @@ const FileRow = z.object({
 });
 
 /** Builds the whole report in memory (its lists too): for tests and small periods; the command streams instead. */
-export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date, ackDelayHours = 48): Promise<Report> {
-  const head = await readReportHead(ledger, pipeline, periodKey, environment, now, ackDelayHours);
+export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date, ackDelayHours = 48, dossier?: Pool): Promise<Report> {
+  const head = await readReportHead(ledger, pipeline, periodKey, environment, now, ackDelayHours, dossier);
   const lists = readReportLists(ledger, head.runId);
   for await (const q of lists.quarantine) head.quarantine.push(q);
   for await (const i of lists.recordIssues) head.delivery.recordIssues.push(i);
@@ -140,8 +143,9 @@ export async function buildReport(ledger: Pool, pipeline: AnyPipeline, periodKey
  * read them with {@link readReportLists}, which streams them); the counts are recounted from the
  * lineage and checked.
  */
-export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date, ackDelayHours = 48): Promise<Report> {
-  const view = await readPeriodView(ledger, environment, pipeline.id, periodKey, { now, ackDelayHours });
+export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, periodKey: string, environment: Environment, now: Date, ackDelayHours = 48, dossier?: Pool): Promise<Report> {
+  const late = dossier ? await readLateRecords(dossier, ledger, pipeline, periodKey, environment) : null;
+  const view = withLateRecords(await readPeriodView(ledger, environment, pipeline.id, periodKey, { now, ackDelayHours }), late);
   const r = await queryFirst(
     ledger,
     `SELECT run_id, as_of, started_at, finished_at, extracted, emitted, quarantined, unchanged, cancelled, kind, reason, previous_run_id, facts FROM maillon.runs
@@ -219,6 +223,7 @@ export async function readReportHead(ledger: Pool, pipeline: AnyPipeline, period
     builtOnRejected: builtOnRejected(view.submissions).map((x) => ({ submissionId: x.id, kind: x.kind, receiver: x.receiver, state: x.state, rejected: [...(x.rejectedBase ?? [])] })),
     accountedFor: false,
     unaccounted: null,
+    lateRecords: late,
   };
   report.unaccounted = unaccounted(report, mayHold(view.submissions));
   report.accountedFor = report.unaccounted === null;

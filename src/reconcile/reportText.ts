@@ -51,7 +51,7 @@ export async function* textChunks(r: Report, lists: ReportLists): AsyncGenerator
   out(
     r.accountedFor
       ? '  every record is accounted for'
-      : (r.answeredAfterCancelRecords > 0 || r.acceptedAfterRejectRecords > 0 || r.builtOnRejected.length > 0) && r.checks.every((c) => c.ok)
+      : (r.answeredAfterCancelRecords > 0 || r.acceptedAfterRejectRecords > 0 || r.builtOnRejected.length > 0 || (r.lateRecords?.count ?? 0) > 0) && r.checks.every((c) => c.ok)
         ? `  not every record is accounted for: ${r.unaccounted ?? ''}`
         : r.pendingRecords > 0
           ? `  not every record is accounted for yet: ${r.pendingRecords} pending`

@@ -22,6 +22,9 @@ export function unaccounted(r: Report, answered: readonly { id: number; receiver
       'Not every record is accounted for until the receiver says whether it holds them (see the receivers).'
     );
   }
+  if (r.lateRecords && r.lateRecords.count > 0) {
+    return `${r.lateRecords.count} record(s) of this period reached the dossier after its run and no version answers them: not every record is accounted for (see the receivers' action).`;
+  }
   if (r.pendingRecords > 0) return `${r.pendingRecords} record(s) still wait for the receivers' final answer: not every record is accounted for yet.`;
   return null;
 }

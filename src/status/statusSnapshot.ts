@@ -7,6 +7,7 @@ import { closedOn } from '../engine/periodGuard.js';
 import { brusselsDate, daysBetween } from '../period/localDate.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
 import { dueRuns, nextRuns } from '../schedule/dueRuns.js';
+import { readLateRecords, withLateRecords } from '../reconcile/lateRecords.js';
 import { type OperationsView, readOperations } from './operationsView.js';
 import { readUnsettledReplies, type UnsettledReply } from './unsettledReplies.js';
 
@@ -36,6 +37,8 @@ export interface PeriodStatus {
   daysRemaining: number;
   /** The run a report shows (latest successful run not entirely cancelled), or null. */
   runId: number | null;
+  /** Dossier rows of the period that reached the dossier after its run and no version answers (then needs_attention, and `action` names the command); null when not counted. */
+  lateRecords: number | null;
 }
 
 /** The grid's distinctions, from the period view and the catch-up window. */
@@ -81,6 +84,8 @@ export async function statusSnapshot(
   windowDays: number,
   ackDelayHours: number,
   catchUpDays = windowDays,
+  /** The dossier: with it, periods of flows that declare `extract.keysSql` count the rows that reached it after their run. */
+  dossier?: Pool,
 ): Promise<StatusSnapshot> {
   const from = new Date(now.getTime() - windowDays * 86_400_000);
   const catchUpFrom = now.getTime() - catchUpDays * 86_400_000;
@@ -92,7 +97,7 @@ export async function statusSnapshot(
     dueAt.set(key, Math.max(dueAt.get(key) ?? 0, d.dueAt.getTime()));
   }
   for (const k of await recentPeriodKeys(ledger, env, from)) if (pipelines.some((p) => p.id === k.flow)) keys.set(`${k.flow} ${k.period}`, k);
-  const views = await readPeriodViews(ledger, env, [...keys.values()], { now, ackDelayHours });
+  const views = await withLate(dossier, ledger, pipelines, env, await readPeriodViews(ledger, env, [...keys.values()], { now, ackDelayHours }));
   const periods = views
     .sort((a, b) => (`${a.flow} ${a.period}` < `${b.flow} ${b.period}` ? -1 : 1))
     .map((v) =>
@@ -111,6 +116,18 @@ export async function statusSnapshot(
   const ops = await readOperations(ledger, env, now);
   const unsettledReplies = await readUnsettledReplies(ledger, from);
   return { at: now.toISOString(), environment: env, periods, next, paused, catchUpDays, deadlineRiskDays: DEADLINE_RISK_DAYS, ...ops, unsettledReplies };
+}
+
+/** The views with the rows that reached the dossier after their period's run (src/reconcile/lateRecords.ts): two small queries per period that claims to be complete. */
+async function withLate(dossier: Pool | undefined, ledger: Pool, pipelines: readonly AnyPipeline[], env: Environment, views: PeriodView[]): Promise<PeriodView[]> {
+  if (!dossier) return views;
+  const out: PeriodView[] = [];
+  for (const v of views) {
+    const p = pipelines.find((x) => x.id === v.flow);
+    const counted = p?.extract.keysSql && !v.running && (v.phase === 'delivered' || v.phase === 'in_progress' || v.phase === 'needs_attention');
+    out.push(counted ? withLateRecords(v, await readLateRecords(dossier, ledger, p, v.period, env)) : v);
+  }
+  return out;
 }
 
 function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp: boolean): PeriodStatus {
@@ -144,10 +161,12 @@ function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp
     deadline,
     daysRemaining,
     runId: v.reportRunId,
+    lateRecords: v.lateRecords ?? null,
   };
 }
 
 function category(v: PeriodView, state: string, outsideCatchUp: boolean): Category {
+  if ((v.lateRecords ?? 0) > 0) return 'needs_attention';
   if (state === 'nothing_to_send') return 'nothing_to_send';
   if (v.phase === 'in_progress') return state === 'running' ? 'running' : 'in_progress';
   if (v.phase === 'to_do') return outsideCatchUp ? 'outside_window' : state === 'failed' ? 'failed' : 'to_do';

@@ -27,8 +27,9 @@ export function registerReport(program: Command, ctx: () => CliContext): void {
       periodFor(pipeline, opts.period);
       const env = environmentOption(c.config, opts.env);
       const format = opts.json ? 'json' : opts.format;
-      const ledger = (await c.databases()).ledger;
-      const head = await readReportHead(ledger, pipeline, opts.period, env, c.clock.now(), c.config.ackDelayHours);
+      const dbs = await c.databases();
+      const ledger = dbs.ledger;
+      const head = await readReportHead(ledger, pipeline, opts.period, env, c.clock.now(), c.config.ackDelayHours, dbs.dossier);
       // The long lists are read through COPY while the report is written: the page keeps the first
       // ones of each (the CSV has them all), the other formats stream them whole.
       const chunks = reportChunks(format, head, readReportLists(ledger, head.runId, format === 'html' ? HTML_LIST_LIMIT : undefined));

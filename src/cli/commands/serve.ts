@@ -99,7 +99,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         return;
       }
       const windowDays = Math.max(STATUS_WINDOW_DAYS, c.config.catchUpDays);
-      const snapshot = (): ReturnType<typeof statusSnapshot> => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), windowDays, c.config.ackDelayHours, c.config.catchUpDays);
+      const snapshot = (): ReturnType<typeof statusSnapshot> => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), windowDays, c.config.ackDelayHours, c.config.catchUpDays, dbs.dossier);
       const status = await startStatusServer(
         {
           html: async () => statusToHtml(await snapshot()),

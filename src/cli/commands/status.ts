@@ -19,7 +19,8 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
       const c = ctx();
       const env = environmentOption(c.config, opts.env);
       // The same catch-up window as serve: a period to do due before it is outside_window.
-      const s = await statusSnapshot((await c.databases()).ledger, PIPELINES, env, c.clock.now(), opts.days, c.config.ackDelayHours, c.config.catchUpDays);
+      const dbs = await c.databases();
+      const s = await statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), opts.days, c.config.ackDelayHours, c.config.catchUpDays, dbs.dossier);
       if (opts.json) {
         console.log(JSON.stringify(s, null, 2));
         return;
