@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isBlank } from '../domain/blankText.js';
 import { parseCompanyNumber } from '../domain/companyNumber.js';
 import { type FundIdentity, type FundNameBlock, type Language, placeholderProblem } from '../domain/fundIdentity.js';
 import { ConfigError } from '../errors/errors.js';
@@ -28,7 +29,19 @@ export const FUND_PLACEHOLDERS = {
 
 type Required = keyof typeof FUND_PLACEHOLDERS;
 
-const text = (max: number, what: string) => z.string().max(max, `at most ${max} characters (${what})`);
+/**
+ * A value of spaces only is neither unset nor a placeholder: it would be written as the fund's name
+ * or contact in a signed file, so it is refused like a bad value (an empty one is read as not set,
+ * src/config/config.ts). Checked first: a blank value is not also said to be too long.
+ */
+const notBlank = (what: string) =>
+  z.string().superRefine((v, ctx) => {
+    if (isBlank(v)) {
+      ctx.addIssue({ code: 'custom', message: `is blank (only spaces or other whitespace), and ${what} needs the fund's real value: set it, or leave the variable unset`, continue: false });
+    }
+  });
+
+const text = (max: number, what: string) => notBlank(what).max(max, `at most ${max} characters (${what})`);
 
 /** The identity variables, all optional in the environment; merged into the configuration's schema. */
 export const fundEnvShape = {
@@ -51,8 +64,7 @@ export const fundEnvShape = {
     .regex(/^[1-9]\d{3}$/, 'must be a Belgian postal code of 4 digits')
     .optional(),
   MAILLON_FUND_CITY: text(27, 'Belcotax v0017_gemeente').optional(),
-  MAILLON_FUND_PHONE: z
-    .string()
+  MAILLON_FUND_PHONE: notBlank('Belcotax v0018_telefoonnummer')
     .regex(/^[0-9+ ./()-]{1,12}$/, 'must be a phone number of at most 12 characters (digits, +, spaces, . / ( ) -)')
     .optional(),
   MAILLON_FUND_CONTACT: text(34, 'Belcotax v0021_contactpersoon').optional(),

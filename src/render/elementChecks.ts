@@ -1,3 +1,4 @@
+import { isBlank } from '../domain/blankText.js';
 import { RecordContentError } from '../errors/errors.js';
 import { xsdPatternToRegExp } from './xsdPattern.js';
 import { isStringLike, readSchemaElements, type SimpleTypeFacets } from './xsdFacets.js';
@@ -125,6 +126,9 @@ function textCheck(element: string, f: SimpleTypeFacets, schema: string, lexical
       const n = codePoints(text);
       if (n < min) fail('text-too-short', element, `${element} is ${n === 0 ? 'empty' : `${n} characters long`}; ${schema} requires at least ${min}: complete it in the dossier`);
     }
+    // XML Schema counts "   " as 3 characters; a required text made of spaces is as missing as an empty one.
+    if (min !== undefined && min > 0 && isBlank(text))
+      fail('text-too-short', element, `${element} is blank (only whitespace), and a required text needs a character other than whitespace: complete it in the dossier`);
     lexical?.(text);
   };
 }

@@ -70,6 +70,33 @@ describe("the fund's identity in the configuration", () => {
     expect(message).toContain('MAILLON_FUND_PHONE: must be a phone number of at most 12 characters');
   });
 
+  it('refuses a blank value (spaces or other whitespace only) of every text variable, in every environment, naming the variable (" " went into a signed R file)', () => {
+    const blank = {
+      MAILLON_FUND_NAME: '   ',
+      MAILLON_FUND_STREET: ' ',
+      MAILLON_FUND_CITY: '\t',
+      MAILLON_FUND_PHONE: '  ',
+      MAILLON_FUND_CONTACT: ' ',
+      MAILLON_FUND_EMAIL: ' ',
+      MAILLON_FUND_NAME_FR: '\u00a0',
+      MAILLON_FUND_STREET_FR: 'Rue des Tests 42',
+      MAILLON_FUND_CITY_FR: 'Bruxelles',
+    };
+    for (const env of [{}, { ...REAL_FUND_ENV, MAILLON_ENV: 'R' }]) {
+      const message = refusal({ ...env, ...blank });
+      expect(message).toMatch(/^The configuration is invalid: /);
+      for (const name of ['NAME', 'STREET', 'CITY', 'PHONE', 'CONTACT', 'EMAIL', 'NAME_FR']) expect(message).toContain(`MAILLON_FUND_${name}: is blank (only spaces or other whitespace)`);
+      // Said once, not also as a bad form.
+      expect(message).not.toContain('must be an e-mail address');
+    }
+    expect(refusal({ MAILLON_FUND_NAME: ' ' })).toBe(
+      "The configuration is invalid: MAILLON_FUND_NAME: is blank (only spaces or other whitespace), and Belcotax a1011_naamnl1 needs the fund's real value: set it, or leave the variable unset. Fix these environment variables and start again.",
+    );
+    expect(refusal({ MAILLON_FUND_CONTACT: ' \t ' })).toContain('MAILLON_FUND_CONTACT: is blank (only spaces or other whitespace), and Belcotax v0021_contactpersoon needs');
+    // A real value keeps its spaces, as before; an empty one is not set (its placeholder in T and S).
+    expect(loadConfig({ MAILLON_FUND_CONTACT: ' Jeanne Exemple ', MAILLON_FUND_NAME: '' }, '/').fund).toMatchObject({ contact: ' Jeanne Exemple ', name: 'Caisse nationale auxiliaire' });
+  });
+
   it('refuses half a French or German block, naming what is missing', () => {
     const message = refusal({ MAILLON_FUND_NAME_FR: 'Caisse', MAILLON_FUND_CITY_DE: 'Brüssel' });
     expect(message).toContain('MAILLON_FUND_STREET_FR, MAILLON_FUND_CITY_FR: not set, while the French block is');

@@ -90,6 +90,44 @@ describe('dossier text with line breaks', () => {
   });
 });
 
+describe('dossier text that is blank (whitespace only) where a flow requires text', () => {
+  let fx: FlowFixture;
+  let tmp: { dir: string; remove: () => Promise<void> };
+  const BLANK = 'is blank (only whitespace), and a required text needs a character other than whitespace: complete it in the dossier';
+  beforeAll(async () => {
+    tmp = await scratchDir('blank');
+    fx = await createFlowFixture(await dossierWith(path.join(tmp.dir, 'blank'), { D02: { last_name: '   ' }, D05: { street: ' \t ' }, D07: { city: ' Gent ' } }));
+  });
+  afterAll(async () => {
+    await fx.close();
+    await tmp.remove();
+  });
+
+  it('belcotax-281-18: a surname "   " quarantines its fiche under text-too-short, as an empty one does (it went out as <f2013_naam>   </f2013_naam>); a real value keeps its spaces', async () => {
+    const run = await fx.run(belcotax28118, '2024');
+    expect(run.counts).toEqual({ extracted: 4, emitted: 1, quarantined: 3 });
+    expect(run.quarantineByRule).toEqual({ 'allowance-amount-missing': 1, 'inss-check-digit': 1, 'text-too-short': 1 });
+    const report = await buildReport(fx.db.pool, belcotax28118, '2024', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.quarantine.filter((x) => x.rule === 'text-too-short').map((x) => [x.sourceKey, x.message])).toEqual([['D02', `f2013_naam ${BLANK}`]]);
+    const text = await fs.readFile(run.files[0]!.path, 'utf8');
+    expect(text).not.toContain('<f2013_naam>   </f2013_naam>');
+    expect(text).toContain('<f2010_referentie>D07</f2010_referentie>');
+    expect(text).toContain('<f2017_gemeente> Gent </f2017_gemeente>');
+    await xmllint(run.files[0]!.path, 'belcotax-281-18/v2.xsd');
+  });
+
+  it('tax-attestations: the same engine check holds for every XML flow: a surname "   " and a street " \\t " quarantine their attestations', async () => {
+    const run = await fx.run(taxAttestations, '2024');
+    expect(run.quarantineByRule['text-too-short']).toBe(2);
+    const report = await buildReport(fx.db.pool, taxAttestations, '2024', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.quarantine.filter((x) => x.rule === 'text-too-short').map((x) => [x.sourceKey, x.message])).toEqual([
+      ['D02', `LastName ${BLANK}`],
+      ['D05', `Street ${BLANK}`],
+    ]);
+    await xmllint(run.files[0]!.path, 'tax-attestations/v1.xsd');
+  });
+});
+
 describe('dossier text longer than a flow allows', () => {
   let fx: FlowFixture;
   let tmp: { dir: string; remove: () => Promise<void> };

@@ -34,17 +34,21 @@ function engineVerdict(check: ValueCheck, value: string | number): { ok: boolean
 }
 
 /**
- * The one place the engine is stricter than xmllint, on purpose: an integer with whitespace around
- * its digits. xmllint takes it for an element of a built-in type (RecordCount) but not of a type
- * derived from one (CentsType); the engine refuses it always (it never writes one).
+ * The two places the engine is stricter than xmllint, on purpose. An integer with whitespace around
+ * its digits: xmllint takes it for an element of a built-in type (RecordCount) but not of a type
+ * derived from one (CentsType); the engine refuses it always (it never writes one). A required
+ * text (minLength 1 or more) made of whitespace only: XML Schema counts its spaces, the engine
+ * reads it as missing, like an empty one.
  */
 function stricterOnPurpose(value: string | number, f: SimpleTypeFacets): boolean {
-  return typeof value === 'string' && /^\s*[+-]?[0-9]+\s*$/.test(value) && value.trim() !== value && !['string', 'token'].includes(f.builtin);
+  if (typeof value !== 'string') return false;
+  if (/^\s+$/.test(value) && (f.length ?? f.minLength ?? 0) > 0) return true;
+  return /^\s*[+-]?[0-9]+\s*$/.test(value) && value.trim() !== value && !['string', 'token'].includes(f.builtin);
 }
 
 /** Values on both sides of every limit the facets state, and some that only look alike. */
 function candidates(f: SimpleTypeFacets, sample: string): (string | number)[] {
-  const out: (string | number)[] = [sample, `${sample}x`, ` ${sample}`, `${sample}\n`, `x${sample.slice(1)}`, '', 'a\nb', '٣٣٣٣'];
+  const out: (string | number)[] = [sample, `${sample}x`, ` ${sample}`, `${sample}\n`, `x${sample.slice(1)}`, '', ' ', '   ', '\t\n', '\u00a0', 'a\nb', '٣٣٣٣'];
   const max = f.length ?? f.maxLength;
   const min = f.length ?? f.minLength;
   if (max !== undefined) out.push('a'.repeat(max), 'a'.repeat(max + 1), '😀'.repeat(max), '😀'.repeat(max + 1), `${'é'.repeat(max - 1)}\t`, `${'&'.repeat(max)}`);
@@ -104,6 +108,30 @@ describe('the facets the engine derives from each flow schema', () => {
   });
 });
 
+describe('a required text made of whitespace only', () => {
+  const checks = compileSchemaChecks(path.join(ROOT, 'schemas', 'belcotax-281-18', 'v2.xsd'), 'belcotax-281-18/v2.xsd');
+  const naam = checks.get('f2013_naam')!;
+  const refusal = (value: string): string | null => {
+    try {
+      naam(value);
+      return null;
+    } catch (err) {
+      expect(err).toBeInstanceOf(RecordContentError);
+      return `${(err as RecordContentError).rule}: ${(err as Error).message}`;
+    }
+  };
+
+  it('is refused under text-too-short, like an empty one, naming the element and not the value (it was written as "   ")', () => {
+    expect(refusal('')).toBe('text-too-short: f2013_naam is empty; belcotax-281-18/v2.xsd requires at least 1: complete it in the dossier');
+    const blank = 'text-too-short: f2013_naam is blank (only whitespace), and a required text needs a character other than whitespace: complete it in the dossier';
+    for (const value of [' ', '   ', '\t', ' \n\r ', '\u00a0', '\u3000 ']) expect(refusal(value)).toBe(blank);
+  });
+
+  it('keeps a real value with its spaces, as it always did', () => {
+    for (const value of ['Peeters', ' Peeters', 'Van Damme ', ' x ']) expect(refusal(value)).toBeNull();
+  });
+});
+
 describe('XSD patterns and facets the flows may use', () => {
   const TYPES: Record<string, string> = {
     Digits: '<xs:restriction base="xs:string"><xs:pattern value="\\d{2}"/></xs:restriction>',
@@ -140,6 +168,8 @@ describe('XSD patterns and facets the flows may use', () => {
     'Été',
     'été',
     'a b',
+    ' ',
+    '  ',
     ' a  b ',
     'c',
     'a\u2028b',
