@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Pipeline, XmlOutput } from '../src/engine/pipeline.js';
 import { nisCountryCode } from '../src/domain/nisCountry.js';
 import { daysInMonth, toLocalDate } from '../src/period/localDate.js';
-import { ZERO_CENTS } from '../src/domain/cents.js';
+import { formatEuros, ZERO_CENTS } from '../src/domain/cents.js';
 import { centsField, inssField } from '../src/validate/fields.js';
 import type { Rule } from '../src/validate/rule.js';
 import { checkBelcotaxFile } from './belcotax/checkBelcotax.js';
@@ -31,6 +31,19 @@ type BelcotaxRow = z.infer<typeof belcotaxRow>;
 const amountsKnown: Rule<BelcotaxRow> = {
   id: 'allowance-amount-missing',
   check: (r) => (r.missingAmounts > 0 ? `${r.missingAmounts} paid bridging-right allowance(s) have no amount; complete them in the dossier` : null),
+};
+
+/**
+ * `allowance-total-negative`: the fiche states the year's net bridging right (allowances paid
+ * minus those taken back) in f18_2066, which takes no negative amount. Checked after
+ * `allowance-amount-missing`: with an amount unknown, the total is not the year's.
+ */
+const totalNotNegative: Rule<BelcotaxRow> = {
+  id: 'allowance-total-negative',
+  check: (r) =>
+    r.amount < 0
+      ? `the year's net bridging-right amount is negative (${formatEuros(r.amount)} EUR, the sum of the allowances paid in the income year), and Belcotax takes no negative amount: correct the year's allowances in the dossier`
+      : null,
 };
 
 /** `country-without-nis-code`: Belcotax states the country of residence as a Belgian NIS code. */
@@ -78,7 +91,7 @@ export const belcotax28118: Pipeline<BelcotaxRow, FicheRecord> = {
   closesAfter: (period) => toLocalDate(period.year + 3, 9, 30),
   extract: { sql: SQL, sourceKey: (raw) => String((raw as { affiliateId?: string | number }).affiliateId ?? '(no affiliate id)') },
   row: belcotaxRow,
-  rules: [amountsKnown, countryHasNisCode],
+  rules: [amountsKnown, totalNotNegative, countryHasNisCode],
   recordKey: (row) => row.inss,
   toRecord: (row, { period }) => ({
     reference: row.affiliateId,

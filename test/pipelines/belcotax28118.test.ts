@@ -141,3 +141,30 @@ describe('belcotax-281-18 on the 2024 fixture', () => {
     }
   });
 });
+
+describe('belcotax-281-18 with a negative year', () => {
+  let fx: FlowFixture;
+  beforeAll(async () => {
+    fx = await createFlowFixture();
+  });
+  afterAll(async () => fx.close());
+
+  it('quarantines the fiche whose year adds up to a negative net amount under allowance-total-negative, saying so in euros (it was text-form, about the shape of f18_2066)', async () => {
+    // D02: 1710.00 EUR paid in March, -4000.00 EUR in April.
+    await fx.db.pool.query("UPDATE dossier.allowances SET amount_cents = -400000 WHERE allowance_id = 'L02-B4'");
+    const r = await fx.run(belcotax28118, '2024', 'T');
+    expect(r.quarantineByRule).toEqual({ 'allowance-amount-missing': 1, 'inss-check-digit': 1, 'allowance-total-negative': 1 });
+    const outcome = await fx.db.pool.query<{ rule: string; message: string }>("SELECT rule, message FROM maillon.record_outcomes WHERE run_id = $1 AND source_key = 'D02'", [r.runId]);
+    expect(outcome.rows).toEqual([
+      {
+        rule: 'allowance-total-negative',
+        message:
+          "the year's net bridging-right amount is negative (-2290.00 EUR, the sum of the allowances paid in the income year), and Belcotax takes no negative amount: correct the year's allowances in the dossier",
+      },
+    ]);
+    const text = await fs.readFile(r.files[0]!.path, 'utf8');
+    expect(text).not.toContain('<f2010_referentie>D02</f2010_referentie>');
+    expect(text).toContain('<f2010_referentie>D07</f2010_referentie>');
+    await xmllint(r.files[0]!.path, 'belcotax-281-18/v2.xsd');
+  });
+});
