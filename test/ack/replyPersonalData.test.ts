@@ -6,6 +6,7 @@ import { collectChunks } from '../../src/reconcile/chunks.js';
 import { readReportHead, readReportLists } from '../../src/reconcile/report.js';
 import { reportChunks } from '../../src/reconcile/reportStream.js';
 import { zipOne } from '../../src/simulate/zipOne.js';
+import type { Trace, TraceEntry } from '../../src/trace/readTrace.js';
 import { traceToHtml } from '../../src/trace/traceHtml.js';
 import { traceRecord } from '../../src/trace/traceRecord.js';
 import { traceToText } from '../../src/trace/traceText.js';
@@ -90,6 +91,9 @@ describe("a person's number where a reply holds no INSS (real sshd, real Postgre
   });
 
   it('masks in the trace a code and an error id recorded unmasked (a ledger row from before they were masked on reading)', async () => {
+    // Two files (two quarters), each answered by a reply written straight to the ledger, unmasked:
+    // an ACRF rejecting the first with the number as its error id, a NOTI on the second whose
+    // anomaly code holds it.
     const t = await ch.runAndSend('T');
     const [record] = await emittedRecords(ch.fx.db.pool, t.run.runId);
     await withTransaction(ch.fx.db.pool, async (tx) => {
@@ -100,12 +104,34 @@ describe("a person's number where a reply holds no INSS (real sshd, real Postgre
     await applyTestNoti(ch.fx.db.pool, 'OLD-ROW2', CHANNEL_CLOCK.now(), t2.file, 'accepted_with_anomalies', [
       { inss: record2!.record_key, attestationId: null, blocking: true, code: `X-${INSS}`, description: 'old' },
     ]);
-    for (const key of [record!.source_key, record2!.source_key]) {
+    const unmasked = await ch.fx.db.pool.query(
+      `SELECT (SELECT ack_errors FROM maillon.files WHERE name = $1) AS errors,
+              (SELECT array_agg(code) FROM maillon.record_anomalies WHERE run_id = $2) AS codes`,
+      [t.file, t2.run.runId],
+    );
+    expect(unmasked.rows[0]).toEqual({ errors: [INSS], codes: [`X-${INSS}`] });
+
+    // The same affiliate is in every quarter's file (and earlier tests' replies are in its trail):
+    // each value is looked for in the entry of the file its reply answered, not anywhere in the trace.
+    const entryOf = async (key: string, file: string): Promise<{ trace: Trace; entry: TraceEntry }> => {
       const trace = await traceRecord({ ledger: ch.fx.db.pool, dossier: ch.fx.db.pool }, key, { now: CHANNEL_CLOCK.now() });
-      for (const shown of [JSON.stringify(trace), traceToText(trace), traceToHtml(trace)]) {
-        expect(shown).toContain('93*******61');
-        expect(shown).not.toContain(INSS);
-      }
+      const entries = trace.entries.filter((e) => e.file === file);
+      expect(entries, `${key} in ${file}`).toHaveLength(1);
+      return { trace, entry: entries[0]! };
+    };
+    const rejected = await entryOf(record!.source_key, t.file);
+    expect(rejected.entry.ackErrors).toEqual(['93*******61']);
+    const flagged = await entryOf(record2!.source_key, t2.file);
+    expect(flagged.entry.anomalies.map((a) => a.code)).toEqual(['X-93*******61']);
+    // Each rendering shows the masked value in its entry's block or row, and the number nowhere.
+    const blockOf = (text: string, file: string): string => text.split(/\n(?= {2}\S)/).find((b) => b.includes(file)) ?? '';
+    const rowOf = (html: string, file: string): string => html.split('</tr>').find((r) => r.includes(file)) ?? '';
+    expect(blockOf(traceToText(rejected.trace), t.file)).toMatch(/; ACRF \S+ \(93\*{7}61\);/);
+    expect(rowOf(traceToHtml(rejected.trace), t.file)).toContain('ACRF errors 93*******61');
+    expect(blockOf(traceToText(flagged.trace), t2.file)).toContain('anomaly X-93*******61 (blocking) in FO.NOTI.OLD-ROW2: old');
+    expect(rowOf(traceToHtml(flagged.trace), t2.file)).toContain('X-93*******61 blocking: old');
+    for (const { trace } of [rejected, flagged]) {
+      for (const shown of [JSON.stringify(trace), traceToText(trace), traceToHtml(trace)]) expect(shown).not.toContain(INSS);
     }
   });
 });
