@@ -21,6 +21,8 @@ export interface MetricsOptions {
   ackDelayHours: number;
   /** How far back serve catches up, days; periods due before are not counted as to do. Default: windowDays. */
   catchUpDays?: number;
+  /** The dossier: with it, a period whose dossier gained rows after its run counts as needing attention (src/reconcile/lateRecords.ts), as in `maillon status`. */
+  dossier?: Pool;
 }
 
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200];
@@ -67,7 +69,7 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   const snapshot = (): Promise<StatusSnapshot> => {
     const now = o.clock.now();
     if (!snap || now.getTime() - snap.at > 1000) {
-      snap = { at: now.getTime(), value: statusSnapshot(ledger, o.pipelines, o.environment, now, o.windowDays, o.ackDelayHours, o.catchUpDays) };
+      snap = { at: now.getTime(), value: statusSnapshot(ledger, o.pipelines, o.environment, now, o.windowDays, o.ackDelayHours, o.catchUpDays, o.dossier) };
     }
     return snap.value;
   };

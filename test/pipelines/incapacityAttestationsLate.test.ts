@@ -4,6 +4,8 @@ import { runPipeline } from '../../src/engine/runPipeline.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { buildReport } from '../../src/reconcile/report.js';
+import { fixedClock } from '../../src/clock/clock.js';
+import { createMetrics } from '../../src/status/metrics.js';
 import { type PeriodStatus, statusSnapshot } from '../../src/status/statusSnapshot.js';
 import { createFlowFixture, fixtureWithRows, type FlowFixture } from '../helpers/flowFixture.js';
 import { runDeps } from '../helpers/runHarness.js';
@@ -36,6 +38,22 @@ describe('incapacity-attestations: requests that reach the dossier after their d
     expect(s.get('2024-04-15')).toMatchObject({ category: 'needs_attention', phase: 'needs_attention', lateRecords: 1 });
     expect(s.get('2024-04-15')!.action).toContain('(200-24-0998): maillon rerun incapacity-attestations --period 2024-04-15 --env T --reason');
     expect(s.get('2024-04-16')).toMatchObject({ lateRecords: null });
+  });
+
+  it("counts both days as needing attention in serve's /metrics, which the alert MaillonPeriodNeedsAttention reads", async () => {
+    const metrics = (withDossier: boolean): Promise<string> =>
+      createMetrics(fx.db.pool, {
+        clock: fixedClock(NOW),
+        pipelines: [incapacityAttestations],
+        environment: 'T',
+        windowDays: 400,
+        ackDelayHours: 48,
+        catchUpDays: 400,
+        ...(withDossier ? { dossier: fx.db.pool } : {}),
+      }).metrics();
+    expect(await metrics(true)).toContain('maillon_periods{flow="incapacity-attestations",phase="needs_attention"} 2');
+    // Without the dossier the ledger alone believes both days complete: what /metrics said before.
+    expect(await metrics(false)).not.toContain('phase="needs_attention"');
   });
 
   it('does not say in the report that every record is accounted for', async () => {

@@ -23,14 +23,22 @@ describe('docs/alerts.yml', () => {
   afterAll(async () => db?.drop());
 
   it.skipIf(!promtool)('promtool check rules accepts it, and promtool test rules fires each alert on its series', () => {
-    expect(execFileSync(promtool!, ['check', 'rules', ALERTS], { encoding: 'utf8' })).toContain('SUCCESS: 6 rules found');
+    expect(execFileSync(promtool!, ['check', 'rules', ALERTS], { encoding: 'utf8' })).toContain('SUCCESS: 7 rules found');
     expect(execFileSync(promtool!, ['test', 'rules', RULE_TESTS], { encoding: 'utf8', cwd: path.dirname(RULE_TESTS) })).toContain('SUCCESS');
   });
 
   it('every alert has an expression, a severity and a summary, and reads only metrics /metrics exports (checked without promtool too)', async () => {
     const text = readFileSync(ALERTS, 'utf8');
     const blocks = text.split(/\n\s+- alert: /).slice(1);
-    expect(blocks.map((b) => b.split('\n')[0])).toEqual(['MaillonRunFailed', 'MaillonPeriodGivenUp', 'MaillonDeadlineClose', 'MaillonNoHeartbeat', 'MaillonAckOverdue', 'MaillonFlowPaused']);
+    expect(blocks.map((b) => b.split('\n')[0])).toEqual([
+      'MaillonRunFailed',
+      'MaillonPeriodNeedsAttention',
+      'MaillonPeriodGivenUp',
+      'MaillonDeadlineClose',
+      'MaillonNoHeartbeat',
+      'MaillonAckOverdue',
+      'MaillonFlowPaused',
+    ]);
     const registry = createMetrics(db.pool, { clock: fixedClock('2026-10-12T00:00:00Z'), pipelines: PIPELINES, environment: 'T', windowDays: 30, ackDelayHours: 48 });
     const exported = (await registry.metrics()).match(/^# TYPE (\S+)/gm)!.map((l) => l.slice(7));
     for (const b of blocks) {

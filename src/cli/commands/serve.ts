@@ -112,7 +112,15 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
             return withLinkBack(await reportPage(dbs.ledger, pipeline, period, env, c.clock.now(), c.config.ackDelayHours), { flow, period });
           },
           health: () => checkHealth({ ledger: dbs.ledger, outbox: c.config.outbox, tickSeconds: c.config.tickSeconds, startedAt, lastTickAt: () => lastTickAt, now: () => c.clock.now() }),
-          metrics: createMetrics(dbs.ledger, { clock: c.clock, pipelines: PIPELINES, environment: env, windowDays, ackDelayHours: c.config.ackDelayHours, catchUpDays: c.config.catchUpDays }),
+          metrics: createMetrics(dbs.ledger, {
+            clock: c.clock,
+            pipelines: PIPELINES,
+            environment: env,
+            windowDays,
+            ackDelayHours: c.config.ackDelayHours,
+            catchUpDays: c.config.catchUpDays,
+            dossier: dbs.dossier,
+          }),
           logger: c.logger,
         },
         c.config.statusPort,
