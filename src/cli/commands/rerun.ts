@@ -114,6 +114,12 @@ export function registerRerun(program: Command, ctx: () => CliContext): void {
         const p = r.plan!;
         if (p.added.length + p.changed.length + p.vanished.length > 0 || opts.full) return false;
         console.log(`identical to what was sent (run #${p.previousRunId}): nothing sent`);
+        // Nothing is written, so no run records these quarantines: say it, or they would go unseen.
+        if (p.kept.length > 0)
+          console.log(
+            `but ${p.kept.length} record(s) the receivers hold are quarantined now (${keyList(p.kept)}): they stay as the receivers hold them, and the period's report does not show them; ` +
+              'correct the dossier, then rerun',
+          );
         return true;
       };
       if (opts.dryRun) {
