@@ -31,6 +31,8 @@ export interface PreviousVersion {
   lastRunId: number;
   /** The live submissions of the period when it was read (ascending ids): what the new version builds on. */
   liveSubmissions: number[];
+  /** The records the receivers refused when it was read (blocking anomalies of those submissions' runs): the other input of what they hold. */
+  refusals: Refusals;
   /** Versions written so far (held or not): the next one is numbered after them. */
   versions: number;
   /** The highest AttestationID any version of the period used (held or not, every receiver); null when none. */
@@ -53,6 +55,8 @@ export interface PreviousVersion {
 export async function loadPreviousVersion(ledger: Pool, flow: string, period: string, env: Environment, keepsUntilCancelled = false): Promise<PreviousVersion | null> {
   // Read first: a version rejected after this read is missing from the runs below, which the run sees before publishing.
   const liveSubmissions = await readLiveSubmissions(ledger, flow, period, env);
+  // Read before the lineage is: a refusal read after it moves the mark, which the run sees before publishing.
+  const refusals = await readRefusals(ledger, liveSubmissions);
   const runs = (
     await queryRows(
       ledger,
@@ -87,6 +91,7 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
   return {
     lastRunId: runs.at(-1)!.id,
     liveSubmissions,
+    refusals,
     versions: written!.n,
     highestAttestationId: highest?.id ?? null,
     held: async function* () {
@@ -108,6 +113,29 @@ export async function readLiveSubmissions(ledger: Pool | PoolClient, flow: strin
     z.object({ submission_id: ledgerId }),
   );
   return rows.map((r) => r.submission_id);
+}
+
+/**
+ * The blocking anomalies about the records of the runs of some submissions (what `refused` reads),
+ * as a mark that moves when a NOTI adds one: anomalies are only ever added, so their count grows,
+ * even for one committed after another with a higher id (ids are not handed out in commit order).
+ * Read by the index on (run_id, ordinal).
+ */
+export interface Refusals {
+  count: number;
+  lastId: string | null;
+}
+
+/** The refusals recorded about the records of the runs of `submissions` (the live submissions of a period). */
+export async function readRefusals(ledger: Pool | PoolClient, submissions: readonly number[]): Promise<Refusals> {
+  const row = await queryFirst(
+    ledger,
+    `SELECT count(*)::int AS n, max(ra.anomaly_id)::text AS last FROM maillon.record_anomalies ra
+     WHERE ra.run_id IN (SELECT s.run_id FROM maillon.submissions s WHERE s.submission_id = ANY($1::bigint[])) AND ra.ordinal IS NOT NULL AND ra.blocking`,
+    [submissions],
+    z.object({ n: z.number(), last: z.string().nullable() }),
+  );
+  return { count: row!.n, lastId: row!.last };
 }
 
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;

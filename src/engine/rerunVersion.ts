@@ -7,7 +7,7 @@ import { ledgerId } from '../ledger/rowSchemas.js';
 import type { RunVersion } from '../ledger/runs.js';
 import { type Correction, type CorrectionPlan, startCorrection } from './correction.js';
 import type { AnyPipeline } from './pipeline.js';
-import { loadPreviousVersion, readLiveSubmissions } from './previousVersion.js';
+import { loadPreviousVersion, type PreviousVersion, readLiveSubmissions, readRefusals } from './previousVersion.js';
 
 // A rerun's new version of a period: what it corrects, and its refusal when the plan it computes
 // is not the one the operator confirmed.
@@ -55,28 +55,51 @@ export function planChanged(req: Pick<RerunRequest, 'pipeline' | 'environment'>,
 }
 
 /**
- * Under the run's lock, in its transaction, just before it publishes: the live submissions of the
- * period must still be those the correction was computed from. `maillon acks` does not take the
- * period's lock, so a reply may have rejected one of them since (while a rerun's plan waited for
- * its confirmation, say): the correction would then correct records the receiver never accepted.
- * They are locked FOR SHARE until the run commits: a reply that rejects one of them afterwards
+ * Under the run's lock, in its transaction, just before it publishes: what the receivers hold of the
+ * period must still be what the correction was computed from, that is the same live submissions and
+ * the same records of theirs refused by a blocking anomaly. `maillon acks` does not take the period's
+ * lock, so a reply may have rejected a submission since, or refused some of its records and left it
+ * live (accepted_with_anomalies), while a rerun's plan waited for its confirmation, say: the
+ * correction would then correct records the receiver never accepted. The live submissions are locked
+ * FOR SHARE until the run commits: a reply about one of them afterwards (it locks its submission)
  * comes after the correction (and `maillon send` holds it back). Refused (exit 14) when they moved.
  */
-export async function refuseIfBaseMoved(tx: PoolClient, req: Pick<RerunRequest, 'pipeline' | 'environment'>, periodKey: string, planned: readonly number[]): Promise<void> {
+export async function refuseIfBaseMoved(
+  tx: PoolClient,
+  req: Pick<RerunRequest, 'pipeline' | 'environment'>,
+  periodKey: string,
+  base: Pick<PreviousVersion, 'liveSubmissions' | 'refusals'>,
+): Promise<void> {
+  const planned = base.liveSubmissions;
   const now = await readLiveSubmissions(tx, req.pipeline.id, periodKey, req.environment, true);
   const gone = planned.filter((id) => !now.includes(id));
-  if (gone.length === 0 && now.length === planned.length) return;
+  const moved = gone.length === 0 && now.length === planned.length ? await refusedSince(tx, base) : await submissionsMoved(tx, gone, now);
+  if (moved === null) return;
+  const cmd = `${req.pipeline.id} --period ${periodKey} --env ${req.environment}`;
+  throw new PlanChangedError(
+    `What the receivers hold of ${req.pipeline.id} ${periodKey} (${req.environment}) changed after this rerun was computed from ${planned.map((id) => `#${id}`).join(', ')}: ${moved}. ` +
+      `Nothing was written: a correction of a version the receiver rejected or refused would correct records it never accepted. "maillon status" says what to do now; ` +
+      `when nothing is live any more, "maillon run ${cmd}" writes the period again, else "maillon rerun ${cmd}" computes a new plan.`,
+  );
+}
+
+/** What became of the submissions no longer live (`gone`), for the refusal. */
+async function submissionsMoved(tx: PoolClient, gone: readonly number[], now: readonly number[]): Promise<string> {
   const states = await queryRows(
     tx,
     `SELECT submission_id, state FROM maillon.submissions WHERE submission_id = ANY($1::bigint[]) ORDER BY submission_id`,
     [gone],
     z.object({ submission_id: ledgerId, state: z.string() }),
   );
-  const moved = states.map((r) => `#${r.submission_id} is ${r.state}`).join(', ') || `the live submissions are now ${now.map((id) => `#${id}`).join(', ') || 'none'}`;
-  const cmd = `${req.pipeline.id} --period ${periodKey} --env ${req.environment}`;
-  throw new PlanChangedError(
-    `What the receivers hold of ${req.pipeline.id} ${periodKey} (${req.environment}) changed after this rerun was computed from ${planned.map((id) => `#${id}`).join(', ')}: ${moved}. ` +
-      `Nothing was written: a correction of a version the receiver rejected would correct records it never accepted. "maillon status" says what to do now; ` +
-      `when nothing is live any more, "maillon run ${cmd}" writes the period again, else "maillon rerun ${cmd}" computes a new plan.`,
-  );
+  return states.map((r) => `#${r.submission_id} is ${r.state}`).join(', ') || `the live submissions are now ${now.map((id) => `#${id}`).join(', ') || 'none'}`;
+}
+
+/** The blocking anomalies read about the records of the same live submissions since the plan was computed, for the refusal; null when none. */
+async function refusedSince(tx: PoolClient, base: Pick<PreviousVersion, 'liveSubmissions' | 'refusals'>): Promise<string | null> {
+  const now = await readRefusals(tx, base.liveSubmissions);
+  if (now.count === base.refusals.count && now.lastId === base.refusals.lastId) return null;
+  const n = now.count - base.refusals.count;
+  return n === 1
+    ? '1 blocking anomaly was read since: the receiver refused a record this plan counted as held'
+    : `${n} blocking anomalies were read since: the receiver refused records this plan counted as held`;
 }

@@ -231,8 +231,8 @@ async function executeRun(deps: RunDeps, req: RunRequest, session: PoolClient, c
       await succeedRun(session, runId, deps.clock.now(), out.counts, facts);
     } else {
       await deps.onStep?.('before-publish');
-      // The versions this correction builds on are still live: a reply may have rejected one since.
-      if (correction) await refuseIfBaseMoved(session, req, periodKey, correction.previous.liveSubmissions);
+      // The versions this correction builds on are still live and refused no more records: a reply may have come since.
+      if (correction) await refuseIfBaseMoved(session, req, periodKey, correction.previous);
       const kinds = receiverKinds(await readPeriodView(session, req.environment, pipeline.id, periodKey), version);
       await publishSubmissions(
         session,

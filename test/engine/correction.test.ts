@@ -20,6 +20,7 @@ function previous(batches: HeldRecord[][]): PreviousVersion & { read: () => numb
   return {
     lastRunId: 1,
     liveSubmissions: [1],
+    refusals: { count: 0, lastId: null },
     versions: 1,
     highestAttestationId: null,
     read: () => read,
