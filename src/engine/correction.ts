@@ -10,13 +10,16 @@ export interface CorrectionPlan {
   added: string[];
   /** Source keys whose record changed (replacements). */
   changed: string[];
-  /** Source keys that are gone (cancellations). */
+  /** Source keys that are gone (cancellations): one per copy cancelled, so a key held by two receivers is listed twice. */
   vanished: string[];
   unchanged: number;
   /**
    * Source keys whose receiver changed (an insurer code corrected, an affiliate who changed
-   * insurer), as `key (old → new)`: each is also in `vanished` (cancelled at the receiver that
-   * holds it) and in `added` (an original, under a new AttestationID, to the new receiver).
+   * insurer), as `key (old → new)`, one per copy cancelled at an old receiver: each is also in
+   * `vanished` (cancelled at the receiver that holds it) and, unless the new receiver already
+   * holds a copy, in `added` (an original, under a new AttestationID, to the new receiver). An
+   * earlier move whose cancellation did not take (rejected, cancelled, refused) is cancelled again
+   * this way: the key stays where it went (unchanged, changed, or kept when quarantined now).
    */
   moved: string[];
   /**
@@ -75,7 +78,7 @@ export function startCorrection(previous: PreviousVersion, resendAll: boolean, c
  * increasing byte order: every held key before it is absent from this version and set aside as
  * vanished. A promise only when the next batch of the previous version must be read.
  */
-export function heldFor(c: Correction, key: string): SentRecord | null | Promise<SentRecord | null> {
+export function heldFor(c: Correction, key: string): HeldRecord | null | Promise<HeldRecord | null> {
   const m = c.merge;
   for (;;) {
     if (m.at >= m.batch.length) {
@@ -88,9 +91,18 @@ export function heldFor(c: Correction, key: string): SentRecord | null | Promise
       return h;
     }
     if (byteOrderLess(key, h.key)) return null;
-    m.gone.push([h.key, h]);
+    leaveOut(c, h);
     m.at++;
   }
+}
+
+/**
+ * A held key absent from this version: every copy is cancelled (or, in a flow replaced whole, the
+ * copy held last is left out of the new file).
+ */
+function leaveOut(c: Correction, h: HeldRecord): void {
+  c.merge.gone.push([h.key, h]);
+  if (c.cancelVanished) for (const other of h.alsoHeldAt) c.merge.gone.push([h.key, other]);
 }
 
 async function nextBatch(m: HeldMerge): Promise<void> {
@@ -105,66 +117,91 @@ async function nextBatch(m: HeldMerge): Promise<void> {
 
 /**
  * How one extracted record of a correction is sent: not at all (unchanged), as an original, or
- * replacing an earlier one. `moved`: the receiver that holds it is not the one it goes to now.
+ * replacing an earlier one. `held`: the copy it is compared with (held by the receiver it goes
+ * to now; null when that receiver holds none); `elsewhere`: the copies held by other receivers,
+ * each cancelled there (see `moveAway`).
  */
 export type Decision =
-  | { send: false; status: 0; attestationId: string; moved?: undefined }
-  | { send: true; status: 0 | 2; attestationId: string | null; moved?: undefined }
-  | { send: true; status: 0; attestationId: null; moved: SentRecord };
+  | { send: false; status: 0; attestationId: string; held: SentRecord; elsewhere: readonly SentRecord[] }
+  | { send: true; status: 0 | 2; attestationId: string | null; held: SentRecord | null; elsewhere: readonly SentRecord[] };
 
 /**
  * Decides how a record is sent (`before`: what the receivers hold of it; `hash`: of the record as
- * rendered from the dossier now; `receiver`: where it goes now); changes nothing. A record whose
- * receiver changed is new to its new receiver: an original under a new AttestationID (a
- * replacement there would replace what it never received), and it is cancelled at the receiver
- * that holds it (see `moveAway`), in flows that cancel records.
+ * rendered from the dossier now; `receiver`: where it goes now); changes nothing. In flows that
+ * cancel records, a record is compared with the copy held by the receiver it goes to now, and
+ * every copy held elsewhere is cancelled: a record whose receiver changed is new to its new
+ * receiver, an original under a new AttestationID (a replacement there would replace what it
+ * never received). A flow replaced whole compares with the copy held last, wherever it is.
  */
-export function decide(c: Correction, before: SentRecord | null, hash: string, receiver: string): Decision {
-  if (!before) return { send: true, status: 0, attestationId: null };
-  if (c.cancelVanished && before.receiver !== receiver) return { send: true, status: 0, attestationId: null, moved: before };
-  if (before.hash === hash && !c.resendAll) return { send: false, status: 0, attestationId: before.attestationId };
-  return { send: true, status: 2, attestationId: before.attestationId };
+export function decide(c: Correction, before: HeldRecord | null, hash: string, receiver: string): Decision {
+  if (!before) return { send: true, status: 0, attestationId: null, held: null, elsewhere: NONE };
+  const { held, elsewhere } = c.cancelVanished ? copiesFor(before, receiver) : { held: before, elsewhere: NONE };
+  if (!held) return { send: true, status: 0, attestationId: null, held: null, elsewhere };
+  if (held.hash === hash && !c.resendAll) return { send: false, status: 0, attestationId: held.attestationId, held, elsewhere };
+  return { send: true, status: 2, attestationId: held.attestationId, held, elsewhere };
 }
 
-/** Counts a record as present in this version (emitted or unchanged). */
-export function note(c: Correction, sourceKey: string, before: SentRecord | null, hash: string): void {
-  if (!before) c.plan.added.push(sourceKey);
-  else if (before.hash === hash) c.plan.unchanged++;
+const NONE: readonly SentRecord[] = Object.freeze([]);
+
+/** The copy of a key that `receiver` holds (null: none), and those other receivers hold. */
+function copiesFor(before: HeldRecord, receiver: string): { held: SentRecord | null; elsewhere: readonly SentRecord[] } {
+  // Most keys have one copy: no array is made for them when it stays where it is.
+  if (before.alsoHeldAt.length === 0) return before.receiver === receiver ? { held: before, elsewhere: NONE } : { held: null, elsewhere: [before] };
+  const copies = [before, ...before.alsoHeldAt];
+  return { held: copies.find((r) => r.receiver === receiver) ?? null, elsewhere: copies.filter((r) => r.receiver !== receiver) };
+}
+
+/**
+ * Counts a record as present in this version (emitted or unchanged), compared with `held` (see
+ * `decide`): new when its receiver holds no copy.
+ */
+export function note(c: Correction, sourceKey: string, held: SentRecord | null, hash: string): void {
+  if (!held) c.plan.added.push(sourceKey);
+  else if (held.hash === hash) c.plan.unchanged++;
   else c.plan.changed.push(sourceKey);
 }
 
 /**
- * A record sent now to another receiver than the one that holds it (`decide`'s `moved`): it is
- * cancelled at the old receiver like a record gone from the dossier, and counted as new.
+ * The copies of a record held by other receivers than `receiver`, the one that has it now
+ * (`decide`'s `elsewhere`): each is cancelled at its receiver like a record gone from the
+ * dossier, and listed as moved.
  */
-export function moveAway(c: Correction, sourceKey: string, held: SentRecord, receiver: string): void {
-  c.merge.gone.push([sourceKey, held]);
-  c.plan.added.push(sourceKey);
-  c.plan.moved.push(`${sourceKey} (${held.receiver} → ${receiver})`);
+export function moveAway(c: Correction, sourceKey: string, elsewhere: readonly SentRecord[], receiver: string): void {
+  for (const held of elsewhere) {
+    c.merge.gone.push([sourceKey, held]);
+    c.plan.moved.push(`${sourceKey} (${held.receiver} → ${receiver})`);
+  }
 }
 
 /**
  * A record quarantined now, which is never sent. When the receivers hold an earlier version and
  * keep each record until it is cancelled, it is not cancelled either: the person may still be
  * due it (a surname too long, a country without a code), so the receiver keeps the version it
- * holds until the dossier is corrected (`plan.kept`; the next rerun still knows that version).
- * Only a flow whose file is replaced whole leaves it out, like a record gone from the dossier.
+ * holds last until the dossier is corrected (`plan.kept`; the next rerun still knows that
+ * version). Its copies still held at other receivers are cancelled, as the move that left them
+ * there intended (see `moveAway`). Only a flow whose file is replaced whole leaves it out, like a
+ * record gone from the dossier.
  */
-export function setAside(c: Correction, sourceKey: string, before: SentRecord | null): void {
+export function setAside(c: Correction, sourceKey: string, before: HeldRecord | null): void {
   if (!before) return;
-  if (c.cancelVanished) c.plan.kept.push(sourceKey);
-  else c.merge.gone.push([sourceKey, before]);
+  if (!c.cancelVanished) {
+    c.merge.gone.push([sourceKey, before]);
+    return;
+  }
+  c.plan.kept.push(sourceKey);
+  moveAway(c, sourceKey, before.alsoHeldAt, before.receiver);
 }
 
 /**
  * The records sent before and absent now, with where their last version is: those set aside
- * during the merge and the rest of the previous version after the last extracted key. They come
- * in key order by construction (the merge visits keys in increasing order).
+ * during the merge (copies moved away included) and the rest of the previous version after the
+ * last extracted key, one entry per copy to cancel. They come in key order by construction (the
+ * merge visits keys in increasing order); a key held by two receivers comes twice.
  */
 export async function vanished(c: Correction): Promise<[string, SentRecord][]> {
   const m = c.merge;
   for (;;) {
-    for (; m.at < m.batch.length; m.at++) m.gone.push([m.batch[m.at]!.key, m.batch[m.at]!]);
+    for (; m.at < m.batch.length; m.at++) leaveOut(c, m.batch[m.at]!);
     if (m.done) break;
     await nextBatch(m);
   }
@@ -198,12 +235,13 @@ export async function closeCorrection(c: Correction): Promise<void> {
  * The content of earlier records, as the engine kept it for their cancellation: the bytes the
  * lineage locates (offset and length of the flow's content in the file), read from each earlier
  * file in one pass that also checks the file is the one the ledger recorded (its sha256).
- * Keyed by source key. `keptSince`: from which version the flow's records have their content
- * kept (named in the refusal of a record sent before). No record is parsed here.
+ * In the order of `gone` (a key held by two receivers has two contents). `keptSince`: from which
+ * version the flow's records have their content kept (named in the refusal of a record sent
+ * before). No record is parsed here.
  */
-export async function readSentContents(gone: readonly [string, SentRecord][], keptSince = 'ledger migration 070'): Promise<Map<string, string>> {
-  const byFile = new Map<string, [string, SentRecord][]>();
-  for (const [key, r] of gone) {
+export async function readSentContents(gone: readonly [string, SentRecord][], keptSince = 'ledger migration 070'): Promise<string[]> {
+  const byFile = new Map<string, number[]>();
+  for (const [i, [key, r]] of gone.entries()) {
     if (r.contentOffset === null || r.contentBytes === null) {
       throw new OutboxError(
         `The record of ${key} (AttestationID ${r.attestationId}) in ${r.filePath} was sent by a version of maillon that did not keep where each ` +
@@ -211,19 +249,22 @@ export async function readSentContents(gone: readonly [string, SentRecord][], ke
       );
     }
     const inFile = byFile.get(r.filePath);
-    if (inFile) inFile.push([key, r]);
-    else byFile.set(r.filePath, [[key, r]]);
+    if (inFile) inFile.push(i);
+    else byFile.set(r.filePath, [i]);
   }
-  const out = new Map<string, string>();
+  const out = new Array<string>(gone.length);
   for (const [file, items] of byFile) {
-    const ranges = items.map(([key, r]) => ({ key, start: r.contentOffset!, end: r.contentOffset! + r.contentBytes!, bytes: Buffer.alloc(r.contentBytes!) }));
+    const ranges = items.map((i) => {
+      const r = gone[i]![1];
+      return { i, start: r.contentOffset!, end: r.contentOffset! + r.contentBytes!, bytes: Buffer.alloc(r.contentBytes!) };
+    });
     const sha256 = await readRanges(file, ranges);
-    if (sha256 !== items[0]![1].fileSha256) {
+    if (sha256 !== gone[items[0]!]![1].fileSha256) {
       throw new OutboxError(
         `The earlier file ${file} is not the one that was sent (its sha256 differs from the ledger's), so its records cannot be cancelled from it. Restore it from the evidence pack, then run again.`,
       );
     }
-    for (const r of ranges) out.set(r.key, r.bytes.toString('utf8'));
+    for (const r of ranges) out[r.i] = r.bytes.toString('utf8');
   }
   return out;
 }

@@ -21,9 +21,15 @@ export interface SentRecord {
   contentBytes: number | null;
 }
 
-/** One record the receivers hold, with its source key. */
+/**
+ * One record the receivers hold, with its source key: the copy held last (the latest version in
+ * a live file, what a rerun compares with) and the copies still held at other receivers (a move
+ * whose cancellation at the old receiver did not take: rejected, cancelled, or refused by a
+ * blocking anomaly), latest first; at most one copy per receiver.
+ */
 export interface HeldRecord extends SentRecord {
   key: string;
+  alsoHeldAt: SentRecord[];
 }
 
 /** The effective content of a period at the receivers: every version applied in order. */
@@ -38,7 +44,8 @@ export interface PreviousVersion {
   /** The highest AttestationID any version of the period used (held or not, every receiver); null when none. */
   highestAttestationId: string | null;
   /**
-   * Streams what the receivers hold, one record per source key, in strictly increasing source-key
+   * Streams what the receivers hold, one record per source key (with its copies at other
+   * receivers), in strictly increasing source-key
    * byte order (COLLATE "C", the order the extraction is held to): a rerun merges it with the
    * new extraction and holds no index of the previous version.
    */
@@ -95,7 +102,7 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
     versions: written!.n,
     highestAttestationId: highest?.id ?? null,
     held: async function* () {
-      for await (const batch of extractBatches(ledger, sql)) yield batch as HeldRecord[];
+      for await (const batch of extractBatches(ledger, sql)) yield (batch as HeldRow[]).map(toHeld);
     },
   };
 }
@@ -148,17 +155,27 @@ const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const refused = (o: string, runIds: string): string =>
   `EXISTS (SELECT FROM maillon.record_anomalies ra WHERE ra.run_id IN (${runIds}) AND ra.run_id = ${o}.run_id AND ra.ordinal = ${o}.ordinal AND ra.blocking)`;
 
+/** One row of `heldSql`: a source key and its copies, latest first (never empty). */
+interface HeldRow {
+  key: string;
+  copies: [SentRecord, ...SentRecord[]];
+}
+
+const toHeld = ({ key, copies: [last, ...others] }: HeldRow): HeldRecord => ({ key, ...last, alsoHeldAt: others });
+
 /**
- * The lineage replayed in SQL: for each source key, its last version emitted in a live file
- * (latest run, then latest ordinal) that no blocking anomaly refused is what the receiver holds
- * (a refused version leaves it with the one before, or nothing), unless it is a cancellation
- * (status 1), or a full replacement written after it went to the same receiver (a full
- * replacement is the whole period for its receivers: a record it leaves out is no longer held).
- * A run that sends a record to a new receiver cancels it at the old one too, after its extracted
- * records: within one run, the record sent wins over a cancellation of the same key.
+ * The lineage replayed in SQL, receiver by receiver: for each source key and receiver, its last
+ * version emitted to that receiver in a live file (latest run, then latest ordinal) that no
+ * blocking anomaly refused is what that receiver holds (a refused version leaves it with the one
+ * before, or nothing), unless it is a cancellation (status 1), or a full replacement written after
+ * it went to the same receiver (a full replacement is the whole period for its receivers: a record
+ * it leaves out is no longer held). A run that sends a record to a new receiver cancels it at the
+ * old one too, after its extracted records: the old receiver keeps its copy when that cancellation
+ * does not take (rejected, cancelled, refused), and the next rerun cancels it again.
  * When the receivers keep each record until it is cancelled (`keepsUntilCancelled`: a full
  * replacement cancels what it leaves out), a record the full replacement quarantined (not sent)
  * or sent and saw refused is not forgotten: the receiver keeps the version it held.
+ * The copies of one key are gathered in one row, latest first: at most one per receiver.
  * This is the replay of every version in order, key by key. PostgreSQL sorts by the key in byte
  * order (COLLATE "C", spilling to disk past work_mem), so the process holds one batch at a time.
  * The blocking anomalies of the period's runs are read once, by their index on (run_id, ordinal),
@@ -174,15 +191,19 @@ function heldSql(runs: { id: number; full: boolean; receivers: string[] }[], kee
   const ids = runs.map((r) => r.id).join(',');
   const fulls = runs.filter((r) => r.full);
   const forgotten = fulls.length === 0 ? '' : `AND NOT (${fulls.map((r) => `(h.run_id < ${r.id} AND h.receiver IN (${r.receivers.map(literal).join(',')})${kept(r.id)})`).join(' OR ')})`;
-  return `SELECT json_build_object('key', h.source_key, 'hash', h.record_hash, 'attestationId', h.attestation_id::text, 'receiver', h.receiver,
-                                   'filePath', h.path, 'position', h.position, 'fileSha256', h.sha256, 'contentOffset', h.content_offset, 'contentBytes', h.content_bytes)
-    FROM (SELECT DISTINCT ON (o.source_key COLLATE "C") o.run_id, o.source_key, o.record_hash, o.attestation_id, o.status, f.receiver, f.path, o.position, f.sha256,
-                 o.content_offset, o.content_bytes
-            FROM maillon.record_outcomes o
-            JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
-            JOIN maillon.submissions s ON s.submission_id = f.submission_id AND s.state IN (${LIVE_STATES.map(literal).join(',')})
-           WHERE o.run_id IN (${ids}) AND o.outcome = 'emitted' AND NOT ${refused('o', ids)}
-           ORDER BY o.source_key COLLATE "C", o.run_id DESC, o.status = 1, o.ordinal DESC) h
-   WHERE h.status <> 1 ${forgotten}
-   ORDER BY h.source_key COLLATE "C"`;
+  return `SELECT json_build_object('key', g.key, 'copies', g.copies)
+    FROM (SELECT h.source_key COLLATE "C" AS key,
+                 json_agg(json_build_object('hash', h.record_hash, 'attestationId', h.attestation_id::text, 'receiver', h.receiver, 'filePath', h.path,
+                                            'position', h.position, 'fileSha256', h.sha256, 'contentOffset', h.content_offset, 'contentBytes', h.content_bytes)
+                          ORDER BY h.run_id DESC, h.ordinal DESC) AS copies
+            FROM (SELECT DISTINCT ON (o.source_key COLLATE "C", f.receiver) o.run_id, o.ordinal, o.source_key, o.record_hash, o.attestation_id, o.status, f.receiver,
+                         f.path, o.position, f.sha256, o.content_offset, o.content_bytes
+                    FROM maillon.record_outcomes o
+                    JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
+                    JOIN maillon.submissions s ON s.submission_id = f.submission_id AND s.state IN (${LIVE_STATES.map(literal).join(',')})
+                   WHERE o.run_id IN (${ids}) AND o.outcome = 'emitted' AND NOT ${refused('o', ids)}
+                   ORDER BY o.source_key COLLATE "C", f.receiver, o.run_id DESC, o.status = 1, o.ordinal DESC) h
+           WHERE h.status <> 1 ${forgotten}
+           GROUP BY h.source_key COLLATE "C") g
+   ORDER BY g.key COLLATE "C"`;
 }

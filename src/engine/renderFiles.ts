@@ -15,7 +15,7 @@ import { validateRow } from '../validate/validateRow.js';
 import { attestationIds } from './attestationId.js';
 import { createDocumentWriter, documentNameProblem, type DocumentWriter } from './documents.js';
 import { closeCorrection, type Correction, type Decision, decide, fingerprint, heldFor, moveAway, note, readSentContents, setAside, vanished } from './correction.js';
-import type { SentRecord } from './previousVersion.js';
+import type { HeldRecord } from './previousVersion.js';
 import type { AnyPipeline, RecordContext } from './pipeline.js';
 import { loadPipeline, sourceKeyOrder } from './pipelineContracts.js';
 import { createReceiverFiles, type ReceiverFiles, type RenderedSubmission } from './receiverFiles.js';
@@ -108,7 +108,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         inOrder(sourceKey, ordinal);
         if (input.onProgress && ordinal % 10_000 === 0) input.onProgress(ordinal);
         // A rerun merges the extraction with what the receivers hold, both in source-key order.
-        let before: SentRecord | null = null;
+        let before: HeldRecord | null = null;
         if (correction) {
           const held = heldFor(correction, sourceKey);
           before = held instanceof Promise ? await held : held;
@@ -131,7 +131,9 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
         const how = correction ? decide(correction, before, recordHash, route.receiver) : ORIGINAL;
         const attestationId = how.attestationId ?? newId(ordinal);
         if (!how.send) {
-          note(correction!, sourceKey, before, recordHash);
+          // Unchanged where it goes: the copies held elsewhere are still cancelled there.
+          moveAway(correction!, sourceKey, how.elsewhere, route.receiver);
+          note(correction!, sourceKey, how.held, recordHash);
           counts.unchanged = (counts.unchanged ?? 0) + 1;
           fingerprint(correction!, sourceKey, 'unchanged', `${attestationId} ${recordHash}`);
           const u = outcomes.unchanged({ ordinal, sourceKey, recordKey, attestationId, recordHash });
@@ -146,8 +148,8 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
           continue;
         }
         if (correction) {
-          if (how.moved) moveAway(correction, sourceKey, how.moved, route.receiver);
-          else note(correction, sourceKey, before, recordHash);
+          moveAway(correction, sourceKey, how.elsewhere, route.receiver);
+          note(correction, sourceKey, how.held, recordHash);
           fingerprint(correction, sourceKey, `status ${how.status} to ${route.receiver}`, `${attestationId} ${recordHash}`);
         }
         // Awaited only when a buffer is flushed (or the receiver's file opened): most records cost no promise at all.
@@ -186,7 +188,7 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
 }
 
 /** How a record of a first run is sent: an original with a new AttestationID. */
-const ORIGINAL: Decision = { send: true, status: 0, attestationId: null };
+const ORIGINAL: Decision = Object.freeze({ send: true, status: 0, attestationId: null, held: null, elsewhere: Object.freeze([]) });
 
 /**
  * The record rendered for its receiver (null for CSV tables), or the violation that quarantines
@@ -214,8 +216,8 @@ async function cancelVanished(correction: Correction, files: ReceiverFiles, outc
   // Whole records (Belcotax fiches) have their line kept since maillon cancels them.
   const contents = await readSentContents(gone, wholeRecords ? 'maillon cancelled whole records such as Belcotax fiches' : undefined);
   let ordinal = counts.extracted;
-  for (const [sourceKey, before] of gone) {
-    const placed = await files.cancel(before.receiver, contents.get(sourceKey)!, before.attestationId).catch((err: unknown) => {
+  for (const [i, [sourceKey, before]] of gone.entries()) {
+    const placed = await files.cancel(before.receiver, contents[i]!, before.attestationId).catch((err: unknown) => {
       if (!(err instanceof RecordContentError)) throw err;
       throw new OutboxError(
         `The cancellation of ${sourceKey} (AttestationID ${before.attestationId}, sent in ${before.filePath}) cannot be written: ${err.message}. Nothing was written: cancel that record with the receiver by hand, or correct the schema.`,

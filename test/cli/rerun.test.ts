@@ -216,7 +216,7 @@ describe('rerun output when a record goes to another receiver (incapacity-attest
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/new\s+1 {2}sent as originals\s+100-24-0007\n/);
     expect(dry.stdout).toMatch(/vanished\s+1 {2}sent as cancellations\s+100-24-0007\n/);
-    expect(dry.stdout).toMatch(/moved\s+1 {2}to another receiver: in new and vanished\s+100-24-0007 \(OA100 → OA200\)\n/);
+    expect(dry.stdout).toMatch(/moved\s+1 {2}to another receiver: in vanished \(and new\)\s+100-24-0007 \(OA100 → OA200\)\n/);
     expect(countsOf(dry.stdout)).toBe('extracted 6 + cancelled 1 = emitted 2 + quarantined 2 + unchanged 3');
   });
 });

@@ -122,8 +122,9 @@ describe('readSentContents', () => {
         `K${i}`,
         { hash: 'h', attestationId: String(i + 1), receiver: 'R', filePath: file, position: i + 1, fileSha256: sha, contentOffset: offset, contentBytes: length },
       ]);
-      const contents = await readSentContents([...gone].reverse());
-      for (const [key, r] of gone) expect(contents.get(key), key).toBe(bytes.subarray(r.contentOffset!, r.contentOffset! + r.contentBytes!).toString('utf8'));
+      const reversed = [...gone].reverse();
+      const contents = await readSentContents(reversed);
+      for (const [i, [key, r]] of reversed.entries()) expect(contents[i], key).toBe(bytes.subarray(r.contentOffset!, r.contentOffset! + r.contentBytes!).toString('utf8'));
     } finally {
       await tmp.remove();
     }

@@ -2,16 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { decide, heldFor, moveAway, note, setAside, startCorrection, vanished } from '../../src/engine/correction.js';
 import type { HeldRecord, PreviousVersion, SentRecord } from '../../src/engine/previousVersion.js';
 
-const held = (key: string, hash: string): HeldRecord => ({
+const held = (key: string, hash: string, receiver = 'R', alsoHeldAt: SentRecord[] = []): HeldRecord => ({
   key,
   hash,
-  attestationId: `id-${key}`,
-  receiver: 'R',
+  attestationId: receiver === 'R' ? `id-${key}` : `id-${key}-${receiver}`,
+  receiver,
   filePath: '/f',
   position: 1,
   fileSha256: 'x',
   contentOffset: 0,
   contentBytes: 1,
+  alsoHeldAt,
 });
 
 /** A previous version streamed in the given batches (as the ledger's COPY delivers them), counting the batches read. */
@@ -40,18 +41,18 @@ async function merge(prev: PreviousVersion, extracted: [string, string | null, s
   const decisions: Record<string, string> = {};
   for (const [key, hash, receiver = 'R'] of extracted) {
     const h = heldFor(c, key);
-    const before: SentRecord | null = h instanceof Promise ? await h : h;
+    const before: HeldRecord | null = h instanceof Promise ? await h : h;
     if (hash === null) {
       setAside(c, key, before);
       continue;
     }
     const d = decide(c, before, hash, receiver);
     decisions[key] = d.send ? `send ${d.status} ${d.attestationId ?? 'new'}` : 'unchanged';
-    if (d.moved) moveAway(c, key, d.moved, receiver);
-    else note(c, key, before, hash);
+    moveAway(c, key, d.elsewhere, receiver);
+    note(c, key, d.held, hash);
   }
   const gone = await vanished(c);
-  return { plan: c.plan, decisions, gone: gone.map(([k, r]) => `${k}:${r.attestationId}`) };
+  return { plan: c.plan, decisions, gone: gone.map(([k, r]) => `${k}:${r.attestationId}@${r.receiver}`) };
 }
 
 describe('the merge of a rerun: the new extraction against what the receivers hold, both in key order', () => {
@@ -74,7 +75,7 @@ describe('the merge of a rerun: the new extraction against what the receivers ho
     ]);
     expect(r.plan).toEqual({ added: ['D', 'F', 'b'], changed: ['B', 'a'], vanished: ['C', 'G', 'é'], unchanged: 2, moved: [], kept: [] });
     expect(r.decisions).toEqual({ A: 'unchanged', B: 'send 2 id-B', D: 'send 0 new', E: 'unchanged', F: 'send 0 new', a: 'send 2 id-a', b: 'send 0 new' });
-    expect(r.gone).toEqual(['C:id-C', 'G:id-G', 'é:id-é']);
+    expect(r.gone).toEqual(['C:id-C@R', 'G:id-G@R', 'é:id-é@R']);
   });
 
   it('a record held and quarantined now is kept, neither corrected nor cancelled; one quarantined and never held is nothing', async () => {
@@ -86,7 +87,7 @@ describe('the merge of a rerun: the new extraction against what the receivers ho
     ]);
     expect(r.plan.kept).toEqual(['B', 'G']);
     expect(r.plan.vanished).toEqual(['A', 'C', 'a', 'é']);
-    expect(r.gone).toEqual(['A:id-A', 'C:id-C', 'a:id-a', 'é:id-é']);
+    expect(r.gone).toEqual(['A:id-A@R', 'C:id-C@R', 'a:id-a@R', 'é:id-é@R']);
     expect(r.plan.unchanged).toBe(1);
   });
 
@@ -127,9 +128,64 @@ describe('the merge of a rerun: the new extraction against what the receivers ho
     expect(r.decisions).toMatchObject({ A: 'send 0 new', B: 'send 0 new', E: 'unchanged' });
     expect(r.plan).toEqual({ added: ['A', 'B'], changed: [], vanished: ['A', 'B'], unchanged: 5, moved: ['A (R → S)', 'B (R → S)'], kept: [] });
     // Cancelled under the id the old receiver holds.
-    expect(r.gone).toEqual(['A:id-A', 'B:id-B']);
+    expect(r.gone).toEqual(['A:id-A@R', 'B:id-B@R']);
     // Even with --full, the new receiver gets an original, not a replacement.
     expect((await merge(previous(before), [['A', 'h1', 'S']], true)).decisions).toEqual({ A: 'send 0 new' });
+  });
+
+  describe('a key still held by a receiver it moved away from (its cancellation there did not take)', () => {
+    // K went R → S; R rejected the cancellation: S holds the copy sent last, R still its own.
+    const twice = () => previous([[held('A', 'h1'), held('K', 'h1', 'S', [held('K', 'h0')])], [held('Z', 'h1')]]);
+
+    it('cancels the copy at R again when K stays at S, and sends S nothing if K did not change', async () => {
+      const r = await merge(twice(), [
+        ['A', 'h1'],
+        ['K', 'h1', 'S'],
+        ['Z', 'h1'],
+      ]);
+      expect(r.decisions).toEqual({ A: 'unchanged', K: 'unchanged', Z: 'unchanged' });
+      expect(r.plan).toEqual({ added: [], changed: [], vanished: ['K'], unchanged: 3, moved: ['K (R → S)'], kept: [] });
+      expect(r.gone).toEqual(['K:id-K@R']);
+      // Changed: replaced at S under S's id, cancelled at R under R's.
+      const changed = await merge(twice(), [['K', 'h2', 'S']]);
+      expect(changed.decisions).toEqual({ K: 'send 2 id-K-S' });
+      expect(changed.gone).toEqual(['A:id-A@R', 'K:id-K@R', 'Z:id-Z@R']);
+    });
+
+    it('compares with the copy of the receiver it goes to now, and cancels the others', async () => {
+      // Back to R: R's copy is the one to keep (h0 unchanged), S's is cancelled.
+      const back = await merge(twice(), [['K', 'h0', 'R']]);
+      expect(back.decisions).toEqual({ K: 'unchanged' });
+      expect(back.plan).toMatchObject({ added: [], unchanged: 1, moved: ['K (S → R)'] });
+      expect(back.gone).toEqual(['A:id-A@R', 'K:id-K-S@S', 'Z:id-Z@R']);
+      // To a third receiver: an original there, cancelled at both.
+      const third = await merge(twice(), [['K', 'h1', 'T']]);
+      expect(third.decisions).toEqual({ K: 'send 0 new' });
+      expect(third.plan).toMatchObject({ added: ['K'], moved: ['K (S → T)', 'K (R → T)'], vanished: ['A', 'K', 'K', 'Z'] });
+      expect(third.gone).toEqual(['A:id-A@R', 'K:id-K-S@S', 'K:id-K@R', 'Z:id-Z@R']);
+    });
+
+    it('cancels every copy of a key gone from the dossier, and the other copies of a key kept because quarantined now', async () => {
+      const gone = await merge(twice(), [
+        ['A', 'h1'],
+        ['Z', 'h1'],
+      ]);
+      expect(gone.plan).toMatchObject({ vanished: ['K', 'K'], moved: [] });
+      expect(gone.gone).toEqual(['K:id-K-S@S', 'K:id-K@R']);
+      const kept = await merge(twice(), [
+        ['A', 'h1'],
+        ['K', null],
+        ['Z', 'h1'],
+      ]);
+      expect(kept.plan).toMatchObject({ kept: ['K'], vanished: ['K'], moved: ['K (R → S)'] });
+      expect(kept.gone).toEqual(['K:id-K@R']);
+    });
+
+    it('leaves the other copies alone in a flow replaced whole (nothing cancelled)', async () => {
+      const r = await merge(twice(), [['K', 'h1', 'S']], false, false);
+      expect(r.decisions).toEqual({ K: 'unchanged' });
+      expect(r.gone).toEqual(['A:id-A@R', 'Z:id-Z@R']);
+    });
   });
 
   it('a flow that cancels nothing (its tables replaced whole) keeps the record under its id', async () => {

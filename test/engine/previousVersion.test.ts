@@ -25,6 +25,8 @@ describe('the previous version, streamed from the ledger in source-key byte orde
     const emitted = await fx.db.pool.query(`SELECT source_key FROM maillon.record_outcomes WHERE outcome = 'emitted' ORDER BY ordinal`);
     expect(held.map((h) => h.key)).toEqual(emitted.rows.map((r) => r.source_key));
     expect(held[0]).toMatchObject({ receiver: expect.any(String), position: 1, contentOffset: expect.any(Number), contentBytes: expect.any(Number) });
+    // One receiver per key here: no copy held elsewhere.
+    expect(held.every((h) => h.alsoHeldAt.length === 0)).toBe(true);
   });
 
   it('is in byte order (COLLATE "C") even where the column collates otherwise', async () => {

@@ -148,3 +148,91 @@ describe('contribution-slips rerun after an affiliate changed mutual insurer (re
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
   });
 });
+
+describe('contribution-slips rerun after a move whose cancellation at the old receiver did not take (review-merge finding 1)', () => {
+  const NOW = '2025-01-10T02:00:00+01:00';
+  const parser = new XMLParser({ parseTagValue: false, isArray: (n) => n === 'Attestation' });
+  const request = { pipeline: contributionSlips, period: parsePeriod('2024-Q1'), environment: 'T' as const, sender: '012345', asOf: new Date(NOW) };
+
+  /** D01 moved OA100 → OA300 by a rerun, then `undo` keeps OA100's cancellation from taking; returns the fixture and that rerun. */
+  async function movedButStillAtOA100(undo: (fx: FlowFixture, run: RunResult) => Promise<void>): Promise<{ fx: FlowFixture; move: RunResult }> {
+    const fx = await createFlowFixture();
+    await fx.run(contributionSlips, '2024-Q1');
+    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent', go_started_at = now(), sent_at = now()`);
+    const moved = path.join(path.dirname(fx.outbox), 'moved');
+    await fs.mkdir(moved);
+    for (const f of await fs.readdir(DOSSIER_2024)) {
+      let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
+      if (f === 'mutuality_affiliations.csv') text = text.replace('D01,100,2000-01-01,\n', 'D01,100,2000-01-01,2024-02-29\nD01,300,2024-03-01,\n');
+      await fs.writeFile(path.join(moved, f), text);
+    }
+    await importFolder(fx.db.pool, moved);
+    const move = await runPipeline(runDeps(fx.db.pool, fx.outbox, NOW), { ...request, dryRun: false, correction: { reason: 'insurer corrected', full: false } });
+    expect(move.plan).toMatchObject({ added: ['D01'], vanished: ['D01'], moved: ['D01 (OA100 → OA300)'] });
+    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent', go_started_at = now(), sent_at = now() WHERE run_id = $1`, [move.runId]);
+    await undo(fx, move);
+    return { fx, move };
+  }
+
+  /** The rerun cancels D01 at OA100 again, under the id OA100 holds, sends OA300 nothing, and a further rerun is identical. */
+  async function expectCancelledAgain(fx: FlowFixture): Promise<void> {
+    const first = await fx.db.pool.query(
+      `SELECT o.attestation_id::text AS id FROM maillon.record_outcomes o JOIN maillon.runs r ON r.run_id = o.run_id
+        WHERE o.source_key = 'D01' AND r.kind = 'original' AND r.period = '2024-Q1'`,
+    );
+    const again = await runPipeline(runDeps(fx.db.pool, fx.outbox, NOW), { ...request, dryRun: false, correction: { reason: 'cancel at OA100 again', full: false } });
+    expect(again.plan).toMatchObject({ added: [], changed: [], vanished: ['D01'], moved: ['D01 (OA100 → OA300)'], kept: [] });
+    expect(again.counts).toMatchObject({ cancelled: 1, emitted: 1 });
+    expect(again.counts.extracted + again.counts.cancelled!).toBe(again.counts.emitted + again.counts.quarantined + again.counts.unchanged!);
+    expect(again.files.map((f) => f.receiver)).toEqual(['OA100']);
+    const [cancelled] = again.files;
+    expect(parser.parse(await fs.readFile(cancelled!.path, 'utf8')).BONC.Attestation).toMatchObject([
+      { AttestationIdentification: { AttestationStatus: '1', AttestationID: first.rows[0].id }, INSS: '85073003328', InsurerCode: '100' },
+    ]);
+    await xmllint(cancelled!.path, 'contribution-slips/v1.xsd');
+    const report = await buildReport(fx.db.pool, contributionSlips, '2024-Q1', 'T', new Date('2025-01-10T12:00:00Z'));
+    expect(report.checks.filter((c) => !c.ok)).toEqual([]);
+    await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent', go_started_at = now(), sent_at = now() WHERE run_id = $1`, [again.runId]);
+    const identical = await runPipeline(runDeps(fx.db.pool, fx.outbox, NOW), { ...request, dryRun: true, correction: { reason: 'nothing left', full: false } });
+    expect(identical.plan).toMatchObject({ added: [], changed: [], vanished: [], moved: [], kept: [] });
+    expect(identical.counts).toMatchObject({ emitted: 0 });
+  }
+
+  it('cancels it at OA100 again when OA100 rejected the file that cancelled it', async () => {
+    const { fx } = await movedButStillAtOA100(async ({ db }, move) => {
+      await db.pool.query(`UPDATE maillon.files SET ack_state = 'rejected', ack_errors = '{E01}' WHERE run_id = $1 AND receiver = 'OA100'`, [move.runId]);
+      await db.pool.query(`UPDATE maillon.submissions SET state = 'rejected' WHERE run_id = $1 AND receiver = 'OA100'`, [move.runId]);
+    });
+    try {
+      await expectCancelledAgain(fx);
+    } finally {
+      await fx.close();
+    }
+  });
+
+  it('cancels it at OA100 again when a blocking anomaly refused the cancellation', async () => {
+    const { fx } = await movedButStillAtOA100(async ({ db }, move) => {
+      const row = await db.pool.query(
+        `SELECT o.ordinal, f.file_id, f.submission_id FROM maillon.record_outcomes o JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
+          WHERE o.run_id = $1 AND o.source_key = 'D01' AND o.status = 1`,
+        [move.runId],
+      );
+      const { ordinal, file_id, submission_id } = row.rows[0];
+      const reply = await db.pool.query(
+        `INSERT INTO maillon.replies (server, name, received_at, state, kind, file_name) VALUES ('s', 'noti-1', now(), 'processed', 'NOTI', 'noti-1') RETURNING reply_id`,
+      );
+      await db.pool.query(`INSERT INTO maillon.record_anomalies (reply_id, file_id, run_id, ordinal, blocking, code) VALUES ($1, $2, $3, $4, true, 'B1')`, [
+        reply.rows[0].reply_id,
+        file_id,
+        move.runId,
+        ordinal,
+      ]);
+      await db.pool.query(`UPDATE maillon.submissions SET state = 'accepted_with_anomalies' WHERE submission_id = $1`, [submission_id]);
+    });
+    try {
+      await expectCancelledAgain(fx);
+    } finally {
+      await fx.close();
+    }
+  });
+});

@@ -55,8 +55,8 @@ function printPlan(r: Pick<RunResult, 'plan' | 'counts'>, mode: RerunMode): void
     line('vanished', p.vanished.length, 'sent as cancellations', p.vanished);
     line('unchanged', p.unchanged, mode === 'full' ? 'sent again as replacements (--full)' : 'not sent');
   }
-  // Counted in new and vanished above: an original to the new receiver, a cancellation to the old one.
-  if (p.moved.length > 0) line('moved', p.moved.length, 'to another receiver: in new and vanished', p.moved);
+  // Counted in vanished above (a cancellation at the old receiver), and in new when the new receiver holds no copy yet.
+  if (p.moved.length > 0) line('moved', p.moved.length, 'to another receiver: in vanished (and new)', p.moved);
   line('quarantined', r.counts.quarantined, 'not sent');
   if (p.kept.length > 0) line('  held', p.kept.length, KEPT, p.kept);
   console.log(`  ${countsLine(r.counts, true)}`);
