@@ -34,8 +34,7 @@ export type AttestationIds = (ordinal: number) => string;
  * the limit, only when the ids after it no longer fit 15 digits.
  */
 export function attestationIds(period: Period, code: string, version: number, highestUsed: string | null): AttestationIds {
-  const step = 10 ** (ordinalWidth(code) - 1);
-  if (versionedId(code, version, step - 1).length <= MAX_DIGITS) return (ordinal) => newAttestationId(period, code, version, ordinal);
+  if (versionFits(code, version)) return (ordinal) => newAttestationId(period, code, version, ordinal);
   const after = highestUsed !== null && highestUsed.startsWith(code) ? BigInt(highestUsed.slice(code.length)) : 0n;
   let taken = 0n;
   return (ordinal) => {
@@ -49,6 +48,11 @@ export function attestationIds(period: Period, code: string, version: number, hi
     }
     return id;
   };
+}
+
+/** True when the ids of `version` are `version × 10^(w−1) + ordinal` (every ordinal of the width fits 15 digits): no need to know the highest id used. */
+export function versionFits(code: string, version: number): boolean {
+  return versionedId(code, version, 10 ** (ordinalWidth(code) - 1) - 1).length <= MAX_DIGITS;
 }
 
 /** Digits of the ordinal after a period code. */

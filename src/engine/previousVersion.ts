@@ -41,8 +41,12 @@ export interface PreviousVersion {
   refusals: Refusals;
   /** Versions written so far (held or not): the next one is numbered after them. */
   versions: number;
-  /** The highest AttestationID any version of the period used (held or not, every receiver); null when none. */
-  highestAttestationId: string | null;
+  /**
+   * The highest AttestationID any version of the period used (held or not, every receiver); null
+   * when none. A query over every record of the period's runs: read only when a version's ids no
+   * longer fit after the period code (`versionFits`), not for every rerun.
+   */
+  highestAttestationId(): Promise<string | null>;
   /**
    * Streams what the receivers hold, one record per source key (with its copies at other
    * receivers), in strictly increasing source-key
@@ -86,21 +90,23 @@ export async function loadPreviousVersion(ledger: Pool, flow: string, period: st
     [flow, period, env],
     z.object({ n: z.number() }),
   );
-  // Every id written counts, held, cancelled or rejected: ids taken after it never meet an earlier one.
-  const highest = await queryFirst(
-    ledger,
-    `SELECT max(o.attestation_id)::text AS id FROM maillon.runs r JOIN maillon.record_outcomes o ON o.run_id = r.run_id
-     WHERE r.flow = $1 AND r.period = $2 AND r.environment = $3 AND NOT r.dry_run`,
-    [flow, period, env],
-    z.object({ id: z.string().nullable() }),
-  );
   const sql = heldSql(runs, keepsUntilCancelled);
   return {
     lastRunId: runs.at(-1)!.id,
     liveSubmissions,
     refusals,
     versions: written!.n,
-    highestAttestationId: highest?.id ?? null,
+    // Every id written counts, held, cancelled or rejected: ids taken after it never meet an earlier one.
+    highestAttestationId: async () => {
+      const highest = await queryFirst(
+        ledger,
+        `SELECT max(o.attestation_id)::text AS id FROM maillon.runs r JOIN maillon.record_outcomes o ON o.run_id = r.run_id
+         WHERE r.flow = $1 AND r.period = $2 AND r.environment = $3 AND NOT r.dry_run`,
+        [flow, period, env],
+        z.object({ id: z.string().nullable() }),
+      );
+      return highest?.id ?? null;
+    },
     held: async function* () {
       for await (const batch of extractBatches(ledger, sql)) yield (batch as HeldRow[]).map(toHeld);
     },

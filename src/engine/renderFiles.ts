@@ -12,7 +12,7 @@ import type { FileContext, FundIdentity } from '../render/envelope.js';
 import type { StreamValidation } from '../render/xsdValidator.js';
 import type { Violation } from '../validate/rule.js';
 import { validateRow } from '../validate/validateRow.js';
-import { attestationIds } from './attestationId.js';
+import { attestationIds, versionFits } from './attestationId.js';
 import { createDocumentWriter, documentNameProblem, type DocumentWriter } from './documents.js';
 import { closeCorrection, type Correction, type Decision, decide, fingerprint, heldFor, moveAway, note, readSentContents, setAside, vanished } from './correction.js';
 import type { HeldRecord } from './previousVersion.js';
@@ -81,7 +81,9 @@ export async function renderFiles(dossier: Pool, tx: PoolClient, input: RenderIn
   const ctx: RecordContext = { period, asOfDay: input.asOfDay };
   const outcomes = createOutcomeWriter(tx, input.runId);
   const code = periodCode(period);
-  const newId = attestationIds(period, code, correction?.version ?? 0, correction?.previous.highestAttestationId ?? null);
+  const version = correction?.version ?? 0;
+  const highestUsed = correction && !versionFits(code, version) ? await correction.previous.highestAttestationId() : null;
+  const newId = attestationIds(period, code, version, highestUsed);
   const files = createReceiverFiles({
     pipeline: p,
     renderer,

@@ -23,7 +23,7 @@ function previous(batches: HeldRecord[][]): PreviousVersion & { read: () => numb
     liveSubmissions: [1],
     refusals: { count: 0, lastId: null },
     versions: 1,
-    highestAttestationId: null,
+    highestAttestationId: () => Promise.resolve(null),
     read: () => read,
     held: async function* () {
       for (const b of batches) {
