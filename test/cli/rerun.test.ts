@@ -6,7 +6,7 @@ import { statistics } from '../../pipelines/statistics.js';
 import { taxAttestations } from '../../pipelines/taxAttestations.js';
 import { importFolder } from '../../src/import/importFolder.js';
 import { maillon, pausedAfterPlan } from '../helpers/cli.js';
-import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
+import { createFlowFixture, DOSSIER_2024, type FlowFixture, importEdited } from '../helpers/flowFixture.js';
 
 const NOW = '2025-01-10T02:00:00+01:00';
 
@@ -201,13 +201,7 @@ describe('rerun output when a record goes to another receiver (incapacity-attest
   beforeAll(async () => {
     fx = await createFlowFixture();
     await fx.run(incapacityAttestations, '2024-04-15');
-    const dir = path.join(path.dirname(fx.outbox), 'moved');
-    await fs.mkdir(dir);
-    for (const f of await fs.readdir(DOSSIER_2024)) {
-      const text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
-      await fs.writeFile(path.join(dir, f), f === 'incapacity_requests.csv' ? text.replace(/^100-24-0007,D01,100,/m, '100-24-0007,D01,200,') : text);
-    }
-    await importFolder(fx.db.pool, dir);
+    await importEdited(fx, 'moved', { 'incapacity_requests.csv': (text) => text.replace(/^100-24-0007,D01,100,/m, '100-24-0007,D01,200,') });
   });
   afterAll(async () => fx?.close());
 

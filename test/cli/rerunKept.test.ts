@@ -1,10 +1,8 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
-import { importFolder } from '../../src/import/importFolder.js';
 import { maillon } from '../helpers/cli.js';
-import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
+import { createFlowFixture, type FlowFixture, importEdited } from '../helpers/flowFixture.js';
 
 const NOW = '2025-01-10T02:00:00+01:00';
 
@@ -14,13 +12,7 @@ describe('rerun: a period whose only change is a held record quarantined now', (
     fx = await createFlowFixture();
     await fx.run(contributionSlips, '2024-Q1');
     // D01 loses its mutual insurer: its slip, held by OA100, is quarantined `no-insurer` now.
-    const dir = path.join(path.dirname(fx.outbox), 'no-insurer');
-    await fs.mkdir(dir);
-    for (const f of await fs.readdir(DOSSIER_2024)) {
-      const text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
-      await fs.writeFile(path.join(dir, f), f === 'mutuality_affiliations.csv' ? text.replace('D01,100,2000-01-01,\n', '') : text);
-    }
-    await importFolder(fx.db.pool, dir);
+    await importEdited(fx, 'no-insurer', { 'mutuality_affiliations.csv': (text) => text.replace('D01,100,2000-01-01,\n', '') });
   });
   afterAll(async () => fx.close());
 

@@ -61,6 +61,21 @@ export async function fixtureWithRows(extra: Readonly<Record<string, readonly st
   return copy;
 }
 
+/**
+ * Imports into the fixture's dossier a copy of `folder` with some of its files edited (`edits`: a
+ * file's name → its new text from the old), written under the fixture's folder as `name`: the
+ * dossier changed between a run and its rerun.
+ */
+export async function importEdited(fx: FlowFixture, name: string, edits: Readonly<Record<string, (text: string) => string>>, folder = DOSSIER_2024): Promise<void> {
+  const dir = path.join(path.dirname(fx.outbox), name);
+  await fs.mkdir(dir);
+  for (const f of await fs.readdir(folder)) {
+    const text = await fs.readFile(path.join(folder, f), 'utf8');
+    await fs.writeFile(path.join(dir, f), edits[f]?.(text) ?? text);
+  }
+  await importFolder(fx.db.pool, dir);
+}
+
 /** The 2024 fixture plus an activity of D10 whose dates straddle quarters the wrong way (2024-08-10 → 2024-03-01). */
 export async function straddlingFixture(): Promise<FlowFixture> {
   const folder = await fixtureWithRows({ 'activity_periods.csv': ['D10,activity,main,2024-08-10,2024-03-01,'] });

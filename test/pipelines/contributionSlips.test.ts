@@ -1,14 +1,12 @@
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
 import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
-import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { buildReport } from '../../src/reconcile/report.js';
 import { runDeps } from '../helpers/runHarness.js';
-import { createFlowFixture, DOSSIER_2024, type FlowFixture, invertedAffiliationsFixture, outcomeOf, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
+import { createFlowFixture, type FlowFixture, importEdited, invertedAffiliationsFixture, outcomeOf, outcomesByPeriod, straddlingFixture } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
 
 describe('contribution-slips on the 2024 fixture (2024-Q1, leap year)', () => {
@@ -112,6 +110,9 @@ describe('contribution-slips with mutual insurer affiliations that end before th
   });
 });
 
+/** D01 (85073003328) was with 100 all along; the dossier now says it joined 300 on 1 March 2024. */
+const D01_JOINS_300 = (text: string): string => text.replace('D01,100,2000-01-01,\n', 'D01,100,2000-01-01,2024-02-29\nD01,300,2024-03-01,\n');
+
 describe('contribution-slips rerun after an affiliate changed mutual insurer (review finding 2)', () => {
   const NOW = '2025-01-10T02:00:00+01:00';
   const parser = new XMLParser({ parseTagValue: false, isArray: (n) => n === 'Attestation' });
@@ -119,15 +120,7 @@ describe('contribution-slips rerun after an affiliate changed mutual insurer (re
   beforeAll(async () => {
     fx = await createFlowFixture();
     await fx.run(contributionSlips, '2024-Q1');
-    // D01 (85073003328) was with 100 all along; the dossier now says it joined 300 on 1 March 2024.
-    const moved = path.join(path.dirname(fx.outbox), 'moved');
-    await fs.mkdir(moved);
-    for (const f of await fs.readdir(DOSSIER_2024)) {
-      let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
-      if (f === 'mutuality_affiliations.csv') text = text.replace('D01,100,2000-01-01,\n', 'D01,100,2000-01-01,2024-02-29\nD01,300,2024-03-01,\n');
-      await fs.writeFile(path.join(moved, f), text);
-    }
-    await importFolder(fx.db.pool, moved);
+    await importEdited(fx, 'moved', { 'mutuality_affiliations.csv': D01_JOINS_300 });
   });
   afterAll(async () => fx.close());
 
@@ -159,14 +152,7 @@ describe('contribution-slips rerun after a move whose cancellation at the old re
     const fx = await createFlowFixture();
     await fx.run(contributionSlips, '2024-Q1');
     await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent', go_started_at = now(), sent_at = now()`);
-    const moved = path.join(path.dirname(fx.outbox), 'moved');
-    await fs.mkdir(moved);
-    for (const f of await fs.readdir(DOSSIER_2024)) {
-      let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
-      if (f === 'mutuality_affiliations.csv') text = text.replace('D01,100,2000-01-01,\n', 'D01,100,2000-01-01,2024-02-29\nD01,300,2024-03-01,\n');
-      await fs.writeFile(path.join(moved, f), text);
-    }
-    await importFolder(fx.db.pool, moved);
+    await importEdited(fx, 'moved', { 'mutuality_affiliations.csv': D01_JOINS_300 });
     const move = await runPipeline(runDeps(fx.db.pool, fx.outbox, NOW), { ...request, dryRun: false, correction: { reason: 'insurer corrected', full: false } });
     expect(move.plan).toMatchObject({ added: ['D01'], vanished: ['D01'], moved: ['D01 (OA100 → OA300)'] });
     await fx.db.pool.query(`UPDATE maillon.submissions SET state = 'sent', go_started_at = now(), sent_at = now() WHERE run_id = $1`, [move.runId]);

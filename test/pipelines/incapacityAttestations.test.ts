@@ -6,10 +6,9 @@ import { incapacityAttestations } from '../../pipelines/incapacityAttestations.j
 import { PIPELINES } from '../../pipelines/index.js';
 import { loadPipeline } from '../../src/engine/pipelineContracts.js';
 import { runPipeline, type RunResult } from '../../src/engine/runPipeline.js';
-import { importFolder } from '../../src/import/importFolder.js';
 import { parsePeriod } from '../../src/period/period.js';
 import { buildReport } from '../../src/reconcile/report.js';
-import { createFlowFixture, DOSSIER_2024, type FlowFixture } from '../helpers/flowFixture.js';
+import { createFlowFixture, DOSSIER_2024, type FlowFixture, importEdited } from '../helpers/flowFixture.js';
 import { expectGolden, xmllint } from '../helpers/golden.js';
 import { ROOT, runDeps, scratchDir } from '../helpers/runHarness.js';
 
@@ -165,15 +164,10 @@ describe('incapacity-attestations corrected record by record', () => {
     fx = await createFlowFixture();
     await fx.run(incapacityAttestations, '2024-04-15');
     // A late payment changes one answer; a request withdrawn by its insurer removes another.
-    const changed = path.join(path.dirname(fx.outbox), 'changed');
-    await fs.mkdir(changed);
-    for (const f of await fs.readdir(DOSSIER_2024)) {
-      let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
-      if (f === 'payments.csv') text += 'Q03-2,D03,K03-241R,payment,12000,2024-12-02,\n';
-      if (f === 'incapacity_requests.csv') text = text.replace('600-24-0012,D02,600,2024-04-15,2024-03-10\n', '');
-      await fs.writeFile(path.join(changed, f), text);
-    }
-    await importFolder(fx.db.pool, changed);
+    await importEdited(fx, 'changed', {
+      'payments.csv': (text) => `${text}Q03-2,D03,K03-241R,payment,12000,2024-12-02,\n`,
+      'incapacity_requests.csv': (text) => text.replace('600-24-0012,D02,600,2024-04-15,2024-03-10\n', ''),
+    });
   });
   afterAll(async () => fx.close());
 
@@ -200,14 +194,7 @@ describe('incapacity-attestations rerun after the request names another insurer 
     fx = await createFlowFixture();
     await fx.run(incapacityAttestations, '2024-04-15');
     // The request 100-24-0007 was sent to OA100; the dossier now says insurer 200 asked.
-    const moved = path.join(path.dirname(fx.outbox), 'moved');
-    await fs.mkdir(moved);
-    for (const f of await fs.readdir(DOSSIER_2024)) {
-      let text = await fs.readFile(path.join(DOSSIER_2024, f), 'utf8');
-      if (f === 'incapacity_requests.csv') text = text.replace(/^100-24-0007,D01,100,/m, '100-24-0007,D01,200,');
-      await fs.writeFile(path.join(moved, f), text);
-    }
-    await importFolder(fx.db.pool, moved);
+    await importEdited(fx, 'moved', { 'incapacity_requests.csv': (text) => text.replace(/^100-24-0007,D01,100,/m, '100-24-0007,D01,200,') });
   });
   afterAll(async () => fx.close());
 
