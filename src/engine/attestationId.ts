@@ -1,3 +1,4 @@
+import { AttestationIdExhaustedError } from '../errors/errors.js';
 import type { Period } from '../period/period.js';
 
 /** AttestationIDs are at most 15 digits (schemas/common/envelope-v1.xsd). */
@@ -8,14 +9,15 @@ const MAX_DIGITS = 15;
  * extraction, offset by the run's version (new records of version v count from v × 10^(w−1)).
  * The ordinal's width w is 9 digits, or less when the period code is longer than 6 digits (a day,
  * `YYYYMMDD`: 7 digits, up to 999 999 records a day per version), so that the id fits 15 digits.
- * Throws, naming the limit, when a record's id would not fit.
+ * Throws AttestationIdExhaustedError (exit 5), naming the limit, when a record's id would not fit.
  */
 export function newAttestationId(period: Period, code: string, version: number, ordinal: number): string {
   const width = ordinalWidth(code);
   const step = 10 ** (width - 1);
   const id = versionedId(code, version, ordinal);
   if (ordinal >= step || id.length > MAX_DIGITS) {
-    throw new Error(
+    throw new AttestationIdExhaustedError(
+      code,
       `The ${period.kind} ${code} has record ${ordinal} in version ${version}: its AttestationID ${id} does not fit ${MAX_DIGITS} digits (at most ${step - 1} records per version after a ${code.length}-digit period code); see src/engine/attestationId.ts`,
     );
   }
@@ -30,8 +32,8 @@ export type AttestationIds = (ordinal: number) => string;
  * each id is `newAttestationId` (unchanged from earlier versions of maillon). Past that (a period
  * corrected more often than its ordinal width allows: a day's 10th correction), the new records
  * take the ids after `highestUsed`, the highest AttestationID of the period in the lineage (every
- * version, held or not), one after another, so that no id is ever given twice. Throws, naming
- * the limit, only when the ids after it no longer fit 15 digits.
+ * version, held or not), one after another, so that no id is ever given twice. Throws
+ * AttestationIdExhaustedError, naming the limit, only when the ids after it no longer fit 15 digits.
  */
 export function attestationIds(period: Period, code: string, version: number, highestUsed: string | null): AttestationIds {
   if (versionFits(code, version)) return (ordinal) => newAttestationId(period, code, version, ordinal);
@@ -41,7 +43,8 @@ export function attestationIds(period: Period, code: string, version: number, hi
     taken++;
     const id = `${code}${String(after + taken).padStart(ordinalWidth(code), '0')}`;
     if (id.length > MAX_DIGITS) {
-      throw new Error(
+      throw new AttestationIdExhaustedError(
+        code,
         `The ${period.kind} ${code} has no AttestationID left for record ${ordinal} in version ${version}: the ids after ${highestUsed ?? code}, the highest this period used, ` +
           `do not fit ${MAX_DIGITS} digits (${id}). Its new records cannot be sent in a correction; see src/engine/attestationId.ts`,
       );

@@ -95,6 +95,21 @@ export class RecordContentError extends MaillonError {
   }
 }
 
+/**
+ * A record's AttestationID would not fit the 15 digits of its schema (more records in one version
+ * of a period than its ordinal width holds, or no id left after the highest one the period used):
+ * nothing of the version is published. `period` is the period code.
+ */
+export class AttestationIdExhaustedError extends MaillonError {
+  override readonly exitCode = 5;
+  constructor(
+    readonly period: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The database cannot be reached or refused an operation. */
 export class DatabaseError extends MaillonError {
   override readonly exitCode = 6;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { attestationIds, newAttestationId, ordinalWidth } from '../../src/engine/attestationId.js';
+import { AttestationIdExhaustedError } from '../../src/errors/errors.js';
 import { parsePeriod, periodCode } from '../../src/period/period.js';
 
 const id = (key: string, version: number, ordinal: number): string => newAttestationId(parsePeriod(key), periodCode(parsePeriod(key)), version, ordinal);
@@ -41,5 +42,21 @@ describe('attestationIds', () => {
   it('refuses only when the ids after the highest one no longer fit 15 digits', () => {
     expect(ids('2026-07-14', 12, '202607149999998', 1)).toEqual(['202607149999999']);
     expect(() => ids('2026-07-14', 12, '202607149999999', 1)).toThrow(/no AttestationID left .* do not fit 15 digits/);
+  });
+  it('refuses with a typed error the CLI ends with exit 5 (nothing published), naming the period', () => {
+    const refusals = [() => id('2026-07-14', 0, 1_000_000), () => ids('2026-07-14', 12, '202607149999999', 1)];
+    for (const refuse of refusals) {
+      const err = (() => {
+        try {
+          refuse();
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
+      expect(err).toBeInstanceOf(AttestationIdExhaustedError);
+      expect((err as AttestationIdExhaustedError).exitCode).toBe(5);
+      expect((err as AttestationIdExhaustedError).period).toBe('20260714');
+    }
   });
 });
