@@ -49,7 +49,8 @@ export function cancelsVanished(p: AnyPipeline): boolean {
 export function planChanged(req: Pick<RerunRequest, 'pipeline' | 'environment'>, periodKey: string, counts: { quarantined: number }, p: CorrectionPlan): PlanChangedError {
   return new PlanChangedError(
     `The dossier changed after the plan of this rerun was shown: ${req.pipeline.id} ${periodKey} (${req.environment}) now gives new ${p.added.length}, changed ${p.changed.length}, ` +
-      `vanished ${p.vanished.length}, unchanged ${p.unchanged}, quarantined ${counts.quarantined}, which is not the plan that was confirmed. Nothing was written: ` +
+      `vanished ${p.vanished.length}, unchanged ${p.unchanged}${p.moved.length > 0 ? `, moved ${p.moved.length}` : ''}, quarantined ${counts.quarantined}` +
+      `${p.kept.length > 0 ? ` (held ${p.kept.length})` : ''}, which is not the plan that was confirmed. Nothing was written: ` +
       `run "maillon rerun ${req.pipeline.id} --period ${periodKey} --env ${req.environment}" again to see the new plan.`,
   );
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contributionSlips } from '../../pipelines/contributionSlips.js';
+import { planChanged } from '../../src/engine/rerunVersion.js';
 import { runPipeline } from '../../src/engine/runPipeline.js';
 import { PlanChangedError } from '../../src/errors/errors.js';
 import { parsePeriod } from '../../src/period/period.js';
@@ -74,5 +75,20 @@ describe('a blocking anomaly read while a rerun waits for its confirmation (cont
     expect(sent.dryRun).toBe(false);
     expect(sent.plan).toMatchObject({ added: [], changed: ['D04'], vanished: [] });
     expect((await submissions()).find((s) => s.id === last.id)).toMatchObject({ state: 'accepted_with_anomalies' });
+  });
+});
+
+describe('planChanged', () => {
+  const plan = { previousRunId: 3, added: ['a', 'b'], changed: ['c'], vanished: ['d', 'e'], unchanged: 7, moved: ['e (101 → 205)'], kept: ['f'] };
+  it('names every line of the new plan, moved and held included, and the command that shows it', () => {
+    const err = planChanged({ pipeline: contributionSlips, environment: 'T' }, '2024-Q1', { quarantined: 2 }, plan);
+    expect(err).toBeInstanceOf(PlanChangedError);
+    expect(err.exitCode).toBe(14);
+    expect(err.message).toContain('new 2, changed 1, vanished 2, unchanged 7, moved 1, quarantined 2 (held 1)');
+    expect(err.message).toContain('maillon rerun contribution-slips --period 2024-Q1 --env T');
+  });
+  it('leaves out moved and held when the plan has none', () => {
+    const err = planChanged({ pipeline: contributionSlips, environment: 'T' }, '2024-Q1', { quarantined: 0 }, { ...plan, moved: [], kept: [] });
+    expect(err.message).toContain('vanished 2, unchanged 7, quarantined 0, which is not');
   });
 });
