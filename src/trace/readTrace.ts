@@ -3,6 +3,7 @@ import type { Pool } from '../db/database.js';
 import { aboutWholeFileSql } from '../ack/anomalyStage.js';
 import { queryRows } from '../db/queryRows.js';
 import { UsageError } from '../errors/errors.js';
+import { mayHoldSql } from '../ledger/mayHold.js';
 import { environmentColumn, ledgerId } from '../ledger/rowSchemas.js';
 
 /** A reply of a receiver about the file that carried the record, with what it said about this record. */
@@ -78,6 +79,12 @@ export interface TraceEntry {
   unmatchedAnomalies: TraceUnmatchedAnomaly[];
   /** accepted, accepted_with_anomalies, rejected, pending, cancelled (emitted); quarantined; unchanged. */
   finalState: string;
+  /**
+   * The receiver may hold the record's submission although its state says cancelled or rejected
+   * (it answered after the cancel, or accepted in a later reply what it had rejected) and nothing
+   * was written to it for the period since: the same rule as status and the report (src/ledger/mayHold.ts).
+   */
+  receiverMayHold: boolean;
 }
 
 /** A record's whole trail in the ledger. */
@@ -117,6 +124,7 @@ const OutcomeRow = z.object({
   noti_state: z.string().nullable(),
   submission_id: ledgerId.nullable(),
   submission_state: z.string().nullable(),
+  may_hold: z.boolean(),
 });
 const AnomalyRow = z.object({
   run_id: ledgerId,
@@ -156,7 +164,8 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
     ledger,
     `SELECT o.run_id, o.ordinal, o.source_key, o.record_key, o.outcome, o.rule, o.message, o.position, o.content_offset, o.content_bytes,
             o.attestation_id, o.status, r.flow, r.period, r.environment, r.kind AS run_kind, r.reason, r.started_by, r.started_at,
-            f.file_id, f.name AS file, f.ack_state, f.ack_errors, f.noti_state, s.submission_id, s.state AS submission_state
+            f.file_id, f.name AS file, f.ack_state, f.ack_errors, f.noti_state, s.submission_id, s.state AS submission_state,
+            (s.submission_id IS NOT NULL AND ${mayHoldSql('s')}) AS may_hold
      FROM maillon.record_outcomes o
      JOIN maillon.runs r ON r.run_id = o.run_id
      LEFT JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key
@@ -241,6 +250,7 @@ export async function readTrace(ledger: Pool, query: Trace['query'], dossierKeys
         .filter((a) => a.file_id === r.file_id)
         .map((a) => ({ reply: a.reply, code: a.code, blocking: a.blocking, description: a.description, inss: a.inss, attestationId: a.attestation_id })),
       finalState: 'pending',
+      receiverMayHold: r.may_hold,
     };
     entry.finalState = finalState(entry);
     return entry;

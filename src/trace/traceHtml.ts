@@ -1,6 +1,6 @@
 import { escapeHtml as esc } from '../render/xml.js';
 import type { Trace, TraceAnomaly } from './readTrace.js';
-import { namedRecord, otherInss, whereTo } from './traceText.js';
+import { mayHoldText, namedRecord, otherInss, whereTo } from './traceText.js';
 
 /**
  * The trace as one self-contained HTML page (no script, no external resource): a form to trace
@@ -20,7 +20,7 @@ export function traceToHtml(t: Trace | null): string {
           ...e.unmatchedAnomalies.map((a) => esc(`${namedRecord(a)} not in the file: ${anomalyText(a)}`)),
           ...e.anomalies.map((a) => esc(anomalyText(a))),
         ].join('<br>')}</td>` +
-        `<td class="state-${esc(e.finalState)}">${esc(e.finalState)}</td></tr>`,
+        `<td class="state-${esc(e.finalState)}">${esc(e.finalState)}${e.receiverMayHold ? `<br><span class="may-hold">${esc(mayHoldText(e))}</span>` : ''}</td></tr>`,
     )
     .join('\n');
   const title = t ? `${t.query.kind === 'inss' ? 'INSS' : 'dossier key'} ${t.query.value}` : 'a record';
@@ -32,7 +32,7 @@ export function traceToHtml(t: Trace | null): string {
 <style>
   body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
   table { border-collapse: collapse; margin: 0.5em 0 1.5em; } th, td { border: 1px solid #bbb; padding: 3px 8px; text-align: left; vertical-align: top; }
-  .state-rejected { color: #b00020; font-weight: bold; } .state-accepted { color: #176b2c; } .state-pending { color: #8a5a00; }
+  .state-rejected { color: #b00020; font-weight: bold; } .state-accepted { color: #176b2c; } .state-pending { color: #8a5a00; } .may-hold { color: #8a5a00; font-weight: bold; }
 </style>
 </head>
 <body>

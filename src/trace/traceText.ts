@@ -24,7 +24,7 @@ export function traceToText(t: Trace): string {
     for (const a of e.fileAnomalies) lines.push(`    anomaly of the whole file ${anomalyText(a)}`);
     for (const a of e.unmatchedAnomalies) lines.push(`    anomaly naming a record the file does not hold (${namedRecord(a)}) ${anomalyText(a)}`);
     for (const a of e.anomalies) lines.push(`    anomaly ${anomalyText(a)}`);
-    lines.push(`    final state: ${e.finalState}`);
+    lines.push(`    final state: ${e.finalState}${e.receiverMayHold ? `; ${mayHoldText(e)}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -46,4 +46,10 @@ export function otherInss(a: TraceAnomaly): string {
 /** The record an unmatched anomaly names: `INSS 00*******97, AttestationID 123`. */
 export function namedRecord(a: TraceUnmatchedAnomaly): string {
   return [a.inss === null ? null : `INSS ${escapeControls(a.inss)}`, a.attestationId === null ? null : `AttestationID ${escapeControls(a.attestationId)}`].filter((x) => x !== null).join(', ');
+}
+
+/** Why the receiver may hold a record whose submission says cancelled or rejected, and where to act. */
+export function mayHoldText(e: Pick<TraceEntry, 'submissionState'>): string {
+  const why = e.submissionState === 'cancelled' ? 'it answered the submission after its cancel' : 'it accepted the submission in a later reply';
+  return `but the receiver may hold it: ${why}, and nothing was sent to it for the period since ("maillon status" says what to do)`;
 }

@@ -7,6 +7,9 @@ import { buildReport } from '../../src/reconcile/report.js';
 import { reportToCsv } from '../../src/reconcile/reportCsv.js';
 import { reportToHtml } from '../../src/reconcile/reportHtml.js';
 import { reportToText } from '../../src/reconcile/reportText.js';
+import { readTrace } from '../../src/trace/readTrace.js';
+import { traceToHtml } from '../../src/trace/traceHtml.js';
+import { traceToText } from '../../src/trace/traceText.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { runDeps } from '../helpers/runHarness.js';
 
@@ -84,6 +87,25 @@ describe('a rejected submission its receiver accepted since: its records are cou
     expect(html).not.toContain('Every record is accounted for.');
   });
 
+  const keyOf = async (submission: number): Promise<string> =>
+    (
+      await fx.db.pool.query<{ source_key: string }>(
+        `SELECT o.source_key FROM maillon.record_outcomes o JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key WHERE f.submission_id = $1 ORDER BY o.ordinal LIMIT 1`,
+        [submission],
+      )
+    ).rows[0]!.source_key;
+  const traced = async (submission: number) => (await readTrace(fx.db.pool, { kind: 'key', value: await keyOf(submission) })).find((e) => e.submissionId === submission)!;
+
+  it('maillon trace says the receiver may hold a record of it, not only that it was rejected', async () => {
+    const mine = await traced(victim.id);
+    expect(mine).toMatchObject({ finalState: 'rejected', receiverMayHold: true });
+    expect(traceToText({ query: { kind: 'key', value: mine.sourceKey }, entries: [mine] })).toContain(
+      'final state: rejected; but the receiver may hold it: it accepted the submission in a later reply, and nothing was sent to it for the period since',
+    );
+    expect(traceToHtml({ query: { kind: 'key', value: mine.sourceKey }, entries: [mine] })).toContain('but the receiver may hold it');
+    expect(await traced(rejected.id)).toMatchObject({ finalState: 'rejected', receiverMayHold: false });
+  });
+
   it('once the operator sends that receiver its records again, they count rejected, as status says', async () => {
     const sent = await runPipeline(runDeps(fx.db.pool, fx.outbox, '2025-01-10T02:00:00+01:00'), {
       pipeline: contributionSlips,
@@ -101,5 +123,6 @@ describe('a rejected submission its receiver accepted since: its records are cou
     expect(r.versions[0]!.records).toMatchObject({ rejected: victim.records + rejected.records, acceptedAfterReject: 0 });
     expect(r.acceptedAfterRejectRecords).toBe(0);
     expect(r.receivers.holds.flatMap((h) => h.files.filter((f) => f.mayHold))).toEqual([]);
+    expect(await traced(victim.id)).toMatchObject({ receiverMayHold: false });
   });
 });

@@ -10,6 +10,8 @@ import { reportToCsv } from '../../src/reconcile/reportCsv.js';
 import { reportToHtml } from '../../src/reconcile/reportHtml.js';
 import { reportToText } from '../../src/reconcile/reportText.js';
 import { maillon } from '../helpers/cli.js';
+import { readTrace } from '../../src/trace/readTrace.js';
+import { traceToText } from '../../src/trace/traceText.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
 import { runDeps } from '../helpers/runHarness.js';
 
@@ -82,6 +84,18 @@ describe('a cancelled submission its receiver answered: may be held', () => {
     const csv = await reportToCsv(r);
     expect(csv).toContain(`records,answeredAfterCancel,${victim.records},`);
     expect(csv).toMatch(/verdict,accountedFor,no,.*may be held by the receiver/);
+  });
+
+  it('maillon trace says the receiver may hold a record of it, not only that it was cancelled', async () => {
+    const key = (
+      await fx.db.pool.query<{ source_key: string }>(
+        `SELECT o.source_key FROM maillon.record_outcomes o JOIN maillon.files f ON f.run_id = o.run_id AND f.file_key = o.file_key WHERE f.submission_id = $1 ORDER BY o.ordinal LIMIT 1`,
+        [victim.id],
+      )
+    ).rows[0]!.source_key;
+    const entries = (await readTrace(fx.db.pool, { kind: 'key', value: key })).filter((e) => e.submissionId === victim.id);
+    expect(entries).toEqual([expect.objectContaining({ finalState: 'cancelled', receiverMayHold: true })]);
+    expect(traceToText({ query: { kind: 'key', value: key }, entries })).toContain('final state: cancelled; but the receiver may hold it: it answered the submission after its cancel');
   });
 
   it('maillon rerun says so (exit 8) and names the flag; a flag that is not a list of ids is exit 2', async () => {
