@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import type { Report, ReportLists } from './report.js';
-import { listsOf } from './report.js';
+import type { Report } from './report.js';
+import { listsOf, type ReportLists } from './runLists.js';
 import { collectChunks } from './chunks.js';
 import { unmatchedDetail } from './delivery.js';
 import { REPORT_CSV_OPTIONS } from './reportLists.js';

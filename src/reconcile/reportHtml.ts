@@ -1,6 +1,7 @@
 import { escapeHtml as esc } from '../render/xml.js';
 import { collectChunks } from './chunks.js';
-import { listsOf, type Report, type ReportLists } from './report.js';
+import type { Report } from './report.js';
+import { listsOf, type ReportLists } from './runLists.js';
 
 /** The page shows this many records of each long list; the CSV has them all. */
 export const HTML_LIST_LIMIT = 1000;

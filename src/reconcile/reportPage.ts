@@ -2,7 +2,8 @@ import type { Environment } from '../config/config.js';
 import type { Pool } from '../db/database.js';
 import type { AnyPipeline } from '../engine/pipeline.js';
 import { collectChunks } from './chunks.js';
-import { readReportHead, readReportLists } from './report.js';
+import { readReportHead } from './report.js';
+import { readReportLists } from './runLists.js';
 import { HTML_LIST_LIMIT, htmlChunks } from './reportHtml.js';
 
 /**

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors/errors.js';
-import type { Report, ReportLists } from './report.js';
+import type { Report } from './report.js';
+import type { ReportLists } from './runLists.js';
 import { csvChunks } from './reportCsv.js';
 import { htmlChunks } from './reportHtml.js';
 import { textChunks } from './reportText.js';

@@ -1,7 +1,8 @@
 import { escapeControls } from '../system/escapeControls.js';
 import { unmatchedDetail } from './delivery.js';
 import { collectChunks } from './chunks.js';
-import { listsOf, type Report, type ReportLists } from './report.js';
+import type { Report } from './report.js';
+import { listsOf, type ReportLists } from './runLists.js';
 
 /** The text of a report already in memory. */
 export function reportToText(r: Report): Promise<string> {
