@@ -24,8 +24,10 @@ export interface AckDeps {
   passphrase(envName: string | undefined): string | undefined;
   /** Local folder (0700) where every reply is kept (0600), and set-aside ones under set-aside/. */
   repliesDir: string;
-  /** Largest reply accepted, bytes, counted while downloading (zipped replies: once unzipped too). */
+  /** Largest reply accepted, bytes, counted while downloading (a zipped reply: as downloaded). */
   maxReplyBytes: number;
+  /** Largest content of a zipped (CO) reply, counted while unzipping (MAILLON_MAX_UNZIPPED_BYTES; DEFAULT_MAX_UNZIPPED_BYTES when not given). */
+  maxUnzippedBytes?: number;
   /** Where evidence packs are written when a submission reaches a final state (none when unset). */
   evidenceDir?: string;
   /** CA certificates a reply's signature must chain to; a signed reply is set aside without them. */

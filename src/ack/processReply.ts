@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import pg from 'pg';
 import type * as pkijs from 'pkijs';
+import { DEFAULT_MAX_UNZIPPED_BYTES } from '../config/config.js';
 import { type Pool, withTransaction } from '../db/database.js';
 import { AckError } from '../errors/errors.js';
 import { verifyDetached } from '../sign/cms.js';
@@ -23,7 +24,8 @@ export interface DownloadedReply extends Omit<ReplySource, 'signature'> {
 /** What reading one reply needs. */
 export interface ProcessDeps {
   ledger: Pool;
-  maxReplyBytes: number;
+  /** Largest content of a zipped (CO) reply once unzipped (MAILLON_MAX_UNZIPPED_BYTES; DEFAULT_MAX_UNZIPPED_BYTES when not given). */
+  maxUnzippedBytes?: number;
   trustStore?: readonly pkijs.Certificate[];
 }
 
@@ -41,7 +43,7 @@ export async function processReply(deps: ProcessDeps, reply: DownloadedReply): P
       const stage = createAnomalyStage(tx);
       let header: ReplyHeader;
       try {
-        const input = reply.zipped ? await openZippedReply(reply.body.localPath, deps.maxReplyBytes, reply.name) : createReadStream(reply.body.localPath);
+        const input = reply.zipped ? await openZippedReply(reply.body.localPath, deps.maxUnzippedBytes ?? DEFAULT_MAX_UNZIPPED_BYTES, reply.name) : createReadStream(reply.body.localPath);
         header = await readReply(input, reply.name, (a) => stage.add(a));
         await stage.end();
       } catch (err) {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import type * as pkijs from 'pkijs';
 import { z } from 'zod';
+import { DEFAULT_MAX_UNZIPPED_BYTES } from '../config/config.js';
 import type { Pool } from '../db/database.js';
+import type { ReplyDependency } from '../errors/errors.js';
 import { queryFirst } from '../db/queryRows.js';
 import { ledgerId } from '../ledger/rowSchemas.js';
 
@@ -11,6 +13,7 @@ export const MAX_DOWNLOAD_ATTEMPTS = 3;
 /** The settings a reply may have been set aside for, as they are now. */
 export interface ReplySettings {
   maxReplyBytes: number;
+  maxUnzippedBytes: number;
   /** trustStoreFingerprint of MAILLON_TRUST_STORE. */
   trustStore: string;
 }
@@ -52,7 +55,7 @@ const StandingRow = z.object({
   sha256: z.string().nullable(),
   listed_bytes: z.coerce.number().nullable(),
   listed_mtime: z.date().nullable(),
-  depends_on: z.enum(['max_reply_bytes', 'trust_store', 'signature']).nullable(),
+  depends_on: z.enum(['max_reply_bytes', 'max_unzipped_bytes', 'trust_store', 'signature']).nullable(),
   depends_value: z.string().nullable(),
   received_at: z.date(),
 });
@@ -73,8 +76,8 @@ export async function replyStanding(ledger: Pool, server: string, listed: Listed
  * The decision, from the ledger's row. A reply set aside changed nothing, so it is read again
  * whenever reading it may now end otherwise: its download failed fewer than MAX_DOWNLOAD_ATTEMPTS
  * times; the server lists another size than the one it was judged with (the receiver completed or
- * replaced it); the setting it was refused for changed (a higher MAILLON_MAX_REPLY_BYTES, another
- * trust store); it came unsigned and its signature companion is listed now; or the operator asked.
+ * replaced it); the setting it was refused for changed (a higher MAILLON_MAX_REPLY_BYTES or
+ * MAILLON_MAX_UNZIPPED_BYTES, another trust store); it came unsigned and its signature companion is listed now; or the operator asked.
  * Each of these holds once per change, so a large reply is not downloaded again every pass. A
  * reply already read is never read again: listed with another size, it was replaced on the server;
  * listed with its size but another modification time than the one recorded (or none recorded: read
@@ -95,6 +98,7 @@ export function standingOf(row: StandingRow | null, listed: ListedReply, setting
   if (listed.reread || resized) return { read: true, failedDownloads: 0 };
   if (row.attempts !== null && row.attempts < MAX_DOWNLOAD_ATTEMPTS) return { read: true, failedDownloads: row.attempts };
   if (row.depends_on === 'max_reply_bytes' && settings.maxReplyBytes > Number(row.depends_value)) return { read: true, failedDownloads: 0 };
+  if (row.depends_on === 'max_unzipped_bytes' && settings.maxUnzippedBytes > Number(row.depends_value)) return { read: true, failedDownloads: 0 };
   if ((row.depends_on === 'trust_store' || row.depends_on === 'signature') && settings.trustStore !== row.depends_value) return { read: true, failedDownloads: 0 };
   if (row.depends_on === 'signature' && listed.companionListed) return { read: true, failedDownloads: 0 };
   return { read: false, replaced: null, recheck: null };
@@ -102,9 +106,13 @@ export function standingOf(row: StandingRow | null, listed: ListedReply, setting
 
 const fingerprints = new WeakMap<readonly pkijs.Certificate[], string>();
 
-/** The settings a reply may be set aside for, as configured now (MAILLON_MAX_REPLY_BYTES, MAILLON_TRUST_STORE). */
-export function replySettings(configured: { maxReplyBytes: number; trustStore?: readonly pkijs.Certificate[] }): ReplySettings {
-  return { maxReplyBytes: configured.maxReplyBytes, trustStore: trustStoreFingerprint(configured.trustStore) };
+/** The settings a reply may be set aside for, as configured now (MAILLON_MAX_REPLY_BYTES, MAILLON_MAX_UNZIPPED_BYTES, MAILLON_TRUST_STORE). */
+export function replySettings(configured: { maxReplyBytes: number; maxUnzippedBytes?: number; trustStore?: readonly pkijs.Certificate[] }): ReplySettings {
+  return {
+    maxReplyBytes: configured.maxReplyBytes,
+    maxUnzippedBytes: configured.maxUnzippedBytes ?? DEFAULT_MAX_UNZIPPED_BYTES,
+    trustStore: trustStoreFingerprint(configured.trustStore),
+  };
 }
 
 /** A fingerprint of a trust store (its certificates, in any order), or 'none' without one: what a set-aside reply remembers of it. */
@@ -126,6 +134,8 @@ export function trustStoreFingerprint(certificates: readonly pkijs.Certificate[]
 }
 
 /** The value of the setting a reply was refused for, as it is now (kept with the set-aside reply). */
-export function dependencyValue(dependsOn: 'max_reply_bytes' | 'trust_store' | 'signature', settings: ReplySettings): string {
-  return dependsOn === 'max_reply_bytes' ? String(settings.maxReplyBytes) : settings.trustStore;
+export function dependencyValue(dependsOn: ReplyDependency, settings: ReplySettings): string {
+  if (dependsOn === 'max_reply_bytes') return String(settings.maxReplyBytes);
+  if (dependsOn === 'max_unzipped_bytes') return String(settings.maxUnzippedBytes);
+  return settings.trustStore;
 }

@@ -10,7 +10,7 @@ import { libraryProblem } from './libraryProblem.js';
  * is an AckError naming `source`; the zip file is closed when the stream ends or is destroyed.
  */
 export function openZippedReply(zipPath: string, maxBytes: number, source: string): Promise<Readable> {
-  const refuse = (why: string, cause?: unknown, dependsOn?: 'max_reply_bytes'): AckError =>
+  const refuse = (why: string, cause?: unknown, dependsOn?: 'max_unzipped_bytes'): AckError =>
     new AckError(`The zipped reply ${source} ${why}; it was set aside.`, { cause, ...(dependsOn ? { dependsOn } : {}) });
   return new Promise((resolve, reject) => {
     yauzl.open(zipPath, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true, autoClose: false }, (err, zip) => {
@@ -40,7 +40,7 @@ export function openZippedReply(zipPath: string, maxBytes: number, source: strin
         }
         if (entry.uncompressedSize > maxBytes) {
           close();
-          return reject(refuse(`holds an entry of ${entry.uncompressedSize} bytes, over ${maxBytes} bytes`, undefined, 'max_reply_bytes'));
+          return reject(refuse(`holds an entry of ${entry.uncompressedSize} bytes, over the limit of ${maxBytes} once unzipped (MAILLON_MAX_UNZIPPED_BYTES)`, undefined, 'max_unzipped_bytes'));
         }
         zip.openReadStream(entry, (e, stream) => {
           if (e || !stream) {
@@ -51,7 +51,7 @@ export function openZippedReply(zipPath: string, maxBytes: number, source: strin
           out = new Transform({
             transform(chunk: Buffer, _enc, done) {
               size += chunk.length;
-              if (size > maxBytes) done(refuse(`inflates beyond ${maxBytes} bytes`, undefined, 'max_reply_bytes'));
+              if (size > maxBytes) done(refuse(`inflates beyond the limit of ${maxBytes} bytes once unzipped (MAILLON_MAX_UNZIPPED_BYTES)`, undefined, 'max_unzipped_bytes'));
               else done(null, chunk);
             },
           });

@@ -7,6 +7,8 @@ import type { SigningSettings } from '../sign/signingIdentity.js';
 import { fundEnvShape, fundIdentityFrom } from './fundConfig.js';
 
 export type { Environment } from '../domain/environment.js';
+/** MAILLON_MAX_UNZIPPED_BYTES when unset: 1 GiB of XML inside a zipped (CO) reply (a NOTI is read as a stream: this bounds time and the ledger's work, not memory). */
+export const DEFAULT_MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024;
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL');
 
 const envSchema = z.object({
@@ -47,6 +49,7 @@ const envSchema = z.object({
     .int()
     .min(1024)
     .default(50 * 1024 * 1024),
+  MAILLON_MAX_UNZIPPED_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_MAX_UNZIPPED_BYTES),
   ...fundEnvShape,
 });
 
@@ -98,8 +101,10 @@ export interface Config {
   pauseUntil: string | undefined;
   /** Hours after which a sent submission without ACRF is overdue. */
   ackDelayHours: number;
-  /** Largest reply maillon downloads and reads, bytes. */
+  /** Largest reply maillon downloads and reads, bytes (a zipped reply: as downloaded). */
   maxReplyBytes: number;
+  /** Largest content of a zipped (CO) reply once unzipped, bytes. */
+  maxUnzippedBytes: number;
   /** JSON file with the receivers' SFTP endpoints (see README), when delivery is configured. */
   receiversFile: string | undefined;
   /** Reads the passphrase of a private key from the environment variable named in the receivers file. */
@@ -153,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     pauseUntil: v.MAILLON_PAUSE_UNTIL ? path.resolve(cwd, v.MAILLON_PAUSE_UNTIL) : undefined,
     ackDelayHours: v.MAILLON_ACK_DELAY_HOURS,
     maxReplyBytes: v.MAILLON_MAX_REPLY_BYTES,
+    maxUnzippedBytes: v.MAILLON_MAX_UNZIPPED_BYTES,
     receiversFile: v.MAILLON_RECEIVERS ? path.resolve(cwd, v.MAILLON_RECEIVERS) : undefined,
     secret: (name) => (name ? env[name] : undefined),
   };

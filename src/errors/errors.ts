@@ -175,10 +175,11 @@ export class TransportError extends MaillonError {
 }
 
 /**
- * What a reply's refusal may depend on: max_reply_bytes (over MAILLON_MAX_REPLY_BYTES), trust_store
- * (a signature not verifiable against MAILLON_TRUST_STORE), signature (no signature where one is required).
+ * What a reply's refusal may depend on: max_reply_bytes (over MAILLON_MAX_REPLY_BYTES), max_unzipped_bytes
+ * (a zipped reply's content over MAILLON_MAX_UNZIPPED_BYTES), trust_store (a signature not verifiable
+ * against MAILLON_TRUST_STORE), signature (no signature where one is required).
  */
-export type ReplyDependency = 'max_reply_bytes' | 'trust_store' | 'signature';
+export type ReplyDependency = 'max_reply_bytes' | 'max_unzipped_bytes' | 'trust_store' | 'signature';
 
 /** A reply (ACRF, NOTI) cannot be believed or matched; it is set aside, never lost. */
 export class AckError extends MaillonError {

@@ -8,6 +8,7 @@ import { UsageError } from '../../src/errors/errors.js';
 import { openSftpSession, type SftpSession } from '../../src/transport/sftpSession.js';
 import { statusSnapshot } from '../../src/status/statusSnapshot.js';
 import { statusToHtml } from '../../src/status/statusHtml.js';
+import { zipOne } from '../../src/simulate/zipOne.js';
 import { acrfBody, CHANNEL_CLOCK, createReplyChannel, notiBody, type ReplyChannel } from '../helpers/replyChannel.js';
 
 const outcomeOf = (outcomes: ReplyOutcome[], name: string): ReplyOutcome | undefined => outcomes.find((o) => o.name === name);
@@ -37,6 +38,32 @@ describe('a set-aside reply is not final: read again when its cause is gone, on 
     expect(outcomeOf(await ch.acks('T', { maxReplyBytes: 1024 }), name)).toEqual({ name, result: 'already-processed' });
     expect(outcomeOf(await ch.acks('T', { maxReplyBytes: 1_000_000 }), name)).toEqual({ name, result: 'processed' });
     expect(await ch.stateOf(t.submissionId)).toBe('received');
+    expect(await rowOf(name)).toMatchObject({ state: 'processed', depends_on: null });
+  });
+
+  it('reads a zipped reply whose content is over MAILLON_MAX_REPLY_BYTES: once unzipped, MAILLON_MAX_UNZIPPED_BYTES limits it (1 GiB unless set)', async () => {
+    const t = await ch.runAndSend('T');
+    // Over the channel's download limit (1,000,000 bytes) once unzipped, a few KB zipped: as a CO reply over 50 MB is.
+    const anomalies = Array.from({ length: 12_000 }, () => ({ blocking: 'N', code: 'N0007', description: 'remark about the whole file' }));
+    const noti = notiBody(t.file, 2, anomalies);
+    expect(noti.length).toBeGreaterThan(1_000_000);
+    const name = await ch.put('OUTTEST', 'T', 'NOTI', await zipOne('reply.xml', noti), 'CO');
+    expect(outcomeOf(await ch.acks('T'), name)).toEqual({ name, result: 'processed' });
+    expect(await ch.stateOf(t.submissionId)).toBe('accepted_with_anomalies');
+  });
+
+  it('reads again a zipped reply set aside as too large once unzipped once MAILLON_MAX_UNZIPPED_BYTES is raised, and not before', async () => {
+    const t = await ch.runAndSend('T');
+    const name = await ch.put('OUTTEST', 'T', 'ACRF', await zipOne('reply.xml', paddedAcrf(t.file, 5000)), 'CO');
+    expect(outcomeOf(await ch.acks('T', { maxUnzippedBytes: 2048 }), name)).toMatchObject({
+      result: 'set_aside',
+      reason: expect.stringMatching(/over the limit of 2048 once unzipped \(MAILLON_MAX_UNZIPPED_BYTES\); it was set aside\.$/),
+    });
+    expect(await rowOf(name)).toMatchObject({ state: 'set_aside', depends_on: 'max_unzipped_bytes', depends_value: '2048' });
+    // The same limit, or a higher download limit: nothing to read again.
+    expect(outcomeOf(await ch.acks('T', { maxUnzippedBytes: 2048 }), name)).toEqual({ name, result: 'already-processed' });
+    expect(outcomeOf(await ch.acks('T', { maxUnzippedBytes: 2048, maxReplyBytes: 2_000_000 }), name)).toEqual({ name, result: 'already-processed' });
+    expect(outcomeOf(await ch.acks('T', { maxUnzippedBytes: 1_000_000 }), name)).toEqual({ name, result: 'processed' });
     expect(await rowOf(name)).toMatchObject({ state: 'processed', depends_on: null });
   });
 

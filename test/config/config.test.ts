@@ -23,4 +23,12 @@ describe('loadConfig', () => {
       expect(m).toContain('DATABASE_URL');
     }
   });
+  it('limits a zipped reply once unzipped by MAILLON_MAX_UNZIPPED_BYTES (1 GiB unless set), apart from MAILLON_MAX_REPLY_BYTES', () => {
+    expect(loadConfig({}, '/')).toMatchObject({ maxReplyBytes: 52428800, maxUnzippedBytes: 1073741824 });
+    expect(loadConfig({ MAILLON_MAX_UNZIPPED_BYTES: '2147483648' }, '/').maxUnzippedBytes).toBe(2147483648);
+    for (const bad of ['lots', '100', '1.5e3x']) {
+      expect(() => loadConfig({ MAILLON_MAX_UNZIPPED_BYTES: bad }, '/')).toThrow(ConfigError);
+      expect(() => loadConfig({ MAILLON_MAX_UNZIPPED_BYTES: bad }, '/')).toThrow(/MAILLON_MAX_UNZIPPED_BYTES/);
+    }
+  });
 });

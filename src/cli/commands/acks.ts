@@ -26,6 +26,7 @@ export async function readAcks(c: CliContext, environment: Environment, outcomes
       passphrase: c.config.secret,
       repliesDir: path.join(c.config.home, 'replies'),
       maxReplyBytes: c.config.maxReplyBytes,
+      maxUnzippedBytes: c.config.maxUnzippedBytes,
       evidenceDir: c.config.evidence,
       ...(c.config.trustStore ? { trustStore: parseCertificates(await fs.readFile(c.config.trustStore, 'utf8')) } : {}),
       ...(reread ? { reread } : {}),

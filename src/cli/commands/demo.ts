@@ -94,7 +94,16 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
           rejectInss: new Set(refused.rows.map((r) => r.record_key)),
         });
         const replies = await ingestReplies(
-          { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: () => undefined, repliesDir: path.join(c.config.home, 'replies'), maxReplyBytes: c.config.maxReplyBytes },
+          {
+            ledger: dbs.ledger,
+            clock: c.clock,
+            logger: c.logger,
+            endpoints,
+            passphrase: () => undefined,
+            repliesDir: path.join(c.config.home, 'replies'),
+            maxReplyBytes: c.config.maxReplyBytes,
+            maxUnzippedBytes: c.config.maxUnzippedBytes,
+          },
           env,
         );
         console.log(`the simulated receivers answered ${pass.replies.length} replies; ${replies.filter((r) => r.result === 'processed').length} read\n`);
