@@ -35,8 +35,9 @@ export async function ingestEntry(deps: AckDeps, s: SftpSession, f: ServerFolder
     const signatureName = formatBatchFileName({ ...name, kind: 'FS', parts: 1, part: 1 });
     const signature = listed.get(signatureName);
     if (signature) screen(signature, 1_000_000, 'its signature companion');
-    const signaturePath = signature ? (await download(deps, s, f, signature.name, 1_000_000)).localPath : null;
-    body = await download(deps, s, f, entry.name, deps.maxReplyBytes);
+    const prefix = localPrefix(deps);
+    const signaturePath = signature ? (await download(deps, s, f, signature.name, 1_000_000, prefix)).localPath : null;
+    body = await downloadBeside(deps, s, f, entry.name, prefix, signaturePath);
     const applied = await processReply(deps, {
       server: f.server,
       name: entry.name,
@@ -51,7 +52,7 @@ export async function ingestEntry(deps: AckDeps, s: SftpSession, f: ServerFolder
       listedMtime: entry.mtime,
     });
     if (applied === 'duplicate') {
-      await fs.rm(body.localPath, { force: true }); // another instance kept its own copy
+      for (const kept of [body.localPath, body.signaturePath]) if (kept) await fs.rm(kept, { force: true }); // another instance kept its own copy
       return { name: entry.name, result: 'already-processed' };
     }
     if (applied.state === 'conflict') {
@@ -82,9 +83,27 @@ function screen(entry: ListedEntry, maxBytes: number, what = 'it'): void {
   }
 }
 
-async function download(deps: AckDeps, s: SftpSession, f: ServerFolder, name: string, maxBytes: number): Promise<KeptBody> {
-  const stamp = deps.clock.now().toISOString().replace(/[-:.]/g, '');
-  const local = path.join(deps.repliesDir, `${stamp}-${randomBytes(4).toString('hex')}-${name}`);
+/** `<instant>-<random>`: what a reply's local name and its companion's start with. */
+function localPrefix(deps: AckDeps): string {
+  return `${deps.clock.now().toISOString().replace(/[-:.]/g, '')}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Downloads a reply beside its signature companion (already downloaded under the same prefix): the
+ * companion is then kept, moved or removed with the reply's body; when the body cannot be
+ * downloaded, it is removed (a later pass downloads both again).
+ */
+async function downloadBeside(deps: AckDeps, s: SftpSession, f: ServerFolder, name: string, prefix: string, signaturePath: string | null): Promise<KeptBody> {
+  try {
+    return { ...(await download(deps, s, f, name, deps.maxReplyBytes, prefix)), ...(signaturePath ? { signaturePath } : {}) };
+  } catch (err) {
+    if (signaturePath) await fs.rm(signaturePath, { force: true });
+    throw err;
+  }
+}
+
+async function download(deps: AckDeps, s: SftpSession, f: ServerFolder, name: string, maxBytes: number, prefix: string): Promise<KeptBody> {
+  const local = path.join(deps.repliesDir, `${prefix}-${name}`);
   return downloadReply(s, path.posix.join(f.dir, name), local, maxBytes, f.endpoint.timeoutMs);
 }
 

@@ -9,6 +9,8 @@ export interface KeptBody {
   localPath: string;
   bytes: number;
   sha256: string;
+  /** Its signature companion (FS), kept beside it under the same `<instant>-<random>-` prefix, when it came with one. */
+  signaturePath?: string;
 }
 
 /** A reply that was read in full: applied ('processed') or not believed ('conflict'). */

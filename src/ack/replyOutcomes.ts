@@ -8,7 +8,7 @@ import type { AckDeps, EntryOutcome, ListedEntry, ReplyOutcome, ServerFolder } f
 import { type KeptBody, type ReplacedContent, recordListedTime, recordReplaced, recordSetAside } from './replyLedger.js';
 import { dependencyValue, MAX_DOWNLOAD_ATTEMPTS, type ReplacedReply, replySettings } from './replyStanding.js';
 
-/** A reply not read, or read and refused: its body (if any) kept under set-aside/, recorded with the reason, and reported. */
+/** A reply not read, or read and refused: its body (if any, with its signature companion) kept under set-aside/, recorded with the reason, and reported. */
 export async function setAside(deps: AckDeps, f: ServerFolder, entry: ListedEntry, err: AckError, body: KeptBody | null): Promise<ReplyOutcome> {
   const { name } = entry;
   let kept: KeptBody | null = null;
@@ -17,6 +17,11 @@ export async function setAside(deps: AckDeps, f: ServerFolder, entry: ListedEntr
     await privateFolder(dir);
     kept = { ...body, localPath: path.join(dir, path.basename(body.localPath)) };
     await fs.rename(body.localPath, kept.localPath);
+    // Its signature companion goes with it (the evidence of a signature that did not verify, say).
+    if (body.signaturePath) {
+      kept.signaturePath = path.join(dir, path.basename(body.signaturePath));
+      await fs.rename(body.signaturePath, kept.signaturePath);
+    }
   }
   await recordSetAside(deps.ledger, {
     server: f.server,
