@@ -13,6 +13,7 @@ import { openSftpSession, type SftpSession, withTimeout } from '../transport/sft
 import { ingestEntry } from './ingestEntry.js';
 import { screenedEntry } from './listedName.js';
 import { privateFolder } from './replyOutcomes.js';
+import { sweepPartials } from './sweepPartials.js';
 import type { ReplyFolder } from './replyRules.js';
 
 /** What reading replies needs. */
@@ -119,6 +120,7 @@ export async function ingestReplies(deps: AckDeps, environment: Environment, out
     served.set(server, [...(served.get(server) ?? []), receiver]);
   }
   await privateFolder(deps.repliesDir);
+  await sweepPartials(deps, Math.max(0, ...receivers.filter((r) => r.answers).map((r) => deps.endpoints.forReceiver(r.receiver).timeoutMs)));
   const seen = new Set<string>();
   for (const { receiver } of receivers.filter((r) => r.answers)) {
     const f = folderOf(deps.endpoints.forReceiver(receiver));
