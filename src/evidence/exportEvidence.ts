@@ -10,6 +10,7 @@ import type { Environment } from '../domain/environment.js';
 import type { Pool } from '../db/database.js';
 import { type EvidenceMismatchError, UsageError } from '../errors/errors.js';
 import { readPeriodView } from '../ledger/periodView.js';
+import { checkOutputFolder } from '../system/outputFile.js';
 import { packFolder, writeEvidencePack } from './evidencePack.js';
 import { addendaFolder, addendumReplyId } from './replyAddenda.js';
 import { hashing, type ManifestEntry } from './packWriter.js';
@@ -56,10 +57,12 @@ export interface EvidenceExport {
  * against the sha256 so checked as they are zipped: a pack that does not match is refused
  * (EvidenceMismatchError naming the pack and the file) and nothing is exported. An export
  * is never replaced: an existing `zipPath` is refused (UsageError), before any work and again at
- * the end, and no partial zip is ever left under that name.
+ * the end, and no partial zip is ever left under that name. A folder that cannot take it (absent,
+ * not a folder, not writable) is refused before any work too (UsageError naming the path).
  */
 export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: Environment, zipPath: string, clock: Clock): Promise<EvidenceExport> {
   refuseExisting(zipPath);
+  await checkOutputFolder(zipPath);
   const subs = (await readPeriodView(ledger, env, flow, period)).submissions;
   const entries: ZipEntry[] = [];
   const anchors: ExportedAnchor[] = [];

@@ -3,6 +3,7 @@ import { generateDataset } from '../../generate/generateDataset.js';
 import { UsageError } from '../../errors/errors.js';
 import { isLocalDate, type LocalDate, parseLocalDate } from '../../period/localDate.js';
 import { parsePeriod } from '../../period/period.js';
+import { prepareOutputFolder } from '../../system/outputFile.js';
 import type { CliContext } from '../context.js';
 import { startProgress } from '../progress.js';
 
@@ -21,6 +22,7 @@ export function registerGenerate(program: Command, ctx: () => CliContext): void 
       const c = ctx();
       const lastQuarter = parsePeriodOption(opts.lastQuarter);
       const lastRequestDay = opts.lastRequestDay === undefined ? undefined : dayOption(opts.lastRequestDay);
+      await prepareOutputFolder(opts.out);
       const progress = startProgress(c.interactive, 'generate', opts.affiliates);
       const { lastRequestDay: _text, ...rest } = opts;
       const result = await generateDataset({ ...rest, lastQuarter, ...(lastRequestDay ? { lastRequestDay } : {}), onProgress: (n) => progress.update(n) });
