@@ -4,7 +4,7 @@ import { type Environment, environmentSchema } from '../domain/environment.js';
 import type { FundIdentity } from '../domain/fundIdentity.js';
 import { ConfigError } from '../errors/errors.js';
 import type { SigningSettings } from '../sign/signingIdentity.js';
-import { fundEnvShape, fundIdentityFrom } from './fundConfig.js';
+import { checkFundIdentity, fundEnvShape } from './fundConfig.js';
 
 export type { Environment } from '../domain/environment.js';
 /** MAILLON_MAX_UNZIPPED_BYTES when unset: 1 GiB of XML inside a zipped (CO) reply (a NOTI is read as a stream: this bounds time and the ledger's work, not memory). */
@@ -115,12 +115,24 @@ export interface Config {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
   const cleaned = Object.fromEntries(Object.keys(envSchema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`The configuration is invalid: ${lines.join('; ')}. Fix these environment variables and start again.`);
-  }
-  const v = parsed.data;
-  refuseTestHooks({ now: v.MAILLON_NOW, crashAt: v.MAILLON_CRASH_AT, pauseAt: v.MAILLON_PAUSE_AT, pauseUntil: v.MAILLON_PAUSE_UNTIL }, v.MAILLON_ENV);
+  // Every setting is checked before the command is refused, so that one message names every bad
+  // one: the invalid values are set aside (read as not set; an invalid MAILLON_ENV as T, where no
+  // production rule applies) and the rest goes through the further checks all the same.
+  const issues = parsed.success ? [] : parsed.error.issues;
+  const refused = new Set(issues.map((i) => String(i.path[0])));
+  const lines = issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const problems = lines.length > 0 ? [`The configuration is invalid: ${lines.join('; ')}. Fix these environment variables and start again.`] : [];
+  const valid = parsed.success ? parsed : envSchema.safeParse(Object.fromEntries(Object.entries(cleaned).map(([k, value]) => [k, refused.has(k) ? undefined : value])));
+  if (!valid.success) throw new ConfigError(problems.join(' '));
+  const v = valid.data;
+  const hooks = testHooksProblem(
+    { now: cleaned['MAILLON_NOW'], crashAt: cleaned['MAILLON_CRASH_AT'], pauseAt: cleaned['MAILLON_PAUSE_AT'], pauseUntil: cleaned['MAILLON_PAUSE_UNTIL'] },
+    v.MAILLON_ENV,
+  );
+  if (hooks) problems.push(hooks);
+  const { fund, problems: fundProblems } = checkFundIdentity(v, v.MAILLON_ENV, refused);
+  problems.push(...fundProblems);
+  if (problems.length > 0) throw new ConfigError(problems.join(' '));
   const home = path.resolve(cwd, v.MAILLON_HOME ?? '.maillon');
   return {
     databaseUrl: v.DATABASE_URL,
@@ -133,7 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     environment: v.MAILLON_ENV,
     logLevel: v.MAILLON_LOG_LEVEL,
     xmllint: v.MAILLON_XMLLINT,
-    fund: fundIdentityFrom(v, v.MAILLON_ENV),
+    fund,
     signing:
       v.MAILLON_SIGN_P12 || v.MAILLON_SIGN_CERT || v.MAILLON_SIGN_KEY
         ? {
@@ -168,8 +180,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
  * Production is production: MAILLON_NOW, MAILLON_CRASH_AT, MAILLON_PAUSE_AT and MAILLON_PAUSE_UNTIL exist for the
  * tests, and a command working on environment R refuses to start while any of them is set.
  */
-export function refuseTestHooks(hooks: { now?: unknown; crashAt?: unknown; pauseAt?: unknown; pauseUntil?: unknown }, environment: Environment): void {
-  if (environment !== 'R') return;
+export function refuseTestHooks(hooks: TestHooks, environment: Environment): void {
+  const problem = testHooksProblem(hooks, environment);
+  if (problem) throw new ConfigError(problem);
+}
+
+type TestHooks = { now?: unknown; crashAt?: unknown; pauseAt?: unknown; pauseUntil?: unknown };
+
+/** The sentence refusing the test hooks set for production (refuseTestHooks), or null. */
+function testHooksProblem(hooks: TestHooks, environment: Environment): string | null {
+  if (environment !== 'R') return null;
   const set = (
     [
       ['MAILLON_NOW', hooks.now],
@@ -180,10 +200,8 @@ export function refuseTestHooks(hooks: { now?: unknown; crashAt?: unknown; pause
   )
     .filter(([, value]) => value !== undefined)
     .map(([name]) => name);
-  if (set.length === 0) return;
-  throw new ConfigError(
-    `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} for tests only and may not be set for production (environment R): unset ${set.length === 1 ? 'it' : 'them'} and start again.`,
-  );
+  if (set.length === 0) return null;
+  return `${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} for tests only and may not be set for production (environment R): unset ${set.length === 1 ? 'it' : 'them'} and start again.`;
 }
 
 /** Parses an environment letter given on the command line. */

@@ -83,14 +83,19 @@ export const fundEnvShape = {
 /** The identity variables as parsed (each undefined when not set). */
 export type FundEnv = { [K in keyof typeof fundEnvShape]?: string | undefined };
 
-/** A further-language block: all three variables or none; the missing ones are named in `problems`. */
-function block(env: FundEnv, suffix: 'FR' | 'DE', problems: string[]): FundNameBlock | null {
+/**
+ * A further-language block: all three variables or none; the missing ones are named in `problems`
+ * (a variable in `refused`, already named as invalid, is not said to be missing too).
+ */
+function block(env: FundEnv, suffix: 'FR' | 'DE', problems: string[], refused: ReadonlySet<string>): FundNameBlock | null {
   const names = [`MAILLON_FUND_NAME_${suffix}`, `MAILLON_FUND_STREET_${suffix}`, `MAILLON_FUND_CITY_${suffix}`] as const;
   const [name, street, city] = names.map((n) => env[n]);
   if (name === undefined && street === undefined && city === undefined) return null;
   if (name === undefined || street === undefined || city === undefined) {
-    const missing = names.filter((n) => env[n] === undefined);
-    problems.push(`${missing.join(', ')}: not set, while the ${suffix === 'FR' ? 'French' : 'German'} block is (set all three of ${names.join(', ')} or none)`);
+    const missing = names.filter((n) => env[n] === undefined && !refused.has(n));
+    if (missing.length > 0) {
+      problems.push(`${missing.join(', ')}: not set, while the ${suffix === 'FR' ? 'French' : 'German'} block is (set all three of ${names.join(', ')} or none)`);
+    }
     return null;
   }
   return { name, street, city };
@@ -98,10 +103,12 @@ function block(env: FundEnv, suffix: 'FR' | 'DE', problems: string[]): FundNameB
 
 /**
  * The fund's identity from the parsed variables: the placeholder of each one not set (T and S),
- * or a ConfigError naming every variable at fault: an incomplete French or German block, and in
- * production (R) a variable not set or set to a placeholder that cannot be real.
+ * and a sentence for each fault, naming every variable at fault: an incomplete French or German
+ * block, and in production (R) a variable not set or set to a placeholder that cannot be real.
+ * `refused` are the variables the configuration already refuses as invalid (given here as not
+ * set): they are not named again.
  */
-export function fundIdentityFrom(env: FundEnv, environment: 'R' | 'T' | 'S'): FundIdentity {
+export function checkFundIdentity(env: FundEnv, environment: 'R' | 'T' | 'S', refused: ReadonlySet<string> = new Set()): { fund: FundIdentity; problems: string[] } {
   const problems: string[] = [];
   const placeholders: string[] = [];
   const value = (name: Required): string => {
@@ -120,13 +127,20 @@ export function fundIdentityFrom(env: FundEnv, environment: 'R' | 'T' | 'S'): Fu
     contact: value('MAILLON_FUND_CONTACT'),
     language: value('MAILLON_FUND_LANGUAGE') as Language,
     email: value('MAILLON_FUND_EMAIL'),
-    fr: block(env, 'FR', problems),
-    de: block(env, 'DE', problems),
+    fr: block(env, 'FR', problems, refused),
+    de: block(env, 'DE', problems, refused),
     placeholders,
   };
-  const production = environment === 'R' ? placeholderProblem(fund) : null;
-  if (problems.length > 0) throw new ConfigError(`The fund's identity is incomplete: ${problems.join('; ')}. Fix these environment variables and start again.`);
-  if (production) throw new ConfigError(`${production} MAILLON_ENV is R.`);
+  const sentences = problems.length > 0 ? [`The fund's identity is incomplete: ${problems.join('; ')}. Fix these environment variables and start again.`] : [];
+  const production = environment === 'R' ? placeholderProblem({ ...fund, placeholders: placeholders.filter((n) => !refused.has(n)) }) : null;
+  if (production) sentences.push(`${production} MAILLON_ENV is R.`);
+  return { fund, problems: sentences };
+}
+
+/** The fund's identity from the parsed variables, or a ConfigError naming every variable at fault (checkFundIdentity). */
+export function fundIdentityFrom(env: FundEnv, environment: 'R' | 'T' | 'S'): FundIdentity {
+  const { fund, problems } = checkFundIdentity(env, environment);
+  if (problems.length > 0) throw new ConfigError(problems.join(' '));
   return fund;
 }
 
