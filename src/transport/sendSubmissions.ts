@@ -1,21 +1,19 @@
-import pRetry from 'p-retry';
 import type { Clock } from '../clock/clock.js';
 import type { Environment } from '../domain/environment.js';
 import { z } from 'zod';
-import { type Pool, withTransaction } from '../db/database.js';
+import type { Pool } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
-import { ConfigError, TransportError } from '../errors/errors.js';
 import type { Logger } from '../log/logger.js';
 import { withSubmissionLock } from '../ledger/locks.js';
-import { readRejectedBase, rejectedBaseSql } from '../ledger/rejectedBase.js';
+import { readRejectedBase } from '../ledger/rejectedBase.js';
 import { ledgerId, submissionFilesColumns } from '../ledger/rowSchemas.js';
-import { transitionSubmission } from '../ledger/transitions.js';
 import { versionsAround } from '../ledger/versionsAround.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import { brusselsDate, type LocalDate } from '../period/localDate.js';
-import type { Endpoint, Endpoints } from './receivers.js';
-import { createSessionPool, type SessionPool } from './sessionPool.js';
-import { type LocalPart, type UploadStep, uploadSubmission } from './uploadSubmission.js';
+import { type ClosedPeriod, deliverSubmission, type SendScope } from './deliverSubmission.js';
+import type { Endpoints } from './receivers.js';
+import { createSessionPool } from './sessionPool.js';
+import type { UploadStep } from './uploadSubmission.js';
 
 /** What sending needs. */
 export interface SendDeps {
@@ -47,7 +45,8 @@ export interface SendOutcome {
   go: string;
   /**
    * `waiting`: an earlier version of the same period for the same receiver is not delivered yet;
-   * `closed`: its period is past its closing date, not sent; `rejected-base`: it builds on a version
+   * `closed`: its period is past its closing date and its receiver does not have it (its GO never
+   * got past its temporary name), not sent; `rejected-base`: it builds on a version
    * its receiver rejected after it was written, not sent (cancel it, then run the period again);
    * `cancel-started`: a cancel of it started writing its TD file and did not finish: never sent,
    * `maillon cancel` completes it.
@@ -75,7 +74,9 @@ type SubmissionRow = z.output<typeof SubmissionRow>;
  * or replacement waits while an earlier version of its period for the same receiver is not
  * delivered (failed, or being sent by another process): the next send delivers both in order.
  * One built on a version its receiver rejected after it was written is not sent (`rejected-base`).
- * A submission of a period closed today (`closedOn`) is not sent: its receiver would refuse it.
+ * A submission of a period closed today (`closedOn`) is not sent: its receiver would refuse it;
+ * unless its GO was started (the receiver may hold it): it is then recorded as sent when its GO is
+ * on the server or was taken.
  */
 export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): Promise<SendOutcome[]> {
   const rows = await queryRows(
@@ -89,16 +90,16 @@ export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): 
   );
   const outcomes: SendOutcome[] = [];
   // One session per server for the whole send, not one per submission (docs/decisions/0020-one-sftp-session-per-send.md).
-  const sessions = createSessionPool();
+  const scope: SendScope = { sessions: createSessionPool() };
   try {
-    for (const row of rows) outcomes.push(await sendOne(deps, sessions, row));
+    for (const row of rows) outcomes.push(await sendOne(deps, scope, row));
   } finally {
-    await sessions.closeAll();
+    await scope.sessions.closeAll();
   }
   return outcomes;
 }
 
-async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow): Promise<SendOutcome> {
+async function sendOne(deps: SendDeps, scope: SendScope, row: SubmissionRow): Promise<SendOutcome> {
   const id = row.submission_id;
   const go = formatBatchFileName({
     kind: 'GO',
@@ -110,11 +111,16 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
     parts: row.parts,
   });
   // Its receiver would refuse it: it is not sent, and stays written until an operator cancels it.
-  const closed = deps.closedOn?.(row.flow, row.period, brusselsDate(deps.clock.now())) ?? null;
-  if (closed !== null) {
-    const reason = `${row.flow} ${row.period} is closed: its receiver accepts no file for it after ${closed}, so it was not sent. Withdraw it: maillon cancel ${id}`;
-    return { submissionId: id, receiver: row.receiver, go, result: 'closed', reason };
-  }
+  // Unless its GO was started: the receiver may have it, and deliver records it as sent then.
+  const closedAfter = deps.closedOn?.(row.flow, row.period, brusselsDate(deps.clock.now())) ?? null;
+  const closed: ClosedPeriod | null =
+    closedAfter === null
+      ? null
+      : {
+          closedAfter,
+          reason: `${row.flow} ${row.period} is closed: its receiver accepts no file for it after ${closedAfter}, so it was not sent. Withdraw it: maillon cancel ${id}`,
+        };
+  if (closed && row.go_started_at === null) return { submissionId: id, receiver: row.receiver, go, result: 'closed', reason: closed.reason };
   // A correction or replacement built on a version its receiver rejected since corrects records
   // the receiver never accepted: it is not sent (unless its GO was started: the receiver may have it).
   if (row.go_started_at === null) {
@@ -150,7 +156,8 @@ async function sendOne(deps: SendDeps, sessions: SessionPool, row: SubmissionRow
       const refused = await rejectedBaseOutcome(deps.ledger, row, go);
       if (refused) return refused;
     }
-    return deliver(deps, sessions, { ...row, go_started_at: current.go_started_at }, id, go, current.go_maybe_unwritten);
+    if (closed && current.go_started_at === null) return { submissionId: id, receiver: row.receiver, go, result: 'closed' as const, reason: closed.reason };
+    return deliverSubmission(deps, scope, { ...row, go_started_at: current.go_started_at }, go, current.go_maybe_unwritten, closed);
   });
   return locked.busy ? { submissionId: id, receiver: row.receiver, go, result: 'skipped-locked' } : locked.value;
 }
@@ -171,108 +178,4 @@ async function rejectedBaseOutcome(ledger: Pool, row: SubmissionRow, go: string)
 async function earlierUndelivered(ledger: Pool, id: number): Promise<number | null> {
   const { earlier } = await versionsAround(ledger, id);
   return earlier.find((v) => v.state === 'written')?.submissionId ?? null;
-}
-
-async function deliver(deps: SendDeps, sessions: SessionPool, row: SubmissionRow, id: number, go: string, goMaybeUnwritten: boolean): Promise<SendOutcome> {
-  let endpoint: Endpoint;
-  try {
-    endpoint = deps.endpoints.forReceiver(row.receiver);
-  } catch (err) {
-    // A receiver missing from the receivers file fails its own submissions only: the others are
-    // sent. Nothing was tried, so no transfer attempt is recorded; the next send tries again.
-    if (!(err instanceof ConfigError)) throw err;
-    deps.logger.error({ submissionId: id, receiver: row.receiver, err }, 'submission not sent');
-    return { submissionId: id, receiver: row.receiver, go, result: 'failed', error: err.message, cause: 'configuration' };
-  }
-  const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
-  const files = await queryRows(
-    deps.ledger,
-    `SELECT name, path, bytes, sha256 FROM maillon.files WHERE submission_id = $1 AND kind IN ('FI', 'FS') ORDER BY part, kind`,
-    [id],
-    z.object({ name: z.string(), path: z.string(), bytes: z.string(), sha256: z.string() }),
-  );
-  const parts: LocalPart[] = files.map((f) => ({ name: f.name, localPath: f.path, bytes: Number(f.bytes), sha256: f.sha256 }));
-  const log = deps.logger.child({ submissionId: id, receiver: row.receiver, server });
-  let goStarted = row.go_started_at !== null;
-  try {
-    await pRetry(
-      async () => {
-        const attempt = await queryFirst(
-          deps.ledger,
-          'INSERT INTO maillon.transfer_attempts (submission_id, started_at, server) VALUES ($1, $2, $3) RETURNING attempt_id',
-          [id, deps.clock.now(), server],
-          z.object({ attempt_id: ledgerId }),
-        );
-        const attemptId = attempt!.attempt_id;
-        try {
-          const session = await sessions.acquire(endpoint, deps.passphrase(endpoint.passphraseEnv));
-          try {
-            const transcript = await uploadSubmission(session, endpoint.inDir, parts, go, {
-              goStarted,
-              goMaybeUnwritten,
-              ...(deps.onStep ? { step: deps.onStep } : {}),
-              beforeGo: async () => {
-                // The point of no return: not once the submission is no longer written, nor once a cancel
-                // of it started, nor built on a version rejected since.
-                const started = await deps.ledger.query(
-                  `UPDATE maillon.submissions s SET go_started_at = $2 WHERE s.submission_id = $1 AND s.state = 'written' AND s.td_started_at IS NULL AND (s.go_started_at IS NOT NULL OR cardinality(${rejectedBaseSql('s')}) = 0)`,
-                  [id, deps.clock.now()],
-                );
-                if (started.rowCount === 0) {
-                  throw new TransportError(
-                    `Submission #${id} is no longer written in the ledger, a cancel of it has started, or a version it builds on was rejected meanwhile; its GO was not written.`,
-                    false,
-                  );
-                }
-                goStarted = true;
-              },
-            });
-            await withTransaction(deps.ledger, async (tx) => {
-              const at = deps.clock.now();
-              await tx.query(`UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'sent', host_key = $3, detail = $4 WHERE attempt_id = $1`, [
-                attemptId,
-                at,
-                session.fingerprint,
-                JSON.stringify(transcript),
-              ]);
-              const moved = await transitionSubmission(tx, {
-                submissionId: id,
-                from: ['written'],
-                to: 'sent',
-                at,
-                event: { kind: 'sent', detail: { go, server, hostKey: session.fingerprint, transcript } },
-              });
-              // Only a reply read meanwhile (the GO was already there) can have moved it: it went further.
-              if (!moved) log.warn({ go }, 'submission was no longer written when its delivery was recorded');
-            });
-            log.info({ go, files: transcript.files.map((f) => `${f.name}:${f.action}`), goFile: transcript.go }, 'submission sent');
-          } catch (err) {
-            // The session may be half-dead: the next attempt, or the next submission, opens a new one.
-            await sessions.discard(endpoint);
-            throw err;
-          }
-        } catch (err) {
-          await deps.ledger.query(`UPDATE maillon.transfer_attempts SET finished_at = $2, outcome = 'failed', error = $3 WHERE attempt_id = $1`, [
-            attemptId,
-            deps.clock.now(),
-            (err as Error).message.slice(0, 2000),
-          ]);
-          throw err;
-        }
-      },
-      {
-        retries: endpoint.retries,
-        factor: 2,
-        minTimeout: deps.backoffMs ?? 1000,
-        maxTimeout: (deps.backoffMs ?? 1000) * 32,
-        randomize: true,
-        shouldRetry: ({ error }) => error instanceof TransportError && error.retryable,
-        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => log.warn({ attempt: attemptNumber, retriesLeft, err: error }, 'transfer attempt failed'),
-      },
-    );
-    return { submissionId: id, receiver: row.receiver, go, result: 'sent' };
-  } catch (err) {
-    log.error({ err }, 'submission not sent');
-    return { submissionId: id, receiver: row.receiver, go, result: 'failed', error: (err as Error).message };
-  }
 }

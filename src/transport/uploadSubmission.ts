@@ -33,6 +33,11 @@ export interface GoLedger {
    * writing its temporary file: absent from the server, it may never have been written.
    */
   goMaybeUnwritten?: boolean;
+  /**
+   * Called once it is known that the receiver neither has the GO nor took it, before anything is
+   * written or renamed: a throw leaves the server as it is (a period closed meanwhile).
+   */
+  beforeDelivering?(): void | Promise<void>;
   /** Records (durably) that the GO is written under its temporary name and about to be renamed. */
   beforeGo(): Promise<void>;
   /** Called at each step (the crash and stop tests act there). */
@@ -70,6 +75,7 @@ export async function uploadSubmission(s: SftpSession, inDir: string, parts: rea
     transcript.go = 'consumed';
     return transcript;
   }
+  await ledger.beforeDelivering?.();
   for (const p of parts) transcript.files.push(await uploadPart(s, inDir, p, ledger.step));
   if (!staged) {
     // A temporary GO of an attempt killed before it was recorded as started: never renamed.
