@@ -6,6 +6,7 @@ import { ConfigError, PeriodClosedError, TransportError } from '../errors/errors
 import { rejectedBaseSql } from '../ledger/rejectedBase.js';
 import { ledgerId } from '../ledger/rowSchemas.js';
 import { transitionSubmission } from '../ledger/transitions.js';
+import { readClientKey } from './clientKey.js';
 import type { Endpoint } from './receivers.js';
 import type { SendDeps, SendOutcome } from './sendSubmissions.js';
 import type { SessionPool } from './sessionPool.js';
@@ -51,6 +52,14 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
   }
   const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
   const log = deps.logger.child({ submissionId: id, receiver: row.receiver, server });
+  try {
+    // A key that cannot be used fails every attempt alike: nothing is tried, as for a missing endpoint.
+    readClientKey(endpoint, deps.passphrase(endpoint.passphraseEnv));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    log.error({ err }, 'submission not sent');
+    return { ...base, result: 'failed', error: err.message, cause: 'configuration' };
+  }
   const files = await queryRows(
     deps.ledger,
     `SELECT name, path, bytes, sha256 FROM maillon.files WHERE submission_id = $1 AND kind IN ('FI', 'FS') ORDER BY part, kind`,
@@ -151,6 +160,7 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
       return { ...base, result: 'closed', reason: err.message };
     }
     log.error({ err }, 'submission not sent');
+    if (err instanceof ConfigError) return { ...base, result: 'failed', error: err.message, cause: 'configuration' };
     return { ...base, result: 'failed', error: (err as Error).message };
   }
 }

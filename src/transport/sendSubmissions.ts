@@ -55,7 +55,10 @@ export interface SendOutcome {
   error?: string;
   /** Why a submission waits or was not sent. */
   reason?: string;
-  /** `configuration`: a failure the receivers file causes (no endpoint for the receiver), nothing tried. */
+  /**
+   * `configuration`: a failure the receivers file causes (no endpoint for the receiver, a private
+   * key that cannot be used: its passphrase missing or wrong), nothing tried.
+   */
   cause?: 'configuration';
 }
 

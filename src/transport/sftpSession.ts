@@ -4,7 +4,8 @@ import type { SFTPWrapper } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import { TransportError } from '../errors/errors.js';
 import { hostKeyFingerprint } from './hostKey.js';
-import { type Endpoint, readPrivateKey } from './receivers.js';
+import { readClientKey } from './clientKey.js';
+import type { Endpoint } from './receivers.js';
 import { putHashed, readHashed, type TransferResult } from './sftpTransfer.js';
 
 /**
@@ -38,10 +39,11 @@ export interface SftpSession {
 /**
  * Opens a session: TCP with no Nagle delay (with it every round trip waits for a delayed ACK), key
  * authentication only, the host key checked against the pinned fingerprint before anything is
- * sent. A mismatch or a refused key is not retryable; network failures are.
+ * sent. A private key that cannot be used (its passphrase missing or wrong) is a ConfigError,
+ * before any connection; a host key mismatch or a refused key is not retryable; network failures are.
  */
 export async function openSftpSession(endpoint: Endpoint, passphrase: string | undefined): Promise<SftpSession> {
-  const privateKey = readPrivateKey(endpoint.privateKeyPath);
+  const privateKey = readClientKey(endpoint, passphrase);
   // The library's default listeners print the connection's end and close with console.log (on
   // stdout, before a --json document): every failure is reported by the operation that meets it.
   const quiet = (): void => undefined;
