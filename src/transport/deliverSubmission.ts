@@ -16,6 +16,11 @@ import { type LocalPart, uploadSubmission } from './uploadSubmission.js';
 export interface SendScope {
   /** One session per server for the whole send (docs/decisions/0020-one-sftp-session-per-send.md). */
   sessions: SessionPool;
+  /**
+   * The servers (`user@host:port`) a submission of this send could not connect to after all its
+   * retries: the submissions after it for the same server are not tried.
+   */
+  unreachable: Map<string, { submissionId: number; attempts: number; error: string }>;
 }
 
 /** The submission to deliver, as sendSubmissions read it under its lock. */
@@ -52,6 +57,13 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
   }
   const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
   const log = deps.logger.child({ submissionId: id, receiver: row.receiver, server });
+  const down = scope.unreachable.get(server);
+  if (down) {
+    // Its retries would cost as much as the first one's, to the same end: the next send tries again.
+    const error = `Not tried: the SFTP server ${server} could not be reached for submission #${down.submissionId} in this send (${down.attempts} attempt(s); the last: ${down.error}). The next send tries again.`;
+    log.error({ go, unreachableSince: down.submissionId }, 'submission not sent: its server is unreachable');
+    return { ...base, result: 'failed', error, reason: `the SFTP server ${server} is unreachable: not tried` };
+  }
   try {
     // A key that cannot be used fails every attempt alike: nothing is tried, as for a missing endpoint.
     readClientKey(endpoint, deps.passphrase(endpoint.passphraseEnv));
@@ -69,9 +81,14 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
   const parts: LocalPart[] = files.map((f) => ({ name: f.name, localPath: f.path, bytes: Number(f.bytes), sha256: f.sha256 }));
   const { sessions } = scope;
   let goStarted = row.go_started_at !== null;
+  // Whether the last attempt got a session: a failure before it is the server's, not the upload's.
+  let connected = false;
+  let attempts = 0;
   try {
     await pRetry(
       async () => {
+        connected = false;
+        attempts++;
         const attempt = await queryFirst(
           deps.ledger,
           'INSERT INTO maillon.transfer_attempts (submission_id, started_at, server) VALUES ($1, $2, $3) RETURNING attempt_id',
@@ -81,6 +98,7 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
         const attemptId = attempt!.attempt_id;
         try {
           const session = await sessions.acquire(endpoint, deps.passphrase(endpoint.passphraseEnv));
+          connected = true;
           try {
             const transcript = await uploadSubmission(session, endpoint.inDir, parts, go, {
               goStarted,
@@ -161,6 +179,7 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
     }
     log.error({ err }, 'submission not sent');
     if (err instanceof ConfigError) return { ...base, result: 'failed', error: err.message, cause: 'configuration' };
+    if (!connected && err instanceof TransportError && err.retryable) scope.unreachable.set(server, { submissionId: id, attempts, error: err.message });
     return { ...base, result: 'failed', error: (err as Error).message };
   }
 }

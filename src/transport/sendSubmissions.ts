@@ -79,7 +79,8 @@ type SubmissionRow = z.output<typeof SubmissionRow>;
  * One built on a version its receiver rejected after it was written is not sent (`rejected-base`).
  * A submission of a period closed today (`closedOn`) is not sent: its receiver would refuse it;
  * unless its GO was started (the receiver may hold it): it is then recorded as sent when its GO is
- * on the server or was taken.
+ * on the server or was taken. Once a submission could not connect to its server after all its
+ * retries, the others for that server are not tried in this send (`failed`, naming it unreachable).
  */
 export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): Promise<SendOutcome[]> {
   const rows = await queryRows(
@@ -93,7 +94,7 @@ export async function sendSubmissions(deps: SendDeps, filter: SendFilter = {}): 
   );
   const outcomes: SendOutcome[] = [];
   // One session per server for the whole send, not one per submission (docs/decisions/0020-one-sftp-session-per-send.md).
-  const scope: SendScope = { sessions: createSessionPool() };
+  const scope: SendScope = { sessions: createSessionPool(), unreachable: new Map() };
   try {
     for (const row of rows) outcomes.push(await sendOne(deps, scope, row));
   } finally {
