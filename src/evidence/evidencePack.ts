@@ -7,11 +7,14 @@ import type { Pool } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
 import { extractBatches } from '../extract/extractRows.js';
 import { isFinal } from '../ledger/transitions.js';
+import { MaillonError } from '../errors/errors.js';
 import { moveToOrphans } from '../system/orphans.js';
 import { anchorPack } from './packAnchor.js';
+import { checkOwnPack, packStanding } from './packOwnership.js';
 import { createPackWriter, json, makeReadOnly, type ManifestEntry, type PackWriter } from './packWriter.js';
 import { readReplies, writeReplies } from './packReplies.js';
 import { addendaFolder, writeAddenda } from './replyAddenda.js';
+import { makeWritable } from './staleTemps.js';
 
 export type { ManifestEntry };
 
@@ -75,6 +78,15 @@ export function packFolder(evidenceDir: string, flow: string, period: string, en
   return path.join(evidenceDir, flow, period, env, `submission-${submissionId}`);
 }
 
+/** A folder that stood under a pack's name, not this submission's, moved into `.orphans/` (`to`). */
+export interface MovedAside {
+  folder: string;
+  to: string;
+}
+
+/** Told of each folder moved aside while a pack is written (the caller says it: a warning). */
+export type OnMovedAside = (moved: MovedAside) => void;
+
 /**
  * Writes the evidence pack of a submission in a final state, once: the exact bytes sent (data
  * and signature files, checked against the ledger's sha256), the SFTP transcript (server, host
@@ -84,12 +96,16 @@ export function packFolder(evidenceDir: string, flow: string, period: string, en
  * file with its sha256. Every file is streamed and hashed in the same pass (memory does not grow
  * with the files or the anomalies). Written in a temporary folder (removed when a step fails), its
  * manifest's sha256 recorded in the ledger as an `evidence_written` event (packAnchor.ts), made
- * read-only, then renamed. Returns the folder, or null when the submission is not final yet. A
- * pack already written is never rewritten: a reply the ledger recorded after it gets its own
- * addendum beside it (replyAddenda.ts). A pack of another submission under the same folder (ids
- * that started again) is moved to `.orphans/` first, with its addenda.
+ * read-only, then renamed. Returns the folder, or null when the submission is not final yet.
+ *
+ * A pack already written is never rewritten: it is checked (checkOwnPack,
+ * EvidenceMismatchError naming the pack and the file when it changed), and a reply the ledger
+ * recorded after it gets its own addendum beside it (replyAddenda.ts). Whose pack a folder under
+ * that name is, the ledger's anchor decides (packStanding): a pack of another submission (ids that
+ * started again after a restore) is moved to `.orphans/` with its addenda, once the new pack is
+ * complete, and `onMovedAside` is told where it went.
  */
-export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submissionId: number, clock: Clock): Promise<string | null> {
+export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submissionId: number, clock: Clock, onMovedAside: OnMovedAside = () => undefined): Promise<string | null> {
   const sub = await queryFirst(
     ledger,
     `SELECT submission_id, run_id, flow, period, environment, receiver, sender, purpose, to_char(creation_date, 'YYYY-MM-DD') AS creation_date,
@@ -98,36 +114,51 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
     SubmissionRow,
   );
   if (!sub || !isFinal(sub.state)) return null;
+  return writeLocked(ledger, evidenceDir, sub, clock, onMovedAside);
+}
+
+/** writeEvidencePack, the submission's evidence lock held. */
+async function writeLocked(ledger: Pool, evidenceDir: string, sub: SubmissionRow, clock: Clock, onMovedAside: OnMovedAside): Promise<string> {
+  const submissionId = Number(sub.submission_id);
   const folder = packFolder(evidenceDir, sub.flow, sub.period, sub.environment, submissionId);
   const label = `${sub.flow}.${sub.period}.${sub.environment}.submission-${sub.submission_id}`;
-  if (existsSync(folder)) {
-    if (await isPackOf(folder, sub)) {
-      const dataFiles = await queryRows(ledger, `SELECT name FROM maillon.files WHERE submission_id = $1 AND kind = 'FI'`, [submissionId], z.object({ name: z.string() }));
-      await writeAddenda(
-        ledger,
-        folder,
-        { submission_id: sub.submission_id, created_at: sub.created_at, state: sub.state },
-        dataFiles.map((f) => f.name),
-        clock,
-      );
-      return folder;
-    }
-    await moveToOrphans(evidenceDir, folder, label);
+  const foreign = existsSync(folder) && (await packStanding(ledger, folder, sub)) === 'foreign';
+  if (existsSync(folder) && !foreign) {
+    const inPack = await checkOwnPack(ledger, folder, submissionId);
+    const dataFiles = await queryRows(ledger, `SELECT name FROM maillon.files WHERE submission_id = $1 AND kind = 'FI'`, [submissionId], z.object({ name: z.string() }));
+    await writeAddenda(
+      ledger,
+      folder,
+      { submission_id: sub.submission_id, created_at: sub.created_at, state: sub.state },
+      inPack,
+      dataFiles.map((f) => f.name),
+      clock,
+    );
+    return folder;
   }
-  // Addenda without their pack are another submission's, or follow a pack removed: the new pack holds every reply.
-  if (existsSync(addendaFolder(folder))) await moveToOrphans(evidenceDir, addendaFolder(folder), `${label}.addenda`);
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });
   const tmp = await fs.mkdtemp(path.join(path.dirname(folder), `.submission-${submissionId}-`));
   try {
-    const manifest = await fillPack(ledger, createPackWriter(tmp), sub, submissionId);
+    const manifest = await fillPack(ledger, createPackWriter(tmp), sub, folder);
     await anchorPack(ledger, clock, submissionId, path.basename(folder), manifest);
+    await makeReadOnly(tmp);
+    // Only now, the new pack complete: a pack of another submission under its name is moved aside.
+    if (foreign) await moveAside(evidenceDir, folder, label, onMovedAside);
+    // Addenda without their pack are another submission's, or follow a pack removed: the new pack holds every reply.
+    if (existsSync(addendaFolder(folder))) await moveAside(evidenceDir, addendaFolder(folder), `${label}.addenda`, onMovedAside);
+    await fs.rename(tmp, folder);
   } catch (err) {
+    // Made read-only before its rename: made writable again to be removed.
+    await makeWritable(tmp);
     await fs.rm(tmp, { recursive: true, force: true });
     throw err;
   }
-  await makeReadOnly(tmp);
-  await fs.rename(tmp, folder);
   return folder;
+}
+
+async function moveAside(evidenceDir: string, folder: string, label: string, onMovedAside: OnMovedAside): Promise<void> {
+  const to = await moveToOrphans(evidenceDir, folder, label);
+  if (to) onMovedAside({ folder, to });
 }
 
 /**
@@ -135,46 +166,21 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
  * when a reply about that file is recorded, whatever its outcome, so that a reply recorded after
  * the pack gets its addendum then. Nothing for a file the ledger does not know.
  */
-export async function writeEvidenceOfFile(ledger: Pool, evidenceDir: string, fileName: string, clock: Clock): Promise<void> {
+export async function writeEvidenceOfFile(ledger: Pool, evidenceDir: string, fileName: string, clock: Clock, onMovedAside?: OnMovedAside): Promise<void> {
   const subs = await queryRows(ledger, `SELECT DISTINCT submission_id FROM maillon.files WHERE name = $1 ORDER BY submission_id`, [fileName], z.object({ submission_id: z.string() }));
-  for (const s of subs) await writeEvidencePack(ledger, evidenceDir, Number(s.submission_id), clock);
-}
-
-/**
- * True when the pack in `folder` is this submission's: its transcript names the same submission,
- * created at the same instant. Submission ids start again in a ledger restored from an older
- * backup: such a pack is of another submission.
- */
-async function isPackOf(folder: string, sub: SubmissionRow): Promise<boolean> {
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(folder, 'transcript.json'), 'utf8');
-  } catch (err) {
-    // No transcript: not a pack of ours. Any other failure to read is not a verdict on the pack.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-  let t: { submission?: { submission_id?: unknown; created_at?: unknown } } | null;
-  try {
-    t = JSON.parse(text) as typeof t;
-  } catch {
-    return false;
-  }
-  return t?.submission?.submission_id === sub.submission_id && t.submission.created_at === sub.created_at.toISOString();
+  for (const s of subs) await writeEvidencePack(ledger, evidenceDir, Number(s.submission_id), clock, onMovedAside);
 }
 
 /** Fills the pack's folder; returns the bytes of its manifest.json. */
-async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, submissionId: number): Promise<Buffer> {
+async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, folder: string): Promise<Buffer> {
+  const submissionId = Number(sub.submission_id);
   const files = await queryRows(
     ledger,
     `SELECT name, kind, part, path, bytes, sha256, ack_state, ack_errors, noti_state FROM maillon.files WHERE submission_id = $1 ORDER BY part, kind`,
     [submissionId],
     FileRow,
   );
-  for (const f of files) {
-    const copied = await pack.copy(`sent/${f.name}`, f.path);
-    if (copied.sha256 !== f.sha256) throw new Error(`the outbox file ${f.path} no longer matches its sha256 in the ledger; the evidence pack was not written`);
-  }
+  for (const f of files) await copySent(pack, f, folder);
   const attempts = await queryRows(
     ledger,
     `SELECT attempt_id, started_at, finished_at, outcome, server, host_key, detail, error FROM maillon.transfer_attempts WHERE submission_id = $1 ORDER BY attempt_id`,
@@ -192,6 +198,25 @@ async function fillPack(ledger: Pool, pack: PackWriter, sub: SubmissionRow, subm
   const manifest = json(pack.entries);
   await fs.writeFile(path.join(pack.folder, 'manifest.json'), manifest, { mode: 0o400 });
   return manifest;
+}
+
+/** Copies a file sent into the pack, refused (MaillonError naming the pack and the outbox file) when it is gone or changed. */
+async function copySent(pack: PackWriter, f: { name: string; path: string; sha256: string }, folder: string): Promise<void> {
+  let copied: ManifestEntry;
+  try {
+    copied = await pack.copy(`sent/${f.name}`, f.path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new MaillonError(
+      `The outbox file ${f.path}, the bytes sent as ${f.name}, is gone (archived or removed); the evidence pack ${folder} was not written. Put the file back where the ledger recorded it (from a backup), then write the pack again (maillon evidence).`,
+      { cause: err },
+    );
+  }
+  if (copied.sha256 !== f.sha256) {
+    throw new MaillonError(
+      `The outbox file ${f.path} no longer matches its sha256 in the ledger; the evidence pack was not written (${folder}). Put back the bytes sent as ${f.name} (from a backup), then write the pack again (maillon evidence).`,
+    );
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Pool } from '../db/database.js';
 import { type EvidenceMismatchError, UsageError } from '../errors/errors.js';
 import { readPeriodView } from '../ledger/periodView.js';
 import { checkOutputFolder } from '../system/outputFile.js';
-import { packFolder, writeEvidencePack } from './evidencePack.js';
+import { type MovedAside, packFolder, writeEvidencePack } from './evidencePack.js';
 import { addendaFolder, addendumReplyId } from './replyAddenda.js';
 import { hashing, type ManifestEntry } from './packWriter.js';
 import { expectedHashes, ledgerHashes, listFiles, packMismatch } from './verifyPack.js';
@@ -45,6 +45,8 @@ export interface EvidenceExport {
   pending: { submissionId: number; state: string }[];
   /** Folders of the packs and addenda exported without an anchor in the ledger (written before maillon anchored them). */
   unanchored: string[];
+  /** Folders of another submission found under a pack's name (ids that started again after a restore), moved into `.orphans/`. */
+  movedAside: MovedAside[];
 }
 
 /**
@@ -68,10 +70,11 @@ export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: st
   const anchors: ExportedAnchor[] = [];
   const unanchored: string[] = [];
   const pending: EvidenceExport['pending'] = [];
+  const movedAside: MovedAside[] = [];
   let packs = 0;
   for (const s of subs) {
     const id = s.id;
-    const folder = (await writeEvidencePack(ledger, evidenceDir, id, clock)) ?? null;
+    const folder = (await writeEvidencePack(ledger, evidenceDir, id, clock, (m) => movedAside.push(m))) ?? null;
     if (!folder) {
       pending.push({ submissionId: id, state: s.state });
       continue;
@@ -83,7 +86,7 @@ export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: st
     unanchored.push(...pack.unanchored);
   }
   await writeZip(zipPath, entries, (files) => Buffer.from(`${JSON.stringify({ flow, period, environment: env, files, pending, anchors }, null, 2)}\n`));
-  return { zip: zipPath, packs, pending, unanchored };
+  return { zip: zipPath, packs, pending, unanchored, movedAside };
 }
 
 /**
@@ -115,6 +118,7 @@ async function packEntries(ledger: Pool, folder: string, id: number): Promise<{ 
     const dir = path.join(addenda, name);
     const held = await add(dir, `submission-${id}.addenda/${name}`, false);
     if (replyId === null || held.length !== 1 || held[0] !== replyId) throw packMismatch(dir, 'replies.json', `what an addendum holds: the one reply its name says, reply #${replyId ?? '?'}`);
+    if (carried.has(replyId)) throw packMismatch(dir, 'replies.json', `what an addendum holds: a reply recorded after the pack, and the pack already carries reply #${replyId}`);
     carried.add(replyId);
   }
   for (const [replyId, name] of hashes.replyNames) {

@@ -35,11 +35,13 @@ export interface PackWriter {
 
 export function createPackWriter(folder: string): PackWriter {
   const entries: ManifestEntry[] = [];
-  const put = async (rel: string, source: Readable, keep: (e: ManifestEntry) => boolean = () => true): Promise<ManifestEntry & { kept: boolean }> => {
+  // The source is opened only once the pipeline watches it: a file that cannot be opened fails the
+  // copy, rather than erroring on a stream nobody listens to yet (an uncaught exception).
+  const put = async (rel: string, source: () => Readable, keep: (e: ManifestEntry) => boolean = () => true): Promise<ManifestEntry & { kept: boolean }> => {
     const target = path.join(folder, rel);
     await fs.mkdir(path.dirname(target), { recursive: true });
     const hashed = hashing();
-    await pipeline(source, hashed.stream, createWriteStream(target, { mode: 0o400, flags: 'wx' }));
+    await pipeline(source(), hashed.stream, createWriteStream(target, { mode: 0o400, flags: 'wx' }));
     const entry = { path: rel, ...hashed.result() };
     // Hashed in the same pass as the copy: a copy that must not stay is removed once read.
     if (!keep(entry)) {
@@ -49,7 +51,7 @@ export function createPackWriter(folder: string): PackWriter {
     entries.push(entry);
     return { ...entry, kept: true };
   };
-  const read = (from: string): Readable => createReadStream(from, { highWaterMark: CHUNK });
+  const read = (from: string) => (): Readable => createReadStream(from, { highWaterMark: CHUNK });
   return {
     folder,
     entries,
@@ -59,7 +61,7 @@ export function createPackWriter(folder: string): PackWriter {
     },
     copyIfMatches: (rel, from, expected) => put(rel, read(from), (e) => e.sha256 === expected),
     write: async (rel, content) => {
-      const { kept: _k, ...entry } = await put(rel, Buffer.isBuffer(content) ? Readable.from([content]) : Readable.from(content));
+      const { kept: _k, ...entry } = await put(rel, () => (Buffer.isBuffer(content) ? Readable.from([content]) : Readable.from(content)));
       return entry;
     },
   };

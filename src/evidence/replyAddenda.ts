@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import type { Pool } from '../db/database.js';
 import { anchorPack } from './packAnchor.js';
 import { readReplies, writeReplies } from './packReplies.js';
 import { createPackWriter, json, makeReadOnly } from './packWriter.js';
+import { makeWritable } from './staleTemps.js';
 
 /**
  * Folder of the addenda of a pack (`submission-<id>.addenda/`, beside it): one read-only folder
@@ -35,18 +35,16 @@ export interface AddendumOf {
   state: string;
 }
 
-const PackReplies = z.array(z.object({ reply_id: z.string() }).passthrough());
-
 /**
  * Writes an addendum for every reply the ledger holds about the pack's data files that neither
- * the pack (its replies.json) nor an addendum carries yet: `replies.json` (that one reply, as a
+ * the pack (`inPack`: the reply ids of its replies.json, once the pack was checked, checkOwnPack)
+ * nor an addendum carries yet: `replies.json` (that one reply, as a
  * pack lists its replies, body checked against the ledger's sha256), its body under `replies/`,
  * `addendum.json` (the submission, its state now) and `manifest.json`. Each is written in a
  * temporary folder, its manifest anchored in the ledger, made read-only and renamed, like a pack.
  * Returns the reply ids written.
  */
-export async function writeAddenda(ledger: Pool, pack: string, of: AddendumOf, dataFiles: readonly string[], clock: Clock): Promise<string[]> {
-  const inPack = PackReplies.parse(JSON.parse(await fs.readFile(path.join(pack, 'replies.json'), 'utf8'))).map((r) => r.reply_id);
+export async function writeAddenda(ledger: Pool, pack: string, of: AddendumOf, inPack: readonly string[], dataFiles: readonly string[], clock: Clock): Promise<string[]> {
   const dir = addendaFolder(pack);
   const covered = new Set([...inPack, ...(existsSync(dir) ? (await fs.readdir(dir)).map(addendumReplyId).filter((id) => id !== null) : [])]);
   const missing = (await readReplies(ledger, dataFiles)).filter((r) => !covered.has(r.reply_id));
@@ -65,7 +63,7 @@ export async function writeAddenda(ledger: Pool, pack: string, of: AddendumOf, d
       await fs.rename(tmp, path.join(dir, `reply-${reply.reply_id}`));
     } catch (err) {
       // Made read-only before its rename: made writable again to be removed.
-      for (const d of [path.join(tmp, 'replies'), tmp]) await fs.chmod(d, 0o700).catch(() => undefined);
+      await makeWritable(tmp);
       await fs.rm(tmp, { recursive: true, force: true });
       // Another process wrote the same addendum meanwhile: it stands.
       if ((err as NodeJS.ErrnoException).code === 'ENOTEMPTY' || (err as NodeJS.ErrnoException).code === 'EEXIST') continue;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { career } from '../../pipelines/career.js';
 import { fixedClock } from '../../src/clock/clock.js';
-import { packFolder, writeEvidencePack, type ManifestEntry } from '../../src/evidence/evidencePack.js';
+import { type MovedAside, packFolder, writeEvidencePack, type ManifestEntry } from '../../src/evidence/evidencePack.js';
 import { exportEvidence } from '../../src/evidence/exportEvidence.js';
 import { EvidenceMismatchError } from '../../src/errors/errors.js';
 import { createFlowFixture, type FlowFixture } from '../helpers/flowFixture.js';
@@ -117,13 +117,14 @@ describe('evidence packs, written and exported by streaming', () => {
     const first = await sha(zip);
     await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', zip, clock)).rejects.toThrow(`${zip} already exists: an evidence export is never replaced`);
     expect(await sha(zip)).toBe(first);
-    // The last file of the zip changed since its pack was written: the export fails once most of the zip is written.
-    const last = path.join(packFolder(evidence, 'career', '2026-Q3', 'T', 1), 'transcript.json');
+    // A late file of the zip (the bytes sent, never read before they are zipped) changed since its pack was written: the export fails once most of the zip is written.
+    const pack = packFolder(evidence, 'career', '2026-Q3', 'T', 1);
+    const last = path.join(pack, 'sent', (await fs.readdir(path.join(pack, 'sent')))[0]!);
     const saved = await fs.readFile(last);
     await fs.appendFile(last, ' ');
     const failed = path.join(path.dirname(fx.outbox), 'failed.zip');
     try {
-      await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', failed, clock)).rejects.toThrow(/transcript.json has the sha256/);
+      await expect(exportEvidence(fx.db.pool, evidence, 'career', '2026-Q3', 'T', failed, clock)).rejects.toThrow(/sent\/FI\.CARR\.[0-9.T]+ has the sha256/);
     } finally {
       await fs.writeFile(last, saved);
     }
@@ -141,7 +142,8 @@ describe('evidence packs, written and exported by streaming', () => {
     await fs.chmod(folder, 0o500);
     const { submissionId } = await acceptedWithAnomalies();
     expect(submissionId).toBe(next);
-    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId, clock)).toBe(folder);
+    const moved: MovedAside[] = [];
+    expect(await writeEvidencePack(fx.db.pool, evidence, submissionId, clock, (m) => moved.push(m))).toBe(folder);
     const own = JSON.parse(await fs.readFile(path.join(folder, 'transcript.json'), 'utf8'));
     expect(own.submission).toMatchObject({ submission_id: String(next), state: 'accepted_with_anomalies' });
     expect(own.submission.created_at).not.toBe('2020-01-01T00:00:00.000Z');
@@ -149,6 +151,8 @@ describe('evidence packs, written and exported by streaming', () => {
     expect(orphans).toEqual([expect.stringMatching(new RegExp(`^career\\.2026-Q1\\.T\\.submission-${next}\\.[0-9a-f]{8}$`))]);
     expect(await fs.readFile(path.join(evidence, '.orphans', orphans[0]!, 'transcript.json'), 'utf8')).toBe(foreign);
     expect((await fs.stat(path.join(evidence, '.orphans', orphans[0]!))).mode & 0o777).toBe(0o500);
+    // Said, with where it went.
+    expect(moved).toEqual([{ folder, to: path.join(evidence, '.orphans', orphans[0]!) }]);
     // Its own pack, found again, is kept as it is.
     expect(await writeEvidencePack(fx.db.pool, evidence, submissionId, clock)).toBe(folder);
     expect(await fs.readdir(path.join(evidence, '.orphans'))).toHaveLength(1);

@@ -24,6 +24,11 @@ export function registerEvidence(program: Command, ctx: () => CliContext): void 
       for (const folder of result.unanchored) {
         console.log(`  warning: ${folder} is not anchored in the ledger (written before maillon recorded each pack's manifest there): its JSON files are checked against its own manifest.json only`);
       }
+      for (const m of result.movedAside) {
+        console.log(
+          `  warning: ${m.folder} is not this ledger's (a submission of the same id from before a restore, or addenda left without their pack): moved to ${m.to}, and the pack written anew from the ledger`,
+        );
+      }
       for (const p of result.pending) console.log(`  submission #${p.submissionId} is ${p.state}: its pack is written once it is final`);
     });
 }
