@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AckError, TransportError } from '../errors/errors.js';
-import { writeEvidencePack } from '../evidence/evidencePack.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { SftpSession } from '../transport/sftpSession.js';
 import { downloadReply } from './downloadReply.js';
 import type { AckDeps, EntryOutcome, ListedEntry, ServerFolder } from './ingestReplies.js';
 import { parseReplyName, type ReplyName } from './listedName.js';
 import { processReply } from './processReply.js';
+import { writeReplyEvidence } from './replyEvidence.js';
 import type { KeptBody } from './replyLedger.js';
 import { failedDownload, rechecked, replaced, setAside } from './replyOutcomes.js';
 import { replySettings, replyStanding } from './replyStanding.js';
@@ -57,13 +57,13 @@ export async function ingestEntry(deps: AckDeps, s: SftpSession, f: ServerFolder
     }
     if (applied.state === 'conflict') {
       // A conflict recorded after the submission's pack (a contradicting NOTI, a replay, an answer after a cancel) gets its addendum.
-      if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
+      const evidence = await writeReplyEvidence(deps, entry.name, { submissionId: applied.submissionId });
       deps.logger.warn({ reply: entry.name, submissionId: applied.submissionId, reason: applied.reason }, 'reply not believed (conflict)');
-      return { name: entry.name, result: 'conflict', reason: applied.reason };
+      return { name: entry.name, result: 'conflict', reason: applied.reason, ...evidence };
     }
     deps.logger.info({ reply: entry.name, submissionId: applied.submissionId, unmatchedAnomalies: applied.unmatched, state: applied.submissionState?.to }, 'reply processed');
-    if (deps.evidenceDir) await writeEvidencePack(deps.ledger, deps.evidenceDir, applied.submissionId, deps.clock);
-    return { name: entry.name, result: 'processed' };
+    // A pack that cannot be written is reported in the outcome: the reply is recorded, the next one is read.
+    return { name: entry.name, result: 'processed', ...(await writeReplyEvidence(deps, entry.name, { submissionId: applied.submissionId })) };
   } catch (err) {
     if (err instanceof AckError) return setAside(deps, f, entry, err, body);
     if (err instanceof TransportError && err.retryable) {

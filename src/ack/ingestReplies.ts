@@ -53,6 +53,8 @@ export interface ReplyOutcome {
   receivers?: string[];
   /** folder_failed only: configuration (its key cannot be read), else transport (server, network, folder). */
   cause?: 'configuration' | 'transport';
+  /** Set when the evidence pack (or addendum) this reply calls for could not be written this pass: why (the reply is recorded all the same). */
+  evidence?: string;
 }
 
 /** One reply folder of one server. */

@@ -1,10 +1,10 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { AckError, TransportError } from '../errors/errors.js';
-import { writeEvidenceOfFile } from '../evidence/evidencePack.js';
 import type { SftpSession } from '../transport/sftpSession.js';
 import { hashRemoteReply } from './downloadReply.js';
 import type { AckDeps, EntryOutcome, ListedEntry, ReplyOutcome, ServerFolder } from './ingestReplies.js';
+import { writeReplyEvidence } from './replyEvidence.js';
 import { type KeptBody, type ReplacedContent, recordListedTime, recordReplaced, recordSetAside } from './replyLedger.js';
 import { dependencyValue, MAX_DOWNLOAD_ATTEMPTS, type ReplacedReply, replySettings } from './replyStanding.js';
 
@@ -33,9 +33,9 @@ export async function setAside(deps: AckDeps, f: ServerFolder, entry: ListedEntr
     listedBytes: entry.size,
     ...(err.dependsOn ? { dependsOn: { setting: err.dependsOn, value: dependencyValue(err.dependsOn, replySettings(deps)) } } : {}),
   });
-  if (deps.evidenceDir && err.fileName) await writeEvidenceOfFile(deps.ledger, deps.evidenceDir, err.fileName, deps.clock);
+  const evidence = err.fileName ? await writeReplyEvidence(deps, name, { fileName: err.fileName }) : {};
   deps.logger.warn({ reply: name.slice(0, 120), reason: err.message }, 'reply set aside');
-  return { name, result: 'set_aside', reason: err.message };
+  return { name, result: 'set_aside', reason: err.message, ...evidence };
 }
 
 /** A failed download: set aside for now and tried again by the next passes, for good after MAX_DOWNLOAD_ATTEMPTS. */

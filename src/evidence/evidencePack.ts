@@ -8,6 +8,7 @@ import { queryFirst, queryRows } from '../db/queryRows.js';
 import { extractBatches } from '../extract/extractRows.js';
 import { isFinal } from '../ledger/transitions.js';
 import { MaillonError } from '../errors/errors.js';
+import { withEvidenceLock } from '../ledger/locks.js';
 import { moveToOrphans } from '../system/orphans.js';
 import { anchorPack } from './packAnchor.js';
 import { checkOwnPack, packStanding } from './packOwnership.js';
@@ -98,7 +99,8 @@ export type OnMovedAside = (moved: MovedAside) => void;
  * manifest's sha256 recorded in the ledger as an `evidence_written` event (packAnchor.ts), made
  * read-only, then renamed. Returns the folder, or null when the submission is not final yet.
  *
- * A pack already written is never rewritten: it is checked (checkOwnPack,
+ * One writer of a submission's pack at a time (withEvidenceLock): another one waits, then finds
+ * the pack written. A pack already written is never rewritten: it is checked (checkOwnPack,
  * EvidenceMismatchError naming the pack and the file when it changed), and a reply the ledger
  * recorded after it gets its own addendum beside it (replyAddenda.ts). Whose pack a folder under
  * that name is, the ledger's anchor decides (packStanding): a pack of another submission (ids that
@@ -114,7 +116,7 @@ export async function writeEvidencePack(ledger: Pool, evidenceDir: string, submi
     SubmissionRow,
   );
   if (!sub || !isFinal(sub.state)) return null;
-  return writeLocked(ledger, evidenceDir, sub, clock, onMovedAside);
+  return withEvidenceLock(ledger, submissionId, () => writeLocked(ledger, evidenceDir, sub, clock, onMovedAside));
 }
 
 /** writeEvidencePack, the submission's evidence lock held. */

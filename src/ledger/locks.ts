@@ -13,6 +13,8 @@ export const LOCK = {
   run: 0x6d61_0007,
   /** A submission being sent or cancelled: `send` and `cancel` take turns on it. */
   submission: 0x6d61_0008,
+  /** A submission's evidence pack being written (or its addenda): one writer at a time, the others wait. */
+  evidence: 0x6d61_0009,
 } as const;
 
 /** The single-key lock of a flow's period in an environment: one writing run at a time. */
@@ -59,6 +61,20 @@ export function withSubmissionLock<T>(ledger: Pool, submissionId: number, fn: ()
  */
 export function withPeriodLock<T>(ledger: Pool, flow: string, period: string, environment: string, fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {
   return withTryLock(ledger, ['pg_try_advisory_lock(hashtext($1))', 'pg_advisory_unlock(hashtext($1))'], [periodLockKey(flow, period, environment)], fn);
+}
+
+/**
+ * Runs `fn` while holding the lock of the submission's evidence pack on a session of its own,
+ * waiting for it when another process (or call) holds it: that one writes the same pack, which is
+ * there to be checked once it is done. Waiting holds no database session (a pool full of waiters
+ * would starve the writer). The lock goes with the session.
+ */
+export async function withEvidenceLock<T>(ledger: Pool, submissionId: number, fn: () => Promise<T>): Promise<T> {
+  for (;;) {
+    const locked = await withTryLock(ledger, ['pg_try_advisory_lock($1, $2)', 'pg_advisory_unlock($1, $2)'], [LOCK.evidence, submissionId], fn);
+    if (!locked.busy) return locked.value;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 async function withTryLock<T>(ledger: Pool, [lock, unlock]: [string, string], key: unknown[], fn: () => Promise<T>): Promise<{ busy: true } | { busy: false; value: T }> {

@@ -40,7 +40,10 @@ export async function readAcks(c: CliContext, environment: Environment, outcomes
 export function printAcks(outcomes: readonly ReplyOutcome[]): void {
   const fresh = outcomes.filter((o) => o.result !== 'already-processed');
   if (fresh.length === 0) console.log('no new replies');
-  for (const o of fresh) console.log(`${o.result.padEnd(10)} ${escapeControls(o.name.slice(0, 120))}${o.reason ? `: ${escapeControls(o.reason)}` : ''}`);
+  for (const o of fresh) {
+    console.log(`${o.result.padEnd(10)} ${escapeControls(o.name.slice(0, 120))}${o.reason ? `: ${escapeControls(o.reason)}` : ''}`);
+    if (o.evidence) console.log(`  warning: ${escapeControls(o.evidence)}`);
+  }
 }
 
 /**
