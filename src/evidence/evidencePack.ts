@@ -15,7 +15,7 @@ import { checkOwnPack, packStanding } from './packOwnership.js';
 import { createPackWriter, json, makeReadOnly, type ManifestEntry, type PackWriter } from './packWriter.js';
 import { readReplies, writeReplies } from './packReplies.js';
 import { addendaFolder, writeAddenda } from './replyAddenda.js';
-import { makeWritable } from './staleTemps.js';
+import { makeWritable, sweepStaleTemps } from './staleTemps.js';
 
 export type { ManifestEntry };
 
@@ -139,6 +139,7 @@ async function writeLocked(ledger: Pool, evidenceDir: string, sub: SubmissionRow
     return folder;
   }
   await fs.mkdir(path.dirname(folder), { recursive: true, mode: 0o700 });
+  await sweepStaleTemps(path.dirname(folder), new RegExp(`^\\.submission-${submissionId}-`), clock);
   const tmp = await fs.mkdtemp(path.join(path.dirname(folder), `.submission-${submissionId}-`));
   try {
     const manifest = await fillPack(ledger, createPackWriter(tmp), sub, folder);

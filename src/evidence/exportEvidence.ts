@@ -14,6 +14,7 @@ import { checkOutputFolder } from '../system/outputFile.js';
 import { type MovedAside, packFolder, writeEvidencePack } from './evidencePack.js';
 import { addendaFolder, addendumReplyId } from './replyAddenda.js';
 import { hashing, type ManifestEntry } from './packWriter.js';
+import { sweepStaleTemps } from './staleTemps.js';
 import { expectedHashes, ledgerHashes, listFiles, packMismatch } from './verifyPack.js';
 
 /** zlib level of the entries (see writeZip). */
@@ -65,6 +66,8 @@ export interface EvidenceExport {
 export async function exportEvidence(ledger: Pool, evidenceDir: string, flow: string, period: string, env: Environment, zipPath: string, clock: Clock): Promise<EvidenceExport> {
   refuseExisting(zipPath);
   await checkOutputFolder(zipPath);
+  // The temporary zips of exports to the same name that were killed before they could remove them.
+  await sweepStaleTemps(path.dirname(zipPath), tempZipName(zipPath), clock);
   const subs = (await readPeriodView(ledger, env, flow, period)).submissions;
   const entries: ZipEntry[] = [];
   const anchors: ExportedAnchor[] = [];
@@ -129,6 +132,11 @@ async function packEntries(ledger: Pool, folder: string, id: number): Promise<{ 
 
 function refuseExisting(zipPath: string): void {
   if (existsSync(zipPath)) throw new UsageError(`${zipPath} already exists: an evidence export is never replaced. Move it away, or give another --out.`);
+}
+
+/** The temporary names of the zips of exports to `zipPath` (writeZip). */
+function tempZipName(zipPath: string): RegExp {
+  return new RegExp(`^\\.${path.basename(zipPath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.[0-9a-f]{8}\\.tmp$`);
 }
 
 /**
