@@ -1,8 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { MaillonError } from '../errors/errors.js';
-import { connectionLost } from '../db/connectionLost.js';
-import { maskPersonalData } from '../log/maskPersonalData.js';
 import { type CliContext, createCliContext } from './context.js';
+import { describeFailure } from './failure.js';
 import { runShutdownHooks } from './shutdown.js';
 
 // A reader that goes away (`maillon status | head -1`) closes stdout: the rest of the output is
@@ -80,19 +78,12 @@ for (const [signal, code] of [
 try {
   await program.parseAsync(process.argv);
 } catch (caught) {
-  const err = connectionLost(caught, program.args[0] ?? 'command') ?? caught;
-  process.exitCode = exitCodeOf(err);
-  if (!(err instanceof CommanderError)) {
-    const message = maskPersonalData(err instanceof Error ? err.message : String(err));
-    process.stderr.write(`maillon: ${message}\n`);
-    if (!(err instanceof MaillonError)) current()?.logger.error({ err }, 'unexpected failure');
+  if (caught instanceof CommanderError) process.exitCode = caught.exitCode === 0 ? 0 : 2;
+  else {
+    const failure = describeFailure(caught, program.args[0] ?? 'command', current()?.logger);
+    process.exitCode = failure.exitCode;
+    process.stderr.write(`maillon: ${failure.message}\n`);
   }
 } finally {
   await current()?.close();
-}
-
-function exitCodeOf(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-  if (err instanceof MaillonError) return err.exitCode;
-  return 1;
 }

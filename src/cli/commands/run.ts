@@ -5,10 +5,11 @@ import { requireSender } from '../../config/config.js';
 import { DOCUMENTS_ARCHIVE } from '../../engine/documents.js';
 import type { AnyPipeline } from '../../engine/pipeline.js';
 import { runPipeline, type RunDeps, type RunResult } from '../../engine/runPipeline.js';
-import { MaillonError, UsageError } from '../../errors/errors.js';
+import { UsageError } from '../../errors/errors.js';
 import { formatPeriod, type Period, parsePeriod } from '../../period/period.js';
 import type { CliContext } from '../context.js';
 import { SCHEMAS_DIR } from '../context.js';
+import { describeFailure, mostSevereExitCode } from '../failure.js';
 import { commandHint } from '../hint.js';
 import { startProgress } from '../progress.js';
 import { environmentOption, findPipeline, parseInstant, periodFor } from '../resolve.js';
@@ -61,7 +62,7 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
       const asOf = opts.asOf ? parseInstant(opts.asOf) : undefined;
       const deps = { ...(await cliRunDeps(c)), ...runTestHooks(c.config, environment) };
       const results: Record<string, RunResult | { error: string }> = {};
-      let failure: unknown = null;
+      const failed: number[] = [];
       for (const pipeline of pipelines) {
         const period = periodFor(pipeline, opts.period);
         const progress = startProgress(c.interactive, `${pipeline.id} ${formatPeriod(period)}`);
@@ -70,17 +71,21 @@ export function registerRun(program: Command, ctx: () => CliContext): void {
           results[pipeline.id] = r;
           if (!opts.json) printRun(pipeline.id, formatPeriod(period), environment, r);
         } catch (err) {
-          // With --all, one failing flow does not stop the others; the exit code still reports it.
+          // With --all, one failing flow does not stop the others; the exit code still reports it,
+          // told as main.ts tells a command's failure (a lost database is exit 6, messages masked).
           if (!opts.all) throw err;
-          failure ??= err;
-          results[pipeline.id] = { error: (err as Error).message };
-          process.stderr.write(`maillon: ${pipeline.id} ${formatPeriod(period)} failed: ${(err as Error).message}\n`);
+          const failure = describeFailure(err, 'run', c.logger);
+          failed.push(failure.exitCode);
+          results[pipeline.id] = { error: failure.message };
+          process.stderr.write(`maillon: ${pipeline.id} ${formatPeriod(period)} failed: ${failure.message}\n`);
         } finally {
           progress.stop();
         }
       }
       if (opts.json) console.log(JSON.stringify(opts.all ? results : results[pipelines[0]!.id], null, 2));
-      if (failure) process.exitCode = failure instanceof MaillonError ? failure.exitCode : 1;
+      // Several flows failed: the most severe code (a lost database before all), not the first one's.
+      const code = mostSevereExitCode(failed);
+      if (code !== undefined) process.exitCode = code;
     });
 }
 
