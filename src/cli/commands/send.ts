@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
 import type { ReplyOutcome } from '../../ack/ingestReplies.js';
 import { requireReceiversFile } from '../../config/config.js';
-import { MaillonError } from '../../errors/errors.js';
+import { UsageError } from '../../errors/errors.js';
+import { maskPersonalData } from '../../log/maskPersonalData.js';
+import { formatPeriod, parsePeriod } from '../../period/period.js';
+import { escapeControls } from '../../system/escapeControls.js';
 import { loadEndpoints } from '../../transport/receivers.js';
-import { sendSubmissions } from '../../transport/sendSubmissions.js';
+import { type SendOutcome, sendSubmissions } from '../../transport/sendSubmissions.js';
 import type { CliContext } from '../context.js';
-import { environmentOption, periodClosedOn } from '../resolve.js';
+import { describeFailure } from '../failure.js';
+import { environmentOption, findPipeline, periodClosedOn, periodFor } from '../resolve.js';
 import { deliveryTestHooks, hasTestHooks } from '../testHooks.js';
-import { printAcks, readAcks } from './acks.js';
+import { acksExitCode, printAcks, readAcks } from './acks.js';
 
 /** `maillon send`: delivers the written submissions over SFTP, exactly once. */
 export function registerSend(program: Command, ctx: () => CliContext): void {
@@ -20,6 +24,7 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
     .option('--json', 'print the outcome as JSON')
     .option('--no-acks', 'do not read the replies afterwards')
     .action(async (opts: { flow?: string; period?: string; env?: string; json?: boolean; acks?: boolean }) => {
+      const period = sendFilterPeriod(opts.flow, opts.period);
       const c = ctx();
       // Without --env every environment is sent, unless a test hook is set: then MAILLON_ENV only, which is never R.
       const filterEnv = opts.env || hasTestHooks(c.config) ? environmentOption(c.config, opts.env) : undefined;
@@ -35,34 +40,84 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
           closedOn: periodClosedOn,
           ...deliveryTestHooks(c.config, filterEnv ?? 'R'),
         },
-        { flow: opts.flow, period: opts.period, environment: filterEnv },
+        { flow: opts.flow, period, environment: filterEnv },
       );
       if (opts.json) console.log(JSON.stringify(outcomes, null, 2));
       else if (outcomes.length === 0) console.log('nothing to send');
       else for (const o of outcomes) console.log(`${o.result.padEnd(14)} #${o.submissionId} ${o.go} to ${o.receiver}${o.error ? `: ${o.error}` : o.reason ? `: ${o.reason}` : ''}`);
-      // A failed delivery (exit 11) before a correction built on a rejected version (exit 8, a ledger
-      // conflict), before a configuration problem or a closed period (exit 2): a receiver missing from
-      // the receivers file, a submission of a period its receiver no longer accepts.
-      const failed = outcomes.filter((o) => o.result === 'failed');
-      if (failed.some((o) => o.cause !== 'configuration')) process.exitCode = 11;
-      else if (outcomes.some((o) => o.result === 'rejected-base')) process.exitCode = 8;
-      else if (failed.length > 0 || outcomes.some((o) => o.result === 'closed')) process.exitCode = 2;
+      const delivery = deliveryExitCode(outcomes);
+      if (delivery !== undefined) process.exitCode = delivery;
       if (opts.acks !== false) {
         // The replies of earlier submissions (and of these, if the receiver is quick) come back now.
         const env = filterEnv ?? c.config.environment;
         const replies: ReplyOutcome[] = [];
         try {
           await readAcks(c, env, replies);
-          if (!opts.json) printAcks(replies);
-          else for (const o of replies.filter((r) => r.result === 'folder_failed')) process.stderr.write(`maillon: ${o.reason}\n`);
-          // A reply folder not read fails the command as a delivery does (its message is printed above).
-          if (replies.some((o) => o.result === 'folder_failed' && o.cause !== 'configuration')) process.exitCode = 11;
-          else if (replies.some((o) => o.result === 'folder_failed') && !process.exitCode) process.exitCode = 2;
+          tellReplies(replies, Boolean(opts.json));
+          const code = sendExitCode(delivery, acksExitCode(replies));
+          if (code !== undefined) process.exitCode = code;
         } catch (err) {
-          if (!opts.json && replies.some((o) => o.result !== 'already-processed')) printAcks(replies);
-          process.stderr.write(`maillon: the submissions above were handled, but the replies could not be read: ${(err as Error).message}\n`);
-          process.exitCode = err instanceof MaillonError ? err.exitCode : 1;
+          if (opts.json || replies.some((o) => o.result !== 'already-processed')) tellReplies(replies, Boolean(opts.json));
+          // Told as main.ts tells a command's failure: a lost database is exit 6 with its sentence, the message masked.
+          const failure = describeFailure(err, 'send', c.logger);
+          process.stderr.write(`maillon: the submissions above were handled, but the replies could not be read: ${failure.message}\n`);
+          process.exitCode = failure.exitCode;
         }
       }
     });
+}
+
+/**
+ * The period key to deliver, checked as every command checks it: an unknown flow is exit 4
+ * (naming the known ones), a key that is not a period, or of the wrong kind for the flow, exit 2.
+ * Normalised (`2026-q3` is 2026-Q3), since it filters the ledger's keys.
+ */
+function sendFilterPeriod(flow: string | undefined, key: string | undefined): string | undefined {
+  const pipeline = flow === undefined ? undefined : findPipeline(flow);
+  if (key === undefined) return undefined;
+  if (pipeline) return formatPeriod(periodFor(pipeline, key));
+  try {
+    return formatPeriod(parsePeriod(key));
+  } catch (err) {
+    throw new UsageError(`--period: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * A failed delivery (exit 11) before a correction built on a rejected version (exit 8, a ledger
+ * conflict), before a configuration problem or a closed period (exit 2): a receiver missing from
+ * the receivers file, a submission of a period its receiver no longer accepts.
+ */
+function deliveryExitCode(outcomes: readonly SendOutcome[]): number | undefined {
+  const failed = outcomes.filter((o) => o.result === 'failed');
+  if (failed.some((o) => o.cause !== 'configuration')) return 11;
+  if (outcomes.some((o) => o.result === 'rejected-base')) return 8;
+  if (failed.length > 0 || outcomes.some((o) => o.result === 'closed')) return 2;
+  return undefined;
+}
+
+/**
+ * The command's exit code once the replies are read: a failed delivery (11) first, then the reply
+ * pass's as `maillon acks` gives it (12 a reply set aside or in conflict, 11 a reply folder not
+ * read), then the delivery's 8 or 2, then the reply pass's 2 (a reply folder whose key cannot be read).
+ */
+function sendExitCode(delivery: number | undefined, replies: number | undefined): number | undefined {
+  if (delivery === 11) return 11;
+  if (replies === 12 || replies === 11) return replies;
+  return delivery ?? replies;
+}
+
+/**
+ * The replies for a person (stdout), or with --json (stdout is the delivery outcomes alone) those
+ * that need an operator's eyes on stderr: a reply set aside or in conflict, a folder not read.
+ */
+function tellReplies(replies: readonly ReplyOutcome[], json: boolean): void {
+  if (!json) return printAcks(replies);
+  for (const o of replies) {
+    const reason = escapeControls(maskPersonalData(o.reason ?? ''));
+    const name = escapeControls(o.name.slice(0, 120));
+    if (o.result === 'folder_failed') process.stderr.write(`maillon: ${reason}\n`);
+    else if (o.result === 'set_aside') process.stderr.write(`maillon: the reply ${name} was set aside: ${reason}\n`);
+    else if (o.result === 'conflict') process.stderr.write(`maillon: the reply ${name} is a conflict, not believed: ${reason}\n`);
+  }
 }
