@@ -17,6 +17,7 @@ import { loadEndpoints } from '../../transport/receivers.js';
 import { sendSubmissions } from '../../transport/sendSubmissions.js';
 import { type CliContext, SCHEMAS_DIR } from '../context.js';
 import { commandHint } from '../hint.js';
+import { positiveInt } from '../numberOption.js';
 import { startProgress } from '../progress.js';
 import { cliRunDeps } from './run.js';
 
@@ -31,7 +32,7 @@ export function registerDemo(program: Command, ctx: () => CliContext): void {
   program
     .command('demo')
     .description('generate demo data, run every flow, deliver over SFTP to a simulated receiver, read its replies, report')
-    .option('--affiliates <n>', 'size of the demo data set', (t) => Math.max(1, Number.parseInt(t, 10) || 2000), 2000)
+    .option('--affiliates <n>', 'size of the demo data set', positiveInt('--affiliates'), 2000)
     .action(async (opts: { affiliates: number }) => {
       const c = ctx();
       const sender = c.config.sender ?? DEMO_SENDER;

@@ -5,6 +5,7 @@ import { isLocalDate, type LocalDate, parseLocalDate } from '../../period/localD
 import { parsePeriod } from '../../period/period.js';
 import { prepareOutputFolder } from '../../system/outputFile.js';
 import type { CliContext } from '../context.js';
+import { positiveInt } from '../numberOption.js';
 import { startProgress } from '../progress.js';
 
 /** `maillon generate`: writes a synthetic, deterministic dossier CSV folder. */
@@ -45,13 +46,6 @@ function parsePeriodOption(key: string) {
 function dayOption(text: string): LocalDate {
   if (!isLocalDate(text)) throw new UsageError(`--last-request-day takes a calendar day such as 2026-12-31, got "${text}"`);
   return parseLocalDate(text);
-}
-
-function positiveInt(flag: string) {
-  return (text: string): number => {
-    if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${flag} takes a whole number of at least 1, got "${text}"`);
-    return Number(text);
-  };
 }
 
 function rate(text: string): number {

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { recentRuns } from '../../ledger/runs.js';
 import type { CliContext } from '../context.js';
+import { positiveInt } from '../numberOption.js';
 
 /** `maillon runs`: the recent runs, one line each. */
 export function registerRuns(program: Command, ctx: () => CliContext): void {
   program
     .command('runs')
     .description('list recent runs, newest first')
-    .option('--limit <n>', 'how many', (t) => Math.max(1, Number.parseInt(t, 10) || 20), 20)
+    .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
     .option('--json', 'print as JSON')
     .action(async (opts: { limit: number; json?: boolean }) => {
       const c = ctx();

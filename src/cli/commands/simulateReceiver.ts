@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../../errors/errors.js';
 import { simulateReceiver } from '../../simulate/simulateReceiver.js';
 import { type CliContext, SCHEMAS_DIR } from '../context.js';
+import { nonNegativeInt } from '../numberOption.js';
 
 const list = (text: string | undefined): Set<string> =>
   new Set(
@@ -28,7 +29,7 @@ export function registerSimulateReceiver(program: Command, ctx: () => CliContext
     .option('--reject-rate <share>', 'share of the records (0-1, drawn by INSS, the same on every pass) to refuse', rate)
     .option('--warn-rate <share>', 'share of the records (0-1, drawn by INSS) to accept with a non-blocking anomaly', rate)
     .option('--reject-file <list>', 'comma-separated data file names to answer with a negative ACRF')
-    .option('--zip-above <bytes>', 'zip replies larger than this (CO files)', (t) => Number.parseInt(t, 10))
+    .option('--zip-above <bytes>', 'zip replies larger than this (CO files)', nonNegativeInt('--zip-above'))
     .action(async (opts: { root: string; rejectInss?: string; warnInss?: string; rejectRate?: number; warnRate?: number; rejectFile?: string; zipAbove?: number }) => {
       const c = ctx();
       const pass = await simulateReceiver({

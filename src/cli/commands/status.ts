@@ -5,6 +5,7 @@ import { CATEGORY_LABEL } from '../../status/statusGrid.js';
 import { statusSnapshot } from '../../status/statusSnapshot.js';
 import { escapeControls } from '../../system/escapeControls.js';
 import type { CliContext } from '../context.js';
+import { positiveInt } from '../numberOption.js';
 import { environmentOption } from '../resolve.js';
 
 /** `maillon status`: flows × recent periods with their state, deadlines and next runs. */
@@ -13,7 +14,7 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
     .command('status')
     .description('show every flow for its recent periods: to do, in progress, delivered, needs attention or given up, with what to do, deadlines and next runs')
     .option('--env <R|T|S>', 'environment (default MAILLON_ENV)')
-    .option('--days <n>', 'how far back, days', (t) => Math.max(1, Number.parseInt(t, 10) || 400), 400)
+    .option('--days <n>', 'how far back, days', positiveInt('--days'), 400)
     .option('--json', 'print as JSON')
     .action(async (opts: { env?: string; days: number; json?: boolean }) => {
       const c = ctx();
