@@ -8,6 +8,7 @@ import type { AnyPipeline } from '../engine/pipeline.js';
 import { pausedFlows } from '../ledger/flowPauses.js';
 import { readQueue } from '../schedule/queueView.js';
 import { readHeartbeats } from './heartbeat.js';
+import type { LateRecordsStore } from './lateRecordsStore.js';
 import { registerSqlHistogram } from './sqlHistogram.js';
 import { type StatusSnapshot, statusSnapshot } from './statusSnapshot.js';
 
@@ -21,8 +22,12 @@ export interface MetricsOptions {
   ackDelayHours: number;
   /** How far back serve catches up, days; periods due before are not counted as to do. Default: windowDays. */
   catchUpDays?: number;
-  /** The dossier: with it, a period whose dossier gained rows after its run counts as needing attention (src/reconcile/lateRecords.ts), as in `maillon status`. */
-  dossier?: Pool;
+  /**
+   * The dossier: with it, a period whose dossier gained rows after its run counts as needing attention
+   * (src/reconcile/lateRecords.ts), as in `maillon status`. serve passes its store of those counts,
+   * refreshed at each tick (src/status/lateRecordsStore.ts): a scrape then reads no dossier row.
+   */
+  dossier?: Pool | LateRecordsStore;
 }
 
 const DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200];

@@ -7,7 +7,8 @@ import { closedOn } from '../engine/periodGuard.js';
 import { brusselsDate, daysBetween } from '../period/localDate.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
 import { dueRuns, nextRuns } from '../schedule/dueRuns.js';
-import { readLateRecords, withLateRecords } from '../reconcile/lateRecords.js';
+import { type LateRecords, readLateRecords, withLateRecords } from '../reconcile/lateRecords.js';
+import { type LateCandidate, lateKey, type LateRecordsStore } from './lateRecordsStore.js';
 import { type OperationsView, readOperations } from './operationsView.js';
 import { readUnsettledReplies, type UnsettledReply } from './unsettledReplies.js';
 
@@ -84,20 +85,15 @@ export async function statusSnapshot(
   windowDays: number,
   ackDelayHours: number,
   catchUpDays = windowDays,
-  /** The dossier: with it, periods of flows that declare `extract.keysSql` count the rows that reached it after their run. */
-  dossier?: Pool,
+  /**
+   * The dossier: with it, periods of flows that declare `extract.keysSql` count the rows that reached
+   * it after their run (read now, as `maillon status` does), or serve's store of those counts.
+   */
+  late?: Pool | LateRecordsStore,
 ): Promise<StatusSnapshot> {
-  const from = new Date(now.getTime() - windowDays * 86_400_000);
   const catchUpFrom = now.getTime() - catchUpDays * 86_400_000;
-  const keys = new Map<string, { flow: string; period: string }>();
-  const dueAt = new Map<string, number>();
-  for (const d of dueRuns(pipelines, from, now)) {
-    const key = `${d.pipeline.id} ${formatPeriod(d.period)}`;
-    keys.set(key, { flow: d.pipeline.id, period: formatPeriod(d.period) });
-    dueAt.set(key, Math.max(dueAt.get(key) ?? 0, d.dueAt.getTime()));
-  }
-  for (const k of await recentPeriodKeys(ledger, env, from)) if (pipelines.some((p) => p.id === k.flow)) keys.set(`${k.flow} ${k.period}`, k);
-  const views = await withLate(dossier, ledger, pipelines, env, await readPeriodViews(ledger, env, [...keys.values()], { now, ackDelayHours }));
+  const { views: read, dueAt } = await windowViews(ledger, pipelines, env, now, windowDays, ackDelayHours);
+  const views = await withLate(late, ledger, pipelines, env, read);
   const periods = views
     .sort((a, b) => (`${a.flow} ${a.period}` < `${b.flow} ${b.period}` ? -1 : 1))
     .map((v) =>
@@ -114,20 +110,69 @@ export async function statusSnapshot(
     .sort((a, b) => (a.at?.getTime() ?? Infinity) - (b.at?.getTime() ?? Infinity) || a.flow.localeCompare(b.flow))
     .map((n) => ({ flow: n.flow, at: n.at?.toISOString() ?? null }));
   const ops = await readOperations(ledger, env, now);
-  const unsettledReplies = await readUnsettledReplies(ledger, from);
+  const unsettledReplies = await readUnsettledReplies(ledger, new Date(now.getTime() - windowDays * 86_400_000));
   return { at: now.toISOString(), environment: env, periods, next, paused, catchUpDays, deadlineRiskDays: DEADLINE_RISK_DAYS, ...ops, unsettledReplies };
 }
 
-/** The views with the rows that reached the dossier after their period's run (src/reconcile/lateRecords.ts): two small queries per period that claims to be complete. */
-async function withLate(dossier: Pool | undefined, ledger: Pool, pipelines: readonly AnyPipeline[], env: Environment, views: PeriodView[]): Promise<PeriodView[]> {
-  if (!dossier) return views;
-  const out: PeriodView[] = [];
+/** serve's tick: counts again the late records of the window's periods whose dossier or runs changed (src/status/lateRecordsStore.ts). */
+export async function refreshLateRecords(
+  store: LateRecordsStore,
+  ledger: Pool,
+  pipelines: readonly AnyPipeline[],
+  env: Environment,
+  now: Date,
+  windowDays: number,
+  ackDelayHours: number,
+): Promise<void> {
+  await store.refresh(lateCandidates(pipelines, (await windowViews(ledger, pipelines, env, now, windowDays, ackDelayHours)).views));
+}
+
+/** Flows × periods due in the last `windowDays` (plus any run in that window), with when each was last due. */
+async function windowViews(
+  ledger: Pool,
+  pipelines: readonly AnyPipeline[],
+  env: Environment,
+  now: Date,
+  windowDays: number,
+  ackDelayHours: number,
+): Promise<{ views: PeriodView[]; dueAt: Map<string, number> }> {
+  const from = new Date(now.getTime() - windowDays * 86_400_000);
+  const keys = new Map<string, { flow: string; period: string }>();
+  const dueAt = new Map<string, number>();
+  for (const d of dueRuns(pipelines, from, now)) {
+    const key = `${d.pipeline.id} ${formatPeriod(d.period)}`;
+    keys.set(key, { flow: d.pipeline.id, period: formatPeriod(d.period) });
+    dueAt.set(key, Math.max(dueAt.get(key) ?? 0, d.dueAt.getTime()));
+  }
+  for (const k of await recentPeriodKeys(ledger, env, from)) if (pipelines.some((p) => p.id === k.flow)) keys.set(`${k.flow} ${k.period}`, k);
+  return { views: await readPeriodViews(ledger, env, [...keys.values()], { now, ackDelayHours }), dueAt };
+}
+
+/** The periods whose late records are counted: of a flow with `extract.keysSql`, no run alive, and claiming to be complete (or on the way). */
+function lateCandidates(pipelines: readonly AnyPipeline[], views: readonly PeriodView[]): LateCandidate[] {
+  const out: LateCandidate[] = [];
   for (const v of views) {
-    const p = pipelines.find((x) => x.id === v.flow);
-    const counted = p?.extract.keysSql && !v.running && (v.phase === 'delivered' || v.phase === 'in_progress' || v.phase === 'needs_attention');
-    out.push(counted ? withLateRecords(v, await readLateRecords(dossier, ledger, p, v.period, env)) : v);
+    const pipeline = pipelines.find((x) => x.id === v.flow);
+    if (pipeline?.extract.keysSql && !v.running && (v.phase === 'delivered' || v.phase === 'in_progress' || v.phase === 'needs_attention'))
+      out.push({ pipeline, period: v.period, environment: v.environment, succeededRuns: v.runs.filter((r) => r.state === 'succeeded').map((r) => r.id) });
   }
   return out;
+}
+
+/** The views with the rows that reached the dossier after their period's run (src/reconcile/lateRecords.ts): counted now from the dossier, or as serve's store keeps them. */
+async function withLate(late: Pool | LateRecordsStore | undefined, ledger: Pool, pipelines: readonly AnyPipeline[], env: Environment, views: PeriodView[]): Promise<PeriodView[]> {
+  if (!late) return views;
+  const candidates = lateCandidates(pipelines, views);
+  const counted = isStore(late) ? await late.read(candidates) : new Map<string, LateRecords | null>();
+  if (!isStore(late)) for (const c of candidates) counted.set(lateKey(c), await readLateRecords(late, ledger, c.pipeline, c.period, env));
+  return views.map((v) => {
+    const key = lateKey({ pipeline: { id: v.flow }, period: v.period, environment: v.environment });
+    return counted.has(key) ? withLateRecords(v, counted.get(key)!) : v;
+  });
+}
+
+function isStore(late: Pool | LateRecordsStore): late is LateRecordsStore {
+  return 'read' in late && 'refresh' in late;
 }
 
 function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp: boolean): PeriodStatus {

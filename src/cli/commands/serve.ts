@@ -11,7 +11,8 @@ import { runTickLoop } from '../../schedule/tickLoop.js';
 import { createMetrics } from '../../status/metrics.js';
 import { withLinkBack } from '../../status/statusGrid.js';
 import { statusToHtml } from '../../status/statusHtml.js';
-import { statusSnapshot } from '../../status/statusSnapshot.js';
+import { createLateRecordsStore } from '../../status/lateRecordsStore.js';
+import { refreshLateRecords, statusSnapshot } from '../../status/statusSnapshot.js';
 import { checkHealth } from '../../status/health.js';
 import { recordTick } from '../../status/heartbeat.js';
 import { requireStatusToken, startStatusServer } from '../../status/statusServer.js';
@@ -79,6 +80,9 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
           await deliver().catch((err: Error) => c.logger.warn({ err }, 'delivery will be retried on the next tick'));
         },
       });
+      const windowDays = Math.max(STATUS_WINDOW_DAYS, c.config.catchUpDays);
+      // The page's and /metrics' late-record counts, counted again at each tick when the dossier changed.
+      const late = createLateRecordsStore(dbs.dossier, dbs.ledger);
       // Its steps check the signal between them: once stopping, the step in progress is the last.
       const tick = async (signal: AbortSignal): Promise<void> => {
         lastTickAt = c.clock.now();
@@ -89,6 +93,10 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         if (opts.once) await scheduler.drain();
         if (signal.aborted) return;
         await deliver();
+        if (signal.aborted || opts.once) return;
+        await refreshLateRecords(late, dbs.ledger, PIPELINES, env, c.clock.now(), windowDays, c.config.ackDelayHours).catch((err: Error) =>
+          c.logger.warn({ err }, 'the late records of the status page could not be counted this tick'),
+        );
       };
       if (opts.once) {
         try {
@@ -98,8 +106,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         }
         return;
       }
-      const windowDays = Math.max(STATUS_WINDOW_DAYS, c.config.catchUpDays);
-      const snapshot = (): ReturnType<typeof statusSnapshot> => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), windowDays, c.config.ackDelayHours, c.config.catchUpDays, dbs.dossier);
+      const snapshot = (): ReturnType<typeof statusSnapshot> => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), windowDays, c.config.ackDelayHours, c.config.catchUpDays, late);
       const status = await startStatusServer(
         {
           html: async () => statusToHtml(await snapshot()),
@@ -119,7 +126,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
             windowDays,
             ackDelayHours: c.config.ackDelayHours,
             catchUpDays: c.config.catchUpDays,
-            dossier: dbs.dossier,
+            dossier: late,
           }),
           logger: c.logger,
         },
