@@ -10,7 +10,7 @@ import { readQueue } from '../schedule/queueView.js';
 import { readHeartbeats } from './heartbeat.js';
 import type { LateRecordsStore } from './lateRecordsStore.js';
 import { registerSqlHistogram } from './sqlHistogram.js';
-import { type StatusSnapshot, statusSnapshot } from './statusSnapshot.js';
+import { DEADLINE_RISK_DAYS, type PeriodStatus, type StatusSnapshot, statusSnapshot } from './statusSnapshot.js';
 
 /** What the metrics read besides the ledger: the clock, and the periods the status page shows. */
 export interface MetricsOptions {
@@ -111,16 +111,25 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   });
   gauge(
     'maillon_period_days_remaining',
-    "Days until the deadline of each period not delivered yet (negative: past its deadline); periods outside serve's catch-up window or closed are left out.",
+    `Days until the deadline of each period not delivered yet (negative: past its deadline); closed periods are left out, and so are periods outside serve's catch-up window whose deadline passed more than ${DEADLINE_RISK_DAYS} days ago.`,
     ['flow', 'period'],
     async (g) => {
-      for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp && p.category !== 'closed') g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
+      for (const p of (await snapshot()).periods) if (deadlineWatched(p)) g.set({ flow: p.flow, period: p.period }, p.daysRemaining);
     },
   );
-  gauge('maillon_overdue_periods', "Periods past their deadline and not delivered, by flow (outside serve's catch-up window or closed left out).", ['flow'], async (g) => {
+  gauge('maillon_overdue_periods', 'Periods past their deadline and not delivered, by flow (the periods of maillon_period_days_remaining below 0).', ['flow'], async (g) => {
     for (const f of o.pipelines) g.set({ flow: f.id }, 0);
-    for (const p of (await snapshot()).periods) if (p.phase !== 'delivered' && !p.outsideCatchUp && p.category !== 'closed' && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
+    for (const p of (await snapshot()).periods) if (deadlineWatched(p) && p.daysRemaining < 0) g.inc({ flow: p.flow }, 1);
   });
+  gauge(
+    'maillon_outside_window_periods',
+    `Periods serve will not run (to do, due before its catch-up window MAILLON_CATCHUP_DAYS) whose deadline is at most ${DEADLINE_RISK_DAYS} days away or passed at most ${DEADLINE_RISK_DAYS} days ago, by flow: an operator must run them.`,
+    ['flow'],
+    async (g) => {
+      for (const f of o.pipelines) g.set({ flow: f.id }, 0);
+      for (const p of (await snapshot()).periods) if (p.outsideCatchUp && deadlineWatched(p) && p.daysRemaining <= DEADLINE_RISK_DAYS) g.inc({ flow: p.flow }, 1);
+    },
+  );
   gauge('maillon_last_success_timestamp_seconds', 'When the latest successful run of each flow finished (Unix time).', ['flow'], async (g) => {
     const rows = await queryRows(
       ledger,
@@ -173,6 +182,16 @@ export function createMetrics(ledger: Pool, o: MetricsOptions): Registry {
   });
   registerLedgerTotals(gauge, ledger, o);
   return registry;
+}
+
+/**
+ * A period whose deadline the metrics follow: not delivered, not closed. One serve will not run
+ * (outside its catch-up window) is followed until its deadline is more than the risk window past:
+ * serve missed it (stopped longer than the window), and only an operator can send it. Older ones
+ * are left out: a fresh install with a short window would otherwise alert on every ancient period.
+ */
+function deadlineWatched(p: PeriodStatus): boolean {
+  return p.phase !== 'delivered' && p.category !== 'closed' && (!p.outsideCatchUp || p.daysRemaining >= -DEADLINE_RISK_DAYS);
 }
 
 type GaugeMaker = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => Promise<void>) => void;
