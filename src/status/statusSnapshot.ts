@@ -7,6 +7,7 @@ import { closedOn } from '../engine/periodGuard.js';
 import { brusselsDate, daysBetween } from '../period/localDate.js';
 import { formatPeriod, parsePeriod } from '../period/period.js';
 import { dueRuns, nextRuns } from '../schedule/dueRuns.js';
+import { maskPersonalData } from '../log/maskPersonalData.js';
 import { type LateRecords, readLateRecords, withLateRecords } from '../reconcile/lateRecords.js';
 import { type LateCandidate, lateKey, type LateRecordsStore } from './lateRecordsStore.js';
 import { type OperationsView, readOperations } from './operationsView.js';
@@ -104,7 +105,8 @@ export async function statusSnapshot(
         (dueAt.get(`${v.flow} ${v.period}`) ?? 0) <= catchUpFrom,
       ),
     );
-  const paused = [...(await pausedFlows(ledger, env)).values()].map((p) => ({ flow: p.flow, reason: p.reason, by: p.by, at: p.at.toISOString() }));
+  // Free texts (a pause's reason and author, a run's error in an action) may name a person: masked for the page, the JSON and the terminal.
+  const paused = [...(await pausedFlows(ledger, env)).values()].map((p) => ({ flow: p.flow, reason: maskPersonalData(p.reason), by: maskPersonalData(p.by), at: p.at.toISOString() }));
   // Soonest first; a schedule that never fires again last.
   const next = nextRuns(pipelines, now)
     .sort((a, b) => (a.at?.getTime() ?? Infinity) - (b.at?.getTime() ?? Infinity) || a.flow.localeCompare(b.flow))
@@ -195,7 +197,7 @@ function toStatus(v: PeriodView, pipeline: AnyPipeline, now: Date, beforeCatchUp
     period: v.period,
     state,
     phase: v.phase,
-    action,
+    action: action === null ? null : maskPersonalData(action),
     category: closed !== null ? 'closed' : category(v, state, outsideCatchUp),
     outsideCatchUp,
     deadlineAtRisk: v.phase !== 'delivered' && closed === null && daysRemaining <= DEADLINE_RISK_DAYS,

@@ -37,7 +37,7 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
       for (const r of s.running) console.log(`running #${r.runId} ${r.flow} ${r.period} since ${brusselsTime(r.startedAt)} (${r.elapsedSeconds} s)`);
       for (const i of s.instances) console.log(`instance ${i.instance.padEnd(30)} last tick ${brusselsTime(i.lastTickAt)}${i.alive ? '' : '  (no recent tick)'}`);
       for (const n of s.next) console.log(`next ${n.flow.padEnd(24)} ${n.at ? brusselsTime(n.at) : '-'}`);
-      for (const p of s.paused) console.log(`paused ${p.flow.padEnd(22)} since ${p.at} by ${p.by}: ${p.reason} (maillon resume ${p.flow} --env ${env})`);
+      for (const p of s.paused) console.log(`paused ${p.flow.padEnd(22)} since ${p.at} by ${escapeControls(p.by)}: ${escapeControls(p.reason)} (maillon resume ${p.flow} --env ${env})`);
       for (const r of s.unsettledReplies) {
         console.log(`reply ${escapeControls(r.name)} ${r.issue.replace('_', ' ')} ${brusselsTime(r.at)} (${escapeControls(r.server)}): ${escapeControls(r.reason)}`);
         if (r.action) console.log(`    → to read it again: ${escapeControls(r.action)}`);
