@@ -7,7 +7,7 @@ import { ledgerId } from '../ledger/rowSchemas.js';
 
 /** The scheduler's queue (pg-boss, schema maillon_jobs) and what runs now. */
 export interface QueueView {
-  /** Jobs of the run queue by pg-boss state (created, retry, active…); empty before serve ever started. */
+  /** Jobs of the environment in the run queue by pg-boss state (created, retry, active…); empty before serve ever started. */
   depth: Record<string, number>;
   /** Jobs waiting to be taken, oldest first. */
   waiting: { flow: string; period: string; since: Date }[];
@@ -30,8 +30,8 @@ export async function readQueue(ledger: Pool, environment: Environment): Promise
   if (present) {
     const states = await queryRows(
       ledger,
-      `SELECT state::text AS state, count(*)::int AS n FROM maillon_jobs.job WHERE name = $1 AND state::text IN ('created', 'retry', 'active') GROUP BY 1`,
-      [QUEUE],
+      `SELECT state::text AS state, count(*)::int AS n FROM maillon_jobs.job WHERE name = $1 AND state::text IN ('created', 'retry', 'active') AND data->>'environment' = $2 GROUP BY 1`,
+      [QUEUE, environment],
       StateCount,
     );
     for (const r of states) depth[r.state] = r.n;
