@@ -40,6 +40,21 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
+ * Whether a request's Host header names this server without a token: a loopback name or address
+ * (any port: an SSH forward may choose another), or MAILLON_STATUS_HOST. A page of another site
+ * whose name was re-pointed at 127.0.0.1 (DNS rebinding) is same-origin for the browser, which then
+ * lets it read the answer: its Host is its own name, refused. A request with no Host at all comes
+ * from no browser (they all send it): answered.
+ */
+export function namesThisServer(hostHeader: string | undefined, statusHost: string): boolean {
+  if (hostHeader === undefined) return true;
+  const m = /^(?:\[([0-9a-f:.]+)\]|([^:[\]]+))(?::\d{1,5})?$/.exec(hostHeader.toLowerCase());
+  if (!m) return false;
+  const name = m[1] ?? m[2]!;
+  return isLoopback(name) || name === statusHost.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+}
+
+/**
  * The token rule: on loopback none is needed; on any other address MAILLON_STATUS_TOKEN must be
  * set (the page shows every flow's state to whoever reaches the port), else serve does not start.
  */
@@ -59,12 +74,13 @@ export function requireStatusToken(host: string, token: string | undefined): str
  * `Authorization: Bearer <token>` (Prometheus' bearer_token), or `?token=` once in a browser,
  * answered by a redirection to the same address without it and an HttpOnly, SameSite=Strict
  * cookie for the page's links, refreshes and form. The trace form posts its key (POST /trace);
- * /trace?key= still answers for links and bookmarks.
+ * /trace?key= still answers for links and bookmarks. Without a token, a request under a name other
+ * than loopback or `host` is a 421 (namesThisServer).
  */
 export async function startStatusServer(sources: StatusSources, port: number, host = '127.0.0.1', token: string | null = null): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     // Whatever one request holds, it must not end the process (and the scheduler with it).
-    void answer(sources, token, req)
+    void answer(sources, token, host, req)
       .catch((err: unknown) => errorReply(err, sources.logger, (req.url ?? '').split('?')[0]!))
       .then((reply) => send(res, reply))
       .catch(() => res.destroy());
@@ -77,7 +93,14 @@ export async function startStatusServer(sources: StatusSources, port: number, ho
 }
 
 /** Answers one request; an address that cannot be read is a 400, never a thrown error. */
-async function answer(sources: StatusSources, token: string | null, req: http.IncomingMessage): Promise<Reply> {
+async function answer(sources: StatusSources, token: string | null, host: string, req: http.IncomingMessage): Promise<Reply> {
+  // Without a token, the page is open to this machine only, and to the names that reach it here.
+  if (!token && !namesThisServer(req.headers.host, host)) {
+    return textReply(
+      421,
+      'Without MAILLON_STATUS_TOKEN, this status page answers only at a loopback address (127.0.0.1, localhost, [::1]) or at MAILLON_STATUS_HOST: another name is refused, as a site re-pointing its own name at this machine would use (DNS rebinding). Reached through a proxy under another name, set MAILLON_STATUS_TOKEN.',
+    );
+  }
   const url = parseRequestUrl(req.url);
   if (!url) return textReply(400, `This address cannot be read: ${ROUTES}.`);
   const given = tokenOf(req, url);
