@@ -45,11 +45,11 @@ export interface SchedulerDeps {
 export interface Scheduler {
   /** Proposes every due period of the catch-up window that is to do, not waiting for a retry and of a flow not paused, oldest first (a job per period, one at a time per key); none once stopped. */
   tick(): Promise<number>;
-  /** Processes queued jobs until none is left (the `--once` mode and the tests). */
+  /** Processes queued jobs until none is left or stop() is called (the `--once` mode and the tests). */
   drain(): Promise<number>;
   /** Starts a worker that processes jobs as they come, and keeps it going through database outages. */
   work(): void;
-  /** Stops: the job in progress and a proposal in progress finish, nothing new is taken or proposed. */
+  /** Stops: the job in progress (of the worker or of a drain) and a proposal in progress finish, nothing new is taken or proposed; called again, the same stop. */
   stop(): Promise<void>;
 }
 
@@ -89,8 +89,11 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   // job (left active, or failed and retried) or the next tick's proposal runs the period again.
   let working: Promise<void> | null = null;
   const stopping = new AbortController();
-  const drain = async (): Promise<number> => {
+  // A drain called directly (`--once`): stop() lets its job end before closing the queue.
+  let draining: Promise<number> | null = null;
+  const drainJobs = async (): Promise<number> => {
     let n = 0;
+    // Checked before every fetch: once stopped, no job is taken.
     while (!stopping.signal.aborted) {
       const jobs = await boss.fetch<RunJob>(QUEUE, { batchSize: 1 });
       const job = jobs?.[0];
@@ -108,6 +111,7 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
   };
   // A proposal in progress: stop() lets it end before closing the queue it sends jobs to.
   let proposing: Promise<number> | null = null;
+  let stopped: Promise<void> | null = null;
   const propose = async (): Promise<number> => {
     const now = deps.clock.now();
     const from = new Date(now.getTime() - deps.catchUpDays * 86_400_000);
@@ -145,21 +149,33 @@ export async function createScheduler(deps: SchedulerDeps): Promise<Scheduler> {
         proposing = null;
       }
     },
-    drain,
+    async drain() {
+      draining = drainJobs();
+      try {
+        return await draining;
+      } finally {
+        draining = null;
+      }
+    },
     work() {
       working ??= (async () => {
         while (!stopping.signal.aborted) {
-          await drain().catch((err: unknown) => deps.logger.error({ err }, 'job queue unreachable: trying again'));
+          await drainJobs().catch((err: unknown) => deps.logger.error({ err }, 'job queue unreachable: trying again'));
           // Cut short by stop().
           await sleep(POLL_MS, undefined, { signal: stopping.signal }).catch(() => undefined);
         }
       })();
     },
-    async stop() {
-      stopping.abort();
-      await working;
-      await proposing?.catch(() => undefined);
-      await boss.stop({ graceful: true, timeout: 120_000 });
+    stop() {
+      // Once: a second call (the signal's, then the command's own end) waits for the same stop.
+      stopped ??= (async () => {
+        stopping.abort();
+        await working;
+        await draining?.catch(() => undefined);
+        await proposing?.catch(() => undefined);
+        await boss.stop({ graceful: true, timeout: 120_000 });
+      })();
+      return stopped;
     },
   };
 }

@@ -90,6 +90,7 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         if (signal.aborted) return;
         const proposed = await scheduler.tick();
         if (proposed) c.logger.info({ proposed }, 'due periods proposed');
+        if (signal.aborted) return;
         if (opts.once) await scheduler.drain();
         if (signal.aborted) return;
         await deliver();
@@ -99,11 +100,20 @@ export function registerServe(program: Command, ctx: () => CliContext): void {
         );
       };
       if (opts.once) {
-        try {
-          await tick(stopping.signal);
-        } finally {
-          await scheduler.stop();
-        }
+        const once = tick(stopping.signal).finally(() => scheduler.stop());
+        // SIGTERM as for the long-running form: the job in progress ends, no other is taken, nothing
+        // more is delivered; main.ts then exits 143.
+        const stopped = new Promise<void>((resolve) => {
+          onShutdown(async () => {
+            c.logger.info('stopping: the job in progress finishes, nothing new is taken');
+            stopping.abort();
+            await scheduler.stop();
+            await once.catch(() => undefined);
+            resolve();
+          });
+        });
+        await once;
+        if (stopping.signal.aborted) await stopped;
         return;
       }
       const snapshot = (): ReturnType<typeof statusSnapshot> => statusSnapshot(dbs.ledger, PIPELINES, env, c.clock.now(), windowDays, c.config.ackDelayHours, c.config.catchUpDays, late);
