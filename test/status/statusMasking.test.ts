@@ -22,7 +22,7 @@ describe('free texts on the status page, in /status.json and in maillon status',
     await db.pool.query(
       `INSERT INTO maillon.runs (flow, period, environment, as_of, dry_run, state, started_at, finished_at, started_by, host, pid, error_message)
        VALUES ('career', '2026-Q3', 'T', $1, false, 'failed', $1, $1, 'test', 'h', 1, $2)`,
-      [NOW, `record of ${INSS} refused by the schema`],
+      [NOW, `record of ${INSS} refused by the schema\n\u001b[31mforged line`],
     );
   });
   afterAll(async () => db?.drop());
@@ -43,5 +43,8 @@ describe('free texts on the status page, in /status.json and in maillon status',
     expect(line).toContain('\\x1b[2J');
     expect(out.stdout).not.toContain('\u001b');
     expect(out.stdout).not.toContain(INSS);
+    // A run error quoted in a period's action stays on its line: no forged output line.
+    expect(out.stdout).toContain('refused by the schema\\x0a\\x1b[31mforged line');
+    expect(out.stdout.split('\n').some((l) => l.startsWith('forged line') || l.includes('\u001b[31m'))).toBe(false);
   });
 });

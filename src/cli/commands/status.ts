@@ -32,7 +32,7 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
         console.log(
           `${p.flow.padEnd(24)} ${p.period.padEnd(8)} ${p.phase.replace('_', ' ').padEnd(15)} ${state.padEnd(26)} quarantined ${String(p.quarantined ?? '-').padStart(6)}  deadline ${p.deadline} (${p.daysRemaining} d)${risk}  [${CATEGORY_LABEL[p.category]}]`,
         );
-        if (p.action) console.log(`    → ${p.action}`);
+        if (p.action) console.log(`    → ${escapeControls(p.action)}`);
       }
       for (const r of s.running) console.log(`running #${r.runId} ${r.flow} ${r.period} since ${brusselsTime(r.startedAt)} (${r.elapsedSeconds} s)`);
       for (const i of s.instances) console.log(`instance ${i.instance.padEnd(30)} last tick ${brusselsTime(i.lastTickAt)}${i.alive ? '' : '  (no recent tick)'}`);
