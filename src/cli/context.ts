@@ -28,6 +28,8 @@ export function createCliContext(env?: NodeJS.ProcessEnv): CliContext {
   const interactive = Boolean(process.stderr.isTTY);
   const logger = createLogger(interactive && config.logLevel === 'info' ? 'warn' : config.logLevel);
   let dbs: Promise<Databases> | null = null;
+  // One closing, however often asked: a signal's handler and the command's end both close.
+  let closing: Promise<void> | null = null;
   return {
     config,
     logger,
@@ -38,8 +40,11 @@ export function createCliContext(env?: NodeJS.ProcessEnv): CliContext {
       return dbs;
     },
     validator: () => createXsdValidator(config.xmllint),
-    async close() {
-      if (dbs) await (await dbs.catch(() => null))?.close();
+    close() {
+      closing ??= (async () => {
+        if (dbs) await (await dbs.catch(() => null))?.close();
+      })();
+      return closing;
     },
   };
 }
