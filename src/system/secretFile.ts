@@ -12,5 +12,10 @@ export function readSecretFile(file: string, what: string): Buffer {
   if ((stat.mode & 0o077) !== 0) {
     throw new ConfigError(`The ${what} ${file} is readable by others (mode ${(stat.mode & 0o777).toString(8)}); refusing to use it. Run: chmod 600 ${file}`);
   }
-  return fs.readFileSync(file);
+  try {
+    return fs.readFileSync(file);
+  } catch (err) {
+    // A file of another owner (a secret mounted for root, maillon running as another user), a folder…
+    throw new ConfigError(`The ${what} ${file} cannot be read: ${(err as Error).message}.`, { cause: err });
+  }
 }

@@ -21,7 +21,9 @@ export function readClientKey(endpoint: Pick<Endpoint, 'privateKeyPath' | 'passp
     if (first?.getPrivatePEM()) return key;
     throw new ConfigError(`The key file ${file} holds no private key (a public key?): name the private half as privateKeyPath in the receivers file. No connection was made.`);
   }
-  const problem = given ? parsed.message.replaceAll(given, '…') : parsed.message;
+  // ssh2's texts are its own fixed sentences and never hold the passphrase (looking for it in them
+  // would reveal it when it is a piece of one).
+  const problem = parsed.message;
   const env = endpoint.passphraseEnv;
   const fix = !env
     ? `If the key has a passphrase, name the environment variable that holds it as passphraseEnv of this endpoint in the receivers file; otherwise check that ${file} is an SSH private key (OpenSSH or PEM).`

@@ -68,9 +68,9 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
     // A key that cannot be used fails every attempt alike: nothing is tried, as for a missing endpoint.
     readClientKey(endpoint, deps.passphrase(endpoint.passphraseEnv));
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    // Whatever the key's fault, it is this endpoint's: the other receivers' submissions are still sent.
     log.error({ err }, 'submission not sent');
-    return { ...base, result: 'failed', error: err.message, cause: 'configuration' };
+    return { ...base, result: 'failed', error: (err as Error).message, ...(err instanceof ConfigError ? { cause: 'configuration' as const } : {}) };
   }
   const files = await queryRows(
     deps.ledger,

@@ -70,4 +70,20 @@ describe('reading the private key before connecting', () => {
     const garbage = await write('garbage', 'not a key\n');
     expect(refusal(() => readClientKey({ privateKeyPath: garbage }, undefined)).message).toContain(`The private key ${garbage} cannot be used: Unsupported key format.`);
   });
+
+  it("keeps ssh2's sentence whole when the passphrase is a piece of it: nothing in it hints at the passphrase", () => {
+    for (const wrong of ['bad', 'e']) {
+      const err = refusal(() => readClientKey({ privateKeyPath: encrypted, passphraseEnv: 'MAILLON_KEY_PASSPHRASE' }, wrong));
+      expect(err.message).toContain('check failed -- bad passphrase');
+      expect(err.message).not.toContain('…');
+    }
+  });
+
+  it('refuses a key file that cannot be read (a folder, a file of another owner) as configuration, not as an unexpected failure', async () => {
+    const folder = path.join(home.dir, 'a-folder');
+    await fs.mkdir(folder, { mode: 0o700 });
+    const err = refusal(() => readClientKey({ privateKeyPath: folder }, undefined));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toContain(`The private key ${folder} cannot be read: `);
+  });
 });
