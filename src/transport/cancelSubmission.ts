@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Clock } from '../clock/clock.js';
 import { type Pool, withTransaction } from '../db/database.js';
 import { queryFirst } from '../db/queryRows.js';
-import { BusyError, LedgerConflictError, NotFoundError } from '../errors/errors.js';
+import { BusyError, LedgerConflictError, NotFoundError, TransportError } from '../errors/errors.js';
 import { withPeriodLock, withSubmissionLock } from '../ledger/locks.js';
 import { submissionFilesColumns } from '../ledger/rowSchemas.js';
 import { isLive, transitionSubmission } from '../ledger/transitions.js';
@@ -12,6 +12,7 @@ import type { Logger } from '../log/logger.js';
 import { formatBatchFileName } from '../package/batchFileName.js';
 import type { Endpoints } from './receivers.js';
 import { openSftpSession, type SftpSession } from './sftpSession.js';
+import { dataFileNames, removeUnannounced, uploadAttempted } from './removeUnannounced.js';
 import { allPresent } from './uploadSubmission.js';
 
 /** What cancelling needs. */
@@ -23,13 +24,19 @@ export interface CancelDeps {
   passphrase(envName: string | undefined): string | undefined;
   /** Called at each step of writing the TD (the crash tests stop the process there). */
   onStep?: (step: CancelStep) => void | Promise<void>;
+  /**
+   * Called, for a submission whose GO was never started but a send of which was attempted, with
+   * what was removed from the receiver's IN folder (empty: nothing of it was there).
+   */
+  onRemoved?: (names: readonly string[]) => void;
 }
 
 /** The points of a cancel where a crash must leave a state the next cancel completes: `before-td` (recorded as started, nothing on the server yet), `after-td` (the TD in place, the cancel not recorded). */
 export type CancelStep = 'before-td' | 'after-td';
 
 /**
- * How a cancel ended: nothing had gone out, a TD file was written (or found, written by an
+ * How a cancel ended: nothing had been announced to the receiver (no GO started; what an attempted
+ * send left in its IN folder removed, onRemoved), a TD file was written (or found, written by an
  * interrupted cancel), it was cancelled before, or an interrupted cancel is completed while the
  * receiver has taken the GO (and the TD, if it was written) away: it honoured the TD, or took the
  * GO first and will answer it (then the period needs attention: it may hold it).
@@ -48,7 +55,8 @@ type Row = z.output<typeof Row>;
 
 /**
  * Cancels a submission, holding its lock (a send in progress: refused with BusyError, never both).
- * Its GO never started: marked cancelled, nothing goes out. Its GO may be on the server (sent, or a
+ * Its GO never started: marked cancelled, nothing goes out (once a send of it was attempted, what
+ * it left in the receiver's IN folder is removed first: withdrawUnannounced). Its GO may be on the server (sent, or a
  * send killed after starting the GO): the server is checked; the GO (or, when a killed send may
  * never have written it, every one of its data files) still waiting in the receiver's IN folder →
  * an empty TD file with the same stem (temporary name, rename), then cancelled; the GO taken by the
@@ -71,8 +79,11 @@ export async function cancelSubmission(deps: CancelDeps, submissionId: number): 
     const period = await withPeriodLock(deps.ledger, s.flow, s.period, s.environment, async () => {
       await refuseBuiltOn(deps.ledger, submissionId, s);
       if (s.state === 'written' && s.go_started_at === null) {
-        await cancel(deps, submissionId, ['written'], { how: 'not sent' });
-        return 'cancelled-locally' as const;
+        if (!(await uploadAttempted(deps.ledger, submissionId))) {
+          await cancel(deps, submissionId, ['written'], { how: 'not sent' });
+          return 'cancelled-locally' as const;
+        }
+        return withdrawUnannounced(deps, submissionId, s);
       }
       return writeTd(deps, submissionId, s);
     });
@@ -89,6 +100,45 @@ export async function cancelSubmission(deps: CancelDeps, submissionId: number): 
     );
   }
   return locked.value;
+}
+
+/**
+ * A submission whose GO was never started, a send of which was attempted: the send may have left
+ * its data files (personal data) and a temporary GO in the receiver's IN folder, which nothing
+ * would ever remove once it is cancelled. They are removed, then the cancel is recorded. A server
+ * that cannot be reached refuses the cancel (exit 11): the submission stays written, and a cancel
+ * run again once it can be reached completes it.
+ */
+async function withdrawUnannounced(deps: CancelDeps, submissionId: number, s: Row): Promise<CancelOutcome> {
+  const stem = { purpose: s.purpose, sender: s.sender, date: s.creation_date, sequence: s.sequence, environment: s.environment, parts: s.parts };
+  const go = formatBatchFileName({ kind: 'GO', ...stem });
+  const endpoint = deps.endpoints.forReceiver(s.receiver);
+  const server = `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
+  let session: SftpSession;
+  try {
+    session = await openSftpSession(endpoint, deps.passphrase(endpoint.passphraseEnv));
+  } catch (err) {
+    if (!(err instanceof TransportError)) throw err;
+    throw new TransportError(
+      `Submission #${submissionId} was not cancelled: a send of it was attempted, so its data files may be in the receiver's IN folder on ${server}, and that server could not be reached to remove them (${err.message}). Run maillon cancel ${submissionId} again once it can be reached.`,
+      err.retryable,
+    );
+  }
+  let removed: string[] = [];
+  let goThere = false;
+  try {
+    // Never the case while go_started_at is unset (the GO is renamed only once it is recorded): a
+    // GO there stops only with a TD.
+    goThere = Boolean(await session.exists(path.join(endpoint.inDir, go)));
+    if (!goThere) removed = await removeUnannounced(session, endpoint.inDir, await dataFileNames(deps.ledger, submissionId), go);
+  } finally {
+    await session.close();
+  }
+  if (goThere) return writeTd(deps, submissionId, s);
+  await cancel(deps, submissionId, ['written'], { how: 'not sent, removed from the server', server, removed });
+  deps.logger.info({ submissionId, removed }, 'submission cancelled; what a send left on the server removed');
+  deps.onRemoved?.(removed);
+  return 'cancelled-locally';
 }
 
 async function writeTd(deps: CancelDeps, submissionId: number, s: Row): Promise<CancelOutcome> {

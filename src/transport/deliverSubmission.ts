@@ -1,3 +1,4 @@
+import path from 'node:path/posix';
 import pRetry from 'p-retry';
 import { z } from 'zod';
 import { withTransaction } from '../db/database.js';
@@ -120,6 +121,8 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
                   [id, deps.clock.now()],
                 );
                 if (started.rowCount === 0) {
+                  // Refused for sure (nothing recorded): its temporary GO, written just before, never will be renamed.
+                  await session.remove(path.join(endpoint.inDir, `.${go}.part`)).catch(() => undefined);
                   throw new TransportError(
                     `Submission #${id} is no longer written in the ledger, a cancel of it has started, or a version it builds on was rejected meanwhile; its GO was not written.`,
                     false,

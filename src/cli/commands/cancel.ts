@@ -23,12 +23,19 @@ export function registerCancel(program: Command, ctx: () => CliContext): void {
       refuseTestHooks(c.config, period.environment);
       // The receivers' file is read only when the server must be checked (the GO was started).
       const endpoints = { forReceiver: (receiver: string) => loadEndpoints(requireReceiversFile(c.config)).forReceiver(receiver) };
-      const how = await cancelSubmission({ ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, ...cancelTestHooks(c.config, period.environment) }, id);
+      let removed: readonly string[] | null = null;
+      const onRemoved = (names: readonly string[]): void => {
+        removed = names;
+      };
+      const how = await cancelSubmission(
+        { ledger: dbs.ledger, clock: c.clock, logger: c.logger, endpoints, passphrase: c.config.secret, onRemoved, ...cancelTestHooks(c.config, period.environment) },
+        id,
+      );
       const what = {
         'td-written': 'cancelled: TD file written',
         'td-taken':
           'cancelled: an interrupted cancel had started its TD file, and the receiver has taken the GO since (with the TD, if it reached it: then it answers nothing; if it took the GO first, its replies will make the period need attention)',
-        'cancelled-locally': 'cancelled (its GO was never started: nothing reached the receiver)',
+        'cancelled-locally': leftovers(removed),
         'already-cancelled': 'was already cancelled',
       }[how];
       console.log(`submission #${id} ${what}`);
@@ -36,4 +43,11 @@ export function registerCancel(program: Command, ctx: () => CliContext): void {
         console.log(`${period.flow} ${period.period} (${period.environment}): "maillon status" says what its receivers hold now and what to do.`);
       }
     });
+}
+
+/** What a cancel of a submission whose GO was never started says: whether a send of it had left files on the receiver's server, removed now. */
+function leftovers(removed: readonly string[] | null): string {
+  if (removed === null) return 'cancelled (its GO was never started: nothing reached the receiver)';
+  if (removed.length === 0) return "cancelled (its GO was never started: an earlier send had left nothing of it in the receiver's IN folder)";
+  return `cancelled (its GO was never started, so the receiver never took its files); removed from the receiver's IN folder what an earlier send had left there: ${removed.join(', ')}`;
 }
