@@ -100,6 +100,8 @@ export async function deliverSubmission(deps: SendDeps, scope: SendScope, row: D
         try {
           const session = await sessions.acquire(endpoint, deps.passphrase(endpoint.passphraseEnv));
           connected = true;
+          // The attempt reached the server (whose key this is): from here it may leave files there, which a cancel removes.
+          await deps.ledger.query(`UPDATE maillon.transfer_attempts SET host_key = $2 WHERE attempt_id = $1`, [attemptId, session.fingerprint]);
           try {
             const transcript = await uploadSubmission(session, endpoint.inDir, parts, go, {
               goStarted,

@@ -4,9 +4,19 @@ import type { Pool } from '../db/database.js';
 import { queryFirst, queryRows } from '../db/queryRows.js';
 import type { SftpSession } from './sftpSession.js';
 
-/** True when a send of the submission tried to deliver it (a transfer attempt is recorded): it may have left files on the receiver's server. */
+/**
+ * True when a send of the submission may have left files on the receiver's server: an attempt
+ * reached it (its host key is recorded once connected), or one never finished (killed: whether it
+ * connected is not known). Attempts that failed before connecting (a server unreachable, a wrong
+ * address) left nothing: such a submission is cancelled without connecting.
+ */
 export async function uploadAttempted(ledger: Pool, submissionId: number): Promise<boolean> {
-  const row = await queryFirst(ledger, 'SELECT EXISTS (SELECT 1 FROM maillon.transfer_attempts WHERE submission_id = $1) AS attempted', [submissionId], z.object({ attempted: z.boolean() }));
+  const row = await queryFirst(
+    ledger,
+    'SELECT EXISTS (SELECT 1 FROM maillon.transfer_attempts WHERE submission_id = $1 AND (host_key IS NOT NULL OR finished_at IS NULL)) AS attempted',
+    [submissionId],
+    z.object({ attempted: z.boolean() }),
+  );
   return row?.attempted ?? false;
 }
 

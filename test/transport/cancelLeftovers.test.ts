@@ -101,4 +101,20 @@ describe('cancelling a submission a send left on the server without its GO', { t
     expect(await inbox(stem)).toEqual([]);
     expect(await stateOf(id!)).toBe('cancelled');
   });
+
+  it('sends that never reached the server left nothing there: cancel withdraws the submission without connecting', async () => {
+    const { id, stem } = await written('2026-Q1');
+    const down = await writeReceiversFile(sshd, path.join(path.dirname(fx.outbox), 'receivers-down-q1.json'), { port: await freePort(), retries: 1 });
+    const [sent] = await sendSubmissions({ ledger: fx.db.pool, clock, logger: createLogger('silent'), endpoints: loadEndpoints(down), passphrase: () => undefined, backoffMs: 10 });
+    expect(sent).toMatchObject({ submissionId: id, result: 'failed' });
+    const attempts = (await fx.db.pool.query('SELECT host_key FROM maillon.transfer_attempts WHERE submission_id = $1', [id])).rows;
+    expect(attempts.length).toBeGreaterThan(0);
+    expect(attempts.every((a) => a.host_key === null)).toBe(true);
+
+    const cancel = await maillon(['cancel', String(id)], { ...env, MAILLON_RECEIVERS: down });
+    expect(cancel.code, cancel.stderr).toBe(0);
+    expect(cancel.stdout).toContain(`submission #${id} cancelled (its GO was never started: nothing reached the receiver)`);
+    expect(await stateOf(id)).toBe('cancelled');
+    expect(await inbox(stem)).toEqual([]);
+  });
 });
