@@ -33,16 +33,17 @@ export function outputPathError(err: unknown, file: string, flag = '--out'): Usa
 }
 
 /**
- * Where an output file goes: `file` resolved, or the file a symbolic link there points to. A
- * folder, or something else than a regular file (a device, a pipe), is refused: it is never
- * replaced by a file.
+ * Where an output file goes: `file` resolved, or the file a symbolic link there points to; null
+ * for a character device or a pipe (`/dev/stdout`, `/dev/null`, a named pipe), written straight
+ * to. A folder, a socket or a block device is refused: it is never replaced by a file.
  */
-async function outputTarget(file: string, flag: string): Promise<string> {
+async function outputTarget(file: string, flag: string): Promise<string | null> {
   const resolved = path.resolve(file);
   try {
     const stat = await fs.stat(resolved);
     if (stat.isDirectory()) throw outputPathError(Object.assign(new Error('is a folder'), { code: 'EISDIR' }), file, flag)!;
-    if (!stat.isFile()) throw new UsageError(`${flag} ${file} is not a regular file (a device, a pipe…): give the path of a file, or leave ${flag} out to print to stdout.`);
+    if (stat.isCharacterDevice() || stat.isFIFO()) return null;
+    if (!stat.isFile()) throw new UsageError(`${flag} ${file} is not a regular file, a pipe or a terminal: give the path of a file, or leave ${flag} out to print to stdout.`);
     return await fs.realpath(resolved);
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -61,6 +62,7 @@ async function outputTarget(file: string, flag: string): Promise<string> {
  */
 export async function writeOutputFile(file: string, write: (out: WriteStream) => Promise<void>, flag = '--out'): Promise<void> {
   const target = await outputTarget(file, flag);
+  if (target === null) return writeStraight(file, write, flag);
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(4).toString('hex')}.tmp`);
   const out = createWriteStream(tmp, { flags: 'wx', mode: 0o600, flush: true });
   let written = false;
@@ -98,6 +100,27 @@ export async function writeOutputFile(file: string, write: (out: WriteStream) =>
       await fs.rm(tmp, { force: true });
     }
   }
+}
+
+/** Writes to a pipe or a device (`--out /dev/stdout`): no temporary file, no mode to set. */
+async function writeStraight(file: string, write: (out: WriteStream) => Promise<void>, flag: string): Promise<void> {
+  const out = createWriteStream(file, { flags: 'w' });
+  try {
+    await once(out, 'open');
+  } catch (err) {
+    throw outputPathError(err, file, flag) ?? err;
+  }
+  let streamError: unknown = null;
+  out.on('error', (err) => (streamError ??= err));
+  try {
+    await write(out);
+    if (!out.destroyed) out.end();
+    await finished(out);
+  } catch (err) {
+    out.destroy();
+    if (streamError === null) throw err;
+  }
+  if (streamError) throw new OutboxError(`${file} could not be written: ${(streamError as Error).message}.`, { cause: streamError });
 }
 
 /**

@@ -76,6 +76,17 @@ describe('output files named with --out', () => {
     expect(await fs.readdir(folder)).toEqual(['r.txt']);
   });
 
+  it('writes straight to a device or a pipe (/dev/null, a named pipe read by another program), as before', async () => {
+    const devNull = await maillon(report('/dev/null'), env);
+    expect(devNull.code, devNull.stderr).toBe(0);
+    const fifo = path.join(tmp.dir, 'report.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const [piped, read] = await Promise.all([maillon(report(fifo, '--format', 'csv'), env), fs.readFile(fifo, 'utf8')]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(read).toBe((await maillon(['report', 'career', '--period', '2026-Q3', '--format', 'csv'], env)).stdout);
+    expect((await fs.stat(fifo)).isFIFO()).toBe(true);
+  });
+
   it('a write that fails midway (file size limit) leaves the former file as it was, no temporary file, and says so (exit 7)', async () => {
     const folder = path.join(tmp.dir, 'limited');
     await fs.mkdir(folder);

@@ -8,7 +8,7 @@ export function registerRuns(program: Command, ctx: () => CliContext): void {
   program
     .command('runs')
     .description('list recent runs, newest first')
-    .option('--limit <n>', 'how many', positiveInt('--limit'), 20)
+    .option('--limit <n>', 'how many', positiveInt('--limit', 100_000), 20)
     .option('--json', 'print as JSON')
     .action(async (opts: { limit: number; json?: boolean }) => {
       const c = ctx();

@@ -61,7 +61,7 @@ export function registerSend(program: Command, ctx: () => CliContext): void {
           // Told as main.ts tells a command's failure: a lost database is exit 6 with its sentence, the message masked.
           const failure = describeFailure(err, 'send', c.logger);
           process.stderr.write(`maillon: the submissions above were handled, but the replies could not be read: ${failure.message}\n`);
-          process.exitCode = failure.exitCode;
+          process.exitCode = replyFailureExitCode(delivery, failure.exitCode);
         }
       }
     });
@@ -105,6 +105,11 @@ function sendExitCode(delivery: number | undefined, replies: number | undefined)
   if (delivery === 11) return 11;
   if (replies === 12 || replies === 11) return replies;
   return delivery ?? replies;
+}
+
+/** The command's exit code when the reply pass failed outright (`failure`: 6 for a lost database…): a failed delivery (11) still first. */
+export function replyFailureExitCode(delivery: number | undefined, failure: number): number {
+  return delivery === 11 ? 11 : failure;
 }
 
 /**

@@ -14,7 +14,7 @@ export function registerStatus(program: Command, ctx: () => CliContext): void {
     .command('status')
     .description('show every flow for its recent periods: to do, in progress, delivered, needs attention or given up, with what to do, deadlines and next runs')
     .option('--env <R|T|S>', 'environment (default MAILLON_ENV)')
-    .option('--days <n>', 'how far back, days', positiveInt('--days'), 400)
+    .option('--days <n>', 'how far back, days', positiveInt('--days', 3650), 400)
     .option('--json', 'print as JSON')
     .action(async (opts: { env?: string; days: number; json?: boolean }) => {
       const c = ctx();
